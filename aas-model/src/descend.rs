@@ -1,0 +1,467 @@
+//! Walking a model: [`Node`] is a borrowed instance of any concrete class, and
+//! [`Node::descendants`] visits everything below it depth-first, in document order.
+//!
+//! ```
+//! use aas_model::{Environment, Node, Property, DataTypeDefXsd, Submodel};
+//!
+//! let mut submodel = Submodel::new("urn:example:sm");
+//! submodel.submodel_elements = Some(vec![
+//!     Property::new(DataTypeDefXsd::Int).with_id_short("Speed").into(),
+//! ]);
+//! let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
+//!
+//! let properties = Node::from(&env)
+//!     .descendants()
+//!     .filter(|n| matches!(n, Node::Property(_)))
+//!     .count();
+//! assert_eq!(properties, 1);
+//! ```
+
+use crate::classes::*;
+use crate::submodel_element::{DataElement, SubmodelElement};
+
+/// A borrowed instance of any concrete class of the metamodel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Node<'a> {
+    Environment(&'a Environment),
+    AssetAdministrationShell(&'a AssetAdministrationShell),
+    AssetInformation(&'a AssetInformation),
+    Resource(&'a Resource),
+    SpecificAssetId(&'a SpecificAssetId),
+    Submodel(&'a Submodel),
+    RelationshipElement(&'a RelationshipElement),
+    AnnotatedRelationshipElement(&'a AnnotatedRelationshipElement),
+    Property(&'a Property),
+    MultiLanguageProperty(&'a MultiLanguageProperty),
+    Range(&'a Range),
+    ReferenceElement(&'a ReferenceElement),
+    Blob(&'a Blob),
+    File(&'a File),
+    SubmodelElementCollection(&'a SubmodelElementCollection),
+    SubmodelElementList(&'a SubmodelElementList),
+    Entity(&'a Entity),
+    BasicEventElement(&'a BasicEventElement),
+    Operation(&'a Operation),
+    OperationVariable(&'a OperationVariable),
+    Capability(&'a Capability),
+    ConceptDescription(&'a ConceptDescription),
+    EventPayload(&'a EventPayload),
+    Extension(&'a Extension),
+    AdministrativeInformation(&'a AdministrativeInformation),
+    Qualifier(&'a Qualifier),
+    Reference(&'a Reference),
+    Key(&'a Key),
+    LangString(&'a LangString),
+    EmbeddedDataSpecification(&'a EmbeddedDataSpecification),
+    DataSpecificationIec61360(&'a DataSpecificationIec61360),
+    LevelType(&'a LevelType),
+    ValueReferencePair(&'a ValueReferencePair),
+    ValueList(&'a ValueList),
+}
+
+macro_rules! node_from {
+    ($($class:ident),+) => {$(
+        impl<'a> From<&'a $class> for Node<'a> {
+            fn from(value: &'a $class) -> Self {
+                Node::$class(value)
+            }
+        }
+    )+};
+}
+
+node_from!(Environment, AssetAdministrationShell, AssetInformation, Resource, SpecificAssetId,
+    Submodel, RelationshipElement, AnnotatedRelationshipElement, Property, MultiLanguageProperty,
+    Range, ReferenceElement, Blob, File, SubmodelElementCollection, SubmodelElementList, Entity,
+    BasicEventElement, Operation, OperationVariable, Capability, ConceptDescription, EventPayload,
+    Extension, AdministrativeInformation, Qualifier, Reference, Key, LangString,
+    EmbeddedDataSpecification, DataSpecificationIec61360, LevelType, ValueReferencePair, ValueList);
+
+impl<'a> From<&'a SubmodelElement> for Node<'a> {
+    fn from(element: &'a SubmodelElement) -> Self {
+        match element {
+            SubmodelElement::RelationshipElement(e) => Node::RelationshipElement(e),
+            SubmodelElement::AnnotatedRelationshipElement(e) => Node::AnnotatedRelationshipElement(e),
+            SubmodelElement::Property(e) => Node::Property(e),
+            SubmodelElement::MultiLanguageProperty(e) => Node::MultiLanguageProperty(e),
+            SubmodelElement::Range(e) => Node::Range(e),
+            SubmodelElement::ReferenceElement(e) => Node::ReferenceElement(e),
+            SubmodelElement::Blob(e) => Node::Blob(e),
+            SubmodelElement::File(e) => Node::File(e),
+            SubmodelElement::SubmodelElementCollection(e) => Node::SubmodelElementCollection(e),
+            SubmodelElement::SubmodelElementList(e) => Node::SubmodelElementList(e),
+            SubmodelElement::Entity(e) => Node::Entity(e),
+            SubmodelElement::BasicEventElement(e) => Node::BasicEventElement(e),
+            SubmodelElement::Operation(e) => Node::Operation(e),
+            SubmodelElement::Capability(e) => Node::Capability(e),
+        }
+    }
+}
+
+impl<'a> From<&'a DataElement> for Node<'a> {
+    fn from(element: &'a DataElement) -> Self {
+        match element {
+            DataElement::Property(e) => Node::Property(e),
+            DataElement::MultiLanguageProperty(e) => Node::MultiLanguageProperty(e),
+            DataElement::Range(e) => Node::Range(e),
+            DataElement::ReferenceElement(e) => Node::ReferenceElement(e),
+            DataElement::Blob(e) => Node::Blob(e),
+            DataElement::File(e) => Node::File(e),
+        }
+    }
+}
+
+impl<'a> From<&'a DataSpecificationContent> for Node<'a> {
+    fn from(content: &'a DataSpecificationContent) -> Self {
+        match content {
+            DataSpecificationContent::DataSpecificationIec61360(c) => Node::DataSpecificationIec61360(c),
+        }
+    }
+}
+
+/// Collects child nodes in document order.
+struct Children<'a, 'v> {
+    out: &'v mut Vec<Node<'a>>,
+}
+
+impl<'a> Children<'a, '_> {
+    fn one<T>(&mut self, item: &'a T) -> &mut Self
+    where
+        &'a T: Into<Node<'a>>,
+    {
+        self.out.push(item.into());
+        self
+    }
+
+    fn opt<T>(&mut self, item: &'a Option<T>) -> &mut Self
+    where
+        &'a T: Into<Node<'a>>,
+    {
+        if let Some(item) = item {
+            self.out.push(item.into());
+        }
+        self
+    }
+
+    fn list<T>(&mut self, items: &'a [T]) -> &mut Self
+    where
+        &'a T: Into<Node<'a>>,
+    {
+        self.out.extend(items.iter().map(Into::into));
+        self
+    }
+
+    fn opt_list<T>(&mut self, items: &'a Option<Vec<T>>) -> &mut Self
+    where
+        &'a T: Into<Node<'a>>,
+    {
+        if let Some(items) = items {
+            self.list(items);
+        }
+        self
+    }
+
+    /// The attributes every submodel element has, in XML order.
+    fn submodel_element_base(
+        &mut self,
+        extensions: &'a Option<Vec<Extension>>,
+        display_name: &'a Option<Vec<LangString>>,
+        description: &'a Option<Vec<LangString>>,
+        semantic_id: &'a Option<Reference>,
+        supplemental_semantic_ids: &'a Option<Vec<Reference>>,
+        qualifiers: &'a Option<Vec<Qualifier>>,
+        embedded_data_specifications: &'a Option<Vec<EmbeddedDataSpecification>>,
+    ) -> &mut Self {
+        self.opt_list(extensions)
+            .opt_list(display_name)
+            .opt_list(description)
+            .opt(semantic_id)
+            .opt_list(supplemental_semantic_ids)
+            .opt_list(qualifiers)
+            .opt_list(embedded_data_specifications)
+    }
+}
+
+macro_rules! sme_base {
+    ($c:expr, $e:expr) => {
+        $c.submodel_element_base(
+            &$e.extensions,
+            &$e.display_name,
+            &$e.description,
+            &$e.semantic_id,
+            &$e.supplemental_semantic_ids,
+            &$e.qualifiers,
+            &$e.embedded_data_specifications,
+        )
+    };
+}
+
+impl<'a> Node<'a> {
+    /// Appends the direct children of this node to `out`, in document order.
+    pub fn push_children(self, out: &mut Vec<Node<'a>>) {
+        let c = &mut Children { out };
+        match self {
+            Node::Environment(e) => {
+                c.opt_list(&e.asset_administration_shells)
+                    .opt_list(&e.submodels)
+                    .opt_list(&e.concept_descriptions);
+            }
+            Node::AssetAdministrationShell(e) => {
+                c.opt_list(&e.extensions)
+                    .opt_list(&e.display_name)
+                    .opt_list(&e.description)
+                    .opt(&e.administration)
+                    .opt_list(&e.embedded_data_specifications)
+                    .opt(&e.derived_from)
+                    .one(&e.asset_information)
+                    .opt_list(&e.submodels);
+            }
+            Node::AssetInformation(e) => {
+                c.opt_list(&e.specific_asset_ids).opt(&e.default_thumbnail);
+            }
+            Node::Resource(_) | Node::Key(_) | Node::LangString(_) | Node::LevelType(_) => {}
+            Node::SpecificAssetId(e) => {
+                c.opt(&e.semantic_id)
+                    .opt_list(&e.supplemental_semantic_ids)
+                    .opt(&e.external_subject_id);
+            }
+            Node::Submodel(e) => {
+                c.opt_list(&e.extensions)
+                    .opt_list(&e.display_name)
+                    .opt_list(&e.description)
+                    .opt(&e.administration)
+                    .opt(&e.semantic_id)
+                    .opt_list(&e.supplemental_semantic_ids)
+                    .opt_list(&e.qualifiers)
+                    .opt_list(&e.embedded_data_specifications)
+                    .opt_list(&e.submodel_elements);
+            }
+            Node::RelationshipElement(e) => {
+                sme_base!(c, e).one(&e.first).one(&e.second);
+            }
+            Node::AnnotatedRelationshipElement(e) => {
+                sme_base!(c, e).one(&e.first).one(&e.second).opt_list(&e.annotations);
+            }
+            Node::Property(e) => {
+                sme_base!(c, e).opt(&e.value_id);
+            }
+            Node::MultiLanguageProperty(e) => {
+                sme_base!(c, e).opt_list(&e.value).opt(&e.value_id);
+            }
+            Node::Range(e) => {
+                sme_base!(c, e);
+            }
+            Node::ReferenceElement(e) => {
+                sme_base!(c, e).opt(&e.value);
+            }
+            Node::Blob(e) => {
+                sme_base!(c, e);
+            }
+            Node::File(e) => {
+                sme_base!(c, e);
+            }
+            Node::SubmodelElementCollection(e) => {
+                sme_base!(c, e).opt_list(&e.value);
+            }
+            Node::SubmodelElementList(e) => {
+                sme_base!(c, e).opt(&e.semantic_id_list_element).opt_list(&e.value);
+            }
+            Node::Entity(e) => {
+                sme_base!(c, e).opt_list(&e.statements).opt_list(&e.specific_asset_ids);
+            }
+            Node::BasicEventElement(e) => {
+                sme_base!(c, e).one(&e.observed).opt(&e.message_broker);
+            }
+            Node::Operation(e) => {
+                sme_base!(c, e)
+                    .opt_list(&e.input_variables)
+                    .opt_list(&e.output_variables)
+                    .opt_list(&e.inoutput_variables);
+            }
+            Node::OperationVariable(e) => {
+                c.one(&e.value);
+            }
+            Node::Capability(e) => {
+                sme_base!(c, e);
+            }
+            Node::ConceptDescription(e) => {
+                c.opt_list(&e.extensions)
+                    .opt_list(&e.display_name)
+                    .opt_list(&e.description)
+                    .opt(&e.administration)
+                    .opt_list(&e.embedded_data_specifications)
+                    .opt_list(&e.is_case_of);
+            }
+            Node::EventPayload(e) => {
+                c.one(&e.source)
+                    .opt(&e.source_semantic_id)
+                    .one(&e.observable_reference)
+                    .opt(&e.observable_semantic_id)
+                    .opt(&e.subject_id);
+            }
+            Node::Extension(e) => {
+                c.opt(&e.semantic_id)
+                    .opt_list(&e.supplemental_semantic_ids)
+                    .opt_list(&e.refers_to);
+            }
+            Node::AdministrativeInformation(e) => {
+                c.opt_list(&e.embedded_data_specifications).opt(&e.creator);
+            }
+            Node::Qualifier(e) => {
+                c.opt(&e.semantic_id)
+                    .opt_list(&e.supplemental_semantic_ids)
+                    .opt(&e.value_id);
+            }
+            Node::Reference(e) => {
+                if let Some(semantic_id) = &e.referred_semantic_id {
+                    c.one(semantic_id.as_ref());
+                }
+                c.list(&e.keys);
+            }
+            Node::EmbeddedDataSpecification(e) => {
+                c.one(&e.data_specification).one(&e.data_specification_content);
+            }
+            Node::DataSpecificationIec61360(e) => {
+                c.list(&e.preferred_name)
+                    .opt_list(&e.short_name)
+                    .opt(&e.unit_id)
+                    .opt_list(&e.definition)
+                    .opt(&e.value_list)
+                    .opt(&e.level_type);
+            }
+            Node::ValueReferencePair(e) => {
+                c.one(&e.value_id);
+            }
+            Node::ValueList(e) => {
+                c.list(&e.value_reference_pairs);
+            }
+        }
+    }
+
+    /// The direct children of this node, in document order.
+    pub fn children(self) -> Vec<Node<'a>> {
+        let mut out = Vec::new();
+        self.push_children(&mut out);
+        out
+    }
+
+    /// Every node below this one (not this one itself), depth-first in document order.
+    pub fn descendants(self) -> Descendants<'a> {
+        let mut stack = Vec::new();
+        self.push_children(&mut stack);
+        stack.reverse();
+        Descendants { stack, scratch: Vec::new() }
+    }
+
+    /// Name of the node's class as the metamodel spells it (`LangString` for all five
+    /// lang-string classes).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Node::Environment(_) => "Environment",
+            Node::AssetAdministrationShell(_) => "AssetAdministrationShell",
+            Node::AssetInformation(_) => "AssetInformation",
+            Node::Resource(_) => "Resource",
+            Node::SpecificAssetId(_) => "SpecificAssetId",
+            Node::Submodel(_) => "Submodel",
+            Node::RelationshipElement(_) => "RelationshipElement",
+            Node::AnnotatedRelationshipElement(_) => "AnnotatedRelationshipElement",
+            Node::Property(_) => "Property",
+            Node::MultiLanguageProperty(_) => "MultiLanguageProperty",
+            Node::Range(_) => "Range",
+            Node::ReferenceElement(_) => "ReferenceElement",
+            Node::Blob(_) => "Blob",
+            Node::File(_) => "File",
+            Node::SubmodelElementCollection(_) => "SubmodelElementCollection",
+            Node::SubmodelElementList(_) => "SubmodelElementList",
+            Node::Entity(_) => "Entity",
+            Node::BasicEventElement(_) => "BasicEventElement",
+            Node::Operation(_) => "Operation",
+            Node::OperationVariable(_) => "OperationVariable",
+            Node::Capability(_) => "Capability",
+            Node::ConceptDescription(_) => "ConceptDescription",
+            Node::EventPayload(_) => "EventPayload",
+            Node::Extension(_) => "Extension",
+            Node::AdministrativeInformation(_) => "AdministrativeInformation",
+            Node::Qualifier(_) => "Qualifier",
+            Node::Reference(_) => "Reference",
+            Node::Key(_) => "Key",
+            Node::LangString(_) => "LangString",
+            Node::EmbeddedDataSpecification(_) => "EmbeddedDataSpecification",
+            Node::DataSpecificationIec61360(_) => "DataSpecificationIec61360",
+            Node::LevelType(_) => "LevelType",
+            Node::ValueReferencePair(_) => "ValueReferencePair",
+            Node::ValueList(_) => "ValueList",
+        }
+    }
+}
+
+/// Iterator of [`Node::descendants`].
+#[derive(Debug, Clone)]
+pub struct Descendants<'a> {
+    /// Nodes still to visit, the next one last.
+    stack: Vec<Node<'a>>,
+    scratch: Vec<Node<'a>>,
+}
+
+impl<'a> Iterator for Descendants<'a> {
+    type Item = Node<'a>;
+
+    fn next(&mut self) -> Option<Node<'a>> {
+        let node = self.stack.pop()?;
+        node.push_children(&mut self.scratch);
+        self.stack.extend(self.scratch.drain(..).rev());
+        Some(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enums::*;
+
+    #[test]
+    fn descendants_come_in_document_order_through_every_container() {
+        let mut inner = SubmodelElementCollection::new().with_id_short("Inner");
+        inner.value = Some(vec![Property::new(DataTypeDefXsd::String).with_id_short("P").into()]);
+        let mut op = Operation::new().with_id_short("Op");
+        op.output_variables = Some(vec![OperationVariable::new(inner)]);
+        let mut sm = Submodel::new("urn:sm");
+        sm.semantic_id = Some(Reference::global("urn:sem"));
+        sm.submodel_elements = Some(vec![op.into()]);
+        let env = Environment { submodels: Some(vec![sm]), ..Environment::new() };
+
+        let names: Vec<&str> = Node::from(&env).descendants().map(Node::class_name).collect();
+        assert_eq!(
+            names,
+            [
+                "Submodel",
+                "Reference",
+                "Key",
+                "Operation",
+                "OperationVariable",
+                "SubmodelElementCollection",
+                "Property"
+            ]
+        );
+    }
+
+    #[test]
+    fn annotations_and_data_specifications_are_visited() {
+        let mut are = AnnotatedRelationshipElement::new(
+            Reference::global("a"),
+            Reference::global("b"),
+        );
+        are.annotations = Some(vec![DataElement::Range(Range::new(DataTypeDefXsd::Int))]);
+        let mut content = DataSpecificationIec61360::new(vec![LangString::new("en", "x")]);
+        content.level_type = Some(LevelType { min: true, ..LevelType::default() });
+        are.embedded_data_specifications = Some(vec![EmbeddedDataSpecification {
+            data_specification: Reference::global("ds"),
+            data_specification_content: content.into(),
+        }]);
+        let classes: Vec<&str> = Node::from(&are).descendants().map(Node::class_name).collect();
+        assert!(classes.contains(&"Range"));
+        assert!(classes.contains(&"LevelType"));
+        assert!(classes.contains(&"DataSpecificationIec61360"));
+        assert_eq!(classes.iter().filter(|c| **c == "Key").count(), 3);
+    }
+}

@@ -1,0 +1,78 @@
+//! The Asset Administration Shell (AAS) V3.0 metamodel (IDTA-01001 Part 1 V3.0) as plain Rust
+//! types.
+//!
+//! This crate is the foundation of the toolkit: it holds data and nothing else (no I/O, no
+//! serialization formats). `aas-serde` reads and writes it as JSON, XML and AASX; the other
+//! crates (events, push, synchronization, the reference server) pass these types around.
+//!
+//! ```
+//! use aas_model::*;
+//!
+//! // A submodel with one property, built from constructors of the required attributes.
+//! let mut speed = Property::new(DataTypeDefXsd::Double).with_id_short("MaxRotationSpeed");
+//! speed.value = Some("5000".into());
+//! speed.semantic_id = Some(Reference::global("0173-1#02-BAA120#008"));
+//!
+//! let mut submodel = Submodel::new("https://example.com/ids/sm/1");
+//! submodel.id_short = Some("TechnicalData".into());
+//! submodel.submodel_elements = Some(vec![speed.into()]);
+//!
+//! let mut shell = AssetAdministrationShell::new(
+//!     "https://example.com/ids/aas/1",
+//!     AssetInformation { global_asset_id: Some("https://example.com/asset/1".into()),
+//!                        ..AssetInformation::new(AssetKind::Instance) },
+//! );
+//! shell.submodels = Some(vec![Reference::to_submodel(&submodel.id)]);
+//!
+//! let env = Environment {
+//!     asset_administration_shells: Some(vec![shell]),
+//!     submodels: Some(vec![submodel]),
+//!     ..Environment::new()
+//! };
+//!
+//! // References have the book's string form.
+//! let reference = &env.asset_administration_shells.as_ref().unwrap()[0].submodels.as_ref().unwrap()[0];
+//! assert_eq!(reference.to_string(), "[ModelRef](Submodel)https://example.com/ids/sm/1");
+//!
+//! // Every element can be visited.
+//! let ids: Vec<_> = Node::from(&env)
+//!     .descendants()
+//!     .filter_map(|n| match n { Node::Property(p) => p.id_short.as_deref(), _ => None })
+//!     .collect();
+//! assert_eq!(ids, ["MaxRotationSpeed"]);
+//! ```
+//!
+//! # Conventions
+//!
+//! - Names follow the metamodel, in Rust case: `idShort` is `id_short`; the attribute `type` is
+//!   `type_`.
+//! - An optional attribute is an `Option`; an optional list is an `Option<Vec<_>>`, where the
+//!   metamodel forbids `Some(vec![])` (it exists so that a reader can report `[]` through
+//!   verification instead of losing it).
+//! - Values whose type is given by a `valueType` (`xs:int`, `xs:dateTime`, …) are kept as the
+//!   strings written, so that every lexical form round-trips exactly.
+//! - The abstract classes (`Referable`, `HasSemantics`, …) are traits implemented by the
+//!   classes that inherit them; `SubmodelElement` and `DataElement` are enums.
+//!
+//! # Dependencies
+//!
+//! - `thiserror`: typed errors for parsing literals and reference strings.
+
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+mod abstract_classes;
+mod classes;
+mod descend;
+mod enums;
+mod reference;
+mod submodel_element;
+
+pub use abstract_classes::{
+    HasDataSpecification, HasExtensions, HasKind, HasSemantics, Identifiable, Qualifiable, Referable,
+};
+pub use classes::*;
+pub use descend::{Descendants, Node};
+pub use enums::*;
+pub use reference::ParseReferenceError;
+pub use submodel_element::{DataElement, SubmodelElement};

@@ -1,0 +1,196 @@
+//! Submodel elements as one enum, and data elements as a narrower one.
+
+use crate::classes::*;
+use crate::enums::AasSubmodelElements;
+
+/// Any submodel element (the abstract `SubmodelElement`), by its concrete class.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubmodelElement {
+    RelationshipElement(RelationshipElement),
+    AnnotatedRelationshipElement(AnnotatedRelationshipElement),
+    Property(Property),
+    MultiLanguageProperty(MultiLanguageProperty),
+    Range(Range),
+    ReferenceElement(ReferenceElement),
+    Blob(Blob),
+    File(File),
+    SubmodelElementCollection(SubmodelElementCollection),
+    SubmodelElementList(SubmodelElementList),
+    Entity(Entity),
+    BasicEventElement(BasicEventElement),
+    Operation(Operation),
+    Capability(Capability),
+}
+
+/// A data element (the abstract `DataElement`): the submodel elements that carry a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataElement {
+    Property(Property),
+    MultiLanguageProperty(MultiLanguageProperty),
+    Range(Range),
+    ReferenceElement(ReferenceElement),
+    Blob(Blob),
+    File(File),
+}
+
+/// Calls `$body` with `$e` bound to the inner struct, whatever the variant.
+macro_rules! each_submodel_element {
+    ($value:expr, $e:ident => $body:expr) => {
+        match $value {
+            SubmodelElement::RelationshipElement($e) => $body,
+            SubmodelElement::AnnotatedRelationshipElement($e) => $body,
+            SubmodelElement::Property($e) => $body,
+            SubmodelElement::MultiLanguageProperty($e) => $body,
+            SubmodelElement::Range($e) => $body,
+            SubmodelElement::ReferenceElement($e) => $body,
+            SubmodelElement::Blob($e) => $body,
+            SubmodelElement::File($e) => $body,
+            SubmodelElement::SubmodelElementCollection($e) => $body,
+            SubmodelElement::SubmodelElementList($e) => $body,
+            SubmodelElement::Entity($e) => $body,
+            SubmodelElement::BasicEventElement($e) => $body,
+            SubmodelElement::Operation($e) => $body,
+            SubmodelElement::Capability($e) => $body,
+        }
+    };
+}
+
+macro_rules! each_data_element {
+    ($value:expr, $e:ident => $body:expr) => {
+        match $value {
+            DataElement::Property($e) => $body,
+            DataElement::MultiLanguageProperty($e) => $body,
+            DataElement::Range($e) => $body,
+            DataElement::ReferenceElement($e) => $body,
+            DataElement::Blob($e) => $body,
+            DataElement::File($e) => $body,
+        }
+    };
+}
+
+pub(crate) use {each_data_element, each_submodel_element};
+
+impl SubmodelElement {
+    /// The concrete class, as `typeValueListElement` and `modelType` name it.
+    pub fn element_type(&self) -> AasSubmodelElements {
+        use AasSubmodelElements as T;
+        match self {
+            SubmodelElement::RelationshipElement(_) => T::RelationshipElement,
+            SubmodelElement::AnnotatedRelationshipElement(_) => T::AnnotatedRelationshipElement,
+            SubmodelElement::Property(_) => T::Property,
+            SubmodelElement::MultiLanguageProperty(_) => T::MultiLanguageProperty,
+            SubmodelElement::Range(_) => T::Range,
+            SubmodelElement::ReferenceElement(_) => T::ReferenceElement,
+            SubmodelElement::Blob(_) => T::Blob,
+            SubmodelElement::File(_) => T::File,
+            SubmodelElement::SubmodelElementCollection(_) => T::SubmodelElementCollection,
+            SubmodelElement::SubmodelElementList(_) => T::SubmodelElementList,
+            SubmodelElement::Entity(_) => T::Entity,
+            SubmodelElement::BasicEventElement(_) => T::BasicEventElement,
+            SubmodelElement::Operation(_) => T::Operation,
+            SubmodelElement::Capability(_) => T::Capability,
+        }
+    }
+
+    /// The `idShort`, if set.
+    pub fn id_short(&self) -> Option<&str> {
+        each_submodel_element!(self, e => e.id_short.as_deref())
+    }
+
+    /// The child elements in document order: collection and list values, entity statements,
+    /// annotations (as submodel elements) and operation variables. Empty for other elements.
+    ///
+    /// These are the children that idShort paths step into (IDTA Part 2).
+    pub fn children(&self) -> Vec<&SubmodelElement> {
+        match self {
+            SubmodelElement::SubmodelElementCollection(c) => c.value.iter().flatten().collect(),
+            SubmodelElement::SubmodelElementList(l) => l.value.iter().flatten().collect(),
+            SubmodelElement::Entity(e) => e.statements.iter().flatten().collect(),
+            SubmodelElement::Operation(o) => [&o.input_variables, &o.output_variables, &o.inoutput_variables]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|v| &v.value)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the element is a data element (property, MLP, range, reference element, blob, file).
+    pub fn is_data_element(&self) -> bool {
+        matches!(
+            self,
+            SubmodelElement::Property(_)
+                | SubmodelElement::MultiLanguageProperty(_)
+                | SubmodelElement::Range(_)
+                | SubmodelElement::ReferenceElement(_)
+                | SubmodelElement::Blob(_)
+                | SubmodelElement::File(_)
+        )
+    }
+}
+
+impl DataElement {
+    /// The concrete class.
+    pub fn element_type(&self) -> AasSubmodelElements {
+        use AasSubmodelElements as T;
+        match self {
+            DataElement::Property(_) => T::Property,
+            DataElement::MultiLanguageProperty(_) => T::MultiLanguageProperty,
+            DataElement::Range(_) => T::Range,
+            DataElement::ReferenceElement(_) => T::ReferenceElement,
+            DataElement::Blob(_) => T::Blob,
+            DataElement::File(_) => T::File,
+        }
+    }
+
+    /// The `idShort`, if set.
+    pub fn id_short(&self) -> Option<&str> {
+        each_data_element!(self, e => e.id_short.as_deref())
+    }
+}
+
+impl From<DataElement> for SubmodelElement {
+    fn from(element: DataElement) -> Self {
+        match element {
+            DataElement::Property(e) => SubmodelElement::Property(e),
+            DataElement::MultiLanguageProperty(e) => SubmodelElement::MultiLanguageProperty(e),
+            DataElement::Range(e) => SubmodelElement::Range(e),
+            DataElement::ReferenceElement(e) => SubmodelElement::ReferenceElement(e),
+            DataElement::Blob(e) => SubmodelElement::Blob(e),
+            DataElement::File(e) => SubmodelElement::File(e),
+        }
+    }
+}
+
+impl TryFrom<SubmodelElement> for DataElement {
+    /// The element itself, when it is not a data element.
+    type Error = SubmodelElement;
+
+    fn try_from(element: SubmodelElement) -> Result<Self, SubmodelElement> {
+        Ok(match element {
+            SubmodelElement::Property(e) => DataElement::Property(e),
+            SubmodelElement::MultiLanguageProperty(e) => DataElement::MultiLanguageProperty(e),
+            SubmodelElement::Range(e) => DataElement::Range(e),
+            SubmodelElement::ReferenceElement(e) => DataElement::ReferenceElement(e),
+            SubmodelElement::Blob(e) => DataElement::Blob(e),
+            SubmodelElement::File(e) => DataElement::File(e),
+            other => return Err(other),
+        })
+    }
+}
+
+macro_rules! into_enum {
+    ($enum:ident: $($variant:ident),+) => {
+        $(impl From<$variant> for $enum {
+            fn from(element: $variant) -> Self {
+                $enum::$variant(element)
+            }
+        })+
+    };
+}
+
+into_enum!(SubmodelElement: RelationshipElement, AnnotatedRelationshipElement, Property,
+    MultiLanguageProperty, Range, ReferenceElement, Blob, File, SubmodelElementCollection,
+    SubmodelElementList, Entity, BasicEventElement, Operation, Capability);
+into_enum!(DataElement: Property, MultiLanguageProperty, Range, ReferenceElement, Blob, File);

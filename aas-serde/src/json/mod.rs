@@ -1,0 +1,100 @@
+//! The official JSON mapping of AAS V3.0 (`schemas/json/aas.json`), read strictly and written
+//! without empty optional lists.
+//!
+//! ```
+//! use aas_model::{Environment, Submodel};
+//! use aas_serde::json;
+//!
+//! let env: Environment = json::from_str(r#"{"submodels": [{"modelType": "Submodel", "id": "urn:x"}]}"#)?;
+//! assert_eq!(env.submodels.as_ref().unwrap()[0], Submodel::new("urn:x"));
+//! assert_eq!(json::to_string(&env), r#"{"submodels":[{"modelType":"Submodel","id":"urn:x"}]}"#);
+//!
+//! // Errors name the JSON path, the problem and the position.
+//! let err = json::from_str::<Environment>(r#"{"submodels": [{"modelType": "Submodel"}]}"#).unwrap_err();
+//! assert_eq!(err.to_string(),
+//!     r#"$.submodels[0]: required property "id" of Submodel is missing (line 1, column 41)"#);
+//! # Ok::<(), json::Error>(())
+//! ```
+//!
+//! # Strictness
+//!
+//! Reading refuses what the aas-core SDKs refuse: unknown or duplicate properties, values of the
+//! wrong JSON type, `null`, unknown enumeration literals, a missing or wrong `modelType`, invalid
+//! base64, and nesting deeper than 128 levels. An empty array is read as an empty list, which
+//! `aas-model`'s verification reports. Constraints on values (patterns, lengths, `xs:` lexical
+//! forms) are verification's job, not the reader's.
+//!
+//! # Writing
+//!
+//! Members are written with `modelType` first, then in the order of the XSD. Optional lists
+//! that are empty are left out, as the schema forbids empty arrays. A required list
+//! (`Reference.keys`, `preferredName`, `valueReferencePairs`) is always written, even when
+//! empty: such a model fails verification anyway, and leaving the property out would make the
+//! output unreadable instead of merely invalid.
+
+mod codec;
+mod error;
+mod parser;
+mod writer;
+
+use std::io::{self, Read, Write};
+
+pub use codec::{FromJson, ToJson};
+pub use error::{Error, ErrorKind, PathSegment};
+
+/// Reads a value of class `T` (usually [`aas_model::Environment`]) from JSON bytes.
+pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
+    let mut parser = parser::Parser::new(bytes);
+    let value = T::read_json(&mut parser)?;
+    parser.finish()?;
+    Ok(value)
+}
+
+/// Reads a value of class `T` from a JSON string.
+pub fn from_str<T: FromJson>(text: &str) -> Result<T, Error> {
+    from_slice(text.as_bytes())
+}
+
+/// Reads a value of class `T` from a reader (read whole into memory first).
+pub fn from_reader<T: FromJson, R: Read>(mut reader: R) -> Result<T, Error> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    from_slice(&bytes)
+}
+
+/// Writes `value` as compact JSON.
+pub fn to_writer<T: ToJson + ?Sized, W: Write>(writer: W, value: &T) -> io::Result<()> {
+    write(writer, value, false).map(drop)
+}
+
+/// Writes `value` as JSON indented by two spaces.
+pub fn to_writer_pretty<T: ToJson + ?Sized, W: Write>(writer: W, value: &T) -> io::Result<()> {
+    write(writer, value, true).map(drop)
+}
+
+/// `value` as compact JSON bytes.
+pub fn to_vec<T: ToJson + ?Sized>(value: &T) -> Vec<u8> {
+    write(Vec::new(), value, false).unwrap_or_default()
+}
+
+/// `value` as JSON bytes indented by two spaces.
+pub fn to_vec_pretty<T: ToJson + ?Sized>(value: &T) -> Vec<u8> {
+    write(Vec::new(), value, true).unwrap_or_default()
+}
+
+/// `value` as a compact JSON string.
+pub fn to_string<T: ToJson + ?Sized>(value: &T) -> String {
+    // The writer emits UTF-8 only: every piece is a `&str` or ASCII.
+    String::from_utf8(to_vec(value)).unwrap_or_default()
+}
+
+/// `value` as a JSON string indented by two spaces.
+pub fn to_string_pretty<T: ToJson + ?Sized>(value: &T) -> String {
+    String::from_utf8(to_vec_pretty(value)).unwrap_or_default()
+}
+
+fn write<T: ToJson + ?Sized, W: Write>(out: W, value: &T, pretty: bool) -> io::Result<W> {
+    let mut writer = writer::Writer::new(out, pretty);
+    value.write_json(&mut writer);
+    writer.finish()
+}

@@ -1,0 +1,46 @@
+//! Serialization of the Asset Administration Shell V3.0 model (`aas-model`).
+//!
+//! The `json` module (feature `json`, on by default) implements the official JSON mapping. XML
+//! and AASX packages follow as features `xml` and `aasx`.
+//!
+//! ```
+//! use aas_model::{DataTypeDefXsd, Environment, Property, Submodel};
+//! use aas_serde::json;
+//!
+//! let text = r#"{
+//!   "submodels": [{
+//!     "modelType": "Submodel",
+//!     "id": "urn:example:sm:1",
+//!     "submodelElements": [
+//!       {"modelType": "Property", "idShort": "Speed", "valueType": "xs:int", "value": "42"}
+//!     ]
+//!   }]
+//! }"#;
+//! let env: Environment = json::from_str(text)?;
+//! let submodel = &env.submodels.as_ref().unwrap()[0];
+//! let mut speed = Property::new(DataTypeDefXsd::Int).with_id_short("Speed");
+//! speed.value = Some("42".into());
+//! assert_eq!(submodel.submodel_elements, Some(vec![speed.into()]));
+//!
+//! // Writing and reading again gives the same model.
+//! let written = json::to_vec_pretty(&env);
+//! assert_eq!(json::from_slice::<Environment>(&written)?, env);
+//! # Ok::<(), json::Error>(())
+//! ```
+//!
+//! # Dependencies
+//!
+//! - `aas-model`: the types read and written.
+//! - `base64`: `Blob` values and event payloads are base64 in JSON.
+//! - `thiserror`: the typed error enums.
+//!
+//! JSON is read by a small pull parser of our own rather than `serde_json`: the strict reading
+//! (exact error paths, duplicate and unknown properties, `modelType` anywhere in an object,
+//! one pass without a value tree) needs control over the position that serde's data model
+//! does not give.
+
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+#[cfg(feature = "json")]
+pub mod json;

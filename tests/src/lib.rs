@@ -1,0 +1,101 @@
+//! Helpers shared by the conformance tests: where the corpus is, which files it holds.
+//!
+//! The corpus root is `$AAS_CORPUS_DIR` when set, else `../shared/corpus` beside the workspace.
+//! A missing corpus is a test failure with a message saying where it was looked for: these
+//! tests never skip.
+
+use std::path::{Path, PathBuf};
+
+/// The corpus root (`AAS_CORPUS_DIR` or `<workspace>/../shared/corpus`); panics when absent.
+pub fn corpus_root() -> PathBuf {
+    let root = match std::env::var_os("AAS_CORPUS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+    };
+    assert!(
+        root.join("aas-core3.0-testgen").is_dir(),
+        "conformance corpus not found at {} (set AAS_CORPUS_DIR to the folder holding aas-core3.0-testgen)",
+        root.display()
+    );
+    root
+}
+
+/// The aas-core3.0-testgen folder of one format (`Json` or `Xml`).
+pub fn testgen(format: &str) -> PathBuf {
+    corpus_root().join("aas-core3.0-testgen").join(format)
+}
+
+/// Every file with the given extension below `dir`, sorted.
+pub fn files_below(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == extension) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The corpus files of one category (`Expected`, `Unexpected/Invalid`, `Unexpected/Unserializable`)
+/// of one format, from both `ContainedInEnvironment` and `SelfContained`.
+pub fn category(format: &str, category: &str) -> Vec<PathBuf> {
+    let extension = format.to_ascii_lowercase();
+    let mut files = Vec::new();
+    for container in ["ContainedInEnvironment", "SelfContained"] {
+        files.extend(files_below(&testgen(format).join(container).join(category), &extension));
+    }
+    files
+}
+
+/// Whether a corpus file has an `EventPayload` root (else an `Environment`).
+pub fn is_event_payload(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "SelfContained")
+        && path.components().any(|c| c.as_os_str() == "EventPayload" || c.as_os_str() == "eventPayload")
+}
+
+/// The python of the oracle venv (`../shared/tools/oracles/setup.sh`, which creates it once).
+pub fn oracle_python() -> PathBuf {
+    let setup = corpus_root().join("../tools/oracles/setup.sh");
+    let output = std::process::Command::new("bash")
+        .arg(&setup)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", setup.display()));
+    assert!(
+        output.status.success(),
+        "{} failed: {}",
+        setup.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+/// A small deterministic pseudo-random generator (xorshift64*), so that the mutation tests
+/// see the same inputs on every run.
+#[derive(Debug, Clone)]
+pub struct Xorshift(u64);
+
+impl Xorshift {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}

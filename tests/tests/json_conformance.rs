@@ -1,0 +1,115 @@
+//! The JSON reader and writer over the aas-core3.0-testgen corpus.
+
+use std::path::Path;
+
+use aas_conformance_tests::{category, is_event_payload};
+use aas_model::{Environment, EventPayload};
+use aas_serde::json;
+
+/// Reads, writes (compact and pretty) and reads back one Expected file; checks the model and
+/// the JSON value survive.
+fn round_trip(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let input: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let (compact, pretty) = if is_event_payload(path) {
+        let model: EventPayload = json::from_slice(&bytes).map_err(|e| format!("read: {e}"))?;
+        let (compact, pretty) = (json::to_vec(&model), json::to_vec_pretty(&model));
+        for written in [&compact, &pretty] {
+            let again: EventPayload = json::from_slice(written).map_err(|e| format!("read back: {e}"))?;
+            if again != model {
+                return Err("model changed in the round trip".into());
+            }
+        }
+        (compact, pretty)
+    } else {
+        let model: Environment = json::from_slice(&bytes).map_err(|e| format!("read: {e}"))?;
+        let (compact, pretty) = (json::to_vec(&model), json::to_vec_pretty(&model));
+        for written in [&compact, &pretty] {
+            let again: Environment = json::from_slice(written).map_err(|e| format!("read back: {e}"))?;
+            if again != model {
+                return Err("model changed in the round trip".into());
+            }
+        }
+        (compact, pretty)
+    };
+    for written in [compact, pretty] {
+        let output: serde_json::Value = serde_json::from_slice(&written).map_err(|e| e.to_string())?;
+        if output != input {
+            return Err(format!("written JSON differs from the input: {}", String::from_utf8_lossy(&written)));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_expected_file_round_trips_to_an_equal_model_and_equal_json() {
+    let files = category("Json", "Expected");
+    assert_eq!(files.len(), 2574, "Expected files in the corpus");
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|f| round_trip(f).err().map(|e| format!("{}: {e}", f.display())))
+        .collect();
+    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+}
+
+/// The property an Unserializable file is about, from its file name.
+fn property_under_test(path: &Path) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let kind = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .skip_while(|c| c != "Unserializable")
+        .nth(1)
+        .unwrap_or_default();
+    match kind.as_str() {
+        "MissingModelType" | "InvalidModelType" => "modelType".into(),
+        "EnumViolation" => stem.split("_as_").next().unwrap_or(stem).into(),
+        "UnexpectedAdditionalProperty" => "unexpectedAdditionalProperty".into(),
+        _ => stem.into(),
+    }
+}
+
+#[test]
+fn every_unserializable_file_is_rejected_with_an_error_naming_the_property() {
+    let files = category("Json", "Unexpected/Unserializable");
+    assert_eq!(files.len(), 464, "Unserializable files in the corpus");
+    let mut failures = Vec::new();
+    for path in &files {
+        let bytes = std::fs::read(path).expect("corpus file");
+        let result = if is_event_payload(path) {
+            json::from_slice::<EventPayload>(&bytes).map(drop)
+        } else {
+            json::from_slice::<Environment>(&bytes).map(drop)
+        };
+        match result {
+            Ok(()) => failures.push(format!("{}: accepted", path.display())),
+            Err(e) => {
+                let property = property_under_test(path);
+                let message = e.to_string();
+                if !message.contains(&property) || e.line() == 0 {
+                    failures.push(format!("{}: error does not name {property:?}: {message}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_invalid_file_reads_without_error() {
+    let files = category("Json", "Unexpected/Invalid");
+    assert_eq!(files.len(), 1573, "Invalid files in the corpus");
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let bytes = std::fs::read(path).expect("corpus file");
+            let result = if is_event_payload(path) {
+                json::from_slice::<EventPayload>(&bytes).map(drop)
+            } else {
+                json::from_slice::<Environment>(&bytes).map(drop)
+            };
+            result.err().map(|e| format!("{}: {e}", path.display()))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+}
