@@ -42,5 +42,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+mod document;
+mod format;
 #[cfg(feature = "json")]
 pub mod json;
+
+pub use document::Document;
+pub use format::Format;

@@ -1,1 +1,77 @@
-fn main() {}
+//! `reference-server`: the command-line entry of the aas-rs toolkit.
+//!
+//! Subcommands:
+//! - `convert <IN> <OUT>`: reads an AAS file and writes it in the format of `OUT`'s extension.
+//! - `validate <FILE>...`: reads files and reports what is wrong with them.
+//!
+//! `serve` (the AAS repository server) comes with its own issue; until then the binary without
+//! a subcommand prints its help.
+//!
+//! Exit codes: 0 success; 2 some file cannot be read or written (or the command line is
+//! wrong). Verification findings (exit code 1) come with `aas-model`'s verification.
+
+#![forbid(unsafe_code)]
+
+mod convert;
+mod document_io;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Reference server and command-line tool of the aas-rs Asset Administration Shell toolkit.
+#[derive(Debug, Parser)]
+#[command(name = "reference-server", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Convert an AAS file between formats (chosen by the file extensions: .json).
+    ///
+    /// Models that fail verification are converted as they are; only unreadable input is
+    /// refused.
+    Convert {
+        /// The file to read.
+        input: PathBuf,
+        /// The file to write; its extension names the format.
+        output: PathBuf,
+        /// Write indented output where the format has a choice (JSON).
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Read AAS files and report what is wrong with them.
+    ///
+    /// Errors go to stderr as `error: FILE: PATH: message`. Exit code 0 when every file reads,
+    /// 2 when some file cannot be read.
+    Validate {
+        /// The files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// The outcome of a command, as an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Ok = 0,
+    Unreadable = 2,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Some(Command::Convert { input, output, pretty }) => convert::run(&input, &output, pretty),
+        Some(Command::Validate { files }) => validate::run(&files),
+        None => {
+            // Printing help cannot fail in a way worth reporting.
+            let _ = Cli::command().print_help();
+            Outcome::Ok
+        }
+    };
+    ExitCode::from(outcome as u8)
+}

@@ -336,6 +336,40 @@ json_class!(DataSpecificationIec61360, Some("DataSpecificationIec61360"), {
     value_list: opt "valueList", value: opt "value", level_type: opt "levelType",
 });
 
+/// The properties only an event payload has at its root.
+const EVENT_PAYLOAD_KEYS: &[&str] = &[
+    "source", "sourceSemanticId", "observableReference", "observableSemanticId", "topic",
+    "subjectId", "timeStamp", "payload",
+];
+
+/// An environment, unless the root has a property that only an event payload has.
+impl FromJson for crate::Document {
+    fn read_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        let start = p.mark();
+        match Environment::read_json(p) {
+            Ok(env) => Ok(crate::Document::Environment(env)),
+            Err(e) => match (e.kind(), e.path().count()) {
+                (ErrorKind::UnexpectedProperty { property, .. }, 1)
+                    if EVENT_PAYLOAD_KEYS.contains(&property.as_str()) =>
+                {
+                    p.reset(start);
+                    EventPayload::read_json(p).map(crate::Document::EventPayload)
+                }
+                _ => Err(e),
+            },
+        }
+    }
+}
+
+impl ToJson for crate::Document {
+    fn write_json<W: Write>(&self, w: &mut Writer<W>) {
+        match self {
+            crate::Document::Environment(env) => env.write_json(w),
+            crate::Document::EventPayload(payload) => payload.write_json(w),
+        }
+    }
+}
+
 impl FromJson for DataSpecificationContent {
     fn read_json(p: &mut Parser<'_>) -> Result<Self, Error> {
         DataSpecificationIec61360::read_json(p).map(DataSpecificationContent::DataSpecificationIec61360)
@@ -411,9 +445,11 @@ macro_rules! sme_union {
                 }
             }
 
-            fn read(p: &mut Parser<'_>, allowed: Allowed) -> Result<SmeFields, Error> {
+            /// Boxed: the union is large, and it would otherwise sit in every stack frame of
+            /// nested elements.
+            fn read(p: &mut Parser<'_>, allowed: Allowed) -> Result<Box<SmeFields>, Error> {
                 p.begin_object("an object (submodel element)")?;
-                let mut f = SmeFields::new();
+                let mut f = Box::new(SmeFields::new());
                 let mut first = true;
                 while let Some(key) = p.next_key(&mut first)? {
                     let at = p.mark().pos;
@@ -714,7 +750,14 @@ macro_rules! sme_build {
 }
 
 fn read_submodel_element(p: &mut Parser<'_>, allowed: Allowed) -> Result<SubmodelElement, Error> {
-    let mut f = SmeFields::read(p, allowed)?;
+    let fields = SmeFields::read(p, allowed)?;
+    build_submodel_element(fields, p, allowed)
+}
+
+/// Kept out of `read_submodel_element`: its frame holds a temporary of every class and must not
+/// sit on the stack while nested elements are read.
+#[inline(never)]
+fn build_submodel_element(mut f: Box<SmeFields>, p: &mut Parser<'_>, allowed: Allowed) -> Result<SubmodelElement, Error> {
     let Some(class) = f.model_type else {
         return Err(p.error(ErrorKind::MissingModelType { expected: allowed.description }));
     };

@@ -1,0 +1,26 @@
+//! The root of a serialized file: an environment, or an event payload.
+
+use aas_model::{Environment, EventPayload};
+
+/// What a serialized file holds at its root.
+///
+/// Files normally hold an [`Environment`]; the payload of a `BasicEventElement` event is an
+/// [`EventPayload`] on its own. Readers of `Document` tell the two apart by the root's
+/// properties.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Document {
+    Environment(Environment),
+    EventPayload(EventPayload),
+}
+
+impl From<Environment> for Document {
+    fn from(env: Environment) -> Self {
+        Document::Environment(env)
+    }
+}
+
+impl From<EventPayload> for Document {
+    fn from(payload: EventPayload) -> Self {
+        Document::EventPayload(payload)
+    }
+}
