@@ -3,7 +3,9 @@
 
 use crate::classes::*;
 use crate::enums::ModellingKind;
-use crate::submodel_element::{DataElement, SubmodelElement, each_data_element, each_submodel_element};
+use crate::submodel_element::{
+    DataElement, SubmodelElement, each_data_element, each_submodel_element,
+};
 
 /// `HasExtensions`: elements that may carry extensions.
 pub trait HasExtensions {
@@ -99,9 +101,22 @@ macro_rules! impl_has_data_specification {
 
 macro_rules! submodel_element_classes {
     ($mac:ident) => {
-        $mac!(RelationshipElement, AnnotatedRelationshipElement, Property, MultiLanguageProperty,
-            Range, ReferenceElement, Blob, File, SubmodelElementCollection, SubmodelElementList,
-            Entity, BasicEventElement, Operation, Capability);
+        $mac!(
+            RelationshipElement,
+            AnnotatedRelationshipElement,
+            Property,
+            MultiLanguageProperty,
+            Range,
+            ReferenceElement,
+            Blob,
+            File,
+            SubmodelElementCollection,
+            SubmodelElementList,
+            Entity,
+            BasicEventElement,
+            Operation,
+            Capability
+        );
     };
 }
 

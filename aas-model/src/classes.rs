@@ -26,7 +26,10 @@ pub struct LangString {
 impl LangString {
     /// A lang string from a language tag and a text.
     pub fn new(language: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { language: language.into(), text: text.into() }
+        Self {
+            language: language.into(),
+            text: text.into(),
+        }
     }
 }
 
@@ -53,7 +56,10 @@ pub struct Key {
 impl Key {
     /// A key from its type and value.
     pub fn new(type_: KeyTypes, value: impl Into<String>) -> Self {
-        Self { type_, value: value.into() }
+        Self {
+            type_,
+            value: value.into(),
+        }
     }
 }
 
@@ -199,7 +205,10 @@ pub struct Resource {
 impl Resource {
     /// A resource at a path.
     pub fn new(path: impl Into<String>) -> Self {
-        Self { path: path.into(), content_type: None }
+        Self {
+            path: path.into(),
+            content_type: None,
+        }
     }
 }
 
@@ -460,7 +469,9 @@ pub struct OperationVariable {
 impl OperationVariable {
     /// A variable described by a submodel element.
     pub fn new(value: impl Into<SubmodelElement>) -> Self {
-        Self { value: value.into() }
+        Self {
+            value: value.into(),
+        }
     }
 }
 

@@ -17,6 +17,7 @@
 //! assert_eq!(properties, 1);
 //! ```
 
+use crate::abstract_classes::{HasDataSpecification, HasSemantics, Qualifiable, Referable};
 use crate::classes::*;
 use crate::submodel_element::{DataElement, SubmodelElement};
 
@@ -70,18 +71,50 @@ macro_rules! node_from {
     )+};
 }
 
-node_from!(Environment, AssetAdministrationShell, AssetInformation, Resource, SpecificAssetId,
-    Submodel, RelationshipElement, AnnotatedRelationshipElement, Property, MultiLanguageProperty,
-    Range, ReferenceElement, Blob, File, SubmodelElementCollection, SubmodelElementList, Entity,
-    BasicEventElement, Operation, OperationVariable, Capability, ConceptDescription, EventPayload,
-    Extension, AdministrativeInformation, Qualifier, Reference, Key, LangString,
-    EmbeddedDataSpecification, DataSpecificationIec61360, LevelType, ValueReferencePair, ValueList);
+node_from!(
+    Environment,
+    AssetAdministrationShell,
+    AssetInformation,
+    Resource,
+    SpecificAssetId,
+    Submodel,
+    RelationshipElement,
+    AnnotatedRelationshipElement,
+    Property,
+    MultiLanguageProperty,
+    Range,
+    ReferenceElement,
+    Blob,
+    File,
+    SubmodelElementCollection,
+    SubmodelElementList,
+    Entity,
+    BasicEventElement,
+    Operation,
+    OperationVariable,
+    Capability,
+    ConceptDescription,
+    EventPayload,
+    Extension,
+    AdministrativeInformation,
+    Qualifier,
+    Reference,
+    Key,
+    LangString,
+    EmbeddedDataSpecification,
+    DataSpecificationIec61360,
+    LevelType,
+    ValueReferencePair,
+    ValueList
+);
 
 impl<'a> From<&'a SubmodelElement> for Node<'a> {
     fn from(element: &'a SubmodelElement) -> Self {
         match element {
             SubmodelElement::RelationshipElement(e) => Node::RelationshipElement(e),
-            SubmodelElement::AnnotatedRelationshipElement(e) => Node::AnnotatedRelationshipElement(e),
+            SubmodelElement::AnnotatedRelationshipElement(e) => {
+                Node::AnnotatedRelationshipElement(e)
+            }
             SubmodelElement::Property(e) => Node::Property(e),
             SubmodelElement::MultiLanguageProperty(e) => Node::MultiLanguageProperty(e),
             SubmodelElement::Range(e) => Node::Range(e),
@@ -114,7 +147,9 @@ impl<'a> From<&'a DataElement> for Node<'a> {
 impl<'a> From<&'a DataSpecificationContent> for Node<'a> {
     fn from(content: &'a DataSpecificationContent) -> Self {
         match content {
-            DataSpecificationContent::DataSpecificationIec61360(c) => Node::DataSpecificationIec61360(c),
+            DataSpecificationContent::DataSpecificationIec61360(c) => {
+                Node::DataSpecificationIec61360(c)
+            }
         }
     }
 }
@@ -161,39 +196,31 @@ impl<'a> Children<'a, '_> {
         self
     }
 
-    /// The attributes every submodel element has, in XML order.
-    fn submodel_element_base(
-        &mut self,
-        extensions: &'a Option<Vec<Extension>>,
-        display_name: &'a Option<Vec<LangString>>,
-        description: &'a Option<Vec<LangString>>,
-        semantic_id: &'a Option<Reference>,
-        supplemental_semantic_ids: &'a Option<Vec<Reference>>,
-        qualifiers: &'a Option<Vec<Qualifier>>,
-        embedded_data_specifications: &'a Option<Vec<EmbeddedDataSpecification>>,
-    ) -> &mut Self {
-        self.opt_list(extensions)
-            .opt_list(display_name)
-            .opt_list(description)
-            .opt(semantic_id)
-            .opt_list(supplemental_semantic_ids)
-            .opt_list(qualifiers)
-            .opt_list(embedded_data_specifications)
+    fn opt_ref<T>(&mut self, items: Option<&'a Vec<T>>) -> &mut Self
+    where
+        &'a T: Into<Node<'a>>,
+    {
+        if let Some(items) = items {
+            self.list(items);
+        }
+        self
     }
-}
 
-macro_rules! sme_base {
-    ($c:expr, $e:expr) => {
-        $c.submodel_element_base(
-            &$e.extensions,
-            &$e.display_name,
-            &$e.description,
-            &$e.semantic_id,
-            &$e.supplemental_semantic_ids,
-            &$e.qualifiers,
-            &$e.embedded_data_specifications,
-        )
-    };
+    /// The attributes every submodel element has, in XML order.
+    fn submodel_element_base<E>(&mut self, e: &'a E) -> &mut Self
+    where
+        E: Referable + HasSemantics + Qualifiable + HasDataSpecification,
+    {
+        self.opt_ref(e.extensions())
+            .opt_ref(e.display_name())
+            .opt_ref(e.description());
+        if let Some(semantic_id) = e.semantic_id() {
+            self.one(semantic_id);
+        }
+        self.opt_ref(e.supplemental_semantic_ids())
+            .opt_ref(e.qualifiers())
+            .opt_ref(e.embedded_data_specifications())
+    }
 }
 
 impl<'a> Node<'a> {
@@ -237,43 +264,54 @@ impl<'a> Node<'a> {
                     .opt_list(&e.submodel_elements);
             }
             Node::RelationshipElement(e) => {
-                sme_base!(c, e).one(&e.first).one(&e.second);
+                c.submodel_element_base(e).one(&e.first).one(&e.second);
             }
             Node::AnnotatedRelationshipElement(e) => {
-                sme_base!(c, e).one(&e.first).one(&e.second).opt_list(&e.annotations);
+                c.submodel_element_base(e)
+                    .one(&e.first)
+                    .one(&e.second)
+                    .opt_list(&e.annotations);
             }
             Node::Property(e) => {
-                sme_base!(c, e).opt(&e.value_id);
+                c.submodel_element_base(e).opt(&e.value_id);
             }
             Node::MultiLanguageProperty(e) => {
-                sme_base!(c, e).opt_list(&e.value).opt(&e.value_id);
+                c.submodel_element_base(e)
+                    .opt_list(&e.value)
+                    .opt(&e.value_id);
             }
             Node::Range(e) => {
-                sme_base!(c, e);
+                c.submodel_element_base(e);
             }
             Node::ReferenceElement(e) => {
-                sme_base!(c, e).opt(&e.value);
+                c.submodel_element_base(e).opt(&e.value);
             }
             Node::Blob(e) => {
-                sme_base!(c, e);
+                c.submodel_element_base(e);
             }
             Node::File(e) => {
-                sme_base!(c, e);
+                c.submodel_element_base(e);
             }
             Node::SubmodelElementCollection(e) => {
-                sme_base!(c, e).opt_list(&e.value);
+                c.submodel_element_base(e).opt_list(&e.value);
             }
             Node::SubmodelElementList(e) => {
-                sme_base!(c, e).opt(&e.semantic_id_list_element).opt_list(&e.value);
+                c.submodel_element_base(e)
+                    .opt(&e.semantic_id_list_element)
+                    .opt_list(&e.value);
             }
             Node::Entity(e) => {
-                sme_base!(c, e).opt_list(&e.statements).opt_list(&e.specific_asset_ids);
+                c.submodel_element_base(e)
+                    .opt_list(&e.statements)
+                    .opt_list(&e.specific_asset_ids);
             }
             Node::BasicEventElement(e) => {
-                sme_base!(c, e).one(&e.observed).opt(&e.message_broker);
+                c.submodel_element_base(e)
+                    .one(&e.observed)
+                    .opt(&e.message_broker);
             }
             Node::Operation(e) => {
-                sme_base!(c, e)
+                c.submodel_element_base(e)
                     .opt_list(&e.input_variables)
                     .opt_list(&e.output_variables)
                     .opt_list(&e.inoutput_variables);
@@ -282,7 +320,7 @@ impl<'a> Node<'a> {
                 c.one(&e.value);
             }
             Node::Capability(e) => {
-                sme_base!(c, e);
+                c.submodel_element_base(e);
             }
             Node::ConceptDescription(e) => {
                 c.opt_list(&e.extensions)
@@ -319,7 +357,8 @@ impl<'a> Node<'a> {
                 c.list(&e.keys);
             }
             Node::EmbeddedDataSpecification(e) => {
-                c.one(&e.data_specification).one(&e.data_specification_content);
+                c.one(&e.data_specification)
+                    .one(&e.data_specification_content);
             }
             Node::DataSpecificationIec61360(e) => {
                 c.list(&e.preferred_name)
@@ -350,7 +389,10 @@ impl<'a> Node<'a> {
         let mut stack = Vec::new();
         self.push_children(&mut stack);
         stack.reverse();
-        Descendants { stack, scratch: Vec::new() }
+        Descendants {
+            stack,
+            scratch: Vec::new(),
+        }
     }
 
     /// Name of the node's class as the metamodel spells it (`LangString` for all five
@@ -422,15 +464,25 @@ mod tests {
     #[test]
     fn descendants_come_in_document_order_through_every_container() {
         let mut inner = SubmodelElementCollection::new().with_id_short("Inner");
-        inner.value = Some(vec![Property::new(DataTypeDefXsd::String).with_id_short("P").into()]);
+        inner.value = Some(vec![
+            Property::new(DataTypeDefXsd::String)
+                .with_id_short("P")
+                .into(),
+        ]);
         let mut op = Operation::new().with_id_short("Op");
         op.output_variables = Some(vec![OperationVariable::new(inner)]);
         let mut sm = Submodel::new("urn:sm");
         sm.semantic_id = Some(Reference::global("urn:sem"));
         sm.submodel_elements = Some(vec![op.into()]);
-        let env = Environment { submodels: Some(vec![sm]), ..Environment::new() };
+        let env = Environment {
+            submodels: Some(vec![sm]),
+            ..Environment::new()
+        };
 
-        let names: Vec<&str> = Node::from(&env).descendants().map(Node::class_name).collect();
+        let names: Vec<&str> = Node::from(&env)
+            .descendants()
+            .map(Node::class_name)
+            .collect();
         assert_eq!(
             names,
             [
@@ -447,18 +499,22 @@ mod tests {
 
     #[test]
     fn annotations_and_data_specifications_are_visited() {
-        let mut are = AnnotatedRelationshipElement::new(
-            Reference::global("a"),
-            Reference::global("b"),
-        );
+        let mut are =
+            AnnotatedRelationshipElement::new(Reference::global("a"), Reference::global("b"));
         are.annotations = Some(vec![DataElement::Range(Range::new(DataTypeDefXsd::Int))]);
         let mut content = DataSpecificationIec61360::new(vec![LangString::new("en", "x")]);
-        content.level_type = Some(LevelType { min: true, ..LevelType::default() });
+        content.level_type = Some(LevelType {
+            min: true,
+            ..LevelType::default()
+        });
         are.embedded_data_specifications = Some(vec![EmbeddedDataSpecification {
             data_specification: Reference::global("ds"),
             data_specification_content: content.into(),
         }]);
-        let classes: Vec<&str> = Node::from(&are).descendants().map(Node::class_name).collect();
+        let classes: Vec<&str> = Node::from(&are)
+            .descendants()
+            .map(Node::class_name)
+            .collect();
         assert!(classes.contains(&"Range"));
         assert!(classes.contains(&"LevelType"));
         assert!(classes.contains(&"DataSpecificationIec61360"));

@@ -332,7 +332,10 @@ mod tests {
         assert_eq!(Direction::from_literal("Input"), None);
         assert_eq!(Direction::from_literal("input"), Some(Direction::Input));
         let err = "xs:String".parse::<DataTypeDefXsd>().unwrap_err();
-        assert_eq!(err.to_string(), "\"xs:String\" is not a literal of DataTypeDefXsd");
+        assert_eq!(
+            err.to_string(),
+            "\"xs:String\" is not a literal of DataTypeDefXsd"
+        );
     }
 
     #[test]
@@ -345,7 +348,10 @@ mod tests {
         assert!(!KeyTypes::Submodel.is_fragment_key());
         assert!(KeyTypes::Referable.is_aas_referable());
         assert_eq!(
-            KeyTypes::ALL.iter().filter(|k| k.is_submodel_element()).count(),
+            KeyTypes::ALL
+                .iter()
+                .filter(|k| k.is_submodel_element())
+                .count(),
             17
         );
     }

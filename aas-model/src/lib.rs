@@ -69,7 +69,8 @@ mod reference;
 mod submodel_element;
 
 pub use abstract_classes::{
-    HasDataSpecification, HasExtensions, HasKind, HasSemantics, Identifiable, Qualifiable, Referable,
+    HasDataSpecification, HasExtensions, HasKind, HasSemantics, Identifiable, Qualifiable,
+    Referable,
 };
 pub use classes::*;
 pub use descend::{Descendants, Node};

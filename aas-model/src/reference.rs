@@ -14,7 +14,11 @@ use crate::enums::{KeyTypes, ReferenceTypes};
 impl Reference {
     /// A reference of the given type with the given keys.
     pub fn new(type_: ReferenceTypes, keys: Vec<Key>) -> Self {
-        Self { type_, referred_semantic_id: None, keys }
+        Self {
+            type_,
+            referred_semantic_id: None,
+            keys,
+        }
     }
 
     /// An external reference with one `GlobalReference` key, the usual form of a semantic id.
@@ -139,18 +143,26 @@ fn parse_reference(
         } else if let Some(a) = after.strip_prefix("ExternalRef") {
             (ReferenceTypes::ExternalReference, a)
         } else {
-            return Err(err(after, "expected `ModelRef` or `ExternalRef` after `[`".into()));
+            return Err(err(
+                after,
+                "expected `ModelRef` or `ExternalRef` after `[`".into(),
+            ));
         };
         type_ = Some(name);
         rest = if let Some(inner) = after_name.strip_prefix("- ") {
             let inner_offset = offset + s.len() - inner.len();
             let (semantic_id, after_inner) = parse_reference(inner, inner_offset, true)?;
             referred = Some(Box::new(semantic_id));
-            after_inner
-                .strip_prefix(" -]")
-                .ok_or_else(|| err(after_inner, "expected ` -]` after the referred semantic id".into()))?
+            after_inner.strip_prefix(" -]").ok_or_else(|| {
+                err(
+                    after_inner,
+                    "expected ` -]` after the referred semantic id".into(),
+                )
+            })?
         } else {
-            after_name.strip_prefix(']').ok_or_else(|| err(after_name, "expected `]`".into()))?
+            after_name
+                .strip_prefix(']')
+                .ok_or_else(|| err(after_name, "expected `]`".into()))?
         };
     }
     let mut keys = Vec::new();
@@ -162,7 +174,10 @@ fn parse_reference(
             .find(')')
             .ok_or_else(|| err(after_paren, "expected `)` after the key type".into()))?;
         let key_type = KeyTypes::from_literal(&after_paren[..close]).ok_or_else(|| {
-            err(after_paren, format!("{:?} is not a key type", &after_paren[..close]))
+            err(
+                after_paren,
+                format!("{:?} is not a key type", &after_paren[..close]),
+            )
         })?;
         let value_start = &after_paren[close + 1..];
         // A key value ends where the next key (", (KeyType)") or the referred semantic id's
@@ -179,12 +194,23 @@ fn parse_reference(
         Some(t) if t.is_aas_identifiable() => ReferenceTypes::ModelReference,
         _ => ReferenceTypes::ExternalReference,
     });
-    Ok((Reference { type_, referred_semantic_id: referred, keys }, rest))
+    Ok((
+        Reference {
+            type_,
+            referred_semantic_id: referred,
+            keys,
+        },
+        rest,
+    ))
 }
 
 fn key_value_end(s: &str, nested: bool) -> usize {
     // Inside a referred semantic id the value also stops at the closing " -]".
-    let limit = if nested { s.find(" -]").unwrap_or(s.len()) } else { s.len() };
+    let limit = if nested {
+        s.find(" -]").unwrap_or(s.len())
+    } else {
+        s.len()
+    };
     let s = &s[..limit];
     let mut search_from = 0;
     while let Some(found) = s[search_from..].find(", (").map(|i| i + search_from) {

@@ -106,12 +106,16 @@ impl SubmodelElement {
             SubmodelElement::SubmodelElementCollection(c) => c.value.iter().flatten().collect(),
             SubmodelElement::SubmodelElementList(l) => l.value.iter().flatten().collect(),
             SubmodelElement::Entity(e) => e.statements.iter().flatten().collect(),
-            SubmodelElement::Operation(o) => [&o.input_variables, &o.output_variables, &o.inoutput_variables]
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|v| &v.value)
-                .collect(),
+            SubmodelElement::Operation(o) => [
+                &o.input_variables,
+                &o.output_variables,
+                &o.inoutput_variables,
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|v| &v.value)
+            .collect(),
             _ => Vec::new(),
         }
     }

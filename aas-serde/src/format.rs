@@ -17,13 +17,19 @@ impl Format {
     /// The format of a file name by its extension (case-insensitive), if one is supported.
     pub fn from_path(path: impl AsRef<Path>) -> Option<Format> {
         let extension = path.as_ref().extension()?.to_str()?;
-        Format::ALL.iter().copied().find(|f| f.extension().eq_ignore_ascii_case(extension))
+        Format::ALL
+            .iter()
+            .copied()
+            .find(|f| f.extension().eq_ignore_ascii_case(extension))
     }
 
     /// The format of a MIME type (parameters such as `; charset=utf-8` are ignored).
     pub fn from_mime_type(mime_type: &str) -> Option<Format> {
         let essence = mime_type.split(';').next()?.trim();
-        Format::ALL.iter().copied().find(|f| f.mime_type().eq_ignore_ascii_case(essence))
+        Format::ALL
+            .iter()
+            .copied()
+            .find(|f| f.mime_type().eq_ignore_ascii_case(essence))
     }
 
     /// The usual file extension, without the dot.
@@ -50,7 +56,10 @@ mod tests {
         assert_eq!(Format::from_path("a/b/env.JSON"), Some(Format::Json));
         assert_eq!(Format::from_path("env.txt"), None);
         assert_eq!(Format::from_path("env"), None);
-        assert_eq!(Format::from_mime_type("application/json; charset=utf-8"), Some(Format::Json));
+        assert_eq!(
+            Format::from_mime_type("application/json; charset=utf-8"),
+            Some(Format::Json)
+        );
         assert_eq!(Format::from_mime_type("text/plain"), None);
     }
 }

@@ -6,7 +6,8 @@ use crate::Outcome;
 use crate::document_io;
 
 pub fn run(input: &Path, output: &Path, pretty: bool) -> Outcome {
-    let result = document_io::read(input).and_then(|document| document_io::write(output, &document, pretty));
+    let result =
+        document_io::read(input).and_then(|document| document_io::write(output, &document, pretty));
     match result {
         Ok(()) => Outcome::Ok,
         Err(e) => {

@@ -12,7 +12,10 @@ pub enum FileError {
     #[error("{path}: unsupported file extension (supported: {supported})")]
     UnknownFormat { path: String, supported: String },
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
     Json { path: String, source: json::Error },
 }
@@ -20,7 +23,11 @@ pub enum FileError {
 fn unknown_format(path: &Path) -> FileError {
     FileError::UnknownFormat {
         path: path.display().to_string(),
-        supported: Format::ALL.iter().map(|f| format!(".{}", f.extension())).collect::<Vec<_>>().join(", "),
+        supported: Format::ALL
+            .iter()
+            .map(|f| format!(".{}", f.extension()))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -32,9 +39,15 @@ fn format_of(path: &Path) -> Result<Format, FileError> {
 pub fn read(path: &Path) -> Result<Document, FileError> {
     let format = format_of(path)?;
     let name = || path.display().to_string();
-    let bytes = fs::read(path).map_err(|source| FileError::Io { path: name(), source })?;
+    let bytes = fs::read(path).map_err(|source| FileError::Io {
+        path: name(),
+        source,
+    })?;
     match format {
-        Format::Json => json::from_slice(&bytes).map_err(|source| FileError::Json { path: name(), source }),
+        Format::Json => json::from_slice(&bytes).map_err(|source| FileError::Json {
+            path: name(),
+            source,
+        }),
         _ => Err(unknown_format(path)),
     }
 }
@@ -42,7 +55,10 @@ pub fn read(path: &Path) -> Result<Document, FileError> {
 /// Writes a document in the format of `path`'s extension.
 pub fn write(path: &Path, document: &Document, pretty: bool) -> Result<(), FileError> {
     let format = format_of(path)?;
-    let io_error = |source| FileError::Io { path: path.display().to_string(), source };
+    let io_error = |source| FileError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let file = fs::File::create(path).map_err(io_error)?;
     let out = BufWriter::new(file);
     match format {

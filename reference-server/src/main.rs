@@ -65,7 +65,11 @@ enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Some(Command::Convert { input, output, pretty }) => convert::run(&input, &output, pretty),
+        Some(Command::Convert {
+            input,
+            output,
+            pretty,
+        }) => convert::run(&input, &output, pretty),
         Some(Command::Validate { files }) => validate::run(&files),
         None => {
             // Printing help cannot fail in a way worth reporting.

@@ -24,17 +24,25 @@ fn maximal_environment() -> PathBuf {
 }
 
 fn null_violation() -> PathBuf {
-    testgen("Json").join("ContainedInEnvironment/Unexpected/Unserializable/NullViolation/Property/valueType.json")
+    testgen("Json").join(
+        "ContainedInEnvironment/Unexpected/Unserializable/NullViolation/Property/valueType.json",
+    )
 }
 
 #[test]
 fn convert_writes_a_file_that_reads_back_to_the_same_model() {
     let out = scratch("converted.json");
     let output = run(&[Path::new("convert"), &maximal_environment(), &out]);
-    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let original: aas_model::Environment =
         aas_serde::json::from_slice(&std::fs::read(maximal_environment()).unwrap()).unwrap();
-    let converted: aas_model::Environment = aas_serde::json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let converted: aas_model::Environment =
+        aas_serde::json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(original, converted);
 }
 
@@ -47,13 +55,20 @@ fn convert_of_unreadable_input_exits_2_with_one_line_naming_file_and_path() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "stderr: {stderr}");
     assert!(stderr.contains("valueType.json"), "stderr: {stderr}");
-    assert!(stderr.contains("$.submodels[0].submodelElements[0].valueType"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("$.submodels[0].submodelElements[0].valueType"),
+        "stderr: {stderr}"
+    );
     assert!(!out.exists(), "no output is written for unreadable input");
 }
 
 #[test]
 fn convert_refuses_unknown_extensions() {
-    let output = run(&[Path::new("convert"), &maximal_environment(), &scratch("out.txt")]);
+    let output = run(&[
+        Path::new("convert"),
+        &maximal_environment(),
+        &scratch("out.txt"),
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported file extension"));
 }
@@ -63,8 +78,14 @@ fn convert_keeps_event_payload_roots() {
     let input = testgen("Json").join("SelfContained/Expected/EventPayload/maximal.json");
     let out = scratch("payload.json");
     let output = run(&[Path::new("convert"), &input, &out]);
-    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
-    let payload: aas_model::EventPayload = aas_serde::json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let payload: aas_model::EventPayload =
+        aas_serde::json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(payload.time_stamp, "2022-04-01T24:00:00-00:00");
 }
 
@@ -74,10 +95,19 @@ fn validate_exits_0_when_all_read_and_2_when_one_cannot_be_read() {
     assert_eq!(ok.status.code(), Some(0));
     assert!(ok.stdout.is_empty());
 
-    let mixed = run(&[Path::new("validate"), &maximal_environment(), &null_violation(), Path::new("/no/such/file.json")]);
+    let mixed = run(&[
+        Path::new("validate"),
+        &maximal_environment(),
+        &null_violation(),
+        Path::new("/no/such/file.json"),
+    ]);
     assert_eq!(mixed.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&mixed.stderr);
-    assert_eq!(stderr.lines().count(), 2, "one line per unreadable file: {stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        2,
+        "one line per unreadable file: {stderr}"
+    );
     assert!(mixed.stdout.is_empty(), "errors go to stderr");
 }
 
@@ -86,5 +116,8 @@ fn no_subcommand_prints_help() {
     let output = bin().output().expect("run");
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("convert") && stdout.contains("validate"), "{stdout}");
+    assert!(
+        stdout.contains("convert") && stdout.contains("validate"),
+        "{stdout}"
+    );
 }

@@ -30,7 +30,8 @@ pub fn files_below(dir: &Path, extension: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
+        let entries =
+            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
         for entry in entries {
             let path = entry.expect("directory entry").path();
             if path.is_dir() {
@@ -50,7 +51,10 @@ pub fn category(format: &str, category: &str) -> Vec<PathBuf> {
     let extension = format.to_ascii_lowercase();
     let mut files = Vec::new();
     for container in ["ContainedInEnvironment", "SelfContained"] {
-        files.extend(files_below(&testgen(format).join(container).join(category), &extension));
+        files.extend(files_below(
+            &testgen(format).join(container).join(category),
+            &extension,
+        ));
     }
     files
 }
@@ -58,12 +62,22 @@ pub fn category(format: &str, category: &str) -> Vec<PathBuf> {
 /// Whether a corpus file has an `EventPayload` root (else an `Environment`).
 pub fn is_event_payload(path: &Path) -> bool {
     path.components().any(|c| c.as_os_str() == "SelfContained")
-        && path.components().any(|c| c.as_os_str() == "EventPayload" || c.as_os_str() == "eventPayload")
+        && path
+            .components()
+            .any(|c| c.as_os_str() == "EventPayload" || c.as_os_str() == "eventPayload")
 }
 
-/// The python of the oracle venv (`../shared/tools/oracles/setup.sh`, which creates it once).
+/// The shared tools folder (`AAS_TOOLS_DIR`, else `<workspace>/../shared/tools`).
+pub fn tools_dir() -> PathBuf {
+    match std::env::var_os("AAS_TOOLS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools"),
+    }
+}
+
+/// The python of the oracle venv (`oracles/setup.sh` of the tools folder, which creates it once).
 pub fn oracle_python() -> PathBuf {
-    let setup = corpus_root().join("../tools/oracles/setup.sh");
+    let setup = tools_dir().join("oracles/setup.sh");
     let output = std::process::Command::new("bash")
         .arg(&setup)
         .output()

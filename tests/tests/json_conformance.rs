@@ -15,7 +15,8 @@ fn round_trip(path: &Path) -> Result<(), String> {
         let model: EventPayload = json::from_slice(&bytes).map_err(|e| format!("read: {e}"))?;
         let (compact, pretty) = (json::to_vec(&model), json::to_vec_pretty(&model));
         for written in [&compact, &pretty] {
-            let again: EventPayload = json::from_slice(written).map_err(|e| format!("read back: {e}"))?;
+            let again: EventPayload =
+                json::from_slice(written).map_err(|e| format!("read back: {e}"))?;
             if again != model {
                 return Err("model changed in the round trip".into());
             }
@@ -25,7 +26,8 @@ fn round_trip(path: &Path) -> Result<(), String> {
         let model: Environment = json::from_slice(&bytes).map_err(|e| format!("read: {e}"))?;
         let (compact, pretty) = (json::to_vec(&model), json::to_vec_pretty(&model));
         for written in [&compact, &pretty] {
-            let again: Environment = json::from_slice(written).map_err(|e| format!("read back: {e}"))?;
+            let again: Environment =
+                json::from_slice(written).map_err(|e| format!("read back: {e}"))?;
             if again != model {
                 return Err("model changed in the round trip".into());
             }
@@ -33,9 +35,13 @@ fn round_trip(path: &Path) -> Result<(), String> {
         (compact, pretty)
     };
     for written in [compact, pretty] {
-        let output: serde_json::Value = serde_json::from_slice(&written).map_err(|e| e.to_string())?;
+        let output: serde_json::Value =
+            serde_json::from_slice(&written).map_err(|e| e.to_string())?;
         if output != input {
-            return Err(format!("written JSON differs from the input: {}", String::from_utf8_lossy(&written)));
+            return Err(format!(
+                "written JSON differs from the input: {}",
+                String::from_utf8_lossy(&written)
+            ));
         }
     }
     Ok(())
@@ -49,12 +55,21 @@ fn every_expected_file_round_trips_to_an_equal_model_and_equal_json() {
         .iter()
         .filter_map(|f| round_trip(f).err().map(|e| format!("{}: {e}", f.display())))
         .collect();
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 /// The property an Unserializable file is about, from its file name.
 fn property_under_test(path: &Path) -> String {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     let kind = path
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -87,12 +102,21 @@ fn every_unserializable_file_is_rejected_with_an_error_naming_the_property() {
                 let property = property_under_test(path);
                 let message = e.to_string();
                 if !message.contains(&property) || e.line() == 0 {
-                    failures.push(format!("{}: error does not name {property:?}: {message}", path.display()));
+                    failures.push(format!(
+                        "{}: error does not name {property:?}: {message}",
+                        path.display()
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -111,5 +135,11 @@ fn every_invalid_file_reads_without_error() {
             result.err().map(|e| format!("{}: {e}", path.display()))
         })
         .collect();
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

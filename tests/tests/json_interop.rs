@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use aas_conformance_tests::{category, corpus_root, oracle_python, testgen};
+use aas_conformance_tests::{category, oracle_python, testgen, tools_dir};
 use aas_serde::{Document, json};
 
 #[test]
@@ -23,14 +23,17 @@ fn aas_core_accepts_everything_we_write() {
     }
     assert_eq!(written.len(), 2574);
 
-    let checker = corpus_root().join("../tools/oracles/aas_core_check.py");
+    let checker = tools_dir().join("oracles/aas_core_check.py");
     let output = Command::new(oracle_python())
         .arg(&checker)
         .args(&written)
         .output()
         .expect("run aas_core_check.py");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let not_ok: Vec<&str> = stdout.lines().filter(|l| l.split('\t').nth(1) != Some("OK")).collect();
+    let not_ok: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.split('\t').nth(1) != Some("OK"))
+        .collect();
     let ok = stdout.lines().count() - not_ok.len();
     assert!(
         output.status.success() && not_ok.is_empty() && ok == written.len(),

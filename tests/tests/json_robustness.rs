@@ -16,7 +16,11 @@ fn mutants(original: &[u8], rng: &mut Xorshift) -> Vec<Vec<u8>> {
         let mut m = original.to_vec();
         for _ in 0..=rng.below(3) {
             let at = rng.below(m.len().max(1));
-            let byte = if rng.below(2) == 0 { INTERESTING[rng.below(INTERESTING.len())] } else { rng.next_u64() as u8 };
+            let byte = if rng.below(2) == 0 {
+                INTERESTING[rng.below(INTERESTING.len())]
+            } else {
+                rng.next_u64() as u8
+            };
             if let Some(b) = m.get_mut(at) {
                 *b = byte;
             }
@@ -34,7 +38,7 @@ fn mutants(original: &[u8], rng: &mut Xorshift) -> Vec<Vec<u8>> {
 
 #[test]
 fn mutated_corpus_files_give_errors_not_panics() {
-    let mut rng = Xorshift::new(0x5eed_aa5);
+    let mut rng = Xorshift::new(0x05ee_daa5);
     let mut files = category("Json", "Expected");
     files.extend(category("Json", "Unexpected/Unserializable"));
     let mut rejected = 0usize;
@@ -48,7 +52,8 @@ fn mutated_corpus_files_give_errors_not_panics() {
                     // Whatever reads must also write and read back to the same output (empty
                     // lists a mutant may hold are dropped by the first write).
                     let written = json::to_vec(&doc);
-                    let again: Document = json::from_slice(&written).expect("written output reads back");
+                    let again: Document =
+                        json::from_slice(&written).expect("written output reads back");
                     assert_eq!(json::to_vec(&again), written, "{}", path.display());
                 }
                 Err(e) => {
@@ -59,14 +64,18 @@ fn mutated_corpus_files_give_errors_not_panics() {
         }
     }
     assert!(total > 20_000, "ran {total} mutants");
-    assert!(rejected > total / 2, "only {rejected} of {total} mutants rejected: mutations too weak");
+    assert!(
+        rejected > total / 2,
+        "only {rejected} of {total} mutants rejected: mutations too weak"
+    );
 }
 
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     // Nested collections, far deeper than the reader allows.
     let depth = 5_000;
-    let mut text = String::from(r#"{"submodels":[{"modelType":"Submodel","id":"x","submodelElements":["#);
+    let mut text =
+        String::from(r#"{"submodels":[{"modelType":"Submodel","id":"x","submodelElements":["#);
     for _ in 0..depth {
         text.push_str(r#"{"modelType":"SubmodelElementCollection","value":["#);
     }
@@ -76,7 +85,11 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert!(matches!(err.kind(), json::ErrorKind::TooDeep(_)), "{err}");
 
     // Plain arrays and objects in an unexpected place.
-    let arrays = format!(r#"{{"submodels":{}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+    let arrays = format!(
+        r#"{{"submodels":{}{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     assert!(json::from_str::<Document>(&arrays).is_err());
     let objects = format!(r#"{{"submodels":[{}]}}"#, r#"{"a":"#.repeat(100_000));
     assert!(json::from_str::<Document>(&objects).is_err());
@@ -85,11 +98,19 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 #[test]
 fn nesting_within_the_limit_reads() {
     let depth = 60;
-    let mut element = String::from(r#"{"modelType":"Property","idShort":"p","valueType":"xs:int"}"#);
+    let mut element =
+        String::from(r#"{"modelType":"Property","idShort":"p","valueType":"xs:int"}"#);
     for _ in 0..depth {
-        element = format!(r#"{{"modelType":"SubmodelElementCollection","idShort":"c","value":[{element}]}}"#);
+        element = format!(
+            r#"{{"modelType":"SubmodelElementCollection","idShort":"c","value":[{element}]}}"#
+        );
     }
-    let text = format!(r#"{{"submodels":[{{"modelType":"Submodel","id":"x","submodelElements":[{element}]}}]}}"#);
+    let text = format!(
+        r#"{{"submodels":[{{"modelType":"Submodel","id":"x","submodelElements":[{element}]}}]}}"#
+    );
     let doc = json::from_str::<Document>(&text).expect("60 nested collections read");
-    assert_eq!(json::from_slice::<Document>(&json::to_vec(&doc)).unwrap(), doc);
+    assert_eq!(
+        json::from_slice::<Document>(&json::to_vec(&doc)).unwrap(),
+        doc
+    );
 }

@@ -57,12 +57,16 @@ impl ToJson for bool {
 impl<T: FromJson> FromJson for Vec<T> {
     fn read_json(p: &mut Parser<'_>) -> Result<Self, Error> {
         p.begin_array("an array")?;
-        let mut items = Vec::new();
+        // Most lists of the metamodel hold one item; `Vec` would reserve four on the first
+        // push, and a list grown by doubling keeps up to half its capacity unused. Both would
+        // stay for the life of the model.
+        let mut items = Vec::with_capacity(1);
         let mut first = true;
         while p.next_item(&mut first)? {
             let index = items.len();
             items.push(T::read_json(p).map_err(|e| e.in_index(index))?);
         }
+        items.shrink_to_fit();
         Ok(items)
     }
 }
@@ -117,14 +121,31 @@ macro_rules! json_enum {
     )+};
 }
 
-json_enum!(ModellingKind, AssetKind, QualifierKind, EntityType, Direction, StateOfEvent,
-    ReferenceTypes, AasSubmodelElements, KeyTypes, DataTypeDefXsd, DataTypeIec61360);
+json_enum!(
+    ModellingKind,
+    AssetKind,
+    QualifierKind,
+    EntityType,
+    Direction,
+    StateOfEvent,
+    ReferenceTypes,
+    AasSubmodelElements,
+    KeyTypes,
+    DataTypeDefXsd,
+    DataTypeIec61360
+);
 
 /// Reads a property value into its slot; a second occurrence is an error.
 #[inline]
-fn read_into<T: FromJson>(p: &mut Parser<'_>, slot: &mut Option<T>, name: &'static str) -> Result<(), Error> {
+fn read_into<T: FromJson>(
+    p: &mut Parser<'_>,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), Error> {
     if slot.is_some() {
-        return Err(p.error(ErrorKind::DuplicateProperty(name.into())).in_property(name));
+        return Err(p
+            .error(ErrorKind::DuplicateProperty(name.into()))
+            .in_property(name));
     }
     *slot = Some(T::read_json(p).map_err(|e| e.in_property(name))?);
     Ok(())
@@ -139,9 +160,15 @@ fn read_base64(p: &mut Parser<'_>) -> Result<Vec<u8>, Error> {
         .map_err(|e| p.error_at(at.pos, ErrorKind::InvalidBase64(e.to_string())))
 }
 
-fn read_base64_into(p: &mut Parser<'_>, slot: &mut Option<Vec<u8>>, name: &'static str) -> Result<(), Error> {
+fn read_base64_into(
+    p: &mut Parser<'_>,
+    slot: &mut Option<Vec<u8>>,
+    name: &'static str,
+) -> Result<(), Error> {
     if slot.is_some() {
-        return Err(p.error(ErrorKind::DuplicateProperty(name.into())).in_property(name));
+        return Err(p
+            .error(ErrorKind::DuplicateProperty(name.into()))
+            .in_property(name));
     }
     *slot = Some(read_base64(p).map_err(|e| e.in_property(name))?);
     Ok(())
@@ -158,37 +185,64 @@ fn write_base64<W: Write>(w: &mut Writer<W>, bytes: &[u8]) {
     buf.push(b'"');
 }
 
-fn required<T>(p: &Parser<'_>, slot: Option<T>, property: &'static str, class: &'static str) -> Result<T, Error> {
+fn required<T>(
+    p: &Parser<'_>,
+    slot: Option<T>,
+    property: &'static str,
+    class: &'static str,
+) -> Result<T, Error> {
     slot.ok_or_else(|| p.error(ErrorKind::MissingProperty { property, class }))
 }
 
 fn unexpected(p: &Parser<'_>, property: &str, class: &'static str) -> Error {
-    p.error(ErrorKind::UnexpectedProperty { property: property.into(), class }).in_property(property)
+    p.error(ErrorKind::UnexpectedProperty {
+        property: property.into(),
+        class,
+    })
+    .in_property(property)
 }
 
 /// Checks a `modelType` value against the one class allowed.
 fn read_model_type(p: &mut Parser<'_>, expected: &'static str, seen: bool) -> Result<bool, Error> {
     if seen {
-        return Err(p.error(ErrorKind::DuplicateProperty("modelType".into())).in_property("modelType"));
+        return Err(p
+            .error(ErrorKind::DuplicateProperty("modelType".into()))
+            .in_property("modelType"));
     }
     let at = p.mark();
-    let found = p.string("a string").map_err(|e| e.in_property("modelType"))?;
+    let found = p
+        .string("a string")
+        .map_err(|e| e.in_property("modelType"))?;
     if found != expected {
         return Err(p
-            .error_at(at.pos, ErrorKind::WrongModelType { found: found.into_owned(), expected })
+            .error_at(
+                at.pos,
+                ErrorKind::WrongModelType {
+                    found: found.into_owned(),
+                    expected,
+                },
+            )
             .in_property("modelType"));
     }
     Ok(true)
 }
 
 macro_rules! field_read {
-    (bytes, $p:ident, $slot:ident, $json:literal) => { read_base64_into($p, &mut $slot, $json)? };
-    ($kind:ident, $p:ident, $slot:ident, $json:literal) => { read_into($p, &mut $slot, $json)? };
+    (bytes, $p:ident, $slot:ident, $json:literal) => {
+        read_base64_into($p, &mut $slot, $json)?
+    };
+    ($kind:ident, $p:ident, $slot:ident, $json:literal) => {
+        read_into($p, &mut $slot, $json)?
+    };
 }
 
 macro_rules! field_finish {
-    (req, $p:ident, $slot:ident, $json:literal, $class:ident) => { required($p, $slot, $json, stringify!($class))? };
-    ($kind:ident, $p:ident, $slot:ident, $json:literal, $class:ident) => { $slot };
+    (req, $p:ident, $slot:ident, $json:literal, $class:ident) => {
+        required($p, $slot, $json, stringify!($class))?
+    };
+    ($kind:ident, $p:ident, $slot:ident, $json:literal, $class:ident) => {
+        $slot
+    };
 }
 
 macro_rules! field_write {
@@ -338,8 +392,14 @@ json_class!(DataSpecificationIec61360, Some("DataSpecificationIec61360"), {
 
 /// The properties only an event payload has at its root.
 const EVENT_PAYLOAD_KEYS: &[&str] = &[
-    "source", "sourceSemanticId", "observableReference", "observableSemanticId", "topic",
-    "subjectId", "timeStamp", "payload",
+    "source",
+    "sourceSemanticId",
+    "observableReference",
+    "observableSemanticId",
+    "topic",
+    "subjectId",
+    "timeStamp",
+    "payload",
 ];
 
 /// An environment, unless the root has a property that only an event payload has.
@@ -372,7 +432,8 @@ impl ToJson for crate::Document {
 
 impl FromJson for DataSpecificationContent {
     fn read_json(p: &mut Parser<'_>) -> Result<Self, Error> {
-        DataSpecificationIec61360::read_json(p).map(DataSpecificationContent::DataSpecificationIec61360)
+        DataSpecificationIec61360::read_json(p)
+            .map(DataSpecificationContent::DataSpecificationIec61360)
     }
 }
 
@@ -404,17 +465,28 @@ pub(crate) struct Allowed {
 fn is_concrete(t: AasSubmodelElements) -> bool {
     !matches!(
         t,
-        AasSubmodelElements::DataElement | AasSubmodelElements::EventElement | AasSubmodelElements::SubmodelElement
+        AasSubmodelElements::DataElement
+            | AasSubmodelElements::EventElement
+            | AasSubmodelElements::SubmodelElement
     )
 }
 
 fn is_data_element(t: AasSubmodelElements) -> bool {
     use AasSubmodelElements as T;
-    matches!(t, T::Property | T::MultiLanguageProperty | T::Range | T::ReferenceElement | T::Blob | T::File)
+    matches!(
+        t,
+        T::Property | T::MultiLanguageProperty | T::Range | T::ReferenceElement | T::Blob | T::File
+    )
 }
 
-const ANY_ELEMENT: Allowed = Allowed { description: "a submodel element class", accepts: is_concrete };
-const DATA_ELEMENT: Allowed = Allowed { description: "a data element class", accepts: is_data_element };
+const ANY_ELEMENT: Allowed = Allowed {
+    description: "a submodel element class",
+    accepts: is_concrete,
+};
+const DATA_ELEMENT: Allowed = Allowed {
+    description: "a data element class",
+    accepts: is_data_element,
+};
 
 /// Declares the union of submodel element properties: the struct, one bit per property (to
 /// tell properties that the final class does not have) and the read loop.
@@ -564,8 +636,15 @@ sme_union! {
 
 /// The properties every submodel element has.
 const COMMON_KEYS: &[&str] = &[
-    "extensions", "category", "idShort", "displayName", "description", "semanticId",
-    "supplementalSemanticIds", "qualifiers", "embeddedDataSpecifications",
+    "extensions",
+    "category",
+    "idShort",
+    "displayName",
+    "description",
+    "semanticId",
+    "supplementalSemanticIds",
+    "qualifiers",
+    "embeddedDataSpecifications",
 ];
 
 /// How a class reads its `value`.
@@ -602,17 +681,27 @@ enum Value {
 impl SmeFields {
     fn read_model_type(&mut self, p: &mut Parser<'_>, allowed: Allowed) -> Result<(), Error> {
         if self.model_type.is_some() {
-            return Err(p.error(ErrorKind::DuplicateProperty("modelType".into())).in_property("modelType"));
+            return Err(p
+                .error(ErrorKind::DuplicateProperty("modelType".into()))
+                .in_property("modelType"));
         }
         let at = p.mark();
-        let name = p.string("a string").map_err(|e| e.in_property("modelType"))?;
+        let name = p
+            .string("a string")
+            .map_err(|e| e.in_property("modelType"))?;
         match AasSubmodelElements::from_literal(&name).filter(|t| (allowed.accepts)(*t)) {
             Some(t) => {
                 self.model_type = Some(t);
                 Ok(())
             }
             None => Err(p
-                .error_at(at.pos, ErrorKind::WrongModelType { found: name.into_owned(), expected: allowed.description })
+                .error_at(
+                    at.pos,
+                    ErrorKind::WrongModelType {
+                        found: name.into_owned(),
+                        expected: allowed.description,
+                    },
+                )
                 .in_property("modelType")),
         }
     }
@@ -627,7 +716,9 @@ impl SmeFields {
         let guess = match p.peek() {
             Some(b'"') => return p.string_owned().map(|s| Some(Value::Text(s))),
             Some(b'{') => Reference::read_json(p).map(Value::Reference),
-            Some(b'[') if looks_like_lang_strings(p) => Vec::<LangString>::read_json(p).map(Value::LangStrings),
+            Some(b'[') if looks_like_lang_strings(p) => {
+                Vec::<LangString>::read_json(p).map(Value::LangStrings)
+            }
             Some(b'[') => Vec::<SubmodelElement>::read_json(p).map(Value::Elements),
             _ => Err(p.wrong_type("a value")),
         };
@@ -650,19 +741,28 @@ impl SmeFields {
         let bit = foreign.trailing_zeros() as usize;
         let name = SME_KEYS[bit];
         Err(p
-            .error_at(self.at[bit], ErrorKind::UnexpectedProperty { property: name.into(), class })
+            .error_at(
+                self.at[bit],
+                ErrorKind::UnexpectedProperty {
+                    property: name.into(),
+                    class,
+                },
+            )
             .in_property(name))
     }
 
     /// The value of `value` for a class that reads it as `kind`.
     fn take_value(&mut self, p: &mut Parser<'_>, kind: ValueKind) -> Result<Option<Value>, Error> {
-        let Some((mark, guess)) = self.value.take() else { return Ok(None) };
+        let Some((mark, guess)) = self.value.take() else {
+            return Ok(None);
+        };
         let value = match (kind, guess) {
-            (ValueKind::Bytes, Some(Value::Text(s))) => Value::Bytes(
-                BASE64
-                    .decode(s.as_bytes())
-                    .map_err(|e| p.error_at(mark.pos, ErrorKind::InvalidBase64(e.to_string())).in_property("value"))?,
-            ),
+            (ValueKind::Bytes, Some(Value::Text(s))) => {
+                Value::Bytes(BASE64.decode(s.as_bytes()).map_err(|e| {
+                    p.error_at(mark.pos, ErrorKind::InvalidBase64(e.to_string()))
+                        .in_property("value")
+                })?)
+            }
             (ValueKind::Text, Some(Value::Text(s))) => Value::Text(s),
             (ValueKind::Bytes, Some(Value::Bytes(b))) => Value::Bytes(b),
             (ValueKind::Reference, Some(Value::Reference(r))) => Value::Reference(r),
@@ -757,20 +857,30 @@ fn read_submodel_element(p: &mut Parser<'_>, allowed: Allowed) -> Result<Submode
 /// Kept out of `read_submodel_element`: its frame holds a temporary of every class and must not
 /// sit on the stack while nested elements are read.
 #[inline(never)]
-fn build_submodel_element(mut f: Box<SmeFields>, p: &mut Parser<'_>, allowed: Allowed) -> Result<SubmodelElement, Error> {
+fn build_submodel_element(
+    mut f: Box<SmeFields>,
+    p: &mut Parser<'_>,
+    allowed: Allowed,
+) -> Result<SubmodelElement, Error> {
     let Some(class) = f.model_type else {
-        return Err(p.error(ErrorKind::MissingModelType { expected: allowed.description }));
+        return Err(p.error(ErrorKind::MissingModelType {
+            expected: allowed.description,
+        }));
     };
     use AasSubmodelElements as T;
     let p = &mut *p;
     Ok(match class {
-        T::RelationshipElement => SubmodelElement::RelationshipElement(sme_build!(f, p, RelationshipElement, {
-            first: req "first", second: req "second",
-        })),
-        T::AnnotatedRelationshipElement => SubmodelElement::AnnotatedRelationshipElement(sme_build!(f, p,
+        T::RelationshipElement => {
+            SubmodelElement::RelationshipElement(sme_build!(f, p, RelationshipElement, {
+                first: req "first", second: req "second",
+            }))
+        }
+        T::AnnotatedRelationshipElement => {
+            SubmodelElement::AnnotatedRelationshipElement(sme_build!(f, p,
             AnnotatedRelationshipElement, {
                 first: req "first", second: req "second", annotations: opt "annotations",
-            })),
+            }))
+        }
         T::Property => SubmodelElement::Property(sme_build!(f, p, Property, value: Text, {
             value_type: req "valueType", value_id: opt "valueId",
         })),
@@ -779,33 +889,39 @@ fn build_submodel_element(mut f: Box<SmeFields>, p: &mut Parser<'_>, allowed: Al
         T::Range => SubmodelElement::Range(sme_build!(f, p, Range, {
             value_type: req "valueType", min: opt "min", max: opt "max",
         })),
-        T::ReferenceElement => SubmodelElement::ReferenceElement(sme_build!(f, p, ReferenceElement,
-            value: Reference, {})),
+        T::ReferenceElement => {
+            SubmodelElement::ReferenceElement(sme_build!(f, p, ReferenceElement,
+            value: Reference, {}))
+        }
         T::Blob => SubmodelElement::Blob(sme_build!(f, p, Blob, value: Bytes, {
             content_type: req "contentType",
         })),
         T::File => SubmodelElement::File(sme_build!(f, p, File, value: Text, {
             content_type: req "contentType",
         })),
-        T::SubmodelElementCollection => SubmodelElement::SubmodelElementCollection(sme_build!(f, p,
-            SubmodelElementCollection, value: Elements, {})),
+        T::SubmodelElementCollection => {
+            SubmodelElement::SubmodelElementCollection(sme_build!(f, p,
+            SubmodelElementCollection, value: Elements, {}))
+        }
         T::SubmodelElementList => SubmodelElement::SubmodelElementList(sme_build!(f, p,
-            SubmodelElementList, value: Elements, {
-                order_relevant: opt "orderRelevant",
-                semantic_id_list_element: opt "semanticIdListElement",
-                type_value_list_element: req "typeValueListElement",
-                value_type_list_element: opt "valueTypeListElement",
-            })),
+        SubmodelElementList, value: Elements, {
+            order_relevant: opt "orderRelevant",
+            semantic_id_list_element: opt "semanticIdListElement",
+            type_value_list_element: req "typeValueListElement",
+            value_type_list_element: opt "valueTypeListElement",
+        })),
         T::Entity => SubmodelElement::Entity(sme_build!(f, p, Entity, {
             statements: opt "statements", entity_type: req "entityType",
             global_asset_id: opt "globalAssetId", specific_asset_ids: opt "specificAssetIds",
         })),
-        T::BasicEventElement => SubmodelElement::BasicEventElement(sme_build!(f, p, BasicEventElement, {
-            observed: req "observed", direction: req "direction", state: req "state",
-            message_topic: opt "messageTopic", message_broker: opt "messageBroker",
-            last_update: opt "lastUpdate", min_interval: opt "minInterval",
-            max_interval: opt "maxInterval",
-        })),
+        T::BasicEventElement => {
+            SubmodelElement::BasicEventElement(sme_build!(f, p, BasicEventElement, {
+                observed: req "observed", direction: req "direction", state: req "state",
+                message_topic: opt "messageTopic", message_broker: opt "messageBroker",
+                last_update: opt "lastUpdate", min_interval: opt "minInterval",
+                max_interval: opt "maxInterval",
+            }))
+        }
         T::Operation => SubmodelElement::Operation(sme_build!(f, p, Operation, {
             input_variables: opt "inputVariables", output_variables: opt "outputVariables",
             inoutput_variables: opt "inoutputVariables",
@@ -813,7 +929,10 @@ fn build_submodel_element(mut f: Box<SmeFields>, p: &mut Parser<'_>, allowed: Al
         T::Capability => SubmodelElement::Capability(sme_build!(f, p, Capability, {})),
         T::DataElement | T::EventElement | T::SubmodelElement => {
             // Refused by `read_model_type`; kept as an error rather than a panic.
-            return Err(p.error(ErrorKind::WrongModelType { found: class.as_str().into(), expected: allowed.description }));
+            return Err(p.error(ErrorKind::WrongModelType {
+                found: class.as_str().into(),
+                expected: allowed.description,
+            }));
         }
     })
 }
@@ -857,9 +976,22 @@ macro_rules! single_element_root {
     )+};
 }
 
-single_element_root!(RelationshipElement, AnnotatedRelationshipElement, Property,
-    MultiLanguageProperty, Range, ReferenceElement, Blob, File, SubmodelElementCollection,
-    SubmodelElementList, Entity, BasicEventElement, Operation, Capability);
+single_element_root!(
+    RelationshipElement,
+    AnnotatedRelationshipElement,
+    Property,
+    MultiLanguageProperty,
+    Range,
+    ReferenceElement,
+    Blob,
+    File,
+    SubmodelElementCollection,
+    SubmodelElementList,
+    Entity,
+    BasicEventElement,
+    Operation,
+    Capability
+);
 
 /// The writer of a submodel element class: the properties all of them have, then its own.
 macro_rules! sme_write {

@@ -32,7 +32,10 @@ pub enum ErrorKind {
     Null,
     /// A property the class does not have.
     #[error("unexpected property {property:?} for {class}")]
-    UnexpectedProperty { property: String, class: &'static str },
+    UnexpectedProperty {
+        property: String,
+        class: &'static str,
+    },
     /// The same property twice in one object.
     #[error("duplicate property {0:?}")]
     DuplicateProperty(String),
@@ -47,7 +50,10 @@ pub enum ErrorKind {
     MissingModelType { expected: &'static str },
     /// `modelType` names another class than the position allows.
     #[error("modelType {found:?} is not allowed here (expected {expected})")]
-    WrongModelType { found: String, expected: &'static str },
+    WrongModelType {
+        found: String,
+        expected: &'static str,
+    },
     /// A string that is none of the enumeration's literals.
     #[error("{literal:?} is not a literal of {enumeration}")]
     UnknownLiteral {
@@ -80,7 +86,12 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, line: usize, column: usize) -> Self {
-        Self { kind, path_rev: Vec::new(), line, column }
+        Self {
+            kind,
+            path_rev: Vec::new(),
+            line,
+            column,
+        }
     }
 
     /// What was wrong.

@@ -41,8 +41,16 @@ fn describe(byte: Option<u8>) -> &'static str {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(input: &'a [u8]) -> Self {
-        let start = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-        Self { input, pos: start, depth: 0 }
+        let start = if input.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        Self {
+            input,
+            pos: start,
+            depth: 0,
+        }
     }
 
     /// An error at byte offset `at`, with line and column computed from the input.
@@ -50,7 +58,10 @@ impl<'a> Parser<'a> {
         let at = at.min(self.input.len());
         let before = &self.input[..at];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         Error::new(kind, line, at - line_start + 1)
     }
 
@@ -79,9 +90,14 @@ impl<'a> Parser<'a> {
     /// The error for a value of the wrong JSON type at the current position.
     pub(crate) fn wrong_type(&mut self, expected: &'static str) -> Error {
         match self.peek() {
-            Some(b'n') if self.input[self.pos..].starts_with(b"null") => self.error(ErrorKind::Null),
+            Some(b'n') if self.input[self.pos..].starts_with(b"null") => {
+                self.error(ErrorKind::Null)
+            }
             found @ (Some(b'{' | b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') | None) => {
-                self.error(ErrorKind::WrongType { expected, found: describe(found) })
+                self.error(ErrorKind::WrongType {
+                    expected,
+                    found: describe(found),
+                })
             }
             Some(_) => self.syntax("expected a value"),
         }
@@ -200,7 +216,10 @@ impl<'a> Parser<'a> {
     /// The current position, to come back to with [`Parser::reset`].
     pub(crate) fn mark(&mut self) -> Mark {
         self.skip_ws();
-        Mark { pos: self.pos, depth: self.depth }
+        Mark {
+            pos: self.pos,
+            depth: self.depth,
+        }
     }
 
     /// Goes back to a position taken with [`Parser::mark`].
@@ -218,17 +237,22 @@ impl<'a> Parser<'a> {
             match self.input.get(i) {
                 Some(b'"') => {
                     let bytes = &self.input[start..i];
-                    let s = std::str::from_utf8(bytes)
-                        .map_err(|e| self.error_at(start + e.valid_up_to(), ErrorKind::InvalidUtf8))?;
+                    let s = std::str::from_utf8(bytes).map_err(|e| {
+                        self.error_at(start + e.valid_up_to(), ErrorKind::InvalidUtf8)
+                    })?;
                     self.pos = i + 1;
                     return Ok(Cow::Borrowed(s));
                 }
                 Some(b'\\') => break,
                 Some(&c) if c < 0x20 => {
-                    return Err(self.error_at(i, ErrorKind::Syntax("control character in a string".into())));
+                    return Err(
+                        self.error_at(i, ErrorKind::Syntax("control character in a string".into()))
+                    );
                 }
                 Some(_) => i += 1,
-                None => return Err(self.error_at(i, ErrorKind::Syntax("unterminated string".into()))),
+                None => {
+                    return Err(self.error_at(i, ErrorKind::Syntax("unterminated string".into())));
+                }
             }
         }
         let mut buf = self.input[start..i].to_vec();
@@ -259,20 +283,27 @@ impl<'a> Parser<'a> {
                             continue;
                         }
                         _ => {
-                            return Err(self.error_at(escape_at, ErrorKind::Syntax("invalid escape in a string".into())));
+                            return Err(self.error_at(
+                                escape_at,
+                                ErrorKind::Syntax("invalid escape in a string".into()),
+                            ));
                         }
                     };
                     buf.push(c);
                     i += 1;
                 }
                 Some(&c) if c < 0x20 => {
-                    return Err(self.error_at(i, ErrorKind::Syntax("control character in a string".into())));
+                    return Err(
+                        self.error_at(i, ErrorKind::Syntax("control character in a string".into()))
+                    );
                 }
                 Some(&c) => {
                     buf.push(c);
                     i += 1;
                 }
-                None => return Err(self.error_at(i, ErrorKind::Syntax("unterminated string".into()))),
+                None => {
+                    return Err(self.error_at(i, ErrorKind::Syntax("unterminated string".into())));
+                }
             }
         }
     }
@@ -334,7 +365,9 @@ impl<'a> Parser<'a> {
             }
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.pos;
-                while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.input.get(self.pos) {
+                while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') =
+                    self.input.get(self.pos)
+                {
                     self.pos += 1;
                 }
                 let text = std::str::from_utf8(&self.input[start..self.pos]).unwrap_or("");

@@ -105,7 +105,11 @@ impl<W: Write> Writer<W> {
         self.separator();
         self.buf.push(b'"');
         self.buf.extend_from_slice(name.as_bytes());
-        self.buf.extend_from_slice(if self.indent.is_some() { b"\": " } else { b"\":" });
+        self.buf.extend_from_slice(if self.indent.is_some() {
+            b"\": "
+        } else {
+            b"\":"
+        });
     }
 
     pub(crate) fn string(&mut self, s: &str) {
@@ -139,7 +143,8 @@ impl<W: Write> Writer<W> {
     }
 
     pub(crate) fn boolean(&mut self, value: bool) {
-        self.buf.extend_from_slice(if value { b"true" } else { b"false" });
+        self.buf
+            .extend_from_slice(if value { b"true" } else { b"false" });
     }
 
     /// Scratch space for encoders that write into the output buffer directly.
