@@ -31,7 +31,7 @@
 //! };
 //!
 //! // References have the book's string form.
-//! let reference = &env.asset_administration_shells.as_ref().unwrap()[0].submodels.as_ref().unwrap()[0];
+//! let reference = Reference::to_submodel("https://example.com/ids/sm/1");
 //! assert_eq!(reference.to_string(), "[ModelRef](Submodel)https://example.com/ids/sm/1");
 //!
 //! // Every element can be visited.

@@ -262,11 +262,13 @@ mod tests {
     }
 
     #[test]
-    fn string_form_without_prefix_takes_the_type_from_the_first_key() {
-        let r: Reference = "(GlobalReference)0173-1#02-BAA120#008".parse().unwrap();
+    fn string_form_without_prefix_takes_the_type_from_the_first_key()
+    -> Result<(), ParseReferenceError> {
+        let r: Reference = "(GlobalReference)0173-1#02-BAA120#008".parse()?;
         assert_eq!(r, Reference::global("0173-1#02-BAA120#008"));
-        let m: Reference = "(Submodel)urn:x, (Property)T".parse().unwrap();
+        let m: Reference = "(Submodel)urn:x, (Property)T".parse()?;
         assert!(m.is_model_reference());
+        Ok(())
     }
 
     #[test]

@@ -17,10 +17,11 @@
 //!   }]
 //! }"#;
 //! let env: Environment = json::from_str(text)?;
-//! let submodel = &env.submodels.as_ref().unwrap()[0];
 //! let mut speed = Property::new(DataTypeDefXsd::Int).with_id_short("Speed");
 //! speed.value = Some("42".into());
-//! assert_eq!(submodel.submodel_elements, Some(vec![speed.into()]));
+//! let mut submodel = Submodel::new("urn:example:sm:1");
+//! submodel.submodel_elements = Some(vec![speed.into()]);
+//! assert_eq!(env.submodels, Some(vec![submodel]));
 //!
 //! // Writing and reading again gives the same model.
 //! let written = json::to_vec_pretty(&env);

@@ -4,11 +4,16 @@ use aas_model::*;
 use aas_serde::{Document, json};
 
 fn env_with(element: &str) -> String {
-    format!(r#"{{"submodels":[{{"modelType":"Submodel","id":"urn:sm","submodelElements":[{element}]}}]}}"#)
+    format!(
+        r#"{{"submodels":[{{"modelType":"Submodel","id":"urn:sm","submodelElements":[{element}]}}]}}"#
+    )
 }
 
 fn first_element(env: &Environment) -> &SubmodelElement {
-    &env.submodels.as_ref().unwrap()[0].submodel_elements.as_ref().unwrap()[0]
+    &env.submodels.as_ref().unwrap()[0]
+        .submodel_elements
+        .as_ref()
+        .unwrap()[0]
 }
 
 #[test]
@@ -24,7 +29,8 @@ fn model_type_last_is_read_in_one_pass_for_every_value_shape() {
         r#"{"idShort":"c","value":[],"modelType":"SubmodelElementCollection"}"#,
     ];
     for case in cases {
-        let env: Environment = json::from_str(&env_with(case)).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let env: Environment =
+            json::from_str(&env_with(case)).unwrap_or_else(|e| panic!("{case}: {e}"));
         // modelType first (as we write it) reads to the same output.
         let again: Environment = json::from_slice(&json::to_vec(&env)).unwrap();
         assert_eq!(json::to_vec(&again), json::to_vec(&env), "{case}");
@@ -36,7 +42,9 @@ fn model_type_last_is_read_in_one_pass_for_every_value_shape() {
     }
     let mlp: Environment = json::from_str(&env_with(cases[5])).unwrap();
     match first_element(&mlp) {
-        SubmodelElement::MultiLanguageProperty(m) => assert_eq!(m.value, Some(vec![LangString::new("en", "t")])),
+        SubmodelElement::MultiLanguageProperty(m) => {
+            assert_eq!(m.value, Some(vec![LangString::new("en", "t")]))
+        }
         other => panic!("read as {other:?}"),
     }
 }
@@ -46,20 +54,40 @@ fn a_wrong_guess_of_value_is_read_again_and_reported_as_the_class_wants_it() {
     // An array that looks like elements, in an MLP: the error must speak of lang strings.
     let mlp = r#"{"value":[{"modelType":"Property","valueType":"xs:int"}],"modelType":"MultiLanguageProperty"}"#;
     let err = json::from_str::<Environment>(&env_with(mlp)).unwrap_err();
-    assert_eq!(err.path_string(), "$.submodels[0].submodelElements[0].value[0].modelType");
-    assert!(err.to_string().contains("unexpected property \"modelType\" for LangString"), "{err}");
+    assert_eq!(
+        err.path_string(),
+        "$.submodels[0].submodelElements[0].value[0].modelType"
+    );
+    assert!(
+        err.to_string()
+            .contains("unexpected property \"modelType\" for LangString"),
+        "{err}"
+    );
 
     // An object value in a Property: a type error at value.
     let prop = r#"{"value":{"a":1},"valueType":"xs:int","modelType":"Property"}"#;
     let err = json::from_str::<Environment>(&env_with(prop)).unwrap_err();
-    assert_eq!(err.path_string(), "$.submodels[0].submodelElements[0].value");
-    assert!(err.to_string().contains("expected a string, found an object"), "{err}");
+    assert_eq!(
+        err.path_string(),
+        "$.submodels[0].submodelElements[0].value"
+    );
+    assert!(
+        err.to_string()
+            .contains("expected a string, found an object"),
+        "{err}"
+    );
 
     // Invalid base64 in a Blob whose modelType comes last.
     let blob = r#"{"value":"not base64!","contentType":"a/b","modelType":"Blob"}"#;
     let err = json::from_str::<Environment>(&env_with(blob)).unwrap_err();
-    assert!(matches!(err.kind(), json::ErrorKind::InvalidBase64(_)), "{err}");
-    assert_eq!(err.path_string(), "$.submodels[0].submodelElements[0].value");
+    assert!(
+        matches!(err.kind(), json::ErrorKind::InvalidBase64(_)),
+        "{err}"
+    );
+    assert_eq!(
+        err.path_string(),
+        "$.submodels[0].submodelElements[0].value"
+    );
 }
 
 #[test]
@@ -68,24 +96,41 @@ fn properties_of_another_class_are_rejected_where_they_stand() {
     let text = env_with(e);
     let err = json::from_str::<Environment>(&text).unwrap_err();
     assert_eq!(err.path_string(), "$.submodels[0].submodelElements[0].min");
-    assert!(err.to_string().contains("unexpected property \"min\" for Property"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("unexpected property \"min\" for Property"),
+        "{err}"
+    );
     let value_of_min = text.find(r#""1""#).unwrap() + 1;
-    assert_eq!((err.line(), err.column()), (1, value_of_min), "points at the value of min");
+    assert_eq!(
+        (err.line(), err.column()),
+        (1, value_of_min),
+        "points at the value of min"
+    );
 }
 
 #[test]
 fn data_element_positions_refuse_other_elements() {
     let are = r#"{"modelType":"AnnotatedRelationshipElement","first":{"type":"ExternalReference","keys":[{"type":"GlobalReference","value":"a"}]},"second":{"type":"ExternalReference","keys":[{"type":"GlobalReference","value":"b"}]},"annotations":[{"modelType":"Capability"}]}"#;
     let err = json::from_str::<Environment>(&env_with(are)).unwrap_err();
-    assert_eq!(err.path_string(), "$.submodels[0].submodelElements[0].annotations[0].modelType");
-    assert!(err.to_string().contains("expected a data element class"), "{err}");
+    assert_eq!(
+        err.path_string(),
+        "$.submodels[0].submodelElements[0].annotations[0].modelType"
+    );
+    assert!(
+        err.to_string().contains("expected a data element class"),
+        "{err}"
+    );
 }
 
 #[test]
 fn duplicate_properties_and_trailing_data_are_errors() {
     let dup = r#"{"submodels":[{"modelType":"Submodel","id":"a","id":"b"}]}"#;
     let err = json::from_str::<Environment>(dup).unwrap_err();
-    assert!(matches!(err.kind(), json::ErrorKind::DuplicateProperty(p) if p == "id"), "{err}");
+    assert!(
+        matches!(err.kind(), json::ErrorKind::DuplicateProperty(p) if p == "id"),
+        "{err}"
+    );
     let dup_model_type = env_with(r#"{"modelType":"Capability","modelType":"Capability"}"#);
     assert!(json::from_str::<Environment>(&dup_model_type).is_err());
     assert!(json::from_str::<Environment>("{} {}").is_err());
@@ -102,9 +147,17 @@ fn strings_with_escapes_and_a_byte_order_mark_read_and_round_trip() {
     assert!(written.contains(r#""a\"b\\c\né😀\t\u0001""#), "{written}");
     assert_eq!(json::from_str::<Environment>(&written).unwrap(), env);
     // A lone surrogate is not a character.
-    assert!(json::from_str::<Environment>(r#"{"submodels":[{"modelType":"Submodel","id":"\ud800"}]}"#).is_err());
+    assert!(
+        json::from_str::<Environment>(r#"{"submodels":[{"modelType":"Submodel","id":"\ud800"}]}"#)
+            .is_err()
+    );
     // Raw control characters are not allowed in JSON strings.
-    assert!(json::from_str::<Environment>("{\"submodels\":[{\"modelType\":\"Submodel\",\"id\":\"a\u{1}\"}]}").is_err());
+    assert!(
+        json::from_str::<Environment>(
+            "{\"submodels\":[{\"modelType\":\"Submodel\",\"id\":\"a\u{1}\"}]}"
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -129,23 +182,39 @@ fn empty_optional_lists_are_read_and_never_written() {
 fn single_classes_and_documents_are_roots() {
     let p: Property = json::from_str(r#"{"valueType":"xs:int","modelType":"Property"}"#).unwrap();
     assert_eq!(p, Property::new(DataTypeDefXsd::Int));
-    let err = json::from_str::<Property>(r#"{"modelType":"Range","valueType":"xs:int"}"#).unwrap_err();
+    let err =
+        json::from_str::<Property>(r#"{"modelType":"Range","valueType":"xs:int"}"#).unwrap_err();
     assert!(err.to_string().contains("expected Property"), "{err}");
-    let r: Reference =
-        json::from_str(r#"{"type":"ExternalReference","keys":[{"type":"GlobalReference","value":"x"}]}"#).unwrap();
+    let r: Reference = json::from_str(
+        r#"{"type":"ExternalReference","keys":[{"type":"GlobalReference","value":"x"}]}"#,
+    )
+    .unwrap();
     assert_eq!(r, Reference::global("x"));
 
     let payload = r#"{"source":{"type":"ExternalReference","keys":[{"type":"GlobalReference","value":"s"}]},"observableReference":{"type":"ExternalReference","keys":[{"type":"GlobalReference","value":"o"}]},"timeStamp":"2024-01-01T00:00:00Z"}"#;
-    assert!(matches!(json::from_str::<Document>(payload).unwrap(), Document::EventPayload(_)));
-    assert!(matches!(json::from_str::<Document>("{}").unwrap(), Document::Environment(_)));
+    assert!(matches!(
+        json::from_str::<Document>(payload).unwrap(),
+        Document::EventPayload(_)
+    ));
+    assert!(matches!(
+        json::from_str::<Document>("{}").unwrap(),
+        Document::Environment(_)
+    ));
     // Neither: the environment's error is reported.
     let err = json::from_str::<Document>(r#"{"foo":1}"#).unwrap_err();
-    assert!(err.to_string().contains("unexpected property \"foo\" for Environment"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("unexpected property \"foo\" for Environment"),
+        "{err}"
+    );
 }
 
 #[test]
 fn pretty_output_is_indented_by_two_spaces() {
-    let env = Environment { submodels: Some(vec![Submodel::new("urn:x")]), ..Environment::new() };
+    let env = Environment {
+        submodels: Some(vec![Submodel::new("urn:x")]),
+        ..Environment::new()
+    };
     assert_eq!(
         json::to_string_pretty(&env),
         "{\n  \"submodels\": [\n    {\n      \"modelType\": \"Submodel\",\n      \"id\": \"urn:x\"\n    }\n  ]\n}"

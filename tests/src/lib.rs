@@ -33,7 +33,9 @@ pub fn files_below(dir: &Path, extension: &str) -> Vec<PathBuf> {
         let entries =
             std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
         for entry in entries {
-            let path = entry.expect("directory entry").path();
+            let path = entry
+                .unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()))
+                .path();
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == extension) {

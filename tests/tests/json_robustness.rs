@@ -114,3 +114,30 @@ fn nesting_within_the_limit_reads() {
         doc
     );
 }
+
+#[test]
+fn an_error_deep_inside_elements_with_model_type_last_is_found_without_reading_again_per_level() {
+    // 60 nested collections with modelType after value, and an error at the bottom: each level
+    // must not read its value twice (2^60 reads would never finish).
+    let depth = 60;
+    let mut element = String::from(r#"{"valueType":"xs:nope","modelType":"Property"}"#);
+    for _ in 0..depth {
+        element = format!(
+            r#"{{"idShort":"c","value":[{element}],"modelType":"SubmodelElementCollection"}}"#
+        );
+    }
+    let text = format!(
+        r#"{{"submodels":[{{"modelType":"Submodel","id":"x","submodelElements":[{element}]}}]}}"#
+    );
+    let err = json::from_str::<Document>(&text).unwrap_err();
+    assert!(
+        matches!(err.kind(), json::ErrorKind::UnknownLiteral { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        err.path().count(),
+        4 + 2 * depth + 1,
+        "{}",
+        err.path_string()
+    );
+}

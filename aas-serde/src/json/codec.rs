@@ -494,8 +494,8 @@ macro_rules! sme_union {
     ($($field:ident : $ty:ty = $json:literal),* $(,)?) => {
         struct SmeFields {
             $($field: Option<$ty>,)*
-            /// `value` with where it started; `None` inside when the guess failed.
-            value: Option<(Mark, Option<Value>)>,
+            /// `value` with where it started.
+            value: Option<(Mark, Guess)>,
             model_type: Option<AasSubmodelElements>,
             /// Bit `i` set: property `SME_KEYS[i]` was given.
             seen: u64,
@@ -669,6 +669,13 @@ fn value_kind(class: AasSubmodelElements) -> Option<ValueKind> {
     })
 }
 
+/// `value` as read before the class was known.
+enum Guess {
+    Read(Value),
+    /// Reading it as this kind failed with this error; it was skipped.
+    Failed(ValueKind, Error),
+}
+
 /// The value of a class's `value`, once the class is known.
 enum Value {
     Text(String),
@@ -707,27 +714,24 @@ impl SmeFields {
     }
 
     /// Reads `value`: directly when the class is known, else by guessing from the JSON token.
-    /// `None` when the guess failed: the value is then read again once the class is known.
-    fn read_value(&mut self, p: &mut Parser<'_>) -> Result<Option<Value>, Error> {
+    fn read_value(&mut self, p: &mut Parser<'_>) -> Result<Guess, Error> {
         if let Some(kind) = self.model_type.and_then(value_kind) {
-            return read_value_as(p, kind).map(Some);
+            return read_value_as(p, kind).map(Guess::Read);
         }
-        let mark = p.mark();
-        let guess = match p.peek() {
-            Some(b'"') => return p.string_owned().map(|s| Some(Value::Text(s))),
-            Some(b'{') => Reference::read_json(p).map(Value::Reference),
-            Some(b'[') if looks_like_lang_strings(p) => {
-                Vec::<LangString>::read_json(p).map(Value::LangStrings)
-            }
-            Some(b'[') => Vec::<SubmodelElement>::read_json(p).map(Value::Elements),
-            _ => Err(p.wrong_type("a value")),
+        let kind = match p.peek() {
+            Some(b'"') => return p.string_owned().map(|s| Guess::Read(Value::Text(s))),
+            Some(b'{') => ValueKind::Reference,
+            Some(b'[') if looks_like_lang_strings(p) => ValueKind::LangStrings,
+            Some(b'[') => ValueKind::Elements,
+            _ => return Err(p.wrong_type("a value")),
         };
-        match guess {
-            Ok(guess) => Ok(Some(guess)),
-            Err(_) => {
+        let mark = p.mark();
+        match read_value_as(p, kind) {
+            Ok(value) => Ok(Guess::Read(value)),
+            Err(error) => {
                 p.reset(mark);
                 p.skip_value()?;
-                Ok(None)
+                Ok(Guess::Failed(kind, error))
             }
         }
     }
@@ -757,17 +761,23 @@ impl SmeFields {
             return Ok(None);
         };
         let value = match (kind, guess) {
-            (ValueKind::Bytes, Some(Value::Text(s))) => {
+            // The guess was right and the value is wrong: its error is the one to report.
+            // (Reading it again would read nested elements again, once per level of nesting:
+            // exponential in the depth.)
+            (kind, Guess::Failed(guessed, error)) if guessed == kind => {
+                return Err(error.in_property("value"));
+            }
+            (ValueKind::Bytes, Guess::Read(Value::Text(s))) => {
                 Value::Bytes(BASE64.decode(s.as_bytes()).map_err(|e| {
                     p.error_at(mark.pos, ErrorKind::InvalidBase64(e.to_string()))
                         .in_property("value")
                 })?)
             }
-            (ValueKind::Text, Some(Value::Text(s))) => Value::Text(s),
-            (ValueKind::Bytes, Some(Value::Bytes(b))) => Value::Bytes(b),
-            (ValueKind::Reference, Some(Value::Reference(r))) => Value::Reference(r),
-            (ValueKind::LangStrings, Some(Value::LangStrings(l))) => Value::LangStrings(l),
-            (ValueKind::Elements, Some(Value::Elements(e))) => Value::Elements(e),
+            (ValueKind::Text, Guess::Read(Value::Text(s))) => Value::Text(s),
+            (ValueKind::Bytes, Guess::Read(Value::Bytes(b))) => Value::Bytes(b),
+            (ValueKind::Reference, Guess::Read(Value::Reference(r))) => Value::Reference(r),
+            (ValueKind::LangStrings, Guess::Read(Value::LangStrings(l))) => Value::LangStrings(l),
+            (ValueKind::Elements, Guess::Read(Value::Elements(e))) => Value::Elements(e),
             // The guess does not fit: read again, as the class wants it.
             (kind, _) => {
                 let end = p.mark();

@@ -6,7 +6,7 @@
 //! use aas_serde::json;
 //!
 //! let env: Environment = json::from_str(r#"{"submodels": [{"modelType": "Submodel", "id": "urn:x"}]}"#)?;
-//! assert_eq!(env.submodels.as_ref().unwrap()[0], Submodel::new("urn:x"));
+//! assert_eq!(env.submodels, Some(vec![Submodel::new("urn:x")]));
 //! assert_eq!(json::to_string(&env), r#"{"submodels":[{"modelType":"Submodel","id":"urn:x"}]}"#);
 //!
 //! // Errors name the JSON path, the problem and the position.
