@@ -69,6 +69,17 @@ pub fn is_event_payload(path: &Path) -> bool {
             .any(|c| c.as_os_str() == "EventPayload" || c.as_os_str() == "eventPayload")
 }
 
+/// Reads a JSON corpus file as the class its folder names: an `EventPayload` for
+/// `SelfContained/.../EventPayload`, else an `Environment`.
+pub fn read_json_corpus_file(path: &Path) -> Result<aas_serde::Document, aas_serde::json::Error> {
+    let bytes = std::fs::read(path).map_err(aas_serde::json::Error::from)?;
+    if is_event_payload(path) {
+        aas_serde::json::from_slice::<aas_model::EventPayload>(&bytes).map(Into::into)
+    } else {
+        aas_serde::json::from_slice::<aas_model::Environment>(&bytes).map(Into::into)
+    }
+}
+
 /// The shared tools folder (`AAS_TOOLS_DIR`, else `<workspace>/../shared/tools`).
 pub fn tools_dir() -> PathBuf {
     match std::env::var_os("AAS_TOOLS_DIR") {

@@ -2,39 +2,20 @@
 
 use std::path::Path;
 
-use aas_conformance_tests::{category, is_event_payload};
-use aas_model::{Environment, EventPayload};
-use aas_serde::json;
+use aas_conformance_tests::{category, read_json_corpus_file};
+use aas_serde::{Document, json};
 
 /// Reads, writes (compact and pretty) and reads back one Expected file; checks the model and
 /// the JSON value survive.
 fn round_trip(path: &Path) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let input: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-    let (compact, pretty) = if is_event_payload(path) {
-        let model: EventPayload = json::from_slice(&bytes).map_err(|e| format!("read: {e}"))?;
-        let (compact, pretty) = (json::to_vec(&model), json::to_vec_pretty(&model));
-        for written in [&compact, &pretty] {
-            let again: EventPayload =
-                json::from_slice(written).map_err(|e| format!("read back: {e}"))?;
-            if again != model {
-                return Err("model changed in the round trip".into());
-            }
+    let model = read_json_corpus_file(path).map_err(|e| format!("read: {e}"))?;
+    for written in [json::to_vec(&model), json::to_vec_pretty(&model)] {
+        let again: Document = json::from_slice(&written).map_err(|e| format!("read back: {e}"))?;
+        if again != model {
+            return Err("model changed in the round trip".into());
         }
-        (compact, pretty)
-    } else {
-        let model: Environment = json::from_slice(&bytes).map_err(|e| format!("read: {e}"))?;
-        let (compact, pretty) = (json::to_vec(&model), json::to_vec_pretty(&model));
-        for written in [&compact, &pretty] {
-            let again: Environment =
-                json::from_slice(written).map_err(|e| format!("read back: {e}"))?;
-            if again != model {
-                return Err("model changed in the round trip".into());
-            }
-        }
-        (compact, pretty)
-    };
-    for written in [compact, pretty] {
         let output: serde_json::Value =
             serde_json::from_slice(&written).map_err(|e| e.to_string())?;
         if output != input {
@@ -90,14 +71,8 @@ fn every_unserializable_file_is_rejected_with_an_error_naming_the_property() {
     assert_eq!(files.len(), 464, "Unserializable files in the corpus");
     let mut failures = Vec::new();
     for path in &files {
-        let bytes = std::fs::read(path).expect("corpus file");
-        let result = if is_event_payload(path) {
-            json::from_slice::<EventPayload>(&bytes).map(drop)
-        } else {
-            json::from_slice::<Environment>(&bytes).map(drop)
-        };
-        match result {
-            Ok(()) => failures.push(format!("{}: accepted", path.display())),
+        match read_json_corpus_file(path) {
+            Ok(_) => failures.push(format!("{}: accepted", path.display())),
             Err(e) => {
                 let property = property_under_test(path);
                 let message = e.to_string();
@@ -126,13 +101,9 @@ fn every_invalid_file_reads_without_error() {
     let failures: Vec<String> = files
         .iter()
         .filter_map(|path| {
-            let bytes = std::fs::read(path).expect("corpus file");
-            let result = if is_event_payload(path) {
-                json::from_slice::<EventPayload>(&bytes).map(drop)
-            } else {
-                json::from_slice::<Environment>(&bytes).map(drop)
-            };
-            result.err().map(|e| format!("{}: {e}", path.display()))
+            read_json_corpus_file(path)
+                .err()
+                .map(|e| format!("{}: {e}", path.display()))
         })
         .collect();
     assert!(
