@@ -154,54 +154,66 @@ impl<'a> From<&'a DataSpecificationContent> for Node<'a> {
     }
 }
 
-/// Collects child nodes in document order.
-struct Children<'a, 'v> {
-    out: &'v mut Vec<Node<'a>>,
+/// Where a child stands in its parent: the serialized property name, and the index for an
+/// item of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Step {
+    pub(crate) property: &'static str,
+    pub(crate) index: Option<usize>,
+}
+
+/// Hands child nodes, in document order, to a callback with their step.
+struct Children<'a, 'f> {
+    out: &'f mut dyn FnMut(Node<'a>, Step),
 }
 
 impl<'a> Children<'a, '_> {
-    fn one<T>(&mut self, item: &'a T) -> &mut Self
+    fn one<T>(&mut self, item: &'a T, property: &'static str) -> &mut Self
     where
         &'a T: Into<Node<'a>>,
     {
-        self.out.push(item.into());
+        (self.out)(
+            item.into(),
+            Step {
+                property,
+                index: None,
+            },
+        );
         self
     }
 
-    fn opt<T>(&mut self, item: &'a Option<T>) -> &mut Self
+    fn opt<T>(&mut self, item: &'a Option<T>, property: &'static str) -> &mut Self
     where
         &'a T: Into<Node<'a>>,
     {
         if let Some(item) = item {
-            self.out.push(item.into());
+            self.one(item, property);
         }
         self
     }
 
-    fn list<T>(&mut self, items: &'a [T]) -> &mut Self
+    fn list<T>(&mut self, items: &'a [T], property: &'static str) -> &mut Self
     where
         &'a T: Into<Node<'a>>,
     {
-        self.out.extend(items.iter().map(Into::into));
-        self
-    }
-
-    fn opt_list<T>(&mut self, items: &'a Option<Vec<T>>) -> &mut Self
-    where
-        &'a T: Into<Node<'a>>,
-    {
-        if let Some(items) = items {
-            self.list(items);
+        for (index, item) in items.iter().enumerate() {
+            (self.out)(
+                item.into(),
+                Step {
+                    property,
+                    index: Some(index),
+                },
+            );
         }
         self
     }
 
-    fn opt_ref<T>(&mut self, items: Option<&'a Vec<T>>) -> &mut Self
+    fn opt_list<T>(&mut self, items: Option<&'a Vec<T>>, property: &'static str) -> &mut Self
     where
         &'a T: Into<Node<'a>>,
     {
         if let Some(items) = items {
-            self.list(items);
+            self.list(items, property);
         }
         self
     }
@@ -211,80 +223,106 @@ impl<'a> Children<'a, '_> {
     where
         E: Referable + HasSemantics + Qualifiable + HasDataSpecification,
     {
-        self.opt_ref(e.extensions())
-            .opt_ref(e.display_name())
-            .opt_ref(e.description());
+        self.opt_list(e.extensions(), "extensions")
+            .opt_list(e.display_name(), "displayName")
+            .opt_list(e.description(), "description");
         if let Some(semantic_id) = e.semantic_id() {
-            self.one(semantic_id);
+            self.one(semantic_id, "semanticId");
         }
-        self.opt_ref(e.supplemental_semantic_ids())
-            .opt_ref(e.qualifiers())
-            .opt_ref(e.embedded_data_specifications())
+        self.opt_list(e.supplemental_semantic_ids(), "supplementalSemanticIds")
+            .opt_list(e.qualifiers(), "qualifiers")
+            .opt_list(
+                e.embedded_data_specifications(),
+                "embeddedDataSpecifications",
+            )
     }
 }
 
 impl<'a> Node<'a> {
     /// Appends the direct children of this node to `out`, in document order.
     pub fn push_children(self, out: &mut Vec<Node<'a>>) {
-        let c = &mut Children { out };
+        self.visit_children(&mut |node, _| out.push(node));
+    }
+
+    /// Calls `f` with every direct child and where it stands, in document order.
+    pub(crate) fn visit_children(self, f: &mut dyn FnMut(Node<'a>, Step)) {
+        let c = &mut Children { out: f };
         match self {
             Node::Environment(e) => {
-                c.opt_list(&e.asset_administration_shells)
-                    .opt_list(&e.submodels)
-                    .opt_list(&e.concept_descriptions);
+                c.opt_list(
+                    e.asset_administration_shells.as_ref(),
+                    "assetAdministrationShells",
+                )
+                .opt_list(e.submodels.as_ref(), "submodels")
+                .opt_list(e.concept_descriptions.as_ref(), "conceptDescriptions");
             }
             Node::AssetAdministrationShell(e) => {
-                c.opt_list(&e.extensions)
-                    .opt_list(&e.display_name)
-                    .opt_list(&e.description)
-                    .opt(&e.administration)
-                    .opt_list(&e.embedded_data_specifications)
-                    .opt(&e.derived_from)
-                    .one(&e.asset_information)
-                    .opt_list(&e.submodels);
+                c.opt_list(e.extensions.as_ref(), "extensions")
+                    .opt_list(e.display_name.as_ref(), "displayName")
+                    .opt_list(e.description.as_ref(), "description")
+                    .opt(&e.administration, "administration")
+                    .opt_list(
+                        e.embedded_data_specifications.as_ref(),
+                        "embeddedDataSpecifications",
+                    )
+                    .opt(&e.derived_from, "derivedFrom")
+                    .one(&e.asset_information, "assetInformation")
+                    .opt_list(e.submodels.as_ref(), "submodels");
             }
             Node::AssetInformation(e) => {
-                c.opt_list(&e.specific_asset_ids).opt(&e.default_thumbnail);
+                c.opt_list(e.specific_asset_ids.as_ref(), "specificAssetIds")
+                    .opt(&e.default_thumbnail, "defaultThumbnail");
             }
             Node::Resource(_) | Node::Key(_) | Node::LangString(_) | Node::LevelType(_) => {}
             Node::SpecificAssetId(e) => {
-                c.opt(&e.semantic_id)
-                    .opt_list(&e.supplemental_semantic_ids)
-                    .opt(&e.external_subject_id);
+                c.opt(&e.semantic_id, "semanticId")
+                    .opt_list(
+                        e.supplemental_semantic_ids.as_ref(),
+                        "supplementalSemanticIds",
+                    )
+                    .opt(&e.external_subject_id, "externalSubjectId");
             }
             Node::Submodel(e) => {
-                c.opt_list(&e.extensions)
-                    .opt_list(&e.display_name)
-                    .opt_list(&e.description)
-                    .opt(&e.administration)
-                    .opt(&e.semantic_id)
-                    .opt_list(&e.supplemental_semantic_ids)
-                    .opt_list(&e.qualifiers)
-                    .opt_list(&e.embedded_data_specifications)
-                    .opt_list(&e.submodel_elements);
+                c.opt_list(e.extensions.as_ref(), "extensions")
+                    .opt_list(e.display_name.as_ref(), "displayName")
+                    .opt_list(e.description.as_ref(), "description")
+                    .opt(&e.administration, "administration")
+                    .opt(&e.semantic_id, "semanticId")
+                    .opt_list(
+                        e.supplemental_semantic_ids.as_ref(),
+                        "supplementalSemanticIds",
+                    )
+                    .opt_list(e.qualifiers.as_ref(), "qualifiers")
+                    .opt_list(
+                        e.embedded_data_specifications.as_ref(),
+                        "embeddedDataSpecifications",
+                    )
+                    .opt_list(e.submodel_elements.as_ref(), "submodelElements");
             }
             Node::RelationshipElement(e) => {
-                c.submodel_element_base(e).one(&e.first).one(&e.second);
+                c.submodel_element_base(e)
+                    .one(&e.first, "first")
+                    .one(&e.second, "second");
             }
             Node::AnnotatedRelationshipElement(e) => {
                 c.submodel_element_base(e)
-                    .one(&e.first)
-                    .one(&e.second)
-                    .opt_list(&e.annotations);
+                    .one(&e.first, "first")
+                    .one(&e.second, "second")
+                    .opt_list(e.annotations.as_ref(), "annotations");
             }
             Node::Property(e) => {
-                c.submodel_element_base(e).opt(&e.value_id);
+                c.submodel_element_base(e).opt(&e.value_id, "valueId");
             }
             Node::MultiLanguageProperty(e) => {
                 c.submodel_element_base(e)
-                    .opt_list(&e.value)
-                    .opt(&e.value_id);
+                    .opt_list(e.value.as_ref(), "value")
+                    .opt(&e.value_id, "valueId");
             }
             Node::Range(e) => {
                 c.submodel_element_base(e);
             }
             Node::ReferenceElement(e) => {
-                c.submodel_element_base(e).opt(&e.value);
+                c.submodel_element_base(e).opt(&e.value, "value");
             }
             Node::Blob(e) => {
                 c.submodel_element_base(e);
@@ -293,86 +331,100 @@ impl<'a> Node<'a> {
                 c.submodel_element_base(e);
             }
             Node::SubmodelElementCollection(e) => {
-                c.submodel_element_base(e).opt_list(&e.value);
+                c.submodel_element_base(e)
+                    .opt_list(e.value.as_ref(), "value");
             }
             Node::SubmodelElementList(e) => {
                 c.submodel_element_base(e)
-                    .opt(&e.semantic_id_list_element)
-                    .opt_list(&e.value);
+                    .opt(&e.semantic_id_list_element, "semanticIdListElement")
+                    .opt_list(e.value.as_ref(), "value");
             }
             Node::Entity(e) => {
                 c.submodel_element_base(e)
-                    .opt_list(&e.statements)
-                    .opt_list(&e.specific_asset_ids);
+                    .opt_list(e.statements.as_ref(), "statements")
+                    .opt_list(e.specific_asset_ids.as_ref(), "specificAssetIds");
             }
             Node::BasicEventElement(e) => {
                 c.submodel_element_base(e)
-                    .one(&e.observed)
-                    .opt(&e.message_broker);
+                    .one(&e.observed, "observed")
+                    .opt(&e.message_broker, "messageBroker");
             }
             Node::Operation(e) => {
                 c.submodel_element_base(e)
-                    .opt_list(&e.input_variables)
-                    .opt_list(&e.output_variables)
-                    .opt_list(&e.inoutput_variables);
+                    .opt_list(e.input_variables.as_ref(), "inputVariables")
+                    .opt_list(e.output_variables.as_ref(), "outputVariables")
+                    .opt_list(e.inoutput_variables.as_ref(), "inoutputVariables");
             }
             Node::OperationVariable(e) => {
-                c.one(&e.value);
+                c.one(&e.value, "value");
             }
             Node::Capability(e) => {
                 c.submodel_element_base(e);
             }
             Node::ConceptDescription(e) => {
-                c.opt_list(&e.extensions)
-                    .opt_list(&e.display_name)
-                    .opt_list(&e.description)
-                    .opt(&e.administration)
-                    .opt_list(&e.embedded_data_specifications)
-                    .opt_list(&e.is_case_of);
+                c.opt_list(e.extensions.as_ref(), "extensions")
+                    .opt_list(e.display_name.as_ref(), "displayName")
+                    .opt_list(e.description.as_ref(), "description")
+                    .opt(&e.administration, "administration")
+                    .opt_list(
+                        e.embedded_data_specifications.as_ref(),
+                        "embeddedDataSpecifications",
+                    )
+                    .opt_list(e.is_case_of.as_ref(), "isCaseOf");
             }
             Node::EventPayload(e) => {
-                c.one(&e.source)
-                    .opt(&e.source_semantic_id)
-                    .one(&e.observable_reference)
-                    .opt(&e.observable_semantic_id)
-                    .opt(&e.subject_id);
+                c.one(&e.source, "source")
+                    .opt(&e.source_semantic_id, "sourceSemanticId")
+                    .one(&e.observable_reference, "observableReference")
+                    .opt(&e.observable_semantic_id, "observableSemanticId")
+                    .opt(&e.subject_id, "subjectId");
             }
             Node::Extension(e) => {
-                c.opt(&e.semantic_id)
-                    .opt_list(&e.supplemental_semantic_ids)
-                    .opt_list(&e.refers_to);
+                c.opt(&e.semantic_id, "semanticId")
+                    .opt_list(
+                        e.supplemental_semantic_ids.as_ref(),
+                        "supplementalSemanticIds",
+                    )
+                    .opt_list(e.refers_to.as_ref(), "refersTo");
             }
             Node::AdministrativeInformation(e) => {
-                c.opt_list(&e.embedded_data_specifications).opt(&e.creator);
+                c.opt_list(
+                    e.embedded_data_specifications.as_ref(),
+                    "embeddedDataSpecifications",
+                )
+                .opt(&e.creator, "creator");
             }
             Node::Qualifier(e) => {
-                c.opt(&e.semantic_id)
-                    .opt_list(&e.supplemental_semantic_ids)
-                    .opt(&e.value_id);
+                c.opt(&e.semantic_id, "semanticId")
+                    .opt_list(
+                        e.supplemental_semantic_ids.as_ref(),
+                        "supplementalSemanticIds",
+                    )
+                    .opt(&e.value_id, "valueId");
             }
             Node::Reference(e) => {
                 if let Some(semantic_id) = &e.referred_semantic_id {
-                    c.one(semantic_id.as_ref());
+                    c.one(semantic_id.as_ref(), "referredSemanticId");
                 }
-                c.list(&e.keys);
+                c.list(&e.keys, "keys");
             }
             Node::EmbeddedDataSpecification(e) => {
-                c.one(&e.data_specification)
-                    .one(&e.data_specification_content);
+                c.one(&e.data_specification, "dataSpecification")
+                    .one(&e.data_specification_content, "dataSpecificationContent");
             }
             Node::DataSpecificationIec61360(e) => {
-                c.list(&e.preferred_name)
-                    .opt_list(&e.short_name)
-                    .opt(&e.unit_id)
-                    .opt_list(&e.definition)
-                    .opt(&e.value_list)
-                    .opt(&e.level_type);
+                c.list(&e.preferred_name, "preferredName")
+                    .opt_list(e.short_name.as_ref(), "shortName")
+                    .opt(&e.unit_id, "unitId")
+                    .opt_list(e.definition.as_ref(), "definition")
+                    .opt(&e.value_list, "valueList")
+                    .opt(&e.level_type, "levelType");
             }
             Node::ValueReferencePair(e) => {
-                c.one(&e.value_id);
+                c.one(&e.value_id, "valueId");
             }
             Node::ValueList(e) => {
-                c.list(&e.value_reference_pairs);
+                c.list(&e.value_reference_pairs, "valueReferencePairs");
             }
         }
     }
@@ -393,6 +445,29 @@ impl<'a> Node<'a> {
             stack,
             scratch: Vec::new(),
         }
+    }
+
+    /// For a submodel element: `Some` of its idShort (which may be `None`); `None` for any
+    /// other node.
+    pub fn submodel_element_id_short(self) -> Option<Option<&'a str>> {
+        use crate::abstract_classes::Referable as R;
+        Some(match self {
+            Node::RelationshipElement(e) => R::id_short(e),
+            Node::AnnotatedRelationshipElement(e) => R::id_short(e),
+            Node::Property(e) => R::id_short(e),
+            Node::MultiLanguageProperty(e) => R::id_short(e),
+            Node::Range(e) => R::id_short(e),
+            Node::ReferenceElement(e) => R::id_short(e),
+            Node::Blob(e) => R::id_short(e),
+            Node::File(e) => R::id_short(e),
+            Node::SubmodelElementCollection(e) => R::id_short(e),
+            Node::SubmodelElementList(e) => R::id_short(e),
+            Node::Entity(e) => R::id_short(e),
+            Node::BasicEventElement(e) => R::id_short(e),
+            Node::Operation(e) => R::id_short(e),
+            Node::Capability(e) => R::id_short(e),
+            _ => return None,
+        })
     }
 
     /// Name of the node's class as the metamodel spells it (`LangString` for all five

@@ -57,6 +57,7 @@
 //! # Dependencies
 //!
 //! - `thiserror`: typed errors for parsing literals and reference strings.
+//! - `regex`: the patterns of verification (linear time, so no input makes a check slow).
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
@@ -67,6 +68,7 @@ mod descend;
 mod enums;
 mod reference;
 mod submodel_element;
+pub mod verify;
 
 pub use abstract_classes::{
     HasDataSpecification, HasExtensions, HasKind, HasSemantics, Identifiable, Qualifiable,
@@ -77,3 +79,4 @@ pub use descend::{Descendants, Node};
 pub use enums::*;
 pub use reference::ParseReferenceError;
 pub use submodel_element::{DataElement, SubmodelElement};
+pub use verify::verify;

@@ -1,0 +1,254 @@
+//! Verification of the metamodel's constraints.
+//!
+//! [`verify`] walks a model and yields a [`Finding`] for every constraint it breaks: every
+//! AASd-* and AASc-3a-* constraint that needs no outside context (the set aas-core checks:
+//! all but AASd-006, AASd-007, AASd-012 and AASc-3a-003, which need to know what a concept
+//! means), the lengths and patterns of the string types, the `xs:` lexical spaces of values by
+//! their `valueType` (leap days, ranges of the integer types, float overflow, …), BCP 47
+//! language tags, MIME types, non-empty lists, and `Range` bounds in order.
+//!
+//! ```
+//! use aas_model::{verify, DataTypeDefXsd, Environment, Property, Submodel};
+//!
+//! let mut speed = Property::new(DataTypeDefXsd::Int).with_id_short("Speed");
+//! speed.value = Some("fast".into());
+//! let mut submodel = Submodel::new("urn:example:sm");
+//! submodel.submodel_elements = Some(vec![speed.into()]);
+//! let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
+//!
+//! let findings: Vec<_> = verify(&env).collect();
+//! assert_eq!(findings.len(), 1);
+//! assert_eq!(findings[0].path(), "submodels[0].submodelElements[0].value");
+//! assert_eq!(findings[0].id_short_path(), Some("Speed"));
+//! assert_eq!(findings[0].rule(), "valueType");
+//! assert_eq!(
+//!     findings[0].to_string(),
+//!     "submodels[0].submodelElements[0].value (Speed): valueType: \"fast\" is not a valid xs:int value; fix the value or the valueType"
+//! );
+//!
+//! // The walk is lazy: stop at the first finding, or take a few.
+//! assert!(verify(&env).next().is_some());
+//! let capped: Vec<_> = verify(&env).take(10).collect();
+//! # assert_eq!(capped.len(), 1);
+//! ```
+
+mod checks;
+mod lexical;
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use crate::descend::{Node, Step};
+pub use lexical::value_matches_type;
+
+/// One broken constraint: where, which rule, and what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    path: String,
+    id_short_path: Option<String>,
+    rule: &'static str,
+    message: String,
+}
+
+impl Finding {
+    /// Path of the offending element or attribute from the verified root, in the JSON
+    /// mapping's names: `submodels[0].submodelElements[3].value`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The idShort path (IDTA Part 2) of the submodel element concerned, relative to its
+    /// submodel, e.g. `Motor.Speed` or `Readings[2]`; `None` outside submodel elements.
+    pub fn id_short_path(&self) -> Option<&str> {
+        self.id_short_path.as_deref()
+    }
+
+    /// The constraint id (`AASd-119`, `AASc-3a-002`) or the rule name: `minItems`,
+    /// `minLength`, `maxLength`, `pattern`, `valueType`, `dateTimeUtc`, `uniqueLanguages`,
+    /// `modelReference`, `maxInterval`, `rangeOrder`.
+    pub fn rule(&self) -> &'static str {
+        self.rule
+    }
+
+    /// One sentence: what is wrong and what to change.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(id_short_path) = &self.id_short_path {
+            write!(f, " ({id_short_path})")?;
+        }
+        write!(f, ": {}: {}", self.rule, self.message)
+    }
+}
+
+/// Verifies `root` and everything below it; see the [module docs](self).
+pub fn verify<'a>(root: impl Into<Node<'a>>) -> Findings<'a> {
+    let root = root.into();
+    Findings {
+        stack: vec![(root, 0)],
+        arena: vec![Entry {
+            parent: NO_PARENT,
+            step: None,
+            id_short: IdShort::of(root, None, None),
+        }],
+        pending: VecDeque::new(),
+        raw: Vec::new(),
+        scratch: Vec::new(),
+    }
+}
+
+const NO_PARENT: u32 = u32::MAX;
+
+/// Where a visited node stands, for building paths of findings.
+struct Entry<'a> {
+    parent: u32,
+    step: Option<Step>,
+    id_short: IdShort<'a>,
+}
+
+/// What a node adds to an idShort path.
+#[derive(Clone, Copy)]
+enum IdShort<'a> {
+    /// Nothing (not a submodel element).
+    Nothing,
+    /// A submodel element by its idShort (`None`: it has none).
+    Name(Option<&'a str>),
+    /// An item of a submodel element list, by its index.
+    Index(usize),
+    /// A submodel: idShort paths start below it.
+    Root,
+}
+
+impl<'a> IdShort<'a> {
+    fn of(node: Node<'a>, parent: Option<Node<'a>>, step: Option<Step>) -> Self {
+        if matches!(node, Node::Submodel(_)) {
+            return IdShort::Root;
+        }
+        let Some(id_short) = node.submodel_element_id_short() else {
+            return IdShort::Nothing;
+        };
+        match (parent, step) {
+            (Some(Node::SubmodelElementList(_)), Some(Step { index: Some(i), .. })) => {
+                IdShort::Index(i)
+            }
+            _ => IdShort::Name(id_short),
+        }
+    }
+}
+
+/// The iterator of [`verify`]: findings in document order, computed as the walk goes.
+pub struct Findings<'a> {
+    /// Nodes still to check, the next one last, with their entry in `arena`.
+    stack: Vec<(Node<'a>, u32)>,
+    arena: Vec<Entry<'a>>,
+    pending: VecDeque<Finding>,
+    raw: Vec<checks::Raw>,
+    scratch: Vec<(Node<'a>, Step)>,
+}
+
+impl fmt::Debug for Findings<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Findings")
+            .field("nodes_left", &self.stack.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Findings<'_> {
+    fn path_of(&self, entry: u32, at: Option<Step>) -> String {
+        let mut steps: Vec<Step> = at.into_iter().collect();
+        let mut i = entry;
+        while i != NO_PARENT {
+            let e = &self.arena[i as usize];
+            steps.extend(e.step);
+            i = e.parent;
+        }
+        let mut path = String::new();
+        for step in steps.iter().rev() {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(step.property);
+            if let Some(index) = step.index {
+                path.push_str(&format!("[{index}]"));
+            }
+        }
+        path
+    }
+
+    fn id_short_path_of(&self, entry: u32) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut i = entry;
+        while i != NO_PARENT {
+            let e = &self.arena[i as usize];
+            match e.id_short {
+                IdShort::Root => break,
+                IdShort::Nothing => {}
+                part => parts.push(part),
+            }
+            i = e.parent;
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        let mut path = String::new();
+        for part in parts.iter().rev() {
+            match part {
+                IdShort::Name(name) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(name.unwrap_or("?"));
+                }
+                IdShort::Index(index) => path.push_str(&format!("[{index}]")),
+                IdShort::Nothing | IdShort::Root => {}
+            }
+        }
+        Some(path)
+    }
+}
+
+impl Iterator for Findings<'_> {
+    type Item = Finding;
+
+    fn next(&mut self) -> Option<Finding> {
+        loop {
+            if let Some(finding) = self.pending.pop_front() {
+                return Some(finding);
+            }
+            let (node, entry) = self.stack.pop()?;
+            let step = self.arena[entry as usize].step;
+            checks::check(node, step, &mut self.raw);
+            let mut raw = std::mem::take(&mut self.raw);
+            for r in raw.drain(..) {
+                let finding = Finding {
+                    path: self.path_of(entry, r.at),
+                    id_short_path: self.id_short_path_of(entry),
+                    rule: r.rule,
+                    message: r.message,
+                };
+                self.pending.push_back(finding);
+            }
+            self.raw = raw;
+
+            let scratch = &mut self.scratch;
+            node.visit_children(&mut |child, step| scratch.push((child, step)));
+            let first = self.stack.len();
+            for (child, step) in self.scratch.drain(..) {
+                let index = self.arena.len() as u32;
+                self.arena.push(Entry {
+                    parent: entry,
+                    step: Some(step),
+                    id_short: IdShort::of(child, Some(node), Some(step)),
+                });
+                self.stack.push((child, index));
+            }
+            self.stack[first..].reverse();
+        }
+    }
+}
