@@ -15,14 +15,19 @@ fn findings(document: &Document) -> Vec<Finding> {
 }
 
 fn component_after<'p>(path: &'p Path, marker: &str) -> Option<&'p str> {
-    let mut components = path.components().map(|c| c.as_os_str().to_str().unwrap_or_default());
+    let mut components = path
+        .components()
+        .map(|c| c.as_os_str().to_str().unwrap_or_default());
     components.find(|c| *c == marker)?;
     components.next()
 }
 
 /// The rules of which at least one must be reported for an Invalid file.
 fn expected_rules(path: &Path) -> &'static [&'static str] {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     match component_after(path, "Invalid").unwrap_or_default() {
         "ConstraintViolation" => match stem {
             "against_semantic_id_list_element" => &["AASd-107"],
@@ -31,7 +36,9 @@ fn expected_rules(path: &Path) -> &'static [&'static str] {
             "id_short_in_a_value" => &["AASd-120"],
             "against_value_type_list_element" => &["AASd-109"],
             "for_a_model_reference_invalid_key_value_after_submodel_element_list" => &["AASd-128"],
-            "for_an_external_reference_first_key_not_in_generic_globally_identifiables" => &["AASd-122"],
+            "for_an_external_reference_first_key_not_in_generic_globally_identifiables" => {
+                &["AASd-122"]
+            }
             "for_an_external_reference_invalid_last_key" => &["AASd-124"],
             "for_a_model_reference_second_key_not_in_fragment_keys" => &["AASd-125"],
             "for_a_model_reference_fragment_reference_not_after_file_or_blob" => &["AASd-127"],
@@ -58,12 +65,18 @@ fn no_expected_file_has_a_finding() {
     assert_eq!(files.len(), 2574);
     let mut failures = Vec::new();
     for path in &files {
-        let document = read_json_corpus_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let document =
+            read_json_corpus_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for finding in findings(&document) {
             failures.push(format!("{}: {finding}", path.display()));
         }
     }
-    assert!(failures.is_empty(), "{} findings on valid files:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} findings on valid files:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -72,13 +85,23 @@ fn every_invalid_file_has_the_finding_its_category_names() {
     assert_eq!(files.len(), 1573);
     let mut failures = Vec::new();
     for path in &files {
-        let document = read_json_corpus_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let document =
+            read_json_corpus_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let found = findings(&document);
         let expected = expected_rules(path);
         if !found.iter().any(|f| expected.contains(&f.rule())) {
             let found: Vec<String> = found.iter().map(ToString::to_string).collect();
-            failures.push(format!("{}: expected one of {expected:?}, found {found:?}", path.display()));
+            failures.push(format!(
+                "{}: expected one of {expected:?}, found {found:?}",
+                path.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

@@ -31,7 +31,7 @@ macro_rules! pattern {
 /// and U+FFFE / U+FFFF.
 pub(crate) fn is_xml_serializable(s: &str) -> bool {
     if s.bytes()
-        .all(|b| b >= 0x20 && b < 0x80 || b == b'\t' || b == b'\n' || b == b'\r')
+        .all(|b| (0x20..0x80).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
     {
         return true;
     }
