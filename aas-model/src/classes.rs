@@ -304,7 +304,7 @@ macro_rules! submodel_element_struct {
         impl $name {
             /// An element with its required attributes; everything optional is unset.
             #[allow(clippy::new_without_default)]
-            pub fn new($($rfield: $rty),*) -> Self {
+            pub fn new($($rfield: impl Into<$rty>),*) -> Self {
                 Self {
                     extensions: None,
                     category: None,
@@ -315,7 +315,7 @@ macro_rules! submodel_element_struct {
                     supplemental_semantic_ids: None,
                     qualifiers: None,
                     embedded_data_specifications: None,
-                    $( $rfield, )*
+                    $( $rfield: $rfield.into(), )*
                     $( $ofield: None, )*
                 }
             }
