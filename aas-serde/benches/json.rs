@@ -1,4 +1,5 @@
-//! JSON read and write of a large environment, beside `serde_json::Value` on the same bytes.
+//! JSON read and write of a large environment, beside `serde_json::Value` on the same bytes,
+//! and verification of the same environment beside its read.
 //!
 //! The input is `make_big_env.py`'s 20 MB environment (`AAS_BENCH_JSON` names another file);
 //! it is generated into `target/bench/` on first use with the oracle venv.
@@ -65,6 +66,18 @@ fn json_benches(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&bytes)).unwrap())
     });
     read.finish();
+
+    let mut verify = c.benchmark_group("verify");
+    verify
+        .sample_size(20)
+        .throughput(Throughput::Bytes(bytes.len() as u64));
+    verify.bench_function("aas-model verify", |b| {
+        b.iter(|| aas_model::verify(black_box(&env)).count())
+    });
+    verify.bench_function("aas-serde read (for comparison)", |b| {
+        b.iter(|| json::from_slice::<Environment>(black_box(&bytes)).unwrap())
+    });
+    verify.finish();
 
     let compact_len = json::to_vec(&env).len();
     let mut write = c.benchmark_group("json-write");

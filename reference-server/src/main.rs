@@ -7,13 +7,14 @@
 //! `serve` (the AAS repository server) comes with its own issue; until then the binary without
 //! a subcommand prints its help.
 //!
-//! Exit codes: 0 success; 2 some file cannot be read or written (or the command line is
-//! wrong). Verification findings (exit code 1) come with `aas-model`'s verification.
+//! Exit codes: 0 success; 1 some file reads but has findings (`validate`, `convert --verify`);
+//! 2 some file cannot be read or written (or the command line is wrong).
 
 #![forbid(unsafe_code)]
 
 mod convert;
 mod document_io;
+mod findings;
 mod validate;
 
 use std::path::PathBuf;
@@ -33,8 +34,8 @@ struct Cli {
 enum Command {
     /// Convert an AAS file between formats (chosen by the file extensions: .json).
     ///
-    /// Models that fail verification are converted as they are; only unreadable input is
-    /// refused.
+    /// Models that fail verification are converted as they are, unless `--verify` is given;
+    /// unreadable input is always refused.
     Convert {
         /// The file to read.
         input: PathBuf,
@@ -43,11 +44,15 @@ enum Command {
         /// Write indented output where the format has a choice (JSON).
         #[arg(long)]
         pretty: bool,
+        /// Verify the model first; with findings, print them and write nothing (exit code 1).
+        #[arg(long)]
+        verify: bool,
     },
     /// Read AAS files and report what is wrong with them.
     ///
-    /// Errors go to stderr as `error: FILE: PATH: message`. Exit code 0 when every file reads,
-    /// 2 when some file cannot be read.
+    /// Findings go to stdout as `FILE: PATH: CONSTRAINT: message`, errors to stderr. Exit code
+    /// 0 when every file is valid, 1 when some file reads but has findings, 2 when some file
+    /// cannot be read.
     Validate {
         /// The files to check.
         #[arg(required = true)]
@@ -59,6 +64,7 @@ enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Outcome {
     Ok = 0,
+    Findings = 1,
     Unreadable = 2,
 }
 
@@ -69,7 +75,8 @@ fn main() -> ExitCode {
             input,
             output,
             pretty,
-        }) => convert::run(&input, &output, pretty),
+            verify,
+        }) => convert::run(&input, &output, pretty, verify),
         Some(Command::Validate { files }) => validate::run(&files),
         None => {
             // Printing help cannot fail in a way worth reporting.

@@ -2,15 +2,23 @@
 
 use std::path::PathBuf;
 
-use crate::Outcome;
-use crate::document_io;
+use crate::{Outcome, document_io, findings};
 
 pub fn run(files: &[PathBuf]) -> Outcome {
     let mut worst = Outcome::Ok;
     for file in files {
-        if let Err(e) = document_io::read(file) {
-            eprintln!("error: {e}");
-            worst = worst.max(Outcome::Unreadable);
+        match document_io::read(file) {
+            Ok(document) => {
+                let found = findings::of(&document);
+                if !found.is_empty() {
+                    findings::print(file, &found);
+                    worst = worst.max(Outcome::Findings);
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                worst = worst.max(Outcome::Unreadable);
+            }
         }
     }
     worst

@@ -121,3 +121,72 @@ fn no_subcommand_prints_help() {
         "{stdout}"
     );
 }
+
+fn constraint_violation() -> PathBuf {
+    testgen("Json").join("ContainedInEnvironment/Unexpected/Invalid/ConstraintViolation/SubmodelElementList/id_short_in_a_value.json")
+}
+
+#[test]
+fn validate_prints_findings_as_file_path_constraint_message_and_exits_1() {
+    let output = run(&[
+        Path::new("validate"),
+        &maximal_environment(),
+        &constraint_violation(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let expected = format!(
+        "{}: submodels[0].submodelElements[0].value[0] (someList): AASd-120: items of a submodel element list must not have an idShort; remove it\n",
+        constraint_violation().display()
+    );
+    assert_eq!(stdout, expected);
+    assert!(output.stderr.is_empty());
+}
+
+#[test]
+fn validate_exit_code_is_the_worst_of_all_files() {
+    let output = run(&[
+        Path::new("validate"),
+        &constraint_violation(),
+        &null_violation(),
+        &maximal_environment(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "unreadable beats findings");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 1);
+    assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1);
+}
+
+#[test]
+fn convert_with_verify_refuses_a_model_with_findings_and_converts_a_valid_one() {
+    let out = scratch("verified.json");
+    let _ = std::fs::remove_file(&out);
+    let refused = run(&[
+        Path::new("convert"),
+        Path::new("--verify"),
+        &constraint_violation(),
+        &out,
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("AASd-120"));
+    assert!(
+        !out.exists(),
+        "nothing is written for a model with findings"
+    );
+
+    let without_flag = run(&[Path::new("convert"), &constraint_violation(), &out]);
+    assert_eq!(
+        without_flag.status.code(),
+        Some(0),
+        "without --verify invalid models convert"
+    );
+
+    let _ = std::fs::remove_file(&out);
+    let valid = run(&[
+        Path::new("convert"),
+        Path::new("--verify"),
+        &maximal_environment(),
+        &out,
+    ]);
+    assert_eq!(valid.status.code(), Some(0));
+    assert!(out.exists());
+}

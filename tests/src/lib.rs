@@ -126,3 +126,9 @@ impl Xorshift {
         (self.next_u64() % n as u64) as usize
     }
 }
+
+/// The READMEs' Rust examples compile (and run, where they need no files).
+#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../../aas-model/README.md")]
+#[doc = include_str!("../../aas-serde/README.md")]
+mod readme_examples {}
