@@ -61,6 +61,21 @@ pub fn category(format: &str, category: &str) -> Vec<PathBuf> {
     files
 }
 
+/// Runs `check` on every file; fails with one line per file that did not pass.
+pub fn assert_each(files: &[PathBuf], check: impl Fn(&Path) -> Result<(), String>) {
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|f| check(f).err().map(|e| format!("{}: {e}", f.display())))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
+
 /// Whether a corpus file has an `EventPayload` root (else an `Environment`).
 pub fn is_event_payload(path: &Path) -> bool {
     path.components().any(|c| c.as_os_str() == "SelfContained")

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use aas_conformance_tests::{category, read_json_corpus_file};
+use aas_conformance_tests::{assert_each, category, read_json_corpus_file};
 use aas_serde::{Document, json};
 
 /// Reads, writes (compact and pretty) and reads back one Expected file; checks the model and
@@ -32,17 +32,7 @@ fn round_trip(path: &Path) -> Result<(), String> {
 fn every_expected_file_round_trips_to_an_equal_model_and_equal_json() {
     let files = category("Json", "Expected");
     assert_eq!(files.len(), 2574, "Expected files in the corpus");
-    let failures: Vec<String> = files
-        .iter()
-        .filter_map(|f| round_trip(f).err().map(|e| format!("{}: {e}", f.display())))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} failed:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
+    assert_each(&files, round_trip);
 }
 
 /// The property an Unserializable file is about, from its file name.
@@ -69,48 +59,27 @@ fn property_under_test(path: &Path) -> String {
 fn every_unserializable_file_is_rejected_with_an_error_naming_the_property() {
     let files = category("Json", "Unexpected/Unserializable");
     assert_eq!(files.len(), 464, "Unserializable files in the corpus");
-    let mut failures = Vec::new();
-    for path in &files {
-        match read_json_corpus_file(path) {
-            Ok(_) => failures.push(format!("{}: accepted", path.display())),
-            Err(e) => {
-                let property = property_under_test(path);
-                let message = e.to_string();
-                if !message.contains(&property) || e.line() == 0 {
-                    failures.push(format!(
-                        "{}: error does not name {property:?}: {message}",
-                        path.display()
-                    ));
-                }
+    assert_each(&files, |path| match read_json_corpus_file(path) {
+        Ok(_) => Err("accepted".into()),
+        Err(e) => {
+            let property = property_under_test(path);
+            let message = e.to_string();
+            if message.contains(&property) && e.line() > 0 {
+                Ok(())
+            } else {
+                Err(format!("error does not name {property:?}: {message}"))
             }
         }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} failed:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
+    });
 }
 
 #[test]
 fn every_invalid_file_reads_without_error() {
     let files = category("Json", "Unexpected/Invalid");
     assert_eq!(files.len(), 1573, "Invalid files in the corpus");
-    let failures: Vec<String> = files
-        .iter()
-        .filter_map(|path| {
-            read_json_corpus_file(path)
-                .err()
-                .map(|e| format!("{}: {e}", path.display()))
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} failed:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
+    assert_each(&files, |path| {
+        read_json_corpus_file(path)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use aas_conformance_tests::{category, read_json_corpus_file};
+use aas_conformance_tests::{assert_each, category, read_json_corpus_file};
 use aas_model::verify::Finding;
 use aas_serde::Document;
 
@@ -59,49 +59,39 @@ fn expected_rules(path: &Path) -> &'static [&'static str] {
     }
 }
 
+fn read(path: &Path) -> Result<Document, String> {
+    read_json_corpus_file(path).map_err(|e| format!("unreadable: {e}"))
+}
+
 #[test]
 fn no_expected_file_has_a_finding() {
     let files = category("Json", "Expected");
     assert_eq!(files.len(), 2574);
-    let mut failures = Vec::new();
-    for path in &files {
-        let document =
-            read_json_corpus_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for finding in findings(&document) {
-            failures.push(format!("{}: {finding}", path.display()));
+    assert_each(&files, |path| {
+        let found: Vec<String> = findings(&read(path)?)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("findings on a valid file: {found:#?}"))
         }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} findings on valid files:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    });
 }
 
 #[test]
 fn every_invalid_file_has_the_finding_its_category_names() {
     let files = category("Json", "Unexpected/Invalid");
     assert_eq!(files.len(), 1573);
-    let mut failures = Vec::new();
-    for path in &files {
-        let document =
-            read_json_corpus_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let found = findings(&document);
+    assert_each(&files, |path| {
+        let found = findings(&read(path)?);
         let expected = expected_rules(path);
-        if !found.iter().any(|f| expected.contains(&f.rule())) {
+        if found.iter().any(|f| expected.contains(&f.rule())) {
+            Ok(())
+        } else {
             let found: Vec<String> = found.iter().map(ToString::to_string).collect();
-            failures.push(format!(
-                "{}: expected one of {expected:?}, found {found:?}",
-                path.display()
-            ));
+            Err(format!("expected one of {expected:?}, found {found:?}"))
         }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} failed:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
+    });
 }

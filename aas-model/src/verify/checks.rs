@@ -357,9 +357,9 @@ fn has_template_qualifier(qualifiers: Option<&Vec<Qualifier>>) -> bool {
         .any(|q| q.kind == Some(QualifierKind::TemplateQualifier))
 }
 
-/// Everything a submodel element has: Referable, HasSemantics, Qualifiable, HasDataSpecification.
-macro_rules! check_submodel_element {
-    ($out:expr, $e:expr) => {{
+/// The Referable attributes of an element.
+macro_rules! check_referable {
+    ($out:expr, $e:expr) => {
         check_referable(
             $out,
             &$e.category,
@@ -367,7 +367,23 @@ macro_rules! check_submodel_element {
             &$e.extensions,
             &$e.display_name,
             &$e.description,
-        );
+        )
+    };
+}
+
+/// Everything a shell, submodel or concept description has: Referable, HasDataSpecification, id.
+macro_rules! check_identifiable {
+    ($out:expr, $e:expr) => {{
+        check_referable!($out, $e);
+        check_has_data_specification($out, $e);
+        check_text($out, "id", &$e.id, IDENTIFIER);
+    }};
+}
+
+/// Everything a submodel element has: Referable, HasSemantics, Qualifiable, HasDataSpecification.
+macro_rules! check_submodel_element {
+    ($out:expr, $e:expr) => {{
+        check_referable!($out, $e);
         check_has_semantics($out, $e);
         check_qualifiable($out, $e);
         check_has_data_specification($out, $e);
@@ -455,16 +471,7 @@ pub(super) fn check(node: Node<'_>, step: Option<Step>, found: &mut Vec<Raw>) {
             check_not_empty(out, "conceptDescriptions", &e.concept_descriptions);
         }
         Node::AssetAdministrationShell(e) => {
-            check_referable(
-                out,
-                &e.category,
-                &e.id_short,
-                &e.extensions,
-                &e.display_name,
-                &e.description,
-            );
-            check_has_data_specification(out, e);
-            check_text(out, "id", &e.id, IDENTIFIER);
+            check_identifiable!(out, e);
             check_not_empty(out, "submodels", &e.submodels);
             if e.derived_from
                 .as_ref()
@@ -785,18 +792,9 @@ fn check_asset_information(out: &mut Out, e: &AssetInformation) {
 }
 
 fn check_submodel(out: &mut Out, e: &Submodel) {
-    check_referable(
-        out,
-        &e.category,
-        &e.id_short,
-        &e.extensions,
-        &e.display_name,
-        &e.description,
-    );
+    check_identifiable!(out, e);
     check_has_semantics(out, e);
     check_qualifiable(out, e);
-    check_has_data_specification(out, e);
-    check_text(out, "id", &e.id, IDENTIFIER);
     check_not_empty(out, "submodelElements", &e.submodel_elements);
     let elements = e.submodel_elements.iter().flatten();
     check_children_have_id_short(
@@ -922,16 +920,7 @@ fn is_of_type(element: &SubmodelElement, expected: AasSubmodelElements) -> bool 
 }
 
 fn check_concept_description(out: &mut Out, e: &ConceptDescription) {
-    check_referable(
-        out,
-        &e.category,
-        &e.id_short,
-        &e.extensions,
-        &e.display_name,
-        &e.description,
-    );
-    check_has_data_specification(out, e);
-    check_text(out, "id", &e.id, IDENTIFIER);
+    check_identifiable!(out, e);
     check_not_empty(out, "isCaseOf", &e.is_case_of);
     let Some(specifications) = &e.embedded_data_specifications else {
         return;
