@@ -47,6 +47,7 @@ mod document;
 mod format;
 #[cfg(feature = "json")]
 pub mod json;
+mod schema;
 
 pub use document::Document;
 pub use format::Format;

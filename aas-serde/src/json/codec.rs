@@ -269,7 +269,8 @@ macro_rules! field_write {
 /// The writer of a class from its field table: `modelType` first (readers can then dispatch
 /// without looking ahead), then the fields in XSD order.
 macro_rules! json_write {
-    ($class:ident, $model_type:expr, { $($field:ident : $kind:ident $json:literal),* $(,)? }) => {
+    ($class:ident, $model_type:expr, $xml:literal,
+     { $($field:ident : $kind:ident $json:literal $([$item:literal])?),* $(,)? }) => {
         impl ToJson for $class {
             fn write_json<W: Write>(&self, w: &mut Writer<W>) {
                 w.begin_object();
@@ -287,8 +288,9 @@ macro_rules! json_write {
 
 /// Reader and writer of a class that is not a submodel element.
 macro_rules! json_class {
-    ($class:ident, $model_type:expr, { $($field:ident : $kind:ident $json:literal),* $(,)? }) => {
-        json_write!($class, $model_type, { $($field : $kind $json),* });
+    ($class:ident, $model_type:expr, $xml:literal,
+     { $($field:ident : $kind:ident $json:literal $([$item:literal])?),* $(,)? }) => {
+        json_write!($class, $model_type, $xml, { $($field : $kind $json),* });
 
         impl FromJson for $class {
             fn read_json(p: &mut Parser<'_>) -> Result<Self, Error> {
@@ -315,80 +317,7 @@ macro_rules! json_class {
     };
 }
 
-json_class!(LangString, None, { language: req "language", text: req "text" });
-json_class!(Key, None, { type_: req "type", value: req "value" });
-json_class!(Reference, None, {
-    type_: req "type", referred_semantic_id: opt "referredSemanticId", keys: req "keys",
-});
-json_class!(Extension, None, {
-    semantic_id: opt "semanticId", supplemental_semantic_ids: opt "supplementalSemanticIds",
-    name: req "name", value_type: opt "valueType", value: opt "value", refers_to: opt "refersTo",
-});
-json_class!(AdministrativeInformation, None, {
-    embedded_data_specifications: opt "embeddedDataSpecifications", version: opt "version",
-    revision: opt "revision", creator: opt "creator", template_id: opt "templateId",
-});
-json_class!(Qualifier, None, {
-    semantic_id: opt "semanticId", supplemental_semantic_ids: opt "supplementalSemanticIds",
-    kind: opt "kind", type_: req "type", value_type: req "valueType", value: opt "value",
-    value_id: opt "valueId",
-});
-json_class!(AssetAdministrationShell, Some("AssetAdministrationShell"), {
-    extensions: opt "extensions", category: opt "category", id_short: opt "idShort",
-    display_name: opt "displayName", description: opt "description",
-    administration: opt "administration", id: req "id",
-    embedded_data_specifications: opt "embeddedDataSpecifications",
-    derived_from: opt "derivedFrom", asset_information: req "assetInformation",
-    submodels: opt "submodels",
-});
-json_class!(AssetInformation, None, {
-    asset_kind: req "assetKind", global_asset_id: opt "globalAssetId",
-    specific_asset_ids: opt "specificAssetIds", asset_type: opt "assetType",
-    default_thumbnail: opt "defaultThumbnail",
-});
-json_class!(Resource, None, { path: req "path", content_type: opt "contentType" });
-json_class!(SpecificAssetId, None, {
-    semantic_id: opt "semanticId", supplemental_semantic_ids: opt "supplementalSemanticIds",
-    name: req "name", value: req "value", external_subject_id: opt "externalSubjectId",
-});
-json_class!(Submodel, Some("Submodel"), {
-    extensions: opt "extensions", category: opt "category", id_short: opt "idShort",
-    display_name: opt "displayName", description: opt "description",
-    administration: opt "administration", id: req "id", kind: opt "kind",
-    semantic_id: opt "semanticId", supplemental_semantic_ids: opt "supplementalSemanticIds",
-    qualifiers: opt "qualifiers", embedded_data_specifications: opt "embeddedDataSpecifications",
-    submodel_elements: opt "submodelElements",
-});
-json_class!(OperationVariable, None, { value: req "value" });
-json_class!(EventPayload, None, {
-    source: req "source", source_semantic_id: opt "sourceSemanticId",
-    observable_reference: req "observableReference",
-    observable_semantic_id: opt "observableSemanticId", topic: opt "topic",
-    subject_id: opt "subjectId", time_stamp: req "timeStamp", payload: bytes "payload",
-});
-json_class!(ConceptDescription, Some("ConceptDescription"), {
-    extensions: opt "extensions", category: opt "category", id_short: opt "idShort",
-    display_name: opt "displayName", description: opt "description",
-    administration: opt "administration", id: req "id",
-    embedded_data_specifications: opt "embeddedDataSpecifications", is_case_of: opt "isCaseOf",
-});
-json_class!(Environment, None, {
-    asset_administration_shells: opt "assetAdministrationShells", submodels: opt "submodels",
-    concept_descriptions: opt "conceptDescriptions",
-});
-json_class!(EmbeddedDataSpecification, None, {
-    data_specification: req "dataSpecification",
-    data_specification_content: req "dataSpecificationContent",
-});
-json_class!(LevelType, None, { min: req "min", nom: req "nom", typ: req "typ", max: req "max" });
-json_class!(ValueReferencePair, None, { value: req "value", value_id: req "valueId" });
-json_class!(ValueList, None, { value_reference_pairs: req "valueReferencePairs" });
-json_class!(DataSpecificationIec61360, Some("DataSpecificationIec61360"), {
-    preferred_name: req "preferredName", short_name: opt "shortName", unit: opt "unit",
-    unit_id: opt "unitId", source_of_definition: opt "sourceOfDefinition", symbol: opt "symbol",
-    data_type: opt "dataType", definition: opt "definition", value_format: opt "valueFormat",
-    value_list: opt "valueList", value: opt "value", level_type: opt "levelType",
-});
+crate::schema::classes!(json_class);
 
 /// The properties only an event payload has at its root.
 const EVENT_PAYLOAD_KEYS: &[&str] = &[
@@ -1003,49 +932,7 @@ single_element_root!(
     Capability
 );
 
-/// The writer of a submodel element class: the properties all of them have, then its own.
-macro_rules! sme_write {
-    ($class:ident, { $($own:tt)* }) => {
-        json_write!($class, Some(stringify!($class)), {
-            extensions: opt "extensions", category: opt "category", id_short: opt "idShort",
-            display_name: opt "displayName", description: opt "description",
-            semantic_id: opt "semanticId", supplemental_semantic_ids: opt "supplementalSemanticIds",
-            qualifiers: opt "qualifiers", embedded_data_specifications: opt "embeddedDataSpecifications",
-            $($own)*
-        });
-    };
-}
-
-sme_write!(RelationshipElement, { first: req "first", second: req "second" });
-sme_write!(AnnotatedRelationshipElement, {
-    first: req "first", second: req "second", annotations: opt "annotations",
-});
-sme_write!(Property, { value_type: req "valueType", value: opt "value", value_id: opt "valueId" });
-sme_write!(MultiLanguageProperty, { value: opt "value", value_id: opt "valueId" });
-sme_write!(Range, { value_type: req "valueType", min: opt "min", max: opt "max" });
-sme_write!(ReferenceElement, { value: opt "value" });
-sme_write!(Blob, { value: bytes "value", content_type: req "contentType" });
-sme_write!(File, { value: opt "value", content_type: req "contentType" });
-sme_write!(SubmodelElementCollection, { value: opt "value" });
-sme_write!(SubmodelElementList, {
-    order_relevant: opt "orderRelevant", semantic_id_list_element: opt "semanticIdListElement",
-    type_value_list_element: req "typeValueListElement",
-    value_type_list_element: opt "valueTypeListElement", value: opt "value",
-});
-sme_write!(Entity, {
-    statements: opt "statements", entity_type: req "entityType",
-    global_asset_id: opt "globalAssetId", specific_asset_ids: opt "specificAssetIds",
-});
-sme_write!(BasicEventElement, {
-    observed: req "observed", direction: req "direction", state: req "state",
-    message_topic: opt "messageTopic", message_broker: opt "messageBroker",
-    last_update: opt "lastUpdate", min_interval: opt "minInterval", max_interval: opt "maxInterval",
-});
-sme_write!(Operation, {
-    input_variables: opt "inputVariables", output_variables: opt "outputVariables",
-    inoutput_variables: opt "inoutputVariables",
-});
-sme_write!(Capability, {});
+crate::schema::submodel_elements!(json_write);
 
 macro_rules! write_variants {
     ($enum:ident: $($variant:ident),+) => {
