@@ -8,11 +8,13 @@ use std::path::Path;
 pub enum Format {
     /// The JSON mapping (`application/json`, `.json`).
     Json,
+    /// The XML mapping (`application/xml`, `.xml`).
+    Xml,
 }
 
 impl Format {
     /// Every format this build supports.
-    pub const ALL: &'static [Format] = &[Format::Json];
+    pub const ALL: &'static [Format] = &[Format::Json, Format::Xml];
 
     /// The format of a file name by its extension (case-insensitive), if one is supported.
     pub fn from_path(path: impl AsRef<Path>) -> Option<Format> {
@@ -26,6 +28,10 @@ impl Format {
     /// The format of a MIME type (parameters such as `; charset=utf-8` are ignored).
     pub fn from_mime_type(mime_type: &str) -> Option<Format> {
         let essence = mime_type.split(';').next()?.trim();
+        // `text/xml` is the older name of `application/xml` (RFC 7303), still widely sent.
+        if essence.eq_ignore_ascii_case("text/xml") {
+            return Some(Format::Xml);
+        }
         Format::ALL
             .iter()
             .copied()
@@ -36,6 +42,7 @@ impl Format {
     pub const fn extension(self) -> &'static str {
         match self {
             Format::Json => "json",
+            Format::Xml => "xml",
         }
     }
 
@@ -43,6 +50,7 @@ impl Format {
     pub const fn mime_type(self) -> &'static str {
         match self {
             Format::Json => "application/json",
+            Format::Xml => "application/xml",
         }
     }
 }
@@ -61,5 +69,7 @@ mod tests {
             Some(Format::Json)
         );
         assert_eq!(Format::from_mime_type("text/plain"), None);
+        assert_eq!(Format::from_path("env.xml"), Some(Format::Xml));
+        assert_eq!(Format::from_mime_type("text/xml"), Some(Format::Xml));
     }
 }

@@ -1,7 +1,9 @@
 //! Serialization of the Asset Administration Shell V3.0 model (`aas-model`).
 //!
-//! The `json` module (feature `json`, on by default) implements the official JSON mapping. XML
-//! and AASX packages follow as features `xml` and `aasx`.
+//! The `json` module (feature `json`) implements the official JSON mapping, the `xml` module
+//! (feature `xml`) the XML mapping; both are on by default. AASX packages follow as feature
+//! `aasx`. [`Document`] is the root of a file (an environment or an event payload), [`Format`]
+//! maps extensions and MIME types to formats.
 //!
 //! ```
 //! use aas_model::{DataTypeDefXsd, Environment, Property, Submodel};
@@ -32,7 +34,8 @@
 //! # Dependencies
 //!
 //! - `aas-model`: the types read and written.
-//! - `base64`: `Blob` values and event payloads are base64 in JSON.
+//! - `base64`: `Blob` values and event payloads are base64 in JSON and XML.
+//! - `quick-xml` (feature `xml`): the XML tokenizer under our streaming reader.
 //! - `thiserror`: the typed error enums.
 //!
 //! JSON is read by a small pull parser of our own rather than `serde_json`: the strict reading
@@ -48,6 +51,8 @@ mod format;
 #[cfg(feature = "json")]
 pub mod json;
 mod schema;
+#[cfg(feature = "xml")]
+pub mod xml;
 
 pub use document::Document;
 pub use format::Format;

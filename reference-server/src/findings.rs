@@ -1,5 +1,6 @@
 //! Verification of a read document, printed the way the CLI reports findings.
 
+use std::io::Write;
 use std::path::Path;
 
 use aas_model::verify::Finding;
@@ -13,9 +14,13 @@ pub fn of(document: &Document) -> Vec<Finding> {
     }
 }
 
-/// Prints findings to stdout as `FILE: PATH: CONSTRAINT: message`.
+/// Prints findings to stdout as `FILE: PATH: CONSTRAINT: message`. Stops quietly when stdout
+/// is closed (`validate … | head`).
 pub fn print(file: &Path, findings: &[Finding]) {
+    let mut out = std::io::stdout().lock();
     for finding in findings {
-        println!("{}: {finding}", file.display());
+        if writeln!(out, "{}: {finding}", file.display()).is_err() {
+            return;
+        }
     }
 }

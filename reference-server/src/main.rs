@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Convert an AAS file between formats (chosen by the file extensions: .json).
+    /// Convert an AAS file between formats (chosen by the file extensions: .json, .xml).
     ///
     /// Models that fail verification are converted as they are, unless `--verify` is given;
     /// unreadable input is always refused.
@@ -41,7 +41,7 @@ enum Command {
         input: PathBuf,
         /// The file to write; its extension names the format.
         output: PathBuf,
-        /// Write indented output where the format has a choice (JSON).
+        /// Write indented output.
         #[arg(long)]
         pretty: bool,
         /// Verify the model first; with findings, print them and write nothing (exit code 1).

@@ -190,3 +190,64 @@ fn convert_with_verify_refuses_a_model_with_findings_and_converts_a_valid_one() 
     assert_eq!(valid.status.code(), Some(0));
     assert!(out.exists());
 }
+
+#[test]
+fn convert_goes_from_json_to_xml_and_back_without_loss() {
+    let xml = scratch("maximal.xml");
+    let json = scratch("maximal-again.json");
+    assert_eq!(
+        run(&[Path::new("convert"), &maximal_environment(), &xml])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(
+        std::fs::read_to_string(&xml)
+            .unwrap()
+            .contains("<environment xmlns=\"https://admin-shell.io/aas/3/0\">")
+    );
+    assert_eq!(
+        run(&[Path::new("convert"), &xml, &json]).status.code(),
+        Some(0)
+    );
+    let original: aas_model::Environment =
+        aas_serde::json::from_slice(&std::fs::read(maximal_environment()).unwrap()).unwrap();
+    let again: aas_model::Environment =
+        aas_serde::json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(original, again);
+    let validated = run(&[Path::new("validate"), &xml]);
+    assert_eq!(
+        validated.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&validated.stdout)
+    );
+}
+
+#[test]
+fn a_string_xml_cannot_hold_is_a_write_error_and_leaves_no_file() {
+    let input = scratch("control-character.json");
+    std::fs::write(
+        &input,
+        r#"{"submodels":[{"modelType":"Submodel","id":"urn:sm","submodelElements":[{"modelType":"Property","idShort":"P","valueType":"xs:string","value":"bell\u0007"}]}]}"#,
+    )
+    .unwrap();
+    let out = scratch("control-character.xml");
+    let _ = std::fs::remove_file(&out);
+    let output = run(&[Path::new("convert"), &input, &out]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "/environment/submodels/submodel/submodelElements/property/value: character U+0007"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no broken file is left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files removed");
+}

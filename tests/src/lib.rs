@@ -61,6 +61,17 @@ pub fn category(format: &str, category: &str) -> Vec<PathBuf> {
     files
 }
 
+/// Reads an XML corpus file as the class its folder names: an `EventPayload` for
+/// `SelfContained/.../eventPayload`, else an `Environment`.
+pub fn read_xml_corpus_file(path: &Path) -> Result<aas_serde::Document, aas_serde::xml::Error> {
+    let bytes = std::fs::read(path).map_err(aas_serde::xml::Error::from)?;
+    if is_event_payload(path) {
+        aas_serde::xml::from_slice::<aas_model::EventPayload>(&bytes).map(Into::into)
+    } else {
+        aas_serde::xml::from_slice::<aas_model::Environment>(&bytes).map(Into::into)
+    }
+}
+
 /// Runs `check` on every file; fails with one line per file that did not pass.
 pub fn assert_each(files: &[PathBuf], check: impl Fn(&Path) -> Result<(), String>) {
     let failures: Vec<String> = files

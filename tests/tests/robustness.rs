@@ -1,8 +1,8 @@
-//! Bad input never panics: truncated and byte-flipped corpus files, and hostile nesting, give
-//! an error (or, by chance, a model), never a panic or a stack overflow.
+//! Bad input never panics: truncated and byte-flipped corpus files (JSON and XML), and hostile
+//! nesting, give an error (or, by chance, a model), never a panic or a stack overflow.
 
 use aas_conformance_tests::{Xorshift, category};
-use aas_serde::{Document, json};
+use aas_serde::{Document, json, xml};
 
 /// Bytes that change JSON structure when flipped in.
 const INTERESTING: &[u8] = b"{}[]\",:\\ntf0-\x00\xff\xc3";
@@ -144,5 +144,50 @@ fn an_error_deep_inside_elements_with_model_type_last_is_found_without_reading_a
         4 + 2 * depth + 1,
         "{}",
         err.path_string()
+    );
+}
+
+#[test]
+fn mutated_xml_corpus_files_give_errors_not_panics() {
+    let mut rng = Xorshift::new(0x0bad_5eed);
+    let mut files = category("Xml", "Expected");
+    files.extend(category("Xml", "Unexpected/Unserializable"));
+    let (mut total, mut rejected) = (0usize, 0usize);
+    for path in files.iter().step_by(2) {
+        let original = std::fs::read(path).expect("corpus file");
+        for mutant in mutants(&original, &mut rng) {
+            total += 1;
+            match xml::from_slice::<Document>(&mutant) {
+                Ok(doc) => {
+                    let _ = match &doc {
+                        Document::Environment(env) => aas_model::verify(env).count(),
+                        Document::EventPayload(payload) => aas_model::verify(payload).count(),
+                    };
+                    // A mutant may hold characters XML cannot write; that is an error, not a panic.
+                    if let Ok(written) = xml::to_vec(&doc) {
+                        let again: Document =
+                            xml::from_slice(&written).expect("written output reads back");
+                        assert_eq!(
+                            xml::to_vec(&again).ok(),
+                            Some(written),
+                            "{}",
+                            path.display()
+                        );
+                    }
+                }
+                Err(e) => {
+                    rejected += 1;
+                    assert!(
+                        e.line() > 0 || matches!(e.kind(), xml::ErrorKind::InvalidUtf8),
+                        "{e}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(total > 20_000, "ran {total} mutants");
+    assert!(
+        rejected > total / 2,
+        "only {rejected} of {total} mutants rejected: mutations too weak"
     );
 }

@@ -1,0 +1,177 @@
+//! The V3.0 XML mapping (`https://admin-shell.io/aas/3/0`, element order of the XSD), read
+//! by streaming quick-xml events (no DOM) and written without any intermediate tree.
+//!
+//! ```
+//! use aas_model::{Environment, Submodel};
+//! use aas_serde::xml;
+//!
+//! let text = r#"<?xml version="1.0"?>
+//! <aas:environment xmlns:aas="https://admin-shell.io/aas/3/0">
+//!   <!-- a comment -->
+//!   <aas:submodels><aas:submodel><aas:id>urn:x</aas:id></aas:submodel></aas:submodels>
+//! </aas:environment>"#;
+//! let env: Environment = xml::from_str(text)?;
+//! assert_eq!(env.submodels, Some(vec![Submodel::new("urn:x")]));
+//!
+//! let written = xml::to_string(&env).unwrap();
+//! assert!(written.ends_with(r#"<environment xmlns="https://admin-shell.io/aas/3/0"><submodels><submodel><id>urn:x</id></submodel></submodels></environment>"#));
+//!
+//! // Errors name the element path (list items by their index, as in JSON) and the position.
+//! let err = xml::from_str::<Environment>(r#"<environment xmlns="https://admin-shell.io/aas/3/0"><submodels><submodel/></submodels></environment>"#).unwrap_err();
+//! assert_eq!(err.to_string(), "/environment/submodels/submodel[0]: required element <id> of Submodel is missing (line 1, column 64)");
+//! # Ok::<(), xml::Error>(())
+//! ```
+//!
+//! # Reading
+//!
+//! Refused, with the element path and line/column: elements outside the AAS namespace or
+//! unknown to the class, duplicate elements, missing required elements, attributes (other
+//! than namespace declarations), text among elements, bad enumeration literals, booleans
+//! other than `true`/`false`/`1`/`0`, invalid base64, characters XML 1.0 forbids, DTDs, and
+//! nesting deeper than 128 elements. Accepted: an XML declaration, comments, processing
+//! instructions, whitespace between elements, CDATA, any namespace prefix, and child elements
+//! in any order (as aas-core reads them). Text is kept exactly as written (entities resolved,
+//! line ends normalized as XML 1.0 requires); `<value/>` is an empty string; an empty list
+//! element is an empty list, which verification reports.
+//!
+//! # Writing
+//!
+//! Elements in XSD order; `&`, `<`, `>` escaped and `\r` written as `&#xD;` so that it
+//! survives a round trip. A string holding a character XML 1.0 cannot represent (NUL and other
+//! control characters) is a [`WriteError`] naming the element: an error, never a broken file.
+//! Output written before the error reached the writer; discard it. Empty optional lists and
+//! empty Blob values are left out (aas-core refuses `<value/>` for a Blob); other empty
+//! strings are written as empty elements.
+
+mod codec;
+mod error;
+mod reader;
+mod writer;
+
+use std::io::{self, Read, Write};
+
+pub use codec::{FromXml, ToXml, XmlName, XmlTagged};
+pub use error::{Error, ErrorKind, PathSegment, WriteError};
+use reader::{Child, XmlReader};
+use writer::XmlWriter;
+
+/// The namespace of the AAS V3.0 XML mapping.
+pub const NAMESPACE: &str = "https://admin-shell.io/aas/3/0";
+
+/// What can stand at the root of an XML document: any class (as its own element, e.g.
+/// `<environment>`, `<eventPayload>`, `<submodel>`) or a [`crate::Document`].
+pub trait XmlRoot: Sized {
+    #[doc(hidden)]
+    fn read_root(r: &mut XmlReader<'_>, root: &Child<'_>) -> Result<Self, Error>;
+    #[doc(hidden)]
+    fn write_root<W: Write>(&self, w: &mut XmlWriter<W>) -> Result<(), WriteError>;
+}
+
+impl<T: FromXml + ToXml + XmlName> XmlRoot for T {
+    fn read_root(r: &mut XmlReader<'_>, root: &Child<'_>) -> Result<Self, Error> {
+        if root.name() != T::NAME {
+            return Err(r.error_at(
+                root.pos,
+                ErrorKind::WrongRoot {
+                    expected: T::NAME,
+                    found: root.name().to_owned(),
+                },
+            ));
+        }
+        T::read_content(r, root).map_err(|e| e.in_element(T::NAME))
+    }
+
+    fn write_root<W: Write>(&self, w: &mut XmlWriter<W>) -> Result<(), WriteError> {
+        w.start(T::NAME);
+        self.write_content(w)?;
+        w.end();
+        Ok(())
+    }
+}
+
+impl XmlRoot for crate::Document {
+    fn read_root(r: &mut XmlReader<'_>, root: &Child<'_>) -> Result<Self, Error> {
+        Self::read_tagged(r, root).map_err(|e| e.in_element(root.name()))
+    }
+
+    fn write_root<W: Write>(&self, w: &mut XmlWriter<W>) -> Result<(), WriteError> {
+        self.write_tagged(w)
+    }
+}
+
+/// Reads a value of class `T` (usually [`aas_model::Environment`]) from XML text.
+pub fn from_str<T: XmlRoot>(text: &str) -> Result<T, Error> {
+    let mut reader = XmlReader::new(text);
+    let root = reader.root()?;
+    let value = T::read_root(&mut reader, &root)?;
+    reader.finish()?;
+    Ok(value)
+}
+
+/// Reads a value of class `T` from UTF-8 XML bytes.
+pub fn from_slice<T: XmlRoot>(bytes: &[u8]) -> Result<T, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let before = &bytes[..e.valid_up_to()];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = e.valid_up_to()
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        Error::new(ErrorKind::InvalidUtf8, line, column)
+    })?;
+    from_str(text)
+}
+
+/// Reads a value of class `T` from a reader (read whole into memory first).
+pub fn from_reader<T: XmlRoot, R: Read>(mut reader: R) -> Result<T, Error> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    from_slice(&bytes)
+}
+
+fn write<T: XmlRoot, W: Write>(out: W, value: &T, pretty: bool) -> Result<W, WriteError> {
+    let mut writer = XmlWriter::new(out, pretty);
+    writer.raw_text(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    if pretty {
+        writer.raw_text(b"\n");
+    }
+    value.write_root(&mut writer)?;
+    Ok(writer.finish()?)
+}
+
+/// Writes `value` as compact XML.
+pub fn to_writer<T: XmlRoot, W: Write>(writer: W, value: &T) -> Result<(), WriteError> {
+    write(writer, value, false).map(drop)
+}
+
+/// Writes `value` as XML indented by two spaces.
+pub fn to_writer_pretty<T: XmlRoot, W: Write>(writer: W, value: &T) -> Result<(), WriteError> {
+    write(writer, value, true).map(drop)
+}
+
+/// `value` as compact XML bytes.
+pub fn to_vec<T: XmlRoot>(value: &T) -> Result<Vec<u8>, WriteError> {
+    write(Vec::new(), value, false)
+}
+
+/// `value` as XML bytes indented by two spaces.
+pub fn to_vec_pretty<T: XmlRoot>(value: &T) -> Result<Vec<u8>, WriteError> {
+    write(Vec::new(), value, true)
+}
+
+/// `value` as a compact XML string.
+pub fn to_string<T: XmlRoot>(value: &T) -> Result<String, WriteError> {
+    // The writer emits UTF-8 only.
+    to_vec(value).map(|bytes| String::from_utf8(bytes).unwrap_or_default())
+}
+
+impl From<WriteError> for io::Error {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Io(e) => e,
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! An XML emitter that writes straight from the model: elements and text only (the mapping
+//! has no attributes), escaped, in a buffer flushed in chunks.
+
+use std::io::{self, Write};
+
+use super::error::WriteError;
+use super::reader::is_xml_char;
+
+const FLUSH_AT: usize = 64 * 1024;
+
+/// The XML writer (public only so that [`super::ToXml`] can name it; not reachable).
+#[allow(missing_debug_implementations)]
+pub struct XmlWriter<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    pretty: bool,
+    /// Open elements, innermost last (for indentation and for naming the element in errors).
+    open: Vec<&'static str>,
+    /// Whether the innermost open element has child elements (its end tag goes on a new line).
+    has_children: bool,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> XmlWriter<W> {
+    pub(crate) fn new(out: W, pretty: bool) -> Self {
+        Self {
+            out,
+            buf: Vec::with_capacity(FLUSH_AT + 4096),
+            pretty,
+            open: Vec::new(),
+            has_children: false,
+            error: None,
+        }
+    }
+
+    fn indent(&mut self) {
+        if self.pretty {
+            self.buf.push(b'\n');
+            self.buf.resize(self.buf.len() + 2 * self.open.len(), b' ');
+        }
+    }
+
+    /// Opens `<name>` (with the namespace declaration when it is the root).
+    pub(crate) fn start(&mut self, name: &'static str) {
+        if !self.open.is_empty() {
+            self.indent();
+        }
+        self.buf.push(b'<');
+        self.buf.extend_from_slice(name.as_bytes());
+        if self.open.is_empty() {
+            self.buf.extend_from_slice(b" xmlns=\"");
+            self.buf.extend_from_slice(super::NAMESPACE.as_bytes());
+            self.buf.push(b'"');
+        }
+        self.buf.push(b'>');
+        self.open.push(name);
+        self.has_children = false;
+    }
+
+    /// Closes the innermost element.
+    pub(crate) fn end(&mut self) {
+        let name = self.open.pop().unwrap_or_default();
+        if self.has_children {
+            self.indent();
+        }
+        self.buf.extend_from_slice(b"</");
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.push(b'>');
+        // The parent now has a child.
+        self.has_children = true;
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_buffer();
+        }
+    }
+
+    /// The path of the open elements, for errors: `/environment/submodels/submodel/id`.
+    fn path(&self) -> String {
+        self.open.iter().map(|name| format!("/{name}")).collect()
+    }
+
+    /// Escaped text: `&`, `<`, `>` as entities, `\r` as `&#xD;` (so that it survives the
+    /// end-of-line normalization of readers). Characters XML 1.0 forbids are an error.
+    pub(crate) fn text(&mut self, text: &str) -> Result<(), WriteError> {
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let escaped: &[u8] = match b {
+                b'&' => b"&amp;",
+                b'<' => b"&lt;",
+                b'>' => b"&gt;",
+                b'\r' => b"&#xD;",
+                b'\t' | b'\n' => continue,
+                0..0x20 => {
+                    return Err(WriteError::ForbiddenCharacter {
+                        path: self.path(),
+                        character: u32::from(b),
+                    });
+                }
+                // U+FFFE and U+FFFF (EF BF BE / EF BF BF) are the only other characters a Rust
+                // string can hold that XML 1.0 forbids.
+                0xEF if bytes.get(i + 1) == Some(&0xBF)
+                    && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) =>
+                {
+                    let c = text[i..].chars().next().unwrap_or('\u{FFFE}');
+                    debug_assert!(!is_xml_char(c));
+                    return Err(WriteError::ForbiddenCharacter {
+                        path: self.path(),
+                        character: c as u32,
+                    });
+                }
+                _ => continue,
+            };
+            self.buf.extend_from_slice(&bytes[start..i]);
+            self.buf.extend_from_slice(escaped);
+            start = i + 1;
+        }
+        self.buf.extend_from_slice(&bytes[start..]);
+        Ok(())
+    }
+
+    /// Text that needs no escaping (literals, base64).
+    pub(crate) fn raw_text(&mut self, text: &[u8]) {
+        self.buf.extend_from_slice(text);
+    }
+
+    /// Scratch space for encoders that write into the output buffer directly.
+    pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    fn flush_buffer(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(&self.buf) {
+                self.error = Some(e);
+            }
+        }
+        self.buf.clear();
+    }
+
+    /// Writes what is buffered; the first I/O error, if any.
+    pub(crate) fn finish(mut self) -> io::Result<W> {
+        if self.pretty {
+            self.buf.push(b'\n');
+        }
+        self.flush_buffer();
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
