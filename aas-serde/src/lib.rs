@@ -50,6 +50,8 @@ mod document;
 mod format;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(any(feature = "json", feature = "xml"))]
+mod output;
 mod schema;
 #[cfg(feature = "xml")]
 pub mod xml;

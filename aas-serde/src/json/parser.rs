@@ -55,14 +55,8 @@ impl<'a> Parser<'a> {
 
     /// An error at byte offset `at`, with line and column computed from the input.
     pub(crate) fn error_at(&self, at: usize, kind: ErrorKind) -> Error {
-        let at = at.min(self.input.len());
-        let before = &self.input[..at];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        Error::new(kind, line, at - line_start + 1)
+        let (line, column) = crate::output::line_column(self.input, at);
+        Error::new(kind, line, column)
     }
 
     pub(crate) fn error(&self, kind: ErrorKind) -> Error {

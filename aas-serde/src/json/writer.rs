@@ -2,19 +2,16 @@
 
 use std::io::{self, Write};
 
-/// The buffer is handed to the output whenever it grows past this.
-const FLUSH_AT: usize = 64 * 1024;
+use crate::output::ChunkedOutput;
 
 /// The JSON emitter (public only so that [`super::ToJson`] can name it; not reachable).
 #[allow(missing_debug_implementations)]
 pub struct Writer<W: Write> {
-    out: W,
-    buf: Vec<u8>,
+    out: ChunkedOutput<W>,
     /// `Some(level)` when pretty-printing.
     indent: Option<usize>,
     /// True right after `{` or `[`: the next member needs no comma.
     first: bool,
-    error: Option<io::Error>,
 }
 
 /// Bytes that need escaping in a JSON string: `"`, `\` and control characters.
@@ -33,31 +30,29 @@ static NEEDS_ESCAPE: [bool; 256] = {
 impl<W: Write> Writer<W> {
     pub(crate) fn new(out: W, pretty: bool) -> Self {
         Self {
-            out,
-            buf: Vec::with_capacity(FLUSH_AT + 4096),
+            out: ChunkedOutput::new(out),
             indent: pretty.then_some(0),
             first: true,
-            error: None,
         }
     }
 
     fn newline(&mut self) {
         if let Some(level) = self.indent {
-            self.buf.push(b'\n');
-            self.buf.resize(self.buf.len() + 2 * level, b' ');
+            self.out.buf.push(b'\n');
+            self.out.buf.resize(self.out.buf.len() + 2 * level, b' ');
         }
     }
 
     fn separator(&mut self) {
         if !self.first {
-            self.buf.push(b',');
+            self.out.buf.push(b',');
         }
         self.first = false;
         self.newline();
     }
 
     pub(crate) fn begin_object(&mut self) {
-        self.buf.push(b'{');
+        self.out.buf.push(b'{');
         self.open();
     }
 
@@ -66,7 +61,7 @@ impl<W: Write> Writer<W> {
     }
 
     pub(crate) fn begin_array(&mut self) {
-        self.buf.push(b'[');
+        self.out.buf.push(b'[');
         self.open();
     }
 
@@ -88,11 +83,9 @@ impl<W: Write> Writer<W> {
         if !self.first {
             self.newline();
         }
-        self.buf.push(bracket);
+        self.out.buf.push(bracket);
         self.first = false;
-        if self.buf.len() >= FLUSH_AT {
-            self.flush_buffer();
-        }
+        self.out.maybe_flush();
     }
 
     /// Starts an array item.
@@ -103,9 +96,9 @@ impl<W: Write> Writer<W> {
     /// Writes a property name (a constant that needs no escaping) and the colon.
     pub(crate) fn key(&mut self, name: &'static str) {
         self.separator();
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(name.as_bytes());
-        self.buf.extend_from_slice(if self.indent.is_some() {
+        self.out.buf.push(b'"');
+        self.out.buf.extend_from_slice(name.as_bytes());
+        self.out.buf.extend_from_slice(if self.indent.is_some() {
             b"\": "
         } else {
             b"\":"
@@ -113,61 +106,47 @@ impl<W: Write> Writer<W> {
     }
 
     pub(crate) fn string(&mut self, s: &str) {
-        self.buf.push(b'"');
+        self.out.buf.push(b'"');
         let bytes = s.as_bytes();
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
             if !NEEDS_ESCAPE[b as usize] {
                 continue;
             }
-            self.buf.extend_from_slice(&bytes[start..i]);
+            self.out.buf.extend_from_slice(&bytes[start..i]);
             match b {
-                b'"' => self.buf.extend_from_slice(b"\\\""),
-                b'\\' => self.buf.extend_from_slice(b"\\\\"),
-                b'\n' => self.buf.extend_from_slice(b"\\n"),
-                b'\r' => self.buf.extend_from_slice(b"\\r"),
-                b'\t' => self.buf.extend_from_slice(b"\\t"),
-                0x08 => self.buf.extend_from_slice(b"\\b"),
-                0x0C => self.buf.extend_from_slice(b"\\f"),
+                b'"' => self.out.buf.extend_from_slice(b"\\\""),
+                b'\\' => self.out.buf.extend_from_slice(b"\\\\"),
+                b'\n' => self.out.buf.extend_from_slice(b"\\n"),
+                b'\r' => self.out.buf.extend_from_slice(b"\\r"),
+                b'\t' => self.out.buf.extend_from_slice(b"\\t"),
+                0x08 => self.out.buf.extend_from_slice(b"\\b"),
+                0x0C => self.out.buf.extend_from_slice(b"\\f"),
                 _ => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
-                    self.buf.extend_from_slice(b"\\u00");
-                    self.buf.push(HEX[(b >> 4) as usize]);
-                    self.buf.push(HEX[(b & 0xF) as usize]);
+                    self.out.buf.extend_from_slice(b"\\u00");
+                    self.out.buf.push(HEX[(b >> 4) as usize]);
+                    self.out.buf.push(HEX[(b & 0xF) as usize]);
                 }
             }
             start = i + 1;
         }
-        self.buf.extend_from_slice(&bytes[start..]);
-        self.buf.push(b'"');
+        self.out.buf.extend_from_slice(&bytes[start..]);
+        self.out.buf.push(b'"');
     }
 
     pub(crate) fn boolean(&mut self, value: bool) {
-        self.buf
+        self.out
+            .buf
             .extend_from_slice(if value { b"true" } else { b"false" });
     }
 
     /// Scratch space for encoders that write into the output buffer directly.
     pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
+        &mut self.out.buf
     }
 
-    fn flush_buffer(&mut self) {
-        if self.error.is_none() {
-            if let Err(e) = self.out.write_all(&self.buf) {
-                self.error = Some(e);
-            }
-        }
-        self.buf.clear();
-    }
-
-    /// Writes what is buffered and returns the first I/O error, if any.
-    pub(crate) fn finish(mut self) -> io::Result<W> {
-        self.flush_buffer();
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        self.out.flush()?;
-        Ok(self.out)
+    pub(crate) fn finish(self) -> io::Result<W> {
+        self.out.finish()
     }
 }

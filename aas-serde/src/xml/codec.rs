@@ -161,13 +161,13 @@ fn read_into<T: FromXml>(
     Ok(())
 }
 
-/// Reads a list whose items are `<item>` elements.
-fn read_list_into<T: FromXml>(
+/// Reads the items of a list element with `read_item`, which gets each item element and its
+/// index.
+fn read_items_into<T>(
     r: &mut XmlReader<'_>,
     child: &Child<'_>,
     slot: &mut Option<Vec<T>>,
-    item: &'static str,
-    class: &'static str,
+    mut read_item: impl FnMut(&mut XmlReader<'_>, &Child<'_>) -> Result<T, Error>,
 ) -> Result<(), Error> {
     if slot.is_some() {
         return Err(duplicate(r, child));
@@ -176,13 +176,8 @@ fn read_list_into<T: FromXml>(
     if !child.empty {
         while let Some(element) = r.next_child()? {
             let index = items.len();
-            if element.name() != item {
-                return Err(r
-                    .unexpected_element(&element, class)
-                    .in_element(child.name()));
-            }
-            let value = T::read_content(r, &element)
-                .map_err(|e| e.in_item(item, index).in_element(child.name()))?;
+            let value = read_item(r, &element)
+                .map_err(|e| e.in_item(element.name(), index).in_element(child.name()))?;
             items.push(value);
         }
     }
@@ -191,27 +186,35 @@ fn read_list_into<T: FromXml>(
     Ok(())
 }
 
+/// Reads a list whose items are `<item>` elements.
+fn read_list_into<T: FromXml>(
+    r: &mut XmlReader<'_>,
+    child: &Child<'_>,
+    slot: &mut Option<Vec<T>>,
+    item: &'static str,
+    class: &'static str,
+) -> Result<(), Error> {
+    read_items_into(r, child, slot, |r, element| {
+        if element.name() != item {
+            return Err(r.error_at(
+                element.pos,
+                ErrorKind::UnexpectedElement {
+                    element: element.name().to_owned(),
+                    class,
+                },
+            ));
+        }
+        T::read_content(r, element)
+    })
+}
+
 /// Reads a list whose items are named by their class.
 fn read_tagged_list_into<T: XmlTagged>(
     r: &mut XmlReader<'_>,
     child: &Child<'_>,
     slot: &mut Option<Vec<T>>,
 ) -> Result<(), Error> {
-    if slot.is_some() {
-        return Err(duplicate(r, child));
-    }
-    let mut items = Vec::with_capacity(1);
-    if !child.empty {
-        while let Some(element) = r.next_child()? {
-            let index = items.len();
-            let value = T::read_tagged(r, &element)
-                .map_err(|e| e.in_item(element.name(), index).in_element(child.name()))?;
-            items.push(value);
-        }
-    }
-    items.shrink_to_fit();
-    *slot = Some(items);
-    Ok(())
+    read_items_into(r, child, slot, T::read_tagged)
 }
 
 /// Reads base64 text into bytes (XML allows whitespace inside).

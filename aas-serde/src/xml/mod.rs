@@ -111,14 +111,7 @@ pub fn from_str<T: XmlRoot>(text: &str) -> Result<T, Error> {
 /// Reads a value of class `T` from UTF-8 XML bytes.
 pub fn from_slice<T: XmlRoot>(bytes: &[u8]) -> Result<T, Error> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let before = &bytes[..e.valid_up_to()];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = e.valid_up_to()
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
+        let (line, column) = crate::output::line_column(bytes, e.valid_up_to());
         Error::new(ErrorKind::InvalidUtf8, line, column)
     })?;
     from_str(text)

@@ -94,14 +94,8 @@ impl<'a> XmlReader<'a> {
     }
 
     pub(crate) fn error_at(&self, pos: usize, kind: ErrorKind) -> Error {
-        let pos = pos.min(self.input.len());
-        let before = &self.input.as_bytes()[..pos];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        Error::new(kind, line, pos - line_start + 1)
+        let (line, column) = crate::output::line_column(self.input.as_bytes(), pos);
+        Error::new(kind, line, column)
     }
 
     fn position(&self) -> usize {
@@ -209,6 +203,16 @@ impl<'a> XmlReader<'a> {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    /// The error for markup that cannot stand inside an element.
+    fn misplaced(&self, pos: usize, event: &Event<'_>) -> Error {
+        let kind = match event {
+            Event::DocType(_) => ErrorKind::Dtd,
+            Event::Eof => ErrorKind::Syntax("unexpected end of the document".into()),
+            _ => ErrorKind::Syntax("XML declaration inside the document".into()),
+        };
+        self.error_at(pos, kind)
+    }
+
     /// The root element, after the prolog (declaration, comments, processing instructions).
     pub(crate) fn root(&mut self) -> Result<Child<'a>, Error> {
         loop {
@@ -264,18 +268,8 @@ impl<'a> XmlReader<'a> {
                         ErrorKind::UnexpectedText(format!("&{};", r.xml10_content())),
                     ));
                 }
-                Event::DocType(_) => return Err(self.error_at(pos, ErrorKind::Dtd)),
-                Event::Decl(_) => {
-                    return Err(self.error_at(
-                        pos,
-                        ErrorKind::Syntax("XML declaration inside the document".into()),
-                    ));
-                }
-                Event::Eof => {
-                    return Err(self.error_at(
-                        pos,
-                        ErrorKind::Syntax("unexpected end of the document".into()),
-                    ));
+                Event::DocType(_) | Event::Decl(_) | Event::Eof => {
+                    return Err(self.misplaced(pos, &event));
                 }
             }
         }
@@ -325,18 +319,8 @@ impl<'a> XmlReader<'a> {
                     let name = start.local_name().into_inner().to_owned();
                     return Err(self.error_at(pos, ErrorKind::ExpectedText(name)));
                 }
-                Event::DocType(_) => return Err(self.error_at(pos, ErrorKind::Dtd)),
-                Event::Decl(_) => {
-                    return Err(self.error_at(
-                        pos,
-                        ErrorKind::Syntax("XML declaration inside the document".into()),
-                    ));
-                }
-                Event::Eof => {
-                    return Err(self.error_at(
-                        pos,
-                        ErrorKind::Syntax("unexpected end of the document".into()),
-                    ));
+                Event::DocType(_) | Event::Decl(_) | Event::Eof => {
+                    return Err(self.misplaced(pos, &event));
                 }
             }
         }

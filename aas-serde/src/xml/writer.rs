@@ -5,38 +5,35 @@ use std::io::{self, Write};
 
 use super::error::WriteError;
 use super::reader::is_xml_char;
-
-const FLUSH_AT: usize = 64 * 1024;
+use crate::output::ChunkedOutput;
 
 /// The XML writer (public only so that [`super::ToXml`] can name it; not reachable).
 #[allow(missing_debug_implementations)]
 pub struct XmlWriter<W: Write> {
-    out: W,
-    buf: Vec<u8>,
+    out: ChunkedOutput<W>,
     pretty: bool,
     /// Open elements, innermost last (for indentation and for naming the element in errors).
     open: Vec<&'static str>,
     /// Whether the innermost open element has child elements (its end tag goes on a new line).
     has_children: bool,
-    error: Option<io::Error>,
 }
 
 impl<W: Write> XmlWriter<W> {
     pub(crate) fn new(out: W, pretty: bool) -> Self {
         Self {
-            out,
-            buf: Vec::with_capacity(FLUSH_AT + 4096),
+            out: ChunkedOutput::new(out),
             pretty,
             open: Vec::new(),
             has_children: false,
-            error: None,
         }
     }
 
     fn indent(&mut self) {
         if self.pretty {
-            self.buf.push(b'\n');
-            self.buf.resize(self.buf.len() + 2 * self.open.len(), b' ');
+            self.out.buf.push(b'\n');
+            self.out
+                .buf
+                .resize(self.out.buf.len() + 2 * self.open.len(), b' ');
         }
     }
 
@@ -45,14 +42,14 @@ impl<W: Write> XmlWriter<W> {
         if !self.open.is_empty() {
             self.indent();
         }
-        self.buf.push(b'<');
-        self.buf.extend_from_slice(name.as_bytes());
+        self.out.buf.push(b'<');
+        self.out.buf.extend_from_slice(name.as_bytes());
         if self.open.is_empty() {
-            self.buf.extend_from_slice(b" xmlns=\"");
-            self.buf.extend_from_slice(super::NAMESPACE.as_bytes());
-            self.buf.push(b'"');
+            self.out.buf.extend_from_slice(b" xmlns=\"");
+            self.out.buf.extend_from_slice(super::NAMESPACE.as_bytes());
+            self.out.buf.push(b'"');
         }
-        self.buf.push(b'>');
+        self.out.buf.push(b'>');
         self.open.push(name);
         self.has_children = false;
     }
@@ -63,14 +60,12 @@ impl<W: Write> XmlWriter<W> {
         if self.has_children {
             self.indent();
         }
-        self.buf.extend_from_slice(b"</");
-        self.buf.extend_from_slice(name.as_bytes());
-        self.buf.push(b'>');
+        self.out.buf.extend_from_slice(b"</");
+        self.out.buf.extend_from_slice(name.as_bytes());
+        self.out.buf.push(b'>');
         // The parent now has a child.
         self.has_children = true;
-        if self.buf.len() >= FLUSH_AT {
-            self.flush_buffer();
-        }
+        self.out.maybe_flush();
     }
 
     /// The path of the open elements, for errors: `/environment/submodels/submodel/id`.
@@ -110,43 +105,28 @@ impl<W: Write> XmlWriter<W> {
                 }
                 _ => continue,
             };
-            self.buf.extend_from_slice(&bytes[start..i]);
-            self.buf.extend_from_slice(escaped);
+            self.out.buf.extend_from_slice(&bytes[start..i]);
+            self.out.buf.extend_from_slice(escaped);
             start = i + 1;
         }
-        self.buf.extend_from_slice(&bytes[start..]);
+        self.out.buf.extend_from_slice(&bytes[start..]);
         Ok(())
     }
 
     /// Text that needs no escaping (literals, base64).
     pub(crate) fn raw_text(&mut self, text: &[u8]) {
-        self.buf.extend_from_slice(text);
+        self.out.buf.extend_from_slice(text);
     }
 
     /// Scratch space for encoders that write into the output buffer directly.
     pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
+        &mut self.out.buf
     }
 
-    fn flush_buffer(&mut self) {
-        if self.error.is_none() {
-            if let Err(e) = self.out.write_all(&self.buf) {
-                self.error = Some(e);
-            }
-        }
-        self.buf.clear();
-    }
-
-    /// Writes what is buffered; the first I/O error, if any.
     pub(crate) fn finish(mut self) -> io::Result<W> {
         if self.pretty {
-            self.buf.push(b'\n');
+            self.out.buf.push(b'\n');
         }
-        self.flush_buffer();
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        self.out.flush()?;
-        Ok(self.out)
+        self.out.finish()
     }
 }
