@@ -1,8 +1,8 @@
 //! Serialization of the Asset Administration Shell V3.0 model (`aas-model`).
 //!
 //! The `json` module (feature `json`) implements the official JSON mapping, the `xml` module
-//! (feature `xml`) the XML mapping; both are on by default. AASX packages follow as feature
-//! `aasx`. [`Document`] is the root of a file (an environment or an event payload), [`Format`]
+//! (feature `xml`) the XML mapping, the `aasx` module (feature `aasx`) AASX packages; all are
+//! on by default. [`Document`] is the root of a file (an environment or an event payload), [`Format`]
 //! maps extensions and MIME types to formats.
 //!
 //! ```
@@ -36,6 +36,8 @@
 //! - `aas-model`: the types read and written.
 //! - `base64`: `Blob` values and event payloads are base64 in JSON and XML.
 //! - `quick-xml` (feature `xml`): the XML tokenizer under our streaming reader.
+//! - `zip` (feature `aasx`, deflate only): the ZIP container of AASX packages; a streaming
+//!   writer for uploads, `ZipArchive` on seekable sources for reading.
 //! - `thiserror`: the typed error enums.
 //!
 //! JSON is read by a small pull parser of our own rather than `serde_json`: the strict reading
@@ -46,6 +48,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+#[cfg(feature = "aasx")]
+pub mod aasx;
 mod document;
 mod format;
 #[cfg(feature = "json")]

@@ -1,0 +1,67 @@
+//! AASX packages (IDTA-01005 Part 5): an OPC (ZIP) package holding an environment as XML or
+//! JSON, supplementary files and a thumbnail.
+//!
+//! ```
+//! use std::io::{Cursor, Read};
+//! use aas_model::{Environment, File, Submodel};
+//! use aas_serde::{aasx, Format};
+//!
+//! // Write: streaming, no `Seek` needed.
+//! let mut manual = File::new("application/pdf").with_id_short("Manual");
+//! manual.value = Some("/aasx/suppl/manual.pdf".into());
+//! let mut submodel = Submodel::new("urn:sm");
+//! submodel.submodel_elements = Some(vec![manual.into()]);
+//! let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
+//!
+//! let mut writer = aasx::AasxWriter::new(Vec::new(), Format::Xml);
+//! writer.write_environment(&env)?;
+//! writer.add_supplementary_file("/aasx/suppl/manual.pdf", "application/pdf", &b"%PDF-1.7 ..."[..])?;
+//! let package = writer.finish()?;
+//!
+//! // Read: the environment, then each supplementary file as a stream.
+//! let mut reader = aasx::AasxReader::new(Cursor::new(package))?;
+//! assert_eq!(reader.environment()?, env);
+//! assert!(reader.repairs().is_empty());
+//! let part = reader.resolve("/aasx/suppl/manual.pdf").unwrap();
+//! let mut content = Vec::new();
+//! reader.open(&part)?.read_to_end(&mut content)?;
+//! assert_eq!(content, b"%PDF-1.7 ...");
+//! # Ok::<(), aasx::Error>(())
+//! ```
+//!
+//! # Reading what real packages hold
+//!
+//! The reader follows the relationships (`aasx-origin` → `aas-spec` → `aas-suppl`) and
+//! tolerates what tools get wrong, listing each repair in [`AasxReader::repairs`]: the legacy
+//! `http://www.admin-shell.io/aasx/relationships/` namespace, V2's `aas-spec-split`,
+//! backslashes and a leading `/` in entry names, part names that differ in case or
+//! percent-encoding, a missing `[Content_Types].xml` or content types that are not XML/JSON
+//! (the extension decides), missing root relationships beside the conventional origin, and
+//! dangling targets. Several aas-spec parts are merged; a part equal to one already read (the
+//! JSON twin of an XML part) counts once.
+//!
+//! # Safety
+//!
+//! [`Limits`] bound the entry count, the total uncompressed size (declared and counted while
+//! reading), the size of parts parsed in memory and the compression ratio (zip bombs). Entry
+//! names with `..`, drive letters or network paths, and duplicate part names, are errors.
+//! Nothing is ever extracted to disk by this module.
+
+mod error;
+mod opc;
+mod read;
+mod write;
+
+pub use error::Error;
+pub use read::{AasxReader, Limits, PartReader, Repair, SpecPart};
+pub use write::AasxWriter;
+
+/// The MIME types of AASX packages: the Part 2 types name the spec part's format, the Part 5
+/// type and `application/aas+zip` do not.
+pub const MIME_TYPES: &[&str] = &[
+    "application/asset-administration-shell-package+xml",
+    "application/asset-administration-shell-package+json",
+    "application/asset-administration-shell-package",
+    "application/aasx+xml",
+    "application/aas+zip",
+];

@@ -1,0 +1,334 @@
+//! The OPC layer of AASX (ECMA-376 Part 2): part names, relationships, content types.
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+use super::error::Error;
+
+pub(crate) const REL_ORIGIN: &str = "aasx-origin";
+pub(crate) const REL_SPEC: &str = "aas-spec";
+pub(crate) const REL_SPEC_SPLIT: &str = "aas-spec-split";
+pub(crate) const REL_SUPPL: &str = "aas-suppl";
+/// The namespace of the AASX relationship types, as V3 writes it.
+pub(crate) const AASX_REL_NS: &str = "http://admin-shell.io/aasx/relationships/";
+/// The same as older tools (V2, Package Explorer before 2024, AAS4J) wrote it.
+pub(crate) const AASX_REL_NS_LEGACY: &str = "http://www.admin-shell.io/aasx/relationships/";
+pub(crate) const REL_THUMBNAIL: &str =
+    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail";
+pub(crate) const REL_CORE_PROPERTIES: &str =
+    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties";
+pub(crate) const RELATIONSHIPS_NS: &str =
+    "http://schemas.openxmlformats.org/package/2006/relationships";
+pub(crate) const CONTENT_TYPES_NS: &str =
+    "http://schemas.openxmlformats.org/package/2006/content-types";
+pub(crate) const RELATIONSHIPS_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-package.relationships+xml";
+
+/// The comparison key of a part name: percent-decoded, `\` as `/`, one leading `/`, ASCII
+/// lower case (OPC compares part names case-insensitively).
+pub(crate) fn key(name: &str) -> String {
+    let name = percent_decode(&name.replace('\\', "/"));
+    let trimmed = name.trim_start_matches('/');
+    format!("/{}", trimmed.to_ascii_lowercase())
+}
+
+/// Decodes `%XX` escapes (invalid escapes stay as written).
+pub(crate) fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_owned();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' {
+            if let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Encodes what a URI path may not hold raw (space, `%`, non-ASCII, …); `/` stays.
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Checks an entry name for what could escape a directory when extracted.
+pub(crate) fn check_entry_name(name: &str) -> Result<(), Error> {
+    let unsafe_name = |reason| {
+        Err(Error::UnsafeName {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    let normalized = name.replace('\\', "/");
+    if normalized.split('/').any(|segment| segment == "..") {
+        return unsafe_name("it contains a `..` segment");
+    }
+    let bytes = normalized.as_bytes();
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return unsafe_name("it starts with a drive letter");
+    }
+    if normalized.starts_with("//") {
+        return unsafe_name("it is a network path");
+    }
+    if name.contains('\0') {
+        return unsafe_name("it contains a NUL character");
+    }
+    Ok(())
+}
+
+/// The folder of a part name (`/aasx/data.xml` → `/aasx/`).
+fn folder(part: &str) -> &str {
+    match part.rfind('/') {
+        Some(i) => &part[..=i],
+        None => "/",
+    }
+}
+
+/// Resolves a relationship target (relative to the source part's folder, or absolute) to a
+/// part name; `..` may not climb above the package root.
+pub(crate) fn resolve(source_part: &str, target: &str) -> Result<String, Error> {
+    let target = target.replace('\\', "/");
+    let target = target.split(['#', '?']).next().unwrap_or_default();
+    let joined = if target.starts_with('/') {
+        target.to_owned()
+    } else {
+        format!("{}{target}", folder(source_part))
+    };
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in joined.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if segments.pop().is_none() {
+                    return Err(Error::TargetOutside(target.to_owned()));
+                }
+            }
+            s => segments.push(s),
+        }
+    }
+    Ok(format!("/{}", segments.join("/")))
+}
+
+/// The relationships part of a part: `/aasx/data.xml` → `/aasx/_rels/data.xml.rels`;
+/// the package root `/` → `/_rels/.rels`.
+pub(crate) fn rels_part_of(part: &str) -> String {
+    let name = part.rsplit('/').next().unwrap_or_default();
+    format!("{}_rels/{name}.rels", folder(part))
+}
+
+/// One relationship.
+#[derive(Debug, Clone)]
+pub(crate) struct Relationship {
+    pub(crate) type_: String,
+    pub(crate) target: String,
+    pub(crate) external: bool,
+}
+
+/// The attributes of an element by local name, unescaped.
+fn attributes(
+    start: &quick_xml::events::BytesStart<'_>,
+    part: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    let bad = |message: String| Error::PartXml {
+        part: part.to_owned(),
+        message,
+    };
+    let mut out = Vec::new();
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|e| bad(e.to_string()))?;
+        let value = attribute
+            .normalized_value(quick_xml::XmlVersion::default())
+            .map_err(|e| bad(e.to_string()))?;
+        out.push((
+            attribute.key.local_name().into_inner().to_owned(),
+            value.into_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+fn get<'v>(attributes: &'v [(String, String)], name: &str) -> Option<&'v str> {
+    attributes
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Calls `f` with the local name and attributes of every element of a small XML part.
+fn for_each_element(
+    text: &str,
+    part: &str,
+    mut f: impl FnMut(&str, &[(String, String)]),
+) -> Result<(), Error> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let mut reader = Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                let name = e.local_name().into_inner().to_owned();
+                f(&name, &attributes(&e, part)?);
+            }
+            Ok(Event::Eof) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::PartXml {
+                    part: part.to_owned(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
+/// The relationships of a `.rels` part.
+pub(crate) fn parse_relationships(text: &str, part: &str) -> Result<Vec<Relationship>, Error> {
+    let mut out = Vec::new();
+    for_each_element(text, part, |name, attrs| {
+        if name == "Relationship" {
+            if let (Some(type_), Some(target)) = (get(attrs, "Type"), get(attrs, "Target")) {
+                out.push(Relationship {
+                    type_: type_.trim().to_owned(),
+                    target: target.trim().to_owned(),
+                    external: get(attrs, "TargetMode")
+                        .is_some_and(|m| m.eq_ignore_ascii_case("External")),
+                });
+            }
+        }
+    })?;
+    Ok(out)
+}
+
+/// `[Content_Types].xml`: defaults by extension (lower case) and overrides by part key.
+#[derive(Debug, Default)]
+pub(crate) struct ContentTypes {
+    defaults: Vec<(String, String)>,
+    overrides: Vec<(String, String)>,
+}
+
+impl ContentTypes {
+    pub(crate) fn parse(text: &str, part: &str) -> Result<Self, Error> {
+        let mut types = ContentTypes::default();
+        for_each_element(text, part, |name, attrs| match name {
+            "Default" => {
+                if let (Some(ext), Some(ct)) = (get(attrs, "Extension"), get(attrs, "ContentType"))
+                {
+                    types
+                        .defaults
+                        .push((ext.to_ascii_lowercase(), ct.to_owned()));
+                }
+            }
+            "Override" => {
+                if let (Some(part), Some(ct)) = (get(attrs, "PartName"), get(attrs, "ContentType"))
+                {
+                    types.overrides.push((key(part), ct.to_owned()));
+                }
+            }
+            _ => {}
+        })?;
+        Ok(types)
+    }
+
+    /// The content type of a part: its override, else the default of its extension.
+    pub(crate) fn of(&self, part: &str) -> Option<&str> {
+        let part_key = key(part);
+        if let Some((_, ct)) = self.overrides.iter().find(|(k, _)| *k == part_key) {
+            return Some(ct);
+        }
+        let extension = part
+            .rsplit('/')
+            .next()?
+            .rsplit_once('.')?
+            .1
+            .to_ascii_lowercase();
+        self.defaults
+            .iter()
+            .find(|(e, _)| *e == extension)
+            .map(|(_, ct)| ct.as_str())
+            .filter(|ct| !ct.is_empty())
+    }
+}
+
+/// Escapes an attribute value for the relationship and content-type parts we write.
+pub(crate) fn escape_attribute(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_names_compare_as_opc_does() {
+        assert_eq!(key("aasx\\Suppl\\A%20B.pdf"), key("/aasx/suppl/a b.pdf"));
+        assert_eq!(key("/AASX/data.XML"), "/aasx/data.xml");
+    }
+
+    #[test]
+    fn targets_resolve_against_the_source_folder() {
+        assert_eq!(
+            resolve("/aasx/aasx-origin", "data.xml").unwrap(),
+            "/aasx/data.xml"
+        );
+        assert_eq!(
+            resolve("/aasx/data.xml", "/aasx/suppl/x.pdf").unwrap(),
+            "/aasx/suppl/x.pdf"
+        );
+        assert_eq!(
+            resolve("/aasx/data.xml", "suppl/../suppl/./x.pdf").unwrap(),
+            "/aasx/suppl/x.pdf"
+        );
+        assert_eq!(
+            resolve("/", "aasx/aasx-origin").unwrap(),
+            "/aasx/aasx-origin"
+        );
+        assert!(resolve("/aasx/data.xml", "../../etc/passwd").is_err());
+        assert_eq!(rels_part_of("/aasx/data.xml"), "/aasx/_rels/data.xml.rels");
+        assert_eq!(rels_part_of("/"), "/_rels/.rels");
+    }
+
+    #[test]
+    fn unsafe_entry_names_are_refused() {
+        assert!(check_entry_name("../evil").is_err());
+        assert!(check_entry_name("aasx\\..\\..\\evil").is_err());
+        assert!(check_entry_name("C:/Windows/x").is_err());
+        assert!(check_entry_name("aasx/suppl/a..b.pdf").is_ok());
+        assert!(check_entry_name("/aasx/data.xml").is_ok());
+    }
+
+    #[test]
+    fn percent_encoding_round_trips() {
+        assert_eq!(
+            percent_encode("/aasx/suppl/a b ä.pdf"),
+            "/aasx/suppl/a%20b%20%C3%A4.pdf"
+        );
+        assert_eq!(
+            percent_decode("/aasx/suppl/a%20b%20%C3%A4.pdf"),
+            "/aasx/suppl/a b ä.pdf"
+        );
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

@@ -1,0 +1,588 @@
+//! Reading AASX packages from a seekable source, tolerating what real packages do wrong and
+//! reporting each repair.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{Read, Seek};
+
+use aas_model::Environment;
+use zip::ZipArchive;
+
+use super::error::Error;
+use super::opc::{self, ContentTypes, Relationship};
+use crate::Format;
+
+/// Safety limits for reading packages from untrusted sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most ZIP entries a package may have.
+    pub max_entries: usize,
+    /// Most bytes all entries may hold uncompressed (declared, and counted while reading).
+    pub max_total_size: u64,
+    /// Most bytes an aas-spec, relationship or content-types part may hold (they are read into
+    /// memory; supplementary files are streamed and only count toward the total).
+    pub max_part_size: u64,
+    /// Highest ratio of uncompressed to compressed size of a part larger than 1 MiB.
+    pub max_compression_ratio: u64,
+}
+
+impl Default for Limits {
+    /// 10,000 entries, 16 GiB in all, 1 GiB per parsed part, ratio 100.
+    fn default() -> Self {
+        Self {
+            max_entries: 10_000,
+            max_total_size: 16 << 30,
+            max_part_size: 1 << 30,
+            max_compression_ratio: 100,
+        }
+    }
+}
+
+/// Something the reader had to repair to read the package, with the part concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// The part (or entry) concerned.
+    pub part: String,
+    /// What was wrong and how it was read anyway.
+    pub message: String,
+}
+
+impl fmt::Display for Repair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.part, self.message)
+    }
+}
+
+/// An aas-spec part: the file holding (part of) the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecPart {
+    /// Part name, e.g. `/aasx/data.xml`.
+    pub name: String,
+    /// Its serialization.
+    pub format: Format,
+}
+
+/// A ZIP entry: its index and its part name (with a leading `/`, `\` turned to `/`).
+#[derive(Debug, Clone)]
+struct Entry {
+    index: usize,
+    name: String,
+    size: u64,
+}
+
+/// A package opened for reading.
+///
+/// Parts are found as OPC compares names (case-insensitive, percent-decoded); the
+/// environment is read by [`AasxReader::environment`], supplementary files by
+/// [`AasxReader::open`] one at a time, streaming.
+pub struct AasxReader<R: Read + Seek> {
+    archive: ZipArchive<R>,
+    limits: Limits,
+    entries: HashMap<String, Entry>,
+    spec_parts: Vec<SpecPart>,
+    supplementary: Vec<String>,
+    thumbnail: Option<String>,
+    core_properties: Option<String>,
+    repairs: Vec<Repair>,
+}
+
+impl<R: Read + Seek> fmt::Debug for AasxReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AasxReader")
+            .field("spec_parts", &self.spec_parts)
+            .field("supplementary", &self.supplementary)
+            .field("thumbnail", &self.thumbnail)
+            .field("repairs", &self.repairs)
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_aasx_type(type_: &str, name: &str) -> Option<bool> {
+    // Some(legacy?) when the type names `name` in either namespace.
+    if type_.strip_prefix(opc::AASX_REL_NS) == Some(name) {
+        Some(false)
+    } else if type_.strip_prefix(opc::AASX_REL_NS_LEGACY) == Some(name) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+fn format_of_content_type(content_type: &str) -> Option<Format> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "text/xml" | "application/xml" => Some(Format::Xml),
+        "application/json" | "text/json" => Some(Format::Json),
+        e if e.ends_with("+xml") => Some(Format::Xml),
+        e if e.ends_with("+json") => Some(Format::Json),
+        _ => None,
+    }
+}
+
+impl<R: Read + Seek> AasxReader<R> {
+    /// Opens a package with the default [`Limits`].
+    pub fn new(source: R) -> Result<Self, Error> {
+        Self::with_limits(source, Limits::default())
+    }
+
+    /// Opens a package: reads its directory, content types and relationships (not the
+    /// environment yet), checking the limits.
+    pub fn with_limits(source: R, limits: Limits) -> Result<Self, Error> {
+        let mut archive = ZipArchive::new(source)?;
+        if archive.len() > limits.max_entries {
+            return Err(Error::TooManyEntries {
+                count: archive.len(),
+                max: limits.max_entries,
+            });
+        }
+        let mut repairs = Vec::new();
+        let entries = scan_entries(&mut archive, &limits, &mut repairs)?;
+        let mut reader = AasxReader {
+            archive,
+            limits,
+            entries,
+            spec_parts: Vec::new(),
+            supplementary: Vec::new(),
+            thumbnail: None,
+            core_properties: None,
+            repairs,
+        };
+        reader.read_structure()?;
+        Ok(reader)
+    }
+
+    fn repair(&mut self, part: &str, message: impl Into<String>) {
+        self.repairs.push(Repair {
+            part: part.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// The entry of a part name, noting a repair when it matched only case-insensitively or
+    /// after percent-decoding.
+    fn find(&mut self, part: &str) -> Option<Entry> {
+        let entry = self.entries.get(&opc::key(part))?.clone();
+        if entry.name != part {
+            let why = if opc::percent_decode(&entry.name) == opc::percent_decode(part) {
+                "percent-encoding differs"
+            } else {
+                "part names differ in case"
+            };
+            self.repair(part, format!("found as {:?} ({why})", entry.name));
+        }
+        Some(entry)
+    }
+
+    /// The whole content of a part that is parsed in memory.
+    fn read_part(&mut self, entry: &Entry) -> Result<Vec<u8>, Error> {
+        let max = self.limits.max_part_size;
+        if entry.size > max {
+            return Err(Error::PartTooLarge {
+                part: entry.name.clone(),
+                size: entry.size,
+                max,
+            });
+        }
+        let file = self.archive.by_index(entry.index)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(entry.size).unwrap_or(0));
+        // Declared sizes can lie: never read more than the limit allows.
+        file.take(max + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > max {
+            return Err(Error::PartTooLarge {
+                part: entry.name.clone(),
+                size: bytes.len() as u64,
+                max,
+            });
+        }
+        Ok(bytes)
+    }
+
+    fn read_text_part(&mut self, entry: &Entry) -> Result<String, Error> {
+        let bytes = self.read_part(entry)?;
+        String::from_utf8(bytes).map_err(|e| Error::PartXml {
+            part: entry.name.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The relationships of a part (`None` when it has no relationships part).
+    fn relationships_of(
+        &mut self,
+        part: &str,
+    ) -> Result<Option<(String, Vec<Relationship>)>, Error> {
+        let rels_name = opc::rels_part_of(part);
+        let Some(entry) = self.find(&rels_name) else {
+            return Ok(None);
+        };
+        let text = self.read_text_part(&entry)?;
+        let relationships = opc::parse_relationships(&text, &entry.name)?;
+        Ok(Some((entry.name, relationships)))
+    }
+
+    /// Resolves a relationship target of `source` to an existing part; a dangling target is
+    /// a repair, not an error.
+    fn target(
+        &mut self,
+        source: &str,
+        relationship: &Relationship,
+        rels_part: &str,
+    ) -> Result<Option<Entry>, Error> {
+        let part = opc::resolve(source, &relationship.target)?;
+        match self.find(&part) {
+            Some(entry) => Ok(Some(entry)),
+            None => {
+                self.repair(
+                    rels_part,
+                    format!(
+                        "target {:?} is not in the package; ignored",
+                        relationship.target
+                    ),
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    fn read_structure(&mut self) -> Result<(), Error> {
+        let content_types = match self.find("/[Content_Types].xml") {
+            Some(entry) => {
+                let text = self.read_text_part(&entry)?;
+                ContentTypes::parse(&text, &entry.name)?
+            }
+            None => {
+                self.repair(
+                    "/[Content_Types].xml",
+                    "missing; content types taken from file extensions",
+                );
+                ContentTypes::default()
+            }
+        };
+
+        let (root_rels_part, root_rels) = match self.relationships_of("/")? {
+            Some(found) => found,
+            None if self.entries.contains_key(&opc::key("/aasx/aasx-origin")) => {
+                self.repair(
+                    "/_rels/.rels",
+                    "missing; using the conventional origin /aasx/aasx-origin",
+                );
+                let origin = Relationship {
+                    type_: format!("{}{}", opc::AASX_REL_NS, opc::REL_ORIGIN),
+                    target: "/aasx/aasx-origin".into(),
+                    external: false,
+                };
+                ("/_rels/.rels".to_owned(), vec![origin])
+            }
+            None => return Err(Error::NoOrigin),
+        };
+
+        let mut origin = None;
+        for rel in root_rels.iter().filter(|r| !r.external) {
+            if let Some(legacy) = is_aasx_type(&rel.type_, opc::REL_ORIGIN) {
+                if legacy {
+                    self.repair(&root_rels_part, "aasx-origin uses the legacy namespace http://www.admin-shell.io/aasx/relationships/");
+                }
+                if origin.is_none() {
+                    origin = self.target("/", rel, &root_rels_part)?;
+                }
+            } else if rel.type_ == opc::REL_THUMBNAIL {
+                self.thumbnail = self.target("/", rel, &root_rels_part)?.map(|e| e.name);
+            } else if rel.type_ == opc::REL_CORE_PROPERTIES {
+                self.core_properties = self.target("/", rel, &root_rels_part)?.map(|e| e.name);
+            }
+        }
+        let origin = origin.ok_or(Error::NoOrigin)?;
+
+        let (origin_rels_part, origin_rels) =
+            self.relationships_of(&origin.name)?.ok_or(Error::NoSpec)?;
+        for rel in origin_rels.iter().filter(|r| !r.external) {
+            let kind = is_aasx_type(&rel.type_, opc::REL_SPEC)
+                .map(|legacy| (legacy, false))
+                .or_else(|| {
+                    is_aasx_type(&rel.type_, opc::REL_SPEC_SPLIT).map(|legacy| (legacy, true))
+                });
+            let Some((legacy, split)) = kind else {
+                continue;
+            };
+            if legacy {
+                self.repair(&origin_rels_part, "aas-spec uses the legacy namespace http://www.admin-shell.io/aasx/relationships/");
+            }
+            if split {
+                self.repair(
+                    &origin_rels_part,
+                    "aas-spec-split (AASX V2) read as aas-spec",
+                );
+            }
+            let Some(spec) = self.target(&origin.name, rel, &origin_rels_part)? else {
+                continue;
+            };
+            let format = match content_types
+                .of(&spec.name)
+                .and_then(format_of_content_type)
+            {
+                Some(format) => format,
+                None => {
+                    let declared = content_types.of(&spec.name).unwrap_or("none").to_owned();
+                    let by_extension = Format::from_path(&spec.name)
+                        .filter(|f| matches!(f, Format::Json | Format::Xml));
+                    let Some(format) = by_extension else {
+                        return Err(Error::UnknownSpecFormat {
+                            part: spec.name,
+                            content_type: declared,
+                        });
+                    };
+                    self.repair(
+                        &spec.name,
+                        format!("content type {declared:?} is not XML or JSON; read as {} by its extension", format.extension()),
+                    );
+                    format
+                }
+            };
+            if !self.spec_parts.iter().any(|p| p.name == spec.name) {
+                self.spec_parts.push(SpecPart {
+                    name: spec.name,
+                    format,
+                });
+            }
+        }
+        if self.spec_parts.is_empty() {
+            return Err(Error::NoSpec);
+        }
+
+        let spec_names: Vec<String> = self.spec_parts.iter().map(|p| p.name.clone()).collect();
+        for spec in spec_names {
+            let Some((rels_part, rels)) = self.relationships_of(&spec)? else {
+                continue;
+            };
+            for rel in rels.iter().filter(|r| !r.external) {
+                let Some(legacy) = is_aasx_type(&rel.type_, opc::REL_SUPPL) else {
+                    continue;
+                };
+                if legacy {
+                    self.repair(&rels_part, "aas-suppl uses the legacy namespace http://www.admin-shell.io/aasx/relationships/");
+                }
+                if let Some(entry) = self.target(&spec, rel, &rels_part)? {
+                    if !self.supplementary.contains(&entry.name) {
+                        self.supplementary.push(entry.name);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The aas-spec parts, in the order of the origin's relationships.
+    pub fn spec_parts(&self) -> &[SpecPart] {
+        &self.spec_parts
+    }
+
+    /// Part names of the supplementary files (`aas-suppl` targets), e.g. `/aasx/suppl/a.pdf`.
+    pub fn supplementary_files(&self) -> &[String] {
+        &self.supplementary
+    }
+
+    /// Part name of the package thumbnail, if the package has one.
+    pub fn thumbnail(&self) -> Option<&str> {
+        self.thumbnail.as_deref()
+    }
+
+    /// Part name of the OPC core properties (title, creator, dates), if present.
+    pub fn core_properties(&self) -> Option<&str> {
+        self.core_properties.as_deref()
+    }
+
+    /// What had to be repaired to read the package so far.
+    pub fn repairs(&self) -> &[Repair] {
+        &self.repairs
+    }
+
+    /// Reads the environment: every aas-spec part, merged into one (a part whose content
+    /// equals one already read, such as the JSON twin of an XML part, is not added twice).
+    pub fn environment(&mut self) -> Result<Environment, Error> {
+        let mut merged = Environment::new();
+        let mut seen: Vec<Environment> = Vec::new();
+        for spec in self.spec_parts.clone() {
+            let entry = self.find(&spec.name).ok_or_else(|| Error::MissingPart {
+                part: spec.name.clone(),
+                referenced_by: "the origin".into(),
+            })?;
+            let bytes = self.read_part(&entry)?;
+            let env: Environment = match spec.format {
+                Format::Json => {
+                    crate::json::from_slice(&bytes).map_err(|source| Error::SpecJson {
+                        part: spec.name.clone(),
+                        source,
+                    })?
+                }
+                _ => crate::xml::from_slice(&bytes).map_err(|source| Error::SpecXml {
+                    part: spec.name.clone(),
+                    source,
+                })?,
+            };
+            if seen.contains(&env) {
+                self.repair(
+                    &spec.name,
+                    "same content as an earlier aas-spec part; read once",
+                );
+                continue;
+            }
+            append(
+                &mut merged.asset_administration_shells,
+                &env.asset_administration_shells,
+            );
+            append(&mut merged.submodels, &env.submodels);
+            append(&mut merged.concept_descriptions, &env.concept_descriptions);
+            seen.push(env);
+        }
+        Ok(merged)
+    }
+
+    /// The part a `File` value or thumbnail path names, if it is in the package: an absolute
+    /// part name, a path relative to an aas-spec part or to the package root, or the name of
+    /// a supplementary file. `None` for absolute URIs (`https:` …) and unknown names.
+    pub fn resolve(&self, path: &str) -> Option<String> {
+        if path.contains("://") || path.starts_with("//") || path.is_empty() {
+            return None;
+        }
+        let mut candidates = vec![path.to_owned()];
+        candidates.extend(
+            self.spec_parts
+                .iter()
+                .filter_map(|spec| opc::resolve(&spec.name, path).ok()),
+        );
+        candidates.extend(opc::resolve("/", path).ok());
+        if let Some(entry) = candidates
+            .iter()
+            .find_map(|c| self.entries.get(&opc::key(c)))
+        {
+            return Some(entry.name.clone());
+        }
+        let wanted = opc::key(path);
+        let file_name = wanted.rsplit('/').next()?;
+        self.supplementary
+            .iter()
+            .find(|s| opc::key(s).rsplit('/').next() == Some(file_name))
+            .cloned()
+    }
+
+    /// Opens a part for reading, streaming (a supplementary file, the thumbnail, …). The
+    /// reader fails rather than yield more bytes than the entry declares.
+    pub fn open(&mut self, part: &str) -> Result<PartReader<'_, R>, Error> {
+        let entry = self.find(part).ok_or_else(|| Error::MissingPart {
+            part: part.to_owned(),
+            referenced_by: "the caller".into(),
+        })?;
+        let file = self.archive.by_index(entry.index)?;
+        Ok(PartReader {
+            file,
+            left: entry.size,
+            name: entry.name,
+        })
+    }
+}
+
+fn append<T: Clone>(into: &mut Option<Vec<T>>, items: &Option<Vec<T>>) {
+    if let Some(items) = items {
+        into.get_or_insert_with(Vec::new)
+            .extend(items.iter().cloned());
+    }
+}
+
+/// Reads the entries of the archive, checking names and limits.
+fn scan_entries<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    limits: &Limits,
+    repairs: &mut Vec<Repair>,
+) -> Result<HashMap<String, Entry>, Error> {
+    let mut entries = HashMap::new();
+    let mut total: u64 = 0;
+    for index in 0..archive.len() {
+        let file = archive.by_index_raw(index)?;
+        let raw_name = file.name()?.into_owned();
+        let (size, compressed, is_dir) = (file.size(), file.compressed_size(), file.is_dir());
+        drop(file);
+        opc::check_entry_name(&raw_name)?;
+        if is_dir {
+            continue;
+        }
+        let mut name = raw_name.replace('\\', "/");
+        if name != raw_name {
+            repairs.push(Repair {
+                part: raw_name.clone(),
+                message: "entry name uses backslashes; read with /".into(),
+            });
+        }
+        if name.starts_with('/') {
+            repairs.push(Repair {
+                part: raw_name.clone(),
+                message: "entry name starts with /; read without it".into(),
+            });
+            name = name.trim_start_matches('/').to_owned();
+        }
+        total = total.saturating_add(size);
+        if total > limits.max_total_size {
+            return Err(Error::TooLarge {
+                max: limits.max_total_size,
+            });
+        }
+        if size > 1 << 20 {
+            let ratio = size / compressed.max(1);
+            if ratio > limits.max_compression_ratio {
+                return Err(Error::CompressionRatio {
+                    part: raw_name,
+                    ratio,
+                    max: limits.max_compression_ratio,
+                });
+            }
+        }
+        let part = format!("/{name}");
+        if entries
+            .insert(
+                opc::key(&part),
+                Entry {
+                    index,
+                    name: part.clone(),
+                    size,
+                },
+            )
+            .is_some()
+        {
+            return Err(Error::DuplicatePart(part));
+        }
+    }
+    Ok(entries)
+}
+
+/// A part being read (from [`AasxReader::open`]).
+pub struct PartReader<'a, R: Read + Seek> {
+    file: zip::read::ZipFile<'a, R>,
+    /// Bytes the entry declares and that are still to come.
+    left: u64,
+    name: String,
+}
+
+impl<R: Read + Seek> fmt::Debug for PartReader<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartReader")
+            .field("name", &self.name)
+            .field("left", &self.left)
+            .finish()
+    }
+}
+
+impl<R: Read + Seek> Read for PartReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: more data than the entry declares", self.name),
+            )
+        })?;
+        Ok(n)
+    }
+}
