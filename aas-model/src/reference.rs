@@ -215,10 +215,10 @@ fn key_value_end(s: &str, nested: bool) -> usize {
     let mut search_from = 0;
     while let Some(found) = s[search_from..].find(", (").map(|i| i + search_from) {
         let after = &s[found + 3..];
-        if let Some(close) = after.find(')') {
-            if KeyTypes::from_literal(&after[..close]).is_some() {
-                return found;
-            }
+        if let Some(close) = after.find(')')
+            && KeyTypes::from_literal(&after[..close]).is_some()
+        {
+            return found;
         }
         search_from = found + 1;
     }

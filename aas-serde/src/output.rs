@@ -31,10 +31,10 @@ impl<W: Write> ChunkedOutput<W> {
     }
 
     fn flush_buffer(&mut self) {
-        if self.error.is_none() {
-            if let Err(e) = self.out.write_all(&self.buf) {
-                self.error = Some(e);
-            }
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(&self.buf)
+        {
+            self.error = Some(e);
         }
         self.buf.clear();
     }

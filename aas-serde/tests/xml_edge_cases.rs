@@ -295,10 +295,10 @@ fn mutated_documents_give_errors_not_panics() {
             let at = (seed as usize) % m.len();
             m[at] = b"<>/&;\"= ax\x00\xff"[(seed >> 32) as usize % 12];
         }
-        if let Ok(doc) = xml::from_slice::<Document>(&m) {
-            if let Ok(written) = xml::to_vec(&doc) {
-                assert_eq!(xml::from_slice::<Document>(&written).unwrap(), doc);
-            }
+        if let Ok(doc) = xml::from_slice::<Document>(&m)
+            && let Ok(written) = xml::to_vec(&doc)
+        {
+            assert_eq!(xml::from_slice::<Document>(&written).unwrap(), doc);
         }
     }
 }

@@ -192,17 +192,17 @@ fn check_date_time_utc(out: &mut Out, property: &'static str, value: &str) {
 }
 
 fn check_duration(out: &mut Out, property: &'static str, value: &Option<String>) {
-    if let Some(value) = value {
-        if !lexical::matches_duration(value) {
-            out.at(
-                property,
-                "pattern",
-                format!(
-                    "{} is not an xs:duration; write e.g. \"PT5S\" or \"P1DT2H\"",
-                    show(value)
-                ),
-            );
-        }
+    if let Some(value) = value
+        && !lexical::matches_duration(value)
+    {
+        out.at(
+            property,
+            "pattern",
+            format!(
+                "{} is not an xs:duration; write e.g. \"PT5S\" or \"P1DT2H\"",
+                show(value)
+            ),
+        );
     }
 }
 
@@ -213,17 +213,17 @@ fn check_value_type(
     value_type: DataTypeDefXsd,
     rule: &'static str,
 ) {
-    if let Some(value) = value {
-        if !lexical::value_matches_type(value, value_type) {
-            out.at(
-                property,
-                rule,
-                format!(
-                    "{} is not a valid {value_type} value; fix the value or the valueType",
-                    show(value)
-                ),
-            );
-        }
+    if let Some(value) = value
+        && !lexical::value_matches_type(value, value_type)
+    {
+        out.at(
+            property,
+            rule,
+            format!(
+                "{} is not a valid {value_type} value; fix the value or the valueType",
+                show(value)
+            ),
+        );
     }
 }
 
@@ -392,10 +392,10 @@ macro_rules! check_submodel_element {
 
 /// AASd-090: the category of a data element.
 fn check_data_element_category(out: &mut Out, category: &Option<String>) {
-    if let Some(category) = category {
-        if !matches!(category.as_str(), "CONSTANT" | "PARAMETER" | "VARIABLE") {
-            out.at("category", "AASd-090", format!("category {} is not allowed for a data element; use CONSTANT, PARAMETER or VARIABLE", show(category)));
-        }
+    if let Some(category) = category
+        && !matches!(category.as_str(), "CONSTANT" | "PARAMETER" | "VARIABLE")
+    {
+        out.at("category", "AASd-090", format!("category {} is not allowed for a data element; use CONSTANT, PARAMETER or VARIABLE", show(category)));
     }
 }
 
@@ -425,18 +425,18 @@ fn check_unique_id_shorts<'e>(
 ) {
     let mut seen = HashSet::new();
     for (i, id_short) in children.enumerate() {
-        if let Some(id_short) = id_short {
-            if !seen.insert(id_short) {
-                out.at_item(
-                    property,
-                    i,
-                    "AASd-022",
-                    format!(
-                        "idShort {} is used twice in {property}; rename one of them",
-                        show(id_short)
-                    ),
-                );
-            }
+        if let Some(id_short) = id_short
+            && !seen.insert(id_short)
+        {
+            out.at_item(
+                property,
+                i,
+                "AASd-022",
+                format!(
+                    "idShort {} is used twice in {property}; rename one of them",
+                    show(id_short)
+                ),
+            );
         }
     }
 }
@@ -543,19 +543,18 @@ pub(super) fn check(node: Node<'_>, step: Option<Step>, found: &mut Vec<Raw>) {
             check_value_type(out, "max", &e.max, e.value_type, "valueType");
             check_opt_text(out, "min", &e.min, Text::Any);
             check_opt_text(out, "max", &e.max, Text::Any);
-            if let (Some(min), Some(max)) = (&e.min, &e.max) {
-                if lexical::compare_numbers(min, max, e.value_type)
+            if let (Some(min), Some(max)) = (&e.min, &e.max)
+                && lexical::compare_numbers(min, max, e.value_type)
                     == Some(std::cmp::Ordering::Greater)
-                {
-                    out.node(
-                        "rangeOrder",
-                        format!(
-                            "min {} is greater than max {}; swap them",
-                            show(min),
-                            show(max)
-                        ),
-                    );
-                }
+            {
+                out.node(
+                    "rangeOrder",
+                    format!(
+                        "min {} is greater than max {}; swap them",
+                        show(min),
+                        show(max)
+                    ),
+                );
             }
         }
         Node::ReferenceElement(e) => {

@@ -42,15 +42,15 @@ pub(crate) fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' {
-            if let (Some(h), Some(l)) = (
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
                 bytes.get(i + 1).and_then(|&b| hex(b)),
                 bytes.get(i + 2).and_then(|&b| hex(b)),
-            ) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -204,15 +204,15 @@ fn for_each_element(
 pub(crate) fn parse_relationships(text: &str, part: &str) -> Result<Vec<Relationship>, Error> {
     let mut out = Vec::new();
     for_each_element(text, part, |name, attrs| {
-        if name == "Relationship" {
-            if let (Some(type_), Some(target)) = (get(attrs, "Type"), get(attrs, "Target")) {
-                out.push(Relationship {
-                    type_: type_.trim().to_owned(),
-                    target: target.trim().to_owned(),
-                    external: get(attrs, "TargetMode")
-                        .is_some_and(|m| m.eq_ignore_ascii_case("External")),
-                });
-            }
+        if name == "Relationship"
+            && let (Some(type_), Some(target)) = (get(attrs, "Type"), get(attrs, "Target"))
+        {
+            out.push(Relationship {
+                type_: type_.trim().to_owned(),
+                target: target.trim().to_owned(),
+                external: get(attrs, "TargetMode")
+                    .is_some_and(|m| m.eq_ignore_ascii_case("External")),
+            });
         }
     })?;
     Ok(out)

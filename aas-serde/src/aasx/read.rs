@@ -365,10 +365,10 @@ impl<R: Read + Seek> AasxReader<R> {
                 if legacy {
                     self.repair(&rels_part, "aas-suppl uses the legacy namespace http://www.admin-shell.io/aasx/relationships/");
                 }
-                if let Some(entry) = self.target(&spec, rel, &rels_part)? {
-                    if !self.supplementary.contains(&entry.name) {
-                        self.supplementary.push(entry.name);
-                    }
+                if let Some(entry) = self.target(&spec, rel, &rels_part)?
+                    && !self.supplementary.contains(&entry.name)
+                {
+                    self.supplementary.push(entry.name);
                 }
             }
         }
