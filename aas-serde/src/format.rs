@@ -2,6 +2,16 @@
 
 use std::path::Path;
 
+/// Every MIME type AASX packages are sent as (Part 2 names the spec part's format in the
+/// suffix; Part 5 and the newer `application/aas+zip` do not).
+pub const AASX_MIME_TYPES: &[&str] = &[
+    "application/asset-administration-shell-package+xml",
+    "application/asset-administration-shell-package+json",
+    "application/asset-administration-shell-package",
+    "application/aasx+xml",
+    "application/aas+zip",
+];
+
 /// A serialization format of AAS models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -10,11 +20,13 @@ pub enum Format {
     Json,
     /// The XML mapping (`application/xml`, `.xml`).
     Xml,
+    /// An AASX package (`application/asset-administration-shell-package+xml`, `.aasx`).
+    Aasx,
 }
 
 impl Format {
     /// Every format this build supports.
-    pub const ALL: &'static [Format] = &[Format::Json, Format::Xml];
+    pub const ALL: &'static [Format] = &[Format::Json, Format::Xml, Format::Aasx];
 
     /// The format of a file name by its extension (case-insensitive), if one is supported.
     pub fn from_path(path: impl AsRef<Path>) -> Option<Format> {
@@ -32,6 +44,12 @@ impl Format {
         if essence.eq_ignore_ascii_case("text/xml") {
             return Some(Format::Xml);
         }
+        if AASX_MIME_TYPES
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(essence))
+        {
+            return Some(Format::Aasx);
+        }
         Format::ALL
             .iter()
             .copied()
@@ -43,6 +61,7 @@ impl Format {
         match self {
             Format::Json => "json",
             Format::Xml => "xml",
+            Format::Aasx => "aasx",
         }
     }
 
@@ -51,6 +70,7 @@ impl Format {
         match self {
             Format::Json => "application/json",
             Format::Xml => "application/xml",
+            Format::Aasx => "application/asset-administration-shell-package+xml",
         }
     }
 }
@@ -71,5 +91,10 @@ mod tests {
         assert_eq!(Format::from_mime_type("text/plain"), None);
         assert_eq!(Format::from_path("env.xml"), Some(Format::Xml));
         assert_eq!(Format::from_mime_type("text/xml"), Some(Format::Xml));
+        assert_eq!(Format::from_path("a.AASX"), Some(Format::Aasx));
+        assert_eq!(
+            Format::from_mime_type("application/asset-administration-shell-package+json"),
+            Some(Format::Aasx)
+        );
     }
 }

@@ -61,4 +61,4 @@ mod schema;
 pub mod xml;
 
 pub use document::Document;
-pub use format::Format;
+pub use format::{AASX_MIME_TYPES, Format};

@@ -1,9 +1,10 @@
 //! Reading and writing whole files in the format their extension names.
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use aas_serde::aasx::{self, AasxReader, AasxWriter, Repair};
 use aas_serde::{Document, Format, json, xml};
 
 /// Why a file could not be read or written; `Display` is the one line the CLI prints.
@@ -25,6 +26,26 @@ pub enum FileError {
         path: String,
         source: xml::WriteError,
     },
+    #[error("{path}: {source}")]
+    Aasx { path: String, source: aasx::Error },
+    #[error("{path}: an event payload cannot go into an AASX package (only an environment can)")]
+    PayloadInPackage { path: String },
+}
+
+/// A document read from a file, with what the reader had to repair and, for packages, the
+/// package itself (so that its supplementary files can be carried over).
+#[derive(Debug)]
+pub struct Loaded {
+    pub document: Document,
+    pub repairs: Vec<Repair>,
+    pub package: Option<PathBuf>,
+}
+
+/// How to write: indentation, and the format of a package's spec part.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    pub pretty: bool,
+    pub spec_format: Format,
 }
 
 fn unknown_format(path: &Path) -> FileError {
@@ -42,30 +63,56 @@ fn format_of(path: &Path) -> Result<Format, FileError> {
     Format::from_path(path).ok_or_else(|| unknown_format(path))
 }
 
-/// Reads a file: an environment, or an event payload.
-pub fn read(path: &Path) -> Result<Document, FileError> {
+/// Reads a file: an environment or an event payload, or the environment of a package.
+pub fn read(path: &Path) -> Result<Loaded, FileError> {
     let format = format_of(path)?;
     let name = || path.display().to_string();
-    let bytes = fs::read(path).map_err(|source| FileError::Io {
+    let io_error = |source| FileError::Io {
         path: name(),
         source,
-    })?;
-    match format {
-        Format::Json => json::from_slice(&bytes).map_err(|source| FileError::Json {
-            path: name(),
-            source,
-        }),
-        Format::Xml => xml::from_slice(&bytes).map_err(|source| FileError::Xml {
-            path: name(),
-            source,
-        }),
-        _ => Err(unknown_format(path)),
-    }
+    };
+    let aasx_error = |source| FileError::Aasx {
+        path: name(),
+        source,
+    };
+    let document = match format {
+        Format::Aasx => {
+            let file = fs::File::open(path).map_err(io_error)?;
+            let mut package = AasxReader::new(BufReader::new(file)).map_err(aasx_error)?;
+            let env = package.environment().map_err(aasx_error)?;
+            let repairs = package.repairs().to_vec();
+            return Ok(Loaded {
+                document: Document::Environment(env),
+                repairs,
+                package: Some(path.to_owned()),
+            });
+        }
+        Format::Json => {
+            let bytes = fs::read(path).map_err(io_error)?;
+            json::from_slice(&bytes).map_err(|source| FileError::Json {
+                path: name(),
+                source,
+            })?
+        }
+        Format::Xml => {
+            let bytes = fs::read(path).map_err(io_error)?;
+            xml::from_slice(&bytes).map_err(|source| FileError::Xml {
+                path: name(),
+                source,
+            })?
+        }
+        _ => return Err(unknown_format(path)),
+    };
+    Ok(Loaded {
+        document,
+        repairs: Vec::new(),
+        package: None,
+    })
 }
 
 /// Writes a document in the format of `path`'s extension. The file appears only when the
 /// whole document was written (a temporary file beside it is renamed at the end).
-pub fn write(path: &Path, document: &Document, pretty: bool) -> Result<(), FileError> {
+pub fn write(path: &Path, loaded: &Loaded, options: WriteOptions) -> Result<(), FileError> {
     let format = format_of(path)?;
     let name = || path.display().to_string();
     let io_error = |source| FileError::Io {
@@ -76,21 +123,30 @@ pub fn write(path: &Path, document: &Document, pretty: bool) -> Result<(), FileE
     let result = (|| {
         let mut out = BufWriter::new(fs::File::create(&temporary).map_err(io_error)?);
         match format {
-            Format::Json if pretty => {
-                json::to_writer_pretty(&mut out, document).map_err(io_error)?
+            Format::Json if options.pretty => {
+                json::to_writer_pretty(&mut out, &loaded.document).map_err(io_error)?
             }
-            Format::Json => json::to_writer(&mut out, document).map_err(io_error)?,
+            Format::Json => json::to_writer(&mut out, &loaded.document).map_err(io_error)?,
             Format::Xml => {
-                let written = if pretty {
-                    xml::to_writer_pretty(&mut out, document)
+                let written = if options.pretty {
+                    xml::to_writer_pretty(&mut out, &loaded.document)
                 } else {
-                    xml::to_writer(&mut out, document)
+                    xml::to_writer(&mut out, &loaded.document)
                 };
                 written.map_err(|source| FileError::XmlWrite {
                     path: name(),
                     source,
                 })?
             }
+            Format::Aasx => write_package(&mut out, loaded, options.spec_format).map_err(
+                |source| match source {
+                    PackageError::Payload => FileError::PayloadInPackage { path: name() },
+                    PackageError::Aasx(source) => FileError::Aasx {
+                        path: name(),
+                        source,
+                    },
+                },
+            )?,
             _ => return Err(unknown_format(path)),
         }
         out.flush().map_err(io_error)?;
@@ -100,6 +156,68 @@ pub fn write(path: &Path, document: &Document, pretty: bool) -> Result<(), FileE
         let _ = fs::remove_file(&temporary);
     }
     result
+}
+
+enum PackageError {
+    Payload,
+    Aasx(aasx::Error),
+}
+
+impl From<aasx::Error> for PackageError {
+    fn from(e: aasx::Error) -> Self {
+        PackageError::Aasx(e)
+    }
+}
+
+/// Writes a package; supplementary files and the thumbnail of a source package are streamed
+/// over under their part names.
+fn write_package(
+    out: impl Write,
+    loaded: &Loaded,
+    spec_format: Format,
+) -> Result<(), PackageError> {
+    let Document::Environment(env) = &loaded.document else {
+        return Err(PackageError::Payload);
+    };
+    let mut writer = AasxWriter::new(out, spec_format);
+    writer.write_environment(env)?;
+    if let Some(source) = &loaded.package {
+        let file = fs::File::open(source).map_err(aasx::Error::Io)?;
+        let mut package = AasxReader::new(BufReader::new(file))?;
+        for part in package.supplementary_files().to_vec() {
+            let content_type = content_type_of(&part);
+            writer.add_supplementary_file(&part, &content_type, package.open(&part)?)?;
+        }
+        if let Some(thumbnail) = package.thumbnail().map(str::to_owned) {
+            let content_type = content_type_of(&thumbnail);
+            writer.set_thumbnail(&thumbnail, &content_type, package.open(&thumbnail)?)?;
+        }
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+/// A content type for a part by its extension (the package writer records it).
+fn content_type_of(part: &str) -> String {
+    let extension = part
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match extension.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "txt" => "text/plain",
+        "xml" => "application/xml",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        "step" | "stp" => "application/step",
+        _ => "application/octet-stream",
+    }
+    .to_owned()
 }
 
 fn temporary_beside(path: &Path) -> PathBuf {

@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Convert an AAS file between formats (chosen by the file extensions: .json, .xml).
+    /// Convert an AAS file between formats (chosen by the file extensions: .json, .xml, .aasx).
     ///
     /// Models that fail verification are converted as they are, unless `--verify` is given;
     /// unreadable input is always refused.
@@ -47,6 +47,9 @@ enum Command {
         /// Verify the model first; with findings, print them and write nothing (exit code 1).
         #[arg(long)]
         verify: bool,
+        /// Format of the environment inside an .aasx output.
+        #[arg(long, value_enum, default_value_t = SpecFormat::Xml)]
+        spec_format: SpecFormat,
     },
     /// Read AAS files and report what is wrong with them.
     ///
@@ -58,6 +61,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+/// Format of the environment inside a package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SpecFormat {
+    Json,
+    Xml,
 }
 
 /// The outcome of a command, as an exit code.
@@ -76,7 +86,18 @@ fn main() -> ExitCode {
             output,
             pretty,
             verify,
-        }) => convert::run(&input, &output, pretty, verify),
+            spec_format,
+        }) => {
+            let spec_format = match spec_format {
+                SpecFormat::Json => aas_serde::Format::Json,
+                SpecFormat::Xml => aas_serde::Format::Xml,
+            };
+            let options = document_io::WriteOptions {
+                pretty,
+                spec_format,
+            };
+            convert::run(&input, &output, options, verify)
+        }
         Some(Command::Validate { files }) => validate::run(&files),
         None => {
             // Printing help cannot fail in a way worth reporting.

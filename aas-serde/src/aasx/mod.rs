@@ -56,12 +56,4 @@ pub use error::Error;
 pub use read::{AasxReader, Limits, PartReader, Repair, SpecPart};
 pub use write::AasxWriter;
 
-/// The MIME types of AASX packages: the Part 2 types name the spec part's format, the Part 5
-/// type and `application/aas+zip` do not.
-pub const MIME_TYPES: &[&str] = &[
-    "application/asset-administration-shell-package+xml",
-    "application/asset-administration-shell-package+json",
-    "application/asset-administration-shell-package",
-    "application/aasx+xml",
-    "application/aas+zip",
-];
+pub use crate::format::AASX_MIME_TYPES as MIME_TYPES;
