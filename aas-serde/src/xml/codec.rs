@@ -231,15 +231,8 @@ fn read_base64_into(
         .chars()
         .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r'))
         .collect();
-    if compact.is_empty() {
-        // As aas-core: a Blob value element must hold text; an empty value is left out.
-        return Err(r
-            .error_at(
-                child.pos,
-                ErrorKind::InvalidBase64("empty; leave the element out".into()),
-            )
-            .in_element(child.name()));
-    }
+    // An empty value element (basyx writes `<value></value>` for an empty Blob) is empty bytes;
+    // the writer leaves such a value out, since aas-core refuses it.
     let bytes = BASE64.decode(compact.as_bytes()).map_err(|e| {
         r.error_at(child.pos, ErrorKind::InvalidBase64(e.to_string()))
             .in_element(child.name())
