@@ -18,16 +18,25 @@ pub enum FileError {
         source: std::io::Error,
     },
     #[error("{path}: {source}")]
-    Json { path: String, source: json::Error },
+    Json {
+        path: String,
+        source: Box<json::Error>,
+    },
     #[error("{path}: {source}")]
-    Xml { path: String, source: xml::Error },
+    Xml {
+        path: String,
+        source: Box<xml::Error>,
+    },
     #[error("{path}: {source}")]
     XmlWrite {
         path: String,
         source: xml::WriteError,
     },
     #[error("{path}: {source}")]
-    Aasx { path: String, source: aasx::Error },
+    Aasx {
+        path: String,
+        source: Box<aasx::Error>,
+    },
     #[error("{path}: an event payload cannot go into an AASX package (only an environment can)")]
     PayloadInPackage { path: String },
 }
@@ -71,9 +80,9 @@ pub fn read(path: &Path) -> Result<Loaded, FileError> {
         path: name(),
         source,
     };
-    let aasx_error = |source| FileError::Aasx {
+    let aasx_error = |source: aasx::Error| FileError::Aasx {
         path: name(),
-        source,
+        source: Box::new(source),
     };
     let document = match format {
         Format::Aasx => {
@@ -91,14 +100,14 @@ pub fn read(path: &Path) -> Result<Loaded, FileError> {
             let bytes = fs::read(path).map_err(io_error)?;
             json::from_slice(&bytes).map_err(|source| FileError::Json {
                 path: name(),
-                source,
+                source: Box::new(source),
             })?
         }
         Format::Xml => {
             let bytes = fs::read(path).map_err(io_error)?;
             xml::from_slice(&bytes).map_err(|source| FileError::Xml {
                 path: name(),
-                source,
+                source: Box::new(source),
             })?
         }
         _ => return Err(unknown_format(path)),
@@ -143,7 +152,7 @@ pub fn write(path: &Path, loaded: &Loaded, options: WriteOptions) -> Result<(), 
                     PackageError::Payload => FileError::PayloadInPackage { path: name() },
                     PackageError::Aasx(source) => FileError::Aasx {
                         path: name(),
-                        source,
+                        source: Box::new(source),
                     },
                 },
             )?,
