@@ -251,3 +251,174 @@ fn a_string_xml_cannot_hold_is_a_write_error_and_leaves_no_file() {
         .collect();
     assert!(leftovers.is_empty(), "temporary files removed");
 }
+
+fn read_package(path: &Path) -> aas_serde::aasx::AasxReader<std::fs::File> {
+    aas_serde::aasx::AasxReader::new(std::fs::File::open(path).unwrap()).unwrap()
+}
+
+#[test]
+fn convert_writes_packages_with_either_spec_format_and_reads_them_back() {
+    for (flag, part) in [("xml", "/aasx/data.xml"), ("json", "/aasx/data.json")] {
+        let package = scratch(&format!("maximal-{flag}.aasx"));
+        let back = scratch(&format!("maximal-from-{flag}.json"));
+        let output = run(&[
+            Path::new("convert"),
+            Path::new("--spec-format"),
+            Path::new(flag),
+            &maximal_environment(),
+            &package,
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(read_package(&package).spec_parts()[0].name, part);
+        assert_eq!(
+            run(&[Path::new("convert"), &package, &back]).status.code(),
+            Some(0)
+        );
+        let original: aas_model::Environment =
+            aas_serde::json::from_slice(&std::fs::read(maximal_environment()).unwrap()).unwrap();
+        let again: aas_model::Environment =
+            aas_serde::json::from_slice(&std::fs::read(&back).unwrap()).unwrap();
+        assert_eq!(original, again);
+    }
+}
+
+#[test]
+fn package_to_package_keeps_supplementary_files_and_thumbnail() {
+    let source = scratch("with-files.aasx");
+    let mut file = aas_model::File::new("application/pdf").with_id_short("Manual");
+    file.value = Some("/aasx/suppl/manual.pdf".into());
+    let mut submodel = aas_model::Submodel::new("urn:sm");
+    submodel.submodel_elements = Some(vec![file.into()]);
+    let env = aas_model::Environment {
+        submodels: Some(vec![submodel]),
+        ..aas_model::Environment::new()
+    };
+    let mut writer = aas_serde::aasx::AasxWriter::new(
+        std::fs::File::create(&source).unwrap(),
+        aas_serde::Format::Xml,
+    );
+    writer.write_environment(&env).unwrap();
+    writer
+        .add_supplementary_file(
+            "/aasx/suppl/manual.pdf",
+            "application/pdf",
+            &b"%PDF manual"[..],
+        )
+        .unwrap();
+    writer
+        .set_thumbnail("/aasx/thumbnail.png", "image/png", &b"\x89PNG"[..])
+        .unwrap();
+    writer.finish().unwrap();
+
+    let copy = scratch("copy.aasx");
+    let output = run(&[
+        Path::new("convert"),
+        Path::new("--spec-format"),
+        Path::new("json"),
+        &source,
+        &copy,
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut package = read_package(&copy);
+    assert_eq!(package.environment().unwrap(), env);
+    assert_eq!(package.supplementary_files(), ["/aasx/suppl/manual.pdf"]);
+    let mut content = Vec::new();
+    std::io::Read::read_to_end(
+        &mut package.open("/aasx/suppl/manual.pdf").unwrap(),
+        &mut content,
+    )
+    .unwrap();
+    assert_eq!(content, b"%PDF manual");
+    assert_eq!(package.thumbnail(), Some("/aasx/thumbnail.png"));
+}
+
+/// A zip with the given entries.
+fn zip_file(path: &Path, entries: &[(&str, &[u8])]) {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, content) in entries {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(content).unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+#[test]
+fn validate_reads_packages_and_prints_repairs_as_warnings() {
+    let package = scratch("legacy.aasx");
+    let rels = |type_: &str, target: &str| {
+        format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="r" Type="http://www.admin-shell.io/aasx/relationships/{type_}" Target="{target}"/></Relationships>"#
+        )
+    };
+    let env = aas_serde::xml::to_vec(&aas_model::Environment::new()).unwrap();
+    zip_file(
+        &package,
+        &[
+            (
+                "_rels/.rels",
+                rels("aasx-origin", "/aasx/aasx-origin").as_bytes(),
+            ),
+            ("aasx/aasx-origin", b""),
+            (
+                "aasx/_rels/aasx-origin.rels",
+                rels("aas-spec", "/aasx/data.xml").as_bytes(),
+            ),
+            ("aasx/data.xml", &env),
+        ],
+    );
+    let output = run(&[Path::new("validate"), &package]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "warnings do not change the exit code"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning:") && stderr.contains("legacy namespace"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_event_payload_cannot_become_a_package() {
+    let input = testgen("Json").join("SelfContained/Expected/EventPayload/maximal.json");
+    let output = run(&[Path::new("convert"), &input, &scratch("payload.aasx")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("an event payload cannot go into an AASX package")
+    );
+}
+
+#[test]
+fn hostile_packages_are_refused_and_write_nothing_outside_the_target() {
+    let dir = scratch("hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let package = dir.join("evil.aasx");
+    zip_file(
+        &package,
+        &[("../evil", b"owned"), ("aasx/data.xml", b"<x/>")],
+    );
+    let out = dir.join("out.json");
+    let output = run(&[Path::new("convert"), &package, &out]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsafe entry name \"../evil\""));
+    assert!(!out.exists());
+    assert!(
+        !dir.parent().unwrap().join("evil").exists(),
+        "nothing is extracted"
+    );
+}
