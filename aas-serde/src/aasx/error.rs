@@ -50,13 +50,13 @@ pub enum Error {
     #[error("{part}: {source}")]
     SpecJson {
         part: String,
-        source: crate::json::Error,
+        source: Box<crate::json::Error>,
     },
     /// The XML of an aas-spec part does not read.
     #[error("{part}: {source}")]
     SpecXml {
         part: String,
-        source: crate::xml::Error,
+        source: Box<crate::xml::Error>,
     },
     /// The environment cannot be written as XML.
     #[error("{0}")]

@@ -403,8 +403,8 @@ impl<R: Read + Seek> AasxReader<R> {
     /// Reads the environment: every aas-spec part, merged into one (a part whose content
     /// equals one already read, such as the JSON twin of an XML part, is not added twice).
     pub fn environment(&mut self) -> Result<Environment, Error> {
-        let mut merged = Environment::new();
-        let mut seen: Vec<Environment> = Vec::new();
+        // Parts are kept whole and merged by moving at the end: no model is ever copied.
+        let mut parts: Vec<Environment> = Vec::with_capacity(self.spec_parts.len());
         for spec in self.spec_parts.clone() {
             let entry = self.find(&spec.name).ok_or_else(|| Error::MissingPart {
                 part: spec.name.clone(),
@@ -415,28 +415,33 @@ impl<R: Read + Seek> AasxReader<R> {
                 Format::Json => {
                     crate::json::from_slice(&bytes).map_err(|source| Error::SpecJson {
                         part: spec.name.clone(),
-                        source,
+                        source: Box::new(source),
                     })?
                 }
                 _ => crate::xml::from_slice(&bytes).map_err(|source| Error::SpecXml {
                     part: spec.name.clone(),
-                    source,
+                    source: Box::new(source),
                 })?,
             };
-            if seen.contains(&env) {
+            drop(bytes);
+            if parts.contains(&env) {
                 self.repair(
                     &spec.name,
                     "same content as an earlier aas-spec part; read once",
                 );
                 continue;
             }
+            parts.push(env);
+        }
+        let mut parts = parts.into_iter();
+        let mut merged = parts.next().unwrap_or_default();
+        for env in parts {
             append(
                 &mut merged.asset_administration_shells,
-                &env.asset_administration_shells,
+                env.asset_administration_shells,
             );
-            append(&mut merged.submodels, &env.submodels);
-            append(&mut merged.concept_descriptions, &env.concept_descriptions);
-            seen.push(env);
+            append(&mut merged.submodels, env.submodels);
+            append(&mut merged.concept_descriptions, env.concept_descriptions);
         }
         Ok(merged)
     }
@@ -485,10 +490,9 @@ impl<R: Read + Seek> AasxReader<R> {
     }
 }
 
-fn append<T: Clone>(into: &mut Option<Vec<T>>, items: &Option<Vec<T>>) {
+fn append<T>(into: &mut Option<Vec<T>>, items: Option<Vec<T>>) {
     if let Some(items) = items {
-        into.get_or_insert_with(Vec::new)
-            .extend(items.iter().cloned());
+        into.get_or_insert_with(Vec::new).extend(items);
     }
 }
 
