@@ -130,6 +130,71 @@ pub fn oracle_python() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
+/// Runs an oracle script of `oracles/` over files (in batches, many files per call) and
+/// returns its verdict per file: `OK`, or the status and its message.
+pub fn oracle_verdicts(
+    script: &str,
+    extra: &[&str],
+    files: &[PathBuf],
+) -> std::collections::HashMap<PathBuf, String> {
+    let mut out = std::collections::HashMap::new();
+    for batch in files.chunks(800) {
+        let output = std::process::Command::new(oracle_python())
+            .arg(tools_dir().join("oracles").join(script))
+            .args(extra)
+            .args(batch)
+            .output()
+            .unwrap_or_else(|e| panic!("run {script}: {e}"));
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            let mut fields = line.split('\t');
+            if let (Some(file), Some(status)) = (fields.next(), fields.next()) {
+                let status = status.split_whitespace().next().unwrap_or_default();
+                let verdict = match fields.next() {
+                    Some(message) if status != "OK" => format!("{status} {message}"),
+                    _ => status.to_owned(),
+                };
+                out.insert(PathBuf::from(file), verdict);
+            }
+        }
+    }
+    assert_eq!(
+        out.len(),
+        files.len(),
+        "{script} gave a verdict for every file"
+    );
+    out
+}
+
+/// Checks with `aas_core_equiv.py --pairs` that each pair of files holds the same model;
+/// returns the lines of pairs that are not `EQUAL` (empty when all are).
+pub fn oracle_unequal_pairs(pairs: &[(PathBuf, PathBuf)], scratch: &Path) -> Vec<String> {
+    let list: String = pairs
+        .iter()
+        .map(|(a, b)| format!("{}\t{}\n", a.display(), b.display()))
+        .collect();
+    std::fs::write(scratch, list).unwrap_or_else(|e| panic!("write {}: {e}", scratch.display()));
+    let output = std::process::Command::new(oracle_python())
+        .arg(tools_dir().join("oracles/aas_core_equiv.py"))
+        .arg("--pairs")
+        .arg(scratch)
+        .output()
+        .expect("run aas_core_equiv.py");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut bad: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.contains('\t') && l.split('\t').nth(2) != Some("EQUAL"))
+        .map(str::to_owned)
+        .collect();
+    let summary = format!("{} passed, 0 failed", pairs.len());
+    if !stdout.contains(&summary) {
+        bad.push(format!(
+            "expected {summary:?}; stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    bad
+}
+
 /// A small deterministic pseudo-random generator (xorshift64*), so that the mutation tests
 /// see the same inputs on every run.
 #[derive(Debug, Clone)]

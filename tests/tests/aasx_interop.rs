@@ -1,46 +1,14 @@
 //! Every Expected JSON environment of the corpus, written as an AASX package (spec part XML
 //! and JSON), is accepted by the peer libraries and is the same model as its input.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use aas_conformance_tests::{
-    category, is_event_payload, oracle_python, read_json_corpus_file, testgen, tools_dir,
+    category, is_event_payload, oracle_unequal_pairs, oracle_verdicts, read_json_corpus_file,
+    testgen,
 };
 use aas_serde::aasx::AasxWriter;
 use aas_serde::{Document, Format};
-
-/// Runs an oracle over files in batches; its verdict per file (`OK`, or the status and its
-/// message).
-fn verdicts(script: &str, extra: &[&str], files: &[PathBuf]) -> HashMap<PathBuf, String> {
-    let mut out = HashMap::new();
-    for batch in files.chunks(800) {
-        let output = Command::new(oracle_python())
-            .arg(tools_dir().join("oracles").join(script))
-            .args(extra)
-            .args(batch)
-            .output()
-            .unwrap_or_else(|e| panic!("run {script}: {e}"));
-        for line in String::from_utf8_lossy(&output.stdout).lines() {
-            let mut fields = line.split('\t');
-            if let (Some(file), Some(status)) = (fields.next(), fields.next()) {
-                let status = status.split_whitespace().next().unwrap_or_default();
-                let verdict = match fields.next() {
-                    Some(message) if status != "OK" => format!("{status} {message}"),
-                    _ => status.to_owned(),
-                };
-                out.insert(PathBuf::from(file), verdict);
-            }
-        }
-    }
-    assert_eq!(
-        out.len(),
-        files.len(),
-        "{script} gave a verdict for every file"
-    );
-    out
-}
 
 struct Case {
     input: PathBuf,
@@ -96,15 +64,15 @@ fn peers_accept_every_package_we_write_and_find_it_equal_to_its_input() {
     let mut failures = Vec::new();
 
     // aas-core reads and verifies every package.
-    for (file, verdict) in verdicts("aas_core_check.py", &[], &packages) {
+    for (file, verdict) in oracle_verdicts("aas_core_check.py", &[], &packages) {
         if verdict != "OK" {
             failures.push(format!("aas-core: {} {verdict}", file.display()));
         }
     }
 
     // aas-test-engines: wherever it accepts the input, it accepts both packages.
-    let on_inputs = verdicts("test_engines_check.py", &["--no-templates"], &inputs);
-    let on_packages = verdicts("test_engines_check.py", &["--no-templates"], &packages);
+    let on_inputs = oracle_verdicts("test_engines_check.py", &["--no-templates"], &inputs);
+    let on_packages = oracle_verdicts("test_engines_check.py", &["--no-templates"], &packages);
     let accepted = cases.iter().filter(|c| on_inputs[&c.input] == "OK").count();
     assert!(
         accepted > 2000,
@@ -127,9 +95,9 @@ fn peers_accept_every_package_we_write_and_find_it_equal_to_its_input() {
     // package reader also insists that every relative `File` value name a part; corpus models
     // whose File elements point at files nobody has are counted, not hidden.
     let plain_xmls: Vec<PathBuf> = cases.iter().map(|c| c.plain_xml.clone()).collect();
-    let on_json = verdicts("basyx_check.py", &[], &inputs);
-    let on_xml = verdicts("basyx_check.py", &[], &plain_xmls);
-    let on_packages = verdicts("basyx_check.py", &[], &packages);
+    let on_json = oracle_verdicts("basyx_check.py", &[], &inputs);
+    let on_xml = oracle_verdicts("basyx_check.py", &[], &plain_xmls);
+    let on_packages = oracle_verdicts("basyx_check.py", &[], &packages);
     let mut dangling = 0;
     let mut read = 0;
     for case in &cases {
@@ -158,36 +126,16 @@ fn peers_accept_every_package_we_write_and_find_it_equal_to_its_input() {
     );
 
     // aas-core finds every package the same model as its input.
-    let pairs_file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aasx-interop/pairs.tsv");
-    let pairs: String = cases
+    let pairs: Vec<(PathBuf, PathBuf)> = cases
         .iter()
-        .flat_map(|c| {
-            c.packages
-                .iter()
-                .map(move |p| format!("{}\t{}\n", c.input.display(), p.display()))
-        })
+        .flat_map(|c| c.packages.iter().map(|p| (c.input.clone(), p.clone())))
         .collect();
-    std::fs::write(&pairs_file, pairs).unwrap();
-    let output = Command::new(oracle_python())
-        .arg(tools_dir().join("oracles/aas_core_equiv.py"))
-        .arg("--pairs")
-        .arg(&pairs_file)
-        .output()
-        .expect("run aas_core_equiv.py");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !stdout.contains("5120 passed, 0 failed") {
-        failures.push(format!(
-            "aas_core_equiv: {}",
-            stdout.lines().last().unwrap_or_default()
-        ));
-        failures.extend(
-            stdout
-                .lines()
-                .filter(|l| l.contains("\tDIFFERENT") || l.contains("\tERROR"))
-                .take(20)
-                .map(str::to_owned),
-        );
-    }
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aasx-interop/pairs.tsv");
+    failures.extend(
+        oracle_unequal_pairs(&pairs, &scratch)
+            .into_iter()
+            .map(|l| format!("aas_core_equiv: {l}")),
+    );
 
     assert!(
         failures.is_empty(),

@@ -2,10 +2,10 @@
 //! the same model as that JSON file in aas-core's eyes.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use aas_conformance_tests::{
-    category, oracle_python, read_json_corpus_file, read_xml_corpus_file, testgen, tools_dir,
+    category, oracle_unequal_pairs, oracle_verdicts, read_json_corpus_file, read_xml_corpus_file,
+    testgen,
 };
 use aas_serde::xml;
 
@@ -20,14 +20,6 @@ fn write_below(dir: &Path, relative: &Path, bytes: &[u8]) -> PathBuf {
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     std::fs::write(&out, bytes).unwrap();
     out
-}
-
-fn not_ok(stdout: &str, ok_word: &str) -> Vec<String> {
-    stdout
-        .lines()
-        .filter(|l| l.contains('\t') && !l.split('\t').any(|field| field == ok_word))
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]
@@ -45,24 +37,16 @@ fn aas_core_accepts_the_xml_we_write() {
         ));
     }
     assert_eq!(written.len(), 2574);
-    let output = Command::new(oracle_python())
-        .arg(tools_dir().join("oracles/aas_core_check.py"))
-        .args(&written)
-        .output()
-        .expect("run aas_core_check.py");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let bad = not_ok(&stdout, "OK");
-    assert_eq!(
-        stdout.lines().count(),
-        written.len(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let not_ok: Vec<String> = oracle_verdicts("aas_core_check.py", &[], &written)
+        .into_iter()
+        .filter(|(_, verdict)| verdict != "OK")
+        .map(|(file, verdict)| format!("{}: {verdict}", file.display()))
+        .collect();
     assert!(
-        output.status.success() && bad.is_empty(),
+        not_ok.is_empty(),
         "{} not accepted:\n{}",
-        bad.len(),
-        bad.join("\n")
+        not_ok.len(),
+        not_ok.join("\n")
     );
 }
 
@@ -70,34 +54,20 @@ fn aas_core_accepts_the_xml_we_write() {
 fn xml_written_from_json_is_the_same_model_for_aas_core() {
     let dir = out_dir("json-to-xml");
     let json_root = testgen("Json");
-    let mut pairs = String::new();
+    let mut pairs = Vec::new();
     for path in category("Json", "Expected") {
         let document =
             read_json_corpus_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let relative = path.strip_prefix(&json_root).unwrap().with_extension("xml");
         let out = write_below(&dir, &relative, &xml::to_vec(&document).unwrap());
-        pairs.push_str(&format!("{}\t{}\n", path.display(), out.display()));
+        pairs.push((path, out));
     }
-    let pairs_file = dir.join("pairs.tsv");
-    std::fs::write(&pairs_file, pairs).unwrap();
-    let output = Command::new(oracle_python())
-        .arg(tools_dir().join("oracles/aas_core_equiv.py"))
-        .arg("--pairs")
-        .arg(&pairs_file)
-        .output()
-        .expect("run aas_core_equiv.py");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let bad = not_ok(&stdout, "EQUAL");
+    assert_eq!(pairs.len(), 2574);
+    let unequal = oracle_unequal_pairs(&pairs, &dir.join("pairs.tsv"));
     assert!(
-        stdout.contains("2574 passed, 0 failed"),
-        "{}\nstderr: {}",
-        stdout.lines().last().unwrap_or(""),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success() && bad.is_empty(),
+        unequal.is_empty(),
         "{} differ:\n{}",
-        bad.len(),
-        bad.join("\n")
+        unequal.len(),
+        unequal.join("\n")
     );
 }
