@@ -1,8 +1,8 @@
 //! The Asset Administration Shell (AAS) V3.0 metamodel (IDTA-01001 Part 1 V3.0) as plain Rust
 //! types.
 //!
-//! This crate is the foundation of the toolkit: it holds data and nothing else (no I/O, no
-//! serialization formats). `aas-serde` reads and writes it as JSON, XML and AASX; the other
+//! This crate is the foundation of the toolkit: the data and the verification of its
+//! constraints ([`verify`]), nothing else (no I/O, no serialization formats). `aas-serde` reads and writes it as JSON, XML and AASX; the other
 //! crates (events, push, synchronization, the reference server) pass these types around.
 //!
 //! ```
