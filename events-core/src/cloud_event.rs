@@ -1,0 +1,219 @@
+//! CloudEvents 1.0 (structured JSON) of shell and submodel changes, as the AAS async API and
+//! twinsphere consumers expect them: type `io.admin-shell.events.v1.<kind>`, source the REST
+//! URL of the element, the element as `data` (none on `deleted`), `semanticid` for submodels.
+
+use std::io::{Read, Write};
+
+use aas_model::{AssetAdministrationShell, HasSemantics, Submodel};
+use chrono::{DateTime, Utc};
+use cloudevents::{AttributesReader, Data, Event, EventBuilder, EventBuilderV10};
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+
+use crate::envelope::ChangeEvent;
+use crate::topic::{ElementType, EventKind, decode_id, encode_id};
+
+/// The type prefix of AAS change events.
+pub const TYPE_PREFIX: &str = "io.admin-shell.events.v1.";
+/// Where `dataschema` points, followed by the class name.
+pub const DATA_SCHEMA_PREFIX: &str = "https://raw.githubusercontent.com/admin-shell-io/aas-specs-metamodel/refs/heads/master/schemas/json/aas.json#/definitions/";
+
+/// The element of a CloudEvent's `data`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Element {
+    Shell(Box<AssetAdministrationShell>),
+    Submodel(Box<Submodel>),
+}
+
+/// A change as a CloudEvent carries it: the element is absent on `deleted`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudChange {
+    pub kind: EventKind,
+    pub element_type: ElementType,
+    pub id: String,
+    pub timestamp: DateTime<Utc>,
+    /// The CloudEvent `id`.
+    pub event_id: String,
+    pub element: Option<Element>,
+}
+
+/// Why a CloudEvent could not be built or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CloudEventError {
+    #[error("building the CloudEvent failed: {0}")]
+    Build(String),
+    #[error("the message expands to more than {max} bytes")]
+    TooLarge { max: u64 },
+    #[error("the message is not gzip data: {0}")]
+    NotGzip(std::io::Error),
+    #[error("the message is not a CloudEvent in JSON: {0}")]
+    Json(serde_json::Error),
+    #[error("type {0:?} is not io.admin-shell.events.v1.created, .updated or .deleted")]
+    Type(String),
+    #[error("source {0:?} is not <base URL>/shells/<id> or <base URL>/submodels/<id>")]
+    Source(String),
+    #[error("data is not AAS JSON of a {element}: {message}")]
+    Data {
+        element: &'static str,
+        message: String,
+    },
+}
+
+/// Encodes and decodes CloudEvents for a server at `base_url`.
+#[derive(Debug, Clone)]
+pub struct CloudEventCodec {
+    base_url: String,
+    gzip: bool,
+}
+
+impl CloudEventCodec {
+    /// A codec whose `source` URLs start with `base_url` (e.g. `https://aas.example.com/api/v3`).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            gzip: false,
+        }
+    }
+
+    /// Gzip-compresses encoded events (decoding detects compression either way).
+    pub fn with_gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
+    }
+
+    /// The `source` of an element: `<base URL>/<shells|submodels>/<base64url id>`.
+    pub fn source(&self, element: ElementType, id: &str) -> String {
+        format!(
+            "{}/{}/{}",
+            self.base_url,
+            element.collection(),
+            encode_id(id)
+        )
+    }
+
+    /// The CloudEvent of a change (a new UUID as its id).
+    pub fn event(&self, change: &ChangeEvent) -> Result<Event, CloudEventError> {
+        let (element_type, id) = change.element();
+        let mut builder = EventBuilderV10::new()
+            .id(uuid::Uuid::new_v4().to_string())
+            .source(self.source(element_type, id))
+            .ty(format!("{TYPE_PREFIX}{}", change.kind()))
+            .time(change.timestamp());
+        if change.kind() != EventKind::Deleted {
+            let (class, json) = match change {
+                ChangeEvent::Shell { shell, .. } => (
+                    "AssetAdministrationShell",
+                    aas_serde::json::to_vec(shell.as_ref()),
+                ),
+                ChangeEvent::Submodel { submodel, .. } => {
+                    ("Submodel", aas_serde::json::to_vec(submodel.as_ref()))
+                }
+            };
+            let data: serde_json::Value =
+                serde_json::from_slice(&json).map_err(|e| CloudEventError::Build(e.to_string()))?;
+            builder = builder.data_with_schema(
+                "application/json",
+                format!("{DATA_SCHEMA_PREFIX}{class}"),
+                data,
+            );
+        }
+        if let ChangeEvent::Submodel { submodel, .. } = change
+            && let Some(key) = submodel.semantic_id().and_then(|s| s.keys.first())
+        {
+            builder = builder.extension("semanticid", key.value.as_str());
+        }
+        builder
+            .build()
+            .map_err(|e| CloudEventError::Build(e.to_string()))
+    }
+
+    /// The message of a change: the CloudEvent as JSON, gzip-compressed if configured.
+    pub fn encode(&self, change: &ChangeEvent) -> Result<Vec<u8>, CloudEventError> {
+        let json = serde_json::to_vec(&self.event(change)?).map_err(CloudEventError::Json)?;
+        if !self.gzip {
+            return Ok(json);
+        }
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(&json).map_err(CloudEventError::NotGzip)?;
+        encoder.finish().map_err(CloudEventError::NotGzip)
+    }
+
+    /// Reads a message (plain or gzip JSON, at most `max_size` bytes once expanded).
+    pub fn decode(&self, message: &[u8], max_size: u64) -> Result<CloudChange, CloudEventError> {
+        let json = if message.starts_with(&[0x1f, 0x8b]) {
+            let mut json = Vec::new();
+            GzDecoder::new(message)
+                .take(max_size + 1)
+                .read_to_end(&mut json)
+                .map_err(CloudEventError::NotGzip)?;
+            json
+        } else {
+            message.to_vec()
+        };
+        if json.len() as u64 > max_size {
+            return Err(CloudEventError::TooLarge { max: max_size });
+        }
+        let event: Event = serde_json::from_slice(&json).map_err(CloudEventError::Json)?;
+        read_change(&event)
+    }
+}
+
+/// The change a CloudEvent describes.
+pub fn read_change(event: &Event) -> Result<CloudChange, CloudEventError> {
+    let kind = match event.ty().strip_prefix(TYPE_PREFIX) {
+        Some("created") => EventKind::Created,
+        Some("updated") => EventKind::Updated,
+        Some("deleted") => EventKind::Deleted,
+        _ => return Err(CloudEventError::Type(event.ty().to_owned())),
+    };
+    let source = event.source().to_string();
+    let bad_source = || CloudEventError::Source(source.clone());
+    let mut levels = source.trim_end_matches('/').rsplitn(3, '/');
+    let (id, collection) = (
+        levels.next().ok_or_else(bad_source)?,
+        levels.next().ok_or_else(bad_source)?,
+    );
+    let element_type = match collection {
+        "shells" => ElementType::Shell,
+        "submodels" => ElementType::Submodel,
+        _ => return Err(bad_source()),
+    };
+    let id = decode_id(id).map_err(|_| bad_source())?;
+    let element =
+        match event.data() {
+            None => None,
+            Some(data) => {
+                let text = match data {
+                    Data::Json(value) => value.to_string(),
+                    Data::String(s) => s.clone(),
+                    Data::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+                };
+                Some(match element_type {
+                    ElementType::Shell => {
+                        Element::Shell(Box::new(aas_serde::json::from_str(&text).map_err(|e| {
+                            CloudEventError::Data {
+                                element: "shell",
+                                message: e.to_string(),
+                            }
+                        })?))
+                    }
+                    ElementType::Submodel => Element::Submodel(Box::new(
+                        aas_serde::json::from_str(&text).map_err(|e| CloudEventError::Data {
+                            element: "submodel",
+                            message: e.to_string(),
+                        })?,
+                    )),
+                })
+            }
+        };
+    Ok(CloudChange {
+        kind,
+        element_type,
+        id,
+        timestamp: event.time().copied().unwrap_or_default(),
+        event_id: event.id().to_owned(),
+        element,
+    })
+}

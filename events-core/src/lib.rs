@@ -1,0 +1,52 @@
+//! Change events of AAS shells and submodels: MQTT topics, the twinsphere envelope (gzip
+//! JSON), CloudEvents 1.0, and de-duplication on the consumer side.
+//!
+//! ```
+//! use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind};
+//! use events_core::{ChangeEvent, Deduplicator, EventClock, EventKind, TopicScheme, envelope};
+//!
+//! let mut info = AssetInformation::new(AssetKind::Instance);
+//! info.global_asset_id = Some("urn:asset:1".into());
+//! let shell = AssetAdministrationShell::new("urn:aas:1", info);
+//! let event = ChangeEvent::Shell { kind: EventKind::Updated, timestamp: EventClock::new().next_timestamp(), shell: Box::new(shell) };
+//!
+//! // Publish: the topic names kind and element, the envelope carries the shell.
+//! let scheme = TopicScheme::twinsphere();
+//! let (element, id) = event.element();
+//! let topic = scheme.topic(element, id, event.kind());
+//! assert_eq!(topic, "twinsphere/shells/dXJuOmFhczox/updated");
+//! let message = envelope::encode(&event);
+//!
+//! // Receive: parse the topic, decode (at most 16 MiB expanded), drop duplicates.
+//! let received = envelope::decode(&scheme.parse(&topic)?, &message, 16 << 20)?;
+//! assert_eq!(received, event);
+//! let mut seen = Deduplicator::new(10_000);
+//! assert!(seen.accept(element, id, received.timestamp()));
+//! assert!(!seen.accept(element, id, received.timestamp()), "a redelivery is dropped");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! MQTT transport (the `EventSink` and subscriber over rumqttc) is not in this crate yet.
+//!
+//! # Dependencies
+//!
+//! - `aas-model`, `aas-serde`: the elements and their JSON.
+//! - `base64`: ids in topics (base64url without padding).
+//! - `flate2`: gzip of envelopes (and optionally CloudEvents).
+//! - `serde`, `serde_json`: the envelope wrapper, CloudEvents' JSON format.
+//! - `cloudevents-sdk`: CloudEvents 1.0 attributes and structured JSON.
+//! - `chrono`, `uuid`: event times and ids (the types cloudevents-sdk uses).
+//! - `thiserror`: typed errors.
+
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+pub mod cloud_event;
+pub mod dedup;
+pub mod envelope;
+pub mod topic;
+
+pub use cloud_event::{CloudChange, CloudEventCodec, CloudEventError, Element};
+pub use dedup::{Deduplicator, EventClock};
+pub use envelope::{ChangeEvent, EnvelopeError};
+pub use topic::{ElementType, EventKind, Topic, TopicError, TopicScheme};

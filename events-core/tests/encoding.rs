@@ -1,0 +1,238 @@
+//! Envelopes and CloudEvents: what they hold on the wire, round trips, and bad input.
+
+use std::io::{Read, Write};
+
+use aas_model::*;
+use chrono::{DateTime, Utc};
+use events_core::*;
+use flate2::read::GzDecoder;
+
+const LIMIT: u64 = 16 << 20;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn shell() -> AssetAdministrationShell {
+    let mut info = AssetInformation::new(AssetKind::Instance);
+    info.global_asset_id = Some("urn:asset:1".into());
+    AssetAdministrationShell::new("https://example.com/aas/1", info)
+}
+
+fn submodel() -> Submodel {
+    let mut sm = Submodel::new("https://example.com/sm/1");
+    sm.semantic_id = Some(Reference::global(
+        "https://admin-shell.io/idta/nameplate/3/0",
+    ));
+    sm.submodel_elements = Some(vec![
+        Property::new(DataTypeDefXsd::Int)
+            .with_id_short("Speed")
+            .into(),
+    ]);
+    sm
+}
+
+fn events() -> Vec<ChangeEvent> {
+    let mut out = Vec::new();
+    for kind in [EventKind::Created, EventKind::Updated, EventKind::Deleted] {
+        out.push(ChangeEvent::Shell {
+            kind,
+            timestamp: at("2024-05-01T12:00:00.123456Z"),
+            shell: Box::new(shell()),
+        });
+        out.push(ChangeEvent::Submodel {
+            kind,
+            timestamp: at("2024-05-01T12:00:01Z"),
+            submodel: Box::new(submodel()),
+            affected_shell_ids: vec!["https://example.com/aas/1".into()],
+        });
+    }
+    out
+}
+
+fn gunzip(bytes: &[u8]) -> serde_json::Value {
+    let mut json = Vec::new();
+    GzDecoder::new(bytes).read_to_end(&mut json).unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+#[test]
+fn envelopes_round_trip_for_every_kind_and_element() {
+    let scheme = TopicScheme::twinsphere();
+    for event in events() {
+        let (element, id) = event.element();
+        let topic = scheme
+            .parse(&scheme.topic(element, id, event.kind()))
+            .unwrap();
+        let message = envelope::encode(&event);
+        assert_eq!(envelope::decode(&topic, &message, LIMIT).unwrap(), event);
+    }
+}
+
+#[test]
+fn the_envelope_is_gzip_json_with_the_payload_as_a_string() {
+    let [shell_event, submodel_event] = [&events()[0], &events()[1]];
+    let json = gunzip(&envelope::encode(shell_event));
+    assert_eq!(json["version"], "1.0");
+    assert_eq!(json["timestamp"], "2024-05-01T12:00:00.123456Z");
+    let payload: AssetAdministrationShell =
+        aas_serde::json::from_str(json["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload, shell());
+    assert!(
+        json.get("affectedShellIds").is_none(),
+        "only submodel envelopes carry affectedShellIds"
+    );
+    let json = gunzip(&envelope::encode(submodel_event));
+    assert_eq!(json["timestamp"], "2024-05-01T12:00:01Z");
+    assert_eq!(
+        json["affectedShellIds"],
+        serde_json::json!(["https://example.com/aas/1"])
+    );
+}
+
+#[test]
+fn bad_envelopes_are_typed_errors() {
+    let scheme = TopicScheme::twinsphere();
+    let shell_topic = scheme
+        .parse(&scheme.topic(
+            ElementType::Shell,
+            "https://example.com/aas/1",
+            EventKind::Updated,
+        ))
+        .unwrap();
+    let gz = |text: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text).unwrap();
+        e.finish().unwrap()
+    };
+    assert!(matches!(
+        envelope::decode(&shell_topic, b"{}", LIMIT),
+        Err(EnvelopeError::NotGzip(_))
+    ));
+    assert!(matches!(
+        envelope::decode(&shell_topic, &gz(b"not json"), LIMIT),
+        Err(EnvelopeError::Json(_))
+    ));
+    assert!(matches!(
+        envelope::decode(&shell_topic, &gz(br#"{"version":"1.0"}"#), LIMIT),
+        Err(EnvelopeError::Json(_))
+    ));
+    let wrong_payload =
+        br#"{"version":"1.0","timestamp":"2024-01-01T00:00:00Z","payload":"{\"foo\":1}"}"#;
+    assert!(matches!(
+        envelope::decode(&shell_topic, &gz(wrong_payload), LIMIT),
+        Err(EnvelopeError::Payload { .. })
+    ));
+    let bad_time = br#"{"version":"1.0","timestamp":"yesterday","payload":"{}"}"#;
+    assert!(matches!(
+        envelope::decode(&shell_topic, &gz(bad_time), LIMIT),
+        Err(EnvelopeError::Timestamp(_))
+    ));
+    let other = scheme
+        .parse(&scheme.topic(ElementType::Shell, "urn:other", EventKind::Updated))
+        .unwrap();
+    assert!(matches!(
+        envelope::decode(&other, &envelope::encode(&events()[0]), LIMIT),
+        Err(EnvelopeError::IdMismatch { .. })
+    ));
+    // A gzip bomb: 100 MB of zeros.
+    let bomb = gz(&vec![0u8; 100 << 20]);
+    assert!(bomb.len() < 1_000_000, "expands more than 100x");
+    assert!(matches!(
+        envelope::decode(&shell_topic, &bomb, LIMIT),
+        Err(EnvelopeError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn cloud_events_carry_the_attributes_consumers_expect() {
+    let codec = CloudEventCodec::new("https://aas.example.com/api/v3/");
+    let submodel_updated = &events()[3];
+    let json: serde_json::Value =
+        serde_json::from_slice(&codec.encode(submodel_updated).unwrap()).unwrap();
+    assert_eq!(json["specversion"], "1.0");
+    assert_eq!(json["type"], "io.admin-shell.events.v1.updated");
+    assert_eq!(
+        json["source"],
+        "https://aas.example.com/api/v3/submodels/aHR0cHM6Ly9leGFtcGxlLmNvbS9zbS8x"
+    );
+    assert_eq!(json["datacontenttype"], "application/json");
+    assert_eq!(
+        json["dataschema"],
+        "https://raw.githubusercontent.com/admin-shell-io/aas-specs-metamodel/refs/heads/master/schemas/json/aas.json#/definitions/Submodel"
+    );
+    assert_eq!(json["time"], "2024-05-01T12:00:01Z");
+    assert_eq!(
+        json["semanticid"],
+        "https://admin-shell.io/idta/nameplate/3/0"
+    );
+    assert_eq!(
+        json["data"]["id"], "https://example.com/sm/1",
+        "data is the element itself, not a string"
+    );
+    assert_eq!(json["id"].as_str().unwrap().len(), 36, "a UUID");
+
+    let shell_deleted = &events()[4];
+    let json: serde_json::Value =
+        serde_json::from_slice(&codec.encode(shell_deleted).unwrap()).unwrap();
+    assert_eq!(json["type"], "io.admin-shell.events.v1.deleted");
+    assert!(
+        json.get("data").is_none() && json.get("dataschema").is_none(),
+        "no data on deleted"
+    );
+}
+
+#[test]
+fn cloud_events_round_trip_plain_and_gzip() {
+    for gzip in [false, true] {
+        let codec = CloudEventCodec::new("https://aas.example.com").with_gzip(gzip);
+        for event in events() {
+            let message = codec.encode(&event).unwrap();
+            assert_eq!(message.starts_with(&[0x1f, 0x8b]), gzip);
+            let change = codec.decode(&message, LIMIT).unwrap();
+            let (element_type, id) = event.element();
+            assert_eq!(
+                (change.kind, change.element_type, change.id.as_str()),
+                (event.kind(), element_type, id)
+            );
+            assert_eq!(change.timestamp, event.timestamp());
+            let expected = match (&event, event.kind()) {
+                (_, EventKind::Deleted) => None,
+                (ChangeEvent::Shell { shell, .. }, _) => Some(Element::Shell(shell.clone())),
+                (ChangeEvent::Submodel { submodel, .. }, _) => {
+                    Some(Element::Submodel(submodel.clone()))
+                }
+            };
+            assert_eq!(change.element, expected);
+        }
+    }
+}
+
+#[test]
+fn bad_cloud_events_are_typed_errors() {
+    let codec = CloudEventCodec::new("https://aas.example.com");
+    assert!(matches!(
+        codec.decode(b"not json", LIMIT),
+        Err(CloudEventError::Json(_))
+    ));
+    let base = r#"{"specversion":"1.0","id":"1","source":"https://aas.example.com/shells/YQ","type":"io.admin-shell.events.v1.created"}"#;
+    assert!(codec.decode(base.as_bytes(), LIMIT).is_ok());
+    let wrong_type = base.replace("v1.created", "v1.moved");
+    assert!(matches!(
+        codec.decode(wrong_type.as_bytes(), LIMIT),
+        Err(CloudEventError::Type(_))
+    ));
+    let wrong_source = base.replace("/shells/YQ", "/things/YQ");
+    assert!(matches!(
+        codec.decode(wrong_source.as_bytes(), LIMIT),
+        Err(CloudEventError::Source(_))
+    ));
+    let bad_data = base.replace(
+        "}",
+        r#","datacontenttype":"application/json","data":{"foo":1}}"#,
+    );
+    assert!(matches!(
+        codec.decode(bad_data.as_bytes(), LIMIT),
+        Err(CloudEventError::Data { .. })
+    ));
+}
