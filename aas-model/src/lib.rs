@@ -2,7 +2,7 @@
 //! types.
 //!
 //! This crate is the foundation of the toolkit: the data and the verification of its
-//! constraints ([`verify`]), nothing else (no I/O, no serialization formats). `aas-serde` reads and writes it as JSON, XML and AASX; the other
+//! constraints ([`verify()`](fn@verify)), nothing else (no I/O, no serialization formats). `aas-serde` reads and writes it as JSON, XML and AASX; the other
 //! crates (events, push, synchronization, the reference server) pass these types around.
 //!
 //! ```
