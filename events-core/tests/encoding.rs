@@ -101,7 +101,7 @@ fn bad_envelopes_are_typed_errors() {
         ))
         .unwrap();
     let gz = |text: &[u8]| {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         e.write_all(text).unwrap();
         e.finish().unwrap()
     };
