@@ -178,7 +178,7 @@ pub fn oracle_unequal_pairs(pairs: &[(PathBuf, PathBuf)], scratch: &Path) -> Vec
         .arg("--pairs")
         .arg(scratch)
         .output()
-        .expect("run aas_core_equiv.py");
+        .unwrap_or_else(|e| panic!("run aas_core_equiv.py: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut bad: Vec<String> = stdout
         .lines()

@@ -22,7 +22,7 @@
 //! let mut reader = aasx::AasxReader::new(Cursor::new(package))?;
 //! assert_eq!(reader.environment()?, env);
 //! assert!(reader.repairs().is_empty());
-//! let part = reader.resolve("/aasx/suppl/manual.pdf").unwrap();
+//! let part = reader.resolve("/aasx/suppl/manual.pdf").ok_or(aasx::Error::Usage("not in the package"))?;
 //! let mut content = Vec::new();
 //! reader.open(&part)?.read_to_end(&mut content)?;
 //! assert_eq!(content, b"%PDF-1.7 ...");

@@ -13,13 +13,13 @@
 //! let env: Environment = xml::from_str(text)?;
 //! assert_eq!(env.submodels, Some(vec![Submodel::new("urn:x")]));
 //!
-//! let written = xml::to_string(&env).unwrap();
+//! let written = xml::to_string(&env)?;
 //! assert!(written.ends_with(r#"<environment xmlns="https://admin-shell.io/aas/3/0"><submodels><submodel><id>urn:x</id></submodel></submodels></environment>"#));
 //!
 //! // Errors name the element path (list items by their index, as in JSON) and the position.
 //! let err = xml::from_str::<Environment>(r#"<environment xmlns="https://admin-shell.io/aas/3/0"><submodels><submodel/></submodels></environment>"#).unwrap_err();
 //! assert_eq!(err.to_string(), "/environment/submodels/submodel[0]: required element <id> of Submodel is missing (line 1, column 64)");
-//! # Ok::<(), xml::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Reading
