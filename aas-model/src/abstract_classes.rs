@@ -99,31 +99,10 @@ macro_rules! impl_has_data_specification {
     )+};
 }
 
-macro_rules! submodel_element_classes {
-    ($mac:ident) => {
-        $mac!(
-            RelationshipElement,
-            AnnotatedRelationshipElement,
-            Property,
-            MultiLanguageProperty,
-            Range,
-            ReferenceElement,
-            Blob,
-            File,
-            SubmodelElementCollection,
-            SubmodelElementList,
-            Entity,
-            BasicEventElement,
-            Operation,
-            Capability
-        );
-    };
-}
-
-submodel_element_classes!(impl_has_extensions_referable);
-submodel_element_classes!(impl_has_semantics);
-submodel_element_classes!(impl_qualifiable);
-submodel_element_classes!(impl_has_data_specification);
+crate::__with_submodel_element_classes!(impl_has_extensions_referable!());
+crate::__with_submodel_element_classes!(impl_has_semantics!());
+crate::__with_submodel_element_classes!(impl_qualifiable!());
+crate::__with_submodel_element_classes!(impl_has_data_specification!());
 impl_has_extensions_referable!(AssetAdministrationShell, Submodel, ConceptDescription);
 impl_identifiable!(AssetAdministrationShell, Submodel, ConceptDescription);
 impl_has_semantics!(Submodel, Extension, Qualifier, SpecificAssetId);

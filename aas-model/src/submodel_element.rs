@@ -194,7 +194,18 @@ macro_rules! into_enum {
     };
 }
 
-into_enum!(SubmodelElement: RelationshipElement, AnnotatedRelationshipElement, Property,
-    MultiLanguageProperty, Range, ReferenceElement, Blob, File, SubmodelElementCollection,
-    SubmodelElementList, Entity, BasicEventElement, Operation, Capability);
+/// Invokes `$m!(prefix… RelationshipElement, AnnotatedRelationshipElement, …)` with the 14
+/// submodel element classes, for code (here and in the toolkit's other crates) that must cover
+/// each of them. Not a stable API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_submodel_element_classes {
+    ($m:ident ! ( $($prefix:tt)* )) => {
+        $m!($($prefix)* RelationshipElement, AnnotatedRelationshipElement, Property,
+            MultiLanguageProperty, Range, ReferenceElement, Blob, File, SubmodelElementCollection,
+            SubmodelElementList, Entity, BasicEventElement, Operation, Capability);
+    };
+}
+
+crate::__with_submodel_element_classes!(into_enum!(SubmodelElement:));
 into_enum!(DataElement: Property, MultiLanguageProperty, Range, ReferenceElement, Blob, File);

@@ -915,22 +915,7 @@ macro_rules! single_element_root {
     )+};
 }
 
-single_element_root!(
-    RelationshipElement,
-    AnnotatedRelationshipElement,
-    Property,
-    MultiLanguageProperty,
-    Range,
-    ReferenceElement,
-    Blob,
-    File,
-    SubmodelElementCollection,
-    SubmodelElementList,
-    Entity,
-    BasicEventElement,
-    Operation,
-    Capability
-);
+aas_model::__with_submodel_element_classes!(single_element_root!());
 
 crate::schema::submodel_elements!(json_write);
 
@@ -946,7 +931,5 @@ macro_rules! write_variants {
     };
 }
 
-write_variants!(SubmodelElement: RelationshipElement, AnnotatedRelationshipElement, Property,
-    MultiLanguageProperty, Range, ReferenceElement, Blob, File, SubmodelElementCollection,
-    SubmodelElementList, Entity, BasicEventElement, Operation, Capability);
+aas_model::__with_submodel_element_classes!(write_variants!(SubmodelElement:));
 write_variants!(DataElement: Property, MultiLanguageProperty, Range, ReferenceElement, Blob, File);

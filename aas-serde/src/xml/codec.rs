@@ -449,9 +449,7 @@ macro_rules! xml_tagged {
     };
 }
 
-xml_tagged!(SubmodelElement, "submodel element": RelationshipElement, AnnotatedRelationshipElement,
-    Property, MultiLanguageProperty, Range, ReferenceElement, Blob, File, SubmodelElementCollection,
-    SubmodelElementList, Entity, BasicEventElement, Operation, Capability);
+aas_model::__with_submodel_element_classes!(xml_tagged!(SubmodelElement, "submodel element":));
 xml_tagged!(DataElement, "data element": Property, MultiLanguageProperty, Range, ReferenceElement, Blob, File);
 xml_tagged!(DataSpecificationContent, "data specification content": DataSpecificationIec61360);
 
