@@ -17,7 +17,9 @@
 //! assert_eq!(properties, 1);
 //! ```
 
-use crate::abstract_classes::{HasDataSpecification, HasSemantics, Qualifiable, Referable};
+use crate::abstract_classes::{
+    HasDataSpecification, HasSemantics, Identifiable, Qualifiable, Referable,
+};
 use crate::classes::*;
 use crate::submodel_element::{DataElement, SubmodelElement};
 
@@ -218,6 +220,17 @@ impl<'a> Children<'a, '_> {
         self
     }
 
+    /// The attributes every identifiable starts with, in XML order.
+    fn identifiable_base<E: Identifiable>(&mut self, e: &'a E) -> &mut Self {
+        self.opt_list(e.extensions(), "extensions")
+            .opt_list(e.display_name(), "displayName")
+            .opt_list(e.description(), "description");
+        if let Some(administration) = e.administration() {
+            self.one(administration, "administration");
+        }
+        self
+    }
+
     /// The attributes every submodel element has, in XML order.
     fn submodel_element_base<E>(&mut self, e: &'a E) -> &mut Self
     where
@@ -257,10 +270,7 @@ impl<'a> Node<'a> {
                 .opt_list(e.concept_descriptions.as_ref(), "conceptDescriptions");
             }
             Node::AssetAdministrationShell(e) => {
-                c.opt_list(e.extensions.as_ref(), "extensions")
-                    .opt_list(e.display_name.as_ref(), "displayName")
-                    .opt_list(e.description.as_ref(), "description")
-                    .opt(&e.administration, "administration")
+                c.identifiable_base(e)
                     .opt_list(
                         e.embedded_data_specifications.as_ref(),
                         "embeddedDataSpecifications",
@@ -283,10 +293,7 @@ impl<'a> Node<'a> {
                     .opt(&e.external_subject_id, "externalSubjectId");
             }
             Node::Submodel(e) => {
-                c.opt_list(e.extensions.as_ref(), "extensions")
-                    .opt_list(e.display_name.as_ref(), "displayName")
-                    .opt_list(e.description.as_ref(), "description")
-                    .opt(&e.administration, "administration")
+                c.identifiable_base(e)
                     .opt(&e.semantic_id, "semanticId")
                     .opt_list(
                         e.supplemental_semantic_ids.as_ref(),
@@ -362,10 +369,7 @@ impl<'a> Node<'a> {
                 c.submodel_element_base(e);
             }
             Node::ConceptDescription(e) => {
-                c.opt_list(e.extensions.as_ref(), "extensions")
-                    .opt_list(e.display_name.as_ref(), "displayName")
-                    .opt_list(e.description.as_ref(), "description")
-                    .opt(&e.administration, "administration")
+                c.identifiable_base(e)
                     .opt_list(
                         e.embedded_data_specifications.as_ref(),
                         "embeddedDataSpecifications",

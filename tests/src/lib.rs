@@ -165,6 +165,22 @@ pub fn oracle_verdicts(
     out
 }
 
+/// Fails unless aas-core3.0-python (`aas_core_check.py`) reads and verifies every file.
+pub fn assert_aas_core_accepts(files: &[PathBuf]) {
+    let not_ok: Vec<String> = oracle_verdicts("aas_core_check.py", &[], files)
+        .into_iter()
+        .filter(|(_, verdict)| verdict != "OK")
+        .map(|(file, verdict)| format!("{}: {verdict}", file.display()))
+        .collect();
+    assert!(
+        not_ok.is_empty(),
+        "{} of {} not accepted:\n{}",
+        not_ok.len(),
+        files.len(),
+        not_ok.join("\n")
+    );
+}
+
 /// Checks with `aas_core_equiv.py --pairs` that each pair of files holds the same model;
 /// returns the lines of pairs that are not `EQUAL` (empty when all are).
 pub fn oracle_unequal_pairs(pairs: &[(PathBuf, PathBuf)], scratch: &Path) -> Vec<String> {
