@@ -26,7 +26,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! MQTT transport (the `EventSink` and subscriber over rumqttc) is not in this crate yet.
+//! Over MQTT (feature `mqtt`, on by default), [`Encoding`] makes the message and
+//! [`mqtt::MqttSink`] publishes it with QoS 1, returning after the broker's PUBACK;
+//! [`mqtt::MqttSubscriber`] receives, decodes and drops duplicates (see [`mqtt`]).
 //!
 //! # Dependencies
 //!
@@ -37,6 +39,12 @@
 //! - `cloudevents-sdk`: CloudEvents 1.0 attributes and structured JSON.
 //! - `chrono`, `uuid`: event times and ids (the types cloudevents-sdk uses).
 //! - `thiserror`: typed errors.
+//! - `async-trait`: the object-safe async [`EventSink`] trait (a `dyn EventSink` in servers).
+//! - `tracing`: reconnection warnings.
+//! - feature `mqtt`: `rumqttc` (MQTT 3.1.1 client: QoS 1, sessions, TLS through rustls),
+//!   `tokio` (its runtime: tasks, channels, timers), `rustls` with the `ring` provider (the
+//!   client certificate and CA configuration; ring builds without cmake, unlike aws-lc-rs),
+//!   `rustls-native-certs` (system roots for `mqtts://` URLs), `url` (broker URLs).
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
@@ -44,9 +52,15 @@
 pub mod cloud_event;
 pub mod dedup;
 pub mod envelope;
+pub mod message;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
+pub mod sink;
 pub mod topic;
 
 pub use cloud_event::{CloudChange, CloudEventCodec, CloudEventError, Element};
 pub use dedup::{Deduplicator, EventClock};
 pub use envelope::{ChangeEvent, EnvelopeError};
+pub use message::{DecodeError, Encoding, EventMessage, ReceivedEvent};
+pub use sink::{EventSink, MemorySink, SinkError};
 pub use topic::{ElementType, EventKind, Topic, TopicError, TopicScheme};

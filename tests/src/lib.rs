@@ -130,6 +130,23 @@ pub fn oracle_python() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
+/// The python of a venv with the CloudEvents Python SDK (created once by
+/// `scripts/events-venv.sh`).
+pub fn events_python() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/events-venv.sh");
+    let output = std::process::Command::new("bash")
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        output.status.success(),
+        "{} failed (needs python3 and PyPI): {}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
 /// Runs an oracle script of `oracles/` over files (in batches, many files per call) and
 /// returns its verdict per file: `OK`, or the status and its message.
 pub fn oracle_verdicts(

@@ -89,3 +89,165 @@ fn python_reads_our_envelopes_and_aas_core_accepts_their_payloads() {
     assert_eq!(payloads.len(), written.len());
     assert_aas_core_accepts(&payloads);
 }
+
+const READ_CLOUD_EVENTS: &str = r#"
+import base64, gzip, json, sys
+from cloudevents.core.formats.json import JSONFormat
+out_dir = sys.argv[1]
+for path in sys.argv[2:]:
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    event = JSONFormat().read(None, raw)  # validates the required attributes
+    data = event.get_data()
+    source = event.get_source()
+    level = source.rsplit("/", 1)[1]
+    element_id = base64.urlsafe_b64decode(level + "=" * (-len(level) % 4)).decode()
+    line = {
+        "file": path,
+        "specversion": event.get_specversion(),
+        "type": event.get_type(),
+        "source": source,
+        "element_id": element_id,
+        "id": event.get_id(),
+        "time": event.get_time().isoformat() if event.get_time() else None,
+        "datacontenttype": event.get_datacontenttype(),
+        "dataschema": event.get_dataschema(),
+        "semanticid": event.get_attributes().get("semanticid"),
+        "data_file": None,
+    }
+    if data is not None:
+        assert isinstance(data, dict), type(data)
+        kind = "submodels" if "/submodels/" in source else "assetAdministrationShells"
+        line["data_file"] = path + ".data.json"
+        with open(line["data_file"], "w", encoding="utf-8") as f:
+            json.dump({kind: [data]}, f)
+    print(json.dumps(line))
+"#;
+
+#[test]
+fn python_cloudevents_sdk_reads_our_cloud_events_and_aas_core_accepts_their_data() {
+    use aas_model::HasSemantics;
+    use events_core::CloudEventCodec;
+
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cloud-events");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = "https://aas.example.com/api/v3.0";
+    let plain = CloudEventCodec::new(base);
+    let gzipped = CloudEventCodec::new(base).with_gzip(true);
+    let timestamp = chrono::DateTime::parse_from_rfc3339("2024-11-26T10:46:33.217129Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let kinds = [EventKind::Created, EventKind::Updated, EventKind::Deleted];
+    let mut expected = std::collections::HashMap::new();
+    for (n, path) in category("Json", "Expected")
+        .iter()
+        .filter(|p| !is_event_payload(p))
+        .enumerate()
+        .step_by(7)
+    {
+        let Ok(Document::Environment(env)) = read_json_corpus_file(path) else {
+            continue;
+        };
+        let shells = env
+            .asset_administration_shells
+            .into_iter()
+            .flatten()
+            .map(|shell| ChangeEvent::Shell {
+                kind: kinds[n % 3],
+                timestamp,
+                shell: Box::new(shell),
+            });
+        let submodels = env
+            .submodels
+            .into_iter()
+            .flatten()
+            .map(|submodel| ChangeEvent::Submodel {
+                kind: kinds[(n + 1) % 3],
+                timestamp,
+                submodel: Box::new(submodel),
+                affected_shell_ids: vec![],
+            });
+        for (i, event) in shells.chain(submodels).enumerate() {
+            let codec = if i % 2 == 0 { &plain } else { &gzipped };
+            let file = dir.join(format!("{n}-{i}.ce"));
+            std::fs::write(&file, codec.encode(&event).unwrap()).unwrap();
+            let semantic_id = match &event {
+                ChangeEvent::Submodel { submodel, .. } => submodel
+                    .semantic_id()
+                    .and_then(|r| r.keys.first())
+                    .map(|k| k.value.clone()),
+                ChangeEvent::Shell { .. } => None,
+            };
+            expected.insert(file.display().to_string(), (event, semantic_id));
+        }
+    }
+    assert!(expected.len() > 200, "{} events", expected.len());
+    let files: Vec<_> = expected.keys().cloned().collect();
+    let output = Command::new(aas_conformance_tests::events_python())
+        .arg("-c")
+        .arg(READ_CLOUD_EVENTS)
+        .arg(&dir)
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the CloudEvents SDK could not read an event: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut data_files = Vec::new();
+    let mut lines = 0;
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        lines += 1;
+        let read: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (event, semantic_id) = &expected[read["file"].as_str().unwrap()];
+        let (element, id) = event.element();
+        let class = match element {
+            events_core::ElementType::Shell => "AssetAdministrationShell",
+            events_core::ElementType::Submodel => "Submodel",
+        };
+        assert_eq!(read["specversion"], "1.0");
+        assert_eq!(
+            read["type"],
+            format!("io.admin-shell.events.v1.{}", event.kind())
+        );
+        assert_eq!(read["element_id"], id, "{line}");
+        assert!(
+            read["source"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{base}/{}/", element.collection())),
+            "{line}"
+        );
+        assert_eq!(read["time"], "2024-11-26T10:46:33.217129+00:00");
+        assert_eq!(
+            read["semanticid"].as_str(),
+            semantic_id.as_deref(),
+            "{line}"
+        );
+        if event.kind() == EventKind::Deleted {
+            assert!(read["data_file"].is_null(), "no data on deleted: {line}");
+        } else {
+            assert_eq!(read["datacontenttype"], "application/json");
+            assert!(
+                read["dataschema"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/definitions/{class}"))
+            );
+            data_files.push(std::path::PathBuf::from(
+                read["data_file"].as_str().unwrap(),
+            ));
+        }
+    }
+    assert_eq!(lines, expected.len());
+    assert!(
+        data_files.len() > 100,
+        "{} events with data",
+        data_files.len()
+    );
+    assert_aas_core_accepts(&data_files);
+}

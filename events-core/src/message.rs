@@ -1,0 +1,173 @@
+//! Events as MQTT messages: a topic and the bytes to publish, for either contract
+//! (the twinsphere envelope or CloudEvents), and back.
+
+use chrono::{DateTime, Utc};
+
+use crate::cloud_event::{CloudChange, CloudEventCodec, CloudEventError};
+use crate::envelope::{self, ChangeEvent, EnvelopeError};
+use crate::topic::{ElementType, EventKind, TopicError, TopicScheme};
+
+/// One message to publish: the topic and the encoded event. Store it as is (an outbox) and
+/// publish it again after a failure: a redelivery carries the same timestamp, so subscribers
+/// drop it as a duplicate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMessage {
+    pub topic: String,
+    pub payload: Vec<u8>,
+}
+
+/// Which contract events are published and read in.
+#[derive(Debug, Clone)]
+pub enum Encoding {
+    /// The twinsphere envelope (gzip JSON, the element as a JSON string) under
+    /// `<root>/{shells|submodels}/<id>/<kind>`.
+    Envelope(TopicScheme),
+    /// CloudEvents 1.0 structured JSON, topics as the envelope's under their own root.
+    CloudEvents {
+        topics: TopicScheme,
+        codec: CloudEventCodec,
+    },
+}
+
+/// An event as a subscriber receives it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReceivedEvent {
+    Envelope(ChangeEvent),
+    CloudEvent(CloudChange),
+}
+
+impl ReceivedEvent {
+    /// What happened.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            ReceivedEvent::Envelope(event) => event.kind(),
+            ReceivedEvent::CloudEvent(change) => change.kind,
+        }
+    }
+
+    /// When it happened (what duplicates are recognised by).
+    pub fn timestamp(&self) -> DateTime<Utc> {
+        match self {
+            ReceivedEvent::Envelope(event) => event.timestamp(),
+            ReceivedEvent::CloudEvent(change) => change.timestamp,
+        }
+    }
+
+    /// The element type and identifier the event is about.
+    pub fn element(&self) -> (ElementType, &str) {
+        match self {
+            ReceivedEvent::Envelope(event) => event.element(),
+            ReceivedEvent::CloudEvent(change) => (change.element_type, &change.id),
+        }
+    }
+}
+
+/// Why a received message is not an event of the expected contract.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("topic {topic:?}: {source}")]
+    Topic { topic: String, source: TopicError },
+    #[error("topic {topic:?}: {source}")]
+    Envelope {
+        topic: String,
+        source: EnvelopeError,
+    },
+    #[error("topic {topic:?}: {source}")]
+    CloudEvent {
+        topic: String,
+        source: CloudEventError,
+    },
+    #[error("topic {topic:?} names {expected}, but the CloudEvent is about {found}")]
+    TopicMismatch {
+        topic: String,
+        expected: String,
+        found: String,
+    },
+}
+
+impl Encoding {
+    /// The twinsphere envelope under `twinsphere/...`.
+    pub fn twinsphere() -> Self {
+        Encoding::Envelope(TopicScheme::twinsphere())
+    }
+
+    /// CloudEvents under `aas-events/...`, sources under `base_url` (plain JSON, no gzip).
+    pub fn cloud_events(base_url: impl Into<String>) -> Self {
+        Encoding::CloudEvents {
+            topics: TopicScheme::cloud_events(),
+            codec: CloudEventCodec::new(base_url),
+        }
+    }
+
+    /// The topics of this contract.
+    pub fn topics(&self) -> &TopicScheme {
+        match self {
+            Encoding::Envelope(topics) | Encoding::CloudEvents { topics, .. } => topics,
+        }
+    }
+
+    /// The message of an event.
+    pub fn encode(&self, event: &ChangeEvent) -> Result<EventMessage, CloudEventError> {
+        let (element, id) = event.element();
+        let topic = self.topics().topic(element, id, event.kind());
+        let payload = match self {
+            Encoding::Envelope(_) => envelope::encode(event),
+            Encoding::CloudEvents { codec, .. } => codec.encode(event)?,
+        };
+        Ok(EventMessage { topic, payload })
+    }
+
+    /// Reads a received message; the payload may expand to at most `max_size` bytes.
+    pub fn decode(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        max_size: u64,
+    ) -> Result<ReceivedEvent, DecodeError> {
+        let parsed = self
+            .topics()
+            .parse(topic)
+            .map_err(|source| DecodeError::Topic {
+                topic: topic.to_owned(),
+                source,
+            })?;
+        match self {
+            Encoding::Envelope(_) => envelope::decode(&parsed, payload, max_size)
+                .map(ReceivedEvent::Envelope)
+                .map_err(|source| DecodeError::Envelope {
+                    topic: topic.to_owned(),
+                    source,
+                }),
+            Encoding::CloudEvents { codec, .. } => {
+                let change =
+                    codec
+                        .decode(payload, max_size)
+                        .map_err(|source| DecodeError::CloudEvent {
+                            topic: topic.to_owned(),
+                            source,
+                        })?;
+                if (change.element_type, change.id.as_str(), change.kind)
+                    != (parsed.element, parsed.id.as_str(), parsed.kind)
+                {
+                    return Err(DecodeError::TopicMismatch {
+                        topic: topic.to_owned(),
+                        expected: format!(
+                            "{} {:?} {}",
+                            parsed.element.collection(),
+                            parsed.id,
+                            parsed.kind
+                        ),
+                        found: format!(
+                            "{} {:?} {}",
+                            change.element_type.collection(),
+                            change.id,
+                            change.kind
+                        ),
+                    });
+                }
+                Ok(ReceivedEvent::CloudEvent(change))
+            }
+        }
+    }
+}
