@@ -3,7 +3,9 @@
 # - the oracle venv (peer AAS libraries from PyPI, created once by ../shared/tools/oracles/setup.sh);
 # - the CloudEvents Python SDK venv (scripts/events-venv.sh);
 # - Mosquitto (Debian package): each MQTT test starts its own broker on a free 127.0.0.1 port
-#   and kills it by PID.
+#   and kills it by PID;
+# - Azurite (npm package, into ${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite): each push test starts
+#   its own on a free 127.0.0.1 port (--disableTelemetry --skipApiVersionCheck), killed by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -30,6 +32,15 @@ if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   echo "installing mosquitto (Debian package)"
   if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mosquitto >/dev/null; }; then
     echo "error: could not install the Debian package mosquitto, which the MQTT tests need" >&2
+    exit 1
+  fi
+fi
+azurite_dir="${AAS_RS_CACHE:-$HOME/.cache/aas-rs}/azurite"
+if [ ! -x "$azurite_dir/node_modules/.bin/azurite-blob" ]; then
+  echo "installing azurite (npm) into $azurite_dir"
+  mkdir -p "$azurite_dir"
+  if ! (cd "$azurite_dir" && npm install --no-audit --no-fund --silent azurite@3.37.0 >&2); then
+    echo "error: could not install the npm package azurite, which the push tests need (needs node and npm)" >&2
     exit 1
   fi
 fi

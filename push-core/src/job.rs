@@ -1,0 +1,448 @@
+//! Push jobs: the request users send, the job record, and the engine that runs jobs.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use aas_model::{
+    AssetAdministrationShell, ConceptDescription, Environment, HasSemantics, Submodel,
+    SubmodelElement,
+};
+use aas_serde::Format;
+use aas_serde::aasx::AasxWriter;
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use tokio::task::AbortHandle;
+
+use crate::error::PushError;
+use crate::target::{PushTarget, UploadedObject};
+
+/// What is serialized and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SerializationFormat {
+    #[serde(rename = "application/json")]
+    Json,
+    #[serde(rename = "application/xml")]
+    Xml,
+    /// An AASX package with a JSON spec part.
+    #[serde(rename = "application/asset-administration-shell-package+json")]
+    AasxJson,
+    /// An AASX package with an XML spec part.
+    #[serde(rename = "application/asset-administration-shell-package+xml")]
+    AasxXml,
+}
+
+impl SerializationFormat {
+    /// The file extension of the default object name.
+    pub fn extension(self) -> &'static str {
+        match self {
+            SerializationFormat::Json => "json",
+            SerializationFormat::Xml => "xml",
+            SerializationFormat::AasxJson | SerializationFormat::AasxXml => "aasx",
+        }
+    }
+
+    /// The content type of the uploaded object.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            SerializationFormat::Json => "application/json",
+            SerializationFormat::Xml => "application/xml",
+            SerializationFormat::AasxJson | SerializationFormat::AasxXml => {
+                "application/asset-administration-shell-package"
+            }
+        }
+    }
+}
+
+/// A push request, as users send it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushRequest {
+    pub push_target_name: String,
+    pub serialization_format: SerializationFormat,
+    #[serde(default)]
+    pub shell_ids: Vec<String>,
+    #[serde(default)]
+    pub submodel_ids: Vec<String>,
+    #[serde(default)]
+    pub include_concept_descriptions: bool,
+    /// The object name; default `<job identifier>.json|.xml|.aasx`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob_name: Option<String>,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Processing,
+    Completed,
+    Failed,
+}
+
+/// What a finished job uploaded, and how long it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobMetadata {
+    pub uploads: Vec<UploadedObject>,
+    pub duration_ms: u64,
+    pub shells: usize,
+    pub submodels: usize,
+    pub concept_descriptions: usize,
+}
+
+/// A job record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushJob {
+    pub identifier: String,
+    pub state: JobState,
+    pub created_on: DateTime<Utc>,
+    pub updated_on: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(flatten)]
+    pub request: PushRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<JobMetadata>,
+}
+
+impl PushJob {
+    /// A new job in state `processing`.
+    pub fn new(request: PushRequest) -> Self {
+        let now = Utc::now();
+        Self {
+            identifier: uuid::Uuid::new_v4().to_string(),
+            state: JobState::Processing,
+            created_on: now,
+            updated_on: now,
+            message: None,
+            request,
+            metadata: None,
+        }
+    }
+}
+
+/// Why the source could not provide an element (not "it does not exist": that is `Ok(None)`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);
+
+/// Where jobs take the elements from (the server implements it over its storage).
+#[async_trait]
+pub trait Source: Send + Sync {
+    async fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, SourceError>;
+    async fn submodel(&self, id: &str) -> Result<Option<Submodel>, SourceError>;
+    async fn concept_description(
+        &self,
+        id: &str,
+    ) -> Result<Option<ConceptDescription>, SourceError>;
+}
+
+/// Where job records are kept.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    async fn save(&self, job: &PushJob) -> Result<(), SourceError>;
+}
+
+/// Which target a name stands for.
+#[async_trait]
+pub trait Targets: Send + Sync {
+    async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>>;
+}
+
+/// An in-memory [`JobStore`] (tests, examples).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryJobStore {
+    jobs: Arc<Mutex<HashMap<String, PushJob>>>,
+}
+
+impl MemoryJobStore {
+    pub fn get(&self, identifier: &str) -> Option<PushJob> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(identifier)
+            .cloned()
+    }
+}
+
+#[async_trait]
+impl JobStore for MemoryJobStore {
+    async fn save(&self, job: &PushJob) -> Result<(), SourceError> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(job.identifier.clone(), job.clone());
+        Ok(())
+    }
+}
+
+/// Runs push jobs: gathers the elements, serializes them, uploads, records the outcome.
+/// At most `concurrency` jobs run at once; transient upload failures are retried with backoff
+/// (the target's own retries come first), access and not-found errors never.
+pub struct PushEngine {
+    source: Arc<dyn Source>,
+    jobs: Arc<dyn JobStore>,
+    targets: Arc<dyn Targets>,
+    permits: Arc<Semaphore>,
+    running: Arc<Mutex<HashMap<String, AbortHandle>>>,
+    attempts: u32,
+}
+
+impl fmt::Debug for PushEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PushEngine")
+            .field("available_permits", &self.permits.available_permits())
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PushEngine {
+    pub fn new(
+        source: Arc<dyn Source>,
+        jobs: Arc<dyn JobStore>,
+        targets: Arc<dyn Targets>,
+        concurrency: usize,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            source,
+            jobs,
+            targets,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            running: Arc::default(),
+            attempts: 3,
+        })
+    }
+
+    /// Records a new job (`processing`) and runs it in the background; returns the record.
+    pub async fn submit(self: &Arc<Self>, request: PushRequest) -> Result<PushJob, SourceError> {
+        let job = PushJob::new(request);
+        self.jobs.save(&job).await?;
+        let engine = self.clone();
+        let background = job.clone();
+        let task = tokio::spawn(async move {
+            let identifier = background.identifier.clone();
+            engine.run(background).await;
+            engine
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&identifier);
+        });
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(job.identifier.clone(), task.abort_handle());
+        Ok(job)
+    }
+
+    /// Stops a running job and records it as failed ("cancelled"). `false` if it is not running.
+    pub async fn cancel(&self, job: &PushJob) -> bool {
+        let handle = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&job.identifier);
+        let Some(handle) = handle else { return false };
+        handle.abort();
+        let mut cancelled = job.clone();
+        cancelled.state = JobState::Failed;
+        cancelled.message = Some("the job was cancelled".into());
+        cancelled.updated_on = Utc::now();
+        let _ = self.jobs.save(&cancelled).await;
+        true
+    }
+
+    /// Runs a job to its end and records it. Re-running an interrupted job is safe: it uploads
+    /// the same object names again.
+    pub async fn run(&self, mut job: PushJob) -> PushJob {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return job;
+        };
+        let started = Instant::now();
+        match self.execute(&job).await {
+            Ok(mut metadata) => {
+                metadata.duration_ms = started.elapsed().as_millis() as u64;
+                job.state = JobState::Completed;
+                job.message = None;
+                job.metadata = Some(metadata);
+            }
+            Err(message) => {
+                job.state = JobState::Failed;
+                job.message = Some(message);
+            }
+        }
+        job.updated_on = Utc::now();
+        if let Err(e) = self.jobs.save(&job).await {
+            tracing::error!(job = %job.identifier, error = %e, "could not record the push job");
+        }
+        job
+    }
+
+    async fn execute(&self, job: &PushJob) -> Result<JobMetadata, String> {
+        let request = &job.request;
+        let target = self
+            .targets
+            .target(&request.push_target_name)
+            .await
+            .ok_or_else(|| {
+                format!(
+                    "there is no push target named {:?}",
+                    request.push_target_name
+                )
+            })?;
+        let env = self.gather(request).await?;
+        let counts = (
+            env.asset_administration_shells.as_ref().map_or(0, Vec::len),
+            env.submodels.as_ref().map_or(0, Vec::len),
+            env.concept_descriptions.as_ref().map_or(0, Vec::len),
+        );
+        let format = request.serialization_format;
+        let bytes = tokio::task::spawn_blocking(move || serialize(&env, format))
+            .await
+            .map_err(|e| format!("serialization stopped: {e}"))??;
+        let name = request
+            .blob_name
+            .clone()
+            .unwrap_or_else(|| format!("{}.{}", job.identifier, format.extension()));
+        let uploaded = self
+            .upload_with_retries(
+                target.as_ref(),
+                &name,
+                Bytes::from(bytes),
+                format.content_type(),
+            )
+            .await?;
+        Ok(JobMetadata {
+            uploads: vec![uploaded],
+            duration_ms: 0,
+            shells: counts.0,
+            submodels: counts.1,
+            concept_descriptions: counts.2,
+        })
+    }
+
+    async fn upload_with_retries(
+        &self,
+        target: &dyn PushTarget,
+        name: &str,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<UploadedObject, String> {
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 1;
+        loop {
+            match target.upload(name, bytes.clone(), content_type).await {
+                Ok(uploaded) => return Ok(uploaded),
+                Err(error) if error.is_transient() && attempt < self.attempts => {
+                    tracing::warn!(%error, attempt, "push upload failed; retrying in {delay:?}");
+                    tokio::time::sleep(delay).await;
+                    delay *= 4;
+                    attempt += 1;
+                }
+                Err(error @ PushError::Unreachable { .. }) => {
+                    return Err(format!("{error} (gave up after {attempt} attempts)"));
+                }
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+    }
+
+    /// The requested elements; unknown ids are listed in one message.
+    async fn gather(&self, request: &PushRequest) -> Result<Environment, String> {
+        let source_error = |e: SourceError| format!("reading the elements failed: {e}");
+        let mut missing = Vec::new();
+        let mut shells = Vec::new();
+        for id in unique(&request.shell_ids) {
+            match self.source.shell(id).await.map_err(source_error)? {
+                Some(shell) => shells.push(shell),
+                None => missing.push(format!("shell {id:?}")),
+            }
+        }
+        let mut submodels = Vec::new();
+        for id in unique(&request.submodel_ids) {
+            match self.source.submodel(id).await.map_err(source_error)? {
+                Some(submodel) => submodels.push(submodel),
+                None => missing.push(format!("submodel {id:?}")),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(format!("unknown ids: {}", missing.join(", ")));
+        }
+        if shells.is_empty() && submodels.is_empty() {
+            return Err("the request names no shells and no submodels".into());
+        }
+        let mut concept_descriptions = Vec::new();
+        if request.include_concept_descriptions {
+            for id in semantic_ids(&submodels) {
+                // A semantic id need not name a concept description of this repository.
+                if let Some(cd) = self
+                    .source
+                    .concept_description(&id)
+                    .await
+                    .map_err(source_error)?
+                {
+                    concept_descriptions.push(cd);
+                }
+            }
+        }
+        Ok(Environment {
+            asset_administration_shells: (!shells.is_empty()).then_some(shells),
+            submodels: (!submodels.is_empty()).then_some(submodels),
+            concept_descriptions: (!concept_descriptions.is_empty())
+                .then_some(concept_descriptions),
+        })
+    }
+}
+
+fn unique(ids: &[String]) -> impl Iterator<Item = &str> {
+    let mut seen = BTreeSet::new();
+    ids.iter()
+        .map(String::as_str)
+        .filter(move |id| seen.insert(*id))
+}
+
+/// The first key values of every semantic id of the submodels and their elements (shells have
+/// none).
+fn semantic_ids(submodels: &[Submodel]) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let mut add = |reference: Option<&aas_model::Reference>| {
+        if let Some(key) = reference.and_then(|r| r.keys.first()) {
+            ids.insert(key.value.clone());
+        }
+    };
+    for submodel in submodels {
+        add(submodel.semantic_id());
+        let mut stack: Vec<&SubmodelElement> =
+            submodel.submodel_elements.iter().flatten().collect();
+        while let Some(element) = stack.pop() {
+            add(element.semantic_id());
+            stack.extend(element.children());
+        }
+    }
+    ids
+}
+
+fn serialize(env: &Environment, format: SerializationFormat) -> Result<Vec<u8>, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("serializing the elements failed: {e}");
+    match format {
+        SerializationFormat::Json => Ok(aas_serde::json::to_vec(env)),
+        SerializationFormat::Xml => aas_serde::xml::to_vec(env).map_err(|e| failed(&e)),
+        SerializationFormat::AasxJson | SerializationFormat::AasxXml => {
+            let spec = if format == SerializationFormat::AasxJson {
+                Format::Json
+            } else {
+                Format::Xml
+            };
+            let mut writer = AasxWriter::new(Vec::new(), spec);
+            writer.write_environment(env).map_err(|e| failed(&e))?;
+            writer.finish().map_err(|e| failed(&e))
+        }
+    }
+}
