@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace, as CI does. Installs what the tests need first:
 # - the oracle venv (peer AAS libraries from PyPI, created once by ../shared/tools/oracles/setup.sh);
-# - the CloudEvents Python SDK venv (scripts/events-venv.sh);
+# - the venv of Python peers (scripts/test-venv.sh: the CloudEvents SDK, moto's S3 server);
 # - Mosquitto (Debian package): each MQTT test starts its own broker on a free 127.0.0.1 port
 #   and kills it by PID;
 # - Azurite (npm package, into ${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite): each push test starts
@@ -21,11 +21,11 @@ if ! python=$(bash "$tools/oracles/setup.sh"); then
   exit 1
 fi
 echo "oracle python: $python"
-if ! python=$(bash scripts/events-venv.sh); then
-  echo "error: could not create the CloudEvents venv with scripts/events-venv.sh (needs python3 and PyPI)" >&2
+if ! python=$(bash scripts/test-venv.sh); then
+  echo "error: could not create the test venv with scripts/test-venv.sh (needs python3 and PyPI)" >&2
   exit 1
 fi
-echo "cloudevents python: $python"
+echo "test venv python: $python"
 if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -24,6 +24,11 @@ pub enum PushError {
         "the target refused the upload of {name:?} (access denied): the SAS may have expired, lack write permission, or carry a wrong signature"
     )]
     AccessDenied { name: String },
+    /// The SAS expired after the target was created.
+    #[error(
+        "the target refused the upload of {name:?}: its SAS expired at {expired_at} (se); give the target a new SAS URL"
+    )]
+    Expired { name: String, expired_at: String },
     /// 404: the container or bucket does not exist.
     #[error("the target has no container or bucket for {name:?} (not found): was it deleted?")]
     NotFound { name: String },

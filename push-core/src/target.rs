@@ -104,9 +104,11 @@ impl TargetConfig {
             });
         }
         let store_error = |e: object_store::Error| TargetError::Store(e.to_string());
+        let mut expiry = None;
         let (store, description): (Arc<dyn ObjectStore>, String) = match &self.kind {
             TargetKind::AzureBlobStorage { blob_sas_url } => {
                 let url = BlobSasUrl::parse(blob_sas_url, options)?;
+                expiry = url.expiry();
                 let store = url
                     .builder()
                     .with_retry(retry())
@@ -160,6 +162,7 @@ impl TargetConfig {
         let keeps_content_types = !matches!(self.kind, TargetKind::LocalDirectory { .. });
         Ok(ObjectStoreTarget {
             content_types: keeps_content_types,
+            expiry,
             ..target
         })
     }
@@ -300,6 +303,8 @@ pub struct ObjectStoreTarget {
     multipart_threshold: usize,
     /// Whether the store keeps a content type (a local directory does not).
     content_types: bool,
+    /// When the credentials expire (a SAS's `se`), to say so when the store refuses access.
+    expiry: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Parts of multipart uploads, and how many are uploaded at once.
@@ -315,6 +320,7 @@ impl ObjectStoreTarget {
             part_size: PART_SIZE,
             multipart_threshold: 4 * PART_SIZE,
             content_types: true,
+            expiry: None,
         }
     }
 
@@ -362,6 +368,19 @@ pub fn object_path(name: &str) -> Result<ObjectPath, PushError> {
 }
 
 impl ObjectStoreTarget {
+    fn error(&self, name: &str, error: object_store::Error) -> PushError {
+        match PushError::from_store(name, error) {
+            PushError::AccessDenied { name } => match self.expiry {
+                Some(expiry) if expiry <= chrono::Utc::now() => PushError::Expired {
+                    name,
+                    expired_at: expiry.to_rfc3339(),
+                },
+                _ => PushError::AccessDenied { name },
+            },
+            other => other,
+        }
+    }
+
     fn attributes(&self, content_type: &str) -> Attributes {
         let mut attributes = Attributes::new();
         if self.content_types {
@@ -396,7 +415,7 @@ impl PushTarget for ObjectStoreTarget {
                 },
             )
             .await
-            .map_err(|e| PushError::from_store(name, e))?;
+            .map_err(|e| self.error(name, e))?;
         Ok(UploadedObject::new(name, size, result.e_tag, content_type))
     }
 
@@ -417,7 +436,7 @@ impl PushTarget for ObjectStoreTarget {
                 },
             )
             .await
-            .map_err(|e| PushError::from_store(name, e))?;
+            .map_err(|e| self.error(name, e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         let mut buffer = vec![0; 1 << 20];
         let mut size = 0u64;
@@ -431,15 +450,12 @@ impl PushTarget for ObjectStoreTarget {
                 }
             };
             if let Err(e) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
-                return Err(PushError::from_store(name, e));
+                return Err(self.error(name, e));
             }
             writer.write(&buffer[..read]);
             size += read as u64;
         }
-        let result = writer
-            .finish()
-            .await
-            .map_err(|e| PushError::from_store(name, e))?;
+        let result = writer.finish().await.map_err(|e| self.error(name, e))?;
         Ok(UploadedObject::new(name, size, result.e_tag, content_type))
     }
 

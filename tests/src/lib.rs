@@ -131,9 +131,9 @@ pub fn oracle_python() -> PathBuf {
 }
 
 /// The python of a venv with the CloudEvents Python SDK (created once by
-/// `scripts/events-venv.sh`).
-pub fn events_python() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/events-venv.sh");
+/// `scripts/test-venv.sh`), which also has moto's S3 server.
+pub fn test_python() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/test-venv.sh");
     let output = std::process::Command::new("bash")
         .arg(&script)
         .output()

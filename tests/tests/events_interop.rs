@@ -186,7 +186,7 @@ fn python_cloudevents_sdk_reads_our_cloud_events_and_aas_core_accepts_their_data
     }
     assert!(expected.len() > 200, "{} events", expected.len());
     let files: Vec<_> = expected.keys().cloned().collect();
-    let output = Command::new(aas_conformance_tests::events_python())
+    let output = Command::new(aas_conformance_tests::test_python())
         .arg("-c")
         .arg(READ_CLOUD_EVENTS)
         .arg(&dir)

@@ -1,6 +1,6 @@
 //! A real Azurite (npm package, installed by `scripts/test-all.sh` into
 //! `${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite`) on a free 127.0.0.1 port per test, killed by PID;
-//! and container SAS tokens signed here with the emulator's well-known key.
+//! container SAS tokens signed here with the emulator's well-known key; and moto's S3 server.
 
 #![allow(dead_code)]
 
@@ -48,10 +48,7 @@ impl Azurite {
         };
         let mut last_error = String::new();
         for _ in 0..5 {
-            azurite.port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .unwrap_or_else(|e| panic!("no free port: {e}"));
+            azurite.port = free_port();
             match azurite.spawn() {
                 Ok(()) => return azurite,
                 Err(e) => last_error = e,
@@ -185,4 +182,99 @@ fn sign(text: &str) -> String {
     let key_bytes = STANDARD.decode(KEY).unwrap_or_default();
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key_bytes);
     STANDARD.encode(ring::hmac::sign(&key, text.as_bytes()).as_ref())
+}
+
+/// moto's S3 server (PyPI `moto[server]`, in the venv of `scripts/test-venv.sh`) on a free
+/// 127.0.0.1 port, killed by PID.
+pub struct MotoS3 {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl MotoS3 {
+    pub fn start() -> Self {
+        let python = aas_conformance_tests::test_python();
+        let server = python.with_file_name("moto_server");
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&server)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("spawn {}: {e}", server.display()));
+            for _ in 0..300 {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Self {
+                        child: Some(child),
+                        port,
+                    };
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    last_error = format!("exited with {status}");
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("moto_server did not start: {last_error}");
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub async fn create_bucket(&self, bucket: &str) -> Result<(), Box<dyn std::error::Error>> {
+        let response = reqwest::Client::new()
+            .put(format!("{}/{bucket}", self.endpoint()))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(format!("create bucket: {}", response.status()).into());
+        }
+        Ok(())
+    }
+
+    /// Reads an object back through object_store (moto refuses unsigned reads).
+    pub async fn get(
+        &self,
+        bucket: &str,
+        name: &str,
+    ) -> Result<(Vec<u8>, String), Box<dyn std::error::Error>> {
+        use object_store::{Attribute, ObjectStoreExt};
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_endpoint(self.endpoint())
+            .with_allow_http(true)
+            .with_access_key_id("testing")
+            .with_secret_access_key("testing")
+            .build()?;
+        let result = store.get(&object_store::path::Path::parse(name)?).await?;
+        let content_type = result
+            .attributes
+            .get(&Attribute::ContentType)
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        Ok((result.bytes().await?.to_vec(), content_type))
+    }
+}
+
+impl Drop for MotoS3 {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
