@@ -154,6 +154,14 @@ impl BlobSasUrl {
         crate::target::redact_sas(self.url.as_str())
     }
 
+    /// An object_store client of the container, authorized by the SAS (object_store's default
+    /// retries), for uses beyond push jobs.
+    pub fn object_store(&self) -> Result<object_store::azure::MicrosoftAzure, TargetError> {
+        self.builder()
+            .build()
+            .map_err(|e| TargetError::Store(e.to_string()))
+    }
+
     /// An object_store builder for the container, authorized by the SAS.
     pub(crate) fn builder(&self) -> MicrosoftAzureBuilder {
         let token = self.url.query().unwrap_or_default().to_owned();

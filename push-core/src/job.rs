@@ -21,6 +21,10 @@ use tokio::task::AbortHandle;
 use crate::error::PushError;
 use crate::target::{PushTarget, UploadedObject};
 
+/// Jobs with at most this many identifiables serialize on the task itself (well under a
+/// millisecond per thousand); larger ones on the blocking pool.
+const INLINE_SERIALIZATION_ELEMENTS: usize = 2_000;
+
 /// What is serialized and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SerializationFormat {
@@ -304,9 +308,16 @@ impl PushEngine {
             env.concept_descriptions.as_ref().map_or(0, Vec::len),
         );
         let format = request.serialization_format;
-        let bytes = tokio::task::spawn_blocking(move || serialize(&env, format))
-            .await
-            .map_err(|e| format!("serialization stopped: {e}"))??;
+        let elements = counts.0 + counts.1 + counts.2;
+        let bytes = if elements <= INLINE_SERIALIZATION_ELEMENTS {
+            // Small outputs: a thread handoff (and freeing the elements on another thread)
+            // costs more than the work.
+            serialize(&env, format)?
+        } else {
+            tokio::task::spawn_blocking(move || serialize(&env, format))
+                .await
+                .map_err(|e| format!("serialization stopped: {e}"))??
+        };
         let name = request
             .blob_name
             .clone()
@@ -402,7 +413,7 @@ impl PushEngine {
 }
 
 fn unique(ids: &[String]) -> impl Iterator<Item = &str> {
-    let mut seen = BTreeSet::new();
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
     ids.iter()
         .map(String::as_str)
         .filter(move |id| seen.insert(*id))

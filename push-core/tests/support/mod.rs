@@ -57,6 +57,16 @@ impl Azurite {
         panic!("Azurite did not start: {last_error}");
     }
 
+    /// An Azurite started elsewhere (benchmarks), on 127.0.0.1.
+    pub fn at_port(port: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        Self {
+            child: None,
+            port,
+            dir,
+        }
+    }
+
     fn spawn(&mut self) -> Result<(), String> {
         let child = Command::new(azurite_binary())
             .args([

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Push jobs into Azurite beside a bare object_store put loop of the same bytes (1,000 jobs of one
+# submodel; one job of 1,000 shells with their submodels), then a 1 GiB multipart upload under
+# /usr/bin/time -v for its peak memory. Azurite runs on a free 127.0.0.1 port, killed by PID.
+#
+#   bash bench/push.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+azurite="${AAS_RS_CACHE:-$HOME/.cache/aas-rs}/azurite/node_modules/.bin/azurite-blob"
+[ -x "$azurite" ] || { echo "error: Azurite not installed (bash scripts/test-all.sh installs it)" >&2; exit 1; }
+cargo build -q --release -p push-core --example push_bench
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$azurite" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir" --disableTelemetry --skipApiVersionCheck --silent > /dev/null 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+bin=target/release/examples/push_bench
+"$bin" "$port" jobs
+/usr/bin/time -v "$bin" "$port" multipart 2> "$dir/time.txt"
+echo "multipart peak RSS $(awk '/Maximum resident set size/ {printf "%.1f MB", $6/1024}' "$dir/time.txt")"

@@ -1,0 +1,328 @@
+//! Push jobs into Azurite beside a bare `object_store` put loop of the same bytes at the same
+//! concurrency: 1,000 jobs of one submodel each, and one job of 1,000 shells and 1,000
+//! submodels; then (`multipart`) a 1 GiB streamed multipart upload, for its peak memory.
+//! `bench/push.sh` starts Azurite and runs this.
+//!
+//! ```sh
+//! cargo run --release -p push-core --example push_bench -- <azurite port> [jobs|multipart]
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aas_model::{Environment, Submodel};
+use async_trait::async_trait;
+use chrono::Utc;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use push_core::{
+    JobState, MemoryJobStore, PushEngine, PushJob, PushRequest, PushTarget, SerializationFormat,
+    Source, SourceError, TargetConfig, TargetKind, TargetOptions, Targets,
+};
+use tokio::io::AsyncRead;
+
+#[path = "../../aas-serde/benches/common/mod.rs"]
+mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const CONCURRENCY: usize = 8;
+
+/// The benchmark environment, indexed by id (a store would look elements up by key too).
+struct EnvironmentSource {
+    shells: HashMap<String, aas_model::AssetAdministrationShell>,
+    submodels: HashMap<String, Submodel>,
+}
+
+impl EnvironmentSource {
+    fn new(env: &Environment) -> Self {
+        Self {
+            shells: env
+                .asset_administration_shells
+                .iter()
+                .flatten()
+                .map(|s| (s.id.clone(), s.clone()))
+                .collect(),
+            submodels: env
+                .submodels
+                .iter()
+                .flatten()
+                .map(|s| (s.id.clone(), s.clone()))
+                .collect(),
+        }
+    }
+}
+
+#[async_trait]
+impl Source for EnvironmentSource {
+    async fn shell(
+        &self,
+        id: &str,
+    ) -> std::result::Result<Option<aas_model::AssetAdministrationShell>, SourceError> {
+        Ok(self.shells.get(id).cloned())
+    }
+    async fn submodel(&self, id: &str) -> std::result::Result<Option<Submodel>, SourceError> {
+        Ok(self.submodels.get(id).cloned())
+    }
+    async fn concept_description(
+        &self,
+        _: &str,
+    ) -> std::result::Result<Option<aas_model::ConceptDescription>, SourceError> {
+        Ok(None)
+    }
+}
+
+struct OneTarget(Arc<dyn PushTarget>);
+
+#[async_trait]
+impl Targets for OneTarget {
+    async fn target(&self, _: &str) -> Option<Arc<dyn PushTarget>> {
+        Some(self.0.clone())
+    }
+}
+
+fn request(shell_ids: Vec<String>, submodel_ids: Vec<String>, blob_name: String) -> PushRequest {
+    PushRequest {
+        push_target_name: "azurite".into(),
+        serialization_format: SerializationFormat::Json,
+        shell_ids,
+        submodel_ids,
+        include_concept_descriptions: false,
+        blob_name: Some(blob_name),
+    }
+}
+
+/// Bare object_store puts of prepared bytes, `CONCURRENCY` at once.
+async fn bare_puts(store: Arc<dyn ObjectStore>, objects: Vec<(String, Vec<u8>)>) -> Result<f64> {
+    let started = Instant::now();
+    let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (name, bytes) in objects {
+        let (store, permits) = (store.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            store
+                .put(
+                    &object_store::path::Path::parse(&name)?,
+                    PutPayload::from(bytes),
+                )
+                .await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result?.map_err(|e| e.to_string())?;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+async fn run_jobs(engine: &Arc<PushEngine>, requests: Vec<PushRequest>) -> Result<f64> {
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for request in requests {
+        let engine = engine.clone();
+        tasks.spawn(async move { engine.run(PushJob::new(request)).await });
+    }
+    while let Some(job) = tasks.join_next().await {
+        let job = job?;
+        if job.state != JobState::Completed {
+            return Err(format!("job failed: {:?}", job.message).into());
+        }
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+async fn jobs(port: u16) -> Result<()> {
+    let azurite = support::Azurite::at_port(port);
+    azurite.create_container("bench").await?;
+    let sas = azurite.sas_url("bench", "racwdl", Utc::now() + chrono::Duration::hours(2));
+    let config = TargetConfig {
+        name: "azurite".into(),
+        kind: TargetKind::AzureBlobStorage {
+            blob_sas_url: sas.clone(),
+        },
+    };
+    let options = TargetOptions {
+        allow_insecure: true,
+        now: Utc::now(),
+    };
+    let target = Arc::new(config.build(&options)?);
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(push_core::BlobSasUrl::parse(&sas, &options)?.object_store()?);
+
+    let env: Environment = aas_serde::json::from_slice(&std::fs::read(common::input("json"))?)?;
+    let submodels: Vec<Submodel> = env.submodels.iter().flatten().take(1000).cloned().collect();
+    let shells: Vec<_> = env
+        .asset_administration_shells
+        .iter()
+        .flatten()
+        .take(1000)
+        .cloned()
+        .collect();
+    // The generated shells refer to no submodels: the big job names 1,000 shells and the
+    // first 1,000 submodels.
+    let shell_submodel_ids: Vec<String> = submodels.iter().map(|s| s.id.clone()).collect();
+    let engine = PushEngine::new(
+        Arc::new(EnvironmentSource::new(&env)),
+        Arc::new(MemoryJobStore::default()),
+        Arc::new(OneTarget(target)),
+        CONCURRENCY,
+    );
+
+    // The same bytes the jobs upload.
+    let single: Vec<(String, Vec<u8>)> = submodels
+        .iter()
+        .enumerate()
+        .map(|(n, s)| {
+            let one = Environment {
+                asset_administration_shells: None,
+                submodels: Some(vec![s.clone()]),
+                concept_descriptions: None,
+            };
+            (format!("bare/sm-{n}.json"), aas_serde::json::to_vec(&one))
+        })
+        .collect();
+    let big_env = Environment {
+        asset_administration_shells: Some(shells.clone()),
+        submodels: Some(submodels.clone()),
+        concept_descriptions: None,
+    };
+    let big = aas_serde::json::to_vec(&big_env);
+    let small_bytes: usize = single.iter().map(|(_, b)| b.len()).sum();
+
+    let (mut job_small, mut bare_small, mut job_big, mut bare_big) =
+        (vec![], vec![], vec![], vec![]);
+    for round in 0..3 {
+        let requests = submodels
+            .iter()
+            .enumerate()
+            .map(|(n, s)| {
+                request(
+                    vec![],
+                    vec![s.id.clone()],
+                    format!("jobs/{round}/sm-{n}.json"),
+                )
+            })
+            .collect();
+        job_small.push(run_jobs(&engine, requests).await?);
+        bare_small.push(bare_puts(store.clone(), single.clone()).await?);
+    }
+    // One object takes milliseconds, so more rounds, alternating which goes first.
+    for round in 0..15 {
+        let big_request = request(
+            shells.iter().map(|s| s.id.clone()).collect(),
+            shell_submodel_ids.clone(),
+            format!("jobs/{round}/big.json"),
+        );
+        let bare_big_put = vec![(format!("bare/{round}/big.json"), big.clone())];
+        if round % 2 == 0 {
+            job_big.push(run_jobs(&engine, vec![big_request]).await?);
+            bare_big.push(bare_puts(store.clone(), bare_big_put).await?);
+        } else {
+            bare_big.push(bare_puts(store.clone(), bare_big_put).await?);
+            job_big.push(run_jobs(&engine, vec![big_request]).await?);
+        }
+    }
+    let (js, bs, jb, bb) = (
+        median(job_small),
+        median(bare_small),
+        median(job_big),
+        median(bare_big),
+    );
+    println!(
+        "1,000 jobs of one submodel ({small_bytes} bytes in all), concurrency {CONCURRENCY}, median of 3: \
+         jobs {:.0}/s, bare object_store puts {:.0}/s, ratio {:.2}",
+        1000.0 / js,
+        1000.0 / bs,
+        bs / js
+    );
+    println!(
+        "1 job of {} shells + {} submodels ({} bytes), median of 15: job {:.1} ms, bare put {:.1} ms, ratio {:.2}",
+        shells.len(),
+        shell_submodel_ids.len(),
+        big.len(),
+        jb * 1e3,
+        bb * 1e3,
+        bb / jb
+    );
+    Ok(())
+}
+
+/// 1 GiB of pseudo-random bytes, made as they are read.
+struct Generated {
+    left: u64,
+    state: u64,
+}
+
+impl AsyncRead for Generated {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let n = (buf.remaining() as u64).min(self.left) as usize / 8 * 8;
+        let mut chunk = Vec::with_capacity(n);
+        for _ in 0..n / 8 {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            chunk.extend_from_slice(&self.state.to_le_bytes());
+        }
+        buf.put_slice(&chunk);
+        self.left -= n as u64;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+async fn multipart(port: u16) -> Result<()> {
+    let azurite = support::Azurite::at_port(port);
+    azurite.create_container("multipart").await?;
+    let sas = azurite.sas_url(
+        "multipart",
+        "racwdl",
+        Utc::now() + chrono::Duration::hours(2),
+    );
+    let config = TargetConfig {
+        name: "azurite".into(),
+        kind: TargetKind::AzureBlobStorage { blob_sas_url: sas },
+    };
+    let target = config.build(&TargetOptions {
+        allow_insecure: true,
+        now: Utc::now(),
+    })?;
+    let mut reader = Generated {
+        left: 1 << 30,
+        state: 0x9E37_79B9_7F4A_7C15,
+    };
+    let started = Instant::now();
+    let uploaded = target
+        .upload_stream("big.bin", &mut reader, "application/octet-stream")
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "multipart upload of {} bytes in {seconds:.1} s ({:.0} MB/s)",
+        uploaded.size,
+        uploaded.size as f64 / seconds / 1e6
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let port: u16 = args
+        .get(1)
+        .ok_or("usage: push_bench <azurite port> [jobs|multipart]")?
+        .parse()?;
+    match args.get(2).map_or("jobs", String::as_str) {
+        "multipart" => multipart(port).await,
+        _ => jobs(port).await,
+    }
+}
