@@ -14,7 +14,7 @@ use std::time::Instant;
 use aas_model::{Environment, Submodel};
 use async_trait::async_trait;
 use chrono::Utc;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{Attribute, Attributes, ObjectStore, PutOptions, PutPayload};
 use push_core::{
     JobState, MemoryJobStore, PushEngine, PushJob, PushRequest, PushTarget, SerializationFormat,
     Source, SourceError, TargetConfig, TargetKind, TargetOptions, Targets,
@@ -103,10 +103,18 @@ async fn bare_puts(store: Arc<dyn ObjectStore>, objects: Vec<(String, Vec<u8>)>)
         let (store, permits) = (store.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
+            // The same request a job makes: the bytes and their content type.
+            let mut attributes = Attributes::new();
+            attributes.insert(Attribute::ContentType, "application/json".into());
+            let options = PutOptions {
+                attributes,
+                ..PutOptions::default()
+            };
             store
-                .put(
+                .put_opts(
                     &object_store::path::Path::parse(&name)?,
                     PutPayload::from(bytes),
+                    options,
                 )
                 .await?;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
