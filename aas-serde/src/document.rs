@@ -24,3 +24,13 @@ impl From<EventPayload> for Document {
         Document::EventPayload(payload)
     }
 }
+
+/// An environment of borrowed elements, written exactly as an [`Environment`] holding them
+/// would be: for writing elements that live elsewhere (a repository, a cache) without cloning
+/// them. Empty lists are left out, as in `Environment`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EnvironmentRef<'a> {
+    pub asset_administration_shells: &'a [&'a aas_model::AssetAdministrationShell],
+    pub submodels: &'a [&'a aas_model::Submodel],
+    pub concept_descriptions: &'a [&'a aas_model::ConceptDescription],
+}

@@ -3,7 +3,8 @@
 //! The `json` module (feature `json`) implements the official JSON mapping, the `xml` module
 //! (feature `xml`) the XML mapping, the `aasx` module (feature `aasx`) AASX packages; all are
 //! on by default. [`Document`] is the root of a file (an environment or an event payload), [`Format`]
-//! maps extensions and MIME types to formats.
+//! maps extensions and MIME types to formats, and [`EnvironmentRef`] writes elements held elsewhere
+//! (shared, cached) exactly as an environment holding them, without copying them.
 //!
 //! ```
 //! use aas_model::{DataTypeDefXsd, Environment, Property, Submodel};
@@ -60,5 +61,5 @@ mod schema;
 #[cfg(feature = "xml")]
 pub mod xml;
 
-pub use document::Document;
+pub use document::{Document, EnvironmentRef};
 pub use format::{AASX_MIME_TYPES, Format};

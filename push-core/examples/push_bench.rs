@@ -32,8 +32,8 @@ const CONCURRENCY: usize = 8;
 
 /// The benchmark environment, indexed by id (a store would look elements up by key too).
 struct EnvironmentSource {
-    shells: HashMap<String, aas_model::AssetAdministrationShell>,
-    submodels: HashMap<String, Submodel>,
+    shells: HashMap<String, Arc<aas_model::AssetAdministrationShell>>,
+    submodels: HashMap<String, Arc<Submodel>>,
 }
 
 impl EnvironmentSource {
@@ -43,13 +43,13 @@ impl EnvironmentSource {
                 .asset_administration_shells
                 .iter()
                 .flatten()
-                .map(|s| (s.id.clone(), s.clone()))
+                .map(|s| (s.id.clone(), Arc::new(s.clone())))
                 .collect(),
             submodels: env
                 .submodels
                 .iter()
                 .flatten()
-                .map(|s| (s.id.clone(), s.clone()))
+                .map(|s| (s.id.clone(), Arc::new(s.clone())))
                 .collect(),
         }
     }
@@ -60,16 +60,16 @@ impl Source for EnvironmentSource {
     async fn shell(
         &self,
         id: &str,
-    ) -> std::result::Result<Option<aas_model::AssetAdministrationShell>, SourceError> {
+    ) -> std::result::Result<Option<Arc<aas_model::AssetAdministrationShell>>, SourceError> {
         Ok(self.shells.get(id).cloned())
     }
-    async fn submodel(&self, id: &str) -> std::result::Result<Option<Submodel>, SourceError> {
+    async fn submodel(&self, id: &str) -> std::result::Result<Option<Arc<Submodel>>, SourceError> {
         Ok(self.submodels.get(id).cloned())
     }
     async fn concept_description(
         &self,
         _: &str,
-    ) -> std::result::Result<Option<aas_model::ConceptDescription>, SourceError> {
+    ) -> std::result::Result<Option<Arc<aas_model::ConceptDescription>>, SourceError> {
         Ok(None)
     }
 }

@@ -6,11 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use aas_model::{
-    AssetAdministrationShell, ConceptDescription, Environment, HasSemantics, Submodel,
-    SubmodelElement,
+    AssetAdministrationShell, ConceptDescription, HasSemantics, Submodel, SubmodelElement,
 };
-use aas_serde::Format;
 use aas_serde::aasx::AasxWriter;
+use aas_serde::{EnvironmentRef, Format};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -136,15 +135,16 @@ impl PushJob {
 #[error("{0}")]
 pub struct SourceError(pub String);
 
-/// Where jobs take the elements from (the server implements it over its storage).
+/// Where jobs take the elements from (the server implements it over its storage). Elements
+/// come as `Arc`s: a repository that keeps them in memory hands them out without copying.
 #[async_trait]
 pub trait Source: Send + Sync {
-    async fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, SourceError>;
-    async fn submodel(&self, id: &str) -> Result<Option<Submodel>, SourceError>;
+    async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError>;
+    async fn submodel(&self, id: &str) -> Result<Option<Arc<Submodel>>, SourceError>;
     async fn concept_description(
         &self,
         id: &str,
-    ) -> Result<Option<ConceptDescription>, SourceError>;
+    ) -> Result<Option<Arc<ConceptDescription>>, SourceError>;
 }
 
 /// Where job records are kept.
@@ -301,20 +301,18 @@ impl PushEngine {
                     request.push_target_name
                 )
             })?;
-        let env = self.gather(request).await?;
+        let elements = self.gather(request).await?;
         let counts = (
-            env.asset_administration_shells.as_ref().map_or(0, Vec::len),
-            env.submodels.as_ref().map_or(0, Vec::len),
-            env.concept_descriptions.as_ref().map_or(0, Vec::len),
+            elements.shells.len(),
+            elements.submodels.len(),
+            elements.concept_descriptions.len(),
         );
         let format = request.serialization_format;
-        let elements = counts.0 + counts.1 + counts.2;
-        let bytes = if elements <= INLINE_SERIALIZATION_ELEMENTS {
-            // Small outputs: a thread handoff (and freeing the elements on another thread)
-            // costs more than the work.
-            serialize(&env, format)?
+        let bytes = if counts.0 + counts.1 + counts.2 <= INLINE_SERIALIZATION_ELEMENTS {
+            // Small outputs: a thread handoff costs more than the work.
+            elements.serialize(format)?
         } else {
-            tokio::task::spawn_blocking(move || serialize(&env, format))
+            tokio::task::spawn_blocking(move || elements.serialize(format))
                 .await
                 .map_err(|e| format!("serialization stopped: {e}"))??
         };
@@ -366,7 +364,7 @@ impl PushEngine {
     }
 
     /// The requested elements; unknown ids are listed in one message.
-    async fn gather(&self, request: &PushRequest) -> Result<Environment, String> {
+    async fn gather(&self, request: &PushRequest) -> Result<Elements, String> {
         let source_error = |e: SourceError| format!("reading the elements failed: {e}");
         let mut missing = Vec::new();
         let mut shells = Vec::new();
@@ -403,11 +401,10 @@ impl PushEngine {
                 }
             }
         }
-        Ok(Environment {
-            asset_administration_shells: (!shells.is_empty()).then_some(shells),
-            submodels: (!submodels.is_empty()).then_some(submodels),
-            concept_descriptions: (!concept_descriptions.is_empty())
-                .then_some(concept_descriptions),
+        Ok(Elements {
+            shells,
+            submodels,
+            concept_descriptions,
         })
     }
 }
@@ -421,7 +418,7 @@ fn unique(ids: &[String]) -> impl Iterator<Item = &str> {
 
 /// The first key values of every semantic id of the submodels and their elements (shells have
 /// none).
-fn semantic_ids(submodels: &[Submodel]) -> BTreeSet<String> {
+fn semantic_ids(submodels: &[Arc<Submodel>]) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     let mut add = |reference: Option<&aas_model::Reference>| {
         if let Some(key) = reference.and_then(|r| r.keys.first()) {
@@ -440,20 +437,43 @@ fn semantic_ids(submodels: &[Submodel]) -> BTreeSet<String> {
     ids
 }
 
-fn serialize(env: &Environment, format: SerializationFormat) -> Result<Vec<u8>, String> {
-    let failed = |e: &dyn std::fmt::Display| format!("serializing the elements failed: {e}");
-    match format {
-        SerializationFormat::Json => Ok(aas_serde::json::to_vec(env)),
-        SerializationFormat::Xml => aas_serde::xml::to_vec(env).map_err(|e| failed(&e)),
-        SerializationFormat::AasxJson | SerializationFormat::AasxXml => {
-            let spec = if format == SerializationFormat::AasxJson {
-                Format::Json
-            } else {
-                Format::Xml
-            };
-            let mut writer = AasxWriter::new(Vec::new(), spec);
-            writer.write_environment(env).map_err(|e| failed(&e))?;
-            writer.finish().map_err(|e| failed(&e))
+/// The elements of a job, as the source handed them out.
+struct Elements {
+    shells: Vec<Arc<AssetAdministrationShell>>,
+    submodels: Vec<Arc<Submodel>>,
+    concept_descriptions: Vec<Arc<ConceptDescription>>,
+}
+
+impl Elements {
+    /// The environment of the elements in `format`, written from the shared elements (no copies).
+    fn serialize(&self, format: SerializationFormat) -> Result<Vec<u8>, String> {
+        let shells: Vec<&AssetAdministrationShell> =
+            self.shells.iter().map(AsRef::as_ref).collect();
+        let submodels: Vec<&Submodel> = self.submodels.iter().map(AsRef::as_ref).collect();
+        let concept_descriptions: Vec<&ConceptDescription> = self
+            .concept_descriptions
+            .iter()
+            .map(AsRef::as_ref)
+            .collect();
+        let env = EnvironmentRef {
+            asset_administration_shells: &shells,
+            submodels: &submodels,
+            concept_descriptions: &concept_descriptions,
+        };
+        let failed = |e: &dyn std::fmt::Display| format!("serializing the elements failed: {e}");
+        match format {
+            SerializationFormat::Json => Ok(aas_serde::json::to_vec(&env)),
+            SerializationFormat::Xml => aas_serde::xml::to_vec(&env).map_err(|e| failed(&e)),
+            SerializationFormat::AasxJson | SerializationFormat::AasxXml => {
+                let spec = if format == SerializationFormat::AasxJson {
+                    Format::Json
+                } else {
+                    Format::Xml
+                };
+                let mut writer = AasxWriter::new(Vec::new(), spec);
+                writer.write_environment(&env).map_err(|e| failed(&e))?;
+                writer.finish().map_err(|e| failed(&e))
+            }
         }
     }
 }

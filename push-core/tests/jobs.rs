@@ -23,35 +23,35 @@ struct EnvironmentSource(Environment);
 
 #[async_trait]
 impl Source for EnvironmentSource {
-    async fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, SourceError> {
+    async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
         Ok(self
             .0
             .asset_administration_shells
             .iter()
             .flatten()
             .find(|s| s.id == id)
-            .cloned())
+            .map(|s| Arc::new(s.clone())))
     }
-    async fn submodel(&self, id: &str) -> Result<Option<Submodel>, SourceError> {
+    async fn submodel(&self, id: &str) -> Result<Option<Arc<Submodel>>, SourceError> {
         Ok(self
             .0
             .submodels
             .iter()
             .flatten()
             .find(|s| s.id == id)
-            .cloned())
+            .map(|s| Arc::new(s.clone())))
     }
     async fn concept_description(
         &self,
         id: &str,
-    ) -> Result<Option<ConceptDescription>, SourceError> {
+    ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
         Ok(self
             .0
             .concept_descriptions
             .iter()
             .flatten()
             .find(|c| c.id == id)
-            .cloned())
+            .map(|c| Arc::new(c.clone())))
     }
 }
 
@@ -420,16 +420,16 @@ struct StuckSource;
 
 #[async_trait]
 impl Source for StuckSource {
-    async fn shell(&self, _: &str) -> Result<Option<AssetAdministrationShell>, SourceError> {
+    async fn shell(&self, _: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
         std::future::pending().await
     }
-    async fn submodel(&self, _: &str) -> Result<Option<Submodel>, SourceError> {
+    async fn submodel(&self, _: &str) -> Result<Option<Arc<Submodel>>, SourceError> {
         std::future::pending().await
     }
     async fn concept_description(
         &self,
         _: &str,
-    ) -> Result<Option<ConceptDescription>, SourceError> {
+    ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
         std::future::pending().await
     }
 }

@@ -4,7 +4,6 @@ use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use aas_model::Environment;
 use zip::write::{SimpleFileOptions, StreamWriter};
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
@@ -89,8 +88,12 @@ impl<W: Write> AasxWriter<W> {
         Ok(())
     }
 
-    /// Writes the environment as the package's aas-spec part. Once per package.
-    pub fn write_environment(&mut self, env: &Environment) -> Result<(), Error> {
+    /// Writes the environment (an [`aas_model::Environment`] or an [`crate::EnvironmentRef`]) as the
+    /// package's aas-spec part. Once per package.
+    pub fn write_environment<E>(&mut self, env: &E) -> Result<(), Error>
+    where
+        E: crate::json::ToJson + crate::xml::ToXmlRoot + ?Sized,
+    {
         if self.spec.is_some() {
             return Err(Error::Usage(
                 "a package holds one environment; write_environment was called twice",

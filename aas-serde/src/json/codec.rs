@@ -71,7 +71,7 @@ impl<T: FromJson> FromJson for Vec<T> {
     }
 }
 
-impl<T: ToJson> ToJson for Vec<T> {
+impl<T: ToJson> ToJson for [T] {
     fn write_json<W: Write>(&self, w: &mut Writer<W>) {
         w.begin_array();
         for item in self {
@@ -83,6 +83,46 @@ impl<T: ToJson> ToJson for Vec<T> {
 
     fn is_empty_list(&self) -> bool {
         self.is_empty()
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn write_json<W: Write>(&self, w: &mut Writer<W>) {
+        self.as_slice().write_json(w);
+    }
+
+    fn is_empty_list(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: ToJson + ?Sized> ToJson for &T {
+    fn write_json<W: Write>(&self, w: &mut Writer<W>) {
+        (**self).write_json(w);
+    }
+
+    fn is_empty_list(&self) -> bool {
+        (**self).is_empty_list()
+    }
+}
+
+impl ToJson for crate::EnvironmentRef<'_> {
+    fn write_json<W: Write>(&self, w: &mut Writer<W>) {
+        // The field order and names of `Environment`'s writer.
+        w.begin_object();
+        if !self.asset_administration_shells.is_empty() {
+            w.key("assetAdministrationShells");
+            self.asset_administration_shells.write_json(w);
+        }
+        if !self.submodels.is_empty() {
+            w.key("submodels");
+            self.submodels.write_json(w);
+        }
+        if !self.concept_descriptions.is_empty() {
+            w.key("conceptDescriptions");
+            self.concept_descriptions.write_json(w);
+        }
+        w.end_object();
     }
 }
 

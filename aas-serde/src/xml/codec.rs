@@ -91,6 +91,40 @@ impl<T: ToXml> ToXml for Box<T> {
     }
 }
 
+impl<T: ToXml + ?Sized> ToXml for &T {
+    fn write_content<W: Write>(&self, w: &mut XmlWriter<W>) -> Result<(), WriteError> {
+        (**self).write_content(w)
+    }
+}
+
+/// `<environment>` of borrowed elements, as `Environment`'s writer writes it.
+impl crate::xml::ToXmlRoot for crate::EnvironmentRef<'_> {
+    fn write_root<W: Write>(&self, w: &mut XmlWriter<W>) -> Result<(), WriteError> {
+        w.start("environment");
+        if !self.asset_administration_shells.is_empty() {
+            write_list(
+                w,
+                "assetAdministrationShells",
+                "assetAdministrationShell",
+                self.asset_administration_shells,
+            )?;
+        }
+        if !self.submodels.is_empty() {
+            write_list(w, "submodels", "submodel", self.submodels)?;
+        }
+        if !self.concept_descriptions.is_empty() {
+            write_list(
+                w,
+                "conceptDescriptions",
+                "conceptDescription",
+                self.concept_descriptions,
+            )?;
+        }
+        w.end();
+        Ok(())
+    }
+}
+
 impl<T> ToXml for Vec<T> {
     /// Lists are written by their fields (which know the item element); this only reports
     /// emptiness.

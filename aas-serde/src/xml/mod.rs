@@ -68,6 +68,19 @@ pub trait XmlRoot: Sized {
     fn write_root<W: Write>(&self, w: &mut XmlWriter<W>) -> Result<(), WriteError>;
 }
 
+/// What can be written as the root of an XML document: every [`XmlRoot`], and
+/// [`crate::EnvironmentRef`] (written only).
+pub trait ToXmlRoot {
+    #[doc(hidden)]
+    fn write_root<W: Write>(&self, w: &mut XmlWriter<W>) -> Result<(), WriteError>;
+}
+
+impl<T: XmlRoot> ToXmlRoot for T {
+    fn write_root<W: Write>(&self, w: &mut XmlWriter<W>) -> Result<(), WriteError> {
+        XmlRoot::write_root(self, w)
+    }
+}
+
 impl<T: FromXml + ToXml + XmlName> XmlRoot for T {
     fn read_root(r: &mut XmlReader<'_>, root: &Child<'_>) -> Result<Self, Error> {
         if root.name() != T::NAME {
@@ -125,38 +138,45 @@ pub fn from_reader<T: XmlRoot, R: Read>(mut reader: R) -> Result<T, Error> {
     from_slice(&bytes)
 }
 
-fn write<T: XmlRoot, W: Write>(out: W, value: &T, pretty: bool) -> Result<W, WriteError> {
+fn write<T: ToXmlRoot + ?Sized, W: Write>(
+    out: W,
+    value: &T,
+    pretty: bool,
+) -> Result<W, WriteError> {
     let mut writer = XmlWriter::new(out, pretty);
     writer.raw_text(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
     if pretty {
         writer.raw_text(b"\n");
     }
-    value.write_root(&mut writer)?;
+    ToXmlRoot::write_root(value, &mut writer)?;
     Ok(writer.finish()?)
 }
 
 /// Writes `value` as compact XML.
-pub fn to_writer<T: XmlRoot, W: Write>(writer: W, value: &T) -> Result<(), WriteError> {
+pub fn to_writer<T: ToXmlRoot + ?Sized, W: Write>(writer: W, value: &T) -> Result<(), WriteError> {
     write(writer, value, false).map(drop)
 }
 
 /// Writes `value` as XML indented by two spaces.
-pub fn to_writer_pretty<T: XmlRoot, W: Write>(writer: W, value: &T) -> Result<(), WriteError> {
+pub fn to_writer_pretty<T: ToXmlRoot + ?Sized, W: Write>(
+    writer: W,
+    value: &T,
+) -> Result<(), WriteError> {
     write(writer, value, true).map(drop)
 }
 
 /// `value` as compact XML bytes.
-pub fn to_vec<T: XmlRoot>(value: &T) -> Result<Vec<u8>, WriteError> {
+pub fn to_vec<T: ToXmlRoot + ?Sized>(value: &T) -> Result<Vec<u8>, WriteError> {
     write(Vec::new(), value, false)
 }
 
 /// `value` as XML bytes indented by two spaces.
-pub fn to_vec_pretty<T: XmlRoot>(value: &T) -> Result<Vec<u8>, WriteError> {
+pub fn to_vec_pretty<T: ToXmlRoot + ?Sized>(value: &T) -> Result<Vec<u8>, WriteError> {
     write(Vec::new(), value, true)
 }
 
 /// `value` as a compact XML string.
-pub fn to_string<T: XmlRoot>(value: &T) -> Result<String, WriteError> {
+pub fn to_string<T: ToXmlRoot + ?Sized>(value: &T) -> Result<String, WriteError> {
     // The writer emits UTF-8 only.
     to_vec(value).map(|bytes| String::from_utf8(bytes).unwrap_or_default())
 }
