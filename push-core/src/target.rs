@@ -109,11 +109,7 @@ impl TargetConfig {
             TargetKind::AzureBlobStorage { blob_sas_url } => {
                 let url = BlobSasUrl::parse(blob_sas_url, options)?;
                 expiry = url.expiry();
-                let store = url
-                    .builder()
-                    .with_retry(retry())
-                    .build()
-                    .map_err(store_error)?;
+                let store = url.object_store()?;
                 (
                     Arc::new(store),
                     format!("Azure container {} of {}", url.container(), url.account()),
@@ -170,7 +166,7 @@ impl TargetConfig {
 
 /// Transient failures (connection refused, timeouts, 5xx) are retried a few times within 15 s;
 /// 4xx never.
-fn retry() -> RetryConfig {
+pub(crate) fn retry() -> RetryConfig {
     RetryConfig {
         backoff: BackoffConfig {
             init_backoff: Duration::from_millis(100),
