@@ -72,6 +72,22 @@ impl Source for EnvironmentSource {
     ) -> std::result::Result<Option<Arc<aas_model::ConceptDescription>>, SourceError> {
         Ok(None)
     }
+    async fn shells(
+        &self,
+        ids: &[&str],
+    ) -> std::result::Result<Vec<Option<Arc<aas_model::AssetAdministrationShell>>>, SourceError>
+    {
+        Ok(ids.iter().map(|id| self.shells.get(*id).cloned()).collect())
+    }
+    async fn submodels(
+        &self,
+        ids: &[&str],
+    ) -> std::result::Result<Vec<Option<Arc<Submodel>>>, SourceError> {
+        Ok(ids
+            .iter()
+            .map(|id| self.submodels.get(*id).cloned())
+            .collect())
+    }
 }
 
 struct OneTarget(Arc<dyn PushTarget>);

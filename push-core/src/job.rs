@@ -145,6 +145,27 @@ pub trait Source: Send + Sync {
         &self,
         id: &str,
     ) -> Result<Option<Arc<ConceptDescription>>, SourceError>;
+
+    /// Many shells at once, in the order of `ids` (a store can answer with one query).
+    async fn shells(
+        &self,
+        ids: &[&str],
+    ) -> Result<Vec<Option<Arc<AssetAdministrationShell>>>, SourceError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.push(self.shell(id).await?);
+        }
+        Ok(found)
+    }
+
+    /// Many submodels at once, in the order of `ids`.
+    async fn submodels(&self, ids: &[&str]) -> Result<Vec<Option<Arc<Submodel>>>, SourceError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.push(self.submodel(id).await?);
+        }
+        Ok(found)
+    }
 }
 
 /// Where job records are kept.
@@ -366,21 +387,17 @@ impl PushEngine {
     /// The requested elements; unknown ids are listed in one message.
     async fn gather(&self, request: &PushRequest) -> Result<Elements, String> {
         let source_error = |e: SourceError| format!("reading the elements failed: {e}");
+        let shell_ids: Vec<&str> = unique(&request.shell_ids).collect();
+        let submodel_ids: Vec<&str> = unique(&request.submodel_ids).collect();
+        let found_shells = self.source.shells(&shell_ids).await.map_err(source_error)?;
+        let found_submodels = self
+            .source
+            .submodels(&submodel_ids)
+            .await
+            .map_err(source_error)?;
         let mut missing = Vec::new();
-        let mut shells = Vec::new();
-        for id in unique(&request.shell_ids) {
-            match self.source.shell(id).await.map_err(source_error)? {
-                Some(shell) => shells.push(shell),
-                None => missing.push(format!("shell {id:?}")),
-            }
-        }
-        let mut submodels = Vec::new();
-        for id in unique(&request.submodel_ids) {
-            match self.source.submodel(id).await.map_err(source_error)? {
-                Some(submodel) => submodels.push(submodel),
-                None => missing.push(format!("submodel {id:?}")),
-            }
-        }
+        let shells = keep_found(found_shells, &shell_ids, "shell", &mut missing);
+        let submodels = keep_found(found_submodels, &submodel_ids, "submodel", &mut missing);
         if !missing.is_empty() {
             return Err(format!("unknown ids: {}", missing.join(", ")));
         }
@@ -407,6 +424,23 @@ impl PushEngine {
             concept_descriptions,
         })
     }
+}
+
+/// The elements found; the ids of the others go to `missing`.
+fn keep_found<T>(
+    found: Vec<Option<T>>,
+    ids: &[&str],
+    what: &str,
+    missing: &mut Vec<String>,
+) -> Vec<T> {
+    let mut kept = Vec::with_capacity(found.len());
+    for (element, id) in found.into_iter().zip(ids) {
+        match element {
+            Some(element) => kept.push(element),
+            None => missing.push(format!("{what} {id:?}")),
+        }
+    }
+    kept
 }
 
 fn unique(ids: &[String]) -> impl Iterator<Item = &str> {
