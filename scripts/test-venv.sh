@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Prints the python of a venv with the Python peers the tests use, creating it once under
 # ${AAS_RS_CACHE:-~/.cache/aas-rs}: the CloudEvents SDK (PyPI `cloudevents`, reads our
-# CloudEvents) and moto's S3 server (PyPI `moto[server]`, the S3 target's tests).
+# CloudEvents), moto's S3 server (PyPI `moto[server]`, the S3 target's tests) and jsonpath-ng
+# 1.16 (sdt-core/tests/golden/gen_jsonpath.py makes the JSONPath golden file with it).
 set -euo pipefail
 venv="${AAS_RS_CACHE:-$HOME/.cache/aas-rs}/venv-tests"
-packages=("cloudevents==2.2.0" "moto[server]==5.2.5")
+packages=("cloudevents==2.2.0" "moto[server]==5.2.5" "jsonpath-ng==1.16.0")
 stamp="$venv/.installed-$(echo "${packages[*]}" | md5sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   rm -rf "$venv"
