@@ -2,16 +2,18 @@
 //! it, extracting values with JSONPath and rendering data properties with templates.
 //!
 //! This release holds the building blocks: [`jsonpath`] (the jsonpath-ng ext dialect and RFC 9535)
-//! and [`python_format`] (CPython's `str.format`).
+//! [`python_format`] (CPython's `str.format`) and [`mustache`] (mustache over JSON values).
 //!
 //! # Dependencies
 //!
 //! - `serde_json`: the platform's answers and template variables are JSON values.
 //! - `jsonpath-rust`: RFC 9535 JSONPath (our translator turns the jsonpath-ng dialect into it).
+//! - `ramhorns`: mustache parsing and rendering (our `Content` over `serde_json::Value`).
 //! - `thiserror`: typed errors.
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
 pub mod jsonpath;
+pub mod mustache;
 pub mod python_format;
