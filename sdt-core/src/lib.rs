@@ -9,11 +9,13 @@
 //! - `serde_json`: the platform's answers and template variables are JSON values.
 //! - `jsonpath-rust`: RFC 9535 JSONPath (our translator turns the jsonpath-ng dialect into it).
 //! - `ramhorns`: mustache parsing and rendering (our `Content` over `serde_json::Value`).
+//! - `serde`: descriptions and platform definitions as users write them.
 //! - `thiserror`: typed errors.
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+pub mod description;
 pub mod jsonpath;
 pub mod mustache;
 pub mod python_format;

@@ -21,6 +21,8 @@ use serde_json::Value;
 #[derive(Debug)]
 pub struct MustacheTemplate {
     template: Template<'static>,
+    /// The names the template looks up (first part of dotted names), in order of appearance.
+    names: Vec<String>,
 }
 
 /// Why a template could not be parsed.
@@ -30,9 +32,16 @@ pub struct MustacheError(String);
 
 impl MustacheTemplate {
     pub fn parse(source: &str) -> Result<Self, MustacheError> {
-        Template::new(normalize(source)?)
-            .map(|template| Self { template })
+        let mut names = Vec::new();
+        let normalized = normalize(source, &mut names)?;
+        Template::new(normalized)
+            .map(|template| Self { template, names })
             .map_err(|e| MustacheError(e.to_string()))
+    }
+
+    /// The variables the template refers to (the first part of dotted names; not `.`).
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
     }
 
     /// Renders with `data` as the context.
@@ -52,7 +61,7 @@ const OPEN_BRACES: &str = "\u{1}{{";
 /// with it), set-delimiter tags (re-emitted with `{{ }}`; literal `{{` text becomes a variable
 /// that renders it), and trailing whitespace (ramhorns trims the tail: a final comment keeps
 /// it).
-fn normalize(source: &str) -> Result<String, MustacheError> {
+fn normalize(source: &str, names: &mut Vec<String>) -> Result<String, MustacheError> {
     let mut out = String::with_capacity(source.len() + 8);
     let (mut open, mut close) = (String::from("{{"), String::from("}}"));
     // Where the current line starts in `out`, and whether it shows anything but whitespace.
@@ -107,6 +116,13 @@ fn normalize(source: &str) -> Result<String, MustacheError> {
         if standalone {
             out.truncate(line_start);
         }
+        if !matches!(sigil, '!' | '=' | '/' | '>') {
+            let name = content.trim_start_matches(['#', '^', '&', '{']).trim();
+            let first = name.split('.').next().unwrap_or_default();
+            if !first.is_empty() && !names.iter().any(|n| n == first) {
+                names.push(first.to_owned());
+            }
+        }
         match sigil {
             '!' => out.push_str("{{!.}}"),
             '=' => {
@@ -133,7 +149,9 @@ fn normalize(source: &str) -> Result<String, MustacheError> {
                             )));
                         }
                         None => {
-                            return Err(MustacheError(format!("{{{{/{name}}}}} closes no section")));
+                            return Err(MustacheError(format!(
+                                "{{{{/{name}}}}} closes no section"
+                            )));
                         }
                     },
                     _ => {}

@@ -1,0 +1,354 @@
+//! Synchronization descriptions as users write them (`iot_attributes`, `thingin_attributes`),
+//! checked and compiled once: paths parsed, templates parsed, errors naming the attribute.
+//! [`CompiledDescription::dry_run`] shows what a platform answer would give.
+//!
+//! ```
+//! use sdt_core::description::SyncDescription;
+//! use serde_json::json;
+//!
+//! let description: SyncDescription = serde_json::from_value(json!({
+//!     "iot_attributes": [{"name": "on", "value": "$[0].value.state.on"}],
+//!     "thingin_attributes": [{"name": "on", "value": "{on}", "frequency_sec": 60}]
+//! }))?;
+//! let compiled = description.compile()?;
+//! let run = compiled.dry_run(&json!([{"value": {"state": {"on": true}}}]));
+//! assert_eq!(run.variables["on"], json!(true));
+//! assert_eq!(run.values["on"], json!("True"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::jsonpath::JsonPath;
+use crate::mustache::MustacheTemplate;
+use crate::python_format::PythonTemplate;
+
+/// A synchronization description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncDescription {
+    pub iot_attributes: Vec<IotAttribute>,
+    pub thingin_attributes: Vec<ThinginAttribute>,
+}
+
+/// A variable extracted from the platform's answer by a JSONPath.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IotAttribute {
+    pub name: String,
+    /// The JSONPath (jsonpath-ng ext dialect or RFC 9535).
+    pub value: String,
+}
+
+/// A data property of the twin, rendered from the variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThinginAttribute {
+    pub name: String,
+    pub value: String,
+    #[serde(default)]
+    pub value_template: ValueTemplate,
+    /// Seconds between polls; 0: never polled.
+    #[serde(default)]
+    pub frequency_sec: u64,
+    /// Sent to the platform when the property changes on the twin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_value: Option<Value>,
+}
+
+/// How `value` is rendered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueTemplate {
+    /// `value` names one variable; its JSON value is the property's.
+    Direct,
+    /// CPython `str.format(**variables)`.
+    #[default]
+    Python,
+    /// Mustache; the result is a string.
+    Mustache,
+    /// Mustache; the result is parsed as JSON.
+    JsonMustache,
+}
+
+/// Why a description is refused, naming the attribute.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{attribute}: {message}")]
+pub struct DescriptionError {
+    /// `iot_attributes[2] (x)` or `thingin_attributes[0] (DT:data)`.
+    pub attribute: String,
+    pub message: String,
+}
+
+/// A description ready to run.
+#[derive(Debug)]
+pub struct CompiledDescription {
+    variables: Vec<(String, JsonPath)>,
+    properties: Vec<CompiledProperty>,
+}
+
+#[derive(Debug)]
+struct CompiledProperty {
+    attribute: ThinginAttribute,
+    template: Renderer,
+    /// The variables the template uses.
+    uses: Vec<String>,
+    /// Every string of `command_value`, parsed as mustache, by its JSON pointer.
+    command: Option<Vec<(String, MustacheTemplate)>>,
+}
+
+#[derive(Debug)]
+enum Renderer {
+    Direct(String),
+    Python(PythonTemplate),
+    Mustache(MustacheTemplate, bool),
+}
+
+/// Why a property was not rendered this time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    #[error("variable {0:?} has no value (its path matched nothing)")]
+    Unset(String),
+    #[error("{0}")]
+    Template(String),
+    #[error("the rendered text is not JSON: {0}")]
+    NotJson(String),
+}
+
+/// What a platform answer gives: the variables, the rendered values, and what was skipped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DryRun {
+    pub variables: Map<String, Value>,
+    pub values: BTreeMap<String, Value>,
+    pub skipped: BTreeMap<String, RenderError>,
+}
+
+impl SyncDescription {
+    /// Checks every attribute and compiles paths and templates.
+    pub fn compile(&self) -> Result<CompiledDescription, DescriptionError> {
+        let mut variables = Vec::new();
+        for (i, attribute) in self.iot_attributes.iter().enumerate() {
+            let fail = |message: String| DescriptionError {
+                attribute: format!("iot_attributes[{i}] ({})", attribute.name),
+                message,
+            };
+            if attribute.name.is_empty() {
+                return Err(fail("the name is empty".into()));
+            }
+            if variables.iter().any(|(name, _)| name == &attribute.name) {
+                return Err(fail("the name is used twice".into()));
+            }
+            let path = JsonPath::parse(&attribute.value).map_err(|e| fail(e.message))?;
+            variables.push((attribute.name.clone(), path));
+        }
+        let mut properties: Vec<CompiledProperty> = Vec::new();
+        for (i, attribute) in self.thingin_attributes.iter().enumerate() {
+            let fail = |message: String| DescriptionError {
+                attribute: format!("thingin_attributes[{i}] ({})", attribute.name),
+                message,
+            };
+            if attribute.name.is_empty() {
+                return Err(fail("the name is empty".into()));
+            }
+            if properties
+                .iter()
+                .any(|p| p.attribute.name == attribute.name)
+            {
+                return Err(fail("the name is used twice".into()));
+            }
+            let (template, uses) = match attribute.value_template {
+                ValueTemplate::Direct => (
+                    Renderer::Direct(attribute.value.clone()),
+                    vec![attribute.value.clone()],
+                ),
+                ValueTemplate::Python => {
+                    let template =
+                        PythonTemplate::parse(&attribute.value).map_err(|e| fail(e.to_string()))?;
+                    let uses = template
+                        .variables()
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect();
+                    (Renderer::Python(template), uses)
+                }
+                ValueTemplate::Mustache | ValueTemplate::JsonMustache => {
+                    let template = MustacheTemplate::parse(&attribute.value)
+                        .map_err(|e| fail(e.to_string()))?;
+                    let uses = template.variables().map(str::to_owned).collect();
+                    (
+                        Renderer::Mustache(
+                            template,
+                            attribute.value_template == ValueTemplate::JsonMustache,
+                        ),
+                        uses,
+                    )
+                }
+            };
+            for name in &uses {
+                if !variables.iter().any(|(v, _)| v == name) {
+                    return Err(fail(format!(
+                        "the template uses {name:?}, which no iot_attribute defines"
+                    )));
+                }
+            }
+            let command = match &attribute.command_value {
+                None => None,
+                Some(value) => {
+                    let mut templates = Vec::new();
+                    collect_strings(value, String::new(), &mut templates)
+                        .map_err(|e| fail(format!("command_value: {e}")))?;
+                    Some(templates)
+                }
+            };
+            properties.push(CompiledProperty {
+                attribute: attribute.clone(),
+                template,
+                uses,
+                command,
+            });
+        }
+        Ok(CompiledDescription {
+            variables,
+            properties,
+        })
+    }
+}
+
+fn collect_strings(
+    value: &Value,
+    pointer: String,
+    templates: &mut Vec<(String, MustacheTemplate)>,
+) -> Result<(), String> {
+    match value {
+        Value::String(text) => {
+            let template = MustacheTemplate::parse(text).map_err(|e| format!("{pointer}: {e}"))?;
+            templates.push((pointer, template));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_strings(item, format!("{pointer}/{i}"), templates)?;
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                collect_strings(item, format!("{pointer}/{escaped}"), templates)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+impl CompiledDescription {
+    /// The variables of a platform answer: one match → its value; several → an array of them
+    /// in order; none → unset (absent).
+    pub fn variables(&self, payload: &Value) -> Map<String, Value> {
+        let mut variables = Map::new();
+        for (name, path) in &self.variables {
+            let mut found = path.query(payload);
+            match found.len() {
+                0 => {}
+                1 => {
+                    variables.insert(name.clone(), found.remove(0));
+                }
+                _ => {
+                    variables.insert(name.clone(), Value::Array(found));
+                }
+            }
+        }
+        variables
+    }
+
+    /// The names and polling periods of the properties (0: never polled).
+    pub fn properties(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.properties
+            .iter()
+            .map(|p| (p.attribute.name.as_str(), p.attribute.frequency_sec))
+    }
+
+    /// Renders one property from the variables.
+    pub fn render(
+        &self,
+        property: &str,
+        variables: &Map<String, Value>,
+    ) -> Option<Result<Value, RenderError>> {
+        let compiled = self
+            .properties
+            .iter()
+            .find(|p| p.attribute.name == property)?;
+        Some(render_property(compiled, variables))
+    }
+
+    /// Renders a property's `command_value` (every string a mustache template) over the
+    /// variables; `None` if the property has none.
+    pub fn render_command(&self, property: &str, variables: &Map<String, Value>) -> Option<Value> {
+        let compiled = self
+            .properties
+            .iter()
+            .find(|p| p.attribute.name == property)?;
+        let mut command = compiled.attribute.command_value.clone()?;
+        let context = Value::Object(variables.clone());
+        for (pointer, template) in compiled.command.iter().flatten() {
+            if let Some(slot) = command.pointer_mut(pointer) {
+                *slot = Value::String(template.render(&context));
+            }
+        }
+        Some(command)
+    }
+
+    /// Variables and rendered values of a platform answer, for users testing a description.
+    pub fn dry_run(&self, payload: &Value) -> DryRun {
+        let variables = self.variables(payload);
+        let mut values = BTreeMap::new();
+        let mut skipped = BTreeMap::new();
+        for property in &self.properties {
+            match render_property(property, &variables) {
+                Ok(value) => {
+                    values.insert(property.attribute.name.clone(), value);
+                }
+                Err(error) => {
+                    skipped.insert(property.attribute.name.clone(), error);
+                }
+            }
+        }
+        DryRun {
+            variables,
+            values,
+            skipped,
+        }
+    }
+}
+
+fn render_property(
+    property: &CompiledProperty,
+    variables: &Map<String, Value>,
+) -> Result<Value, RenderError> {
+    if let Some(unset) = property
+        .uses
+        .iter()
+        .find(|name| !variables.contains_key(name.as_str()))
+    {
+        return Err(RenderError::Unset(unset.clone()));
+    }
+    match &property.template {
+        Renderer::Direct(name) => Ok(variables.get(name).cloned().unwrap_or(Value::Null)),
+        Renderer::Python(template) => template
+            .render(variables)
+            .map(Value::String)
+            .map_err(|e| RenderError::Template(e.to_string())),
+        Renderer::Mustache(template, json) => {
+            let text = template.render(&Value::Object(variables.clone()));
+            if *json {
+                serde_json::from_str(&text)
+                    .map_err(|e| RenderError::NotJson(format!("{e}: {text}")))
+            } else {
+                Ok(Value::String(text))
+            }
+        }
+    }
+}
