@@ -1,0 +1,217 @@
+//! The synchronization engine: one task per (twin, frequency) fetches the platform once per
+//! tick and writes the properties due, only those whose value changed, through a
+//! [`TwinSink`]. A failed fetch or render is logged and tried again next tick. Changes made to
+//! the twin from outside become commands; values the engine wrote itself never echo back.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use tokio::task::JoinHandle;
+
+use crate::description::CompiledDescription;
+use crate::platform::{PlatformClient, PlatformError};
+
+/// Where synchronized values go: the twin's storage.
+#[async_trait]
+pub trait TwinSink: Send + Sync {
+    /// Writes one property of a twin.
+    async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), String>;
+}
+
+/// A twin kept in step with a device.
+#[derive(Debug, Clone)]
+pub struct TwinBinding {
+    /// The twin (submodel) id.
+    pub twin: String,
+    pub platform: Arc<PlatformClient>,
+    /// The device id for data.
+    pub device: String,
+    /// The device id for commands (defaults to `device`).
+    pub command_device: Option<String>,
+    pub description: Arc<CompiledDescription>,
+}
+
+/// What happened to a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandOutcome {
+    /// The value is the one the engine wrote last: no command (no echo).
+    OwnWrite,
+    /// The property has no `command_value` (or the twin is not synchronized).
+    NoCommand,
+    /// Sent.
+    Sent(Value),
+}
+
+/// Runs the bindings.
+pub struct SyncEngine {
+    sink: Arc<dyn TwinSink>,
+    twins: Mutex<HashMap<String, Running>>,
+    /// The values written or seen last, per twin and property: changes only, and no echoes.
+    written: Arc<Mutex<HashMap<(String, String), Value>>>,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let twins = self
+            .twins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("SyncEngine")
+            .field("twins", &twins)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Running {
+    binding: TwinBinding,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl SyncEngine {
+    pub fn new(sink: Arc<dyn TwinSink>) -> Arc<Self> {
+        Arc::new(Self {
+            sink,
+            twins: Mutex::default(),
+            written: Arc::default(),
+        })
+    }
+
+    /// Starts (or restarts with a new description, leaving other twins alone) a binding.
+    pub fn start(&self, binding: TwinBinding) {
+        let frequencies: BTreeSet<u64> = binding
+            .description
+            .properties()
+            .map(|(_, f)| f)
+            .filter(|f| *f > 0)
+            .collect();
+        let tasks = frequencies
+            .into_iter()
+            .map(|frequency| {
+                let (binding, sink, written) =
+                    (binding.clone(), self.sink.clone(), self.written.clone());
+                tokio::spawn(async move { poll(binding, frequency, sink, written).await })
+            })
+            .collect();
+        let previous = self
+            .twins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(binding.twin.clone(), Running { binding, tasks });
+        drop(previous);
+    }
+
+    /// Stops a twin's synchronization.
+    pub fn stop(&self, twin: &str) {
+        let removed = self
+            .twins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(twin);
+        drop(removed);
+    }
+
+    /// The twin's property changed from outside (repository API): renders and sends its
+    /// command. `twin_values` are the twin's current data property values by name, as stored.
+    pub async fn twin_changed(
+        &self,
+        twin: &str,
+        property: &str,
+        value: &Value,
+        twin_values: &Map<String, Value>,
+    ) -> Result<CommandOutcome, PlatformError> {
+        let key = (twin.to_owned(), property.to_owned());
+        {
+            let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            if written.get(&key) == Some(value) {
+                return Ok(CommandOutcome::OwnWrite);
+            }
+            // The twin holds this value now: the engine writes only a different one.
+            written.insert(key, value.clone());
+        }
+        let binding = {
+            let twins = self.twins.lock().unwrap_or_else(PoisonError::into_inner);
+            match twins.get(twin) {
+                Some(running) => running.binding.clone(),
+                None => return Ok(CommandOutcome::NoCommand),
+            }
+        };
+        let mut variables = twin_values.clone();
+        variables.insert(property.to_owned(), value.clone());
+        let Some(command) = binding.description.render_command(property, &variables) else {
+            return Ok(CommandOutcome::NoCommand);
+        };
+        let device = binding.command_device.as_deref().unwrap_or(&binding.device);
+        binding.platform.send_command(device, &command).await?;
+        Ok(CommandOutcome::Sent(command))
+    }
+}
+
+/// One tick per `frequency` seconds: fetch once, write what changed among the properties due.
+async fn poll(
+    binding: TwinBinding,
+    frequency: u64,
+    sink: Arc<dyn TwinSink>,
+    written: Arc<Mutex<HashMap<(String, String), Value>>>,
+) {
+    let properties: Vec<String> = binding
+        .description
+        .properties()
+        .filter(|(_, f)| *f == frequency)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let mut ticks = tokio::time::interval(Duration::from_secs(frequency));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let payload = match binding.platform.fetch(&binding.device).await {
+            Ok(payload) => payload,
+            Err(error) => {
+                tracing::warn!(twin = %binding.twin, %error, "platform fetch failed; trying next tick");
+                continue;
+            }
+        };
+        let variables = binding.description.variables(&payload);
+        for property in &properties {
+            let value = match binding.description.render(property, &variables) {
+                Some(Ok(value)) => value,
+                Some(Err(error)) => {
+                    tracing::info!(twin = %binding.twin, %property, %error, "property skipped this tick");
+                    continue;
+                }
+                None => continue,
+            };
+            let key = (binding.twin.clone(), property.clone());
+            let unchanged = written
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                == Some(&value);
+            if unchanged {
+                continue;
+            }
+            match sink.write(&binding.twin, property, &value).await {
+                Ok(()) => {
+                    written
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(key, value);
+                }
+                Err(error) => {
+                    tracing::warn!(twin = %binding.twin, %property, %error, "write failed; trying next tick")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! IoT platforms: their definition (URL parts, authentication) and a client that fetches a
+//! device's data and sends commands, with the three authentication modes, token caching and
+//! one new login when a request answers 401, timeouts and a response size limit.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::Mutex;
+
+use crate::jsonpath::JsonPath;
+use crate::python_format::PythonTemplate;
+
+/// A platform definition, shared by the twins bound to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub base_url: String,
+    #[serde(default)]
+    pub data_get_prefix: String,
+    #[serde(default)]
+    pub data_get_suffix: String,
+    #[serde(default)]
+    pub command_prefix: String,
+    #[serde(default)]
+    pub command_suffix: String,
+    pub authentication: Authentication,
+    /// The header carrying the key or token; `Bearer` means `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub token_header: Option<String>,
+    /// `login_password`: the login request's path after `base_url` (POST).
+    #[serde(default)]
+    pub auth_path: Option<String>,
+    /// `login_password`: the login body, a Python format template over `login` and `password`;
+    /// `Basic`: HTTP Basic authentication on every request, no login request.
+    #[serde(default)]
+    pub auth_template: Option<String>,
+    /// `login_password`: the JSONPath of the token in the login answer.
+    #[serde(default)]
+    pub auth_response: Option<String>,
+    /// Extra headers of the login request.
+    #[serde(default)]
+    pub auth_headers: Option<Map<String, Value>>,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Authentication {
+    None,
+    ApiKey,
+    LoginPassword,
+}
+
+/// The secrets of one binding; `Debug` shows none of them.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    None,
+    ApiKey(String),
+    LoginPassword { login: String, password: String },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::None => f.write_str("None"),
+            Credentials::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
+            Credentials::LoginPassword { login, .. } => f
+                .debug_struct("LoginPassword")
+                .field("login", login)
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// Why the platform could not be used; never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlatformError {
+    #[error("platform {platform}: {message}")]
+    Config { platform: String, message: String },
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("{url}: the answer is larger than {max} bytes")]
+    TooLarge { url: String, max: usize },
+    #[error("{url}: the answer is not JSON: {message}")]
+    NotJson { url: String, message: String },
+    #[error("login to {url} failed: {message}")]
+    Login { url: String, message: String },
+}
+
+/// Limits of the client.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            max_response_bytes: 4 << 20,
+        }
+    }
+}
+
+/// A client of one platform with one binding's credentials.
+pub struct PlatformClient {
+    platform: Platform,
+    credentials: Credentials,
+    http: reqwest::Client,
+    options: ClientOptions,
+    login: Option<Login>,
+    token: Mutex<Option<String>>,
+}
+
+impl fmt::Debug for PlatformClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlatformClient")
+            .field("platform", &self.platform.name)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The login request of `login_password` platforms (not `Basic`).
+struct Login {
+    url: String,
+    body: String,
+    token: JsonPath,
+}
+
+impl PlatformClient {
+    /// Checks the definition against the credentials and prepares the login.
+    pub fn new(
+        platform: Platform,
+        credentials: Credentials,
+        options: ClientOptions,
+    ) -> Result<Self, PlatformError> {
+        let config = |message: String| PlatformError::Config {
+            platform: platform.name.clone(),
+            message,
+        };
+        if platform.name.is_empty() || platform.name.contains(char::is_whitespace) {
+            return Err(config(
+                "the name must be non-empty and without spaces".into(),
+            ));
+        }
+        let mut login = None;
+        match (platform.authentication, &credentials) {
+            (Authentication::None, _) => {}
+            (Authentication::ApiKey, Credentials::ApiKey(_)) => {
+                if platform.token_header.is_none() {
+                    return Err(config("api_key authentication needs token_header".into()));
+                }
+            }
+            (
+                Authentication::LoginPassword,
+                Credentials::LoginPassword {
+                    login: user,
+                    password,
+                },
+            ) => {
+                if platform.auth_template.as_deref() != Some("Basic") {
+                    let path = platform
+                        .auth_path
+                        .as_deref()
+                        .ok_or_else(|| config("login_password needs auth_path".into()))?;
+                    let template = platform
+                        .auth_template
+                        .as_deref()
+                        .ok_or_else(|| config("login_password needs auth_template".into()))?;
+                    let template = PythonTemplate::parse(template)
+                        .map_err(|e| config(format!("auth_template: {e}")))?;
+                    let mut variables = Map::new();
+                    variables.insert("login".into(), Value::String(user.clone()));
+                    variables.insert("password".into(), Value::String(password.clone()));
+                    let body = template
+                        .render(&variables)
+                        .map_err(|e| config(format!("auth_template: {e}")))?;
+                    let token = platform
+                        .auth_response
+                        .as_deref()
+                        .ok_or_else(|| config("login_password needs auth_response".into()))?;
+                    let token = JsonPath::parse(token)
+                        .map_err(|e| config(format!("auth_response: {e}")))?;
+                    if platform.token_header.is_none() {
+                        return Err(config("login_password needs token_header".into()));
+                    }
+                    login = Some(Login {
+                        url: format!("{}{path}", platform.base_url),
+                        body,
+                        token,
+                    });
+                }
+            }
+            (kind, _) => {
+                return Err(config(format!(
+                    "{kind:?} authentication needs matching credentials"
+                )));
+            }
+        }
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .build()
+            .map_err(|e| config(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            platform,
+            credentials,
+            http,
+            options,
+            login,
+            token: Mutex::new(None),
+        })
+    }
+
+    /// The platform's answer for a device: `base_url + data_get_prefix + id + data_get_suffix`.
+    pub async fn fetch(&self, device_id: &str) -> Result<Value, PlatformError> {
+        let p = &self.platform;
+        let url = format!(
+            "{}{}{device_id}{}",
+            p.base_url, p.data_get_prefix, p.data_get_suffix
+        );
+        let body = self.send(reqwest::Method::GET, &url, None).await?;
+        serde_json::from_slice(&body).map_err(|e| PlatformError::NotJson {
+            url,
+            message: e.to_string(),
+        })
+    }
+
+    /// POSTs a command: `base_url + command_prefix + id + command_suffix`, the JSON body.
+    pub async fn send_command(&self, command_id: &str, body: &Value) -> Result<(), PlatformError> {
+        let p = &self.platform;
+        let url = format!(
+            "{}{}{command_id}{}",
+            p.base_url, p.command_prefix, p.command_suffix
+        );
+        self.send(reqwest::Method::POST, &url, Some(body))
+            .await
+            .map(drop)
+    }
+
+    /// Sends with authentication; on 401 with a cached token, logs in once more and repeats.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Vec<u8>, PlatformError> {
+        let mut relogged = false;
+        loop {
+            let mut request = self.http.request(method.clone(), url);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            request = self.authenticate(request).await?;
+            let response = request.send().await.map_err(|e| unreachable(url, &e))?;
+            let status = response.status();
+            if status == reqwest::StatusCode::UNAUTHORIZED && self.login.is_some() && !relogged {
+                *self.token.lock().await = None;
+                relogged = true;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(PlatformError::Status {
+                    url: url.to_owned(),
+                    status: status.as_u16(),
+                });
+            }
+            return self.read_limited(url, response).await;
+        }
+    }
+
+    async fn authenticate(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, PlatformError> {
+        match &self.credentials {
+            Credentials::ApiKey(key) if self.platform.authentication == Authentication::ApiKey => {
+                Ok(self.token_header(request, key))
+            }
+            Credentials::LoginPassword { login, password }
+                if self.platform.authentication == Authentication::LoginPassword =>
+            {
+                if self.login.is_none() {
+                    return Ok(request.basic_auth(login, Some(password)));
+                }
+                let token = self.token().await?;
+                Ok(self.token_header(request, &token))
+            }
+            _ => Ok(request),
+        }
+    }
+
+    fn token_header(
+        &self,
+        request: reqwest::RequestBuilder,
+        secret: &str,
+    ) -> reqwest::RequestBuilder {
+        match self.platform.token_header.as_deref() {
+            Some("Bearer") | None => request.bearer_auth(secret),
+            Some(header) => request.header(header, secret),
+        }
+    }
+
+    /// The cached token, or a new one from the login request.
+    async fn token(&self) -> Result<String, PlatformError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref() {
+            return Ok(token.clone());
+        }
+        let Some(login) = &self.login else {
+            return Err(PlatformError::Login {
+                url: String::new(),
+                message: "no login configured".into(),
+            });
+        };
+        let failed = |message: String| PlatformError::Login {
+            url: login.url.clone(),
+            message,
+        };
+        let mut request = self.http.post(&login.url).body(login.body.clone());
+        let mut content_type = false;
+        for (name, value) in self.platform.auth_headers.iter().flatten() {
+            content_type |= name.eq_ignore_ascii_case("content-type");
+            request = request.header(
+                name,
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned),
+            );
+        }
+        if !content_type {
+            request = request.header("content-type", "application/json");
+        }
+        let response = request.send().await.map_err(|e| failed(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(failed(format!("HTTP {}", response.status().as_u16())));
+        }
+        let body = self.read_limited(&login.url, response).await?;
+        let answer: Value = serde_json::from_slice(&body)
+            .map_err(|e| failed(format!("the answer is not JSON: {e}")))?;
+        let token = match login.token.query(&answer).as_slice() {
+            [Value::String(token)] => token.clone(),
+            [other] => other.to_string(),
+            found => {
+                return Err(failed(format!(
+                    "auth_response matched {} values, not one",
+                    found.len()
+                )));
+            }
+        };
+        *cached = Some(token.clone());
+        Ok(token)
+    }
+
+    async fn read_limited(
+        &self,
+        url: &str,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, PlatformError> {
+        let max = self.options.max_response_bytes;
+        if response
+            .content_length()
+            .is_some_and(|length| length as usize > max)
+        {
+            return Err(PlatformError::TooLarge {
+                url: url.to_owned(),
+                max,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(url, &e))? {
+            if body.len() + chunk.len() > max {
+                return Err(PlatformError::TooLarge {
+                    url: url.to_owned(),
+                    max,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+fn unreachable(url: &str, error: &reqwest::Error) -> PlatformError {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    PlatformError::Unreachable {
+        url: url.to_owned(),
+        message,
+    }
+}
