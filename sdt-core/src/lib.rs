@@ -1,8 +1,27 @@
 //! Synchronized digital twins: keep a twin in step with a device on an IoT platform by polling
 //! it, extracting values with JSONPath and rendering data properties with templates.
 //!
-//! This release holds the building blocks: [`jsonpath`] (the jsonpath-ng ext dialect and RFC 9535)
-//! [`python_format`] (CPython's `str.format`) and [`mustache`] (mustache over JSON values).
+//! [`description`] compiles a synchronization description (JSONPaths in [`jsonpath`], templates
+//! in [`python_format`] and [`mustache`]); [`platform`] talks to the IoT platform; [`engine`]
+//! polls, writes changed values through a [`engine::TwinSink`] and sends commands back.
+//!
+//! ```
+//! use sdt_core::description::SyncDescription;
+//! use serde_json::json;
+//!
+//! // The position example of the contract: a filter in the jsonpath-ng dialect, a Python template.
+//! let description: SyncDescription = serde_json::from_value(json!({
+//!     "iot_attributes": [
+//!         {"name": "x", "value": "$[?value.addr='3ef8'].value.position[0]"},
+//!         {"name": "y", "value": "$[?value.addr='3ef8'].value.position[1]"}],
+//!     "thingin_attributes": [
+//!         {"name": "DT:data", "value": "{{\"coordX\":{x},\"coordY\":{y}}}", "frequency_sec": 30}]
+//! }))?;
+//! let answer = json!([{"value": {"addr": "3ef8", "position": [1.5, 2, 3]}}]);
+//! let run = description.compile()?.dry_run(&answer);
+//! assert_eq!(run.values["DT:data"], json!(r#"{"coordX":1.5,"coordY":2}"#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Dependencies
 //!

@@ -93,3 +93,22 @@ fn bad_descriptions_are_refused_naming_the_attribute() {
         }
     }
 }
+
+#[test]
+fn direct_and_json_mustache_templates_keep_json_values() -> TestResult {
+    let description: SyncDescription = serde_json::from_value(json!({
+        "iot_attributes": [{"name": "p", "value": "$.position"}, {"name": "n", "value": "$.name"}],
+        "thingin_attributes": [
+            {"name": "raw", "value": "p", "value_template": "direct"},
+            {"name": "doc", "value": "{\"pos\": {{{p}}}, \"name\": \"{{n}}\"}", "value_template": "json_mustache"},
+            {"name": "bad", "value": "{{n}} is not JSON", "value_template": "json_mustache"}
+        ]
+    }))?;
+    let run = description
+        .compile()?
+        .dry_run(&json!({"position": [1, 2.5], "name": "bulb"}));
+    assert_eq!(run.values["raw"], json!([1, 2.5]));
+    assert_eq!(run.values["doc"], json!({"pos": [1, 2.5], "name": "bulb"}));
+    assert!(matches!(run.skipped["bad"], RenderError::NotJson(_)));
+    Ok(())
+}

@@ -26,6 +26,7 @@ struct Server {
     token_generation: u32,
     logins: u32,
     commands: Vec<(String, Value)>,
+    fetches: std::collections::HashMap<String, u32>,
 }
 
 type Shared = Arc<Mutex<Server>>;
@@ -63,7 +64,22 @@ async fn data(
     if !authorized(&server, &headers) {
         return Err(StatusCode::UNAUTHORIZED);
     }
+    let fetches = {
+        let mut server = lock(&server);
+        let count = server.fetches.entry(device.clone()).or_default();
+        *count += 1;
+        *count
+    };
     match device.as_str() {
+        // Fails the first time, then answers like the bulb.
+        "flaky" if fetches == 1 => Err(StatusCode::INTERNAL_SERVER_ERROR),
+        "slow" => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            Ok(Json(json!([])))
+        }
+        "flaky" | "other" => Ok(Json(
+            json!([{"value":{"state":{"on":true,"bri":254,"sat":144}}}]),
+        )),
         "position" => Ok(Json(
             json!([{"value":{"addr":"3ef8","position":[1.5,2,3]}},{"value":{"addr":"aaaa","position":[9,9,9]}}]),
         )),
@@ -165,9 +181,14 @@ async fn contract_holds(client: PlatformClient, server: &Shared) -> TestResult {
         json!(r#"{"coordX":1.5,"coordY":2,"coordZ":3}"#)
     );
 
+    let bulb = description("bulb.json")?;
+    let run = bulb.dry_run(&client.fetch("bulb").await?);
+    assert_eq!(
+        Value::Object(run.variables),
+        json!({"on": true, "bri": 254, "sat": 144})
+    );
     let sink = Arc::new(RecordingSink::default());
     let engine = SyncEngine::new(sink.clone());
-    let bulb = description("bulb.json")?;
     engine.start(TwinBinding {
         twin: "urn:twin:bulb".into(),
         platform: client.clone(),
@@ -304,7 +325,7 @@ async fn contract_holds_with_basic_authentication() -> TestResult {
 }
 
 #[tokio::test]
-async fn oversized_or_unreachable_platforms_are_errors() -> TestResult {
+async fn oversized_slow_or_unreachable_platforms_are_errors() -> TestResult {
     let server = Shared::default();
     let base = start_platform(server).await?;
     let tiny = ClientOptions {
@@ -332,5 +353,93 @@ async fn oversized_or_unreachable_platforms_are_errors() -> TestResult {
         gone.fetch("bulb").await,
         Err(PlatformError::Unreachable { .. })
     ));
+    Ok(())
+}
+
+fn one_second(
+    template: &str,
+) -> Result<Arc<sdt_core::description::CompiledDescription>, Box<dyn std::error::Error>> {
+    let description: SyncDescription = serde_json::from_value(json!({
+        "iot_attributes": [{"name": "on", "value": "$[0].value.state.on"}],
+        "thingin_attributes": [{"name": "on", "value": template, "frequency_sec": 1}]
+    }))?;
+    Ok(Arc::new(description.compile()?))
+}
+
+async fn wait_for(sink: &RecordingSink, twin: &str, value: &Value) -> bool {
+    for _ in 0..200 {
+        let found = sink
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|(t, _, v)| t == twin && v == value);
+        if found {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_failed_fetch_is_retried_next_tick_and_a_reload_leaves_other_twins_running() -> TestResult
+{
+    let server = Shared::default();
+    let base = start_platform(server.clone()).await?;
+    let client = Arc::new(PlatformClient::new(
+        platform(&base, Authentication::None),
+        Credentials::None,
+        ClientOptions::default(),
+    )?);
+    let sink = Arc::new(RecordingSink::default());
+    let engine = SyncEngine::new(sink.clone());
+    let binding = |twin: &str,
+                   device: &str,
+                   template: &str|
+     -> Result<TwinBinding, Box<dyn std::error::Error>> {
+        Ok(TwinBinding {
+            twin: twin.into(),
+            platform: client.clone(),
+            device: device.into(),
+            command_device: None,
+            description: one_second(template)?,
+        })
+    };
+    engine.start(binding("urn:a", "flaky", "{on}")?);
+    engine.start(binding("urn:b", "other", "{on}")?);
+    assert!(
+        wait_for(&sink, "urn:a", &json!("True")).await,
+        "the twin recovers after a failed fetch"
+    );
+    assert!(wait_for(&sink, "urn:b", &json!("True")).await);
+    let b_fetches = lock(&server)
+        .fetches
+        .get("other")
+        .copied()
+        .unwrap_or_default();
+    engine.start(binding("urn:a", "flaky", "on={on}")?); // hot reload of one twin
+    assert!(
+        wait_for(&sink, "urn:a", &json!("on=True")).await,
+        "the new description runs"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let b_after = lock(&server)
+        .fetches
+        .get("other")
+        .copied()
+        .unwrap_or_default();
+    assert!(
+        b_after > b_fetches,
+        "the other twin keeps polling ({b_fetches} -> {b_after})"
+    );
+    let writes_of_b = sink
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter(|(t, _, _)| t == "urn:b")
+        .count();
+    assert_eq!(writes_of_b, 1, "an unchanged value is written once");
     Ok(())
 }
