@@ -521,6 +521,9 @@ fn scientific(digits: &str, exponent: i32, keep_point: bool) -> String {
 
 // ---- format specs --------------------------------------------------------------------------
 
+/// The largest width or precision accepted.
+pub const MAX_DIGITS_VALUE: usize = 10_000;
+
 #[derive(Debug, Default)]
 struct Spec {
     fill: Option<char>,
@@ -574,12 +577,20 @@ fn parse_spec(spec: &str) -> Result<Spec, FormatError> {
         if *i == start {
             return Ok(None);
         }
+        // CPython accepts up to sys.maxsize and then tries to allocate it; a description is
+        // user input, so widths and precisions stop at MAX_DIGITS_VALUE.
         chars[start..*i]
             .iter()
             .collect::<String>()
             .parse()
+            .ok()
+            .filter(|n| *n <= MAX_DIGITS_VALUE)
             .map(Some)
-            .map_err(|_| value_error("Too many decimal digits in format string"))
+            .ok_or_else(|| {
+                value_error(format!(
+                    "a width or precision above {MAX_DIGITS_VALUE} is not supported"
+                ))
+            })
     };
     s.width = digits_from(&mut i)?.unwrap_or(0);
     if let Some(&c) = chars.get(i)

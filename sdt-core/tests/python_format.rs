@@ -36,3 +36,23 @@ fn str_format_matches_cpython_on_every_golden_case() -> Result<(), Box<dyn std::
     );
     Ok(())
 }
+
+#[test]
+fn huge_widths_and_precisions_are_errors_not_allocations() -> Result<(), Box<dyn std::error::Error>>
+{
+    let variables = serde_json::json!({"f": 1.5, "s": "x"});
+    let variables = variables.as_object().ok_or("object")?;
+    for template in [
+        "{f:.1000000000f}",
+        "{s:>999999999999}",
+        "{f:99999999999999999999999}",
+    ] {
+        let result = PythonTemplate::parse(template).and_then(|t| t.render(variables));
+        assert!(result.is_err(), "{template}: {result:?}");
+    }
+    assert_eq!(
+        PythonTemplate::parse("{f:.3f}")?.render(variables)?,
+        "1.500"
+    );
+    Ok(())
+}
