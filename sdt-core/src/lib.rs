@@ -29,7 +29,7 @@
 //! - `jsonpath-rust`: RFC 9535 JSONPath (our translator turns the jsonpath-ng dialect into it).
 //! - `ramhorns`: mustache parsing and rendering (our `Content` over `serde_json::Value`).
 //! - `serde`: descriptions and platform definitions as users write them.
-//! - `reqwest` (rustls): the platform client; `tokio`: polling tasks, timers; `async-trait`: the
+//! - feature `client` (default): `reqwest` (rustls): the platform client; `tokio`: polling tasks, timers; `async-trait`: the
 //!   object-safe [`engine::TwinSink`]; `tracing`: failed fetches and skipped properties.
 //! - `thiserror`: typed errors.
 
@@ -37,8 +37,10 @@
 #![warn(missing_debug_implementations)]
 
 pub mod description;
+#[cfg(feature = "client")]
 pub mod engine;
 pub mod jsonpath;
 pub mod mustache;
+#[cfg(feature = "client")]
 pub mod platform;
 pub mod python_format;

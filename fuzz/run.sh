@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a while (default 60 s each), seeding the corpora from
+# ../shared/corpus (or $AAS_CORPUS_DIR) on first use; crashes land in fuzz/artifacts/<target>/.
+#
+#   bash fuzz/run.sh [seconds per target] [target...]
+# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`); runs on stable with RUSTC_BOOTSTRAP=1.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-60}"
+shift || true
+corpus_root="${AAS_CORPUS_DIR:-../../shared/corpus}/aas-core3.0-testgen"
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(json_read xml_read aasx_read verify envelope_decode cloud_event_decode
+  topic_parse jsonpath python_format mustache sync_description)
+
+seed() {  # seed <target> <source files...>
+  local dir="corpus/$1"; shift
+  [ -d "$dir" ] && return
+  mkdir -p "$dir"
+  local n=0
+  for file in "$@"; do
+    cp "$file" "$dir/seed-$n"; n=$((n + 1))
+  done
+}
+mapfile -t json < <(find "$corpus_root/Json" -name '*.json' | sort | awk 'NR % 8 == 0')
+mapfile -t xml < <(find "$corpus_root/Xml" -name '*.xml' | sort | awk 'NR % 8 == 0')
+seed json_read "${json[@]}"
+seed verify "${json[@]}"
+seed xml_read "${xml[@]}"
+seed aasx_read "${json[@]:0:20}"
+seed sync_description ../sdt-core/tests/fixtures/*.json
+if [ ! -d corpus/jsonpath ]; then
+  mkdir -p corpus/jsonpath
+  python3 - <<'PY'
+import json
+cases = json.load(open("../sdt-core/tests/golden/jsonpath_cases.json"))["cases"]
+for i, path in enumerate(sorted({c["path"] for c in cases})):
+    open(f"corpus/jsonpath/seed-{i}", "w").write(path)
+cases = json.load(open("../sdt-core/tests/golden/format_cases.json"))["cases"]
+import os
+os.makedirs("corpus/python_format", exist_ok=True)
+for i, case in enumerate(cases):
+    open(f"corpus/python_format/seed-{i}", "w").write(case["template"])
+PY
+fi
+if [ ! -d corpus/mustache ]; then
+  mkdir -p corpus/mustache
+  python3 - <<'PY'
+import json, glob
+n = 0
+for spec in glob.glob("../../shared/corpus/mustache-spec/*.json"):
+    for test in json.load(open(spec))["tests"]:
+        open(f"corpus/mustache/seed-{n}", "w").write(test["template"]); n += 1
+PY
+fi
+for target in "${targets[@]}"; do
+  mkdir -p "corpus/$target"
+  echo "== $target ($seconds s)"
+  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$target" "corpus/$target" -- \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+    | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|panicked|SUMMARY" || true
+  if ls "artifacts/$target"/crash-* "artifacts/$target"/timeout-* "artifacts/$target"/oom-* >/dev/null 2>&1; then
+    echo "FINDING in $target: $(ls artifacts/"$target")"
+  fi
+done
