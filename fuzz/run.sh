@@ -53,6 +53,7 @@ for spec in glob.glob("../../shared/corpus/mustache-spec/*.json"):
         open(f"corpus/mustache/seed-{n}", "w").write(test["template"]); n += 1
 PY
 fi
+findings=0
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
   echo "== $target ($seconds s)"
@@ -61,5 +62,10 @@ for target in "${targets[@]}"; do
     | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|panicked|SUMMARY" || true
   if ls "artifacts/$target"/crash-* "artifacts/$target"/timeout-* "artifacts/$target"/oom-* >/dev/null 2>&1; then
     echo "FINDING in $target: $(ls artifacts/"$target")"
+    findings=$((findings + 1))
   fi
 done
+if [ "$findings" -gt 0 ]; then
+  echo "error: $findings fuzz target(s) found a crash, hang or OOM: see fuzz/artifacts/" >&2
+  exit 1
+fi

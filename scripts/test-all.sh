@@ -5,7 +5,8 @@
 # - Mosquitto (Debian package): each MQTT test starts its own broker on a free 127.0.0.1 port
 #   and kills it by PID;
 # - Azurite (npm package, into ${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite): each push test starts
-#   its own on a free 127.0.0.1 port (--disableTelemetry --skipApiVersionCheck), killed by PID.
+#   its own on a free 127.0.0.1 port (--disableTelemetry --skipApiVersionCheck), killed by PID;
+# - cargo-fuzz (crates.io): every fuzz target runs 5 s after replaying its corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -55,4 +56,9 @@ step cargo doc
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step cargo test
 cargo test --workspace --locked
+step "fuzz targets (5 s each, corpus replayed first)"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --version 0.13.1 --locked
+fi
+bash fuzz/run.sh 5
 step "done in $(( $(date +%s) - start )) s"
