@@ -15,6 +15,9 @@
 mod convert;
 mod document_io;
 mod findings;
+// The server's storage; `serve` (in progress) is its first user.
+#[cfg_attr(not(test), allow(dead_code))]
+mod storage;
 mod validate;
 
 use std::path::PathBuf;

@@ -1,0 +1,628 @@
+//! Storage of shells, submodels and concept descriptions behind [`Repository`], with SQLite as
+//! the first implementation. Every change and the events it causes are written in one
+//! transaction (an outbox), so an event is never lost and never sent for a change that did not
+//! happen; the publisher drains the outbox and deletes an entry only after the broker's PUBACK.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Which collection an element lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    Shells,
+    Submodels,
+    ConceptDescriptions,
+}
+
+impl Collection {
+    fn table(self) -> &'static str {
+        match self {
+            Collection::Shells => "shells",
+            Collection::Submodels => "submodels",
+            Collection::ConceptDescriptions => "concept_descriptions",
+        }
+    }
+}
+
+/// Whether a write created the element or replaced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Replaced,
+}
+
+/// What a change to a submodel touches, known inside the transaction that makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmodelChange {
+    pub written: Written,
+    /// The shells that refer to the submodel at this time.
+    pub affected_shell_ids: Vec<String>,
+}
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub sequence: i64,
+    pub topic: String,
+    pub payload: Vec<u8>,
+}
+
+/// One page of a listing; `cursor` continues it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub cursor: Option<String>,
+}
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("stored element {id:?} no longer reads: {message}")]
+    Corrupt { id: String, message: String },
+    #[error("the paging cursor {0:?} is not one this server gave")]
+    BadCursor(String),
+    #[error("{0} is not stored")]
+    NotFound(String),
+}
+
+/// A message to put in the outbox with a change.
+pub type Event = (String, Vec<u8>);
+
+/// The repository's storage.
+pub trait Repository: Send + Sync {
+    fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError>;
+    fn shells(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<AssetAdministrationShell>, StorageError>;
+    /// Creates or replaces a shell, with the events `events` makes of the outcome.
+    fn put_shell(
+        &self,
+        shell: &AssetAdministrationShell,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<Written, StorageError>;
+    /// Deletes a shell (its last state goes to `events`); `NotFound` if there is none.
+    fn delete_shell(
+        &self,
+        id: &str,
+        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+    ) -> Result<(), StorageError>;
+
+    fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError>;
+    fn submodels(&self, limit: usize, cursor: Option<&str>)
+    -> Result<Page<Submodel>, StorageError>;
+    fn put_submodel(
+        &self,
+        submodel: &Submodel,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError>;
+    fn delete_submodel(
+        &self,
+        id: &str,
+        events: &dyn Fn(&Submodel, &[String]) -> Vec<Event>,
+    ) -> Result<(), StorageError>;
+
+    fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError>;
+    fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError>;
+    fn delete_concept_description(&self, id: &str) -> Result<(), StorageError>;
+
+    /// The oldest outbox entries, at most `limit`.
+    fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError>;
+    /// Removes an entry once the broker acknowledged it.
+    fn acknowledge(&self, sequence: i64) -> Result<(), StorageError>;
+}
+
+/// SQLite storage: one file, WAL journal, one connection behind a mutex (writes are short).
+pub struct SqliteRepository {
+    connection: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteRepository").finish_non_exhaustive()
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS shells (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submodels (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS concept_descriptions (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shell_submodels (
+    shell_id TEXT NOT NULL REFERENCES shells(id) ON DELETE CASCADE,
+    submodel_id TEXT NOT NULL,
+    PRIMARY KEY (shell_id, submodel_id));
+CREATE INDEX IF NOT EXISTS shell_submodels_by_submodel ON shell_submodels(submodel_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL);
+";
+
+impl SqliteRepository {
+    /// Opens (creating if needed) the database file.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        Self::with_connection(Connection::open(path)?)
+    }
+
+    /// A database in memory (tests).
+    pub fn in_memory() -> Result<Self, StorageError> {
+        Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    fn with_connection(connection: Connection) -> Result<Self, StorageError> {
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.execute_batch(SCHEMA)?;
+        Ok(Self {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get<T: aas_serde::json::FromJson>(
+        &self,
+        collection: Collection,
+        id: &str,
+    ) -> Result<Option<T>, StorageError> {
+        let json: Option<String> = self
+            .lock()
+            .query_row(
+                &format!("SELECT json FROM {} WHERE id = ?1", collection.table()),
+                [id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        json.map(|json| decode(id, &json)).transpose()
+    }
+
+    fn list<T: aas_serde::json::FromJson>(
+        &self,
+        collection: Collection,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, StorageError> {
+        let after: i64 = match cursor {
+            None => 0,
+            Some(text) => text
+                .parse()
+                .map_err(|_| StorageError::BadCursor(text.to_owned()))?,
+        };
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(&format!(
+            "SELECT rowid, id, json FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            collection.table()
+        ))?;
+        // One more than asked tells whether there is a next page.
+        let rows = statement.query_map(params![after, limit as i64 + 1], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for row in rows {
+            let (rowid, id, json) = row?;
+            if items.len() == limit {
+                more = true;
+                break;
+            }
+            items.push(decode(&id, &json)?);
+            last = Some(rowid);
+        }
+        Ok(Page {
+            items,
+            cursor: if more {
+                last.map(|r| r.to_string())
+            } else {
+                None
+            },
+        })
+    }
+}
+
+fn decode<T: aas_serde::json::FromJson>(id: &str, json: &str) -> Result<T, StorageError> {
+    aas_serde::json::from_str(json).map_err(|e| StorageError::Corrupt {
+        id: id.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn upsert(
+    tx: &rusqlite::Transaction<'_>,
+    collection: Collection,
+    id: &str,
+    json: &str,
+) -> Result<Written, StorageError> {
+    let existed: bool = tx.query_row(
+        &format!(
+            "SELECT EXISTS(SELECT 1 FROM {} WHERE id = ?1)",
+            collection.table()
+        ),
+        [id],
+        |row| row.get(0),
+    )?;
+    tx.execute(
+        &format!("INSERT INTO {} (id, json) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET json = excluded.json", collection.table()),
+        params![id, json],
+    )?;
+    Ok(if existed {
+        Written::Replaced
+    } else {
+        Written::Created
+    })
+}
+
+fn append_events(tx: &rusqlite::Transaction<'_>, events: Vec<Event>) -> Result<(), StorageError> {
+    let mut statement = tx.prepare_cached("INSERT INTO outbox (topic, payload) VALUES (?1, ?2)")?;
+    for (topic, payload) in events {
+        statement.execute(params![topic, payload])?;
+    }
+    Ok(())
+}
+
+fn affected_shells(
+    tx: &rusqlite::Transaction<'_>,
+    submodel_id: &str,
+) -> Result<Vec<String>, StorageError> {
+    let mut statement = tx.prepare_cached(
+        "SELECT shell_id FROM shell_submodels WHERE submodel_id = ?1 ORDER BY shell_id",
+    )?;
+    let ids = statement
+        .query_map([submodel_id], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
+impl Repository for SqliteRepository {
+    fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError> {
+        self.get(Collection::Shells, id)
+    }
+
+    fn shells(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<AssetAdministrationShell>, StorageError> {
+        self.list(Collection::Shells, limit, cursor)
+    }
+
+    fn put_shell(
+        &self,
+        shell: &AssetAdministrationShell,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<Written, StorageError> {
+        let json = aas_serde::json::to_string(shell);
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let written = upsert(&tx, Collection::Shells, &shell.id, &json)?;
+        tx.execute(
+            "DELETE FROM shell_submodels WHERE shell_id = ?1",
+            [&shell.id],
+        )?;
+        for reference in shell.submodels.iter().flatten() {
+            if let Some(key) = reference.keys.first() {
+                tx.execute(
+                    "INSERT OR IGNORE INTO shell_submodels (shell_id, submodel_id) VALUES (?1, ?2)",
+                    params![shell.id, key.value],
+                )?;
+            }
+        }
+        append_events(&tx, events(written))?;
+        tx.commit()?;
+        Ok(written)
+    }
+
+    fn delete_shell(
+        &self,
+        id: &str,
+        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+    ) -> Result<(), StorageError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let json: Option<String> = tx
+            .query_row("SELECT json FROM shells WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let Some(json) = json else {
+            return Err(StorageError::NotFound(format!("shell {id:?}")));
+        };
+        let shell: AssetAdministrationShell = decode(id, &json)?;
+        tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
+        append_events(&tx, events(&shell))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError> {
+        self.get(Collection::Submodels, id)
+    }
+
+    fn submodels(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Submodel>, StorageError> {
+        self.list(Collection::Submodels, limit, cursor)
+    }
+
+    fn put_submodel(
+        &self,
+        submodel: &Submodel,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError> {
+        let json = aas_serde::json::to_string(submodel);
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let written = upsert(&tx, Collection::Submodels, &submodel.id, &json)?;
+        let change = SubmodelChange {
+            written,
+            affected_shell_ids: affected_shells(&tx, &submodel.id)?,
+        };
+        append_events(&tx, events(&change))?;
+        tx.commit()?;
+        Ok(change)
+    }
+
+    fn delete_submodel(
+        &self,
+        id: &str,
+        events: &dyn Fn(&Submodel, &[String]) -> Vec<Event>,
+    ) -> Result<(), StorageError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let json: Option<String> = tx
+            .query_row("SELECT json FROM submodels WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let Some(json) = json else {
+            return Err(StorageError::NotFound(format!("submodel {id:?}")));
+        };
+        let submodel: Submodel = decode(id, &json)?;
+        let affected = affected_shells(&tx, id)?;
+        tx.execute("DELETE FROM submodels WHERE id = ?1", [id])?;
+        append_events(&tx, events(&submodel, &affected))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError> {
+        self.get(Collection::ConceptDescriptions, id)
+    }
+
+    fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError> {
+        let json = aas_serde::json::to_string(cd);
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let written = upsert(&tx, Collection::ConceptDescriptions, &cd.id, &json)?;
+        tx.commit()?;
+        Ok(written)
+    }
+
+    fn delete_concept_description(&self, id: &str) -> Result<(), StorageError> {
+        let deleted = self
+            .lock()
+            .execute("DELETE FROM concept_descriptions WHERE id = ?1", [id])?;
+        if deleted == 0 {
+            return Err(StorageError::NotFound(format!(
+                "concept description {id:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(
+            "SELECT sequence, topic, payload FROM outbox ORDER BY sequence LIMIT ?1",
+        )?;
+        let entries = statement
+            .query_map([limit as i64], |row| {
+                Ok(OutboxEntry {
+                    sequence: row.get(0)?,
+                    topic: row.get(1)?,
+                    payload: row.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(entries)
+    }
+
+    fn acknowledge(&self, sequence: i64) -> Result<(), StorageError> {
+        self.lock()
+            .execute("DELETE FROM outbox WHERE sequence = ?1", [sequence])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aas_model::{AssetInformation, AssetKind, Key, KeyTypes, Reference};
+
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn shell(id: &str, submodels: &[&str]) -> AssetAdministrationShell {
+        let mut shell =
+            AssetAdministrationShell::new(id, AssetInformation::new(AssetKind::Instance));
+        shell.asset_information.global_asset_id = Some(format!("{id}/asset"));
+        if !submodels.is_empty() {
+            shell.submodels = Some(
+                submodels
+                    .iter()
+                    .map(|s| Reference::model(vec![Key::new(KeyTypes::Submodel, *s)]))
+                    .collect(),
+            );
+        }
+        shell
+    }
+
+    fn no_events<T: ?Sized>(_: &T) -> Vec<Event> {
+        Vec::new()
+    }
+
+    #[test]
+    fn elements_are_created_replaced_read_back_and_deleted() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        let mut one = shell("urn:aas:1", &[]);
+        assert_eq!(
+            repository.put_shell(&one, &|_| Vec::new())?,
+            Written::Created
+        );
+        one.id_short = Some("Renamed".into());
+        assert_eq!(
+            repository.put_shell(&one, &|_| Vec::new())?,
+            Written::Replaced
+        );
+        assert_eq!(repository.shell("urn:aas:1")?, Some(one));
+        repository.delete_shell("urn:aas:1", &no_events)?;
+        assert_eq!(repository.shell("urn:aas:1")?, None);
+        assert!(matches!(
+            repository.delete_shell("urn:aas:1", &no_events),
+            Err(StorageError::NotFound(_))
+        ));
+
+        let submodel = Submodel::new("urn:sm:1");
+        assert_eq!(
+            repository.put_submodel(&submodel, &no_events)?.written,
+            Written::Created
+        );
+        assert_eq!(repository.submodel("urn:sm:1")?, Some(submodel));
+        let cd = ConceptDescription::new("urn:cd:1");
+        assert_eq!(repository.put_concept_description(&cd)?, Written::Created);
+        assert_eq!(repository.concept_description("urn:cd:1")?, Some(cd));
+        repository.delete_concept_description("urn:cd:1")?;
+        assert!(repository.delete_concept_description("urn:cd:1").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn listings_page_with_cursors_and_refuse_foreign_cursors() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        for n in 0..7 {
+            repository.put_submodel(&Submodel::new(format!("urn:sm:{n}")), &no_events)?;
+        }
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = repository.submodels(3, cursor.as_deref())?;
+            seen.extend(page.items.into_iter().map(|s| s.id));
+            match page.cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            (0..7).map(|n| format!("urn:sm:{n}")).collect::<Vec<_>>()
+        );
+        assert!(matches!(
+            repository.submodels(3, Some("x")),
+            Err(StorageError::BadCursor(_))
+        ));
+        repository.put_shell(&shell("urn:aas:1", &[]), &|_| Vec::new())?;
+        let shells = repository.shells(10, None)?;
+        assert_eq!((shells.items.len(), shells.cursor), (1, None));
+        Ok(())
+    }
+
+    #[test]
+    fn submodel_changes_know_the_shells_that_refer_to_them_and_queue_their_events() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        repository.put_shell(&shell("urn:aas:b", &["urn:sm:1"]), &|_| Vec::new())?;
+        repository.put_shell(&shell("urn:aas:a", &["urn:sm:1", "urn:sm:2"]), &|_| {
+            Vec::new()
+        })?;
+        let change = repository.put_submodel(&Submodel::new("urn:sm:1"), &|change| {
+            vec![(
+                "topic/updated".into(),
+                change.affected_shell_ids.join(",").into_bytes(),
+            )]
+        })?;
+        assert_eq!(change.affected_shell_ids, ["urn:aas:a", "urn:aas:b"]);
+        let outbox = repository.outbox(10)?;
+        assert_eq!(outbox.len(), 1);
+        assert_eq!(outbox[0].payload, b"urn:aas:a,urn:aas:b");
+        repository.acknowledge(outbox[0].sequence)?;
+        assert!(repository.outbox(10)?.is_empty());
+        // A shell that no longer refers to the submodel is no longer affected.
+        repository.put_shell(&shell("urn:aas:b", &[]), &|_| Vec::new())?;
+        let change = repository.put_submodel(&Submodel::new("urn:sm:1"), &no_events)?;
+        assert_eq!(change.affected_shell_ids, ["urn:aas:a"]);
+        // A deleted submodel's event carries its last state and the shells that referred to it.
+        repository.delete_submodel("urn:sm:1", &|last, affected| {
+            vec![(
+                format!("deleted/{}", last.id),
+                affected.join(",").into_bytes(),
+            )]
+        })?;
+        let outbox = repository.outbox(10)?;
+        assert_eq!(
+            (outbox[0].topic.as_str(), outbox[0].payload.as_slice()),
+            ("deleted/urn:sm:1", &b"urn:aas:a"[..])
+        );
+        assert!(matches!(
+            repository.delete_submodel("urn:sm:1", &|_, _| Vec::new()),
+            Err(StorageError::NotFound(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn a_change_and_its_events_are_written_together_or_not_at_all() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        // A trigger makes the event insert fail after the element has been written.
+        repository.lock().execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.topic = 'refused' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )?;
+        let result = repository.put_submodel(&Submodel::new("urn:sm:1"), &|_| {
+            vec![("refused".into(), Vec::new())]
+        });
+        assert!(result.is_err());
+        assert_eq!(
+            repository.submodel("urn:sm:1")?,
+            None,
+            "the change was rolled back with its event"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn data_survives_reopening_the_file() -> TestResult {
+        let dir = std::env::temp_dir().join(format!("aas-rs-storage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("repository.sqlite");
+        {
+            let repository = SqliteRepository::open(&path)?;
+            repository.put_submodel(&Submodel::new("urn:sm:kept"), &|_| {
+                vec![("t".into(), b"e".to_vec())]
+            })?;
+        }
+        let repository = SqliteRepository::open(&path)?;
+        assert!(repository.submodel("urn:sm:kept")?.is_some());
+        assert_eq!(
+            repository.outbox(10)?.len(),
+            1,
+            "unsent events survive a restart"
+        );
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+}
