@@ -4,8 +4,9 @@
 //! - `convert <IN> <OUT>`: reads an AAS file and writes it in the format of `OUT`'s extension.
 //! - `validate <FILE>...`: reads files and reports what is wrong with them.
 //!
-//! `serve` (the AAS repository server) comes with its own issue; until then the binary without
-//! a subcommand prints its help.
+//! - `serve`: the AAS repository API (IDTA Part 2) over SQLite; in progress: shells, submodels
+//!   and concept descriptions with their change events queued in the outbox. Until it is
+//!   complete, the binary without a subcommand prints its help.
 //!
 //! Exit codes: 0 success; 1 some file reads but has findings (`validate`, `convert --verify`);
 //! 2 some file cannot be read or written (or the command line is wrong).
@@ -15,7 +16,9 @@
 mod convert;
 mod document_io;
 mod findings;
-// The server's storage; `serve` (in progress) is its first user.
+mod http;
+mod serve;
+// Parts of the storage the HTTP API does not use yet (the outbox publisher) are tested only.
 #[cfg_attr(not(test), allow(dead_code))]
 mod storage;
 mod validate;
@@ -64,6 +67,15 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve the AAS repository API (in progress).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "AAS_SERVER_BIND")]
+        bind: std::net::SocketAddr,
+        /// Directory of the SQLite database.
+        #[arg(long, default_value = "data", env = "AAS_SERVER_DATA")]
+        data: PathBuf,
+    },
 }
 
 /// Format of the environment inside a package.
@@ -102,6 +114,7 @@ fn main() -> ExitCode {
             convert::run(&input, &output, options, verify)
         }
         Some(Command::Validate { files }) => validate::run(&files),
+        Some(Command::Serve { bind, data }) => serve::run(bind, &data),
         None => {
             // Printing help cannot fail in a way worth reporting.
             let _ = Cli::command().print_help();

@@ -1,0 +1,290 @@
+//! The repository API over HTTP: `reference-server serve` started on a free 127.0.0.1 port with
+//! its own data directory, killed by PID at the end.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+struct Server {
+    child: Child,
+    base: String,
+    data: tempfile_dir::Dir,
+}
+
+mod tempfile_dir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Server {
+    fn start(name: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let data =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{name}-{port}"));
+        let _ = std::fs::remove_dir_all(&data);
+        let child = Command::new(env!("CARGO_BIN_EXE_reference-server"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data: tempfile_dir::Dir(data),
+        };
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Err("the server did not listen within 5 s".into())
+    }
+
+    fn outbox_topics(&self) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+        let connection = rusqlite::Connection::open(self.data.0.join("repository.sqlite"))?;
+        let mut statement = connection.prepare("SELECT topic FROM outbox ORDER BY sequence")?;
+        let topics = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(topics)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn b64(id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(id)
+}
+
+fn shell(id: &str) -> Value {
+    json!({"id": id, "modelType": "AssetAdministrationShell",
+           "assetInformation": {"assetKind": "Instance", "globalAssetId": format!("{id}/asset")}})
+}
+
+async fn status_and_json(
+    response: reqwest::Response,
+) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((
+        status,
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)?
+        },
+    ))
+}
+
+#[tokio::test]
+async fn shells_are_created_read_replaced_and_deleted_with_part2_status_codes() -> TestResult {
+    let server = Server::start("shells")?;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.base);
+    let created = http
+        .post(url("/shells"))
+        .header("content-type", "application/json")
+        .body(shell("urn:aas:1").to_string())
+        .send()
+        .await?;
+    assert_eq!(created.status().as_u16(), 201);
+    let location = created
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(location, format!("/shells/{}", b64("urn:aas:1")));
+    let (status, body) = status_and_json(http.get(url(&location)).send().await?).await?;
+    assert_eq!((status, body["id"].as_str()), (200, Some("urn:aas:1")));
+
+    let (status, body) = status_and_json(
+        http.post(url("/shells"))
+            .body(shell("urn:aas:1").to_string())
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 409);
+    assert_eq!(body["messages"][0]["messageType"], "Error");
+
+    let mismatch = http
+        .put(url(&location))
+        .body(shell("urn:aas:other").to_string())
+        .send()
+        .await?;
+    assert_eq!(mismatch.status().as_u16(), 400);
+    let mut renamed = shell("urn:aas:1");
+    renamed["idShort"] = json!("Renamed");
+    assert_eq!(
+        http.put(url(&location))
+            .body(renamed.to_string())
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        204
+    );
+    let (_, body) = status_and_json(http.get(url(&location)).send().await?).await?;
+    assert_eq!(body["idShort"], "Renamed");
+    assert_eq!(
+        http.delete(url(&location)).send().await?.status().as_u16(),
+        204
+    );
+    let (status, body) = status_and_json(http.get(url(&location)).send().await?).await?;
+    assert_eq!(status, 404);
+    assert!(
+        body["messages"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("urn:aas:1")
+    );
+    assert_eq!(
+        http.delete(url(&location)).send().await?.status().as_u16(),
+        404
+    );
+    assert_eq!(
+        http.get(url("/shells/%%%")).send().await?.status().as_u16(),
+        400
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_bodies_are_refused_with_the_reason() -> TestResult {
+    let server = Server::start("bad")?;
+    let http = reqwest::Client::new();
+    let url = format!("{}/submodels", server.base);
+    let (status, body) = status_and_json(
+        http.post(&url)
+            .body(r#"{"id": "urn:sm:1", "modelType": "Submodel", "nope": 1}"#)
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 400);
+    assert!(
+        body["messages"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nope"),
+        "{body}"
+    );
+    let wrong_type = http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await?;
+    assert_eq!(wrong_type.status().as_u16(), 415);
+    // A model that reads but breaks a constraint: idShort must start with a letter (AASd-002).
+    let invalid = json!({"id": "urn:sm:1", "modelType": "Submodel", "idShort": "1abc"});
+    let (status, body) =
+        status_and_json(http.post(&url).body(invalid.to_string()).send().await?).await?;
+    assert_eq!(status, 400);
+    assert!(body["messages"].to_string().contains("AASd-002"), "{body}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn listings_page_with_cursors_and_changes_queue_their_events() -> TestResult {
+    let server = Server::start("paging")?;
+    let http = reqwest::Client::new();
+    for n in 0..5 {
+        let submodel = json!({"id": format!("urn:sm:{n}"), "modelType": "Submodel"});
+        assert_eq!(
+            http.post(format!("{}/submodels", server.base))
+                .body(submodel.to_string())
+                .send()
+                .await?
+                .status()
+                .as_u16(),
+            201
+        );
+    }
+    let mut ids = Vec::new();
+    let mut next = format!("{}/submodels?limit=2", server.base);
+    loop {
+        let (status, body) = status_and_json(http.get(&next).send().await?).await?;
+        assert_eq!(status, 200);
+        ids.extend(
+            body["result"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["id"].as_str().map(str::to_owned)),
+        );
+        match body["paging_metadata"]["cursor"].as_str() {
+            Some(cursor) => next = format!("{}/submodels?limit=2&cursor={cursor}", server.base),
+            None => break,
+        }
+    }
+    assert_eq!(
+        ids,
+        (0..5).map(|n| format!("urn:sm:{n}")).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        http.get(format!("{}/submodels?limit=0", server.base))
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        400
+    );
+    assert_eq!(
+        http.get(format!("{}/submodels?cursor=", server.base))
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        400
+    );
+
+    let path = format!("{}/submodels/{}", server.base, b64("urn:sm:0"));
+    let replaced = json!({"id": "urn:sm:0", "modelType": "Submodel", "idShort": "Renamed"});
+    assert_eq!(
+        http.put(&path)
+            .body(replaced.to_string())
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        204
+    );
+    assert_eq!(http.delete(&path).send().await?.status().as_u16(), 204);
+    let topics = server.outbox_topics()?;
+    let of_0: Vec<&str> = topics
+        .iter()
+        .filter(|t| t.contains(&b64("urn:sm:0")))
+        .map(String::as_str)
+        .collect();
+    let prefix = format!("twinsphere/submodels/{}", b64("urn:sm:0"));
+    assert_eq!(
+        of_0,
+        [
+            format!("{prefix}/created"),
+            format!("{prefix}/updated"),
+            format!("{prefix}/deleted")
+        ]
+    );
+    assert_eq!(topics.len(), 7, "5 created, 1 updated, 1 deleted");
+    Ok(())
+}
