@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
+use aas_model::{AssetAdministrationShell, ConceptDescription, Identifiable, Submodel};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -248,6 +248,90 @@ fn location(collection: &str, id: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("/"))
 }
 
+// ---- shared by the collections -------------------------------------------------------------
+
+/// An element read from a request body and verified.
+fn new_element<T>(headers: &HeaderMap, body: &[u8]) -> ApiResult<T>
+where
+    T: aas_serde::json::FromJson,
+    for<'a> &'a T: Into<aas_model::Node<'a>>,
+{
+    let element: T = read_body(headers, body)?;
+    verified(&element)?;
+    Ok(element)
+}
+
+/// A replacement read from a request body: its id must be the path's, then it is verified.
+fn replacement<T>(encoded_id: &str, headers: &HeaderMap, body: &[u8]) -> ApiResult<T>
+where
+    T: aas_serde::json::FromJson + Identifiable,
+    for<'a> &'a T: Into<aas_model::Node<'a>>,
+{
+    let id = decode_id(encoded_id)?;
+    let element: T = read_body(headers, body)?;
+    if element.id() != id {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body's id {:?} is not the path's {id:?}", element.id()),
+        ));
+    }
+    verified(&element)?;
+    Ok(element)
+}
+
+/// GET of one element: 200 with it, or 404 naming it.
+async fn found<T, L>(what: &'static str, encoded_id: &str, load: L) -> ApiResult<Response>
+where
+    T: aas_serde::json::ToJson + Send + 'static,
+    L: FnOnce(&str) -> Result<Option<T>, StorageError> + Send + 'static,
+{
+    let id = decode_id(encoded_id)?;
+    let lookup = id.clone();
+    let element = blocking(move || Ok(load(&lookup)?))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("{what} {id:?} not found")))?;
+    Ok(json_response(StatusCode::OK, &element))
+}
+
+/// POST of a new element: 409 if its id is taken, else stored, 201 with it and its Location.
+async fn create<T, E, S>(
+    collection: &'static str,
+    what: &'static str,
+    element: T,
+    exists: E,
+    store: S,
+) -> ApiResult<Response>
+where
+    T: aas_serde::json::ToJson + Identifiable + Clone + Send + 'static,
+    E: FnOnce(&str) -> Result<bool, StorageError> + Send + 'static,
+    S: FnOnce(&T) -> Result<(), StorageError> + Send + 'static,
+{
+    let stored = element.clone();
+    blocking(move || {
+        if exists(stored.id())? {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("{what} {:?} exists", stored.id()),
+            ));
+        }
+        Ok(store(&stored)?)
+    })
+    .await?;
+    let mut response = json_response(StatusCode::CREATED, &element);
+    response
+        .headers_mut()
+        .insert(header::LOCATION, location(collection, element.id()));
+    Ok(response)
+}
+
+/// PUT's answer: 201 when it created the element, 204 when it replaced it.
+fn put_status(written: Written) -> StatusCode {
+    match written {
+        Written::Created => StatusCode::CREATED,
+        Written::Replaced => StatusCode::NO_CONTENT,
+    }
+}
+
 // ---- shells --------------------------------------------------------------------------------
 
 async fn list_shells(
@@ -261,15 +345,7 @@ async fn list_shells(
 }
 
 async fn get_shell(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let id = decode_id(&id)?;
-    let found = blocking({
-        let id = id.clone();
-        move || Ok(state.repository.shell(&id)?)
-    })
-    .await?;
-    let shell = found
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("shell {id:?} not found")))?;
-    Ok(json_response(StatusCode::OK, &shell))
+    found("shell", &id, move |id| state.repository.shell(id)).await
 }
 
 async fn create_shell(
@@ -277,27 +353,21 @@ async fn create_shell(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let shell: AssetAdministrationShell = read_body(&headers, &body)?;
-    verified(&shell)?;
-    let stored = shell.clone();
-    blocking(move || {
-        if state.repository.shell(&stored.id)?.is_some() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("shell {:?} exists", stored.id),
-            ));
-        }
-        state.repository.put_shell(&stored, &|written| {
-            state.shell_events(&stored, kind_of(written))
-        })?;
-        Ok(())
-    })
-    .await?;
-    let mut response = json_response(StatusCode::CREATED, &shell);
-    response
-        .headers_mut()
-        .insert(header::LOCATION, location("shells", &shell.id));
-    Ok(response)
+    let shell: AssetAdministrationShell = new_element(&headers, &body)?;
+    let lookup = state.clone();
+    create(
+        "shells",
+        "shell",
+        shell,
+        move |id| Ok(lookup.repository.shell(id)?.is_some()),
+        move |shell| {
+            state.repository.put_shell(shell, &|written| {
+                state.shell_events(shell, kind_of(written))
+            })?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 async fn replace_shell(
@@ -306,26 +376,14 @@ async fn replace_shell(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let id = decode_id(&id)?;
-    let shell: AssetAdministrationShell = read_body(&headers, &body)?;
-    if shell.id != id {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the body's id {:?} is not the path's {id:?}", shell.id),
-        ));
-    }
-    verified(&shell)?;
+    let shell: AssetAdministrationShell = replacement(&id, &headers, &body)?;
     let written = blocking(move || {
         Ok(state.repository.put_shell(&shell, &|written| {
             state.shell_events(&shell, kind_of(written))
         })?)
     })
     .await?;
-    Ok(if written == Written::Created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::NO_CONTENT
-    })
+    Ok(put_status(written))
 }
 
 async fn delete_shell(
@@ -358,16 +416,7 @@ async fn get_submodel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let id = decode_id(&id)?;
-    let found = blocking({
-        let id = id.clone();
-        move || Ok(state.repository.submodel(&id)?)
-    })
-    .await?;
-    let submodel = found.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, format!("submodel {id:?} not found"))
-    })?;
-    Ok(json_response(StatusCode::OK, &submodel))
+    found("submodel", &id, move |id| state.repository.submodel(id)).await
 }
 
 async fn create_submodel(
@@ -375,27 +424,25 @@ async fn create_submodel(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let submodel: Submodel = read_body(&headers, &body)?;
-    verified(&submodel)?;
-    let stored = submodel.clone();
-    blocking(move || {
-        if state.repository.submodel(&stored.id)?.is_some() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("submodel {:?} exists", stored.id),
-            ));
-        }
-        state.repository.put_submodel(&stored, &|change| {
-            state.submodel_events(&stored, kind_of(change.written), &change.affected_shell_ids)
-        })?;
-        Ok(())
-    })
-    .await?;
-    let mut response = json_response(StatusCode::CREATED, &submodel);
-    response
-        .headers_mut()
-        .insert(header::LOCATION, location("submodels", &submodel.id));
-    Ok(response)
+    let submodel: Submodel = new_element(&headers, &body)?;
+    let lookup = state.clone();
+    create(
+        "submodels",
+        "submodel",
+        submodel,
+        move |id| Ok(lookup.repository.submodel(id)?.is_some()),
+        move |submodel| {
+            state.repository.put_submodel(submodel, &|change| {
+                state.submodel_events(
+                    submodel,
+                    kind_of(change.written),
+                    &change.affected_shell_ids,
+                )
+            })?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 async fn replace_submodel(
@@ -404,15 +451,7 @@ async fn replace_submodel(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let id = decode_id(&id)?;
-    let submodel: Submodel = read_body(&headers, &body)?;
-    if submodel.id != id {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the body's id {:?} is not the path's {id:?}", submodel.id),
-        ));
-    }
-    verified(&submodel)?;
+    let submodel: Submodel = replacement(&id, &headers, &body)?;
     let change = blocking(move || {
         Ok(state.repository.put_submodel(&submodel, &|change| {
             state.submodel_events(
@@ -423,11 +462,7 @@ async fn replace_submodel(
         })?)
     })
     .await?;
-    Ok(if change.written == Written::Created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::NO_CONTENT
-    })
+    Ok(put_status(change.written))
 }
 
 async fn delete_submodel(
@@ -447,19 +482,10 @@ async fn delete_submodel(
 // ---- concept descriptions ------------------------------------------------------------------
 
 async fn get_cd(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let id = decode_id(&id)?;
-    let found = blocking({
-        let id = id.clone();
-        move || Ok(state.repository.concept_description(&id)?)
+    found("concept description", &id, move |id| {
+        state.repository.concept_description(id)
     })
-    .await?;
-    let cd = found.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("concept description {id:?} not found"),
-        )
-    })?;
-    Ok(json_response(StatusCode::OK, &cd))
+    .await
 }
 
 async fn create_cd(
@@ -467,25 +493,16 @@ async fn create_cd(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let cd: ConceptDescription = read_body(&headers, &body)?;
-    verified(&cd)?;
-    let stored = cd.clone();
-    blocking(move || {
-        if state.repository.concept_description(&stored.id)?.is_some() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("concept description {:?} exists", stored.id),
-            ));
-        }
-        state.repository.put_concept_description(&stored)?;
-        Ok(())
-    })
-    .await?;
-    let mut response = json_response(StatusCode::CREATED, &cd);
-    response
-        .headers_mut()
-        .insert(header::LOCATION, location("concept-descriptions", &cd.id));
-    Ok(response)
+    let cd: ConceptDescription = new_element(&headers, &body)?;
+    let lookup = state.clone();
+    create(
+        "concept-descriptions",
+        "concept description",
+        cd,
+        move |id| Ok(lookup.repository.concept_description(id)?.is_some()),
+        move |cd| state.repository.put_concept_description(cd).map(drop),
+    )
+    .await
 }
 
 async fn replace_cd(
@@ -494,21 +511,9 @@ async fn replace_cd(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let id = decode_id(&id)?;
-    let cd: ConceptDescription = read_body(&headers, &body)?;
-    if cd.id != id {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the body's id {:?} is not the path's {id:?}", cd.id),
-        ));
-    }
-    verified(&cd)?;
+    let cd: ConceptDescription = replacement(&id, &headers, &body)?;
     let written = blocking(move || Ok(state.repository.put_concept_description(&cd)?)).await?;
-    Ok(if written == Written::Created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::NO_CONTENT
-    })
+    Ok(put_status(written))
 }
 
 async fn delete_cd(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
