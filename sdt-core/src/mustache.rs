@@ -209,6 +209,29 @@ struct Json<'a> {
 }
 
 impl<'a> Json<'a> {
+    /// Renders a field found from here with `present`, or a name whose first part is here but
+    /// whose chain breaks with `missing`; `Ok(false)` when the name is not here at all.
+    fn field<'s, E: Encoder>(
+        &'s self,
+        name: &str,
+        encoder: &mut E,
+        missing: impl FnOnce(&mut E) -> Result<(), E::Error>,
+        present: impl FnOnce(Json<'s>, &mut E) -> Result<(), E::Error>,
+    ) -> Result<bool, E::Error> {
+        match self.lookup(name) {
+            None => Ok(false),
+            Some(None) => missing(encoder).map(|()| true),
+            Some(Some(value)) => present(
+                Json {
+                    value,
+                    parent: Some(self),
+                },
+                encoder,
+            )
+            .map(|()| true),
+        }
+    }
+
     /// The value a (possibly dotted) name leads to from here: `None` when the first part is
     /// not here (outer contexts are asked then), `Some(None)` when a later part is missing
     /// (renders nothing, no fallback, as the spec says).
@@ -324,16 +347,12 @@ impl Content for Json<'_> {
         name: &str,
         encoder: &mut E,
     ) -> Result<bool, E::Error> {
-        match self.lookup(name) {
-            None => Ok(false),
-            Some(None) => Ok(true),
-            Some(Some(value)) => Json {
-                value,
-                parent: Some(self),
-            }
-            .render_escaped(encoder)
-            .map(|()| true),
-        }
+        self.field(
+            name,
+            encoder,
+            |_| Ok(()),
+            |value, encoder| value.render_escaped(encoder),
+        )
     }
 
     fn render_field_unescaped<E: Encoder>(
@@ -342,16 +361,12 @@ impl Content for Json<'_> {
         name: &str,
         encoder: &mut E,
     ) -> Result<bool, E::Error> {
-        match self.lookup(name) {
-            None => Ok(false),
-            Some(None) => Ok(true),
-            Some(Some(value)) => Json {
-                value,
-                parent: Some(self),
-            }
-            .render_unescaped(encoder)
-            .map(|()| true),
-        }
+        self.field(
+            name,
+            encoder,
+            |_| Ok(()),
+            |value, encoder| value.render_unescaped(encoder),
+        )
     }
 
     fn render_field_section<C, E>(
@@ -365,16 +380,12 @@ impl Content for Json<'_> {
         C: ContentSequence,
         E: Encoder,
     {
-        match self.lookup(name) {
-            None => Ok(false),
-            Some(None) => Ok(true),
-            Some(Some(value)) => Json {
-                value,
-                parent: Some(self),
-            }
-            .render_section(section, encoder)
-            .map(|()| true),
-        }
+        self.field(
+            name,
+            encoder,
+            |_| Ok(()),
+            |value, encoder| value.render_section(section, encoder),
+        )
     }
 
     fn render_field_inverse<C, E>(
@@ -388,15 +399,11 @@ impl Content for Json<'_> {
         C: ContentSequence,
         E: Encoder,
     {
-        match self.lookup(name) {
-            None => Ok(false),
-            Some(None) => section.render(encoder).map(|()| true),
-            Some(Some(value)) => Json {
-                value,
-                parent: Some(self),
-            }
-            .render_inverse(section, encoder)
-            .map(|()| true),
-        }
+        self.field(
+            name,
+            encoder,
+            |encoder| section.render(encoder),
+            |value, encoder| value.render_inverse(section, encoder),
+        )
     }
 }
