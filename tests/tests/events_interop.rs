@@ -10,6 +10,70 @@ use aas_conformance_tests::{
 use aas_serde::Document;
 use events_core::{ChangeEvent, EventKind, envelope};
 
+/// An empty directory under the test target dir.
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Change events of the shells and submodels of every `step`-th expected corpus environment,
+/// as (file number, event number in the file, event); `kinds` gives the shell and submodel
+/// event kinds for a file number.
+fn corpus_events(
+    step: usize,
+    timestamp: chrono::DateTime<chrono::Utc>,
+    kinds: impl Fn(usize) -> (EventKind, EventKind),
+    affected_shell_ids: &[String],
+) -> Vec<(usize, usize, ChangeEvent)> {
+    let mut events = Vec::new();
+    let files = category("Json", "Expected");
+    for (n, path) in files
+        .iter()
+        .filter(|p| !is_event_payload(p))
+        .enumerate()
+        .step_by(step)
+    {
+        let Ok(Document::Environment(env)) = read_json_corpus_file(path) else {
+            continue;
+        };
+        let (shell_kind, submodel_kind) = kinds(n);
+        let shells = env
+            .asset_administration_shells
+            .into_iter()
+            .flatten()
+            .map(|shell| ChangeEvent::Shell {
+                kind: shell_kind,
+                timestamp,
+                shell: Box::new(shell),
+            });
+        let submodels = env
+            .submodels
+            .into_iter()
+            .flatten()
+            .map(|submodel| ChangeEvent::Submodel {
+                kind: submodel_kind,
+                timestamp,
+                submodel: Box::new(submodel),
+                affected_shell_ids: affected_shell_ids.to_vec(),
+            });
+        events.extend(
+            shells
+                .chain(submodels)
+                .enumerate()
+                .map(|(i, event)| (n, i, event)),
+        );
+    }
+    events
+}
+
 const UNPACK: &str = r#"
 import gzip, json, sys
 out_dir = sys.argv[1]
@@ -28,46 +92,19 @@ for path in sys.argv[2:]:
 
 #[test]
 fn python_reads_our_envelopes_and_aas_core_accepts_their_payloads() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("envelopes");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let timestamp = chrono::DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z")
-        .unwrap()
-        .with_timezone(&chrono::Utc);
+    let dir = fresh_dir("envelopes");
+    let timestamp = at("2024-05-01T12:00:00Z");
     let mut written = Vec::new();
-    for (n, path) in category("Json", "Expected")
-        .iter()
-        .filter(|p| !is_event_payload(p))
-        .enumerate()
-        .step_by(5)
-    {
-        let Ok(Document::Environment(env)) = read_json_corpus_file(path) else {
-            continue;
-        };
-        let shells = env
-            .asset_administration_shells
-            .into_iter()
-            .flatten()
-            .map(|shell| ChangeEvent::Shell {
-                kind: EventKind::Updated,
-                timestamp,
-                shell: Box::new(shell),
-            });
-        let submodels = env
-            .submodels
-            .into_iter()
-            .flatten()
-            .map(|submodel| ChangeEvent::Submodel {
-                kind: EventKind::Created,
-                timestamp,
-                submodel: Box::new(submodel),
-                affected_shell_ids: vec!["urn:aas".into()],
-            });
-        for (i, event) in shells.chain(submodels).enumerate() {
-            let file = dir.join(format!("{n}-{i}.gz"));
-            std::fs::write(&file, envelope::encode(&event)).unwrap();
-            written.push(file);
-        }
+    let events = corpus_events(
+        5,
+        timestamp,
+        |_| (EventKind::Updated, EventKind::Created),
+        &["urn:aas".into()],
+    );
+    for (n, i, event) in events {
+        let file = dir.join(format!("{n}-{i}.gz"));
+        std::fs::write(&file, envelope::encode(&event)).unwrap();
+        written.push(file);
     }
     assert!(written.len() > 400, "{} envelopes", written.len());
     let output = Command::new(oracle_python())
@@ -131,58 +168,25 @@ fn python_cloudevents_sdk_reads_our_cloud_events_and_aas_core_accepts_their_data
     use aas_model::HasSemantics;
     use events_core::CloudEventCodec;
 
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cloud-events");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("cloud-events");
     let base = "https://aas.example.com/api/v3.0";
     let plain = CloudEventCodec::new(base);
     let gzipped = CloudEventCodec::new(base).with_gzip(true);
-    let timestamp = chrono::DateTime::parse_from_rfc3339("2024-11-26T10:46:33.217129Z")
-        .unwrap()
-        .with_timezone(&chrono::Utc);
+    let timestamp = at("2024-11-26T10:46:33.217129Z");
     let kinds = [EventKind::Created, EventKind::Updated, EventKind::Deleted];
     let mut expected = std::collections::HashMap::new();
-    for (n, path) in category("Json", "Expected")
-        .iter()
-        .filter(|p| !is_event_payload(p))
-        .enumerate()
-        .step_by(7)
-    {
-        let Ok(Document::Environment(env)) = read_json_corpus_file(path) else {
-            continue;
+    for (n, i, event) in corpus_events(7, timestamp, |n| (kinds[n % 3], kinds[(n + 1) % 3]), &[]) {
+        let codec = if i % 2 == 0 { &plain } else { &gzipped };
+        let file = dir.join(format!("{n}-{i}.ce"));
+        std::fs::write(&file, codec.encode(&event).unwrap()).unwrap();
+        let semantic_id = match &event {
+            ChangeEvent::Submodel { submodel, .. } => submodel
+                .semantic_id()
+                .and_then(|r| r.keys.first())
+                .map(|k| k.value.clone()),
+            ChangeEvent::Shell { .. } => None,
         };
-        let shells = env
-            .asset_administration_shells
-            .into_iter()
-            .flatten()
-            .map(|shell| ChangeEvent::Shell {
-                kind: kinds[n % 3],
-                timestamp,
-                shell: Box::new(shell),
-            });
-        let submodels = env
-            .submodels
-            .into_iter()
-            .flatten()
-            .map(|submodel| ChangeEvent::Submodel {
-                kind: kinds[(n + 1) % 3],
-                timestamp,
-                submodel: Box::new(submodel),
-                affected_shell_ids: vec![],
-            });
-        for (i, event) in shells.chain(submodels).enumerate() {
-            let codec = if i % 2 == 0 { &plain } else { &gzipped };
-            let file = dir.join(format!("{n}-{i}.ce"));
-            std::fs::write(&file, codec.encode(&event).unwrap()).unwrap();
-            let semantic_id = match &event {
-                ChangeEvent::Submodel { submodel, .. } => submodel
-                    .semantic_id()
-                    .and_then(|r| r.keys.first())
-                    .map(|k| k.value.clone()),
-                ChangeEvent::Shell { .. } => None,
-            };
-            expected.insert(file.display().to_string(), (event, semantic_id));
-        }
+        expected.insert(file.display().to_string(), (event, semantic_id));
     }
     assert!(expected.len() > 200, "{} events", expected.len());
     let files: Vec<_> = expected.keys().cloned().collect();
