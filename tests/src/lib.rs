@@ -116,31 +116,30 @@ pub fn tools_dir() -> PathBuf {
 
 /// The python of the oracle venv (`oracles/setup.sh` of the tools folder, which creates it once).
 pub fn oracle_python() -> PathBuf {
-    let setup = tools_dir().join("oracles/setup.sh");
-    let output = std::process::Command::new("bash")
-        .arg(&setup)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", setup.display()));
-    assert!(
-        output.status.success(),
-        "{} failed: {}",
-        setup.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    python_of(
+        &tools_dir().join("oracles/setup.sh"),
+        "needs python3 and PyPI",
+    )
 }
 
 /// The python of a venv with the CloudEvents Python SDK (created once by
 /// `scripts/test-venv.sh`), which also has moto's S3 server.
 pub fn test_python() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/test-venv.sh");
+    python_of(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/test-venv.sh"),
+        "needs python3 and PyPI",
+    )
+}
+
+/// Runs a venv set-up script (it creates the venv once) and returns the python it prints.
+fn python_of(script: &Path, needs: &str) -> PathBuf {
     let output = std::process::Command::new("bash")
-        .arg(&script)
+        .arg(script)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     assert!(
         output.status.success(),
-        "{} failed (needs python3 and PyPI): {}",
+        "{} failed ({needs}): {}",
         script.display(),
         String::from_utf8_lossy(&output.stderr)
     );
