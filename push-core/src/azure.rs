@@ -151,7 +151,7 @@ impl BlobSasUrl {
 
     /// The URL with the signature replaced by `REDACTED`.
     pub fn redacted(&self) -> String {
-        crate::target::redact_sas(self.url.as_str())
+        redact_sas(self.url.as_str())
     }
 
     /// An object_store client of the container, authorized by the SAS (object_store's default
@@ -213,5 +213,35 @@ impl fmt::Debug for BlobSasUrl {
 impl fmt::Display for BlobSasUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
+    }
+}
+
+/// What stands in for a secret.
+pub(crate) const REDACTED: &str = "REDACTED";
+
+/// A SAS URL with its signature (`sig`) replaced by `REDACTED`; text that is not a URL is
+/// replaced whole.
+pub(crate) fn redact_sas(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => {
+            let mut redacted = parsed.clone();
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k == "sig" {
+                        REDACTED.to_owned()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            if !pairs.is_empty() {
+                redacted.query_pairs_mut().clear().extend_pairs(pairs);
+            }
+            redacted.to_string()
+        }
+        // Not a URL: nothing in it can be shown safely.
+        Err(_) => REDACTED.into(),
     }
 }

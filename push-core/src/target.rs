@@ -16,7 +16,7 @@ use object_store::{
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::azure::{BlobSasUrl, TargetOptions};
+use crate::azure::{BlobSasUrl, REDACTED, TargetOptions, redact_sas};
 use crate::error::{PushError, TargetError};
 
 /// A named target as users configure it:
@@ -63,8 +63,6 @@ pub enum TargetKind {
         secret_access_key: String,
     },
 }
-
-const REDACTED: &str = "REDACTED";
 
 impl TargetConfig {
     /// The configuration with every secret replaced by `REDACTED` (SAS signature, secret key):
@@ -175,31 +173,6 @@ pub(crate) fn retry() -> RetryConfig {
         },
         max_retries: 3,
         retry_timeout: Duration::from_secs(15),
-    }
-}
-
-pub(crate) fn redact_sas(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(parsed) => {
-            let mut redacted = parsed.clone();
-            let pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .map(|(k, v)| {
-                    let v = if k == "sig" {
-                        REDACTED.to_owned()
-                    } else {
-                        v.into_owned()
-                    };
-                    (k.into_owned(), v)
-                })
-                .collect();
-            if !pairs.is_empty() {
-                redacted.query_pairs_mut().clear().extend_pairs(pairs);
-            }
-            redacted.to_string()
-        }
-        // Not a URL: nothing in it can be shown safely.
-        Err(_) => REDACTED.into(),
     }
 }
 
