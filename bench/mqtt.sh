@@ -6,11 +6,12 @@
 #   bash bench/mqtt.sh [events] [latency samples]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/loopback.sh
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 [ -x "$mosquitto" ] || { echo "error: mosquitto not found (apt-get install mosquitto)" >&2; exit 1; }
 cargo build -q --release -p events-core --example mqtt_bench
 dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 cat > "$dir/mosquitto.conf" <<CONF
 user root
 persistence false
@@ -22,8 +23,5 @@ CONF
 "$mosquitto" -c "$dir/mosquitto.conf" 2> "$dir/mosquitto.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 50); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_port "$port"
 target/release/examples/mqtt_bench "$port" "$@"

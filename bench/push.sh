@@ -6,18 +6,16 @@
 #   bash bench/push.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/loopback.sh
 azurite="${AAS_RS_CACHE:-$HOME/.cache/aas-rs}/azurite/node_modules/.bin/azurite-blob"
 [ -x "$azurite" ] || { echo "error: Azurite not installed (bash scripts/test-all.sh installs it)" >&2; exit 1; }
 cargo build -q --release -p push-core --example push_bench
 dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$azurite" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir" --disableTelemetry --skipApiVersionCheck --silent > /dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_port "$port"
 bin=target/release/examples/push_bench
 "$bin" "$port" jobs
 /usr/bin/time -v "$bin" "$port" multipart 2> "$dir/time.txt"
