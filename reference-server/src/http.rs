@@ -17,6 +17,7 @@ use events_core::{ChangeEvent, Encoding, EventClock, EventKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::config::SemanticIdFilter;
 use crate::storage::{Event, Page, Repository, StorageError, Written};
 
 /// What the handlers share.
@@ -25,6 +26,8 @@ pub struct AppState {
     pub repository: Arc<dyn Repository>,
     pub encodings: Arc<Vec<Encoding>>,
     pub clock: Arc<std::sync::Mutex<EventClock>>,
+    /// Which submodels announce their changes.
+    pub submodel_filter: Arc<SemanticIdFilter>,
 }
 
 /// The router of the repository API.
@@ -227,12 +230,54 @@ impl AppState {
         kind: EventKind,
         affected: &[String],
     ) -> Vec<Event> {
+        let semantic_id = submodel
+            .semantic_id
+            .as_ref()
+            .and_then(|reference| reference.keys.first())
+            .map(|key| key.value.as_str());
+        if !self.submodel_filter.admits(semantic_id) {
+            return Vec::new();
+        }
         self.events(&ChangeEvent::Submodel {
             kind,
             timestamp: self.timestamp(),
             submodel: Box::new(submodel.clone()),
             affected_shell_ids: affected.to_vec(),
         })
+    }
+}
+
+/// Loading files at start: elements stored the same already are left alone (`false`).
+impl AppState {
+    pub fn load_shell(&self, shell: &AssetAdministrationShell) -> Result<bool, StorageError> {
+        if self.repository.shell(&shell.id)?.as_ref() == Some(shell) {
+            return Ok(false);
+        }
+        self.repository
+            .put_shell(shell, &|written| self.shell_events(shell, kind_of(written)))?;
+        Ok(true)
+    }
+
+    pub fn load_submodel(&self, submodel: &Submodel) -> Result<bool, StorageError> {
+        if self.repository.submodel(&submodel.id)?.as_ref() == Some(submodel) {
+            return Ok(false);
+        }
+        self.repository.put_submodel(submodel, &|change| {
+            self.submodel_events(
+                submodel,
+                kind_of(change.written),
+                &change.affected_shell_ids,
+            )
+        })?;
+        Ok(true)
+    }
+
+    pub fn load_concept_description(&self, cd: &ConceptDescription) -> Result<bool, StorageError> {
+        if self.repository.concept_description(&cd.id)?.as_ref() == Some(cd) {
+            return Ok(false);
+        }
+        self.repository.put_concept_description(cd)?;
+        Ok(true)
     }
 }
 

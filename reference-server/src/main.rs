@@ -13,27 +13,36 @@
 
 #![forbid(unsafe_code)]
 
+mod broker;
+mod config;
 mod convert;
 mod document_io;
 mod findings;
 mod http;
+mod publisher;
 mod serve;
-// Parts of the storage the HTTP API does not use yet (the outbox publisher) are tested only.
-#[cfg_attr(not(test), allow(dead_code))]
 mod storage;
 mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 /// Reference server and command-line tool of the aas-rs Asset Administration Shell toolkit.
 #[derive(Debug, Parser)]
-#[command(name = "reference-server", version, about)]
+#[command(
+    name = "reference-server",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Without a subcommand: `serve` with these options.
+    #[command(flatten)]
+    serve: config::Overrides,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,15 +76,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Serve the AAS repository API (in progress).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080", env = "AAS_SERVER_BIND")]
-        bind: std::net::SocketAddr,
-        /// Directory of the SQLite database.
-        #[arg(long, default_value = "data", env = "AAS_SERVER_DATA")]
-        data: PathBuf,
-    },
+    /// Serve the AAS repository API and announce changes over MQTT (what the binary does
+    /// without a subcommand).
+    Serve(config::Overrides),
 }
 
 /// Format of the environment inside a package.
@@ -91,6 +94,24 @@ enum Outcome {
     Ok = 0,
     Findings = 1,
     Unreadable = 2,
+}
+
+fn start_server(overrides: config::Overrides) -> Outcome {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AAS_SERVER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match config::Settings::resolve(overrides) {
+        Ok(settings) => serve::run(settings),
+        Err(error) => {
+            eprintln!("reference-server: {error}");
+            Outcome::Unreadable
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -114,12 +135,8 @@ fn main() -> ExitCode {
             convert::run(&input, &output, options, verify)
         }
         Some(Command::Validate { files }) => validate::run(&files),
-        Some(Command::Serve { bind, data }) => serve::run(bind, &data),
-        None => {
-            // Printing help cannot fail in a way worth reporting.
-            let _ = Cli::command().print_help();
-            Outcome::Ok
-        }
+        Some(Command::Serve(overrides)) => start_server(overrides),
+        None => start_server(cli.serve),
     };
     ExitCode::from(outcome as u8)
 }

@@ -1,49 +1,144 @@
-//! `serve`: opens the storage, binds, serves the repository API until Ctrl-C / SIGTERM.
+//! `serve`: opens the storage, loads files, starts the broker and the event publisher, and
+//! serves the repository API until Ctrl-C or SIGTERM.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use aas_model::Environment;
+use events_core::mqtt::{MqttConfig, MqttTls};
 use events_core::{Encoding, EventClock};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::Outcome;
+use crate::config::{Broker, Settings};
 use crate::http::{AppState, router};
-use crate::storage::SqliteRepository;
+use crate::storage::{Repository, SqliteRepository};
+use crate::{broker, document_io, publisher};
 
-pub fn run(bind: SocketAddr, data: &Path) -> Outcome {
-    match serve(bind, data) {
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+pub fn run(settings: Settings) -> Outcome {
+    match serve(settings) {
         Ok(()) => Outcome::Ok,
         Err(error) => {
+            tracing::error!("{error}");
             eprintln!("reference-server: {error}");
             Outcome::Unreadable
         }
     }
 }
 
-fn serve(bind: SocketAddr, data: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
-    let repository = SqliteRepository::open(&data.join("repository.sqlite"))?;
+fn serve(settings: Settings) -> Result<(), Failure> {
+    std::fs::create_dir_all(&settings.data)
+        .map_err(|e| format!("{}: {e}", settings.data.display()))?;
+    let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(
+        &settings.data.join("repository.sqlite"),
+    )?);
+    let mut encodings = Vec::new();
+    if settings.twinsphere_events {
+        encodings.push(Encoding::twinsphere());
+    }
+    if let Some(base_url) = &settings.cloud_events {
+        encodings.push(Encoding::cloud_events(base_url.clone()));
+    }
     let state = AppState {
-        repository: Arc::new(repository),
-        encodings: Arc::new(vec![Encoding::twinsphere()]),
+        repository: repository.clone(),
+        encodings: Arc::new(encodings),
         clock: Arc::new(Mutex::new(EventClock::new())),
+        submodel_filter: Arc::new(settings.submodel_filter.clone()),
+    };
+    for path in &settings.load {
+        load(&state, path)?;
+    }
+    let mqtt = match &settings.broker {
+        Broker::Embedded(listen) => {
+            broker::start(*listen)?;
+            tracing::info!("embedded MQTT broker on mqtt://{listen}");
+            MqttConfig::new(listen.ip().to_string(), listen.port(), &settings.client_id)
+        }
+        Broker::External(url) => {
+            let mut config = MqttConfig::from_url(url, &settings.client_id)?;
+            if let Some(ca_file) = &settings.ca_file {
+                let pem =
+                    std::fs::read(ca_file).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+                config = config.with_tls(MqttTls::with_ca_pem(&pem)?);
+            }
+            config
+        }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(bind)
+        if settings.hold_events {
+            tracing::warn!("AAS_SERVER_HOLD_EVENTS=1: change events stay in the outbox");
+        } else {
+            tokio::spawn(publisher::run(repository, mqtt));
+        }
+        let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
-            .map_err(|e| format!("{bind}: {e}"))?;
-        eprintln!(
-            "reference-server: listening on http://{}",
-            listener.local_addr()?
-        );
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .map_err(|e| format!("{}: {e}", settings.bind))?;
+        tracing::info!("listening on http://{}", listener.local_addr()?);
+        let app = router(state)
+            .layer(RequestBodyLimitLayer::new(settings.body_limit))
+            .layer(TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                settings.request_timeout,
+            ));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
             .await?;
-        Ok::<_, Box<dyn std::error::Error>>(())
+        tracing::info!("stopped");
+        Ok::<_, Failure>(())
     })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Stores a file's shells, submodels and concept descriptions; elements stored the same already
+/// are left alone, so loading the same file at every start announces nothing.
+fn load(state: &AppState, path: &Path) -> Result<(), Failure> {
+    let loaded = document_io::read(path)?;
+    let aas_serde::Document::Environment(environment) = loaded.document else {
+        return Err(format!("{}: not an environment", path.display()).into());
+    };
+    let Environment {
+        asset_administration_shells,
+        submodels,
+        concept_descriptions,
+    } = environment;
+    let mut count = 0;
+    for shell in asset_administration_shells.into_iter().flatten() {
+        count += usize::from(state.load_shell(&shell)?);
+    }
+    for submodel in submodels.into_iter().flatten() {
+        count += usize::from(state.load_submodel(&submodel)?);
+    }
+    for cd in concept_descriptions.into_iter().flatten() {
+        count += usize::from(state.load_concept_description(&cd)?);
+    }
+    tracing::info!("{}: {count} elements stored", path.display());
+    Ok(())
 }

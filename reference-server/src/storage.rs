@@ -4,10 +4,11 @@
 //! happen; the publisher drains the outbox and deletes an entry only after the broker's PUBACK.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
 use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::Notify;
 
 /// Which collection an element lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,13 +116,16 @@ pub trait Repository: Send + Sync {
 
     /// The oldest outbox entries, at most `limit`.
     fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError>;
-    /// Removes an entry once the broker acknowledged it.
-    fn acknowledge(&self, sequence: i64) -> Result<(), StorageError>;
+    /// Removes entries once the broker acknowledged them.
+    fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError>;
+    /// Notified after every change that put events in the outbox, so they go out at once.
+    fn outbox_signal(&self) -> Arc<Notify>;
 }
 
 /// SQLite storage: one file, WAL journal, one connection behind a mutex (writes are short).
 pub struct SqliteRepository {
     connection: Mutex<Connection>,
+    outbox_signal: Arc<Notify>,
 }
 
 impl std::fmt::Debug for SqliteRepository {
@@ -150,6 +154,7 @@ impl SqliteRepository {
     }
 
     /// A database in memory (tests).
+    #[cfg(test)]
     pub fn in_memory() -> Result<Self, StorageError> {
         Self::with_connection(Connection::open_in_memory()?)
     }
@@ -161,7 +166,15 @@ impl SqliteRepository {
         connection.execute_batch(SCHEMA)?;
         Ok(Self {
             connection: Mutex::new(connection),
+            outbox_signal: Arc::new(Notify::new()),
         })
+    }
+
+    /// Commits a change and wakes the publisher, which finds its events only after the commit.
+    fn commit(&self, tx: rusqlite::Transaction<'_>) -> Result<(), StorageError> {
+        tx.commit()?;
+        self.outbox_signal.notify_one();
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -266,6 +279,8 @@ fn upsert(
     })
 }
 
+/// Adds a change's events to the outbox; they are published once the transaction commits
+/// (see [`SqliteRepository::commit`]).
 fn append_events(tx: &rusqlite::Transaction<'_>, events: Vec<Event>) -> Result<(), StorageError> {
     let mut statement = tx.prepare_cached("INSERT INTO outbox (topic, payload) VALUES (?1, ?2)")?;
     for (topic, payload) in events {
@@ -322,7 +337,7 @@ impl Repository for SqliteRepository {
             }
         }
         append_events(&tx, events(written))?;
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(written)
     }
 
@@ -344,7 +359,7 @@ impl Repository for SqliteRepository {
         let shell: AssetAdministrationShell = decode(id, &json)?;
         tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
         append_events(&tx, events(&shell))?;
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 
@@ -374,7 +389,7 @@ impl Repository for SqliteRepository {
             affected_shell_ids: affected_shells(&tx, &submodel.id)?,
         };
         append_events(&tx, events(&change))?;
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(change)
     }
 
@@ -397,7 +412,7 @@ impl Repository for SqliteRepository {
         let affected = affected_shells(&tx, id)?;
         tx.execute("DELETE FROM submodels WHERE id = ?1", [id])?;
         append_events(&tx, events(&submodel, &affected))?;
-        tx.commit()?;
+        self.commit(tx)?;
         Ok(())
     }
 
@@ -443,10 +458,21 @@ impl Repository for SqliteRepository {
         Ok(entries)
     }
 
-    fn acknowledge(&self, sequence: i64) -> Result<(), StorageError> {
-        self.lock()
-            .execute("DELETE FROM outbox WHERE sequence = ?1", [sequence])?;
+    fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        {
+            let mut statement = tx.prepare_cached("DELETE FROM outbox WHERE sequence = ?1")?;
+            for sequence in sequences {
+                statement.execute([sequence])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
+    }
+
+    fn outbox_signal(&self) -> Arc<Notify> {
+        self.outbox_signal.clone()
     }
 }
 
@@ -559,7 +585,7 @@ mod tests {
         let outbox = repository.outbox(10)?;
         assert_eq!(outbox.len(), 1);
         assert_eq!(outbox[0].payload, b"urn:aas:a,urn:aas:b");
-        repository.acknowledge(outbox[0].sequence)?;
+        repository.acknowledge(&[outbox[0].sequence])?;
         assert!(repository.outbox(10)?.is_empty());
         // A shell that no longer refers to the submodel is no longer affected.
         repository.put_shell(&shell("urn:aas:b", &[]), &|_| Vec::new())?;

@@ -112,12 +112,12 @@ fn validate_exits_0_when_all_read_and_2_when_one_cannot_be_read() {
 }
 
 #[test]
-fn no_subcommand_prints_help() {
-    let output = bin().output().expect("run");
+fn help_lists_the_subcommands() {
+    let output = bin().arg("--help").output().expect("run");
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("convert") && stdout.contains("validate"),
+        stdout.contains("convert") && stdout.contains("validate") && stdout.contains("serve"),
         "{stdout}"
     );
 }

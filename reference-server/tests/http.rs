@@ -1,78 +1,11 @@
 //! The repository API over HTTP: `reference-server serve` started on a free 127.0.0.1 port with
 //! its own data directory, killed by PID at the end.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod support;
 
-struct Server {
-    child: Child,
-    base: String,
-    data: tempfile_dir::Dir,
-}
-
-mod tempfile_dir {
-    /// A directory removed when dropped.
-    pub struct Dir(pub std::path::PathBuf);
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-impl Server {
-    fn start(name: &str) -> Result<Self, Box<dyn std::error::Error>> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let data =
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{name}-{port}"));
-        let _ = std::fs::remove_dir_all(&data);
-        let child = Command::new(env!("CARGO_BIN_EXE_reference-server"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(&data)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            data: tempfile_dir::Dir(data),
-        };
-        for _ in 0..200 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(server);
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        Err("the server did not listen within 5 s".into())
-    }
-
-    fn outbox_topics(&self) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-        let connection = rusqlite::Connection::open(self.data.0.join("repository.sqlite"))?;
-        let mut statement = connection.prepare("SELECT topic FROM outbox ORDER BY sequence")?;
-        let topics = statement
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        Ok(topics)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn b64(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(id)
-}
+use support::{DataDir, Server, TestResult, b64};
 
 fn shell(id: &str) -> Value {
     json!({"id": id, "modelType": "AssetAdministrationShell",
@@ -96,7 +29,8 @@ async fn status_and_json(
 
 #[tokio::test]
 async fn shells_are_created_read_replaced_and_deleted_with_part2_status_codes() -> TestResult {
-    let server = Server::start("shells")?;
+    let data = DataDir::new("shells");
+    let server = Server::start(&data)?;
     let http = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", server.base);
     let created = http
@@ -170,7 +104,8 @@ async fn shells_are_created_read_replaced_and_deleted_with_part2_status_codes() 
 
 #[tokio::test]
 async fn bad_bodies_are_refused_with_the_reason() -> TestResult {
-    let server = Server::start("bad")?;
+    let data = DataDir::new("bad");
+    let server = Server::start(&data)?;
     let http = reqwest::Client::new();
     let url = format!("{}/submodels", server.base);
     let (status, body) = status_and_json(
@@ -206,7 +141,8 @@ async fn bad_bodies_are_refused_with_the_reason() -> TestResult {
 
 #[tokio::test]
 async fn listings_page_with_cursors_and_changes_queue_their_events() -> TestResult {
-    let server = Server::start("paging")?;
+    let data = DataDir::new("paging");
+    let server = Server::start(&data)?;
     let http = reqwest::Client::new();
     for n in 0..5 {
         let submodel = json!({"id": format!("urn:sm:{n}"), "modelType": "Submodel"});
@@ -286,5 +222,51 @@ async fn listings_page_with_cursors_and_changes_queue_their_events() -> TestResu
         ]
     );
     assert_eq!(topics.len(), 7, "5 created, 1 updated, 1 deleted");
+    Ok(())
+}
+
+#[test]
+fn without_a_subcommand_the_binary_serves_and_stops_cleanly_on_sigterm() -> TestResult {
+    let data = DataDir::new("default");
+    let port = support::free_port()?;
+    let mqtt = support::free_port()?;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reference-server"))
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .args(["--mqtt-listen", &format!("127.0.0.1:{mqtt}"), "--data"])
+        .arg(&data.0)
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let mut listening = false;
+    for _ in 0..400 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && std::net::TcpStream::connect(("127.0.0.1", mqtt)).is_ok()
+        {
+            listening = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    assert!(status.success());
+    let mut exit = None;
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait()? {
+            exit = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    if exit.is_none() {
+        let _ = child.kill();
+    }
+    assert!(listening, "HTTP and MQTT did not listen within 10 s");
+    assert_eq!(
+        exit.and_then(|s| s.code()),
+        Some(0),
+        "SIGTERM: a clean exit"
+    );
+    assert!(data.0.join("repository.sqlite").exists());
     Ok(())
 }

@@ -255,3 +255,45 @@ impl Xorshift {
 #[doc = include_str!("../../aas-model/README.md")]
 #[doc = include_str!("../../aas-serde/README.md")]
 mod readme_examples {}
+
+const UNPACK_ENVELOPES: &str = r#"
+import gzip, json, sys
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        envelope = json.loads(gzip.decompress(f.read()))
+    assert set(envelope) <= {"version", "timestamp", "payload", "affectedShellIds"}, envelope.keys()
+    assert envelope["version"] == "1.0" and envelope["timestamp"].endswith("Z")
+    kind = "submodels" if "affectedShellIds" in envelope else "assetAdministrationShells"
+    element = json.loads(envelope["payload"])
+    target = path + ".json"
+    with open(target, "w", encoding="utf-8") as f:
+        json.dump({kind: [element]}, f)
+    print(target)
+"#;
+
+/// Opens twinsphere envelopes (gzip files) with nothing but Python's `gzip` and `json`, checks
+/// their fields, and writes each payload beside it as an environment (`<file>.json`) for the
+/// oracles: the files written, in order. Panics when Python cannot read one.
+pub fn python_unpack_envelopes(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut written = Vec::with_capacity(files.len());
+    for batch in files.chunks(800) {
+        let output = std::process::Command::new(oracle_python())
+            .arg("-c")
+            .arg(UNPACK_ENVELOPES)
+            .args(batch)
+            .output()
+            .unwrap_or_else(|e| panic!("run python: {e}"));
+        assert!(
+            output.status.success(),
+            "Python could not read an envelope: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        written.extend(
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(PathBuf::from),
+        );
+    }
+    assert_eq!(written.len(), files.len(), "one payload per envelope");
+    written
+}

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use aas_conformance_tests::{
-    assert_aas_core_accepts, category, is_event_payload, oracle_python, read_json_corpus_file,
+    assert_aas_core_accepts, category, is_event_payload, python_unpack_envelopes,
+    read_json_corpus_file,
 };
 use aas_serde::Document;
 use events_core::{ChangeEvent, EventKind, envelope};
@@ -74,22 +75,6 @@ fn corpus_events(
     events
 }
 
-const UNPACK: &str = r#"
-import gzip, json, sys
-out_dir = sys.argv[1]
-for path in sys.argv[2:]:
-    with open(path, "rb") as f:
-        envelope = json.loads(gzip.decompress(f.read()))
-    assert set(envelope) <= {"version", "timestamp", "payload", "affectedShellIds"}, envelope.keys()
-    assert envelope["version"] == "1.0" and envelope["timestamp"].endswith("Z")
-    kind = "submodels" if "affectedShellIds" in envelope else "assetAdministrationShells"
-    element = json.loads(envelope["payload"])
-    target = path.replace(".gz", ".json")
-    with open(target, "w", encoding="utf-8") as f:
-        json.dump({kind: [element]}, f)
-    print(target)
-"#;
-
 #[test]
 fn python_reads_our_envelopes_and_aas_core_accepts_their_payloads() {
     let dir = fresh_dir("envelopes");
@@ -107,22 +92,7 @@ fn python_reads_our_envelopes_and_aas_core_accepts_their_payloads() {
         written.push(file);
     }
     assert!(written.len() > 400, "{} envelopes", written.len());
-    let output = Command::new(oracle_python())
-        .arg("-c")
-        .arg(UNPACK)
-        .arg(&dir)
-        .args(&written)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "Python could not read an envelope: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let payloads: Vec<_> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(std::path::PathBuf::from)
-        .collect();
+    let payloads = python_unpack_envelopes(&written);
     assert_eq!(payloads.len(), written.len());
     assert_aas_core_accepts(&payloads);
 }

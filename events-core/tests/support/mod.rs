@@ -54,6 +54,17 @@ impl Mosquitto {
         Self::start(temp_dir(), "allow_anonymous true\n")
     }
 
+    /// A plain listener whose sessions and queued messages survive [`Mosquitto::restart`]
+    /// after a graceful [`Mosquitto::terminate`] (persistence on).
+    pub fn persistent() -> Self {
+        let dir = temp_dir();
+        let config = format!(
+            "allow_anonymous true\npersistence true\npersistence_location {}/\n",
+            dir.path().display()
+        );
+        Self::start(dir, &config)
+    }
+
     /// A TLS listener that requires a client certificate signed by `certs`' CA.
     pub fn mutual_tls(certs: &TestCertificates) -> Self {
         let dir = temp_dir();
@@ -96,7 +107,7 @@ impl Mosquitto {
         let log_path = self.dir.path().join("mosquitto.log");
         let config = format!(
             "# Keep root when started as root (otherwise it drops to user mosquitto, which cannot\n\
-             # read the temp dir).\nuser root\npersistence false\nmax_queued_messages 100000\n\
+             # read the temp dir).\nuser root\nmax_queued_messages 100000\n\
              max_inflight_messages 100\nlog_dest stderr\nlog_type error\nlog_type warning\n\
              listener {} 127.0.0.1\n{}",
             self.port, self.config
@@ -136,7 +147,25 @@ impl Mosquitto {
         }
     }
 
-    /// Starts it again on the same port (sessions are gone: persistence is off).
+    /// Stops the broker with SIGTERM (a persistent one saves its sessions) and waits for it.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            for _ in 0..200 {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port (sessions are gone unless it is persistent and was
+    /// terminated gracefully).
     pub fn restart(&mut self) {
         self.stop();
         let mut last_error = String::new();

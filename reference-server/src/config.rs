@@ -1,0 +1,283 @@
+//! The server's configuration: a TOML file (`--config`), environment variables and flags, in
+//! rising precedence, over embedded defaults that need nothing installed.
+//!
+//! ```toml
+//! bind = "127.0.0.1:8080"        # HTTP
+//! data = "data"                  # SQLite database and secret key
+//! load = ["plant.aasx"]          # loaded at start (JSON, XML, AASX)
+//! body-limit = 67108864          # largest request body, bytes
+//! request-timeout-secs = 60
+//!
+//! [mqtt]
+//! listen = "127.0.0.1:1883"      # the embedded broker (loopback only)
+//! # url = "mqtts://user:password@broker:8883"   # an external broker instead
+//! # ca-file = "ca.pem"           # roots for an external mqtts:// broker
+//! client-id = "aas-reference-server"
+//!
+//! [events]
+//! twinsphere = true              # twinsphere/... topics with the gzip JSON envelope
+//! # cloud-events = "https://aas.example.com"   # also aas-events/... CloudEvents, sources under this URL
+//! # submodel-semantic-ids = ["https://admin-shell.io/idta/nameplate/3/0/Nameplate", "$regex=^urn:acme:"]
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use serde::Deserialize;
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("submodel semantic id filter {filter:?}: {message}")]
+    Filter { filter: String, message: String },
+}
+
+/// The configuration file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    pub bind: Option<SocketAddr>,
+    pub data: Option<PathBuf>,
+    pub load: Vec<PathBuf>,
+    pub body_limit: Option<usize>,
+    pub request_timeout_secs: Option<u64>,
+    pub mqtt: MqttSection,
+    pub events: EventsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MqttSection {
+    pub listen: Option<SocketAddr>,
+    pub url: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EventsSection {
+    pub twinsphere: bool,
+    pub cloud_events: Option<String>,
+    pub submodel_semantic_ids: Vec<String>,
+}
+
+impl Default for EventsSection {
+    fn default() -> Self {
+        Self {
+            twinsphere: true,
+            cloud_events: None,
+            submodel_semantic_ids: Vec::new(),
+        }
+    }
+}
+
+impl ConfigFile {
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        let file_error = |message: String| ConfigError::File {
+            path: path.to_owned(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+        toml::from_str(&text).map_err(|e| file_error(e.to_string()))
+    }
+}
+
+/// Where events go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broker {
+    /// The embedded broker, listening on this loopback address.
+    Embedded(SocketAddr),
+    /// An external broker, by URL.
+    External(String),
+}
+
+/// The configuration in effect.
+#[derive(Debug)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub data: PathBuf,
+    pub load: Vec<PathBuf>,
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    pub broker: Broker,
+    pub ca_file: Option<PathBuf>,
+    pub client_id: String,
+    pub twinsphere_events: bool,
+    pub cloud_events: Option<String>,
+    pub submodel_filter: SemanticIdFilter,
+    /// Keep events in the outbox instead of publishing them (`AAS_SERVER_HOLD_EVENTS=1`; for
+    /// tests that show nothing is lost when the server dies before publishing).
+    pub hold_events: bool,
+}
+
+/// What flags and environment variables say (clap reads both); `None` leaves the file's value.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// TOML configuration file (see the crate's README for its keys).
+    #[arg(long, env = "AAS_SERVER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// HTTP address [default: 127.0.0.1:8080].
+    #[arg(long, env = "AAS_SERVER_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// Directory of the database and the secret key [default: data].
+    #[arg(long, env = "AAS_SERVER_DATA")]
+    pub data: Option<PathBuf>,
+    /// AAS files (JSON, XML, AASX) to load at start, added to the configuration file's.
+    #[arg(long, num_args = 1..)]
+    pub load: Vec<PathBuf>,
+    /// Address of the embedded MQTT broker, on loopback [default: 127.0.0.1:1883].
+    #[arg(long, env = "AAS_SERVER_MQTT_LISTEN")]
+    pub mqtt_listen: Option<SocketAddr>,
+    /// An external MQTT broker (`mqtt://` or `mqtts://`) instead of the embedded one.
+    #[arg(long, env = "AAS_SERVER_MQTT_URL")]
+    pub mqtt_url: Option<String>,
+}
+
+impl Settings {
+    /// The file named by `overrides.config` (if any) under the overrides.
+    pub fn resolve(overrides: Overrides) -> Result<Self, ConfigError> {
+        let file = match &overrides.config {
+            Some(path) => ConfigFile::read(path)?,
+            None => ConfigFile::default(),
+        };
+        let broker = match (overrides.mqtt_url, overrides.mqtt_listen) {
+            (Some(url), _) => Broker::External(url),
+            (None, Some(listen)) => Broker::Embedded(listen),
+            (None, None) => match (file.mqtt.url, file.mqtt.listen) {
+                (Some(url), _) => Broker::External(url),
+                (None, listen) => {
+                    Broker::Embedded(listen.unwrap_or_else(|| ([127, 0, 0, 1], 1883).into()))
+                }
+            },
+        };
+        let mut load = file.load;
+        load.extend(overrides.load);
+        Ok(Self {
+            bind: overrides
+                .bind
+                .or(file.bind)
+                .unwrap_or_else(|| ([127, 0, 0, 1], 8080).into()),
+            data: overrides
+                .data
+                .or(file.data)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            load,
+            body_limit: file.body_limit.unwrap_or(64 << 20),
+            request_timeout: Duration::from_secs(file.request_timeout_secs.unwrap_or(60)),
+            broker,
+            ca_file: file.mqtt.ca_file,
+            client_id: file
+                .mqtt
+                .client_id
+                .unwrap_or_else(|| "aas-reference-server".to_owned()),
+            twinsphere_events: file.events.twinsphere,
+            cloud_events: file.events.cloud_events,
+            submodel_filter: SemanticIdFilter::new(&file.events.submodel_semantic_ids)?,
+            hold_events: std::env::var("AAS_SERVER_HOLD_EVENTS").is_ok_and(|v| v == "1"),
+        })
+    }
+}
+
+/// Which submodels announce their changes, by semantic id: all when empty; otherwise those
+/// whose semantic id equals an entry or matches an entry's `$regex=` pattern (as twinsphere's
+/// `publish.submodels.semanticIds`).
+#[derive(Debug, Clone, Default)]
+pub struct SemanticIdFilter {
+    exact: Vec<String>,
+    patterns: Vec<Regex>,
+}
+
+impl SemanticIdFilter {
+    pub fn new(entries: &[String]) -> Result<Self, ConfigError> {
+        let mut filter = Self::default();
+        for entry in entries {
+            match entry.strip_prefix("$regex=") {
+                Some(pattern) => {
+                    filter
+                        .patterns
+                        .push(Regex::new(pattern).map_err(|e| ConfigError::Filter {
+                            filter: entry.clone(),
+                            message: e.to_string(),
+                        })?)
+                }
+                None => filter.exact.push(entry.clone()),
+            }
+        }
+        Ok(filter)
+    }
+
+    /// Whether a submodel with this semantic id (the value of its first key) announces changes.
+    pub fn admits(&self, semantic_id: Option<&str>) -> bool {
+        if self.exact.is_empty() && self.patterns.is_empty() {
+            return true;
+        }
+        semantic_id.is_some_and(|id| {
+            self.exact.iter().any(|e| e == id) || self.patterns.iter().any(|p| p.is_match(id))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semantic_id_filter_admits_exact_ids_and_regex_matches_only() -> Result<(), ConfigError> {
+        let everything = SemanticIdFilter::new(&[])?;
+        assert!(everything.admits(None));
+        let filter = SemanticIdFilter::new(&["urn:a".into(), "$regex=^urn:acme:".into()])?;
+        assert!(filter.admits(Some("urn:a")));
+        assert!(filter.admits(Some("urn:acme:x")));
+        assert!(!filter.admits(Some("urn:ab")));
+        assert!(!filter.admits(Some("urn:b")));
+        assert!(!filter.admits(None));
+        assert!(SemanticIdFilter::new(&["$regex=(".into()]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = std::env::temp_dir().join(format!("aas-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("server.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\ndata = \"d\"\n[mqtt]\nurl = \"mqtt://127.0.0.1:1\"\n",
+        )?;
+        let from_file = Settings::resolve(Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        })?;
+        assert_eq!(from_file.bind, ([127, 0, 0, 1], 9000).into());
+        assert_eq!(from_file.data, PathBuf::from("d"));
+        assert_eq!(
+            from_file.broker,
+            Broker::External("mqtt://127.0.0.1:1".into())
+        );
+        let flagged = Settings::resolve(Overrides {
+            config: Some(path.clone()),
+            bind: Some(([127, 0, 0, 1], 9001).into()),
+            mqtt_listen: Some(([127, 0, 0, 1], 1999).into()),
+            ..Overrides::default()
+        })?;
+        assert_eq!(flagged.bind, ([127, 0, 0, 1], 9001).into());
+        assert_eq!(
+            flagged.broker,
+            Broker::Embedded(([127, 0, 0, 1], 1999).into())
+        );
+        std::fs::write(&path, "bnd = 1\n")?;
+        let unknown = Settings::resolve(Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        });
+        assert!(unknown.is_err_and(|e| e.to_string().contains("bnd")));
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+}
