@@ -66,6 +66,7 @@ mod abstract_classes;
 mod classes;
 mod descend;
 mod enums;
+mod id_short_path;
 mod reference;
 mod submodel_element;
 pub mod verify;
@@ -77,6 +78,7 @@ pub use abstract_classes::{
 pub use classes::*;
 pub use descend::{Descendants, Node};
 pub use enums::*;
+pub use id_short_path::{IdShortPath, IdShortPathError, InsertError, PathStep, element_paths};
 pub use reference::ParseReferenceError;
 pub use submodel_element::{DataElement, SubmodelElement};
 pub use verify::verify;

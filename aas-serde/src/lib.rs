@@ -58,6 +58,8 @@ pub mod json;
 #[cfg(any(feature = "json", feature = "xml"))]
 mod output;
 mod schema;
+#[cfg(feature = "value-only")]
+pub mod value_only;
 #[cfg(feature = "xml")]
 pub mod xml;
 

@@ -70,6 +70,20 @@ pub enum StorageError {
     BadCursor(String),
     #[error("{0} is not stored")]
     NotFound(String),
+    /// A change refused by the caller's closure (it says why; the transaction is rolled back).
+    #[error("{0}")]
+    Refused(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What a change closure answers: `Err` refuses the change.
+pub type Change<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A stored file: a File or Blob element's attachment, or a shell's thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub content_type: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A message to put in the outbox with a change.
@@ -110,7 +124,40 @@ pub trait Repository: Send + Sync {
         events: &dyn Fn(&Submodel, &[String]) -> Vec<Event>,
     ) -> Result<(), StorageError>;
 
+    /// Changes a stored submodel in one transaction: `change` edits it (or refuses), then the
+    /// result is stored with the events `events` makes of it.
+    fn modify_submodel(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+    ) -> Result<Submodel, StorageError>;
+    /// Changes a stored shell in one transaction, like [`Repository::modify_submodel`].
+    fn modify_shell(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+    ) -> Result<AssetAdministrationShell, StorageError>;
+
+    /// The file stored under `owner` (`submodel:<id>` or `shell:<id>`) and `path`.
+    fn attachment(&self, owner: &str, path: &str) -> Result<Option<Attachment>, StorageError>;
+    /// Stores (or with `None` removes) the file under `owner` and `path`.
+    fn put_attachment(
+        &self,
+        owner: &str,
+        path: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), StorageError>;
+    /// Every file stored under `owner`, by path.
+    fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError>;
+
     fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError>;
+    fn concept_descriptions(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<ConceptDescription>, StorageError>;
     fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError>;
     fn delete_concept_description(&self, id: &str) -> Result<(), StorageError>;
 
@@ -143,6 +190,9 @@ CREATE TABLE IF NOT EXISTS shell_submodels (
     submodel_id TEXT NOT NULL,
     PRIMARY KEY (shell_id, submodel_id));
 CREATE INDEX IF NOT EXISTS shell_submodels_by_submodel ON shell_submodels(submodel_id);
+CREATE TABLE IF NOT EXISTS attachments (
+    owner TEXT NOT NULL, path TEXT NOT NULL, content_type TEXT NOT NULL, file_name TEXT NOT NULL,
+    bytes BLOB NOT NULL, PRIMARY KEY (owner, path));
 CREATE TABLE IF NOT EXISTS outbox (
     sequence INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL);
 ";
@@ -289,6 +339,41 @@ fn append_events(tx: &rusqlite::Transaction<'_>, events: Vec<Event>) -> Result<(
     Ok(())
 }
 
+/// Records which submodels a shell refers to (for `affectedShellIds`).
+fn link_submodels(
+    tx: &rusqlite::Transaction<'_>,
+    shell: &AssetAdministrationShell,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "DELETE FROM shell_submodels WHERE shell_id = ?1",
+        [&shell.id],
+    )?;
+    for reference in shell.submodels.iter().flatten() {
+        if let Some(key) = reference.keys.first() {
+            tx.execute(
+                "INSERT OR IGNORE INTO shell_submodels (shell_id, submodel_id) VALUES (?1, ?2)",
+                params![shell.id, key.value],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn read_in<T: aas_serde::json::FromJson>(
+    tx: &rusqlite::Transaction<'_>,
+    collection: Collection,
+    id: &str,
+) -> Result<Option<T>, StorageError> {
+    let json: Option<String> = tx
+        .query_row(
+            &format!("SELECT json FROM {} WHERE id = ?1", collection.table()),
+            [id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    json.map(|json| decode(id, &json)).transpose()
+}
+
 fn affected_shells(
     tx: &rusqlite::Transaction<'_>,
     submodel_id: &str,
@@ -324,18 +409,7 @@ impl Repository for SqliteRepository {
         let mut connection = self.lock();
         let tx = connection.transaction()?;
         let written = upsert(&tx, Collection::Shells, &shell.id, &json)?;
-        tx.execute(
-            "DELETE FROM shell_submodels WHERE shell_id = ?1",
-            [&shell.id],
-        )?;
-        for reference in shell.submodels.iter().flatten() {
-            if let Some(key) = reference.keys.first() {
-                tx.execute(
-                    "INSERT OR IGNORE INTO shell_submodels (shell_id, submodel_id) VALUES (?1, ?2)",
-                    params![shell.id, key.value],
-                )?;
-            }
-        }
+        link_submodels(&tx, shell)?;
         append_events(&tx, events(written))?;
         self.commit(tx)?;
         Ok(written)
@@ -358,6 +432,10 @@ impl Repository for SqliteRepository {
         };
         let shell: AssetAdministrationShell = decode(id, &json)?;
         tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
+        tx.execute(
+            "DELETE FROM attachments WHERE owner = ?1",
+            [format!("shell:{id}")],
+        )?;
         append_events(&tx, events(&shell))?;
         self.commit(tx)?;
         Ok(())
@@ -411,13 +489,143 @@ impl Repository for SqliteRepository {
         let submodel: Submodel = decode(id, &json)?;
         let affected = affected_shells(&tx, id)?;
         tx.execute("DELETE FROM submodels WHERE id = ?1", [id])?;
+        tx.execute(
+            "DELETE FROM attachments WHERE owner = ?1",
+            [format!("submodel:{id}")],
+        )?;
         append_events(&tx, events(&submodel, &affected))?;
         self.commit(tx)?;
         Ok(())
     }
 
+    fn modify_submodel(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+    ) -> Result<Submodel, StorageError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let mut submodel: Submodel = read_in(&tx, Collection::Submodels, id)?
+            .ok_or_else(|| StorageError::NotFound(format!("submodel {id:?}")))?;
+        change(&mut submodel).map_err(StorageError::Refused)?;
+        if submodel.id != id {
+            return Err(StorageError::Refused(
+                "a change may not alter the id".into(),
+            ));
+        }
+        let written = upsert(
+            &tx,
+            Collection::Submodels,
+            id,
+            &aas_serde::json::to_string(&submodel),
+        )?;
+        let outcome = SubmodelChange {
+            written,
+            affected_shell_ids: affected_shells(&tx, id)?,
+        };
+        append_events(&tx, events(&submodel, &outcome))?;
+        self.commit(tx)?;
+        Ok(submodel)
+    }
+
+    fn modify_shell(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+    ) -> Result<AssetAdministrationShell, StorageError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let mut shell: AssetAdministrationShell = read_in(&tx, Collection::Shells, id)?
+            .ok_or_else(|| StorageError::NotFound(format!("shell {id:?}")))?;
+        change(&mut shell).map_err(StorageError::Refused)?;
+        if shell.id != id {
+            return Err(StorageError::Refused(
+                "a change may not alter the id".into(),
+            ));
+        }
+        upsert(
+            &tx,
+            Collection::Shells,
+            id,
+            &aas_serde::json::to_string(&shell),
+        )?;
+        link_submodels(&tx, &shell)?;
+        append_events(&tx, events(&shell))?;
+        self.commit(tx)?;
+        Ok(shell)
+    }
+
+    fn attachment(&self, owner: &str, path: &str) -> Result<Option<Attachment>, StorageError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT content_type, file_name, bytes FROM attachments WHERE owner = ?1 AND path = ?2",
+                [owner, path],
+                |row| {
+                    Ok(Attachment {
+                        content_type: row.get(0)?,
+                        file_name: row.get(1)?,
+                        bytes: row.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn put_attachment(
+        &self,
+        owner: &str,
+        path: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), StorageError> {
+        let connection = self.lock();
+        match attachment {
+            Some(a) => connection.execute(
+                "INSERT INTO attachments (owner, path, content_type, file_name, bytes) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(owner, path) DO UPDATE SET \
+                 content_type = excluded.content_type, file_name = excluded.file_name, bytes = excluded.bytes",
+                params![owner, path, a.content_type, a.file_name, a.bytes],
+            )?,
+            None => connection.execute(
+                "DELETE FROM attachments WHERE owner = ?1 AND path = ?2",
+                [owner, path],
+            )?,
+        };
+        Ok(())
+    }
+
+    fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(
+            "SELECT path, content_type, file_name, bytes FROM attachments WHERE owner = ?1 ORDER BY path",
+        )?;
+        let rows = statement
+            .query_map([owner], |row| {
+                Ok((
+                    row.get(0)?,
+                    Attachment {
+                        content_type: row.get(1)?,
+                        file_name: row.get(2)?,
+                        bytes: row.get(3)?,
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError> {
         self.get(Collection::ConceptDescriptions, id)
+    }
+
+    fn concept_descriptions(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<ConceptDescription>, StorageError> {
+        self.list(Collection::ConceptDescriptions, limit, cursor)
     }
 
     fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError> {

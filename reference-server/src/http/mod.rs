@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Identifiable, Submodel};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -14,7 +14,6 @@ use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use events_core::{ChangeEvent, Encoding, EventClock, EventKind};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::SemanticIdFilter;
@@ -30,26 +29,124 @@ pub struct AppState {
     pub submodel_filter: Arc<SemanticIdFilter>,
 }
 
+mod extract;
+mod serialization;
+mod shell_api;
+mod submodel_api;
+
+use shell_api as shells_api;
+use submodel_api as sm;
+
+/// The routes of one submodel, mounted under `/submodels/{sm}` and the shell superpath.
+fn submodel_routes(prefix: &str, router: Router<AppState>) -> Router<AppState> {
+    let at = |suffix: &str| format!("{prefix}{suffix}");
+    let elements = at("/submodel-elements");
+    let element = at("/submodel-elements/{path}");
+    router
+        .route(&at("/$metadata"), get(sm::submodel_metadata))
+        .route(
+            &at("/$value"),
+            get(sm::submodel_value).patch(sm::patch_submodel_value),
+        )
+        .route(&at("/$reference"), get(sm::submodel_reference_of))
+        .route(&at("/$path"), get(sm::submodel_path))
+        .route(&elements, get(sm::elements).post(sm::create_element))
+        .route(&format!("{elements}/$metadata"), get(sm::elements_metadata))
+        .route(&format!("{elements}/$value"), get(sm::elements_value))
+        .route(
+            &format!("{elements}/$reference"),
+            get(sm::elements_reference),
+        )
+        .route(&format!("{elements}/$path"), get(sm::elements_path))
+        .route(
+            &element,
+            get(sm::element)
+                .post(sm::create_element)
+                .put(sm::replace_element)
+                .patch(sm::replace_element)
+                .delete(sm::delete_element),
+        )
+        .route(&format!("{element}/$metadata"), get(sm::element_metadata))
+        .route(
+            &format!("{element}/$value"),
+            get(sm::element_value).patch(sm::patch_element_value),
+        )
+        .route(
+            &format!("{element}/$reference"),
+            get(sm::element_reference_of),
+        )
+        .route(&format!("{element}/$path"), get(sm::element_path))
+        .route(
+            &format!("{element}/attachment"),
+            get(sm::get_attachment)
+                .put(sm::put_attachment)
+                .delete(sm::delete_attachment),
+        )
+}
+
 /// The router of the repository API.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/shells", get(list_shells).post(create_shell))
+    let router = Router::new()
+        .route("/description", get(serialization::description))
+        .route("/serialization", get(serialization::serialization))
+        .route("/shells", get(shells_api::list_shells).post(create_shell))
+        .route("/shells/$reference", get(shells_api::list_shell_references))
         .route(
-            "/shells/{id}",
+            "/shells/{aas}",
             get(get_shell).put(replace_shell).delete(delete_shell),
         )
-        .route("/submodels", get(list_submodels).post(create_submodel))
         .route(
-            "/submodels/{id}",
-            get(get_submodel)
+            "/shells/{aas}/$reference",
+            get(shells_api::shell_reference_of),
+        )
+        .route(
+            "/shells/{aas}/asset-information",
+            get(shells_api::asset_information).put(shells_api::replace_asset_information),
+        )
+        .route(
+            "/shells/{aas}/asset-information/thumbnail",
+            get(shells_api::thumbnail)
+                .put(shells_api::put_thumbnail)
+                .delete(shells_api::delete_thumbnail),
+        )
+        .route(
+            "/shells/{aas}/submodel-refs",
+            get(shells_api::submodel_refs).post(shells_api::add_submodel_ref),
+        )
+        .route(
+            "/shells/{aas}/submodel-refs/{sm}",
+            axum::routing::delete(shells_api::delete_submodel_ref),
+        )
+        .route("/shells/{aas}/submodels/{sm}", get(sm::submodel))
+        .route(
+            "/submodels",
+            get(shells_api::submodels).post(create_submodel),
+        )
+        .route("/submodels/$metadata", get(shells_api::submodels_metadata))
+        .route("/submodels/$value", get(shells_api::submodels_value))
+        .route(
+            "/submodels/$reference",
+            get(shells_api::submodels_reference),
+        )
+        .route("/submodels/$path", get(shells_api::submodels_path))
+        .route(
+            "/submodels/{sm}",
+            get(sm::submodel)
                 .put(replace_submodel)
+                .patch(replace_submodel)
                 .delete(delete_submodel),
+        )
+        .route(
+            "/concept-descriptions",
+            get(shells_api::concept_descriptions).post(create_cd),
         )
         .route(
             "/concept-descriptions/{id}",
             get(get_cd).put(replace_cd).delete(delete_cd),
-        )
-        .route("/concept-descriptions", axum::routing::post(create_cd))
+        );
+    let router = submodel_routes("/submodels/{sm}", router);
+    submodel_routes("/shells/{aas}/submodels/{sm}", router)
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
 }
 
@@ -67,6 +164,38 @@ impl ApiError {
             messages: vec![text.into()],
         }
     }
+
+    fn bad_request(text: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, text)
+    }
+
+    fn not_found(text: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, text)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.messages.join("; "))
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Every element of a collection, in storage order (filters and in-memory paging need them).
+fn all<T>(
+    mut page: impl FnMut(usize, Option<&str>) -> Result<Page<T>, StorageError>,
+) -> Result<Vec<T>, StorageError> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let next = page(1000, cursor.as_deref())?;
+        items.extend(next.items);
+        match next.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(items),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -79,18 +208,6 @@ impl IntoResponse for ApiError {
             .map(|text| json!({"code": code, "messageType": "Error", "text": text, "timestamp": timestamp}))
             .collect();
         (self.status, Json(json!({ "messages": messages }))).into_response()
-    }
-}
-
-impl From<StorageError> for ApiError {
-    fn from(error: StorageError) -> Self {
-        match error {
-            StorageError::NotFound(what) => {
-                ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
-            }
-            StorageError::BadCursor(_) => ApiError::new(StatusCode::BAD_REQUEST, error.to_string()),
-            other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
-        }
     }
 }
 
@@ -150,47 +267,6 @@ fn json_response<T: aas_serde::json::ToJson + ?Sized>(status: StatusCode, value:
         .into_response()
 }
 
-fn page_response<T: aas_serde::json::ToJson>(page: &Page<T>) -> Response {
-    let mut body = b"{\"result\":".to_vec();
-    body.extend(aas_serde::json::to_vec(&page.items));
-    let paging = match &page.cursor {
-        Some(cursor) => json!({ "cursor": cursor }),
-        None => json!({}),
-    };
-    body.extend_from_slice(format!(",\"paging_metadata\":{paging}}}").as_bytes());
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
-}
-
-#[derive(Debug, Deserialize)]
-struct Paging {
-    limit: Option<usize>,
-    cursor: Option<String>,
-}
-
-impl Paging {
-    fn checked(&self) -> ApiResult<(usize, Option<&str>)> {
-        let limit = self.limit.unwrap_or(100);
-        if limit == 0 {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "limit must be at least 1",
-            ));
-        }
-        if self.cursor.as_deref() == Some("") {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "cursor must not be empty",
-            ));
-        }
-        Ok((limit.min(1000), self.cursor.as_deref()))
-    }
-}
-
 /// Runs blocking storage work off the async threads.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> ApiResult<T> + Send + 'static,
@@ -216,7 +292,11 @@ impl AppState {
             .next_timestamp()
     }
 
-    fn shell_events(&self, shell: &AssetAdministrationShell, kind: EventKind) -> Vec<Event> {
+    pub(crate) fn shell_events(
+        &self,
+        shell: &AssetAdministrationShell,
+        kind: EventKind,
+    ) -> Vec<Event> {
         self.events(&ChangeEvent::Shell {
             kind,
             timestamp: self.timestamp(),
@@ -224,7 +304,7 @@ impl AppState {
         })
     }
 
-    fn submodel_events(
+    pub(crate) fn submodel_events(
         &self,
         submodel: &Submodel,
         kind: EventKind,
@@ -379,16 +459,6 @@ fn put_status(written: Written) -> StatusCode {
 
 // ---- shells --------------------------------------------------------------------------------
 
-async fn list_shells(
-    State(state): State<AppState>,
-    Query(paging): Query<Paging>,
-) -> ApiResult<Response> {
-    let (limit, cursor) = paging.checked()?;
-    let cursor = cursor.map(str::to_owned);
-    let page = blocking(move || Ok(state.repository.shells(limit, cursor.as_deref())?)).await?;
-    Ok(page_response(&page))
-}
-
 async fn get_shell(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     found("shell", &id, move |id| state.repository.shell(id)).await
 }
@@ -446,23 +516,6 @@ async fn delete_shell(
 }
 
 // ---- submodels -----------------------------------------------------------------------------
-
-async fn list_submodels(
-    State(state): State<AppState>,
-    Query(paging): Query<Paging>,
-) -> ApiResult<Response> {
-    let (limit, cursor) = paging.checked()?;
-    let cursor = cursor.map(str::to_owned);
-    let page = blocking(move || Ok(state.repository.submodels(limit, cursor.as_deref())?)).await?;
-    Ok(page_response(&page))
-}
-
-async fn get_submodel(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    found("submodel", &id, move |id| state.repository.submodel(id)).await
-}
 
 async fn create_submodel(
     State(state): State<AppState>,

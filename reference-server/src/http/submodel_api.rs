@@ -1,0 +1,950 @@
+//! The submodel API (Part 2): one submodel by id, its elements by idShort path, the content
+//! modifiers (`$metadata`, `$value`, `$reference`, `$path`), `level` and `extent`, and
+//! attachments. Served under `/submodels/{sm}` and under the superpath
+//! `/shells/{aas}/submodels/{sm}` (where the shell must refer to the submodel).
+
+use aas_model::{IdShortPath, PathStep, Submodel, SubmodelElement};
+use aas_serde::value_only;
+use axum::body::Bytes;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::extract::{Params, PathParams};
+use super::{
+    ApiError, ApiResult, AppState, blocking, decode_id, json_response, read_body, verified,
+};
+use crate::storage::{Attachment, StorageError};
+
+/// The path parameters of the submodel routes (`aas` only under the superpath).
+#[derive(Debug, Deserialize)]
+pub struct SubmodelAt {
+    aas: Option<String>,
+    sm: String,
+    path: Option<String>,
+}
+
+/// `level`, `extent` and paging, as every GET of this API takes them.
+#[derive(Debug, Default, Deserialize)]
+pub struct Modifiers {
+    level: Option<String>,
+    extent: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// The content modifier, from the path suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    Normal,
+    Metadata,
+    Value,
+    Reference,
+    Path,
+}
+
+/// What `level` and `extent` ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    core: bool,
+    with_blob_value: bool,
+}
+
+impl Modifiers {
+    pub fn shape(&self) -> ApiResult<Shape> {
+        let core = match self.level.as_deref() {
+            None | Some("deep") => false,
+            Some("core") => true,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "level {other:?} is not deep or core"
+                )));
+            }
+        };
+        let with_blob_value = match self.extent.as_deref() {
+            None | Some("withoutBlobValue") => false,
+            Some("withBlobValue") => true,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "extent {other:?} is not withBlobValue or withoutBlobValue"
+                )));
+            }
+        };
+        Ok(Shape {
+            core,
+            with_blob_value,
+        })
+    }
+
+    pub fn paging(&self) -> ApiResult<(usize, usize)> {
+        let limit = match self.limit {
+            None => 100,
+            Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX).min(1000),
+            Some(n) => return Err(ApiError::bad_request(format!("limit {n} is below 1"))),
+        };
+        let start = match self.cursor.as_deref() {
+            None => 0,
+            Some(text) => text.parse().map_err(|_| {
+                ApiError::bad_request(format!("cursor {text:?} is not one this server gave"))
+            })?,
+        };
+        Ok((limit, start))
+    }
+}
+
+fn parse_path(text: &str) -> ApiResult<IdShortPath> {
+    text.parse()
+        .map_err(|e: aas_model::IdShortPathError| ApiError::bad_request(e.to_string()))
+}
+
+/// Loads the submodel the request addresses; under the superpath the shell must refer to it.
+async fn load(state: &AppState, at: &SubmodelAt) -> ApiResult<Submodel> {
+    let id = decode_id(&at.sm)?;
+    let shell_id = at.aas.as_deref().map(decode_id).transpose()?;
+    let repository = state.repository.clone();
+    blocking(move || {
+        if let Some(shell_id) = &shell_id {
+            let shell = repository
+                .shell(shell_id)?
+                .ok_or_else(|| ApiError::not_found(format!("shell {shell_id:?} not found")))?;
+            if !refers_to(&shell, &id) {
+                return Err(ApiError::not_found(format!(
+                    "shell {shell_id:?} does not refer to submodel {id:?}"
+                )));
+            }
+        }
+        repository
+            .submodel(&id)?
+            .ok_or_else(|| ApiError::not_found(format!("submodel {id:?} not found")))
+    })
+    .await
+}
+
+pub fn refers_to(shell: &aas_model::AssetAdministrationShell, submodel_id: &str) -> bool {
+    shell
+        .submodels
+        .iter()
+        .flatten()
+        .any(|r| r.keys.first().is_some_and(|k| k.value == submodel_id))
+}
+
+fn element_at(submodel: &Submodel, path: &IdShortPath) -> ApiResult<SubmodelElement> {
+    submodel.element(path).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no element at {path} in submodel {:?}",
+            submodel.id
+        ))
+    })
+}
+
+// ---- shaping -------------------------------------------------------------------------------
+
+fn for_each_child(element: &mut SubmodelElement, f: &mut dyn FnMut(&mut SubmodelElement)) {
+    match element {
+        SubmodelElement::SubmodelElementCollection(c) => c.value.iter_mut().flatten().for_each(f),
+        SubmodelElement::SubmodelElementList(l) => l.value.iter_mut().flatten().for_each(f),
+        SubmodelElement::Entity(e) => e.statements.iter_mut().flatten().for_each(f),
+        SubmodelElement::Operation(o) => [
+            &mut o.input_variables,
+            &mut o.output_variables,
+            &mut o.inoutput_variables,
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .for_each(|v| f(&mut v.value)),
+        _ => {}
+    }
+}
+
+/// Drops the children of an element (what `level=core` leaves out below the direct children).
+fn drop_children(element: &mut SubmodelElement) {
+    match element {
+        SubmodelElement::SubmodelElementCollection(c) => c.value = None,
+        SubmodelElement::SubmodelElementList(l) => l.value = None,
+        SubmodelElement::Entity(e) => e.statements = None,
+        SubmodelElement::AnnotatedRelationshipElement(r) => r.annotations = None,
+        _ => {}
+    }
+}
+
+fn drop_blob_values(element: &mut SubmodelElement) {
+    if let SubmodelElement::Blob(blob) = element {
+        blob.value = None;
+    }
+    for_each_child(element, &mut drop_blob_values);
+}
+
+fn shape_element(element: &mut SubmodelElement, shape: Shape) {
+    if shape.core {
+        for_each_child(element, &mut drop_children);
+    }
+    if !shape.with_blob_value {
+        drop_blob_values(element);
+    }
+}
+
+fn shape_submodel(submodel: &mut Submodel, shape: Shape) {
+    for element in submodel.submodel_elements.iter_mut().flatten() {
+        if shape.core {
+            drop_children(element);
+        }
+        if !shape.with_blob_value {
+            drop_blob_values(element);
+        }
+    }
+}
+
+/// The JSON of an element without its values (`$metadata`).
+fn metadata(mut json: Value) -> Value {
+    if let Value::Object(object) = &mut json {
+        for key in [
+            "value",
+            "valueId",
+            "min",
+            "max",
+            "statements",
+            "annotations",
+            "globalAssetId",
+            "specificAssetIds",
+            "submodelElements",
+        ] {
+            object.remove(key);
+        }
+    }
+    json
+}
+
+fn to_json_value<T: aas_serde::json::ToJson + ?Sized>(value: &T) -> Value {
+    serde_json::from_slice(&aas_serde::json::to_vec(value)).unwrap_or(Value::Null)
+}
+
+fn submodel_reference(id: &str) -> Value {
+    json!({"type": "ModelReference", "keys": [{"type": "Submodel", "value": id}]})
+}
+
+/// A model reference to the element at `path`: the submodel, then one key per step.
+fn element_reference(submodel: &Submodel, path: &IdShortPath) -> Value {
+    let mut keys = vec![json!({"type": "Submodel", "value": submodel.id})];
+    let mut prefix: Vec<PathStep> = Vec::new();
+    for step in path.steps() {
+        prefix.push(step.clone());
+        let element = prefix_path(&prefix).and_then(|p| submodel.element(&p));
+        let kind = element
+            .map(|e| e.element_type().as_str().to_owned())
+            .unwrap_or_else(|| "SubmodelElement".into());
+        let value = match step {
+            PathStep::IdShort(id_short) => id_short.clone(),
+            PathStep::Index(index) => index.to_string(),
+        };
+        keys.push(json!({"type": kind, "value": value}));
+    }
+    json!({"type": "ModelReference", "keys": keys})
+}
+
+fn prefix_path(steps: &[PathStep]) -> Option<IdShortPath> {
+    let mut text = String::new();
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            PathStep::IdShort(s) if i == 0 => text.push_str(s),
+            PathStep::IdShort(s) => {
+                text.push('.');
+                text.push_str(s);
+            }
+            PathStep::Index(n) => text.push_str(&format!("[{n}]")),
+        }
+    }
+    text.parse().ok()
+}
+
+/// The ValueOnly of an element, named by its idShort at the root.
+fn named_value(element: &SubmodelElement, shape: Shape) -> ApiResult<Value> {
+    let value = value_only::to_value(element, shape.with_blob_value).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "a {} has no value",
+            element.element_type().as_str()
+        ))
+    })?;
+    Ok(match element.id_short() {
+        Some(id_short) => Value::Object(Map::from_iter([(id_short.to_owned(), value)])),
+        None => value,
+    })
+}
+
+fn paths_of(element: &SubmodelElement, path: &IdShortPath, core: bool) -> Vec<String> {
+    let all = aas_model::element_paths(element, path);
+    if !core {
+        return all;
+    }
+    let depth = |p: &str| p.parse::<IdShortPath>().map_or(0, |p| p.steps().len());
+    let own = path.steps().len();
+    all.into_iter().filter(|p| depth(p) <= own + 1).collect()
+}
+
+fn value_response(value: &Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// The submodel in the asked content.
+pub fn render_submodel(mut submodel: Submodel, content: Content, shape: Shape) -> ApiResult<Value> {
+    Ok(match content {
+        Content::Normal => {
+            shape_submodel(&mut submodel, shape);
+            to_json_value(&submodel)
+        }
+        Content::Metadata => metadata(to_json_value(&submodel)),
+        Content::Value => {
+            shape_submodel(&mut submodel, shape);
+            value_only::submodel_value(&submodel, shape.with_blob_value)
+        }
+        Content::Reference => submodel_reference(&submodel.id),
+        Content::Path => {
+            let paths = submodel.id_short_paths();
+            if shape.core {
+                Value::from(
+                    paths
+                        .into_iter()
+                        .filter(|p| p.parse::<IdShortPath>().is_ok_and(|p| p.steps().len() == 1))
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                Value::from(paths)
+            }
+        }
+    })
+}
+
+fn render_element(
+    submodel: &Submodel,
+    path: &IdShortPath,
+    mut element: SubmodelElement,
+    content: Content,
+    shape: Shape,
+) -> ApiResult<Value> {
+    let valueless = matches!(
+        element,
+        SubmodelElement::Operation(_) | SubmodelElement::Capability(_)
+    );
+    Ok(match content {
+        Content::Normal => {
+            shape_element(&mut element, shape);
+            to_json_value(&element)
+        }
+        Content::Metadata if valueless => {
+            return Err(ApiError::bad_request(format!(
+                "a {} has no $metadata view",
+                element.element_type().as_str()
+            )));
+        }
+        Content::Metadata => metadata(to_json_value(&element)),
+        Content::Value => {
+            shape_element(&mut element, shape);
+            named_value(&element, shape)?
+        }
+        Content::Reference => element_reference(submodel, path),
+        Content::Path => match element {
+            SubmodelElement::SubmodelElementCollection(_)
+            | SubmodelElement::SubmodelElementList(_)
+            | SubmodelElement::Entity(_) => Value::from(paths_of(&element, path, shape.core)),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "a {} has no $path view (only collections, lists and entities)",
+                    other.element_type().as_str()
+                )));
+            }
+        },
+    })
+}
+
+// ---- GET -----------------------------------------------------------------------------------
+
+async fn get_submodel(
+    state: AppState,
+    at: SubmodelAt,
+    m: Modifiers,
+    content: Content,
+) -> ApiResult<Response> {
+    let shape = m.shape()?;
+    let submodel = load(&state, &at).await?;
+    Ok(value_response(&render_submodel(submodel, content, shape)?))
+}
+
+pub async fn submodel(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_submodel(s, at, m, Content::Normal).await
+}
+pub async fn submodel_metadata(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_submodel(s, at, m, Content::Metadata).await
+}
+pub async fn submodel_value(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_submodel(s, at, m, Content::Value).await
+}
+pub async fn submodel_reference_of(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_submodel(s, at, m, Content::Reference).await
+}
+pub async fn submodel_path(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_submodel(s, at, m, Content::Path).await
+}
+
+/// A page of a list held in memory; the cursor is the index of the next item.
+pub fn paged(items: Vec<Value>, start: usize, limit: usize) -> Response {
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
+    let next = start.saturating_add(limit);
+    let paging = if next < total {
+        json!({"cursor": next.to_string()})
+    } else {
+        json!({})
+    };
+    value_response(&json!({"paging_metadata": paging, "result": page}))
+}
+
+async fn list_elements(
+    state: AppState,
+    at: SubmodelAt,
+    m: Modifiers,
+    content: Content,
+) -> ApiResult<Response> {
+    let shape = m.shape()?;
+    let (limit, start) = m.paging()?;
+    let submodel = load(&state, &at).await?;
+    let mut items = Vec::new();
+    for element in submodel.submodel_elements.iter().flatten() {
+        let Some(id_short) = element.id_short() else {
+            continue;
+        };
+        let path = parse_path(id_short)?;
+        let rendered = match content {
+            Content::Path => Value::from(paths_of(element, &path, shape.core)),
+            Content::Value => {
+                match render_element(&submodel, &path, element.clone(), content, shape) {
+                    Ok(value) => value,
+                    // Operations and capabilities have no value: left out of the list.
+                    Err(_) => continue,
+                }
+            }
+            Content::Metadata
+                if matches!(
+                    element,
+                    SubmodelElement::Operation(_) | SubmodelElement::Capability(_)
+                ) =>
+            {
+                to_json_value(element)
+            }
+            _ => render_element(&submodel, &path, element.clone(), content, shape)?,
+        };
+        match (content, rendered) {
+            (Content::Path, Value::Array(paths)) => items.extend(paths),
+            (_, rendered) => items.push(rendered),
+        }
+    }
+    Ok(paged(items, start, limit))
+}
+
+pub async fn elements(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    list_elements(s, at, m, Content::Normal).await
+}
+pub async fn elements_metadata(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    list_elements(s, at, m, Content::Metadata).await
+}
+pub async fn elements_value(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    list_elements(s, at, m, Content::Value).await
+}
+pub async fn elements_reference(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    list_elements(s, at, m, Content::Reference).await
+}
+pub async fn elements_path(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    list_elements(s, at, m, Content::Path).await
+}
+
+async fn get_element(
+    state: AppState,
+    at: SubmodelAt,
+    m: Modifiers,
+    content: Content,
+) -> ApiResult<Response> {
+    let shape = m.shape()?;
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    let submodel = load(&state, &at).await?;
+    let element = element_at(&submodel, &path)?;
+    Ok(value_response(&render_element(
+        &submodel, &path, element, content, shape,
+    )?))
+}
+
+pub async fn element(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_element(s, at, m, Content::Normal).await
+}
+pub async fn element_metadata(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_element(s, at, m, Content::Metadata).await
+}
+pub async fn element_value(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_element(s, at, m, Content::Value).await
+}
+pub async fn element_reference_of(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_element(s, at, m, Content::Reference).await
+}
+pub async fn element_path(
+    State(s): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    Params(m): Params<Modifiers>,
+) -> ApiResult<Response> {
+    get_element(s, at, m, Content::Path).await
+}
+
+// ---- writes --------------------------------------------------------------------------------
+
+/// Changes the addressed submodel in one transaction; the result is verified and announced
+/// as the submodel's `updated` event.
+async fn change_submodel(
+    state: &AppState,
+    at: &SubmodelAt,
+    change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<Submodel> {
+    // Checks existence (and, under the superpath, the shell's reference) first.
+    load(state, at).await?;
+    let id = decode_id(&at.sm)?;
+    let state = state.clone();
+    let mut change = change;
+    blocking(move || {
+        let stored = state.repository.modify_submodel(
+            &id,
+            &mut |submodel| {
+                change(submodel)?;
+                verified(&*submodel)?;
+                Ok(())
+            },
+            &|submodel, outcome| {
+                state.submodel_events(
+                    submodel,
+                    events_core::EventKind::Updated,
+                    &outcome.affected_shell_ids,
+                )
+            },
+        );
+        stored.map_err(ApiError::from)
+    })
+    .await
+}
+
+fn element_location(at: &SubmodelAt, path: &str) -> HeaderValue {
+    let prefix = match &at.aas {
+        Some(aas) => format!("/shells/{aas}/submodels/{}", at.sm),
+        None => format!("/submodels/{}", at.sm),
+    };
+    HeaderValue::from_str(&format!(
+        "{prefix}/submodel-elements/{}",
+        path.replace('[', "%5B").replace(']', "%5D")
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("/"))
+}
+
+/// POST a new element at the top (no path) or into the container at the path.
+pub async fn create_element(
+    State(state): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let element: SubmodelElement = read_body(&headers, &body)?;
+    let parent = at.path.as_deref().map(parse_path).transpose()?;
+    let created = element.clone();
+    let container = parent.clone();
+    let submodel = change_submodel(&state, &at, move |submodel| {
+        submodel
+            .insert_element(container.as_ref(), created.clone())
+            .map_err(|e| match e {
+                aas_model::InsertError::NotFound => ApiError::not_found(e.to_string()),
+                aas_model::InsertError::Duplicate(_) => {
+                    ApiError::new(StatusCode::CONFLICT, e.to_string())
+                }
+                _ => ApiError::bad_request(e.to_string()),
+            })
+    })
+    .await?;
+    let _ = submodel;
+    let child_path = match (&parent, element.id_short()) {
+        (Some(p), Some(id_short)) => format!("{p}.{id_short}"),
+        (None, Some(id_short)) => id_short.to_owned(),
+        (Some(p), None) => p.to_string(),
+        (None, None) => String::new(),
+    };
+    let mut response = json_response(StatusCode::CREATED, &element);
+    response
+        .headers_mut()
+        .insert(header::LOCATION, element_location(&at, &child_path));
+    Ok(response)
+}
+
+/// PUT (and PATCH) of an element: replaced as a whole; its idShort stays.
+pub async fn replace_element(
+    State(state): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let element: SubmodelElement = read_body(&headers, &body)?;
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    change_submodel(&state, &at, move |submodel| {
+        let replacement = element.clone();
+        submodel
+            .element_mut(&path, |old| {
+                if old.id_short() != replacement.id_short() {
+                    return Err(ApiError::bad_request(format!(
+                        "the body's idShort {:?} is not the element's {:?}",
+                        replacement.id_short(),
+                        old.id_short()
+                    )));
+                }
+                *old = replacement;
+                Ok(())
+            })
+            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete_element(
+    State(state): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+) -> ApiResult<StatusCode> {
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    let owner = format!("submodel:{}", decode_id(&at.sm)?);
+    let removed = path.to_string();
+    change_submodel(&state, &at, move |submodel| {
+        submodel
+            .remove_element(&path)
+            .map(drop)
+            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))
+    })
+    .await?;
+    let repository = state.repository.clone();
+    blocking(move || Ok(repository.put_attachment(&owner, &removed, None)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn value_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    if !content_type.starts_with("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("{content_type} is not application/json"),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("not JSON: {e}")))
+}
+
+/// PATCH `$value` of an element: `{"<idShort>": value}` or the bare value.
+pub async fn patch_element_value(
+    State(state): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let value = value_body(&headers, &body)?;
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    change_submodel(&state, &at, move |submodel| {
+        submodel
+            .element_mut(&path, |element| {
+                let unwrapped = match (&value, element.id_short()) {
+                    (Value::Object(map), Some(id_short))
+                        if map.len() == 1 && map.contains_key(id_short) =>
+                    {
+                        &map[id_short]
+                    }
+                    _ => &value,
+                };
+                value_only::apply(element, unwrapped)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))
+            })
+            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// PATCH `$value` of a submodel: an object keyed by idShort.
+pub async fn patch_submodel_value(
+    State(state): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let value = value_body(&headers, &body)?;
+    change_submodel(&state, &at, move |submodel| {
+        value_only::apply_to_submodel(submodel, &value)
+            .map_err(|e| ApiError::bad_request(e.to_string()))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- attachments ---------------------------------------------------------------------------
+
+fn file_response(attachment: Attachment) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        attachment.file_name.replace(['"', '\\', '\r', '\n'], "_")
+    );
+    let mut response = (StatusCode::OK, attachment.bytes).into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&attachment.content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+fn file_name_of(value: &str) -> String {
+    value.rsplit('/').next().unwrap_or(value).to_owned()
+}
+
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+) -> ApiResult<Response> {
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    let submodel = load(&state, &at).await?;
+    match element_at(&submodel, &path)? {
+        SubmodelElement::Blob(blob) => Ok(file_response(Attachment {
+            file_name: blob.id_short.clone().unwrap_or_else(|| "blob".into()),
+            content_type: blob.content_type,
+            bytes: blob.value.unwrap_or_default(),
+        })),
+        SubmodelElement::File(file) => {
+            let owner = format!("submodel:{}", submodel.id);
+            let key = path.to_string();
+            let repository = state.repository.clone();
+            let stored = blocking(move || Ok(repository.attachment(&owner, &key)?)).await?;
+            match stored {
+                Some(attachment) => Ok(file_response(attachment)),
+                None => Err(ApiError::not_found(format!(
+                    "no file is stored for {path} (its value is {:?})",
+                    file.value.unwrap_or_default()
+                ))),
+            }
+        }
+        other => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!(
+                "a {} has no attachment (only File and Blob)",
+                other.element_type().as_str()
+            ),
+        )),
+    }
+}
+
+/// PUT `multipart/form-data` with `fileName` and `file`.
+pub async fn put_attachment(
+    State(state): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    mut multipart: Multipart,
+) -> ApiResult<StatusCode> {
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    let mut file_name = None;
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?
+    {
+        match field.name() {
+            Some("fileName") => {
+                file_name = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(|e| ApiError::bad_request(e.to_string()))?,
+                )
+            }
+            Some("file") => {
+                let content_type = field.content_type().map(str::to_owned);
+                let part_name = field.file_name().map(str::to_owned);
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                file = Some((content_type, part_name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let (content_type, part_name, bytes) =
+        file.ok_or_else(|| ApiError::bad_request("the multipart body has no `file` part"))?;
+    let file_name = file_name
+        .or(part_name)
+        .ok_or_else(|| ApiError::bad_request("the multipart body names no file (`fileName`)"))?;
+    let file_name = file_name_of(&file_name);
+    if file_name.is_empty() {
+        return Err(ApiError::bad_request("the file name is empty"));
+    }
+    let owner = format!("submodel:{}", decode_id(&at.sm)?);
+    let key = path.to_string();
+    let stored_type = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen_type = stored_type.clone();
+    let blob_bytes = bytes.clone();
+    let name = file_name.clone();
+    change_submodel(&state, &at, move |submodel| {
+        submodel
+            .element_mut(&path, |element| match element {
+                SubmodelElement::File(f) => {
+                    if let Some(t) = &content_type {
+                        f.content_type = t.clone();
+                    }
+                    f.value = Some(format!("/aasx/files/{name}"));
+                    *seen_type
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        f.content_type.clone();
+                    Ok(())
+                }
+                SubmodelElement::Blob(b) => {
+                    if let Some(t) = &content_type {
+                        b.content_type = t.clone();
+                    }
+                    b.value = Some(blob_bytes.clone());
+                    Ok(())
+                }
+                other => Err(ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!(
+                        "a {} has no attachment (only File and Blob)",
+                        other.element_type().as_str()
+                    ),
+                )),
+            })
+            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+    })
+    .await?;
+    let content_type = stored_type
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if !content_type.is_empty() {
+        let repository = state.repository.clone();
+        let attachment = Attachment {
+            content_type,
+            file_name,
+            bytes,
+        };
+        blocking(move || Ok(repository.put_attachment(&owner, &key, Some(&attachment))?)).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete_attachment(
+    State(state): State<AppState>,
+    PathParams(at): PathParams<SubmodelAt>,
+) -> ApiResult<StatusCode> {
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    let owner = format!("submodel:{}", decode_id(&at.sm)?);
+    let key = path.to_string();
+    change_submodel(&state, &at, move |submodel| {
+        submodel
+            .element_mut(&path, |element| match element {
+                SubmodelElement::File(f) => {
+                    f.value = None;
+                    Ok(())
+                }
+                SubmodelElement::Blob(b) => {
+                    b.value = None;
+                    Ok(())
+                }
+                other => Err(ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!(
+                        "a {} has no attachment (only File and Blob)",
+                        other.element_type().as_str()
+                    ),
+                )),
+            })
+            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+    })
+    .await?;
+    let repository = state.repository.clone();
+    blocking(move || Ok(repository.put_attachment(&owner, &key, None)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `Refused` carries the handler's own [`ApiError`].
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
+            StorageError::BadCursor(_) => ApiError::bad_request(error.to_string()),
+            StorageError::Refused(inner) => match inner.downcast::<ApiError>() {
+                Ok(api) => *api,
+                Err(other) => ApiError::bad_request(other.to_string()),
+            },
+            other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+        }
+    }
+}
