@@ -161,7 +161,21 @@ pub fn oracle_verdicts(
             .args(batch)
             .output()
             .unwrap_or_else(|e| panic!("run {script}: {e}"));
-        for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        // One file: the scripts answer `STATUS[: message]` without the file name.
+        if let [file] = batch
+            && !stdout.contains('\t')
+        {
+            let first = stdout.lines().next().unwrap_or_default();
+            let (status, message) = first.split_once(": ").unwrap_or((first, ""));
+            let verdict = match status {
+                "OK" => "OK".to_owned(),
+                other => format!("{other} {message}"),
+            };
+            out.insert(file.clone(), verdict);
+            continue;
+        }
+        for line in stdout.lines() {
             let mut fields = line.split('\t');
             if let (Some(file), Some(status)) = (fields.next(), fields.next()) {
                 let status = status.split_whitespace().next().unwrap_or_default();
