@@ -13,7 +13,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::Outcome;
 use crate::config::{Broker, Settings};
 use crate::http::{AppState, router};
-use crate::storage::{Repository, SqliteRepository};
+use crate::storage::{Attachment, Repository, SqliteRepository};
 use crate::{broker, document_io, publisher};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -124,6 +124,12 @@ fn load(state: &AppState, path: &Path) -> Result<(), Failure> {
     let aas_serde::Document::Environment(environment) = loaded.document else {
         return Err(format!("{}: not an environment", path.display()).into());
     };
+    if let Some(package) = &loaded.package {
+        let count = store_package_files(state, package, &environment)?;
+        if count > 0 {
+            tracing::info!("{}: {count} files stored", path.display());
+        }
+    }
     let Environment {
         asset_administration_shells,
         submodels,
@@ -141,4 +147,70 @@ fn load(state: &AppState, path: &Path) -> Result<(), Failure> {
     }
     tracing::info!("{}: {count} elements stored", path.display());
     Ok(())
+}
+
+/// Stores the files a package carries for its File elements and shell thumbnails, so the API
+/// serves them (`.../attachment`, `.../thumbnail`) and packages made later carry them.
+fn store_package_files(
+    state: &AppState,
+    package: &Path,
+    environment: &Environment,
+) -> Result<usize, Failure> {
+    use std::io::Read;
+    let file = std::fs::File::open(package).map_err(|e| format!("{}: {e}", package.display()))?;
+    let mut reader = aas_serde::aasx::AasxReader::new(std::io::BufReader::new(file))?;
+    let mut read_part = |path: &str| -> Result<Option<Vec<u8>>, Failure> {
+        let Some(part) = reader.resolve(path) else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        reader.open(&part)?.read_to_end(&mut bytes)?;
+        Ok(Some(bytes))
+    };
+    let file_name = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
+    let mut count = 0;
+    for shell in environment.asset_administration_shells.iter().flatten() {
+        if let Some(thumbnail) = &shell.asset_information.default_thumbnail
+            && let Some(bytes) = read_part(&thumbnail.path)?
+        {
+            let attachment = Attachment {
+                content_type: thumbnail
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                file_name: file_name(&thumbnail.path),
+                bytes,
+            };
+            state.repository.put_attachment(
+                &format!("shell:{}", shell.id),
+                "thumbnail",
+                Some(&attachment),
+            )?;
+            count += 1;
+        }
+    }
+    for submodel in environment.submodels.iter().flatten() {
+        for path in submodel.id_short_paths() {
+            let Ok(parsed) = path.parse::<aas_model::IdShortPath>() else {
+                continue;
+            };
+            if let Some(aas_model::SubmodelElement::File(element)) = submodel.element(&parsed)
+                && let Some(value) = &element.value
+                && let Some(bytes) = read_part(value)?
+            {
+                let attachment = Attachment {
+                    content_type: element.content_type.clone(),
+                    file_name: file_name(value),
+                    bytes,
+                };
+                state.repository.put_attachment(
+                    &format!("submodel:{}", submodel.id),
+                    &path,
+                    Some(&attachment),
+                )?;
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
 }

@@ -769,3 +769,79 @@ async fn serialization_answers_json_xml_and_aasx_with_stored_files_and_descripti
     assert_eq!(api.get("/no-such-endpoint").await?.0, 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_package_loaded_at_start_brings_its_files_and_loading_it_again_announces_nothing()
+-> TestResult {
+    let source_data = DataDir::new("elements-package-source");
+    let source = Server::start(&source_data)?;
+    let api = setup(&source).await?;
+    assert_eq!(
+        api.multipart(
+            &format!("{}/attachment", el("Manual")),
+            "guide.pdf",
+            "application/pdf",
+            b"%PDF manual"
+        )
+        .await?,
+        204
+    );
+    let thumbnail = format!("/shells/{}/asset-information/thumbnail", b64(AAS));
+    assert_eq!(
+        api.multipart(&thumbnail, "machine.png", "image/png", b"\x89PNG thumb")
+            .await?,
+        204
+    );
+    let package = api
+        .http
+        .get(source.url("/serialization"))
+        .header(
+            "accept",
+            "application/asset-administration-shell-package+xml",
+        )
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let file = source_data.0.with_extension("load.aasx");
+    std::fs::write(&file, &package)?;
+
+    let data = DataDir::new("elements-package-loaded");
+    let launch = support::Launch::hold_events()
+        .arg("--load")
+        .arg(file.display().to_string());
+    let mut loaded = Server::launch(&data, &launch)?;
+    let api = Api {
+        server: &loaded,
+        http: reqwest::Client::new(),
+    };
+    let pdf = api
+        .http
+        .get(loaded.url(&format!("{}/attachment", el("Manual"))))
+        .send()
+        .await?;
+    assert_eq!(pdf.bytes().await?.as_ref(), b"%PDF manual");
+    let png = api.http.get(loaded.url(&thumbnail)).send().await?;
+    assert_eq!(
+        png.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/png")
+    );
+    assert_eq!(png.bytes().await?.as_ref(), b"\x89PNG thumb");
+    let announced = loaded.outbox_topics()?.len();
+    assert_eq!(
+        announced, 2,
+        "a created event for the shell and the submodel"
+    );
+    loaded.terminate()?;
+
+    let again = Server::launch(&data, &launch)?;
+    assert_eq!(
+        again.outbox_topics()?.len(),
+        announced,
+        "stored the same already: nothing new"
+    );
+    std::fs::remove_file(&file)?;
+    Ok(())
+}

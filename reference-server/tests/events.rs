@@ -77,6 +77,18 @@ async fn changes_of_shells_and_submodels_arrive_as_twinsphere_envelopes() -> Tes
     let sm_url = server.url(&format!("/submodels/{}", b64(sm)));
     let aas_url = server.url(&format!("/shells/{}", b64(aas)));
     send(&http, Method::PUT, sm_url.clone(), Some(&changed)).await?;
+    // Element changes announce the submodel's `updated` event.
+    let added = json!({"modelType": "Property", "idShort": "Humidity", "valueType": "xs:int", "value": "40"});
+    let elements = format!("{sm_url}/submodel-elements");
+    send(&http, Method::POST, elements.clone(), Some(&added)).await?;
+    send(
+        &http,
+        Method::PATCH,
+        format!("{elements}/Humidity/$value"),
+        Some(&json!(41)),
+    )
+    .await?;
+    send(&http, Method::DELETE, format!("{elements}/Humidity"), None).await?;
     send(&http, Method::DELETE, sm_url, None).await?;
     let mut renamed = shell(aas, sm);
     renamed["idShort"] = json!("Renamed");
@@ -84,7 +96,7 @@ async fn changes_of_shells_and_submodels_arrive_as_twinsphere_envelopes() -> Tes
     send(&http, Method::DELETE, aas_url, None).await?;
 
     let messages = collector
-        .until(Duration::from_secs(10), |m| m.len() >= 6)
+        .until(Duration::from_secs(10), |m| m.len() >= 9)
         .await;
     let topics: Vec<&str> = messages.iter().map(|(t, _)| t.as_str()).collect();
     let (a, s) = (b64(aas), b64(sm));
@@ -93,6 +105,9 @@ async fn changes_of_shells_and_submodels_arrive_as_twinsphere_envelopes() -> Tes
         [
             format!("twinsphere/shells/{a}/created"),
             format!("twinsphere/submodels/{s}/created"),
+            format!("twinsphere/submodels/{s}/updated"),
+            format!("twinsphere/submodels/{s}/updated"),
+            format!("twinsphere/submodels/{s}/updated"),
             format!("twinsphere/submodels/{s}/updated"),
             format!("twinsphere/submodels/{s}/deleted"),
             format!("twinsphere/shells/{a}/updated"),
@@ -118,6 +133,9 @@ async fn changes_of_shells_and_submodels_arrive_as_twinsphere_envelopes() -> Tes
         }
     }
     assert!(values[1].contains("22.0") && values[0].contains("21.5"));
+    assert!(values[2].contains("Humidity") && values[2].contains("40"));
+    assert!(values[3].contains("41"));
+    assert!(!values[4].contains("Humidity"));
 
     let dir = data.0.with_extension("payloads");
     std::fs::create_dir_all(&dir)?;
