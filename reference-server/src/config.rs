@@ -18,6 +18,11 @@
 //! twinsphere = true              # twinsphere/... topics with the gzip JSON envelope
 //! # cloud-events = "https://aas.example.com"   # also aas-events/... CloudEvents, sources under this URL
 //! # submodel-semantic-ids = ["https://admin-shell.io/idta/nameplate/3/0/Nameplate", "$regex=^urn:acme:"]
+//!
+//! [[api-keys]]                   # without keys: no authentication, loopback only
+//! sha256 = "<64 hex digits from `reference-server new-api-key`>"
+//! role = "write"                 # read | write | admin
+//! name = "line 3 gateway"
 //! ```
 
 use std::net::SocketAddr;
@@ -34,6 +39,13 @@ pub enum ConfigError {
     File { path: PathBuf, message: String },
     #[error("submodel semantic id filter {filter:?}: {message}")]
     Filter { filter: String, message: String },
+    #[error(transparent)]
+    Key(#[from] crate::auth::KeyError),
+    #[error(
+        "no API key is configured, so the server serves without authentication and only on a \
+         loopback address, not {0}; configure keys (`reference-server new-api-key`) or bind to 127.0.0.1"
+    )]
+    Unprotected(SocketAddr),
 }
 
 /// The configuration file, as written.
@@ -47,6 +59,7 @@ pub struct ConfigFile {
     pub request_timeout_secs: Option<u64>,
     pub mqtt: MqttSection,
     pub events: EventsSection,
+    pub api_keys: Vec<crate::auth::ApiKey>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +123,7 @@ pub struct Settings {
     pub twinsphere_events: bool,
     pub cloud_events: Option<String>,
     pub submodel_filter: SemanticIdFilter,
+    pub api_keys: crate::auth::ApiKeys,
     /// Keep events in the outbox instead of publishing them (`AAS_SERVER_HOLD_EVENTS=1`; for
     /// tests that show nothing is lost when the server dies before publishing).
     pub hold_events: bool,
@@ -136,6 +150,10 @@ pub struct Overrides {
     /// An external MQTT broker (`mqtt://` or `mqtts://`) instead of the embedded one.
     #[arg(long, env = "AAS_SERVER_MQTT_URL")]
     pub mqtt_url: Option<String>,
+    /// API keys as ROLE:SHA256 (role read, write or admin; the hash from `new-api-key`), added
+    /// to the configuration file's.
+    #[arg(long = "api-key", env = "AAS_SERVER_API_KEYS", value_delimiter = ',')]
+    pub api_keys: Vec<String>,
 }
 
 impl Settings {
@@ -157,11 +175,23 @@ impl Settings {
         };
         let mut load = file.load;
         load.extend(overrides.load);
+        let mut keys = file
+            .api_keys
+            .into_iter()
+            .map(crate::auth::ApiKey::checked)
+            .collect::<Result<Vec<_>, _>>()?;
+        for flag in &overrides.api_keys {
+            keys.push(crate::auth::ApiKey::from_flag(flag)?);
+        }
+        let bind = overrides
+            .bind
+            .or(file.bind)
+            .unwrap_or_else(|| ([127, 0, 0, 1], 8080).into());
+        if keys.is_empty() && !bind.ip().is_loopback() {
+            return Err(ConfigError::Unprotected(bind));
+        }
         Ok(Self {
-            bind: overrides
-                .bind
-                .or(file.bind)
-                .unwrap_or_else(|| ([127, 0, 0, 1], 8080).into()),
+            bind,
             data: overrides
                 .data
                 .or(file.data)
@@ -178,6 +208,7 @@ impl Settings {
             twinsphere_events: file.events.twinsphere,
             cloud_events: file.events.cloud_events,
             submodel_filter: SemanticIdFilter::new(&file.events.submodel_semantic_ids)?,
+            api_keys: crate::auth::ApiKeys::new(keys),
             hold_events: std::env::var("AAS_SERVER_HOLD_EVENTS").is_ok_and(|v| v == "1"),
         })
     }

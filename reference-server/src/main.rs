@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod auth;
 mod broker;
 mod config;
 mod convert;
@@ -79,6 +80,13 @@ enum Command {
     /// Serve the AAS repository API and announce changes over MQTT (what the binary does
     /// without a subcommand).
     Serve(config::Overrides),
+    /// Make a new random API key: prints the key (give it to the client) and the line that
+    /// configures its SHA-256 hash (only the hash is kept by the server).
+    NewApiKey {
+        /// What the key may do.
+        #[arg(long, value_enum, default_value_t = auth::Role::Read)]
+        role: auth::Role,
+    },
 }
 
 /// Format of the environment inside a package.
@@ -136,6 +144,21 @@ fn main() -> ExitCode {
         }
         Some(Command::Validate { files }) => validate::run(&files),
         Some(Command::Serve(overrides)) => start_server(overrides),
+        Some(Command::NewApiKey { role }) => match auth::new_key() {
+            Ok((key, hash)) => {
+                let role = format!("{role:?}").to_lowercase();
+                println!("key:    {key}");
+                println!("flag:   --api-key {role}:{hash}");
+                println!(
+                    "config: [[api-keys]]\n        sha256 = \"{hash}\"\n        role = \"{role}\""
+                );
+                Outcome::Ok
+            }
+            Err(_) => {
+                eprintln!("reference-server: no random numbers from the system");
+                Outcome::Unreadable
+            }
+        },
         None => start_server(cli.serve),
     };
     ExitCode::from(outcome as u8)

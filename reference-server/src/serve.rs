@@ -80,7 +80,16 @@ fn serve(settings: Settings) -> Result<(), Failure> {
             .await
             .map_err(|e| format!("{}: {e}", settings.bind))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
+        if settings.api_keys.is_empty() {
+            tracing::warn!(
+                "no API key configured: serving without authentication, on loopback only"
+            );
+        }
         let app = router(state)
+            .layer(axum::middleware::from_fn_with_state(
+                settings.api_keys.clone(),
+                crate::auth::require_key,
+            ))
             .layer(RequestBodyLimitLayer::new(settings.body_limit))
             .layer(TimeoutLayer::with_status_code(
                 axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -270,3 +270,146 @@ fn without_a_subcommand_the_binary_serves_and_stops_cleanly_on_sigterm() -> Test
     assert!(data.0.join("repository.sqlite").exists());
     Ok(())
 }
+
+fn sha256_hex(text: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let output = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            if let Some(stdin) = child.stdin.as_mut() {
+                stdin.write_all(text.as_bytes())?;
+            }
+            child.wait_with_output()
+        })?;
+    Ok(String::from_utf8(output.stdout)?
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+#[tokio::test]
+async fn api_keys_gate_reads_and_writes_by_role() -> TestResult {
+    let new_key = std::process::Command::new(env!("CARGO_BIN_EXE_reference-server"))
+        .args(["new-api-key", "--role", "write"])
+        .output()?;
+    let printed = String::from_utf8(new_key.stdout)?;
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let writer = field("key:");
+    let flag = field("flag:");
+    let writer_hash = sha256_hex(&writer)?;
+    assert_eq!(flag, format!("--api-key write:{writer_hash}"), "{printed}");
+    let reader = "reader-secret";
+    let data = DataDir::new("keys");
+    let launch = support::Launch::hold_events()
+        .arg("--api-key")
+        .arg(format!("read:{}", sha256_hex(reader)?))
+        .arg("--api-key")
+        .arg(format!("write:{writer_hash}"));
+    let server = Server::launch(&data, &launch)?;
+    let http = reqwest::Client::new();
+    let url = server.url("/shells");
+
+    let anonymous = http.get(&url).send().await?;
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(
+        anonymous
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth("wrong")
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth(reader)
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        200
+    );
+    let body = shell("urn:aas:keys").to_string();
+    let (status, error) = status_and_json(
+        http.post(&url)
+            .bearer_auth(reader)
+            .body(body.clone())
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 403);
+    assert!(
+        error["messages"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Write"))
+    );
+    assert_eq!(
+        http.post(&url)
+            .bearer_auth(&writer)
+            .body(body)
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        201
+    );
+    assert_eq!(
+        http.get(server.url("/sphere/push/targets"))
+            .bearer_auth(&writer)
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        403,
+        "administration needs the admin role"
+    );
+    assert_eq!(
+        http.get(server.url("/health"))
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        200
+    );
+    let log = server.log_text();
+    assert!(
+        !log.contains(&writer) && !log.contains(reader),
+        "keys never reach the log"
+    );
+    Ok(())
+}
+
+#[test]
+fn without_api_keys_the_server_refuses_to_listen_beyond_loopback() -> TestResult {
+    let data = DataDir::new("unprotected");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_reference-server"))
+        .args(["serve", "--bind", "0.0.0.0:1", "--data"])
+        .arg(&data.0)
+        .output()?;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("loopback") && stderr.contains("0.0.0.0:1"),
+        "{stderr}"
+    );
+    assert!(!data.0.exists(), "nothing started");
+    Ok(())
+}

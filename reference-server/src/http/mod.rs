@@ -87,6 +87,10 @@ fn submodel_routes(prefix: &str, router: Router<AppState>) -> Router<AppState> {
 /// The router of the repository API.
 pub fn router(state: AppState) -> Router {
     let router = Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(json!({"status": "UP"})) }),
+        )
         .route("/description", get(serialization::description))
         .route("/serialization", get(serialization::serialization))
         .route("/shells", get(shells_api::list_shells).post(create_shell))

@@ -1,0 +1,218 @@
+//! REST security: API keys sent as `Authorization: Bearer <key>`, configured only as SHA-256
+//! hashes, each with a role. `read` may GET, `write` may also change the repository, `admin`
+//! may do everything (the push and synchronization administration too).
+//!
+//! Without any key configured the server serves without authentication, and therefore only on
+//! a loopback address.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ring::digest::{SHA256, digest};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Deserialize;
+
+/// What a key may do; each role includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Read,
+    Write,
+    Admin,
+}
+
+/// A configured key: the SHA-256 of the key (64 hex digits) and its role.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    pub sha256: String,
+    pub role: Role,
+    /// Who holds it (for logs).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Why an API key entry is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("API key hash {0:?} is not 64 hexadecimal digits (SHA-256)")]
+    BadHash(String),
+    #[error("API key {0:?} is not ROLE:SHA256 (role read, write or admin)")]
+    BadFlag(String),
+}
+
+impl ApiKey {
+    /// `ROLE:SHA256HEX`, as the `--api-key` flag takes it.
+    pub fn from_flag(text: &str) -> Result<Self, KeyError> {
+        let (role, hash) = text
+            .split_once(':')
+            .ok_or_else(|| KeyError::BadFlag(text.to_owned()))?;
+        let role = match role {
+            "read" => Role::Read,
+            "write" => Role::Write,
+            "admin" => Role::Admin,
+            _ => return Err(KeyError::BadFlag(text.to_owned())),
+        };
+        Self {
+            sha256: hash.to_owned(),
+            role,
+            name: None,
+        }
+        .checked()
+    }
+
+    pub fn checked(mut self) -> Result<Self, KeyError> {
+        self.sha256 = self.sha256.to_ascii_lowercase();
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(KeyError::BadHash(self.sha256));
+        }
+        Ok(self)
+    }
+}
+
+/// The SHA-256 of a key, as lowercase hex.
+pub fn hash_key(key: &str) -> String {
+    digest(&SHA256, key.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new random key (32 bytes, base64url) and its hash.
+pub fn new_key() -> Result<(String, String), ring::error::Unspecified> {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new().fill(&mut bytes)?;
+    let key = format!(
+        "aas_{}",
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+    );
+    let hash = hash_key(&key);
+    Ok((key, hash))
+}
+
+/// The configured keys.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeys {
+    keys: Arc<Vec<ApiKey>>,
+}
+
+impl ApiKeys {
+    pub fn new(keys: Vec<ApiKey>) -> Self {
+        Self {
+            keys: Arc::new(keys),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The role of a presented key. Every hash is compared in full, so timing does not tell
+    /// how much of a hash matched.
+    pub fn role_of(&self, key: &str) -> Option<Role> {
+        let presented = hash_key(key);
+        let mut found = None;
+        for entry in self.keys.iter() {
+            let same = entry
+                .sha256
+                .bytes()
+                .zip(presented.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+            if same {
+                found = found.max(Some(entry.role));
+            }
+        }
+        found
+    }
+}
+
+/// The role a request needs.
+pub fn required_role(method: &Method, path: &str) -> Option<Role> {
+    if path == "/health" || path == "/openapi.json" || path.starts_with("/swagger") {
+        return None;
+    }
+    let admin_area = path.starts_with("/sphere/") || path.starts_with("/sdts");
+    let reading = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    Some(match (admin_area, reading) {
+        (true, _) => Role::Admin,
+        (false, true) => Role::Read,
+        (false, false) => Role::Write,
+    })
+}
+
+fn refusal(status: StatusCode, text: &str) -> Response {
+    let body = serde_json::json!({"messages": [{
+        "code": status.as_u16().to_string(), "messageType": "Error", "text": text,
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }]});
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
+}
+
+/// The middleware: passes requests whose key has the role they need.
+pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Next) -> Response {
+    if keys.is_empty() {
+        return next.run(request).await;
+    }
+    let Some(needed) = required_role(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented.map(|key| keys.role_of(key)) {
+        None => refusal(
+            StatusCode::UNAUTHORIZED,
+            "an API key is required: Authorization: Bearer <key>",
+        ),
+        Some(None) => refusal(StatusCode::UNAUTHORIZED, "the API key is not known"),
+        Some(Some(role)) if role < needed => refusal(
+            StatusCode::FORBIDDEN,
+            &format!("the API key's role {role:?} may not do this ({needed:?} needed)"),
+        ),
+        Some(Some(_)) => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_known_by_their_hash_and_roles_include_lower_ones() -> Result<(), KeyError> {
+        let (key, hash) = new_key().map_err(|_| KeyError::BadHash("rng".into()))?;
+        assert_eq!(hash, hash_key(&key));
+        assert_eq!(
+            hash_key("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let keys = ApiKeys::new(vec![ApiKey::from_flag(&format!("write:{hash}"))?]);
+        assert_eq!(keys.role_of(&key), Some(Role::Write));
+        assert_eq!(keys.role_of("other"), None);
+        assert!(Role::Admin > Role::Write && Role::Write > Role::Read);
+        assert!(ApiKey::from_flag("owner:00").is_err());
+        assert!(ApiKey::from_flag("read:xyz").is_err());
+        assert_eq!(required_role(&Method::GET, "/shells"), Some(Role::Read));
+        assert_eq!(required_role(&Method::PUT, "/shells/x"), Some(Role::Write));
+        assert_eq!(
+            required_role(&Method::GET, "/sphere/push/targets"),
+            Some(Role::Admin)
+        );
+        assert_eq!(required_role(&Method::GET, "/health"), None);
+        Ok(())
+    }
+}
