@@ -14,6 +14,12 @@
 //! # ca-file = "ca.pem"           # roots for an external mqtts:// broker
 //! client-id = "aas-reference-server"
 //!
+//! [mqtt.tls]                     # mutual TLS in front of the embedded broker
+//! listen = "0.0.0.0:8883"
+//! cert-file = "server.pem"
+//! key-file = "server.key"
+//! clients = [{ thumbprint = "<SHA-256 or SHA-1 of the client certificate, hex>", username = "line3" }]
+//!
 //! [events]
 //! twinsphere = true              # twinsphere/... topics with the gzip JSON envelope
 //! # cloud-events = "https://aas.example.com"   # also aas-events/... CloudEvents, sources under this URL
@@ -42,6 +48,10 @@ pub enum ConfigError {
     #[error(transparent)]
     Key(#[from] crate::auth::KeyError),
     #[error(
+        "[mqtt.tls] is a listener of the embedded broker: it cannot go with an external broker"
+    )]
+    TlsWithExternalBroker,
+    #[error(
         "no API key is configured, so the server serves without authentication and only on a \
          loopback address, not {0}; configure keys (`reference-server new-api-key`) or bind to 127.0.0.1"
     )]
@@ -69,6 +79,8 @@ pub struct MqttSection {
     pub url: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub client_id: Option<String>,
+    /// The mutual-TLS listener of the embedded broker.
+    pub tls: Option<crate::mqtt_tls::TlsListenerConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +131,7 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub broker: Broker,
     pub ca_file: Option<PathBuf>,
+    pub mqtt_tls: Option<crate::mqtt_tls::TlsListenerConfig>,
     pub client_id: String,
     pub twinsphere_events: bool,
     pub cloud_events: Option<String>,
@@ -187,6 +200,9 @@ impl Settings {
             .bind
             .or(file.bind)
             .unwrap_or_else(|| ([127, 0, 0, 1], 8080).into());
+        if file.mqtt.tls.is_some() && matches!(broker, Broker::External(_)) {
+            return Err(ConfigError::TlsWithExternalBroker);
+        }
         if keys.is_empty() && !bind.ip().is_loopback() {
             return Err(ConfigError::Unprotected(bind));
         }
@@ -201,6 +217,7 @@ impl Settings {
             request_timeout: Duration::from_secs(file.request_timeout_secs.unwrap_or(60)),
             broker,
             ca_file: file.mqtt.ca_file,
+            mqtt_tls: file.mqtt.tls,
             client_id: file
                 .mqtt
                 .client_id

@@ -20,6 +20,7 @@ mod convert;
 mod document_io;
 mod findings;
 mod http;
+mod mqtt_tls;
 mod publisher;
 mod serve;
 mod storage;

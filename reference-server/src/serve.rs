@@ -71,6 +71,9 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        if let (Some(tls), Broker::Embedded(listen)) = (&settings.mqtt_tls, &settings.broker) {
+            crate::mqtt_tls::start(tls, *listen).await?;
+        }
         if settings.hold_events {
             tracing::warn!("AAS_SERVER_HOLD_EVENTS=1: change events stay in the outbox");
         } else {
