@@ -21,6 +21,7 @@ mod document_io;
 mod findings;
 mod http;
 mod mqtt_tls;
+mod openapi;
 mod publisher;
 mod serve;
 mod storage;

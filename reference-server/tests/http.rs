@@ -413,3 +413,59 @@ fn without_api_keys_the_server_refuses_to_listen_beyond_loopback() -> TestResult
     assert!(!data.0.exists(), "nothing started");
     Ok(())
 }
+
+#[tokio::test]
+async fn openapi_lists_every_route_the_router_serves_and_swagger_ui_is_served() -> TestResult {
+    let data = DataDir::new("openapi");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let (status, document) =
+        status_and_json(http.get(server.url("/openapi.json")).send().await?).await?;
+    assert_eq!(status, 200);
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().cloned().unwrap_or_default();
+    assert!(paths.len() >= 50, "{} paths", paths.len());
+    let mut unrouted = Vec::new();
+    for (path, item) in &paths {
+        let concrete = path
+            .replace("{aas}", &b64("urn:aas:none"))
+            .replace("{sm}", &b64("urn:sm:none"))
+            .replace("{cd}", &b64("urn:cd:none"))
+            .replace("{path}", "Some.Path");
+        for method in item
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            let operation = &item[&method];
+            assert!(
+                operation["summary"].is_string() && operation["responses"].is_object(),
+                "{method} {path}"
+            );
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())?;
+            let response = http
+                .request(method.clone(), server.url(&concrete))
+                .send()
+                .await?;
+            let status = response.status().as_u16();
+            let text = response.text().await?;
+            if status == 405 || text.contains("no such endpoint") {
+                unrouted.push(format!("{method} {path}: {status}"));
+            }
+        }
+    }
+    assert!(
+        unrouted.is_empty(),
+        "documented but not served:\n{}",
+        unrouted.join("\n")
+    );
+    let ui = http.get(server.url("/swagger/index.html")).send().await?;
+    assert_eq!(ui.status().as_u16(), 200);
+    assert!(ui.text().await?.contains("swagger"));
+    let initializer = http
+        .get(server.url("/swagger/swagger-initializer.js"))
+        .send()
+        .await?;
+    assert!(initializer.text().await?.contains("/openapi.json"));
+    Ok(())
+}

@@ -145,11 +145,14 @@ pub fn router(state: AppState) -> Router {
             get(shells_api::concept_descriptions).post(create_cd),
         )
         .route(
-            "/concept-descriptions/{id}",
+            "/concept-descriptions/{cd}",
             get(get_cd).put(replace_cd).delete(delete_cd),
         );
     let router = submodel_routes("/submodels/{sm}", router);
+    let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
+        .external_url_unchecked("/openapi.json", crate::openapi::document());
     submodel_routes("/shells/{aas}/submodels/{sm}", router)
+        .merge(swagger)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)
 }

@@ -1,0 +1,850 @@
+//! The server's OpenAPI 3.1 document (`/openapi.json`, shown by Swagger UI at
+//! `/swagger/index.html`): every route with its parameters, request body and responses.
+//!
+//! Operations are built with utoipa's builders from one table below, which mirrors the
+//! router; the schemas of the AAS classes are the AAS V3.0 JSON Schema (`aas-schema.json`,
+//! from aas-core3.0-testgen, MIT licensed: `LICENSE-aas-schema`), placed under
+//! `components/schemas`.
+
+use serde_json::{Value, json};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, OpenApiBuilder, Paths, Ref, Required, ResponseBuilder,
+};
+
+const AAS_SCHEMA: &str = include_str!("aas-schema.json");
+
+/// What a route takes and answers. Schema names are those of `components/schemas`;
+/// `Paged<X>` is a page of X, `Value` any JSON, `Bytes` a file.
+struct Route {
+    method: HttpMethod,
+    path: &'static str,
+    summary: &'static str,
+    tag: &'static str,
+    query: &'static [&'static str],
+    body: Option<&'static str>,
+    answer: (u16, Option<&'static str>),
+}
+
+const fn route(
+    method: HttpMethod,
+    path: &'static str,
+    summary: &'static str,
+    tag: &'static str,
+    query: &'static [&'static str],
+    body: Option<&'static str>,
+    answer: (u16, Option<&'static str>),
+) -> Route {
+    Route {
+        method,
+        path,
+        summary,
+        tag,
+        query,
+        body,
+        answer,
+    }
+}
+
+const PAGE: &[&str] = &["limit", "cursor"];
+const SHAPE: &[&str] = &["level", "extent"];
+const SHAPED_PAGE: &[&str] = &["level", "extent", "limit", "cursor"];
+const LEVEL_PAGE: &[&str] = &["level", "limit", "cursor"];
+const NONE: &[&str] = &[];
+
+use HttpMethod::{Delete, Get, Patch, Post, Put};
+
+const REPOSITORY: &[Route] = &[
+    route(
+        Get,
+        "/health",
+        "Liveness",
+        "Server",
+        NONE,
+        None,
+        (200, Some("Value")),
+    ),
+    route(
+        Get,
+        "/description",
+        "Profiles this server implements",
+        "Server",
+        NONE,
+        None,
+        (200, Some("ServiceDescription")),
+    ),
+    route(
+        Get,
+        "/serialization",
+        "An environment of chosen shells and submodels (JSON, XML or AASX by Accept)",
+        "Serialization",
+        &["aasIds", "submodelIds", "includeConceptDescriptions"],
+        None,
+        (200, Some("Environment")),
+    ),
+    route(
+        Get,
+        "/shells",
+        "All shells",
+        "Shells",
+        &["idShort", "assetIds", "limit", "cursor"],
+        None,
+        (200, Some("Paged<AssetAdministrationShell>")),
+    ),
+    route(
+        Post,
+        "/shells",
+        "Create a shell",
+        "Shells",
+        NONE,
+        Some("AssetAdministrationShell"),
+        (201, Some("AssetAdministrationShell")),
+    ),
+    route(
+        Get,
+        "/shells/$reference",
+        "References to all shells",
+        "Shells",
+        &["idShort", "assetIds", "limit", "cursor"],
+        None,
+        (200, Some("Paged<Reference>")),
+    ),
+    route(
+        Get,
+        "/shells/{aas}",
+        "A shell",
+        "Shells",
+        NONE,
+        None,
+        (200, Some("AssetAdministrationShell")),
+    ),
+    route(
+        Put,
+        "/shells/{aas}",
+        "Replace (or create) a shell",
+        "Shells",
+        NONE,
+        Some("AssetAdministrationShell"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/shells/{aas}",
+        "Delete a shell",
+        "Shells",
+        NONE,
+        None,
+        (204, None),
+    ),
+    route(
+        Get,
+        "/shells/{aas}/$reference",
+        "A reference to the shell",
+        "Shells",
+        NONE,
+        None,
+        (200, Some("Reference")),
+    ),
+    route(
+        Get,
+        "/shells/{aas}/asset-information",
+        "The shell's asset information",
+        "Shells",
+        NONE,
+        None,
+        (200, Some("AssetInformation")),
+    ),
+    route(
+        Put,
+        "/shells/{aas}/asset-information",
+        "Replace the shell's asset information",
+        "Shells",
+        NONE,
+        Some("AssetInformation"),
+        (204, None),
+    ),
+    route(
+        Get,
+        "/shells/{aas}/asset-information/thumbnail",
+        "The thumbnail",
+        "Shells",
+        NONE,
+        None,
+        (200, Some("Bytes")),
+    ),
+    route(
+        Put,
+        "/shells/{aas}/asset-information/thumbnail",
+        "Upload the thumbnail (multipart: fileName, file)",
+        "Shells",
+        NONE,
+        Some("Multipart"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/shells/{aas}/asset-information/thumbnail",
+        "Delete the thumbnail",
+        "Shells",
+        NONE,
+        None,
+        (204, None),
+    ),
+    route(
+        Get,
+        "/shells/{aas}/submodel-refs",
+        "The shell's submodel references",
+        "Shells",
+        PAGE,
+        None,
+        (200, Some("Paged<Reference>")),
+    ),
+    route(
+        Post,
+        "/shells/{aas}/submodel-refs",
+        "Add a submodel reference",
+        "Shells",
+        NONE,
+        Some("Reference"),
+        (201, Some("Reference")),
+    ),
+    route(
+        Delete,
+        "/shells/{aas}/submodel-refs/{sm}",
+        "Remove a submodel reference",
+        "Shells",
+        NONE,
+        None,
+        (204, None),
+    ),
+    route(
+        Get,
+        "/submodels",
+        "All submodels",
+        "Submodels",
+        &[
+            "semanticId",
+            "idShort",
+            "level",
+            "extent",
+            "limit",
+            "cursor",
+        ],
+        None,
+        (200, Some("Paged<Submodel>")),
+    ),
+    route(
+        Post,
+        "/submodels",
+        "Create a submodel",
+        "Submodels",
+        NONE,
+        Some("Submodel"),
+        (201, Some("Submodel")),
+    ),
+    route(
+        Get,
+        "/submodels/$metadata",
+        "All submodels without values",
+        "Submodels",
+        &["semanticId", "idShort", "limit", "cursor"],
+        None,
+        (200, Some("Paged<Submodel>")),
+    ),
+    route(
+        Get,
+        "/submodels/$value",
+        "All submodels, values only",
+        "Submodels",
+        &[
+            "semanticId",
+            "idShort",
+            "level",
+            "extent",
+            "limit",
+            "cursor",
+        ],
+        None,
+        (200, Some("Paged<Value>")),
+    ),
+    route(
+        Get,
+        "/submodels/$reference",
+        "References to all submodels",
+        "Submodels",
+        &["semanticId", "idShort", "limit", "cursor"],
+        None,
+        (200, Some("Paged<Reference>")),
+    ),
+    route(
+        Get,
+        "/submodels/$path",
+        "The idShort paths of all submodels",
+        "Submodels",
+        &["semanticId", "idShort", "level", "limit", "cursor"],
+        None,
+        (200, Some("Paged<String>")),
+    ),
+    route(
+        Put,
+        "/submodels/{sm}",
+        "Replace (or create) a submodel",
+        "Submodels",
+        NONE,
+        Some("Submodel"),
+        (204, None),
+    ),
+    route(
+        Patch,
+        "/submodels/{sm}",
+        "Replace a submodel",
+        "Submodels",
+        NONE,
+        Some("Submodel"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/submodels/{sm}",
+        "Delete a submodel",
+        "Submodels",
+        NONE,
+        None,
+        (204, None),
+    ),
+    route(
+        Get,
+        "/concept-descriptions",
+        "All concept descriptions",
+        "Concept descriptions",
+        &[
+            "idShort",
+            "isCaseOf",
+            "dataSpecificationRef",
+            "limit",
+            "cursor",
+        ],
+        None,
+        (200, Some("Paged<ConceptDescription>")),
+    ),
+    route(
+        Post,
+        "/concept-descriptions",
+        "Create a concept description",
+        "Concept descriptions",
+        NONE,
+        Some("ConceptDescription"),
+        (201, Some("ConceptDescription")),
+    ),
+    route(
+        Get,
+        "/concept-descriptions/{cd}",
+        "A concept description",
+        "Concept descriptions",
+        NONE,
+        None,
+        (200, Some("ConceptDescription")),
+    ),
+    route(
+        Put,
+        "/concept-descriptions/{cd}",
+        "Replace (or create) a concept description",
+        "Concept descriptions",
+        NONE,
+        Some("ConceptDescription"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/concept-descriptions/{cd}",
+        "Delete a concept description",
+        "Concept descriptions",
+        NONE,
+        None,
+        (204, None),
+    ),
+];
+
+/// The submodel API, served under `/submodels/{sm}` and `/shells/{aas}/submodels/{sm}`.
+const SUBMODEL: &[Route] = &[
+    route(
+        Get,
+        "",
+        "A submodel",
+        "Submodel",
+        SHAPE,
+        None,
+        (200, Some("Submodel")),
+    ),
+    route(
+        Get,
+        "/$metadata",
+        "The submodel without values",
+        "Submodel",
+        NONE,
+        None,
+        (200, Some("Submodel")),
+    ),
+    route(
+        Get,
+        "/$value",
+        "The submodel's values",
+        "Submodel",
+        SHAPE,
+        None,
+        (200, Some("Value")),
+    ),
+    route(
+        Patch,
+        "/$value",
+        "Set values by idShort",
+        "Submodel",
+        NONE,
+        Some("Value"),
+        (204, None),
+    ),
+    route(
+        Get,
+        "/$reference",
+        "A reference to the submodel",
+        "Submodel",
+        NONE,
+        None,
+        (200, Some("Reference")),
+    ),
+    route(
+        Get,
+        "/$path",
+        "The idShort paths of the submodel's elements",
+        "Submodel",
+        &["level"],
+        None,
+        (200, Some("Strings")),
+    ),
+    route(
+        Get,
+        "/submodel-elements",
+        "The submodel's elements",
+        "Submodel elements",
+        SHAPED_PAGE,
+        None,
+        (200, Some("Paged<SubmodelElement_choice>")),
+    ),
+    route(
+        Post,
+        "/submodel-elements",
+        "Add an element at the top",
+        "Submodel elements",
+        NONE,
+        Some("SubmodelElement_choice"),
+        (201, Some("SubmodelElement_choice")),
+    ),
+    route(
+        Get,
+        "/submodel-elements/$metadata",
+        "The elements without values",
+        "Submodel elements",
+        PAGE,
+        None,
+        (200, Some("Paged<Value>")),
+    ),
+    route(
+        Get,
+        "/submodel-elements/$value",
+        "The elements' values",
+        "Submodel elements",
+        SHAPED_PAGE,
+        None,
+        (200, Some("Paged<Value>")),
+    ),
+    route(
+        Get,
+        "/submodel-elements/$reference",
+        "References to the elements",
+        "Submodel elements",
+        PAGE,
+        None,
+        (200, Some("Paged<Reference>")),
+    ),
+    route(
+        Get,
+        "/submodel-elements/$path",
+        "The elements' idShort paths",
+        "Submodel elements",
+        LEVEL_PAGE,
+        None,
+        (200, Some("Paged<String>")),
+    ),
+    route(
+        Get,
+        "/submodel-elements/{path}",
+        "An element by idShort path",
+        "Submodel elements",
+        SHAPE,
+        None,
+        (200, Some("SubmodelElement_choice")),
+    ),
+    route(
+        Post,
+        "/submodel-elements/{path}",
+        "Add an element into a collection, list or entity",
+        "Submodel elements",
+        NONE,
+        Some("SubmodelElement_choice"),
+        (201, Some("SubmodelElement_choice")),
+    ),
+    route(
+        Put,
+        "/submodel-elements/{path}",
+        "Replace an element",
+        "Submodel elements",
+        NONE,
+        Some("SubmodelElement_choice"),
+        (204, None),
+    ),
+    route(
+        Patch,
+        "/submodel-elements/{path}",
+        "Replace an element",
+        "Submodel elements",
+        NONE,
+        Some("SubmodelElement_choice"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/submodel-elements/{path}",
+        "Delete an element",
+        "Submodel elements",
+        NONE,
+        None,
+        (204, None),
+    ),
+    route(
+        Get,
+        "/submodel-elements/{path}/$metadata",
+        "An element without values",
+        "Submodel elements",
+        NONE,
+        None,
+        (200, Some("Value")),
+    ),
+    route(
+        Get,
+        "/submodel-elements/{path}/$value",
+        "An element's value",
+        "Submodel elements",
+        SHAPE,
+        None,
+        (200, Some("Value")),
+    ),
+    route(
+        Patch,
+        "/submodel-elements/{path}/$value",
+        "Set an element's value",
+        "Submodel elements",
+        NONE,
+        Some("Value"),
+        (204, None),
+    ),
+    route(
+        Get,
+        "/submodel-elements/{path}/$reference",
+        "A reference to the element",
+        "Submodel elements",
+        NONE,
+        None,
+        (200, Some("Reference")),
+    ),
+    route(
+        Get,
+        "/submodel-elements/{path}/$path",
+        "The idShort paths below a collection, list or entity",
+        "Submodel elements",
+        &["level"],
+        None,
+        (200, Some("Strings")),
+    ),
+    route(
+        Get,
+        "/submodel-elements/{path}/attachment",
+        "The file of a File or Blob",
+        "Submodel elements",
+        NONE,
+        None,
+        (200, Some("Bytes")),
+    ),
+    route(
+        Put,
+        "/submodel-elements/{path}/attachment",
+        "Upload the file of a File or Blob (multipart: fileName, file)",
+        "Submodel elements",
+        NONE,
+        Some("Multipart"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/submodel-elements/{path}/attachment",
+        "Delete the file of a File or Blob",
+        "Submodel elements",
+        NONE,
+        None,
+        (204, None),
+    ),
+];
+
+fn parameter_description(name: &str) -> &'static str {
+    match name {
+        "aas" => "The shell's id, base64url-encoded",
+        "sm" => "The submodel's id, base64url-encoded",
+        "cd" => "The concept description's id, base64url-encoded",
+        "path" => "idShort path, URL-encoded (e.g. Group.List%5B0%5D)",
+        "limit" => "Most results in a page (at least 1)",
+        "cursor" => "Where the page starts (from paging_metadata.cursor)",
+        "level" => "deep (default) or core",
+        "extent" => "withoutBlobValue (default) or withBlobValue",
+        "aasIds" | "submodelIds" => "Ids, base64url-encoded (repeated or comma-separated)",
+        "assetIds" => "base64url of a SpecificAssetId's JSON (repeated: all must match)",
+        "semanticId" | "isCaseOf" | "dataSpecificationRef" => {
+            "base64url of an id or of a Reference's JSON"
+        }
+        "includeConceptDescriptions" => "true (default) or false",
+        "idShort" => "Only elements with this idShort",
+        _ => "",
+    }
+}
+
+fn parameter_schema(name: &str) -> Value {
+    match name {
+        "limit" => json!({"type": "integer", "minimum": 1}),
+        "level" => json!({"type": "string", "enum": ["deep", "core"]}),
+        "extent" => json!({"type": "string", "enum": ["withoutBlobValue", "withBlobValue"]}),
+        "includeConceptDescriptions" => json!({"type": "boolean"}),
+        "aasIds" | "submodelIds" | "assetIds" => {
+            json!({"type": "array", "items": {"type": "string"}})
+        }
+        _ => json!({"type": "string"}),
+    }
+}
+
+fn method_name(method: &HttpMethod) -> &'static str {
+    match method {
+        Get => "get",
+        Post => "post",
+        Put => "put",
+        Patch => "patch",
+        Delete => "delete",
+        _ => "other",
+    }
+}
+
+fn schema_ref(name: &str) -> Ref {
+    Ref::from_schema_name(name)
+}
+
+fn content(name: &str) -> (String, utoipa::openapi::Content) {
+    let media = match name {
+        "Bytes" => "application/octet-stream",
+        "Multipart" => "multipart/form-data",
+        _ => "application/json",
+    };
+    let schema = match name
+        .strip_prefix("Paged<")
+        .and_then(|n| n.strip_suffix('>'))
+    {
+        Some(item) => schema_ref(&format!("Paged_{item}")),
+        None => schema_ref(name),
+    };
+    (
+        media.to_owned(),
+        ContentBuilder::new().schema(Some(schema)).build(),
+    )
+}
+
+fn operation(route: &Route, full_path: &str) -> utoipa::openapi::path::Operation {
+    let mut builder = OperationBuilder::new()
+        .summary(Some(route.summary))
+        .tag(route.tag)
+        .operation_id(Some(format!(
+            "{}{}",
+            method_name(&route.method),
+            full_path.replace(['/', '{', '}', '$', '-'], "_")
+        )));
+    for name in full_path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+    {
+        builder = builder.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(parameter_description(name)))
+                .schema(Some(schema_ref("String"))),
+        );
+    }
+    for name in route.query {
+        builder = builder.parameter(
+            ParameterBuilder::new()
+                .name(*name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(parameter_description(name)))
+                .schema(Some(schema_ref(&format!("Query_{name}")))),
+        );
+    }
+    if let Some(body) = route.body {
+        let (media, content) = content(body);
+        builder = builder.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(media, content)
+                .build(),
+        ));
+    }
+    let (code, answer) = route.answer;
+    let mut success = ResponseBuilder::new().description("Success");
+    if let Some(name) = answer {
+        let (media, content) = content(name);
+        success = success.content(media, content);
+    }
+    builder = builder.response(code.to_string(), success.build());
+    for (code, why) in [
+        (
+            "400",
+            "Bad request: malformed id, path, parameter or body; verification findings",
+        ),
+        ("401", "No or an unknown API key"),
+        ("403", "The API key's role may not do this"),
+        ("404", "Not found"),
+        ("409", "Conflict: the id or idShort exists"),
+    ] {
+        let (media, content) = content("Result");
+        builder = builder.response(
+            code,
+            ResponseBuilder::new()
+                .description(why)
+                .content(media, content)
+                .build(),
+        );
+    }
+    builder.build()
+}
+
+/// The schemas: the AAS JSON Schema's definitions, the Part 2 result, pages, and the
+/// parameters' types.
+fn schemas() -> serde_json::Map<String, Value> {
+    let text = AAS_SCHEMA.replace("#/definitions/", "#/components/schemas/");
+    let aas: Value = serde_json::from_str(&text).unwrap_or_default();
+    let mut schemas = aas["definitions"].as_object().cloned().unwrap_or_default();
+    let message = json!({"type": "object", "properties": {
+        "code": {"type": "string"}, "correlationId": {"type": "string"},
+        "messageType": {"type": "string", "enum": ["Undefined", "Info", "Warning", "Error", "Exception"]},
+        "text": {"type": "string"}, "timestamp": {"type": "string"}}});
+    schemas.insert(
+        "Result".into(),
+        json!({"type": "object", "properties": {"messages": {"type": "array", "items": message}}}),
+    );
+    schemas.insert(
+        "ServiceDescription".into(),
+        json!({"type": "object", "required": ["profiles"],
+        "properties": {"profiles": {"type": "array", "items": {"type": "string"}}}}),
+    );
+    schemas.insert("Value".into(), json!({}));
+    schemas.insert("String".into(), json!({"type": "string"}));
+    schemas.insert(
+        "Strings".into(),
+        json!({"type": "array", "items": {"type": "string"}}),
+    );
+    schemas.insert(
+        "Bytes".into(),
+        json!({"type": "string", "format": "binary"}),
+    );
+    schemas.insert(
+        "Multipart".into(),
+        json!({"type": "object", "required": ["file"], "properties": {
+        "fileName": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}),
+    );
+    for item in [
+        "AssetAdministrationShell",
+        "Submodel",
+        "ConceptDescription",
+        "Reference",
+        "SubmodelElement_choice",
+        "Value",
+        "String",
+    ] {
+        schemas.insert(format!("Paged_{item}"), json!({"type": "object", "required": ["paging_metadata", "result"], "properties": {
+            "paging_metadata": {"type": "object", "properties": {"cursor": {"type": "string"}}},
+            "result": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}}}}));
+    }
+    for route in REPOSITORY.iter().chain(SUBMODEL) {
+        for name in route.query {
+            schemas.insert(format!("Query_{name}"), parameter_schema(name));
+        }
+    }
+    schemas
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Paths::new();
+    for route in REPOSITORY {
+        paths.add_path_operation(
+            route.path,
+            vec![route.method.clone()],
+            operation(route, route.path),
+        );
+    }
+    for prefix in ["/submodels/{sm}", "/shells/{aas}/submodels/{sm}"] {
+        for route in SUBMODEL {
+            let path = format!("{prefix}{}", route.path);
+            paths.add_path_operation(&path, vec![route.method.clone()], operation(route, &path));
+        }
+    }
+    let openapi = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("aas-rs reference server")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "AAS V3.0 repository (IDTA-01002 Part 2) with change events over MQTT. \
+                     Ids in paths are base64url-encoded. With API keys configured, send \
+                     `Authorization: Bearer <key>`.",
+                ))
+                .build(),
+        )
+        .paths(paths)
+        .build();
+    let mut document = serde_json::to_value(&openapi).unwrap_or_default();
+    document["components"] = json!({
+        "schemas": schemas(),
+        "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+    });
+    document["security"] = json!([{"apiKey": []}, {}]);
+    document
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        let document = document();
+        assert_eq!(document["openapi"], "3.1.0");
+        let text = document.to_string();
+        let schemas = &document["components"]["schemas"];
+        let mut missing = Vec::new();
+        for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = piece.split('"').next().unwrap_or_default();
+            if schemas.get(name).is_none() {
+                missing.push(name.to_owned());
+            }
+        }
+        assert!(missing.is_empty(), "{missing:?}");
+        assert!(document["paths"]["/shells/{aas}/submodels/{sm}/submodel-elements/{path}/$value"]["patch"].is_object());
+    }
+}
