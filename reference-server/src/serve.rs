@@ -97,7 +97,8 @@ fn serve(settings: Settings) -> Result<(), Failure> {
             .layer(TimeoutLayer::with_status_code(
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 settings.request_timeout,
-            ));
+            ))
+            .layer(axum::middleware::from_fn(crate::http::part2_errors));
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await?;

@@ -469,3 +469,31 @@ async fn openapi_lists_every_route_the_router_serves_and_swagger_ui_is_served() 
     assert!(initializer.text().await?.contains("/openapi.json"));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_with_413_and_a_part2_body() -> TestResult {
+    let data = DataDir::new("limit");
+    std::fs::create_dir_all(&data.0)?;
+    let config = data.0.join("server.toml");
+    std::fs::write(&config, "body-limit = 2000\n")?;
+    let server = Server::launch(
+        &data,
+        &support::Launch::hold_events()
+            .arg("--config")
+            .arg(config.display().to_string()),
+    )?;
+    let mut big = shell("urn:aas:big");
+    big["idShort"] = json!("x".repeat(3000));
+    let (status, body) = status_and_json(
+        reqwest::Client::new()
+            .post(server.url("/shells"))
+            .header("content-type", "application/json")
+            .body(big.to_string())
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 413);
+    assert_eq!(body["messages"][0]["code"], "413", "{body}");
+    Ok(())
+}

@@ -220,6 +220,29 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
+/// Errors made outside the handlers (the body limit's 413, the timeout's 408, axum's own
+/// rejections) get the Part 2 error body too, with their text as the message.
+pub async fn part2_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let text = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
+        Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    ApiError::new(status, text).into_response()
+}
+
 fn decode_id(encoded: &str) -> ApiResult<String> {
     let padded = encoded.trim_end_matches('=');
     URL_SAFE_NO_PAD
