@@ -120,6 +120,47 @@ impl SubmodelElement {
         }
     }
 
+    /// The child elements, mutable: those of [`SubmodelElement::children`] (annotations
+    /// excepted: they are data elements, not submodel elements).
+    pub fn children_mut(&mut self) -> Vec<&mut SubmodelElement> {
+        match self {
+            SubmodelElement::SubmodelElementCollection(c) => c.value.iter_mut().flatten().collect(),
+            SubmodelElement::SubmodelElementList(l) => l.value.iter_mut().flatten().collect(),
+            SubmodelElement::Entity(e) => e.statements.iter_mut().flatten().collect(),
+            SubmodelElement::Operation(o) => [
+                &mut o.input_variables,
+                &mut o.output_variables,
+                &mut o.inoutput_variables,
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|v| &mut v.value)
+            .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Removes the values of every Blob in this element and below (what Part 2's default
+    /// `extent=withoutBlobValue` leaves out); whether there was one.
+    pub fn drop_blob_values(&mut self) -> bool {
+        let mut dropped = false;
+        if let SubmodelElement::Blob(blob) = self {
+            dropped = blob.value.take().is_some();
+        }
+        if let SubmodelElement::AnnotatedRelationshipElement(r) = self {
+            for annotation in r.annotations.iter_mut().flatten() {
+                if let DataElement::Blob(blob) = annotation {
+                    dropped |= blob.value.take().is_some();
+                }
+            }
+        }
+        for child in self.children_mut() {
+            dropped |= child.drop_blob_values();
+        }
+        dropped
+    }
+
     /// Whether the element is a data element (property, MLP, range, reference element, blob, file).
     pub fn is_data_element(&self) -> bool {
         matches!(

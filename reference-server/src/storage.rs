@@ -111,6 +111,8 @@ pub trait Repository: Send + Sync {
     ) -> Result<(), StorageError>;
 
     fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError>;
+    /// A submodel's JSON without blob values (Part 2's default answer), as stored.
+    fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError>;
     fn submodels(&self, limit: usize, cursor: Option<&str>)
     -> Result<Page<Submodel>, StorageError>;
     fn put_submodel(
@@ -172,8 +174,23 @@ pub trait Repository: Send + Sync {
 /// SQLite storage: one file, WAL journal, one connection behind a mutex (writes are short).
 pub struct SqliteRepository {
     connection: Mutex<Connection>,
+    /// Read-only connections (WAL lets them read while the writer writes); none in memory.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
     outbox_signal: Arc<Notify>,
+    /// Cleared on drop: ends the background checkpointer.
+    alive: Arc<std::sync::atomic::AtomicBool>,
 }
+
+impl Drop for SqliteRepository {
+    fn drop(&mut self) {
+        self.alive
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// How many connections serve reads.
+const READERS: usize = 4;
 
 impl std::fmt::Debug for SqliteRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -184,6 +201,8 @@ impl std::fmt::Debug for SqliteRepository {
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS shells (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submodels (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
+-- A submodel's JSON without blob values (Part 2's default answer), for those that have some.
+CREATE TABLE IF NOT EXISTS submodel_views (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS concept_descriptions (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shell_submodels (
     shell_id TEXT NOT NULL REFERENCES shells(id) ON DELETE CASCADE,
@@ -200,7 +219,40 @@ CREATE TABLE IF NOT EXISTS outbox (
 impl SqliteRepository {
     /// Opens (creating if needed) the database file.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        Self::with_connection(Connection::open(path)?)
+        let mut repository = Self::with_connection(Connection::open(path)?)?;
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            repository.readers.push(Mutex::new(reader));
+        }
+        // Writers leave checkpoints (copying the WAL into the database) to a thread of its
+        // own, so no change waits for one; the writer's own automatic checkpoint stays as a
+        // safety net at 40 MB of WAL.
+        repository
+            .lock()
+            .pragma_update(None, "wal_autocheckpoint", 10_000)?;
+        let checkpointer = Connection::open(path)?;
+        let alive = repository.alive.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while alive.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    if let Err(error) =
+                        checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE);")
+                    {
+                        tracing::warn!(%error, "WAL checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| StorageError::Corrupt {
+                id: String::new(),
+                message: format!("cannot start the checkpoint thread: {e}"),
+            })?;
+        Ok(repository)
     }
 
     /// A database in memory (tests).
@@ -216,7 +268,10 @@ impl SqliteRepository {
         connection.execute_batch(SCHEMA)?;
         Ok(Self {
             connection: Mutex::new(connection),
+            readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             outbox_signal: Arc::new(Notify::new()),
+            alive: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }
 
@@ -225,6 +280,26 @@ impl SqliteRepository {
         tx.commit()?;
         self.outbox_signal.notify_one();
         Ok(())
+    }
+
+    /// A connection to read with: a free reader, else the next one in turn (the writer when
+    /// there are none).
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        if self.readers.is_empty() {
+            return self.lock();
+        }
+        for reader in &self.readers {
+            if let Ok(guard) = reader.try_lock() {
+                return guard;
+            }
+        }
+        let n = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.readers.len();
+        self.readers[n]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -239,7 +314,7 @@ impl SqliteRepository {
         id: &str,
     ) -> Result<Option<T>, StorageError> {
         let json: Option<String> = self
-            .lock()
+            .read()
             .query_row(
                 &format!("SELECT json FROM {} WHERE id = ?1", collection.table()),
                 [id],
@@ -261,7 +336,7 @@ impl SqliteRepository {
                 .parse()
                 .map_err(|_| StorageError::BadCursor(text.to_owned()))?,
         };
-        let connection = self.lock();
+        let connection = self.read();
         let mut statement = connection.prepare_cached(&format!(
             "SELECT rowid, id, json FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
             collection.table()
@@ -374,6 +449,25 @@ fn read_in<T: aas_serde::json::FromJson>(
     json.map(|json| decode(id, &json)).transpose()
 }
 
+/// Keeps the submodel's view without blob values, when it differs from the submodel.
+fn store_view(tx: &rusqlite::Transaction<'_>, submodel: &Submodel) -> Result<(), StorageError> {
+    let mut view = submodel.clone();
+    let mut dropped = false;
+    for element in view.submodel_elements.iter_mut().flatten() {
+        dropped |= element.drop_blob_values();
+    }
+    if dropped {
+        tx.execute(
+            "INSERT INTO submodel_views (id, json) VALUES (?1, ?2) \
+             ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+            params![submodel.id, aas_serde::json::to_string(&view)],
+        )?;
+    } else {
+        tx.execute("DELETE FROM submodel_views WHERE id = ?1", [&submodel.id])?;
+    }
+    Ok(())
+}
+
 fn affected_shells(
     tx: &rusqlite::Transaction<'_>,
     submodel_id: &str,
@@ -445,6 +539,18 @@ impl Repository for SqliteRepository {
         self.get(Collection::Submodels, id)
     }
 
+    fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .read()
+            .query_row(
+                "SELECT COALESCE(v.json, s.json) FROM submodels s \
+                 LEFT JOIN submodel_views v ON v.id = s.id WHERE s.id = ?1",
+                [id],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
     fn submodels(
         &self,
         limit: usize,
@@ -462,6 +568,7 @@ impl Repository for SqliteRepository {
         let mut connection = self.lock();
         let tx = connection.transaction()?;
         let written = upsert(&tx, Collection::Submodels, &submodel.id, &json)?;
+        store_view(&tx, submodel)?;
         let change = SubmodelChange {
             written,
             affected_shell_ids: affected_shells(&tx, &submodel.id)?,
@@ -489,6 +596,7 @@ impl Repository for SqliteRepository {
         let submodel: Submodel = decode(id, &json)?;
         let affected = affected_shells(&tx, id)?;
         tx.execute("DELETE FROM submodels WHERE id = ?1", [id])?;
+        tx.execute("DELETE FROM submodel_views WHERE id = ?1", [id])?;
         tx.execute(
             "DELETE FROM attachments WHERE owner = ?1",
             [format!("submodel:{id}")],
@@ -520,6 +628,7 @@ impl Repository for SqliteRepository {
             id,
             &aas_serde::json::to_string(&submodel),
         )?;
+        store_view(&tx, &submodel)?;
         let outcome = SubmodelChange {
             written,
             affected_shell_ids: affected_shells(&tx, id)?,
@@ -559,7 +668,7 @@ impl Repository for SqliteRepository {
 
     fn attachment(&self, owner: &str, path: &str) -> Result<Option<Attachment>, StorageError> {
         Ok(self
-            .lock()
+            .read()
             .query_row(
                 "SELECT content_type, file_name, bytes FROM attachments WHERE owner = ?1 AND path = ?2",
                 [owner, path],
@@ -597,7 +706,7 @@ impl Repository for SqliteRepository {
     }
 
     fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError> {
-        let connection = self.lock();
+        let connection = self.read();
         let mut statement = connection.prepare_cached(
             "SELECT path, content_type, file_name, bytes FROM attachments WHERE owner = ?1 ORDER BY path",
         )?;

@@ -141,24 +141,6 @@ fn element_at(submodel: &Submodel, path: &IdShortPath) -> ApiResult<SubmodelElem
 
 // ---- shaping -------------------------------------------------------------------------------
 
-fn for_each_child(element: &mut SubmodelElement, f: &mut dyn FnMut(&mut SubmodelElement)) {
-    match element {
-        SubmodelElement::SubmodelElementCollection(c) => c.value.iter_mut().flatten().for_each(f),
-        SubmodelElement::SubmodelElementList(l) => l.value.iter_mut().flatten().for_each(f),
-        SubmodelElement::Entity(e) => e.statements.iter_mut().flatten().for_each(f),
-        SubmodelElement::Operation(o) => [
-            &mut o.input_variables,
-            &mut o.output_variables,
-            &mut o.inoutput_variables,
-        ]
-        .into_iter()
-        .flatten()
-        .flatten()
-        .for_each(|v| f(&mut v.value)),
-        _ => {}
-    }
-}
-
 /// Drops the children of an element (what `level=core` leaves out below the direct children).
 fn drop_children(element: &mut SubmodelElement) {
     match element {
@@ -170,19 +152,12 @@ fn drop_children(element: &mut SubmodelElement) {
     }
 }
 
-fn drop_blob_values(element: &mut SubmodelElement) {
-    if let SubmodelElement::Blob(blob) = element {
-        blob.value = None;
-    }
-    for_each_child(element, &mut drop_blob_values);
-}
-
 fn shape_element(element: &mut SubmodelElement, shape: Shape) {
     if shape.core {
-        for_each_child(element, &mut drop_children);
+        element.children_mut().into_iter().for_each(drop_children);
     }
     if !shape.with_blob_value {
-        drop_blob_values(element);
+        element.drop_blob_values();
     }
 }
 
@@ -192,7 +167,7 @@ fn shape_submodel(submodel: &mut Submodel, shape: Shape) {
             drop_children(element);
         }
         if !shape.with_blob_value {
-            drop_blob_values(element);
+            element.drop_blob_values();
         }
     }
 }
@@ -372,6 +347,26 @@ async fn get_submodel(
     content: Content,
 ) -> ApiResult<Response> {
     let shape = m.shape()?;
+    if content == Content::Normal {
+        // The default answer (deep, without blob values) is stored as such.
+        if at.aas.is_none() && !shape.core && !shape.with_blob_value {
+            let id = decode_id(&at.sm)?;
+            let repository = state.repository.clone();
+            let lookup = id.clone();
+            let json = blocking(move || Ok(repository.submodel_json(&lookup)?))
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("submodel {id:?} not found")))?;
+            return Ok((
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                json,
+            )
+                .into_response());
+        }
+        let mut submodel = load(&state, &at).await?;
+        shape_submodel(&mut submodel, shape);
+        return Ok(json_response(StatusCode::OK, &submodel));
+    }
     let submodel = load(&state, &at).await?;
     Ok(value_response(&render_submodel(submodel, content, shape)?))
 }
@@ -512,7 +507,11 @@ async fn get_element(
     let shape = m.shape()?;
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
     let submodel = load(&state, &at).await?;
-    let element = element_at(&submodel, &path)?;
+    let mut element = element_at(&submodel, &path)?;
+    if content == Content::Normal {
+        shape_element(&mut element, shape);
+        return Ok(json_response(StatusCode::OK, &element));
+    }
     Ok(value_response(&render_element(
         &submodel, &path, element, content, shape,
     )?))
