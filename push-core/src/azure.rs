@@ -217,7 +217,7 @@ impl fmt::Display for BlobSasUrl {
 }
 
 /// What stands in for a secret.
-pub(crate) const REDACTED: &str = "REDACTED";
+pub const REDACTED: &str = "REDACTED";
 
 /// A SAS URL with its signature (`sig`) replaced by `REDACTED`; text that is not a URL is
 /// replaced whole.

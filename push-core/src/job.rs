@@ -249,11 +249,18 @@ impl PushEngine {
     pub async fn submit(self: &Arc<Self>, request: PushRequest) -> Result<PushJob, SourceError> {
         let job = PushJob::new(request);
         self.jobs.save(&job).await?;
+        self.resume(job.clone());
+        Ok(job)
+    }
+
+    /// Runs a recorded job in the background again, e.g. one left `processing` when the
+    /// process ended (jobs are idempotent: the same object names are uploaded again).
+    pub fn resume(self: &Arc<Self>, job: PushJob) {
         let engine = self.clone();
-        let background = job.clone();
+        let identifier = job.identifier.clone();
         let task = tokio::spawn(async move {
-            let identifier = background.identifier.clone();
-            engine.run(background).await;
+            let identifier = job.identifier.clone();
+            engine.run(job).await;
             engine
                 .running
                 .lock()
@@ -263,8 +270,7 @@ impl PushEngine {
         self.running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(job.identifier.clone(), task.abort_handle());
-        Ok(job)
+            .insert(identifier, task.abort_handle());
     }
 
     /// Stops a running job and records it as failed ("cancelled"). `false` if it is not running.

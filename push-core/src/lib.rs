@@ -19,7 +19,7 @@ pub mod error;
 pub mod job;
 pub mod target;
 
-pub use azure::{BlobSasUrl, TargetOptions};
+pub use azure::{BlobSasUrl, REDACTED, TargetOptions};
 pub use error::{PushError, TargetError};
 pub use job::{
     JobMetadata, JobState, JobStore, MemoryJobStore, PushEngine, PushJob, PushRequest,

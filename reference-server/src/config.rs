@@ -70,6 +70,7 @@ pub struct ConfigFile {
     pub mqtt: MqttSection,
     pub events: EventsSection,
     pub api_keys: Vec<crate::auth::ApiKey>,
+    pub allow_insecure_targets: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +138,8 @@ pub struct Settings {
     pub cloud_events: Option<String>,
     pub submodel_filter: SemanticIdFilter,
     pub api_keys: crate::auth::ApiKeys,
+    /// Push targets may use `http` (emulators on loopback).
+    pub allow_insecure_targets: bool,
     /// Keep events in the outbox instead of publishing them (`AAS_SERVER_HOLD_EVENTS=1`; for
     /// tests that show nothing is lost when the server dies before publishing).
     pub hold_events: bool,
@@ -167,6 +170,9 @@ pub struct Overrides {
     /// to the configuration file's.
     #[arg(long = "api-key", env = "AAS_SERVER_API_KEYS", value_delimiter = ',')]
     pub api_keys: Vec<String>,
+    /// Accept push targets over plain `http` (emulators such as Azurite); off by default.
+    #[arg(long)]
+    pub allow_insecure_targets: bool,
 }
 
 impl Settings {
@@ -226,6 +232,7 @@ impl Settings {
             cloud_events: file.events.cloud_events,
             submodel_filter: SemanticIdFilter::new(&file.events.submodel_semantic_ids)?,
             api_keys: crate::auth::ApiKeys::new(keys),
+            allow_insecure_targets: overrides.allow_insecure_targets || file.allow_insecure_targets,
             hold_events: std::env::var("AAS_SERVER_HOLD_EVENTS").is_ok_and(|v| v == "1"),
         })
     }

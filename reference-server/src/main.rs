@@ -23,6 +23,8 @@ mod http;
 mod mqtt_tls;
 mod openapi;
 mod publisher;
+mod push;
+mod secrets;
 mod serve;
 mod storage;
 mod validate;

@@ -42,11 +42,25 @@ fn serve(settings: Settings) -> Result<(), Failure> {
     if let Some(base_url) = &settings.cloud_events {
         encodings.push(Encoding::cloud_events(base_url.clone()));
     }
-    let state = AppState {
+    let key = crate::secrets::SecretKey::load(&settings.data)?;
+    let push_store = Arc::new(crate::push::PushStore::open(
+        &settings.data.join("repository.sqlite"),
+        key,
+        settings.allow_insecure_targets,
+    )?);
+    let unreadable = push_store.unreadable_targets()?;
+    if !unreadable.is_empty() {
+        tracing::error!(
+            "the secret key does not open the stored secrets of the push targets {unreadable:?}: \
+             they cannot be used until they are given again (was the key file replaced?)"
+        );
+    }
+    let mut state = AppState {
         repository: repository.clone(),
         encodings: Arc::new(encodings),
         clock: Arc::new(Mutex::new(EventClock::new())),
         submodel_filter: Arc::new(settings.submodel_filter.clone()),
+        push: None,
     };
     for path in &settings.load {
         load(&state, path)?;
@@ -71,6 +85,11 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        // The engine resumes jobs left `processing`: it needs the runtime.
+        state.push = Some(Arc::new(crate::http::push_api::PushContext {
+            engine: crate::push::engine(repository.clone(), push_store.clone())?,
+            store: push_store,
+        }));
         if let (Some(tls), Broker::Embedded(listen)) = (&settings.mqtt_tls, &settings.broker) {
             crate::mqtt_tls::start(tls, *listen).await?;
         }

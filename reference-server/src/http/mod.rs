@@ -27,9 +27,12 @@ pub struct AppState {
     pub clock: Arc<std::sync::Mutex<EventClock>>,
     /// Which submodels announce their changes.
     pub submodel_filter: Arc<SemanticIdFilter>,
+    /// Push targets and jobs (`None`: the push API answers 503).
+    pub push: Option<Arc<push_api::PushContext>>,
 }
 
 mod extract;
+pub mod push_api;
 mod serialization;
 mod shell_api;
 mod submodel_api;
@@ -149,6 +152,7 @@ pub fn router(state: AppState) -> Router {
             get(get_cd).put(replace_cd).delete(delete_cd),
         );
     let router = submodel_routes("/submodels/{sm}", router);
+    let router = push_api::routes(router);
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
         .external_url_unchecked("/openapi.json", crate::openapi::document());
     submodel_routes("/shells/{aas}/submodels/{sm}", router)

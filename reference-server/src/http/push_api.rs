@@ -1,0 +1,299 @@
+//! The push API of twinsphere under both generations of its paths (`/sphere/push` and
+//! `/sphere/api/v1/push`): targets (secrets redacted in every answer) and jobs.
+
+use std::sync::{Arc, LazyLock};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use push_core::{PushEngine, PushRequest, PushTarget, TargetConfig};
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::extract::Params;
+use super::{ApiError, ApiResult, AppState, blocking};
+use crate::push::{PushStore, PushStoreError, shown};
+
+/// What the push handlers share.
+#[derive(Debug, Clone)]
+pub struct PushContext {
+    pub store: Arc<PushStore>,
+    pub engine: Arc<PushEngine>,
+}
+
+/// Both path generations.
+pub const PREFIXES: [&str; 2] = ["/sphere/push", "/sphere/api/v1/push"];
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let mut router = router.route(
+        "/sphere/push/targets/{name}",
+        get(get_target)
+            .put(replace_target)
+            .delete(delete_target)
+            .post(upsert_target_by_path),
+    );
+    router = router.route(
+        "/sphere/api/v1/push/targets/{name}",
+        get(get_target).put(replace_target).delete(delete_target),
+    );
+    for prefix in PREFIXES {
+        router = router
+            .route(&format!("{prefix}/jobs"), get(list_jobs).post(create_job))
+            .route(&format!("{prefix}/jobs/{{identifier}}"), get(get_job));
+    }
+    // GET of the target list; POST only under the newer prefix (above).
+    router
+        .route("/sphere/push/targets", get(list_targets))
+        .route(
+            "/sphere/api/v1/push/targets",
+            get(list_targets).post(create_target),
+        )
+}
+
+fn context(state: &AppState) -> ApiResult<&PushContext> {
+    state.push.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "push is not configured on this server",
+        )
+    })
+}
+
+impl From<PushStoreError> for ApiError {
+    fn from(error: PushStoreError) -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+    }
+}
+
+/// Messages may quote what was sent: no SAS signature goes back out.
+fn redacted_message(text: &str) -> String {
+    static SIG: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"(?i)(sig|secretAccessKey)([=:]\s*\\?\x22?)[^&\x22\s,}]*").ok()
+    });
+    match SIG.as_ref() {
+        Some(pattern) => pattern.replace_all(text, "${1}${2}***").into_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// A target from a request body; the name from the path when the body has none (and they
+/// must agree when both are given).
+fn target_from(body: &[u8], path_name: Option<&str>) -> ApiResult<TargetConfig> {
+    let mut json: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(redacted_message(&format!("the body is not JSON: {e}")))
+    })?;
+    let object = json
+        .as_object_mut()
+        .ok_or_else(|| ApiError::bad_request("the body is not a JSON object"))?;
+    match (object.get("name").and_then(Value::as_str), path_name) {
+        (Some(body_name), Some(path)) if body_name != path => {
+            return Err(ApiError::bad_request(format!(
+                "the body's name {body_name:?} is not the path's {path:?}"
+            )));
+        }
+        (None, Some(path)) => {
+            object.insert("name".into(), Value::String(path.to_owned()));
+        }
+        (None, None) => return Err(ApiError::bad_request("the target has no name")),
+        _ => {}
+    }
+    serde_json::from_value(json)
+        .map_err(|e| ApiError::bad_request(redacted_message(&format!("not a push target: {e}"))))
+}
+
+/// push-core's rules, then a connection test.
+async fn checked(store: &PushStore, config: &TargetConfig) -> ApiResult<()> {
+    let target = config
+        .build(&store.options())
+        .map_err(|e| ApiError::bad_request(redacted_message(&e.to_string())))?;
+    target.check().await.map_err(|e| {
+        ApiError::bad_request(redacted_message(&format!(
+            "the target failed its connection test: {e}"
+        )))
+    })
+}
+
+fn target_response(status: StatusCode, config: &TargetConfig) -> Response {
+    (status, Json(shown(config))).into_response()
+}
+
+async fn list_targets(State(state): State<AppState>) -> ApiResult<Response> {
+    let store = context(&state)?.store.clone();
+    let targets = blocking(move || Ok(store.targets()?)).await?;
+    Ok(Json(Value::Array(targets)).into_response())
+}
+
+async fn get_target(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    let store = context(&state)?.store.clone();
+    let lookup = name.clone();
+    let target = blocking(move || Ok(store.target_shown(&lookup)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("push target {name:?} not found")))?;
+    Ok(Json(target).into_response())
+}
+
+async fn store_target(state: &AppState, config: TargetConfig) -> ApiResult<bool> {
+    let store = context(state)?.store.clone();
+    checked(&store, &config).await?;
+    blocking(move || Ok(store.put_target(&config)?)).await
+}
+
+/// POST `/sphere/push/targets/{name}`: created (201) or updated (200).
+async fn upsert_target_by_path(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let config = target_from(&body, Some(&name))?;
+    let replaced = store_target(&state, config.clone()).await?;
+    Ok(target_response(
+        if replaced {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        &config,
+    ))
+}
+
+/// POST `/sphere/api/v1/push/targets`: created (201), 409 when the name exists.
+async fn create_target(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let config = target_from(&body, None)?;
+    let store = context(&state)?.store.clone();
+    let name = config.name.clone();
+    if blocking(move || Ok(store.target_shown(&name)?))
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("push target {:?} exists", config.name),
+        ));
+    }
+    store_target(&state, config.clone()).await?;
+    Ok(target_response(StatusCode::CREATED, &config))
+}
+
+/// PUT: replaces an existing target (204), 404 when there is none.
+async fn replace_target(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let config = target_from(&body, Some(&name))?;
+    let store = context(&state)?.store.clone();
+    let lookup = name.clone();
+    if blocking(move || Ok(store.target_shown(&lookup)?))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "push target {name:?} not found"
+        )));
+    }
+    store_target(&state, config).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_target(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    let store = context(&state)?.store.clone();
+    let lookup = name.clone();
+    if blocking(move || Ok(store.delete_target(&lookup)?)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!(
+            "push target {name:?} not found"
+        )))
+    }
+}
+
+async fn create_job(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let push = context(&state)?.clone();
+    let request: PushRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("not a push job request: {e}")))?;
+    if request.shell_ids.is_empty() && request.submodel_ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "the job names no shellIds and no submodelIds",
+        ));
+    }
+    let store = push.store.clone();
+    let name = request.push_target_name.clone();
+    if blocking(move || Ok(store.target_shown(&name)?))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "push target {:?} not found",
+            request.push_target_name
+        )));
+    }
+    let job = push
+        .engine
+        .submit(request)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let mut response = (StatusCode::CREATED, Json(&job)).into_response();
+    let location = format!("{}/{}", uri.path().trim_end_matches('/'), job.identifier);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct JobPaging {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_jobs(
+    State(state): State<AppState>,
+    Params(paging): Params<JobPaging>,
+) -> ApiResult<Response> {
+    let store = context(&state)?.store.clone();
+    let limit = match paging.limit {
+        None => 100,
+        Some(n) if n >= 1 => n.min(1000) as usize,
+        Some(n) => return Err(ApiError::bad_request(format!("limit {n} is below 1"))),
+    };
+    let cursor = paging
+        .cursor
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                ApiError::bad_request(format!("cursor {c:?} is not one this server gave"))
+            })
+        })
+        .transpose()?;
+    let (jobs, next) = blocking(move || Ok(store.jobs(limit, cursor)?)).await?;
+    let paging = match next {
+        Some(next) => json!({"cursor": next.to_string()}),
+        None => json!({}),
+    };
+    Ok(Json(json!({"result": jobs, "paging_metadata": paging})).into_response())
+}
+
+async fn get_job(
+    State(state): State<AppState>,
+    Path(identifier): Path<String>,
+) -> ApiResult<Response> {
+    let store = context(&state)?.store.clone();
+    let lookup = identifier.clone();
+    let job = blocking(move || Ok(store.job(&lookup)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("push job {identifier:?} not found")))?;
+    Ok(Json(job).into_response())
+}

@@ -1,0 +1,418 @@
+//! Push targets and jobs of the server: push-core's engine over the repository, with targets
+//! (their secrets sealed, see [`crate::secrets`]) and job records in the same SQLite file.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
+use async_trait::async_trait;
+use push_core::{
+    JobState, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError, TargetConfig,
+    TargetOptions, Targets,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use crate::secrets::{SecretError, SecretKey};
+use crate::storage::{Repository, StorageError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS push_targets (
+    name TEXT PRIMARY KEY NOT NULL, redacted TEXT NOT NULL, sealed TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS push_jobs (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT, identifier TEXT UNIQUE NOT NULL,
+    state TEXT NOT NULL, json TEXT NOT NULL);
+";
+
+/// Why a push operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PushStoreError {
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("stored record {0:?} no longer reads")]
+    Corrupt(String),
+}
+
+/// Targets and job records, in the repository's database file.
+pub struct PushStore {
+    connection: Mutex<Connection>,
+    key: SecretKey,
+    options: TargetOptions,
+    built: Mutex<HashMap<String, Arc<dyn PushTarget>>>,
+}
+
+impl std::fmt::Debug for PushStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushStore").finish_non_exhaustive()
+    }
+}
+
+fn context(name: &str) -> String {
+    format!("push-target:{name}")
+}
+
+/// A target as the API shows it: secrets replaced by `***`, and for Azure both names of the
+/// SAS URL field (`blobSasUrl` and the older `blobContainerSasUrl`).
+pub fn shown(config: &TargetConfig) -> Value {
+    // push-core writes its own marker; twinsphere's answers show `***`.
+    let marker = push_core::REDACTED;
+    let text = serde_json::to_string(&config.redacted())
+        .unwrap_or_default()
+        .replace(&format!("sig={marker}"), "sig=***")
+        .replace(&format!("\"{marker}\""), "\"***\"");
+    let mut json: Value = serde_json::from_str(&text).unwrap_or_default();
+    if let Some(configuration) = json.get_mut("configuration").and_then(Value::as_object_mut)
+        && let Some(url) = configuration.get("blobSasUrl").cloned()
+    {
+        configuration.insert("blobContainerSasUrl".into(), url);
+    }
+    json
+}
+
+impl PushStore {
+    pub fn open(path: &Path, key: SecretKey, allow_insecure: bool) -> Result<Self, PushStoreError> {
+        let connection = Connection::open(path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        connection.execute_batch(SCHEMA)?;
+        Ok(Self {
+            connection: Mutex::new(connection),
+            key,
+            options: TargetOptions {
+                allow_insecure,
+                now: chrono::Utc::now(),
+            },
+            built: Mutex::default(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The options targets are checked with (now: the time of the check).
+    pub fn options(&self) -> TargetOptions {
+        TargetOptions {
+            allow_insecure: self.options.allow_insecure,
+            now: chrono::Utc::now(),
+        }
+    }
+
+    /// Every target, as shown.
+    pub fn targets(&self) -> Result<Vec<Value>, PushStoreError> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare_cached("SELECT redacted FROM push_targets ORDER BY name")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|row| {
+            let text = row?;
+            serde_json::from_str(&text).map_err(|_| PushStoreError::Corrupt(text))
+        })
+        .collect()
+    }
+
+    /// One target as shown.
+    pub fn target_shown(&self, name: &str) -> Result<Option<Value>, PushStoreError> {
+        let text: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT redacted FROM push_targets WHERE name = ?1",
+                [name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        text.map(|t| serde_json::from_str(&t).map_err(|_| PushStoreError::Corrupt(name.into())))
+            .transpose()
+    }
+
+    /// Stores a target (its configuration sealed); `true` if it replaced one.
+    pub fn put_target(&self, config: &TargetConfig) -> Result<bool, PushStoreError> {
+        let secret = serde_json::to_string(config)
+            .map_err(|_| PushStoreError::Corrupt(config.name.clone()))?;
+        let sealed = self.key.seal(&context(&config.name), &secret)?;
+        let redacted = shown(config).to_string();
+        let connection = self.lock();
+        let existed = connection
+            .query_row(
+                "SELECT 1 FROM push_targets WHERE name = ?1",
+                [&config.name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        connection.execute(
+            "INSERT INTO push_targets (name, redacted, sealed) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(name) DO UPDATE SET redacted = excluded.redacted, sealed = excluded.sealed",
+            params![config.name, redacted, sealed],
+        )?;
+        drop(connection);
+        self.built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&config.name);
+        Ok(existed)
+    }
+
+    /// Deletes a target; `false` if there was none.
+    pub fn delete_target(&self, name: &str) -> Result<bool, PushStoreError> {
+        let deleted = self
+            .lock()
+            .execute("DELETE FROM push_targets WHERE name = ?1", [name])?;
+        self.built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name);
+        Ok(deleted > 0)
+    }
+
+    /// A target's configuration, unsealed.
+    pub fn target_config(&self, name: &str) -> Result<Option<TargetConfig>, PushStoreError> {
+        let sealed: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT sealed FROM push_targets WHERE name = ?1",
+                [name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let secret = self.key.open(&context(name), &sealed)?;
+        serde_json::from_str(&secret)
+            .map(Some)
+            .map_err(|_| PushStoreError::Corrupt(name.into()))
+    }
+
+    /// Checks the sealed secrets open with this key: the names of those that do not.
+    pub fn unreadable_targets(&self) -> Result<Vec<String>, PushStoreError> {
+        let rows: Vec<(String, String)> = {
+            let connection = self.lock();
+            let mut statement = connection.prepare("SELECT name, sealed FROM push_targets")?;
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        Ok(rows
+            .into_iter()
+            .filter(|(name, sealed)| self.key.open(&context(name), sealed).is_err())
+            .map(|(name, _)| name)
+            .collect())
+    }
+
+    pub fn job(&self, identifier: &str) -> Result<Option<PushJob>, PushStoreError> {
+        let json: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT json FROM push_jobs WHERE identifier = ?1",
+                [identifier],
+                |row| row.get(0),
+            )
+            .optional()?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|_| PushStoreError::Corrupt(identifier.into()))
+        })
+        .transpose()
+    }
+
+    /// Jobs newest first: a page of at most `limit` after `cursor` (a sequence number).
+    pub fn jobs(
+        &self,
+        limit: usize,
+        cursor: Option<i64>,
+    ) -> Result<(Vec<PushJob>, Option<i64>), PushStoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(
+            "SELECT sequence, json FROM push_jobs WHERE sequence < ?1 ORDER BY sequence DESC LIMIT ?2",
+        )?;
+        let rows = statement
+            .query_map(
+                params![cursor.unwrap_or(i64::MAX), limit as i64 + 1],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = rows.len() > limit;
+        let mut jobs = Vec::new();
+        let mut last = None;
+        for (sequence, json) in rows.into_iter().take(limit) {
+            jobs.push(
+                serde_json::from_str(&json).map_err(|_| PushStoreError::Corrupt(json.clone()))?,
+            );
+            last = Some(sequence);
+        }
+        Ok((jobs, if more { last } else { None }))
+    }
+
+    /// Jobs left `processing` (by a process that ended).
+    pub fn processing(&self) -> Result<Vec<PushJob>, PushStoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT json FROM push_jobs WHERE state = 'processing' ORDER BY sequence")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|row| {
+            let json = row?;
+            serde_json::from_str(&json).map_err(|_| PushStoreError::Corrupt(json))
+        })
+        .collect()
+    }
+
+    fn save_job(&self, job: &PushJob) -> Result<(), PushStoreError> {
+        let json = serde_json::to_string(job)
+            .map_err(|_| PushStoreError::Corrupt(job.identifier.clone()))?;
+        let state = match job.state {
+            JobState::Processing => "processing",
+            JobState::Completed => "completed",
+            JobState::Failed => "failed",
+        };
+        self.lock().execute(
+            "INSERT INTO push_jobs (identifier, state, json) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(identifier) DO UPDATE SET state = excluded.state, json = excluded.json",
+            params![job.identifier, state, json],
+        )?;
+        Ok(())
+    }
+}
+
+/// The engine's view of the store (jobs and targets), cloned cheaply.
+#[derive(Debug, Clone)]
+pub struct Store(pub Arc<PushStore>);
+
+#[async_trait]
+impl JobStore for Store {
+    async fn save(&self, job: &PushJob) -> Result<(), SourceError> {
+        let (store, job) = (self.0.clone(), job.clone());
+        tokio::task::spawn_blocking(move || store.save_job(&job))
+            .await
+            .map_err(|e| SourceError(e.to_string()))?
+            .map_err(|e| SourceError(e.to_string()))
+    }
+}
+
+/// A target that cannot be used: its message says why (e.g. its secret does not open). Not
+/// transient: the job fails at once with the message.
+#[derive(Debug)]
+struct Unusable(String);
+
+impl Unusable {
+    fn error(&self) -> push_core::PushError {
+        push_core::PushError::Other {
+            name: String::new(),
+            detail: self.0.clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl PushTarget for Unusable {
+    async fn upload(
+        &self,
+        _name: &str,
+        _bytes: bytes::Bytes,
+        _content_type: &str,
+    ) -> Result<push_core::UploadedObject, push_core::PushError> {
+        Err(self.error())
+    }
+
+    async fn upload_stream(
+        &self,
+        _name: &str,
+        _reader: &mut (dyn tokio::io::AsyncRead + Unpin + Send),
+        _content_type: &str,
+    ) -> Result<push_core::UploadedObject, push_core::PushError> {
+        Err(self.error())
+    }
+
+    async fn check(&self) -> Result<(), push_core::PushError> {
+        Err(self.error())
+    }
+}
+
+#[async_trait]
+impl Targets for Store {
+    async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>> {
+        if let Some(target) = self
+            .0
+            .built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+        {
+            return Some(target.clone());
+        }
+        let (store, lookup) = (self.0.clone(), name.to_owned());
+        let config = tokio::task::spawn_blocking(move || store.target_config(&lookup))
+            .await
+            .ok()?;
+        let target: Arc<dyn PushTarget> = match config {
+            Ok(None) => return None,
+            Ok(Some(config)) => match config.build(&self.0.options()) {
+                Ok(target) => Arc::new(target),
+                Err(error) => Arc::new(Unusable(error.to_string())),
+            },
+            Err(error) => Arc::new(Unusable(error.to_string())),
+        };
+        self.0
+            .built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), target.clone());
+        Some(target)
+    }
+}
+
+/// The repository as the engine's source.
+#[derive(Clone)]
+pub struct RepositorySource(pub Arc<dyn Repository>);
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<Option<T>, StorageError> + Send + 'static,
+) -> Result<Option<Arc<T>>, SourceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SourceError(e.to_string()))?
+        .map(|found| found.map(Arc::new))
+        .map_err(|e| SourceError(e.to_string()))
+}
+
+#[async_trait]
+impl Source for RepositorySource {
+    async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
+        let (repository, id) = (self.0.clone(), id.to_owned());
+        blocking(move || repository.shell(&id)).await
+    }
+
+    async fn submodel(&self, id: &str) -> Result<Option<Arc<Submodel>>, SourceError> {
+        let (repository, id) = (self.0.clone(), id.to_owned());
+        blocking(move || repository.submodel(&id)).await
+    }
+
+    async fn concept_description(
+        &self,
+        id: &str,
+    ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
+        let (repository, id) = (self.0.clone(), id.to_owned());
+        blocking(move || repository.concept_description(&id)).await
+    }
+}
+
+/// The engine over the repository and the store; jobs left `processing` are run again.
+pub fn engine(
+    repository: Arc<dyn Repository>,
+    store: Arc<PushStore>,
+) -> Result<Arc<PushEngine>, PushStoreError> {
+    let engine = PushEngine::new(
+        Arc::new(RepositorySource(repository)),
+        Arc::new(Store(store.clone())),
+        Arc::new(Store(store.clone())),
+        4,
+    );
+    for job in store.processing()? {
+        tracing::info!(job = %job.identifier, "resuming a push job left processing");
+        engine.resume(job);
+    }
+    Ok(engine)
+}
