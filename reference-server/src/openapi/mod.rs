@@ -366,6 +366,94 @@ const REPOSITORY: &[Route] = &[
     ),
 ];
 
+/// The push API, served under both generations of twinsphere's paths.
+const PUSH: &[Route] = &[
+    route(
+        Get,
+        "/targets",
+        "All push targets (secrets shown as ***)",
+        "Push",
+        NONE,
+        None,
+        (200, Some("PushTargets")),
+    ),
+    route(
+        Get,
+        "/targets/{name}",
+        "A push target",
+        "Push",
+        NONE,
+        None,
+        (200, Some("PushTarget")),
+    ),
+    route(
+        Put,
+        "/targets/{name}",
+        "Replace a push target (checked and connection-tested)",
+        "Push",
+        NONE,
+        Some("PushTarget"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/targets/{name}",
+        "Delete a push target",
+        "Push",
+        NONE,
+        None,
+        (204, None),
+    ),
+    route(
+        Post,
+        "/jobs",
+        "Start a push job",
+        "Push",
+        NONE,
+        Some("PushRequest"),
+        (201, Some("PushJob")),
+    ),
+    route(
+        Get,
+        "/jobs",
+        "Push jobs, newest first",
+        "Push",
+        PAGE,
+        None,
+        (200, Some("Paged<PushJob>")),
+    ),
+    route(
+        Get,
+        "/jobs/{identifier}",
+        "A push job",
+        "Push",
+        NONE,
+        None,
+        (200, Some("PushJob")),
+    ),
+];
+
+const PUSH_GENERATION_SPECIFIC: &[Route] = &[
+    route(
+        Post,
+        "/sphere/push/targets/{name}",
+        "Create (201) or update (200) a push target",
+        "Push",
+        NONE,
+        Some("PushTarget"),
+        (201, Some("PushTarget")),
+    ),
+    route(
+        Post,
+        "/sphere/api/v1/push/targets",
+        "Create a push target (409 if the name exists)",
+        "Push",
+        NONE,
+        Some("PushTarget"),
+        (201, Some("PushTarget")),
+    ),
+];
+
 /// The submodel API, served under `/submodels/{sm}` and `/shells/{aas}/submodels/{sm}`.
 const SUBMODEL: &[Route] = &[
     route(
@@ -612,6 +700,8 @@ fn parameter_description(name: &str) -> &'static str {
         }
         "includeConceptDescriptions" => "true (default) or false",
         "idShort" => "Only elements with this idShort",
+        "name" => "The push target's name",
+        "identifier" => "The push job's identifier",
         _ => "",
     }
 }
@@ -767,6 +857,34 @@ fn schemas() -> serde_json::Map<String, Value> {
         json!({"type": "object", "required": ["file"], "properties": {
         "fileName": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}),
     );
+    let sas = json!({"type": "string", "description": "Container SAS URL (answers show sig=***)"});
+    schemas.insert("PushTarget".into(), json!({"type": "object", "required": ["type", "configuration"], "properties": {
+        "name": {"type": "string"},
+        "type": {"type": "string", "enum": ["azure-blob-storage", "local-directory", "s3"]},
+        "configuration": {"type": "object", "properties": {
+            "blobSasUrl": sas, "blobContainerSasUrl": sas, "path": {"type": "string"},
+            "bucket": {"type": "string"}, "region": {"type": "string"}, "endpoint": {"type": "string"},
+            "accessKeyId": {"type": "string"}, "secretAccessKey": {"type": "string"}}}}}));
+    schemas.insert(
+        "PushTargets".into(),
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/PushTarget"}}),
+    );
+    let formats = json!({"type": "string", "enum": ["application/json", "application/xml",
+        "application/asset-administration-shell-package+json", "application/asset-administration-shell-package+xml"]});
+    let ids = json!({"type": "array", "items": {"type": "string"}});
+    schemas.insert("PushRequest".into(), json!({"type": "object", "required": ["pushTargetName", "serializationFormat"], "properties": {
+        "pushTargetName": {"type": "string"}, "serializationFormat": formats, "shellIds": ids, "submodelIds": ids,
+        "includeConceptDescriptions": {"type": "boolean"}, "blobName": {"type": "string"}}}));
+    schemas.insert("PushJob".into(), json!({"type": "object", "required": ["identifier", "state", "createdOn", "updatedOn"], "properties": {
+        "identifier": {"type": "string"}, "state": {"type": "string", "enum": ["processing", "completed", "failed"]},
+        "createdOn": {"type": "string", "format": "date-time"}, "updatedOn": {"type": "string", "format": "date-time"},
+        "message": {"type": "string"}, "pushTargetName": {"type": "string"}, "serializationFormat": formats,
+        "shellIds": ids, "submodelIds": ids, "includeConceptDescriptions": {"type": "boolean"}, "blobName": {"type": "string"},
+        "metadata": {"type": "object", "properties": {
+            "uploads": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "size": {"type": "integer"}, "eTag": {"type": "string"}, "contentType": {"type": "string"}}}},
+            "durationMs": {"type": "integer"}, "shells": {"type": "integer"}, "submodels": {"type": "integer"},
+            "conceptDescriptions": {"type": "integer"}}}}}));
     for item in [
         "AssetAdministrationShell",
         "Submodel",
@@ -775,12 +893,13 @@ fn schemas() -> serde_json::Map<String, Value> {
         "SubmodelElement_choice",
         "Value",
         "String",
+        "PushJob",
     ] {
         schemas.insert(format!("Paged_{item}"), json!({"type": "object", "required": ["paging_metadata", "result"], "properties": {
             "paging_metadata": {"type": "object", "properties": {"cursor": {"type": "string"}}},
             "result": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}}}}));
     }
-    for route in REPOSITORY.iter().chain(SUBMODEL) {
+    for route in REPOSITORY.iter().chain(SUBMODEL).chain(PUSH) {
         for name in route.query {
             schemas.insert(format!("Query_{name}"), parameter_schema(name));
         }
@@ -797,6 +916,19 @@ pub fn document() -> Value {
             vec![route.method.clone()],
             operation(route, route.path),
         );
+    }
+    for route in PUSH_GENERATION_SPECIFIC {
+        paths.add_path_operation(
+            route.path,
+            vec![route.method.clone()],
+            operation(route, route.path),
+        );
+    }
+    for prefix in crate::http::push_api::PREFIXES {
+        for route in PUSH {
+            let path = format!("{prefix}{}", route.path);
+            paths.add_path_operation(&path, vec![route.method.clone()], operation(route, &path));
+        }
     }
     for prefix in ["/submodels/{sm}", "/shells/{aas}/submodels/{sm}"] {
         for route in SUBMODEL {
