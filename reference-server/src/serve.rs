@@ -61,6 +61,9 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         clock: Arc::new(Mutex::new(EventClock::new())),
         submodel_filter: Arc::new(settings.submodel_filter.clone()),
         push: None,
+        sdt: Some(Arc::new(crate::http::sdt_api::SdtStore::open(
+            &settings.data.join("repository.sqlite"),
+        )?)),
     };
     for path in &settings.load {
         load(&state, path)?;

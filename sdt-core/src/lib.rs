@@ -43,4 +43,5 @@ pub mod jsonpath;
 pub mod mustache;
 #[cfg(feature = "client")]
 pub mod platform;
+pub mod playground;
 pub mod python_format;

@@ -29,10 +29,13 @@ pub struct AppState {
     pub submodel_filter: Arc<SemanticIdFilter>,
     /// Push targets and jobs (`None`: the push API answers 503).
     pub push: Option<Arc<push_api::PushContext>>,
+    /// Platforms and twin bindings (`None`: the SDT API answers 503).
+    pub sdt: Option<Arc<sdt_api::SdtStore>>,
 }
 
 mod extract;
 pub mod push_api;
+pub mod sdt_api;
 mod serialization;
 mod shell_api;
 mod submodel_api;
@@ -153,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         );
     let router = submodel_routes("/submodels/{sm}", router);
     let router = push_api::routes(router);
+    let router = sdt_api::routes(router);
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
         .external_url_unchecked("/openapi.json", crate::openapi::document());
     submodel_routes("/shells/{aas}/submodels/{sm}", router)

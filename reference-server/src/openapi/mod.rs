@@ -454,6 +454,82 @@ const PUSH_GENERATION_SPECIFIC: &[Route] = &[
     ),
 ];
 
+/// Synchronized twins (contract: `../shared/docs/spec/sdt.md`).
+const SDT: &[Route] = &[
+    route(
+        Post,
+        "/sdts/evaluate",
+        "Evaluate one JSONPath or template as the engine does",
+        "Synchronized twins",
+        NONE,
+        Some("Evaluation"),
+        (200, Some("Value")),
+    ),
+    route(
+        Post,
+        "/sdts/dry-run",
+        "Variables and values a sample platform answer gives (nothing written)",
+        "Synchronized twins",
+        NONE,
+        Some("DryRun"),
+        (200, Some("Value")),
+    ),
+    route(
+        Get,
+        "/sdts/acl",
+        "The access-control statements of synchronized twins",
+        "Synchronized twins",
+        NONE,
+        None,
+        (200, Some("Value")),
+    ),
+    route(
+        Get,
+        "/sdts/platforms",
+        "All platforms",
+        "Synchronized twins",
+        NONE,
+        None,
+        (200, Some("Value")),
+    ),
+    route(
+        Post,
+        "/sdts/platforms",
+        "Create a platform (409 if the name exists)",
+        "Synchronized twins",
+        NONE,
+        Some("Platform"),
+        (201, Some("Platform")),
+    ),
+    route(
+        Get,
+        "/sdts/platforms/{name}",
+        "A platform",
+        "Synchronized twins",
+        NONE,
+        None,
+        (200, Some("Platform")),
+    ),
+    route(
+        Put,
+        "/sdts/platforms/{name}",
+        "Replace a platform",
+        "Synchronized twins",
+        NONE,
+        Some("Platform"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/sdts/platforms/{name}",
+        "Delete a platform",
+        "Synchronized twins",
+        NONE,
+        None,
+        (204, None),
+    ),
+];
+
 /// The submodel API, served under `/submodels/{sm}` and `/shells/{aas}/submodels/{sm}`.
 const SUBMODEL: &[Route] = &[
     route(
@@ -857,6 +933,19 @@ fn schemas() -> serde_json::Map<String, Value> {
         json!({"type": "object", "required": ["file"], "properties": {
         "fileName": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}),
     );
+    schemas.insert("Evaluation".into(), json!({"type": "object", "required": ["kind"], "properties": {
+        "kind": {"type": "string", "enum": ["jsonpath", "format", "mustache", "json_mustache"]},
+        "doc": {}, "path": {"type": "string"}, "template": {"type": "string"}, "vars": {"type": "object"}}}));
+    schemas.insert("DryRun".into(), json!({"type": "object", "required": ["description", "sample"], "properties": {
+        "description": {"type": "object", "properties": {"iot_attributes": {"type": "array"}, "thingin_attributes": {"type": "array"}}},
+        "sample": {}}}));
+    schemas.insert("Platform".into(), json!({"type": "object", "required": ["name", "base_url", "authentication"], "properties": {
+        "name": {"type": "string"}, "description": {"type": "string"}, "base_url": {"type": "string"},
+        "data_get_prefix": {"type": "string"}, "data_get_suffix": {"type": "string"},
+        "command_prefix": {"type": "string"}, "command_suffix": {"type": "string"},
+        "authentication": {"type": "string", "enum": ["none", "api_key", "login_password"]},
+        "token_header": {"type": "string"}, "auth_path": {"type": "string"}, "auth_template": {"type": "string"},
+        "auth_response": {"type": "string"}, "auth_headers": {"type": "object"}}}));
     let sas = json!({"type": "string", "description": "Container SAS URL (answers show sig=***)"});
     schemas.insert("PushTarget".into(), json!({"type": "object", "required": ["type", "configuration"], "properties": {
         "name": {"type": "string"},
@@ -917,7 +1006,7 @@ pub fn document() -> Value {
             operation(route, route.path),
         );
     }
-    for route in PUSH_GENERATION_SPECIFIC {
+    for route in PUSH_GENERATION_SPECIFIC.iter().chain(SDT) {
         paths.add_path_operation(
             route.path,
             vec![route.method.clone()],

@@ -1,0 +1,122 @@
+//! One expression evaluated exactly as the engine evaluates it: for people writing
+//! synchronization descriptions (the server's `POST /sdts/evaluate`).
+//!
+//! ```
+//! use sdt_core::playground::Evaluation;
+//! use serde_json::json;
+//!
+//! let path: Evaluation = serde_json::from_value(json!({
+//!     "kind": "jsonpath", "doc": [{"value": {"state": {"on": true}}}], "path": "$[0].value.state.on"}))?;
+//! assert_eq!(path.run(), Ok(json!([true])));
+//! let format: Evaluation = serde_json::from_value(json!({
+//!     "kind": "format", "template": "{on}", "vars": {"on": true}}))?;
+//! assert_eq!(format.run(), Ok(json!("True")));
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::jsonpath::JsonPath;
+use crate::mustache::MustacheTemplate;
+use crate::python_format::PythonTemplate;
+
+/// What to evaluate, as `{"kind": ..., ...}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Evaluation {
+    /// Every match of `path` in `doc`, in order.
+    Jsonpath { doc: Value, path: String },
+    /// CPython `str.format(**vars)`.
+    Format {
+        template: String,
+        #[serde(default)]
+        vars: Map<String, Value>,
+    },
+    /// Mustache over `vars`: a string.
+    Mustache {
+        template: String,
+        #[serde(default)]
+        vars: Map<String, Value>,
+    },
+    /// Mustache over `vars`, the result parsed as JSON.
+    JsonMustache {
+        template: String,
+        #[serde(default)]
+        vars: Map<String, Value>,
+    },
+}
+
+impl Evaluation {
+    /// The result (an array of matches for `jsonpath`), or what is wrong, in words.
+    pub fn run(&self) -> Result<Value, String> {
+        match self {
+            Evaluation::Jsonpath { doc, path } => {
+                let path = JsonPath::parse(path).map_err(|e| e.to_string())?;
+                Ok(Value::Array(path.query(doc)))
+            }
+            Evaluation::Format { template, vars } => PythonTemplate::parse(template)
+                .map_err(|e| e.to_string())?
+                .render(vars)
+                .map(Value::String)
+                .map_err(|e| e.to_string()),
+            Evaluation::Mustache { template, vars } => Ok(Value::String(
+                MustacheTemplate::parse(template)
+                    .map_err(|e| e.to_string())?
+                    .render(&Value::Object(vars.clone())),
+            )),
+            Evaluation::JsonMustache { template, vars } => {
+                let text = MustacheTemplate::parse(template)
+                    .map_err(|e| e.to_string())?
+                    .render(&Value::Object(vars.clone()));
+                serde_json::from_str(&text)
+                    .map_err(|e| format!("the rendered text is not JSON: {e}: {text}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn run(request: Value) -> Result<Value, String> {
+        serde_json::from_value::<Evaluation>(request)
+            .map_err(|e| e.to_string())?
+            .run()
+    }
+
+    #[test]
+    fn each_kind_evaluates_like_the_engine_and_failures_say_why() {
+        let doc = json!([{"value": {"addr": "3ef8", "position": [1.5, 2, 3]}}, {"value": {"addr": "aaaa", "position": [9, 9, 9]}}]);
+        assert_eq!(
+            run(
+                json!({"kind": "jsonpath", "doc": doc, "path": "$[?value.addr='3ef8'].value.position[0]"})
+            ),
+            Ok(json!([1.5]))
+        );
+        assert_eq!(
+            run(json!({"kind": "format", "template": "{{\"coordX\":{x}}}", "vars": {"x": 1.5}})),
+            Ok(json!("{\"coordX\":1.5}"))
+        );
+        assert_eq!(
+            run(json!({"kind": "mustache", "template": "{\"on\":{{on}}}", "vars": {"on": false}})),
+            Ok(json!("{\"on\":false}"))
+        );
+        assert_eq!(
+            run(
+                json!({"kind": "json_mustache", "template": "{\"bri\":{{bri}}}", "vars": {"bri": 254}})
+            ),
+            Ok(json!({"bri": 254}))
+        );
+        assert!(run(json!({"kind": "format", "template": "{missing}", "vars": {}})).is_err());
+        assert!(run(json!({"kind": "jsonpath", "doc": {}, "path": "$[?"})).is_err());
+        assert!(
+            run(json!({"kind": "json_mustache", "template": "{{x}}", "vars": {"x": "not json"}}))
+                .is_err()
+        );
+        assert!(run(json!({"kind": "sql", "template": ""})).is_err());
+    }
+}
