@@ -27,6 +27,7 @@ mod push;
 mod secrets;
 mod serve;
 mod storage;
+mod sync;
 mod validate;
 
 use std::path::PathBuf;

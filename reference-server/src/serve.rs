@@ -61,10 +61,11 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         clock: Arc::new(Mutex::new(EventClock::new())),
         submodel_filter: Arc::new(settings.submodel_filter.clone()),
         push: None,
-        sdt: Some(Arc::new(crate::http::sdt_api::SdtStore::open(
-            &settings.data.join("repository.sqlite"),
-        )?)),
+        sdt: None,
     };
+    let sdt_store = Arc::new(crate::sync::SdtStore::open(
+        &settings.data.join("repository.sqlite"),
+    )?);
     for path in &settings.load {
         load(&state, path)?;
     }
@@ -89,6 +90,13 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         .build()?;
     runtime.block_on(async move {
         // The engine resumes jobs left `processing`: it needs the runtime.
+        let synchronizer = crate::sync::Synchronizer::new(
+            sdt_store,
+            crate::secrets::SecretKey::load(&settings.data)?,
+            state.clone(),
+        );
+        synchronizer.start_all();
+        state.sdt = Some(synchronizer);
         state.push = Some(Arc::new(crate::http::push_api::PushContext {
             engine: crate::push::engine(repository.clone(), push_store.clone())?,
             store: push_store,

@@ -30,7 +30,7 @@ pub struct AppState {
     /// Push targets and jobs (`None`: the push API answers 503).
     pub push: Option<Arc<push_api::PushContext>>,
     /// Platforms and twin bindings (`None`: the SDT API answers 503).
-    pub sdt: Option<Arc<sdt_api::SdtStore>>,
+    pub sdt: Option<Arc<crate::sync::Synchronizer>>,
 }
 
 mod extract;
@@ -588,16 +588,19 @@ async fn replace_submodel(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let submodel: Submodel = replacement(&id, &headers, &body)?;
-    let change = blocking(move || {
-        Ok(state.repository.put_submodel(&submodel, &|change| {
-            state.submodel_events(
-                &submodel,
-                kind_of(change.written),
-                &change.affected_shell_ids,
-            )
-        })?)
+    let sdt = state.sdt.clone();
+    let stored = submodel.clone();
+    let (before, change) = blocking(move || {
+        let before = state.repository.submodel(&stored.id)?;
+        let change = state.repository.put_submodel(&stored, &|change| {
+            state.submodel_events(&stored, kind_of(change.written), &change.affected_shell_ids)
+        })?;
+        Ok((before, change))
     })
     .await?;
+    if let Some(sdt) = sdt {
+        sdt.changed(before.as_ref(), &submodel).await;
+    }
     Ok(put_status(change.written))
 }
 
@@ -607,9 +610,16 @@ async fn delete_submodel(
 ) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
     blocking(move || {
-        Ok(state.repository.delete_submodel(&id, &|last, affected| {
+        state.repository.delete_submodel(&id, &|last, affected| {
             state.submodel_events(last, EventKind::Deleted, affected)
-        })?)
+        })?;
+        // Its synchronization goes with it (no orphaned tasks).
+        if let Some(sdt) = &state.sdt
+            && let Err(error) = sdt.unbind(&id)
+        {
+            tracing::error!(submodel = %id, "cannot stop its synchronization: {error}");
+        }
+        Ok(())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

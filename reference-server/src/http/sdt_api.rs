@@ -2,7 +2,7 @@
 //! the playground (`evaluate`), `dry-run` of a description, and the predefined access-control
 //! statements. Errors answer `{"error": "<what is wrong>"}`, as the playground's contract says.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rusqlite::{Connection, OptionalExtension, params};
 use sdt_core::description::SyncDescription;
 use sdt_core::platform::{Authentication, ClientOptions, Credentials, Platform, PlatformClient};
 use sdt_core::playground::Evaluation;
@@ -18,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use crate::sync::{BindError, Synchronizer, TwinRecord};
 
 /// An SDT API error: status and `{"error": ...}`.
 #[derive(Debug)]
@@ -39,74 +39,6 @@ fn internal(error: impl std::fmt::Display) -> SdtError {
 
 type SdtResult<T> = Result<T, SdtError>;
 
-/// Platforms and twin bindings in the repository's database file.
-pub struct SdtStore {
-    connection: Mutex<Connection>,
-}
-
-impl std::fmt::Debug for SdtStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SdtStore").finish_non_exhaustive()
-    }
-}
-
-impl SdtStore {
-    pub fn open(path: &std::path::Path) -> Result<Self, rusqlite::Error> {
-        let connection = Connection::open(path)?;
-        connection.busy_timeout(std::time::Duration::from_secs(10))?;
-        connection.execute_batch(
-            "CREATE TABLE IF NOT EXISTS sdt_platforms (name TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);",
-        )?;
-        Ok(Self {
-            connection: Mutex::new(connection),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn platforms(&self) -> Result<Vec<Value>, rusqlite::Error> {
-        let connection = self.lock();
-        let mut statement =
-            connection.prepare_cached("SELECT json FROM sdt_platforms ORDER BY name")?;
-        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
-        rows.map(|row| row.map(|text| serde_json::from_str(&text).unwrap_or(Value::Null)))
-            .collect()
-    }
-
-    fn platform(&self, name: &str) -> Result<Option<Value>, rusqlite::Error> {
-        let text: Option<String> = self
-            .lock()
-            .query_row(
-                "SELECT json FROM sdt_platforms WHERE name = ?1",
-                [name],
-                |row| row.get(0),
-            )
-            .optional()?;
-        Ok(text.map(|t| serde_json::from_str(&t).unwrap_or(Value::Null)))
-    }
-
-    fn put_platform(&self, platform: &Platform) -> Result<(), rusqlite::Error> {
-        let json = serde_json::to_string(platform).unwrap_or_default();
-        self.lock().execute(
-            "INSERT INTO sdt_platforms (name, json) VALUES (?1, ?2) \
-             ON CONFLICT(name) DO UPDATE SET json = excluded.json",
-            params![platform.name, json],
-        )?;
-        Ok(())
-    }
-
-    fn delete_platform(&self, name: &str) -> Result<bool, rusqlite::Error> {
-        Ok(self
-            .lock()
-            .execute("DELETE FROM sdt_platforms WHERE name = ?1", [name])?
-            > 0)
-    }
-}
-
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/sdts/evaluate", post(evaluate))
@@ -119,15 +51,35 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
                 .put(replace_platform)
                 .delete(delete_platform),
         )
+        .route("/sdts/twins", get(list_twins).post(create_twin))
+        .route(
+            "/sdts/twins/{twin}",
+            get(get_twin).put(replace_twin).delete(delete_twin),
+        )
 }
 
-fn store(state: &AppState) -> SdtResult<Arc<SdtStore>> {
+fn sync(state: &AppState) -> SdtResult<Arc<Synchronizer>> {
     state.sdt.clone().ok_or_else(|| {
         SdtError(
             StatusCode::SERVICE_UNAVAILABLE,
             "synchronization is not configured".into(),
         )
     })
+}
+
+fn store(state: &AppState) -> SdtResult<Arc<crate::sync::SdtStore>> {
+    Ok(sync(state)?.store.clone())
+}
+
+impl From<BindError> for SdtError {
+    fn from(error: BindError) -> Self {
+        let status = match error {
+            BindError::Invalid(_) => StatusCode::BAD_REQUEST,
+            BindError::NotFound(_) => StatusCode::NOT_FOUND,
+            BindError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        SdtError(status, error.to_string())
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -241,7 +193,7 @@ async fn get_platform(
     let lookup = name.clone();
     blocking(move || store.platform(&lookup).map_err(internal))
         .await?
-        .map(Json)
+        .map(|p| Json(serde_json::to_value(p).unwrap_or_default()))
         .ok_or_else(|| {
             SdtError(
                 StatusCode::NOT_FOUND,
@@ -293,12 +245,140 @@ async fn delete_platform(
 ) -> SdtResult<StatusCode> {
     let store = store(&state)?;
     let lookup = name.clone();
+    let in_use = store.clone();
+    let used = lookup.clone();
+    let twins = blocking(move || in_use.twins_on(&used).map_err(internal)).await?;
+    if twins > 0 {
+        return Err(SdtError(
+            StatusCode::CONFLICT,
+            format!("platform {name:?} has {twins} twins bound to it"),
+        ));
+    }
     if blocking(move || store.delete_platform(&lookup).map_err(internal)).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(SdtError(
             StatusCode::NOT_FOUND,
             format!("platform {name:?} not found"),
+        ))
+    }
+}
+
+fn decode_twin_id(encoded: &str) -> SdtResult<String> {
+    super::decode_id(encoded).map_err(|_| {
+        bad(format!(
+            "{encoded:?} is not a base64url-encoded submodel id"
+        ))
+    })
+}
+
+fn twin_from(body: &[u8], submodel_id: Option<&str>) -> SdtResult<TwinRecord> {
+    let mut json: Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let object = json
+        .as_object_mut()
+        .ok_or_else(|| bad("the twin is not a JSON object"))?;
+    match (
+        object.get("submodel_id").and_then(Value::as_str),
+        submodel_id,
+    ) {
+        (Some(body_id), Some(path)) if body_id != path => {
+            return Err(bad(format!(
+                "the body's submodel_id {body_id:?} is not the path's {path:?}"
+            )));
+        }
+        (None, Some(path)) => {
+            object.insert("submodel_id".into(), Value::String(path.to_owned()));
+        }
+        _ => {}
+    }
+    serde_json::from_value(json).map_err(|e| bad(format!("not a twin binding: {e}")))
+}
+
+async fn list_twins(State(state): State<AppState>) -> SdtResult<Json<Value>> {
+    let store = store(&state)?;
+    Ok(Json(Value::Array(
+        blocking(move || store.twins().map_err(internal)).await?,
+    )))
+}
+
+async fn get_twin(
+    State(state): State<AppState>,
+    Path(twin): Path<String>,
+) -> SdtResult<Json<Value>> {
+    let id = decode_twin_id(&twin)?;
+    let store = store(&state)?;
+    let lookup = id.clone();
+    blocking(move || store.twin(&lookup).map_err(internal))
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            SdtError(
+                StatusCode::NOT_FOUND,
+                format!("no twin is bound to submodel {id:?}"),
+            )
+        })
+}
+
+async fn create_twin(State(state): State<AppState>, body: Bytes) -> SdtResult<Response> {
+    let record = twin_from(&body, None)?;
+    let sync = sync(&state)?;
+    let id = record.submodel_id.clone();
+    let lookup = id.clone();
+    let store = sync.store.clone();
+    if blocking(move || store.twin(&lookup).map_err(internal))
+        .await?
+        .is_some()
+    {
+        return Err(SdtError(
+            StatusCode::CONFLICT,
+            format!("submodel {id:?} is bound already"),
+        ));
+    }
+    let shown = blocking(move || {
+        sync.bind(record)?;
+        sync.store.twin(&id).map_err(internal)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(shown.unwrap_or_default())).into_response())
+}
+
+/// PUT: replaces the binding's description (and the rest), restarting only this twin.
+async fn replace_twin(
+    State(state): State<AppState>,
+    Path(twin): Path<String>,
+    body: Bytes,
+) -> SdtResult<StatusCode> {
+    let id = decode_twin_id(&twin)?;
+    let record = twin_from(&body, Some(&id))?;
+    let sync = sync(&state)?;
+    blocking(move || {
+        if sync.store.twin(&id).map_err(internal)?.is_none() {
+            return Err(SdtError(
+                StatusCode::NOT_FOUND,
+                format!("no twin is bound to submodel {id:?}"),
+            ));
+        }
+        sync.bind(record)?;
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_twin(
+    State(state): State<AppState>,
+    Path(twin): Path<String>,
+) -> SdtResult<StatusCode> {
+    let id = decode_twin_id(&twin)?;
+    let sync = sync(&state)?;
+    let lookup = id.clone();
+    if blocking(move || Ok(sync.unbind(&lookup)?)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(SdtError(
+            StatusCode::NOT_FOUND,
+            format!("no twin is bound to submodel {id:?}"),
         ))
     }
 }

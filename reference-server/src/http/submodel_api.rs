@@ -563,11 +563,12 @@ async fn change_submodel(
     change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<Submodel> {
     // Checks existence (and, under the superpath, the shell's reference) first.
-    load(state, at).await?;
+    let before = load(state, at).await?;
     let id = decode_id(&at.sm)?;
+    let sdt = state.sdt.clone();
     let state = state.clone();
     let mut change = change;
-    blocking(move || {
+    let after = blocking(move || {
         let stored = state.repository.modify_submodel(
             &id,
             &mut |submodel| {
@@ -585,7 +586,12 @@ async fn change_submodel(
         );
         stored.map_err(ApiError::from)
     })
-    .await
+    .await?;
+    // A synchronized property changed from outside: the platform gets its command.
+    if let Some(sdt) = sdt {
+        sdt.changed(Some(&before), &after).await;
+    }
+    Ok(after)
 }
 
 fn element_location(at: &SubmodelAt, path: &str) -> HeaderValue {

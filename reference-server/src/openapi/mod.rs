@@ -528,6 +528,51 @@ const SDT: &[Route] = &[
         None,
         (204, None),
     ),
+    route(
+        Get,
+        "/sdts/twins",
+        "All twin bindings (credentials never shown)",
+        "Synchronized twins",
+        NONE,
+        None,
+        (200, Some("Value")),
+    ),
+    route(
+        Post,
+        "/sdts/twins",
+        "Bind a submodel to a device (409 if bound)",
+        "Synchronized twins",
+        NONE,
+        Some("TwinBinding"),
+        (201, Some("TwinBinding")),
+    ),
+    route(
+        Get,
+        "/sdts/twins/{twin}",
+        "A twin binding",
+        "Synchronized twins",
+        NONE,
+        None,
+        (200, Some("TwinBinding")),
+    ),
+    route(
+        Put,
+        "/sdts/twins/{twin}",
+        "Replace a binding (restarts only this twin)",
+        "Synchronized twins",
+        NONE,
+        Some("TwinBinding"),
+        (204, None),
+    ),
+    route(
+        Delete,
+        "/sdts/twins/{twin}",
+        "Stop and forget a twin's synchronization",
+        "Synchronized twins",
+        NONE,
+        None,
+        (204, None),
+    ),
 ];
 
 /// The submodel API, served under `/submodels/{sm}` and `/shells/{aas}/submodels/{sm}`.
@@ -778,6 +823,7 @@ fn parameter_description(name: &str) -> &'static str {
         "idShort" => "Only elements with this idShort",
         "name" => "The push target's name",
         "identifier" => "The push job's identifier",
+        "twin" => "The bound submodel's id, base64url-encoded",
         _ => "",
     }
 }
@@ -946,6 +992,12 @@ fn schemas() -> serde_json::Map<String, Value> {
         "authentication": {"type": "string", "enum": ["none", "api_key", "login_password"]},
         "token_header": {"type": "string"}, "auth_path": {"type": "string"}, "auth_template": {"type": "string"},
         "auth_response": {"type": "string"}, "auth_headers": {"type": "object"}}}));
+    schemas.insert("TwinBinding".into(), json!({"type": "object", "required": ["submodel_id", "platform", "uuid_on_platform", "synchronization"], "properties": {
+        "submodel_id": {"type": "string"}, "platform": {"type": "string"}, "uuid_on_platform": {"type": "string"},
+        "command_id_on_platform": {"type": "string"}, "type": {"type": "string"}, "description": {"type": "string"},
+        "api_key": {"type": "string", "writeOnly": true}, "login": {"type": "string", "writeOnly": true},
+        "password": {"type": "string", "writeOnly": true},
+        "synchronization": {"type": "object", "properties": {"iot_attributes": {"type": "array"}, "thingin_attributes": {"type": "array"}}}}}));
     let sas = json!({"type": "string", "description": "Container SAS URL (answers show sig=***)"});
     schemas.insert("PushTarget".into(), json!({"type": "object", "required": ["type", "configuration"], "properties": {
         "name": {"type": "string"},

@@ -1,0 +1,598 @@
+//! Synchronized twins in the server: a twin is a submodel bound to a device on a platform.
+//! sdt-core's engine polls and renders; this module stores the bindings (credentials sealed),
+//! writes the engine's values into the submodel (an element when the property name is an
+//! idShort path, else an extension of that name), marks bound submodels the way Thing'in marks
+//! avatars, and turns changes made through the repository API into commands.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use aas_model::{
+    DataTypeDefXsd, Extension, IdShortPath, PathStep, Property, Submodel, SubmodelElement,
+};
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use sdt_core::description::SyncDescription;
+use sdt_core::engine::{SyncEngine, TwinBinding, TwinSink};
+use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::http::AppState;
+use crate::secrets::SecretKey;
+
+/// The extensions that mark a bound submodel.
+pub const MARKS: [&str; 4] = [
+    "DT:uuid",
+    "DT:type",
+    "DT:description",
+    "SynchronizedDigitalTwin",
+];
+
+/// A binding as users send it (secrets included) and as it is shown (secrets left out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwinRecord {
+    pub submodel_id: String,
+    pub platform: String,
+    pub uuid_on_platform: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_id_on_platform: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The synchronization description.
+    pub synchronization: SyncDescription,
+    #[serde(default, skip_serializing)]
+    pub api_key: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub login: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub password: Option<String>,
+}
+
+/// The sealed part of a binding.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Secrets {
+    api_key: Option<String>,
+    login: Option<String>,
+    password: Option<String>,
+}
+
+impl TwinRecord {
+    fn credentials(secrets: &Secrets) -> Credentials {
+        match (&secrets.api_key, &secrets.login, &secrets.password) {
+            (Some(key), _, _) => Credentials::ApiKey(key.clone()),
+            (None, Some(login), Some(password)) => Credentials::LoginPassword {
+                login: login.clone(),
+                password: password.clone(),
+            },
+            _ => Credentials::None,
+        }
+    }
+}
+
+/// Why a binding cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn internal(error: impl std::fmt::Display) -> BindError {
+    BindError::Internal(error.to_string())
+}
+
+/// Platforms and bindings in the repository's database file.
+pub struct SdtStore {
+    connection: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SdtStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SdtStore").finish_non_exhaustive()
+    }
+}
+
+impl SdtStore {
+    pub fn open(path: &std::path::Path) -> Result<Self, rusqlite::Error> {
+        let connection = Connection::open(path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        connection.execute_batch(
+            "CREATE TABLE IF NOT EXISTS sdt_platforms (name TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS sdt_twins (submodel_id TEXT PRIMARY KEY NOT NULL,
+                 json TEXT NOT NULL, sealed TEXT NOT NULL);",
+        )?;
+        Ok(Self {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn all(&self, table: &str) -> Result<Vec<Value>, rusqlite::Error> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(&format!("SELECT json FROM {table} ORDER BY 1"))?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|row| row.map(|text| serde_json::from_str(&text).unwrap_or(Value::Null)))
+            .collect()
+    }
+
+    pub fn platforms(&self) -> Result<Vec<Value>, rusqlite::Error> {
+        self.all("sdt_platforms")
+    }
+
+    pub fn platform(&self, name: &str) -> Result<Option<Platform>, rusqlite::Error> {
+        let text: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT json FROM sdt_platforms WHERE name = ?1",
+                [name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    pub fn put_platform(&self, platform: &Platform) -> Result<(), rusqlite::Error> {
+        let json = serde_json::to_string(platform).unwrap_or_default();
+        self.lock().execute(
+            "INSERT INTO sdt_platforms (name, json) VALUES (?1, ?2) \
+             ON CONFLICT(name) DO UPDATE SET json = excluded.json",
+            params![platform.name, json],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_platform(&self, name: &str) -> Result<bool, rusqlite::Error> {
+        Ok(self
+            .lock()
+            .execute("DELETE FROM sdt_platforms WHERE name = ?1", [name])?
+            > 0)
+    }
+
+    /// Twins bound to a platform.
+    pub fn twins_on(&self, platform: &str) -> Result<i64, rusqlite::Error> {
+        self.lock().query_row(
+            "SELECT COUNT(*) FROM sdt_twins WHERE json ->> '$.platform' = ?1",
+            [platform],
+            |row| row.get(0),
+        )
+    }
+
+    pub fn twins(&self) -> Result<Vec<Value>, rusqlite::Error> {
+        self.all("sdt_twins")
+    }
+
+    pub fn twin(&self, submodel_id: &str) -> Result<Option<Value>, rusqlite::Error> {
+        let text: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT json FROM sdt_twins WHERE submodel_id = ?1",
+                [submodel_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    fn twin_record(
+        &self,
+        submodel_id: &str,
+    ) -> Result<Option<(TwinRecord, String)>, rusqlite::Error> {
+        let row: Option<(String, String)> = self
+            .lock()
+            .query_row(
+                "SELECT json, sealed FROM sdt_twins WHERE submodel_id = ?1",
+                [submodel_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.and_then(|(json, sealed)| serde_json::from_str(&json).ok().map(|r| (r, sealed))))
+    }
+
+    fn put_twin(&self, record: &TwinRecord, sealed: &str) -> Result<(), rusqlite::Error> {
+        let json = serde_json::to_string(record).unwrap_or_default();
+        self.lock().execute(
+            "INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(submodel_id) DO UPDATE SET json = excluded.json, sealed = excluded.sealed",
+            params![record.submodel_id, json, sealed],
+        )?;
+        Ok(())
+    }
+
+    fn delete_twin(&self, submodel_id: &str) -> Result<bool, rusqlite::Error> {
+        Ok(self.lock().execute(
+            "DELETE FROM sdt_twins WHERE submodel_id = ?1",
+            [submodel_id],
+        )? > 0)
+    }
+}
+
+fn is_id_short(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The element path a property name maps to, if it is an idShort path.
+pub fn element_path(name: &str) -> Option<IdShortPath> {
+    let path: IdShortPath = name.parse().ok()?;
+    path.steps()
+        .iter()
+        .all(|step| match step {
+            PathStep::IdShort(id_short) => is_id_short(id_short),
+            PathStep::Index(_) => true,
+        })
+        .then_some(path)
+}
+
+fn lexical(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes a synchronized value into the submodel: the element at the name's idShort path
+/// (a string Property is created at the top when missing), or the extension of that name.
+pub fn apply_property(submodel: &mut Submodel, name: &str, value: &Value) -> Result<(), String> {
+    let text = lexical(value);
+    let Some(path) = element_path(name) else {
+        let extensions = submodel.extensions.get_or_insert_with(Vec::new);
+        match extensions.iter_mut().find(|e| e.name == name) {
+            Some(extension) => extension.value = Some(text),
+            None => {
+                let mut extension = Extension::new(name);
+                extension.value_type = Some(DataTypeDefXsd::String);
+                extension.value = Some(text);
+                extensions.push(extension);
+            }
+        }
+        return Ok(());
+    };
+    let written = submodel.element_mut(&path, |element| match element {
+        SubmodelElement::Property(property) => {
+            property.value = Some(text.clone());
+            Ok(())
+        }
+        other => Err(format!(
+            "{name} is a {}, not a Property",
+            other.element_type().as_str()
+        )),
+    });
+    match written {
+        Some(result) => result,
+        None => {
+            let mut property = Property::new(DataTypeDefXsd::String);
+            property.value = Some(text);
+            let (parent, id_short) = match path.steps().split_last() {
+                Some((PathStep::IdShort(id_short), [])) => (None, id_short.clone()),
+                _ => {
+                    return Err(format!(
+                        "{name}: no such element, and only top-level Properties are created"
+                    ));
+                }
+            };
+            property.id_short = Some(id_short);
+            submodel
+                .insert_element(parent, property.into())
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// The current value of a synchronized property, as the twin stores it (a string).
+pub fn property_value(submodel: &Submodel, name: &str) -> Option<Value> {
+    match element_path(name) {
+        Some(path) => match submodel.element(&path)? {
+            SubmodelElement::Property(p) => p.value.map(Value::String),
+            _ => None,
+        },
+        None => submodel
+            .extensions
+            .iter()
+            .flatten()
+            .find(|e| e.name == name)
+            .and_then(|e| e.value.clone())
+            .map(Value::String),
+    }
+}
+
+/// Adds the marks of a bound submodel.
+pub fn mark(submodel: &mut Submodel, record: &TwinRecord) {
+    let extensions = submodel.extensions.get_or_insert_with(Vec::new);
+    extensions.retain(|e| !MARKS.contains(&e.name.as_str()));
+    for (name, value, value_type) in [
+        (
+            "DT:uuid",
+            Some(record.uuid_on_platform.clone()),
+            DataTypeDefXsd::String,
+        ),
+        ("DT:type", record.kind.clone(), DataTypeDefXsd::String),
+        (
+            "DT:description",
+            record.description.clone(),
+            DataTypeDefXsd::String,
+        ),
+        (
+            "SynchronizedDigitalTwin",
+            Some("true".to_owned()),
+            DataTypeDefXsd::Boolean,
+        ),
+    ] {
+        let mut extension = Extension::new(name);
+        extension.value_type = Some(value_type);
+        extension.value = value.filter(|v| !v.is_empty());
+        extensions.push(extension);
+    }
+}
+
+/// Writes the engine's values with the submodel's `updated` event.
+struct RepositorySink {
+    state: AppState,
+}
+
+#[async_trait]
+impl TwinSink for RepositorySink {
+    async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), String> {
+        let (state, twin, property, value) = (
+            self.state.clone(),
+            twin.to_owned(),
+            property.to_owned(),
+            value.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            state
+                .repository
+                .modify_submodel(
+                    &twin,
+                    &mut |submodel| apply_property(submodel, &property, &value).map_err(Into::into),
+                    &|submodel, change| {
+                        state.submodel_events(
+                            submodel,
+                            events_core::EventKind::Updated,
+                            &change.affected_shell_ids,
+                        )
+                    },
+                )
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+/// The server's synchronization: store, key, engine.
+pub struct Synchronizer {
+    pub store: Arc<SdtStore>,
+    key: SecretKey,
+    engine: Arc<SyncEngine>,
+    state: AppState,
+    descriptions: Mutex<std::collections::HashMap<String, Vec<String>>>,
+}
+
+impl std::fmt::Debug for Synchronizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Synchronizer").finish_non_exhaustive()
+    }
+}
+
+fn context(submodel_id: &str) -> String {
+    format!("sdt-twin:{submodel_id}")
+}
+
+impl Synchronizer {
+    /// `state` is the repository side (its `sdt` is not used).
+    pub fn new(store: Arc<SdtStore>, key: SecretKey, state: AppState) -> Arc<Self> {
+        let engine = SyncEngine::new(Arc::new(RepositorySink {
+            state: state.clone(),
+        }));
+        Arc::new(Self {
+            store,
+            key,
+            engine,
+            state,
+            descriptions: Mutex::default(),
+        })
+    }
+
+    fn start(&self, record: &TwinRecord, secrets: &Secrets) -> Result<(), BindError> {
+        let platform = self
+            .store
+            .platform(&record.platform)
+            .map_err(internal)?
+            .ok_or_else(|| BindError::NotFound(format!("platform {:?}", record.platform)))?;
+        let compiled = record
+            .synchronization
+            .compile()
+            .map_err(|e| BindError::Invalid(e.to_string()))?;
+        let client = PlatformClient::new(
+            platform,
+            TwinRecord::credentials(secrets),
+            ClientOptions::default(),
+        )
+        .map_err(|e| BindError::Invalid(e.to_string()))?;
+        self.descriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                record.submodel_id.clone(),
+                record
+                    .synchronization
+                    .thingin_attributes
+                    .iter()
+                    .map(|a| a.name.clone())
+                    .collect(),
+            );
+        self.engine.start(TwinBinding {
+            twin: record.submodel_id.clone(),
+            platform: Arc::new(client),
+            device: record.uuid_on_platform.clone(),
+            command_device: record.command_id_on_platform.clone(),
+            description: Arc::new(compiled),
+        });
+        Ok(())
+    }
+
+    /// Binds (or rebinds, restarting only this twin) a submodel: checks, stores, marks, starts.
+    pub fn bind(&self, mut record: TwinRecord) -> Result<bool, BindError> {
+        let secrets = Secrets {
+            api_key: record.api_key.take(),
+            login: record.login.take(),
+            password: record.password.take(),
+        };
+        self.state
+            .repository
+            .submodel(&record.submodel_id)
+            .map_err(internal)?
+            .ok_or_else(|| BindError::NotFound(format!("submodel {:?}", record.submodel_id)))?;
+        self.start(&record, &secrets)?;
+        let sealed = self
+            .key
+            .seal(
+                &context(&record.submodel_id),
+                &serde_json::to_string(&secrets).map_err(internal)?,
+            )
+            .map_err(internal)?;
+        let existed = self
+            .store
+            .twin(&record.submodel_id)
+            .map_err(internal)?
+            .is_some();
+        self.store.put_twin(&record, &sealed).map_err(internal)?;
+        let state = self.state.clone();
+        state
+            .repository
+            .modify_submodel(
+                &record.submodel_id,
+                &mut |submodel| {
+                    mark(submodel, &record);
+                    Ok(())
+                },
+                &|submodel, change| {
+                    state.submodel_events(
+                        submodel,
+                        events_core::EventKind::Updated,
+                        &change.affected_shell_ids,
+                    )
+                },
+            )
+            .map_err(internal)?;
+        Ok(existed)
+    }
+
+    /// Stops and forgets a twin; `false` if it was not bound.
+    pub fn unbind(&self, submodel_id: &str) -> Result<bool, BindError> {
+        self.engine.stop(submodel_id);
+        self.descriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(submodel_id);
+        self.store.delete_twin(submodel_id).map_err(internal)
+    }
+
+    /// Starts every stored binding (at server start); those that cannot start are reported.
+    pub fn start_all(&self) {
+        let twins = match self.store.twins() {
+            Ok(twins) => twins,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the synchronized twins");
+                return;
+            }
+        };
+        for twin in twins {
+            let Some(id) = twin.get("submodel_id").and_then(Value::as_str) else {
+                continue;
+            };
+            let started = self
+                .store
+                .twin_record(id)
+                .map_err(internal)
+                .and_then(|found| {
+                    let (record, sealed) =
+                        found.ok_or_else(|| BindError::NotFound(id.to_owned()))?;
+                    let secrets: Secrets = self
+                        .key
+                        .open(&context(id), &sealed)
+                        .map_err(|e| BindError::Invalid(e.to_string()))
+                        .and_then(|text| serde_json::from_str(&text).map_err(internal))?;
+                    self.start(&record, &secrets)
+                });
+            if let Err(error) = started {
+                tracing::error!(twin = id, "synchronization not started: {error}");
+            }
+        }
+    }
+
+    /// A submodel changed through the repository API: each synchronized property whose value
+    /// changed becomes a command (the engine drops its own writes).
+    pub async fn changed(&self, before: Option<&Submodel>, after: &Submodel) {
+        let names = self
+            .descriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&after.id)
+            .cloned();
+        let Some(names) = names else { return };
+        let values: Map<String, Value> = names
+            .iter()
+            .filter_map(|name| property_value(after, name).map(|v| (name.clone(), v)))
+            .collect();
+        for (name, value) in &values {
+            if before.and_then(|b| property_value(b, name)).as_ref() == Some(value) {
+                continue;
+            }
+            match self
+                .engine
+                .twin_changed(&after.id, name, value, &values)
+                .await
+            {
+                Ok(outcome) => {
+                    tracing::debug!(twin = %after.id, property = %name, ?outcome, "twin changed")
+                }
+                Err(error) => {
+                    tracing::warn!(twin = %after.id, property = %name, "command failed: {error}")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn property_names_map_to_elements_or_extensions() -> Result<(), String> {
+        let mut submodel = Submodel::new("urn:sm:twin");
+        apply_property(
+            &mut submodel,
+            "DT:data",
+            &Value::String("{\"coordX\":1.5}".into()),
+        )?;
+        apply_property(&mut submodel, "on", &Value::Bool(true))?;
+        apply_property(&mut submodel, "on", &Value::String("False".into()))?;
+        assert_eq!(
+            property_value(&submodel, "DT:data"),
+            Some(Value::String("{\"coordX\":1.5}".into()))
+        );
+        assert_eq!(
+            property_value(&submodel, "on"),
+            Some(Value::String("False".into()))
+        );
+        assert!(element_path("DT:data").is_none() && element_path("Group.on").is_some());
+        assert!(apply_property(&mut submodel, "Missing.deep", &Value::Null).is_err());
+        assert_eq!(submodel.submodel_elements.as_ref().map(Vec::len), Some(1));
+        Ok(())
+    }
+}
