@@ -109,6 +109,7 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         } else {
             tokio::spawn(publisher::run(repository, mqtt));
         }
+        let shutdown = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
             .map_err(|e| format!("{}: {e}", settings.bind))?;
@@ -130,33 +131,41 @@ fn serve(settings: Settings) -> Result<(), Failure> {
             ))
             .layer(axum::middleware::from_fn(crate::http::part2_errors));
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await?;
         tracing::info!("stopped");
         Ok::<_, Failure>(())
     })
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called (inside the runtime),
+/// not when the future is first polled: a SIGTERM that arrives as soon as the ports are open
+/// must stop the server cleanly, not kill it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let interrupt = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        {
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
-                Err(_) => std::future::pending::<()>().await,
+            };
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminated => {}
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = interrupt.await;
+        }
     }
 }
 

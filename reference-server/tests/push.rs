@@ -423,6 +423,21 @@ async fn insecure_targets_need_the_flag_and_secrets_need_their_key() -> TestResu
             .0,
         201
     );
+    let platform = json!({"name": "p", "base_url": "http://127.0.0.1:1/", "authentication": "api_key", "token_header": "Bearer"});
+    assert_eq!(
+        call(&server, Method::POST, "/sdts/platforms", Some(&platform))
+            .await?
+            .0,
+        201
+    );
+    let twin = json!({"submodel_id": "urn:sm:key", "platform": "p", "uuid_on_platform": "d", "api_key": "k-1",
+        "synchronization": {"iot_attributes": [], "thingin_attributes": []}});
+    assert_eq!(
+        call(&server, Method::POST, "/sdts/twins", Some(&twin))
+            .await?
+            .0,
+        201
+    );
     server.terminate()?;
 
     std::fs::remove_file(data.0.join("secret.key"))?;
