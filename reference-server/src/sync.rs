@@ -261,7 +261,12 @@ pub fn apply_property(submodel: &mut Submodel, name: &str, value: &Value) -> Res
     };
     let written = submodel.element_mut(&path, |element| match element {
         SubmodelElement::Property(property) => {
-            property.value = Some(text.clone());
+            // A value that does not fit the element's valueType is reported, not written.
+            let previous = property.value.replace(text.clone());
+            if let Some(finding) = aas_model::verify(&*property).next() {
+                property.value = previous;
+                return Err(format!("{name}: {finding}"));
+            }
             Ok(())
         }
         other => Err(format!(
@@ -593,6 +598,22 @@ mod tests {
         assert!(element_path("DT:data").is_none() && element_path("Group.on").is_some());
         assert!(apply_property(&mut submodel, "Missing.deep", &Value::Null).is_err());
         assert_eq!(submodel.submodel_elements.as_ref().map(Vec::len), Some(1));
+        let mut typed = Property::new(DataTypeDefXsd::Int).with_id_short("count");
+        typed.value = Some("1".into());
+        submodel
+            .insert_element(None, typed.into())
+            .map_err(|e| e.to_string())?;
+        assert!(apply_property(&mut submodel, "count", &Value::String("many".into())).is_err());
+        assert_eq!(
+            property_value(&submodel, "count"),
+            Some(Value::String("1".into())),
+            "not written"
+        );
+        apply_property(&mut submodel, "count", &serde_json::json!(2))?;
+        assert_eq!(
+            property_value(&submodel, "count"),
+            Some(Value::String("2".into()))
+        );
         Ok(())
     }
 }
