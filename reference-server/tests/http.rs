@@ -470,6 +470,122 @@ async fn openapi_lists_every_route_the_router_serves_and_swagger_ui_is_served() 
     Ok(())
 }
 
+/// The schema a content entry points to, resolved in the document's components; `None`
+/// when there is none or it allows anything.
+fn resolved_schema<'a>(document: &'a Value, content: &Value) -> Option<&'a Value> {
+    let entry = content.as_object()?.values().next()?;
+    let reference = entry["schema"]["$ref"].as_str()?;
+    let name = reference.strip_prefix("#/components/schemas/")?;
+    // `{}` (any value) does not count as a schema.
+    document["components"]["schemas"]
+        .get(name)
+        .filter(|schema| schema.as_object().is_some_and(|o| !o.is_empty()))
+}
+
+#[tokio::test]
+async fn openapi_gives_every_push_and_sdt_operation_its_request_and_response_schemas() -> TestResult
+{
+    let data = DataDir::new("openapi-push-sdt");
+    let server = Server::start(&data)?;
+    let (status, document) = status_and_json(
+        reqwest::Client::new()
+            .get(server.url("/openapi.json"))
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 200);
+    // (method, path, request body expected, success code, response body expected)
+    let mut expected = vec![
+        (
+            "post",
+            "/sphere/push/targets/{name}".to_owned(),
+            true,
+            "201",
+            true,
+        ),
+        (
+            "post",
+            "/sphere/api/v1/push/targets".to_owned(),
+            true,
+            "201",
+            true,
+        ),
+        ("post", "/sdts/evaluate".to_owned(), true, "200", true),
+        ("post", "/sdts/dry-run".to_owned(), true, "200", true),
+        ("get", "/sdts/acl".to_owned(), false, "200", true),
+        ("get", "/sdts/platforms".to_owned(), false, "200", true),
+        ("post", "/sdts/platforms".to_owned(), true, "201", true),
+        (
+            "get",
+            "/sdts/platforms/{name}".to_owned(),
+            false,
+            "200",
+            true,
+        ),
+        (
+            "put",
+            "/sdts/platforms/{name}".to_owned(),
+            true,
+            "204",
+            false,
+        ),
+        (
+            "delete",
+            "/sdts/platforms/{name}".to_owned(),
+            false,
+            "204",
+            false,
+        ),
+        ("get", "/sdts/twins".to_owned(), false, "200", true),
+        ("post", "/sdts/twins".to_owned(), true, "201", true),
+        ("get", "/sdts/twins/{twin}".to_owned(), false, "200", true),
+        ("put", "/sdts/twins/{twin}".to_owned(), true, "204", false),
+        (
+            "delete",
+            "/sdts/twins/{twin}".to_owned(),
+            false,
+            "204",
+            false,
+        ),
+    ];
+    for prefix in ["/sphere/push", "/sphere/api/v1/push"] {
+        for (method, path, body, code, answer) in [
+            ("get", "/targets", false, "200", true),
+            ("get", "/targets/{name}", false, "200", true),
+            ("put", "/targets/{name}", true, "204", false),
+            ("delete", "/targets/{name}", false, "204", false),
+            ("post", "/jobs", true, "201", true),
+            ("get", "/jobs", false, "200", true),
+            ("get", "/jobs/{identifier}", false, "200", true),
+        ] {
+            expected.push((method, format!("{prefix}{path}"), body, code, answer));
+        }
+    }
+    let mut missing = Vec::new();
+    for (method, path, body, code, answer) in &expected {
+        let operation = &document["paths"][path.as_str()][*method];
+        if !operation.is_object() {
+            missing.push(format!("{method} {path}: not documented"));
+            continue;
+        }
+        if *body && resolved_schema(&document, &operation["requestBody"]["content"]).is_none() {
+            missing.push(format!("{method} {path}: no request schema"));
+        }
+        let success = &operation["responses"][*code];
+        if !success.is_object() {
+            missing.push(format!("{method} {path}: no {code} response"));
+        } else if *answer && resolved_schema(&document, &success["content"]).is_none() {
+            missing.push(format!("{method} {path}: no {code} response schema"));
+        }
+        if resolved_schema(&document, &operation["responses"]["400"]["content"]).is_none() {
+            missing.push(format!("{method} {path}: no error schema"));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_with_413_and_a_part2_body() -> TestResult {
     let data = DataDir::new("limit");

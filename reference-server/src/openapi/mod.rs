@@ -454,49 +454,51 @@ const PUSH_GENERATION_SPECIFIC: &[Route] = &[
     ),
 ];
 
+const SDT_TAG: &str = "Synchronized twins";
+
 /// Synchronized twins (contract: `../shared/docs/spec/sdt.md`).
 const SDT: &[Route] = &[
     route(
         Post,
         "/sdts/evaluate",
         "Evaluate one JSONPath or template as the engine does",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         Some("Evaluation"),
-        (200, Some("Value")),
+        (200, Some("EvaluationResult")),
     ),
     route(
         Post,
         "/sdts/dry-run",
         "Variables and values a sample platform answer gives (nothing written)",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         Some("DryRun"),
-        (200, Some("Value")),
+        (200, Some("DryRunResult")),
     ),
     route(
         Get,
         "/sdts/acl",
         "The access-control statements of synchronized twins",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         None,
-        (200, Some("Value")),
+        (200, Some("AclStatements")),
     ),
     route(
         Get,
         "/sdts/platforms",
         "All platforms",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         None,
-        (200, Some("Value")),
+        (200, Some("Platforms")),
     ),
     route(
         Post,
         "/sdts/platforms",
         "Create a platform (409 if the name exists)",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         Some("Platform"),
         (201, Some("Platform")),
@@ -505,7 +507,7 @@ const SDT: &[Route] = &[
         Get,
         "/sdts/platforms/{name}",
         "A platform",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         None,
         (200, Some("Platform")),
@@ -514,7 +516,7 @@ const SDT: &[Route] = &[
         Put,
         "/sdts/platforms/{name}",
         "Replace a platform",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         Some("Platform"),
         (204, None),
@@ -523,7 +525,7 @@ const SDT: &[Route] = &[
         Delete,
         "/sdts/platforms/{name}",
         "Delete a platform",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         None,
         (204, None),
@@ -532,16 +534,16 @@ const SDT: &[Route] = &[
         Get,
         "/sdts/twins",
         "All twin bindings (credentials never shown)",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         None,
-        (200, Some("Value")),
+        (200, Some("TwinBindings")),
     ),
     route(
         Post,
         "/sdts/twins",
         "Bind a submodel to a device (409 if bound)",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         Some("TwinBinding"),
         (201, Some("TwinBinding")),
@@ -550,7 +552,7 @@ const SDT: &[Route] = &[
         Get,
         "/sdts/twins/{twin}",
         "A twin binding",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         None,
         (200, Some("TwinBinding")),
@@ -559,7 +561,7 @@ const SDT: &[Route] = &[
         Put,
         "/sdts/twins/{twin}",
         "Replace a binding (restarts only this twin)",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         Some("TwinBinding"),
         (204, None),
@@ -568,7 +570,7 @@ const SDT: &[Route] = &[
         Delete,
         "/sdts/twins/{twin}",
         "Stop and forget a twin's synchronization",
-        "Synchronized twins",
+        SDT_TAG,
         NONE,
         None,
         (204, None),
@@ -933,7 +935,13 @@ fn operation(route: &Route, full_path: &str) -> utoipa::openapi::path::Operation
         ("404", "Not found"),
         ("409", "Conflict: the id or idShort exists"),
     ] {
-        let (media, content) = content("Result");
+        // The SDT API answers errors as `{"error": ...}` (its contract), the rest as Part 2.
+        let error = if route.tag == SDT_TAG {
+            "SdtError"
+        } else {
+            "Result"
+        };
+        let (media, content) = content(error);
         builder = builder.response(
             code,
             ResponseBuilder::new()
@@ -998,6 +1006,35 @@ fn schemas() -> serde_json::Map<String, Value> {
         "api_key": {"type": "string", "writeOnly": true}, "login": {"type": "string", "writeOnly": true},
         "password": {"type": "string", "writeOnly": true},
         "synchronization": {"type": "object", "properties": {"iot_attributes": {"type": "array"}, "thingin_attributes": {"type": "array"}}}}}));
+    schemas.insert(
+        "SdtError".into(),
+        json!({"type": "object", "required": ["error"],
+        "properties": {"error": {"type": "string", "description": "What is wrong"}}}),
+    );
+    schemas.insert("EvaluationResult".into(), json!({"type": "object", "required": ["result"],
+        "properties": {"result": {"description": "Every JSONPath match in order (array), the rendered string, or the JSON value of json_mustache"}}}));
+    schemas.insert("DryRunResult".into(), json!({"type": "object", "required": ["variables", "values", "skipped"], "properties": {
+        "variables": {"type": "object", "description": "Each iot_attribute's value extracted from the sample"},
+        "values": {"type": "object", "description": "Each data property's rendered value"},
+        "skipped": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Why a property got no value"}}}));
+    let statement = json!({"type": "object", "required": ["condition", "rules"], "properties": {
+        "condition": {"type": "object"},
+        "rules": {"type": "array", "items": {"type": "object", "required": ["effect", "action", "resources"], "properties": {
+            "effect": {"type": "string", "enum": ["allow", "deny"]},
+            "action": {"type": "array", "items": {"type": "string", "enum": ["Read", "Update", "Delete", "Create", "Execute"]}},
+            "resources": {"type": "array", "items": {"type": "string"}}}}}}});
+    schemas.insert(
+        "AclStatements".into(),
+        json!({"type": "array", "items": statement}),
+    );
+    schemas.insert(
+        "Platforms".into(),
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/Platform"}}),
+    );
+    schemas.insert(
+        "TwinBindings".into(),
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/TwinBinding"}}),
+    );
     let sas = json!({"type": "string", "description": "Container SAS URL (answers show sig=***)"});
     schemas.insert("PushTarget".into(), json!({"type": "object", "required": ["type", "configuration"], "properties": {
         "name": {"type": "string"},
