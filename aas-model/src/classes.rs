@@ -16,6 +16,7 @@ use crate::submodel_element::{DataElement, SubmodelElement};
 /// The metamodel has five lang-string classes that differ only in the maximum length of `text`;
 /// they share this struct and are told apart by where they stand (see the type aliases).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct LangString {
     /// BCP 47 language tag, e.g. `en` or `de-DE`.
     pub language: String,
@@ -46,6 +47,7 @@ pub type LangStringDefinitionTypeIec61360 = LangString;
 
 /// One key of a [`Reference`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Key {
     /// What the key points to.
     pub type_: KeyTypes,
@@ -65,6 +67,7 @@ impl Key {
 
 /// A reference to a model element or to something outside the model.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Reference {
     /// Model or external reference.
     pub type_: ReferenceTypes,
@@ -76,6 +79,7 @@ pub struct Reference {
 
 /// An extension of an element by a name-value pair.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Extension {
     pub semantic_id: Option<Reference>,
     pub supplemental_semantic_ids: Option<Vec<Reference>>,
@@ -102,6 +106,7 @@ impl Extension {
 
 /// Version information of an identifiable element.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct AdministrativeInformation {
     pub embedded_data_specifications: Option<Vec<EmbeddedDataSpecification>>,
     pub version: Option<String>,
@@ -112,6 +117,7 @@ pub struct AdministrativeInformation {
 
 /// A qualifier: a type-value pair that qualifies an element.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Qualifier {
     pub semantic_id: Option<Reference>,
     pub supplemental_semantic_ids: Option<Vec<Reference>>,
@@ -139,6 +145,7 @@ impl Qualifier {
 
 /// An asset administration shell.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct AssetAdministrationShell {
     pub extensions: Option<Vec<Extension>>,
     pub category: Option<String>,
@@ -174,6 +181,7 @@ impl AssetAdministrationShell {
 
 /// What a shell says about its asset.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct AssetInformation {
     pub asset_kind: AssetKind,
     pub global_asset_id: Option<String>,
@@ -197,6 +205,7 @@ impl AssetInformation {
 
 /// An address of a file, absolute or relative, with its content type.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Resource {
     pub path: String,
     pub content_type: Option<String>,
@@ -214,6 +223,7 @@ impl Resource {
 
 /// An identifier of an asset that is specific to some party (a serial number, say).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct SpecificAssetId {
     pub semantic_id: Option<Reference>,
     pub supplemental_semantic_ids: Option<Vec<Reference>>,
@@ -237,6 +247,7 @@ impl SpecificAssetId {
 
 /// A submodel: one aspect of an asset, as a tree of submodel elements.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Submodel {
     pub extensions: Option<Vec<Extension>>,
     pub category: Option<String>,
@@ -287,6 +298,7 @@ macro_rules! submodel_element_struct {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
         pub struct $name {
             pub extensions: Option<Vec<Extension>>,
             pub category: Option<String>,
@@ -462,6 +474,7 @@ submodel_element_struct! {
 
 /// A variable of an [`Operation`]: a submodel element that describes it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct OperationVariable {
     pub value: SubmodelElement,
 }
@@ -477,6 +490,7 @@ impl OperationVariable {
 
 /// The payload of an event sent by a `BasicEventElement` (not part of an environment).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct EventPayload {
     pub source: Reference,
     pub source_semantic_id: Option<Reference>,
@@ -511,6 +525,7 @@ impl EventPayload {
 
 /// A concept description: the semantics of an element.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ConceptDescription {
     pub extensions: Option<Vec<Extension>>,
     pub category: Option<String>,
@@ -542,6 +557,7 @@ impl ConceptDescription {
 
 /// A container of shells, submodels and concept descriptions: the root of a file.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Environment {
     pub asset_administration_shells: Option<Vec<AssetAdministrationShell>>,
     pub submodels: Option<Vec<Submodel>>,
@@ -557,6 +573,7 @@ impl Environment {
 
 /// A data specification attached to an element, with its content.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct EmbeddedDataSpecification {
     pub data_specification: Reference,
     pub data_specification_content: DataSpecificationContent,
@@ -567,6 +584,7 @@ pub struct EmbeddedDataSpecification {
 /// Not `#[non_exhaustive]`: serializers must handle every kind, so a new one is a breaking
 /// change for them anyway.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum DataSpecificationContent {
     DataSpecificationIec61360(DataSpecificationIec61360),
 }
@@ -579,6 +597,7 @@ impl From<DataSpecificationIec61360> for DataSpecificationContent {
 
 /// Which of the min, nominal, typical and max values a property carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct LevelType {
     pub min: bool,
     pub nom: bool,
@@ -588,6 +607,7 @@ pub struct LevelType {
 
 /// A value of an enumerated list, with the concept that defines it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ValueReferencePair {
     pub value: String,
     pub value_id: Reference,
@@ -595,6 +615,7 @@ pub struct ValueReferencePair {
 
 /// The values a property may take.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ValueList {
     /// At least one pair.
     pub value_reference_pairs: Vec<ValueReferencePair>,
@@ -602,6 +623,7 @@ pub struct ValueList {
 
 /// Data specification content after IEC 61360.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct DataSpecificationIec61360 {
     /// At least one name, one of them in English (AASc-3a-002).
     pub preferred_name: Vec<LangStringPreferredNameTypeIec61360>,

@@ -22,6 +22,7 @@ macro_rules! literal_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
         pub enum $name {
             $( $(#[$vmeta])* #[doc = concat!("`", $literal, "`")] $variant, )+
         }

@@ -58,6 +58,9 @@
 //!
 //! - `thiserror`: typed errors for parsing literals and reference strings.
 //! - `regex`: the patterns of verification (linear time, so no input makes a check slow).
+//! - `arbitrary` (optional, feature `arbitrary`): every class and enum implements
+//!   `arbitrary::Arbitrary`, so fuzzers can build models field by field (the fuzz crate's
+//!   `verify_arbitrary` target); off by default.
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]

@@ -5,6 +5,7 @@ use crate::enums::AasSubmodelElements;
 
 /// Any submodel element (the abstract `SubmodelElement`), by its concrete class.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum SubmodelElement {
     RelationshipElement(RelationshipElement),
     AnnotatedRelationshipElement(AnnotatedRelationshipElement),
@@ -24,6 +25,7 @@ pub enum SubmodelElement {
 
 /// A data element (the abstract `DataElement`): the submodel elements that carry a value.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum DataElement {
     Property(Property),
     MultiLanguageProperty(MultiLanguageProperty),

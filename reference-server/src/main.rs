@@ -13,22 +13,7 @@
 
 #![forbid(unsafe_code)]
 
-mod auth;
-mod broker;
-mod config;
-mod convert;
-mod document_io;
-mod findings;
-mod http;
-mod mqtt_tls;
-mod openapi;
-mod publisher;
-mod push;
-mod secrets;
-mod serve;
-mod storage;
-mod sync;
-mod validate;
+use reference_server::{Outcome, auth, config, convert, document_io, serve, validate};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,14 +84,6 @@ enum Command {
 enum SpecFormat {
     Json,
     Xml,
-}
-
-/// The outcome of a command, as an exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Outcome {
-    Ok = 0,
-    Findings = 1,
-    Unreadable = 2,
 }
 
 fn start_server(overrides: config::Overrides) -> Outcome {

@@ -16,7 +16,8 @@ use crate::http::{AppState, router};
 use crate::storage::{Attachment, Repository, SqliteRepository};
 use crate::{broker, document_io, publisher};
 
-type Failure = Box<dyn std::error::Error + Send + Sync>;
+/// Why the server could not start.
+pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 pub fn run(settings: Settings) -> Outcome {
     match serve(settings) {
@@ -136,6 +137,32 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         tracing::info!("stopped");
         Ok::<_, Failure>(())
     })
+}
+
+/// The HTTP API over a new SQLite repository in memory holding `environment`: no port, no
+/// broker, no push engine and no twins (their APIs answer 503), so nothing it is asked can
+/// reach the network or the disk; changes stay in the outbox. What the fuzz harness drives
+/// with arbitrary requests, a fresh one per input so that a finding replays.
+pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failure> {
+    let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::in_memory()?);
+    let state = AppState {
+        repository,
+        encodings: Arc::new(vec![Encoding::twinsphere()]),
+        clock: Arc::new(Mutex::new(EventClock::new())),
+        submodel_filter: Arc::new(Default::default()),
+        push: None,
+        sdt: None,
+    };
+    for shell in environment.asset_administration_shells.iter().flatten() {
+        state.load_shell(shell)?;
+    }
+    for submodel in environment.submodels.iter().flatten() {
+        state.load_submodel(submodel)?;
+    }
+    for cd in environment.concept_descriptions.iter().flatten() {
+        state.load_concept_description(cd)?;
+    }
+    Ok(router(state).layer(axum::middleware::from_fn(crate::http::part2_errors)))
 }
 
 /// Ctrl-C or SIGTERM. The handlers are installed when this is called (inside the runtime),

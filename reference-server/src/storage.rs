@@ -255,8 +255,7 @@ impl SqliteRepository {
         Ok(repository)
     }
 
-    /// A database in memory (tests).
-    #[cfg(test)]
+    /// A database in memory, with one connection (tests, fuzzing).
     pub fn in_memory() -> Result<Self, StorageError> {
         Self::with_connection(Connection::open_in_memory()?)
     }

@@ -158,8 +158,17 @@ pub fn router(state: AppState) -> Router {
     let router = push_api::routes(router);
     let router = sdt_api::routes(router);
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
-        .external_url_unchecked("/openapi.json", crate::openapi::document());
+        .config(utoipa_swagger_ui::Config::from("/openapi.json"));
     submodel_routes("/shells/{aas}/submodels/{sm}", router)
+        .route(
+            "/openapi.json",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    crate::openapi::document_json(),
+                )
+            }),
+        )
         .merge(swagger)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(state)

@@ -896,7 +896,10 @@ fn operation(route: &Route, full_path: &str) -> utoipa::openapi::path::Operation
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
                 .description(Some(parameter_description(name)))
-                .schema(Some(schema_ref("String"))),
+                .schema(Some(schema_ref(match name {
+                    "aas" | "sm" | "cd" | "twin" => "Base64UrlId",
+                    _ => "String",
+                }))),
         );
     }
     for name in route.query {
@@ -974,6 +977,11 @@ fn schemas() -> serde_json::Map<String, Value> {
     );
     schemas.insert("Value".into(), json!({}));
     schemas.insert("String".into(), json!({"type": "string"}));
+    schemas.insert(
+        "Base64UrlId".into(),
+        json!({"type": "string", "pattern": "^[A-Za-z0-9_-]+=*$",
+               "description": "An identifier, base64url-encoded (padding optional)"}),
+    );
     schemas.insert(
         "Strings".into(),
         json!({"type": "array", "items": {"type": "string"}}),
@@ -1083,6 +1091,14 @@ fn schemas() -> serde_json::Map<String, Value> {
         }
     }
     schemas
+}
+
+/// The whole document as served, made once (it holds the AAS JSON Schema: building it costs
+/// more than most requests).
+pub fn document_json() -> axum::body::Bytes {
+    static DOCUMENT: std::sync::LazyLock<axum::body::Bytes> =
+        std::sync::LazyLock::new(|| serde_json::to_vec(&document()).unwrap_or_default().into());
+    DOCUMENT.clone()
 }
 
 /// The whole document.

@@ -1,0 +1,184 @@
+//! The server's request bodies (and idShort paths and queries): up to four requests, split at
+//! 0xFF bytes, each a selector byte (which endpoint) and the bytes sent, against the HTTP API in
+//! process over a fresh in-memory repository holding one shell, one submodel with an element of
+//! every common kind, and one concept description. Every answer must be below 500, and after
+//! the requests the stored shells and submodels must still read. (The push and SDT binding APIs
+//! are left out: their bodies name hosts to contact; push-core's and sdt-core's parsers of
+//! those bodies have targets of their own.)
+#![no_main]
+use std::sync::LazyLock;
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use libfuzzer_sys::fuzz_target;
+use tower::ServiceExt;
+
+const ENVIRONMENT: &str = r#"{
+ "assetAdministrationShells": [{"id": "urn:fuzz:aas", "idShort": "Shell", "modelType": "AssetAdministrationShell",
+   "assetInformation": {"assetKind": "Instance", "globalAssetId": "urn:fuzz:asset"},
+   "submodels": [{"type": "ModelReference", "keys": [{"type": "Submodel", "value": "urn:fuzz:sm"}]}]}],
+ "submodels": [{"id": "urn:fuzz:sm", "idShort": "Sm", "modelType": "Submodel", "submodelElements": [
+   {"idShort": "P", "modelType": "Property", "valueType": "xs:int", "value": "1"},
+   {"idShort": "C", "modelType": "SubmodelElementCollection",
+    "value": [{"idShort": "Q", "modelType": "Property", "valueType": "xs:string", "value": "q"}]},
+   {"idShort": "L", "modelType": "SubmodelElementList", "typeValueListElement": "Property",
+    "valueTypeListElement": "xs:double", "value": [{"modelType": "Property", "valueType": "xs:double", "value": "1.5"}]},
+   {"idShort": "M", "modelType": "MultiLanguageProperty", "value": [{"language": "en", "text": "hi"}]},
+   {"idShort": "R", "modelType": "Range", "valueType": "xs:int", "min": "1", "max": "2"},
+   {"idShort": "F", "modelType": "File", "contentType": "text/plain", "value": "/aasx/f.txt"},
+   {"idShort": "B", "modelType": "Blob", "contentType": "application/octet-stream", "value": "AAEC"},
+   {"idShort": "E", "modelType": "Entity", "entityType": "SelfManagedEntity", "globalAssetId": "urn:fuzz:e"},
+   {"idShort": "Ref", "modelType": "ReferenceElement",
+    "value": {"type": "ExternalReference", "keys": [{"type": "GlobalReference", "value": "urn:x"}]}}]}],
+ "conceptDescriptions": [{"id": "urn:fuzz:cd", "modelType": "ConceptDescription"}]
+}"#;
+
+const AAS: &str = "dXJuOmZ1eno6YWFz"; // urn:fuzz:aas
+const SM: &str = "dXJuOmZ1eno6c20"; // urn:fuzz:sm
+const CD: &str = "dXJuOmZ1eno6Y2Q"; // urn:fuzz:cd
+
+/// How the bytes after the selector are sent.
+enum Sent {
+    Json,
+    Multipart,
+    /// Appended to the path (idShort paths, queries); no body.
+    Path,
+}
+
+/// (method, path, how the bytes are sent), chosen by the selector byte.
+static ENDPOINTS: LazyLock<Vec<(Method, String, Sent)>> = LazyLock::new(|| {
+    use Sent::*;
+    let sm = format!("/submodels/{SM}");
+    let el = format!("{sm}/submodel-elements");
+    vec![
+        (Method::POST, "/shells".into(), Json),
+        (Method::PUT, format!("/shells/{AAS}"), Json),
+        (
+            Method::PUT,
+            format!("/shells/{AAS}/asset-information"),
+            Json,
+        ),
+        (Method::POST, format!("/shells/{AAS}/submodel-refs"), Json),
+        (Method::POST, "/submodels".into(), Json),
+        (Method::PUT, sm.clone(), Json),
+        (Method::PATCH, sm.clone(), Json),
+        (Method::PATCH, format!("{sm}/$metadata"), Json),
+        (Method::PATCH, format!("{sm}/$value"), Json),
+        (Method::POST, el.clone(), Json),
+        (Method::POST, format!("{el}/C"), Json),
+        (Method::PUT, format!("{el}/P"), Json),
+        (Method::PATCH, format!("{el}/P"), Json),
+        (Method::PATCH, format!("{el}/P/$value"), Json),
+        (Method::PATCH, format!("{el}/C/$value"), Json),
+        (Method::PATCH, format!("{el}/L/$value"), Json),
+        (Method::PATCH, format!("{el}/M/$value"), Json),
+        (Method::PATCH, format!("{el}/R/$value"), Json),
+        (Method::PATCH, format!("{el}/P/$metadata"), Json),
+        (Method::POST, "/concept-descriptions".into(), Json),
+        (Method::PUT, format!("/concept-descriptions/{CD}"), Json),
+        (Method::PUT, format!("{el}/F/attachment"), Multipart),
+        (Method::POST, "/sdts/evaluate".into(), Json),
+        (Method::POST, "/sdts/dry-run".into(), Json),
+        (Method::GET, format!("{el}/"), Path),
+        (Method::DELETE, format!("{el}/"), Path),
+        (Method::GET, "/shells?".into(), Path),
+        (Method::GET, format!("{sm}?"), Path),
+        (
+            Method::PATCH,
+            format!("/shells/{AAS}/submodels/{SM}/submodel-elements/L%5B0%5D/$value"),
+            Json,
+        ),
+        (Method::PUT, format!("/shells/{AAS}/submodels/{SM}"), Json),
+    ]
+});
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+});
+
+static PRELOAD: LazyLock<aas_model::Environment> = LazyLock::new(
+    || match aas_serde::json::from_str::<aas_serde::Document>(ENVIRONMENT) {
+        Ok(aas_serde::Document::Environment(env)) => env,
+        other => panic!("the preloaded environment reads: {other:?}"),
+    },
+);
+
+fn request(method: Method, path: &str, sent: &Sent, bytes: &[u8]) -> Option<Request<Body>> {
+    let builder = Request::builder().method(method);
+    match sent {
+        Sent::Json => builder
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(Body::from(bytes.to_vec())),
+        Sent::Multipart => builder
+            .uri(path)
+            .header("content-type", "multipart/form-data; boundary=fuzz")
+            .body(Body::from(bytes.to_vec())),
+        Sent::Path => builder
+            .uri(format!("{path}{}", std::str::from_utf8(bytes).ok()?))
+            .body(Body::empty()),
+    }
+    .ok()
+}
+
+async fn call(router: &axum::Router, request: Request<Body>) -> (u16, Vec<u8>) {
+    let what = format!("{} {}", request.method(), request.uri());
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|e| match e {});
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default()
+        .to_vec();
+    assert!(
+        status < 500,
+        "{what} answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    (status, body)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let router = reference_server::serve::in_memory_router(PRELOAD.clone())
+        .unwrap_or_else(|e| panic!("the in-memory server starts: {e}"));
+    RUNTIME.block_on(async {
+        for part in data.split(|b| *b == 0xFF).take(4) {
+            let Some((selector, bytes)) = part.split_first() else {
+                continue;
+            };
+            let (method, path, sent) = &ENDPOINTS[usize::from(*selector) % ENDPOINTS.len()];
+            if let Some(request) = request(method.clone(), path, sent, bytes) {
+                call(&router, request).await;
+            }
+        }
+        for path in ["/shells", "/submodels", "/concept-descriptions"] {
+            let get = Request::get(path).body(Body::empty()).expect("a request");
+            let (status, body) = call(&router, get).await;
+            assert_eq!(status, 200, "GET {path} after the requests");
+            let page: serde_json::Value = serde_json::from_slice(&body).expect("a page of JSON");
+            for item in page["result"].as_array().into_iter().flatten() {
+                let text = item.to_string();
+                aas_serde::json::from_str::<aas_serde::Document>(&text)
+                    .map(|_| ())
+                    .or_else(|_| {
+                        aas_serde::json::from_str::<aas_model::Submodel>(&text).map(|_| ())
+                    })
+                    .or_else(|_| {
+                        aas_serde::json::from_str::<aas_model::AssetAdministrationShell>(&text)
+                            .map(|_| ())
+                    })
+                    .or_else(|_| {
+                        aas_serde::json::from_str::<aas_model::ConceptDescription>(&text)
+                            .map(|_| ())
+                    })
+                    .unwrap_or_else(|e| panic!("stored {path} item reads back: {e}: {text}"));
+            }
+        }
+    });
+});
