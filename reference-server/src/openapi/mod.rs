@@ -14,6 +14,11 @@ use utoipa::openapi::{
 };
 
 const AAS_SCHEMA: &str = include_str!("aas-schema.json");
+/// The pattern of XML characters as the AAS schema writes it (JSON-escaped), and its equivalent.
+const XML_CHARACTERS: &str =
+    r#""^[\\x09\\x0A\\x0D\\x20-\\uD7FF\\uE000-\\uFFFD\\U00010000-\\U0010FFFF]*$""#;
+const XML_CHARACTERS_NEGATED: &str =
+    r#""^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uD800-\\uDFFF\\uFFFE\\uFFFF]*$""#;
 
 /// What a route takes and answers. Schema names are those of `components/schemas`;
 /// `Paged<X>` is a page of X, `Value` any JSON, `Bytes` a file.
@@ -959,7 +964,14 @@ fn operation(route: &Route, full_path: &str) -> utoipa::openapi::path::Operation
 /// The schemas: the AAS JSON Schema's definitions, the Part 2 result, pages, and the
 /// parameters' types.
 fn schemas() -> serde_json::Map<String, Value> {
-    let text = AAS_SCHEMA.replace("#/definitions/", "#/components/schemas/");
+    // The schema's pattern of XML characters lists the allowed ranges with Python's `\U0010FFFF`,
+    // which ECMA-262 regexes (JSON Schema's dialect) lack and which request generators
+    // (Schemathesis) cannot build strings from. Its complement within Unicode is exactly the
+    // excluded controls, the surrogates and U+FFFE/U+FFFF, so the negated class below accepts
+    // the same strings.
+    let text = AAS_SCHEMA
+        .replace("#/definitions/", "#/components/schemas/")
+        .replace(XML_CHARACTERS, XML_CHARACTERS_NEGATED);
     let aas: Value = serde_json::from_str(&text).unwrap_or_default();
     let mut schemas = aas["definitions"].as_object().cloned().unwrap_or_default();
     let message = json!({"type": "object", "properties": {
@@ -1158,6 +1170,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_negated_xml_characters_pattern_accepts_exactly_the_same_characters() {
+        // Both patterns in Rust's syntax; surrogates are no `char`, so they need no check.
+        let given = regex::Regex::new(
+            r"^[\x09\x0A\x0D\x20-\x{D7FF}\x{E000}-\x{FFFD}\x{10000}-\x{10FFFF}]$",
+        );
+        let negated = regex::Regex::new(r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]$");
+        let (Ok(given), Ok(negated)) = (given, negated) else {
+            panic!("both patterns compile");
+        };
+        let mut buffer = [0u8; 4];
+        let differing: Vec<u32> = (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|c| {
+                let text = c.encode_utf8(&mut buffer);
+                given.is_match(text) != negated.is_match(text)
+            })
+            .map(u32::from)
+            .collect();
+        assert!(differing.is_empty(), "{differing:x?}");
+        assert!(XML_CHARACTERS_NEGATED.contains(r"\\uD800-\\uDFFF"));
+    }
+
+    #[test]
     fn every_reference_in_the_document_resolves() {
         let document = document();
         assert_eq!(document["openapi"], "3.1.0");
@@ -1172,5 +1207,10 @@ mod tests {
         }
         assert!(missing.is_empty(), "{missing:?}");
         assert!(document["paths"]["/shells/{aas}/submodels/{sm}/submodel-elements/{path}/$value"]["patch"].is_object());
+        assert!(
+            !text.contains("U0010FFFF"),
+            "the XML characters' pattern is rewritten"
+        );
+        assert_eq!(text.matches(&XML_CHARACTERS_NEGATED[1..40]).count(), 33);
     }
 }
