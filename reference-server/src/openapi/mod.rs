@@ -968,10 +968,12 @@ fn schemas() -> serde_json::Map<String, Value> {
     // which ECMA-262 regexes (JSON Schema's dialect) lack and which request generators
     // (Schemathesis) cannot build strings from. Its complement within Unicode is exactly the
     // excluded controls, the surrogates and U+FFFE/U+FFFF, so the negated class below accepts
-    // the same strings.
+    // the same strings. Likewise the language tag's `{,2}` (Python's "at most 2") is a literal
+    // text in ECMA-262, where "at most 2" is written `{0,2}`.
     let text = AAS_SCHEMA
         .replace("#/definitions/", "#/components/schemas/")
-        .replace(XML_CHARACTERS, XML_CHARACTERS_NEGATED);
+        .replace(XML_CHARACTERS, XML_CHARACTERS_NEGATED)
+        .replace("{,2}", "{0,2}");
     let aas: Value = serde_json::from_str(&text).unwrap_or_default();
     let mut schemas = aas["definitions"].as_object().cloned().unwrap_or_default();
     let message = json!({"type": "object", "properties": {
@@ -1212,5 +1214,6 @@ mod tests {
             "the XML characters' pattern is rewritten"
         );
         assert_eq!(text.matches(&XML_CHARACTERS_NEGATED[1..40]).count(), 33);
+        assert!(!text.contains("{,2}") && text.contains("(-[a-zA-Z]{3}){0,2}"));
     }
 }
