@@ -14,7 +14,7 @@ if [ ! -f "$dir/suppl-1gib.bin" ]; then
   head -c $((1 << 30)) /dev/urandom > "$dir/suppl-1gib.bin"
 fi
 cargo build -q --release -p aas-serde --example aasx_stream
-bin=target/release/examples/aasx_stream
+bin="${CARGO_TARGET_DIR:-target}"/release/examples/aasx_stream
 run() {
   /usr/bin/time -v "$bin" "$@" 2> "$dir/time.txt" | tr '\n' ' '
   echo "peak RSS $(awk '/Maximum resident set size/ {printf "%.1f MB", $6/1024}' "$dir/time.txt")"

@@ -24,4 +24,4 @@ CONF
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 wait_for_port "$port"
-target/release/examples/mqtt_bench "$port" "$@"
+"${CARGO_TARGET_DIR:-target}"/release/examples/mqtt_bench "$port" "$@"

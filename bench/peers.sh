@@ -14,7 +14,7 @@ python=$(bash "${AAS_TOOLS_DIR:-../shared/tools}/oracles/setup.sh")
 cargo build -q --release -p aas-serde --example peer_bench
 results="$dir/peers/results.jsonl"
 : > "$results"
-target/release/examples/peer_bench "$runs" "$dir/env-20mb.json" "$dir/env-20mb.xml" "$dir/env-20mb.aasx" "$dir/peers" >> "$results"
+"${CARGO_TARGET_DIR:-target}"/release/examples/peer_bench "$runs" "$dir/env-20mb.json" "$dir/env-20mb.xml" "$dir/env-20mb.aasx" "$dir/peers" >> "$results"
 "$python" bench/peers.py "$runs" "$dir/env-20mb.json" "$dir/env-20mb.xml" "$dir/env-20mb.aasx" "$dir/peers" >> "$results" 2> "$dir/peers/python.log"
 python3 - "$results" <<'PY'
 import json, statistics, sys

@@ -16,7 +16,7 @@ port=$(free_port)
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 wait_for_port "$port"
-bin=target/release/examples/push_bench
+bin="${CARGO_TARGET_DIR:-target}"/release/examples/push_bench
 "$bin" "$port" jobs
 /usr/bin/time -v "$bin" "$port" multipart 2> "$dir/time.txt"
 echo "multipart peak RSS $(awk '/Maximum resident set size/ {printf "%.1f MB", $6/1024}' "$dir/time.txt")"

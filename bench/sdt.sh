@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --release -p sdt-core --example sdt_bench
-bin=target/release/examples/sdt_bench
+bin="${CARGO_TARGET_DIR:-target}"/release/examples/sdt_bench
 dir=$(mktemp -d)
 "$bin" platform > "$dir/port" &
 pid=$!

@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --release -p reference-server --bin reference-server --example server_bench
-target/release/examples/server_bench run
+"${CARGO_TARGET_DIR:-target}"/release/examples/server_bench run
