@@ -108,20 +108,19 @@ static PRELOAD: LazyLock<aas_model::Environment> = LazyLock::new(
 
 fn request(method: Method, path: &str, sent: &Sent, bytes: &[u8]) -> Option<Request<Body>> {
     let builder = Request::builder().method(method);
-    match sent {
-        Sent::Json => builder
-            .uri(path)
-            .header("content-type", "application/json")
-            .body(Body::from(bytes.to_vec())),
-        Sent::Multipart => builder
-            .uri(path)
-            .header("content-type", "multipart/form-data; boundary=fuzz")
-            .body(Body::from(bytes.to_vec())),
-        Sent::Path => builder
-            .uri(format!("{path}{}", std::str::from_utf8(bytes).ok()?))
-            .body(Body::empty()),
-    }
-    .ok()
+    let content_type = match sent {
+        Sent::Json => "application/json",
+        Sent::Multipart => "multipart/form-data; boundary=fuzz",
+        Sent::Path => {
+            let uri = format!("{path}{}", std::str::from_utf8(bytes).ok()?);
+            return builder.uri(uri).body(Body::empty()).ok();
+        }
+    };
+    builder
+        .uri(path)
+        .header("content-type", content_type)
+        .body(Body::from(bytes.to_vec()))
+        .ok()
 }
 
 async fn call(router: &axum::Router, request: Request<Body>) -> (u16, Vec<u8>) {
