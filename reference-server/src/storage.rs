@@ -216,6 +216,14 @@ CREATE TABLE IF NOT EXISTS outbox (
     sequence INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL);
 ";
 
+/// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`). Other connections
+/// write to the same file (push and twin stores); a deferred transaction that read first and
+/// then found another connection's commit would fail with "database is locked" at its first
+/// write instead of waiting (the busy timeout does not apply to that upgrade).
+fn write_transaction(connection: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+}
+
 impl SqliteRepository {
     /// Opens (creating if needed) the database file.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
@@ -500,7 +508,7 @@ impl Repository for SqliteRepository {
     ) -> Result<Written, StorageError> {
         let json = aas_serde::json::to_string(shell);
         let mut connection = self.lock();
-        let tx = connection.transaction()?;
+        let tx = write_transaction(&mut connection)?;
         let written = upsert(&tx, Collection::Shells, &shell.id, &json)?;
         link_submodels(&tx, shell)?;
         append_events(&tx, events(written))?;
@@ -514,7 +522,7 @@ impl Repository for SqliteRepository {
         events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
     ) -> Result<(), StorageError> {
         let mut connection = self.lock();
-        let tx = connection.transaction()?;
+        let tx = write_transaction(&mut connection)?;
         let json: Option<String> = tx
             .query_row("SELECT json FROM shells WHERE id = ?1", [id], |row| {
                 row.get(0)
@@ -565,7 +573,7 @@ impl Repository for SqliteRepository {
     ) -> Result<SubmodelChange, StorageError> {
         let json = aas_serde::json::to_string(submodel);
         let mut connection = self.lock();
-        let tx = connection.transaction()?;
+        let tx = write_transaction(&mut connection)?;
         let written = upsert(&tx, Collection::Submodels, &submodel.id, &json)?;
         store_view(&tx, submodel)?;
         let change = SubmodelChange {
@@ -583,7 +591,7 @@ impl Repository for SqliteRepository {
         events: &dyn Fn(&Submodel, &[String]) -> Vec<Event>,
     ) -> Result<(), StorageError> {
         let mut connection = self.lock();
-        let tx = connection.transaction()?;
+        let tx = write_transaction(&mut connection)?;
         let json: Option<String> = tx
             .query_row("SELECT json FROM submodels WHERE id = ?1", [id], |row| {
                 row.get(0)
@@ -612,7 +620,7 @@ impl Repository for SqliteRepository {
         events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError> {
         let mut connection = self.lock();
-        let tx = connection.transaction()?;
+        let tx = write_transaction(&mut connection)?;
         let mut submodel: Submodel = read_in(&tx, Collection::Submodels, id)?
             .ok_or_else(|| StorageError::NotFound(format!("submodel {id:?}")))?;
         change(&mut submodel).map_err(StorageError::Refused)?;
@@ -644,7 +652,7 @@ impl Repository for SqliteRepository {
         events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError> {
         let mut connection = self.lock();
-        let tx = connection.transaction()?;
+        let tx = write_transaction(&mut connection)?;
         let mut shell: AssetAdministrationShell = read_in(&tx, Collection::Shells, id)?
             .ok_or_else(|| StorageError::NotFound(format!("shell {id:?}")))?;
         change(&mut shell).map_err(StorageError::Refused)?;
@@ -739,7 +747,7 @@ impl Repository for SqliteRepository {
     fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError> {
         let json = aas_serde::json::to_string(cd);
         let mut connection = self.lock();
-        let tx = connection.transaction()?;
+        let tx = write_transaction(&mut connection)?;
         let written = upsert(&tx, Collection::ConceptDescriptions, &cd.id, &json)?;
         tx.commit()?;
         Ok(written)
@@ -776,7 +784,7 @@ impl Repository for SqliteRepository {
 
     fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError> {
         let mut connection = self.lock();
-        let tx = connection.transaction()?;
+        let tx = write_transaction(&mut connection)?;
         {
             let mut statement = tx.prepare_cached("DELETE FROM outbox WHERE sequence = ?1")?;
             for sequence in sequences {
@@ -799,6 +807,38 @@ mod tests {
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn a_change_holds_the_write_lock_from_its_start_so_other_writers_wait() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("repository.sqlite");
+        let repository = SqliteRepository::open(&path)?;
+        repository.put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+        let other = Connection::open(&path)?;
+        other.busy_timeout(std::time::Duration::ZERO)?;
+        other.execute_batch("CREATE TABLE other_store (x INTEGER)")?;
+        let mut other_write = None;
+        repository.modify_submodel(
+            "urn:sm:1",
+            &mut |submodel| {
+                // Another connection writes while the change is under way (the twin store does).
+                other_write = Some(
+                    other
+                        .execute("INSERT INTO other_store VALUES (1)", [])
+                        .is_ok(),
+                );
+                submodel.id_short = Some("changed".into());
+                Ok(())
+            },
+            &|_, _| Vec::new(),
+        )?;
+        assert_eq!(other_write, Some(false), "the other writer had to wait");
+        assert_eq!(
+            repository.submodel("urn:sm:1")?.and_then(|s| s.id_short),
+            Some("changed".into())
+        );
+        Ok(())
+    }
 
     fn shell(id: &str, submodels: &[&str]) -> AssetAdministrationShell {
         let mut shell =

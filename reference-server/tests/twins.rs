@@ -127,7 +127,11 @@ async fn until(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Err(format!("{path} did not reach the expected state within 10 s").into())
+    Err(format!(
+        "{path} did not reach the expected state within 10 s; server log:\n{}",
+        server.log_text()
+    )
+    .into())
 }
 
 fn element<'a>(submodel: &'a Value, id_short: &str) -> Option<&'a Value> {
