@@ -4,9 +4,9 @@
 //! - `convert <IN> <OUT>`: reads an AAS file and writes it in the format of `OUT`'s extension.
 //! - `validate <FILE>...`: reads files and reports what is wrong with them.
 //!
-//! - `serve`: the AAS repository API (IDTA Part 2) over SQLite; in progress: shells, submodels
-//!   and concept descriptions with their change events queued in the outbox. Until it is
-//!   complete, the binary without a subcommand prints its help.
+//! - `serve` (also without a subcommand): the AAS repository API (IDTA Part 2) over SQLite,
+//!   change events over MQTT, the push and synchronized-twin APIs.
+//! - `new-api-key`: a random API key and the line that configures its hash.
 //!
 //! Exit codes: 0 success; 1 some file reads but has findings (`validate`, `convert --verify`);
 //! 2 some file cannot be read or written (or the command line is wrong).

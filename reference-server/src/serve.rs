@@ -153,15 +153,7 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
         push: None,
         sdt: None,
     };
-    for shell in environment.asset_administration_shells.iter().flatten() {
-        state.load_shell(shell)?;
-    }
-    for submodel in environment.submodels.iter().flatten() {
-        state.load_submodel(submodel)?;
-    }
-    for cd in environment.concept_descriptions.iter().flatten() {
-        state.load_concept_description(cd)?;
-    }
+    state.load_environment(&environment)?;
     Ok(router(state).layer(axum::middleware::from_fn(crate::http::part2_errors)))
 }
 
@@ -209,21 +201,7 @@ fn load(state: &AppState, path: &Path) -> Result<(), Failure> {
             tracing::info!("{}: {count} files stored", path.display());
         }
     }
-    let Environment {
-        asset_administration_shells,
-        submodels,
-        concept_descriptions,
-    } = environment;
-    let mut count = 0;
-    for shell in asset_administration_shells.into_iter().flatten() {
-        count += usize::from(state.load_shell(&shell)?);
-    }
-    for submodel in submodels.into_iter().flatten() {
-        count += usize::from(state.load_submodel(&submodel)?);
-    }
-    for cd in concept_descriptions.into_iter().flatten() {
-        count += usize::from(state.load_concept_description(&cd)?);
-    }
+    let count = state.load_environment(&environment)?;
     tracing::info!("{}: {count} elements stored", path.display());
     Ok(())
 }

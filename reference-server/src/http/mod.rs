@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use aas_model::{AssetAdministrationShell, ConceptDescription, Identifiable, Submodel};
+use aas_model::{
+    AssetAdministrationShell, ConceptDescription, Environment, Identifiable, Submodel,
+};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -405,6 +407,21 @@ impl AppState {
         }
         self.repository.put_concept_description(cd)?;
         Ok(true)
+    }
+
+    /// Every element of `environment`; how many were stored (not already the same).
+    pub fn load_environment(&self, environment: &Environment) -> Result<usize, StorageError> {
+        let mut count = 0;
+        for shell in environment.asset_administration_shells.iter().flatten() {
+            count += usize::from(self.load_shell(shell)?);
+        }
+        for submodel in environment.submodels.iter().flatten() {
+            count += usize::from(self.load_submodel(submodel)?);
+        }
+        for cd in environment.concept_descriptions.iter().flatten() {
+            count += usize::from(self.load_concept_description(cd)?);
+        }
+        Ok(count)
     }
 }
 
