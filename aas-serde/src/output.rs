@@ -13,6 +13,7 @@ pub(crate) struct ChunkedOutput<W: Write> {
     out: W,
     pub(crate) buf: Vec<u8>,
     error: Option<io::Error>,
+    flush_at: usize,
 }
 
 impl<W: Write> ChunkedOutput<W> {
@@ -21,11 +22,12 @@ impl<W: Write> ChunkedOutput<W> {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 4096),
             error: None,
+            flush_at: FLUSH_AT,
         }
     }
 
     pub(crate) fn maybe_flush(&mut self) {
-        if self.buf.len() >= FLUSH_AT {
+        if self.buf.len() >= self.flush_at {
             self.flush_buffer();
         }
     }
@@ -47,6 +49,24 @@ impl<W: Write> ChunkedOutput<W> {
         }
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+impl ChunkedOutput<io::Sink> {
+    /// Output kept whole in memory: the buffer is the result, never flushed (writing into a
+    /// `Vec` through chunks would copy every byte once more).
+    pub(crate) fn in_memory() -> Self {
+        Self {
+            out: io::sink(),
+            buf: Vec::new(),
+            error: None,
+            flush_at: usize::MAX,
+        }
+    }
+
+    /// What was written.
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 }
 

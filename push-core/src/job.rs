@@ -136,7 +136,10 @@ impl PushJob {
 pub struct SourceError(pub String);
 
 /// Where jobs take the elements from (the server implements it over its storage). Elements
-/// come as `Arc`s: a repository that keeps them in memory hands them out without copying.
+/// come as `Arc`s: a repository that keeps them in memory hands them out without copying. A
+/// source that keeps the elements' JSON (a store of JSON documents) also implements
+/// [`Source::shells_json`] and [`Source::submodels_json`]: JSON jobs then join that JSON
+/// instead of reading and writing every element, which halves the work of a big job.
 #[async_trait]
 pub trait Source: Send + Sync {
     async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError>;
@@ -163,6 +166,34 @@ pub trait Source: Send + Sync {
         let mut found = Vec::with_capacity(ids.len());
         for id in ids {
             found.push(self.submodel(id).await?);
+        }
+        Ok(found)
+    }
+
+    /// The JSON of many shells at once, in the order of `ids`, each exactly as
+    /// `aas_serde::json::to_vec` writes the shell, from a source that keeps it (a store of JSON
+    /// documents): JSON jobs then put these bytes into the environment as they are instead of
+    /// reading and writing the elements. `Ok(None)`, the default: the source keeps no JSON.
+    async fn shells_json(&self, _ids: &[&str]) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
+        Ok(None)
+    }
+
+    /// The JSON of many submodels at once, like [`Source::shells_json`].
+    async fn submodels_json(
+        &self,
+        _ids: &[&str],
+    ) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
+        Ok(None)
+    }
+
+    /// Many concept descriptions at once, in the order of `ids`.
+    async fn concept_descriptions(
+        &self,
+        ids: &[&str],
+    ) -> Result<Vec<Option<Arc<ConceptDescription>>>, SourceError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.push(self.concept_description(id).await?);
         }
         Ok(found)
     }
@@ -328,20 +359,10 @@ impl PushEngine {
                     request.push_target_name
                 )
             })?;
-        let elements = self.gather(request).await?;
-        let counts = (
-            elements.shells.len(),
-            elements.submodels.len(),
-            elements.concept_descriptions.len(),
-        );
         let format = request.serialization_format;
-        let bytes = if counts.0 + counts.1 + counts.2 <= INLINE_SERIALIZATION_ELEMENTS {
-            // Small outputs: a thread handoff costs more than the work.
-            elements.serialize(format)?
-        } else {
-            tokio::task::spawn_blocking(move || elements.serialize(format))
-                .await
-                .map_err(|e| format!("serialization stopped: {e}"))??
+        let (bytes, counts) = match self.kept_json(request).await? {
+            Some(kept) => kept,
+            None => self.written(request).await?,
         };
         let name = request
             .blob_name
@@ -362,6 +383,69 @@ impl PushEngine {
             submodels: counts.1,
             concept_descriptions: counts.2,
         })
+    }
+
+    /// The environment written from the elements, and how many of each kind it holds.
+    async fn written(
+        &self,
+        request: &PushRequest,
+    ) -> Result<(Vec<u8>, (usize, usize, usize)), String> {
+        let elements = self.gather(request).await?;
+        let counts = (
+            elements.shells.len(),
+            elements.submodels.len(),
+            elements.concept_descriptions.len(),
+        );
+        let format = request.serialization_format;
+        let bytes = if counts.0 + counts.1 + counts.2 <= INLINE_SERIALIZATION_ELEMENTS {
+            // Small outputs: a thread handoff costs more than the work.
+            elements.serialize(format)?
+        } else {
+            tokio::task::spawn_blocking(move || elements.serialize(format))
+                .await
+                .map_err(|e| format!("serialization stopped: {e}"))??
+        };
+        Ok((bytes, counts))
+    }
+
+    /// For a JSON job without concept descriptions (which need the submodels' semantic ids),
+    /// the environment joined from the JSON the source keeps; `None` when it keeps none.
+    async fn kept_json(
+        &self,
+        request: &PushRequest,
+    ) -> Result<Option<(Vec<u8>, (usize, usize, usize))>, String> {
+        if request.serialization_format != SerializationFormat::Json
+            || request.include_concept_descriptions
+        {
+            return Ok(None);
+        }
+        let source_error = |e: SourceError| format!("reading the elements failed: {e}");
+        let shell_ids: Vec<&str> = unique(&request.shell_ids).collect();
+        let submodel_ids: Vec<&str> = unique(&request.submodel_ids).collect();
+        let Some(found_shells) = self
+            .source
+            .shells_json(&shell_ids)
+            .await
+            .map_err(source_error)?
+        else {
+            return Ok(None);
+        };
+        let Some(found_submodels) = self
+            .source
+            .submodels_json(&submodel_ids)
+            .await
+            .map_err(source_error)?
+        else {
+            return Ok(None);
+        };
+        let mut missing = Vec::new();
+        let shells = keep_found(found_shells, &shell_ids, "shell", &mut missing)?;
+        let submodels = keep_found(found_submodels, &submodel_ids, "submodel", &mut missing)?;
+        check_found(&missing, shells.len() + submodels.len())?;
+        let counts = (shells.len(), submodels.len(), 0);
+        let no_concept_descriptions: &[Bytes] = &[];
+        let bytes = aas_serde::json::join_environment(&shells, &submodels, no_concept_descriptions);
+        Ok(Some((bytes, counts)))
     }
 
     async fn upload_with_retries(
@@ -402,27 +486,23 @@ impl PushEngine {
             .await
             .map_err(source_error)?;
         let mut missing = Vec::new();
-        let shells = keep_found(found_shells, &shell_ids, "shell", &mut missing);
-        let submodels = keep_found(found_submodels, &submodel_ids, "submodel", &mut missing);
-        if !missing.is_empty() {
-            return Err(format!("unknown ids: {}", missing.join(", ")));
-        }
-        if shells.is_empty() && submodels.is_empty() {
-            return Err("the request names no shells and no submodels".into());
-        }
+        let shells = keep_found(found_shells, &shell_ids, "shell", &mut missing)?;
+        let submodels = keep_found(found_submodels, &submodel_ids, "submodel", &mut missing)?;
+        check_found(&missing, shells.len() + submodels.len())?;
         let mut concept_descriptions = Vec::new();
         if request.include_concept_descriptions {
-            for id in semantic_ids(&submodels) {
-                // A semantic id need not name a concept description of this repository.
-                if let Some(cd) = self
-                    .source
-                    .concept_description(&id)
-                    .await
-                    .map_err(source_error)?
-                {
-                    concept_descriptions.push(cd);
-                }
-            }
+            let ids = semantic_ids(&submodels);
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            // A semantic id need not name a concept description of this repository: those
+            // not found are left out.
+            concept_descriptions = self
+                .source
+                .concept_descriptions(&ids)
+                .await
+                .map_err(source_error)?
+                .into_iter()
+                .flatten()
+                .collect();
         }
         Ok(Elements {
             shells,
@@ -432,13 +512,21 @@ impl PushEngine {
     }
 }
 
-/// The elements found; the ids of the others go to `missing`.
+/// The elements found; the ids of the others go to `missing`. An error when the source
+/// answered a different number of ids than asked (it would upload the wrong elements).
 fn keep_found<T>(
     found: Vec<Option<T>>,
     ids: &[&str],
     what: &str,
     missing: &mut Vec<String>,
-) -> Vec<T> {
+) -> Result<Vec<T>, String> {
+    if found.len() != ids.len() {
+        return Err(format!(
+            "reading the elements failed: asked for {} {what}s, the source answered {}",
+            ids.len(),
+            found.len()
+        ));
+    }
     let mut kept = Vec::with_capacity(found.len());
     for (element, id) in found.into_iter().zip(ids) {
         match element {
@@ -446,11 +534,26 @@ fn keep_found<T>(
             None => missing.push(format!("{what} {id:?}")),
         }
     }
-    kept
+    Ok(kept)
+}
+
+/// Unknown ids listed in one message; a request that names nothing refused.
+fn check_found(missing: &[String], found: usize) -> Result<(), String> {
+    if !missing.is_empty() {
+        return Err(format!("unknown ids: {}", missing.join(", ")));
+    }
+    if found == 0 {
+        return Err("the request names no shells and no submodels".into());
+    }
+    Ok(())
 }
 
 fn unique(ids: &[String]) -> impl Iterator<Item = &str> {
-    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    // foldhash: 2,000 ids in 36 µs, SipHash (the standard hasher) 80 µs.
+    let mut seen = std::collections::HashSet::with_capacity_and_hasher(
+        ids.len(),
+        foldhash::fast::RandomState::default(),
+    );
     ids.iter()
         .map(String::as_str)
         .filter(move |id| seen.insert(*id))

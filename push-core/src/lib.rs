@@ -10,6 +10,8 @@
 //! - `tokio`, `async-trait`, `bytes`: the async traits and job tasks.
 //! - `serde`, `serde_json`, `chrono`, `uuid`, `url`: target configurations and job records.
 //! - `thiserror`, `tracing`: typed errors, retry warnings.
+//! - `foldhash`: the hasher that drops repeated ids from a request (a big job's ids hash in
+//!   less than half the time the standard hasher takes).
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
 use async_trait::async_trait;
+use bytes::Bytes;
 use push_core::{
     JobState, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError, TargetConfig,
     TargetOptions, Targets,
@@ -15,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::secrets::{SecretError, SecretKey};
-use crate::storage::{Repository, StorageError};
+use crate::storage::{Collection, Repository, StorageError};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS push_targets (
@@ -378,6 +379,50 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| SourceError(e.to_string()))
 }
 
+/// Looks many ids up in one blocking task, in the order of `ids`.
+async fn blocking_many<T: Send + 'static>(
+    repository: Arc<dyn Repository>,
+    ids: &[&str],
+    look_up: impl Fn(&dyn Repository, &str) -> Result<Option<T>, StorageError> + Send + 'static,
+) -> Result<Vec<Option<T>>, SourceError> {
+    let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        ids.iter()
+            .map(|id| look_up(repository.as_ref(), id))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| SourceError(e.to_string()))?
+    .map_err(|e| SourceError(e.to_string()))
+}
+
+/// Elements looked up in one blocking task, shared.
+async fn blocking_shared<T: Send + Sync + 'static>(
+    repository: Arc<dyn Repository>,
+    ids: &[&str],
+    look_up: fn(&dyn Repository, &str) -> Result<Option<T>, StorageError>,
+) -> Result<Vec<Option<Arc<T>>>, SourceError> {
+    let found = blocking_many(repository, ids, look_up).await?;
+    Ok(found.into_iter().map(|found| found.map(Arc::new)).collect())
+}
+
+async fn stored_json(
+    repository: Arc<dyn Repository>,
+    ids: &[&str],
+    collection: Collection,
+) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
+    let found = blocking_many(repository, ids, move |repository, id| {
+        repository.stored_json(collection, id)
+    })
+    .await?;
+    Ok(Some(
+        found
+            .into_iter()
+            .map(|json| json.map(Bytes::from))
+            .collect(),
+    ))
+}
+
 #[async_trait]
 impl Source for RepositorySource {
     async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
@@ -396,6 +441,42 @@ impl Source for RepositorySource {
     ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
         let (repository, id) = (self.0.clone(), id.to_owned());
         blocking(move || repository.concept_description(&id)).await
+    }
+
+    async fn shells(
+        &self,
+        ids: &[&str],
+    ) -> Result<Vec<Option<Arc<AssetAdministrationShell>>>, SourceError> {
+        blocking_shared(self.0.clone(), ids, |repository, id| repository.shell(id)).await
+    }
+
+    async fn submodels(&self, ids: &[&str]) -> Result<Vec<Option<Arc<Submodel>>>, SourceError> {
+        blocking_shared(self.0.clone(), ids, |repository, id| {
+            repository.submodel(id)
+        })
+        .await
+    }
+
+    async fn concept_descriptions(
+        &self,
+        ids: &[&str],
+    ) -> Result<Vec<Option<Arc<ConceptDescription>>>, SourceError> {
+        blocking_shared(self.0.clone(), ids, |repository, id| {
+            repository.concept_description(id)
+        })
+        .await
+    }
+
+    /// The stored JSON, unread: JSON jobs join it instead of reading and writing each element.
+    async fn shells_json(&self, ids: &[&str]) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
+        stored_json(self.0.clone(), ids, Collection::Shells).await
+    }
+
+    async fn submodels_json(
+        &self,
+        ids: &[&str],
+    ) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
+        stored_json(self.0.clone(), ids, Collection::Submodels).await
     }
 }
 

@@ -113,6 +113,9 @@ pub trait Repository: Send + Sync {
     fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError>;
     /// A submodel's JSON without blob values (Part 2's default answer), as stored.
     fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError>;
+    /// An element's whole JSON as stored (`aas_serde::json::to_string` of it), unread.
+    fn stored_json(&self, collection: Collection, id: &str)
+    -> Result<Option<String>, StorageError>;
     fn submodels(&self, limit: usize, cursor: Option<&str>)
     -> Result<Page<Submodel>, StorageError>;
     fn put_submodel(
@@ -320,14 +323,7 @@ impl SqliteRepository {
         collection: Collection,
         id: &str,
     ) -> Result<Option<T>, StorageError> {
-        let json: Option<String> = self
-            .read()
-            .query_row(
-                &format!("SELECT json FROM {} WHERE id = ?1", collection.table()),
-                [id],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let json = self.stored_json(collection, id)?;
         json.map(|json| decode(id, &json)).transpose()
     }
 
@@ -544,6 +540,21 @@ impl Repository for SqliteRepository {
 
     fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError> {
         self.get(Collection::Submodels, id)
+    }
+
+    fn stored_json(
+        &self,
+        collection: Collection,
+        id: &str,
+    ) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .read()
+            .query_row(
+                &format!("SELECT json FROM {} WHERE id = ?1", collection.table()),
+                [id],
+                |row| row.get(0),
+            )
+            .optional()?)
     }
 
     fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError> {

@@ -296,8 +296,18 @@ async fn targets_and_jobs_work_under_both_path_generations_and_no_secret_is_kept
         .to_owned();
     let (bytes, content_type) = azurite.get("push", &name).await?;
     assert_eq!(content_type, "application/json");
-    let uploaded: Value = serde_json::from_slice(&bytes)?;
-    assert_eq!(uploaded["submodels"][0]["id"], "urn:sm:push");
+    // The stored JSON, joined as it is: what the API answers for the submodel, in an
+    // environment the strict reader accepts.
+    let uploaded: aas_model::Environment = aas_serde::json::from_slice(&bytes)?;
+    let (_, stored, _) = call(
+        &server,
+        Method::GET,
+        "/submodels/dXJuOnNtOnB1c2g", // base64url of urn:sm:push
+        None,
+    )
+    .await?;
+    let stored: aas_model::Submodel = aas_serde::json::from_slice(&serde_json::to_vec(&stored)?)?;
+    assert_eq!(uploaded.submodels, Some(vec![stored]));
     assert_eq!(
         call(&server, Method::GET, &location.replace("/api/v1", ""), None)
             .await?

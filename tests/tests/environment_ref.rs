@@ -1,5 +1,6 @@
 //! An `EnvironmentRef` of borrowed elements writes exactly the bytes of the `Environment` that
-//! holds them, in JSON, XML and AASX, for every expected corpus environment.
+//! holds them, in JSON, XML and AASX, for every expected corpus environment; so does the JSON
+//! of its elements joined.
 
 use aas_conformance_tests::{category, is_event_payload, read_json_corpus_file};
 use aas_serde::aasx::AasxWriter;
@@ -31,6 +32,26 @@ fn environment_ref_writes_the_bytes_of_the_environment() {
             aas_serde::json::to_vec(&borrowed),
             aas_serde::json::to_vec(&env),
             "{}",
+            path.display()
+        );
+        // The JSON of each element, as a store keeps it, joined.
+        assert_eq!(
+            aas_serde::json::join_environment(
+                &shells
+                    .iter()
+                    .map(aas_serde::json::to_vec)
+                    .collect::<Vec<_>>(),
+                &submodels
+                    .iter()
+                    .map(aas_serde::json::to_vec)
+                    .collect::<Vec<_>>(),
+                &concept_descriptions
+                    .iter()
+                    .map(aas_serde::json::to_vec)
+                    .collect::<Vec<_>>(),
+            ),
+            aas_serde::json::to_vec(&env),
+            "{} joined",
             path.display()
         );
         // Files the XML writer refuses (characters XML cannot hold) are refused both ways.

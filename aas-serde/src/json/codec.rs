@@ -13,6 +13,14 @@ use super::writer::Writer;
 
 /// A class that can be read from JSON: every class of the metamodel, `Environment` and
 /// `EventPayload` included. Implemented by this crate only.
+/// A property name as the writer emits it, `,"name":`: the writer copies it in one piece
+/// (leaving the comma out before the first member).
+macro_rules! member {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":")
+    };
+}
+
 pub trait FromJson: Sized {
     #[doc(hidden)]
     fn read_json(p: &mut Parser<'_>) -> Result<Self, Error>;
@@ -111,15 +119,15 @@ impl ToJson for crate::EnvironmentRef<'_> {
         // The field order and names of `Environment`'s writer.
         w.begin_object();
         if !self.asset_administration_shells.is_empty() {
-            w.key("assetAdministrationShells");
+            w.key(member!("assetAdministrationShells"));
             self.asset_administration_shells.write_json(w);
         }
         if !self.submodels.is_empty() {
-            w.key("submodels");
+            w.key(member!("submodels"));
             self.submodels.write_json(w);
         }
         if !self.concept_descriptions.is_empty() {
-            w.key("conceptDescriptions");
+            w.key(member!("conceptDescriptions"));
             self.concept_descriptions.write_json(w);
         }
         w.end_object();
@@ -287,20 +295,20 @@ macro_rules! field_finish {
 
 macro_rules! field_write {
     (req, $w:ident, $json:literal, $value:expr) => {{
-        $w.key($json);
+        $w.key(member!($json));
         $value.write_json($w);
     }};
     (opt, $w:ident, $json:literal, $value:expr) => {
         if let Some(value) = $value {
             if !value.is_empty_list() {
-                $w.key($json);
+                $w.key(member!($json));
                 value.write_json($w);
             }
         }
     };
     (bytes, $w:ident, $json:literal, $value:expr) => {
         if let Some(value) = $value {
-            $w.key($json);
+            $w.key(member!($json));
             write_base64($w, value);
         }
     };
@@ -316,7 +324,7 @@ macro_rules! json_write {
                 w.begin_object();
                 let model_type: Option<&'static str> = $model_type;
                 if let Some(model_type) = model_type {
-                    w.key("modelType");
+                    w.key(member!("modelType"));
                     w.string(model_type);
                 }
                 $(field_write!($kind, w, $json, &self.$field);)*

@@ -74,12 +74,67 @@ pub fn to_writer_pretty<T: ToJson + ?Sized, W: Write>(writer: W, value: &T) -> i
 
 /// `value` as compact JSON bytes.
 pub fn to_vec<T: ToJson + ?Sized>(value: &T) -> Vec<u8> {
-    write(Vec::new(), value, false).unwrap_or_default()
+    write_in_memory(value, false)
 }
 
 /// `value` as JSON bytes indented by two spaces.
 pub fn to_vec_pretty<T: ToJson + ?Sized>(value: &T) -> Vec<u8> {
-    write(Vec::new(), value, true).unwrap_or_default()
+    write_in_memory(value, true)
+}
+
+fn write_in_memory<T: ToJson + ?Sized>(value: &T, pretty: bool) -> Vec<u8> {
+    let mut writer = writer::Writer::in_memory(pretty);
+    value.write_json(&mut writer);
+    writer.into_buffer()
+}
+
+/// The compact JSON of an environment from the JSON of its elements, put in as they are (a
+/// store that keeps each element's JSON need not read and write them again). Given the bytes
+/// [`to_vec`] writes for each element, the result is byte for byte what [`to_vec`] writes for
+/// the environment holding them; empty lists are left out, as there.
+///
+/// ```
+/// use aas_model::{Environment, Submodel};
+/// use aas_serde::json;
+///
+/// let (a, b) = (Submodel::new("urn:a"), Submodel::new("urn:b"));
+/// let kept = [json::to_vec(&a), json::to_vec(&b)];
+/// let env = Environment { submodels: Some(vec![a, b]), ..Default::default() };
+/// assert_eq!(json::join_environment::<Vec<u8>>(&[], &kept, &[]), json::to_vec(&env));
+/// ```
+pub fn join_environment<B: AsRef<[u8]>>(
+    shells: &[B],
+    submodels: &[B],
+    concept_descriptions: &[B],
+) -> Vec<u8> {
+    let lists = [
+        ("assetAdministrationShells", shells),
+        ("submodels", submodels),
+        ("conceptDescriptions", concept_descriptions),
+    ];
+    let size: usize = lists
+        .iter()
+        .flat_map(|(_, items)| items.iter().map(|item| item.as_ref().len() + 1))
+        .sum();
+    let mut out = Vec::with_capacity(size + 80);
+    out.push(b'{');
+    for (name, items) in lists.iter().filter(|(_, items)| !items.is_empty()) {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":[");
+        for (n, item) in items.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(item.as_ref());
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+    out
 }
 
 /// `value` as a compact JSON string.

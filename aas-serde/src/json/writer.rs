@@ -27,6 +27,47 @@ static NEEDS_ESCAPE: [bool; 256] = {
     table
 };
 
+/// Whether any byte of `bytes` needs escaping, eight bytes at a time (most strings need none).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// Whether a byte of `word` is zero (exact for "any", the classic bit trick).
+    fn has_zero(word: u64) -> bool {
+        word.wrapping_sub(ONES) & !word & HIGH != 0
+    }
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // A byte below 0x20 (exact for "any" when the bound is at most 0x80), `"` or `\`.
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
+        if control
+            || has_zero(word ^ (ONES * u64::from(b'"')))
+            || has_zero(word ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| NEEDS_ESCAPE[b as usize])
+}
+
+impl Writer<io::Sink> {
+    /// A writer whose output is kept whole in memory ([`Writer::into_buffer`]).
+    pub(crate) fn in_memory(pretty: bool) -> Self {
+        Self {
+            out: ChunkedOutput::in_memory(),
+            indent: pretty.then_some(0),
+            first: true,
+        }
+    }
+
+    /// What was written.
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.out.into_buffer()
+    }
+}
+
 impl<W: Write> Writer<W> {
     pub(crate) fn new(out: W, pretty: bool) -> Self {
         Self {
@@ -93,21 +134,35 @@ impl<W: Write> Writer<W> {
         self.separator();
     }
 
-    /// Writes a property name (a constant that needs no escaping) and the colon.
-    pub(crate) fn key(&mut self, name: &'static str) {
-        self.separator();
-        self.out.buf.push(b'"');
-        self.out.buf.extend_from_slice(name.as_bytes());
-        self.out.buf.extend_from_slice(if self.indent.is_some() {
-            b"\": "
+    /// Writes a property name: `member` is the quoted name with a comma before and the colon
+    /// after (`,"id":`, a constant that needs no escaping).
+    pub(crate) fn key(&mut self, member: &'static str) {
+        let quoted = member.get(1..).unwrap_or_default();
+        if self.indent.is_some() {
+            self.separator();
+            self.out.buf.extend_from_slice(quoted.as_bytes());
+            self.out.buf.push(b' ');
+        } else if self.first {
+            self.first = false;
+            self.out.buf.extend_from_slice(quoted.as_bytes());
         } else {
-            b"\":"
-        });
+            self.out.buf.extend_from_slice(member.as_bytes());
+        }
     }
 
     pub(crate) fn string(&mut self, s: &str) {
-        self.out.buf.push(b'"');
         let bytes = s.as_bytes();
+        self.out.buf.reserve(bytes.len() + 2);
+        self.out.buf.push(b'"');
+        if needs_escape(bytes) {
+            self.escaped(bytes);
+        } else {
+            self.out.buf.extend_from_slice(bytes);
+        }
+        self.out.buf.push(b'"');
+    }
+
+    fn escaped(&mut self, bytes: &[u8]) {
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
             if !NEEDS_ESCAPE[b as usize] {
@@ -132,7 +187,6 @@ impl<W: Write> Writer<W> {
             start = i + 1;
         }
         self.out.buf.extend_from_slice(&bytes[start..]);
-        self.out.buf.push(b'"');
     }
 
     pub(crate) fn boolean(&mut self, value: bool) {
@@ -148,5 +202,31 @@ impl<W: Write> Writer<W> {
 
     pub(crate) fn finish(self) -> io::Result<W> {
         self.out.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_at_a_time_escape_check_agrees_with_the_table_for_every_byte_anywhere() {
+        // Neighbours that borrow in the bit trick: zero-like, high and control bytes.
+        for filler in [b'a', 0x80, 0xFF, 0x21, b'!', 0x7F] {
+            for len in 1..=19 {
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        let mut bytes = vec![filler; len];
+                        bytes[at] = b;
+                        let expected = bytes.iter().any(|&x| NEEDS_ESCAPE[x as usize]);
+                        assert_eq!(
+                            needs_escape(&bytes),
+                            expected,
+                            "byte {b:#04x} at {at} of {len}, filler {filler:#04x}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

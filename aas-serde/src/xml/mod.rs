@@ -138,18 +138,35 @@ pub fn from_reader<T: XmlRoot, R: Read>(mut reader: R) -> Result<T, Error> {
     from_slice(&bytes)
 }
 
+/// The XML declaration every document starts with.
+const DECLARATION: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?>"#;
+
 fn write<T: ToXmlRoot + ?Sized, W: Write>(
     out: W,
     value: &T,
     pretty: bool,
 ) -> Result<W, WriteError> {
     let mut writer = XmlWriter::new(out, pretty);
-    writer.raw_text(br#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    write_document(&mut writer, value, pretty)?;
+    Ok(writer.finish()?)
+}
+
+fn write_in_memory<T: ToXmlRoot + ?Sized>(value: &T, pretty: bool) -> Result<Vec<u8>, WriteError> {
+    let mut writer = XmlWriter::in_memory(pretty);
+    write_document(&mut writer, value, pretty)?;
+    Ok(writer.into_buffer())
+}
+
+fn write_document<T: ToXmlRoot + ?Sized, W: Write>(
+    writer: &mut XmlWriter<W>,
+    value: &T,
+    pretty: bool,
+) -> Result<(), WriteError> {
+    writer.raw_text(DECLARATION);
     if pretty {
         writer.raw_text(b"\n");
     }
-    ToXmlRoot::write_root(value, &mut writer)?;
-    Ok(writer.finish()?)
+    ToXmlRoot::write_root(value, writer)
 }
 
 /// Writes `value` as compact XML.
@@ -167,12 +184,12 @@ pub fn to_writer_pretty<T: ToXmlRoot + ?Sized, W: Write>(
 
 /// `value` as compact XML bytes.
 pub fn to_vec<T: ToXmlRoot + ?Sized>(value: &T) -> Result<Vec<u8>, WriteError> {
-    write(Vec::new(), value, false)
+    write_in_memory(value, false)
 }
 
 /// `value` as XML bytes indented by two spaces.
 pub fn to_vec_pretty<T: ToXmlRoot + ?Sized>(value: &T) -> Result<Vec<u8>, WriteError> {
-    write(Vec::new(), value, true)
+    write_in_memory(value, true)
 }
 
 /// `value` as a compact XML string.

@@ -18,6 +18,27 @@ pub struct XmlWriter<W: Write> {
     has_children: bool,
 }
 
+impl XmlWriter<io::Sink> {
+    /// A writer whose output is kept whole in memory ([`XmlWriter::into_buffer`]).
+    pub(crate) fn in_memory(pretty: bool) -> Self {
+        Self {
+            out: ChunkedOutput::in_memory(),
+            pretty,
+            open: Vec::new(),
+            has_children: false,
+        }
+    }
+
+    /// What was written (a pretty document ends with a line break, as [`XmlWriter::finish`]
+    /// writes it).
+    pub(crate) fn into_buffer(mut self) -> Vec<u8> {
+        if self.pretty {
+            self.out.buf.push(b'\n');
+        }
+        self.out.into_buffer()
+    }
+}
+
 impl<W: Write> XmlWriter<W> {
     pub(crate) fn new(out: W, pretty: bool) -> Self {
         Self {
