@@ -360,9 +360,13 @@ impl PushEngine {
                 )
             })?;
         let format = request.serialization_format;
-        let (bytes, counts) = match self.kept_json(request).await? {
+        let ids = RequestedIds {
+            shells: unique(&request.shell_ids).collect(),
+            submodels: unique(&request.submodel_ids).collect(),
+        };
+        let (bytes, counts) = match self.kept_json(request, &ids).await? {
             Some(kept) => kept,
-            None => self.written(request).await?,
+            None => self.written(request, &ids).await?,
         };
         let name = request
             .blob_name
@@ -389,8 +393,9 @@ impl PushEngine {
     async fn written(
         &self,
         request: &PushRequest,
+        ids: &RequestedIds<'_>,
     ) -> Result<(Vec<u8>, (usize, usize, usize)), String> {
-        let elements = self.gather(request).await?;
+        let elements = self.gather(request, ids).await?;
         let counts = (
             elements.shells.len(),
             elements.submodels.len(),
@@ -413,6 +418,7 @@ impl PushEngine {
     async fn kept_json(
         &self,
         request: &PushRequest,
+        ids: &RequestedIds<'_>,
     ) -> Result<Option<(Vec<u8>, (usize, usize, usize))>, String> {
         if request.serialization_format != SerializationFormat::Json
             || request.include_concept_descriptions
@@ -420,11 +426,10 @@ impl PushEngine {
             return Ok(None);
         }
         let source_error = |e: SourceError| format!("reading the elements failed: {e}");
-        let shell_ids: Vec<&str> = unique(&request.shell_ids).collect();
-        let submodel_ids: Vec<&str> = unique(&request.submodel_ids).collect();
+        let (shell_ids, submodel_ids) = (&ids.shells[..], &ids.submodels[..]);
         let Some(found_shells) = self
             .source
-            .shells_json(&shell_ids)
+            .shells_json(shell_ids)
             .await
             .map_err(source_error)?
         else {
@@ -432,15 +437,15 @@ impl PushEngine {
         };
         let Some(found_submodels) = self
             .source
-            .submodels_json(&submodel_ids)
+            .submodels_json(submodel_ids)
             .await
             .map_err(source_error)?
         else {
             return Ok(None);
         };
         let mut missing = Vec::new();
-        let shells = keep_found(found_shells, &shell_ids, "shell", &mut missing)?;
-        let submodels = keep_found(found_submodels, &submodel_ids, "submodel", &mut missing)?;
+        let shells = keep_found(found_shells, shell_ids, "shell", &mut missing)?;
+        let submodels = keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
         check_found(&missing, shells.len() + submodels.len())?;
         let counts = (shells.len(), submodels.len(), 0);
         let no_concept_descriptions: &[Bytes] = &[];
@@ -475,19 +480,22 @@ impl PushEngine {
     }
 
     /// The requested elements; unknown ids are listed in one message.
-    async fn gather(&self, request: &PushRequest) -> Result<Elements, String> {
+    async fn gather(
+        &self,
+        request: &PushRequest,
+        ids: &RequestedIds<'_>,
+    ) -> Result<Elements, String> {
         let source_error = |e: SourceError| format!("reading the elements failed: {e}");
-        let shell_ids: Vec<&str> = unique(&request.shell_ids).collect();
-        let submodel_ids: Vec<&str> = unique(&request.submodel_ids).collect();
-        let found_shells = self.source.shells(&shell_ids).await.map_err(source_error)?;
+        let (shell_ids, submodel_ids) = (&ids.shells[..], &ids.submodels[..]);
+        let found_shells = self.source.shells(shell_ids).await.map_err(source_error)?;
         let found_submodels = self
             .source
-            .submodels(&submodel_ids)
+            .submodels(submodel_ids)
             .await
             .map_err(source_error)?;
         let mut missing = Vec::new();
-        let shells = keep_found(found_shells, &shell_ids, "shell", &mut missing)?;
-        let submodels = keep_found(found_submodels, &submodel_ids, "submodel", &mut missing)?;
+        let shells = keep_found(found_shells, shell_ids, "shell", &mut missing)?;
+        let submodels = keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
         check_found(&missing, shells.len() + submodels.len())?;
         let mut concept_descriptions = Vec::new();
         if request.include_concept_descriptions {
@@ -546,6 +554,12 @@ fn check_found(missing: &[String], found: usize) -> Result<(), String> {
         return Err("the request names no shells and no submodels".into());
     }
     Ok(())
+}
+
+/// The ids a request names, each once, in their first order.
+struct RequestedIds<'a> {
+    shells: Vec<&'a str>,
+    submodels: Vec<&'a str>,
 }
 
 fn unique(ids: &[String]) -> impl Iterator<Item = &str> {
