@@ -154,20 +154,12 @@ pub trait Source: Send + Sync {
         &self,
         ids: &[&str],
     ) -> Result<Vec<Option<Arc<AssetAdministrationShell>>>, SourceError> {
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            found.push(self.shell(id).await?);
-        }
-        Ok(found)
+        one_by_one(ids, |id| self.shell(id)).await
     }
 
     /// Many submodels at once, in the order of `ids`.
     async fn submodels(&self, ids: &[&str]) -> Result<Vec<Option<Arc<Submodel>>>, SourceError> {
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            found.push(self.submodel(id).await?);
-        }
-        Ok(found)
+        one_by_one(ids, |id| self.submodel(id)).await
     }
 
     /// The JSON of many shells at once, in the order of `ids`, each exactly as
@@ -191,12 +183,23 @@ pub trait Source: Send + Sync {
         &self,
         ids: &[&str],
     ) -> Result<Vec<Option<Arc<ConceptDescription>>>, SourceError> {
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            found.push(self.concept_description(id).await?);
-        }
-        Ok(found)
+        one_by_one(ids, |id| self.concept_description(id)).await
     }
+}
+
+/// The default of the batch lookups: each id in turn.
+async fn one_by_one<'a, T, Answer>(
+    ids: &[&'a str],
+    look_up: impl Fn(&'a str) -> Answer,
+) -> Result<Vec<Option<T>>, SourceError>
+where
+    Answer: std::future::Future<Output = Result<Option<T>, SourceError>>,
+{
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        found.push(look_up(id).await?);
+    }
+    Ok(found)
 }
 
 /// Where job records are kept.

@@ -369,16 +369,6 @@ impl Targets for Store {
 #[derive(Clone)]
 pub struct RepositorySource(pub Arc<dyn Repository>);
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<Option<T>, StorageError> + Send + 'static,
-) -> Result<Option<Arc<T>>, SourceError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| SourceError(e.to_string()))?
-        .map(|found| found.map(Arc::new))
-        .map_err(|e| SourceError(e.to_string()))
-}
-
 /// Looks many ids up in one blocking task, in the order of `ids`.
 async fn blocking_many<T: Send + 'static>(
     repository: Arc<dyn Repository>,
@@ -406,6 +396,11 @@ async fn blocking_shared<T: Send + Sync + 'static>(
     Ok(found.into_iter().map(|found| found.map(Arc::new)).collect())
 }
 
+/// The answer of a lookup of one id.
+fn the_one<T>(found: Vec<Option<T>>) -> Option<T> {
+    found.into_iter().next().flatten()
+}
+
 async fn stored_json(
     repository: Arc<dyn Repository>,
     ids: &[&str],
@@ -426,21 +421,18 @@ async fn stored_json(
 #[async_trait]
 impl Source for RepositorySource {
     async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
-        let (repository, id) = (self.0.clone(), id.to_owned());
-        blocking(move || repository.shell(&id)).await
+        self.shells(&[id]).await.map(the_one)
     }
 
     async fn submodel(&self, id: &str) -> Result<Option<Arc<Submodel>>, SourceError> {
-        let (repository, id) = (self.0.clone(), id.to_owned());
-        blocking(move || repository.submodel(&id)).await
+        self.submodels(&[id]).await.map(the_one)
     }
 
     async fn concept_description(
         &self,
         id: &str,
     ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
-        let (repository, id) = (self.0.clone(), id.to_owned());
-        blocking(move || repository.concept_description(&id)).await
+        self.concept_descriptions(&[id]).await.map(the_one)
     }
 
     async fn shells(
