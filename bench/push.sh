@@ -3,7 +3,8 @@
 # submodel; one job of 1,000 shells with their submodels), once with Azurite keeping its data on
 # disk (as the tests run it) and once with --inMemoryPersistence (no disk in the way: steadier
 # and faster puts, so the job's own work weighs more); then a 1 GiB multipart upload under
-# /usr/bin/time -v for its peak memory. Azurite runs on a free 127.0.0.1 port, killed by PID.
+# /usr/bin/time -v for its peak memory; last the big job's own cost, into an in-process store.
+# Azurite runs on a free 127.0.0.1 port, killed by PID.
 #
 #   bash bench/push.sh
 set -euo pipefail
@@ -42,3 +43,6 @@ echo "== Azurite in memory"
 start_azurite --inMemoryPersistence
 "$bin" "$port" jobs
 stop_azurite
+
+echo "== The big job's own cost (an object_store InMemory store: no network, no Azurite)"
+"$bin" engine

@@ -2,14 +2,15 @@
 //! concurrency: 1,000 jobs of one submodel each, and one job of 1,000 shells and 1,000
 //! submodels (from a source of elements, and from one that keeps their JSON as well, as the
 //! reference server's repository does); then (`multipart`) a 1 GiB streamed multipart
-//! upload, for its peak memory.
+//! upload, for its peak memory; or (`engine`) the big job's own cost, uploading into an
+//! `object_store` `InMemory` store (no network, no Azurite).
 //! `bench/push.sh` starts Azurite and runs this.
 //!
 //! ```sh
 //! cargo run --release -p push-core --example push_bench -- <azurite port> [jobs|multipart]
+//! cargo run --release -p push-core --example push_bench -- engine [rounds]
 //! ```
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,10 +18,10 @@ use aas_model::{Environment, Submodel};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::Utc;
-use object_store::{Attribute, Attributes, ObjectStore, PutOptions, PutPayload};
+use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 use push_core::{
-    JobState, MemoryJobStore, PushEngine, PushJob, PushRequest, PushTarget, SerializationFormat,
-    Source, SourceError, TargetConfig, TargetKind, TargetOptions, Targets,
+    JobState, MemoryJobStore, ObjectStoreTarget, PushEngine, PushJob, PushRequest, PushTarget,
+    SerializationFormat, Source, SourceError, TargetConfig, TargetKind, TargetOptions, Targets,
 };
 use tokio::io::AsyncRead;
 
@@ -36,9 +37,12 @@ const CONCURRENCY: usize = 8;
 const WARM_UP: usize = 5;
 const BIG_ROUNDS: usize = 41;
 
-/// The benchmark environment, indexed by id (a store would look elements up by key too);
+/// The benchmark environment, indexed by id (a store would look elements up by key too, and
+/// an in-memory one with a fast hasher: foldhash, as push-core's own id sets);
 /// optionally keeping each element's JSON as well, as a store of JSON documents (the
 /// reference server's repository) does.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 struct EnvironmentSource {
     shells: HashMap<String, Arc<aas_model::AssetAdministrationShell>>,
     submodels: HashMap<String, Arc<Submodel>>,
@@ -394,15 +398,99 @@ async fn multipart(port: u16) -> Result<()> {
     Ok(())
 }
 
+/// The big job's own cost: the same job uploading into an `object_store` `InMemory` store (no
+/// network, no Azurite), from both sources, beside a bare put of the same bytes into it;
+/// `rounds` measured rounds (more for a profiler).
+async fn engine_cost(rounds: usize) -> Result<()> {
+    let env: Environment = aas_serde::json::from_slice(&std::fs::read(common::input("json"))?)?;
+    let shell_ids: Vec<String> = env
+        .asset_administration_shells
+        .iter()
+        .flatten()
+        .take(1000)
+        .map(|s| s.id.clone())
+        .collect();
+    let submodel_ids: Vec<String> = env
+        .submodels
+        .iter()
+        .flatten()
+        .take(1000)
+        .map(|s| s.id.clone())
+        .collect();
+    let store: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+    let target: Arc<dyn PushTarget> = Arc::new(ObjectStoreTarget::new(store.clone(), "memory"));
+    let engine_over = |keep_json| {
+        PushEngine::new(
+            Arc::new(EnvironmentSource::new(&env, keep_json)),
+            Arc::new(MemoryJobStore::default()),
+            Arc::new(OneTarget(target.clone())),
+            CONCURRENCY,
+        )
+    };
+    let (engine, json_engine) = (engine_over(false), engine_over(true));
+    let mut big = Vec::new();
+    let mut times = [vec![], vec![], vec![]];
+    for round in 0..WARM_UP + rounds {
+        let request = |kind: &str| {
+            request(
+                shell_ids.clone(),
+                submodel_ids.clone(),
+                format!("jobs/{round}/big-{kind}.json"),
+            )
+        };
+        let model = run_jobs(&engine, vec![request("model")]).await?;
+        let json = run_jobs(&json_engine, vec![request("json")]).await?;
+        if big.is_empty() {
+            let path = object_store::path::Path::parse(format!("jobs/{round}/big-json.json"))?;
+            big = store.get(&path).await?.bytes().await?.to_vec();
+        }
+        let bare = bare_puts(
+            store.clone(),
+            vec![(format!("bare/{round}/big.json"), big.clone())],
+        )
+        .await?;
+        // The store keeps what it is given: without this, memory grows by 1.4 MB a round.
+        for name in [
+            "jobs/{round}/big-model.json",
+            "jobs/{round}/big-json.json",
+            "bare/{round}/big.json",
+        ] {
+            let name = name.replace("{round}", &round.to_string());
+            store
+                .delete(&object_store::path::Path::parse(name)?)
+                .await?;
+        }
+        if round >= WARM_UP {
+            for (kept, time) in times.iter_mut().zip([model, json, bare]) {
+                kept.push(time);
+            }
+        }
+    }
+    let [model, json, bare] = times.map(median);
+    println!(
+        "1 job of {} shells + {} submodels ({} bytes) into an InMemory store, median of {rounds}: \
+         bare put {:.2} ms; job from the element source {:.2} ms; job from a source keeping JSON {:.2} ms",
+        shell_ids.len(),
+        submodel_ids.len(),
+        big.len(),
+        bare * 1e3,
+        model * 1e3,
+        json * 1e3
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let port: u16 = args
-        .get(1)
-        .ok_or("usage: push_bench <azurite port> [jobs|multipart]")?
-        .parse()?;
-    match args.get(2).map_or("jobs", String::as_str) {
-        "multipart" => multipart(port).await,
-        _ => jobs(port).await,
+    let usage = "usage: push_bench <azurite port> [jobs|multipart] | push_bench engine [rounds]";
+    match (
+        args.get(1).map(String::as_str),
+        args.get(2).map(String::as_str),
+    ) {
+        (Some("engine"), rounds) => engine_cost(rounds.map_or(Ok(BIG_ROUNDS), str::parse)?).await,
+        (Some(port), Some("multipart")) => multipart(port.parse()?).await,
+        (Some(port), _) => jobs(port.parse()?).await,
+        (None, _) => Err(usage.into()),
     }
 }

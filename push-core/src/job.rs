@@ -108,8 +108,10 @@ pub struct PushJob {
     pub updated_on: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Shared: a job's request never changes, and records are saved and handed out often (a
+    /// request may name thousands of ids).
     #[serde(flatten)]
-    pub request: PushRequest,
+    pub request: Arc<PushRequest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<JobMetadata>,
 }
@@ -124,7 +126,7 @@ impl PushJob {
             created_on: now,
             updated_on: now,
             message: None,
-            request,
+            request: Arc::new(request),
             metadata: None,
         }
     }
@@ -635,5 +637,36 @@ impl Elements {
                 writer.finish().map_err(|e| failed(&e))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_record_is_one_flat_object_that_reads_back_equal() -> Result<(), serde_json::Error> {
+        let job = PushJob::new(PushRequest {
+            push_target_name: "lake".into(),
+            serialization_format: SerializationFormat::Xml,
+            shell_ids: vec!["urn:aas:1".into()],
+            submodel_ids: vec!["urn:sm:1".into(), "urn:sm:2".into()],
+            include_concept_descriptions: true,
+            blob_name: None,
+        });
+        let record = serde_json::to_value(&job)?;
+        // The request's fields sit beside the job's own, as the push API shows them.
+        assert_eq!(record["pushTargetName"], "lake");
+        assert_eq!(record["serializationFormat"], "application/xml");
+        assert_eq!(record["submodelIds"][1], "urn:sm:2");
+        assert_eq!(record["includeConceptDescriptions"], true);
+        assert_eq!(record["state"], "processing");
+        assert!(record.get("request").is_none());
+        let read: PushJob = serde_json::from_value(record)?;
+        assert_eq!(read, job);
+        // A saved copy shares the request instead of copying its ids.
+        let saved = job.clone();
+        assert!(Arc::ptr_eq(&saved.request, &job.request));
+        Ok(())
     }
 }

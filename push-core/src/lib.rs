@@ -8,7 +8,8 @@
 //! - `object_store` (features `azure`, `aws`, `fs`): one client for Azure Blob (SAS), S3 and a
 //!   directory, with retries of transient failures and multipart uploads.
 //! - `tokio`, `async-trait`, `bytes`: the async traits and job tasks.
-//! - `serde`, `serde_json`, `chrono`, `uuid`, `url`: target configurations and job records.
+//! - `serde` (feature `rc`: a job record shares its request), `serde_json`, `chrono`, `uuid`,
+//!   `url`: target configurations and job records.
 //! - `thiserror`, `tracing`: typed errors, retry warnings.
 //! - `foldhash`: the hasher that drops repeated ids from a request (a big job's ids hash in
 //!   less than half the time the standard hasher takes).

@@ -398,7 +398,7 @@ async fn rerunning_a_job_replaces_its_object_and_completes_again() -> TestResult
     let sas = azurite.sas_url("twins", "racwdl", Utc::now() + chrono::Duration::hours(1));
     let (engine, _) = engine(&env, &sas)?;
     let mut job = push_core::PushJob::new(request(&env, SerializationFormat::Json, "x"));
-    job.request.blob_name = None;
+    std::sync::Arc::make_mut(&mut job.request).blob_name = None;
     let first = engine.run(job.clone()).await;
     let (first_bytes, _) = azurite
         .get("twins", &format!("{}.json", job.identifier))

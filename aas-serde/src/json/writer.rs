@@ -27,7 +27,10 @@ static NEEDS_ESCAPE: [bool; 256] = {
     table
 };
 
-/// Whether any byte of `bytes` needs escaping, eight bytes at a time (most strings need none).
+/// Whether any byte of `bytes` needs escaping, eight bytes at a time (most strings need none,
+/// and most are short: the last word overlaps the one before it, and a string shorter than a
+/// word is padded, so no string is checked byte by byte).
+#[inline]
 fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -35,21 +38,29 @@ fn needs_escape(bytes: &[u8]) -> bool {
     fn has_zero(word: u64) -> bool {
         word.wrapping_sub(ONES) & !word & HIGH != 0
     }
+    fn word_needs_escape(word: [u8; 8]) -> bool {
+        let word = u64::from_le_bytes(word);
+        // A byte below 0x20 (exact for "any" when the bound is at most 0x80), `"` or `\`.
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
+        control
+            || has_zero(word ^ (ONES * u64::from(b'"')))
+            || has_zero(word ^ (ONES * u64::from(b'\\')))
+    }
+    let Some(last) = bytes.last_chunk::<8>() else {
+        // Padding that needs no escaping.
+        let mut word = [b' '; 8];
+        word[..bytes.len()].copy_from_slice(bytes);
+        return word_needs_escape(word);
+    };
     let mut words = bytes.chunks_exact(8);
     for chunk in &mut words {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        // A byte below 0x20 (exact for "any" when the bound is at most 0x80), `"` or `\`.
-        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
-        if control
-            || has_zero(word ^ (ONES * u64::from(b'"')))
-            || has_zero(word ^ (ONES * u64::from(b'\\')))
-        {
+        if word_needs_escape(word) {
             return true;
         }
     }
-    words.remainder().iter().any(|&b| NEEDS_ESCAPE[b as usize])
+    !words.remainder().is_empty() && word_needs_escape(*last)
 }
 
 impl Writer<io::Sink> {
@@ -211,6 +222,7 @@ mod tests {
 
     #[test]
     fn the_word_at_a_time_escape_check_agrees_with_the_table_for_every_byte_anywhere() {
+        assert!(!needs_escape(b""));
         // Neighbours that borrow in the bit trick: zero-like, high and control bytes.
         for filler in [b'a', 0x80, 0xFF, 0x21, b'!', 0x7F] {
             for len in 1..=19 {
