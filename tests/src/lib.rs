@@ -311,3 +311,25 @@ pub fn python_unpack_envelopes(files: &[PathBuf]) -> Vec<PathBuf> {
     assert_eq!(written.len(), files.len(), "one payload per envelope");
     written
 }
+
+/// A free TCP port on 127.0.0.1 for a service a test starts, never one this process handed
+/// out before: a port is only known free until its service binds it, and tests running side
+/// by side could otherwise be given the same one in that window (the later service then fails
+/// to bind, and a check that connects reaches the other test's service).
+pub fn free_loopback_port() -> u16 {
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for _ in 0..1000 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"));
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
+    panic!("no port on 127.0.0.1 that this process has not handed out already")
+}

@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -33,7 +32,7 @@ impl Drop for DataDir {
 }
 
 pub fn free_port() -> Result<u16, Failure> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(aas_conformance_tests::free_loopback_port())
 }
 
 /// A running server process.
@@ -127,8 +126,12 @@ impl Server {
             data: data.0.clone(),
             log,
         };
+        // Its own log says this process bound the port (a connection could reach another
+        // test's server on it, should one have taken the port first); the embedded broker's
+        // port is bound before it, or the server exits.
+        let listening = format!("listening on http://127.0.0.1:{port}");
         for _ in 0..400 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if server.log_text().contains(&listening) {
                 return Ok(server);
             }
             if let Ok(Some(status)) = server.child.try_wait() {
