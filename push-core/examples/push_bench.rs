@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use aas_model::{Environment, Submodel};
+use aas_model::{AssetAdministrationShell, Environment, Submodel};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::Utc;
@@ -44,7 +44,7 @@ const BIG_ROUNDS: usize = 41;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 struct EnvironmentSource {
-    shells: HashMap<String, Arc<aas_model::AssetAdministrationShell>>,
+    shells: HashMap<String, Arc<AssetAdministrationShell>>,
     submodels: HashMap<String, Arc<Submodel>>,
     json: Option<HashMap<String, Bytes>>,
 }
@@ -82,7 +82,7 @@ impl Source for EnvironmentSource {
     async fn shell(
         &self,
         id: &str,
-    ) -> std::result::Result<Option<Arc<aas_model::AssetAdministrationShell>>, SourceError> {
+    ) -> std::result::Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
         Ok(self.shells.get(id).cloned())
     }
     async fn submodel(&self, id: &str) -> std::result::Result<Option<Arc<Submodel>>, SourceError> {
@@ -97,8 +97,7 @@ impl Source for EnvironmentSource {
     async fn shells(
         &self,
         ids: &[&str],
-    ) -> std::result::Result<Vec<Option<Arc<aas_model::AssetAdministrationShell>>>, SourceError>
-    {
+    ) -> std::result::Result<Vec<Option<Arc<AssetAdministrationShell>>>, SourceError> {
         Ok(ids.iter().map(|id| self.shells.get(*id).cloned()).collect())
     }
     async fn submodels(
@@ -204,6 +203,57 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// The benchmark environment and what the jobs take from it: the first 1,000 shells and the
+/// first 1,000 submodels (the generated shells refer to no submodels, so the big job names
+/// both).
+struct BenchInput {
+    env: Environment,
+    shells: Vec<AssetAdministrationShell>,
+    submodels: Vec<Submodel>,
+}
+
+impl BenchInput {
+    fn load() -> Result<Self> {
+        let env: Environment = aas_serde::json::from_slice(&std::fs::read(common::input("json"))?)?;
+        let shells = env
+            .asset_administration_shells
+            .iter()
+            .flatten()
+            .take(1000)
+            .cloned()
+            .collect();
+        let submodels = env.submodels.iter().flatten().take(1000).cloned().collect();
+        Ok(Self {
+            env,
+            shells,
+            submodels,
+        })
+    }
+
+    /// The big job: all of the shells and submodels, uploaded as `blob_name`.
+    fn big_request(&self, blob_name: String) -> PushRequest {
+        request(
+            self.shells.iter().map(|s| s.id.clone()).collect(),
+            self.submodels.iter().map(|s| s.id.clone()).collect(),
+            blob_name,
+        )
+    }
+
+    /// Engines uploading to `target`: from the element source, and from the source that
+    /// keeps JSON too.
+    fn engines(&self, target: &Arc<dyn PushTarget>) -> (Arc<PushEngine>, Arc<PushEngine>) {
+        let engine_over = |keep_json| {
+            PushEngine::new(
+                Arc::new(EnvironmentSource::new(&self.env, keep_json)),
+                Arc::new(MemoryJobStore::default()),
+                Arc::new(OneTarget(target.clone())),
+                CONCURRENCY,
+            )
+        };
+        (engine_over(false), engine_over(true))
+    }
+}
+
 async fn jobs(port: u16) -> Result<()> {
     let azurite = support::Azurite::at_port(port);
     azurite.create_container("bench").await?;
@@ -218,31 +268,13 @@ async fn jobs(port: u16) -> Result<()> {
         allow_insecure: true,
         now: Utc::now(),
     };
-    let target = Arc::new(config.build(&options)?);
+    let target: Arc<dyn PushTarget> = Arc::new(config.build(&options)?);
     let store: Arc<dyn ObjectStore> =
         Arc::new(push_core::BlobSasUrl::parse(&sas, &options)?.object_store()?);
 
-    let env: Environment = aas_serde::json::from_slice(&std::fs::read(common::input("json"))?)?;
-    let submodels: Vec<Submodel> = env.submodels.iter().flatten().take(1000).cloned().collect();
-    let shells: Vec<_> = env
-        .asset_administration_shells
-        .iter()
-        .flatten()
-        .take(1000)
-        .cloned()
-        .collect();
-    // The generated shells refer to no submodels: the big job names 1,000 shells and the
-    // first 1,000 submodels.
-    let shell_submodel_ids: Vec<String> = submodels.iter().map(|s| s.id.clone()).collect();
-    let engine_over = |keep_json| {
-        PushEngine::new(
-            Arc::new(EnvironmentSource::new(&env, keep_json)),
-            Arc::new(MemoryJobStore::default()),
-            Arc::new(OneTarget(target.clone())),
-            CONCURRENCY,
-        )
-    };
-    let (engine, json_engine) = (engine_over(false), engine_over(true));
+    let input = BenchInput::load()?;
+    let (shells, submodels) = (&input.shells, &input.submodels);
+    let (engine, json_engine) = input.engines(&target);
 
     // The same bytes the jobs upload.
     let single: Vec<(String, Vec<u8>)> = submodels
@@ -286,13 +318,7 @@ async fn jobs(port: u16) -> Result<()> {
     // many, alternating which goes first.
     let mut json_big = vec![];
     for round in 0..WARM_UP + BIG_ROUNDS {
-        let big_request = |kind: &str| {
-            request(
-                shells.iter().map(|s| s.id.clone()).collect(),
-                shell_submodel_ids.clone(),
-                format!("jobs/{round}/big-{kind}.json"),
-            )
-        };
+        let big_request = |kind: &str| input.big_request(format!("jobs/{round}/big-{kind}.json"));
         let bare_big_put = || vec![(format!("bare/{round}/big.json"), big.clone())];
         // Each of the three goes first, second and third in turn.
         let mut times = [0.0; 3];
@@ -328,7 +354,7 @@ async fn jobs(port: u16) -> Result<()> {
         "1 job of {} shells + {} submodels ({} bytes), median of {BIG_ROUNDS}: bare put {:.1} ms; \
          job {:.1} ms, ratio {:.2}; job from a source keeping JSON {:.1} ms, ratio {:.2}",
         shells.len(),
-        shell_submodel_ids.len(),
+        submodels.len(),
         big.len(),
         bb * 1e3,
         jb * 1e3,
@@ -402,42 +428,14 @@ async fn multipart(port: u16) -> Result<()> {
 /// network, no Azurite), from both sources, beside a bare put of the same bytes into it;
 /// `rounds` measured rounds (more for a profiler).
 async fn engine_cost(rounds: usize) -> Result<()> {
-    let env: Environment = aas_serde::json::from_slice(&std::fs::read(common::input("json"))?)?;
-    let shell_ids: Vec<String> = env
-        .asset_administration_shells
-        .iter()
-        .flatten()
-        .take(1000)
-        .map(|s| s.id.clone())
-        .collect();
-    let submodel_ids: Vec<String> = env
-        .submodels
-        .iter()
-        .flatten()
-        .take(1000)
-        .map(|s| s.id.clone())
-        .collect();
+    let input = BenchInput::load()?;
     let store: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
     let target: Arc<dyn PushTarget> = Arc::new(ObjectStoreTarget::new(store.clone(), "memory"));
-    let engine_over = |keep_json| {
-        PushEngine::new(
-            Arc::new(EnvironmentSource::new(&env, keep_json)),
-            Arc::new(MemoryJobStore::default()),
-            Arc::new(OneTarget(target.clone())),
-            CONCURRENCY,
-        )
-    };
-    let (engine, json_engine) = (engine_over(false), engine_over(true));
+    let (engine, json_engine) = input.engines(&target);
     let mut big = Vec::new();
     let mut times = [vec![], vec![], vec![]];
     for round in 0..WARM_UP + rounds {
-        let request = |kind: &str| {
-            request(
-                shell_ids.clone(),
-                submodel_ids.clone(),
-                format!("jobs/{round}/big-{kind}.json"),
-            )
-        };
+        let request = |kind: &str| input.big_request(format!("jobs/{round}/big-{kind}.json"));
         let model = run_jobs(&engine, vec![request("model")]).await?;
         let json = run_jobs(&json_engine, vec![request("json")]).await?;
         if big.is_empty() {
@@ -470,8 +468,8 @@ async fn engine_cost(rounds: usize) -> Result<()> {
     println!(
         "1 job of {} shells + {} submodels ({} bytes) into an InMemory store, median of {rounds}: \
          bare put {:.2} ms; job from the element source {:.2} ms; job from a source keeping JSON {:.2} ms",
-        shell_ids.len(),
-        submodel_ids.len(),
+        input.shells.len(),
+        input.submodels.len(),
         big.len(),
         bare * 1e3,
         model * 1e3,
