@@ -228,8 +228,8 @@ async fn listings_page_with_cursors_and_changes_queue_their_events() -> TestResu
 #[test]
 fn without_a_subcommand_the_binary_serves_and_stops_cleanly_on_sigterm() -> TestResult {
     let data = DataDir::new("default");
-    let port = support::free_port()?;
-    let mqtt = support::free_port()?;
+    let port = support::free_port();
+    let mqtt = support::free_port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reference-server"))
         .args(["--bind", &format!("127.0.0.1:{port}")])
         .args(["--mqtt-listen", &format!("127.0.0.1:{mqtt}"), "--data"])

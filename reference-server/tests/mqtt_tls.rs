@@ -45,7 +45,7 @@ async fn listed_certificates_connect_as_their_username_with_at_most_three_sessio
         std::fs::write(&path, content)?;
         Ok(path.display().to_string())
     };
-    let tls_port = support::free_port()?;
+    let tls_port = support::free_port();
     let config = format!(
         "[mqtt.tls]\nlisten = \"127.0.0.1:{tls_port}\"\ncert-file = \"{}\"\nkey-file = \"{}\"\n\
          clients = [{{ thumbprint = \"{}\", username = \"alice\" }}]\n",

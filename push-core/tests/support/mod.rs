@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use aas_conformance_tests::free_loopback_port as free_port;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
@@ -281,5 +282,3 @@ impl Drop for MotoS3 {
         }
     }
 }
-
-use aas_conformance_tests::free_loopback_port as free_port;

@@ -31,9 +31,7 @@ impl Drop for DataDir {
     }
 }
 
-pub fn free_port() -> Result<u16, Failure> {
-    Ok(aas_conformance_tests::free_loopback_port())
-}
+pub use aas_conformance_tests::free_loopback_port as free_port;
 
 /// A running server process.
 pub struct Server {
@@ -89,7 +87,7 @@ impl Server {
     }
 
     fn try_launch(data: &DataDir, launch: &Launch) -> Result<Self, Failure> {
-        let port = free_port()?;
+        let port = free_port();
         std::fs::create_dir_all(&data.0)?;
         let log = data.0.with_extension(format!("{port}.log"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_reference-server"));
@@ -106,7 +104,7 @@ impl Server {
                 0
             }
             None => {
-                let mqtt_port = free_port()?;
+                let mqtt_port = free_port();
                 command.args(["--mqtt-listen", &format!("127.0.0.1:{mqtt_port}")]);
                 mqtt_port
             }
