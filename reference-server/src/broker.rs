@@ -28,21 +28,34 @@ pub enum BrokerError {
 /// more than any submodel needs.
 pub const MAX_PAYLOAD: usize = 16 << 20;
 
-/// Starts the broker on its own threads (rumqttd runs its own runtimes) and returns once it
-/// accepts connections on `listen`.
-pub fn start(listen: SocketAddr) -> Result<(), BrokerError> {
+/// The embedded broker, started: rumqttd listens on an internal loopback port that only our
+/// fronts connect to, and `front` is the bound listener clients use. rumqttd retries a failed
+/// accept in a tight loop and has no connection cap, so clients never reach it directly: the
+/// fronts ([`crate::connections::forward_tcp`] and the TLS listener) cap connections and back
+/// off on accept errors.
+#[derive(Debug)]
+pub struct EmbeddedBroker {
+    pub front: TcpListener,
+    pub internal: SocketAddr,
+}
+
+/// Binds `listen` and starts the broker on its own threads (rumqttd runs its own runtimes)
+/// on an internal port; returns once it accepts connections there.
+pub fn start(listen: SocketAddr) -> Result<EmbeddedBroker, BrokerError> {
     if !listen.ip().is_loopback() {
         return Err(BrokerError::NotLoopback(listen));
     }
-    // rumqttd only logs a failed bind, and a connection test could reach another broker on
-    // that port: so bind once here to learn that the port is free.
-    drop(
-        TcpListener::bind(listen).map_err(|source| BrokerError::Listen {
-            address: listen,
-            source,
-        })?,
-    );
-    let config = config(listen);
+    let listen_error = |address, source| BrokerError::Listen { address, source };
+    let front = TcpListener::bind(listen).map_err(|source| listen_error(listen, source))?;
+    front
+        .set_nonblocking(true)
+        .map_err(|source| listen_error(listen, source))?;
+    // rumqttd only logs a failed bind: so learn a free port first, and check below that it
+    // was taken.
+    let internal = TcpListener::bind((listen.ip(), 0))
+        .and_then(|probe| probe.local_addr())
+        .map_err(|source| listen_error(listen, source))?;
+    let config = config(internal);
     std::thread::Builder::new()
         .name("mqtt-broker".into())
         .spawn(move || {
@@ -54,13 +67,13 @@ pub fn start(listen: SocketAddr) -> Result<(), BrokerError> {
         .map_err(|e| BrokerError::Start(e.to_string()))?;
     // Started once the port is taken (a test connection would make rumqttd log an error).
     for _ in 0..250 {
-        if TcpListener::bind(listen).is_err() {
-            return Ok(());
+        if TcpListener::bind(internal).is_err() {
+            return Ok(EmbeddedBroker { front, internal });
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     Err(BrokerError::Start(format!(
-        "it does not listen on {listen} after 5 s"
+        "it does not listen on {internal} after 5 s"
     )))
 }
 

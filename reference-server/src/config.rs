@@ -6,13 +6,17 @@
 //! data = "data"                  # SQLite database and secret key
 //! load = ["plant.aasx"]          # loaded at start (JSON, XML, AASX)
 //! body-limit = 67108864          # largest request body, bytes
-//! request-timeout-secs = 60
+//! request-timeout-secs = 60      # a request's whole handling, body included
+//! max-connections = 4096         # open HTTP connections; more wait until one closes
+//! header-read-timeout-secs = 10  # from a request's first byte until its headers are complete
+//! idle-timeout-secs = 30         # a kept-alive connection with no request in flight
 //!
 //! [mqtt]
 //! listen = "127.0.0.1:1883"      # the embedded broker (loopback only)
 //! # url = "mqtts://user:password@broker:8883"   # an external broker instead
 //! # ca-file = "ca.pem"           # roots for an external mqtts:// broker
 //! client-id = "aas-reference-server"
+//! max-connections = 1024         # embedded broker: open MQTT connections, plain and TLS together
 //!
 //! [mqtt.tls]                     # mutual TLS in front of the embedded broker
 //! listen = "0.0.0.0:8883"
@@ -56,6 +60,8 @@ pub enum ConfigError {
          loopback address, not {0}; configure keys (`reference-server new-api-key`) or bind to 127.0.0.1"
     )]
     Unprotected(SocketAddr),
+    #[error("{key} must be at least 1")]
+    Zero { key: &'static str },
 }
 
 /// The configuration file, as written.
@@ -67,6 +73,9 @@ pub struct ConfigFile {
     pub load: Vec<PathBuf>,
     pub body_limit: Option<usize>,
     pub request_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub header_read_timeout_secs: Option<u64>,
+    pub idle_timeout_secs: Option<u64>,
     pub mqtt: MqttSection,
     pub events: EventsSection,
     pub api_keys: Vec<crate::auth::ApiKey>,
@@ -80,6 +89,7 @@ pub struct MqttSection {
     pub url: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub client_id: Option<String>,
+    pub max_connections: Option<usize>,
     /// The mutual-TLS listener of the embedded broker.
     pub tls: Option<crate::mqtt_tls::TlsListenerConfig>,
 }
@@ -130,6 +140,9 @@ pub struct Settings {
     pub load: Vec<PathBuf>,
     pub body_limit: usize,
     pub request_timeout: Duration,
+    pub http_limits: crate::connections::HttpLimits,
+    /// The embedded broker's cap on open connections (plain and TLS listeners together).
+    pub mqtt_max_connections: usize,
     pub broker: Broker,
     pub ca_file: Option<PathBuf>,
     pub mqtt_tls: Option<crate::mqtt_tls::TlsListenerConfig>,
@@ -212,6 +225,34 @@ impl Settings {
         if keys.is_empty() && !bind.ip().is_loopback() {
             return Err(ConfigError::Unprotected(bind));
         }
+        let at_least_one = |value: Option<u64>, key: &'static str| match value {
+            Some(0) => Err(ConfigError::Zero { key }),
+            other => Ok(other),
+        };
+        let defaults = crate::connections::HttpLimits::default();
+        let http_limits = crate::connections::HttpLimits {
+            max_connections: at_least_one(
+                file.max_connections.map(|n| n as u64),
+                "max-connections",
+            )?
+            .map_or(defaults.max_connections, |n| n as usize),
+            header_read_timeout: at_least_one(
+                file.header_read_timeout_secs,
+                "header-read-timeout-secs",
+            )?
+            .map_or(defaults.header_read_timeout, Duration::from_secs),
+            idle_timeout: at_least_one(file.idle_timeout_secs, "idle-timeout-secs")?
+                .map_or(defaults.idle_timeout, Duration::from_secs),
+        };
+        let mqtt_max_connections = at_least_one(
+            file.mqtt.max_connections.map(|n| n as u64),
+            "mqtt.max-connections",
+        )?
+        .map_or(crate::connections::DEFAULT_MAX_MQTT_CONNECTIONS, |n| {
+            n as usize
+        });
+        let request_timeout = at_least_one(file.request_timeout_secs, "request-timeout-secs")?
+            .map_or(Duration::from_secs(60), Duration::from_secs);
         Ok(Self {
             bind,
             data: overrides
@@ -220,7 +261,9 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from("data")),
             load,
             body_limit: file.body_limit.unwrap_or(64 << 20),
-            request_timeout: Duration::from_secs(file.request_timeout_secs.unwrap_or(60)),
+            request_timeout,
+            http_limits,
+            mqtt_max_connections,
             broker,
             ca_file: file.mqtt.ca_file,
             mqtt_tls: file.mqtt.tls,

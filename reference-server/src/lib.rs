@@ -12,6 +12,7 @@
 pub mod auth;
 mod broker;
 pub mod config;
+mod connections;
 pub mod convert;
 pub mod document_io;
 mod findings;

@@ -153,8 +153,13 @@ impl ClientCertVerifier for ThumbprintVerifier {
 /// Open connections by username: client id, connection number, and how to end it.
 type Sessions = Arc<Mutex<HashMap<String, Vec<(String, u64, oneshot::Sender<()>)>>>>;
 
-/// Binds the listener and serves it in the background, forwarding to `broker`.
-pub async fn start(config: &TlsListenerConfig, broker: SocketAddr) -> Result<(), TlsListenerError> {
+/// Binds the listener and serves it in the background, forwarding to `broker`; its connections
+/// count against `permits`, the embedded broker's connection cap.
+pub async fn start(
+    config: &TlsListenerConfig,
+    broker: SocketAddr,
+    permits: Arc<tokio::sync::Semaphore>,
+) -> Result<(), TlsListenerError> {
     let read = |path: &PathBuf| {
         std::fs::read(path).map_err(|e| TlsListenerError::File {
             path: path.clone(),
@@ -192,14 +197,12 @@ pub async fn start(config: &TlsListenerConfig, broker: SocketAddr) -> Result<(),
                 source,
             })?;
     tracing::info!("MQTT over mutual TLS on {}", config.listen);
+    let listener = crate::connections::CappedListener::with_permits(listener, permits, "mqtt-tls");
     let sessions: Sessions = Arc::default();
     tokio::spawn(async move {
         let mut number = 0u64;
         loop {
-            let Ok((stream, peer)) = listener.accept().await else {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            };
+            let (stream, peer, permit) = listener.accept().await;
             number += 1;
             let (acceptor, verifier, sessions) =
                 (acceptor.clone(), verifier.clone(), sessions.clone());
@@ -208,6 +211,7 @@ pub async fn start(config: &TlsListenerConfig, broker: SocketAddr) -> Result<(),
                 {
                     tracing::info!(%peer, "MQTT TLS connection refused or ended: {why}");
                 }
+                drop(permit);
             });
         }
     });

@@ -12,6 +12,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::Outcome;
 use crate::config::{Broker, Settings};
+use crate::connections::CappedListener;
 use crate::http::{AppState, router};
 use crate::storage::{Attachment, Repository, SqliteRepository};
 use crate::{broker, document_io, publisher};
@@ -30,7 +31,8 @@ pub fn run(settings: Settings) -> Outcome {
     }
 }
 
-fn serve(settings: Settings) -> Result<(), Failure> {
+fn serve(mut settings: Settings) -> Result<(), Failure> {
+    fit_connections_to_file_limit(&mut settings);
     std::fs::create_dir_all(&settings.data)
         .map_err(|e| format!("{}: {e}", settings.data.display()))?;
     let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(
@@ -70,11 +72,19 @@ fn serve(settings: Settings) -> Result<(), Failure> {
     for path in &settings.load {
         load(&state, path)?;
     }
+    let mut embedded = None;
     let mqtt = match &settings.broker {
         Broker::Embedded(listen) => {
-            broker::start(*listen)?;
+            let started = broker::start(*listen)?;
+            // The publisher goes straight to the broker: it must never wait behind the cap.
+            let config = MqttConfig::new(
+                started.internal.ip().to_string(),
+                started.internal.port(),
+                &settings.client_id,
+            );
+            embedded = Some(started);
             tracing::info!("embedded MQTT broker on mqtt://{listen}");
-            MqttConfig::new(listen.ip().to_string(), listen.port(), &settings.client_id)
+            config
         }
         Broker::External(url) => {
             let mut config = MqttConfig::from_url(url, &settings.client_id)?;
@@ -102,8 +112,14 @@ fn serve(settings: Settings) -> Result<(), Failure> {
             engine: crate::push::engine(repository.clone(), push_store.clone())?,
             store: push_store,
         }));
-        if let (Some(tls), Broker::Embedded(listen)) = (&settings.mqtt_tls, &settings.broker) {
-            crate::mqtt_tls::start(tls, *listen).await?;
+        if let Some(broker) = embedded {
+            let permits = Arc::new(tokio::sync::Semaphore::new(settings.mqtt_max_connections));
+            let front = tokio::net::TcpListener::from_std(broker.front)?;
+            let front = CappedListener::with_permits(front, permits.clone(), "mqtt");
+            tokio::spawn(crate::connections::forward_tcp(front, broker.internal));
+            if let Some(tls) = &settings.mqtt_tls {
+                crate::mqtt_tls::start(tls, broker.internal, permits).await?;
+            }
         }
         if settings.hold_events {
             tracing::warn!("AAS_SERVER_HOLD_EVENTS=1: change events stay in the outbox");
@@ -126,17 +142,57 @@ fn serve(settings: Settings) -> Result<(), Failure> {
                 crate::auth::require_key,
             ))
             .layer(RequestBodyLimitLayer::new(settings.body_limit))
+            // The `Bytes` and `Multipart` extractors have axum's own 2 MiB default: the
+            // configured limit is the only one.
+            .layer(axum::extract::DefaultBodyLimit::max(settings.body_limit))
             .layer(TimeoutLayer::with_status_code(
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 settings.request_timeout,
             ))
             .layer(axum::middleware::from_fn(crate::http::part2_errors));
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let listener = CappedListener::new(listener, settings.http_limits.max_connections, "http");
+        crate::connections::serve_http(listener, app, settings.http_limits, shutdown).await;
         tracing::info!("stopped");
         Ok::<_, Failure>(())
     })
+}
+
+/// File descriptors kept for the server itself beyond its connections: the database and its
+/// journal, the broker's internals, outbound requests, logs.
+const RESERVED_FILES: u64 = 256;
+
+/// Raises the soft limit on open files to the hard limit, and lowers the connection caps when
+/// even that cannot hold them: at the caps the server must still have descriptors left, or
+/// accepting fails and every listener stalls. An embedded-broker connection takes three (the
+/// client's, the front's to rumqttd, and rumqttd's).
+fn fit_connections_to_file_limit(settings: &mut Settings) {
+    #[cfg(unix)]
+    {
+        let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(limit) => limit,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the limit on open files");
+                return;
+            }
+        };
+        let mqtt_files = match settings.broker {
+            Broker::Embedded(_) => 3 * settings.mqtt_max_connections as u64,
+            Broker::External(_) => 0,
+        };
+        let wanted = settings.http_limits.max_connections as u64 + mqtt_files;
+        let available = limit.saturating_sub(RESERVED_FILES);
+        if wanted > available {
+            let scale = |n: usize| ((n as u64 * available / wanted.max(1)) as usize).max(1);
+            settings.http_limits.max_connections = scale(settings.http_limits.max_connections);
+            settings.mqtt_max_connections = scale(settings.mqtt_max_connections);
+            tracing::warn!(
+                open_files = limit,
+                http = settings.http_limits.max_connections,
+                mqtt = settings.mqtt_max_connections,
+                "the limit on open files cannot hold the configured connection caps: lowered"
+            );
+        }
+    }
 }
 
 /// The HTTP API over a new SQLite repository in memory holding `environment`: no port, no

@@ -52,6 +52,8 @@ pub struct Launch {
     /// Use this broker instead of the embedded one.
     pub external_broker: Option<String>,
     pub hold_events: bool,
+    /// Start the server under this limit on open files (`ulimit -n`, soft and hard).
+    pub open_files: Option<u64>,
 }
 
 impl Launch {
@@ -90,7 +92,18 @@ impl Server {
         let port = free_port();
         std::fs::create_dir_all(&data.0)?;
         let log = data.0.with_extension(format!("{port}.log"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_reference-server"));
+        let binary = env!("CARGO_BIN_EXE_reference-server");
+        let mut command = match launch.open_files {
+            Some(limit) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(binary);
+                shell
+            }
+            None => Command::new(binary),
+        };
         command
             .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data"])
             .arg(&data.0)

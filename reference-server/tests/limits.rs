@@ -1,0 +1,259 @@
+//! The server's limits on bodies and connections, seen from outside the process: bodies up to
+//! the configured limit are taken (and above it refused with 413), slow and idle connections are
+//! closed, thousands of idle connections leave `/health` answering, and running out of file
+//! descriptors neither floods the log nor stops the server.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+mod support;
+
+use support::{DataDir, Failure, Launch, Server, TestResult, b64};
+
+fn with_config(data: &DataDir, config: &str) -> Result<Launch, Failure> {
+    std::fs::create_dir_all(&data.0)?;
+    let path = data.0.join("server.toml");
+    std::fs::write(&path, config)?;
+    Ok(Launch::hold_events()
+        .arg("--config")
+        .arg(path.display().to_string()))
+}
+
+/// A submodel of about `bytes` bytes of JSON: one Blob holding base64 text.
+fn big_submodel(id: &str, bytes: usize) -> Value {
+    json!({"id": id, "modelType": "Submodel", "idShort": "Big", "submodelElements": [
+        {"modelType": "Blob", "idShort": "Data", "contentType": "application/octet-stream",
+         "value": "QUJD".repeat(bytes / 4)},
+        {"modelType": "File", "idShort": "Manual", "contentType": "application/pdf"}]})
+}
+
+fn multipart(file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----aas-rs-limits-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"fileName\"\r\n\r\n{file_name}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn bodies_over_axums_two_mib_default_are_taken_up_to_the_configured_limit() -> TestResult {
+    let data = DataDir::new("limits-body");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let id = "urn:sm:big";
+    let submodel = big_submodel(id, 4_400_000);
+    let created = http
+        .post(server.url("/submodels"))
+        .header("content-type", "application/json")
+        .body(submodel.to_string())
+        .send()
+        .await?;
+    assert_eq!(created.status().as_u16(), 201, "{}", created.text().await?);
+    // What the server serves can be put back.
+    let served = http
+        .get(server.url(&format!("/submodels/{}?extent=withBlobValue", b64(id))))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    assert!(served.len() > 4_000_000, "{} bytes served", served.len());
+    let replaced = http
+        .put(server.url(&format!("/submodels/{}", b64(id))))
+        .header("content-type", "application/json")
+        .body(served)
+        .send()
+        .await?;
+    assert_eq!(
+        replaced.status().as_u16(),
+        204,
+        "{}",
+        replaced.text().await?
+    );
+    let (content_type, body) = multipart("manual.pdf", &vec![b'%'; 3_000_000]);
+    let attached = http
+        .put(server.url(&format!(
+            "/submodels/{}/submodel-elements/Manual/attachment",
+            b64(id)
+        )))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(
+        attached.status().as_u16(),
+        204,
+        "{}",
+        attached.text().await?
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_multipart_body_over_the_configured_limit_is_refused_with_413_and_a_part2_body()
+-> TestResult {
+    let data = DataDir::new("limits-multipart");
+    let server = Server::launch(&data, &with_config(&data, "body-limit = 100000\n")?)?;
+    let http = reqwest::Client::new();
+    let created = http
+        .post(server.url("/submodels"))
+        .header("content-type", "application/json")
+        .body(big_submodel("urn:sm:small", 1000).to_string())
+        .send()
+        .await?;
+    assert_eq!(created.status().as_u16(), 201);
+    let (content_type, body) = multipart("manual.pdf", &vec![b'%'; 200_000]);
+    let refused = http
+        .put(server.url(&format!(
+            "/submodels/{}/submodel-elements/Manual/attachment",
+            b64("urn:sm:small")
+        )))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(refused.status().as_u16(), 413);
+    let body: Value = serde_json::from_str(&refused.text().await?)?;
+    assert_eq!(body["messages"][0]["code"], "413", "{body}");
+    Ok(())
+}
+
+/// Reads until the server closes the connection or `wait` passes; whether it closed.
+fn closed_within(stream: &mut TcpStream, wait: Duration) -> std::io::Result<bool> {
+    let deadline = Instant::now() + wait;
+    let mut buffer = [0u8; 4096];
+    while Instant::now() < deadline {
+        stream.set_read_timeout(Some(Duration::from_millis(100)))?;
+        match stream.read(&mut buffer) {
+            Ok(0) => return Ok(true),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(true),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+#[test]
+fn idle_and_slow_connections_are_closed_at_their_timeouts() -> TestResult {
+    let data = DataDir::new("limits-timeouts");
+    let server = Server::launch(
+        &data,
+        &with_config(
+            &data,
+            "header-read-timeout-secs = 1\nidle-timeout-secs = 2\n",
+        )?,
+    )?;
+    let address = format!("127.0.0.1:{}", server.port);
+
+    // A connection that never sends anything: idle.
+    let mut silent = TcpStream::connect(&address)?;
+    assert!(!closed_within(&mut silent, Duration::from_millis(1500))?);
+    assert!(closed_within(&mut silent, Duration::from_secs(5))?);
+
+    // Slowloris: a header byte every 200 ms never completes within the header timeout.
+    let mut slow = TcpStream::connect(&address)?;
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")?;
+    let started = Instant::now();
+    let mut cut_off = false;
+    while started.elapsed() < Duration::from_secs(8) {
+        std::thread::sleep(Duration::from_millis(200));
+        if slow.write_all(b"X").is_err() || closed_within(&mut slow, Duration::ZERO)? {
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(cut_off, "a header trickling for 8 s was not cut off");
+
+    // A kept-alive connection after its answer: idle again, closed after the idle timeout.
+    let mut kept = TcpStream::connect(&address)?;
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    kept.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut answer = [0u8; 1024];
+    let n = kept.read(&mut answer)?;
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    assert!(!closed_within(&mut kept, Duration::from_millis(1500))?);
+    assert!(closed_within(&mut kept, Duration::from_secs(5))?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_thousand_idle_connections_leave_health_answering() -> TestResult {
+    let data = DataDir::new("limits-idle");
+    let server = Server::start(&data)?;
+    let mut idle = Vec::new();
+    for _ in 0..2000 {
+        idle.push(TcpStream::connect(("127.0.0.1", server.port))?);
+    }
+    let http = reqwest::Client::new();
+    for _ in 0..5 {
+        let health = tokio::time::timeout(
+            Duration::from_secs(5),
+            http.get(server.url("/health")).send(),
+        )
+        .await??;
+        assert_eq!(health.status().as_u16(), 200);
+    }
+    drop(idle);
+    Ok(())
+}
+
+#[tokio::test]
+async fn out_of_file_descriptors_the_server_lowers_its_caps_and_keeps_serving() -> TestResult {
+    let data = DataDir::new("limits-files");
+    let mut launch = with_config(&data, "idle-timeout-secs = 1\n")?;
+    launch.open_files = Some(512);
+    let server = Server::launch(&data, &launch)?;
+    assert!(
+        server.log_text().contains("lowered"),
+        "no warning that the caps were lowered: {}",
+        server.log_text()
+    );
+    // More connections than the server has descriptors for, to HTTP and to the broker. Those
+    // that wait over a full backlog are given up (the kernel holds them, not the server).
+    let attempts = (0..1200).map(|n| {
+        let port = if n % 2 == 0 {
+            server.port
+        } else {
+            server.mqtt_port
+        };
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect(("127.0.0.1", port)),
+        )
+    });
+    let held: Vec<_> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .filter_map(|attempt| attempt.ok().and_then(Result::ok))
+        .collect();
+    assert!(held.len() > 700, "only {} connections opened", held.len());
+    let http = reqwest::Client::new();
+    let health = tokio::time::timeout(
+        Duration::from_secs(20),
+        http.get(server.url("/health")).send(),
+    )
+    .await??;
+    assert_eq!(health.status().as_u16(), 200);
+    let log = server.log_text();
+    let errors = log.lines().filter(|l| l.contains("open files")).count();
+    assert!(
+        errors < 20,
+        "{errors} log lines about open files: {}",
+        &log[..log.len().min(2000)]
+    );
+    drop(held);
+    Ok(())
+}
