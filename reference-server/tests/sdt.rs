@@ -1,5 +1,8 @@
 //! The synchronized-twin API: the playground, dry runs of the two descriptions of the
-//! contract (verbatim), the access-control statements, platforms.
+//! contract (verbatim), the access-control statements, platforms; requests over sdt-core's
+//! limits are refused and the process keeps serving.
+
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -327,5 +330,115 @@ async fn acl_statements_and_platforms_answer_per_the_contract() -> TestResult {
         .0,
         404
     );
+    Ok(())
+}
+
+/// A request that must be answered promptly: a stalled server fails the test instead of
+/// hanging it.
+async fn call_promptly(
+    server: &Server,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<(u16, Value), Failure> {
+    tokio::time::timeout(Duration::from_secs(60), call(server, method, path, body))
+        .await
+        .map_err(|_| format!("{path}: no answer within 60 s"))?
+}
+
+/// The same process still answers.
+async fn still_serving(server: &mut Server, after: &str) -> TestResult {
+    let (status, health) = call_promptly(server, Method::GET, "/health", None).await?;
+    assert_eq!(
+        (status, &health["status"]),
+        (200, &json!("UP")),
+        "after {after}"
+    );
+    assert!(
+        server.is_running(),
+        "the server exited after {after}: {}",
+        server.log_text()
+    );
+    Ok(())
+}
+
+fn error_of(answer: &Value) -> &str {
+    answer["error"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn nested_paths_and_template_bombs_are_refused_and_the_server_keeps_serving() -> TestResult {
+    let data = DataDir::new("sdt-limits");
+    let mut server = Server::start(&data)?;
+    // Issue 18: 30 KB, filters nested 5,000 deep; this aborted the process (stack overflow).
+    let path = format!("${}.a{}", "[?(@".repeat(5_000), ")]".repeat(5_000));
+    assert!(path.len() > 30_000);
+    let description = json!({
+        "iot_attributes": [{"name": "x", "value": path}],
+        "thingin_attributes": [{"name": "p", "value": "{x}", "frequency_sec": 30}]});
+    for (route, request) in [
+        (
+            "/sdts/evaluate",
+            json!({"kind": "jsonpath", "doc": {"a": 1}, "path": path}),
+        ),
+        (
+            "/sdts/dry-run",
+            json!({"description": description, "sample": {"a": 1}}),
+        ),
+    ] {
+        let (status, answer) = call_promptly(&server, Method::POST, route, Some(request)).await?;
+        assert_eq!(status, 400, "{route}: {answer}");
+        assert!(
+            error_of(&answer).contains(
+                "JSONPath nesting depth 10000 exceeds the limit of 64 (sdt_core::jsonpath::MAX_DEPTH)"
+            ),
+            "{route}: {answer}"
+        );
+        still_serving(&mut server, route).await?;
+    }
+
+    // 13 nested sections over 4 items: 67 million passes, 67 MB, 10 s of CPU before.
+    let bomb = format!("{}x{}", "{{#a}}".repeat(13), "{{/a}}".repeat(13));
+    for kind in ["mustache", "json_mustache"] {
+        let request = json!({"kind": kind, "template": bomb, "vars": {"a": [1, 2, 3, 4]}});
+        let (status, answer) =
+            call_promptly(&server, Method::POST, "/sdts/evaluate", Some(request)).await?;
+        assert_eq!(status, 400, "{kind}: {answer}");
+        assert!(
+            error_of(&answer).contains("sdt_core::mustache::MAX_WORK"),
+            "{kind}: {answer}"
+        );
+        still_serving(&mut server, kind).await?;
+    }
+    // In a description, the property is skipped with the reason.
+    let description = json!({
+        "iot_attributes": [{"name": "a", "value": "$.a"}],
+        "thingin_attributes": [{"name": "p", "value": bomb, "value_template": "mustache",
+                                "frequency_sec": 30}]});
+    let (status, run) = call_promptly(
+        &server,
+        Method::POST,
+        "/sdts/dry-run",
+        Some(json!({"description": description, "sample": {"a": [1, 2, 3, 4]}})),
+    )
+    .await?;
+    assert_eq!(status, 200, "{run}");
+    assert!(
+        run["skipped"]["p"]
+            .as_str()
+            .is_some_and(|why| why.contains("sdt_core::mustache::MAX_WORK")),
+        "{run}"
+    );
+    // A Python template whose output passes 1 MiB.
+    let request =
+        json!({"kind": "format", "template": "{s}".repeat(2_000), "vars": {"s": "s".repeat(1024)}});
+    let (status, answer) =
+        call_promptly(&server, Method::POST, "/sdts/evaluate", Some(request)).await?;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        error_of(&answer).contains("sdt_core::python_format::MAX_OUTPUT"),
+        "{answer}"
+    );
+    still_serving(&mut server, "the Python output bomb").await?;
     Ok(())
 }

@@ -28,7 +28,7 @@ fn templates(c: &mut Criterion) {
         b.iter(|| python.render(black_box(&variables)).unwrap())
     });
     group.bench_function("mustache (command req)", |b| {
-        b.iter(|| mustache.render(black_box(&context)))
+        b.iter(|| mustache.render(black_box(&context)).unwrap())
     });
     group.bench_function("jsonpath-ng filter path", |b| {
         b.iter(|| path.query(black_box(&answer)))

@@ -142,7 +142,7 @@ impl SyncDescription {
             if variables.iter().any(|(name, _)| name == &attribute.name) {
                 return Err(fail("the name is used twice".into()));
             }
-            let path = JsonPath::parse(&attribute.value).map_err(|e| fail(e.message))?;
+            let path = JsonPath::parse(&attribute.value).map_err(|e| fail(e.reason()))?;
             variables.push((attribute.name.clone(), path));
         }
         let mut properties: Vec<CompiledProperty> = Vec::new();
@@ -285,8 +285,13 @@ impl CompiledDescription {
     }
 
     /// Renders a property's `command_value` (every string a mustache template) over the
-    /// variables; `None` if the property has none.
-    pub fn render_command(&self, property: &str, variables: &Map<String, Value>) -> Option<Value> {
+    /// variables; `None` if the property has none, an error if a template passes a rendering
+    /// limit ([`crate::mustache::MAX_WORK`], [`crate::mustache::MAX_OUTPUT`]).
+    pub fn render_command(
+        &self,
+        property: &str,
+        variables: &Map<String, Value>,
+    ) -> Option<Result<Value, RenderError>> {
         let compiled = self
             .properties
             .iter()
@@ -295,10 +300,15 @@ impl CompiledDescription {
         let context = Value::Object(variables.clone());
         for (pointer, template) in compiled.command.iter().flatten() {
             if let Some(slot) = command.pointer_mut(pointer) {
-                *slot = Value::String(template.render(&context));
+                match template.render(&context) {
+                    Ok(text) => *slot = Value::String(text),
+                    Err(error) => {
+                        return Some(Err(RenderError::Template(format!("{pointer}: {error}"))));
+                    }
+                }
             }
         }
-        Some(command)
+        Some(Ok(command))
     }
 
     /// Variables and rendered values of a platform answer, for users testing a description.
@@ -342,7 +352,9 @@ fn render_property(
             .map(Value::String)
             .map_err(|e| RenderError::Template(e.to_string())),
         Renderer::Mustache(template, json) => {
-            let text = template.render(&Value::Object(variables.clone()));
+            let text = template
+                .render(&Value::Object(variables.clone()))
+                .map_err(|e| RenderError::Template(e.to_string()))?;
             if *json {
                 serde_json::from_str(&text)
                     .map_err(|e| RenderError::NotJson(format!("{e}: {text}")))

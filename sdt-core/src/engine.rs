@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 
-use crate::description::CompiledDescription;
+use crate::description::{CompiledDescription, RenderError};
 use crate::platform::{PlatformClient, PlatformError};
 
 /// Where synchronized values go: the twin's storage.
@@ -43,6 +43,8 @@ pub enum CommandOutcome {
     NoCommand,
     /// Sent.
     Sent(Value),
+    /// Not sent: `command_value` could not be rendered (a template passed a rendering limit).
+    NotRendered(RenderError),
 }
 
 /// Runs the bindings.
@@ -149,8 +151,10 @@ impl SyncEngine {
         };
         let mut variables = twin_values.clone();
         variables.insert(property.to_owned(), value.clone());
-        let Some(command) = binding.description.render_command(property, &variables) else {
-            return Ok(CommandOutcome::NoCommand);
+        let command = match binding.description.render_command(property, &variables) {
+            None => return Ok(CommandOutcome::NoCommand),
+            Some(Err(error)) => return Ok(CommandOutcome::NotRendered(error)),
+            Some(Ok(command)) => command,
         };
         let device = binding.command_device.as_deref().unwrap_or(&binding.device);
         binding.platform.send_command(device, &command).await?;

@@ -17,6 +17,8 @@
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 
+use crate::limits::{Limit, LimitExceeded};
+
 /// A parsed path.
 #[derive(Debug, Clone)]
 pub struct JsonPath {
@@ -48,18 +50,80 @@ enum Extension {
     Str,
 }
 
+/// The longest path accepted, in bytes (checked before parsing).
+pub const MAX_LENGTH: usize = 4096;
+
+/// The deepest nesting of `[` and `(` accepted in a path (outside quoted strings; checked
+/// before parsing). A filter `[?(@.a)]` nests 2 deep.
+pub const MAX_DEPTH: usize = 64;
+
 /// Why a path was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid JSONPath {path:?}: {message}")]
-pub struct JsonPathError {
-    pub path: String,
-    pub message: String,
+#[non_exhaustive]
+pub enum JsonPathError {
+    /// Not a path of either dialect.
+    #[error("invalid JSONPath {path:?}: {message}")]
+    Invalid { path: String, message: String },
+    /// Longer than [`MAX_LENGTH`] or nested deeper than [`MAX_DEPTH`]; refused unparsed.
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+}
+
+impl JsonPathError {
+    /// What is wrong, without the path (for messages that name the path another way).
+    pub fn reason(&self) -> String {
+        match self {
+            JsonPathError::Invalid { message, .. } => message.clone(),
+            JsonPathError::Limit(exceeded) => exceeded.to_string(),
+        }
+    }
+}
+
+/// Refuses a path over [`MAX_LENGTH`] or [`MAX_DEPTH`] in one pass over its bytes, without
+/// parsing it: the translator and jsonpath-rust's parser recurse once per nesting level, and a
+/// path nested thousands deep overflowed the stack. Depth is reported first: it names what is
+/// wrong with a deeply nested path that is also too long.
+fn check_limits(path: &str) -> Result<(), LimitExceeded> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote = None;
+    let mut escaped = false;
+    for byte in path.bytes() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if byte == b'\\' {
+                    escaped = true;
+                } else if byte == q {
+                    quote = None;
+                }
+            }
+            None => match byte {
+                b'\'' | b'"' => quote = Some(byte),
+                b'[' | b'(' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b']' | b')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    if deepest > MAX_DEPTH {
+        return Err(LimitExceeded::new(Limit::JsonPathDepth, Some(deepest)));
+    }
+    if path.len() > MAX_LENGTH {
+        return Err(LimitExceeded::new(Limit::JsonPathLength, Some(path.len())));
+    }
+    Ok(())
 }
 
 impl JsonPath {
-    /// Parses a path in the jsonpath-ng ext dialect or in RFC 9535.
+    /// Parses a path in the jsonpath-ng ext dialect or in RFC 9535. A path longer than
+    /// [`MAX_LENGTH`] or nested deeper than [`MAX_DEPTH`] is refused before parsing.
     pub fn parse(path: &str) -> Result<Self, JsonPathError> {
-        let fail = |message: String| JsonPathError {
+        check_limits(path)?;
+        let fail = |message: String| JsonPathError::Invalid {
             path: path.to_owned(),
             message,
         };
@@ -76,12 +140,15 @@ impl JsonPath {
         })
     }
 
-    /// Parses a path that must be plain RFC 9535 (no translation).
+    /// Parses a path that must be plain RFC 9535 (no translation), with the same limits as
+    /// [`JsonPath::parse`].
     pub fn parse_rfc9535(path: &str) -> Result<Self, JsonPathError> {
-        let query = jsonpath_rust::parser::parse_json_path(path).map_err(|e| JsonPathError {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        check_limits(path)?;
+        let query =
+            jsonpath_rust::parser::parse_json_path(path).map_err(|e| JsonPathError::Invalid {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
         Ok(Self {
             source: path.to_owned(),
             rfc: path.to_owned(),

@@ -23,6 +23,36 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Limits
+//!
+//! Descriptions, templates and playground requests come from users over the network, so every
+//! parser and renderer is bounded. Inputs are measured before they are parsed; a rendering stops
+//! as soon as it passes a limit. Going over one is an error naming it
+//! ([`limits::LimitExceeded`], e.g. "JSONPath nesting depth 10000 exceeds the limit of 64
+//! (sdt_core::jsonpath::MAX_DEPTH)"); nothing panics, overflows the stack or runs on.
+//!
+//! | limit | value | what it bounds |
+//! |---|---|---|
+//! | [`jsonpath::MAX_LENGTH`] | 4096 bytes | a JSONPath, before parsing ([`jsonpath::JsonPath::parse`] and `parse_rfc9535`) |
+//! | [`jsonpath::MAX_DEPTH`] | 64 | nesting of `[` and `(` in a JSONPath, outside quoted strings, before parsing |
+//! | [`mustache::MAX_TEMPLATE_LENGTH`] | 16384 bytes | a mustache template, before parsing |
+//! | [`mustache::MAX_SECTION_DEPTH`] | 16 | nesting of mustache sections, before ramhorns parses the template |
+//! | [`mustache::MAX_WORK`] | 1000000 steps | one mustache rendering: each tag looked up and each pass through a section is a step |
+//! | [`mustache::MAX_OUTPUT`] | 1048576 bytes | the text of one mustache rendering |
+//! | [`python_format::MAX_TEMPLATE_LENGTH`] | 16384 bytes | a Python `str.format` template, before parsing |
+//! | [`python_format::MAX_OUTPUT`] | 1048576 bytes | the text of one Python rendering |
+//! | [`python_format::MAX_DIGITS_VALUE`] | 10000 | a width or precision in a Python format spec |
+//!
+//! Python format specs nest once, as in CPython (`{x:{y}}`; one level more is CPython's
+//! "Max string recursion exceeded"). The platform's answers are bounded by
+//! `platform::ClientOptions::max_response_bytes` (feature `client`).
+//!
+//! JSON values are not limited here: values parsed by `serde_json` nest at most 128 deep (its
+//! recursion limit), and rendering them (`repr`, `str`, mustache, JSONPath) recurses once per
+//! level, which is safe at that depth. A `serde_json::Value` built in code can nest deeper; such
+//! a value overflows the stack in `serde_json` itself (dropping, printing or serializing it
+//! recurses too), so check the depth of values you build before handing them to this crate.
+//!
 //! # Dependencies
 //!
 //! - `serde_json`: the platform's answers and template variables are JSON values.
@@ -40,6 +70,7 @@ pub mod description;
 #[cfg(feature = "client")]
 pub mod engine;
 pub mod jsonpath;
+pub mod limits;
 pub mod mustache;
 #[cfg(feature = "client")]
 pub mod platform;

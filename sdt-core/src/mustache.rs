@@ -3,19 +3,44 @@
 //! as `spec/sdt.md` decides: a string as itself, a number or boolean as its JSON text, null as
 //! nothing, an array or object as its JSON text.
 //!
+//! Templates longer than [`MAX_TEMPLATE_LENGTH`] or with sections nested deeper than
+//! [`MAX_SECTION_DEPTH`] are refused before ramhorns parses them; a rendering stops with an
+//! error once it has taken [`MAX_WORK`] steps or would produce more than [`MAX_OUTPUT`] bytes
+//! (nested sections over lists multiply: 13 levels over 4 items are 67 million passes).
+//!
 //! ```
 //! use sdt_core::mustache::MustacheTemplate;
 //! use serde_json::json;
 //!
 //! let template = MustacheTemplate::parse(r#"{"on":{{on}}}"#)?;
-//! assert_eq!(template.render(&json!({"on": false})), r#"{"on":false}"#);
+//! assert_eq!(template.render(&json!({"on": false}))?, r#"{"on":false}"#);
 //! # Ok::<(), sdt_core::mustache::MustacheError>(())
 //! ```
+
+use std::cell::Cell;
+use std::io;
 
 use ramhorns::encoding::Encoder;
 use ramhorns::traits::ContentSequence;
 use ramhorns::{Content, Section, Template};
 use serde_json::Value;
+
+use crate::limits::{Limit, LimitExceeded};
+
+/// The longest template accepted, in bytes (checked before parsing).
+pub const MAX_TEMPLATE_LENGTH: usize = 16 * 1024;
+
+/// The deepest nesting of sections (`{{#a}}`, `{{^a}}`) accepted (checked before ramhorns parses
+/// the template: rendering recurses once per level). ramhorns 1.0 itself parses no deeper than 16
+/// ("Ramhorns has overflown its stack"); this limit names it.
+pub const MAX_SECTION_DEPTH: usize = 16;
+
+/// The steps one rendering may take: each tag looked up and each pass through a section's body
+/// is one step.
+pub const MAX_WORK: usize = 1_000_000;
+
+/// The most bytes one rendering may produce (1 MiB).
+pub const MAX_OUTPUT: usize = 1024 * 1024;
 
 /// A template parsed once (unclosed sections and other errors are found here).
 #[derive(Debug)]
@@ -25,18 +50,31 @@ pub struct MustacheTemplate {
     names: Vec<String>,
 }
 
-/// Why a template could not be parsed.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid mustache template: {0}")]
-pub struct MustacheError(String);
+/// Why a template could not be parsed or rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MustacheError {
+    /// Not a template ramhorns and the spec accept.
+    #[error("invalid mustache template: {0}")]
+    Invalid(String),
+    /// A template over [`MAX_TEMPLATE_LENGTH`] or [`MAX_SECTION_DEPTH`], or a rendering over
+    /// [`MAX_WORK`] or [`MAX_OUTPUT`].
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+}
 
 impl MustacheTemplate {
+    /// Parses a template; one longer than [`MAX_TEMPLATE_LENGTH`] or nesting sections deeper
+    /// than [`MAX_SECTION_DEPTH`] is refused before ramhorns parses it.
     pub fn parse(source: &str) -> Result<Self, MustacheError> {
+        if source.len() > MAX_TEMPLATE_LENGTH {
+            return Err(LimitExceeded::new(Limit::MustacheLength, Some(source.len())).into());
+        }
         let mut names = Vec::new();
         let normalized = normalize(source, &mut names)?;
         Template::new(normalized)
             .map(|template| Self { template, names })
-            .map_err(|e| MustacheError(e.to_string()))
+            .map_err(|e| MustacheError::Invalid(e.to_string()))
     }
 
     /// The variables the template refers to (the first part of dotted names; not `.`).
@@ -44,12 +82,84 @@ impl MustacheTemplate {
         self.names.iter().map(String::as_str)
     }
 
-    /// Renders with `data` as the context.
-    pub fn render(&self, data: &Value) -> String {
-        self.template.render(&Json {
-            value: data,
-            parent: None,
-        })
+    /// Renders with `data` as the context; stops with an error once the rendering has taken
+    /// [`MAX_WORK`] steps or would produce more than [`MAX_OUTPUT`] bytes.
+    pub fn render(&self, data: &Value) -> Result<String, MustacheError> {
+        let budget = Budget {
+            left: Cell::new(MAX_WORK),
+            overrun: Cell::new(false),
+        };
+        let mut output = Output {
+            bytes: Vec::new(),
+            budget: &budget,
+            full: false,
+        };
+        let rendered = self.template.render_to_writer(
+            &mut output,
+            &Json {
+                value: data,
+                parent: None,
+                budget: &budget,
+            },
+        );
+        if budget.overrun.get() {
+            return Err(LimitExceeded::new(Limit::MustacheWork, None).into());
+        }
+        if output.full {
+            return Err(LimitExceeded::new(Limit::MustacheOutput, None).into());
+        }
+        rendered.map_err(|e| MustacheError::Invalid(e.to_string()))?;
+        String::from_utf8(output.bytes).map_err(|e| MustacheError::Invalid(e.to_string()))
+    }
+}
+
+/// The steps a rendering has left. Once spent, the content renders nothing more and the output
+/// refuses every write, so ramhorns stops at the next text it writes and the rest costs at
+/// most one cheap call per tag.
+#[derive(Debug)]
+struct Budget {
+    left: Cell<usize>,
+    overrun: Cell<bool>,
+}
+
+impl Budget {
+    /// Takes one step; `false` when none is left.
+    fn step(&self) -> bool {
+        match self.left.get().checked_sub(1) {
+            Some(left) if !self.overrun.get() => {
+                self.left.set(left);
+                true
+            }
+            _ => {
+                self.overrun.set(true);
+                false
+            }
+        }
+    }
+}
+
+/// The rendered bytes, refused past [`MAX_OUTPUT`] or once the budget is spent.
+struct Output<'b> {
+    bytes: Vec<u8>,
+    budget: &'b Budget,
+    full: bool,
+}
+
+impl io::Write for Output<'_> {
+    fn write(&mut self, part: &[u8]) -> io::Result<usize> {
+        if self.budget.overrun.get() {
+            return Err(io::Error::other("the work limit is reached"));
+        }
+        if self.bytes.len() + part.len() > MAX_OUTPUT {
+            self.full = true;
+            return Err(io::Error::other("the output limit is reached"));
+        }
+        self.bytes.extend_from_slice(part);
+        Ok(part.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -91,7 +201,7 @@ fn normalize(source: &str, names: &mut Vec<String>) -> Result<String, MustacheEr
             close.clone()
         };
         let Some(content_len) = source[tag_start..].find(closing.as_str()) else {
-            return Err(MustacheError(format!(
+            return Err(MustacheError::Invalid(format!(
                 "unclosed tag at byte {}",
                 i + tag_at
             )));
@@ -133,23 +243,32 @@ fn normalize(source: &str, names: &mut Vec<String>) -> Result<String, MustacheEr
                         open = new_open.to_owned();
                         close = new_close.to_owned();
                     }
-                    _ => return Err(MustacheError(format!("bad set-delimiter tag {content:?}"))),
+                    _ => {
+                        return Err(MustacheError::Invalid(format!(
+                            "bad set-delimiter tag {content:?}"
+                        )));
+                    }
                 }
             }
             '{' => out.push_str(&format!("{{{{{{{}}}}}}}", content.trim())),
             '#' | '^' | '/' | '&' | '>' => {
                 let name = content[1..].trim();
                 match sigil {
-                    '#' | '^' => sections.push(name.to_owned()),
+                    '#' | '^' => {
+                        if sections.len() == MAX_SECTION_DEPTH {
+                            return Err(LimitExceeded::new(Limit::MustacheDepth, None).into());
+                        }
+                        sections.push(name.to_owned());
+                    }
                     '/' => match sections.pop() {
                         Some(open) if open == name => {}
                         Some(open) => {
-                            return Err(MustacheError(format!(
+                            return Err(MustacheError::Invalid(format!(
                                 "{{{{/{name}}}}} closes {{{{#{open}}}}}"
                             )));
                         }
                         None => {
-                            return Err(MustacheError(format!(
+                            return Err(MustacheError::Invalid(format!(
                                 "{{{{/{name}}}}} closes no section"
                             )));
                         }
@@ -170,7 +289,7 @@ fn normalize(source: &str, names: &mut Vec<String>) -> Result<String, MustacheEr
         }
     }
     if let Some(open) = sections.pop() {
-        return Err(MustacheError(format!(
+        return Err(MustacheError::Invalid(format!(
             "the section {{{{#{open}}}}} is never closed"
         )));
     }
@@ -206,6 +325,7 @@ fn push_text(out: &mut String, text: &str, line_start: &mut usize, line_has_cont
 struct Json<'a> {
     value: &'a Value,
     parent: Option<&'a Json<'a>>,
+    budget: &'a Budget,
 }
 
 impl<'a> Json<'a> {
@@ -218,6 +338,9 @@ impl<'a> Json<'a> {
         missing: impl FnOnce(&mut E) -> Result<(), E::Error>,
         present: impl FnOnce(Json<'s>, &mut E) -> Result<(), E::Error>,
     ) -> Result<bool, E::Error> {
+        if !self.budget.step() {
+            return Ok(true);
+        }
         match self.lookup(name) {
             None => Ok(false),
             Some(None) => missing(encoder).map(|()| true),
@@ -225,6 +348,7 @@ impl<'a> Json<'a> {
                 Json {
                     value,
                     parent: Some(self),
+                    budget: self.budget,
                 },
                 encoder,
             )
@@ -310,19 +434,24 @@ impl Content for Json<'_> {
         match self.value {
             Value::Array(items) => {
                 for item in items {
+                    if !self.budget.step() {
+                        break;
+                    }
                     section
                         .with(&Json {
                             value: item,
                             parent: Some(self),
+                            budget: self.budget,
                         })
                         .render(encoder)?;
                 }
                 Ok(())
             }
-            value if truthy(value) => section
+            value if truthy(value) && self.budget.step() => section
                 .with(&Json {
                     value,
                     parent: Some(self),
+                    budget: self.budget,
                 })
                 .render(encoder),
             _ => Ok(()),
@@ -334,7 +463,7 @@ impl Content for Json<'_> {
         C: ContentSequence,
         E: Encoder,
     {
-        if truthy(self.value) {
+        if truthy(self.value) || !self.budget.step() {
             Ok(())
         } else {
             section.render(encoder)

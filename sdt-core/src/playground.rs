@@ -60,15 +60,14 @@ impl Evaluation {
                 .render(vars)
                 .map(Value::String)
                 .map_err(|e| e.to_string()),
-            Evaluation::Mustache { template, vars } => Ok(Value::String(
-                MustacheTemplate::parse(template)
-                    .map_err(|e| e.to_string())?
-                    .render(&Value::Object(vars.clone())),
-            )),
+            Evaluation::Mustache { template, vars } => MustacheTemplate::parse(template)
+                .and_then(|t| t.render(&Value::Object(vars.clone())))
+                .map(Value::String)
+                .map_err(|e| e.to_string()),
             Evaluation::JsonMustache { template, vars } => {
                 let text = MustacheTemplate::parse(template)
-                    .map_err(|e| e.to_string())?
-                    .render(&Value::Object(vars.clone()));
+                    .and_then(|t| t.render(&Value::Object(vars.clone())))
+                    .map_err(|e| e.to_string())?;
                 serde_json::from_str(&text)
                     .map_err(|e| format!("the rendered text is not JSON: {e}: {text}"))
             }

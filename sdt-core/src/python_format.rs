@@ -4,6 +4,11 @@
 //! `s d b o x X c n e E f F g G %`), nested fields in specs, and Python's way of printing
 //! `True`, `None`, floats, lists and dicts.
 //!
+//! Templates longer than [`MAX_TEMPLATE_LENGTH`] are refused before parsing, a rendering stops
+//! with an error once its output passes [`MAX_OUTPUT`], and widths and precisions are at most
+//! [`MAX_DIGITS_VALUE`]. Parsing recurses only into a field's format spec, and as in CPython
+//! only once (`{x:{y}}`; `{x:{y:{z}}}` is "Max string recursion exceeded").
+//!
 //! ```
 //! use sdt_core::python_format::PythonTemplate;
 //! use serde_json::json;
@@ -15,7 +20,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
+
+use crate::limits::{Limit, LimitExceeded};
+
+/// The longest template accepted, in bytes (checked before parsing).
+pub const MAX_TEMPLATE_LENGTH: usize = 16 * 1024;
+
+/// The most bytes one rendering may produce (1 MiB); a rendering stops at the first field that
+/// would pass it.
+pub const MAX_OUTPUT: usize = 1024 * 1024;
 
 /// A template parsed once, rendered many times.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +78,8 @@ pub enum ErrorKind {
     TypeError,
     AttributeError,
     OverflowError,
+    /// Not a Python exception: a limit of this crate ([`MAX_TEMPLATE_LENGTH`], [`MAX_OUTPUT`]).
+    LimitExceeded(LimitExceeded),
 }
 
 impl std::fmt::Display for ErrorKind {
@@ -73,6 +91,7 @@ impl std::fmt::Display for ErrorKind {
             ErrorKind::TypeError => "TypeError",
             ErrorKind::AttributeError => "AttributeError",
             ErrorKind::OverflowError => "OverflowError",
+            ErrorKind::LimitExceeded(_) => "LimitExceeded",
         })
     }
 }
@@ -88,9 +107,19 @@ fn value_error(message: impl Into<String>) -> FormatError {
     error(ErrorKind::ValueError, message)
 }
 
+impl From<LimitExceeded> for FormatError {
+    fn from(exceeded: LimitExceeded) -> Self {
+        error(ErrorKind::LimitExceeded(exceeded), exceeded.to_string())
+    }
+}
+
 impl PythonTemplate {
     /// Parses a template; syntax errors (unbalanced braces, bad conversions) are found here.
+    /// A template longer than [`MAX_TEMPLATE_LENGTH`] is refused before parsing.
     pub fn parse(template: &str) -> Result<Self, FormatError> {
+        if template.len() > MAX_TEMPLATE_LENGTH {
+            return Err(LimitExceeded::new(Limit::PythonLength, Some(template.len())).into());
+        }
         Ok(Self {
             pieces: parse_pieces(template, 2)?,
         })
@@ -103,7 +132,8 @@ impl PythonTemplate {
         names
     }
 
-    /// Renders with the variables as keyword arguments.
+    /// Renders with the variables as keyword arguments; stops with an error at the first field
+    /// that would take the output past [`MAX_OUTPUT`].
     pub fn render(&self, variables: &Map<String, Value>) -> Result<String, FormatError> {
         render_pieces(&self.pieces, variables)
     }
@@ -123,12 +153,12 @@ fn collect_names<'a>(pieces: &'a [Piece], names: &mut Vec<&'a str>) {
 fn render_pieces(pieces: &[Piece], variables: &Map<String, Value>) -> Result<String, FormatError> {
     let mut out = String::new();
     for piece in pieces {
-        match piece {
-            Piece::Literal(text) => out.push_str(text),
+        let text = match piece {
+            Piece::Literal(text) => Cow::Borrowed(text.as_str()),
             Piece::Field(field) => {
                 let value = resolve(field, variables)?;
                 let spec = render_pieces(&field.spec, variables)?;
-                let text = match field.conversion {
+                Cow::Owned(match field.conversion {
                     None => format_value(&value, &spec)?,
                     Some(conversion) => {
                         let converted = match conversion {
@@ -138,10 +168,13 @@ fn render_pieces(pieces: &[Piece], variables: &Map<String, Value>) -> Result<Str
                         };
                         format_value(&Value::String(converted), &spec)?
                     }
-                };
-                out.push_str(&text);
+                })
             }
+        };
+        if out.len() + text.len() > MAX_OUTPUT {
+            return Err(LimitExceeded::new(Limit::PythonOutput, None).into());
         }
+        out.push_str(&text);
     }
     Ok(out)
 }

@@ -46,7 +46,7 @@ fn bulb_description_gives_python_strings_and_the_command_of_the_contract() -> Te
     let twin = json!({"on": "false", "bri": "254", "sat": "144"});
     let command = compiled
         .render_command("on", twin.as_object().ok_or("object")?)
-        .ok_or("a command")?;
+        .ok_or("a command")??;
     assert_eq!(
         serde_json::to_string(&command)?,
         r#"{"request":{"connector":"mqtt","value":{"req":"{\"on\":false}","arg":{"type":"light","id":"00:17:88:01:03:20:6d:49-0b"}}}}"#

@@ -88,11 +88,16 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work).await.map_err(internal)?
 }
 
-/// `POST /sdts/evaluate`: one expression, evaluated as the engine does.
+/// `POST /sdts/evaluate`: one expression, evaluated as the engine does. sdt-core bounds the
+/// work (its "Limits"); it runs off the async workers all the same, as it is CPU work.
 async fn evaluate(body: Bytes) -> SdtResult<Json<Value>> {
-    let evaluation: Evaluation = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
-    let result = evaluation.run().map_err(bad)?;
-    Ok(Json(json!({ "result": result })))
+    blocking(move || {
+        let evaluation: Evaluation =
+            serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+        let result = evaluation.run().map_err(bad)?;
+        Ok(Json(json!({ "result": result })))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,20 +112,24 @@ struct DryRunRequest {
 /// `POST /sdts/dry-run`: the variables and rendered values a sample answer gives; nothing
 /// is written.
 async fn dry_run(body: Bytes) -> SdtResult<Json<Value>> {
-    let request: DryRunRequest = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
-    let compiled = request
-        .description
-        .compile()
-        .map_err(|e| bad(e.to_string()))?;
-    let run = compiled.dry_run(&request.sample);
-    let skipped: serde_json::Map<String, Value> = run
-        .skipped
-        .iter()
-        .map(|(name, why)| (name.clone(), Value::String(why.to_string())))
-        .collect();
-    Ok(Json(
-        json!({"variables": run.variables, "values": run.values, "skipped": skipped}),
-    ))
+    blocking(move || {
+        let request: DryRunRequest =
+            serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+        let compiled = request
+            .description
+            .compile()
+            .map_err(|e| bad(e.to_string()))?;
+        let run = compiled.dry_run(&request.sample);
+        let skipped: serde_json::Map<String, Value> = run
+            .skipped
+            .iter()
+            .map(|(name, why)| (name.clone(), Value::String(why.to_string())))
+            .collect();
+        Ok(Json(
+            json!({"variables": run.variables, "values": run.values, "skipped": skipped}),
+        ))
+    })
+    .await
 }
 
 /// `GET /sdts/acl`: the statements a synchronized twin needs: the synchronization user may

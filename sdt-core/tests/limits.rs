@@ -1,0 +1,397 @@
+//! The limits of the crate documentation ("Limits" in `src/lib.rs`): the attack inputs of
+//! issue 18 are refused with an error naming the limit (the process neither aborts nor runs on),
+//! and inputs at the limits still work. The tests run on the test harness's threads (2 MiB of
+//! stack in debug builds), a smaller stack than the server's.
+
+use std::time::{Duration, Instant};
+
+use sdt_core::description::SyncDescription;
+use sdt_core::jsonpath::{self, JsonPath, JsonPathError};
+use sdt_core::limits::{Limit, LimitExceeded};
+use sdt_core::mustache::{self, MustacheError, MustacheTemplate};
+use sdt_core::playground::Evaluation;
+use sdt_core::python_format::{self, ErrorKind, FormatError, PythonTemplate};
+use serde_json::{Value, json};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// `$` + `[?(@` × depth + `.a` + `)]` × depth: filters nested `depth` deep (`2 × depth` brackets
+/// and parentheses).
+fn nested_filters(depth: usize) -> String {
+    format!("${}.a{}", "[?(@".repeat(depth), ")]".repeat(depth))
+}
+
+fn limit_of(error: &JsonPathError) -> Option<LimitExceeded> {
+    match error {
+        JsonPathError::Limit(exceeded) => Some(*exceeded),
+        _ => None,
+    }
+}
+
+/// Runs `work` and fails if it took longer than `most` (an unbounded rendering takes minutes).
+fn within<T>(most: Duration, work: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let result = work();
+    let took = start.elapsed();
+    assert!(took < most, "took {took:?}");
+    result
+}
+
+#[test]
+fn a_jsonpath_nested_deeper_than_the_limit_is_refused_before_parsing() -> TestResult {
+    // The attack: 30 KB, filters nested 5,000 deep; it overflowed the stack and aborted.
+    let attack = nested_filters(5_000);
+    assert!(attack.len() > 30_000);
+    for parsed in [JsonPath::parse(&attack), JsonPath::parse_rfc9535(&attack)] {
+        let error = parsed.err().ok_or("refused")?;
+        assert_eq!(
+            limit_of(&error),
+            Some(LimitExceeded {
+                limit: Limit::JsonPathDepth,
+                actual: Some(10_000)
+            })
+        );
+        assert_eq!(
+            error.to_string(),
+            "JSONPath nesting depth 10000 exceeds the limit of 64 (sdt_core::jsonpath::MAX_DEPTH)"
+        );
+    }
+    // Short enough, one level too deep: the depth is what is refused.
+    let one_too_deep = format!("$[{}]", nested_filters(32).trim_start_matches('$'));
+    assert!(one_too_deep.len() <= jsonpath::MAX_LENGTH);
+    let error = JsonPath::parse(&one_too_deep).err().ok_or("refused")?;
+    assert_eq!(
+        limit_of(&error).map(|e| (e.limit, e.actual)),
+        Some((Limit::JsonPathDepth, Some(65)))
+    );
+    // Brackets and parentheses inside quoted strings do not count.
+    let quoted = format!("$['{}']", "[(".repeat(1_000));
+    assert!(JsonPath::parse(&quoted).is_ok());
+    assert!(JsonPath::parse_rfc9535(&quoted).is_ok());
+    let escaped = format!(r#"$["\"{}"]"#, "[".repeat(100));
+    assert!(JsonPath::parse_rfc9535(&escaped).is_ok());
+    Ok(())
+}
+
+#[test]
+fn a_jsonpath_at_the_depth_limit_parses_and_queries() -> TestResult {
+    // `$[?(@.b[?(@.b ... )])]`: filters 32 deep, each looking one `b` further.
+    let depth = jsonpath::MAX_DEPTH / 2;
+    let path = format!("${}{}", "[?(@.b".repeat(depth), ")]".repeat(depth));
+    let mut member = json!({"b": 1});
+    for _ in 1..depth {
+        member = json!({ "b": [member] });
+    }
+    let document = json!([member.clone(), {"b": [{"c": 1}]}]);
+    for parsed in [JsonPath::parse(&path)?, JsonPath::parse_rfc9535(&path)?] {
+        assert_eq!(parsed.query(&document), vec![member.clone()]);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_jsonpath_longer_than_the_limit_is_refused_before_parsing() -> TestResult {
+    let name = "a".repeat(jsonpath::MAX_LENGTH - 2);
+    let at_limit = format!("$.{name}");
+    assert_eq!(at_limit.len(), jsonpath::MAX_LENGTH);
+    let document = json!({ name.clone(): 1 });
+    assert_eq!(JsonPath::parse(&at_limit)?.query(&document), vec![json!(1)]);
+    assert_eq!(
+        JsonPath::parse_rfc9535(&at_limit)?.query(&document),
+        vec![json!(1)]
+    );
+    let over = format!("{at_limit}a");
+    for parsed in [JsonPath::parse(&over), JsonPath::parse_rfc9535(&over)] {
+        let error = parsed.err().ok_or("refused")?;
+        assert_eq!(
+            limit_of(&error).map(|e| (e.limit, e.actual)),
+            Some((Limit::JsonPathLength, Some(4097)))
+        );
+        assert_eq!(
+            error.to_string(),
+            "JSONPath length 4097 bytes exceeds the limit of 4096 bytes (sdt_core::jsonpath::MAX_LENGTH)"
+        );
+    }
+    Ok(())
+}
+
+/// `{{#a}}` × depth + `x` + `{{/a}}` × depth.
+fn nested_sections(depth: usize) -> String {
+    format!("{}x{}", "{{#a}}".repeat(depth), "{{/a}}".repeat(depth))
+}
+
+fn mustache_limit(result: Result<impl std::fmt::Debug, MustacheError>) -> Option<LimitExceeded> {
+    match result {
+        Err(MustacheError::Limit(exceeded)) => Some(exceeded),
+        other => panic!("not a limit: {other:?}"),
+    }
+}
+
+#[test]
+fn exponential_mustache_sections_stop_at_the_work_budget() -> TestResult {
+    // The attack: 4^13 = 67 million passes, 67 MB of output, 10 s of CPU.
+    let template = MustacheTemplate::parse(&nested_sections(13))?;
+    let data = json!({"a": [1, 2, 3, 4]});
+    let result = within(Duration::from_secs(10), || template.render(&data));
+    assert_eq!(
+        mustache_limit(result),
+        Some(LimitExceeded {
+            limit: Limit::MustacheWork,
+            actual: None
+        })
+    );
+    let error = template.render(&data).err().ok_or("refused")?;
+    assert_eq!(
+        error.to_string(),
+        "mustache rendering work exceeds the limit of 1000000 steps (tags and section passes) (sdt_core::mustache::MAX_WORK)"
+    );
+    // 2^12 passes are fine.
+    let template = MustacheTemplate::parse(&nested_sections(12))?;
+    assert_eq!(template.render(&json!({"a": [1, 2]}))?, "x".repeat(4096));
+    Ok(())
+}
+
+#[test]
+fn mustache_work_up_to_the_budget_renders_and_one_step_more_is_refused() -> TestResult {
+    // One step to look `a` up, one per item.
+    let template = MustacheTemplate::parse("{{#a}}x{{/a}}")?;
+    let items = |n: usize| json!({ "a": Value::Array(vec![Value::Null; n]) });
+    let text = template.render(&items(mustache::MAX_WORK - 1))?;
+    assert_eq!(text.len(), mustache::MAX_WORK - 1);
+    assert_eq!(
+        mustache_limit(template.render(&items(mustache::MAX_WORK))).map(|e| e.limit),
+        Some(Limit::MustacheWork)
+    );
+    Ok(())
+}
+
+#[test]
+fn mustache_output_stops_at_one_mib() -> TestResult {
+    assert_eq!(mustache::MAX_OUTPUT, 1 << 20);
+    let template = MustacheTemplate::parse("{{#a}}{{s}}{{/a}}")?;
+    let data = |n: usize| json!({"a": Value::Array(vec![Value::Null; n]), "s": "<".repeat(256)});
+    // Escaped, each `<` is 4 bytes: 1 KiB per pass.
+    assert_eq!(template.render(&data(1024))?.len(), mustache::MAX_OUTPUT);
+    let result = within(Duration::from_secs(10), || template.render(&data(100_000)));
+    let exceeded = mustache_limit(result).ok_or("refused")?;
+    assert_eq!(exceeded.limit, Limit::MustacheOutput);
+    assert_eq!(
+        exceeded.to_string(),
+        "mustache output exceeds the limit of 1048576 bytes (sdt_core::mustache::MAX_OUTPUT)"
+    );
+    // Template text counts too: a section repeating plain text.
+    let text = MustacheTemplate::parse(&format!("{{{{#a}}}}{}{{{{/a}}}}", "t".repeat(1024)))?;
+    assert_eq!(
+        mustache_limit(text.render(&data(1025))).map(|e| e.limit),
+        Some(Limit::MustacheOutput)
+    );
+    Ok(())
+}
+
+#[test]
+fn mustache_templates_over_the_length_or_section_depth_limit_are_refused_before_parsing()
+-> TestResult {
+    let at_limit = "x".repeat(mustache::MAX_TEMPLATE_LENGTH);
+    assert_eq!(
+        MustacheTemplate::parse(&at_limit)?.render(&json!({}))?,
+        at_limit
+    );
+    let over = format!("{at_limit}x");
+    let exceeded = mustache_limit(MustacheTemplate::parse(&over)).ok_or("refused")?;
+    assert_eq!(
+        (exceeded.limit, exceeded.actual),
+        (Limit::MustacheLength, Some(16_385))
+    );
+    assert!(
+        exceeded
+            .to_string()
+            .contains("sdt_core::mustache::MAX_TEMPLATE_LENGTH")
+    );
+
+    let deepest = MustacheTemplate::parse(&nested_sections(mustache::MAX_SECTION_DEPTH))?;
+    assert_eq!(deepest.render(&json!({"a": true}))?, "x");
+    let inverted = format!("{}x{}", "{{^a}}".repeat(16), "{{/a}}".repeat(16));
+    assert_eq!(MustacheTemplate::parse(&inverted)?.render(&json!({}))?, "x");
+    let exceeded =
+        mustache_limit(MustacheTemplate::parse(&nested_sections(17))).ok_or("refused")?;
+    assert_eq!(exceeded.limit, Limit::MustacheDepth);
+    assert_eq!(
+        exceeded.to_string(),
+        "mustache section nesting depth exceeds the limit of 16 (sdt_core::mustache::MAX_SECTION_DEPTH)"
+    );
+    // Nested thousands deep (within the length limit): refused, no stack overflow.
+    assert!(MustacheTemplate::parse(&nested_sections(1_300)).is_err());
+    Ok(())
+}
+
+fn python_limit(result: Result<String, FormatError>) -> Option<LimitExceeded> {
+    match result {
+        Err(FormatError {
+            kind: ErrorKind::LimitExceeded(exceeded),
+            ..
+        }) => Some(exceeded),
+        other => panic!("not a limit: {other:?}"),
+    }
+}
+
+#[test]
+fn python_templates_over_the_length_limit_are_refused_before_parsing() -> TestResult {
+    let variables = serde_json::Map::new();
+    let at_limit = "x".repeat(python_format::MAX_TEMPLATE_LENGTH);
+    assert_eq!(
+        PythonTemplate::parse(&at_limit)?.render(&variables)?,
+        at_limit
+    );
+    let over = format!("{at_limit}x");
+    let exceeded =
+        python_limit(PythonTemplate::parse(&over).map(|_| String::new())).ok_or("refused")?;
+    assert_eq!(
+        (exceeded.limit, exceeded.actual),
+        (Limit::PythonLength, Some(16_385))
+    );
+    assert!(
+        exceeded
+            .to_string()
+            .contains("sdt_core::python_format::MAX_TEMPLATE_LENGTH")
+    );
+    Ok(())
+}
+
+#[test]
+fn python_output_stops_at_one_mib() -> TestResult {
+    assert_eq!(python_format::MAX_OUTPUT, 1 << 20);
+    let variables = json!({"s": "s".repeat(1024), "n": 1});
+    let variables = variables.as_object().ok_or("object")?;
+    let fields = |n: usize| PythonTemplate::parse(&"{s}".repeat(n));
+    assert_eq!(
+        fields(1024)?.render(variables)?.len(),
+        python_format::MAX_OUTPUT
+    );
+    let exceeded = python_limit(fields(1025)?.render(variables)).ok_or("refused")?;
+    assert_eq!(exceeded.limit, Limit::PythonOutput);
+    assert_eq!(
+        exceeded.to_string(),
+        "Python template output exceeds the limit of 1048576 bytes (sdt_core::python_format::MAX_OUTPUT)"
+    );
+    // Widths up to MAX_DIGITS_VALUE: 200 fields of 10,000 bytes pass the limit too.
+    let wide = PythonTemplate::parse(&"{n:>10000}".repeat(200))?;
+    assert_eq!(
+        python_limit(within(Duration::from_secs(10), || wide.render(variables))).map(|e| e.limit),
+        Some(Limit::PythonOutput)
+    );
+    Ok(())
+}
+
+#[test]
+fn nested_python_format_specs_recurse_once_as_in_cpython() -> TestResult {
+    let variables = json!({"x": 1.23456, "p": ".2f", "w": 8});
+    let variables = variables.as_object().ok_or("object")?;
+    assert_eq!(PythonTemplate::parse("{x:{p}}")?.render(variables)?, "1.23");
+    assert_eq!(
+        PythonTemplate::parse("{x:>{w}.{p}}").map(|t| t.variables().len())?,
+        3
+    );
+    let twice = PythonTemplate::parse("{x:{p:{w}}}")
+        .err()
+        .ok_or("refused")?;
+    assert_eq!(
+        twice.to_string(),
+        "ValueError: Max string recursion exceeded"
+    );
+    // Nested as deep as the length limit allows: an error, no stack overflow.
+    let deep = format!("{}{}", "{x:".repeat(4_000), "}".repeat(4_000));
+    assert!(deep.len() < python_format::MAX_TEMPLATE_LENGTH);
+    assert!(PythonTemplate::parse(&deep).is_err());
+    Ok(())
+}
+
+#[test]
+fn values_as_deep_as_serde_json_parses_render() -> TestResult {
+    // serde_json refuses JSON nested deeper than 128; 127 arrays around a number parse.
+    let text = format!("{}1{}", "[".repeat(127), "]".repeat(127));
+    let value: Value = serde_json::from_str(&text)?;
+    assert!(serde_json::from_str::<Value>(&format!("[{text}]")).is_err());
+    let variables = json!({ "v": value });
+    let variables = variables.as_object().ok_or("object")?;
+    let python = PythonTemplate::parse("{v}|{v!r}")?.render(variables)?;
+    assert_eq!(python.len(), 2 * text.len() + 1);
+    let mustache = MustacheTemplate::parse("{{{v}}}")?.render(&Value::Object(variables.clone()))?;
+    assert_eq!(mustache, text);
+    let found = JsonPath::parse("$..*.`str()`")?.query(&Value::Object(variables.clone()));
+    assert_eq!(found.len(), 128);
+    Ok(())
+}
+
+#[test]
+fn descriptions_and_the_playground_report_the_limit() -> TestResult {
+    let description: SyncDescription = serde_json::from_value(json!({
+        "iot_attributes": [{"name": "x", "value": nested_filters(5_000)}],
+        "thingin_attributes": [{"name": "p", "value": "{x}", "frequency_sec": 1}]
+    }))?;
+    let error = description.compile().err().ok_or("refused")?;
+    assert_eq!(error.attribute, "iot_attributes[0] (x)");
+    assert!(
+        error.message.contains("sdt_core::jsonpath::MAX_DEPTH"),
+        "{error}"
+    );
+
+    let description: SyncDescription = serde_json::from_value(json!({
+        "iot_attributes": [{"name": "a", "value": "$.a"}],
+        "thingin_attributes": [{"name": "p", "value": nested_sections(13),
+                                "value_template": "mustache", "frequency_sec": 1,
+                                "command_value": {"req": nested_sections(13)}}]
+    }))?;
+    let compiled = description.compile()?;
+    let variables = json!({"a": [1, 2, 3, 4]});
+    let variables = variables.as_object().ok_or("object")?;
+    let run = within(Duration::from_secs(20), || {
+        compiled.dry_run(&json!({"a": [1, 2, 3, 4]}))
+    });
+    assert!(
+        run.skipped["p"].to_string().contains("MAX_WORK"),
+        "{:?}",
+        run.skipped
+    );
+    let command = compiled.render_command("p", variables).ok_or("a command")?;
+    assert!(
+        command
+            .is_err_and(|e| e.to_string().contains("/req: ") && e.to_string().contains("MAX_WORK"))
+    );
+
+    for request in [
+        json!({"kind": "jsonpath", "doc": {}, "path": nested_filters(5_000)}),
+        json!({"kind": "mustache", "template": nested_sections(13), "vars": {"a": [1, 2, 3, 4]}}),
+        json!({"kind": "json_mustache", "template": nested_sections(13), "vars": {"a": [1, 2, 3, 4]}}),
+        json!({"kind": "format", "template": "{s}".repeat(2_000), "vars": {"s": "s".repeat(1024)}}),
+    ] {
+        let evaluation: Evaluation = serde_json::from_value(request)?;
+        let error = evaluation.run().err().ok_or("refused")?;
+        assert!(error.contains("exceeds the limit of"), "{error}");
+    }
+    Ok(())
+}
+
+/// The table in the crate documentation shows each limit with its value.
+#[test]
+fn the_documented_limits_are_the_constants() {
+    let docs = include_str!("../src/lib.rs");
+    for limit in [
+        Limit::JsonPathLength,
+        Limit::JsonPathDepth,
+        Limit::MustacheLength,
+        Limit::MustacheDepth,
+        Limit::MustacheWork,
+        Limit::MustacheOutput,
+        Limit::PythonLength,
+        Limit::PythonOutput,
+    ] {
+        let path = limit.name().trim_start_matches("sdt_core::");
+        let row = format!("//! | [`{path}`] | {} ", limit.value());
+        assert!(docs.contains(&row), "{row:?} is not in the Limits table");
+    }
+    let digits = format!(
+        "//! | [`python_format::MAX_DIGITS_VALUE`] | {} |",
+        python_format::MAX_DIGITS_VALUE
+    );
+    assert!(docs.contains(&digits), "{digits:?}");
+}
