@@ -33,17 +33,37 @@ pub enum PathStep {
     Index(usize),
 }
 
-/// A parsed idShort path; never empty.
+/// A parsed idShort path; never empty. Parsing refuses more than [`IdShortPath::MAX_STEPS`]
+/// steps.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdShortPath(Vec<PathStep>);
 
 /// Why a text is not an idShort path.
+///
+/// `Display` shows at most the first 100 characters of the path (a hostile path can be
+/// megabytes long); [`IdShortPathError::path`] holds all of it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path:?} is not an idShort path: {message} (at byte {at})")]
+#[error("{} is not an idShort path: {message} (at byte {at})", shown(path))]
 pub struct IdShortPathError {
     pub path: String,
     pub at: usize,
     pub message: &'static str,
+}
+
+/// The path as an error message shows it: quoted, cut after 100 characters.
+fn shown(path: &str) -> String {
+    const SHOWN: usize = 100;
+    match path.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{:?}... ({} bytes)", &path[..cut], path.len()),
+        None => format!("{path:?}"),
+    }
+}
+
+impl IdShortPath {
+    /// Most steps a path may have. No element the JSON and XML readers accept is nested
+    /// deeper (they refuse nesting deeper than 128 levels, and each step is at least one),
+    /// so a longer path addresses nothing; refusing it bounds the work of a hostile one.
+    pub const MAX_STEPS: usize = 128;
 }
 
 impl FromStr for IdShortPath {
@@ -67,6 +87,9 @@ impl FromStr for IdShortPath {
                     .map_or(text.len(), |offset| at + offset);
                 if end == at {
                     return Err(error(at, "an idShort is empty"));
+                }
+                if steps.len() == IdShortPath::MAX_STEPS {
+                    return Err(error(at, "more than 128 steps (IdShortPath::MAX_STEPS)"));
                 }
                 steps.push(PathStep::IdShort(text[at..end].to_owned()));
                 at = end;
@@ -93,6 +116,9 @@ impl FromStr for IdShortPath {
                     let index = digits
                         .parse()
                         .map_err(|_| error(at + 1, "a list index is too large"))?;
+                    if steps.len() == IdShortPath::MAX_STEPS {
+                        return Err(error(at, "more than 128 steps (IdShortPath::MAX_STEPS)"));
+                    }
                     steps.push(PathStep::Index(index));
                     at = close + 1;
                 }

@@ -54,6 +54,16 @@
 //! - The abstract classes (`Referable`, `HasSemantics`, …) are traits implemented by the
 //!   classes that inherit them; `SubmodelElement` and `DataElement` are enums.
 //!
+//! # Limits
+//!
+//! The parsers of text that may come from outside are bounded, so no input overflows the
+//! stack or makes them work without end (each limit is checked by `tests/limits.rs`):
+//!
+//! - [`IdShortPath`]: at most [`IdShortPath::MAX_STEPS`] (128) steps; parsing is one pass
+//!   without recursion, and the error message shows at most 100 characters of the path.
+//! - The string form of a [`Reference`]: referred semantic ids nested at most
+//!   [`MAX_REFERENCE_NESTING`] (128) levels.
+//!
 //! # Dependencies
 //!
 //! - `thiserror`: typed errors for parsing literals and reference strings.
@@ -82,6 +92,6 @@ pub use classes::*;
 pub use descend::{Descendants, Node};
 pub use enums::*;
 pub use id_short_path::{IdShortPath, IdShortPathError, InsertError, PathStep, element_paths};
-pub use reference::ParseReferenceError;
+pub use reference::{MAX_REFERENCE_NESTING, ParseReferenceError};
 pub use submodel_element::{DataElement, SubmodelElement};
 pub use verify::verify;

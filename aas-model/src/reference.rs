@@ -111,7 +111,7 @@ impl FromStr for Reference {
     type Err = ParseReferenceError;
 
     fn from_str(s: &str) -> Result<Self, ParseReferenceError> {
-        let (reference, rest) = parse_reference(s, 0, false)?;
+        let (reference, rest) = parse_reference(s, 0, 0)?;
         if !rest.is_empty() {
             return Err(ParseReferenceError {
                 position: s.len() - rest.len(),
@@ -122,18 +122,32 @@ impl FromStr for Reference {
     }
 }
 
+/// Referred semantic ids nested deeper than this in the string form of a reference are
+/// refused (the parser recurses once per level: stack safety on hostile input). The JSON and
+/// XML readers refuse nesting deeper than 128 levels, so no readable reference nests deeper.
+pub const MAX_REFERENCE_NESTING: usize = 128;
+
 /// Parses a reference at the start of `s` (whose first character is at `offset` of the whole
-/// input). Returns the reference and the unparsed rest, which is empty at top level and starts
-/// with ` -]` inside a referred semantic id.
+/// input), `nesting` referred semantic ids deep. Returns the reference and the unparsed rest,
+/// which is empty at top level and starts with ` -]` inside a referred semantic id.
 fn parse_reference(
     s: &str,
     offset: usize,
-    nested: bool,
+    nesting: usize,
 ) -> Result<(Reference, &str), ParseReferenceError> {
+    let nested = nesting > 0;
     let err = |rest: &str, reason: String| ParseReferenceError {
         position: offset + s.len() - rest.len(),
         reason,
     };
+    if nesting > MAX_REFERENCE_NESTING {
+        return Err(err(
+            s,
+            format!(
+                "referred semantic ids nested deeper than {MAX_REFERENCE_NESTING} levels (MAX_REFERENCE_NESTING)"
+            ),
+        ));
+    }
     let mut rest = s;
     let mut type_ = None;
     let mut referred = None;
@@ -151,7 +165,7 @@ fn parse_reference(
         type_ = Some(name);
         rest = if let Some(inner) = after_name.strip_prefix("- ") {
             let inner_offset = offset + s.len() - inner.len();
-            let (semantic_id, after_inner) = parse_reference(inner, inner_offset, true)?;
+            let (semantic_id, after_inner) = parse_reference(inner, inner_offset, nesting + 1)?;
             referred = Some(Box::new(semantic_id));
             after_inner.strip_prefix(" -]").ok_or_else(|| {
                 err(

@@ -32,6 +32,14 @@
 //! # Ok::<(), json::Error>(())
 //! ```
 //!
+//! # Limits
+//!
+//! Every reader is bounded (no stack overflow, no memory or time out of proportion to the
+//! input), each limit a public constant checked by a test: [`json::MAX_DEPTH`] and
+//! [`xml::MAX_DEPTH`] (128 levels), `value_only::MAX_DEPTH` (127, feature `value-only`), and
+//! the AASX [`aasx::Limits`] (entries, sizes, compression ratio, relationships parts and their
+//! relationship counts, content types; defaults in [`aasx::Limits::DEFAULT`]).
+//!
 //! # Dependencies
 //!
 //! - `aas-model`: the types read and written.

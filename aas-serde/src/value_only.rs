@@ -35,6 +35,46 @@ pub struct ValueOnlyError {
     pub message: String,
 }
 
+/// ValueOnly JSON nested deeper than this (arrays and objects) is refused by [`from_slice`]
+/// before it is parsed: `serde_json`'s own limit, so that the error says what is wrong.
+/// [`apply`] and [`to_value`] recurse along the element tree, as deep as the model (which
+/// the JSON and XML readers bound).
+pub const MAX_DEPTH: usize = 127;
+
+/// Reads a ValueOnly JSON value (a request body), refusing nesting deeper than
+/// [`MAX_DEPTH`] with an error naming the limit; the scan is one pass without recursion.
+pub fn from_slice(bytes: &[u8]) -> Result<Value, ValueOnlyError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(error(
+                        "$",
+                        format!(
+                            "nested deeper than {MAX_DEPTH} levels (at byte {at}; value_only::MAX_DEPTH)"
+                        ),
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    serde_json::from_slice(bytes).map_err(|e| error("$", format!("not JSON: {e}")))
+}
+
 fn error(path: &str, message: impl Into<String>) -> ValueOnlyError {
     ValueOnlyError {
         path: path.to_owned(),
@@ -523,5 +563,32 @@ mod tests {
         let unknown = apply(&mut element, &json!({"X": 1}));
         assert_eq!(unknown.map_err(|e| e.path), Err("$.X".to_owned()));
         Ok(())
+    }
+
+    #[test]
+    fn arrays_nested_100_000_deep_are_an_error_not_a_stack_overflow() {
+        for text in [
+            "[".repeat(100_000),
+            format!("{{\"a\":{}", "[".repeat(100_000)),
+        ] {
+            let err = from_slice(text.as_bytes()).unwrap_err();
+            assert!(
+                err.message.contains("nested deeper than 127 levels"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_nested_to_the_depth_limit_are_read() {
+        assert_eq!(MAX_DEPTH, 127);
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(from_slice(nested(MAX_DEPTH).as_bytes()).is_ok());
+        assert!(from_slice(nested(MAX_DEPTH + 1).as_bytes()).is_err());
+        // Brackets in strings do not count; escaped quotes do not end them.
+        let in_string = format!("{{\"a\\\"\":\"{}\"}}", "[".repeat(1000));
+        assert!(from_slice(in_string.as_bytes()).is_ok(), "{in_string}");
+        let err = from_slice(b"{\"a\":").unwrap_err();
+        assert!(err.message.starts_with("not JSON"), "{err}");
     }
 }

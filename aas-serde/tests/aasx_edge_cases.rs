@@ -38,9 +38,14 @@ const CONTENT_TYPES: &str = r#"<?xml version="1.0"?><Types xmlns="http://schemas
 
 /// A ZIP with exactly these entries, stored as given.
 fn zip(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    zip_with(entries, CompressionMethod::Deflated)
+}
+
+/// A ZIP with exactly these entries, compressed with `method`.
+fn zip_with(entries: &[(&str, Vec<u8>)], method: CompressionMethod) -> Vec<u8> {
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, content) in entries {
-        let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+        let options = SimpleFileOptions::default().compression_method(method);
         writer.start_file(*name, options).unwrap();
         writer.write_all(content).unwrap();
     }
@@ -71,6 +76,11 @@ impl Default for Layout<'_> {
 }
 
 fn package(layout: Layout<'_>) -> Vec<u8> {
+    zip_owned(&package_entries(layout), CompressionMethod::Deflated)
+}
+
+/// The entries of [`package`], to add to or change before zipping.
+fn package_entries(layout: Layout<'_>) -> Vec<(String, Vec<u8>)> {
     let data_rels_entry = format!(
         "{}/_rels/{}.rels",
         "aasx",
@@ -96,13 +106,18 @@ fn package(layout: Layout<'_>) -> Vec<u8> {
     if let Some(types) = layout.content_types {
         entries.push(("[Content_Types].xml", types.as_bytes().to_vec()));
     }
-    let owned: Vec<(String, Vec<u8>)> = entries
+    entries
         .into_iter()
         .map(|(n, c)| (n.to_owned(), c))
+        .collect()
+}
+
+fn zip_owned(entries: &[(String, Vec<u8>)], method: CompressionMethod) -> Vec<u8> {
+    let borrowed: Vec<(&str, Vec<u8>)> = entries
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.clone()))
         .collect();
-    let borrowed: Vec<(&str, Vec<u8>)> =
-        owned.iter().map(|(n, c)| (n.as_str(), c.clone())).collect();
-    zip(&borrowed)
+    zip_with(&borrowed, method)
 }
 
 /// Reads a package, checks its environment and supplementary file, and returns the repairs.
@@ -367,4 +382,258 @@ fn the_writer_refuses_misuse() {
         AasxWriter::new(Vec::new(), Format::Xml).finish(),
         Err(Error::Usage(_))
     ));
+}
+
+// ---- relationship bombs, duplicate entries, entries that lie about their size ------------
+
+/// The package with its entry `name` replaced by `content`.
+fn with_entry(name: &str, content: Vec<u8>) -> Vec<(String, Vec<u8>)> {
+    let mut entries = package_entries(Layout::default());
+    let entry = entries
+        .iter_mut()
+        .find(|(n, _)| n == name)
+        .expect("the package has the entry");
+    entry.1 = content;
+    entries
+}
+
+/// Root relationships: the origin, then `extra` more of a type the reader ignores.
+fn root_rels_with(extra: usize) -> Vec<u8> {
+    let mut s = format!(
+        r#"<?xml version="1.0"?><Relationships xmlns="{OPC_RELS}"><Relationship Id="o" Type="{V3}aasx-origin" Target="/aasx/aasx-origin"/>"#
+    );
+    for i in 0..extra {
+        s.push_str(&format!(
+            "<Relationship Id=\"x{i}\" Type=\"urn:other\" Target=\"/x/{i}\"/>\n"
+        ));
+    }
+    (s + "</Relationships>").into_bytes()
+}
+
+fn open_with(bytes: Vec<u8>, limits: Limits) -> Result<AasxReader<Cursor<Vec<u8>>>, Error> {
+    AasxReader::with_limits(Cursor::new(bytes), limits)
+}
+
+#[test]
+fn the_default_limits_are_the_documented_ones() {
+    let limits = Limits::default();
+    assert_eq!(limits, Limits::DEFAULT);
+    assert_eq!(limits.max_entries, 10_000);
+    assert_eq!(limits.max_total_size, 16 << 30);
+    assert_eq!(limits.max_part_size, 1 << 30);
+    assert_eq!(limits.max_compression_ratio, 100);
+    assert_eq!(limits.max_relationships_part_size, 16 << 20);
+    assert_eq!(limits.max_relationships_per_part, 100_000);
+    assert_eq!(limits.max_relationships, 200_000);
+    assert_eq!(limits.max_content_types_size, 16 << 20);
+}
+
+#[test]
+fn a_relationship_part_over_the_size_limit_is_refused_naming_the_part() {
+    // Stored, so that the compression-ratio check does not see it first: a relationship bomb
+    // of varied relationships compresses only ~50x, under that limit.
+    let mut rels = root_rels_with(0);
+    let padding = vec![b' '; (16 << 20) + 1 - rels.len()];
+    let end = rels.len() - "</Relationships>".len();
+    rels.splice(end..end, padding);
+    assert_eq!(rels.len(), (16 << 20) + 1);
+    let bytes = zip_owned(&with_entry("_rels/.rels", rels), CompressionMethod::Stored);
+    match open_with(bytes, Limits::default()) {
+        Err(e @ Error::RelationshipsPartTooLarge { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("\"/_rels/.rels\""), "{message}");
+            assert!(message.contains("max_relationships_part_size"), "{message}");
+            assert!(message.contains(&(16u64 << 20).to_string()), "{message}");
+        }
+        other => panic!("expected the relationships size limit, got {other:?}"),
+    }
+    // At the limit (the largest relationships part of the package) it reads.
+    let (largest, size) = package_entries(Layout::default())
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".rels"))
+        .map(|(name, content)| (name, content.len() as u64))
+        .max_by_key(|(_, size)| *size)
+        .unwrap();
+    let limits = |max| Limits {
+        max_relationships_part_size: max,
+        ..Limits::default()
+    };
+    assert!(open_with(package(Layout::default()), limits(size)).is_ok());
+    assert!(matches!(
+        open_with(package(Layout::default()), limits(size - 1)),
+        Err(Error::RelationshipsPartTooLarge { part, .. }) if part == format!("/{largest}")
+    ));
+}
+
+#[test]
+fn a_relationship_part_with_too_many_relationships_is_refused_naming_the_part() {
+    let bytes = zip_owned(
+        &with_entry("_rels/.rels", root_rels_with(100_000)),
+        CompressionMethod::Stored,
+    );
+    match open_with(bytes, Limits::default()) {
+        Err(e @ Error::TooManyRelationshipsInPart { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("\"/_rels/.rels\""), "{message}");
+            assert!(message.contains("max_relationships_per_part"), "{message}");
+            assert!(message.contains("100000"), "{message}");
+        }
+        other => panic!("expected the relationship count limit, got {other:?}"),
+    }
+    // Exactly at the limit it reads.
+    let at_limit = zip_owned(
+        &with_entry("_rels/.rels", root_rels_with(2)),
+        CompressionMethod::Deflated,
+    );
+    let limits = |max| Limits {
+        max_relationships_per_part: max,
+        ..Limits::default()
+    };
+    assert!(open_with(at_limit.clone(), limits(3)).is_ok());
+    assert!(matches!(
+        open_with(at_limit, limits(2)),
+        Err(Error::TooManyRelationshipsInPart { part, max: 2 }) if part == "/_rels/.rels"
+    ));
+}
+
+#[test]
+fn relationships_over_the_limit_in_all_parts_are_refused_naming_the_last_part() {
+    // Root, origin and data.xml relationships: one each.
+    let limits = |max| Limits {
+        max_relationships: max,
+        ..Limits::default()
+    };
+    assert!(open_with(package(Layout::default()), limits(3)).is_ok());
+    match open_with(package(Layout::default()), limits(2)) {
+        Err(e @ Error::TooManyRelationships { .. }) => {
+            let message = e.to_string();
+            assert!(
+                message.contains("\"/aasx/_rels/data.xml.rels\""),
+                "{message}"
+            );
+            assert!(message.contains("max_relationships)"), "{message}");
+        }
+        other => panic!("expected the total relationship limit, got {other:?}"),
+    }
+}
+
+#[test]
+fn content_types_over_the_size_limit_are_refused_naming_the_part() {
+    let limits = |max| Limits {
+        max_content_types_size: max,
+        ..Limits::default()
+    };
+    let size = CONTENT_TYPES.len() as u64;
+    assert!(open_with(package(Layout::default()), limits(size)).is_ok());
+    match open_with(package(Layout::default()), limits(size - 1)) {
+        Err(e @ Error::ContentTypesTooLarge { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("\"/[Content_Types].xml\""), "{message}");
+            assert!(message.contains("max_content_types_size"), "{message}");
+        }
+        other => panic!("expected the content types size limit, got {other:?}"),
+    }
+}
+
+/// Replaces every occurrence of `from` with `to` (same length) in the raw ZIP bytes: the
+/// local header and the central directory name of an entry.
+fn patch(bytes: &mut [u8], from: &[u8], to: &[u8]) -> usize {
+    assert_eq!(from.len(), to.len());
+    let mut count = 0;
+    let mut i = 0;
+    while i + from.len() <= bytes.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+            count += 1;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    count
+}
+
+#[test]
+fn a_package_with_two_entries_of_the_same_name_is_refused() {
+    // A second data.xml, with another environment: the zip writer refuses the same name, so
+    // it is written as data.xmZ and renamed in the bytes.
+    let mut entries = package_entries(Layout::default());
+    entries.push((
+        "aasx/data.xmZ".into(),
+        xml::to_vec(&Environment::new()).unwrap(),
+    ));
+    let mut bytes = zip_owned(&entries, CompressionMethod::Deflated);
+    assert_eq!(patch(&mut bytes, b"aasx/data.xmZ", b"aasx/data.xml"), 2);
+    match AasxReader::new(Cursor::new(bytes)) {
+        Err(Error::DuplicatePart(name)) => assert_eq!(name, "/aasx/data.xml"),
+        Err(other) => panic!("expected a duplicate part error, got {other}"),
+        Ok(mut reader) => panic!(
+            "read with one of the copies: {:?}",
+            reader.environment().map(|e| e.submodels.is_some())
+        ),
+    }
+}
+
+/// Sets the declared uncompressed size of entry `name` to `size`, in its local header
+/// (size at offset 22, name at 30) and its central directory header (24 and 46).
+fn declare_size(bytes: &mut [u8], name: &str, size: u32) {
+    let name = name.as_bytes();
+    let mut patched = 0;
+    for at in 0..bytes.len().saturating_sub(name.len()) {
+        if &bytes[at..at + name.len()] != name {
+            continue;
+        }
+        let (signature, offset) = if at >= 30 && bytes[at - 30..at - 26] == *b"PK\x03\x04" {
+            (at - 30, 22)
+        } else if at >= 46 && bytes[at - 46..at - 42] == *b"PK\x01\x02" {
+            (at - 46, 24)
+        } else {
+            continue;
+        };
+        bytes[signature + offset..signature + offset + 4].copy_from_slice(&size.to_le_bytes());
+        patched += 1;
+    }
+    assert_eq!(patched, 2, "local and central header patched");
+}
+
+#[test]
+fn an_entry_larger_than_it_declares_is_refused_naming_the_part() {
+    // The environment, read whole.
+    let mut bytes = package(Layout::default());
+    declare_size(&mut bytes, "aasx/data.xml", 10);
+    let mut reader = AasxReader::new(Cursor::new(bytes)).unwrap();
+    match reader.environment() {
+        Err(e @ Error::PartData { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("\"/aasx/data.xml\""), "{message}");
+            assert!(message.contains("declared"), "{message}");
+        }
+        other => panic!("expected a part data error, got {other:?}"),
+    }
+    // A relationships part, read when the package is opened.
+    let mut bytes = package(Layout::default());
+    declare_size(&mut bytes, "aasx/_rels/aasx-origin.rels", 10);
+    match AasxReader::new(Cursor::new(bytes)) {
+        Err(e @ Error::PartData { .. }) => {
+            assert!(
+                e.to_string().contains("\"/aasx/_rels/aasx-origin.rels\""),
+                "{e}"
+            );
+        }
+        other => panic!("expected a part data error, got {other:?}"),
+    }
+    // A supplementary file, streamed.
+    let mut bytes = package(Layout::default());
+    declare_size(&mut bytes, "aasx/suppl/a%20b.pdf", 2);
+    let mut reader = AasxReader::new(Cursor::new(bytes)).unwrap();
+    let mut content = Vec::new();
+    let error = reader
+        .open("/aasx/suppl/a%20b.pdf")
+        .unwrap()
+        .read_to_end(&mut content)
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("/aasx/suppl/a%20b.pdf"),
+        "{error}"
+    );
 }

@@ -235,3 +235,70 @@ fn writing_to_a_failing_writer_returns_the_error() {
     let err = json::to_writer(Broken, &Environment::new()).unwrap_err();
     assert_eq!(err.to_string(), "disk full");
 }
+
+/// `depth` submodel element collections, each in the `value` of the one above; `modelType`
+/// first or last.
+fn nested_collections(depth: usize, model_type_last: bool) -> String {
+    let (open, innermost) = if model_type_last {
+        (
+            r#"{"idShort":"c","value":["#,
+            r#"{"idShort":"c","modelType":"SubmodelElementCollection"}"#,
+        )
+    } else {
+        (
+            r#"{"modelType":"SubmodelElementCollection","idShort":"c","value":["#,
+            r#"{"modelType":"SubmodelElementCollection","idShort":"c"}"#,
+        )
+    };
+    let close = if model_type_last {
+        r#"],"modelType":"SubmodelElementCollection"}"#
+    } else {
+        "]}"
+    };
+    let mut text = open.repeat(depth - 1);
+    text.push_str(innermost);
+    text.push_str(&close.repeat(depth - 1));
+    env_with(&text)
+}
+
+#[test]
+fn collections_nested_100_000_deep_are_an_error_not_a_stack_overflow() {
+    for model_type_last in [false, true] {
+        let text = nested_collections(100_000, model_type_last);
+        let err = json::from_str::<Environment>(&text).unwrap_err();
+        assert!(
+            matches!(err.kind(), json::ErrorKind::TooDeep(json::MAX_DEPTH)),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("nesting deeper than 128 levels"),
+            "{err}"
+        );
+        assert!(json::from_str::<Document>(&text).is_err());
+    }
+    // Raw arrays and objects too (skipped values are nested as well).
+    let arrays = env_with(&format!(
+        r#"{{"modelType":"Property","idShort":"p","valueType":"xs:int","x":{}}}"#,
+        "[".repeat(100_000)
+    ));
+    assert!(json::from_str::<Environment>(&arrays).is_err());
+}
+
+#[test]
+fn collections_nested_to_the_depth_limit_are_read_and_written() {
+    assert_eq!(json::MAX_DEPTH, 128);
+    // Nesting levels above the first collection: environment, submodels, submodel,
+    // submodelElements; each collection is an object and its value an array.
+    let deepest = (json::MAX_DEPTH - 5) / 2 + 1;
+    for model_type_last in [false, true] {
+        let env: Environment = json::from_str(&nested_collections(deepest, model_type_last))
+            .unwrap_or_else(|e| panic!("{deepest} levels: {e}"));
+        assert_eq!(
+            json::from_slice::<Environment>(&json::to_vec(&env)).unwrap(),
+            env
+        );
+        let err = json::from_str::<Environment>(&nested_collections(deepest + 1, model_type_last))
+            .unwrap_err();
+        assert!(matches!(err.kind(), json::ErrorKind::TooDeep(_)), "{err}");
+    }
+}

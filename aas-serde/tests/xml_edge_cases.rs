@@ -304,3 +304,45 @@ fn mutated_documents_give_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn collections_nested_100_000_deep_are_an_error_not_a_stack_overflow() {
+    let depth = 100_000;
+    let open = "<submodelElementCollection><value>".repeat(depth);
+    let close = "</value></submodelElementCollection>".repeat(depth);
+    let text = env_with(&format!("{open}{close}"));
+    let err = xml::from_str::<Environment>(&text).unwrap_err();
+    assert!(
+        matches!(err.kind(), xml::ErrorKind::TooDeep(xml::MAX_DEPTH)),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("nested deeper than 128 levels"),
+        "{err}"
+    );
+    assert!(xml::from_str::<Document>(&text).is_err());
+}
+
+#[test]
+fn collections_nested_to_the_depth_limit_are_read_and_written() {
+    assert_eq!(xml::MAX_DEPTH, 128);
+    let nested = |depth: usize| {
+        let open = "<submodelElementCollection><idShort>c</idShort><value>".repeat(depth - 1);
+        let close = "</value></submodelElementCollection>".repeat(depth - 1);
+        env_with(&format!(
+            "{open}<submodelElementCollection><idShort>c</idShort></submodelElementCollection>{close}"
+        ))
+    };
+    // Elements above the first collection: environment, submodels, submodel,
+    // submodelElements; each collection is an element and its value another; the innermost
+    // collection's idShort is the deepest element.
+    let deepest = (xml::MAX_DEPTH - 6) / 2 + 1;
+    let env: Environment =
+        xml::from_str(&nested(deepest)).unwrap_or_else(|e| panic!("{deepest} levels: {e}"));
+    assert_eq!(
+        xml::from_slice::<Environment>(&xml::to_vec(&env).unwrap()).unwrap(),
+        env
+    );
+    let err = xml::from_str::<Environment>(&nested(deepest + 1)).unwrap_err();
+    assert!(matches!(err.kind(), xml::ErrorKind::TooDeep(_)), "{err}");
+}

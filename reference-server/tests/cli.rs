@@ -428,3 +428,44 @@ fn hostile_packages_are_refused_and_write_nothing_outside_the_target() {
         "nothing is extracted"
     );
 }
+
+#[test]
+fn validate_refuses_a_relationship_bomb_with_one_line_naming_the_limit() {
+    use std::io::Write;
+    // 100,001 small relationships (4 MB of XML, a few hundred KB deflated; varied enough to
+    // compress far less than the zip-bomb ratio limit): one more than a part may hold.
+    let mut rels = String::from(
+        r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="o" Type="http://admin-shell.io/aasx/relationships/aasx-origin" Target="/aasx/aasx-origin"/>"#,
+    );
+    for i in 0..100_000 {
+        rels.push_str(&format!(
+            "<Relationship Id=\"r{i}\" Type=\"t\" Target=\"/{i}\"/>\n"
+        ));
+    }
+    rels.push_str("</Relationships>");
+    let package = scratch("relationship-bomb.aasx");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&package).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
+    writer.start_file("_rels/.rels", options).unwrap();
+    writer.write_all(rels.as_bytes()).unwrap();
+    writer.start_file("aasx/aasx-origin", options).unwrap();
+    writer.finish().unwrap();
+    assert!(
+        std::fs::metadata(&package).unwrap().len() < 1 << 20,
+        "the bomb stays small"
+    );
+
+    let output = run(&[Path::new("validate"), &package]);
+    assert_eq!(output.status.code(), Some(2), "unreadable");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("relationship-bomb.aasx")
+            && stderr.contains("\"/_rels/.rels\" holds more than 100000 relationships")
+            && stderr.contains("max_relationships_per_part"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}

@@ -22,10 +22,41 @@ pub enum Error {
     /// A part larger than may be loaded into memory (spec parts are parsed whole).
     #[error("part {part:?} has {size} bytes; parts parsed in memory may have at most {max}")]
     PartTooLarge { part: String, size: u64, max: u64 },
+    /// A relationships part (`_rels/*.rels`) larger than
+    /// [`Limits::max_relationships_part_size`](super::Limits::max_relationships_part_size).
+    #[error(
+        "relationships part {part:?} holds more than {max} bytes uncompressed; the limit for relationships parts (max_relationships_part_size) is {max}"
+    )]
+    RelationshipsPartTooLarge { part: String, max: u64 },
+    /// A relationships part with more relationships than
+    /// [`Limits::max_relationships_per_part`](super::Limits::max_relationships_per_part).
+    #[error(
+        "relationships part {part:?} holds more than {max} relationships; the limit per part (max_relationships_per_part) is {max}"
+    )]
+    TooManyRelationshipsInPart { part: String, max: usize },
+    /// More relationships in all the relationships parts read than
+    /// [`Limits::max_relationships`](super::Limits::max_relationships).
+    #[error(
+        "relationships part {part:?} takes the package over {max} relationships in all; the limit (max_relationships) is {max}"
+    )]
+    TooManyRelationships { part: String, max: usize },
+    /// `[Content_Types].xml` larger than
+    /// [`Limits::max_content_types_size`](super::Limits::max_content_types_size).
+    #[error(
+        "content types part {part:?} holds more than {max} bytes uncompressed; the limit (max_content_types_size) is {max}"
+    )]
+    ContentTypesTooLarge { part: String, max: u64 },
+    /// A part's data could not be read: damaged, or larger than its entry declares.
+    #[error("part {part:?} cannot be read: {source}")]
+    PartData {
+        part: String,
+        source: std::io::Error,
+    },
     /// An entry name that could escape a directory if extracted (`..`, drive letters).
     #[error("unsafe entry name {name:?}: {reason}")]
     UnsafeName { name: String, reason: &'static str },
-    /// Two entries with the same part name (compared as OPC does: case-insensitive, decoded).
+    /// Two entries with the same part name (exactly the same, or the same as OPC compares
+    /// names: case-insensitive, percent-decoded).
     #[error("duplicate part name {0:?}")]
     DuplicatePart(String),
     /// No `aasx-origin` relationship from the package root.

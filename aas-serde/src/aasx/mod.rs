@@ -43,9 +43,15 @@
 //! # Safety
 //!
 //! [`Limits`] bound the entry count, the total uncompressed size (declared and counted while
-//! reading), the size of parts parsed in memory and the compression ratio (zip bombs). Entry
-//! names with `..`, drive letters or network paths, and duplicate part names, are errors.
-//! Nothing is ever extracted to disk by this module.
+//! reading), the size of parts parsed in memory and the compression ratio (zip bombs), and
+//! the size and relationship count of relationships parts and the size of the content types
+//! (relationship bombs compress too little for the ratio check): see [`Limits::DEFAULT`].
+//! Parts read into memory are read through a reader that stops one byte past the limit, so a
+//! part that lies about its size costs no more than the limit; relationships are counted as
+//! they are parsed. Each refusal is an [`Error`] naming the part and the limit. Entry names
+//! with `..`, drive letters or network paths, entries with the same name (exactly, or as OPC
+//! compares names), and entries holding more than they declare are errors. Nothing is ever
+//! extracted to disk by this module.
 
 mod error;
 mod opc;

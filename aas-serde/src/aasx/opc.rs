@@ -1,5 +1,7 @@
 //! The OPC layer of AASX (ECMA-376 Part 2): part names, relationships, content types.
 
+use std::collections::HashMap;
+
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -174,11 +176,13 @@ fn get<'v>(attributes: &'v [(String, String)], name: &str) -> Option<&'v str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Calls `f` with the local name and attributes of every element of a small XML part.
+/// Calls `f` with the local name and attributes of every element of a small XML part; an
+/// error from `f` stops the reading. (The elements are read one after the other, as a flat
+/// list: nesting costs no stack.)
 fn for_each_element(
     text: &str,
     part: &str,
-    mut f: impl FnMut(&str, &[(String, String)]),
+    mut f: impl FnMut(&str, &[(String, String)]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut reader = Reader::from_str(text);
@@ -186,7 +190,7 @@ fn for_each_element(
         match reader.read_event() {
             Ok(Event::Start(e) | Event::Empty(e)) => {
                 let name = e.local_name().into_inner().to_owned();
-                f(&name, &attributes(&e, part)?);
+                f(&name, &attributes(&e, part)?)?;
             }
             Ok(Event::Eof) => return Ok(()),
             Ok(_) => {}
@@ -200,13 +204,28 @@ fn for_each_element(
     }
 }
 
-/// The relationships of a `.rels` part.
-pub(crate) fn parse_relationships(text: &str, part: &str) -> Result<Vec<Relationship>, Error> {
+/// The relationships of a `.rels` part and the number of `Relationship` elements it holds
+/// (those without a type or target are not kept); more than `max` elements are an error,
+/// found before the next one is kept, so a relationship bomb costs no more than `max`.
+pub(crate) fn parse_relationships(
+    text: &str,
+    part: &str,
+    max: usize,
+) -> Result<(Vec<Relationship>, usize), Error> {
     let mut out = Vec::new();
+    let mut count = 0usize;
     for_each_element(text, part, |name, attrs| {
-        if name == "Relationship"
-            && let (Some(type_), Some(target)) = (get(attrs, "Type"), get(attrs, "Target"))
-        {
+        if name != "Relationship" {
+            return Ok(());
+        }
+        count += 1;
+        if count > max {
+            return Err(Error::TooManyRelationshipsInPart {
+                part: part.to_owned(),
+                max,
+            });
+        }
+        if let (Some(type_), Some(target)) = (get(attrs, "Type"), get(attrs, "Target")) {
             out.push(Relationship {
                 type_: type_.trim().to_owned(),
                 target: target.trim().to_owned(),
@@ -214,44 +233,55 @@ pub(crate) fn parse_relationships(text: &str, part: &str) -> Result<Vec<Relation
                     .is_some_and(|m| m.eq_ignore_ascii_case("External")),
             });
         }
+        Ok(())
     })?;
-    Ok(out)
+    Ok((out, count))
 }
 
 /// `[Content_Types].xml`: defaults by extension (lower case) and overrides by part key.
+/// Lookups are hashed: a hostile part with many entries costs no time per part looked up.
 #[derive(Debug, Default)]
 pub(crate) struct ContentTypes {
-    defaults: Vec<(String, String)>,
-    overrides: Vec<(String, String)>,
+    defaults: HashMap<String, String>,
+    overrides: HashMap<String, String>,
 }
 
 impl ContentTypes {
     pub(crate) fn parse(text: &str, part: &str) -> Result<Self, Error> {
         let mut types = ContentTypes::default();
-        for_each_element(text, part, |name, attrs| match name {
-            "Default" => {
-                if let (Some(ext), Some(ct)) = (get(attrs, "Extension"), get(attrs, "ContentType"))
-                {
-                    types
-                        .defaults
-                        .push((ext.to_ascii_lowercase(), ct.to_owned()));
+        // The first entry for an extension or part wins, as before.
+        for_each_element(text, part, |name, attrs| {
+            match name {
+                "Default" => {
+                    if let (Some(ext), Some(ct)) =
+                        (get(attrs, "Extension"), get(attrs, "ContentType"))
+                    {
+                        types
+                            .defaults
+                            .entry(ext.to_ascii_lowercase())
+                            .or_insert_with(|| ct.to_owned());
+                    }
                 }
-            }
-            "Override" => {
-                if let (Some(part), Some(ct)) = (get(attrs, "PartName"), get(attrs, "ContentType"))
-                {
-                    types.overrides.push((key(part), ct.to_owned()));
+                "Override" => {
+                    if let (Some(part), Some(ct)) =
+                        (get(attrs, "PartName"), get(attrs, "ContentType"))
+                    {
+                        types
+                            .overrides
+                            .entry(key(part))
+                            .or_insert_with(|| ct.to_owned());
+                    }
                 }
+                _ => {}
             }
-            _ => {}
+            Ok(())
         })?;
         Ok(types)
     }
 
     /// The content type of a part: its override, else the default of its extension.
     pub(crate) fn of(&self, part: &str) -> Option<&str> {
-        let part_key = key(part);
-        if let Some((_, ct)) = self.overrides.iter().find(|(k, _)| *k == part_key) {
+        if let Some(ct) = self.overrides.get(&key(part)) {
             return Some(ct);
         }
         let extension = part
@@ -261,9 +291,8 @@ impl ContentTypes {
             .1
             .to_ascii_lowercase();
         self.defaults
-            .iter()
-            .find(|(e, _)| *e == extension)
-            .map(|(_, ct)| ct.as_str())
+            .get(&extension)
+            .map(String::as_str)
             .filter(|ct| !ct.is_empty())
     }
 }

@@ -1,9 +1,9 @@
 //! Reading AASX packages from a seekable source, tolerating what real packages do wrong and
 //! reporting each repair.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, SeekFrom};
 
 use aas_model::Environment;
 use zip::ZipArchive;
@@ -13,6 +13,10 @@ use super::opc::{self, ContentTypes, Relationship};
 use crate::Format;
 
 /// Safety limits for reading packages from untrusted sources.
+///
+/// Each is checked before the data it bounds is held in memory: declared sizes first, then
+/// the bytes actually read, through a reader that stops one byte past the limit (declared
+/// sizes can lie). The defaults are [`Limits::DEFAULT`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Most ZIP entries a package may have.
@@ -24,18 +28,47 @@ pub struct Limits {
     pub max_part_size: u64,
     /// Highest ratio of uncompressed to compressed size of a part larger than 1 MiB.
     pub max_compression_ratio: u64,
+    /// Most bytes a relationships part (`_rels/*.rels`) may hold uncompressed (real ones hold
+    /// a few KiB; a relationship bomb compresses too little for the ratio check to catch it).
+    pub max_relationships_part_size: u64,
+    /// Most `Relationship` elements one relationships part may hold.
+    pub max_relationships_per_part: usize,
+    /// Most `Relationship` elements all the relationships parts read may hold together (the
+    /// root's, the origin's and every aas-spec part's).
+    pub max_relationships: usize,
+    /// Most bytes `[Content_Types].xml` may hold uncompressed.
+    pub max_content_types_size: u64,
+}
+
+impl Limits {
+    /// 10,000 entries, 16 GiB in all, 1 GiB per parsed part, ratio 100; relationships parts
+    /// of at most 16 MiB and 100,000 relationships each, 200,000 in all; content types of at
+    /// most 16 MiB.
+    pub const DEFAULT: Limits = Limits {
+        max_entries: 10_000,
+        max_total_size: 16 << 30,
+        max_part_size: 1 << 30,
+        max_compression_ratio: 100,
+        max_relationships_part_size: 16 << 20,
+        max_relationships_per_part: 100_000,
+        max_relationships: 200_000,
+        max_content_types_size: 16 << 20,
+    };
 }
 
 impl Default for Limits {
-    /// 10,000 entries, 16 GiB in all, 1 GiB per parsed part, ratio 100.
+    /// [`Limits::DEFAULT`].
     fn default() -> Self {
-        Self {
-            max_entries: 10_000,
-            max_total_size: 16 << 30,
-            max_part_size: 1 << 30,
-            max_compression_ratio: 100,
-        }
+        Self::DEFAULT
     }
+}
+
+/// The parts read whole into memory, each with its own size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InMemory {
+    Spec,
+    Relationships,
+    ContentTypes,
 }
 
 /// Something the reader had to repair to read the package, with the part concerned.
@@ -84,6 +117,8 @@ pub struct AasxReader<R: Read + Seek> {
     thumbnail: Option<String>,
     core_properties: Option<String>,
     repairs: Vec<Repair>,
+    /// `Relationship` elements read so far, in all relationships parts.
+    relationships_read: usize,
 }
 
 impl<R: Read + Seek> fmt::Debug for AasxReader<R> {
@@ -133,7 +168,20 @@ impl<R: Read + Seek> AasxReader<R> {
     /// Opens a package: reads its directory, content types and relationships (not the
     /// environment yet), checking the limits.
     pub fn with_limits(source: R, limits: Limits) -> Result<Self, Error> {
-        let mut archive = ZipArchive::new(source)?;
+        let archive = ZipArchive::new(source)?;
+        if archive.has_duplicate_names() {
+            // The zip reader keeps only the last of entries with the same name: walk the
+            // central directory again to name it.
+            let start = archive.central_directory_start();
+            let mut source = archive.into_inner();
+            let name = first_repeated_name(&mut source, start)
+                .map_or_else(|| "(unknown)".to_owned(), |name| name.replace('\\', "/"));
+            return Err(Error::DuplicatePart(format!(
+                "/{}",
+                name.trim_start_matches('/')
+            )));
+        }
+        let mut archive = archive;
         if archive.len() > limits.max_entries {
             return Err(Error::TooManyEntries {
                 count: archive.len(),
@@ -151,6 +199,7 @@ impl<R: Read + Seek> AasxReader<R> {
             thumbnail: None,
             core_properties: None,
             repairs,
+            relationships_read: 0,
         };
         reader.read_structure()?;
         Ok(reader)
@@ -178,32 +227,52 @@ impl<R: Read + Seek> AasxReader<R> {
         Some(entry)
     }
 
-    /// The whole content of a part that is parsed in memory.
-    fn read_part(&mut self, entry: &Entry) -> Result<Vec<u8>, Error> {
-        let max = self.limits.max_part_size;
+    /// The whole content of a part that is parsed in memory, within the limits of its kind
+    /// (and never more than `max_part_size`).
+    fn read_part(&mut self, entry: &Entry, kind: InMemory) -> Result<Vec<u8>, Error> {
+        let general = self.limits.max_part_size;
+        let special = match kind {
+            InMemory::Spec => general,
+            InMemory::Relationships => self.limits.max_relationships_part_size,
+            InMemory::ContentTypes => self.limits.max_content_types_size,
+        };
+        let max = special.min(general);
+        let too_large = |size: u64| {
+            let part = entry.name.clone();
+            match kind {
+                InMemory::Relationships if special <= general => {
+                    Error::RelationshipsPartTooLarge { part, max }
+                }
+                InMemory::ContentTypes if special <= general => {
+                    Error::ContentTypesTooLarge { part, max }
+                }
+                _ => Error::PartTooLarge { part, size, max },
+            }
+        };
         if entry.size > max {
-            return Err(Error::PartTooLarge {
-                part: entry.name.clone(),
-                size: entry.size,
-                max,
-            });
+            return Err(too_large(entry.size));
         }
-        let file = self.archive.by_index(entry.index)?;
+        let file = self
+            .archive
+            .by_index(entry.index)
+            .map_err(|e| part_error(&entry.name, e))?;
         let mut bytes = Vec::with_capacity(usize::try_from(entry.size).unwrap_or(0));
-        // Declared sizes can lie: never read more than the limit allows.
-        file.take(max + 1).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > max {
-            return Err(Error::PartTooLarge {
+        // Declared sizes can lie: never read more than the limit allows (the zip reader also
+        // stops at the declared size, with an error that this names the part of).
+        file.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::PartData {
                 part: entry.name.clone(),
-                size: bytes.len() as u64,
-                max,
-            });
+                source,
+            })?;
+        if bytes.len() as u64 > max {
+            return Err(too_large(bytes.len() as u64));
         }
         Ok(bytes)
     }
 
-    fn read_text_part(&mut self, entry: &Entry) -> Result<String, Error> {
-        let bytes = self.read_part(entry)?;
+    fn read_text_part(&mut self, entry: &Entry, kind: InMemory) -> Result<String, Error> {
+        let bytes = self.read_part(entry, kind)?;
         String::from_utf8(bytes).map_err(|e| Error::PartXml {
             part: entry.name.clone(),
             message: e.to_string(),
@@ -219,8 +288,18 @@ impl<R: Read + Seek> AasxReader<R> {
         let Some(entry) = self.find(&rels_name) else {
             return Ok(None);
         };
-        let text = self.read_text_part(&entry)?;
-        let relationships = opc::parse_relationships(&text, &entry.name)?;
+        let text = self.read_text_part(&entry, InMemory::Relationships)?;
+        let per_part = self.limits.max_relationships_per_part;
+        let in_all = self.limits.max_relationships;
+        let left = in_all.saturating_sub(self.relationships_read);
+        let (relationships, count) =
+            match opc::parse_relationships(&text, &entry.name, per_part.min(left)) {
+                Err(Error::TooManyRelationshipsInPart { part, .. }) if left < per_part => {
+                    return Err(Error::TooManyRelationships { part, max: in_all });
+                }
+                other => other?,
+            };
+        self.relationships_read += count;
         Ok(Some((entry.name, relationships)))
     }
 
@@ -251,7 +330,7 @@ impl<R: Read + Seek> AasxReader<R> {
     fn read_structure(&mut self) -> Result<(), Error> {
         let content_types = match self.find("/[Content_Types].xml") {
             Some(entry) => {
-                let text = self.read_text_part(&entry)?;
+                let text = self.read_text_part(&entry, InMemory::ContentTypes)?;
                 ContentTypes::parse(&text, &entry.name)?
             }
             None => {
@@ -281,9 +360,10 @@ impl<R: Read + Seek> AasxReader<R> {
         };
 
         let mut origin = None;
+        let mut legacy_noted = false;
         for rel in root_rels.iter().filter(|r| !r.external) {
             if let Some(legacy) = is_aasx_type(&rel.type_, opc::REL_ORIGIN) {
-                if legacy {
+                if legacy && !std::mem::replace(&mut legacy_noted, true) {
                     self.repair(&root_rels_part, "aasx-origin uses the legacy namespace http://www.admin-shell.io/aasx/relationships/");
                 }
                 if origin.is_none() {
@@ -299,6 +379,8 @@ impl<R: Read + Seek> AasxReader<R> {
 
         let (origin_rels_part, origin_rels) =
             self.relationships_of(&origin.name)?.ok_or(Error::NoSpec)?;
+        let (mut legacy_noted, mut split_noted) = (false, false);
+        let mut spec_names = HashSet::new();
         for rel in origin_rels.iter().filter(|r| !r.external) {
             let kind = is_aasx_type(&rel.type_, opc::REL_SPEC)
                 .map(|legacy| (legacy, false))
@@ -308,10 +390,10 @@ impl<R: Read + Seek> AasxReader<R> {
             let Some((legacy, split)) = kind else {
                 continue;
             };
-            if legacy {
+            if legacy && !std::mem::replace(&mut legacy_noted, true) {
                 self.repair(&origin_rels_part, "aas-spec uses the legacy namespace http://www.admin-shell.io/aasx/relationships/");
             }
-            if split {
+            if split && !std::mem::replace(&mut split_noted, true) {
                 self.repair(
                     &origin_rels_part,
                     "aas-spec-split (AASX V2) read as aas-spec",
@@ -342,7 +424,7 @@ impl<R: Read + Seek> AasxReader<R> {
                     format
                 }
             };
-            if !self.spec_parts.iter().any(|p| p.name == spec.name) {
+            if spec_names.insert(spec.name.clone()) {
                 self.spec_parts.push(SpecPart {
                     name: spec.name,
                     format,
@@ -354,19 +436,21 @@ impl<R: Read + Seek> AasxReader<R> {
         }
 
         let spec_names: Vec<String> = self.spec_parts.iter().map(|p| p.name.clone()).collect();
+        let mut supplementary = HashSet::new();
         for spec in spec_names {
             let Some((rels_part, rels)) = self.relationships_of(&spec)? else {
                 continue;
             };
+            let mut legacy_noted = false;
             for rel in rels.iter().filter(|r| !r.external) {
                 let Some(legacy) = is_aasx_type(&rel.type_, opc::REL_SUPPL) else {
                     continue;
                 };
-                if legacy {
+                if legacy && !std::mem::replace(&mut legacy_noted, true) {
                     self.repair(&rels_part, "aas-suppl uses the legacy namespace http://www.admin-shell.io/aasx/relationships/");
                 }
                 if let Some(entry) = self.target(&spec, rel, &rels_part)?
-                    && !self.supplementary.contains(&entry.name)
+                    && supplementary.insert(entry.name.clone())
                 {
                     self.supplementary.push(entry.name);
                 }
@@ -410,7 +494,7 @@ impl<R: Read + Seek> AasxReader<R> {
                 part: spec.name.clone(),
                 referenced_by: "the origin".into(),
             })?;
-            let bytes = self.read_part(&entry)?;
+            let bytes = self.read_part(&entry, InMemory::Spec)?;
             let env: Environment = match spec.format {
                 Format::Json => {
                     crate::json::from_slice(&bytes).map_err(|source| Error::SpecJson {
@@ -481,12 +565,51 @@ impl<R: Read + Seek> AasxReader<R> {
             part: part.to_owned(),
             referenced_by: "the caller".into(),
         })?;
-        let file = self.archive.by_index(entry.index)?;
+        let file = self
+            .archive
+            .by_index(entry.index)
+            .map_err(|e| part_error(&entry.name, e))?;
         Ok(PartReader {
             file,
             left: entry.size,
             name: entry.name,
         })
+    }
+}
+
+/// The error of opening a part's data, naming the part.
+fn part_error(part: &str, e: zip::result::ZipError) -> Error {
+    match e {
+        zip::result::ZipError::Io(source) => Error::PartData {
+            part: part.to_owned(),
+            source,
+        },
+        other => Error::Zip(format!("part {part:?}: {other}")),
+    }
+}
+
+/// The first name the central directory at `start` holds twice, read from the raw headers
+/// (46 fixed bytes, then the name, the extra field and the comment); `None` if the directory
+/// does not read.
+fn first_repeated_name<R: Read + Seek>(source: &mut R, start: u64) -> Option<String> {
+    const CENTRAL_HEADER: [u8; 4] = *b"PK\x01\x02";
+    source.seek(SeekFrom::Start(start)).ok()?;
+    let mut seen = HashSet::new();
+    let mut header = [0u8; 46];
+    loop {
+        source.read_exact(&mut header).ok()?;
+        if header[..4] != CENTRAL_HEADER {
+            return None;
+        }
+        let field = |at: usize| u16::from_le_bytes([header[at], header[at + 1]]);
+        let mut name = vec![0u8; usize::from(field(28))];
+        source.read_exact(&mut name).ok()?;
+        let skip = i64::from(field(30)) + i64::from(field(32));
+        source.seek(SeekFrom::Current(skip)).ok()?;
+        let name = String::from_utf8_lossy(&name).into_owned();
+        if !seen.insert(name.clone()) {
+            return Some(name);
+        }
     }
 }
 
@@ -580,7 +703,10 @@ impl<R: Read + Seek> fmt::Debug for PartReader<'_, R> {
 
 impl<R: Read + Seek> Read for PartReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read(buf)?;
+        let n = self
+            .file
+            .read(buf)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.name)))?;
         self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,

@@ -42,6 +42,11 @@ use std::io::{self, Read, Write};
 pub use codec::{FromJson, ToJson};
 pub use error::{Error, ErrorKind, PathSegment};
 
+/// Objects and arrays nested deeper than this are refused: [`ErrorKind::TooDeep`] (stack
+/// safety on hostile input). An environment holds submodel element collections nested at most
+/// 62 deep.
+pub const MAX_DEPTH: usize = parser::MAX_DEPTH;
+
 /// Reads a value of class `T` (usually [`aas_model::Environment`]) from JSON bytes.
 pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
     let mut parser = parser::Parser::new(bytes);

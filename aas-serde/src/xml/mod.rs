@@ -56,6 +56,11 @@ pub use error::{Error, ErrorKind, PathSegment, WriteError};
 use reader::{Child, XmlReader};
 use writer::XmlWriter;
 
+/// Elements nested deeper than this are refused: [`ErrorKind::TooDeep`] (stack safety on
+/// hostile input). An environment holds submodel element collections nested at most 62
+/// deep.
+pub const MAX_DEPTH: usize = reader::MAX_DEPTH;
+
 /// The namespace of the AAS V3.0 XML mapping.
 pub const NAMESPACE: &str = "https://admin-shell.io/aas/3/0";
 

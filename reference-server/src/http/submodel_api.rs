@@ -702,7 +702,8 @@ fn value_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
             format!("{content_type} is not application/json"),
         ));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("not JSON: {e}")))
+    // Nesting beyond value_only::MAX_DEPTH is refused before parsing, saying so.
+    value_only::from_slice(body).map_err(|e| ApiError::bad_request(e.message))
 }
 
 /// PATCH `$value` of an element: `{"<idShort>": value}` or the bare value.
