@@ -70,6 +70,16 @@ pub enum StorageError {
     BadCursor(String),
     #[error("{0} is not stored")]
     NotFound(String),
+    #[error(
+        "{id:?} would be stored {depth} levels deep in JSON; the JSON and XML readers accept \
+         {max} (aas_serde::json::MAX_DEPTH, less room for the environment around it): nest \
+         elements less deeply"
+    )]
+    TooDeep {
+        id: String,
+        depth: usize,
+        max: usize,
+    },
     /// A change refused by the caller's closure (it says why; the transaction is rolled back).
     #[error("{0}")]
     Refused(Box<dyn std::error::Error + Send + Sync>),
@@ -382,12 +392,52 @@ fn decode<T: aas_serde::json::FromJson>(id: &str, json: &str) -> Result<T, Stora
     })
 }
 
+/// The deepest JSON an element may be stored as: what the readers accept, less the environment
+/// (`{"submodels": [...]}`) a serialization wraps around it and the extra level XML gives
+/// leaf values. Elements inserted at deep idShort paths could otherwise build a model that is
+/// stored but never reads back.
+const MAX_STORED_DEPTH: usize = aas_serde::json::MAX_DEPTH - 4;
+
+/// How deeply `json` nests objects and arrays (one linear pass; strings skipped).
+fn json_depth(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 fn upsert(
     tx: &rusqlite::Transaction<'_>,
     collection: Collection,
     id: &str,
     json: &str,
 ) -> Result<Written, StorageError> {
+    let depth = json_depth(json);
+    if depth > MAX_STORED_DEPTH {
+        return Err(StorageError::TooDeep {
+            id: id.to_owned(),
+            depth,
+            max: MAX_STORED_DEPTH,
+        });
+    }
     let existed: bool = tx.query_row(
         &format!(
             "SELECT EXISTS(SELECT 1 FROM {} WHERE id = ?1)",
@@ -818,6 +868,16 @@ mod tests {
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn json_depth_counts_objects_and_arrays_and_skips_strings() {
+        assert_eq!(json_depth("1"), 0);
+        assert_eq!(json_depth(r#"{"a":[{"b":"[[{{\"]]"}]}"#), 3);
+        assert_eq!(
+            json_depth(&format!("{}{}", "[".repeat(200), "]".repeat(200))),
+            200
+        );
+    }
 
     #[test]
     fn a_change_holds_the_write_lock_from_its_start_so_other_writers_wait() -> TestResult {

@@ -257,3 +257,117 @@ async fn out_of_file_descriptors_the_server_lowers_its_caps_and_keeps_serving() 
     drop(held);
     Ok(())
 }
+
+#[test]
+fn more_than_a_hundred_header_fields_are_refused_with_431() -> TestResult {
+    let data = DataDir::new("limits-headers");
+    let server = Server::start(&data)?;
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port))?;
+    let mut request = String::from("GET /health HTTP/1.1\r\nHost: x\r\n");
+    for n in 0..150 {
+        request.push_str(&format!("X-Field-{n}: {n}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut answer = [0u8; 64];
+    let n = stream.read(&mut answer)?;
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 431"),
+        "{}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    Ok(())
+}
+
+#[test]
+fn a_body_that_does_not_arrive_within_the_request_timeout_gets_408_with_a_part2_body() -> TestResult
+{
+    let data = DataDir::new("limits-request-timeout");
+    let server = Server::launch(&data, &with_config(&data, "request-timeout-secs = 1\n")?)?;
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port))?;
+    stream.write_all(
+        b"POST /shells HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"id\":",
+    )?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !answer.ends_with(b"}") {
+        let n = stream.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"code\":\"408\""), "{text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn elements_nested_deeper_than_the_readers_accept_are_refused_and_the_submodel_still_reads()
+-> TestResult {
+    let data = DataDir::new("limits-depth");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let id = "urn:sm:deep";
+    let created = http
+        .post(server.url("/submodels"))
+        .header("content-type", "application/json")
+        .body(json!({"id": id, "modelType": "Submodel"}).to_string())
+        .send()
+        .await?;
+    assert_eq!(created.status().as_u16(), 201);
+    let collection = json!({"modelType": "SubmodelElementCollection", "idShort": "C"}).to_string();
+    let mut path = String::new();
+    let mut refused = None;
+    for level in 0..100 {
+        let url = if path.is_empty() {
+            server.url(&format!("/submodels/{}/submodel-elements", b64(id)))
+        } else {
+            server.url(&format!("/submodels/{}/submodel-elements/{path}", b64(id)))
+        };
+        let answer = http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(collection.clone())
+            .send()
+            .await?;
+        if answer.status().as_u16() != 201 {
+            refused = Some((level, answer.status().as_u16(), answer.text().await?));
+            break;
+        }
+        path = if path.is_empty() {
+            "C".into()
+        } else {
+            format!("{path}.C")
+        };
+    }
+    let (level, status, text) = refused.ok_or("100 nested collections were all stored")?;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("MAX_DEPTH"), "{text}");
+    assert!(level > 50, "refused already at level {level}: {text}");
+    // What is stored still reads, in both formats.
+    for accept in ["application/json", "application/xml"] {
+        let serialization = http
+            .get(server.url(&format!("/serialization?submodelIds={}", b64(id))))
+            .header("accept", accept)
+            .send()
+            .await?;
+        assert_eq!(serialization.status().as_u16(), 200);
+        let bytes = serialization.bytes().await?;
+        let read = if accept == "application/json" {
+            aas_serde::json::from_slice::<aas_model::Environment>(&bytes)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        } else {
+            aas_serde::xml::from_slice::<aas_model::Environment>(&bytes)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        };
+        assert!(read.is_ok(), "{accept}: {:?}", read.err());
+    }
+    Ok(())
+}

@@ -945,7 +945,9 @@ impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
-            StorageError::BadCursor(_) => ApiError::bad_request(error.to_string()),
+            StorageError::BadCursor(_) | StorageError::TooDeep { .. } => {
+                ApiError::bad_request(error.to_string())
+            }
             StorageError::Refused(inner) => match inner.downcast::<ApiError>() {
                 Ok(api) => *api,
                 Err(other) => ApiError::bad_request(other.to_string()),
