@@ -14,6 +14,7 @@ mod broker;
 pub mod config;
 pub mod convert;
 pub mod document_io;
+mod duration;
 mod findings;
 mod http;
 mod mqtt_tls;

@@ -63,6 +63,7 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         submodel_filter: Arc::new(settings.submodel_filter.clone()),
         push: None,
         sdt: None,
+        max_event_size: settings.max_event_size,
     };
     let sdt_store = Arc::new(crate::sync::SdtStore::open(
         &settings.data.join("repository.sqlite"),
@@ -105,10 +106,16 @@ fn serve(settings: Settings) -> Result<(), Failure> {
         if let (Some(tls), Broker::Embedded(listen)) = (&settings.mqtt_tls, &settings.broker) {
             crate::mqtt_tls::start(tls, *listen).await?;
         }
+        tokio::spawn(publisher::prune(
+            repository.clone(),
+            settings.event_retention,
+        ));
         if settings.hold_events {
             tracing::warn!("AAS_SERVER_HOLD_EVENTS=1: change events stay in the outbox");
         } else {
-            tokio::spawn(publisher::run(repository, mqtt));
+            let delivery =
+                publisher::Delivery::new(settings.max_event_size, settings.event_max_attempts);
+            tokio::spawn(publisher::run(repository, mqtt, delivery));
         }
         let shutdown = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(settings.bind)
@@ -152,6 +159,7 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
         submodel_filter: Arc::new(Default::default()),
         push: None,
         sdt: None,
+        max_event_size: publisher::DEFAULT_MAX_EVENT_SIZE,
     };
     state.load_environment(&environment)?;
     Ok(router(state).layer(axum::middleware::from_fn(crate::http::part2_errors)))
