@@ -408,7 +408,10 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
         // Whatever was written is delivered, the refused event aside.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        while !repository.outbox(10)?.is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "events left behind");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         publisher.abort();
         let delivered = sink
             .delivered
