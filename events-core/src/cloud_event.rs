@@ -95,13 +95,26 @@ impl CloudEventCodec {
 
     /// The CloudEvent of a change (a new UUID as its id).
     pub fn event(&self, change: &ChangeEvent) -> Result<Event, CloudEventError> {
+        self.build(change, true)
+    }
+
+    /// The reference-only CloudEvent of a change, for when the complete one is too large for
+    /// the transport: no `data`, `datacontenttype` or `dataschema`, and the extension
+    /// `referenceonly: true`; the consumer reads the element from `source`.
+    pub fn reference_event(&self, change: &ChangeEvent) -> Result<Event, CloudEventError> {
+        self.build(change, false)
+    }
+
+    fn build(&self, change: &ChangeEvent, with_data: bool) -> Result<Event, CloudEventError> {
         let (element_type, id) = change.element();
         let mut builder = EventBuilderV10::new()
             .id(uuid::Uuid::new_v4().to_string())
             .source(self.source(element_type, id))
             .ty(format!("{TYPE_PREFIX}{}", change.kind()))
             .time(change.timestamp());
-        if change.kind() != EventKind::Deleted {
+        if !with_data {
+            builder = builder.extension("referenceonly", true);
+        } else if change.kind() != EventKind::Deleted {
             let (class, json) = match change {
                 ChangeEvent::Shell { shell, .. } => (
                     "AssetAdministrationShell",
@@ -131,7 +144,16 @@ impl CloudEventCodec {
 
     /// The message of a change: the CloudEvent as JSON, gzip-compressed if configured.
     pub fn encode(&self, change: &ChangeEvent) -> Result<Vec<u8>, CloudEventError> {
-        let json = serde_json::to_vec(&self.event(change)?).map_err(CloudEventError::Json)?;
+        self.serialize(&self.event(change)?)
+    }
+
+    /// The reference-only message of a change ([`CloudEventCodec::reference_event`]).
+    pub fn encode_reference(&self, change: &ChangeEvent) -> Result<Vec<u8>, CloudEventError> {
+        self.serialize(&self.reference_event(change)?)
+    }
+
+    fn serialize(&self, event: &Event) -> Result<Vec<u8>, CloudEventError> {
+        let json = serde_json::to_vec(event).map_err(CloudEventError::Json)?;
         if !self.gzip {
             return Ok(json);
         }

@@ -1,5 +1,17 @@
 //! The twinsphere envelope: gzip-compressed JSON `{version, timestamp, payload,
 //! affectedShellIds}` whose `payload` is the AAS JSON of the shell or submodel as a string.
+//!
+//! A publisher whose complete envelope is too large for its transport sends a
+//! **reference-only** envelope instead ([`encode_reference`]): the same gzip JSON, with
+//! `referenceOnly: true`, the element's `id` and the `kind`, and no `payload`:
+//!
+//! ```json
+//! {"version": "1.0", "timestamp": "2026-01-02T03:04:05.123456Z", "referenceOnly": true,
+//!  "id": "urn:sm:1", "kind": "updated", "affectedShellIds": ["urn:aas:1"]}
+//! ```
+//!
+//! (`affectedShellIds` on submodel events only.) The consumer reads the element through the
+//! REST API (or the publisher's event feed). [`decode_any`] reads both shapes.
 
 use std::io::{Read, Write};
 
@@ -59,6 +71,44 @@ impl ChangeEvent {
     }
 }
 
+/// An event that names its element without carrying it: what a reference-only envelope says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventReference {
+    pub element: ElementType,
+    /// The element's identifier (plain, not encoded).
+    pub id: String,
+    pub kind: EventKind,
+    pub timestamp: DateTime<Utc>,
+    /// For submodels: the shells that referred to it (empty for shells).
+    pub affected_shell_ids: Vec<String>,
+}
+
+impl ChangeEvent {
+    /// The event without its element: what a reference-only envelope carries.
+    pub fn reference(&self) -> EventReference {
+        let (element, id) = self.element();
+        EventReference {
+            element,
+            id: id.to_owned(),
+            kind: self.kind(),
+            timestamp: self.timestamp(),
+            affected_shell_ids: match self {
+                ChangeEvent::Shell { .. } => Vec::new(),
+                ChangeEvent::Submodel {
+                    affected_shell_ids, ..
+                } => affected_shell_ids.clone(),
+            },
+        }
+    }
+}
+
+/// An envelope as received: complete, or reference-only.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Envelope {
+    Complete(ChangeEvent),
+    Reference(EventReference),
+}
+
 /// Why an envelope could not be decoded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -78,6 +128,14 @@ pub enum EnvelopeError {
     },
     #[error("the payload's id {payload:?} is not the topic's id {topic:?}")]
     IdMismatch { payload: String, topic: String },
+    #[error("the envelope's kind {envelope:?} is not the topic's kind {topic}")]
+    KindMismatch { envelope: String, topic: EventKind },
+    /// A reference-only envelope where a complete one was required ([`decode`]); [`decode_any`]
+    /// reads it.
+    #[error("the envelope is reference-only: it carries no element")]
+    ReferenceOnly(Box<EventReference>),
+    #[error("the message is neither JSON nor gzip-compressed JSON: {0}")]
+    NotJson(serde_json::Error),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -85,7 +143,16 @@ pub enum EnvelopeError {
 struct Wire {
     version: String,
     timestamp: String,
-    payload: String,
+    /// Absent in a reference-only envelope.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    payload: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    reference_only: bool,
+    /// The element's id and the kind: written in reference-only envelopes only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     affected_shell_ids: Option<Vec<String>>,
 }
@@ -130,16 +197,46 @@ fn encode_wire(
     let wire = Wire {
         version: VERSION.to_owned(),
         timestamp: format_timestamp(timestamp),
-        payload,
+        payload: Some(payload),
+        reference_only: false,
+        id: None,
+        kind: None,
         affected_shell_ids,
     };
     // Serializing strings into a Vec cannot fail.
     gzip(&serde_json::to_vec(&wire).unwrap_or_default())
 }
 
-/// Decodes an envelope received on `topic` (which says what element and kind it carries),
-/// decompressing at most `max_size` bytes (a gzip bomb is an error, not an allocation).
-pub fn decode(topic: &Topic, message: &[u8], max_size: u64) -> Result<ChangeEvent, EnvelopeError> {
+/// Encodes a reference-only envelope (see the module documentation for its shape): for an
+/// event whose complete envelope is too large to publish. Send it on the event's own topic.
+pub fn encode_reference(reference: &EventReference) -> Vec<u8> {
+    let wire = Wire {
+        version: VERSION.to_owned(),
+        timestamp: format_timestamp(reference.timestamp),
+        payload: None,
+        reference_only: true,
+        id: Some(reference.id.clone()),
+        kind: Some(reference.kind.as_str().to_owned()),
+        affected_shell_ids: match reference.element {
+            ElementType::Shell => None,
+            ElementType::Submodel => Some(reference.affected_shell_ids.clone()),
+        },
+    };
+    // Serializing strings into a Vec cannot fail.
+    gzip(&serde_json::to_vec(&wire).unwrap_or_default())
+}
+
+/// The JSON of a published message: a gzip-compressed one (an envelope) expanded to at most
+/// `max_size` bytes, a plain one (a CloudEvent) read as it is.
+pub fn to_json(message: &[u8], max_size: u64) -> Result<serde_json::Value, EnvelopeError> {
+    if !message.starts_with(&[0x1f, 0x8b]) {
+        return serde_json::from_slice(message).map_err(EnvelopeError::NotJson);
+    }
+    let json = expand(message, max_size)?;
+    serde_json::from_slice(&json).map_err(EnvelopeError::NotJson)
+}
+
+fn expand(message: &[u8], max_size: u64) -> Result<Vec<u8>, EnvelopeError> {
     let mut json = Vec::new();
     GzDecoder::new(message)
         .take(max_size + 1)
@@ -148,6 +245,22 @@ pub fn decode(topic: &Topic, message: &[u8], max_size: u64) -> Result<ChangeEven
     if json.len() as u64 > max_size {
         return Err(EnvelopeError::TooLarge { max: max_size });
     }
+    Ok(json)
+}
+
+/// Decodes a complete envelope received on `topic` (which says what element and kind it
+/// carries), decompressing at most `max_size` bytes (a gzip bomb is an error, not an
+/// allocation). A reference-only envelope is [`EnvelopeError::ReferenceOnly`].
+pub fn decode(topic: &Topic, message: &[u8], max_size: u64) -> Result<ChangeEvent, EnvelopeError> {
+    match decode_any(topic, message, max_size)? {
+        Envelope::Complete(event) => Ok(event),
+        Envelope::Reference(reference) => Err(EnvelopeError::ReferenceOnly(Box::new(reference))),
+    }
+}
+
+/// Decodes an envelope received on `topic`, complete or reference-only.
+pub fn decode_any(topic: &Topic, message: &[u8], max_size: u64) -> Result<Envelope, EnvelopeError> {
+    let json = expand(message, max_size)?;
     let wire: Wire = serde_json::from_slice(&json).map_err(EnvelopeError::Json)?;
     let timestamp = DateTime::parse_from_rfc3339(&wire.timestamp)
         .map_err(|_| EnvelopeError::Timestamp(wire.timestamp.clone()))?
@@ -162,33 +275,66 @@ pub fn decode(topic: &Topic, message: &[u8], max_size: u64) -> Result<ChangeEven
             })
         }
     };
+    if !wire.reference_only {
+        let payload = wire.payload.ok_or_else(|| {
+            EnvelopeError::Json(serde::de::Error::custom(
+                "missing field `payload` (and not `referenceOnly`)",
+            ))
+        })?;
+        return complete(topic, timestamp, payload, wire.affected_shell_ids, check);
+    }
+    if let Some(id) = &wire.id {
+        check(id)?;
+    }
+    if let Some(kind) = wire.kind.filter(|kind| kind != topic.kind.as_str()) {
+        return Err(EnvelopeError::KindMismatch {
+            envelope: kind,
+            topic: topic.kind,
+        });
+    }
+    Ok(Envelope::Reference(EventReference {
+        element: topic.element,
+        id: topic.id.clone(),
+        kind: topic.kind,
+        timestamp,
+        affected_shell_ids: wire.affected_shell_ids.unwrap_or_default(),
+    }))
+}
+
+fn complete(
+    topic: &Topic,
+    timestamp: DateTime<Utc>,
+    payload: String,
+    affected_shell_ids: Option<Vec<String>>,
+    check: impl Fn(&str) -> Result<(), EnvelopeError>,
+) -> Result<Envelope, EnvelopeError> {
     match topic.element {
         ElementType::Shell => {
-            let shell: AssetAdministrationShell = aas_serde::json::from_str(&wire.payload)
-                .map_err(|e| EnvelopeError::Payload {
+            let shell: AssetAdministrationShell =
+                aas_serde::json::from_str(&payload).map_err(|e| EnvelopeError::Payload {
                     element: "shell",
                     source: Box::new(e),
                 })?;
             check(&shell.id)?;
-            Ok(ChangeEvent::Shell {
+            Ok(Envelope::Complete(ChangeEvent::Shell {
                 kind: topic.kind,
                 timestamp,
                 shell: Box::new(shell),
-            })
+            }))
         }
         ElementType::Submodel => {
             let submodel: Submodel =
-                aas_serde::json::from_str(&wire.payload).map_err(|e| EnvelopeError::Payload {
+                aas_serde::json::from_str(&payload).map_err(|e| EnvelopeError::Payload {
                     element: "submodel",
                     source: Box::new(e),
                 })?;
             check(&submodel.id)?;
-            Ok(ChangeEvent::Submodel {
+            Ok(Envelope::Complete(ChangeEvent::Submodel {
                 kind: topic.kind,
                 timestamp,
                 submodel: Box::new(submodel),
-                affected_shell_ids: wire.affected_shell_ids.unwrap_or_default(),
-            })
+                affected_shell_ids: affected_shell_ids.unwrap_or_default(),
+            }))
         }
     }
 }

@@ -60,7 +60,7 @@ pub mod topic;
 
 pub use cloud_event::{CloudChange, CloudEventCodec, CloudEventError, Element};
 pub use dedup::{Deduplicator, EventClock};
-pub use envelope::{ChangeEvent, EnvelopeError};
+pub use envelope::{ChangeEvent, Envelope, EnvelopeError, EventReference};
 pub use message::{DecodeError, Encoding, EventMessage, ReceivedEvent};
 pub use sink::{EventSink, MemorySink, SinkError};
 pub use topic::{ElementType, EventKind, Topic, TopicError, TopicScheme};

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::cloud_event::{CloudChange, CloudEventCodec, CloudEventError};
-use crate::envelope::{self, ChangeEvent, EnvelopeError};
+use crate::envelope::{self, ChangeEvent, EnvelopeError, EventReference};
 use crate::topic::{ElementType, EventKind, TopicError, TopicScheme};
 
 /// One message to publish: the topic and the encoded event. Store it as is (an outbox) and
@@ -33,6 +33,10 @@ pub enum Encoding {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReceivedEvent {
     Envelope(ChangeEvent),
+    /// A reference-only envelope: the event was too large to publish complete; read the
+    /// element through the REST API.
+    Reference(EventReference),
+    /// A CloudEvent; a reference-only one has no element (as on `deleted`).
     CloudEvent(CloudChange),
 }
 
@@ -41,6 +45,7 @@ impl ReceivedEvent {
     pub fn kind(&self) -> EventKind {
         match self {
             ReceivedEvent::Envelope(event) => event.kind(),
+            ReceivedEvent::Reference(reference) => reference.kind,
             ReceivedEvent::CloudEvent(change) => change.kind,
         }
     }
@@ -49,6 +54,7 @@ impl ReceivedEvent {
     pub fn timestamp(&self) -> DateTime<Utc> {
         match self {
             ReceivedEvent::Envelope(event) => event.timestamp(),
+            ReceivedEvent::Reference(reference) => reference.timestamp,
             ReceivedEvent::CloudEvent(change) => change.timestamp,
         }
     }
@@ -57,6 +63,7 @@ impl ReceivedEvent {
     pub fn element(&self) -> (ElementType, &str) {
         match self {
             ReceivedEvent::Envelope(event) => event.element(),
+            ReceivedEvent::Reference(reference) => (reference.element, &reference.id),
             ReceivedEvent::CloudEvent(change) => (change.element_type, &change.id),
         }
     }
@@ -118,6 +125,20 @@ impl Encoding {
         Ok(EventMessage { topic, payload })
     }
 
+    /// The reference-only message of an event, for when its complete message is too large for
+    /// the transport: the same topic; the twinsphere envelope without `payload` (see
+    /// [`envelope::encode_reference`]), or the CloudEvent without `data` and with the extension
+    /// `referenceonly: true` (see [`CloudEventCodec::encode_reference`]).
+    pub fn encode_reference(&self, event: &ChangeEvent) -> Result<EventMessage, CloudEventError> {
+        let (element, id) = event.element();
+        let topic = self.topics().topic(element, id, event.kind());
+        let payload = match self {
+            Encoding::Envelope(_) => envelope::encode_reference(&event.reference()),
+            Encoding::CloudEvents { codec, .. } => codec.encode_reference(event)?,
+        };
+        Ok(EventMessage { topic, payload })
+    }
+
     /// Reads a received message; the payload may expand to at most `max_size` bytes.
     pub fn decode(
         &self,
@@ -133,8 +154,11 @@ impl Encoding {
                 source,
             })?;
         match self {
-            Encoding::Envelope(_) => envelope::decode(&parsed, payload, max_size)
-                .map(ReceivedEvent::Envelope)
+            Encoding::Envelope(_) => envelope::decode_any(&parsed, payload, max_size)
+                .map(|envelope| match envelope {
+                    envelope::Envelope::Complete(event) => ReceivedEvent::Envelope(event),
+                    envelope::Envelope::Reference(reference) => ReceivedEvent::Reference(reference),
+                })
                 .map_err(|source| DecodeError::Envelope {
                     topic: topic.to_owned(),
                     source,

@@ -236,3 +236,81 @@ fn bad_cloud_events_are_typed_errors() {
         Err(CloudEventError::Data { .. })
     ));
 }
+
+#[test]
+fn reference_only_messages_name_the_element_without_carrying_it() {
+    let envelope = Encoding::twinsphere();
+    let cloud = Encoding::cloud_events("https://aas.example.com/api");
+    for event in events() {
+        let (element, id) = event.element();
+        let full = envelope.encode(&event).unwrap();
+        let reference = envelope.encode_reference(&event).unwrap();
+        assert_eq!(reference.topic, full.topic, "the same topic");
+        let json = gunzip(&reference.payload);
+        assert_eq!(json["referenceOnly"], true);
+        assert_eq!(json["id"], id);
+        assert_eq!(json["kind"], event.kind().as_str());
+        assert_eq!(json["version"], "1.0");
+        assert!(json.get("payload").is_none(), "{json}");
+        assert_eq!(
+            json.get("affectedShellIds").is_some(),
+            element == ElementType::Submodel
+        );
+        assert_eq!(
+            envelope::to_json(&reference.payload, LIMIT).unwrap(),
+            json,
+            "to_json expands the envelope"
+        );
+        let received = envelope
+            .decode(&reference.topic, &reference.payload, LIMIT)
+            .unwrap();
+        assert_eq!(received, ReceivedEvent::Reference(event.reference()));
+        assert_eq!(
+            (received.element(), received.kind(), received.timestamp()),
+            (event.element(), event.kind(), event.timestamp())
+        );
+        let topic = envelope.topics().parse(&reference.topic).unwrap();
+        assert!(matches!(
+            envelope::decode(&topic, &reference.payload, LIMIT),
+            Err(EnvelopeError::ReferenceOnly(_))
+        ));
+
+        let slim = cloud.encode_reference(&event).unwrap();
+        let json = envelope::to_json(&slim.payload, LIMIT).unwrap();
+        assert_eq!(json["referenceonly"], true);
+        assert!(json.get("data").is_none() && json.get("dataschema").is_none());
+        match cloud.decode(&slim.topic, &slim.payload, LIMIT).unwrap() {
+            ReceivedEvent::CloudEvent(change) => {
+                assert_eq!((change.kind, change.id.as_str()), (event.kind(), id));
+                assert_eq!(change.timestamp, event.timestamp());
+                assert!(change.element.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A payload-less envelope must say it is reference-only.
+    let topic = envelope
+        .topics()
+        .parse(
+            &envelope
+                .topics()
+                .topic(ElementType::Shell, "urn:x", EventKind::Updated),
+        )
+        .unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(br#"{"version":"1.0","timestamp":"2024-01-01T00:00:00Z"}"#)
+        .unwrap();
+    assert!(matches!(
+        envelope::decode_any(&topic, &encoder.finish().unwrap(), LIMIT),
+        Err(EnvelopeError::Json(_))
+    ));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(br#"{"version":"1.0","timestamp":"2024-01-01T00:00:00Z","referenceOnly":true,"id":"urn:y"}"#)
+        .unwrap();
+    assert!(matches!(
+        envelope::decode_any(&topic, &encoder.finish().unwrap(), LIMIT),
+        Err(EnvelopeError::IdMismatch { .. })
+    ));
+}

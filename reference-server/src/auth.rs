@@ -1,6 +1,7 @@
 //! REST security: API keys sent as `Authorization: Bearer <key>`, configured only as SHA-256
-//! hashes, each with a role. `read` may GET, `write` may also change the repository, `admin`
-//! may do everything (the push and synchronization administration too).
+//! hashes, each with a role. `read` may GET (the event feed too), `write` may also change the
+//! repository, `admin` may do everything (the push and synchronization administration, and the
+//! dead letters of the event publisher, too).
 //!
 //! Without any key configured the server serves without authentication, and therefore only on
 //! a loopback address.
@@ -136,7 +137,9 @@ pub fn required_role(method: &Method, path: &str) -> Option<Role> {
     if path == "/health" || path == "/openapi.json" || path.starts_with("/swagger") {
         return None;
     }
-    let admin_area = path.starts_with("/sphere/") || path.starts_with("/sdts");
+    let admin_area = path.starts_with("/sphere/")
+        || path.starts_with("/sdts")
+        || path.starts_with("/events/dead-letters");
     let reading = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     Some(match (admin_area, reading) {
         (true, _) => Role::Admin,
@@ -213,6 +216,15 @@ mod tests {
             Some(Role::Admin)
         );
         assert_eq!(required_role(&Method::GET, "/health"), None);
+        assert_eq!(required_role(&Method::GET, "/events"), Some(Role::Read));
+        assert_eq!(
+            required_role(&Method::GET, "/events/dead-letters"),
+            Some(Role::Admin)
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/events/dead-letters/7/retry"),
+            Some(Role::Admin)
+        );
         Ok(())
     }
 }

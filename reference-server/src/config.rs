@@ -28,6 +28,9 @@
 //! twinsphere = true              # twinsphere/... topics with the gzip JSON envelope
 //! # cloud-events = "https://aas.example.com"   # also aas-events/... CloudEvents, sources under this URL
 //! # submodel-semantic-ids = ["https://admin-shell.io/idta/nameplate/3/0/Nameplate", "$regex=^urn:acme:"]
+//! retention = "24h"              # how long the event feed (GET /events) keeps events
+//! max-size = 16646144            # larger messages are published reference-only, bytes
+//! max-attempts = 10              # failed publishes before an event becomes a dead letter
 //!
 //! [[api-keys]]                   # without keys: no authentication, loopback only
 //! sha256 = "<64 hex digits from `reference-server new-api-key`>"
@@ -100,6 +103,9 @@ pub struct EventsSection {
     pub twinsphere: bool,
     pub cloud_events: Option<String>,
     pub submodel_semantic_ids: Vec<String>,
+    pub retention: Option<crate::duration::DurationSetting>,
+    pub max_size: Option<usize>,
+    pub max_attempts: Option<u32>,
 }
 
 impl Default for EventsSection {
@@ -108,6 +114,9 @@ impl Default for EventsSection {
             twinsphere: true,
             cloud_events: None,
             submodel_semantic_ids: Vec::new(),
+            retention: None,
+            max_size: None,
+            max_attempts: None,
         }
     }
 }
@@ -150,6 +159,12 @@ pub struct Settings {
     pub twinsphere_events: bool,
     pub cloud_events: Option<String>,
     pub submodel_filter: SemanticIdFilter,
+    /// How long the event feed keeps events.
+    pub event_retention: Duration,
+    /// The largest message published complete; larger ones are published reference-only.
+    pub max_event_size: usize,
+    /// Failed publishes before an event becomes a dead letter.
+    pub event_max_attempts: u32,
     pub api_keys: crate::auth::ApiKeys,
     /// Push targets may use `http` (emulators on loopback).
     pub allow_insecure_targets: bool,
@@ -179,6 +194,17 @@ pub struct Overrides {
     /// An external MQTT broker (`mqtt://` or `mqtts://`) instead of the embedded one.
     #[arg(long, env = "AAS_SERVER_MQTT_URL")]
     pub mqtt_url: Option<String>,
+    /// How long the event feed (`GET /events`) keeps events: seconds, or with s, m, h or d
+    /// [default: 24h].
+    #[arg(long, env = "AAS_SERVER_EVENT_RETENTION", value_parser = crate::duration::parse)]
+    pub event_retention: Option<Duration>,
+    /// The largest event message published complete, bytes; larger ones are published
+    /// reference-only [default: 16646144, the embedded broker's limit less 128 KiB].
+    #[arg(long, env = "AAS_SERVER_EVENT_MAX_SIZE")]
+    pub event_max_size: Option<usize>,
+    /// Failed publishes of an event before it becomes a dead letter [default: 10].
+    #[arg(long, env = "AAS_SERVER_EVENT_MAX_ATTEMPTS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub event_max_attempts: Option<u32>,
     /// API keys as ROLE:SHA256 (role read, write or admin; the hash from `new-api-key`), added
     /// to the configuration file's.
     #[arg(long = "api-key", env = "AAS_SERVER_API_KEYS", value_delimiter = ',')]
@@ -274,6 +300,19 @@ impl Settings {
             twinsphere_events: file.events.twinsphere,
             cloud_events: file.events.cloud_events,
             submodel_filter: SemanticIdFilter::new(&file.events.submodel_semantic_ids)?,
+            event_retention: overrides
+                .event_retention
+                .or(file.events.retention.map(|d| d.0))
+                .unwrap_or(crate::publisher::DEFAULT_RETENTION),
+            max_event_size: overrides
+                .event_max_size
+                .or(file.events.max_size)
+                .unwrap_or(crate::publisher::DEFAULT_MAX_EVENT_SIZE),
+            event_max_attempts: overrides
+                .event_max_attempts
+                .or(file.events.max_attempts)
+                .unwrap_or(crate::publisher::DEFAULT_MAX_ATTEMPTS)
+                .max(1),
             api_keys: crate::auth::ApiKeys::new(keys),
             allow_insecure_targets: overrides.allow_insecure_targets || file.allow_insecure_targets,
             hold_events: std::env::var("AAS_SERVER_HOLD_EVENTS").is_ok_and(|v| v == "1"),

@@ -15,6 +15,7 @@ pub mod config;
 mod connections;
 pub mod convert;
 pub mod document_io;
+mod duration;
 mod findings;
 mod http;
 mod mqtt_tls;

@@ -65,6 +65,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         submodel_filter: Arc::new(settings.submodel_filter.clone()),
         push: None,
         sdt: None,
+        max_event_size: settings.max_event_size,
     };
     let sdt_store = Arc::new(crate::sync::SdtStore::open(
         &settings.data.join("repository.sqlite"),
@@ -121,10 +122,16 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
                 crate::mqtt_tls::start(tls, broker.internal, permits).await?;
             }
         }
+        tokio::spawn(publisher::prune(
+            repository.clone(),
+            settings.event_retention,
+        ));
         if settings.hold_events {
             tracing::warn!("AAS_SERVER_HOLD_EVENTS=1: change events stay in the outbox");
         } else {
-            tokio::spawn(publisher::run(repository, mqtt));
+            let delivery =
+                publisher::Delivery::new(settings.max_event_size, settings.event_max_attempts);
+            tokio::spawn(publisher::run(repository, mqtt, delivery));
         }
         let shutdown = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(settings.bind)
@@ -208,6 +215,7 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
         submodel_filter: Arc::new(Default::default()),
         push: None,
         sdt: None,
+        max_event_size: publisher::DEFAULT_MAX_EVENT_SIZE,
     };
     state.load_environment(&environment)?;
     Ok(router(state).layer(axum::middleware::from_fn(crate::http::part2_errors)))

@@ -1,12 +1,23 @@
 //! Storage of shells, submodels and concept descriptions behind [`Repository`], with SQLite as
 //! the first implementation. Every change and the events it causes are written in one
-//! transaction (an outbox), so an event is never lost and never sent for a change that did not
-//! happen; the publisher drains the outbox and deletes an entry only after the broker's PUBACK.
+//! transaction, so an acknowledged change always has its events and no event is made for a
+//! change that did not happen. Each event goes to two places:
+//!
+//! - the **outbox**, which the publisher drains to the broker, deleting an entry after its
+//!   PUBACK; an entry that fails `max attempts` times moves to the **dead letters**, from
+//!   where an admin can put it back;
+//! - the **event log**, kept for the retention period and served as the event feed
+//!   (`GET /events`), from which consumers catch up on what they missed.
+//!
+//! An outbox entry whose payload is empty takes it from the event log entry it names (the
+//! complete message is stored once); one with a payload of its own sends that instead (the
+//! reference-only message of an event too large to publish, or an entry from before the log).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
@@ -48,7 +59,39 @@ pub struct SubmodelChange {
 pub struct OutboxEntry {
     pub sequence: i64,
     pub topic: String,
+    /// What to publish; `None` if its event log entry is gone (it cannot be sent).
+    pub payload: Option<Vec<u8>>,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+/// An event as the event log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    /// Increasing in the order the changes were committed.
+    pub sequence: i64,
+    pub topic: String,
+    pub timestamp: DateTime<Utc>,
+    /// The complete message.
     pub payload: Vec<u8>,
+    /// Whether it was published as its reference-only message (too large for the transport).
+    pub reference_only: bool,
+}
+
+/// An outbox entry that could not be published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// Its outbox sequence (kept when it is retried).
+    pub sequence: i64,
+    /// The event log entry it came from, if any.
+    pub event: Option<i64>,
+    pub topic: String,
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub error: String,
+    pub failed_at: DateTime<Utc>,
+    /// The size of the message, bytes.
+    pub size: usize,
 }
 
 /// One page of a listing; `cursor` continues it.
@@ -96,8 +139,30 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
 }
 
-/// A message to put in the outbox with a change.
-pub type Event = (String, Vec<u8>);
+/// A message to put in the outbox and the event log with a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub topic: String,
+    /// The complete message (what the event log keeps).
+    pub payload: Vec<u8>,
+    /// What is published instead, when the complete message is too large for the transport
+    /// (its reference-only message).
+    pub published: Option<Vec<u8>>,
+    /// When the change happened (what the feed's `since` compares with).
+    pub timestamp: DateTime<Utc>,
+}
+
+impl Event {
+    /// An event published as it is.
+    pub fn new(topic: impl Into<String>, payload: Vec<u8>, timestamp: DateTime<Utc>) -> Self {
+        Self {
+            topic: topic.into(),
+            payload,
+            published: None,
+            timestamp,
+        }
+    }
+}
 
 /// The repository's storage.
 pub trait Repository: Send + Sync {
@@ -176,10 +241,42 @@ pub trait Repository: Send + Sync {
     fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError>;
     fn delete_concept_description(&self, id: &str) -> Result<(), StorageError>;
 
-    /// The oldest outbox entries, at most `limit`.
+    /// The oldest outbox entries due now (not waiting out a back-off), at most `limit`.
     fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError>;
+    /// When the next entry waiting out a back-off is due (`None`: none waits).
+    fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StorageError>;
     /// Removes entries once the broker acknowledged them.
     fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError>;
+    /// Counts a failed attempt of an entry, which is not tried again before `retry_at`; its
+    /// attempts so far.
+    fn record_failure(
+        &self,
+        sequence: i64,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<u32, StorageError>;
+    /// Moves an entry from the outbox to the dead letters.
+    fn dead_letter(&self, sequence: i64, error: &str) -> Result<(), StorageError>;
+    /// The dead letters, oldest first.
+    fn dead_letters(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<DeadLetter>, StorageError>;
+    /// Moves a dead letter back to the outbox (attempts start again); `NotFound` if none.
+    fn retry_dead_letter(&self, sequence: i64) -> Result<(), StorageError>;
+    /// Events of the event log at or after `since`, in commit order; a page ends early once
+    /// it holds `max_bytes` of messages (always at least one event).
+    fn events(
+        &self,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+        max_bytes: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<LoggedEvent>, StorageError>;
+    /// Removes event log entries older than `before` (but not those still to be published);
+    /// how many.
+    fn prune_events(&self, before: DateTime<Utc>) -> Result<usize, StorageError>;
     /// Notified after every change that put events in the outbox, so they go out at once.
     fn outbox_signal(&self) -> Arc<Notify>;
 }
@@ -227,7 +324,76 @@ CREATE TABLE IF NOT EXISTS attachments (
     bytes BLOB NOT NULL, PRIMARY KEY (owner, path));
 CREATE TABLE IF NOT EXISTS outbox (
     sequence INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL);
+-- The event feed: every event, complete, for the retention period (time_ns: the event's
+-- timestamp in nanoseconds since 1970 UTC).
+CREATE TABLE IF NOT EXISTS event_log (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, time_ns INTEGER NOT NULL,
+    payload BLOB NOT NULL, reference_only INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS event_log_by_time ON event_log(time_ns);
+-- Outbox entries that could not be published (sequence: the outbox's).
+CREATE TABLE IF NOT EXISTS dead_letters (
+    sequence INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL, event INTEGER,
+    attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_us INTEGER NOT NULL);
 ";
+
+/// Columns the outbox gained with the event log, added to databases made before: the event
+/// log entry (`event`; an empty `payload` means the log's), failed attempts, when the next
+/// attempt is due, and the last error.
+const OUTBOX_COLUMNS: [(&str, &str); 4] = [
+    ("event", "INTEGER"),
+    ("attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("due_us", "INTEGER NOT NULL DEFAULT 0"),
+    ("error", "TEXT"),
+];
+
+/// Adds the outbox columns a database made by an older version lacks.
+fn migrate(connection: &Connection) -> Result<(), StorageError> {
+    let existing = {
+        let mut statement = connection.prepare("SELECT name FROM pragma_table_info('outbox')")?;
+        statement
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    for (name, definition) in OUTBOX_COLUMNS {
+        if !existing.iter().any(|column| column == name) {
+            connection.execute_batch(&format!(
+                "ALTER TABLE outbox ADD COLUMN {name} {definition}"
+            ))?;
+        }
+    }
+    connection.execute_batch("CREATE INDEX IF NOT EXISTS outbox_by_event ON outbox(event);")?;
+    Ok(())
+}
+
+/// Microseconds since 1970 UTC: how the outbox and dead letters store times.
+fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// Nanoseconds since 1970 UTC: how the event log stores event times, exactly as the messages
+/// carry them (times beyond 1677–2262 are clamped).
+fn nanos(time: DateTime<Utc>) -> i64 {
+    time.timestamp_nanos_opt()
+        .unwrap_or(if time.timestamp() < 0 {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
+}
+
+/// A cursor this storage gave: the last sequence of the previous page.
+fn parse_cursor(cursor: Option<&str>) -> Result<i64, StorageError> {
+    match cursor {
+        None => Ok(0),
+        Some(text) => text
+            .parse()
+            .map_err(|_| StorageError::BadCursor(text.to_owned())),
+    }
+}
 
 /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`). Other connections
 /// write to the same file (push and twin stores); a deferred transaction that read first and
@@ -286,6 +452,7 @@ impl SqliteRepository {
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.execute_batch(SCHEMA)?;
+        migrate(&connection)?;
         Ok(Self {
             connection: Mutex::new(connection),
             readers: Vec::new(),
@@ -457,12 +624,25 @@ fn upsert(
     })
 }
 
-/// Adds a change's events to the outbox; they are published once the transaction commits
-/// (see [`SqliteRepository::commit`]).
+/// Adds a change's events to the event log and the outbox; they are published once the
+/// transaction commits (see [`SqliteRepository::commit`]).
 fn append_events(tx: &rusqlite::Transaction<'_>, events: Vec<Event>) -> Result<(), StorageError> {
-    let mut statement = tx.prepare_cached("INSERT INTO outbox (topic, payload) VALUES (?1, ?2)")?;
-    for (topic, payload) in events {
-        statement.execute(params![topic, payload])?;
+    let mut log = tx.prepare_cached(
+        "INSERT INTO event_log (topic, time_ns, payload, reference_only) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut outbox =
+        tx.prepare_cached("INSERT INTO outbox (topic, payload, event) VALUES (?1, ?2, ?3)")?;
+    for event in events {
+        log.execute(params![
+            event.topic,
+            nanos(event.timestamp),
+            event.payload,
+            event.published.is_some()
+        ])?;
+        let logged = tx.last_insert_rowid();
+        // Empty: the complete message, read from the log when it is published.
+        let published = event.published.unwrap_or_default();
+        outbox.execute(params![event.topic, published, logged])?;
     }
     Ok(())
 }
@@ -829,18 +1009,185 @@ impl Repository for SqliteRepository {
     fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError> {
         let connection = self.lock();
         let mut statement = connection.prepare_cached(
-            "SELECT sequence, topic, payload FROM outbox ORDER BY sequence LIMIT ?1",
+            "SELECT o.sequence, o.topic, \
+             CASE WHEN length(o.payload) = 0 AND o.event IS NOT NULL THEN l.payload ELSE o.payload END, \
+             o.attempts FROM outbox o LEFT JOIN event_log l ON l.sequence = o.event \
+             WHERE o.due_us <= ?2 ORDER BY o.sequence LIMIT ?1",
         )?;
         let entries = statement
-            .query_map([limit as i64], |row| {
+            .query_map(params![limit as i64, micros(Utc::now())], |row| {
                 Ok(OutboxEntry {
                     sequence: row.get(0)?,
                     topic: row.get(1)?,
                     payload: row.get(2)?,
+                    attempts: row.get(3)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(entries)
+    }
+
+    fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StorageError> {
+        let due: Option<i64> = self.lock().query_row(
+            "SELECT MIN(due_us) FROM outbox WHERE due_us > ?1",
+            [micros(Utc::now())],
+            |row| row.get(0),
+        )?;
+        Ok(due.map(from_micros))
+    }
+
+    fn record_failure(
+        &self,
+        sequence: i64,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<u32, StorageError> {
+        let connection = self.lock();
+        let attempts: Option<u32> = connection
+            .query_row(
+                "UPDATE outbox SET attempts = attempts + 1, due_us = ?2, error = ?3 \
+                 WHERE sequence = ?1 RETURNING attempts",
+                params![sequence, micros(retry_at), error],
+                |row| row.get(0),
+            )
+            .optional()?;
+        attempts.ok_or_else(|| StorageError::NotFound(format!("outbox entry {sequence}")))
+    }
+
+    fn dead_letter(&self, sequence: i64, error: &str) -> Result<(), StorageError> {
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
+        // The message itself goes along: the event log entry may be pruned meanwhile.
+        let moved = tx.execute(
+            "INSERT INTO dead_letters (sequence, topic, payload, event, attempts, error, failed_us) \
+             SELECT o.sequence, o.topic, \
+             CASE WHEN length(o.payload) = 0 AND o.event IS NOT NULL \
+                  THEN COALESCE(l.payload, X'') ELSE o.payload END, \
+             o.event, o.attempts, ?2, ?3 \
+             FROM outbox o LEFT JOIN event_log l ON l.sequence = o.event WHERE o.sequence = ?1",
+            params![sequence, error, micros(Utc::now())],
+        )?;
+        if moved == 0 {
+            return Err(StorageError::NotFound(format!("outbox entry {sequence}")));
+        }
+        tx.execute("DELETE FROM outbox WHERE sequence = ?1", [sequence])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn dead_letters(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<DeadLetter>, StorageError> {
+        let after = parse_cursor(cursor)?;
+        let connection = self.read();
+        let mut statement = connection.prepare_cached(
+            "SELECT sequence, event, topic, attempts, error, failed_us, length(payload) \
+             FROM dead_letters WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
+        )?;
+        let mut letters = statement
+            .query_map(params![after, limit as i64 + 1], |row| {
+                Ok(DeadLetter {
+                    sequence: row.get(0)?,
+                    event: row.get(1)?,
+                    topic: row.get(2)?,
+                    attempts: row.get(3)?,
+                    error: row.get(4)?,
+                    failed_at: from_micros(row.get(5)?),
+                    size: usize::try_from(row.get::<_, i64>(6)?).unwrap_or_default(),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = letters.len() > limit;
+        letters.truncate(limit);
+        let cursor = if more {
+            letters.last().map(|letter| letter.sequence.to_string())
+        } else {
+            None
+        };
+        Ok(Page {
+            items: letters,
+            cursor,
+        })
+    }
+
+    fn retry_dead_letter(&self, sequence: i64) -> Result<(), StorageError> {
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
+        // Back in its old place in the order, with its own copy of the message.
+        let moved = tx.execute(
+            "INSERT INTO outbox (sequence, topic, payload, event, attempts, due_us) \
+             SELECT sequence, topic, payload, event, 0, 0 FROM dead_letters WHERE sequence = ?1",
+            [sequence],
+        )?;
+        if moved == 0 {
+            return Err(StorageError::NotFound(format!("dead letter {sequence}")));
+        }
+        tx.execute("DELETE FROM dead_letters WHERE sequence = ?1", [sequence])?;
+        self.commit(tx)
+    }
+
+    fn events(
+        &self,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+        max_bytes: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<LoggedEvent>, StorageError> {
+        let after = parse_cursor(cursor)?;
+        let since = since.map_or(i64::MIN, nanos);
+        let connection = self.read();
+        let mut statement = connection.prepare_cached(
+            "SELECT sequence, topic, time_ns, payload, reference_only FROM event_log \
+             WHERE sequence > ?1 AND time_ns >= ?2 ORDER BY sequence LIMIT ?3",
+        )?;
+        // One more than asked tells whether there is a next page.
+        let rows = statement.query_map(params![after, since, limit as i64 + 1], |row| {
+            Ok(LoggedEvent {
+                sequence: row.get(0)?,
+                topic: row.get(1)?,
+                timestamp: DateTime::from_timestamp_nanos(row.get(2)?),
+                payload: row.get(3)?,
+                reference_only: row.get(4)?,
+            })
+        })?;
+        let mut items: Vec<LoggedEvent> = Vec::new();
+        let mut bytes = 0usize;
+        let mut more = false;
+        for row in rows {
+            let event = row?;
+            if items.len() == limit || (!items.is_empty() && bytes >= max_bytes) {
+                more = true;
+                break;
+            }
+            bytes = bytes.saturating_add(event.payload.len());
+            items.push(event);
+        }
+        let cursor = if more {
+            items.last().map(|event| event.sequence.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, cursor })
+    }
+
+    fn prune_events(&self, before: DateTime<Utc>) -> Result<usize, StorageError> {
+        let mut removed = 0;
+        // In slices, so that no change waits long for the write lock.
+        loop {
+            let deleted = self.lock().execute(
+                "DELETE FROM event_log WHERE sequence IN (SELECT l.sequence FROM event_log l \
+                 WHERE l.time_ns < ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM outbox o WHERE o.event = l.sequence) \
+                 ORDER BY l.time_ns LIMIT 1000)",
+                [nanos(before)],
+            )?;
+            removed += deleted;
+            if deleted < 1000 {
+                return Ok(removed);
+            }
+        }
     }
 
     fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError> {
@@ -1003,15 +1350,19 @@ mod tests {
             Vec::new()
         })?;
         let change = repository.put_submodel(&Submodel::new("urn:sm:1"), &|change| {
-            vec![(
-                "topic/updated".into(),
+            vec![Event::new(
+                "topic/updated",
                 change.affected_shell_ids.join(",").into_bytes(),
+                Utc::now(),
             )]
         })?;
         assert_eq!(change.affected_shell_ids, ["urn:aas:a", "urn:aas:b"]);
         let outbox = repository.outbox(10)?;
         assert_eq!(outbox.len(), 1);
-        assert_eq!(outbox[0].payload, b"urn:aas:a,urn:aas:b");
+        assert_eq!(
+            outbox[0].payload.as_deref(),
+            Some(&b"urn:aas:a,urn:aas:b"[..])
+        );
         repository.acknowledge(&[outbox[0].sequence])?;
         assert!(repository.outbox(10)?.is_empty());
         // A shell that no longer refers to the submodel is no longer affected.
@@ -1020,15 +1371,16 @@ mod tests {
         assert_eq!(change.affected_shell_ids, ["urn:aas:a"]);
         // A deleted submodel's event carries its last state and the shells that referred to it.
         repository.delete_submodel("urn:sm:1", &|last, affected| {
-            vec![(
+            vec![Event::new(
                 format!("deleted/{}", last.id),
                 affected.join(",").into_bytes(),
+                Utc::now(),
             )]
         })?;
         let outbox = repository.outbox(10)?;
         assert_eq!(
-            (outbox[0].topic.as_str(), outbox[0].payload.as_slice()),
-            ("deleted/urn:sm:1", &b"urn:aas:a"[..])
+            (outbox[0].topic.as_str(), outbox[0].payload.as_deref()),
+            ("deleted/urn:sm:1", Some(&b"urn:aas:a"[..]))
         );
         assert!(matches!(
             repository.delete_submodel("urn:sm:1", &|_, _| Vec::new()),
@@ -1046,7 +1398,7 @@ mod tests {
              BEGIN SELECT RAISE(ABORT, 'refused'); END;",
         )?;
         let result = repository.put_submodel(&Submodel::new("urn:sm:1"), &|_| {
-            vec![("refused".into(), Vec::new())]
+            vec![Event::new("refused", Vec::new(), Utc::now())]
         });
         assert!(result.is_err());
         assert_eq!(
@@ -1065,7 +1417,7 @@ mod tests {
         {
             let repository = SqliteRepository::open(&path)?;
             repository.put_submodel(&Submodel::new("urn:sm:kept"), &|_| {
-                vec![("t".into(), b"e".to_vec())]
+                vec![Event::new("t", b"e".to_vec(), Utc::now())]
             })?;
         }
         let repository = SqliteRepository::open(&path)?;
@@ -1076,6 +1428,200 @@ mod tests {
             "unsent events survive a restart"
         );
         std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+    }
+
+    /// Stores a submodel with one event at `time`.
+    fn change_at(repository: &SqliteRepository, id: &str, time: DateTime<Utc>) -> TestResult {
+        repository.put_submodel(&Submodel::new(id), &|_| {
+            vec![Event::new(format!("t/{id}"), id.as_bytes().to_vec(), time)]
+        })?;
+        Ok(())
+    }
+
+    #[test]
+    fn every_event_is_logged_with_its_change_and_published_from_the_log() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        change_at(&repository, "urn:sm:1", at(1_000))?;
+        let mut reduced = Event::new("t/big", b"complete".to_vec(), at(1_001));
+        reduced.published = Some(b"reference".to_vec());
+        repository.put_submodel(&Submodel::new("urn:sm:2"), &|_| vec![reduced.clone()])?;
+        let outbox = repository.outbox(10)?;
+        let payloads: Vec<_> = outbox.iter().map(|e| e.payload.clone()).collect();
+        assert_eq!(
+            payloads,
+            [Some(b"urn:sm:1".to_vec()), Some(b"reference".to_vec())]
+        );
+        let feed = repository.events(None, 10, usize::MAX, None)?;
+        let logged: Vec<_> = feed
+            .items
+            .iter()
+            .map(|e| {
+                (
+                    e.topic.as_str(),
+                    e.payload.as_slice(),
+                    e.timestamp,
+                    e.reference_only,
+                )
+            })
+            .collect();
+        assert_eq!(
+            logged,
+            [
+                ("t/urn:sm:1", &b"urn:sm:1"[..], at(1_000), false),
+                ("t/big", &b"complete"[..], at(1_001), true)
+            ]
+        );
+        // Published events stay in the log.
+        repository.acknowledge(&outbox.iter().map(|e| e.sequence).collect::<Vec<_>>())?;
+        assert!(repository.outbox(10)?.is_empty());
+        assert_eq!(
+            repository.events(None, 10, usize::MAX, None)?.items.len(),
+            2
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_feed_pages_from_a_time_by_count_and_by_size() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        for n in 0..7 {
+            change_at(&repository, &format!("urn:sm:{n}"), at(1_000 + n))?;
+        }
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = repository.events(Some(at(1_002)), 2, usize::MAX, cursor.as_deref())?;
+            assert!(page.items.len() <= 2);
+            seen.extend(page.items.into_iter().map(|e| e.timestamp.timestamp()));
+            match page.cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            [1_002, 1_003, 1_004, 1_005, 1_006],
+            "since is inclusive"
+        );
+        // Each payload is 8 bytes: a budget of 10 ends the page after two, never before one.
+        let page = repository.events(None, 100, 10, None)?;
+        assert_eq!((page.items.len(), page.cursor.is_some()), (2, true));
+        assert_eq!(repository.events(None, 100, 0, None)?.items.len(), 1);
+        assert!(
+            repository
+                .events(Some(at(2_000)), 10, 10, None)?
+                .items
+                .is_empty()
+        );
+        assert!(matches!(
+            repository.events(None, 10, 10, Some("x")),
+            Err(StorageError::BadCursor(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn pruning_removes_old_events_but_keeps_recent_and_unpublished_ones() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        change_at(&repository, "urn:sm:old-published", at(1_000))?;
+        change_at(&repository, "urn:sm:old-unpublished", at(1_001))?;
+        change_at(&repository, "urn:sm:recent", at(5_000))?;
+        let first = repository.outbox(1)?;
+        repository.acknowledge(&[first[0].sequence])?;
+        let pruned = repository.prune_events(at(4_000))?;
+        assert_eq!(pruned, 1);
+        let left: Vec<String> = repository
+            .events(None, 10, usize::MAX, None)?
+            .items
+            .into_iter()
+            .map(|e| e.topic)
+            .collect();
+        assert_eq!(left, ["t/urn:sm:old-unpublished", "t/urn:sm:recent"]);
+        // Once published, it goes with the next pruning.
+        let pending: Vec<i64> = repository.outbox(10)?.iter().map(|e| e.sequence).collect();
+        repository.acknowledge(&pending)?;
+        assert_eq!(repository.prune_events(at(4_000))?, 1);
+        assert_eq!(
+            repository.events(None, 10, usize::MAX, None)?.items.len(),
+            1
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn failed_entries_wait_out_their_back_off_and_dead_letters_can_be_retried() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        change_at(&repository, "urn:sm:1", at(1_000))?;
+        change_at(&repository, "urn:sm:2", at(1_001))?;
+        let entries = repository.outbox(10)?;
+        let (failing, other) = (entries[0].sequence, entries[1].sequence);
+        let later = Utc::now() + chrono::Duration::hours(1);
+        assert_eq!(repository.record_failure(failing, "refused", later)?, 1);
+        let due: Vec<i64> = repository.outbox(10)?.iter().map(|e| e.sequence).collect();
+        assert_eq!(due, [other], "the failed entry waits, the next does not");
+        assert_eq!(
+            repository.outbox_next_due()?.map(|t| t.timestamp()),
+            Some(later.timestamp())
+        );
+        repository.dead_letter(failing, "refused again")?;
+        assert_eq!(repository.outbox_next_due()?, None);
+        let letters = repository.dead_letters(10, None)?;
+        assert_eq!(letters.items.len(), 1);
+        let letter = &letters.items[0];
+        assert_eq!(
+            (
+                letter.sequence,
+                letter.attempts,
+                letter.error.as_str(),
+                letter.size
+            ),
+            (failing, 1, "refused again", 8)
+        );
+        // The dead letter has its own copy of the message: pruning the log loses nothing.
+        repository.acknowledge(&[other])?;
+        assert_eq!(repository.prune_events(at(4_000))?, 2);
+        repository.retry_dead_letter(failing)?;
+        assert!(repository.dead_letters(10, None)?.items.is_empty());
+        let back = repository.outbox(10)?;
+        assert_eq!(back.len(), 1);
+        assert_eq!(
+            (
+                back[0].sequence,
+                back[0].attempts,
+                back[0].payload.as_deref()
+            ),
+            (failing, 0, Some(&b"urn:sm:1"[..]))
+        );
+        assert!(matches!(
+            repository.retry_dead_letter(failing),
+            Err(StorageError::NotFound(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn an_outbox_from_before_the_event_log_is_migrated_and_still_drains() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("repository.sqlite");
+        {
+            let old = Connection::open(&path)?;
+            old.execute_batch(
+                "CREATE TABLE outbox (sequence INTEGER PRIMARY KEY AUTOINCREMENT, \
+                 topic TEXT NOT NULL, payload BLOB NOT NULL); \
+                 INSERT INTO outbox (topic, payload) VALUES ('t/old', X'6f6c64');",
+            )?;
+        }
+        let repository = SqliteRepository::open(&path)?;
+        let entries = repository.outbox(10)?;
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].payload.as_deref(), Some(&b"old"[..]));
+        change_at(&repository, "urn:sm:new", at(1_000))?;
+        assert_eq!(repository.outbox(10)?.len(), 2);
         Ok(())
     }
 }

@@ -33,8 +33,12 @@ pub struct AppState {
     pub push: Option<Arc<push_api::PushContext>>,
     /// Platforms and twin bindings (`None`: the SDT API answers 503).
     pub sdt: Option<Arc<crate::sync::Synchronizer>>,
+    /// The largest message published complete; a larger one is published reference-only
+    /// (the event feed keeps it complete).
+    pub max_event_size: usize,
 }
 
+mod events_api;
 mod extract;
 pub mod push_api;
 pub mod sdt_api;
@@ -157,6 +161,7 @@ pub fn router(state: AppState) -> Router {
             get(get_cd).put(replace_cd).delete(delete_cd),
         );
     let router = submodel_routes("/submodels/{sm}", router);
+    let router = events_api::routes(router);
     let router = push_api::routes(router);
     let router = sdt_api::routes(router);
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
@@ -327,11 +332,21 @@ async fn blocking<T: Send + 'static>(
 
 impl AppState {
     fn events(&self, event: &ChangeEvent) -> Vec<Event> {
-        self.encodings
-            .iter()
-            .filter_map(|encoding| encoding.encode(event).ok())
-            .map(|message| (message.topic, message.payload))
-            .collect()
+        let mut events = Vec::new();
+        for encoding in self.encodings.iter() {
+            let Ok(message) = encoding.encode(event) else {
+                continue;
+            };
+            let mut logged = Event::new(message.topic, message.payload, event.timestamp());
+            if logged.payload.len() > self.max_event_size {
+                match encoding.encode_reference(event) {
+                    Ok(reference) => logged.published = Some(reference.payload),
+                    Err(error) => tracing::error!(%error, "no reference-only event"),
+                }
+            }
+            events.push(logged);
+        }
+        events
     }
 
     fn timestamp(&self) -> chrono::DateTime<chrono::Utc> {

@@ -582,6 +582,39 @@ const SDT: &[Route] = &[
     ),
 ];
 
+const EVENTS_TAG: &str = "Events";
+
+/// The event feed (read role) and the publisher's dead letters (admin role).
+const EVENTS: &[Route] = &[
+    route(
+        Get,
+        "/events",
+        "Change events at or after `since` (all retained ones without it), as subscribers receive them, in commit order",
+        EVENTS_TAG,
+        &["since", "limit", "cursor"],
+        None,
+        (200, Some("Paged<FeedEvent>")),
+    ),
+    route(
+        Get,
+        "/events/dead-letters",
+        "Events the publisher gave up on, oldest first",
+        EVENTS_TAG,
+        PAGE,
+        None,
+        (200, Some("Paged<DeadLetter>")),
+    ),
+    route(
+        Post,
+        "/events/dead-letters/{sequence}/retry",
+        "Put a dead letter back into the outbox (its attempts start again)",
+        EVENTS_TAG,
+        NONE,
+        None,
+        (204, None),
+    ),
+];
+
 /// The submodel API, served under `/submodels/{sm}` and `/shells/{aas}/submodels/{sm}`.
 const SUBMODEL: &[Route] = &[
     route(
@@ -831,6 +864,8 @@ fn parameter_description(name: &str) -> &'static str {
         "name" => "The push target's name",
         "identifier" => "The push job's identifier",
         "twin" => "The bound submodel's id, base64url-encoded",
+        "since" => "RFC 3339 date and time with offset: events at or after it",
+        "sequence" => "The dead letter's sequence number",
         _ => "",
     }
 }
@@ -841,6 +876,7 @@ fn parameter_schema(name: &str) -> Value {
         "level" => json!({"type": "string", "enum": ["deep", "core"]}),
         "extent" => json!({"type": "string", "enum": ["withoutBlobValue", "withBlobValue"]}),
         "includeConceptDescriptions" => json!({"type": "boolean"}),
+        "since" => json!({"type": "string", "format": "date-time"}),
         "aasIds" | "submodelIds" | "assetIds" => {
             json!({"type": "array", "items": {"type": "string"}})
         }
@@ -1085,7 +1121,25 @@ fn schemas() -> serde_json::Map<String, Value> {
                 "name": {"type": "string"}, "size": {"type": "integer"}, "eTag": {"type": "string"}, "contentType": {"type": "string"}}}},
             "durationMs": {"type": "integer"}, "shells": {"type": "integer"}, "submodels": {"type": "integer"},
             "conceptDescriptions": {"type": "integer"}}}}}));
+    schemas.insert("FeedEvent".into(), json!({"type": "object",
+        "required": ["sequence", "topic", "timestamp", "referenceOnly", "message"], "properties": {
+        "sequence": {"type": "integer", "description": "Increasing in commit order; stable"},
+        "topic": {"type": "string", "description": "The MQTT topic it was published on"},
+        "timestamp": {"type": "string", "format": "date-time", "description": "The event's time (what since compares with)"},
+        "referenceOnly": {"type": "boolean", "description": "Too large for the transport: subscribers received its reference-only message"},
+        "message": {"description": "The complete message, decoded: the twinsphere envelope expanded from gzip, or the CloudEvent"},
+        "error": {"type": "string", "description": "Why the message could not be decoded (message is then null)"}}}));
+    schemas.insert("DeadLetter".into(), json!({"type": "object",
+        "required": ["sequence", "topic", "attempts", "error", "failedAt", "size"], "properties": {
+        "sequence": {"type": "integer", "description": "What the retry route takes"},
+        "eventSequence": {"type": ["integer", "null"], "description": "The event in the feed, if it is still there"},
+        "topic": {"type": "string"}, "attempts": {"type": "integer"},
+        "error": {"type": "string", "description": "Why it was given up"},
+        "failedAt": {"type": "string", "format": "date-time"},
+        "size": {"type": "integer", "description": "The message's size, bytes"}}}));
     for item in [
+        "FeedEvent",
+        "DeadLetter",
         "AssetAdministrationShell",
         "Submodel",
         "ConceptDescription",
@@ -1099,7 +1153,7 @@ fn schemas() -> serde_json::Map<String, Value> {
             "paging_metadata": {"type": "object", "properties": {"cursor": {"type": "string"}}},
             "result": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}}}}));
     }
-    for route in REPOSITORY.iter().chain(SUBMODEL).chain(PUSH) {
+    for route in REPOSITORY.iter().chain(SUBMODEL).chain(PUSH).chain(EVENTS) {
         for name in route.query {
             schemas.insert(format!("Query_{name}"), parameter_schema(name));
         }
@@ -1125,7 +1179,7 @@ pub fn document() -> Value {
             operation(route, route.path),
         );
     }
-    for route in PUSH_GENERATION_SPECIFIC.iter().chain(SDT) {
+    for route in PUSH_GENERATION_SPECIFIC.iter().chain(SDT).chain(EVENTS) {
         paths.add_path_operation(
             route.path,
             vec![route.method.clone()],
@@ -1150,7 +1204,8 @@ pub fn document() -> Value {
                 .title("aas-rs reference server")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "AAS V3.0 repository (IDTA-01002 Part 2) with change events over MQTT. \
+                    "AAS V3.0 repository (IDTA-01002 Part 2) with change events over MQTT and \
+                     an event feed (`/events`) to catch up on them. \
                      Ids in paths are base64url-encoded. With API keys configured, send \
                      `Authorization: Bearer <key>`.",
                 ))
@@ -1209,6 +1264,8 @@ mod tests {
         }
         assert!(missing.is_empty(), "{missing:?}");
         assert!(document["paths"]["/shells/{aas}/submodels/{sm}/submodel-elements/{path}/$value"]["patch"].is_object());
+        assert!(document["paths"]["/events"]["get"]["parameters"].is_array());
+        assert!(document["paths"]["/events/dead-letters/{sequence}/retry"]["post"].is_object());
         assert!(
             !text.contains("U0010FFFF"),
             "the XML characters' pattern is rewritten"
