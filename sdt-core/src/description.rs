@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::jsonpath::JsonPath;
+use crate::jsonpath::{JsonPath, JsonPathError};
 use crate::mustache::MustacheTemplate;
 use crate::python_format::PythonTemplate;
 
@@ -113,6 +113,14 @@ enum Renderer {
 pub enum RenderError {
     #[error("variable {0:?} has no value (its path matched nothing)")]
     Unset(String),
+    /// A variable the property uses has no value because evaluating its path failed (it passed
+    /// an evaluation limit, [`crate::jsonpath::MAX_WORK`] or
+    /// [`crate::jsonpath::MAX_RESULT_BYTES`]).
+    #[error("variable {variable:?} has no value: {error}")]
+    PathFailed {
+        variable: String,
+        error: JsonPathError,
+    },
     #[error("{0}")]
     Template(String),
     #[error("the rendered text is not JSON: {0}")]
@@ -125,6 +133,18 @@ pub struct DryRun {
     pub variables: Map<String, Value>,
     pub values: BTreeMap<String, Value>,
     pub skipped: BTreeMap<String, RenderError>,
+    /// The variables whose path could not be evaluated, and why (a limit passed).
+    pub failed: BTreeMap<String, JsonPathError>,
+}
+
+/// The variables of a platform answer, and the ones whose path failed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extracted {
+    /// One match → its value; several → an array of them in order; none → absent.
+    pub variables: Map<String, Value>,
+    /// Variables whose path could not be evaluated (it passed [`crate::jsonpath::MAX_WORK`] or
+    /// [`crate::jsonpath::MAX_RESULT_BYTES`]), and why; they are absent from `variables`.
+    pub failed: BTreeMap<String, JsonPathError>,
 }
 
 impl SyncDescription {
@@ -246,22 +266,36 @@ fn collect_strings(
 
 impl CompiledDescription {
     /// The variables of a platform answer: one match → its value; several → an array of them
-    /// in order; none → unset (absent).
+    /// in order; none → unset (absent). A variable whose path fails (a limit) is unset too;
+    /// [`CompiledDescription::extract`] says which and why.
     pub fn variables(&self, payload: &Value) -> Map<String, Value> {
-        let mut variables = Map::new();
+        self.extract(payload).variables
+    }
+
+    /// The variables of a platform answer, and the ones whose path could not be evaluated.
+    pub fn extract(&self, payload: &Value) -> Extracted {
+        let mut extracted = Extracted::default();
         for (name, path) in &self.variables {
-            let mut found = path.query(payload);
-            match found.len() {
-                0 => {}
-                1 => {
-                    variables.insert(name.clone(), found.remove(0));
+            match path.query(payload) {
+                Err(error) => {
+                    extracted.failed.insert(name.clone(), error);
                 }
-                _ => {
-                    variables.insert(name.clone(), Value::Array(found));
-                }
+                Ok(mut found) => match found.len() {
+                    0 => {}
+                    1 => {
+                        extracted
+                            .variables
+                            .insert(name.clone(), found.swap_remove(0));
+                    }
+                    _ => {
+                        extracted
+                            .variables
+                            .insert(name.clone(), Value::Array(found));
+                    }
+                },
             }
         }
-        variables
+        extracted
     }
 
     /// The names and polling periods of the properties (0: never polled).
@@ -282,6 +316,20 @@ impl CompiledDescription {
             .iter()
             .find(|p| p.attribute.name == property)?;
         Some(render_property(compiled, variables))
+    }
+
+    /// Renders one property from extracted variables: like [`CompiledDescription::render`], but
+    /// a variable whose path failed is reported as [`RenderError::PathFailed`].
+    pub fn render_extracted(
+        &self,
+        property: &str,
+        extracted: &Extracted,
+    ) -> Option<Result<Value, RenderError>> {
+        let compiled = self
+            .properties
+            .iter()
+            .find(|p| p.attribute.name == property)?;
+        Some(render_checked(compiled, extracted))
     }
 
     /// Renders a property's `command_value` (every string a mustache template) over the
@@ -313,11 +361,11 @@ impl CompiledDescription {
 
     /// Variables and rendered values of a platform answer, for users testing a description.
     pub fn dry_run(&self, payload: &Value) -> DryRun {
-        let variables = self.variables(payload);
+        let extracted = self.extract(payload);
         let mut values = BTreeMap::new();
         let mut skipped = BTreeMap::new();
         for property in &self.properties {
-            match render_property(property, &variables) {
+            match render_checked(property, &extracted) {
                 Ok(value) => {
                     values.insert(property.attribute.name.clone(), value);
                 }
@@ -327,11 +375,29 @@ impl CompiledDescription {
             }
         }
         DryRun {
-            variables,
+            variables: extracted.variables,
             values,
             skipped,
+            failed: extracted.failed,
         }
     }
+}
+
+fn render_checked(
+    property: &CompiledProperty,
+    extracted: &Extracted,
+) -> Result<Value, RenderError> {
+    if let Some((variable, error)) = property
+        .uses
+        .iter()
+        .find_map(|name| extracted.failed.get_key_value(name.as_str()))
+    {
+        return Err(RenderError::PathFailed {
+            variable: variable.clone(),
+            error: error.clone(),
+        });
+    }
+    render_property(property, &extracted.variables)
 }
 
 fn render_property(

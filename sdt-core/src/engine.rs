@@ -186,9 +186,12 @@ async fn poll(
                 continue;
             }
         };
-        let variables = binding.description.variables(&payload);
+        let extracted = binding.description.extract(&payload);
+        for (variable, error) in &extracted.failed {
+            tracing::warn!(twin = %binding.twin, %variable, %error, "variable path failed");
+        }
         for property in &properties {
-            let value = match binding.description.render(property, &variables) {
+            let value = match binding.description.render_extracted(property, &extracted) {
                 Some(Ok(value)) => value,
                 Some(Err(error)) => {
                     tracing::info!(twin = %binding.twin, %property, %error, "property skipped this tick");

@@ -1,8 +1,9 @@
 //! JSONPath in the dialect synchronization descriptions are written in: jsonpath-ng's "ext"
 //! parser (bare paths in filters, `=`, `&`, `=~`, `` `len` ``…), and plain RFC 9535. Paths are
-//! translated to RFC 9535 once, at load, and evaluated by `jsonpath-rust`; the extension steps
-//! RFC 9535 cannot express (`` `len` ``, `` `keys` ``, `` `sorted` ``, `` `str()` ``) are applied
-//! by this module to what the RFC part found.
+//! translated to RFC 9535 once, at load, parsed by `jsonpath-rust` and evaluated by this module
+//! (RFC 9535 semantics, with a work budget); the extension steps RFC 9535 cannot express
+//! (`` `len` ``, `` `keys` ``, `` `sorted` ``, `` `str()` ``) are applied by this module to what
+//! the RFC part found.
 //!
 //! ```
 //! use sdt_core::jsonpath::JsonPath;
@@ -10,9 +11,33 @@
 //!
 //! let path = JsonPath::parse("$[?value.addr='3ef8'].value.position[0]")?;
 //! let readings = json!([{"value": {"addr": "3ef8", "position": [1.5, 2, 3]}}]);
-//! assert_eq!(path.query(&readings), vec![json!(1.5)]);
+//! assert_eq!(path.query(&readings)?, vec![json!(1.5)]);
 //! # Ok::<(), sdt_core::jsonpath::JsonPathError>(())
 //! ```
+//!
+//! Evaluation is bounded: a query stops with [`JsonPathError::Limit`] naming [`MAX_WORK`] when
+//! it takes too many steps, and its results are measured against [`MAX_RESULT_BYTES`] before
+//! any of them is copied out of the document.
+//!
+//! ```
+//! use sdt_core::jsonpath::{JsonPath, JsonPathError};
+//! use sdt_core::limits::Limit;
+//! use serde_json::json;
+//!
+//! // 8^10 nodes from a 10-deep array: refused after MAX_WORK steps, not evaluated.
+//! let path = JsonPath::parse(&format!("${}", "[0,0,0,0,0,0,0,0]".repeat(10)))?;
+//! let mut document = json!(0);
+//! for _ in 0..10 {
+//!     document = json!([document]);
+//! }
+//! match path.query(&document) {
+//!     Err(JsonPathError::Limit(exceeded)) => assert_eq!(exceeded.limit, Limit::JsonPathWork),
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok::<(), sdt_core::jsonpath::JsonPathError>(())
+//! ```
+
+mod eval;
 
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
@@ -26,19 +51,7 @@ pub struct JsonPath {
     /// The RFC 9535 text the path was translated to.
     rfc: String,
     query: JpQuery,
-    /// When the path has child segments with several selectors (`['a','b']`), the path in
-    /// stages: jsonpath-rust yields such segments selector by selector, RFC 9535 (and
-    /// jsonpath-ng) node by node.
-    stages: Option<Vec<Stage>>,
     extensions: Vec<Extension>,
-}
-
-#[derive(Debug, Clone)]
-enum Stage {
-    /// A query run from each current node.
-    Query(JpQuery),
-    /// Each selector run from each current node, node by node.
-    Union(Vec<JpQuery>),
 }
 
 /// A jsonpath-ng extension step applied after the RFC 9535 part.
@@ -57,14 +70,37 @@ pub const MAX_LENGTH: usize = 4096;
 /// before parsing). A filter `[?(@.a)]` nests 2 deep.
 pub const MAX_DEPTH: usize = 64;
 
-/// Why a path was refused.
+/// The most steps one evaluation of a path may take. A step is a node visited or selected by
+/// a segment (descendant walks and the queries inside filters included), a child tested by a
+/// filter, a node compared (arrays and objects member by member), a function call, or 64
+/// bytes of a string compared or measured; `match()` and `search()` cost 4 steps per byte of
+/// the string they scan, and 100000 steps plus one per byte of the pattern to compile a
+/// pattern. `$..*` on a 1 MB document takes a few hundred thousand steps; in a debug build ten
+/// million steps take about half a second.
+pub const MAX_WORK: usize = 10_000_000;
+
+/// The most the results of one evaluation may hold, counted as 16 bytes per JSON value plus
+/// the bytes of every string and member name (about their size as JSON). Measured before
+/// anything is copied out of the document; `` `len` `` results are not counted.
+pub const MAX_RESULT_BYTES: usize = 32 << 20;
+
+/// The compiled size of a regular expression in `match()`/`search()`, in bytes (the `regex`
+/// crate's `size_limit` and `dfa_size_limit`; its defaults are 10 MiB and 2 MiB). A pattern
+/// over it matches nothing, like an invalid pattern: `\p{L}{10}` compiles, `\p{L}{30}` does not.
+pub const MAX_REGEX_SIZE: usize = 1 << 20;
+
+/// Bytes each JSON value counts in [`MAX_RESULT_BYTES`], besides its strings.
+const RESULT_BYTES_PER_VALUE: usize = 16;
+
+/// Why a path was refused, or its evaluation stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JsonPathError {
     /// Not a path of either dialect.
     #[error("invalid JSONPath {path:?}: {message}")]
     Invalid { path: String, message: String },
-    /// Longer than [`MAX_LENGTH`] or nested deeper than [`MAX_DEPTH`]; refused unparsed.
+    /// Longer than [`MAX_LENGTH`] or nested deeper than [`MAX_DEPTH`] (refused unparsed), or an
+    /// evaluation over [`MAX_WORK`] or [`MAX_RESULT_BYTES`] (stopped as soon as it passed).
     #[error(transparent)]
     Limit(#[from] LimitExceeded),
 }
@@ -130,12 +166,11 @@ impl JsonPath {
         let (rfc, extensions) = translate(path.trim()).map_err(fail)?;
         let query = jsonpath_rust::parser::parse_json_path(&rfc)
             .map_err(|e| fail(format!("{e} (as RFC 9535: {rfc})")))?;
-        let stages = stages(&rfc);
+        eval::check_types(&query).map_err(|e| fail(format!("{e} (as RFC 9535: {rfc})")))?;
         Ok(Self {
             source: path.to_owned(),
             rfc,
             query,
-            stages,
             extensions,
         })
     }
@@ -144,15 +179,16 @@ impl JsonPath {
     /// [`JsonPath::parse`].
     pub fn parse_rfc9535(path: &str) -> Result<Self, JsonPathError> {
         check_limits(path)?;
+        let fail = |message: String| JsonPathError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
         let query =
-            jsonpath_rust::parser::parse_json_path(path).map_err(|e| JsonPathError::Invalid {
-                path: path.to_owned(),
-                message: e.to_string(),
-            })?;
+            jsonpath_rust::parser::parse_json_path(path).map_err(|e| fail(e.to_string()))?;
+        eval::check_types(&query).map_err(fail)?;
         Ok(Self {
             source: path.to_owned(),
             rfc: path.to_owned(),
-            stages: stages(path),
             query,
             extensions: Vec::new(),
         })
@@ -168,129 +204,76 @@ impl JsonPath {
         &self.rfc
     }
 
-    /// The values the path selects, in order.
-    pub fn query(&self, document: &Value) -> Vec<Value> {
-        let found = match &self.stages {
-            None => run(&self.query, document),
-            Some(stages) => {
-                stages
-                    .iter()
-                    .fold(vec![document.clone()], |nodes, stage| match stage {
-                        Stage::Query(query) => {
-                            nodes.iter().flat_map(|node| run(query, node)).collect()
-                        }
-                        Stage::Union(selectors) => nodes
-                            .iter()
-                            .flat_map(|node| {
-                                selectors
-                                    .iter()
-                                    .flat_map(move |selector| run(selector, node))
-                            })
-                            .collect(),
-                    })
+    /// The values the path selects, in order (RFC 9535: duplicates kept). Stops with
+    /// [`JsonPathError::Limit`] when the evaluation passes [`MAX_WORK`], or when the results
+    /// would hold more than [`MAX_RESULT_BYTES`] (measured before anything is copied).
+    pub fn query(&self, document: &Value) -> Result<Vec<Value>, JsonPathError> {
+        let found = eval::evaluate(&self.query, document)?;
+        let Some((first, rest)) = self.extensions.split_first() else {
+            let mut budget = MAX_RESULT_BYTES;
+            for node in &found {
+                measure_result(node, &mut budget)?;
             }
+            return Ok(found.into_iter().cloned().collect());
         };
-        self.extensions.iter().fold(found, |values, extension| {
+        if *first != Extension::Len {
+            let mut budget = MAX_RESULT_BYTES;
+            for node in &found {
+                measure_result(node, &mut budget)?;
+            }
+        }
+        let values = found
+            .into_iter()
+            .filter_map(|node| apply(*first, node))
+            .flatten()
+            .collect();
+        Ok(rest.iter().fold(values, |values: Vec<Value>, extension| {
             values
-                .into_iter()
+                .iter()
                 .filter_map(|value| apply(*extension, value))
                 .flatten()
                 .collect()
-        })
+        }))
     }
 }
 
-fn run(query: &JpQuery, node: &Value) -> Vec<Value> {
-    jsonpath_rust::query::js_path_process(query, node)
-        .map(|refs| refs.into_iter().map(|r| r.val().clone()).collect())
-        .unwrap_or_default()
-}
-
-/// Splits an RFC 9535 path at its child segments with several selectors; `None` when it has
-/// none, or when a later filter refers to the root (`$`), which a stage could not see.
-fn stages(rfc: &str) -> Option<Vec<Stage>> {
-    let chars: Vec<char> = rfc.chars().collect();
-    let mut stages = Vec::new();
-    let mut current = String::from("$");
-    let mut i = 1;
-    let mut split = false;
-    while i < chars.len() {
-        match chars[i] {
-            '\'' | '"' => {
-                let (literal, next) = quoted(&chars, i).ok()?;
-                current.push_str(&literal);
-                i = next;
-            }
-            '[' => {
-                let end = closing_bracket(&chars, i).ok()?;
-                let inner: String = chars[i + 1..end].iter().collect();
-                let selectors = top_level_commas(&inner)?;
-                let descendant = current.ends_with("..");
-                if split && inner.starts_with('?') && inner.contains('$') {
-                    return None;
+/// Takes a result's size from `budget` (see [`MAX_RESULT_BYTES`]); fails as soon as it runs
+/// out, without walking the rest.
+fn measure_result(value: &Value, budget: &mut usize) -> Result<(), LimitExceeded> {
+    let mut take = |bytes: usize| {
+        *budget = budget
+            .checked_sub(bytes)
+            .ok_or(LimitExceeded::new(Limit::JsonPathResult, None))?;
+        Ok::<(), LimitExceeded>(())
+    };
+    let own = |value: &Value| match value {
+        Value::String(s) => RESULT_BYTES_PER_VALUE.saturating_add(s.len()),
+        _ => RESULT_BYTES_PER_VALUE,
+    };
+    take(own(value))?;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Array(items) => {
+                for item in items {
+                    take(own(item))?;
+                    pending.push(item);
                 }
-                if selectors.len() > 1 && !descendant && !inner.starts_with('?') {
-                    stages.push(Stage::Query(
-                        jsonpath_rust::parser::parse_json_path(&current).ok()?,
-                    ));
-                    let union = selectors
-                        .iter()
-                        .map(|selector| {
-                            jsonpath_rust::parser::parse_json_path(&format!("$[{selector}]")).ok()
-                        })
-                        .collect::<Option<Vec<_>>>()?;
-                    stages.push(Stage::Union(union));
-                    current = String::from("$");
-                    split = true;
-                } else {
-                    current.push_str(&chars[i..=end].iter().collect::<String>());
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    take(own(item).saturating_add(key.len()))?;
+                    pending.push(item);
                 }
-                i = end + 1;
-            }
-            c => {
-                current.push(c);
-                i += 1;
-            }
-        }
-    }
-    if !split {
-        return None;
-    }
-    stages.push(Stage::Query(
-        jsonpath_rust::parser::parse_json_path(&current).ok()?,
-    ));
-    Some(stages)
-}
-
-/// The parts of a bracket's content between top-level commas (quotes and brackets skipped).
-fn top_level_commas(inner: &str) -> Option<Vec<String>> {
-    let chars: Vec<char> = inner.chars().collect();
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut depth = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\'' | '"' => {
-                i = quoted(&chars, i).ok()?.1;
-                continue;
-            }
-            '[' | '(' => depth += 1,
-            ']' | ')' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(chars[start..i].iter().collect::<String>().trim().to_owned());
-                start = i + 1;
             }
             _ => {}
         }
-        i += 1;
     }
-    parts.push(chars[start..].iter().collect::<String>().trim().to_owned());
-    Some(parts)
+    Ok(())
 }
 
 /// One extension step on one value: its results (none when it does not apply).
-fn apply(extension: Extension, value: Value) -> Option<Vec<Value>> {
+fn apply(extension: Extension, value: &Value) -> Option<Vec<Value>> {
     match (extension, value) {
         (Extension::Len, Value::String(s)) => Some(vec![Value::from(s.chars().count())]),
         (Extension::Len, Value::Array(items)) => Some(vec![Value::from(items.len())]),
@@ -298,7 +281,8 @@ fn apply(extension: Extension, value: Value) -> Option<Vec<Value>> {
         (Extension::Keys, Value::Object(map)) => {
             Some(map.keys().map(|k| Value::String(k.clone())).collect())
         }
-        (Extension::Sorted, Value::Array(mut items)) => {
+        (Extension::Sorted, Value::Array(items)) => {
+            let mut items = items.clone();
             items.sort_by(compare);
             Some(vec![Value::Array(items)])
         }
@@ -307,7 +291,7 @@ fn apply(extension: Extension, value: Value) -> Option<Vec<Value>> {
             keys.sort_by(compare);
             Some(vec![Value::Array(keys)])
         }
-        (Extension::Str, value) => Some(vec![Value::String(crate::python_format::to_str(&value))]),
+        (Extension::Str, value) => Some(vec![Value::String(crate::python_format::to_str(value))]),
         _ => None,
     }
 }

@@ -35,6 +35,9 @@
 //! |---|---|---|
 //! | [`jsonpath::MAX_LENGTH`] | 4096 bytes | a JSONPath, before parsing ([`jsonpath::JsonPath::parse`] and `parse_rfc9535`) |
 //! | [`jsonpath::MAX_DEPTH`] | 64 | nesting of `[` and `(` in a JSONPath, outside quoted strings, before parsing |
+//! | [`jsonpath::MAX_WORK`] | 10000000 steps | one JSONPath evaluation: each node visited, selected, tested or compared is a step, also inside filters and descendant walks; long strings and regular expressions cost more (see the constant) |
+//! | [`jsonpath::MAX_RESULT_BYTES`] | 33554432 bytes | the results of one JSONPath evaluation, 16 bytes per JSON value plus the bytes of strings and member names, measured before anything is copied out of the document |
+//! | [`jsonpath::MAX_REGEX_SIZE`] | 1048576 bytes | a compiled regular expression of `match()`/`search()`; a larger one matches nothing |
 //! | [`mustache::MAX_TEMPLATE_LENGTH`] | 16384 bytes | a mustache template, before parsing |
 //! | [`mustache::MAX_SECTION_DEPTH`] | 16 | nesting of mustache sections, before ramhorns parses the template |
 //! | [`mustache::MAX_WORK`] | 1000000 steps | one mustache rendering: each tag looked up and each pass through a section is a step |
@@ -47,16 +50,23 @@
 //! "Max string recursion exceeded"). The platform's answers are bounded by
 //! `platform::ClientOptions::max_response_bytes` (feature `client`).
 //!
+//! A JSONPath evaluation stops as soon as it passes [`jsonpath::MAX_WORK`], so `$..*..*..*` on a
+//! deep document or `[0,0,0,0,0,0,0,0]` repeated on nested arrays is an error after a fraction
+//! of a second, not billions of nodes; its call stack grows with the nesting of the path's
+//! filters only ([`jsonpath::MAX_DEPTH`]), never with the document's depth.
+//!
 //! JSON values are not limited here: values parsed by `serde_json` nest at most 128 deep (its
-//! recursion limit), and rendering them (`repr`, `str`, mustache, JSONPath) recurses once per
-//! level, which is safe at that depth. A `serde_json::Value` built in code can nest deeper; such
+//! recursion limit), and rendering them (`repr`, `str`, mustache) recurses once per level,
+//! which is safe at that depth. A `serde_json::Value` built in code can nest deeper; such
 //! a value overflows the stack in `serde_json` itself (dropping, printing or serializing it
 //! recurses too), so check the depth of values you build before handing them to this crate.
 //!
 //! # Dependencies
 //!
 //! - `serde_json`: the platform's answers and template variables are JSON values.
-//! - `jsonpath-rust`: RFC 9535 JSONPath (our translator turns the jsonpath-ng dialect into it).
+//! - `jsonpath-rust`: RFC 9535 JSONPath parsing (our translator turns the jsonpath-ng dialect
+//!   into it); [`jsonpath`] evaluates the parsed query itself, with a work budget.
+//! - `regex`: I-Regexp for `match()` and `search()` (the crate jsonpath-rust uses).
 //! - `ramhorns`: mustache parsing and rendering (our `Content` over `serde_json::Value`).
 //! - `serde`: descriptions and platform definitions as users write them.
 //! - feature `client` (default): `reqwest` (rustls): the platform client; `tokio`: polling tasks, timers; `async-trait`: the

@@ -24,6 +24,10 @@ pub enum Limit {
     JsonPathLength,
     /// [`crate::jsonpath::MAX_DEPTH`]: nesting of `[` and `(` in a JSONPath.
     JsonPathDepth,
+    /// [`crate::jsonpath::MAX_WORK`]: steps one JSONPath evaluation may take.
+    JsonPathWork,
+    /// [`crate::jsonpath::MAX_RESULT_BYTES`]: bytes the results of one JSONPath evaluation may hold.
+    JsonPathResult,
     /// [`crate::mustache::MAX_TEMPLATE_LENGTH`]: bytes of a mustache template.
     MustacheLength,
     /// [`crate::mustache::MAX_SECTION_DEPTH`]: nesting of mustache sections.
@@ -44,6 +48,8 @@ impl Limit {
         match self {
             Limit::JsonPathLength => crate::jsonpath::MAX_LENGTH,
             Limit::JsonPathDepth => crate::jsonpath::MAX_DEPTH,
+            Limit::JsonPathWork => crate::jsonpath::MAX_WORK,
+            Limit::JsonPathResult => crate::jsonpath::MAX_RESULT_BYTES,
             Limit::MustacheLength => crate::mustache::MAX_TEMPLATE_LENGTH,
             Limit::MustacheDepth => crate::mustache::MAX_SECTION_DEPTH,
             Limit::MustacheWork => crate::mustache::MAX_WORK,
@@ -58,6 +64,8 @@ impl Limit {
         match self {
             Limit::JsonPathLength => "sdt_core::jsonpath::MAX_LENGTH",
             Limit::JsonPathDepth => "sdt_core::jsonpath::MAX_DEPTH",
+            Limit::JsonPathWork => "sdt_core::jsonpath::MAX_WORK",
+            Limit::JsonPathResult => "sdt_core::jsonpath::MAX_RESULT_BYTES",
             Limit::MustacheLength => "sdt_core::mustache::MAX_TEMPLATE_LENGTH",
             Limit::MustacheDepth => "sdt_core::mustache::MAX_SECTION_DEPTH",
             Limit::MustacheWork => "sdt_core::mustache::MAX_WORK",
@@ -72,6 +80,11 @@ impl Limit {
         match self {
             Limit::JsonPathLength => ("JSONPath length", " bytes"),
             Limit::JsonPathDepth => ("JSONPath nesting depth", ""),
+            Limit::JsonPathWork => (
+                "JSONPath evaluation work",
+                " steps (nodes visited, selected and compared)",
+            ),
+            Limit::JsonPathResult => ("JSONPath results", " bytes"),
             Limit::MustacheLength => ("mustache template length", " bytes"),
             Limit::MustacheDepth => ("mustache section nesting depth", ""),
             Limit::MustacheWork => (

@@ -348,7 +348,11 @@ impl PlatformClient {
         let body = self.read_limited(&login.url, response).await?;
         let answer: Value = serde_json::from_slice(&body)
             .map_err(|e| failed(format!("the answer is not JSON: {e}")))?;
-        let token = match login.token.query(&answer).as_slice() {
+        let found = login
+            .token
+            .query(&answer)
+            .map_err(|e| failed(format!("auth_response: {e}")))?;
+        let token = match found.as_slice() {
             [Value::String(token)] => token.clone(),
             [other] => other.to_string(),
             found => {

@@ -53,7 +53,7 @@ impl Evaluation {
         match self {
             Evaluation::Jsonpath { doc, path } => {
                 let path = JsonPath::parse(path).map_err(|e| e.to_string())?;
-                Ok(Value::Array(path.query(doc)))
+                Ok(Value::Array(path.query(doc).map_err(|e| e.to_string())?))
             }
             Evaluation::Format { template, vars } => PythonTemplate::parse(template)
                 .map_err(|e| e.to_string())?

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use sdt_core::description::SyncDescription;
+use sdt_core::description::{RenderError, SyncDescription};
 use sdt_core::jsonpath::{self, JsonPath, JsonPathError};
 use sdt_core::limits::{Limit, LimitExceeded};
 use sdt_core::mustache::{self, MustacheError, MustacheTemplate};
@@ -84,7 +84,7 @@ fn a_jsonpath_at_the_depth_limit_parses_and_queries() -> TestResult {
     }
     let document = json!([member.clone(), {"b": [{"c": 1}]}]);
     for parsed in [JsonPath::parse(&path)?, JsonPath::parse_rfc9535(&path)?] {
-        assert_eq!(parsed.query(&document), vec![member.clone()]);
+        assert_eq!(parsed.query(&document)?, vec![member.clone()]);
     }
     Ok(())
 }
@@ -95,9 +95,12 @@ fn a_jsonpath_longer_than_the_limit_is_refused_before_parsing() -> TestResult {
     let at_limit = format!("$.{name}");
     assert_eq!(at_limit.len(), jsonpath::MAX_LENGTH);
     let document = json!({ name.clone(): 1 });
-    assert_eq!(JsonPath::parse(&at_limit)?.query(&document), vec![json!(1)]);
     assert_eq!(
-        JsonPath::parse_rfc9535(&at_limit)?.query(&document),
+        JsonPath::parse(&at_limit)?.query(&document)?,
+        vec![json!(1)]
+    );
+    assert_eq!(
+        JsonPath::parse_rfc9535(&at_limit)?.query(&document)?,
         vec![json!(1)]
     );
     let over = format!("{at_limit}a");
@@ -112,6 +115,181 @@ fn a_jsonpath_longer_than_the_limit_is_refused_before_parsing() -> TestResult {
             "JSONPath length 4097 bytes exceeds the limit of 4096 bytes (sdt_core::jsonpath::MAX_LENGTH)"
         );
     }
+    Ok(())
+}
+
+/// `[[…[0]…]]`: an array nested `depth` deep around a number.
+fn nested_arrays(depth: usize) -> Value {
+    let mut value = json!(0);
+    for _ in 0..depth {
+        value = json!([value]);
+    }
+    value
+}
+
+/// The limit a query stopped at, or what it found instead.
+fn query_limit(path: &JsonPath, document: &Value) -> Result<Limit, String> {
+    match path.query(document) {
+        Err(JsonPathError::Limit(exceeded)) => Ok(exceeded.limit),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+#[test]
+fn exponential_index_unions_stop_at_the_work_budget() -> TestResult {
+    // 8^k nodes from a 10 + 18k byte path: k = 6 took 0.3 s in jsonpath-rust; k = 10 is 10^9.
+    let path = format!("${}", "[0,0,0,0,0,0,0,0]".repeat(10));
+    let document = nested_arrays(10);
+    for parsed in [JsonPath::parse(&path)?, JsonPath::parse_rfc9535(&path)?] {
+        let stopped = within(Duration::from_secs(10), || query_limit(&parsed, &document))?;
+        assert_eq!(stopped, Limit::JsonPathWork);
+    }
+    let error = JsonPath::parse(&path)?
+        .query(&document)
+        .err()
+        .ok_or("refused")?;
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "JSONPath evaluation work exceeds the limit of {} steps (nodes visited, selected and compared) (sdt_core::jsonpath::MAX_WORK)",
+            jsonpath::MAX_WORK
+        )
+    );
+    // Below the budget the duplicates are all there, as RFC 9535 keeps them.
+    let small = JsonPath::parse(&format!("${}", "[0,0,0,0,0,0,0,0]".repeat(4)))?;
+    assert_eq!(small.query(&nested_arrays(4))?, vec![json!(0); 4096]);
+    Ok(())
+}
+
+#[test]
+fn stacked_descendant_wildcards_stop_at_the_work_budget() -> TestResult {
+    // Each `..*` multiplied the nodes by about the depth: 34,220 nodes at three, 60x per more.
+    let document = nested_arrays(60);
+    let path = JsonPath::parse(&format!("${}", "..*".repeat(8)))?;
+    let stopped = within(Duration::from_secs(10), || query_limit(&path, &document))?;
+    assert_eq!(stopped, Limit::JsonPathWork);
+    let three = JsonPath::parse("$..*..*..*")?;
+    assert_eq!(three.query(&json!([[[[0]]]]))?.len(), 4);
+    Ok(())
+}
+
+#[test]
+fn descendant_walks_hidden_in_filters_count_against_the_budget() -> TestResult {
+    let document = json!([nested_arrays(60)]);
+    let walks = "..*".repeat(8);
+    for path in [
+        format!("$[?@{walks}]"),
+        format!("$[?count(@{walks}) == 1]"),
+        format!("$[?!@{walks}]"),
+        format!("$[?length(@[0]) == 1 && @{walks}]"),
+        format!("$[?value(${walks}) == 1]"),
+    ] {
+        let path = JsonPath::parse_rfc9535(&path)?;
+        let stopped = within(Duration::from_secs(10), || query_limit(&path, &document))?;
+        assert_eq!(stopped, Limit::JsonPathWork, "{}", path.as_str());
+    }
+    // A non-singular query cannot be compared (RFC 9535): refused when parsed.
+    assert!(matches!(
+        JsonPath::parse_rfc9535(&format!("$[?@{} == 1]", "..*".repeat(4))),
+        Err(JsonPathError::Invalid { .. })
+    ));
+    Ok(())
+}
+
+/// About 1 MB of submodel elements, as a platform or the playground might send.
+fn megabyte_document() -> Result<Value, serde_json::Error> {
+    let elements: Vec<Value> = (0..4_000)
+        .map(|i| {
+            json!({"idShort": format!("Property{i}"), "modelType": "Property", "valueType": "xs:int",
+                   "value": i.to_string(),
+                   "semanticId": {"type": "ExternalReference",
+                                  "keys": [{"type": "GlobalReference", "value": format!("urn:example:{i}")}]},
+                   "description": [{"language": "en", "text": "a property"},
+                                   {"language": "de", "text": "eine Eigenschaft"}]})
+        })
+        .collect();
+    let document = json!({"submodels": [{"id": "urn:example:sm", "submodelElements": elements}]});
+    assert!(serde_json::to_vec(&document)?.len() > 1_000_000);
+    Ok(document)
+}
+
+/// How many JSON values `value` holds, itself included.
+fn values_in(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(values_in).sum(),
+        Value::Object(map) => map.values().map(values_in).sum(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn descendant_queries_on_a_megabyte_document_succeed() -> TestResult {
+    let document = megabyte_document()?;
+    let all = within(Duration::from_secs(10), || {
+        JsonPath::parse("$..*").map(|p| p.query(&document))
+    })??;
+    assert_eq!(all.len(), values_in(&document) - 1);
+    let found = JsonPath::parse("$..[?@.idShort == 'Property2999'].value")?.query(&document)?;
+    assert_eq!(found, vec![json!("2999")]);
+    let found =
+        JsonPath::parse_rfc9535("$..[?match(@.value, '29[0-9]9')].idShort")?.query(&document)?;
+    assert_eq!(found.len(), 10);
+    Ok(())
+}
+
+#[test]
+fn results_over_the_cap_are_refused_before_they_are_copied() -> TestResult {
+    // One string of 1 MiB selected 40 times: 40 MiB of copies from a 1 MiB document.
+    let document = json!(["x".repeat(1 << 20)]);
+    let many = JsonPath::parse(&format!("$[{}]", vec!["0"; 40].join(",")))?;
+    let stopped = within(Duration::from_secs(5), || query_limit(&many, &document))?;
+    assert_eq!(stopped, Limit::JsonPathResult);
+    let error = many.query(&document).err().ok_or("refused")?;
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "JSONPath results exceeds the limit of {} bytes (sdt_core::jsonpath::MAX_RESULT_BYTES)",
+            jsonpath::MAX_RESULT_BYTES
+        )
+    );
+    let fewer = JsonPath::parse(&format!("$[{}]", vec!["0"; 30].join(",")))?;
+    assert_eq!(fewer.query(&document)?.len(), 30);
+
+    // `$..*` on deeply nested arrays copies each level again: ~100x a 1 MB document.
+    let document = Value::Array(vec![nested_arrays(100); 5_000]);
+    let all = JsonPath::parse("$..*")?;
+    let stopped = within(Duration::from_secs(10), || query_limit(&all, &document))?;
+    assert_eq!(stopped, Limit::JsonPathResult);
+    // The same nodes measured, not copied, are no problem.
+    let lengths = JsonPath::parse("$..*.`len`")?.query(&document)?;
+    assert_eq!(lengths.len(), 5_000 * 100);
+    Ok(())
+}
+
+#[test]
+fn strings_scanned_by_regular_expressions_count_against_the_budget() -> TestResult {
+    // One long string searched once per element: the element count alone would be cheap.
+    let document = json!({"s": "x".repeat(1 << 20), "a": vec![0; 100]});
+    let search = JsonPath::parse_rfc9535("$.a[?search($.s, 'y')]")?;
+    let stopped = within(Duration::from_secs(10), || query_limit(&search, &document))?;
+    assert_eq!(stopped, Limit::JsonPathWork);
+    let once = JsonPath::parse_rfc9535("$[?search(@, 'y')]")?;
+    assert_eq!(once.query(&document)?, Vec::<Value>::new());
+    Ok(())
+}
+
+#[test]
+fn regular_expressions_over_the_size_limit_match_nothing() -> TestResult {
+    let document = json!(["ABCDEFGHIJKLMNOPQRSTUVWXYZABCD"]);
+    let matching = |pattern: &str| {
+        JsonPath::parse_rfc9535(&format!("$[?match(@, '{pattern}')]"))
+            .and_then(|p| p.query(&document))
+            .map(|found| found.len())
+    };
+    // `\\p{L}` in a JSONPath string is the I-Regexp `\p{L}` (all Unicode letters).
+    assert_eq!(matching(r"\\p{L}{10}.*")?, 1);
+    assert_eq!(matching(r"\\p{L}{30}")?, 0);
+    assert_eq!(matching("[A-Z]{30}")?, 1);
     Ok(())
 }
 
@@ -317,7 +495,7 @@ fn values_as_deep_as_serde_json_parses_render() -> TestResult {
     assert_eq!(python.len(), 2 * text.len() + 1);
     let mustache = MustacheTemplate::parse("{{{v}}}")?.render(&Value::Object(variables.clone()))?;
     assert_eq!(mustache, text);
-    let found = JsonPath::parse("$..*.`str()`")?.query(&Value::Object(variables.clone()));
+    let found = JsonPath::parse("$..*.`str()`")?.query(&Value::Object(variables.clone()))?;
     assert_eq!(found.len(), 128);
     Ok(())
 }
@@ -358,8 +536,37 @@ fn descriptions_and_the_playground_report_the_limit() -> TestResult {
             .is_err_and(|e| e.to_string().contains("/req: ") && e.to_string().contains("MAX_WORK"))
     );
 
+    // A path over the work budget: the variable fails, the properties using it are skipped
+    // saying why, the others render.
+    let description: SyncDescription = serde_json::from_value(json!({
+        "iot_attributes": [{"name": "deep", "value": "..*".repeat(8)},
+                           {"name": "ok", "value": "$.ok"}],
+        "thingin_attributes": [{"name": "p", "value": "{deep}", "frequency_sec": 1},
+                               {"name": "q", "value": "{ok}", "frequency_sec": 1}]
+    }))?;
+    let compiled = description.compile()?;
+    let sample = json!({"ok": 1, "deep": nested_arrays(60)});
+    let run = within(Duration::from_secs(20), || compiled.dry_run(&sample));
+    assert!(
+        matches!(&run.skipped["p"], RenderError::PathFailed { variable, .. } if variable == "deep"),
+        "{:?}",
+        run.skipped
+    );
+    assert!(
+        run.skipped["p"]
+            .to_string()
+            .contains("sdt_core::jsonpath::MAX_WORK")
+    );
+    assert_eq!(run.values["q"], json!("1"));
+    assert_eq!(
+        run.failed.get("deep").and_then(limit_of).map(|e| e.limit),
+        Some(Limit::JsonPathWork)
+    );
+    assert!(!run.variables.contains_key("deep"));
+
     for request in [
         json!({"kind": "jsonpath", "doc": {}, "path": nested_filters(5_000)}),
+        json!({"kind": "jsonpath", "doc": nested_arrays(60), "path": format!("${}", "..*".repeat(8))}),
         json!({"kind": "mustache", "template": nested_sections(13), "vars": {"a": [1, 2, 3, 4]}}),
         json!({"kind": "json_mustache", "template": nested_sections(13), "vars": {"a": [1, 2, 3, 4]}}),
         json!({"kind": "format", "template": "{s}".repeat(2_000), "vars": {"s": "s".repeat(1024)}}),
@@ -378,6 +585,8 @@ fn the_documented_limits_are_the_constants() {
     for limit in [
         Limit::JsonPathLength,
         Limit::JsonPathDepth,
+        Limit::JsonPathWork,
+        Limit::JsonPathResult,
         Limit::MustacheLength,
         Limit::MustacheDepth,
         Limit::MustacheWork,
@@ -394,4 +603,9 @@ fn the_documented_limits_are_the_constants() {
         python_format::MAX_DIGITS_VALUE
     );
     assert!(docs.contains(&digits), "{digits:?}");
+    let regex = format!(
+        "//! | [`jsonpath::MAX_REGEX_SIZE`] | {} bytes |",
+        jsonpath::MAX_REGEX_SIZE
+    );
+    assert!(docs.contains(&regex), "{regex:?}");
 }
