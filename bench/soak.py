@@ -125,13 +125,15 @@ async def health_task(port, deadline, latencies, counts):
         await asyncio.sleep(0.05)
 
 
-async def rss_task(pid, deadline, samples):
+async def rss_task(pid, deadline, samples, files):
+    """Samples the server's resident memory and its open file descriptors every 100 ms."""
     while time.monotonic() < deadline:
         try:
             with open(f"/proc/{pid}/status") as status:
                 for line in status:
                     if line.startswith("VmRSS:"):
                         samples.append(int(line.split()[1]) * 1024)
+            files.append(len(os.listdir(f"/proc/{pid}/fd")))
         except OSError:
             return
         await asyncio.sleep(0.1)
@@ -149,12 +151,14 @@ async def soak(port, pid):
     deadline = time.monotonic() + DURATION
     counts = {k: 0 for k in ("writes", "write_errors", "idle_opened", "idle_connect_failures",
                              "slowloris_cut", "health_failures")}
-    latencies, rss = [], []
+    latencies, rss, files = [], [], []
     tasks = [idle_task(port, deadline, counts) for _ in range(IDLE)]
     tasks += [slowloris_task(port, deadline, counts) for _ in range(SLOWLORIS)]
     tasks += [writer_task(port, n, deadline, counts) for n in range(WRITERS)]
-    tasks += [health_task(port, deadline, latencies, counts), rss_task(pid, deadline, rss)]
+    tasks += [health_task(port, deadline, latencies, counts), rss_task(pid, deadline, rss, files)]
     await asyncio.gather(*tasks)
+    counts["server_open_files_peak"] = max(files, default=0)
+    counts["server_open_files_at_end"] = files[-1] if files else 0
     return counts, latencies, rss
 
 

@@ -231,6 +231,8 @@ async fn serve_connection(
                     return;
                 }
             }
+            // The deadline changed: look again.
+            () = activity.head_started.notified() => {}
             _ = async { stopping.wait_for(|stop| *stop).await.map(drop) } => {
                 connection.as_mut().graceful_shutdown();
                 let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection.as_mut()).await;
@@ -254,12 +256,16 @@ enum Phase {
 #[derive(Debug)]
 struct Activity {
     phase: Mutex<Phase>,
+    /// Wakes the connection's watchdog when a request's first byte arrives: its header
+    /// deadline is usually earlier than the idle deadline it sleeps towards.
+    head_started: tokio::sync::Notify,
 }
 
 impl Activity {
     fn new() -> Self {
         Self {
             phase: Mutex::new(Phase::Idle(Instant::now())),
+            head_started: tokio::sync::Notify::new(),
         }
     }
 
@@ -271,6 +277,7 @@ impl Activity {
         let mut phase = self.phase();
         if let Phase::Idle(_) = *phase {
             *phase = Phase::ReadingHead(Instant::now());
+            self.head_started.notify_one();
         }
     }
 
