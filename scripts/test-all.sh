@@ -5,28 +5,98 @@
 # - Mosquitto (Debian package): each MQTT test starts its own broker on a free 127.0.0.1 port
 #   and kills it by PID;
 # - Azurite (npm package, into ${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite): each push test starts
-#   its own on a free 127.0.0.1 port (--disableTelemetry --skipApiVersionCheck), killed by PID;
-# - cargo-fuzz (crates.io): every fuzz target runs 5 s after replaying its corpus.
+#   its own on a free 127.0.0.1 port (--disableTelemetry --skipApiVersionCheck), killed by PID.
+# Then fmt, clippy, docs, the tests (built once, then unit, integration and doc tests), and the
+# fuzz corpus replay: every committed input of fuzz/seeds/ and fuzz/regressions/ through the
+# check of its fuzz target (fuzz/checks, a member of this workspace: same build, dev profile).
+# The fuzzers themselves (cargo-fuzz, address sanitizer) are not run here: `bash fuzz/run.sh`.
+#
+# Every step is timed; a table of the times closes the output, also when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 
+# --- step timing -------------------------------------------------------------------------------
+step_names=()
+step_seconds=()
+step_status=()
+current=""
+current_start=0
+log=$(mktemp)
+
+# step <name>: ends the running step (as passed) and starts the next.
+step() {
+  end_step ok
+  current="$*"
+  current_start=$(date +%s)
+  echo
+  echo "== $current ($(( current_start - start )) s)"
+}
+
+end_step() {
+  if [ -n "$current" ]; then
+    step_names+=("$current")
+    step_seconds+=($(( $(date +%s) - current_start )))
+    step_status+=("$1")
+    current=""
+  fi
+}
+
+clock() { printf '%d:%02d' $(( $1 / 60 )) $(( $1 % 60 )); }
+
+# The table of step times (and the slowest test binaries, from libtest's "finished in" lines);
+# runs on every exit, so that a failed run still says where its time went.
+summary() {
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then end_step ok; else end_step FAILED; fi
+  local total=$(( $(date +%s) - start ))
+  echo
+  echo "== step times"
+  printf '%-52s %7s %7s  %s\n' step seconds "m:ss" status
+  local i
+  for i in "${!step_names[@]}"; do
+    printf '%-52s %7d %7s  %s\n' "${step_names[$i]}" "${step_seconds[$i]}" \
+      "$(clock "${step_seconds[$i]}")" "${step_status[$i]}"
+  done
+  printf '%-52s %7d %7s  %s\n' total "$total" "$(clock "$total")" \
+    "$([ "$rc" -eq 0 ] && echo ok || echo "FAILED (exit $rc)")"
+  if grep -q "finished in" "$log" 2>/dev/null; then
+    echo
+    echo "== slowest test binaries (run time, build excluded)"
+    awk '/^ *(Running|Doc-tests) / { sub(/^ *(Running|Doc-tests) /, ""); sub(/ \(.*\/deps\//, " ("); binary = $0 }
+         /^test result: .* finished in / { t = $NF; sub(/s$/, "", t); printf "%9.1f s  %s\n", t, binary }' "$log" \
+      | sort -rn | head -8
+  fi
+  rm -f "$log"
+  exit "$rc"
+}
+trap summary EXIT
+
+# cargo test with its output kept for the summary.
+cargo_test() {
+  cargo test --workspace --locked "$@" 2>&1 | tee -a "$log"
+}
+
+# --- what the tests need -----------------------------------------------------------------------
 corpus="${AAS_CORPUS_DIR:-../shared/corpus}"
 if [ ! -d "$corpus/aas-core3.0-testgen" ]; then
   echo "error: conformance corpus not found at $corpus (set AAS_CORPUS_DIR)" >&2
   exit 1
 fi
 tools="${AAS_TOOLS_DIR:-../shared/tools}"
+step "install: oracle venv (PyPI)"
 if ! python=$(bash "$tools/oracles/setup.sh"); then
   echo "error: could not create the oracle venv with $tools/oracles/setup.sh (needs python3 and PyPI)" >&2
   exit 1
 fi
 echo "oracle python: $python"
+step "install: test venv (PyPI)"
 if ! python=$(bash scripts/test-venv.sh); then
   echo "error: could not create the test venv with scripts/test-venv.sh (needs python3 and PyPI)" >&2
   exit 1
 fi
 echo "test venv python: $python"
+step "install: mosquitto (Debian)"
 if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -36,6 +106,7 @@ if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
     exit 1
   fi
 fi
+step "install: azurite (npm)"
 azurite_dir="${AAS_RS_CACHE:-$HOME/.cache/aas-rs}/azurite"
 if [ ! -x "$azurite_dir/node_modules/.bin/azurite-blob" ]; then
   echo "installing azurite (npm) into $azurite_dir"
@@ -46,19 +117,33 @@ if [ ! -x "$azurite_dir/node_modules/.bin/azurite-blob" ]; then
   fi
 fi
 
-step() { echo; echo "== $* ($(( $(date +%s) - start )) s)"; }
-
-step cargo fmt
+# --- checks and tests --------------------------------------------------------------------------
+step "cargo fmt"
 cargo fmt --all -- --check
-step cargo clippy
+step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-step cargo doc
+step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
-step cargo test
-cargo test --workspace --locked
-step "fuzz targets (5 s each, corpus replayed first)"
-if ! cargo fuzz --version >/dev/null 2>&1; then
-  cargo install cargo-fuzz --version 0.13.1 --locked
+# Every phase selects the whole workspace, so that features unify the same way and the phases
+# share one build (`-p`/`--exclude` would build some crates again with other features).
+step "cargo test: build"
+cargo_test --no-run
+step "cargo test: unit tests (src/)"
+cargo_test --lib --bins
+# Every integration test target (tests/*.rs) but the fuzz replay, which is a step of its own.
+mapfile -t integration < <(cargo metadata --format-version 1 --no-deps --locked | python3 -c '
+import json, sys
+names = {t["name"] for p in json.load(sys.stdin)["packages"] if p["name"] != "aas-rs-fuzz-checks"
+         for t in p["targets"] if "test" in t["kind"]}
+for name in sorted(names):
+    print("--test"); print(name)')
+if [ ${#integration[@]} -eq 0 ]; then
+  echo "error: cargo metadata listed no integration test targets" >&2
+  exit 1
 fi
-bash fuzz/run.sh 5
-step "done in $(( $(date +%s) - start )) s"
+step "cargo test: integration tests (tests/)"
+cargo_test "${integration[@]}"
+step "cargo test: doc tests"
+cargo_test --doc
+step "fuzz corpus replay (fuzz/seeds, fuzz/regressions)"
+cargo_test --test replay

@@ -1,16 +1,5 @@
-//! The twinsphere envelope of any bytes, on a fixed topic: a typed error or an event.
+//! The `envelope_decode` fuzz target: the property it checks is `aas_rs_fuzz_checks::envelope_decode`, which the
+//! main workspace's tests also replay on the committed inputs (fuzz/seeds/, fuzz/regressions/).
 #![no_main]
-use events_core::{TopicScheme, envelope};
-use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let scheme = TopicScheme::twinsphere();
-    for topic in [
-        "twinsphere/shells/dXJuOmFhczox/updated",
-        "twinsphere/submodels/dXJuOnNtOjE/deleted",
-    ] {
-        if let Ok(topic) = scheme.parse(topic) {
-            let _ = envelope::decode(&topic, data, 1 << 20);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| aas_rs_fuzz_checks::envelope_decode(data));

@@ -1,15 +1,5 @@
-//! Any mustache template: parsed and rendered, or an error.
+//! The `mustache` fuzz target: the property it checks is `aas_rs_fuzz_checks::mustache`, which the
+//! main workspace's tests also replay on the committed inputs (fuzz/seeds/, fuzz/regressions/).
 #![no_main]
-use libfuzzer_sys::fuzz_target;
-use sdt_core::mustache::MustacheTemplate;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data)
-        && let Ok(template) = MustacheTemplate::parse(text)
-    {
-        let context = serde_json::json!({
-            "a": {"b": {"c": "deep"}}, "list": [1, {"x": "y"}, [2]], "t": true, "f": false, "n": null, "s": "<&>"
-        });
-        let _ = template.render(&context);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| aas_rs_fuzz_checks::mustache(data));

@@ -1,18 +1,5 @@
-//! Any `str.format` template: parsed and rendered, or an error.
+//! The `python_format` fuzz target: the property it checks is `aas_rs_fuzz_checks::python_format`, which the
+//! main workspace's tests also replay on the committed inputs (fuzz/seeds/, fuzz/regressions/).
 #![no_main]
-use libfuzzer_sys::fuzz_target;
-use sdt_core::python_format::PythonTemplate;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data)
-        && let Ok(template) = PythonTemplate::parse(text)
-    {
-        let variables = serde_json::json!({
-            "s": "héllo", "i": -42, "big": 12345678901234567890u64, "f": 3.25, "t": true, "n": null,
-            "l": [1, "a", null], "o": {"k": [1, 2]}, "w": 8, "p": 3
-        });
-        if let Some(variables) = variables.as_object() {
-            let _ = template.render(variables);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| aas_rs_fuzz_checks::python_format(data));
