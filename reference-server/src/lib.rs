@@ -11,6 +11,7 @@
 
 pub mod auth;
 mod broker;
+pub mod broker_log;
 pub mod config;
 mod connections;
 pub mod convert;

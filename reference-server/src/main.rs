@@ -87,13 +87,23 @@ enum SpecFormat {
 }
 
 fn start_server(overrides: config::Overrides) -> Outcome {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AAS_SERVER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=warn")),
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, filter::FilterExt};
+    let levels = tracing_subscriber::EnvFilter::try_from_env("AAS_SERVER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=warn"));
+    let broker_limit = reference_server::broker_log::BrokerLogLimit::default();
+    // Dynamic: asked at every event (a plain `filter_fn` is cached per callsite).
+    let rate = tracing_subscriber::filter::dynamic_filter_fn(move |metadata, _| {
+        !metadata.is_event() || broker_limit.allows(metadata.target())
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_filter(levels.and(rate)),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match config::Settings::resolve(overrides) {
         Ok(settings) => serve::run(settings),

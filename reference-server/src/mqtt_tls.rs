@@ -381,7 +381,7 @@ async fn serve(
 }
 
 async fn forward(
-    mut tls: tokio_rustls::server::TlsStream<TcpStream>,
+    tls: tokio_rustls::server::TlsStream<TcpStream>,
     connect: Vec<u8>,
     broker: SocketAddr,
     stopped: oneshot::Receiver<()>,
@@ -393,10 +393,10 @@ async fn forward(
         .write_all(&connect)
         .await
         .map_err(|e| e.to_string())?;
+    // Either side closing ends both, so a silent client cannot hold its slot once the
+    // broker let go of it.
     tokio::select! {
-        result = tokio::io::copy_bidirectional(&mut tls, &mut upstream) => {
-            result.map(drop).map_err(|e| e.to_string())
-        }
+        () = crate::connections::splice_until_either_closes(tls, upstream) => Ok(()),
         _ = stopped => Err("taken over by a new connection with the same client id".into()),
     }
 }

@@ -389,9 +389,12 @@ fn nanos(time: DateTime<Utc>) -> i64 {
 fn parse_cursor(cursor: Option<&str>) -> Result<i64, StorageError> {
     match cursor {
         None => Ok(0),
+        // Cursors are the sequence numbers this server gave: never negative.
         Some(text) => text
             .parse()
-            .map_err(|_| StorageError::BadCursor(text.to_owned())),
+            .ok()
+            .filter(|sequence: &i64| *sequence >= 0)
+            .ok_or_else(|| StorageError::BadCursor(text.to_owned())),
     }
 }
 

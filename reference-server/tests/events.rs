@@ -751,6 +751,8 @@ async fn the_feed_pages_like_the_listings_and_refuses_a_bad_since() -> TestResul
         "limit=0",
         "cursor=",
         "cursor=x",
+        "cursor=-1",
+        "cursor=-9223372036854775808",
     ] {
         let (status, body) = get_json(&http, server.url(&format!("/events?{query}")), None).await?;
         assert_eq!(status, 400, "{query}: {body}");
@@ -760,6 +762,9 @@ async fn the_feed_pages_like_the_listings_and_refuses_a_bad_since() -> TestResul
         );
         assert_eq!(body["messages"][0]["code"], "400");
     }
+    // A limit over 1000 is taken as 1000, as in the Part 2 listings.
+    let (status, _) = get_json(&http, server.url("/events?limit=5000"), None).await?;
+    assert_eq!(status, 200);
     Ok(())
 }
 

@@ -376,3 +376,99 @@ async fn elements_nested_deeper_than_the_readers_accept_are_refused_and_the_subm
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn silent_mqtt_clients_lose_their_slots_when_the_broker_drops_them() -> TestResult {
+    let data = DataDir::new("limits-mqtt-silent");
+    let server = Server::launch(&data, &with_config(&data, "[mqtt]\nmax-connections = 4\n")?)?;
+    // Four connections that never send CONNECT take every slot; rumqttd drops them after its
+    // 10 s connect timeout, and that must end them at the front too.
+    let mut silent = Vec::new();
+    for _ in 0..4 {
+        silent.push(TcpStream::connect(("127.0.0.1", server.mqtt_port))?);
+    }
+    let mut subscribed = None;
+    // A new client id each try: an earlier try's CONNECT, queued behind the cap, can leave a
+    // session under its id, and the collector subscribes only without one.
+    for attempt in 0..3 {
+        let client_id = format!("after-silent-{attempt}");
+        if let Ok(collector) =
+            support::Collector::subscribe(server.mqtt_port, &client_id, "#").await
+        {
+            subscribed = Some(collector);
+            break;
+        }
+    }
+    assert!(
+        subscribed.is_some(),
+        "no subscription within 30 s while silent clients held every slot: {}",
+        server.log_text()
+    );
+    drop(silent);
+    Ok(())
+}
+
+#[tokio::test]
+async fn connect_and_close_loops_on_the_broker_port_do_not_flood_the_log() -> TestResult {
+    let data = DataDir::new("limits-mqtt-log");
+    let server = Server::start(&data)?;
+    for _ in 0..300 {
+        drop(tokio::net::TcpStream::connect(("127.0.0.1", server.mqtt_port)).await?);
+    }
+    // rumqttd logs each of them at error level; what passes is capped.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let log = server.log_text();
+    let broker_lines = log.lines().filter(|l| l.contains("rumqttd::")).count();
+    assert!(
+        broker_lines < 120,
+        "{broker_lines} lines of rumqttd for 300 connections"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn serialization_writes_an_id_named_many_times_once() -> TestResult {
+    let data = DataDir::new("limits-serialization");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let id = "urn:sm:once";
+    let created = http
+        .post(server.url("/submodels"))
+        .header("content-type", "application/json")
+        .body(big_submodel(id, 100_000).to_string())
+        .send()
+        .await?;
+    assert_eq!(created.status().as_u16(), 201);
+    let ids = vec![b64(id); 200].join(",");
+    let answer = http
+        .get(server.url(&format!("/serialization?submodelIds={ids}")))
+        .send()
+        .await?;
+    assert_eq!(answer.status().as_u16(), 200);
+    let environment: Value = serde_json::from_slice(&answer.bytes().await?)?;
+    assert_eq!(environment["submodels"].as_array().map(Vec::len), Some(1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn playground_bodies_over_four_mib_are_refused_with_413() -> TestResult {
+    let data = DataDir::new("limits-playground");
+    let server = Server::start(&data)?;
+    let document = format!("[{}0]", "0,".repeat(2_200_000));
+    let body = format!(r#"{{"kind":"jsonpath","doc":{document},"path":"$[0]"}}"#);
+    let answer = reqwest::Client::new()
+        .post(server.url("/sdts/evaluate"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(answer.status().as_u16(), 413);
+    let small = reqwest::Client::new()
+        .post(server.url("/sdts/evaluate"))
+        .header("content-type", "application/json")
+        .body(r#"{"kind":"jsonpath","doc":[0,1],"path":"$[1]"}"#)
+        .send()
+        .await?;
+    assert_eq!(small.status().as_u16(), 200, "{}", small.text().await?);
+    Ok(())
+}

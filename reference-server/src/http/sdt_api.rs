@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,8 +41,14 @@ type SdtResult<T> = Result<T, SdtError>;
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
-        .route("/sdts/evaluate", post(evaluate))
-        .route("/sdts/dry-run", post(dry_run))
+        .route(
+            "/sdts/evaluate",
+            post(evaluate).layer(DefaultBodyLimit::max(PLAYGROUND_BODY_LIMIT)),
+        )
+        .route(
+            "/sdts/dry-run",
+            post(dry_run).layer(DefaultBodyLimit::max(PLAYGROUND_BODY_LIMIT)),
+        )
         .route("/sdts/acl", get(acl))
         .route("/sdts/platforms", get(list_platforms).post(create_platform))
         .route(
@@ -88,10 +94,27 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work).await.map_err(internal)?
 }
 
+/// The largest body of `/sdts/evaluate` and `/sdts/dry-run`: a sample answer and a description
+/// are kilobytes; parsed into JSON values, 63 MiB of `[0,0,...]` took 3.8 GB.
+pub const PLAYGROUND_BODY_LIMIT: usize = 4 << 20;
+
+/// Evaluations and dry runs at once: each is bounded CPU work (sdt-core's "Limits"), and more
+/// of them than cores only make each wait longer while taking the blocking pool from others.
+static PLAYGROUND_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Runs playground work on the blocking pool, at most [`PLAYGROUND_SLOTS`] at once; the others
+/// wait (within the request timeout).
+async fn playground<T: Send + 'static>(
+    work: impl FnOnce() -> SdtResult<T> + Send + 'static,
+) -> SdtResult<T> {
+    let _slot = PLAYGROUND_SLOTS.acquire().await.map_err(internal)?;
+    blocking(work).await
+}
+
 /// `POST /sdts/evaluate`: one expression, evaluated as the engine does. sdt-core bounds the
 /// work (its "Limits"); it runs off the async workers all the same, as it is CPU work.
 async fn evaluate(body: Bytes) -> SdtResult<Json<Value>> {
-    blocking(move || {
+    playground(move || {
         let evaluation: Evaluation =
             serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
         let result = evaluation.run().map_err(bad)?;
@@ -112,7 +135,7 @@ struct DryRunRequest {
 /// `POST /sdts/dry-run`: the variables and rendered values a sample answer gives; nothing
 /// is written.
 async fn dry_run(body: Bytes) -> SdtResult<Json<Value>> {
-    blocking(move || {
+    playground(move || {
         let request: DryRunRequest =
             serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
         let compiled = request

@@ -78,6 +78,11 @@ fn selection(query: Option<&str>) -> ApiResult<Selection> {
             _ => {}
         }
     }
+    // Each id once: a URL naming one large submodel thousands of times asked for gigabytes.
+    let mut seen = std::collections::HashSet::new();
+    selection.shells.retain(|id| seen.insert(id.clone()));
+    seen.clear();
+    selection.submodels.retain(|id| seen.insert(id.clone()));
     Ok(selection)
 }
 
