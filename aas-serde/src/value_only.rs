@@ -44,33 +44,11 @@ pub const MAX_DEPTH: usize = 127;
 /// Reads a ValueOnly JSON value (a request body), refusing nesting deeper than
 /// [`MAX_DEPTH`] with an error naming the limit; the scan is one pass without recursion.
 pub fn from_slice(bytes: &[u8]) -> Result<Value, ValueOnlyError> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (at, &b) in bytes.iter().enumerate() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(error(
-                        "$",
-                        format!(
-                            "nested deeper than {MAX_DEPTH} levels (at byte {at}; value_only::MAX_DEPTH)"
-                        ),
-                    ));
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+    if let Some(at) = crate::json::first_deeper_than(bytes, MAX_DEPTH) {
+        return Err(error(
+            "$",
+            format!("nested deeper than {MAX_DEPTH} levels (at byte {at}; value_only::MAX_DEPTH)"),
+        ));
     }
     serde_json::from_slice(bytes).map_err(|e| error("$", format!("not JSON: {e}")))
 }

@@ -302,3 +302,14 @@ fn collections_nested_to_the_depth_limit_are_read_and_written() {
         assert!(matches!(err.kind(), json::ErrorKind::TooDeep(_)), "{err}");
     }
 }
+
+#[test]
+fn first_deeper_than_finds_the_first_byte_past_the_depth_and_skips_strings() {
+    use aas_serde::json::first_deeper_than;
+    assert_eq!(first_deeper_than(b"1", 0), None);
+    let text = br#"{"a":[{"b":"[[{{\"]]"}]}"#;
+    assert_eq!(first_deeper_than(text, 3), None);
+    assert_eq!(first_deeper_than(text, 2), Some(6));
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert_eq!(first_deeper_than(deep.as_bytes(), 128), Some(128));
+}

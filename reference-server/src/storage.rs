@@ -568,43 +568,15 @@ fn decode<T: aas_serde::json::FromJson>(id: &str, json: &str) -> Result<T, Stora
 /// stored but never reads back.
 const MAX_STORED_DEPTH: usize = aas_serde::json::MAX_DEPTH - 4;
 
-/// How deeply `json` nests objects and arrays (one linear pass; strings skipped).
-fn json_depth(json: &str) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for byte in json.bytes() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
-}
-
 fn upsert(
     tx: &rusqlite::Transaction<'_>,
     collection: Collection,
     id: &str,
     json: &str,
 ) -> Result<Written, StorageError> {
-    let depth = json_depth(json);
-    if depth > MAX_STORED_DEPTH {
+    if aas_serde::json::first_deeper_than(json.as_bytes(), MAX_STORED_DEPTH).is_some() {
         return Err(StorageError::TooDeep {
             id: id.to_owned(),
-            depth,
             max: MAX_STORED_DEPTH,
         });
     }
@@ -1218,16 +1190,6 @@ mod tests {
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-    #[test]
-    fn json_depth_counts_objects_and_arrays_and_skips_strings() {
-        assert_eq!(json_depth("1"), 0);
-        assert_eq!(json_depth(r#"{"a":[{"b":"[[{{\"]]"}]}"#), 3);
-        assert_eq!(
-            json_depth(&format!("{}{}", "[".repeat(200), "]".repeat(200))),
-            200
-        );
-    }
 
     #[test]
     fn a_change_holds_the_write_lock_from_its_start_so_other_writers_wait() -> TestResult {

@@ -47,6 +47,37 @@ pub use error::{Error, ErrorKind, PathSegment};
 /// 62 deep.
 pub const MAX_DEPTH: usize = parser::MAX_DEPTH;
 
+/// The byte offset where `bytes` first nests objects and arrays deeper than `max`, if it does:
+/// one pass without recursion, skipping strings. For checking any JSON text cheaply before it
+/// is parsed (a request body) or after it was written (a model about to be stored, which must
+/// read back within [`MAX_DEPTH`]).
+pub fn first_deeper_than(bytes: &[u8], max: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, &byte) in bytes.iter().enumerate() {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(at);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Reads a value of class `T` (usually [`aas_model::Environment`]) from JSON bytes.
 pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
     let mut parser = parser::Parser::new(bytes);
