@@ -114,15 +114,11 @@ pub enum StorageError {
     #[error("{0} is not stored")]
     NotFound(String),
     #[error(
-        "{id:?} would be stored {depth} levels deep in JSON; the JSON and XML readers accept \
-         {max} (aas_serde::json::MAX_DEPTH, less room for the environment around it): nest \
-         elements less deeply"
+        "{id:?} would be stored nested deeper than {max} levels of JSON, the most the JSON and \
+         XML readers accept (aas_serde::json::MAX_DEPTH, less room for the environment around \
+         it): nest elements less deeply"
     )]
-    TooDeep {
-        id: String,
-        depth: usize,
-        max: usize,
-    },
+    TooDeep { id: String, max: usize },
     /// A change refused by the caller's closure (it says why; the transaction is rolled back).
     #[error("{0}")]
     Refused(Box<dyn std::error::Error + Send + Sync>),
