@@ -28,7 +28,8 @@ fn limit_of(error: &JsonPathError) -> Option<LimitExceeded> {
     }
 }
 
-/// Runs `work` and fails if it took longer than `most` (an unbounded rendering takes minutes).
+/// Runs `work` and fails if it took longer than `most`: a guard against unbounded work (which
+/// takes minutes to hours), set far above what the bounded work takes even on a loaded machine.
 fn within<T>(most: Duration, work: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let result = work();
@@ -141,7 +142,7 @@ fn exponential_index_unions_stop_at_the_work_budget() -> TestResult {
     let path = format!("${}", "[0,0,0,0,0,0,0,0]".repeat(10));
     let document = nested_arrays(10);
     for parsed in [JsonPath::parse(&path)?, JsonPath::parse_rfc9535(&path)?] {
-        let stopped = within(Duration::from_secs(10), || query_limit(&parsed, &document))?;
+        let stopped = within(Duration::from_secs(30), || query_limit(&parsed, &document))?;
         assert_eq!(stopped, Limit::JsonPathWork);
     }
     let error = JsonPath::parse(&path)?
@@ -166,7 +167,7 @@ fn stacked_descendant_wildcards_stop_at_the_work_budget() -> TestResult {
     // Each `..*` multiplied the nodes by about the depth: 34,220 nodes at three, 60x per more.
     let document = nested_arrays(60);
     let path = JsonPath::parse(&format!("${}", "..*".repeat(8)))?;
-    let stopped = within(Duration::from_secs(10), || query_limit(&path, &document))?;
+    let stopped = within(Duration::from_secs(30), || query_limit(&path, &document))?;
     assert_eq!(stopped, Limit::JsonPathWork);
     let three = JsonPath::parse("$..*..*..*")?;
     assert_eq!(three.query(&json!([[[[0]]]]))?.len(), 4);
@@ -185,7 +186,7 @@ fn descendant_walks_hidden_in_filters_count_against_the_budget() -> TestResult {
         format!("$[?value(${walks}) == 1]"),
     ] {
         let path = JsonPath::parse_rfc9535(&path)?;
-        let stopped = within(Duration::from_secs(10), || query_limit(&path, &document))?;
+        let stopped = within(Duration::from_secs(30), || query_limit(&path, &document))?;
         assert_eq!(stopped, Limit::JsonPathWork, "{}", path.as_str());
     }
     // A non-singular query cannot be compared (RFC 9535): refused when parsed.
@@ -225,7 +226,7 @@ fn values_in(value: &Value) -> usize {
 #[test]
 fn descendant_queries_on_a_megabyte_document_succeed() -> TestResult {
     let document = megabyte_document()?;
-    let all = within(Duration::from_secs(10), || {
+    let all = within(Duration::from_secs(30), || {
         JsonPath::parse("$..*").map(|p| p.query(&document))
     })??;
     assert_eq!(all.len(), values_in(&document) - 1);
@@ -242,7 +243,7 @@ fn results_over_the_cap_are_refused_before_they_are_copied() -> TestResult {
     // One string of 1 MiB selected 40 times: 40 MiB of copies from a 1 MiB document.
     let document = json!(["x".repeat(1 << 20)]);
     let many = JsonPath::parse(&format!("$[{}]", vec!["0"; 40].join(",")))?;
-    let stopped = within(Duration::from_secs(5), || query_limit(&many, &document))?;
+    let stopped = within(Duration::from_secs(30), || query_limit(&many, &document))?;
     assert_eq!(stopped, Limit::JsonPathResult);
     let error = many.query(&document).err().ok_or("refused")?;
     assert_eq!(
@@ -258,7 +259,7 @@ fn results_over_the_cap_are_refused_before_they_are_copied() -> TestResult {
     // `$..*` on deeply nested arrays copies each level again: ~100x a 1 MB document.
     let document = Value::Array(vec![nested_arrays(100); 5_000]);
     let all = JsonPath::parse("$..*")?;
-    let stopped = within(Duration::from_secs(10), || query_limit(&all, &document))?;
+    let stopped = within(Duration::from_secs(30), || query_limit(&all, &document))?;
     assert_eq!(stopped, Limit::JsonPathResult);
     // The same nodes measured, not copied, are no problem.
     let lengths = JsonPath::parse("$..*.`len`")?.query(&document)?;
@@ -271,7 +272,7 @@ fn strings_scanned_by_regular_expressions_count_against_the_budget() -> TestResu
     // One long string searched once per element: the element count alone would be cheap.
     let document = json!({"s": "x".repeat(1 << 20), "a": vec![0; 100]});
     let search = JsonPath::parse_rfc9535("$.a[?search($.s, 'y')]")?;
-    let stopped = within(Duration::from_secs(10), || query_limit(&search, &document))?;
+    let stopped = within(Duration::from_secs(30), || query_limit(&search, &document))?;
     assert_eq!(stopped, Limit::JsonPathWork);
     let once = JsonPath::parse_rfc9535("$[?search(@, 'y')]")?;
     assert_eq!(once.query(&document)?, Vec::<Value>::new());
@@ -310,7 +311,7 @@ fn exponential_mustache_sections_stop_at_the_work_budget() -> TestResult {
     // The attack: 4^13 = 67 million passes, 67 MB of output, 10 s of CPU.
     let template = MustacheTemplate::parse(&nested_sections(13))?;
     let data = json!({"a": [1, 2, 3, 4]});
-    let result = within(Duration::from_secs(10), || template.render(&data));
+    let result = within(Duration::from_secs(30), || template.render(&data));
     assert_eq!(
         mustache_limit(result),
         Some(LimitExceeded {
@@ -350,7 +351,7 @@ fn mustache_output_stops_at_one_mib() -> TestResult {
     let data = |n: usize| json!({"a": Value::Array(vec![Value::Null; n]), "s": "<".repeat(256)});
     // Escaped, each `<` is 4 bytes: 1 KiB per pass.
     assert_eq!(template.render(&data(1024))?.len(), mustache::MAX_OUTPUT);
-    let result = within(Duration::from_secs(10), || template.render(&data(100_000)));
+    let result = within(Duration::from_secs(30), || template.render(&data(100_000)));
     let exceeded = mustache_limit(result).ok_or("refused")?;
     assert_eq!(exceeded.limit, Limit::MustacheOutput);
     assert_eq!(
@@ -454,7 +455,7 @@ fn python_output_stops_at_one_mib() -> TestResult {
     // Widths up to MAX_DIGITS_VALUE: 200 fields of 10,000 bytes pass the limit too.
     let wide = PythonTemplate::parse(&"{n:>10000}".repeat(200))?;
     assert_eq!(
-        python_limit(within(Duration::from_secs(10), || wide.render(variables))).map(|e| e.limit),
+        python_limit(within(Duration::from_secs(30), || wide.render(variables))).map(|e| e.limit),
         Some(Limit::PythonOutput)
     );
     Ok(())
