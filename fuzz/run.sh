@@ -99,7 +99,7 @@ for target in "${targets[@]}"; do
   esac
   echo "== $target ($seconds s)"
   RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$target" "${dirs[@]}" -- "${flags[@]}" 2>&1 \
-    | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+[[:space:]]+DONE)|ERROR|panicked|SUMMARY|overflow" || true
+    | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+[[:space:]]+DONE)|ERROR|panicked|SUMMARY|stack-overflow|overflowed" || true
   if ls "artifacts/$target"/crash-* "artifacts/$target"/timeout-* "artifacts/$target"/oom-* >/dev/null 2>&1; then
     echo "FINDING in $target: $(ls artifacts/"$target")"
     findings=$((findings + 1))

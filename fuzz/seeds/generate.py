@@ -103,7 +103,13 @@ def generic():
 
     # aasx_read: a small package (origin -> JSON spec -> supplementary file), and the bare JSON.
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        class Package:  # entries with a fixed time, so that the seed is the same on every run
+            @staticmethod
+            def writestr(name, data):
+                zipped.writestr(zipfile.ZipInfo(name, date_time=(2026, 12, 1, 0, 0, 0)), data,
+                                compress_type=zipfile.ZIP_DEFLATED)
+        package = Package()
         ns = "http://admin-shell.io/aasx/relationships/"
         rels = ('<?xml version="1.0" encoding="utf-8"?><Relationships xmlns='
                 '"http://schemas.openxmlformats.org/package/2006/relationships">{}</Relationships>')
@@ -293,6 +299,12 @@ def server_requests():
     # SDT playground.
     for n in (64, 128, 129):
         seeds[f"get-path-{n}-steps"] = request(24, ".".join(["C"] * n).encode())
+    # Wide bodies just under -max_len (64 KiB): libFuzzer starts its length limit at the
+    # largest input, so these let it mutate at full size from the start.
+    wide = {"idShort": "Wide", "modelType": "SubmodelElementCollection",
+            "value": [property_(f"P{i}", str(i)) for i in range(840)]}
+    seeds["post-collection-840-wide"] = request(9, wide)
+    seeds["patch-value-60KiB-string"] = request(13, json.dumps("x" * 61000).encode())
     seeds["get-brackets-70-deep"] = request(24, b"L" + b"[0]" * 70)
     seeds["evaluate-jsonpath-62-deep"] = request(22, {"kind": "jsonpath", "doc": {"a": [1, {"a": 2}]},
                                                       "path": "$" + "[?(@" * 31 + ".a" + ")]" * 31})
