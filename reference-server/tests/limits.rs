@@ -244,7 +244,9 @@ async fn out_of_file_descriptors_the_server_lowers_its_caps_and_keeps_serving() 
         .into_iter()
         .filter_map(|attempt| attempt.ok().and_then(Result::ok))
         .collect();
-    assert!(held.len() > 700, "only {} connections opened", held.len());
+    // More than the lowered caps (about 180 in all) hold: the rest wait in the backlogs, or
+    // are given up, depending on how fast the kernel took them.
+    assert!(held.len() > 400, "only {} connections opened", held.len());
     let http = reqwest::Client::new();
     let health = tokio::time::timeout(
         Duration::from_secs(20),
