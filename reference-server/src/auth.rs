@@ -175,8 +175,7 @@ pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Ne
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     match presented.map(|key| keys.role_of(key)) {
         None => refusal(
             StatusCode::UNAUTHORIZED,
@@ -191,9 +190,29 @@ pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Ne
     }
 }
 
+/// The token of a `Bearer` credential. The scheme is case-insensitive (RFC 9110 §11.1), and
+/// one or more spaces separate it from the token.
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        for header in ["Bearer k1", "bearer k1", "BEARER  k1", "BeArEr k1 "] {
+            assert_eq!(bearer_token(header), Some("k1"), "{header:?}");
+        }
+        for header in ["Basic k1", "Bearerk1", "Bearer ", "k1"] {
+            assert_eq!(bearer_token(header), None, "{header:?}");
+        }
+    }
 
     #[test]
     fn keys_are_known_by_their_hash_and_roles_include_lower_ones() -> Result<(), KeyError> {

@@ -35,6 +35,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
     fit_connections_to_file_limit(&mut settings);
     std::fs::create_dir_all(&settings.data)
         .map_err(|e| format!("{}: {e}", settings.data.display()))?;
+    keep_private(&settings.data).map_err(|e| format!("{}: {e}", settings.data.display()))?;
     let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(
         &settings.data.join("repository.sqlite"),
     )?);
@@ -162,6 +163,25 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         tracing::info!("stopped");
         Ok::<_, Failure>(())
     })
+}
+
+/// The data directory holds the secret key and every stored model: only the server's user may
+/// enter it (0700), and the database is created 0600 (SQLite gives its WAL and shared-memory
+/// files the database's mode), also when an older version made it 0644.
+fn keep_private(data: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700))?;
+        let database = data.join("repository.sqlite");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&database)?;
+        std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 /// File descriptors kept for the server itself beyond its connections: the database and its

@@ -346,6 +346,16 @@ async fn api_keys_gate_reads_and_writes_by_role() -> TestResult {
             .as_u16(),
         200
     );
+    // The scheme is case-insensitive (RFC 9110).
+    assert_eq!(
+        http.get(&url)
+            .header("authorization", format!("bearer {reader}"))
+            .send()
+            .await?
+            .status()
+            .as_u16(),
+        200
+    );
     let body = shell("urn:aas:keys").to_string();
     let (status, error) = status_and_json(
         http.post(&url)
@@ -577,5 +587,28 @@ async fn a_body_over_the_limit_is_refused_with_413_and_a_part2_body() -> TestRes
     .await?;
     assert_eq!(status, 413);
     assert_eq!(body["messages"][0]["code"], "413", "{body}");
+    Ok(())
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_database_are_private_to_the_servers_user() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let data = DataDir::new("private");
+    let server = Server::start(&data)?;
+    let created = reqwest::Client::new()
+        .post(server.url("/shells"))
+        .header("content-type", "application/json")
+        .body(shell("urn:aas:private").to_string())
+        .send()
+        .await?;
+    assert_eq!(created.status().as_u16(), 201);
+    let mode = |name: &str| -> std::io::Result<u32> {
+        Ok(std::fs::metadata(data.0.join(name))?.permissions().mode() & 0o777)
+    };
+    assert_eq!(mode("")?, 0o700, "data directory");
+    for file in ["repository.sqlite", "repository.sqlite-wal", "secret.key"] {
+        assert_eq!(mode(file)?, 0o600, "{file}");
+    }
     Ok(())
 }
