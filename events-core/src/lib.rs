@@ -44,7 +44,8 @@
 //! - feature `mqtt`: `rumqttc` (MQTT 3.1.1 client: QoS 1, sessions, TLS through rustls),
 //!   `tokio` (its runtime: tasks, channels, timers), `rustls` with the `ring` provider (the
 //!   client certificate and CA configuration; ring builds without cmake, unlike aws-lc-rs),
-//!   `rustls-native-certs` (system roots for `mqtts://` URLs), `url` (broker URLs).
+//!   `rustls-native-certs` (system roots for `mqtts://` URLs), `url` (broker URLs),
+//!   `percent-encoding` (the credentials in a broker URL).
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]

@@ -109,14 +109,15 @@ impl MqttConfig {
             .trim_end_matches(']');
         let mut config = Self::new(host, parsed.port().unwrap_or(default_port), client_id);
         if !parsed.username().is_empty() {
+            // Userinfo is percent-encoded (RFC 3986), not form-encoded: `+` is a plus.
             let decode = |s: &str| {
-                url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .map(|text| text.into_owned())
+                    .map_err(|_| invalid("the credentials are not UTF-8 once percent-decoded"))
             };
-            config.username = Some(decode(parsed.username()));
-            config.password = parsed.password().map(decode);
+            config.username = Some(decode(parsed.username())?);
+            config.password = parsed.password().map(decode).transpose()?;
         }
         if tls {
             config.tls = Some(MqttTls::system_roots()?);
@@ -433,4 +434,25 @@ pub(crate) async fn start<H: EventHandler>(
     };
     task.abort();
     Err(failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_credentials_are_percent_decoded_so_plus_and_ampersand_survive() -> Result<(), MqttError>
+    {
+        // user "u+1@x", password "p+&%@:y z"
+        let config = MqttConfig::from_url(
+            "mqtt://u%2B1%40x:p+%26%25%40%3Ay%20z@127.0.0.1:1883",
+            "client",
+        )?;
+        assert_eq!(config.username.as_deref(), Some("u+1@x"));
+        assert_eq!(config.password.as_deref(), Some("p+&%@:y z"));
+        let raw_plus = MqttConfig::from_url("mqtt://user:a+b&c@127.0.0.1", "client")?;
+        assert_eq!(raw_plus.password.as_deref(), Some("a+b&c"));
+        assert!(MqttConfig::from_url("mqtt://user:%FF@127.0.0.1", "client").is_err());
+        Ok(())
+    }
 }
