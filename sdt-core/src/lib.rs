@@ -61,6 +61,34 @@
 //! a value overflows the stack in `serde_json` itself (dropping, printing or serializing it
 //! recurses too), so check the depth of values you build before handing them to this crate.
 //!
+//! # Security: outbound requests
+//!
+//! Platform definitions come from users too, and the client sends a binding's credentials to
+//! them, so where a request may go is a policy, `outbound::OutboundPolicy` (feature `client`),
+//! passed in `platform::ClientOptions::outbound`:
+//!
+//! - only `http` and `https` URLs;
+//! - the configured host is the one contacted: device and command ids are percent-encoded into
+//!   the path, and a URL whose origin is not `base_url`'s (`base_url` of `http://a` and an id of
+//!   `@b/x`) is refused;
+//! - redirects are followed within the first request's origin only, at most
+//!   `outbound::MAX_REDIRECTS` of them; a redirect to another origin is an error, so the
+//!   token header never goes to another host;
+//! - link-local (`169.254.0.0/16`, `fe80::/10`), cloud metadata (`169.254.169.254`,
+//!   `fd00:ec2::254`, `100.100.100.200`), unspecified, broadcast, multicast and reserved
+//!   addresses are always refused; IPv4-mapped and NAT64 IPv6 addresses are checked as the
+//!   IPv4 address they carry, and odd IPv4 spellings (`http://0x7f.1/`, `http://2130706433/`)
+//!   as the address they parse to;
+//! - loopback and private ranges are allowed unless the policy refuses them
+//!   (`private_networks(false)`), and `allow_only` restricts requests to listed hosts;
+//! - IP-literal hosts are checked on the URL before every request and on every redirect hop;
+//!   host names when they resolve, by the client's resolver, which drops refused addresses
+//!   (and refuses the name when none remain), so DNS cannot point a name past the rules.
+//!   Proxies are off: one from the environment would resolve names in the client's stead.
+//!
+//! A refusal is `platform::PlatformError::Refused`, naming the URL and the reason
+//! ("http://169.254.169.254/: 169.254.169.254 is link-local: refused").
+//!
 //! # Dependencies
 //!
 //! - `serde_json`: the platform's answers and template variables are JSON values.
@@ -69,8 +97,10 @@
 //! - `regex`: I-Regexp for `match()` and `search()` (the crate jsonpath-rust uses).
 //! - `ramhorns`: mustache parsing and rendering (our `Content` over `serde_json::Value`).
 //! - `serde`: descriptions and platform definitions as users write them.
-//! - feature `client` (default): `reqwest` (rustls): the platform client; `tokio`: polling tasks, timers; `async-trait`: the
-//!   object-safe [`engine::TwinSink`]; `tracing`: failed fetches and skipped properties.
+//! - feature `client` (default): `reqwest` (rustls): the platform client; `tokio`: polling tasks, timers, name resolution; `async-trait`: the
+//!   object-safe [`engine::TwinSink`]; `tracing`: failed fetches and skipped properties;
+//!   `url`: URLs compared by origin, allowed hosts parsed as URL hosts; `percent-encoding`:
+//!   ids in URL paths.
 //! - `thiserror`: typed errors.
 
 #![forbid(unsafe_code)]
@@ -82,6 +112,8 @@ pub mod engine;
 pub mod jsonpath;
 pub mod limits;
 pub mod mustache;
+#[cfg(feature = "client")]
+pub mod outbound;
 #[cfg(feature = "client")]
 pub mod platform;
 pub mod playground;

@@ -1,15 +1,25 @@
 //! IoT platforms: their definition (URL parts, authentication) and a client that fetches a
 //! device's data and sends commands, with the three authentication modes, token caching and
 //! one new login when a request answers 401, timeouts and a response size limit.
+//!
+//! Every request goes through an [`OutboundPolicy`] ([`ClientOptions::outbound`]): the base
+//! URL is checked when the client is made, each URL before its request, each redirect hop, and
+//! each address a host name resolves to when connecting. Device and command ids are
+//! percent-encoded into the path (all but `A-Z a-z 0-9 - . _ ~`), and a URL whose origin is
+//! not the base URL's is refused, so an id such as `@other-host/x` cannot send the request or
+//! its credentials elsewhere.
 
 use std::fmt;
 use std::time::Duration;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use crate::jsonpath::JsonPath;
+use crate::outbound::{OutboundError, OutboundPolicy, Reason};
 use crate::python_format::PythonTemplate;
 
 /// A platform definition, shared by the twins bound to it.
@@ -94,13 +104,23 @@ pub enum PlatformError {
     NotJson { url: String, message: String },
     #[error("login to {url} failed: {message}")]
     Login { url: String, message: String },
+    /// The outbound policy refused the request (before it was sent, on a redirect, or when
+    /// the host name resolved); nothing was sent to the refused address.
+    #[error(transparent)]
+    Refused(#[from] OutboundError),
+    /// The URL built from the definition and an id does not parse.
+    #[error("{url}: not a URL: {message}")]
+    BadUrl { url: String, message: String },
+    #[error("the id {id:?} is a dot segment: it would name another path")]
+    DotSegment { id: String },
 }
 
-/// Limits of the client.
-#[derive(Debug, Clone, Copy)]
+/// Limits of the client, and where it may connect.
+#[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub timeout: Duration,
     pub max_response_bytes: usize,
+    pub outbound: OutboundPolicy,
 }
 
 impl Default for ClientOptions {
@@ -108,13 +128,24 @@ impl Default for ClientOptions {
         Self {
             timeout: Duration::from_secs(10),
             max_response_bytes: 4 << 20,
+            outbound: OutboundPolicy::default(),
         }
     }
 }
 
+/// What is percent-encoded in an id: all but RFC 3986's unreserved characters, so that an id
+/// stays one path segment (no `/`, `?`, `#`, `@` or `:` of its own).
+const ID: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// A client of one platform with one binding's credentials.
 pub struct PlatformClient {
     platform: Platform,
+    /// `base_url`, parsed: every URL built must have its origin.
+    base: Url,
     credentials: Credentials,
     http: reqwest::Client,
     options: ClientOptions,
@@ -133,7 +164,7 @@ impl fmt::Debug for PlatformClient {
 
 /// The login request of `login_password` platforms (not `Basic`).
 struct Login {
-    url: String,
+    url: Url,
     body: String,
     token: JsonPath,
 }
@@ -154,6 +185,9 @@ impl PlatformClient {
                 "the name must be non-empty and without spaces".into(),
             ));
         }
+        let base = Url::parse(&platform.base_url)
+            .map_err(|e| config(format!("base_url {:?}: {e}", platform.base_url)))?;
+        options.outbound.check_url(&base)?;
         let mut login = None;
         match (platform.authentication, &credentials) {
             (Authentication::None, _) => {}
@@ -196,7 +230,11 @@ impl PlatformClient {
                         return Err(config("login_password needs token_header".into()));
                     }
                     login = Some(Login {
-                        url: format!("{}{path}", platform.base_url),
+                        url: within(
+                            &base,
+                            &options.outbound,
+                            format!("{}{path}", platform.base_url),
+                        )?,
                         body,
                         token,
                     });
@@ -208,12 +246,15 @@ impl PlatformClient {
                 )));
             }
         }
-        let http = reqwest::Client::builder()
+        let http = options
+            .outbound
+            .client_builder()
             .timeout(options.timeout)
             .build()
             .map_err(|e| config(format!("HTTP client: {e}")))?;
         Ok(Self {
             platform,
+            base,
             credentials,
             http,
             options,
@@ -222,27 +263,46 @@ impl PlatformClient {
         })
     }
 
-    /// The platform's answer for a device: `base_url + data_get_prefix + id + data_get_suffix`.
-    pub async fn fetch(&self, device_id: &str) -> Result<Value, PlatformError> {
+    /// The data URL of a device: `base_url + data_get_prefix + id + data_get_suffix`, the id
+    /// percent-encoded; an error if it leaves the base URL's origin or the policy refuses it.
+    pub fn data_url(&self, device_id: &str) -> Result<Url, PlatformError> {
         let p = &self.platform;
-        let url = format!(
-            "{}{}{device_id}{}",
-            p.base_url, p.data_get_prefix, p.data_get_suffix
-        );
+        self.url(&p.data_get_prefix, device_id, &p.data_get_suffix)
+    }
+
+    /// The command URL of a device: `base_url + command_prefix + id + command_suffix`, as
+    /// [`Self::data_url`].
+    pub fn command_url(&self, command_id: &str) -> Result<Url, PlatformError> {
+        let p = &self.platform;
+        self.url(&p.command_prefix, command_id, &p.command_suffix)
+    }
+
+    fn url(&self, prefix: &str, id: &str, suffix: &str) -> Result<Url, PlatformError> {
+        // `.` and `..` stay what they are when encoded (`%2E` is a dot to URL parsers).
+        if id == "." || id == ".." {
+            return Err(PlatformError::DotSegment { id: id.to_owned() });
+        }
+        let id = utf8_percent_encode(id, ID);
+        within(
+            &self.base,
+            &self.options.outbound,
+            format!("{}{prefix}{id}{suffix}", self.platform.base_url),
+        )
+    }
+
+    /// The platform's answer for a device, from [`Self::data_url`].
+    pub async fn fetch(&self, device_id: &str) -> Result<Value, PlatformError> {
+        let url = self.data_url(device_id)?;
         let body = self.send(reqwest::Method::GET, &url, None).await?;
         serde_json::from_slice(&body).map_err(|e| PlatformError::NotJson {
-            url,
+            url: url.into(),
             message: e.to_string(),
         })
     }
 
-    /// POSTs a command: `base_url + command_prefix + id + command_suffix`, the JSON body.
+    /// POSTs a command to [`Self::command_url`], the JSON body.
     pub async fn send_command(&self, command_id: &str, body: &Value) -> Result<(), PlatformError> {
-        let p = &self.platform;
-        let url = format!(
-            "{}{}{command_id}{}",
-            p.base_url, p.command_prefix, p.command_suffix
-        );
+        let url = self.command_url(command_id)?;
         self.send(reqwest::Method::POST, &url, Some(body))
             .await
             .map(drop)
@@ -252,12 +312,14 @@ impl PlatformClient {
     async fn send(
         &self,
         method: reqwest::Method,
-        url: &str,
+        url: &Url,
         body: Option<&Value>,
     ) -> Result<Vec<u8>, PlatformError> {
         let mut relogged = false;
         loop {
-            let mut request = self.http.request(method.clone(), url);
+            // Checked before each request: an IP-literal host never reaches the resolver.
+            self.options.outbound.check_url(url)?;
+            let mut request = self.http.request(method.clone(), url.clone());
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -271,7 +333,7 @@ impl PlatformClient {
             }
             if !status.is_success() {
                 return Err(PlatformError::Status {
-                    url: url.to_owned(),
+                    url: url.to_string(),
                     status: status.as_u16(),
                 });
             }
@@ -324,10 +386,11 @@ impl PlatformClient {
             });
         };
         let failed = |message: String| PlatformError::Login {
-            url: login.url.clone(),
+            url: login.url.to_string(),
             message,
         };
-        let mut request = self.http.post(&login.url).body(login.body.clone());
+        self.options.outbound.check_url(&login.url)?;
+        let mut request = self.http.post(login.url.clone()).body(login.body.clone());
         let mut content_type = false;
         for (name, value) in self.platform.auth_headers.iter().flatten() {
             content_type |= name.eq_ignore_ascii_case("content-type");
@@ -341,7 +404,13 @@ impl PlatformClient {
         if !content_type {
             request = request.header("content-type", "application/json");
         }
-        let response = request.send().await.map_err(|e| failed(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| match unreachable(&login.url, &e) {
+                refused @ PlatformError::Refused(_) => refused,
+                _ => failed(e.to_string()),
+            })?;
         if !response.status().is_success() {
             return Err(failed(format!("HTTP {}", response.status().as_u16())));
         }
@@ -368,7 +437,7 @@ impl PlatformClient {
 
     async fn read_limited(
         &self,
-        url: &str,
+        url: &Url,
         mut response: reqwest::Response,
     ) -> Result<Vec<u8>, PlatformError> {
         let max = self.options.max_response_bytes;
@@ -377,7 +446,7 @@ impl PlatformClient {
             .is_some_and(|length| length as usize > max)
         {
             return Err(PlatformError::TooLarge {
-                url: url.to_owned(),
+                url: url.to_string(),
                 max,
             });
         }
@@ -385,7 +454,7 @@ impl PlatformClient {
         while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(url, &e))? {
             if body.len() + chunk.len() > max {
                 return Err(PlatformError::TooLarge {
-                    url: url.to_owned(),
+                    url: url.to_string(),
                     max,
                 });
             }
@@ -395,7 +464,33 @@ impl PlatformClient {
     }
 }
 
-fn unreachable(url: &str, error: &reqwest::Error) -> PlatformError {
+/// A URL made from the definition: it must parse, keep `base`'s origin and pass the policy.
+fn within(base: &Url, policy: &OutboundPolicy, text: String) -> Result<Url, PlatformError> {
+    let url = Url::parse(&text).map_err(|e| PlatformError::BadUrl {
+        url: text.clone(),
+        message: e.to_string(),
+    })?;
+    if url.origin() != base.origin() {
+        return Err(PlatformError::Refused(OutboundError {
+            target: text,
+            reason: Reason::LeavesOrigin {
+                base: base.origin().ascii_serialization(),
+            },
+        }));
+    }
+    policy.check_url(&url)?;
+    Ok(url)
+}
+
+/// The request failed: refused by the policy (at connect time or on a redirect), or not
+/// answered; the message holds the whole chain of causes.
+fn unreachable(url: &Url, error: &reqwest::Error) -> PlatformError {
+    if let Some(refused) = OutboundError::find_in(error) {
+        return PlatformError::Refused(OutboundError {
+            target: url.to_string(),
+            reason: refused.reason.clone(),
+        });
+    }
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -404,7 +499,7 @@ fn unreachable(url: &str, error: &reqwest::Error) -> PlatformError {
         source = cause.source();
     }
     PlatformError::Unreachable {
-        url: url.to_owned(),
+        url: url.to_string(),
         message,
     }
 }

@@ -331,6 +331,7 @@ async fn oversized_slow_or_unreachable_platforms_are_errors() -> TestResult {
     let tiny = ClientOptions {
         timeout: Duration::from_secs(2),
         max_response_bytes: 10,
+        ..ClientOptions::default()
     };
     let client = PlatformClient::new(
         platform(&base, Authentication::None),
