@@ -294,19 +294,26 @@ impl PushEngine {
     pub fn resume(self: &Arc<Self>, job: PushJob) {
         let engine = self.clone();
         let identifier = job.identifier.clone();
+        // The handle is registered while the lock is held, before the task can look for it:
+        // a job that ends at once still finds (and removes) its own handle, so a finished
+        // job is never "cancelled" afterwards.
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         let task = tokio::spawn(async move {
             let identifier = job.identifier.clone();
-            engine.run(job).await;
-            engine
+            let finished = engine.outcome(job).await;
+            // Whoever removes the handle records the end: this task (the outcome) or
+            // `cancel` ("cancelled"), never both.
+            let ours = engine
                 .running
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .remove(&identifier);
+                .remove(&identifier)
+                .is_some();
+            if ours {
+                engine.record(&finished).await;
+            }
         });
-        self.running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(identifier, task.abort_handle());
+        running.insert(identifier, task.abort_handle());
     }
 
     /// Stops a running job and records it as failed ("cancelled"). `false` if it is not running.
@@ -328,7 +335,14 @@ impl PushEngine {
 
     /// Runs a job to its end and records it. Re-running an interrupted job is safe: it uploads
     /// the same object names again.
-    pub async fn run(&self, mut job: PushJob) -> PushJob {
+    pub async fn run(&self, job: PushJob) -> PushJob {
+        let job = self.outcome(job).await;
+        self.record(&job).await;
+        job
+    }
+
+    /// Runs a job to its end; the record is not saved.
+    async fn outcome(&self, mut job: PushJob) -> PushJob {
         let Ok(_permit) = self.permits.acquire().await else {
             return job;
         };
@@ -346,10 +360,13 @@ impl PushEngine {
             }
         }
         job.updated_on = Utc::now();
-        if let Err(e) = self.jobs.save(&job).await {
+        job
+    }
+
+    async fn record(&self, job: &PushJob) {
+        if let Err(e) = self.jobs.save(job).await {
             tracing::error!(job = %job.identifier, error = %e, "could not record the push job");
         }
-        job
     }
 
     async fn execute(&self, job: &PushJob) -> Result<JobMetadata, String> {

@@ -489,3 +489,52 @@ async fn unknown_ids_fail_the_job_listing_them() -> TestResult {
     );
     Ok(())
 }
+
+struct NoTargets;
+
+#[async_trait]
+impl Targets for NoTargets {
+    async fn target(&self, _: &str) -> Option<Arc<dyn PushTarget>> {
+        None
+    }
+}
+
+/// A job that ends at once (its target does not exist) may end before `resume` has returned:
+/// it must still be known to have ended, so a `cancel` after its end finds nothing to cancel
+/// and leaves its record as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_ended_is_never_recorded_as_cancelled_afterwards() -> TestResult {
+    let env = environment()?;
+    let jobs = MemoryJobStore::default();
+    let engine = PushEngine::new(
+        Arc::new(EnvironmentSource(env.clone())),
+        Arc::new(jobs.clone()),
+        Arc::new(NoTargets),
+        8,
+    );
+    for n in 0..200 {
+        let job = engine
+            .submit(request(
+                &env,
+                SerializationFormat::Json,
+                &format!("{n}.json"),
+            ))
+            .await?;
+        let mut recorded = job.clone();
+        for _ in 0..200 {
+            recorded = jobs.get(&job.identifier).ok_or("job not recorded")?;
+            if recorded.state != JobState::Processing {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(recorded.state, JobState::Failed, "job {n}");
+        assert!(!engine.cancel(&job).await, "job {n} had ended");
+        let after = jobs.get(&job.identifier).ok_or("job not recorded")?;
+        assert!(
+            !after.message.unwrap_or_default().contains("cancelled"),
+            "job {n} was recorded as cancelled after it ended"
+        );
+    }
+    Ok(())
+}
