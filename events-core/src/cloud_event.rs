@@ -32,7 +32,9 @@ pub struct CloudChange {
     pub kind: EventKind,
     pub element_type: ElementType,
     pub id: String,
-    pub timestamp: DateTime<Utc>,
+    /// The CloudEvent `time`; `None` when the event has none (it is optional): such an event
+    /// cannot be ordered, so it is never taken for a duplicate or a late arrival.
+    pub timestamp: Option<DateTime<Utc>>,
     /// The CloudEvent `id`.
     pub event_id: String,
     pub element: Option<Element>,
@@ -234,7 +236,7 @@ pub fn read_change(event: &Event) -> Result<CloudChange, CloudEventError> {
         kind,
         element_type,
         id,
-        timestamp: event.time().copied().unwrap_or_default(),
+        timestamp: event.time().copied(),
         event_id: event.id().to_owned(),
         element,
     })

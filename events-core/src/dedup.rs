@@ -32,7 +32,19 @@ impl Deduplicator {
 
     /// Whether an event for this element at this time is new (then it is remembered); `false`
     /// for a duplicate or an event older than one already processed.
-    pub fn accept(&mut self, element: ElementType, id: &str, timestamp: DateTime<Utc>) -> bool {
+    ///
+    /// An event without a time (a CloudEvent may leave out `time`) cannot be ordered: it is
+    /// always accepted and changes nothing remembered, so neither it nor later events of its
+    /// element are dropped because of it.
+    pub fn accept(
+        &mut self,
+        element: ElementType,
+        id: &str,
+        timestamp: impl Into<Option<DateTime<Utc>>>,
+    ) -> bool {
+        let Some(timestamp) = timestamp.into() else {
+            return true;
+        };
         self.tick += 1;
         let key = (element, id.to_owned());
         if let Some((newest, tick)) = self.newest.get(&key).copied() {
@@ -110,6 +122,29 @@ mod tests {
             "another element type"
         );
         assert!(d.accept(ElementType::Shell, "b", at(1)), "another id");
+    }
+
+    #[test]
+    fn events_without_a_time_are_always_accepted_and_drop_nothing_later() {
+        let mut d = Deduplicator::new(10);
+        assert!(d.accept(ElementType::Submodel, "a", None));
+        assert!(
+            d.accept(ElementType::Submodel, "a", None),
+            "a second one too"
+        );
+        assert!(d.is_empty(), "nothing is remembered of them");
+        assert!(
+            d.accept(ElementType::Submodel, "a", at(1)),
+            "a timed one after them"
+        );
+        assert!(
+            d.accept(ElementType::Submodel, "a", None),
+            "and one without a time again"
+        );
+        assert!(
+            !d.accept(ElementType::Submodel, "a", at(1)),
+            "timed duplicates still drop"
+        );
     }
 
     #[test]

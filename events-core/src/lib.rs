@@ -30,6 +30,10 @@
 //! [`mqtt::MqttSink`] publishes it with QoS 1, returning after the broker's PUBACK;
 //! [`mqtt::MqttSubscriber`] receives, decodes and drops duplicates (see [`mqtt`]).
 //!
+//! Duplicates are recognised by element and time. A CloudEvent may leave out `time`: such an
+//! event has no timestamp (`None`, not 1970) and is never dropped as a duplicate or a late
+//! arrival, nor makes later events of its element look late.
+//!
 //! # Dependencies
 //!
 //! - `aas-model`, `aas-serde`: the elements and their JSON.

@@ -50,11 +50,12 @@ impl ReceivedEvent {
         }
     }
 
-    /// When it happened (what duplicates are recognised by).
-    pub fn timestamp(&self) -> DateTime<Utc> {
+    /// When it happened (what duplicates are recognised by); `None` for a CloudEvent without
+    /// the optional `time`, which [`crate::Deduplicator`] then never drops.
+    pub fn timestamp(&self) -> Option<DateTime<Utc>> {
         match self {
-            ReceivedEvent::Envelope(event) => event.timestamp(),
-            ReceivedEvent::Reference(reference) => reference.timestamp,
+            ReceivedEvent::Envelope(event) => Some(event.timestamp()),
+            ReceivedEvent::Reference(reference) => Some(reference.timestamp),
             ReceivedEvent::CloudEvent(change) => change.timestamp,
         }
     }

@@ -195,7 +195,7 @@ fn cloud_events_round_trip_plain_and_gzip() {
                 (change.kind, change.element_type, change.id.as_str()),
                 (event.kind(), element_type, id)
             );
-            assert_eq!(change.timestamp, event.timestamp());
+            assert_eq!(change.timestamp, Some(event.timestamp()));
             let expected = match (&event, event.kind()) {
                 (_, EventKind::Deleted) => None,
                 (ChangeEvent::Shell { shell, .. }, _) => Some(Element::Shell(shell.clone())),
@@ -267,7 +267,7 @@ fn reference_only_messages_name_the_element_without_carrying_it() {
         assert_eq!(received, ReceivedEvent::Reference(event.reference()));
         assert_eq!(
             (received.element(), received.kind(), received.timestamp()),
-            (event.element(), event.kind(), event.timestamp())
+            (event.element(), event.kind(), Some(event.timestamp()))
         );
         let topic = envelope.topics().parse(&reference.topic).unwrap();
         assert!(matches!(
@@ -282,7 +282,7 @@ fn reference_only_messages_name_the_element_without_carrying_it() {
         match cloud.decode(&slim.topic, &slim.payload, LIMIT).unwrap() {
             ReceivedEvent::CloudEvent(change) => {
                 assert_eq!((change.kind, change.id.as_str()), (event.kind(), id));
-                assert_eq!(change.timestamp, event.timestamp());
+                assert_eq!(change.timestamp, Some(event.timestamp()));
                 assert!(change.element.is_none());
             }
             other => panic!("{other:?}"),
@@ -313,4 +313,30 @@ fn reference_only_messages_name_the_element_without_carrying_it() {
         envelope::decode_any(&topic, &encoder.finish().unwrap(), LIMIT),
         Err(EnvelopeError::IdMismatch { .. })
     ));
+}
+
+/// `time` is optional in CloudEvents. An event without it has no timestamp (not 1970), and
+/// the de-duplicator lets every such event through instead of dropping all but the first.
+#[test]
+fn cloud_events_without_a_time_have_none_and_are_never_taken_for_duplicates() {
+    let codec = CloudEventCodec::new("https://aas.example.com");
+    let timeless = r#"{"specversion":"1.0","id":"1","source":"https://aas.example.com/submodels/YQ","type":"io.admin-shell.events.v1.updated"}"#;
+    let mut seen = Deduplicator::new(16);
+    for n in 0..3 {
+        let change = codec
+            .decode(timeless.as_bytes(), LIMIT)
+            .unwrap_or_else(|e| panic!("event {n}: {e}"));
+        assert_eq!(change.timestamp, None);
+        assert!(
+            seen.accept(change.element_type, &change.id, change.timestamp),
+            "time-less event {n} was dropped"
+        );
+    }
+    let timed = timeless.replace("}", r#","time":"2024-05-01T12:00:00Z"}"#);
+    let change = codec
+        .decode(timed.as_bytes(), LIMIT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(change.timestamp, Some(at("2024-05-01T12:00:00Z")));
+    assert!(seen.accept(change.element_type, &change.id, change.timestamp));
+    assert!(!seen.accept(change.element_type, &change.id, change.timestamp));
 }

@@ -95,7 +95,7 @@ async fn delivers_every_kind(encoding: Encoding) -> TestResult {
                     (change.kind, change.element_type, change.id.as_str()),
                     (event.kind(), event.element().0, event.element().1)
                 );
-                assert_eq!(change.timestamp, event.timestamp());
+                assert_eq!(change.timestamp, Some(event.timestamp()));
                 assert_eq!(
                     change.element.is_none(),
                     event.kind() == EventKind::Deleted,

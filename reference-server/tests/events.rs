@@ -449,7 +449,7 @@ async fn every_acknowledged_write_has_its_event_after_a_kill_9_with_the_embedded
             if dedup.accept(element, id, event.timestamp()) {
                 seen.insert(id.to_owned());
             }
-            last_seen = last_seen.max(Some(event.timestamp()));
+            last_seen = last_seen.max(event.timestamp());
         }
         drop(live);
 
