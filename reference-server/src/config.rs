@@ -36,7 +36,17 @@
 //! sha256 = "<64 hex digits from `reference-server new-api-key`>"
 //! role = "write"                 # read | write | admin
 //! name = "line 3 gateway"
+//!
+//! [outbound]                     # where platform requests and push uploads may go
+//! private-networks = true        # false: loopback, 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 refused too
+//! # allowed-hosts = ["iot.plant.local", "10.0.0.5"]   # when set, only these hosts (any port)
+//! # local-target-root = "/srv/push"   # local-directory push targets only under it; none without it
+//! # resolve = { "iot.plant.local" = "10.0.0.7" }     # like curl --resolve; the rules still apply
 //! ```
+//!
+//! Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 169.254.169.254,
+//! fd00:ec2::254, 100.100.100.200), unspecified, broadcast and multicast addresses are refused
+//! whatever `[outbound]` says (sdt-core's `outbound` module has the rules).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,6 +75,10 @@ pub enum ConfigError {
     Unprotected(SocketAddr),
     #[error("{key} must be at least 1")]
     Zero { key: &'static str },
+    #[error("[outbound] allowed-hosts: {0}")]
+    AllowedHost(#[from] sdt_core::outbound::InvalidHost),
+    #[error("[outbound] local-target-root {0:?} must be an absolute path")]
+    RelativeTargetRoot(PathBuf),
 }
 
 /// The configuration file, as written.
@@ -83,6 +97,21 @@ pub struct ConfigFile {
     pub events: EventsSection,
     pub api_keys: Vec<crate::auth::ApiKey>,
     pub allow_insecure_targets: bool,
+    pub outbound: OutboundSection,
+}
+
+/// `[outbound]`: where the server's own requests (platforms, push targets) may go.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OutboundSection {
+    /// `false` refuses loopback and private ranges; allowed when absent.
+    pub private_networks: Option<bool>,
+    /// When present (even empty), only these hosts.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Local-directory push targets must lie under it; refused when absent.
+    pub local_target_root: Option<PathBuf>,
+    /// Host names answered with this address instead of DNS (the address is still checked).
+    pub resolve: std::collections::BTreeMap<String, std::net::IpAddr>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,6 +197,10 @@ pub struct Settings {
     pub api_keys: crate::auth::ApiKeys,
     /// Push targets may use `http` (emulators on loopback).
     pub allow_insecure_targets: bool,
+    /// Where platform requests and push uploads may go (`[outbound]`).
+    pub outbound: sdt_core::outbound::OutboundPolicy,
+    /// Local-directory push targets must lie under it; none are accepted without it.
+    pub local_target_root: Option<PathBuf>,
     /// Keep events in the outbox instead of publishing them (`AAS_SERVER_HOLD_EVENTS=1`; for
     /// tests that show nothing is lost when the server dies before publishing).
     pub hold_events: bool,
@@ -279,6 +312,7 @@ impl Settings {
         });
         let request_timeout = at_least_one(file.request_timeout_secs, "request-timeout-secs")?
             .map_or(Duration::from_secs(60), Duration::from_secs);
+        let (outbound, local_target_root) = outbound(file.outbound)?;
         Ok(Self {
             bind,
             data: overrides
@@ -315,9 +349,32 @@ impl Settings {
                 .max(1),
             api_keys: crate::auth::ApiKeys::new(keys),
             allow_insecure_targets: overrides.allow_insecure_targets || file.allow_insecure_targets,
+            outbound,
+            local_target_root,
             hold_events: std::env::var("AAS_SERVER_HOLD_EVENTS").is_ok_and(|v| v == "1"),
         })
     }
+}
+
+/// The policy and local target root of `[outbound]`.
+fn outbound(
+    section: OutboundSection,
+) -> Result<(sdt_core::outbound::OutboundPolicy, Option<PathBuf>), ConfigError> {
+    let mut policy = sdt_core::outbound::OutboundPolicy::new()
+        .private_networks(section.private_networks.unwrap_or(true));
+    if let Some(hosts) = &section.allowed_hosts {
+        policy = policy.allow_only(hosts)?;
+    }
+    for (host, address) in section.resolve {
+        policy = policy.with_resolved(&host, [address]);
+    }
+    // Relative to what would depend on the working directory of whoever started the server.
+    if let Some(root) = &section.local_target_root
+        && !root.is_absolute()
+    {
+        return Err(ConfigError::RelativeTargetRoot(root.clone()));
+    }
+    Ok((policy, section.local_target_root))
 }
 
 /// Which submodels announce their changes, by semantic id: all when empty; otherwise those
@@ -415,6 +472,70 @@ mod tests {
         });
         assert!(unknown.is_err_and(|e| e.to_string().contains("bnd")));
         std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    /// Settings from a configuration file with this text.
+    fn with_file(name: &str, text: &str) -> Result<Settings, Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("aas-config-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("server.toml");
+        std::fs::write(&path, text)?;
+        let settings = Settings::resolve(Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        });
+        std::fs::remove_dir_all(&dir)?;
+        Ok(settings?)
+    }
+
+    #[test]
+    fn outbound_keys_make_the_policy_and_wrong_values_are_refused()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let check = |settings: &Settings, url: &str| {
+            url::Url::parse(url)
+                .map_err(|e| e.to_string())
+                .and_then(|u| settings.outbound.check_url(&u).map_err(|e| e.to_string()))
+        };
+        let defaults = with_file("outbound-default", "")?;
+        assert!(check(&defaults, "http://127.0.0.1/").is_ok());
+        assert!(check(&defaults, "http://169.254.169.254/").is_err());
+        assert_eq!(defaults.local_target_root, None);
+
+        let configured = with_file(
+            "outbound",
+            "[outbound]\nprivate-networks = false\nallowed-hosts = [\"iot.plant.local\", \"8.8.8.8\"]\n\
+             local-target-root = \"/srv/push\"\nresolve = { \"iot.plant.local\" = \"10.0.0.7\" }\n",
+        )?;
+        assert!(check(&configured, "http://iot.plant.local/").is_ok());
+        assert!(check(&configured, "http://8.8.8.8/").is_ok());
+        assert!(check(&configured, "http://8.8.4.4/").is_err());
+        assert!(check(&configured, "http://127.0.0.1/").is_err());
+        assert_eq!(
+            configured.local_target_root.as_deref(),
+            Some(Path::new("/srv/push"))
+        );
+        assert_eq!(
+            configured.outbound,
+            sdt_core::outbound::OutboundPolicy::new()
+                .private_networks(false)
+                .allow_only(["iot.plant.local", "8.8.8.8"])?
+                .with_resolved("iot.plant.local", [std::net::IpAddr::from([10, 0, 0, 7])])
+        );
+
+        for (name, text, says) in [
+            ("host", "allowed-hosts = [\"http://x\"]", "allowed-hosts"),
+            ("root", "local-target-root = \"push\"", "absolute"),
+            ("address", "resolve = { x = \"not-an-ip\" }", "resolve"),
+            ("key", "private = false", "private"),
+        ] {
+            let file = format!("[outbound]\n{text}\n");
+            let error = with_file(&format!("outbound-{name}"), &file).err();
+            assert!(
+                error.as_ref().is_some_and(|e| e.to_string().contains(says)),
+                "{text}: {error:?}"
+            );
+        }
         Ok(())
     }
 }

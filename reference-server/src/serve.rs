@@ -107,6 +107,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
             sdt_store,
             crate::secrets::SecretKey::load(&settings.data)?,
             state.clone(),
+            settings.outbound.clone(),
         );
         synchronizer.start_all();
         state.sdt = Some(synchronizer);

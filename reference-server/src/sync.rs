@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use sdt_core::description::SyncDescription;
 use sdt_core::engine::{SyncEngine, TwinBinding, TwinSink};
+use sdt_core::outbound::OutboundPolicy;
 use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -384,6 +385,8 @@ pub struct Synchronizer {
     engine: Arc<SyncEngine>,
     state: AppState,
     descriptions: Mutex<std::collections::HashMap<String, Vec<String>>>,
+    /// Where platform clients may connect (`[outbound]`).
+    outbound: OutboundPolicy,
 }
 
 impl std::fmt::Debug for Synchronizer {
@@ -398,7 +401,12 @@ fn context(submodel_id: &str) -> String {
 
 impl Synchronizer {
     /// `state` is the repository side (its `sdt` is not used).
-    pub fn new(store: Arc<SdtStore>, key: SecretKey, state: AppState) -> Arc<Self> {
+    pub fn new(
+        store: Arc<SdtStore>,
+        key: SecretKey,
+        state: AppState,
+        outbound: OutboundPolicy,
+    ) -> Arc<Self> {
         let engine = SyncEngine::new(Arc::new(RepositorySink {
             state: state.clone(),
         }));
@@ -408,7 +416,13 @@ impl Synchronizer {
             engine,
             state,
             descriptions: Mutex::default(),
+            outbound,
         })
+    }
+
+    /// The policy platform definitions and their clients are checked with.
+    pub fn outbound(&self) -> &OutboundPolicy {
+        &self.outbound
     }
 
     fn start(&self, record: &TwinRecord, secrets: &Secrets) -> Result<(), BindError> {
@@ -424,9 +438,21 @@ impl Synchronizer {
         let client = PlatformClient::new(
             platform,
             TwinRecord::credentials(secrets),
-            ClientOptions::default(),
+            ClientOptions {
+                outbound: self.outbound.clone(),
+                ..ClientOptions::default()
+            },
         )
         .map_err(|e| BindError::Invalid(e.to_string()))?;
+        // The ids' URLs, checked now: an id that would leave the platform's origin is a 400.
+        let command_id = record
+            .command_id_on_platform
+            .as_deref()
+            .unwrap_or(&record.uuid_on_platform);
+        client
+            .data_url(&record.uuid_on_platform)
+            .and(client.command_url(command_id))
+            .map_err(|e| BindError::Invalid(e.to_string()))?;
         self.descriptions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

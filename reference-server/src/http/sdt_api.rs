@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sdt_core::description::SyncDescription;
+use sdt_core::outbound::OutboundPolicy;
 use sdt_core::platform::{Authentication, ClientOptions, Credentials, Platform, PlatformClient};
 use sdt_core::playground::Evaluation;
 use serde::Deserialize;
@@ -177,7 +178,11 @@ async fn acl() -> Json<Value> {
 }
 
 /// A platform from a body; its definition is checked as a client would use it.
-fn platform_from(body: &[u8], path_name: Option<&str>) -> SdtResult<Platform> {
+fn platform_from(
+    body: &[u8],
+    path_name: Option<&str>,
+    outbound: &OutboundPolicy,
+) -> SdtResult<Platform> {
     let mut json: Value =
         serde_json::from_slice(body).map_err(|e| bad(format!("not JSON: {e}")))?;
     let object = json
@@ -205,8 +210,12 @@ fn platform_from(body: &[u8], path_name: Option<&str>) -> SdtResult<Platform> {
             password: "check".into(),
         },
     };
-    PlatformClient::new(platform.clone(), credentials, ClientOptions::default())
-        .map_err(|e| bad(e.to_string()))?;
+    // The base URL against the outbound policy too: a refused host is a 400 with the reason.
+    let options = ClientOptions {
+        outbound: outbound.clone(),
+        ..ClientOptions::default()
+    };
+    PlatformClient::new(platform.clone(), credentials, options).map_err(|e| bad(e.to_string()))?;
     Ok(platform)
 }
 
@@ -235,7 +244,7 @@ async fn get_platform(
 }
 
 async fn create_platform(State(state): State<AppState>, body: Bytes) -> SdtResult<Response> {
-    let platform = platform_from(&body, None)?;
+    let platform = platform_from(&body, None, sync(&state)?.outbound())?;
     let store = store(&state)?;
     let stored = platform.clone();
     blocking(move || {
@@ -256,7 +265,7 @@ async fn replace_platform(
     Path(name): Path<String>,
     body: Bytes,
 ) -> SdtResult<StatusCode> {
-    let platform = platform_from(&body, Some(&name))?;
+    let platform = platform_from(&body, Some(&name), sync(&state)?.outbound())?;
     let store = store(&state)?;
     blocking(move || {
         if store.platform(&name).map_err(internal)?.is_none() {

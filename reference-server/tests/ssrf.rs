@@ -1,0 +1,515 @@
+//! Outbound requests of the server (issue 19): platforms and their twins may reach only what
+//! `[outbound]` allows. Fake platforms on 127.0.0.2 and 127.0.0.3 (loopback on Linux, no setup)
+//! record every request with its headers; twins authenticate with an API key, so a request that
+//! reaches the wrong host carries a credential. Each case asserts what the fakes received: the
+//! refused host nothing at all, and where a request is allowed, that it arrived (so a fake that
+//! never works cannot make a test pass).
+
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+mod support;
+
+use support::{DataDir, Failure, Launch, Server, TestResult, b64};
+
+/// The platform key each twin is bound with.
+const KEY: &str = "platform-key-3b7e";
+
+/// One request as a fake received it.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Received {
+    fn key(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(name, _)| name == "x-api-key")
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// A fake HTTP server recording every request.
+#[derive(Clone)]
+struct Fake {
+    received: Arc<Mutex<Vec<Received>>>,
+    answer: Arc<dyn Fn(&str) -> Response + Send + Sync>,
+    /// `http://ip:port`.
+    origin: String,
+    port: u16,
+}
+
+impl Fake {
+    async fn start(
+        ip: [u8; 4],
+        answer: impl Fn(&str) -> Response + Send + Sync + 'static,
+    ) -> Result<Self, Failure> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::from(ip), 0)).await?;
+        let address = listener.local_addr()?;
+        let fake = Fake {
+            received: Arc::default(),
+            answer: Arc::new(answer),
+            origin: format!("http://{address}"),
+            port: address.port(),
+        };
+        let app = Router::new().fallback(record).with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(fake)
+    }
+
+    /// A platform answering every path with `{"value": 42}`.
+    async fn platform(ip: [u8; 4]) -> Result<Self, Failure> {
+        Self::start(ip, |_| axum::Json(json!({"value": 42})).into_response()).await
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Nothing arrived: no request, so no credential either.
+    fn assert_untouched(&self) {
+        let received = self.received();
+        assert!(
+            received.is_empty(),
+            "{} received {} requests: {received:?}",
+            self.origin,
+            received.len()
+        );
+    }
+
+    /// Waits until a request arrived; all that arrived.
+    async fn until_reached(&self, server: &Server) -> Result<Vec<Received>, Failure> {
+        for _ in 0..200 {
+            let received = self.received();
+            if !received.is_empty() {
+                return Ok(received);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(format!(
+            "{} received nothing within 10 s; server log:\n{}",
+            self.origin,
+            server.log_text()
+        )
+        .into())
+    }
+}
+
+async fn record(State(fake): State<Fake>, request: Request) -> Response {
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    fake.received
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(Received {
+            path: path.clone(),
+            headers,
+        });
+    (fake.answer)(&path)
+}
+
+async fn call(
+    server: &Server,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<(u16, Value), Failure> {
+    let mut request = reqwest::Client::new().request(method, server.url(path));
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// A server with this `[outbound]` section (and flags).
+fn launch(name: &str, outbound: &str, args: &[&str]) -> Result<(DataDir, Server), Failure> {
+    let data = DataDir::new(name);
+    std::fs::create_dir_all(&data.0)?;
+    let config = data.0.join("server.toml");
+    std::fs::write(&config, format!("[outbound]\n{outbound}\n"))?;
+    let mut launch = Launch::hold_events()
+        .arg("--config")
+        .arg(config.to_string_lossy());
+    for arg in args {
+        launch = launch.arg(*arg);
+    }
+    let server = Server::launch(&data, &launch)?;
+    Ok((data, server))
+}
+
+/// POST /sdts/platforms with API-key authentication.
+async fn create_platform(
+    server: &Server,
+    name: &str,
+    base_url: &str,
+    prefix: &str,
+) -> Result<(u16, Value), Failure> {
+    call(
+        server,
+        Method::POST,
+        "/sdts/platforms",
+        Some(
+            json!({"name": name, "base_url": base_url, "data_get_prefix": prefix,
+            "authentication": "api_key", "token_header": "X-API-KEY"}),
+        ),
+    )
+    .await
+}
+
+/// A submodel bound to `device` on `platform`, polled every second; the bind's status.
+async fn bind(
+    server: &Server,
+    submodel_id: &str,
+    platform: &str,
+    device: &str,
+) -> Result<(u16, Value), Failure> {
+    let (status, answer) = call(
+        server,
+        Method::POST,
+        "/submodels",
+        Some(json!({"id": submodel_id, "modelType": "Submodel"})),
+    )
+    .await?;
+    assert_eq!(status, 201, "{answer}");
+    call(
+        server,
+        Method::POST,
+        "/sdts/twins",
+        Some(json!({"submodel_id": submodel_id, "platform": platform,
+            "uuid_on_platform": device, "api_key": KEY,
+            "synchronization": {
+                "iot_attributes": [{"name": "v", "value": "$.value"}],
+                "thingin_attributes": [{"name": "DT:data", "value": "{v}", "frequency_sec": 1}]}})),
+    )
+    .await
+}
+
+/// Waits until the server's log says `text` (the refusal of a poll).
+async fn until_logged(server: &Server, text: &str) -> TestResult {
+    for _ in 0..200 {
+        if server.log_text().contains(text) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!(
+        "the log did not say {text:?} within 10 s:\n{}",
+        server.log_text()
+    )
+    .into())
+}
+
+/// Another poll's time: a refused host would have been reached by now.
+async fn another_poll() {
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+}
+
+#[tokio::test]
+async fn a_platform_redirecting_to_another_host_sends_that_host_nothing() -> TestResult {
+    let other = Fake::platform([127, 0, 0, 3]).await?;
+    let target = format!("{}/data/x", other.origin);
+    let platform = Fake::start([127, 0, 0, 2], move |_| {
+        (StatusCode::FOUND, [("location", target.clone())]).into_response()
+    })
+    .await?;
+    let (_data, server) = launch("ssrf-redirect", "", &[])?;
+    let (status, answer) =
+        create_platform(&server, "redirecting", &format!("{}/", platform.origin), "").await?;
+    assert_eq!(status, 201, "{answer}");
+    let (status, answer) = bind(&server, "urn:sm:redirect", "redirecting", "x").await?;
+    assert_eq!(status, 201, "{answer}");
+    until_logged(&server, "leaves the origin").await?;
+    another_poll().await;
+    other.assert_untouched();
+    // The platform itself was asked, with the key: the refusal was of the redirect.
+    let asked = platform.received();
+    assert!(
+        asked.iter().all(|r| r.path == "/x" && r.key() == Some(KEY)),
+        "{asked:?}"
+    );
+    assert!(!asked.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_device_id_naming_another_host_stays_in_the_configured_hosts_path() -> TestResult {
+    let other = Fake::platform([127, 0, 0, 3]).await?;
+    let platform = Fake::platform([127, 0, 0, 2]).await?;
+    let (_data, server) = launch("ssrf-device-id", "", &[])?;
+    let hostile = format!("@127.0.0.3:{}/x", other.port);
+    // Concatenated, `http://127.0.0.2:P` + `@127.0.0.3:Q/x` had 127.0.0.3 as its host; now the
+    // id is encoded into what would be the port, and the binding is refused.
+    let (status, _) = create_platform(&server, "bare", &platform.origin, "").await?;
+    assert_eq!(status, 201);
+    let (status, answer) = bind(&server, "urn:sm:bare", "bare", &hostile).await?;
+    assert_eq!(status, 400, "{answer}");
+    let (status, _) =
+        create_platform(&server, "pathed", &format!("{}/data/", platform.origin), "").await?;
+    assert_eq!(status, 201);
+    let (status, answer) = bind(&server, "urn:sm:pathed", "pathed", &hostile).await?;
+    assert_eq!(status, 201, "{answer}");
+    let received = platform.until_reached(&server).await?;
+    let encoded = format!("/data/%40127.0.0.3%3A{}%2Fx", other.port);
+    assert!(
+        received
+            .iter()
+            .all(|r| r.path == encoded && r.key() == Some(KEY)),
+        "{received:?}"
+    );
+    another_poll().await;
+    other.assert_untouched();
+    Ok(())
+}
+
+#[tokio::test]
+async fn platforms_with_refused_schemes_or_addresses_are_400_at_creation() -> TestResult {
+    let other = Fake::platform([127, 0, 0, 3]).await?;
+    let (_data, server) = launch("ssrf-creation", "", &[])?;
+    for (base_url, reason) in [
+        ("file:///etc/".to_owned(), "only http and https"),
+        (
+            format!("gopher://127.0.0.3:{}/_GET", other.port),
+            "only http and https",
+        ),
+        (
+            "http://169.254.169.254/latest/meta-data/".into(),
+            "169.254.169.254 is link-local: refused",
+        ),
+        (
+            "http://0xa9.0xfe.0xa9.0xfe/".into(),
+            "169.254.169.254 is link-local: refused",
+        ),
+        (
+            "http://[::ffff:a9fe:a9fe]/".into(),
+            "169.254.169.254 is link-local: refused",
+        ),
+        (
+            "http://[fd00:ec2::254]/".into(),
+            "fd00:ec2::254 is a cloud metadata address: refused",
+        ),
+        (
+            "http://0.0.0.0:1/".into(),
+            "0.0.0.0 is unspecified: refused",
+        ),
+    ] {
+        let (status, answer) = create_platform(&server, "refused", &base_url, "").await?;
+        assert_eq!(status, 400, "{base_url}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(reason), "{base_url}: {error}");
+    }
+    // A replacement is checked the same way, and the stored definition stays.
+    let good = format!("{}/", other.origin);
+    assert_eq!(create_platform(&server, "p", &good, "").await?.0, 201);
+    let (status, answer) = call(
+        &server,
+        Method::PUT,
+        "/sdts/platforms/p",
+        Some(
+            json!({"base_url": "http://169.254.169.254/", "authentication": "api_key",
+            "token_header": "X-API-KEY"}),
+        ),
+    )
+    .await?;
+    assert_eq!(status, 400, "{answer}");
+    let (_, stored) = call(&server, Method::GET, "/sdts/platforms/p", None).await?;
+    assert_eq!(stored["base_url"], good.as_str());
+    other.assert_untouched();
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_host_name_resolving_to_the_metadata_address_is_refused_at_connect_time() -> TestResult {
+    let platform = Fake::platform([127, 0, 0, 2]).await?;
+    let (_data, server) = launch(
+        "ssrf-resolve",
+        r#"resolve = { "metadata.test" = "169.254.169.254", "plant.test" = "127.0.0.2" }"#,
+        &[],
+    )?;
+    let port = platform.port;
+    // A name passes the creation check: only its addresses tell.
+    let (status, answer) = create_platform(
+        &server,
+        "metadata",
+        &format!("http://metadata.test:{port}/"),
+        "",
+    )
+    .await?;
+    assert_eq!(status, 201, "{answer}");
+    let (status, answer) = bind(&server, "urn:sm:metadata", "metadata", "x").await?;
+    assert_eq!(status, 201, "{answer}");
+    until_logged(
+        &server,
+        "metadata.test resolves to 169.254.169.254, which is link-local: refused",
+    )
+    .await?;
+    another_poll().await;
+    platform.assert_untouched();
+    // The override itself works: a name resolving to 127.0.0.2 reaches the fake, key and all.
+    let (status, _) =
+        create_platform(&server, "plant", &format!("http://plant.test:{port}/"), "").await?;
+    assert_eq!(status, 201);
+    let (status, answer) = bind(&server, "urn:sm:plant", "plant", "x").await?;
+    assert_eq!(status, 201, "{answer}");
+    let received = platform.until_reached(&server).await?;
+    assert!(
+        received.iter().all(|r| r.key() == Some(KEY)),
+        "{received:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn loopback_refused_by_configuration_is_never_reached() -> TestResult {
+    let platform = Fake::platform([127, 0, 0, 2]).await?;
+    let (_data, server) = launch(
+        "ssrf-private",
+        "private-networks = false\nresolve = { \"plant.test\" = \"127.0.0.2\" }",
+        &[],
+    )?;
+    let (status, answer) =
+        create_platform(&server, "literal", &format!("{}/", platform.origin), "").await?;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("127.0.0.2 is loopback: refused")),
+        "{answer}"
+    );
+    // Through a name, the refusal comes when it resolves.
+    let (status, answer) = create_platform(
+        &server,
+        "named",
+        &format!("http://plant.test:{}/", platform.port),
+        "",
+    )
+    .await?;
+    assert_eq!(status, 201, "{answer}");
+    let (status, answer) = bind(&server, "urn:sm:named", "named", "x").await?;
+    assert_eq!(status, 201, "{answer}");
+    until_logged(
+        &server,
+        "plant.test resolves to 127.0.0.2, which is loopback: refused",
+    )
+    .await?;
+    another_poll().await;
+    platform.assert_untouched();
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_allowed_hosts_only_those_are_reached() -> TestResult {
+    let allowed = Fake::platform([127, 0, 0, 2]).await?;
+    let other = Fake::platform([127, 0, 0, 3]).await?;
+    let (_data, server) = launch(
+        "ssrf-allowed",
+        "allowed-hosts = [\"127.0.0.2\"]\nresolve = { \"other.test\" = \"127.0.0.3\" }",
+        &[],
+    )?;
+    for base_url in [
+        format!("{}/", other.origin),
+        format!("http://other.test:{}/", other.port),
+    ] {
+        let (status, answer) = create_platform(&server, "other", &base_url, "").await?;
+        assert_eq!(status, 400, "{base_url}: {answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("is not one of the allowed hosts")),
+            "{answer}"
+        );
+    }
+    let (status, _) =
+        create_platform(&server, "listed", &format!("{}/", allowed.origin), "").await?;
+    assert_eq!(status, 201);
+    let (status, answer) = bind(&server, "urn:sm:listed", "listed", "x").await?;
+    assert_eq!(status, 201, "{answer}");
+    let received = allowed.until_reached(&server).await?;
+    assert!(
+        received.iter().all(|r| r.key() == Some(KEY)),
+        "{received:?}"
+    );
+    other.assert_untouched();
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_platforms_raw_answer_is_never_stored_only_the_extracted_values() -> TestResult {
+    const MARKER: &str = "raw-answer-marker-51c9";
+    let platform = Fake::start([127, 0, 0, 2], |_| {
+        axum::Json(json!({"value": 42, "unextracted": MARKER})).into_response()
+    })
+    .await?;
+    let (_data, server) = launch("ssrf-raw-answer", "", &[])?;
+    let (status, _) = create_platform(&server, "raw", &format!("{}/", platform.origin), "").await?;
+    assert_eq!(status, 201);
+    let (status, answer) = bind(&server, "urn:sm:raw", "raw", "x").await?;
+    assert_eq!(status, 201, "{answer}");
+    let path = format!("/submodels/{}", b64("urn:sm:raw"));
+    let mut submodel = Value::Null;
+    for _ in 0..200 {
+        submodel = call(&server, Method::GET, &path, None).await?.1;
+        let written = submodel["extensions"].as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e["name"] == "DT:data" && e["value"] == "42")
+        });
+        if written {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        submodel["extensions"].as_array().is_some_and(|e| e
+            .iter()
+            .any(|e| e["name"] == "DT:data" && e["value"] == "42")),
+        "the extracted value was not written: {submodel}\n{}",
+        server.log_text()
+    );
+    another_poll().await;
+    let submodel = call(&server, Method::GET, &path, None).await?.1;
+    assert!(!submodel.to_string().contains(MARKER), "{submodel}");
+    // Nor anywhere in the database (the WAL included) or the log.
+    for entry in std::fs::read_dir(&server.data)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            let bytes = std::fs::read(entry.path())?;
+            assert!(
+                !bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
+                "{} holds the raw answer",
+                entry.path().display()
+            );
+        }
+    }
+    assert!(!server.log_text().contains(MARKER));
+    Ok(())
+}
