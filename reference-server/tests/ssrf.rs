@@ -464,6 +464,41 @@ async fn with_allowed_hosts_only_those_are_reached() -> TestResult {
 }
 
 #[tokio::test]
+async fn proxy_environment_variables_are_ignored() -> TestResult {
+    let platform = Fake::platform([127, 0, 0, 2]).await?;
+    let proxy = Fake::platform([127, 0, 0, 3]).await?;
+    let data = DataDir::new("ssrf-proxy");
+    std::fs::create_dir_all(&data.0)?;
+    let config = data.0.join("server.toml");
+    std::fs::write(
+        &config,
+        "[outbound]\nresolve = { \"plant.test\" = \"127.0.0.2\" }\n",
+    )?;
+    // A proxy would be handed the name and resolve it itself, past the policy.
+    let mut launch = Launch::hold_events()
+        .arg("--config")
+        .arg(config.to_string_lossy());
+    for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        launch.envs.push((name.into(), proxy.origin.clone()));
+    }
+    let server = Server::launch(&data, &launch)?;
+    let base_url = format!("http://plant.test:{}/", platform.port);
+    assert_eq!(
+        create_platform(&server, "plant", &base_url, "").await?.0,
+        201
+    );
+    let (status, answer) = bind(&server, "urn:sm:proxied", "plant", "x").await?;
+    assert_eq!(status, 201, "{answer}");
+    let received = platform.until_reached(&server).await?;
+    assert!(
+        received.iter().all(|r| r.key() == Some(KEY)),
+        "{received:?}"
+    );
+    proxy.assert_untouched();
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_platforms_raw_answer_is_never_stored_only_the_extracted_values() -> TestResult {
     const MARKER: &str = "raw-answer-marker-51c9";
     let platform = Fake::start([127, 0, 0, 2], |_| {
