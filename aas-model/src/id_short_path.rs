@@ -332,17 +332,27 @@ impl<'a> ChildrenMut<'a> {
         }
     }
 
+    /// Removes a child; a list left empty becomes absent (the metamodel allows no empty lists,
+    /// so removing the last element must not make the rest invalid).
     fn remove(self, step: &PathStep) -> Option<SubmodelElement> {
         match self {
             ChildrenMut::Elements(items, is_list) => {
                 let list = items.as_mut()?;
                 let i = position(list.iter(), SubmodelElement::id_short, is_list, step)?;
-                Some(list.remove(i))
+                let removed = list.remove(i);
+                if list.is_empty() {
+                    *items = None;
+                }
+                Some(removed)
             }
             ChildrenMut::Annotations(items) => {
                 let list = items.as_mut()?;
                 let i = position(list.iter(), data_id_short, false, step)?;
-                Some(list.remove(i).into())
+                let removed = list.remove(i).into();
+                if list.is_empty() {
+                    *items = None;
+                }
+                Some(removed)
             }
             // Operation variables belong to the operation's signature: not removed one by one.
             ChildrenMut::Variables(_) => None,
@@ -415,7 +425,8 @@ impl Submodel {
         self.container_mut(parents)?.apply(last, change)
     }
 
-    /// Removes the element at `path`.
+    /// Removes the element at `path`. A collection, list, entity or submodel left without
+    /// children gets no list at all (`None`): the metamodel allows no empty lists.
     pub fn remove_element(&mut self, path: &IdShortPath) -> Option<SubmodelElement> {
         let (last, parents) = path.0.split_last()?;
         self.container_mut(parents)?.remove(last)
@@ -535,6 +546,26 @@ mod tests {
         ] {
             assert!(bad.parse::<IdShortPath>().is_err(), "{bad:?}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn removing_the_last_child_leaves_no_empty_list() -> Result<(), IdShortPathError> {
+        let mut submodel = sample();
+        assert!(submodel.remove_element(&"G.L[1]".parse()?).is_some());
+        assert!(submodel.remove_element(&"G.L[0]".parse()?).is_some());
+        match submodel.element(&"G.L".parse()?) {
+            Some(SubmodelElement::SubmodelElementList(list)) => assert_eq!(list.value, None),
+            other => panic!("{other:?}"),
+        }
+        assert!(submodel.remove_element(&"G.L".parse()?).is_some());
+        assert!(submodel.remove_element(&"G.P".parse()?).is_some());
+        match submodel.element(&"G".parse()?) {
+            Some(SubmodelElement::SubmodelElementCollection(g)) => assert_eq!(g.value, None),
+            other => panic!("{other:?}"),
+        }
+        assert!(submodel.remove_element(&"G".parse()?).is_some());
+        assert_eq!(submodel.submodel_elements, None);
         Ok(())
     }
 

@@ -1,5 +1,5 @@
 //! REST security: API keys sent as `Authorization: Bearer <key>`, configured only as SHA-256
-//! hashes, each with a role. `read` may GET (the event feed too), `write` may also change the
+//! hashes, each with a role, checked by the route group a request reaches ([`Access`]). `read` may GET (the event feed too), `write` may also change the
 //! repository, `admin` may do everything (the push and synchronization administration, and the
 //! dead letters of the event publisher, too).
 //!
@@ -132,20 +132,52 @@ impl ApiKeys {
     }
 }
 
-/// The role a request needs.
-pub fn required_role(method: &Method, path: &str) -> Option<Role> {
-    if path == "/health" || path == "/openapi.json" || path.starts_with("/swagger") {
-        return None;
+/// Who may call a group of routes. The router attaches one to each group of routes
+/// ([`guarded`]), so a route's role is decided where the route is declared: a new admin route
+/// is added to the admin group and cannot be reached with a lesser key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads (GET, HEAD, OPTIONS) need `read`, changes `write`: the repository, the event feed.
+    Repository,
+    /// Everything needs `admin`: push and synchronization administration, dead letters.
+    Admin,
+}
+
+impl Access {
+    /// The role a request with `method` needs.
+    pub fn role_for(self, method: &Method) -> Role {
+        match self {
+            Access::Admin => Role::Admin,
+            Access::Repository
+                if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) =>
+            {
+                Role::Read
+            }
+            Access::Repository => Role::Write,
+        }
     }
-    let admin_area = path.starts_with("/sphere/")
-        || path.starts_with("/sdts")
-        || path.starts_with("/events/dead-letters");
-    let reading = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    Some(match (admin_area, reading) {
-        (true, _) => Role::Admin,
-        (false, true) => Role::Read,
-        (false, false) => Role::Write,
-    })
+}
+
+/// The keys and the access of one route group.
+#[derive(Debug, Clone)]
+struct Guard {
+    keys: ApiKeys,
+    access: Access,
+}
+
+/// `router` with every one of its routes (not its fallback) behind `access`. Without
+/// configured keys everything passes (the server then listens on loopback only).
+pub fn guarded<S>(router: axum::Router<S>, keys: &ApiKeys, access: Access) -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router.route_layer(axum::middleware::from_fn_with_state(
+        Guard {
+            keys: keys.clone(),
+            access,
+        },
+        require_role,
+    ))
 }
 
 fn refusal(status: StatusCode, text: &str) -> Response {
@@ -163,14 +195,13 @@ fn refusal(status: StatusCode, text: &str) -> Response {
     response
 }
 
-/// The middleware: passes requests whose key has the role they need.
-pub async fn require_key(State(keys): State<ApiKeys>, request: Request, next: Next) -> Response {
+/// The middleware: passes requests whose key has the role their route group needs.
+async fn require_role(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let keys = &guard.keys;
     if keys.is_empty() {
         return next.run(request).await;
     }
-    let Some(needed) = required_role(request.method(), request.uri().path()) else {
-        return next.run(request).await;
-    };
+    let needed = guard.access.role_for(request.method());
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -228,22 +259,11 @@ mod tests {
         assert!(Role::Admin > Role::Write && Role::Write > Role::Read);
         assert!(ApiKey::from_flag("owner:00").is_err());
         assert!(ApiKey::from_flag("read:xyz").is_err());
-        assert_eq!(required_role(&Method::GET, "/shells"), Some(Role::Read));
-        assert_eq!(required_role(&Method::PUT, "/shells/x"), Some(Role::Write));
-        assert_eq!(
-            required_role(&Method::GET, "/sphere/push/targets"),
-            Some(Role::Admin)
-        );
-        assert_eq!(required_role(&Method::GET, "/health"), None);
-        assert_eq!(required_role(&Method::GET, "/events"), Some(Role::Read));
-        assert_eq!(
-            required_role(&Method::GET, "/events/dead-letters"),
-            Some(Role::Admin)
-        );
-        assert_eq!(
-            required_role(&Method::POST, "/events/dead-letters/7/retry"),
-            Some(Role::Admin)
-        );
+        assert_eq!(Access::Repository.role_for(&Method::GET), Role::Read);
+        assert_eq!(Access::Repository.role_for(&Method::HEAD), Role::Read);
+        assert_eq!(Access::Repository.role_for(&Method::PUT), Role::Write);
+        assert_eq!(Access::Repository.role_for(&Method::DELETE), Role::Write);
+        assert_eq!(Access::Admin.role_for(&Method::GET), Role::Admin);
         Ok(())
     }
 }

@@ -10,6 +10,8 @@
 //! max-connections = 4096         # open HTTP connections; more wait until one closes
 //! header-read-timeout-secs = 10  # from a request's first byte until its headers are complete
 //! idle-timeout-secs = 30         # a kept-alive connection with no request in flight
+//! durability = "full"            # "normal": faster commits, but a power loss can undo the last acknowledged writes
+//! # max-database-size = 10737418240   # bytes; writes past it answer 507 like a full disk
 //!
 //! [mqtt]
 //! listen = "127.0.0.1:1883"      # the embedded broker (loopback only)
@@ -93,6 +95,8 @@ pub struct ConfigFile {
     pub max_connections: Option<usize>,
     pub header_read_timeout_secs: Option<u64>,
     pub idle_timeout_secs: Option<u64>,
+    pub durability: Option<crate::storage::Durability>,
+    pub max_database_size: Option<u64>,
     pub mqtt: MqttSection,
     pub events: EventsSection,
     pub api_keys: Vec<crate::auth::ApiKey>,
@@ -179,6 +183,8 @@ pub struct Settings {
     pub body_limit: usize,
     pub request_timeout: Duration,
     pub http_limits: crate::connections::HttpLimits,
+    /// How the repository's database commits, and how large it may grow.
+    pub storage: crate::storage::StorageOptions,
     /// The embedded broker's cap on open connections (plain and TLS listeners together).
     pub mqtt_max_connections: usize,
     pub broker: Broker,
@@ -245,6 +251,13 @@ pub struct Overrides {
     /// Accept push targets over plain `http` (emulators such as Azurite); off by default.
     #[arg(long)]
     pub allow_insecure_targets: bool,
+    /// When commits are durable: `full` (every acknowledged write survives a power loss) or
+    /// `normal` (faster; a power loss can undo the last acknowledged writes) [default: full].
+    #[arg(long, env = "AAS_SERVER_DURABILITY", value_enum)]
+    pub durability: Option<crate::storage::Durability>,
+    /// The largest the database may grow, bytes; writes past it answer 507 [default: no limit].
+    #[arg(long, env = "AAS_SERVER_MAX_DATABASE_SIZE")]
+    pub max_database_size: Option<u64>,
 }
 
 impl Settings {
@@ -323,6 +336,10 @@ impl Settings {
             body_limit: file.body_limit.unwrap_or(64 << 20),
             request_timeout,
             http_limits,
+            storage: crate::storage::StorageOptions {
+                durability: overrides.durability.or(file.durability).unwrap_or_default(),
+                max_size: overrides.max_database_size.or(file.max_database_size),
+            },
             mqtt_max_connections,
             broker,
             ca_file: file.mqtt.ca_file,

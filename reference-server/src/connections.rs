@@ -206,11 +206,15 @@ async fn serve_connection(
             }
         })
     };
-    let io = TokioIo::new(TrackedIo {
+    let io = TokioIo::new(crate::parse_errors::ParseErrorBodies::new(TrackedIo {
         inner: stream,
         activity: activity.clone(),
-    });
+    }));
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // The limits parse_errors' 431 message states.
+    builder
+        .max_headers(crate::parse_errors::MAX_HEADER_FIELDS)
+        .max_buf_size(crate::parse_errors::MAX_HEAD_BYTES);
     // Our own clock (below) times headers and idleness; hyper's would also cut off idle
     // connections at the header timeout, and needs a timer.
     builder.header_read_timeout(None).keep_alive(true);

@@ -21,6 +21,7 @@ mod findings;
 mod http;
 mod mqtt_tls;
 mod openapi;
+mod parse_errors;
 mod publisher;
 mod push;
 mod secrets;

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::secrets::{SecretError, SecretKey};
-use crate::storage::{Collection, Repository, StorageError};
+use crate::storage::{Collection, Repository, StorageError, Write};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS push_targets (
@@ -35,14 +35,25 @@ pub enum PushStoreError {
     Secret(#[from] SecretError),
     #[error("stored record {0:?} no longer reads")]
     Corrupt(String),
+    #[error("push target {0:?} exists")]
+    Exists(String),
+    #[error("push target {0:?} not found")]
+    NotFound(String),
 }
+
+/// A target built from its stored configuration, and the sealed text it was built from.
+type BuiltTarget = (String, Arc<dyn PushTarget>);
 
 /// Targets and job records, in the repository's database file.
 pub struct PushStore {
     connection: Mutex<Connection>,
     key: SecretKey,
     options: TargetOptions,
-    built: Mutex<HashMap<String, Arc<dyn PushTarget>>>,
+    /// Targets built from their stored configuration, each with the sealed text it was built
+    /// from: a lookup compares that with the stored one, so a target replaced meanwhile is
+    /// never used in its old configuration (sealing draws a fresh nonce, so every write
+    /// stores a different text).
+    built: Mutex<HashMap<String, BuiltTarget>>,
 }
 
 impl std::fmt::Debug for PushStore {
@@ -130,14 +141,18 @@ impl PushStore {
             .transpose()
     }
 
-    /// Stores a target (its configuration sealed); `true` if it replaced one.
-    pub fn put_target(&self, config: &TargetConfig) -> Result<bool, PushStoreError> {
+    /// Stores a target (its configuration sealed): `write` says whether one of that name
+    /// must not exist (`Create`: [`PushStoreError::Exists`]) or must (`Replace`:
+    /// [`PushStoreError::NotFound`]), checked in the transaction that writes it; `true` if
+    /// it replaced one.
+    pub fn put_target(&self, config: &TargetConfig, write: Write) -> Result<bool, PushStoreError> {
         let secret = serde_json::to_string(config)
             .map_err(|_| PushStoreError::Corrupt(config.name.clone()))?;
         let sealed = self.key.seal(&context(&config.name), &secret)?;
         let redacted = shown(config).to_string();
-        let connection = self.lock();
-        let existed = connection
+        let mut connection = self.lock();
+        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existed = tx
             .query_row(
                 "SELECT 1 FROM push_targets WHERE name = ?1",
                 [&config.name],
@@ -145,16 +160,17 @@ impl PushStore {
             )
             .optional()?
             .is_some();
-        connection.execute(
+        match (write, existed) {
+            (Write::Create, true) => return Err(PushStoreError::Exists(config.name.clone())),
+            (Write::Replace, false) => return Err(PushStoreError::NotFound(config.name.clone())),
+            _ => {}
+        }
+        tx.execute(
             "INSERT INTO push_targets (name, redacted, sealed) VALUES (?1, ?2, ?3) \
              ON CONFLICT(name) DO UPDATE SET redacted = excluded.redacted, sealed = excluded.sealed",
             params![config.name, redacted, sealed],
         )?;
-        drop(connection);
-        self.built
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&config.name);
+        tx.commit()?;
         Ok(existed)
     }
 
@@ -163,30 +179,40 @@ impl PushStore {
         let deleted = self
             .lock()
             .execute("DELETE FROM push_targets WHERE name = ?1", [name])?;
-        self.built
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(name);
         Ok(deleted > 0)
     }
 
-    /// A target's configuration, unsealed.
-    pub fn target_config(&self, name: &str) -> Result<Option<TargetConfig>, PushStoreError> {
-        let sealed: Option<String> = self
+    /// A target's sealed configuration as stored.
+    fn sealed(&self, name: &str) -> Result<Option<String>, PushStoreError> {
+        Ok(self
             .lock()
             .query_row(
                 "SELECT sealed FROM push_targets WHERE name = ?1",
                 [name],
                 |row| row.get(0),
             )
-            .optional()?;
-        let Some(sealed) = sealed else {
+            .optional()?)
+    }
+
+    /// The target built from the stored configuration (cached while that is unchanged).
+    fn built_target(&self, name: &str) -> Result<Option<Arc<dyn PushTarget>>, PushStoreError> {
+        let Some(sealed) = self.sealed(name)? else {
             return Ok(None);
         };
-        let secret = self.key.open(&context(name), &sealed)?;
-        serde_json::from_str(&secret)
-            .map(Some)
-            .map_err(|_| PushStoreError::Corrupt(name.into()))
+        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((from, target)) = built.get(name)
+            && *from == sealed
+        {
+            return Ok(Some(target.clone()));
+        }
+        let config: TargetConfig = serde_json::from_str(&self.key.open(&context(name), &sealed)?)
+            .map_err(|_| PushStoreError::Corrupt(name.into()))?;
+        let target: Arc<dyn PushTarget> = match config.build(&self.options()) {
+            Ok(target) => Arc::new(target),
+            Err(error) => Arc::new(Unusable(error.to_string())),
+        };
+        built.insert(name.to_owned(), (sealed, target.clone()));
+        Ok(Some(target))
     }
 
     /// Checks the sealed secrets open with this key: the names of those that do not.
@@ -335,33 +361,12 @@ impl PushTarget for Unusable {
 #[async_trait]
 impl Targets for Store {
     async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>> {
-        if let Some(target) = self
-            .0
-            .built
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-        {
-            return Some(target.clone());
-        }
         let (store, lookup) = (self.0.clone(), name.to_owned());
-        let config = tokio::task::spawn_blocking(move || store.target_config(&lookup))
-            .await
-            .ok()?;
-        let target: Arc<dyn PushTarget> = match config {
-            Ok(None) => return None,
-            Ok(Some(config)) => match config.build(&self.0.options()) {
-                Ok(target) => Arc::new(target),
-                Err(error) => Arc::new(Unusable(error.to_string())),
-            },
-            Err(error) => Arc::new(Unusable(error.to_string())),
-        };
-        self.0
-            .built
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_owned(), target.clone());
-        Some(target)
+        match tokio::task::spawn_blocking(move || store.built_target(&lookup)).await {
+            Ok(Ok(target)) => target,
+            Ok(Err(error)) => Some(Arc::new(Unusable(error.to_string()))),
+            Err(error) => Some(Arc::new(Unusable(error.to_string()))),
+        }
     }
 }
 

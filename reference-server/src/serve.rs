@@ -36,8 +36,9 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
     std::fs::create_dir_all(&settings.data)
         .map_err(|e| format!("{}: {e}", settings.data.display()))?;
     keep_private(&settings.data).map_err(|e| format!("{}: {e}", settings.data.display()))?;
-    let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(
+    let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open_with(
         &settings.data.join("repository.sqlite"),
+        settings.storage,
     )?);
     let mut encodings = Vec::new();
     if settings.twinsphere_events {
@@ -145,11 +146,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
                 "no API key configured: serving without authentication, on loopback only"
             );
         }
-        let app = router(state)
-            .layer(axum::middleware::from_fn_with_state(
-                settings.api_keys.clone(),
-                crate::auth::require_key,
-            ))
+        let app = router(state, &settings.api_keys)
             .layer(RequestBodyLimitLayer::new(settings.body_limit))
             // The `Bytes` and `Multipart` extractors have axum's own 2 MiB default: the
             // configured limit is the only one.
@@ -239,7 +236,9 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
         max_event_size: publisher::DEFAULT_MAX_EVENT_SIZE,
     };
     state.load_environment(&environment)?;
-    Ok(router(state).layer(axum::middleware::from_fn(crate::http::part2_errors)))
+    // No keys: every route is open (this router is only called in process).
+    Ok(router(state, &crate::auth::ApiKeys::default())
+        .layer(axum::middleware::from_fn(crate::http::part2_errors)))
 }
 
 /// Ctrl-C or SIGTERM. The handlers are installed when this is called (inside the runtime),
@@ -325,7 +324,7 @@ fn store_package_files(
             };
             state.repository.put_attachment(
                 &format!("shell:{}", shell.id),
-                "thumbnail",
+                crate::storage::THUMBNAIL,
                 Some(&attachment),
             )?;
             count += 1;

@@ -37,6 +37,23 @@ impl Collection {
             Collection::ConceptDescriptions => "concept_descriptions",
         }
     }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Collection::Shells => "shell",
+            Collection::Submodels => "submodel",
+            Collection::ConceptDescriptions => "concept description",
+        }
+    }
+}
+
+/// What a named write of the push and twin stores may do: create (and find none of that
+/// name), replace (and find one), or either; checked in the transaction that writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Create,
+    Replace,
+    CreateOrReplace,
 }
 
 /// Whether a write created the element or replaced it.
@@ -113,6 +130,10 @@ pub enum StorageError {
     BadCursor(String),
     #[error("{0} is not stored")]
     NotFound(String),
+    /// A create-only write found an element with the same id (checked and written in one
+    /// transaction, so of concurrent creates exactly one succeeds).
+    #[error("{0} exists")]
+    Exists(String),
     #[error(
         "{id:?} would be stored nested deeper than {max} levels of JSON, the most the JSON and \
          XML readers accept (aas_serde::json::MAX_DEPTH, less room for the environment around \
@@ -122,6 +143,18 @@ pub enum StorageError {
     /// A change refused by the caller's closure (it says why; the transaction is rolled back).
     #[error("{0}")]
     Refused(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StorageError {
+    /// SQLite could not write because the disk (or the file-size quota) is full: the write
+    /// was rolled back and nothing changed, so a client may retry once space is freed.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Database(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::DiskFull
+        )
+    }
 }
 
 /// What a change closure answers: `Err` refuses the change.
@@ -174,6 +207,12 @@ pub trait Repository: Send + Sync {
         shell: &AssetAdministrationShell,
         events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<Written, StorageError>;
+    /// Creates a shell, or answers [`StorageError::Exists`] (checked in the write's transaction).
+    fn create_shell(
+        &self,
+        shell: &AssetAdministrationShell,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<(), StorageError>;
     /// Deletes a shell (its last state goes to `events`); `NotFound` if there is none.
     fn delete_shell(
         &self,
@@ -194,6 +233,13 @@ pub trait Repository: Send + Sync {
         submodel: &Submodel,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError>;
+    /// Creates a submodel, or answers [`StorageError::Exists`] (checked in the write's
+    /// transaction).
+    fn create_submodel(
+        &self,
+        submodel: &Submodel,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError>;
     fn delete_submodel(
         &self,
         id: &str,
@@ -208,6 +254,18 @@ pub trait Repository: Send + Sync {
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError>;
+    /// [`Repository::modify_submodel`] that also stores `attachment` under the File at
+    /// `path`, in the same transaction: the element's value and its bytes change together or
+    /// not at all. An empty `content_type` takes the File's `contentType` after the change;
+    /// when the change leaves no File with a value at `path` (a Blob), nothing is stored.
+    fn modify_submodel_attaching(
+        &self,
+        id: &str,
+        path: &str,
+        attachment: &Attachment,
+        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+    ) -> Result<Submodel, StorageError>;
     /// Changes a stored shell in one transaction, like [`Repository::modify_submodel`].
     fn modify_shell(
         &self,
@@ -216,7 +274,20 @@ pub trait Repository: Send + Sync {
         events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError>;
 
-    /// The file stored under `owner` (`submodel:<id>` or `shell:<id>`) and `path`.
+    /// [`Repository::modify_shell`] that also stores the shell's thumbnail, in the same
+    /// transaction.
+    fn modify_shell_attaching(
+        &self,
+        id: &str,
+        thumbnail: &Attachment,
+        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+    ) -> Result<AssetAdministrationShell, StorageError>;
+
+    /// The file stored under `owner` (`submodel:<id>` or `shell:<id>`) and `path`. Every
+    /// write of a submodel or shell drops, in its transaction, the files no element holds any
+    /// more (a File without a value, a deleted File, the Files of a deleted collection, a
+    /// removed thumbnail).
     fn attachment(&self, owner: &str, path: &str) -> Result<Option<Attachment>, StorageError>;
     /// Stores (or with `None` removes) the file under `owner` and `path`.
     fn put_attachment(
@@ -235,6 +306,8 @@ pub trait Repository: Send + Sync {
         cursor: Option<&str>,
     ) -> Result<Page<ConceptDescription>, StorageError>;
     fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError>;
+    /// Creates a concept description, or answers [`StorageError::Exists`].
+    fn create_concept_description(&self, cd: &ConceptDescription) -> Result<(), StorageError>;
     fn delete_concept_description(&self, id: &str) -> Result<(), StorageError>;
 
     /// The oldest outbox entries due now (not waiting out a back-off), at most `limit`.
@@ -402,10 +475,98 @@ fn write_transaction(connection: &mut Connection) -> rusqlite::Result<rusqlite::
     connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
+/// How often the checkpoint thread runs: every 200 ms while checkpoints succeed; after a
+/// failure (typically a full disk) it waits twice as long each time, up to 30 s, and logs
+/// the failure once, then once more when checkpoints work again (a full disk would
+/// otherwise write a warning five times a second into the log that fills it further).
+#[derive(Debug, Default)]
+struct CheckpointBackoff {
+    failures: u32,
+}
+
+impl CheckpointBackoff {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+    const LONGEST: std::time::Duration = std::time::Duration::from_secs(30);
+
+    fn delay(&self) -> std::time::Duration {
+        Self::EVERY
+            .saturating_mul(1 << self.failures.min(8))
+            .min(Self::LONGEST)
+    }
+
+    /// Records a checkpoint's outcome; `true` if it was logged.
+    fn record(&mut self, outcome: rusqlite::Result<()>) -> bool {
+        match outcome {
+            Ok(()) if self.failures > 0 => {
+                tracing::info!(
+                    failures = self.failures,
+                    "WAL checkpoints work again after failing"
+                );
+                self.failures = 0;
+                true
+            }
+            Ok(()) => false,
+            Err(error) => {
+                self.failures = self.failures.saturating_add(1);
+                if self.failures == 1 {
+                    tracing::warn!(
+                        %error,
+                        "WAL checkpoint failed; retrying with back-off up to every {:?}, logged again once it works",
+                        Self::LONGEST
+                    );
+                    return true;
+                }
+                false
+            }
+        }
+    }
+}
+
+/// When SQLite makes a commit durable (its `synchronous` setting, for the repository's
+/// writer). `Full` (the default) syncs the WAL at every commit: an acknowledged write survives
+/// a power loss. `Normal` syncs only at checkpoints: faster, but a power loss (not a crash of
+/// the process) can roll back the last acknowledged writes. BENCHMARKS.md gives the cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    #[default]
+    Full,
+    Normal,
+}
+
+/// How the repository's database is opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageOptions {
+    pub durability: Durability,
+    /// The largest the database file may grow, bytes (SQLite's `max_page_count`); a write
+    /// that would pass it fails like one on a full disk (507), changing nothing. `None`: as
+    /// large as the disk allows.
+    pub max_size: Option<u64>,
+}
+
 impl SqliteRepository {
-    /// Opens (creating if needed) the database file.
+    /// Opens (creating if needed) the database file, with the default options.
+    #[cfg(test)]
     pub fn open(path: &Path) -> Result<Self, StorageError> {
+        Self::open_with(path, StorageOptions::default())
+    }
+
+    /// Opens (creating if needed) the database file.
+    pub fn open_with(path: &Path, options: StorageOptions) -> Result<Self, StorageError> {
         let mut repository = Self::with_connection(Connection::open(path)?)?;
+        {
+            let writer = repository.lock();
+            let synchronous = match options.durability {
+                Durability::Full => "FULL",
+                Durability::Normal => "NORMAL",
+            };
+            writer.pragma_update(None, "synchronous", synchronous)?;
+            if let Some(bytes) = options.max_size {
+                let page_size: i64 = writer.pragma_query_value(None, "page_size", |r| r.get(0))?;
+                let pages = (bytes / page_size.max(512) as u64).max(1);
+                writer.pragma_update(None, "max_page_count", pages as i64)?;
+            }
+        }
         for _ in 0..READERS {
             let reader = Connection::open_with_flags(
                 path,
@@ -425,13 +586,11 @@ impl SqliteRepository {
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
+                let mut backoff = CheckpointBackoff::default();
                 while alive.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                    if let Err(error) =
-                        checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE);")
-                    {
-                        tracing::warn!(%error, "WAL checkpoint failed");
-                    }
+                    std::thread::sleep(backoff.delay());
+                    let outcome = checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
+                    backoff.record(outcome);
                 }
             })
             .map_err(|e| StorageError::Corrupt {
@@ -449,7 +608,7 @@ impl SqliteRepository {
     fn with_connection(connection: Connection) -> Result<Self, StorageError> {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
         connection.execute_batch(SCHEMA)?;
         migrate(&connection)?;
         Ok(Self {
@@ -492,6 +651,137 @@ impl SqliteRepository {
         self.connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn change_submodel(
+        &self,
+        id: &str,
+        attach: Option<(&str, &Attachment)>,
+        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+    ) -> Result<Submodel, StorageError> {
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
+        let mut submodel: Submodel = read_in(&tx, Collection::Submodels, id)?
+            .ok_or_else(|| StorageError::NotFound(format!("submodel {id:?}")))?;
+        change(&mut submodel).map_err(StorageError::Refused)?;
+        if submodel.id != id {
+            return Err(StorageError::Refused(
+                "a change may not alter the id".into(),
+            ));
+        }
+        let written = upsert(
+            &tx,
+            Collection::Submodels,
+            id,
+            &aas_serde::json::to_string(&submodel),
+        )?;
+        store_view(&tx, &submodel)?;
+        let owner = format!("submodel:{id}");
+        if let Some((path, attachment)) = attach {
+            let mut attachment = attachment.clone();
+            if attachment.content_type.is_empty() {
+                attachment.content_type = file_content_type(&submodel, path).unwrap_or_default();
+            }
+            store_attachment(&tx, &owner, path, &attachment)?;
+        }
+        drop_unheld_files(&tx, &owner, &|path| submodel_holds_file(&submodel, path))?;
+        let outcome = SubmodelChange {
+            written,
+            affected_shell_ids: affected_shells(&tx, id)?,
+        };
+        append_events(&tx, events(&submodel, &outcome))?;
+        self.commit(tx)?;
+        Ok(submodel)
+    }
+
+    fn change_shell(
+        &self,
+        id: &str,
+        thumbnail: Option<&Attachment>,
+        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+    ) -> Result<AssetAdministrationShell, StorageError> {
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
+        let mut shell: AssetAdministrationShell = read_in(&tx, Collection::Shells, id)?
+            .ok_or_else(|| StorageError::NotFound(format!("shell {id:?}")))?;
+        change(&mut shell).map_err(StorageError::Refused)?;
+        if shell.id != id {
+            return Err(StorageError::Refused(
+                "a change may not alter the id".into(),
+            ));
+        }
+        upsert(
+            &tx,
+            Collection::Shells,
+            id,
+            &aas_serde::json::to_string(&shell),
+        )?;
+        let owner = format!("shell:{id}");
+        if let Some(thumbnail) = thumbnail {
+            store_attachment(&tx, &owner, THUMBNAIL, thumbnail)?;
+        }
+        drop_unheld_files(&tx, &owner, &|path| shell_holds_file(&shell, path))?;
+        link_submodels(&tx, &shell)?;
+        append_events(&tx, events(&shell))?;
+        self.commit(tx)?;
+        Ok(shell)
+    }
+
+    fn write_shell(
+        &self,
+        shell: &AssetAdministrationShell,
+        mode: Mode,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<Written, StorageError> {
+        let json = aas_serde::json::to_string(shell);
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
+        let written = write(&tx, Collection::Shells, &shell.id, &json, mode)?;
+        drop_unheld_files(&tx, &format!("shell:{}", shell.id), &|path| {
+            shell_holds_file(shell, path)
+        })?;
+        link_submodels(&tx, shell)?;
+        append_events(&tx, events(written))?;
+        self.commit(tx)?;
+        Ok(written)
+    }
+
+    fn write_submodel(
+        &self,
+        submodel: &Submodel,
+        mode: Mode,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError> {
+        let json = aas_serde::json::to_string(submodel);
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
+        let written = write(&tx, Collection::Submodels, &submodel.id, &json, mode)?;
+        store_view(&tx, submodel)?;
+        drop_unheld_files(&tx, &format!("submodel:{}", submodel.id), &|path| {
+            submodel_holds_file(submodel, path)
+        })?;
+        let change = SubmodelChange {
+            written,
+            affected_shell_ids: affected_shells(&tx, &submodel.id)?,
+        };
+        append_events(&tx, events(&change))?;
+        self.commit(tx)?;
+        Ok(change)
+    }
+
+    fn write_concept_description(
+        &self,
+        cd: &ConceptDescription,
+        mode: Mode,
+    ) -> Result<Written, StorageError> {
+        let json = aas_serde::json::to_string(cd);
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
+        let written = write(&tx, Collection::ConceptDescriptions, &cd.id, &json, mode)?;
+        tx.commit()?;
+        Ok(written)
     }
 
     fn get<T: aas_serde::json::FromJson>(
@@ -564,11 +854,31 @@ fn decode<T: aas_serde::json::FromJson>(id: &str, json: &str) -> Result<T, Stora
 /// stored but never reads back.
 const MAX_STORED_DEPTH: usize = aas_serde::json::MAX_DEPTH - 4;
 
+/// Whether a write may replace the element stored under its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    CreateOrReplace,
+    CreateOnly,
+}
+
 fn upsert(
     tx: &rusqlite::Transaction<'_>,
     collection: Collection,
     id: &str,
     json: &str,
+) -> Result<Written, StorageError> {
+    write(tx, collection, id, json, Mode::CreateOrReplace)
+}
+
+/// Writes an element in `tx`. The transaction holds the write lock from its start
+/// ([`write_transaction`]), so the existence check and the write cannot be split by another
+/// writer: of concurrent create-only writes of one id, exactly one succeeds.
+fn write(
+    tx: &rusqlite::Transaction<'_>,
+    collection: Collection,
+    id: &str,
+    json: &str,
+    mode: Mode,
 ) -> Result<Written, StorageError> {
     if aas_serde::json::first_deeper_than(json.as_bytes(), MAX_STORED_DEPTH).is_some() {
         return Err(StorageError::TooDeep {
@@ -584,6 +894,12 @@ fn upsert(
         [id],
         |row| row.get(0),
     )?;
+    if existed && mode == Mode::CreateOnly {
+        return Err(StorageError::Exists(format!(
+            "{} {id:?}",
+            collection.noun()
+        )));
+    }
     tx.execute(
         &format!("INSERT INTO {} (id, json) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET json = excluded.json", collection.table()),
         params![id, json],
@@ -619,6 +935,68 @@ fn append_events(tx: &rusqlite::Transaction<'_>, events: Vec<Event>) -> Result<(
 }
 
 /// Records which submodels a shell refers to (for `affectedShellIds`).
+/// Where a shell's thumbnail is stored (its owner is `shell:<id>`).
+pub const THUMBNAIL: &str = "thumbnail";
+
+fn store_attachment(
+    tx: &rusqlite::Transaction<'_>,
+    owner: &str,
+    path: &str,
+    a: &Attachment,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO attachments (owner, path, content_type, file_name, bytes) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(owner, path) DO UPDATE SET \
+         content_type = excluded.content_type, file_name = excluded.file_name, bytes = excluded.bytes",
+        params![owner, path, a.content_type, a.file_name, a.bytes],
+    )?;
+    Ok(())
+}
+
+/// Drops the files of `owner` that no element holds any more: what makes deleting a
+/// collection (or a File, or its value) take its files along, whatever idShort path prefix
+/// they had.
+fn drop_unheld_files(
+    tx: &rusqlite::Transaction<'_>,
+    owner: &str,
+    holds: &dyn Fn(&str) -> bool,
+) -> Result<(), StorageError> {
+    let paths: Vec<String> = {
+        let mut statement = tx.prepare_cached("SELECT path FROM attachments WHERE owner = ?1")?;
+        statement
+            .query_map([owner], |row| row.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    for path in paths.iter().filter(|path| !holds(path)) {
+        tx.execute(
+            "DELETE FROM attachments WHERE owner = ?1 AND path = ?2",
+            [owner, path.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Whether the element at idShort path `path` is a File with a value (what has a stored file).
+fn submodel_holds_file(submodel: &Submodel, path: &str) -> bool {
+    path.parse::<aas_model::IdShortPath>()
+        .ok()
+        .and_then(|path| submodel.element(&path))
+        .is_some_and(|element| {
+            matches!(element, aas_model::SubmodelElement::File(file) if file.value.is_some())
+        })
+}
+
+fn file_content_type(submodel: &Submodel, path: &str) -> Option<String> {
+    match submodel.element(&path.parse::<aas_model::IdShortPath>().ok()?)? {
+        aas_model::SubmodelElement::File(file) => Some(file.content_type),
+        _ => None,
+    }
+}
+
+fn shell_holds_file(shell: &AssetAdministrationShell, path: &str) -> bool {
+    path == THUMBNAIL && shell.asset_information.default_thumbnail.is_some()
+}
+
 fn link_submodels(
     tx: &rusqlite::Transaction<'_>,
     shell: &AssetAdministrationShell,
@@ -703,14 +1081,15 @@ impl Repository for SqliteRepository {
         shell: &AssetAdministrationShell,
         events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<Written, StorageError> {
-        let json = aas_serde::json::to_string(shell);
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let written = upsert(&tx, Collection::Shells, &shell.id, &json)?;
-        link_submodels(&tx, shell)?;
-        append_events(&tx, events(written))?;
-        self.commit(tx)?;
-        Ok(written)
+        self.write_shell(shell, Mode::CreateOrReplace, events)
+    }
+
+    fn create_shell(
+        &self,
+        shell: &AssetAdministrationShell,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<(), StorageError> {
+        self.write_shell(shell, Mode::CreateOnly, events).map(drop)
     }
 
     fn delete_shell(
@@ -783,18 +1162,15 @@ impl Repository for SqliteRepository {
         submodel: &Submodel,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError> {
-        let json = aas_serde::json::to_string(submodel);
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let written = upsert(&tx, Collection::Submodels, &submodel.id, &json)?;
-        store_view(&tx, submodel)?;
-        let change = SubmodelChange {
-            written,
-            affected_shell_ids: affected_shells(&tx, &submodel.id)?,
-        };
-        append_events(&tx, events(&change))?;
-        self.commit(tx)?;
-        Ok(change)
+        self.write_submodel(submodel, Mode::CreateOrReplace, events)
+    }
+
+    fn create_submodel(
+        &self,
+        submodel: &Submodel,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError> {
+        self.write_submodel(submodel, Mode::CreateOnly, events)
     }
 
     fn delete_submodel(
@@ -831,30 +1207,18 @@ impl Repository for SqliteRepository {
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError> {
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let mut submodel: Submodel = read_in(&tx, Collection::Submodels, id)?
-            .ok_or_else(|| StorageError::NotFound(format!("submodel {id:?}")))?;
-        change(&mut submodel).map_err(StorageError::Refused)?;
-        if submodel.id != id {
-            return Err(StorageError::Refused(
-                "a change may not alter the id".into(),
-            ));
-        }
-        let written = upsert(
-            &tx,
-            Collection::Submodels,
-            id,
-            &aas_serde::json::to_string(&submodel),
-        )?;
-        store_view(&tx, &submodel)?;
-        let outcome = SubmodelChange {
-            written,
-            affected_shell_ids: affected_shells(&tx, id)?,
-        };
-        append_events(&tx, events(&submodel, &outcome))?;
-        self.commit(tx)?;
-        Ok(submodel)
+        self.change_submodel(id, None, change, events)
+    }
+
+    fn modify_submodel_attaching(
+        &self,
+        id: &str,
+        path: &str,
+        attachment: &Attachment,
+        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+    ) -> Result<Submodel, StorageError> {
+        self.change_submodel(id, Some((path, attachment)), change, events)
     }
 
     fn modify_shell(
@@ -863,26 +1227,17 @@ impl Repository for SqliteRepository {
         change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
         events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError> {
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let mut shell: AssetAdministrationShell = read_in(&tx, Collection::Shells, id)?
-            .ok_or_else(|| StorageError::NotFound(format!("shell {id:?}")))?;
-        change(&mut shell).map_err(StorageError::Refused)?;
-        if shell.id != id {
-            return Err(StorageError::Refused(
-                "a change may not alter the id".into(),
-            ));
-        }
-        upsert(
-            &tx,
-            Collection::Shells,
-            id,
-            &aas_serde::json::to_string(&shell),
-        )?;
-        link_submodels(&tx, &shell)?;
-        append_events(&tx, events(&shell))?;
-        self.commit(tx)?;
-        Ok(shell)
+        self.change_shell(id, None, change, events)
+    }
+
+    fn modify_shell_attaching(
+        &self,
+        id: &str,
+        thumbnail: &Attachment,
+        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+    ) -> Result<AssetAdministrationShell, StorageError> {
+        self.change_shell(id, Some(thumbnail), change, events)
     }
 
     fn attachment(&self, owner: &str, path: &str) -> Result<Option<Attachment>, StorageError> {
@@ -908,19 +1263,18 @@ impl Repository for SqliteRepository {
         path: &str,
         attachment: Option<&Attachment>,
     ) -> Result<(), StorageError> {
-        let connection = self.lock();
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
         match attachment {
-            Some(a) => connection.execute(
-                "INSERT INTO attachments (owner, path, content_type, file_name, bytes) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(owner, path) DO UPDATE SET \
-                 content_type = excluded.content_type, file_name = excluded.file_name, bytes = excluded.bytes",
-                params![owner, path, a.content_type, a.file_name, a.bytes],
-            )?,
-            None => connection.execute(
-                "DELETE FROM attachments WHERE owner = ?1 AND path = ?2",
-                [owner, path],
-            )?,
-        };
+            Some(a) => store_attachment(&tx, owner, path, a)?,
+            None => {
+                tx.execute(
+                    "DELETE FROM attachments WHERE owner = ?1 AND path = ?2",
+                    [owner, path],
+                )?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -957,12 +1311,12 @@ impl Repository for SqliteRepository {
     }
 
     fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError> {
-        let json = aas_serde::json::to_string(cd);
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let written = upsert(&tx, Collection::ConceptDescriptions, &cd.id, &json)?;
-        tx.commit()?;
-        Ok(written)
+        self.write_concept_description(cd, Mode::CreateOrReplace)
+    }
+
+    fn create_concept_description(&self, cd: &ConceptDescription) -> Result<(), StorageError> {
+        self.write_concept_description(cd, Mode::CreateOnly)
+            .map(drop)
     }
 
     fn delete_concept_description(&self, id: &str) -> Result<(), StorageError> {
@@ -1236,6 +1590,64 @@ mod tests {
 
     fn no_events<T: ?Sized>(_: &T) -> Vec<Event> {
         Vec::new()
+    }
+
+    #[test]
+    fn a_failing_checkpoint_is_logged_once_and_retried_ever_less_often() {
+        let mut backoff = CheckpointBackoff::default();
+        assert_eq!(backoff.delay(), CheckpointBackoff::EVERY);
+        let full = || {
+            Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            ))
+        };
+        assert!(backoff.record(full()), "the first failure is logged");
+        let mut delays = vec![backoff.delay()];
+        for _ in 0..20 {
+            assert!(!backoff.record(full()), "later failures are not logged");
+            delays.push(backoff.delay());
+        }
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
+        assert_eq!(delays.last(), Some(&CheckpointBackoff::LONGEST));
+        assert!(backoff.record(Ok(())), "the recovery is logged");
+        assert_eq!(backoff.delay(), CheckpointBackoff::EVERY);
+        assert!(!backoff.record(Ok(())));
+    }
+
+    #[test]
+    fn concurrent_creates_of_one_id_store_it_once_and_the_rest_find_it_exists() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let repository = Arc::new(SqliteRepository::open(&dir.path().join("r.sqlite"))?);
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let repository = repository.clone();
+                std::thread::spawn(move || {
+                    repository.create_shell(&shell("urn:aas:race", &[]), &|_| Vec::new())
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for thread in threads {
+            match thread.join().map_err(|_| "a thread panicked")? {
+                Ok(()) => created += 1,
+                Err(StorageError::Exists(what)) => assert!(what.contains("urn:aas:race")),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        assert_eq!(created, 1);
+        let cd = ConceptDescription::new("urn:cd:1");
+        repository.create_concept_description(&cd)?;
+        assert!(matches!(
+            repository.create_concept_description(&cd),
+            Err(StorageError::Exists(_))
+        ));
+        repository.create_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+        assert!(matches!(
+            repository.create_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new()),
+            Err(StorageError::Exists(_))
+        ));
+        Ok(())
     }
 
     #[test]

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::http::AppState;
 use crate::secrets::SecretKey;
+use crate::storage::Write;
 
 /// The extensions that mark a bound submodel.
 pub const MARKS: [&str; 4] = [
@@ -82,10 +83,33 @@ pub enum BindError {
     NotFound(String),
     #[error("{0}")]
     Internal(String),
+    #[error(transparent)]
+    Store(#[from] SdtStoreError),
 }
 
 fn internal(error: impl std::fmt::Display) -> BindError {
     BindError::Internal(error.to_string())
+}
+
+/// Why the store of platforms and bindings failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SdtStoreError {
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A stored row that no longer reads (what the push store calls corrupt too).
+    #[error("the stored {what} no longer reads: {message}")]
+    Corrupt { what: String, message: String },
+    #[error("{0} cannot be stored: {1}")]
+    Unserializable(String, String),
+    /// A create found one of that name; checked in the write's transaction.
+    #[error("{0} exists")]
+    Exists(String),
+    /// A replacement, a binding's platform or a deletion found none.
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("platform {platform:?} has {twins} twins bound to it")]
+    InUse { platform: String, twins: i64 },
 }
 
 /// Platforms and bindings in the repository's database file.
@@ -97,6 +121,19 @@ impl std::fmt::Debug for SdtStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SdtStore").finish_non_exhaustive()
     }
+}
+
+fn corrupt(what: String, error: impl std::fmt::Display) -> SdtStoreError {
+    SdtStoreError::Corrupt {
+        what,
+        message: error.to_string(),
+    }
+}
+
+/// A write transaction that takes the file's write lock at once, so the checks it makes hold
+/// until it commits (other stores write to the same file).
+fn immediate(connection: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 impl SdtStore {
@@ -119,61 +156,81 @@ impl SdtStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn all(&self, table: &str) -> Result<Vec<Value>, rusqlite::Error> {
+    fn all(&self, table: &str, key: &str) -> Result<Vec<Value>, SdtStoreError> {
         let connection = self.lock();
-        let mut statement = connection.prepare(&format!("SELECT json FROM {table} ORDER BY 1"))?;
-        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
-        rows.map(|row| row.map(|text| serde_json::from_str(&text).unwrap_or(Value::Null)))
-            .collect()
+        let mut statement =
+            connection.prepare(&format!("SELECT {key}, json FROM {table} ORDER BY 1"))?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        rows.map(|row| {
+            let (name, text) = row?;
+            serde_json::from_str(&text).map_err(|e| corrupt(format!("{table} row {name:?}"), e))
+        })
+        .collect()
     }
 
-    pub fn platforms(&self) -> Result<Vec<Value>, rusqlite::Error> {
-        self.all("sdt_platforms")
+    pub fn platforms(&self) -> Result<Vec<Value>, SdtStoreError> {
+        self.all("sdt_platforms", "name")
     }
 
-    pub fn platform(&self, name: &str) -> Result<Option<Platform>, rusqlite::Error> {
-        let text: Option<String> = self
-            .lock()
+    pub fn platform(&self, name: &str) -> Result<Option<Platform>, SdtStoreError> {
+        read_platform(&self.lock(), name)
+    }
+
+    /// Creates or replaces a platform; `write` says which, checked in the transaction.
+    pub fn put_platform(&self, platform: &Platform, write: Write) -> Result<(), SdtStoreError> {
+        let what = || format!("platform {:?}", platform.name);
+        let json = serde_json::to_string(platform)
+            .map_err(|e| SdtStoreError::Unserializable(what(), e.to_string()))?;
+        let mut connection = self.lock();
+        let tx = immediate(&mut connection)?;
+        let exists = tx
             .query_row(
-                "SELECT json FROM sdt_platforms WHERE name = ?1",
-                [name],
-                |row| row.get(0),
+                "SELECT 1 FROM sdt_platforms WHERE name = ?1",
+                [&platform.name],
+                |_| Ok(()),
             )
-            .optional()?;
-        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
-    }
-
-    pub fn put_platform(&self, platform: &Platform) -> Result<(), rusqlite::Error> {
-        let json = serde_json::to_string(platform).unwrap_or_default();
-        self.lock().execute(
+            .optional()?
+            .is_some();
+        match (write, exists) {
+            (Write::Create, true) => return Err(SdtStoreError::Exists(what())),
+            (Write::Replace, false) => return Err(SdtStoreError::NotFound(what())),
+            _ => {}
+        }
+        tx.execute(
             "INSERT INTO sdt_platforms (name, json) VALUES (?1, ?2) \
              ON CONFLICT(name) DO UPDATE SET json = excluded.json",
             params![platform.name, json],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
-    pub fn delete_platform(&self, name: &str) -> Result<bool, rusqlite::Error> {
-        Ok(self
-            .lock()
-            .execute("DELETE FROM sdt_platforms WHERE name = ?1", [name])?
-            > 0)
+    /// Deletes a platform no twin is bound to; the count and the deletion are one
+    /// transaction, so a binding made meanwhile cannot be left without its platform.
+    pub fn delete_platform(&self, name: &str) -> Result<(), SdtStoreError> {
+        let mut connection = self.lock();
+        let tx = immediate(&mut connection)?;
+        let twins = twins_on(&tx, name)?;
+        if twins > 0 {
+            return Err(SdtStoreError::InUse {
+                platform: name.to_owned(),
+                twins,
+            });
+        }
+        if tx.execute("DELETE FROM sdt_platforms WHERE name = ?1", [name])? == 0 {
+            return Err(SdtStoreError::NotFound(format!("platform {name:?}")));
+        }
+        tx.commit()?;
+        Ok(())
     }
 
-    /// Twins bound to a platform.
-    pub fn twins_on(&self, platform: &str) -> Result<i64, rusqlite::Error> {
-        self.lock().query_row(
-            "SELECT COUNT(*) FROM sdt_twins WHERE json ->> '$.platform' = ?1",
-            [platform],
-            |row| row.get(0),
-        )
+    pub fn twins(&self) -> Result<Vec<Value>, SdtStoreError> {
+        self.all("sdt_twins", "submodel_id")
     }
 
-    pub fn twins(&self) -> Result<Vec<Value>, rusqlite::Error> {
-        self.all("sdt_twins")
-    }
-
-    pub fn twin(&self, submodel_id: &str) -> Result<Option<Value>, rusqlite::Error> {
+    pub fn twin(&self, submodel_id: &str) -> Result<Option<Value>, SdtStoreError> {
         let text: Option<String> = self
             .lock()
             .query_row(
@@ -182,13 +239,26 @@ impl SdtStore {
                 |row| row.get(0),
             )
             .optional()?;
-        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+        text.map(|t| {
+            serde_json::from_str(&t).map_err(|e| corrupt(format!("twin {submodel_id:?}"), e))
+        })
+        .transpose()
+    }
+
+    /// The submodel ids of every binding.
+    fn twin_ids(&self) -> Result<Vec<String>, SdtStoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare("SELECT submodel_id FROM sdt_twins ORDER BY 1")?;
+        let ids = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
     }
 
     fn twin_record(
         &self,
         submodel_id: &str,
-    ) -> Result<Option<(TwinRecord, String)>, rusqlite::Error> {
+    ) -> Result<Option<(TwinRecord, String)>, SdtStoreError> {
         let row: Option<(String, String)> = self
             .lock()
             .query_row(
@@ -197,25 +267,87 @@ impl SdtStore {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        Ok(row.and_then(|(json, sealed)| serde_json::from_str(&json).ok().map(|r| (r, sealed))))
+        row.map(|(json, sealed)| {
+            serde_json::from_str(&json)
+                .map(|record| (record, sealed))
+                .map_err(|e| corrupt(format!("twin {submodel_id:?}"), e))
+        })
+        .transpose()
     }
 
-    fn put_twin(&self, record: &TwinRecord, sealed: &str) -> Result<(), rusqlite::Error> {
-        let json = serde_json::to_string(record).unwrap_or_default();
-        self.lock().execute(
+    /// Stores a binding: its platform must exist, and `write` says whether one for the
+    /// submodel may exist; both checked in the transaction that writes it.
+    fn put_twin(
+        &self,
+        record: &TwinRecord,
+        sealed: &str,
+        write: Write,
+    ) -> Result<(), SdtStoreError> {
+        let what = || format!("the twin of submodel {:?}", record.submodel_id);
+        let json = serde_json::to_string(record)
+            .map_err(|e| SdtStoreError::Unserializable(what(), e.to_string()))?;
+        let mut connection = self.lock();
+        let tx = immediate(&mut connection)?;
+        if read_platform(&tx, &record.platform)?.is_none() {
+            return Err(SdtStoreError::NotFound(format!(
+                "platform {:?}",
+                record.platform
+            )));
+        }
+        let exists = tx
+            .query_row(
+                "SELECT 1 FROM sdt_twins WHERE submodel_id = ?1",
+                [&record.submodel_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        match (write, exists) {
+            (Write::Create, true) => {
+                return Err(SdtStoreError::Exists(format!(
+                    "submodel {:?} is bound already: a twin",
+                    record.submodel_id
+                )));
+            }
+            (Write::Replace, false) => return Err(SdtStoreError::NotFound(what())),
+            _ => {}
+        }
+        tx.execute(
             "INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES (?1, ?2, ?3) \
              ON CONFLICT(submodel_id) DO UPDATE SET json = excluded.json, sealed = excluded.sealed",
             params![record.submodel_id, json, sealed],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
-    fn delete_twin(&self, submodel_id: &str) -> Result<bool, rusqlite::Error> {
+    fn delete_twin(&self, submodel_id: &str) -> Result<bool, SdtStoreError> {
         Ok(self.lock().execute(
             "DELETE FROM sdt_twins WHERE submodel_id = ?1",
             [submodel_id],
         )? > 0)
     }
+}
+
+fn read_platform(connection: &Connection, name: &str) -> Result<Option<Platform>, SdtStoreError> {
+    let text: Option<String> = connection
+        .query_row(
+            "SELECT json FROM sdt_platforms WHERE name = ?1",
+            [name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| corrupt(format!("platform {name:?}"), e)))
+        .transpose()
+}
+
+/// Twins bound to a platform.
+fn twins_on(connection: &Connection, platform: &str) -> Result<i64, SdtStoreError> {
+    Ok(connection.query_row(
+        "SELECT COUNT(*) FROM sdt_twins WHERE json ->> '$.platform' = ?1",
+        [platform],
+        |row| row.get(0),
+    )?)
 }
 
 fn is_id_short(text: &str) -> bool {
@@ -425,11 +557,11 @@ impl Synchronizer {
         &self.outbound
     }
 
-    fn start(&self, record: &TwinRecord, secrets: &Secrets) -> Result<(), BindError> {
+    /// Checks a binding and makes what polling it needs; starts nothing.
+    fn prepare(&self, record: &TwinRecord, secrets: &Secrets) -> Result<TwinBinding, BindError> {
         let platform = self
             .store
-            .platform(&record.platform)
-            .map_err(internal)?
+            .platform(&record.platform)?
             .ok_or_else(|| BindError::NotFound(format!("platform {:?}", record.platform)))?;
         let compiled = record
             .synchronization
@@ -453,6 +585,17 @@ impl Synchronizer {
             .data_url(&record.uuid_on_platform)
             .and(client.command_url(command_id))
             .map_err(|e| BindError::Invalid(e.to_string()))?;
+        Ok(TwinBinding {
+            twin: record.submodel_id.clone(),
+            platform: Arc::new(client),
+            device: record.uuid_on_platform.clone(),
+            command_device: record.command_id_on_platform.clone(),
+            description: Arc::new(compiled),
+        })
+    }
+
+    /// Starts (or restarts) polling a prepared binding.
+    fn run(&self, record: &TwinRecord, binding: TwinBinding) {
         self.descriptions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -465,18 +608,20 @@ impl Synchronizer {
                     .map(|a| a.name.clone())
                     .collect(),
             );
-        self.engine.start(TwinBinding {
-            twin: record.submodel_id.clone(),
-            platform: Arc::new(client),
-            device: record.uuid_on_platform.clone(),
-            command_device: record.command_id_on_platform.clone(),
-            description: Arc::new(compiled),
-        });
+        self.engine.start(binding);
+    }
+
+    fn start(&self, record: &TwinRecord, secrets: &Secrets) -> Result<(), BindError> {
+        let binding = self.prepare(record, secrets)?;
+        self.run(record, binding);
         Ok(())
     }
 
-    /// Binds (or rebinds, restarting only this twin) a submodel: checks, stores, marks, starts.
-    pub fn bind(&self, mut record: TwinRecord) -> Result<bool, BindError> {
+    /// Binds (`Write::Create`) or rebinds (`Write::Replace`, restarting only this twin) a
+    /// submodel: checks, stores, marks, and only then starts polling, so a poller never runs
+    /// without its stored binding. A create of a bound submodel, or a replace of an unbound
+    /// one, is refused by the store's transaction ([`SdtStoreError::Exists`], `NotFound`).
+    pub fn bind(&self, mut record: TwinRecord, write: Write) -> Result<(), BindError> {
         let secrets = Secrets {
             api_key: record.api_key.take(),
             login: record.login.take(),
@@ -487,7 +632,7 @@ impl Synchronizer {
             .submodel(&record.submodel_id)
             .map_err(internal)?
             .ok_or_else(|| BindError::NotFound(format!("submodel {:?}", record.submodel_id)))?;
-        self.start(&record, &secrets)?;
+        let binding = self.prepare(&record, &secrets)?;
         let sealed = self
             .key
             .seal(
@@ -495,31 +640,29 @@ impl Synchronizer {
                 &serde_json::to_string(&secrets).map_err(internal)?,
             )
             .map_err(internal)?;
-        let existed = self
-            .store
-            .twin(&record.submodel_id)
-            .map_err(internal)?
-            .is_some();
-        self.store.put_twin(&record, &sealed).map_err(internal)?;
+        self.store.put_twin(&record, &sealed, write)?;
         let state = self.state.clone();
-        state
-            .repository
-            .modify_submodel(
-                &record.submodel_id,
-                &mut |submodel| {
-                    mark(submodel, &record);
-                    Ok(())
-                },
-                &|submodel, change| {
-                    state.submodel_events(
-                        submodel,
-                        events_core::EventKind::Updated,
-                        &change.affected_shell_ids,
-                    )
-                },
-            )
-            .map_err(internal)?;
-        Ok(existed)
+        let marked = state.repository.modify_submodel(
+            &record.submodel_id,
+            &mut |submodel| {
+                mark(submodel, &record);
+                Ok(())
+            },
+            &|submodel, change| {
+                state.submodel_events(
+                    submodel,
+                    events_core::EventKind::Updated,
+                    &change.affected_shell_ids,
+                )
+            },
+        );
+        if let Err(error) = marked {
+            // The submodel went away meanwhile (its deletion unbinds): no binding is left.
+            self.unbind(&record.submodel_id)?;
+            return Err(internal(error));
+        }
+        self.run(&record, binding);
+        Ok(())
     }
 
     /// Stops and forgets a twin; `false` if it was not bound.
@@ -529,26 +672,25 @@ impl Synchronizer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(submodel_id);
-        self.store.delete_twin(submodel_id).map_err(internal)
+        Ok(self.store.delete_twin(submodel_id)?)
     }
 
     /// Starts every stored binding (at server start); those that cannot start are reported.
     pub fn start_all(&self) {
-        let twins = match self.store.twins() {
-            Ok(twins) => twins,
+        // One by one: a corrupt binding is reported and the others still start.
+        let ids = match self.store.twin_ids() {
+            Ok(ids) => ids,
             Err(error) => {
                 tracing::error!(%error, "cannot read the synchronized twins");
                 return;
             }
         };
-        for twin in twins {
-            let Some(id) = twin.get("submodel_id").and_then(Value::as_str) else {
-                continue;
-            };
+        for id in &ids {
+            let id = id.as_str();
             let started = self
                 .store
                 .twin_record(id)
-                .map_err(internal)
+                .map_err(BindError::from)
                 .and_then(|found| {
                     let (record, sealed) =
                         found.ok_or_else(|| BindError::NotFound(id.to_owned()))?;

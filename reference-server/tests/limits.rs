@@ -265,25 +265,69 @@ async fn out_of_file_descriptors_the_server_lowers_its_caps_and_keeps_serving() 
     Ok(())
 }
 
+/// What the server answers to `request` sent raw, read until it closes the connection.
+fn raw_answer(port: u16, request: &[u8]) -> Result<String, Failure> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.write_all(request)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
+}
+
+/// The Part 2 body of a raw answer: its first message's code and text.
+fn part2_of(answer: &str) -> Result<(String, String), Failure> {
+    let (_, body) = answer.split_once("\r\n\r\n").ok_or("no body")?;
+    let json: Value = serde_json::from_str(body)?;
+    let message = &json["messages"][0];
+    Ok((
+        message["code"].as_str().unwrap_or_default().to_owned(),
+        message["text"].as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
 #[test]
-fn more_than_a_hundred_header_fields_are_refused_with_431() -> TestResult {
+fn more_than_a_hundred_header_fields_are_refused_with_431_and_a_part2_body() -> TestResult {
     let data = DataDir::new("limits-headers");
     let server = Server::start(&data)?;
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port))?;
     let mut request = String::from("GET /health HTTP/1.1\r\nHost: x\r\n");
     for n in 0..150 {
         request.push_str(&format!("X-Field-{n}: {n}\r\n"));
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes())?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut answer = [0u8; 64];
-    let n = stream.read(&mut answer)?;
+    let answer = raw_answer(server.port, request.as_bytes())?;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     assert!(
-        answer[..n].starts_with(b"HTTP/1.1 431"),
-        "{}",
-        String::from_utf8_lossy(&answer[..n])
+        answer.contains("content-type: application/json"),
+        "{answer}"
     );
+    let (code, text) = part2_of(&answer)?;
+    assert_eq!(code, "431");
+    assert!(text.contains("at most 100 header fields"), "{text}");
+    Ok(())
+}
+
+#[test]
+fn a_request_hyper_cannot_parse_gets_400_with_a_part2_body_and_the_server_keeps_serving()
+-> TestResult {
+    let data = DataDir::new("limits-malformed");
+    let server = Server::start(&data)?;
+    for request in [
+        &b"GET /health HTTP/1.1\r\nHost x-no-colon\r\n\r\n"[..],
+        b"G@T /health HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n",
+    ] {
+        let answer = raw_answer(server.port, request)?;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        let (code, text) = part2_of(&answer)?;
+        assert_eq!(code, "400");
+        assert!(text.contains("could not be parsed"), "{text}");
+    }
+    let answer = raw_answer(
+        server.port,
+        b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )?;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     Ok(())
 }
 

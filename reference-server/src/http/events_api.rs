@@ -21,9 +21,14 @@ const PAGE_BYTES: usize = 4 << 20;
 /// How far a message of the feed may expand (gzip).
 const MAX_EXPANDED: u64 = 512 << 20;
 
-pub fn routes(router: Router<AppState>) -> Router<AppState> {
+/// The event feed (the repository's group: `read`).
+pub fn feed_routes(router: Router<AppState>) -> Router<AppState> {
+    router.route("/events", get(feed))
+}
+
+/// The publisher's dead letters (the admin group).
+pub fn dead_letter_routes(router: Router<AppState>) -> Router<AppState> {
     router
-        .route("/events", get(feed))
         .route("/events/dead-letters", get(dead_letters))
         .route(
             "/events/dead-letters/{sequence}/retry",

@@ -97,12 +97,9 @@ fn submodel_routes(prefix: &str, router: Router<AppState>) -> Router<AppState> {
 }
 
 /// The router of the repository API.
-pub fn router(state: AppState) -> Router {
-    let router = Router::new()
-        .route(
-            "/health",
-            get(|| async { axum::Json(json!({"status": "UP"})) }),
-        )
+pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
+    use crate::auth::{Access, guarded};
+    let repository = Router::new()
         .route("/description", get(serialization::description))
         .route("/serialization", get(serialization::serialization))
         .route("/shells", get(shells_api::list_shells).post(create_shell))
@@ -160,13 +157,23 @@ pub fn router(state: AppState) -> Router {
             "/concept-descriptions/{cd}",
             get(get_cd).put(replace_cd).delete(delete_cd),
         );
-    let router = submodel_routes("/submodels/{sm}", router);
-    let router = events_api::routes(router);
-    let router = push_api::routes(router);
-    let router = sdt_api::routes(router);
+    let repository = submodel_routes("/submodels/{sm}", repository);
+    let repository = submodel_routes("/shells/{aas}/submodels/{sm}", repository);
+    let repository = events_api::feed_routes(repository);
+    // Every route of a group is behind its group's role: a route added to the admin group is
+    // never reachable with a read or write key.
+    let admin = events_api::dead_letter_routes(Router::new());
+    let admin = push_api::routes(admin);
+    let admin = sdt_api::routes(admin);
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
         .config(utoipa_swagger_ui::Config::from("/openapi.json"));
-    submodel_routes("/shells/{aas}/submodels/{sm}", router)
+    Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(json!({"status": "UP"})) }),
+        )
+        .merge(guarded(repository, keys, Access::Repository))
+        .merge(guarded(admin, keys, Access::Admin))
         .route(
             "/openapi.json",
             get(|| async {
@@ -229,14 +236,19 @@ fn all<T>(
     }
 }
 
+/// One Part 2 error message (`Result.messages[]`).
+pub fn part2_message(status: u16, text: &str) -> Value {
+    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    json!({"code": status.to_string(), "messageType": "Error", "text": text, "timestamp": timestamp})
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let code = self.status.as_u16().to_string();
+        let status = self.status.as_u16();
         let messages: Vec<Value> = self
             .messages
-            .into_iter()
-            .map(|text| json!({"code": code, "messageType": "Error", "text": text, "timestamp": timestamp}))
+            .iter()
+            .map(|text| part2_message(status, text))
             .collect();
         (self.status, Json(json!({ "messages": messages }))).into_response()
     }
@@ -497,30 +509,15 @@ where
     Ok(json_response(StatusCode::OK, &element))
 }
 
-/// POST of a new element: 409 if its id is taken, else stored, 201 with it and its Location.
-async fn create<T, E, S>(
-    collection: &'static str,
-    what: &'static str,
-    element: T,
-    exists: E,
-    store: S,
-) -> ApiResult<Response>
+/// POST of a new element: stored, 201 with it and its Location; 409 if its id is taken
+/// (`store` is a create-only write: [`StorageError::Exists`]).
+async fn create<T, S>(collection: &'static str, element: T, store: S) -> ApiResult<Response>
 where
     T: aas_serde::json::ToJson + Identifiable + Clone + Send + 'static,
-    E: FnOnce(&str) -> Result<bool, StorageError> + Send + 'static,
     S: FnOnce(&T) -> Result<(), StorageError> + Send + 'static,
 {
     let stored = element.clone();
-    blocking(move || {
-        if exists(stored.id())? {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("{what} {:?} exists", stored.id()),
-            ));
-        }
-        Ok(store(&stored)?)
-    })
-    .await?;
+    blocking(move || Ok(store(&stored)?)).await?;
     let mut response = json_response(StatusCode::CREATED, &element);
     response
         .headers_mut()
@@ -548,19 +545,11 @@ async fn create_shell(
     body: Bytes,
 ) -> ApiResult<Response> {
     let shell: AssetAdministrationShell = new_element(&headers, &body)?;
-    let lookup = state.clone();
-    create(
-        "shells",
-        "shell",
-        shell,
-        move |id| Ok(lookup.repository.shell(id)?.is_some()),
-        move |shell| {
-            state.repository.put_shell(shell, &|written| {
-                state.shell_events(shell, kind_of(written))
-            })?;
-            Ok(())
-        },
-    )
+    create("shells", shell, move |shell| {
+        state.repository.create_shell(shell, &|written| {
+            state.shell_events(shell, kind_of(written))
+        })
+    })
     .await
 }
 
@@ -602,23 +591,18 @@ async fn create_submodel(
     body: Bytes,
 ) -> ApiResult<Response> {
     let submodel: Submodel = new_element(&headers, &body)?;
-    let lookup = state.clone();
-    create(
-        "submodels",
-        "submodel",
-        submodel,
-        move |id| Ok(lookup.repository.submodel(id)?.is_some()),
-        move |submodel| {
-            state.repository.put_submodel(submodel, &|change| {
+    create("submodels", submodel, move |submodel| {
+        state
+            .repository
+            .create_submodel(submodel, &|change| {
                 state.submodel_events(
                     submodel,
                     kind_of(change.written),
                     &change.affected_shell_ids,
                 )
-            })?;
-            Ok(())
-        },
-    )
+            })
+            .map(drop)
+    })
     .await
 }
 
@@ -681,14 +665,9 @@ async fn create_cd(
     body: Bytes,
 ) -> ApiResult<Response> {
     let cd: ConceptDescription = new_element(&headers, &body)?;
-    let lookup = state.clone();
-    create(
-        "concept-descriptions",
-        "concept description",
-        cd,
-        move |id| Ok(lookup.repository.concept_description(id)?.is_some()),
-        move |cd| state.repository.put_concept_description(cd).map(drop),
-    )
+    create("concept-descriptions", cd, move |cd| {
+        state.repository.create_concept_description(cd)
+    })
     .await
 }
 

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::extract::Params;
 use super::{ApiError, ApiResult, AppState, blocking};
 use crate::push::{PushStore, PushStoreError, shown};
+use crate::storage::Write;
 
 /// What the push handlers share.
 #[derive(Debug, Clone)]
@@ -65,7 +66,17 @@ fn context(state: &AppState) -> ApiResult<&PushContext> {
 
 impl From<PushStoreError> for ApiError {
     fn from(error: PushStoreError) -> Self {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+        let status = match &error {
+            PushStoreError::Exists(_) => StatusCode::CONFLICT,
+            PushStoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            PushStoreError::Database(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::DiskFull =>
+            {
+                StatusCode::INSUFFICIENT_STORAGE
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, error.to_string())
     }
 }
 
@@ -139,10 +150,11 @@ async fn get_target(
     Ok(Json(target).into_response())
 }
 
-async fn store_target(state: &AppState, config: TargetConfig) -> ApiResult<bool> {
+/// Checks and stores a target; `true` if it replaced one.
+async fn store_target(state: &AppState, config: TargetConfig, write: Write) -> ApiResult<bool> {
     let store = context(state)?.store.clone();
     checked(&store, &config).await?;
-    blocking(move || Ok(store.put_target(&config)?)).await
+    blocking(move || Ok(store.put_target(&config, write)?)).await
 }
 
 /// POST `/sphere/push/targets/{name}`: created (201) or updated (200).
@@ -152,7 +164,7 @@ async fn upsert_target_by_path(
     body: Bytes,
 ) -> ApiResult<Response> {
     let config = target_from(&body, Some(&name))?;
-    let replaced = store_target(&state, config.clone()).await?;
+    let replaced = store_target(&state, config.clone(), Write::CreateOrReplace).await?;
     Ok(target_response(
         if replaced {
             StatusCode::OK
@@ -166,18 +178,7 @@ async fn upsert_target_by_path(
 /// POST `/sphere/api/v1/push/targets`: created (201), 409 when the name exists.
 async fn create_target(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let config = target_from(&body, None)?;
-    let store = context(&state)?.store.clone();
-    let name = config.name.clone();
-    if blocking(move || Ok(store.target_shown(&name)?))
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("push target {:?} exists", config.name),
-        ));
-    }
-    store_target(&state, config.clone()).await?;
+    store_target(&state, config.clone(), Write::Create).await?;
     Ok(target_response(StatusCode::CREATED, &config))
 }
 
@@ -188,17 +189,7 @@ async fn replace_target(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let config = target_from(&body, Some(&name))?;
-    let store = context(&state)?.store.clone();
-    let lookup = name.clone();
-    if blocking(move || Ok(store.target_shown(&lookup)?))
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found(format!(
-            "push target {name:?} not found"
-        )));
-    }
-    store_target(&state, config).await?;
+    store_target(&state, config, Write::Replace).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

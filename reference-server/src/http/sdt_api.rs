@@ -18,7 +18,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use crate::sync::{BindError, Synchronizer, TwinRecord};
+use crate::storage::Write;
+use crate::sync::{BindError, SdtStoreError, Synchronizer, TwinRecord};
 
 /// An SDT API error: status and `{"error": ...}`.
 #[derive(Debug)]
@@ -81,9 +82,26 @@ fn store(state: &AppState) -> SdtResult<Arc<crate::sync::SdtStore>> {
 impl From<BindError> for SdtError {
     fn from(error: BindError) -> Self {
         let status = match error {
+            BindError::Store(store) => return store.into(),
             BindError::Invalid(_) => StatusCode::BAD_REQUEST,
             BindError::NotFound(_) => StatusCode::NOT_FOUND,
             BindError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        SdtError(status, error.to_string())
+    }
+}
+
+impl From<SdtStoreError> for SdtError {
+    fn from(error: SdtStoreError) -> Self {
+        let status = match &error {
+            SdtStoreError::Exists(_) | SdtStoreError::InUse { .. } => StatusCode::CONFLICT,
+            SdtStoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            SdtStoreError::Database(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::DiskFull =>
+            {
+                StatusCode::INSUFFICIENT_STORAGE
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         SdtError(status, error.to_string())
     }
@@ -222,7 +240,7 @@ fn platform_from(
 async fn list_platforms(State(state): State<AppState>) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
     Ok(Json(Value::Array(
-        blocking(move || store.platforms().map_err(internal)).await?,
+        blocking(move || Ok(store.platforms()?)).await?,
     )))
 }
 
@@ -232,7 +250,7 @@ async fn get_platform(
 ) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
     let lookup = name.clone();
-    blocking(move || store.platform(&lookup).map_err(internal))
+    blocking(move || Ok(store.platform(&lookup)?))
         .await?
         .map(|p| Json(serde_json::to_value(p).unwrap_or_default()))
         .ok_or_else(|| {
@@ -247,16 +265,7 @@ async fn create_platform(State(state): State<AppState>, body: Bytes) -> SdtResul
     let platform = platform_from(&body, None, sync(&state)?.outbound())?;
     let store = store(&state)?;
     let stored = platform.clone();
-    blocking(move || {
-        if store.platform(&stored.name).map_err(internal)?.is_some() {
-            return Err(SdtError(
-                StatusCode::CONFLICT,
-                format!("platform {:?} exists", stored.name),
-            ));
-        }
-        store.put_platform(&stored).map_err(internal)
-    })
-    .await?;
+    blocking(move || Ok(store.put_platform(&stored, Write::Create)?)).await?;
     Ok((StatusCode::CREATED, Json(platform)).into_response())
 }
 
@@ -267,42 +276,18 @@ async fn replace_platform(
 ) -> SdtResult<StatusCode> {
     let platform = platform_from(&body, Some(&name), sync(&state)?.outbound())?;
     let store = store(&state)?;
-    blocking(move || {
-        if store.platform(&name).map_err(internal)?.is_none() {
-            return Err(SdtError(
-                StatusCode::NOT_FOUND,
-                format!("platform {name:?} not found"),
-            ));
-        }
-        store.put_platform(&platform).map_err(internal)
-    })
-    .await?;
+    blocking(move || Ok(store.put_platform(&platform, Write::Replace)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 409 while twins are bound to it (counted in the deletion's transaction).
 async fn delete_platform(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> SdtResult<StatusCode> {
     let store = store(&state)?;
-    let lookup = name.clone();
-    let in_use = store.clone();
-    let used = lookup.clone();
-    let twins = blocking(move || in_use.twins_on(&used).map_err(internal)).await?;
-    if twins > 0 {
-        return Err(SdtError(
-            StatusCode::CONFLICT,
-            format!("platform {name:?} has {twins} twins bound to it"),
-        ));
-    }
-    if blocking(move || store.delete_platform(&lookup).map_err(internal)).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(SdtError(
-            StatusCode::NOT_FOUND,
-            format!("platform {name:?} not found"),
-        ))
-    }
+    blocking(move || Ok(store.delete_platform(&name)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn decode_twin_id(encoded: &str) -> SdtResult<String> {
@@ -339,7 +324,7 @@ fn twin_from(body: &[u8], submodel_id: Option<&str>) -> SdtResult<TwinRecord> {
 async fn list_twins(State(state): State<AppState>) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
     Ok(Json(Value::Array(
-        blocking(move || store.twins().map_err(internal)).await?,
+        blocking(move || Ok(store.twins()?)).await?,
     )))
 }
 
@@ -350,7 +335,7 @@ async fn get_twin(
     let id = decode_twin_id(&twin)?;
     let store = store(&state)?;
     let lookup = id.clone();
-    blocking(move || store.twin(&lookup).map_err(internal))
+    blocking(move || Ok(store.twin(&lookup)?))
         .await?
         .map(Json)
         .ok_or_else(|| {
@@ -361,30 +346,21 @@ async fn get_twin(
         })
 }
 
+/// 409 when the submodel is bound already (checked in the binding's transaction).
 async fn create_twin(State(state): State<AppState>, body: Bytes) -> SdtResult<Response> {
     let record = twin_from(&body, None)?;
     let sync = sync(&state)?;
     let id = record.submodel_id.clone();
-    let lookup = id.clone();
-    let store = sync.store.clone();
-    if blocking(move || store.twin(&lookup).map_err(internal))
-        .await?
-        .is_some()
-    {
-        return Err(SdtError(
-            StatusCode::CONFLICT,
-            format!("submodel {id:?} is bound already"),
-        ));
-    }
     let shown = blocking(move || {
-        sync.bind(record)?;
-        sync.store.twin(&id).map_err(internal)
+        sync.bind(record, Write::Create)?;
+        Ok(sync.store.twin(&id)?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(shown.unwrap_or_default())).into_response())
 }
 
-/// PUT: replaces the binding's description (and the rest), restarting only this twin.
+/// PUT: replaces the binding's description (and the rest), restarting only this twin; 404
+/// when the submodel is not bound.
 async fn replace_twin(
     State(state): State<AppState>,
     Path(twin): Path<String>,
@@ -393,17 +369,7 @@ async fn replace_twin(
     let id = decode_twin_id(&twin)?;
     let record = twin_from(&body, Some(&id))?;
     let sync = sync(&state)?;
-    blocking(move || {
-        if sync.store.twin(&id).map_err(internal)?.is_none() {
-            return Err(SdtError(
-                StatusCode::NOT_FOUND,
-                format!("no twin is bound to submodel {id:?}"),
-            ));
-        }
-        sync.bind(record)?;
-        Ok(())
-    })
-    .await?;
+    blocking(move || Ok(sync.bind(record, Write::Replace)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

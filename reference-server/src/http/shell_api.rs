@@ -196,22 +196,37 @@ async fn change_shell(
     encoded: &str,
     change: impl FnMut(&mut AssetAdministrationShell) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<AssetAdministrationShell> {
+    change_shell_attaching(state, encoded, None, change).await
+}
+
+/// [`change_shell`] that also stores the thumbnail's bytes in the same transaction.
+async fn change_shell_attaching(
+    state: &AppState,
+    encoded: &str,
+    thumbnail: Option<Attachment>,
+    change: impl FnMut(&mut AssetAdministrationShell) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<AssetAdministrationShell> {
     let id = decode_id(encoded)?;
     let state = state.clone();
     let mut change = change;
     blocking(move || {
-        state
-            .repository
-            .modify_shell(
-                &id,
-                &mut |shell| {
-                    change(shell)
-                        .and_then(|()| verified(&*shell))
-                        .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
-                },
-                &|shell| state.shell_events(shell, events_core::EventKind::Updated),
-            )
-            .map_err(ApiError::from)
+        let mut checked = |shell: &mut AssetAdministrationShell| -> crate::storage::Change<()> {
+            change(shell)
+                .and_then(|()| verified(&*shell))
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        };
+        let events = |shell: &AssetAdministrationShell| {
+            state.shell_events(shell, events_core::EventKind::Updated)
+        };
+        match &thumbnail {
+            Some(thumbnail) => {
+                state
+                    .repository
+                    .modify_shell_attaching(&id, thumbnail, &mut checked, &events)
+            }
+            None => state.repository.modify_shell(&id, &mut checked, &events),
+        }
+        .map_err(ApiError::from)
     })
     .await
 }
@@ -312,7 +327,8 @@ pub async fn thumbnail(
     let shell = load_shell(&state, &at.aas).await?;
     let repository = state.repository.clone();
     let owner = thumbnail_owner(&shell.id);
-    let stored = blocking(move || Ok(repository.attachment(&owner, "thumbnail")?)).await?;
+    let stored =
+        blocking(move || Ok(repository.attachment(&owner, crate::storage::THUMBNAIL)?)).await?;
     let attachment =
         stored.ok_or_else(|| ApiError::not_found("the shell has no stored thumbnail"))?;
     let mut response = (StatusCode::OK, attachment.bytes).into_response();
@@ -366,26 +382,18 @@ pub async fn put_thumbnail(
     let name = name.rsplit('/').next().unwrap_or("thumbnail").to_owned();
     let resource_type = content_type.clone();
     let resource_path = format!("/aasx/{name}");
-    let shell = change_shell(&state, &at.aas, move |shell| {
-        shell.asset_information.default_thumbnail = Some(aas_model::Resource {
-            path: resource_path.clone(),
-            content_type: Some(resource_type.clone()),
-        });
-        Ok(())
-    })
-    .await?;
-    let repository = state.repository.clone();
     let attachment = Attachment {
         content_type,
         file_name: name,
         bytes,
     };
-    blocking(move || {
-        Ok(repository.put_attachment(
-            &thumbnail_owner(&shell.id),
-            "thumbnail",
-            Some(&attachment),
-        )?)
+    // The shell's thumbnail and its bytes are stored in one transaction.
+    change_shell_attaching(&state, &at.aas, Some(attachment), move |shell| {
+        shell.asset_information.default_thumbnail = Some(aas_model::Resource {
+            path: resource_path.clone(),
+            content_type: Some(resource_type.clone()),
+        });
+        Ok(())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -395,7 +403,7 @@ pub async fn delete_thumbnail(
     State(state): State<AppState>,
     PathParams(at): PathParams<ShellAt>,
 ) -> ApiResult<StatusCode> {
-    let shell = change_shell(&state, &at.aas, |shell| {
+    change_shell(&state, &at.aas, |shell| {
         if shell.asset_information.default_thumbnail.is_none() {
             return Err(ApiError::not_found("the shell has no thumbnail"));
         }
@@ -403,11 +411,7 @@ pub async fn delete_thumbnail(
         Ok(())
     })
     .await?;
-    let repository = state.repository.clone();
-    blocking(move || {
-        Ok(repository.put_attachment(&thumbnail_owner(&shell.id), "thumbnail", None)?)
-    })
-    .await?;
+    // Its bytes went in the same transaction (a shell without a thumbnail holds none).
     Ok(StatusCode::NO_CONTENT)
 }
 

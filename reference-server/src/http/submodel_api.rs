@@ -562,6 +562,17 @@ async fn change_submodel(
     at: &SubmodelAt,
     change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<Submodel> {
+    change_submodel_attaching(state, at, None, change).await
+}
+
+/// [`change_submodel`] that also stores a File's bytes (idShort path, file) in the same
+/// transaction.
+async fn change_submodel_attaching(
+    state: &AppState,
+    at: &SubmodelAt,
+    attach: Option<(String, Attachment)>,
+    change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<Submodel> {
     // Checks existence (and, under the superpath, the shell's reference) first.
     let before = load(state, at).await?;
     let id = decode_id(&at.sm)?;
@@ -569,21 +580,28 @@ async fn change_submodel(
     let state = state.clone();
     let mut change = change;
     let after = blocking(move || {
-        let stored = state.repository.modify_submodel(
-            &id,
-            &mut |submodel| {
-                change(submodel)?;
-                verified(&*submodel)?;
-                Ok(())
-            },
-            &|submodel, outcome| {
-                state.submodel_events(
-                    submodel,
-                    events_core::EventKind::Updated,
-                    &outcome.affected_shell_ids,
-                )
-            },
-        );
+        let mut checked = |submodel: &mut Submodel| -> crate::storage::Change<()> {
+            change(submodel)?;
+            verified(&*submodel)?;
+            Ok(())
+        };
+        let events = |submodel: &Submodel, outcome: &crate::storage::SubmodelChange| {
+            state.submodel_events(
+                submodel,
+                events_core::EventKind::Updated,
+                &outcome.affected_shell_ids,
+            )
+        };
+        let stored = match &attach {
+            Some((path, attachment)) => state.repository.modify_submodel_attaching(
+                &id,
+                path,
+                attachment,
+                &mut checked,
+                &events,
+            ),
+            None => state.repository.modify_submodel(&id, &mut checked, &events),
+        };
         stored.map_err(ApiError::from)
     })
     .await?;
@@ -677,8 +695,7 @@ pub async fn delete_element(
     PathParams(at): PathParams<SubmodelAt>,
 ) -> ApiResult<StatusCode> {
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
-    let owner = format!("submodel:{}", decode_id(&at.sm)?);
-    let removed = path.to_string();
+    // The files of the element and of everything inside it go in the same transaction.
     change_submodel(&state, &at, move |submodel| {
         submodel
             .remove_element(&path)
@@ -686,8 +703,6 @@ pub async fn delete_element(
             .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))
     })
     .await?;
-    let repository = state.repository.clone();
-    blocking(move || Ok(repository.put_attachment(&owner, &removed, None)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -852,57 +867,47 @@ pub async fn put_attachment(
     if file_name.is_empty() {
         return Err(ApiError::bad_request("the file name is empty"));
     }
-    let owner = format!("submodel:{}", decode_id(&at.sm)?);
-    let key = path.to_string();
-    let stored_type = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let seen_type = stored_type.clone();
-    let blob_bytes = bytes.clone();
-    let name = file_name.clone();
-    change_submodel(&state, &at, move |submodel| {
-        submodel
-            .element_mut(&path, |element| match element {
-                SubmodelElement::File(f) => {
-                    if let Some(t) = &content_type {
-                        f.content_type = t.clone();
+    let attachment = Attachment {
+        // Empty: the File's contentType once changed (see modify_submodel_attaching).
+        content_type: content_type.clone().unwrap_or_default(),
+        file_name: file_name.clone(),
+        bytes: bytes.clone(),
+    };
+    let name = file_name;
+    // The element's new value and the file's bytes are stored in one transaction.
+    change_submodel_attaching(
+        &state,
+        &at,
+        Some((path.to_string(), attachment)),
+        move |submodel| {
+            submodel
+                .element_mut(&path, |element| match element {
+                    SubmodelElement::File(f) => {
+                        if let Some(t) = &content_type {
+                            f.content_type = t.clone();
+                        }
+                        f.value = Some(format!("/aasx/files/{name}"));
+                        Ok(())
                     }
-                    f.value = Some(format!("/aasx/files/{name}"));
-                    *seen_type
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        f.content_type.clone();
-                    Ok(())
-                }
-                SubmodelElement::Blob(b) => {
-                    if let Some(t) = &content_type {
-                        b.content_type = t.clone();
+                    SubmodelElement::Blob(b) => {
+                        if let Some(t) = &content_type {
+                            b.content_type = t.clone();
+                        }
+                        b.value = Some(bytes.clone());
+                        Ok(())
                     }
-                    b.value = Some(blob_bytes.clone());
-                    Ok(())
-                }
-                other => Err(ApiError::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    format!(
-                        "a {} has no attachment (only File and Blob)",
-                        other.element_type().as_str()
-                    ),
-                )),
-            })
-            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
-    })
+                    other => Err(ApiError::new(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        format!(
+                            "a {} has no attachment (only File and Blob)",
+                            other.element_type().as_str()
+                        ),
+                    )),
+                })
+                .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+        },
+    )
     .await?;
-    let content_type = stored_type
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    if !content_type.is_empty() {
-        let repository = state.repository.clone();
-        let attachment = Attachment {
-            content_type,
-            file_name,
-            bytes,
-        };
-        blocking(move || Ok(repository.put_attachment(&owner, &key, Some(&attachment))?)).await?;
-    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -911,8 +916,6 @@ pub async fn delete_attachment(
     PathParams(at): PathParams<SubmodelAt>,
 ) -> ApiResult<StatusCode> {
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
-    let owner = format!("submodel:{}", decode_id(&at.sm)?);
-    let key = path.to_string();
     change_submodel(&state, &at, move |submodel| {
         submodel
             .element_mut(&path, |element| match element {
@@ -935,8 +938,7 @@ pub async fn delete_attachment(
             .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
     })
     .await?;
-    let repository = state.repository.clone();
-    blocking(move || Ok(repository.put_attachment(&owner, &key, None)?)).await?;
+    // The stored file went in the same transaction (a File without a value holds none).
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -945,6 +947,13 @@ impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
+            StorageError::Exists(what) => {
+                ApiError::new(StatusCode::CONFLICT, format!("{what} exists"))
+            }
+            error if error.is_disk_full() => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the server's disk is full: the change was not stored (nothing was changed)",
+            ),
             StorageError::BadCursor(_) | StorageError::TooDeep { .. } => {
                 ApiError::bad_request(error.to_string())
             }

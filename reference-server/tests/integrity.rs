@@ -1,0 +1,302 @@
+//! Correct under concurrency and at the edges of storage, seen from outside the process:
+//! concurrent creates of one name give one 201 and 409s, a platform cannot be deleted from
+//! under the twins being bound to it, a File's bytes go with the element that holds them (also
+//! inside a deleted collection), and a full database answers 507 without changing anything.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+mod support;
+
+use support::{DataDir, Failure, Launch, Server, TestResult, b64};
+
+async fn call(
+    http: &reqwest::Client,
+    server: &Server,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value), Failure> {
+    let mut request = http.request(method, server.url(path));
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// Sends `body` to `path` from `n` tasks at once; the statuses, sorted.
+async fn at_once(server: &Server, path: &str, body: &Value, n: usize) -> Result<Vec<u16>, Failure> {
+    let http = reqwest::Client::new();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (http, barrier, url, body) = (
+            http.clone(),
+            barrier.clone(),
+            server.url(path),
+            body.to_string(),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            http.post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await??);
+    }
+    statuses.sort_unstable();
+    Ok(statuses)
+}
+
+fn one_created_rest_conflict(statuses: &[u16], what: &str) {
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let conflicts = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!(
+        (created, conflicts),
+        (1, statuses.len() - 1),
+        "{what}: {statuses:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_concurrent_creates_of_one_name_give_one_201_and_thirty_nine_409() -> TestResult {
+    let data = DataDir::new("integrity-creates");
+    let server = Server::start(&data)?;
+    let shell = json!({"id": "urn:aas:race", "modelType": "AssetAdministrationShell",
+        "assetInformation": {"assetKind": "Instance", "globalAssetId": "urn:asset:race"}});
+    one_created_rest_conflict(&at_once(&server, "/shells", &shell, 40).await?, "shells");
+    let submodel = json!({"id": "urn:sm:race", "modelType": "Submodel"});
+    one_created_rest_conflict(
+        &at_once(&server, "/submodels", &submodel, 40).await?,
+        "submodels",
+    );
+    let cd = json!({"id": "urn:cd:race", "modelType": "ConceptDescription"});
+    one_created_rest_conflict(
+        &at_once(&server, "/concept-descriptions", &cd, 40).await?,
+        "concept descriptions",
+    );
+    let platform = json!({"name": "race", "base_url": "http://127.0.0.1:9/",
+        "data_get_prefix": "data/", "authentication": "none"});
+    one_created_rest_conflict(
+        &at_once(&server, "/sdts/platforms", &platform, 40).await?,
+        "platforms",
+    );
+    let twin = json!({"submodel_id": "urn:sm:race", "platform": "race", "uuid_on_platform": "d1",
+        "synchronization": {"iot_attributes": [{"name": "t", "value": "$.t"}],
+            "thingin_attributes": [{"name": "t", "value": "{t}", "frequency_sec": 3600}]}});
+    one_created_rest_conflict(&at_once(&server, "/sdts/twins", &twin, 40).await?, "twins");
+    Ok(())
+}
+
+/// Twins being bound to a platform while it is deleted: either the platform stays (and the
+/// deletion answered 409) or it went before them (and they answered 404); never a stored twin
+/// whose platform is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_platform_is_never_deleted_from_under_a_twin_being_bound_to_it() -> TestResult {
+    let data = DataDir::new("integrity-platform");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    for round in 0..5 {
+        let name = format!("p{round}");
+        let platform = json!({"name": name, "base_url": "http://127.0.0.1:9/",
+            "data_get_prefix": "data/", "authentication": "none"});
+        let (status, _) = call(
+            &http,
+            &server,
+            Method::POST,
+            "/sdts/platforms",
+            Some(&platform),
+        )
+        .await?;
+        assert_eq!(status, 201);
+        let mut binds = Vec::new();
+        for n in 0..8 {
+            let id = format!("urn:sm:{round}:{n}");
+            let (status, _) = call(
+                &http,
+                &server,
+                Method::POST,
+                "/submodels",
+                Some(&json!({"id": id, "modelType": "Submodel"})),
+            )
+            .await?;
+            assert_eq!(status, 201);
+            let twin = json!({"submodel_id": id, "platform": name, "uuid_on_platform": "d",
+                "synchronization": {"iot_attributes": [{"name": "t", "value": "$.t"}],
+                    "thingin_attributes": [{"name": "t", "value": "{t}", "frequency_sec": 3600}]}});
+            let (http, url) = (http.clone(), server.url("/sdts/twins"));
+            binds.push(tokio::spawn(async move {
+                http.post(url)
+                    .header("content-type", "application/json")
+                    .body(twin.to_string())
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            }));
+        }
+        let deleted = http
+            .delete(server.url(&format!("/sdts/platforms/{name}")))
+            .send()
+            .await?
+            .status()
+            .as_u16();
+        let mut bound = 0;
+        for bind in binds {
+            match bind.await?? {
+                201 => bound += 1,
+                404 => {}
+                other => return Err(format!("a bind answered {other}").into()),
+            }
+        }
+        let (_, twins) = call(&http, &server, Method::GET, "/sdts/twins", None).await?;
+        let on_it = twins
+            .as_array()
+            .ok_or("twins is not a list")?
+            .iter()
+            .filter(|t| t["platform"] == name.as_str())
+            .count();
+        assert_eq!(on_it, bound, "round {round}");
+        match deleted {
+            204 => assert_eq!(bound, 0, "round {round}: deleted under {bound} twins"),
+            409 => assert!(bound > 0, "round {round}: 409 without twins"),
+            other => return Err(format!("the deletion answered {other}").into()),
+        }
+    }
+    Ok(())
+}
+
+fn multipart(file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----aas-rs-integrity";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A File inside a collection has its bytes stored; deleting the collection takes them along
+/// (in the same transaction), so a new File at the same path does not serve the old bytes.
+#[tokio::test]
+async fn deleting_a_collection_deletes_the_files_of_the_elements_inside_it() -> TestResult {
+    let data = DataDir::new("integrity-files");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let id = "urn:sm:files";
+    let folder = json!({"modelType": "SubmodelElementCollection", "idShort": "Docs", "value": [
+        {"modelType": "File", "idShort": "Manual", "contentType": "application/pdf"}]});
+    let submodel = json!({"id": id, "modelType": "Submodel", "submodelElements": [folder]});
+    let (status, _) = call(&http, &server, Method::POST, "/submodels", Some(&submodel)).await?;
+    assert_eq!(status, 201);
+    let attachment = server.url(&format!(
+        "/submodels/{}/submodel-elements/Docs.Manual/attachment",
+        b64(id)
+    ));
+    let (content_type, body) = multipart("manual.pdf", b"%PDF-old-bytes");
+    let put = http
+        .put(&attachment)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await?;
+    assert_eq!(put.status().as_u16(), 204);
+    let served = http.get(&attachment).send().await?;
+    assert_eq!(served.status().as_u16(), 200);
+    assert_eq!(&served.bytes().await?[..], b"%PDF-old-bytes");
+
+    let (status, answer) = call(
+        &http,
+        &server,
+        Method::DELETE,
+        &format!("/submodels/{}/submodel-elements/Docs", b64(id)),
+        None,
+    )
+    .await?;
+    assert_eq!(status, 204, "{answer}");
+    // The same path again, its File claiming the old file's name.
+    let again = json!({"modelType": "SubmodelElementCollection", "idShort": "Docs", "value": [
+        {"modelType": "File", "idShort": "Manual", "contentType": "application/pdf",
+         "value": "/aasx/files/manual.pdf"}]});
+    let (status, answer) = call(
+        &http,
+        &server,
+        Method::POST,
+        &format!("/submodels/{}/submodel-elements", b64(id)),
+        Some(&again),
+    )
+    .await?;
+    assert_eq!(status, 201, "{answer}");
+    let served = http.get(&attachment).send().await?;
+    assert_eq!(
+        served.status().as_u16(),
+        404,
+        "the deleted collection's file is still served: {:?}",
+        served.bytes().await?
+    );
+    Ok(())
+}
+
+/// A write the database has no room for answers 507 with a Part 2 body; nothing is changed,
+/// and once the write is smaller it goes through.
+#[tokio::test]
+async fn a_write_past_the_database_size_answers_507_and_changes_nothing() -> TestResult {
+    let data = DataDir::new("integrity-full");
+    let server = Server::launch(
+        &data,
+        &Launch::default()
+            .arg("--max-database-size")
+            .arg((2u32 << 20).to_string()),
+    )?;
+    let http = reqwest::Client::new();
+    let id = "urn:sm:full";
+    let small = json!({"id": id, "modelType": "Submodel", "idShort": "Small"});
+    let (status, _) = call(&http, &server, Method::POST, "/submodels", Some(&small)).await?;
+    assert_eq!(status, 201);
+    let big = json!({"id": id, "modelType": "Submodel", "idShort": "Big", "submodelElements": [
+        {"modelType": "Blob", "idShort": "Data", "contentType": "application/octet-stream",
+         "value": "QUJD".repeat(1 << 20)}]});
+    let (status, answer) = call(
+        &http,
+        &server,
+        Method::PUT,
+        &format!("/submodels/{}", b64(id)),
+        Some(&big),
+    )
+    .await?;
+    assert_eq!(status, 507, "{answer}");
+    assert_eq!(answer["messages"][0]["code"], "507");
+    let text = answer["messages"][0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("disk is full"), "{text}");
+    let (status, stored) = call(
+        &http,
+        &server,
+        Method::GET,
+        &format!("/submodels/{}", b64(id)),
+        None,
+    )
+    .await?;
+    assert_eq!((status, &stored["idShort"]), (200, &json!("Small")));
+    let (status, _) = call(
+        &http,
+        &server,
+        Method::PUT,
+        &format!("/submodels/{}", b64(id)),
+        Some(&json!({"id": id, "modelType": "Submodel", "idShort": "Smaller"})),
+    )
+    .await?;
+    assert_eq!(status, 204);
+    Ok(())
+}
