@@ -17,7 +17,7 @@
 //! listen = "127.0.0.1:1883"      # the embedded broker (loopback only)
 //! # url = "mqtts://user:password@broker:8883"   # an external broker instead
 //! # ca-file = "ca.pem"           # roots for an external mqtts:// broker
-//! client-id = "aas-reference-server"
+//! client-id = "aas-reference-server"  # embedded broker: no other client may use it
 //! max-connections = 1024         # embedded broker: open MQTT connections, plain and TLS together
 //!
 //! [mqtt.tls]                     # mutual TLS in front of the embedded broker

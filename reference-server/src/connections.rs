@@ -387,43 +387,6 @@ impl AsyncWrite for TrackedIo {
     }
 }
 
-/// Forwards every connection accepted on `listener` to `upstream` (the embedded broker's
-/// internal listener), byte for byte. The connection ends, and its slot under the cap is
-/// freed, as soon as either side closes or fails: rumqttd drops a client that sends no CONNECT
-/// within its connect timeout, and that must free the slot even if the client stays silent.
-pub async fn forward_tcp(listener: CappedListener, upstream: SocketAddr) {
-    loop {
-        let (stream, peer, permit) = listener.accept().await;
-        tokio::spawn(async move {
-            let _ = stream.set_nodelay(true);
-            match TcpStream::connect(upstream).await {
-                Ok(broker) => {
-                    let _ = broker.set_nodelay(true);
-                    splice_until_either_closes(stream, broker).await;
-                }
-                Err(error) => {
-                    tracing::warn!(%peer, %error, "embedded MQTT broker not reachable")
-                }
-            }
-            drop(permit);
-        });
-    }
-}
-
-/// Copies both ways until one direction ends (EOF or error), then drops both streams.
-pub async fn splice_until_either_closes<A, B>(a: A, b: B)
-where
-    A: AsyncRead + AsyncWrite + Unpin,
-    B: AsyncRead + AsyncWrite + Unpin,
-{
-    let (mut a_read, mut a_write) = tokio::io::split(a);
-    let (mut b_read, mut b_write) = tokio::io::split(b);
-    tokio::select! {
-        _ = tokio::io::copy(&mut a_read, &mut b_write) => {}
-        _ = tokio::io::copy(&mut b_read, &mut a_write) => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod document_io;
 mod duration;
 mod findings;
 mod http;
+mod mqtt_front;
 mod mqtt_tls;
 mod openapi;
 mod parse_errors;

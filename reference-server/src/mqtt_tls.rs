@@ -5,9 +5,11 @@
 //! [`ClientCertVerifier`]: a client certificate is accepted when its SHA-256 or SHA-1
 //! thumbprint is on the allow-list (the handshake's signature still proves the client holds
 //! its key). The allow-list maps each thumbprint to a username; the CONNECT packet must carry
-//! exactly that username. At most [`MAX_SESSIONS`] connections per username; a new connection
-//! with the client id of an open one takes it over. Admitted connections are forwarded, CONNECT
-//! first, to the broker's plain listener on loopback.
+//! exactly that username (else CONNACK 0x05 "not authorized"). At most [`MAX_SESSIONS`]
+//! connections per username (else CONNACK 0x03 "server unavailable"); a new connection with
+//! the client id of an open one takes it over. Admitted connections go through the same front
+//! as the plain listener ([`crate::mqtt_front`]: not the server's client id, nothing published
+//! under its topic roots, MQTT 3.1.1) to the broker's internal port.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -16,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
+use rumqttc::mqttbytes::v4::ConnectReturnCode;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::pem::PemObject;
@@ -23,14 +26,13 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use serde::Deserialize;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use crate::mqtt_front::{self, Ended, Front, FrontError};
+
 /// Connections one username may hold at once.
 pub const MAX_SESSIONS: usize = 3;
-/// The largest CONNECT packet read before forwarding.
-const MAX_CONNECT: usize = 64 * 1024;
 
 /// `[mqtt.tls]` of the configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -153,11 +155,33 @@ impl ClientCertVerifier for ThumbprintVerifier {
 /// Open connections by username: client id, connection number, and how to end it.
 type Sessions = Arc<Mutex<HashMap<String, Vec<(String, u64, oneshot::Sender<()>)>>>>;
 
-/// Binds the listener and serves it in the background, forwarding to `broker`; its connections
-/// count against `permits`, the embedded broker's connection cap.
+/// Why a TLS connection was refused or ended.
+#[derive(Debug, thiserror::Error)]
+enum ConnectionError {
+    #[error("TLS handshake timed out")]
+    HandshakeTimeout,
+    #[error("TLS handshake: {0}")]
+    Handshake(std::io::Error),
+    #[error("no listed client certificate")]
+    NoCertificate,
+    #[error("CONNECT username {claimed:?} is not {expected:?}, the certificate's")]
+    WrongUsername {
+        claimed: Option<String>,
+        expected: String,
+    },
+    #[error("{0:?} has {MAX_SESSIONS} sessions open already")]
+    Quota(String),
+    #[error("taken over by a new connection with the same client id")]
+    TakenOver,
+    #[error(transparent)]
+    Front(#[from] FrontError),
+}
+
+/// Binds the listener and serves it in the background, forwarding through `front`; its
+/// connections count against `permits`, the embedded broker's connection cap.
 pub async fn start(
     config: &TlsListenerConfig,
-    broker: SocketAddr,
+    front: Arc<Front>,
     permits: Arc<tokio::sync::Semaphore>,
 ) -> Result<(), TlsListenerError> {
     let read = |path: &PathBuf| {
@@ -204,12 +228,22 @@ pub async fn start(
         loop {
             let (stream, peer, permit) = listener.accept().await;
             number += 1;
-            let (acceptor, verifier, sessions) =
-                (acceptor.clone(), verifier.clone(), sessions.clone());
+            let (acceptor, verifier, sessions, front) = (
+                acceptor.clone(),
+                verifier.clone(),
+                sessions.clone(),
+                front.clone(),
+            );
             tokio::spawn(async move {
-                if let Err(why) = serve(stream, acceptor, &verifier, sessions, broker, number).await
-                {
-                    tracing::info!(%peer, "MQTT TLS connection refused or ended: {why}");
+                match serve(stream, acceptor, &verifier, sessions, &front, number).await {
+                    Ok(()) => {}
+                    // Attempts to act as the server: warned about, at a bounded rate.
+                    Err(ConnectionError::Front(error)) if error.is_impersonation() => {
+                        front.log_end(peer, "mqtt-tls", &error)
+                    }
+                    Err(why) => {
+                        tracing::info!(%peer, "MQTT TLS connection refused or ended: {why}")
+                    }
                 }
                 drop(permit);
             });
@@ -218,137 +252,45 @@ pub async fn start(
     Ok(())
 }
 
-/// What a CONNECT packet says that matters here.
-#[derive(Debug)]
-struct Connect {
-    level: u8,
-    client_id: String,
-    username: Option<String>,
-}
-
-async fn read_connect<R: AsyncRead + Unpin>(stream: &mut R) -> Result<(Vec<u8>, Connect), String> {
-    let mut packet = vec![stream.read_u8().await.map_err(|e| e.to_string())?];
-    if packet[0] >> 4 != 1 {
-        return Err("the first packet is not CONNECT".into());
-    }
-    let mut length = 0usize;
-    for shift in 0..4 {
-        let byte = stream.read_u8().await.map_err(|e| e.to_string())?;
-        packet.push(byte);
-        length |= usize::from(byte & 0x7f) << (7 * shift);
-        if byte & 0x80 == 0 {
-            break;
-        }
-        if shift == 3 {
-            return Err("malformed remaining length".into());
-        }
-    }
-    if length > MAX_CONNECT {
-        return Err(format!("CONNECT of {length} bytes is too large"));
-    }
-    let start = packet.len();
-    packet.resize(start + length, 0);
-    stream
-        .read_exact(&mut packet[start..])
-        .await
-        .map_err(|e| e.to_string())?;
-    let connect = parse_connect(&packet[start..]).ok_or("malformed CONNECT")?;
-    Ok((packet, connect))
-}
-
-fn parse_connect(body: &[u8]) -> Option<Connect> {
-    let mut at = 0;
-    let take = |at: &mut usize, n: usize| -> Option<&[u8]> {
-        let slice = body.get(*at..at.checked_add(n)?)?;
-        *at += n;
-        Some(slice)
-    };
-    let string = |at: &mut usize| -> Option<Vec<u8>> {
-        let len = take(at, 2)?;
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-        take(at, len).map(<[u8]>::to_vec)
-    };
-    let skip_properties = |at: &mut usize| -> Option<()> {
-        let mut length = 0usize;
-        for shift in 0..4 {
-            let byte = *take(at, 1)?.first()?;
-            length |= usize::from(byte & 0x7f) << (7 * shift);
-            if byte & 0x80 == 0 {
-                break;
-            }
-        }
-        take(at, length).map(drop)
-    };
-    if string(&mut at)? != b"MQTT" {
-        return None;
-    }
-    let level = *take(&mut at, 1)?.first()?;
-    let flags = *take(&mut at, 1)?.first()?;
-    take(&mut at, 2)?; // keep alive
-    if level == 5 {
-        skip_properties(&mut at)?;
-    }
-    let client_id = String::from_utf8(string(&mut at)?).ok()?;
-    if flags & 0x04 != 0 {
-        if level == 5 {
-            skip_properties(&mut at)?;
-        }
-        string(&mut at)?; // will topic
-        string(&mut at)?; // will payload
-    }
-    let username = if flags & 0x80 != 0 {
-        Some(String::from_utf8(string(&mut at)?).ok()?)
-    } else {
-        None
-    };
-    Some(Connect {
-        level,
-        client_id,
-        username,
-    })
-}
-
-/// A CONNACK refusing the connection: "not authorized" (3.1.1: 5, 5.0: 0x87) or, for too many
-/// sessions, "server unavailable" (3) / "quota exceeded" (0x97).
-fn refusal(level: u8, quota: bool) -> Vec<u8> {
-    match (level, quota) {
-        (5, false) => vec![0x20, 3, 0, 0x87, 0],
-        (5, true) => vec![0x20, 3, 0, 0x97, 0],
-        (_, false) => vec![0x20, 2, 0, 5],
-        (_, true) => vec![0x20, 2, 0, 3],
-    }
-}
-
 async fn serve(
     stream: TcpStream,
     acceptor: tokio_rustls::TlsAcceptor,
     verifier: &ThumbprintVerifier,
     sessions: Sessions,
-    broker: SocketAddr,
+    front: &Front,
     number: u64,
-) -> Result<(), String> {
+) -> Result<(), ConnectionError> {
     let mut tls = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
         .await
-        .map_err(|_| "TLS handshake timed out".to_owned())?
-        .map_err(|e| format!("TLS handshake: {e}"))?;
+        .map_err(|_| ConnectionError::HandshakeTimeout)?
+        .map_err(ConnectionError::Handshake)?;
     let username = tls
         .get_ref()
         .1
         .peer_certificates()
         .and_then(|chain| chain.first())
         .and_then(|certificate| verifier.username_of(certificate))
-        .ok_or("no listed client certificate")?
+        .ok_or(ConnectionError::NoCertificate)?
         .to_owned();
-    let (packet, connect) = tokio::time::timeout(Duration::from_secs(10), read_connect(&mut tls))
-        .await
-        .map_err(|_| "no CONNECT within 10 s".to_owned())??;
-    if connect.username.as_deref() != Some(username.as_str()) {
-        let _ = tls.write_all(&refusal(connect.level, false)).await;
-        let _ = tls.shutdown().await;
-        return Err(format!(
-            "CONNECT username {:?} is not {username:?}, the certificate's",
-            connect.username
-        ));
+    let connect = match mqtt_front::read_connect(&mut tls).await {
+        Ok(connect) => connect,
+        Err(error) => {
+            mqtt_front::refuse(&mut tls, &error).await;
+            return Err(error.into());
+        }
+    };
+    let claimed = connect.login.as_ref().map(|login| login.username.as_str());
+    if claimed != Some(username.as_str()) {
+        let refusal = mqtt_front::connack(ConnectReturnCode::NotAuthorized);
+        mqtt_front::send_and_close(&mut tls, &refusal).await;
+        return Err(ConnectionError::WrongUsername {
+            claimed: claimed.map(str::to_owned),
+            expected: username,
+        });
+    }
+    if let Err(error) = front.check(&connect) {
+        mqtt_front::refuse(&mut tls, &error).await;
+        return Err(error.into());
     }
     let (stop, stopped) = oneshot::channel();
     let admitted = {
@@ -366,68 +308,30 @@ async fn serve(
         room
     };
     if !admitted {
-        let _ = tls.write_all(&refusal(connect.level, true)).await;
-        let _ = tls.shutdown().await;
-        return Err(format!(
-            "{username:?} has {MAX_SESSIONS} sessions open already"
-        ));
+        let refusal = mqtt_front::connack(ConnectReturnCode::ServiceUnavailable);
+        mqtt_front::send_and_close(&mut tls, &refusal).await;
+        return Err(ConnectionError::Quota(username));
     }
-    let outcome = forward(tls, packet, broker, stopped).await;
+    let taken_over = async {
+        // A dropped sender (the session list forgot this one) is no takeover.
+        if stopped.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let outcome = front.relay(tls, connect, taken_over).await;
     let mut sessions = sessions.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(open) = sessions.get_mut(&username) {
         open.retain(|(_, n, _)| *n != number);
     }
-    outcome
-}
-
-async fn forward(
-    tls: tokio_rustls::server::TlsStream<TcpStream>,
-    connect: Vec<u8>,
-    broker: SocketAddr,
-    stopped: oneshot::Receiver<()>,
-) -> Result<(), String> {
-    let mut upstream = TcpStream::connect(broker)
-        .await
-        .map_err(|e| format!("broker {broker}: {e}"))?;
-    upstream
-        .write_all(&connect)
-        .await
-        .map_err(|e| e.to_string())?;
-    // Either side closing ends both, so a silent client cannot hold its slot once the
-    // broker let go of it.
-    tokio::select! {
-        () = crate::connections::splice_until_either_closes(tls, upstream) => Ok(()),
-        _ = stopped => Err("taken over by a new connection with the same client id".into()),
+    match outcome? {
+        Ended::Stopped => Err(ConnectionError::TakenOver),
+        Ended::Client | Ended::Broker => Ok(()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn connect_packets_of_3_1_1_and_5_give_client_id_and_username() {
-        // 3.1.1: username flag, client id "c1", username "alice".
-        let v4 = [
-            0, 4, b'M', b'Q', b'T', b'T', 4, 0x82, 0, 30, 0, 2, b'c', b'1', 0, 5, b'a', b'l', b'i',
-            b'c', b'e',
-        ];
-        let connect = parse_connect(&v4);
-        assert!(
-            matches!(connect, Some(Connect { level: 4, ref client_id, username: Some(ref u) }) if client_id == "c1" && u == "alice")
-        );
-        // 5.0 with an empty property list, will flag and will properties.
-        let v5 = [
-            0, 4, b'M', b'Q', b'T', b'T', 5, 0x86, 0, 30, 0, 0, 2, b'c', b'2', 0, 0, 1, b't', 0, 1,
-            b'x', 0, 3, b'b', b'o', b'b',
-        ];
-        let connect = parse_connect(&v5);
-        assert!(
-            matches!(connect, Some(Connect { level: 5, ref client_id, username: Some(ref u) }) if client_id == "c2" && u == "bob")
-        );
-        assert!(parse_connect(&v4[..10]).is_none());
-        assert!(parse_connect(b"\0\x04MQTX").is_none());
-    }
 
     #[test]
     fn thumbprints_are_normalized_and_checked() {

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use events_core::mqtt::{MqttConfig, MqttSink};
-use events_core::{EventMessage, EventSink};
+use events_core::{Encoding, EventMessage, EventSink, TopicScheme};
 use futures_util::future::join_all;
 
 use crate::storage::{OutboxEntry, Repository, StorageError};
@@ -79,6 +79,25 @@ impl Default for Delivery {
     fn default() -> Self {
         Self::new(DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_ATTEMPTS)
     }
+}
+
+/// The topic roots the server publishes under, which only it may publish under on the
+/// embedded broker: those of the configured encodings, and those of every encoding the server
+/// has, since the outbox can hold events of an encoding configured before a restart (and a
+/// consumer of the other encoding must not get forged events either).
+pub fn topic_roots(encodings: &[Encoding]) -> Vec<String> {
+    let mut roots: Vec<String> = encodings
+        .iter()
+        .map(|encoding| encoding.topics().root())
+        .chain([
+            TopicScheme::twinsphere().root(),
+            TopicScheme::cloud_events().root(),
+        ])
+        .map(str::to_owned)
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
 }
 
 /// Connects to the broker, retrying until it answers, then publishes forever.
@@ -376,6 +395,15 @@ mod tests {
             vec![Event::new(topic, topic.as_bytes().to_vec(), Utc::now())]
         })?;
         Ok(())
+    }
+
+    #[test]
+    fn the_servers_topic_roots_are_those_of_every_encoding_configured_or_not() {
+        assert_eq!(topic_roots(&[]), ["aas-events", "twinsphere"]);
+        assert_eq!(
+            topic_roots(&[Encoding::twinsphere()]),
+            ["aas-events", "twinsphere"]
+        );
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use crate::config::{Broker, Settings};
 use crate::connections::CappedListener;
 use crate::http::{AppState, router};
 use crate::storage::{Attachment, Repository, SqliteRepository};
-use crate::{broker, document_io, publisher};
+use crate::{broker, document_io, mqtt_front, publisher};
 
 /// Why the server could not start.
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -78,13 +78,15 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
     let mut embedded = None;
     let mqtt = match &settings.broker {
         Broker::Embedded(listen) => {
-            let started = broker::start(*listen)?;
-            // The publisher goes straight to the broker: it must never wait behind the cap.
+            let started = broker::start(*listen, &settings.client_id)?;
+            // The publisher goes straight to the broker: it must never wait behind the cap,
+            // and it is the one client that may publish under the server's topics.
             let config = MqttConfig::new(
                 started.internal.ip().to_string(),
                 started.internal.port(),
                 &settings.client_id,
-            );
+            )
+            .with_credentials(started.publisher.username(), started.publisher.password());
             embedded = Some(started);
             tracing::info!("embedded MQTT broker on mqtt://{listen}");
             config
@@ -117,12 +119,18 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
             store: push_store,
         }));
         if let Some(broker) = embedded {
+            let rules = Arc::new(mqtt_front::Front::new(
+                broker.internal,
+                broker.fronts,
+                settings.client_id.clone(),
+                publisher::topic_roots(&state.encodings),
+            ));
             let permits = Arc::new(tokio::sync::Semaphore::new(settings.mqtt_max_connections));
             let front = tokio::net::TcpListener::from_std(broker.front)?;
             let front = CappedListener::with_permits(front, permits.clone(), "mqtt");
-            tokio::spawn(crate::connections::forward_tcp(front, broker.internal));
+            tokio::spawn(mqtt_front::serve_plain(front, rules.clone()));
             if let Some(tls) = &settings.mqtt_tls {
-                crate::mqtt_tls::start(tls, broker.internal, permits).await?;
+                crate::mqtt_tls::start(tls, rules, permits).await?;
             }
         }
         tokio::spawn(publisher::prune(
