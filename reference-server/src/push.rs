@@ -41,7 +41,8 @@ pub enum PushStoreError {
 pub struct PushStore {
     connection: Mutex<Connection>,
     key: SecretKey,
-    options: TargetOptions,
+    /// Whether plain http to loopback hosts is accepted (see `TargetOptions::allow_insecure`).
+    allow_insecure: bool,
     built: Mutex<HashMap<String, Arc<dyn PushTarget>>>,
 }
 
@@ -81,10 +82,7 @@ impl PushStore {
         Ok(Self {
             connection: Mutex::new(connection),
             key,
-            options: TargetOptions {
-                allow_insecure,
-                now: chrono::Utc::now(),
-            },
+            allow_insecure,
             built: Mutex::default(),
         })
     }
@@ -95,12 +93,12 @@ impl PushStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The options targets are checked with (now: the time of the check).
+    /// The options targets are checked with (now: the time of the check). No root for
+    /// local-directory targets is configured yet, so push-core refuses them.
     pub fn options(&self) -> TargetOptions {
-        TargetOptions {
-            allow_insecure: self.options.allow_insecure,
-            now: chrono::Utc::now(),
-        }
+        TargetOptions::default()
+            .with_allow_insecure(self.allow_insecure)
+            .with_now(chrono::Utc::now())
     }
 
     /// Every target, as shown.
