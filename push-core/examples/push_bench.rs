@@ -264,10 +264,7 @@ async fn jobs(port: u16) -> Result<()> {
             blob_sas_url: sas.clone(),
         },
     };
-    let options = TargetOptions {
-        allow_insecure: true,
-        now: Utc::now(),
-    };
+    let options = TargetOptions::default().with_allow_insecure(true);
     let target: Arc<dyn PushTarget> = Arc::new(config.build(&options)?);
     let store: Arc<dyn ObjectStore> =
         Arc::new(push_core::BlobSasUrl::parse(&sas, &options)?.object_store()?);
@@ -403,10 +400,7 @@ async fn multipart(port: u16) -> Result<()> {
         name: "azurite".into(),
         kind: TargetKind::AzureBlobStorage { blob_sas_url: sas },
     };
-    let target = config.build(&TargetOptions {
-        allow_insecure: true,
-        now: Utc::now(),
-    })?;
+    let target = config.build(&TargetOptions::default().with_allow_insecure(true))?;
     let mut reader = Generated {
         left: 1 << 30,
         state: 0x9E37_79B9_7F4A_7C15,

@@ -3,28 +3,12 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use object_store::ClientOptions;
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use url::Url;
 
 use crate::error::TargetError;
-
-/// How target URLs are checked when a target is created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TargetOptions {
-    /// Accept `http` URLs (emulators on loopback); off by default.
-    pub allow_insecure: bool,
-    /// The time expiries are compared with.
-    pub now: DateTime<Utc>,
-}
-
-impl Default for TargetOptions {
-    fn default() -> Self {
-        Self {
-            allow_insecure: false,
-            now: Utc::now(),
-        }
-    }
-}
+use crate::target::{TargetOptions, check_transport};
 
 /// A container SAS URL, parsed and checked: account, container and the SAS token.
 ///
@@ -43,23 +27,15 @@ pub struct BlobSasUrl {
 const AZURE_HOST_SUFFIX: &str = ".blob.core.windows.net";
 
 impl BlobSasUrl {
-    /// Parses and checks a container SAS URL: refused when it is not a URL, not https (unless
-    /// `allow_insecure`), has no `sig`, names a blob rather than a container, has expired, or
-    /// grants neither write (`w`) nor create (`c`) permission.
+    /// Parses and checks a container SAS URL: refused when it is not a URL, not https (plain
+    /// http only to a loopback host with `allow_insecure`), has no `sig`, names a blob rather
+    /// than a container, has expired, or grants neither write (`w`) nor create (`c`)
+    /// permission.
     pub fn parse(text: &str, options: &TargetOptions) -> Result<Self, TargetError> {
         let sas = |why: String| TargetError::SasUrl(why);
         let url = Url::parse(text.trim()).map_err(|e| sas(format!("not a URL ({e})")))?;
-        match url.scheme() {
-            "https" => {}
-            "http" if options.allow_insecure => {}
-            "http" => {
-                return Err(sas(
-                    "the URL is http, not https (plain http is only accepted when the server allows insecure targets)"
-                        .into(),
-                ));
-            }
-            other => return Err(sas(format!("the URL scheme is {other:?}, not https"))),
-        }
+        check_transport(&url, options.allow_insecure)
+            .map_err(|why| sas(format!("the URL {why}")))?;
         let host = url
             .host_str()
             .ok_or_else(|| sas("the URL has no host".into()))?
@@ -154,29 +130,32 @@ impl BlobSasUrl {
         redact_sas(self.url.as_str())
     }
 
-    /// An object_store client of the container, authorized by the SAS (object_store's default
-    /// retries), for uses beyond push jobs.
+    /// An object_store client of the container, authorized by the SAS, for uses beyond push
+    /// jobs: it has object_store's default client settings (its own retries: up to 10 within
+    /// 3 minutes; no DNS resolver), not those of [`crate::TargetConfig::build`].
     pub fn object_store(&self) -> Result<object_store::azure::MicrosoftAzure, TargetError> {
-        self.builder()
+        self.builder(ClientOptions::new())
             .build()
             .map_err(|e| TargetError::Store(e.to_string()))
     }
 
-    /// An object_store builder for the container, authorized by the SAS.
-    pub(crate) fn builder(&self) -> MicrosoftAzureBuilder {
+    /// An object_store builder for the container, authorized by the SAS, with the client
+    /// options `client` (plain http allowed when the URL is http: parse only accepts that to a
+    /// loopback host).
+    pub(crate) fn builder(&self, client: ClientOptions) -> MicrosoftAzureBuilder {
         let token = self.url.query().unwrap_or_default().to_owned();
         let mut builder = MicrosoftAzureBuilder::new()
             .with_account(&self.account)
             .with_container_name(&self.container)
-            .with_config(AzureConfigKey::SasKey, token);
+            .with_config(AzureConfigKey::SasKey, token)
+            .with_client_options(client.with_allow_http(self.url.scheme() == "http"));
         if self.path_style {
             // object_store reads the account from the host unless told the endpoint.
             let mut endpoint = self.url.clone();
             endpoint.set_query(None);
+            endpoint.set_fragment(None);
             endpoint.set_path(&self.account);
-            builder = builder
-                .with_endpoint(endpoint.to_string().trim_end_matches('/').to_owned())
-                .with_allow_http(self.url.scheme() == "http");
+            builder = builder.with_endpoint(endpoint.to_string().trim_end_matches('/').to_owned());
         }
         builder
     }

@@ -1,4 +1,10 @@
-//! Errors: a target configuration that cannot be used, and a push that failed.
+//! Errors: a target configuration that cannot be used, and a push that failed; and how a
+//! store's failure is classified as worth another try or not.
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+
+use object_store::client::{HttpError, HttpErrorKind};
 
 /// Why a target configuration is refused (when the target is created).
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +19,34 @@ pub enum TargetError {
     },
     #[error("the target could not be set up: {0}")]
     Store(String),
+    /// [`crate::TargetOptions::local_root`] is `None`.
+    #[error("local-directory targets are disabled: no root is configured")]
+    LocalDisabled,
+    /// The root of local-directory targets does not exist or cannot be read.
+    #[error("the root {} of local-directory targets cannot be used: {source}", root.display())]
+    LocalRoot {
+        root: PathBuf,
+        source: std::io::Error,
+    },
+    /// The directory of a local-directory target could not be resolved or created.
+    #[error("path {}: {source}", path.display())]
+    LocalPath {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The directory of a local-directory target resolves (after `..` and symlinks) outside
+    /// the root.
+    #[error(
+        "path {}: it resolves to {}, outside the root {} of local-directory targets",
+        path.display(),
+        resolved.display(),
+        root.display()
+    )]
+    OutsideRoot {
+        path: PathBuf,
+        resolved: PathBuf,
+        root: PathBuf,
+    },
 }
 
 /// Why an upload or a job failed, in words a user can act on. Messages never contain secrets.
@@ -32,22 +66,47 @@ pub enum PushError {
     /// 404: the container or bucket does not exist.
     #[error("the target has no container or bucket for {name:?} (not found): was it deleted?")]
     NotFound { name: String },
-    /// Connection refused, timeouts, 5xx after the retries.
+    /// Transient: connection refused or reset, timeouts, HTTP 408, 429 and 5xx.
     #[error("the target is unreachable or failing ({detail})")]
     Unreachable { detail: String },
+    /// The DNS resolver of [`crate::TargetOptions::dns_resolver`] refused the target's address
+    /// with an [`AddressNotAllowed`]: not retried.
+    #[error("the server does not allow connecting to the target: {detail}")]
+    AddressRefused { detail: String },
     /// The object name is not allowed (empty, `..`, absolute, ...).
     #[error("the object name {name:?} is not allowed: {why}")]
     BadName { name: String, why: &'static str },
     /// Reading the data to upload failed.
     #[error("reading the data to upload failed: {0}")]
     Read(String),
-    /// Anything else the store reported.
+    /// Anything else the store reported (e.g. HTTP 400): not transient.
     #[error("the upload of {name:?} failed: {detail}")]
     Other { name: String, detail: String },
 }
 
+/// What a DNS resolver given as [`crate::TargetOptions::dns_resolver`] returns to refuse a
+/// host or all of its addresses. The push then fails with [`PushError::AddressRefused`] at
+/// once; any other resolver error counts as a failed connection, which is transient and
+/// retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the address of {host:?} is not allowed: {reason}")]
+pub struct AddressNotAllowed {
+    pub host: String,
+    pub reason: String,
+}
+
+impl AddressNotAllowed {
+    pub fn new(host: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
 impl PushError {
-    /// Worth another try later (the job engine retries these with backoff).
+    /// Worth another try later (the job engine retries these with backoff): connection
+    /// failures, timeouts, HTTP 408, 429 and 5xx.
     pub fn is_transient(&self) -> bool {
         matches!(self, PushError::Unreachable { .. })
     }
@@ -61,33 +120,126 @@ impl PushError {
             }
             E::NotFound { .. } => PushError::NotFound { name },
             other => {
-                let detail = chain(&other);
-                let lower = detail.to_ascii_lowercase();
-                if [
-                    "connect",
-                    "timed out",
-                    "timeout",
-                    "dns",
-                    "500",
-                    "502",
-                    "503",
-                    "504",
-                    "retries",
-                ]
-                .iter()
-                .any(|hint| lower.contains(hint))
-                {
-                    PushError::Unreachable { detail }
-                } else {
-                    PushError::Other { name, detail }
+                let detail = redact_signatures(&chain(&other));
+                match classify(&other) {
+                    Verdict::Refused(reason) => PushError::AddressRefused {
+                        detail: redact_signatures(&reason),
+                    },
+                    Verdict::Transient => PushError::Unreachable { detail },
+                    Verdict::Permanent => PushError::Other { name, detail },
                 }
             }
         }
     }
 }
 
+/// What a failure's chain of sources says about trying again.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// The address policy (the DNS resolver) refused the host: its message.
+    Refused(String),
+    Transient,
+    Permanent,
+}
+
+/// Classifies by the types in the chain of sources, never by searching the text: the text
+/// holds the object name (`report-500.json`), the URL and the response body.
+///
+/// The first [`HttpError`] with a telling kind, `std::io::Error` with a telling kind, or HTTP
+/// status decides; an [`AddressNotAllowed`] anywhere in the chain wins over them (reqwest
+/// reports a resolver's refusal as a connect error, which alone would be transient).
+fn classify(error: &(dyn StdError + 'static)) -> Verdict {
+    let mut verdict = None;
+    let mut current = Some(error);
+    while let Some(cause) = current {
+        if let Some(refused) = cause.downcast_ref::<AddressNotAllowed>() {
+            return Verdict::Refused(refused.to_string());
+        }
+        if verdict.is_none() {
+            verdict = decides(cause);
+        }
+        current = match cause.downcast_ref::<std::io::Error>() {
+            // An io::Error's source() skips the error it wraps (it returns that error's
+            // source): step into the wrapped error itself.
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn StdError + 'static)),
+                None => None,
+            },
+            None => cause.source(),
+        };
+    }
+    verdict.unwrap_or(Verdict::Permanent)
+}
+
+/// The verdict of one error of a chain, if its type tells.
+fn decides(error: &(dyn StdError + 'static)) -> Option<Verdict> {
+    if let Some(http) = error.downcast_ref::<HttpError>() {
+        return match http.kind() {
+            // Connect and Request: the request was not (fully) sent, or the connection closed
+            // under it; Timeout and Interrupted: it may be answered next time. Repeating an
+            // upload that may have arrived is safe: it replaces the object of the same name.
+            HttpErrorKind::Connect
+            | HttpErrorKind::Request
+            | HttpErrorKind::Timeout
+            | HttpErrorKind::Interrupted => Some(Verdict::Transient),
+            HttpErrorKind::Decode => Some(Verdict::Permanent),
+            // Unknown (and kinds added later): a deeper io::Error may tell.
+            _ => None,
+        };
+    }
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        use std::io::ErrorKind as K;
+        return match io.kind() {
+            K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::NotConnected
+            | K::TimedOut
+            | K::BrokenPipe
+            | K::UnexpectedEof
+            | K::Interrupted
+            | K::AddrNotAvailable
+            | K::HostUnreachable
+            | K::NetworkUnreachable
+            | K::NetworkDown => Some(Verdict::Transient),
+            // `Other` often wraps the real cause, which comes next in the chain.
+            K::Other => None,
+            _ => Some(Verdict::Permanent),
+        };
+    }
+    http_status(error).map(|status| {
+        if status == 408 || status == 429 || (500..=599).contains(&status) {
+            Verdict::Transient
+        } else {
+            Verdict::Permanent
+        }
+    })
+}
+
+/// How object_store 0.14's `RequestError` begins its message for a response with an error
+/// status, followed by the status (`503 Service Unavailable`) and the body.
+const STATUS_PREFIX: &str = "Server returned non-2xx status code: ";
+/// How it begins the message for a 2xx response whose body reports an error (S3's
+/// `InternalError` / `SlowDown`), which object_store itself retries like a 5xx.
+const ERROR_BODY_PREFIX: &str = "Server returned error response: ";
+
+/// The HTTP status of an error answer. object_store 0.14 keeps it in `RetryError::status()`,
+/// but that type lives in a private module (`client::retry`) and cannot be named to downcast
+/// to, so the status is read from the start of that one error's own message, which
+/// object_store writes as a fixed prefix followed by the status code. Only the start is read:
+/// the object name and URL are in other errors of the chain, the body comes after the status.
+/// `tests/policy.rs` pins this against real 400 and 503 answers.
+fn http_status(error: &(dyn StdError + 'static)) -> Option<u16> {
+    let text = error.to_string();
+    if text.starts_with(ERROR_BODY_PREFIX) {
+        return Some(500);
+    }
+    let code = text.strip_prefix(STATUS_PREFIX)?.get(..3)?;
+    code.parse().ok().filter(|code| (100..=599).contains(code))
+}
+
 /// An error and its sources in one line.
-fn chain(error: &dyn std::error::Error) -> String {
+fn chain(error: &dyn StdError) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -99,4 +251,136 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// `text` with the value of every `sig=` replaced by `REDACTED`. object_store already leaves
+/// the URL out of errors of SAS requests; this keeps a signature out of job messages should a
+/// URL show up anyway (a response body quoting it, a future version).
+fn redact_signatures(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("sig=") {
+        let value_start = at + "sig=".len();
+        out.push_str(&rest[..value_start]);
+        out.push_str(crate::REDACTED);
+        let value = &rest[value_start..];
+        let end = value
+            .find(|c: char| c == '&' || c == '"' || c == '\'' || c == '<' || c.is_whitespace())
+            .unwrap_or(value.len());
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generic(source: impl StdError + Send + Sync + 'static) -> object_store::Error {
+        object_store::Error::Generic {
+            store: "test",
+            source: Box::new(source),
+        }
+    }
+
+    fn http(kind: HttpErrorKind, source: std::io::Error) -> object_store::Error {
+        generic(HttpError::new(kind, source))
+    }
+
+    #[test]
+    fn connection_failures_and_timeouts_are_transient_by_their_kind() {
+        use std::io::{Error, ErrorKind};
+        for kind in [
+            HttpErrorKind::Connect,
+            HttpErrorKind::Request,
+            HttpErrorKind::Timeout,
+            HttpErrorKind::Interrupted,
+        ] {
+            let error = PushError::from_store("a.json", http(kind, Error::other("x")));
+            assert!(error.is_transient(), "{kind:?}: {error:?}");
+        }
+        // An Unknown HTTP error is decided by the io::Error under it.
+        let reset = http(
+            HttpErrorKind::Unknown,
+            Error::new(ErrorKind::ConnectionReset, "reset"),
+        );
+        assert!(PushError::from_store("a.json", reset).is_transient());
+        let refused = generic(Error::new(ErrorKind::ConnectionRefused, "refused"));
+        assert!(PushError::from_store("a.json", refused).is_transient());
+    }
+
+    #[test]
+    fn words_in_the_message_do_not_make_an_error_transient() {
+        use std::io::{Error, ErrorKind};
+        // Every word the old text search looked for, in the name and in the message.
+        let name = "report-500-503-connect-dns-timeout-retries.json";
+        let cases = [
+            http(
+                HttpErrorKind::Decode,
+                Error::other(format!("{name}: connect timed out 500")),
+            ),
+            http(HttpErrorKind::Unknown, Error::other("dns 502 504 retries")),
+            generic(Error::new(
+                ErrorKind::StorageFull,
+                format!("{name}: no space"),
+            )),
+            generic(Error::new(ErrorKind::InvalidData, "503 timeout")),
+        ];
+        for error in cases {
+            let pushed = PushError::from_store(name, error);
+            assert!(
+                matches!(pushed, PushError::Other { .. }),
+                "not transient: {pushed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_resolver_refusal_is_not_transient_though_reported_as_a_connect_error() {
+        let refusal = AddressNotAllowed::new("intranet.example", "10.0.0.8 is private");
+        let error = http(HttpErrorKind::Connect, std::io::Error::other(refusal));
+        match PushError::from_store("a.json", error) {
+            PushError::AddressRefused { detail } => {
+                assert!(detail.contains("10.0.0.8 is private"), "{detail}");
+            }
+            other => panic!("expected AddressRefused, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn status_codes_are_read_only_from_the_start_of_the_status_error() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Text(String);
+        let status = |text: &str| http_status(&Text(text.into()));
+        assert_eq!(
+            status("Server returned non-2xx status code: 503 Service Unavailable: "),
+            Some(503)
+        );
+        assert_eq!(
+            status("Server returned non-2xx status code: 400 Bad Request: <Error/>"),
+            Some(400)
+        );
+        assert_eq!(
+            status("Server returned error response: <Error>SlowDown</Error>"),
+            Some(500)
+        );
+        // The same words later in a message (a name, a URL) are not a status.
+        assert_eq!(
+            status(
+                "Error performing PUT report-500.json - Server returned non-2xx status code: 400"
+            ),
+            None
+        );
+        assert_eq!(status("Server returned non-2xx status code: xyz"), None);
+    }
+
+    #[test]
+    fn signatures_are_redacted_from_details() {
+        assert_eq!(
+            redact_signatures("PUT http://h/a/c/x?sv=1&sig=abc%2Bdef&sp=w failed; sig=zz"),
+            "PUT http://h/a/c/x?sv=1&sig=REDACTED&sp=w failed; sig=REDACTED"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aas_model::{
     AssetAdministrationShell, ConceptDescription, HasSemantics, Submodel, SubmodelElement,
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::AbortHandle;
 
-use crate::error::PushError;
+use crate::retry::{AfterFailure, RetryPolicy};
 use crate::target::{PushTarget, UploadedObject};
 
 /// Jobs with at most this many identifiables serialize on the task itself (well under a
@@ -244,32 +244,44 @@ impl JobStore for MemoryJobStore {
 }
 
 /// Runs push jobs: gathers the elements, serializes them, uploads, records the outcome.
-/// At most `concurrency` jobs run at once; transient upload failures are retried with backoff
-/// (the target's own retries come first), access and not-found errors never.
+/// At most `concurrency` jobs run at once; transient upload failures are retried as its
+/// [`RetryPolicy`] says (the only retry layer), other failures never.
 pub struct PushEngine {
     source: Arc<dyn Source>,
     jobs: Arc<dyn JobStore>,
     targets: Arc<dyn Targets>,
     permits: Arc<Semaphore>,
     running: Arc<Mutex<HashMap<String, AbortHandle>>>,
-    attempts: u32,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for PushEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PushEngine")
             .field("available_permits", &self.permits.available_permits())
-            .field("attempts", &self.attempts)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
 
 impl PushEngine {
+    /// An engine with the default [`RetryPolicy`] (3 attempts within 15 s).
     pub fn new(
         source: Arc<dyn Source>,
         jobs: Arc<dyn JobStore>,
         targets: Arc<dyn Targets>,
         concurrency: usize,
+    ) -> Arc<Self> {
+        Self::with_retry_policy(source, jobs, targets, concurrency, RetryPolicy::default())
+    }
+
+    /// An engine that retries transient upload failures as `retry` says.
+    pub fn with_retry_policy(
+        source: Arc<dyn Source>,
+        jobs: Arc<dyn JobStore>,
+        targets: Arc<dyn Targets>,
+        concurrency: usize,
+        retry: RetryPolicy,
     ) -> Arc<Self> {
         Arc::new(Self {
             source,
@@ -277,8 +289,13 @@ impl PushEngine {
             targets,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             running: Arc::default(),
-            attempts: 3,
+            retry,
         })
+    }
+
+    /// How transient upload failures are retried.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
     }
 
     /// Records a new job (`processing`) and runs it in the background; returns the record.
@@ -482,21 +499,26 @@ impl PushEngine {
         bytes: Bytes,
         content_type: &str,
     ) -> Result<UploadedObject, String> {
-        let mut delay = Duration::from_millis(500);
+        let started = Instant::now();
         let mut attempt = 1;
         loop {
-            match target.upload(name, bytes.clone(), content_type).await {
+            let error = match target.upload(name, bytes.clone(), content_type).await {
                 Ok(uploaded) => return Ok(uploaded),
-                Err(error) if error.is_transient() && attempt < self.attempts => {
+                Err(error) if error.is_transient() => error,
+                Err(error) => return Err(error.to_string()),
+            };
+            match self.retry.after_failure(attempt, started.elapsed()) {
+                AfterFailure::RetryAfter(delay) => {
                     tracing::warn!(%error, attempt, "push upload failed; retrying in {delay:?}");
                     tokio::time::sleep(delay).await;
-                    delay *= 4;
                     attempt += 1;
                 }
-                Err(error @ PushError::Unreachable { .. }) => {
-                    return Err(format!("{error} (gave up after {attempt} attempts)"));
+                AfterFailure::GiveUp(why) => {
+                    let attempts = if attempt == 1 { "attempt" } else { "attempts" };
+                    return Err(format!(
+                        "{error} (gave up after {attempt} {attempts}: {why})"
+                    ));
                 }
-                Err(error) => return Err(error.to_string()),
             }
         }
     }

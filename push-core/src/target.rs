@@ -2,22 +2,144 @@
 //! `object_store` for every kind.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use object_store::client::DnsResolver;
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
+    Attribute, Attributes, ClientOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
     RetryConfig, WriteMultipart,
 };
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt};
+use url::{Host, Url};
 
-use crate::azure::{BlobSasUrl, REDACTED, TargetOptions, redact_sas};
+use crate::azure::{BlobSasUrl, REDACTED, redact_sas};
 use crate::error::{PushError, TargetError};
+
+/// How target configurations are checked and connected when a target is built.
+///
+/// Build it from [`TargetOptions::default`] (or [`TargetOptions::new`]) with the `with_`
+/// methods: it is `#[non_exhaustive]`, so fields can be added without breaking callers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TargetOptions {
+    /// Accept plain `http` to a loopback host (127.0.0.0/8, `::1`, `localhost`: emulators on
+    /// the same machine) for SAS URLs and S3 endpoints. Other hosts need https even with it.
+    /// Off by default.
+    pub allow_insecure: bool,
+    /// The time expiries are compared with.
+    pub now: DateTime<Utc>,
+    /// The directory `local-directory` targets must stay inside. `None` (the default):
+    /// `local-directory` targets are refused.
+    pub local_root: Option<PathBuf>,
+    /// Resolves the host names of Azure and S3 targets when connecting, so the caller can
+    /// refuse addresses (return [`crate::AddressNotAllowed`] to fail the push without
+    /// retries). Hosts written as IP addresses are not resolved and never reach it: check
+    /// them in [`TargetConfig::target_url`]. `None`: the system resolver.
+    pub dns_resolver: Option<Arc<dyn DnsResolver>>,
+}
+
+impl Default for TargetOptions {
+    fn default() -> Self {
+        Self {
+            allow_insecure: false,
+            now: Utc::now(),
+            local_root: None,
+            dns_resolver: None,
+        }
+    }
+}
+
+impl TargetOptions {
+    /// The defaults: https only, now, no local-directory targets, the system resolver.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// See [`TargetOptions::allow_insecure`].
+    #[must_use]
+    pub fn with_allow_insecure(mut self, allow_insecure: bool) -> Self {
+        self.allow_insecure = allow_insecure;
+        self
+    }
+
+    /// See [`TargetOptions::now`].
+    #[must_use]
+    pub fn with_now(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// See [`TargetOptions::local_root`].
+    #[must_use]
+    pub fn with_local_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.local_root = Some(root.into());
+        self
+    }
+
+    /// See [`TargetOptions::dns_resolver`].
+    #[must_use]
+    pub fn with_dns_resolver(mut self, resolver: Arc<dyn DnsResolver>) -> Self {
+        self.dns_resolver = Some(resolver);
+        self
+    }
+
+    /// The HTTP client options of Azure and S3 stores: the resolver, and the time limits
+    /// stated in the crate documentation (set here so a new object_store default cannot
+    /// change them unnoticed).
+    fn client_options(&self) -> ClientOptions {
+        let client = ClientOptions::new()
+            .with_connect_timeout(CONNECT_TIMEOUT)
+            .with_timeout(REQUEST_TIMEOUT);
+        match &self.dns_resolver {
+            Some(resolver) => client.with_dns_resolver(resolver.clone()),
+            None => client,
+        }
+    }
+}
+
+/// How long connecting to a target may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one HTTP request to a target may take, from connecting to the end of the answer
+/// (a single-request upload of up to 32 MiB, or one 8 MiB part of a larger one).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Checks the scheme and host of a target URL: https, or plain http to a loopback host when
+/// `allow_insecure`. `Ok(true)` for plain http. The error completes "the URL ...".
+pub(crate) fn check_transport(url: &Url, allow_insecure: bool) -> Result<bool, String> {
+    match url.scheme() {
+        "https" => Ok(false),
+        "http" if !allow_insecure => Err(
+            "is http, not https (plain http is only accepted to a loopback host, and only when the server allows insecure targets)"
+                .into(),
+        ),
+        "http" if is_loopback(url) => Ok(true),
+        "http" => Err(format!(
+            "is http to {}, not https: plain http is only accepted to a loopback host (127.0.0.0/8, ::1, localhost)",
+            url.host_str().unwrap_or("no host")
+        )),
+        other => Err(format!(
+            "has the scheme {other:?}, not https (only https, or http to a loopback host, is accepted)"
+        )),
+    }
+}
+
+/// Whether the URL's host is a loopback address or `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        // The URL parser lowercases domains of http(s) URLs.
+        Some(Host::Domain(domain)) => domain == "localhost",
+        None => false,
+    }
+}
 
 /// A named target as users configure it:
 /// `{"name": "...", "type": "azure-blob-storage", "configuration": {"blobSasUrl": "https://..."}}`.
@@ -47,7 +169,8 @@ pub enum TargetKind {
         #[serde(rename = "blobSasUrl", alias = "blobContainerSasUrl")]
         blob_sas_url: String,
     },
-    /// A directory on the server (development and tests); names cannot leave it.
+    /// A directory on the server, inside [`TargetOptions::local_root`] (a relative path is
+    /// taken relative to the root); object names cannot leave it.
     LocalDirectory { path: PathBuf },
     /// An S3 bucket (AWS or compatible).
     S3 {
@@ -93,6 +216,37 @@ impl TargetConfig {
         }
     }
 
+    /// The URL the target will contact: the container URL of a SAS URL (without the SAS) or
+    /// the bucket URL of an S3 target (its endpoint, or AWS's
+    /// `https://s3.<region>.amazonaws.com`, followed by the bucket); `None` for a
+    /// local directory. For callers that check where targets connect: IP-address hosts do not
+    /// go through [`TargetOptions::dns_resolver`], so check them here. It checks only what it
+    /// needs to compose the URL; [`TargetConfig::build`] checks the rest (scheme, expiry, ...).
+    pub fn target_url(&self) -> Result<Option<Url>, TargetError> {
+        match &self.kind {
+            TargetKind::AzureBlobStorage { blob_sas_url } => {
+                let mut url = Url::parse(blob_sas_url.trim())
+                    .map_err(|e| TargetError::SasUrl(format!("not a URL ({e})")))?;
+                url.set_query(None);
+                url.set_fragment(None);
+                // Credentials in the URL are not used, but they are secrets all the same.
+                // (Both setters only fail for URLs that cannot have them: nothing to remove.)
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                Ok(Some(url))
+            }
+            TargetKind::LocalDirectory { .. } => Ok(None),
+            TargetKind::S3 {
+                bucket,
+                region,
+                endpoint,
+                ..
+            } => Ok(Some(
+                S3Location::parse(bucket, region, endpoint)?.bucket_url,
+            )),
+        }
+    }
+
     /// Checks the configuration and connects a target (no request is made yet).
     pub fn build(&self, options: &TargetOptions) -> Result<ObjectStoreTarget, TargetError> {
         if self.name.trim().is_empty() {
@@ -107,20 +261,24 @@ impl TargetConfig {
             TargetKind::AzureBlobStorage { blob_sas_url } => {
                 let url = BlobSasUrl::parse(blob_sas_url, options)?;
                 expiry = url.expiry();
-                let store = url.object_store()?;
+                let store = url
+                    .builder(options.client_options())
+                    .with_retry(no_retries())
+                    .build()
+                    .map_err(store_error)?;
                 (
                     Arc::new(store),
                     format!("Azure container {} of {}", url.container(), url.account()),
                 )
             }
             TargetKind::LocalDirectory { path } => {
-                std::fs::create_dir_all(path).map_err(|e| TargetError::Invalid {
-                    field: "path",
-                    message: format!("{}: {e}", path.display()),
-                })?;
-                let store = object_store::local::LocalFileSystem::new_with_prefix(path)
+                let directory = confined_directory(path, options.local_root.as_deref())?;
+                let store = object_store::local::LocalFileSystem::new_with_prefix(&directory)
                     .map_err(store_error)?;
-                (Arc::new(store), format!("directory {}", path.display()))
+                (
+                    Arc::new(store),
+                    format!("directory {}", directory.display()),
+                )
             }
             TargetKind::S3 {
                 bucket,
@@ -129,26 +287,31 @@ impl TargetConfig {
                 access_key_id,
                 secret_access_key,
             } => {
+                let location = S3Location::parse(bucket, region, endpoint)?;
+                let mut client = options.client_options();
                 let mut builder = object_store::aws::AmazonS3Builder::new()
                     .with_bucket_name(bucket)
-                    .with_region(region.clone().unwrap_or_else(|| "us-east-1".into()))
+                    .with_region(&location.region)
                     .with_access_key_id(access_key_id)
                     .with_secret_access_key(secret_access_key)
-                    .with_retry(retry());
-                if let Some(endpoint) = endpoint {
-                    let insecure = endpoint.starts_with("http://");
-                    if insecure && !options.allow_insecure {
-                        return Err(TargetError::Invalid {
-                            field: "endpoint",
-                            message: "is http, not https (only accepted when the server allows insecure targets)".into(),
-                        });
-                    }
+                    .with_retry(no_retries());
+                if let Some(endpoint) = &location.endpoint {
+                    let insecure =
+                        check_transport(endpoint, options.allow_insecure).map_err(|why| {
+                            TargetError::Invalid {
+                                field: "endpoint",
+                                message: why,
+                            }
+                        })?;
+                    client = client.with_allow_http(insecure);
                     builder = builder
-                        .with_endpoint(endpoint)
-                        .with_allow_http(insecure)
+                        .with_endpoint(endpoint.as_str().trim_end_matches('/'))
                         .with_virtual_hosted_style_request(false);
                 }
-                let store = builder.build().map_err(store_error)?;
+                let store = builder
+                    .with_client_options(client)
+                    .build()
+                    .map_err(store_error)?;
                 (Arc::new(store), format!("S3 bucket {bucket}"))
             }
         };
@@ -162,18 +325,162 @@ impl TargetConfig {
     }
 }
 
-/// Transient failures (connection refused, timeouts, 5xx) are retried a few times within 15 s;
-/// 4xx never.
-pub(crate) fn retry() -> RetryConfig {
+/// object_store's own retries, off: the push engine's [`crate::RetryPolicy`] is the only retry
+/// layer, so one attempt of a single-request upload is exactly one request and the documented
+/// count and time bound are what happens (with both layers, each of the engine's 3 attempts
+/// made up to 4 requests).
+fn no_retries() -> RetryConfig {
     RetryConfig {
-        backoff: BackoffConfig {
-            init_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(2),
-            base: 2.0,
-        },
-        max_retries: 3,
-        retry_timeout: Duration::from_secs(15),
+        max_retries: 0,
+        ..RetryConfig::default()
     }
+}
+
+/// Where an S3 target connects, checked.
+struct S3Location {
+    region: String,
+    /// The configured endpoint, parsed; `None`: AWS.
+    endpoint: Option<Url>,
+    /// The URL objects are uploaded under.
+    bucket_url: Url,
+}
+
+impl S3Location {
+    fn parse(
+        bucket: &str,
+        region: &Option<String>,
+        endpoint: &Option<String>,
+    ) -> Result<Self, TargetError> {
+        let invalid = |field, message: String| TargetError::Invalid { field, message };
+        // object_store puts the bucket into the URL path and, without an endpoint, the region
+        // into the host (`s3.<region>.amazonaws.com`): characters such as `/`, `@` or `#`
+        // could move the request elsewhere.
+        let plain = |text: &str, extra: &[char]| {
+            !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || extra.contains(&c))
+        };
+        if !plain(bucket, &['.', '_']) {
+            return Err(invalid(
+                "bucket",
+                format!("{bucket:?} is not a bucket name (letters, digits, '.', '-', '_')"),
+            ));
+        }
+        let region = region.clone().unwrap_or_else(|| "us-east-1".into());
+        if !plain(&region, &['_']) {
+            return Err(invalid(
+                "region",
+                format!("{region:?} is not a region name (letters, digits, '-', '_')"),
+            ));
+        }
+        let (endpoint, base) = match endpoint {
+            Some(text) => {
+                let url = Url::parse(text.trim())
+                    .map_err(|e| invalid("endpoint", format!("not a URL ({e})")))?;
+                if url.host().is_none()
+                    || url.query().is_some()
+                    || url.fragment().is_some()
+                    || !url.username().is_empty()
+                    || url.password().is_some()
+                {
+                    return Err(invalid(
+                        "endpoint",
+                        format!(
+                            "{:?} is not of the form http(s)://host[:port][/path]",
+                            url.as_str()
+                        ),
+                    ));
+                }
+                let base = url.as_str().trim_end_matches('/').to_owned();
+                (Some(url), base)
+            }
+            None => (None, format!("https://s3.{region}.amazonaws.com")),
+        };
+        let bucket_url = Url::parse(&format!("{base}/{bucket}"))
+            .map_err(|e| invalid("endpoint", format!("no bucket URL ({e})")))?;
+        Ok(Self {
+            region,
+            endpoint,
+            bucket_url,
+        })
+    }
+}
+
+/// The directory of a `local-directory` target: `path` (relative to the root, or absolute)
+/// resolved (`..`, symlinks) and created, refused unless it stays inside `root`.
+///
+/// The part of `path` that exists is resolved before anything is created, so a path through
+/// a symlink (or `..`) that leaves the root creates nothing outside it; the directory made is
+/// resolved again afterwards, in case the file system changed in between (a directory
+/// replaced by a symlink meanwhile may still see directories created outside: whoever can do
+/// that can write there anyway).
+fn confined_directory(path: &Path, root: Option<&Path>) -> Result<PathBuf, TargetError> {
+    let root = root.ok_or(TargetError::LocalDisabled)?;
+    let root_error = |source| TargetError::LocalRoot {
+        root: root.to_owned(),
+        source,
+    };
+    let canonical_root = root.canonicalize().map_err(root_error)?;
+    if !canonical_root.is_dir() {
+        return Err(root_error(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "not a directory",
+        )));
+    }
+    let path_error = |source| TargetError::LocalPath {
+        path: path.to_owned(),
+        source,
+    };
+    let outside = |resolved: PathBuf| TargetError::OutsideRoot {
+        path: path.to_owned(),
+        resolved,
+        root: canonical_root.clone(),
+    };
+    let wanted = canonical_root.join(path);
+    let components: Vec<Component<'_>> = wanted.components().collect();
+    // The longest prefix that exists, resolved; the rest is created below it.
+    let mut existing = None;
+    for end in (1..=components.len()).rev() {
+        let prefix: PathBuf = components[..end].iter().collect();
+        match prefix.canonicalize() {
+            Ok(resolved) => {
+                existing = Some((resolved, &components[end..]));
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(path_error(e)),
+        }
+    }
+    // The file system root always exists; this is only reached when it cannot be read.
+    let (base, rest) = existing.ok_or_else(|| {
+        path_error(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no part of the path exists",
+        ))
+    })?;
+    // The rest does not exist yet, so it holds no symlinks: its `..` are resolved by name.
+    // `base` is resolved, so a `..` reaching into it is resolved correctly too.
+    let mut directory = base;
+    for component in rest {
+        match component {
+            Component::ParentDir => {
+                directory.pop();
+            }
+            Component::Normal(name) => directory.push(name),
+            // Only ever first (and the start of an absolute path always exists).
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    if !directory.starts_with(&canonical_root) {
+        return Err(outside(directory));
+    }
+    std::fs::create_dir_all(&directory).map_err(path_error)?;
+    let resolved = directory.canonicalize().map_err(path_error)?;
+    if !resolved.starts_with(&canonical_root) {
+        return Err(outside(resolved));
+    }
+    Ok(resolved)
 }
 
 impl fmt::Debug for TargetConfig {

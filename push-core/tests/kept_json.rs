@@ -176,7 +176,7 @@ async fn push(
         Arc::new(MapSource::new(env, kept)),
         Arc::new(MemoryJobStore::default()),
         Arc::new(OneTarget(Arc::new(
-            config.build(&TargetOptions::default())?,
+            config.build(&TargetOptions::default().with_local_root(dir.path()))?,
         ))),
         1,
     );

@@ -48,7 +48,8 @@ type BuiltTarget = (String, Arc<dyn PushTarget>);
 pub struct PushStore {
     connection: Mutex<Connection>,
     key: SecretKey,
-    options: TargetOptions,
+    /// Whether plain http to loopback hosts is accepted (see `TargetOptions::allow_insecure`).
+    allow_insecure: bool,
     /// Targets built from their stored configuration, each with the sealed text it was built
     /// from: a lookup compares that with the stored one, so a target replaced meanwhile is
     /// never used in its old configuration (sealing draws a fresh nonce, so every write
@@ -92,10 +93,7 @@ impl PushStore {
         Ok(Self {
             connection: Mutex::new(connection),
             key,
-            options: TargetOptions {
-                allow_insecure,
-                now: chrono::Utc::now(),
-            },
+            allow_insecure,
             built: Mutex::default(),
         })
     }
@@ -106,12 +104,12 @@ impl PushStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The options targets are checked with (now: the time of the check).
+    /// The options targets are checked with (now: the time of the check). No root for
+    /// local-directory targets is configured yet, so push-core refuses them.
     pub fn options(&self) -> TargetOptions {
-        TargetOptions {
-            allow_insecure: self.options.allow_insecure,
-            now: chrono::Utc::now(),
-        }
+        TargetOptions::default()
+            .with_allow_insecure(self.allow_insecure)
+            .with_now(chrono::Utc::now())
     }
 
     /// Every target, as shown.

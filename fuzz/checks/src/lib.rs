@@ -222,10 +222,7 @@ pub fn push_target(data: &[u8]) {
         return;
     };
     for allow_insecure in [false, true] {
-        let options = TargetOptions {
-            allow_insecure,
-            ..TargetOptions::default()
-        };
+        let options = TargetOptions::default().with_allow_insecure(allow_insecure);
         if let Ok(url) = BlobSasUrl::parse(text, &options) {
             assert_signature_hidden(&url.redacted());
             assert_signature_hidden(&url.to_string());

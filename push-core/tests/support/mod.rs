@@ -1,8 +1,11 @@
 //! A real Azurite (npm package, installed by `scripts/test-all.sh` into
 //! `${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite`) on a free 127.0.0.1 port per test, killed by PID;
-//! container SAS tokens signed here with the emulator's well-known key; and moto's S3 server.
+//! container SAS tokens signed here with the emulator's well-known key; moto's S3 server; and
+//! [`fake_http`], a fake HTTP server that counts requests.
 
 #![allow(dead_code)]
+
+pub mod fake_http;
 
 use std::net::TcpStream;
 use std::path::PathBuf;
