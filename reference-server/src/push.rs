@@ -492,3 +492,74 @@ pub fn engine(
     }
     Ok(engine)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn azure(name: &str, account: &str) -> Result<TargetConfig, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"name": name, "type": "azure-blob-storage",
+            "configuration": {"blobSasUrl": format!(
+                "https://{account}.blob.core.windows.net/twins?sv=2022-11-02&se=2099-01-01T00%3A00%3A00Z&sr=c&sp=racwdl&sig=c2lnbmF0dXJl")}}))
+    }
+
+    fn store(dir: &Path) -> Result<Arc<PushStore>, Box<dyn std::error::Error>> {
+        let key = SecretKey::load(dir)?;
+        Ok(Arc::new(PushStore::open(
+            &dir.join("repository.sqlite"),
+            key,
+            false,
+        )?))
+    }
+
+    /// Another writer of the database (a second process, or a write racing a lookup) replaces
+    /// a target: the next lookup builds it again instead of using the cached old one.
+    #[test]
+    fn a_target_replaced_behind_the_cache_is_built_again() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let first = store(dir.path())?;
+        first.put_target(&azure("lake", "accountone")?, Write::Create)?;
+        let built = first.built_target("lake")?.ok_or("no target")?;
+        assert!(format!("{built:?}").contains("accountone"), "{built:?}");
+        let other = store(dir.path())?;
+        other.put_target(&azure("lake", "accounttwo")?, Write::Replace)?;
+        let rebuilt = first.built_target("lake")?.ok_or("no target")?;
+        assert!(format!("{rebuilt:?}").contains("accounttwo"), "{rebuilt:?}");
+        let again = first.built_target("lake")?.ok_or("no target")?;
+        assert!(Arc::ptr_eq(&rebuilt, &again), "an unchanged target is cached");
+        Ok(())
+    }
+
+    #[test]
+    fn concurrent_creates_of_one_target_store_it_once() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = store(dir.path())?;
+        let threads: Vec<_> = (0..16)
+            .map(|n| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let config = azure("lake", &format!("account{n}"))?;
+                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
+                        store.put_target(&config, Write::Create),
+                    )
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for thread in threads {
+            match thread.join().map_err(|_| "a thread panicked")?.map_err(|e| e.to_string())? {
+                Ok(_) => created += 1,
+                Err(PushStoreError::Exists(name)) => assert_eq!(name, "lake"),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        assert_eq!(created, 1);
+        assert!(matches!(
+            store.put_target(&azure("missing", "x")?, Write::Replace),
+            Err(PushStoreError::NotFound(_))
+        ));
+        Ok(())
+    }
+}

@@ -1593,6 +1593,26 @@ mod tests {
     }
 
     #[test]
+    fn commits_are_synced_fully_unless_normal_durability_is_asked_for() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let synchronous = |options| -> Result<i64, StorageError> {
+            let repository = SqliteRepository::open_with(&dir.path().join("r.sqlite"), options)?;
+            let level = repository
+                .lock()
+                .pragma_query_value(None, "synchronous", |row| row.get(0))?;
+            Ok(level)
+        };
+        // SQLite's levels: 1 NORMAL, 2 FULL.
+        assert_eq!(synchronous(StorageOptions::default())?, 2);
+        let normal = StorageOptions {
+            durability: Durability::Normal,
+            ..StorageOptions::default()
+        };
+        assert_eq!(synchronous(normal)?, 1);
+        Ok(())
+    }
+
+    #[test]
     fn a_failing_checkpoint_is_logged_once_and_retried_ever_less_often() {
         let mut backoff = CheckpointBackoff::default();
         assert_eq!(backoff.delay(), CheckpointBackoff::EVERY);

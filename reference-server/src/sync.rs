@@ -785,3 +785,114 @@ mod tests {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod store_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use events_core::EventClock;
+
+    use super::*;
+    use crate::storage::{Repository, SqliteRepository};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn synchronizer(dir: &std::path::Path) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
+        let file = dir.join("repository.sqlite");
+        let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(&file)?);
+        let state = AppState {
+            repository,
+            encodings: Arc::new(Vec::new()),
+            clock: Arc::new(Mutex::new(EventClock::new())),
+            submodel_filter: Arc::default(),
+            push: None,
+            sdt: None,
+            max_event_size: 1 << 20,
+        };
+        let store = Arc::new(SdtStore::open(&file)?);
+        Ok(Synchronizer::new(
+            store,
+            SecretKey::load(dir)?,
+            state,
+            OutboundPolicy::default(),
+        ))
+    }
+
+    /// A platform on loopback that counts the connections made to it.
+    async fn counting_platform() -> Result<(u16, Arc<AtomicUsize>), std::io::Error> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                seen.fetch_add(1, Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        Ok((port, count))
+    }
+
+    fn record(submodel_id: &str) -> Result<TwinRecord, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "submodel_id": submodel_id, "platform": "p", "uuid_on_platform": "d",
+            "synchronization": {"iot_attributes": [{"name": "t", "value": "$.t"}],
+                "thingin_attributes": [{"name": "t", "value": "{t}", "frequency_sec": 1}]}}))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_binding_that_is_not_stored_starts_no_polling() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let sync = synchronizer(dir.path())?;
+        let (port, connections) = counting_platform().await?;
+        let platform: Platform = serde_json::from_value(serde_json::json!({
+            "name": "p", "base_url": format!("http://127.0.0.1:{port}/"),
+            "data_get_prefix": "data/", "authentication": "none"}))?;
+        sync.store.put_platform(&platform, Write::Create)?;
+        sync.state
+            .repository
+            .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+        // A replacement of a binding that does not exist is refused by the store: nothing polls.
+        let refused = sync.bind(record("urn:sm:1")?, Write::Replace);
+        assert!(
+            matches!(refused, Err(BindError::Store(SdtStoreError::NotFound(_)))),
+            "{refused:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        assert_eq!(connections.load(Ordering::SeqCst), 0, "a poller ran unstored");
+        assert!(sync.store.twin("urn:sm:1")?.is_none());
+        // The same binding, created, is stored and polls (so the count above could be non-0).
+        sync.bind(record("urn:sm:1")?, Write::Create)?;
+        for _ in 0..40 {
+            if connections.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(connections.load(Ordering::SeqCst) > 0, "the stored binding never polled");
+        assert!(sync.store.twin("urn:sm:1")?.is_some());
+        sync.unbind("urn:sm:1")?;
+        Ok(())
+    }
+
+    #[test]
+    fn corrupt_rows_are_reported_as_corrupt_not_read_as_null_or_missing() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = SdtStore::open(&dir.path().join("repository.sqlite"))?;
+        store.lock().execute_batch(
+            "INSERT INTO sdt_platforms (name, json) VALUES ('broken', '{not json');
+             INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ('urn:sm:broken', '', '');",
+        )?;
+        let corrupt = |result: Result<(), SdtStoreError>, what: &str| match result {
+            Err(SdtStoreError::Corrupt { what: found, .. }) => assert!(found.contains(what), "{found}"),
+            other => panic!("{what}: {other:?}"),
+        };
+        corrupt(store.platform("broken").map(drop), "broken");
+        corrupt(store.platforms().map(drop), "broken");
+        corrupt(store.twin("urn:sm:broken").map(drop), "urn:sm:broken");
+        corrupt(store.twins().map(drop), "urn:sm:broken");
+        corrupt(store.twin_record("urn:sm:broken").map(drop), "urn:sm:broken");
+        assert_eq!(store.platform("missing")?, None, "a missing row is still None");
+        Ok(())
+    }
+}
