@@ -22,6 +22,7 @@ mod http;
 mod mqtt_front;
 mod mqtt_tls;
 mod openapi;
+mod outbound;
 mod parse_errors;
 mod publisher;
 mod push;

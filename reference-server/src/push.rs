@@ -2,7 +2,7 @@
 //! (their secrets sealed, see [`crate::secrets`]) and job records in the same SQLite file.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
@@ -13,8 +13,10 @@ use push_core::{
     TargetOptions, Targets,
 };
 use rusqlite::{Connection, OptionalExtension, params};
+use sdt_core::outbound::OutboundPolicy;
 use serde_json::Value;
 
+use crate::outbound::{PolicyResolver, TargetCheckError, check_target};
 use crate::secrets::{SecretError, SecretKey};
 use crate::storage::{Collection, Repository, StorageError, Write};
 
@@ -50,6 +52,11 @@ pub struct PushStore {
     key: SecretKey,
     /// Whether plain http to loopback hosts is accepted (see `TargetOptions::allow_insecure`).
     allow_insecure: bool,
+    /// Where targets may connect (`[outbound]`), and the same as push-core's resolver.
+    outbound: OutboundPolicy,
+    resolver: Arc<PolicyResolver>,
+    /// Local-directory targets lie under it; none without it.
+    local_root: Option<PathBuf>,
     /// Targets built from their stored configuration, each with the sealed text it was built
     /// from: a lookup compares that with the stored one, so a target replaced meanwhile is
     /// never used in its old configuration (sealing draws a fresh nonce, so every write
@@ -94,8 +101,25 @@ impl PushStore {
             connection: Mutex::new(connection),
             key,
             allow_insecure,
+            outbound: OutboundPolicy::default(),
+            resolver: Arc::new(PolicyResolver::new(OutboundPolicy::default())),
+            local_root: None,
             built: Mutex::default(),
         })
+    }
+
+    /// Where targets may connect, and the root of local-directory targets (`[outbound]`).
+    pub fn with_outbound(mut self, policy: OutboundPolicy, local_root: Option<PathBuf>) -> Self {
+        self.resolver = Arc::new(PolicyResolver::new(policy.clone()));
+        self.outbound = policy;
+        self.local_root = local_root;
+        self
+    }
+
+    /// Whether the URL a target contacts passes the outbound policy (IP-address hosts are
+    /// checked only here; names also when they resolve, through [`Self::options`]' resolver).
+    pub fn check_target(&self, config: &TargetConfig) -> Result<(), TargetCheckError> {
+        check_target(&self.outbound, config)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -104,12 +128,18 @@ impl PushStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The options targets are checked with (now: the time of the check). No root for
-    /// local-directory targets is configured yet, so push-core refuses them.
+    /// The options targets are checked with (now: the time of the check): the resolver of the
+    /// outbound policy, and the root of local-directory targets (push-core refuses them
+    /// without one).
     pub fn options(&self) -> TargetOptions {
-        TargetOptions::default()
+        let options = TargetOptions::default()
             .with_allow_insecure(self.allow_insecure)
             .with_now(chrono::Utc::now())
+            .with_dns_resolver(self.resolver.clone());
+        match &self.local_root {
+            Some(root) => options.with_local_root(root),
+            None => options,
+        }
     }
 
     /// Every target, as shown.
@@ -205,10 +235,14 @@ impl PushStore {
         }
         let config: TargetConfig = serde_json::from_str(&self.key.open(&context(name), &sealed)?)
             .map_err(|_| PushStoreError::Corrupt(name.into()))?;
-        let target: Arc<dyn PushTarget> = match config.build(&self.options()) {
-            Ok(target) => Arc::new(target),
-            Err(error) => Arc::new(Unusable(error.to_string())),
-        };
+        // Checked again for every build, not only when the target was created: the stored
+        // configuration may predate this policy. A cached target was checked the same way.
+        let checked = self.check_target(&config).map_err(|e| e.to_string());
+        let target: Arc<dyn PushTarget> =
+            match checked.and_then(|()| config.build(&self.options()).map_err(|e| e.to_string())) {
+                Ok(target) => Arc::new(target),
+                Err(error) => Arc::new(Unusable(error)),
+            };
         built.insert(name.to_owned(), (sealed, target.clone()));
         Ok(Some(target))
     }
@@ -500,9 +534,11 @@ mod tests {
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     fn azure(name: &str, account: &str) -> Result<TargetConfig, serde_json::Error> {
-        serde_json::from_value(serde_json::json!({"name": name, "type": "azure-blob-storage",
+        serde_json::from_value(
+            serde_json::json!({"name": name, "type": "azure-blob-storage",
             "configuration": {"blobSasUrl": format!(
-                "https://{account}.blob.core.windows.net/twins?sv=2022-11-02&se=2099-01-01T00%3A00%3A00Z&sr=c&sp=racwdl&sig=c2lnbmF0dXJl")}}))
+                "https://{account}.blob.core.windows.net/twins?sv=2022-11-02&se=2099-01-01T00%3A00%3A00Z&sr=c&sp=racwdl&sig=c2lnbmF0dXJl")}}),
+        )
     }
 
     fn store(dir: &Path) -> Result<Arc<PushStore>, Box<dyn std::error::Error>> {
@@ -528,7 +564,10 @@ mod tests {
         let rebuilt = first.built_target("lake")?.ok_or("no target")?;
         assert!(format!("{rebuilt:?}").contains("accounttwo"), "{rebuilt:?}");
         let again = first.built_target("lake")?.ok_or("no target")?;
-        assert!(Arc::ptr_eq(&rebuilt, &again), "an unchanged target is cached");
+        assert!(
+            Arc::ptr_eq(&rebuilt, &again),
+            "an unchanged target is cached"
+        );
         Ok(())
     }
 
@@ -549,7 +588,11 @@ mod tests {
             .collect();
         let mut created = 0;
         for thread in threads {
-            match thread.join().map_err(|_| "a thread panicked")?.map_err(|e| e.to_string())? {
+            match thread
+                .join()
+                .map_err(|_| "a thread panicked")?
+                .map_err(|e| e.to_string())?
+            {
                 Ok(_) => created += 1,
                 Err(PushStoreError::Exists(name)) => assert_eq!(name, "lake"),
                 Err(other) => return Err(other.into()),

@@ -48,11 +48,17 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         encodings.push(Encoding::cloud_events(base_url.clone()));
     }
     let key = crate::secrets::SecretKey::load(&settings.data)?;
-    let push_store = Arc::new(crate::push::PushStore::open(
-        &settings.data.join("repository.sqlite"),
-        key,
-        settings.allow_insecure_targets,
-    )?);
+    let push_store = Arc::new(
+        crate::push::PushStore::open(
+            &settings.data.join("repository.sqlite"),
+            key,
+            settings.allow_insecure_targets,
+        )?
+        .with_outbound(
+            settings.outbound.clone(),
+            settings.local_target_root.clone(),
+        ),
+    );
     let unreadable = push_store.unreadable_targets()?;
     if !unreadable.is_empty() {
         tracing::error!(

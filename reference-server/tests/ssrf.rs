@@ -548,3 +548,280 @@ async fn a_platforms_raw_answer_is_never_stored_only_the_extracted_values() -> T
     assert!(!server.log_text().contains(MARKER));
     Ok(())
 }
+
+// --- push targets -----------------------------------------------------------------------------
+
+/// A container SAS of a valid form (push-core checks the signature's presence, the expiry and
+/// the permissions, not the signature itself).
+const SAS: &str =
+    "sv=2022-11-02&se=2099-01-01T00%3A00%3A00Z&sr=c&sp=racwdl&sig=c2VjcmV0LXNpZw%3D%3D";
+
+fn azure(url: &str) -> Value {
+    json!({"type": "azure-blob-storage", "configuration": {"blobSasUrl": format!("{url}?{SAS}")}})
+}
+
+fn s3(endpoint: &str) -> Value {
+    json!({"type": "s3", "configuration": {"bucket": "twins", "region": "eu-west-1",
+        "endpoint": endpoint, "accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "s3cr3t-key"}})
+}
+
+/// POST `/sphere/push/targets/{name}`: status and answer.
+async fn create_target(
+    server: &Server,
+    name: &str,
+    target: Value,
+) -> Result<(u16, Value), Failure> {
+    call(
+        server,
+        Method::POST,
+        &format!("/sphere/push/targets/{name}"),
+        Some(target),
+    )
+    .await
+}
+
+/// A TCP listener that counts connections and closes them: what an https target would reach
+/// (its TLS handshake never becomes a request a fake HTTP server could record).
+struct Counter {
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    port: u16,
+}
+
+impl Counter {
+    async fn start(ip: [u8; 4]) -> Result<Self, Failure> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::from(ip), 0)).await?;
+        let port = listener.local_addr()?.port();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(socket);
+            }
+        });
+        Ok(Self { connections, port })
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn push_targets_at_metadata_and_link_local_addresses_are_400_at_creation() -> TestResult {
+    // With --allow-insecure-targets, so that plain http is not what refuses them.
+    let (_data, server) = launch("ssrf-push-addresses", "", &["--allow-insecure-targets"])?;
+    for (target, reason) in [
+        (
+            azure("https://169.254.169.254/account/twins"),
+            "169.254.169.254 is link-local: refused",
+        ),
+        (
+            azure("http://[::ffff:a9fe:a9fe]:10000/devstoreaccount1/twins"),
+            "169.254.169.254 is link-local: refused",
+        ),
+        (
+            s3("https://0xa9.0xfe.0xa9.0xfe"),
+            "169.254.169.254 is link-local: refused",
+        ),
+        (
+            s3("http://100.100.100.200"),
+            "100.100.100.200 is a cloud metadata address: refused",
+        ),
+        (
+            s3("https://[fe80::1]:9000"),
+            "fe80::1 is link-local: refused",
+        ),
+    ] {
+        let (status, answer) = create_target(&server, "refused", target.clone()).await?;
+        assert_eq!(status, 400, "{target}: {answer}");
+        let text = answer.to_string();
+        assert!(text.contains(reason), "{target}: {text}");
+        assert!(
+            !text.contains("c2VjcmV0") && !text.contains("s3cr3t"),
+            "a secret shows: {text}"
+        );
+    }
+    let (_, listed) = call(&server, Method::GET, "/sphere/push/targets", None).await?;
+    assert_eq!(listed, json!([]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_push_target_name_resolving_to_a_refused_address_is_refused_when_connecting() -> TestResult
+{
+    let counter = Counter::start([127, 0, 0, 2]).await?;
+    let resolve =
+        r#"resolve = { "metadata.test" = "169.254.169.254", "store.test" = "127.0.0.2" }"#;
+    let (_data, server) = launch(
+        "ssrf-push-resolve",
+        &format!("private-networks = false\n{resolve}"),
+        &[],
+    )?;
+    for (endpoint, reason) in [
+        (
+            format!("https://metadata.test:{}", counter.port),
+            "metadata.test resolves to 169.254.169.254, which is link-local: refused",
+        ),
+        (
+            format!("https://store.test:{}", counter.port),
+            "store.test resolves to 127.0.0.2, which is loopback: refused",
+        ),
+    ] {
+        // The names pass the check at creation; the connection test resolves them.
+        let (status, answer) = create_target(&server, "named", s3(&endpoint)).await?;
+        assert_eq!(status, 400, "{endpoint}: {answer}");
+        assert!(answer.to_string().contains(reason), "{endpoint}: {answer}");
+    }
+    assert_eq!(
+        counter.connections(),
+        0,
+        "a refused address was connected to"
+    );
+    // The override does reach object_store's connections: with private networks allowed,
+    // the same target connects (and fails its TLS handshake with the counter).
+    let (_open_data, open) = launch("ssrf-push-resolve-open", resolve, &[])?;
+    let endpoint = format!("https://store.test:{}", counter.port);
+    let (status, answer) = create_target(&open, "named", s3(&endpoint)).await?;
+    assert_eq!(status, 400, "{answer}");
+    assert!(counter.connections() > 0, "{answer}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn plain_http_push_targets_reach_loopback_only_with_allow_insecure_targets() -> TestResult {
+    // 404 to everything: the connection test's HEAD of a probe object finds nothing, which
+    // passes.
+    let emulator = Fake::start([127, 0, 0, 2], |_| StatusCode::NOT_FOUND.into_response()).await?;
+    let container = format!("{}/devstoreaccount1/twins", emulator.origin);
+    let (_data, strict) = launch("ssrf-push-http", "", &[])?;
+    let (status, answer) = create_target(&strict, "emulator", azure(&container)).await?;
+    assert_eq!(status, 400, "{answer}");
+    emulator.assert_untouched();
+    let (status, answer) = create_target(&strict, "s3", s3(&emulator.origin)).await?;
+    assert_eq!(status, 400, "{answer}");
+    emulator.assert_untouched();
+
+    let (_insecure_data, insecure) =
+        launch("ssrf-push-http-allowed", "", &["--allow-insecure-targets"])?;
+    let (status, answer) = create_target(&insecure, "emulator", azure(&container)).await?;
+    assert_eq!(status, 201, "{answer}");
+    let received = emulator.received();
+    assert!(
+        !received.is_empty()
+            && received
+                .iter()
+                .all(|r| r.path.starts_with("/devstoreaccount1/twins/")),
+        "{received:?}"
+    );
+    // Loopback only: plain http to another host stays refused with the flag.
+    let (status, answer) = create_target(
+        &insecure,
+        "far",
+        azure("http://10.255.255.1:10000/devstoreaccount1/twins"),
+    )
+    .await?;
+    assert_eq!(status, 400, "{answer}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn local_directory_targets_need_the_configured_root_and_stay_inside_it() -> TestResult {
+    let local = |path: &str| json!({"type": "local-directory", "configuration": {"path": path}});
+    let (_data, unconfigured) = launch("ssrf-local-none", "", &[])?;
+    let (status, answer) = create_target(&unconfigured, "dir", local("/tmp")).await?;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.to_string().contains("no root is configured"),
+        "{answer}"
+    );
+
+    let root = DataDir::new("ssrf-local-root");
+    std::fs::create_dir_all(root.0.join("push"))?;
+    let root_path = root.0.join("push");
+    let (_root_data, server) = launch(
+        "ssrf-local",
+        &format!("local-target-root = {:?}", root_path.to_string_lossy()),
+        &[],
+    )?;
+    for outside in ["../outside", "/tmp", "inside/../../outside"] {
+        let (status, answer) = create_target(&server, "dir", local(outside)).await?;
+        assert_eq!(status, 400, "{outside}: {answer}");
+    }
+    assert!(
+        !root.0.join("outside").exists(),
+        "a directory was made outside the root"
+    );
+    let (status, answer) = create_target(&server, "dir", local("inside")).await?;
+    assert_eq!(status, 201, "{answer}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_stored_target_refused_by_a_later_policy_fails_its_jobs_without_connecting() -> TestResult
+{
+    let emulator = Fake::start([127, 0, 0, 2], |_| StatusCode::NOT_FOUND.into_response()).await?;
+    let container = format!("{}/devstoreaccount1/twins", emulator.origin);
+    let data = DataDir::new("ssrf-push-later");
+    std::fs::create_dir_all(&data.0)?;
+    let config = data.0.join("server.toml");
+    let launch = Launch::hold_events()
+        .arg("--allow-insecure-targets")
+        .arg("--config")
+        .arg(config.to_string_lossy());
+    std::fs::write(&config, "[outbound]\n")?;
+    let server = Server::launch(&data, &launch)?;
+    assert_eq!(
+        create_target(&server, "emulator", azure(&container))
+            .await?
+            .0,
+        201
+    );
+    let (status, _) = call(
+        &server,
+        Method::POST,
+        "/submodels",
+        Some(json!({"id": "urn:sm:later", "modelType": "Submodel"})),
+    )
+    .await?;
+    assert_eq!(status, 201);
+    drop(server);
+    let before = emulator.received().len();
+
+    // The same data under a stricter policy: the stored target is checked again per job.
+    std::fs::write(&config, "[outbound]\nprivate-networks = false\n")?;
+    let server = Server::launch(&data, &launch)?;
+    let response = reqwest::Client::new()
+        .post(server.url("/sphere/push/jobs"))
+        .json(
+            &json!({"pushTargetName": "emulator", "serializationFormat": "application/json",
+            "submodelIds": ["urn:sm:later"]}),
+        )
+        .send()
+        .await?;
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or("no Location")?;
+    let mut job = Value::Null;
+    for _ in 0..200 {
+        job = call(&server, Method::GET, &location, None).await?.1;
+        if job["state"] != "processing" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(job["state"], "failed", "{job}");
+    assert!(
+        job.to_string().contains("127.0.0.2 is loopback: refused"),
+        "{job}"
+    );
+    assert_eq!(
+        emulator.received().len(),
+        before,
+        "the refused target was reached"
+    );
+    Ok(())
+}

@@ -116,8 +116,11 @@ fn target_from(body: &[u8], path_name: Option<&str>) -> ApiResult<TargetConfig> 
         .map_err(|e| ApiError::bad_request(redacted_message(&format!("not a push target: {e}"))))
 }
 
-/// push-core's rules, then a connection test.
+/// The outbound policy, push-core's rules, then a connection test.
 async fn checked(store: &PushStore, config: &TargetConfig) -> ApiResult<()> {
+    store
+        .check_target(config)
+        .map_err(|e| ApiError::bad_request(redacted_message(&e.to_string())))?;
     let target = config
         .build(&store.options())
         .map_err(|e| ApiError::bad_request(redacted_message(&e.to_string())))?;
