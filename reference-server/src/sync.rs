@@ -797,7 +797,9 @@ mod store_tests {
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-    fn synchronizer(dir: &std::path::Path) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
+    fn synchronizer(
+        dir: &std::path::Path,
+    ) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
         let file = dir.join("repository.sqlite");
         let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(&file)?);
         let state = AppState {
@@ -859,7 +861,11 @@ mod store_tests {
             "{refused:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        assert_eq!(connections.load(Ordering::SeqCst), 0, "a poller ran unstored");
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            0,
+            "a poller ran unstored"
+        );
         assert!(sync.store.twin("urn:sm:1")?.is_none());
         // The same binding, created, is stored and polls (so the count above could be non-0).
         sync.bind(record("urn:sm:1")?, Write::Create)?;
@@ -869,7 +875,10 @@ mod store_tests {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        assert!(connections.load(Ordering::SeqCst) > 0, "the stored binding never polled");
+        assert!(
+            connections.load(Ordering::SeqCst) > 0,
+            "the stored binding never polled"
+        );
         assert!(sync.store.twin("urn:sm:1")?.is_some());
         sync.unbind("urn:sm:1")?;
         Ok(())
@@ -884,15 +893,24 @@ mod store_tests {
              INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ('urn:sm:broken', '', '');",
         )?;
         let corrupt = |result: Result<(), SdtStoreError>, what: &str| match result {
-            Err(SdtStoreError::Corrupt { what: found, .. }) => assert!(found.contains(what), "{found}"),
+            Err(SdtStoreError::Corrupt { what: found, .. }) => {
+                assert!(found.contains(what), "{found}")
+            }
             other => panic!("{what}: {other:?}"),
         };
         corrupt(store.platform("broken").map(drop), "broken");
         corrupt(store.platforms().map(drop), "broken");
         corrupt(store.twin("urn:sm:broken").map(drop), "urn:sm:broken");
         corrupt(store.twins().map(drop), "urn:sm:broken");
-        corrupt(store.twin_record("urn:sm:broken").map(drop), "urn:sm:broken");
-        assert_eq!(store.platform("missing")?, None, "a missing row is still None");
+        corrupt(
+            store.twin_record("urn:sm:broken").map(drop),
+            "urn:sm:broken",
+        );
+        assert_eq!(
+            store.platform("missing")?,
+            None,
+            "a missing row is still None"
+        );
         Ok(())
     }
 }
