@@ -52,7 +52,9 @@
 //!   retries (`a_resolver_that_refuses_every_address_stops_the_upload_before_any_connection`).
 //!   [`TargetConfig::target_url`] is the URL a target connects to, for checking hosts written
 //!   as addresses. Redirects are not followed, so an answer cannot send an upload elsewhere
-//!   (`redirects_are_not_followed`).
+//!   (`redirects_are_not_followed`), and no proxy is used, also not one the environment names
+//!   (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`: a proxy would resolve names past the resolver;
+//!   the reference server's `push_targets_ignore_proxy_environment_variables`).
 //! - **Jobs**: every format reads back equal (`every_format_is_pushed_to_azurite_and_reads_back_equal`,
 //!   `every_format_is_pushed_to_s3_and_reads_back_equal`); re-running a job replaces its object
 //!   (`rerunning_a_job_replaces_its_object_and_completes_again`); cancelled jobs are recorded

@@ -94,15 +94,26 @@ impl TargetOptions {
     /// stated in the crate documentation (set here so a new object_store default cannot
     /// change them unnoticed).
     fn client_options(&self) -> ClientOptions {
+        // No proxy, also not one named by HTTP(S)_PROXY or ALL_PROXY in the environment: a
+        // proxy resolves host names itself, past `dns_resolver`. reqwest ignores the
+        // environment once a proxy is configured, and this one excludes every host.
         let client = ClientOptions::new()
             .with_connect_timeout(CONNECT_TIMEOUT)
-            .with_timeout(REQUEST_TIMEOUT);
+            .with_timeout(REQUEST_TIMEOUT)
+            .with_proxy_url(UNUSED_PROXY)
+            .with_proxy_excludes(EVERY_HOST);
         match &self.dns_resolver {
             Some(resolver) => client.with_dns_resolver(resolver.clone()),
             None => client,
         }
     }
 }
+
+/// A proxy configured only so that none from the environment is used; [`EVERY_HOST`] is
+/// excluded from it, so nothing is ever sent to it.
+const UNUSED_PROXY: &str = "http://proxy.invalid:9";
+/// Every host name (`*`) and every IPv4 and IPv6 address, in reqwest's `NO_PROXY` syntax.
+const EVERY_HOST: &str = "*,0.0.0.0/0,::/0";
 
 /// How long connecting to a target may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -825,3 +825,39 @@ async fn a_stored_target_refused_by_a_later_policy_fails_its_jobs_without_connec
     );
     Ok(())
 }
+
+/// Push targets connect directly too: a proxy from the environment would resolve names past
+/// the policy (object_store's client would otherwise use HTTP_PROXY and ALL_PROXY).
+#[tokio::test]
+async fn push_targets_ignore_proxy_environment_variables() -> TestResult {
+    let emulator = Fake::start([127, 0, 0, 2], |_| StatusCode::NOT_FOUND.into_response()).await?;
+    let proxy = Fake::start([127, 0, 0, 3], |_| StatusCode::BAD_GATEWAY.into_response()).await?;
+    let data = DataDir::new("ssrf-push-proxy");
+    std::fs::create_dir_all(&data.0)?;
+    let config = data.0.join("server.toml");
+    std::fs::write(&config, "[outbound]\n")?;
+    let mut launch = Launch::hold_events()
+        .arg("--config")
+        .arg(config.to_string_lossy())
+        .arg("--allow-insecure-targets");
+    for name in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        launch.envs.push((name.into(), proxy.origin.clone()));
+    }
+    let server = Server::launch(&data, &launch)?;
+    let by_address = format!("{}/devstoreaccount1/twins", emulator.origin);
+    let (status, answer) = create_target(&server, "by-address", azure(&by_address)).await?;
+    assert_eq!(status, 201, "{answer}");
+    assert!(
+        !emulator.received().is_empty(),
+        "the emulator was not reached"
+    );
+    proxy.assert_untouched();
+    Ok(())
+}
