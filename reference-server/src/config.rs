@@ -248,7 +248,8 @@ pub struct Overrides {
     /// to the configuration file's.
     #[arg(long = "api-key", env = "AAS_SERVER_API_KEYS", value_delimiter = ',')]
     pub api_keys: Vec<String>,
-    /// Accept push targets over plain `http` (emulators such as Azurite); off by default.
+    /// Accept push targets over plain `http` to loopback hosts (emulators such as Azurite);
+    /// off by default.
     #[arg(long)]
     pub allow_insecure_targets: bool,
     /// When commits are durable: `full` (every acknowledged write survives a power loss) or

@@ -287,8 +287,13 @@ impl Activity {
 
     fn wrote(&self) {
         let mut phase = self.phase();
-        if let Phase::Idle(_) = *phase {
-            *phase = Phase::Idle(Instant::now());
+        match *phase {
+            Phase::Idle(_) => *phase = Phase::Idle(Instant::now()),
+            // A pipelined request's head arrived while the answer before it is still being
+            // written (its handler returned, its body streams): the header clock starts once
+            // that answer stops moving, so a slowly read answer is not cut off mid-body.
+            Phase::ReadingHead(_) => *phase = Phase::ReadingHead(Instant::now()),
+            Phase::Busy(_) => {}
         }
     }
 

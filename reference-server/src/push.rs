@@ -128,6 +128,13 @@ impl PushStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Bounds the database file as the repository does (`max-database-size`): the limit is
+    /// SQLite's per connection, so every store's connection gets it.
+    pub fn with_max_size(self, max_size: Option<u64>) -> Result<Self, PushStoreError> {
+        crate::storage::limit_size(&self.lock(), max_size)?;
+        Ok(self)
+    }
+
     /// The options targets are checked with (now: the time of the check): the resolver of the
     /// outbound policy, and the root of local-directory targets (push-core refuses them
     /// without one).
@@ -319,7 +326,7 @@ impl PushStore {
         .collect()
     }
 
-    fn save_job(&self, job: &PushJob) -> Result<(), PushStoreError> {
+    pub fn save_job(&self, job: &PushJob) -> Result<(), PushStoreError> {
         let json = serde_json::to_string(job)
             .map_err(|_| PushStoreError::Corrupt(job.identifier.clone()))?;
         let state = match job.state {

@@ -57,7 +57,8 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         .with_outbound(
             settings.outbound.clone(),
             settings.local_target_root.clone(),
-        ),
+        )
+        .with_max_size(settings.storage.max_size)?,
     );
     let unreadable = push_store.unreadable_targets()?;
     if !unreadable.is_empty() {
@@ -75,9 +76,10 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         sdt: None,
         max_event_size: settings.max_event_size,
     };
-    let sdt_store = Arc::new(crate::sync::SdtStore::open(
-        &settings.data.join("repository.sqlite"),
-    )?);
+    let sdt_store = Arc::new(
+        crate::sync::SdtStore::open(&settings.data.join("repository.sqlite"))?
+            .with_max_size(settings.storage.max_size)?,
+    );
     for path in &settings.load {
         load(&state, path)?;
     }

@@ -561,11 +561,7 @@ impl SqliteRepository {
                 Durability::Normal => "NORMAL",
             };
             writer.pragma_update(None, "synchronous", synchronous)?;
-            if let Some(bytes) = options.max_size {
-                let page_size: i64 = writer.pragma_query_value(None, "page_size", |r| r.get(0))?;
-                let pages = (bytes / page_size.max(512) as u64).max(1);
-                writer.pragma_update(None, "max_page_count", pages as i64)?;
-            }
+            limit_size(&writer, options.max_size)?;
         }
         for _ in 0..READERS {
             let reader = Connection::open_with_flags(
@@ -685,7 +681,12 @@ impl SqliteRepository {
             }
             store_attachment(&tx, &owner, path, &attachment)?;
         }
-        drop_unheld_files(&tx, &owner, &|path| submodel_holds_file(&submodel, path))?;
+        drop_unheld_files(
+            &tx,
+            &owner,
+            &|path, name| submodel_holds_file(&submodel, path, name),
+            &|name| submodel_files_named(&submodel, name),
+        )?;
         let outcome = SubmodelChange {
             written,
             affected_shell_ids: affected_shells(&tx, id)?,
@@ -722,7 +723,12 @@ impl SqliteRepository {
         if let Some(thumbnail) = thumbnail {
             store_attachment(&tx, &owner, THUMBNAIL, thumbnail)?;
         }
-        drop_unheld_files(&tx, &owner, &|path| shell_holds_file(&shell, path))?;
+        drop_unheld_files(
+            &tx,
+            &owner,
+            &|path, name| shell_holds_file(&shell, path, name),
+            &|_| Vec::new(),
+        )?;
         link_submodels(&tx, &shell)?;
         append_events(&tx, events(&shell))?;
         self.commit(tx)?;
@@ -739,9 +745,12 @@ impl SqliteRepository {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
         let written = write(&tx, Collection::Shells, &shell.id, &json, mode)?;
-        drop_unheld_files(&tx, &format!("shell:{}", shell.id), &|path| {
-            shell_holds_file(shell, path)
-        })?;
+        drop_unheld_files(
+            &tx,
+            &format!("shell:{}", shell.id),
+            &|path, name| shell_holds_file(shell, path, name),
+            &|_| Vec::new(),
+        )?;
         link_submodels(&tx, shell)?;
         append_events(&tx, events(written))?;
         self.commit(tx)?;
@@ -759,9 +768,12 @@ impl SqliteRepository {
         let tx = write_transaction(&mut connection)?;
         let written = write(&tx, Collection::Submodels, &submodel.id, &json, mode)?;
         store_view(&tx, submodel)?;
-        drop_unheld_files(&tx, &format!("submodel:{}", submodel.id), &|path| {
-            submodel_holds_file(submodel, path)
-        })?;
+        drop_unheld_files(
+            &tx,
+            &format!("submodel:{}", submodel.id),
+            &|path, name| submodel_holds_file(submodel, path, name),
+            &|name| submodel_files_named(submodel, name),
+        )?;
         let change = SubmodelChange {
             written,
             affected_shell_ids: affected_shells(&tx, &submodel.id)?,
@@ -935,6 +947,17 @@ fn append_events(tx: &rusqlite::Transaction<'_>, events: Vec<Event>) -> Result<(
 }
 
 /// Records which submodels a shell refers to (for `affectedShellIds`).
+/// Bounds the database file `connection` writes to `max_size` bytes (SQLite's
+/// `max_page_count`, a setting of each connection: every connection that writes needs it).
+pub fn limit_size(connection: &Connection, max_size: Option<u64>) -> rusqlite::Result<()> {
+    if let Some(bytes) = max_size {
+        let page_size: i64 = connection.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        let pages = (bytes / page_size.max(512) as u64).max(1);
+        connection.pragma_update(None, "max_page_count", pages as i64)?;
+    }
+    Ok(())
+}
+
 /// Where a shell's thumbnail is stored (its owner is `shell:<id>`).
 pub const THUMBNAIL: &str = "thumbnail";
 
@@ -953,37 +976,98 @@ fn store_attachment(
     Ok(())
 }
 
-/// Drops the files of `owner` that no element holds any more: what makes deleting a
-/// collection (or a File, or its value) take its files along, whatever idShort path prefix
-/// they had.
+/// Keeps the files of `owner` with the elements that hold them: a file is held by the File
+/// at its idShort path whose value names it (its last segment is the file's name; a
+/// thumbnail: the shell's `defaultThumbnail`). A file no longer held there moves to the one
+/// File elsewhere that names it and holds no other file (a list element shifted by a
+/// deletion, a renamed idShort); otherwise it is dropped (its element or value is gone: a
+/// deleted collection takes its Files' bytes along, whatever their idShort path).
 fn drop_unheld_files(
     tx: &rusqlite::Transaction<'_>,
     owner: &str,
-    holds: &dyn Fn(&str) -> bool,
+    holds: &dyn Fn(&str, &str) -> bool,
+    holders: &dyn Fn(&str) -> Vec<String>,
 ) -> Result<(), StorageError> {
-    let paths: Vec<String> = {
-        let mut statement = tx.prepare_cached("SELECT path FROM attachments WHERE owner = ?1")?;
+    let rows: Vec<(String, String)> = {
+        let mut statement =
+            tx.prepare_cached("SELECT path, file_name FROM attachments WHERE owner = ?1")?;
         statement
-            .query_map([owner], |row| row.get(0))?
+            .query_map([owner], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
-    for path in paths.iter().filter(|path| !holds(path)) {
+    let (held, unheld): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|(path, name)| holds(path, name));
+    if unheld.is_empty() {
+        return Ok(());
+    }
+    let mut taken: std::collections::HashSet<String> =
+        held.into_iter().map(|(path, _)| path).collect();
+    let mut moves = Vec::new();
+    for (path, name) in &unheld {
+        let free: Vec<String> = holders(name)
+            .into_iter()
+            .filter(|candidate| !taken.contains(candidate))
+            .collect();
+        if let [to] = free.as_slice() {
+            taken.insert(to.clone());
+            moves.push((path.clone(), to.clone()));
+        }
+    }
+    // Out of the way first (a move may go where another unheld file sits), then in place.
+    for (n, (path, _)) in unheld.iter().enumerate() {
         tx.execute(
-            "DELETE FROM attachments WHERE owner = ?1 AND path = ?2",
-            [owner, path.as_str()],
+            "UPDATE attachments SET path = ?3 WHERE owner = ?1 AND path = ?2",
+            params![owner, path, format!(" moving {n}")],
         )?;
+    }
+    for (n, (path, _)) in unheld.iter().enumerate() {
+        let parked = format!(" moving {n}");
+        match moves.iter().find(|(from, _)| from == path) {
+            Some((_, to)) => tx.execute(
+                "UPDATE attachments SET path = ?3 WHERE owner = ?1 AND path = ?2",
+                params![owner, parked, to],
+            )?,
+            None => tx.execute(
+                "DELETE FROM attachments WHERE owner = ?1 AND path = ?2",
+                params![owner, parked],
+            )?,
+        };
     }
     Ok(())
 }
 
-/// Whether the element at idShort path `path` is a File with a value (what has a stored file).
-fn submodel_holds_file(submodel: &Submodel, path: &str) -> bool {
+/// The last segment of a File's value or a thumbnail's path: the name its file is kept under.
+fn named_file(value: &str) -> &str {
+    value.rsplit('/').next().unwrap_or(value)
+}
+
+/// Whether the element at idShort path `path` is a File whose value names `name`.
+fn submodel_holds_file(submodel: &Submodel, path: &str, name: &str) -> bool {
     path.parse::<aas_model::IdShortPath>()
         .ok()
         .and_then(|path| submodel.element(&path))
         .is_some_and(|element| {
-            matches!(element, aas_model::SubmodelElement::File(file) if file.value.is_some())
+            matches!(element, aas_model::SubmodelElement::File(file)
+                if file.value.as_deref().is_some_and(|value| named_file(value) == name))
         })
+}
+
+/// The idShort paths of the Files whose value names `name`.
+fn submodel_files_named(submodel: &Submodel, name: &str) -> Vec<String> {
+    submodel
+        .id_short_paths()
+        .into_iter()
+        .filter(|path| submodel_holds_file(submodel, path, name))
+        .collect()
+}
+
+fn shell_holds_file(shell: &AssetAdministrationShell, path: &str, name: &str) -> bool {
+    path == THUMBNAIL
+        && shell
+            .asset_information
+            .default_thumbnail
+            .as_ref()
+            .is_some_and(|thumbnail| named_file(&thumbnail.path) == name)
 }
 
 fn file_content_type(submodel: &Submodel, path: &str) -> Option<String> {
@@ -991,10 +1075,6 @@ fn file_content_type(submodel: &Submodel, path: &str) -> Option<String> {
         aas_model::SubmodelElement::File(file) => Some(file.content_type),
         _ => None,
     }
-}
-
-fn shell_holds_file(shell: &AssetAdministrationShell, path: &str) -> bool {
-    path == THUMBNAIL && shell.asset_information.default_thumbnail.is_some()
 }
 
 fn link_submodels(

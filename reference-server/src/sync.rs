@@ -85,6 +85,9 @@ pub enum BindError {
     Internal(String),
     #[error(transparent)]
     Store(#[from] SdtStoreError),
+    /// The disk (or `max-database-size`) is full: nothing was stored.
+    #[error("the server's disk is full: {0}")]
+    DiskFull(String),
 }
 
 fn internal(error: impl std::fmt::Display) -> BindError {
@@ -154,6 +157,13 @@ impl SdtStore {
         self.connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Bounds the database file as the repository does (`max-database-size`): the limit is
+    /// SQLite's per connection, so every store's connection gets it.
+    pub fn with_max_size(self, max_size: Option<u64>) -> Result<Self, rusqlite::Error> {
+        crate::storage::limit_size(&self.lock(), max_size)?;
+        Ok(self)
     }
 
     fn all(&self, table: &str, key: &str) -> Result<Vec<Value>, SdtStoreError> {
@@ -517,6 +527,10 @@ pub struct Synchronizer {
     engine: Arc<SyncEngine>,
     state: AppState,
     descriptions: Mutex<std::collections::HashMap<String, Vec<String>>>,
+    /// Held from storing a binding until its polling runs, and while one is removed: a bind
+    /// and an unbind of one twin racing each other leave either a stored binding that polls
+    /// or neither, never a poller without its binding.
+    lifecycle: Mutex<()>,
     /// Where platform clients may connect (`[outbound]`).
     outbound: OutboundPolicy,
 }
@@ -548,6 +562,7 @@ impl Synchronizer {
             engine,
             state,
             descriptions: Mutex::default(),
+            lifecycle: Mutex::default(),
             outbound,
         })
     }
@@ -640,6 +655,10 @@ impl Synchronizer {
                 &serde_json::to_string(&secrets).map_err(internal)?,
             )
             .map_err(internal)?;
+        let _lifecycle = self
+            .lifecycle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         self.store.put_twin(&record, &sealed, write)?;
         let state = self.state.clone();
         let marked = state.repository.modify_submodel(
@@ -658,8 +677,12 @@ impl Synchronizer {
         );
         if let Err(error) = marked {
             // The submodel went away meanwhile (its deletion unbinds): no binding is left.
-            self.unbind(&record.submodel_id)?;
-            return Err(internal(error));
+            self.forget(&record.submodel_id)?;
+            return Err(match error {
+                crate::storage::StorageError::NotFound(what) => BindError::NotFound(what),
+                full if full.is_disk_full() => BindError::DiskFull(full.to_string()),
+                other => internal(other),
+            });
         }
         self.run(&record, binding);
         Ok(())
@@ -667,6 +690,15 @@ impl Synchronizer {
 
     /// Stops and forgets a twin; `false` if it was not bound.
     pub fn unbind(&self, submodel_id: &str) -> Result<bool, BindError> {
+        let _lifecycle = self
+            .lifecycle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.forget(submodel_id)
+    }
+
+    /// [`Synchronizer::unbind`] with the lifecycle lock held.
+    fn forget(&self, submodel_id: &str) -> Result<bool, BindError> {
         self.engine.stop(submodel_id);
         self.descriptions
             .lock()

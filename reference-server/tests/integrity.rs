@@ -298,5 +298,192 @@ async fn a_write_past_the_database_size_answers_507_and_changes_nothing() -> Tes
     )
     .await?;
     assert_eq!(status, 204);
+    // The limit holds for every store in the file, not only the repository's: platforms
+    // (and push targets, jobs, twins) are refused past it too.
+    let mut refused = None;
+    for n in 0..40 {
+        let platform = json!({"name": format!("p{n}"), "base_url": "http://127.0.0.1:9/",
+            "authentication": "none", "description": "d".repeat(200_000)});
+        let (status, answer) = call(
+            &http,
+            &server,
+            Method::POST,
+            "/sdts/platforms",
+            Some(&platform),
+        )
+        .await?;
+        if status != 201 {
+            refused = Some((n, status, answer));
+            break;
+        }
+    }
+    let (n, status, answer) = refused.ok_or("40 platforms of 200 KB passed a 2 MiB limit")?;
+    assert_eq!(status, 507, "platform {n}: {answer}");
+    Ok(())
+}
+
+/// A platform on loopback counting the data requests per device.
+async fn counting_platform() -> Result<(u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>), Failure>
+{
+    use axum::extract::{Path, State};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .route(
+            "/data/{device}",
+            axum::routing::get(
+                |State(seen): State<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+                 Path(device): Path<String>| async move {
+                    if let Ok(mut seen) = seen.lock() {
+                        seen.push(device);
+                    }
+                    axum::Json(json!({"t": 1}))
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((port, seen))
+}
+
+/// A twin bound and unbound at once: afterwards either it is stored and polls, or it is not
+/// stored and nothing polls for it (no poller outlives its binding).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_twin_bound_and_unbound_at_once_leaves_no_poller_without_its_binding() -> TestResult {
+    let data = DataDir::new("integrity-twin-race");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let (port, seen) = counting_platform().await?;
+    let platform = json!({"name": "counting", "base_url": format!("http://127.0.0.1:{port}/"),
+        "data_get_prefix": "data/", "authentication": "none"});
+    let (status, _) = call(
+        &http,
+        &server,
+        Method::POST,
+        "/sdts/platforms",
+        Some(&platform),
+    )
+    .await?;
+    assert_eq!(status, 201);
+    for round in 0..40 {
+        let id = format!("urn:sm:race:{round}");
+        let (status, _) = call(
+            &http,
+            &server,
+            Method::POST,
+            "/submodels",
+            Some(&json!({"id": id, "modelType": "Submodel"})),
+        )
+        .await?;
+        assert_eq!(status, 201);
+        let twin = json!({"submodel_id": id, "platform": "counting",
+            "uuid_on_platform": format!("device{round}"),
+            "synchronization": {"iot_attributes": [{"name": "t", "value": "$.t"}],
+                "thingin_attributes": [{"name": "t", "value": "{t}", "frequency_sec": 1}]}});
+        let (bind_http, bind_url) = (http.clone(), server.url("/sdts/twins"));
+        let bind = tokio::spawn(async move {
+            bind_http
+                .post(bind_url)
+                .header("content-type", "application/json")
+                .body(twin.to_string())
+                .send()
+                .await
+        });
+        // Unbinds as soon as the binding is stored: lands between storing and polling.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
+            let unbound = http
+                .delete(server.url(&format!("/sdts/twins/{}", b64(&id))))
+                .send()
+                .await?;
+            if unbound.status().as_u16() == 204 {
+                break;
+            }
+        }
+        let bound = bind.await??;
+        assert_eq!(bound.status().as_u16(), 201);
+    }
+    let (_, twins) = call(&http, &server, Method::GET, "/sdts/twins", None).await?;
+    let stored: Vec<String> = twins
+        .as_array()
+        .ok_or("twins is not a list")?
+        .iter()
+        .filter_map(|t| t["uuid_on_platform"].as_str().map(str::to_owned))
+        .collect();
+    // Pollers of unbound twins would keep asking every second: wait for a few polls.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let before = seen.lock().map(|s| s.len()).map_err(|_| "lock")?;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let late: Vec<String> = seen.lock().map_err(|_| "lock")?[before..].to_vec();
+    let orphans: Vec<&String> = late.iter().filter(|d| !stored.contains(d)).collect();
+    assert!(
+        orphans.is_empty(),
+        "devices polled without a stored twin: {orphans:?} (stored: {stored:?})"
+    );
+    Ok(())
+}
+
+/// Files' bytes stay with the elements that hold them: deleting the first element of a list
+/// moves the second's bytes along with it (its index changed), and a File whose value no
+/// longer names its file has none.
+#[tokio::test]
+async fn a_files_bytes_follow_its_element_and_leave_with_its_value() -> TestResult {
+    let data = DataDir::new("integrity-list-files");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let id = "urn:sm:list-files";
+    let file = json!({"modelType": "File", "contentType": "application/pdf"});
+    let submodel = json!({"id": id, "modelType": "Submodel", "submodelElements": [
+        {"modelType": "SubmodelElementList", "idShort": "L", "typeValueListElement": "File",
+         "value": [file, file]}]});
+    let (status, answer) =
+        call(&http, &server, Method::POST, "/submodels", Some(&submodel)).await?;
+    assert_eq!(status, 201, "{answer}");
+    let element =
+        |path: &str| server.url(&format!("/submodels/{}/submodel-elements/{path}", b64(id)));
+    for (path, name, bytes) in [
+        ("L%5B0%5D", "zero.pdf", &b"BYTES-OF-ZERO"[..]),
+        ("L%5B1%5D", "one.pdf", b"BYTES-OF-ONE"),
+    ] {
+        let (content_type, body) = multipart(name, bytes);
+        let put = http
+            .put(format!("{}/attachment", element(path)))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await?;
+        assert_eq!(put.status().as_u16(), 204, "{}", put.text().await?);
+    }
+    let deleted = http.delete(element("L%5B0%5D")).send().await?;
+    assert_eq!(deleted.status().as_u16(), 204, "{}", deleted.text().await?);
+    let served = http
+        .get(format!("{}/attachment", element("L%5B0%5D")))
+        .send()
+        .await?;
+    assert_eq!(served.status().as_u16(), 200);
+    assert_eq!(
+        &served.bytes().await?[..],
+        b"BYTES-OF-ONE",
+        "the element now at L[0] is the one whose file is ONE"
+    );
+    // A new value naming another file: the old bytes are not served for it.
+    let patched = http
+        .patch(format!("{}/$value", element("L%5B0%5D")))
+        .header("content-type", "application/json")
+        .body(r#"{"contentType": "application/pdf", "value": "/aasx/files/other.pdf"}"#)
+        .send()
+        .await?;
+    assert_eq!(patched.status().as_u16(), 204, "{}", patched.text().await?);
+    let served = http
+        .get(format!("{}/attachment", element("L%5B0%5D")))
+        .send()
+        .await?;
+    assert_eq!(
+        served.status().as_u16(),
+        404,
+        "stale bytes: {:?}",
+        served.bytes().await?
+    );
     Ok(())
 }

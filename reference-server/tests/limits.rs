@@ -518,3 +518,66 @@ async fn playground_bodies_over_four_mib_are_refused_with_413() -> TestResult {
     assert_eq!(small.status().as_u16(), 200, "{}", small.text().await?);
     Ok(())
 }
+
+/// A client reading a large answer slowly, with its next request already sent (HTTP/1.1
+/// pipelining): the header-read clock of that next request must not run while the answer
+/// before it is still being written, or the answer is cut off mid-body.
+#[tokio::test]
+async fn a_slowly_read_answer_is_not_cut_off_by_the_pipelined_requests_header_clock() -> TestResult
+{
+    let data = DataDir::new("limits-slow-reader");
+    let server = Server::launch(
+        &data,
+        &with_config(&data, "header-read-timeout-secs = 2\n")?,
+    )?;
+    let id = "urn:sm:slow";
+    let created = reqwest::Client::new()
+        .post(server.url("/submodels"))
+        .header("content-type", "application/json")
+        .body(big_submodel(id, 20_000_000).to_string())
+        .send()
+        .await?;
+    assert_eq!(created.status().as_u16(), 201);
+    let port = server.port;
+    let path = format!("/submodels/{}?extent=withBlobValue", b64(id));
+    let received = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())?;
+        let started = Instant::now();
+        let mut pipelined = false;
+        let mut received = Vec::new();
+        let mut chunk = vec![0u8; 64 * 1024];
+        // About 3 MB/s: the 20 MB answer takes about 6 s; beyond what the kernel's socket
+        // buffers take, the server is still writing it well after the 2 s header-read timeout.
+        while started.elapsed() < Duration::from_secs(20) {
+            if !pipelined && started.elapsed() > Duration::from_millis(500) {
+                stream
+                    .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+                pipelined = true;
+            }
+            let n = stream.read(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            received.extend_from_slice(&chunk[..n]);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(received)
+    })
+    .await??;
+    let text = String::from_utf8_lossy(&received);
+    let answers = text.matches("HTTP/1.1 200").count();
+    assert_eq!(
+        answers,
+        2,
+        "{} bytes received; the second answer is missing (the first was cut off?)",
+        received.len()
+    );
+    assert!(
+        text.ends_with("{\"status\":\"UP\"}"),
+        "{}",
+        &text[text.len().saturating_sub(200)..]
+    );
+    Ok(())
+}

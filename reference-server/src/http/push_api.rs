@@ -235,11 +235,11 @@ async fn create_job(
             request.push_target_name
         )));
     }
-    let job = push
-        .engine
-        .submit(request)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    // Recorded here rather than by `submit`, so a full disk is a typed 507, not a 500.
+    let job = push_core::PushJob::new(request);
+    let (store, record) = (push.store.clone(), job.clone());
+    blocking(move || Ok(store.save_job(&record)?)).await?;
+    push.engine.resume(job.clone());
     let mut response = (StatusCode::CREATED, Json(&job)).into_response();
     let location = format!("{}/{}", uri.path().trim_end_matches('/'), job.identifier);
     if let Ok(value) = HeaderValue::from_str(&location) {

@@ -86,6 +86,7 @@ impl From<BindError> for SdtError {
             BindError::Invalid(_) => StatusCode::BAD_REQUEST,
             BindError::NotFound(_) => StatusCode::NOT_FOUND,
             BindError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            BindError::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         };
         SdtError(status, error.to_string())
     }
