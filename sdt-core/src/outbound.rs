@@ -11,9 +11,11 @@
 //!   deprecated IPv4-compatible `::/96` and site-local `fec0::/10`), link-local
 //!   (`169.254.0.0/16`, `fe80::/10`) and cloud metadata addresses (`169.254.169.254`,
 //!   `fd00:ec2::254`, `100.100.100.200`) are refused;
-//! - an IPv4-mapped (`::ffff:0:0/96`) or NAT64 (`64:ff9b::/96`) IPv6 address is checked as the
-//!   IPv4 address it carries. Odd IPv4 spellings (`0x7f.1`, `2130706433`, `0251.0376.0251.0376`)
-//!   are IPv4 addresses already once the `url` crate has parsed them.
+//! - an IPv6 address carrying an IPv4 address is checked as that IPv4 address: IPv4-mapped
+//!   (`::ffff:0:0/96`), NAT64 (`64:ff9b::/96`, local-use `64:ff9b:1::/48`), SIIT
+//!   (`::ffff:0:0:0/96`), 6to4 (`2002::/16`) and Teredo (`2001::/32`, the client address).
+//!   Odd IPv4 spellings (`0x7f.1`, `2130706433`, `0251.0376.0251.0376`) are IPv4 addresses
+//!   already once the `url` crate has parsed them.
 //!
 //! Configurable ([`OutboundPolicy::private_networks`], [`OutboundPolicy::allow_only`]):
 //!
@@ -123,9 +125,24 @@ pub fn canonical(address: IpAddr) -> IpAddr {
             let segments = v6.segments();
             // 64:ff9b::/96, the well-known NAT64 prefix (RFC 6052): a NAT64 gateway connects to
             // the IPv4 address in the last 32 bits.
+            let [.., a, b, c, d] = v6.octets();
+            let last = Ipv4Addr::new(a, b, c, d);
             if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let [.., a, b, c, d] = v6.octets();
+                return IpAddr::V4(last);
+            }
+            // The other IPv6 forms that carry an IPv4 address a gateway on the way may connect
+            // to: local-use NAT64 64:ff9b:1::/48 (RFC 8215, the address in the last 32 bits),
+            // SIIT ::ffff:0:0:0/96 (RFC 7915), 6to4 2002::/16 (RFC 3056, bits 16-48) and
+            // Teredo 2001::/32 (RFC 4380, the client's address inverted in the last 32 bits).
+            if segments[..3] == [0x64, 0xff9b, 1] || segments[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                return IpAddr::V4(last);
+            }
+            if segments[0] == 0x2002 {
+                let [_, _, a, b, c, d, ..] = v6.octets();
                 return IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+            }
+            if segments[..2] == [0x2001, 0] {
+                return IpAddr::V4(Ipv4Addr::from(!u32::from(last)));
             }
             address
         }
@@ -625,6 +642,10 @@ mod tests {
             "http://2852039166/",
             "http://169.254.43518/",
             "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[64:ff9b:1::a9fe:a9fe]/",
+            "http://[::ffff:0:a9fe:a9fe]/",
+            "http://[2002:a9fe:a9fe::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:5601:5601]/",
         ] {
             assert_eq!(
                 refusal(&open, text),
