@@ -1,12 +1,14 @@
 //! Azure Blob Storage targets given by a container SAS URL.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use object_store::ClientOptions;
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::client::DnsResolver;
 use url::Url;
 
+use crate::client::Connector;
 use crate::error::TargetError;
 use crate::target::{TargetOptions, check_transport};
 
@@ -131,24 +133,29 @@ impl BlobSasUrl {
     }
 
     /// An object_store client of the container, authorized by the SAS, for uses beyond push
-    /// jobs: it has object_store's default client settings (its own retries: up to 10 within
-    /// 3 minutes; no DNS resolver), not those of [`crate::TargetConfig::build`].
+    /// jobs: it has object_store's own retries (up to 10 within 3 minutes) and no DNS
+    /// resolver, unlike the targets of [`crate::TargetConfig::build`]. Like them, it follows
+    /// no redirect (which would carry the SAS signature in `Referer` to another origin) and
+    /// uses no proxy.
     pub fn object_store(&self) -> Result<object_store::azure::MicrosoftAzure, TargetError> {
-        self.builder(ClientOptions::new())
+        self.builder(None)
             .build()
             .map_err(|e| TargetError::Store(e.to_string()))
     }
 
-    /// An object_store builder for the container, authorized by the SAS, with the client
-    /// options `client` (plain http allowed when the URL is http: parse only accepts that to a
-    /// loopback host).
-    pub(crate) fn builder(&self, client: ClientOptions) -> MicrosoftAzureBuilder {
+    /// An object_store builder for the container, authorized by the SAS, with push-core's
+    /// HTTP client resolving through `resolver` (plain http allowed when the URL is http:
+    /// parse only accepts that to a loopback host).
+    pub(crate) fn builder(&self, resolver: Option<Arc<dyn DnsResolver>>) -> MicrosoftAzureBuilder {
         let token = self.url.query().unwrap_or_default().to_owned();
+        let allow_http = self.url.scheme() == "http";
         let mut builder = MicrosoftAzureBuilder::new()
             .with_account(&self.account)
             .with_container_name(&self.container)
             .with_config(AzureConfigKey::SasKey, token)
-            .with_client_options(client.with_allow_http(self.url.scheme() == "http"));
+            // The connector decides; set here too so object_store's options say the same.
+            .with_allow_http(allow_http)
+            .with_http_connector(Connector::new(allow_http, resolver));
         if self.path_style {
             // object_store reads the account from the host unless told the endpoint.
             let mut endpoint = self.url.clone();

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use object_store::client::{HttpError, HttpErrorKind};
 
+use crate::client::RedirectNotFollowed;
+
 /// Why a target configuration is refused (when the target is created).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -73,6 +75,19 @@ pub enum PushError {
     /// with an [`AddressNotAllowed`]: not retried.
     #[error("the server does not allow connecting to the target: {detail}")]
     AddressRefused { detail: String },
+    /// The target answered with a redirect (HTTP 3xx). Redirects are never followed, so an
+    /// answer cannot send a request (and its credentials) elsewhere: not transient. `to` is the
+    /// origin of the `Location` (no path or query, so no SAS shows), `None` without a usable
+    /// one.
+    #[error(
+        "the target answered the request for {name:?} with HTTP {status}, a redirect {}, which is not followed: targets are only contacted at their configured address",
+        crate::client::destination(.to)
+    )]
+    Redirected {
+        name: String,
+        status: u16,
+        to: Option<String>,
+    },
     /// The object name is not allowed (empty, `..`, absolute, ...).
     #[error("the object name {name:?} is not allowed: {why}")]
     BadName { name: String, why: &'static str },
@@ -125,6 +140,9 @@ impl PushError {
                     Verdict::Refused(reason) => PushError::AddressRefused {
                         detail: redact_signatures(&reason),
                     },
+                    Verdict::Redirected(RedirectNotFollowed { status, to }) => {
+                        PushError::Redirected { name, status, to }
+                    }
                     Verdict::Transient => PushError::Unreachable { detail },
                     Verdict::Permanent => PushError::Other { name, detail },
                 }
@@ -138,6 +156,8 @@ impl PushError {
 enum Verdict {
     /// The address policy (the DNS resolver) refused the host: its message.
     Refused(String),
+    /// The target answered with a redirect, which was not followed.
+    Redirected(RedirectNotFollowed),
     Transient,
     Permanent,
 }
@@ -147,13 +167,17 @@ enum Verdict {
 ///
 /// The first [`HttpError`] with a telling kind, `std::io::Error` with a telling kind, or HTTP
 /// status decides; an [`AddressNotAllowed`] anywhere in the chain wins over them (reqwest
-/// reports a resolver's refusal as a connect error, which alone would be transient).
+/// reports a resolver's refusal as a connect error, which alone would be transient), and so
+/// does a [`RedirectNotFollowed`] (reported under an `HttpError` of kind `Unknown`).
 fn classify(error: &(dyn StdError + 'static)) -> Verdict {
     let mut verdict = None;
     let mut current = Some(error);
     while let Some(cause) = current {
         if let Some(refused) = cause.downcast_ref::<AddressNotAllowed>() {
             return Verdict::Refused(refused.to_string());
+        }
+        if let Some(redirect) = cause.downcast_ref::<RedirectNotFollowed>() {
+            return Verdict::Redirected(redirect.clone());
         }
         if verdict.is_none() {
             verdict = decides(cause);
@@ -345,6 +369,35 @@ mod tests {
                 assert!(detail.contains("10.0.0.8 is private"), "{detail}");
             }
             other => panic!("expected AddressRefused, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_redirect_is_reported_with_where_it_pointed_and_is_not_transient() {
+        let redirect = RedirectNotFollowed {
+            status: 307,
+            to: Some("https://elsewhere.example".into()),
+        };
+        // Under a Connect error, which alone would be transient, it still decides.
+        for kind in [HttpErrorKind::Unknown, HttpErrorKind::Connect] {
+            let error = http(kind, std::io::Error::other(redirect.clone()));
+            let pushed = PushError::from_store("a.json", error);
+            assert_eq!(
+                pushed,
+                PushError::Redirected {
+                    name: "a.json".into(),
+                    status: 307,
+                    to: Some("https://elsewhere.example".into()),
+                },
+                "{kind:?}"
+            );
+            assert!(!pushed.is_transient());
+            assert!(
+                pushed.to_string().contains(
+                    "HTTP 307, a redirect to https://elsewhere.example, which is not followed"
+                ),
+                "{pushed}"
+            );
         }
     }
 

@@ -51,10 +51,19 @@
 //!   resolver returning [`AddressNotAllowed`] stops the upload before any connection, without
 //!   retries (`a_resolver_that_refuses_every_address_stops_the_upload_before_any_connection`).
 //!   [`TargetConfig::target_url`] is the URL a target connects to, for checking hosts written
-//!   as addresses. Redirects are not followed, so an answer cannot send an upload elsewhere
-//!   (`redirects_are_not_followed`), and no proxy is used, also not one the environment names
-//!   (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`: a proxy would resolve names past the resolver;
-//!   the reference server's `push_targets_ignore_proxy_environment_variables`).
+//!   as addresses.
+//! - **Nothing but the configured address is contacted.** Azure and S3 targets (and
+//!   [`BlobSasUrl::object_store`]) use push-core's own HTTP client, not object_store's default
+//!   one. It follows no redirect: a 3xx answer to the connection test, an upload or any request
+//!   of a multipart upload fails it at once with [`PushError::Redirected`] (not transient, no
+//!   further attempt), naming only the origin it pointed to, so no request, credential or
+//!   `Referer` with a SAS signature reaches another origin, and no address literal in a
+//!   `Location` passes by the resolver (`redirects_are_not_followed`,
+//!   `a_redirected_job_fails_at_once_without_another_attempt`; the reference server's
+//!   `a_push_target_redirecting_to_another_origin_sends_it_nothing`). It sends no `Referer`
+//!   and uses no proxy, also not one the environment names (`HTTP_PROXY`, `HTTPS_PROXY`,
+//!   `ALL_PROXY`: a proxy would resolve names past the resolver; the reference server's
+//!   `push_targets_ignore_proxy_environment_variables`).
 //! - **Jobs**: every format reads back equal (`every_format_is_pushed_to_azurite_and_reads_back_equal`,
 //!   `every_format_is_pushed_to_s3_and_reads_back_equal`); re-running a job replaces its object
 //!   (`rerunning_a_job_replaces_its_object_and_completes_again`); cancelled jobs are recorded
@@ -93,6 +102,9 @@
 //! - `aas-model`, `aas-serde`: the elements and their JSON, XML and AASX forms.
 //! - `object_store` (features `azure`, `aws`, `fs`): one client for Azure Blob (SAS), S3 and a
 //!   directory, with multipart uploads and a DNS resolver hook (its retries are turned off).
+//! - `reqwest` (features `rustls`, `http2`: those object_store enables): the HTTP client handed
+//!   to object_store through its `HttpConnector`, built here to follow no redirects (the
+//!   version object_store uses, so the tree keeps one).
 //! - `tokio`, `async-trait`, `bytes`: the async traits and job tasks.
 //! - `serde` (feature `rc`: a job record shares its request), `serde_json`, `chrono`, `uuid`,
 //!   `url`: target configurations and job records.
@@ -104,6 +116,7 @@
 #![warn(missing_debug_implementations)]
 
 pub mod azure;
+mod client;
 pub mod error;
 pub mod job;
 pub mod retry;

@@ -12,14 +12,15 @@ use chrono::{DateTime, Utc};
 use object_store::client::DnsResolver;
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    Attribute, Attributes, ClientOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
-    RetryConfig, WriteMultipart,
+    Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, RetryConfig,
+    WriteMultipart,
 };
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use url::{Host, Url};
 
 use crate::azure::{BlobSasUrl, REDACTED, redact_sas};
+use crate::client::Connector;
 use crate::error::{PushError, TargetError};
 
 /// How target configurations are checked and connected when a target is built.
@@ -89,31 +90,7 @@ impl TargetOptions {
         self.dns_resolver = Some(resolver);
         self
     }
-
-    /// The HTTP client options of Azure and S3 stores: the resolver, and the time limits
-    /// stated in the crate documentation (set here so a new object_store default cannot
-    /// change them unnoticed).
-    fn client_options(&self) -> ClientOptions {
-        // No proxy, also not one named by HTTP(S)_PROXY or ALL_PROXY in the environment: a
-        // proxy resolves host names itself, past `dns_resolver`. reqwest ignores the
-        // environment once a proxy is configured, and this one excludes every host.
-        let client = ClientOptions::new()
-            .with_connect_timeout(CONNECT_TIMEOUT)
-            .with_timeout(REQUEST_TIMEOUT)
-            .with_proxy_url(UNUSED_PROXY)
-            .with_proxy_excludes(EVERY_HOST);
-        match &self.dns_resolver {
-            Some(resolver) => client.with_dns_resolver(resolver.clone()),
-            None => client,
-        }
-    }
 }
-
-/// A proxy configured only so that none from the environment is used; [`EVERY_HOST`] is
-/// excluded from it, so nothing is ever sent to it.
-const UNUSED_PROXY: &str = "http://proxy.invalid:9";
-/// Every host name (`*`) and every IPv4 and IPv6 address, in reqwest's `NO_PROXY` syntax.
-const EVERY_HOST: &str = "*,0.0.0.0/0,::/0";
 
 /// How long connecting to a target may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -273,7 +250,7 @@ impl TargetConfig {
                 let url = BlobSasUrl::parse(blob_sas_url, options)?;
                 expiry = url.expiry();
                 let store = url
-                    .builder(options.client_options())
+                    .builder(options.dns_resolver.clone())
                     .with_retry(no_retries())
                     .build()
                     .map_err(store_error)?;
@@ -299,7 +276,8 @@ impl TargetConfig {
                 secret_access_key,
             } => {
                 let location = S3Location::parse(bucket, region, endpoint)?;
-                let mut client = options.client_options();
+                // AWS itself (no endpoint) is https.
+                let mut allow_http = false;
                 let mut builder = object_store::aws::AmazonS3Builder::new()
                     .with_bucket_name(bucket)
                     .with_region(&location.region)
@@ -314,13 +292,15 @@ impl TargetConfig {
                                 message: why,
                             }
                         })?;
-                    client = client.with_allow_http(insecure);
+                    allow_http = insecure;
                     builder = builder
                         .with_endpoint(endpoint.as_str().trim_end_matches('/'))
                         .with_virtual_hosted_style_request(false);
                 }
+                let connector = Connector::new(allow_http, options.dns_resolver.clone());
                 let store = builder
-                    .with_client_options(client)
+                    .with_allow_http(allow_http)
+                    .with_http_connector(connector)
                     .build()
                     .map_err(store_error)?;
                 (Arc::new(store), format!("S3 bucket {bucket}"))

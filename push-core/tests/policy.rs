@@ -1,8 +1,8 @@
 //! What push jobs do against a failing or refused target, counted on a fake HTTP server on
 //! 127.0.0.1 (Azure SAS URLs and S3 endpoints pointing at it): how often an upload is tried
 //! (one retry layer, exactly the policy's count and time bound), which failures are retried
-//! (by status, never by the words in a name), and the DNS resolver hook that refuses addresses
-//! before any connection.
+//! (by status, never by the words in a name), the DNS resolver hook that refuses addresses
+//! before any connection, and redirects, which are never followed.
 
 mod support;
 
@@ -347,27 +347,119 @@ async fn ip_address_hosts_do_not_go_through_the_resolver() -> TestResult {
     Ok(())
 }
 
+/// The redirect statuses, each of which reqwest's default policy follows (303 as a GET, 301 and
+/// 302 turning a PUT into a GET, 307 and 308 repeating the PUT).
+const REDIRECTS: [u16; 5] = [301, 302, 303, 307, 308];
+
+/// What a redirect to another origin got: the error it came back as.
+fn assert_not_followed(
+    answered: Result<(), PushError>,
+    status: u16,
+    origin: &str,
+    label: &str,
+) -> TestResult {
+    let error = answered
+        .err()
+        .ok_or_else(|| format!("{label}: succeeded: the redirect was followed"))?;
+    let text = error.to_string();
+    assert!(
+        text.contains(&format!(
+            "with HTTP {status}, a redirect to {origin}, which is not followed"
+        )),
+        "{label}: {text}"
+    );
+    assert!(!error.is_transient(), "{label}: transient: {error:?}");
+    assert!(
+        !text.contains(SIGNATURE),
+        "{label}: signature shown: {text}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn redirects_are_not_followed() -> TestResult {
-    // A redirect to an address literal would pass by the resolver: none is followed.
+    // A redirect would send the request (with its credentials: a `Referer` carrying the SAS)
+    // elsewhere, and to an address literal past the resolver: none is followed, whether the
+    // connection test (HEAD), a single PUT or a multipart upload gets it.
     let elsewhere = FakeHttp::start(201, Duration::ZERO, "").await?;
-    for status in [301, 302, 307, 308] {
-        let location = format!(
-            "location: http://127.0.0.1:{}/elsewhere\r\n",
-            elsewhere.port
-        );
-        let server = FakeHttp::start(status, Duration::ZERO, &location).await?;
-        for config in http_targets(server.port)? {
-            let target = config.build(&insecure())?;
-            let answered = target
-                .upload("x.json", "{}".into(), "application/json")
-                .await;
+    let other_origin = format!("http://127.0.0.1:{}", elsewhere.port);
+    let locations = [
+        (
+            format!("{other_origin}/elsewhere?sig=stolen"),
+            other_origin.clone(),
+        ),
+        (
+            "http://169.254.169.254/latest/meta-data/".to_owned(),
+            "http://169.254.169.254".to_owned(),
+        ),
+    ];
+    for status in REDIRECTS {
+        for (location, origin) in &locations {
+            let header = format!("location: {location}\r\n");
+            let server = FakeHttp::start(status, Duration::ZERO, &header).await?;
+            let mut asked = 0;
+            for config in http_targets(server.port)? {
+                let target = config.build(&insecure())?;
+                let label =
+                    |what: &str| format!("{status} to {location}, {:?}, {what}", config.kind);
+                assert_not_followed(target.check().await, status, origin, &label("check"))?;
+                asked += 1;
+                assert_eq!(server.requests().len(), asked, "{}", label("check"));
+                let put = target
+                    .upload("x.json", "{}".into(), "application/json")
+                    .await
+                    .map(drop);
+                assert_not_followed(put, status, origin, &label("upload"))?;
+                asked += 1;
+                assert_eq!(server.requests().len(), asked, "{}", label("upload"));
+                let mut data: &[u8] = b"{\"parts\": true}";
+                let multipart = target
+                    .upload_stream("x.json", &mut data, "application/json")
+                    .await
+                    .map(drop);
+                assert_not_followed(multipart, status, origin, &label("multipart"))?;
+                asked += 1;
+                assert_eq!(server.requests().len(), asked, "{}", label("multipart"));
+            }
+            // The first request of each: the probe's HEAD, the PUT, the multipart's first.
+            let requests = server.requests();
             assert!(
-                matches!(&answered, Err(PushError::Other { detail, .. }) if detail.contains(&status.to_string())),
-                "{status}: {answered:?}"
+                requests.iter().any(|line| line.starts_with("HEAD "))
+                    && requests.iter().any(|line| line.starts_with("PUT ")),
+                "{requests:?}"
             );
         }
-        assert_eq!(server.requests().len(), 2);
+    }
+    assert_eq!(elsewhere.connections(), 0, "a redirect was followed");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_redirected_job_fails_at_once_without_another_attempt() -> TestResult {
+    let elsewhere = FakeHttp::start(201, Duration::ZERO, "").await?;
+    let retry = RetryPolicy::new()
+        .with_max_attempts(3)
+        .with_backoff(MS, MS)
+        .with_within(Duration::from_secs(20));
+    for status in REDIRECTS {
+        let header = format!("location: http://127.0.0.1:{}/x\r\n", elsewhere.port);
+        let server = FakeHttp::start(status, Duration::ZERO, &header).await?;
+        for (done, config) in http_targets(server.port)?.iter().enumerate() {
+            let job = run_job(config, &insecure(), retry, "x.json").await?;
+            let label = format!("{status}, {:?}", config.kind);
+            assert_eq!(job.state, JobState::Failed, "{label}");
+            assert!(
+                message(&job).contains("which is not followed"),
+                "{label}: {}",
+                message(&job)
+            );
+            assert!(
+                !message(&job).contains("gave up"),
+                "{label}: {}",
+                message(&job)
+            );
+            assert_eq!(server.requests().len(), done + 1, "{label}: retried");
+        }
     }
     assert_eq!(elsewhere.connections(), 0, "a redirect was followed");
     Ok(())

@@ -26,6 +26,7 @@ const KEY: &str = "platform-key-3b7e";
 /// One request as a fake received it.
 #[derive(Debug, Clone)]
 struct Received {
+    method: String,
     path: String,
     headers: Vec<(String, String)>,
 }
@@ -39,20 +40,32 @@ impl Received {
     }
 }
 
+/// How a fake answers a request, by method and path (with query).
+type Answer = dyn Fn(&Method, &str) -> Response + Send + Sync;
+
 /// A fake HTTP server recording every request.
 #[derive(Clone)]
 struct Fake {
     received: Arc<Mutex<Vec<Received>>>,
-    answer: Arc<dyn Fn(&str) -> Response + Send + Sync>,
+    answer: Arc<Answer>,
     /// `http://ip:port`.
     origin: String,
     port: u16,
 }
 
 impl Fake {
+    /// A fake answering by path.
     async fn start(
         ip: [u8; 4],
         answer: impl Fn(&str) -> Response + Send + Sync + 'static,
+    ) -> Result<Self, Failure> {
+        Self::start_by_method(ip, move |_, path| answer(path)).await
+    }
+
+    /// A fake answering by method and path.
+    async fn start_by_method(
+        ip: [u8; 4],
+        answer: impl Fn(&Method, &str) -> Response + Send + Sync + 'static,
     ) -> Result<Self, Failure> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::from(ip), 0)).await?;
         let address = listener.local_addr()?;
@@ -128,10 +141,11 @@ async fn record(State(fake): State<Fake>, request: Request) -> Response {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push(Received {
+            method: request.method().to_string(),
             path: path.clone(),
             headers,
         });
-    (fake.answer)(&path)
+    (fake.answer)(request.method(), &path)
 }
 
 async fn call(
@@ -859,5 +873,142 @@ async fn push_targets_ignore_proxy_environment_variables() -> TestResult {
         "the emulator was not reached"
     );
     proxy.assert_untouched();
+    Ok(())
+}
+
+/// Runs a JSON push job of `submodel_id` to the target `target`: the job once it is no longer
+/// processing.
+async fn push_job(server: &Server, target: &str, submodel_id: &str) -> Result<Value, Failure> {
+    let response = reqwest::Client::new()
+        .post(server.url("/sphere/push/jobs"))
+        .json(
+            &json!({"pushTargetName": target, "serializationFormat": "application/json",
+            "submodelIds": [submodel_id]}),
+        )
+        .send()
+        .await?;
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or("no Location")?;
+    for _ in 0..200 {
+        let job = call(server, Method::GET, &location, None).await?.1;
+        if job["state"] != "processing" {
+            return Ok(job);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("the job {location} still runs after 10 s").into())
+}
+
+/// The requests any of `fakes` received with a SAS signature (`sig=`) in their `Referer`.
+fn sas_in_referer(fakes: &[&Fake]) -> Vec<Received> {
+    fakes
+        .iter()
+        .flat_map(|fake| fake.received())
+        .filter(|r| {
+            r.headers
+                .iter()
+                .any(|(name, value)| name == "referer" && value.contains("sig="))
+        })
+        .collect()
+}
+
+/// A store answering its connection test (HEAD) with 302 and uploads (PUT) with 303, both to
+/// another origin: a followed redirect would send that origin the request, and reqwest's
+/// default policy a `Referer` with the SAS signature of the URL redirected from.
+#[tokio::test]
+async fn a_push_target_redirecting_to_another_origin_sends_it_nothing() -> TestResult {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let other = Fake::start([127, 0, 0, 3], |_| StatusCode::NOT_FOUND.into_response()).await?;
+    // Redirecting, except while the targets for the upload case are created.
+    let redirecting = Arc::new(AtomicBool::new(true));
+    let store = {
+        let redirecting = redirecting.clone();
+        let location = format!("{}/stolen", other.origin);
+        Fake::start_by_method([127, 0, 0, 2], move |method, _| {
+            if !redirecting.load(Ordering::SeqCst) {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            let status = if method == Method::PUT || method == Method::POST {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FOUND
+            };
+            (status, [("location", location.clone())]).into_response()
+        })
+        .await?
+    };
+    let (_data, server) = launch("ssrf-push-redirect", "", &["--allow-insecure-targets"])?;
+    let container = format!("{}/devstoreaccount1/twins", store.origin);
+    let targets = [("azure", azure(&container)), ("s3", s3(&store.origin))];
+    let not_followed = |status: u16| {
+        format!(
+            "HTTP {status}, a redirect to {}, which is not followed",
+            other.origin
+        )
+    };
+
+    // The connection test of a new target.
+    let mut answers = Vec::new();
+    for (name, target) in &targets {
+        answers.push((name, create_target(&server, name, target.clone()).await?));
+    }
+    // What reached whom first: a failing assertion below should show a leak, not a status.
+    let leaked = sas_in_referer(&[&store, &other]);
+    assert!(leaked.is_empty(), "a Referer carried the SAS: {leaked:?}");
+    other.assert_untouched();
+    for (name, (status, answer)) in answers {
+        assert_eq!(status, 400, "{name}: {answer}");
+        let text = answer.to_string();
+        assert!(
+            text.contains("connection test") && text.contains(&not_followed(302)),
+            "{name}: {text}"
+        );
+        assert!(
+            !text.contains("c2VjcmV0") && !text.contains("s3cr3t"),
+            "a secret shows: {text}"
+        );
+    }
+    let checks = store.received();
+    assert!(
+        checks.len() == 2 && checks.iter().all(|r| r.method == "HEAD"),
+        "one HEAD per connection test: {checks:?}"
+    );
+
+    // Uploads: targets stored while the store answers 404 (the connection test passes).
+    redirecting.store(false, Ordering::SeqCst);
+    for (name, target) in &targets {
+        let (status, answer) = create_target(&server, name, target.clone()).await?;
+        assert_eq!(status, 201, "{name}: {answer}");
+    }
+    let (status, answer) = call(
+        &server,
+        Method::POST,
+        "/submodels",
+        Some(json!({"id": "urn:sm:redirected", "modelType": "Submodel"})),
+    )
+    .await?;
+    assert_eq!(status, 201, "{answer}");
+    redirecting.store(true, Ordering::SeqCst);
+    let mut jobs = Vec::new();
+    for (name, _) in &targets {
+        jobs.push((name, push_job(&server, name, "urn:sm:redirected").await?));
+    }
+    let leaked = sas_in_referer(&[&store, &other]);
+    assert!(leaked.is_empty(), "a Referer carried the SAS: {leaked:?}");
+    other.assert_untouched();
+    for (name, job) in jobs {
+        assert_eq!(job["state"], "failed", "{name}: {job}");
+        assert!(
+            job.to_string().contains(&not_followed(303)),
+            "{name}: {job}"
+        );
+    }
+    let received = store.received();
+    let puts = received.iter().filter(|r| r.method == "PUT").count();
+    assert_eq!(puts, 2, "one PUT per job, none retried: {received:?}");
     Ok(())
 }
