@@ -256,7 +256,8 @@ pub trait Repository: Send + Sync {
     ) -> Result<Submodel, StorageError>;
     /// [`Repository::modify_submodel`] that also stores `attachment` under the File at
     /// `path`, in the same transaction: the element's value and its bytes change together or
-    /// not at all. An empty `content_type` takes the File's `contentType` after the change;
+    /// not at all. An empty `content_type` takes the File's `contentType` after the change, an
+    /// empty `file_name` the name its value ends with;
     /// when the change leaves no File with a value at `path` (a Blob), nothing is stored.
     fn modify_submodel_attaching(
         &self,
@@ -679,6 +680,11 @@ impl SqliteRepository {
             if attachment.content_type.is_empty() {
                 attachment.content_type = file_content_type(&submodel, path).unwrap_or_default();
             }
+            if attachment.file_name.is_empty() {
+                attachment.file_name = file_value(&submodel, path)
+                    .map(|value| named_file(&value).to_owned())
+                    .unwrap_or_default();
+            }
             store_attachment(&tx, &owner, path, &attachment)?;
         }
         drop_unheld_files(
@@ -1068,6 +1074,13 @@ fn shell_holds_file(shell: &AssetAdministrationShell, path: &str, name: &str) ->
             .default_thumbnail
             .as_ref()
             .is_some_and(|thumbnail| named_file(&thumbnail.path) == name)
+}
+
+fn file_value(submodel: &Submodel, path: &str) -> Option<String> {
+    match submodel.element(&path.parse::<aas_model::IdShortPath>().ok()?)? {
+        aas_model::SubmodelElement::File(file) => file.value,
+        _ => None,
+    }
 }
 
 fn file_content_type(submodel: &Submodel, path: &str) -> Option<String> {

@@ -462,6 +462,18 @@ async fn a_files_bytes_follow_its_element_and_leave_with_its_value() -> TestResu
         .send()
         .await?;
     assert_eq!(served.status().as_u16(), 200);
+    // The uploader's content type is served, but never sniffed or run by a browser.
+    let header = |name: &str| {
+        served
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("content-security-policy"), "sandbox");
+    assert!(header("content-disposition").starts_with("attachment"));
     assert_eq!(
         &served.bytes().await?[..],
         b"BYTES-OF-ONE",
@@ -485,5 +497,52 @@ async fn a_files_bytes_follow_its_element_and_leave_with_its_value() -> TestResu
         "stale bytes: {:?}",
         served.bytes().await?
     );
+    Ok(())
+}
+
+/// Two Files given files of the same name keep their own bytes: the second upload's value is
+/// numbered (`report-2.txt`) instead of naming the first one's file.
+#[tokio::test]
+async fn files_uploaded_under_one_name_keep_their_own_bytes() -> TestResult {
+    let data = DataDir::new("integrity-same-name");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let id = "urn:sm:same-name";
+    let submodel = json!({"id": id, "modelType": "Submodel", "submodelElements": [
+        {"modelType": "File", "idShort": "First", "contentType": "text/plain"},
+        {"modelType": "File", "idShort": "Second", "contentType": "text/plain"}]});
+    let (status, _) = call(&http, &server, Method::POST, "/submodels", Some(&submodel)).await?;
+    assert_eq!(status, 201);
+    let element =
+        |path: &str| server.url(&format!("/submodels/{}/submodel-elements/{path}", b64(id)));
+    for (path, bytes) in [("First", &b"FIRST"[..]), ("Second", b"SECOND")] {
+        let (content_type, body) = multipart("report.txt", bytes);
+        let put = http
+            .put(format!("{}/attachment", element(path)))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await?;
+        assert_eq!(put.status().as_u16(), 204, "{}", put.text().await?);
+    }
+    for (path, bytes, value) in [
+        ("First", &b"FIRST"[..], "/aasx/files/report.txt"),
+        ("Second", b"SECOND", "/aasx/files/report-2.txt"),
+    ] {
+        let served = http
+            .get(format!("{}/attachment", element(path)))
+            .send()
+            .await?;
+        assert_eq!(&served.bytes().await?[..], bytes, "{path}");
+        let (_, file) = call(
+            &http,
+            &server,
+            Method::GET,
+            &format!("/submodels/{}/submodel-elements/{path}", b64(id)),
+            None,
+        )
+        .await?;
+        assert_eq!(file["value"], value, "{path}");
+    }
     Ok(())
 }

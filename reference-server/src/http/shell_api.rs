@@ -331,11 +331,7 @@ pub async fn thumbnail(
         blocking(move || Ok(repository.attachment(&owner, crate::storage::THUMBNAIL)?)).await?;
     let attachment =
         stored.ok_or_else(|| ApiError::not_found("the shell has no stored thumbnail"))?;
-    let mut response = (StatusCode::OK, attachment.bytes).into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&attachment.content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    Ok(response)
+    Ok(super::submodel_api::file_response(attachment))
 }
 
 pub async fn put_thumbnail(

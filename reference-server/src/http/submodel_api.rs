@@ -768,7 +768,10 @@ pub async fn patch_submodel_value(
 
 // ---- attachments ---------------------------------------------------------------------------
 
-fn file_response(attachment: Attachment) -> Response {
+/// A stored file as an answer. Its content type is the uploader's, so the answer is a
+/// download that a browser neither sniffs nor runs (`nosniff`, a sandboxing CSP): a file
+/// uploaded as `text/html` cannot run script on the API's origin.
+pub(super) fn file_response(attachment: Attachment) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
         attachment.file_name.replace(['"', '\\', '\r', '\n'], "_")
@@ -781,7 +784,41 @@ fn file_response(attachment: Attachment) -> Response {
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
+    );
     response
+}
+
+/// `name`, or `name` numbered (`report-2.txt`) when a File other than the one at `path`
+/// already has a value naming it.
+fn unused_file_name(submodel: &Submodel, path: &IdShortPath, name: &str) -> String {
+    let own = path.to_string();
+    let taken: std::collections::HashSet<String> = submodel
+        .id_short_paths()
+        .into_iter()
+        .filter(|other| *other != own)
+        .filter_map(|other| match submodel.element(&other.parse().ok()?)? {
+            SubmodelElement::File(file) => file.value.as_deref().map(file_name_of),
+            _ => None,
+        })
+        .collect();
+    if !taken.contains(name) {
+        return name.to_owned();
+    }
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
+        _ => (name, String::new()),
+    };
+    (2..)
+        .map(|n| format!("{stem}-{n}{extension}"))
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or_else(|| name.to_owned())
 }
 
 fn file_name_of(value: &str) -> String {
@@ -868,9 +905,10 @@ pub async fn put_attachment(
         return Err(ApiError::bad_request("the file name is empty"));
     }
     let attachment = Attachment {
-        // Empty: the File's contentType once changed (see modify_submodel_attaching).
+        // Empty: the File's contentType and the name its value gives, once changed (see
+        // modify_submodel_attaching).
         content_type: content_type.clone().unwrap_or_default(),
-        file_name: file_name.clone(),
+        file_name: String::new(),
         bytes: bytes.clone(),
     };
     let name = file_name;
@@ -880,13 +918,16 @@ pub async fn put_attachment(
         &at,
         Some((path.to_string(), attachment)),
         move |submodel| {
+            // Another File naming the same file would share its bytes (and an AASX export
+            // would keep one of them): a taken name gets a number.
+            let unique = unused_file_name(submodel, &path, &name);
             submodel
                 .element_mut(&path, |element| match element {
                     SubmodelElement::File(f) => {
                         if let Some(t) = &content_type {
                             f.content_type = t.clone();
                         }
-                        f.value = Some(format!("/aasx/files/{name}"));
+                        f.value = Some(format!("/aasx/files/{unique}"));
                         Ok(())
                     }
                     SubmodelElement::Blob(b) => {
