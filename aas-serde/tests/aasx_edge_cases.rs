@@ -160,6 +160,35 @@ fn the_legacy_relationship_namespace_is_read() {
     assert_repaired(&repairs, "aas-suppl uses the legacy namespace");
 }
 
+/// Two IDTA V3.1 submodel templates mark their aasx-origin relationship external although it
+/// names a part of the package: it is read, with a repair saying so.
+#[test]
+fn an_origin_marked_external_that_names_a_part_of_the_package_is_read() {
+    let mut entries = package_entries(Layout::default());
+    let marked = format!(
+        r#"<?xml version="1.0"?><Relationships xmlns="{OPC_RELS}"><Relationship Id="r0" Type="{V3}aasx-origin" Target="/aasx/aasx-origin" TargetMode="External"/></Relationships>"#
+    );
+    for (name, content) in &mut entries {
+        if name == "_rels/.rels" {
+            *content = marked.clone().into_bytes();
+        }
+    }
+    let repairs = read_ok(zip_owned(&entries, CompressionMethod::Deflated));
+    assert_repaired(&repairs, "marked TargetMode=\"External\"");
+    // An external origin naming nothing in the package is still no origin.
+    let elsewhere = marked.replace("/aasx/aasx-origin", "https://example.com/aasx-origin");
+    for (name, content) in &mut entries {
+        if name == "_rels/.rels" {
+            *content = elsewhere.clone().into_bytes();
+        }
+    }
+    let bytes = zip_owned(&entries, CompressionMethod::Deflated);
+    assert!(matches!(
+        AasxReader::new(Cursor::new(bytes)).and_then(|mut r| r.environment().map(drop)),
+        Err(Error::NoOrigin)
+    ));
+}
+
 #[test]
 fn backslashes_in_entry_names_are_read() {
     let repairs = read_ok(package(Layout {

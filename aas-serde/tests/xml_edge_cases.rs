@@ -346,3 +346,29 @@ fn collections_nested_to_the_depth_limit_are_read_and_written() {
     let err = xml::from_str::<Environment>(&nested(deepest + 1)).unwrap_err();
     assert!(matches!(err.kind(), xml::ErrorKind::TooDeep(_)), "{err}");
 }
+
+/// Documents of other AAS versions say which version they are, instead of failing on their
+/// first difference (a V2.0 file used to get `unexpected attribute "xsi:schemaLocation"`).
+#[test]
+fn documents_of_other_aas_versions_are_refused_by_name() {
+    for (document, version) in [
+        (
+            r#"<aas:aasenv xmlns:aas="http://www.admin-shell.io/aas/2/0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.admin-shell.io/aas/2/0 AAS.xsd"/>"#,
+            "AAS V2.0 is not supported",
+        ),
+        (
+            r#"<aas:aasenv xsi:schemaLocation="x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:aas="http://www.admin-shell.io/aas/1/0"/>"#,
+            "AAS V1.0 is not supported",
+        ),
+        (
+            r#"<environment xmlns="https://admin-shell.io/aas/3/1"/>"#,
+            "AAS V3.1 is not supported",
+        ),
+    ] {
+        let message = match xml::from_str::<Environment>(document) {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("read: {document}"),
+        };
+        assert!(message.contains(version), "{message}");
+    }
+}

@@ -36,7 +36,8 @@
 //! `http://www.admin-shell.io/aasx/relationships/` namespace, V2's `aas-spec-split`,
 //! backslashes and a leading `/` in entry names, part names that differ in case or
 //! percent-encoding, a missing `[Content_Types].xml` or content types that are not XML/JSON
-//! (the extension decides), missing root relationships beside the conventional origin, and
+//! (the extension decides), missing root relationships beside the conventional origin, an
+//! origin relationship marked `TargetMode="External"` that names a part of the package, and
 //! dangling targets. Several aas-spec parts are merged; a part equal to one already read (the
 //! JSON twin of an XML part) counts once.
 //!

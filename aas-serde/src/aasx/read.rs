@@ -375,6 +375,30 @@ impl<R: Read + Seek> AasxReader<R> {
                 self.core_properties = self.target("/", rel, &root_rels_part)?.map(|e| e.name);
             }
         }
+        if origin.is_none() {
+            // Some packages (two IDTA V3.1 submodel templates among them) mark the origin
+            // relationship `TargetMode="External"` although it names a part of the package.
+            // A part the package holds is read as the origin, noted as a repair.
+            for rel in root_rels.iter().filter(|r| r.external) {
+                if is_aasx_type(&rel.type_, opc::REL_ORIGIN).is_none() {
+                    continue;
+                }
+                let Ok(part) = opc::resolve("/", &rel.target) else {
+                    continue;
+                };
+                if let Some(entry) = self.find(&part) {
+                    self.repair(
+                        &root_rels_part,
+                        format!(
+                            "aasx-origin is marked TargetMode=\"External\" but names the package's part {:?}; read as that part",
+                            entry.name
+                        ),
+                    );
+                    origin = Some(entry);
+                    break;
+                }
+            }
+        }
         let origin = origin.ok_or(Error::NoOrigin)?;
 
         let (origin_rels_part, origin_rels) =

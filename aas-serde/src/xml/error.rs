@@ -28,6 +28,14 @@ pub enum ErrorKind {
     /// An element outside the AAS V3.0 namespace.
     #[error("element <{element}> is {namespace}, not in https://admin-shell.io/aas/3/0")]
     WrongNamespace { element: String, namespace: String },
+    /// A document of another AAS version (its namespace says which).
+    #[error(
+        "AAS {version} is not supported (namespace {namespace}): this reader reads AAS V3.0, https://admin-shell.io/aas/3/0"
+    )]
+    UnsupportedVersion {
+        version: &'static str,
+        namespace: String,
+    },
     /// An attribute (the mapping has none, except namespace declarations).
     #[error("unexpected attribute {0:?}: the AAS XML mapping has no attributes")]
     UnexpectedAttribute(String),

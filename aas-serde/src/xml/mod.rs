@@ -28,7 +28,9 @@
 //! unknown to the class, duplicate elements, missing required elements, attributes (other
 //! than namespace declarations), text among elements, bad enumeration literals, booleans
 //! other than `true`/`false`/`1`/`0`, invalid base64, characters XML 1.0 forbids, DTDs, and
-//! nesting deeper than 128 elements. An empty Blob value (as basyx writes it) is read as empty
+//! nesting deeper than 128 elements. A document of another AAS version is refused with an
+//! error naming it (`AAS V2.0 is not supported`), by the namespace it declares (V1.0, V2.0,
+//! V3.1). An empty Blob value (as basyx writes it) is read as empty
 //! bytes, though aas-core refuses it. Accepted: an XML declaration, comments, processing
 //! instructions, whitespace between elements, CDATA, any namespace prefix, and child elements
 //! in any order (as aas-core reads them). Text is kept exactly as written (entities resolved,

@@ -131,6 +131,24 @@ impl<'a> XmlReader<'a> {
         };
         let depth = self.depth + 1;
         if !child.start.attributes_raw().trim_start().is_empty() {
+            // A document of another AAS version fails on its first difference otherwise
+            // (V2.0 files on their `xsi:schemaLocation`): say which version it is instead.
+            for attribute in child.start.attributes().flatten() {
+                if attribute.key.as_namespace_binding().is_none() {
+                    continue;
+                }
+                if let Some(version) = other_aas_version(&attribute.value) {
+                    return Err(self
+                        .error_at(
+                            pos,
+                            ErrorKind::UnsupportedVersion {
+                                version,
+                                namespace: attribute.value.trim().to_owned(),
+                            },
+                        )
+                        .in_element(child.name()));
+                }
+            }
             for attribute in child.start.attributes() {
                 let attribute =
                     attribute.map_err(|e| self.error_at(pos, ErrorKind::Syntax(e.to_string())))?;
@@ -359,5 +377,21 @@ impl<'a> XmlReader<'a> {
             },
         )
         .in_element(child.name())
+    }
+}
+
+/// The AAS version of another version's XML namespace (V1.0, V2.0, V3.1), if it is one.
+fn other_aas_version(namespace: &str) -> Option<&'static str> {
+    let namespace = namespace.trim().trim_end_matches('/');
+    let tail = namespace
+        .strip_prefix("http://www.admin-shell.io/aas/")
+        .or_else(|| namespace.strip_prefix("https://www.admin-shell.io/aas/"))
+        .or_else(|| namespace.strip_prefix("http://admin-shell.io/aas/"))
+        .or_else(|| namespace.strip_prefix("https://admin-shell.io/aas/"))?;
+    match tail {
+        "1/0" => Some("V1.0"),
+        "2/0" => Some("V2.0"),
+        "3/1" => Some("V3.1"),
+        _ => None,
     }
 }
