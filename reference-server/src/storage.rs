@@ -659,44 +659,8 @@ impl SqliteRepository {
     ) -> Result<Submodel, StorageError> {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
-        let mut submodel: Submodel = read_in(&tx, Collection::Submodels, id)?
-            .ok_or_else(|| StorageError::NotFound(format!("submodel {id:?}")))?;
-        change(&mut submodel).map_err(StorageError::Refused)?;
-        if submodel.id != id {
-            return Err(StorageError::Refused(
-                "a change may not alter the id".into(),
-            ));
-        }
-        let written = upsert(
-            &tx,
-            Collection::Submodels,
-            id,
-            &aas_serde::json::to_string(&submodel),
-        )?;
-        store_view(&tx, &submodel)?;
-        let owner = format!("submodel:{id}");
-        if let Some((path, attachment)) = attach {
-            let mut attachment = attachment.clone();
-            if attachment.content_type.is_empty() {
-                attachment.content_type = file_content_type(&submodel, path).unwrap_or_default();
-            }
-            if attachment.file_name.is_empty() {
-                attachment.file_name = file_value(&submodel, path)
-                    .map(|value| named_file(&value).to_owned())
-                    .unwrap_or_default();
-            }
-            store_attachment(&tx, &owner, path, &attachment)?;
-        }
-        drop_unheld_files(
-            &tx,
-            &owner,
-            &|path, name| submodel_holds_file(&submodel, path, name),
-            &|name| submodel_files_named(&submodel, name),
-        )?;
-        let outcome = SubmodelChange {
-            written,
-            affected_shell_ids: affected_shells(&tx, id)?,
-        };
+        let submodel: Submodel = changed_in(&tx, Collection::Submodels, id, change)?;
+        let outcome = submodel_in(&tx, &submodel, Mode::CreateOrReplace, attach)?;
         append_events(&tx, events(&submodel, &outcome))?;
         self.commit(tx)?;
         Ok(submodel)
@@ -711,31 +675,8 @@ impl SqliteRepository {
     ) -> Result<AssetAdministrationShell, StorageError> {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
-        let mut shell: AssetAdministrationShell = read_in(&tx, Collection::Shells, id)?
-            .ok_or_else(|| StorageError::NotFound(format!("shell {id:?}")))?;
-        change(&mut shell).map_err(StorageError::Refused)?;
-        if shell.id != id {
-            return Err(StorageError::Refused(
-                "a change may not alter the id".into(),
-            ));
-        }
-        upsert(
-            &tx,
-            Collection::Shells,
-            id,
-            &aas_serde::json::to_string(&shell),
-        )?;
-        let owner = format!("shell:{id}");
-        if let Some(thumbnail) = thumbnail {
-            store_attachment(&tx, &owner, THUMBNAIL, thumbnail)?;
-        }
-        drop_unheld_files(
-            &tx,
-            &owner,
-            &|path, name| shell_holds_file(&shell, path, name),
-            &|_| Vec::new(),
-        )?;
-        link_submodels(&tx, &shell)?;
+        let shell: AssetAdministrationShell = changed_in(&tx, Collection::Shells, id, change)?;
+        shell_in(&tx, &shell, Mode::CreateOrReplace, thumbnail)?;
         append_events(&tx, events(&shell))?;
         self.commit(tx)?;
         Ok(shell)
@@ -747,17 +688,9 @@ impl SqliteRepository {
         mode: Mode,
         events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<Written, StorageError> {
-        let json = aas_serde::json::to_string(shell);
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
-        let written = write(&tx, Collection::Shells, &shell.id, &json, mode)?;
-        drop_unheld_files(
-            &tx,
-            &format!("shell:{}", shell.id),
-            &|path, name| shell_holds_file(shell, path, name),
-            &|_| Vec::new(),
-        )?;
-        link_submodels(&tx, shell)?;
+        let written = shell_in(&tx, shell, mode, None)?;
         append_events(&tx, events(written))?;
         self.commit(tx)?;
         Ok(written)
@@ -769,21 +702,9 @@ impl SqliteRepository {
         mode: Mode,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError> {
-        let json = aas_serde::json::to_string(submodel);
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
-        let written = write(&tx, Collection::Submodels, &submodel.id, &json, mode)?;
-        store_view(&tx, submodel)?;
-        drop_unheld_files(
-            &tx,
-            &format!("submodel:{}", submodel.id),
-            &|path, name| submodel_holds_file(submodel, path, name),
-            &|name| submodel_files_named(submodel, name),
-        )?;
-        let change = SubmodelChange {
-            written,
-            affected_shell_ids: affected_shells(&tx, &submodel.id)?,
-        };
+        let change = submodel_in(&tx, submodel, mode, None)?;
         append_events(&tx, events(&change))?;
         self.commit(tx)?;
         Ok(change)
@@ -877,15 +798,6 @@ const MAX_STORED_DEPTH: usize = aas_serde::json::MAX_DEPTH - 4;
 enum Mode {
     CreateOrReplace,
     CreateOnly,
-}
-
-fn upsert(
-    tx: &rusqlite::Transaction<'_>,
-    collection: Collection,
-    id: &str,
-    json: &str,
-) -> Result<Written, StorageError> {
-    write(tx, collection, id, json, Mode::CreateOrReplace)
 }
 
 /// Writes an element in `tx`. The transaction holds the write lock from its start
@@ -1107,6 +1019,87 @@ fn link_submodels(
         }
     }
     Ok(())
+}
+
+/// The element `id` read in `tx` and changed by `change`, which may refuse but not alter
+/// the id.
+fn changed_in<T: aas_serde::json::FromJson + aas_model::Identifiable>(
+    tx: &rusqlite::Transaction<'_>,
+    collection: Collection,
+    id: &str,
+    change: &mut dyn FnMut(&mut T) -> Change<()>,
+) -> Result<T, StorageError> {
+    let mut element: T = read_in(tx, collection, id)?
+        .ok_or_else(|| StorageError::NotFound(format!("{} {id:?}", collection.noun())))?;
+    change(&mut element).map_err(StorageError::Refused)?;
+    if element.id() != id {
+        return Err(StorageError::Refused(
+            "a change may not alter the id".into(),
+        ));
+    }
+    Ok(element)
+}
+
+/// Writes a submodel in `tx` with what goes with it: its blob-free view, the File bytes
+/// `attach` gives (see [`Repository::modify_submodel_attaching`]) and its files kept with
+/// the Files naming them.
+fn submodel_in(
+    tx: &rusqlite::Transaction<'_>,
+    submodel: &Submodel,
+    mode: Mode,
+    attach: Option<(&str, &Attachment)>,
+) -> Result<SubmodelChange, StorageError> {
+    let id = &submodel.id;
+    let json = aas_serde::json::to_string(submodel);
+    let written = write(tx, Collection::Submodels, id, &json, mode)?;
+    store_view(tx, submodel)?;
+    let owner = format!("submodel:{id}");
+    if let Some((path, attachment)) = attach {
+        let mut attachment = attachment.clone();
+        if attachment.content_type.is_empty() {
+            attachment.content_type = file_content_type(submodel, path).unwrap_or_default();
+        }
+        if attachment.file_name.is_empty() {
+            attachment.file_name = file_value(submodel, path)
+                .map(|value| named_file(&value).to_owned())
+                .unwrap_or_default();
+        }
+        store_attachment(tx, &owner, path, &attachment)?;
+    }
+    drop_unheld_files(
+        tx,
+        &owner,
+        &|path, name| submodel_holds_file(submodel, path, name),
+        &|name| submodel_files_named(submodel, name),
+    )?;
+    Ok(SubmodelChange {
+        written,
+        affected_shell_ids: affected_shells(tx, id)?,
+    })
+}
+
+/// Writes a shell in `tx` with what goes with it: the thumbnail given, its files kept with
+/// its `defaultThumbnail`, its submodel references.
+fn shell_in(
+    tx: &rusqlite::Transaction<'_>,
+    shell: &AssetAdministrationShell,
+    mode: Mode,
+    thumbnail: Option<&Attachment>,
+) -> Result<Written, StorageError> {
+    let json = aas_serde::json::to_string(shell);
+    let written = write(tx, Collection::Shells, &shell.id, &json, mode)?;
+    let owner = format!("shell:{}", shell.id);
+    if let Some(thumbnail) = thumbnail {
+        store_attachment(tx, &owner, THUMBNAIL, thumbnail)?;
+    }
+    drop_unheld_files(
+        tx,
+        &owner,
+        &|path, name| shell_holds_file(shell, path, name),
+        &|_| Vec::new(),
+    )?;
+    link_submodels(tx, shell)?;
+    Ok(written)
 }
 
 fn read_in<T: aas_serde::json::FromJson>(

@@ -8,26 +8,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{DataDir, Failure, Launch, Server, TestResult, b64};
-
-async fn call(
-    http: &reqwest::Client,
-    server: &Server,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> Result<(u16, Value), Failure> {
-    let mut request = http.request(method, server.url(path));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let response = request.send().await?;
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
+use support::{DataDir, Failure, Launch, Server, TestResult, b64, call, multipart};
 
 /// Sends `body` to `path` from `n` tasks at once; the statuses, sorted.
 async fn at_once(server: &Server, path: &str, body: &Value, n: usize) -> Result<Vec<u16>, Failure> {
@@ -112,11 +93,10 @@ async fn a_platform_is_never_deleted_from_under_a_twin_being_bound_to_it() -> Te
         let platform = json!({"name": name, "base_url": "http://127.0.0.1:9/",
             "data_get_prefix": "data/", "authentication": "none"});
         let (status, _) = call(
-            &http,
             &server,
             Method::POST,
             "/sdts/platforms",
-            Some(&platform),
+            Some(platform.clone()),
         )
         .await?;
         assert_eq!(status, 201);
@@ -124,11 +104,10 @@ async fn a_platform_is_never_deleted_from_under_a_twin_being_bound_to_it() -> Te
         for n in 0..8 {
             let id = format!("urn:sm:{round}:{n}");
             let (status, _) = call(
-                &http,
                 &server,
                 Method::POST,
                 "/submodels",
-                Some(&json!({"id": id, "modelType": "Submodel"})),
+                Some(json!({"id": id, "modelType": "Submodel"})),
             )
             .await?;
             assert_eq!(status, 201);
@@ -159,7 +138,7 @@ async fn a_platform_is_never_deleted_from_under_a_twin_being_bound_to_it() -> Te
                 other => return Err(format!("a bind answered {other}").into()),
             }
         }
-        let (_, twins) = call(&http, &server, Method::GET, "/sdts/twins", None).await?;
+        let (_, twins) = call(&server, Method::GET, "/sdts/twins", None).await?;
         let on_it = twins
             .as_array()
             .ok_or("twins is not a list")?
@@ -176,18 +155,6 @@ async fn a_platform_is_never_deleted_from_under_a_twin_being_bound_to_it() -> Te
     Ok(())
 }
 
-fn multipart(file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----aas-rs-integrity";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-         Content-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 /// A File inside a collection has its bytes stored; deleting the collection takes them along
 /// (in the same transaction), so a new File at the same path does not serve the old bytes.
 #[tokio::test]
@@ -199,7 +166,7 @@ async fn deleting_a_collection_deletes_the_files_of_the_elements_inside_it() -> 
     let folder = json!({"modelType": "SubmodelElementCollection", "idShort": "Docs", "value": [
         {"modelType": "File", "idShort": "Manual", "contentType": "application/pdf"}]});
     let submodel = json!({"id": id, "modelType": "Submodel", "submodelElements": [folder]});
-    let (status, _) = call(&http, &server, Method::POST, "/submodels", Some(&submodel)).await?;
+    let (status, _) = call(&server, Method::POST, "/submodels", Some(submodel.clone())).await?;
     assert_eq!(status, 201);
     let attachment = server.url(&format!(
         "/submodels/{}/submodel-elements/Docs.Manual/attachment",
@@ -218,7 +185,6 @@ async fn deleting_a_collection_deletes_the_files_of_the_elements_inside_it() -> 
     assert_eq!(&served.bytes().await?[..], b"%PDF-old-bytes");
 
     let (status, answer) = call(
-        &http,
         &server,
         Method::DELETE,
         &format!("/submodels/{}/submodel-elements/Docs", b64(id)),
@@ -231,11 +197,10 @@ async fn deleting_a_collection_deletes_the_files_of_the_elements_inside_it() -> 
         {"modelType": "File", "idShort": "Manual", "contentType": "application/pdf",
          "value": "/aasx/files/manual.pdf"}]});
     let (status, answer) = call(
-        &http,
         &server,
         Method::POST,
         &format!("/submodels/{}/submodel-elements", b64(id)),
-        Some(&again),
+        Some(again.clone()),
     )
     .await?;
     assert_eq!(status, 201, "{answer}");
@@ -260,20 +225,18 @@ async fn a_write_past_the_database_size_answers_507_and_changes_nothing() -> Tes
             .arg("--max-database-size")
             .arg((2u32 << 20).to_string()),
     )?;
-    let http = reqwest::Client::new();
     let id = "urn:sm:full";
     let small = json!({"id": id, "modelType": "Submodel", "idShort": "Small"});
-    let (status, _) = call(&http, &server, Method::POST, "/submodels", Some(&small)).await?;
+    let (status, _) = call(&server, Method::POST, "/submodels", Some(small.clone())).await?;
     assert_eq!(status, 201);
     let big = json!({"id": id, "modelType": "Submodel", "idShort": "Big", "submodelElements": [
         {"modelType": "Blob", "idShort": "Data", "contentType": "application/octet-stream",
          "value": "QUJD".repeat(1 << 20)}]});
     let (status, answer) = call(
-        &http,
         &server,
         Method::PUT,
         &format!("/submodels/{}", b64(id)),
-        Some(&big),
+        Some(big.clone()),
     )
     .await?;
     assert_eq!(status, 507, "{answer}");
@@ -281,7 +244,6 @@ async fn a_write_past_the_database_size_answers_507_and_changes_nothing() -> Tes
     let text = answer["messages"][0]["text"].as_str().unwrap_or_default();
     assert!(text.contains("disk is full"), "{text}");
     let (status, stored) = call(
-        &http,
         &server,
         Method::GET,
         &format!("/submodels/{}", b64(id)),
@@ -290,11 +252,10 @@ async fn a_write_past_the_database_size_answers_507_and_changes_nothing() -> Tes
     .await?;
     assert_eq!((status, &stored["idShort"]), (200, &json!("Small")));
     let (status, _) = call(
-        &http,
         &server,
         Method::PUT,
         &format!("/submodels/{}", b64(id)),
-        Some(&json!({"id": id, "modelType": "Submodel", "idShort": "Smaller"})),
+        Some(json!({"id": id, "modelType": "Submodel", "idShort": "Smaller"})),
     )
     .await?;
     assert_eq!(status, 204);
@@ -305,11 +266,10 @@ async fn a_write_past_the_database_size_answers_507_and_changes_nothing() -> Tes
         let platform = json!({"name": format!("p{n}"), "base_url": "http://127.0.0.1:9/",
             "authentication": "none", "description": "d".repeat(200_000)});
         let (status, answer) = call(
-            &http,
             &server,
             Method::POST,
             "/sdts/platforms",
-            Some(&platform),
+            Some(platform.clone()),
         )
         .await?;
         if status != 201 {
@@ -358,22 +318,20 @@ async fn a_twin_bound_and_unbound_at_once_leaves_no_poller_without_its_binding()
     let platform = json!({"name": "counting", "base_url": format!("http://127.0.0.1:{port}/"),
         "data_get_prefix": "data/", "authentication": "none"});
     let (status, _) = call(
-        &http,
         &server,
         Method::POST,
         "/sdts/platforms",
-        Some(&platform),
+        Some(platform.clone()),
     )
     .await?;
     assert_eq!(status, 201);
     for round in 0..40 {
         let id = format!("urn:sm:race:{round}");
         let (status, _) = call(
-            &http,
             &server,
             Method::POST,
             "/submodels",
-            Some(&json!({"id": id, "modelType": "Submodel"})),
+            Some(json!({"id": id, "modelType": "Submodel"})),
         )
         .await?;
         assert_eq!(status, 201);
@@ -404,7 +362,7 @@ async fn a_twin_bound_and_unbound_at_once_leaves_no_poller_without_its_binding()
         let bound = bind.await??;
         assert_eq!(bound.status().as_u16(), 201);
     }
-    let (_, twins) = call(&http, &server, Method::GET, "/sdts/twins", None).await?;
+    let (_, twins) = call(&server, Method::GET, "/sdts/twins", None).await?;
     let stored: Vec<String> = twins
         .as_array()
         .ok_or("twins is not a list")?
@@ -438,7 +396,7 @@ async fn a_files_bytes_follow_its_element_and_leave_with_its_value() -> TestResu
         {"modelType": "SubmodelElementList", "idShort": "L", "typeValueListElement": "File",
          "value": [file, file]}]});
     let (status, answer) =
-        call(&http, &server, Method::POST, "/submodels", Some(&submodel)).await?;
+        call(&server, Method::POST, "/submodels", Some(submodel.clone())).await?;
     assert_eq!(status, 201, "{answer}");
     let element =
         |path: &str| server.url(&format!("/submodels/{}/submodel-elements/{path}", b64(id)));
@@ -511,7 +469,7 @@ async fn files_uploaded_under_one_name_keep_their_own_bytes() -> TestResult {
     let submodel = json!({"id": id, "modelType": "Submodel", "submodelElements": [
         {"modelType": "File", "idShort": "First", "contentType": "text/plain"},
         {"modelType": "File", "idShort": "Second", "contentType": "text/plain"}]});
-    let (status, _) = call(&http, &server, Method::POST, "/submodels", Some(&submodel)).await?;
+    let (status, _) = call(&server, Method::POST, "/submodels", Some(submodel.clone())).await?;
     assert_eq!(status, 201);
     let element =
         |path: &str| server.url(&format!("/submodels/{}/submodel-elements/{path}", b64(id)));
@@ -535,7 +493,6 @@ async fn files_uploaded_under_one_name_keep_their_own_bytes() -> TestResult {
             .await?;
         assert_eq!(&served.bytes().await?[..], bytes, "{path}");
         let (_, file) = call(
-            &http,
             &server,
             Method::GET,
             &format!("/submodels/{}/submodel-elements/{path}", b64(id)),

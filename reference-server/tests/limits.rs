@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{DataDir, Failure, Launch, Server, TestResult, b64};
+use support::{DataDir, Failure, Launch, Server, TestResult, b64, multipart};
 
 fn with_config(data: &DataDir, config: &str) -> Result<Launch, Failure> {
     std::fs::create_dir_all(&data.0)?;
@@ -28,19 +28,6 @@ fn big_submodel(id: &str, bytes: usize) -> Value {
         {"modelType": "Blob", "idShort": "Data", "contentType": "application/octet-stream",
          "value": "QUJD".repeat(bytes / 4)},
         {"modelType": "File", "idShort": "Manual", "contentType": "application/pdf"}]})
-}
-
-fn multipart(file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----aas-rs-limits-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"fileName\"\r\n\r\n{file_name}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-         Content-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 #[tokio::test]

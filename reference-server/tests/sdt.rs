@@ -9,25 +9,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{DataDir, Failure, Server, TestResult};
-
-async fn call(
-    server: &Server,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Result<(u16, Value), Failure> {
-    let mut request = reqwest::Client::new().request(method, server.url(path));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let response = request.send().await?;
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
+use support::{DataDir, Failure, Server, TestResult, call};
 
 fn position_description() -> Value {
     json!({"iot_attributes": [

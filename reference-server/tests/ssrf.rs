@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{DataDir, Failure, Launch, Server, TestResult, b64};
+use support::{DataDir, Failure, Launch, Server, TestResult, b64, call};
 
 /// The platform key each twin is bound with.
 const KEY: &str = "platform-key-3b7e";
@@ -146,24 +146,6 @@ async fn record(State(fake): State<Fake>, request: Request) -> Response {
             headers,
         });
     (fake.answer)(request.method(), &path)
-}
-
-async fn call(
-    server: &Server,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Result<(u16, Value), Failure> {
-    let mut request = reqwest::Client::new().request(method, server.url(path));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let response = request.send().await?;
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
 /// A server with this `[outbound]` section (and flags).

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{DataDir, Failure, Server, TestResult, b64};
+use support::{DataDir, Failure, Server, TestResult, b64, call};
 
 /// What the test platform serves and received.
 #[derive(Default)]
@@ -70,24 +70,6 @@ async fn platform(state: Arc<Platform>) -> Result<u16, Failure> {
     let port = listener.local_addr()?.port();
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(port)
-}
-
-async fn call(
-    server: &Server,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Result<(u16, Value), Failure> {
-    let mut request = reqwest::Client::new().request(method, server.url(path));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let response = request.send().await?;
-    let status = response.status().as_u16();
-    let text = response.text().await?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
 fn bulb_description() -> Value {

@@ -305,3 +305,41 @@ impl Drop for Collector {
         let _ = self.client.try_disconnect();
     }
 }
+
+/// Sends `body` (JSON, if any) with `method` to `path`: the status and the answer as JSON
+/// (`null` when it is not JSON).
+pub async fn call(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<(u16, serde_json::Value), Failure> {
+    let mut request = reqwest::Client::new().request(method, server.url(path));
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// A multipart body as Part 2's attachment upload takes it (`fileName` and `file`, a PDF):
+/// its content type and bytes.
+pub fn multipart(file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----aas-rs-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"fileName\"\r\n\r\n{file_name}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
