@@ -287,12 +287,14 @@ impl Submodel {
 
 /// Declares a submodel element struct: the fields every submodel element has (`Referable`,
 /// `HasSemantics`, `Qualifiable`, `HasDataSpecification`, in XML order), then its own, and a
-/// `new` taking the required own fields.
+/// `new` taking the required own fields. Fields `required_in_v30` are optional since V3.1
+/// (`Option`), but `new` still takes them: a new element should carry them, and V3.0 needs them.
 macro_rules! submodel_element_struct {
     (
         $(#[$meta:meta])*
         $name:ident {
             required { $( $(#[$rmeta:meta])* $rfield:ident : $rty:ty ),* $(,)? }
+            $( required_in_v30 { $( $(#[$vmeta:meta])* $vfield:ident : $vty:ty ),* $(,)? } )?
             optional { $( $(#[$ometa:meta])* $ofield:ident : $oty:ty ),* $(,)? }
         }
     ) => {
@@ -310,13 +312,14 @@ macro_rules! submodel_element_struct {
             pub qualifiers: Option<Vec<Qualifier>>,
             pub embedded_data_specifications: Option<Vec<EmbeddedDataSpecification>>,
             $( $(#[$rmeta])* pub $rfield: $rty, )*
+            $($( $(#[$vmeta])* pub $vfield: Option<$vty>, )*)?
             $( $(#[$ometa])* pub $ofield: $oty, )*
         }
 
         impl $name {
             /// An element with its required attributes; everything optional is unset.
             #[allow(clippy::new_without_default)]
-            pub fn new($($rfield: impl Into<$rty>),*) -> Self {
+            pub fn new($($rfield: impl Into<$rty>,)* $($($vfield: impl Into<$vty>,)*)?) -> Self {
                 Self {
                     extensions: None,
                     category: None,
@@ -328,6 +331,7 @@ macro_rules! submodel_element_struct {
                     qualifiers: None,
                     embedded_data_specifications: None,
                     $( $rfield: $rfield.into(), )*
+                    $($( $vfield: Some($vfield.into()), )*)?
                     $( $ofield: None, )*
                 }
             }
@@ -344,7 +348,8 @@ macro_rules! submodel_element_struct {
 submodel_element_struct! {
     /// A relationship between two elements.
     RelationshipElement {
-        required { first: Reference, second: Reference }
+        required {}
+        required_in_v30 { first: Reference, second: Reference }
         optional {}
     }
 }
@@ -352,7 +357,8 @@ submodel_element_struct! {
 submodel_element_struct! {
     /// A relationship with data elements that annotate it.
     AnnotatedRelationshipElement {
-        required { first: Reference, second: Reference }
+        required {}
+        required_in_v30 { first: Reference, second: Reference }
         optional { annotations: Option<Vec<DataElement>> }
     }
 }
@@ -392,7 +398,8 @@ submodel_element_struct! {
 submodel_element_struct! {
     /// Binary data inside the model.
     Blob {
-        required { content_type: String }
+        required {}
+        required_in_v30 { content_type: String }
         optional { value: Option<Vec<u8>> }
     }
 }
@@ -400,7 +407,8 @@ submodel_element_struct! {
 submodel_element_struct! {
     /// A file, by its path or URI.
     File {
-        required { content_type: String }
+        required {}
+        required_in_v30 { content_type: String }
         optional { value: Option<String> }
     }
 }
@@ -429,7 +437,8 @@ submodel_element_struct! {
 submodel_element_struct! {
     /// An entity: a thing that is not the asset itself, with statements about it.
     Entity {
-        required { entity_type: EntityType }
+        required {}
+        required_in_v30 { entity_type: EntityType }
         optional {
             statements: Option<Vec<SubmodelElement>>,
             global_asset_id: Option<String>,
@@ -610,7 +619,8 @@ pub struct LevelType {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ValueReferencePair {
     pub value: String,
-    pub value_id: Reference,
+    /// Required in V3.0, optional since V3.1.
+    pub value_id: Option<Reference>,
 }
 
 /// The values a property may take.

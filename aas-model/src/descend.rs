@@ -308,13 +308,13 @@ impl<'a> Node<'a> {
             }
             Node::RelationshipElement(e) => {
                 c.submodel_element_base(e)
-                    .one(&e.first, "first")
-                    .one(&e.second, "second");
+                    .opt(&e.first, "first")
+                    .opt(&e.second, "second");
             }
             Node::AnnotatedRelationshipElement(e) => {
                 c.submodel_element_base(e)
-                    .one(&e.first, "first")
-                    .one(&e.second, "second")
+                    .opt(&e.first, "first")
+                    .opt(&e.second, "second")
                     .opt_list(e.annotations.as_ref(), "annotations");
             }
             Node::Property(e) => {
@@ -425,7 +425,7 @@ impl<'a> Node<'a> {
                     .opt(&e.level_type, "levelType");
             }
             Node::ValueReferencePair(e) => {
-                c.one(&e.value_id, "valueId");
+                c.opt(&e.value_id, "valueId");
             }
             Node::ValueList(e) => {
                 c.list(&e.value_reference_pairs, "valueReferencePairs");

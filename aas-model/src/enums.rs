@@ -68,7 +68,13 @@ literal_enum! {
 literal_enum! {
     /// Kind of the asset of a shell (`AssetInformation.assetKind`). V3.1 adds `Role`.
     #[non_exhaustive]
-    AssetKind { Type = "Type", Instance = "Instance", NotApplicable = "NotApplicable" }
+    AssetKind {
+        Type = "Type",
+        Instance = "Instance",
+        NotApplicable = "NotApplicable",
+        /// V3.1 only: the asset is a role (a function an asset can take).
+        Role = "Role",
+    }
 }
 
 literal_enum! {

@@ -77,12 +77,14 @@
 
 mod abstract_classes;
 mod classes;
+pub mod convert;
 mod descend;
 mod enums;
 mod id_short_path;
 mod reference;
 mod submodel_element;
 pub mod verify;
+mod version;
 
 pub use abstract_classes::{
     HasDataSpecification, HasExtensions, HasKind, HasSemantics, Identifiable, Qualifiable,
@@ -94,4 +96,5 @@ pub use enums::*;
 pub use id_short_path::{IdShortPath, IdShortPathError, InsertError, PathStep, element_paths};
 pub use reference::{MAX_REFERENCE_NESTING, ParseReferenceError};
 pub use submodel_element::{DataElement, SubmodelElement};
-pub use verify::verify;
+pub use verify::{verify, verify_as};
+pub use version::{UnknownVersion, Version};

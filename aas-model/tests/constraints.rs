@@ -289,7 +289,7 @@ constraint!(aasc_3a_009_measures_have_a_unit, "AASc-3a-009",
 constraint!(aasc_3a_010_value_or_value_list, "AASc-3a-010",
     broken: DataSpecificationIec61360 {
         value: Some("1".into()),
-        value_list: Some(ValueList { value_reference_pairs: vec![ValueReferencePair { value: "1".into(), value_id: global("urn:v") }] }),
+        value_list: Some(ValueList { value_reference_pairs: vec![ValueReferencePair { value: "1".into(), value_id: Some(global("urn:v")) }] }),
         ..iec("en")
     },
     mended: DataSpecificationIec61360 { value: Some("1".into()), ..iec("en") });

@@ -89,7 +89,7 @@ macro_rules! classes {
             data_specification_content: req "dataSpecificationContent",
         });
         $m!(LevelType, None, "levelType", { min: req "min", nom: req "nom", typ: req "typ", max: req "max" });
-        $m!(ValueReferencePair, None, "valueReferencePair", { value: req "value", value_id: req "valueId" });
+        $m!(ValueReferencePair, None, "valueReferencePair", { value: req "value", value_id: v30 "valueId" });
         $m!(ValueList, None, "valueList", { value_reference_pairs: req "valueReferencePairs" ["valueReferencePair"] });
         $m!(DataSpecificationIec61360, Some("DataSpecificationIec61360"), "dataSpecificationIec61360", {
             preferred_name: req "preferredName" ["langStringPreferredNameTypeIec61360"],
@@ -108,9 +108,9 @@ macro_rules! classes {
 macro_rules! submodel_elements {
     ($m:ident) => {
         $crate::schema::submodel_elements!(@with_common $m,
-            (RelationshipElement, "relationshipElement", { first: req "first", second: req "second" }),
+            (RelationshipElement, "relationshipElement", { first: v30 "first", second: v30 "second" }),
             (AnnotatedRelationshipElement, "annotatedRelationshipElement", {
-                first: req "first", second: req "second", annotations: opt "annotations" ["*"],
+                first: v30 "first", second: v30 "second", annotations: opt "annotations" ["*"],
             }),
             (Property, "property", { value_type: req "valueType", value: opt "value", value_id: opt "valueId" }),
             (MultiLanguageProperty, "multiLanguageProperty", {
@@ -118,8 +118,8 @@ macro_rules! submodel_elements {
             }),
             (Range, "range", { value_type: req "valueType", min: opt "min", max: opt "max" }),
             (ReferenceElement, "referenceElement", { value: opt "value" }),
-            (Blob, "blob", { value: bytes "value", content_type: req "contentType" }),
-            (File, "file", { value: opt "value", content_type: req "contentType" }),
+            (Blob, "blob", { value: bytes "value", content_type: v30 "contentType" }),
+            (File, "file", { value: opt "value", content_type: v30 "contentType" }),
             (SubmodelElementCollection, "submodelElementCollection", { value: opt "value" ["*"] }),
             (SubmodelElementList, "submodelElementList", {
                 order_relevant: opt "orderRelevant", semantic_id_list_element: opt "semanticIdListElement",
@@ -127,7 +127,7 @@ macro_rules! submodel_elements {
                 value_type_list_element: opt "valueTypeListElement", value: opt "value" ["*"],
             }),
             (Entity, "entity", {
-                statements: opt "statements" ["*"], entity_type: req "entityType",
+                statements: opt "statements" ["*"], entity_type: v30 "entityType",
                 global_asset_id: opt "globalAssetId", specific_asset_ids: opt "specificAssetIds" ["specificAssetId"],
             }),
             (BasicEventElement, "basicEventElement", {

@@ -182,7 +182,9 @@ pub fn to_value(element: &SubmodelElement, with_blob_value: bool) -> Option<Valu
         SubmodelElement::ReferenceElement(r) => reference_value(r.value.as_ref()?),
         SubmodelElement::File(f) => {
             let mut object = Map::new();
-            object.insert("contentType".into(), Value::String(f.content_type.clone()));
+            if let Some(content_type) = &f.content_type {
+                object.insert("contentType".into(), Value::String(content_type.clone()));
+            }
             if let Some(value) = &f.value {
                 object.insert("value".into(), Value::String(value.clone()));
             }
@@ -190,7 +192,9 @@ pub fn to_value(element: &SubmodelElement, with_blob_value: bool) -> Option<Valu
         }
         SubmodelElement::Blob(b) => {
             let mut object = Map::new();
-            object.insert("contentType".into(), Value::String(b.content_type.clone()));
+            if let Some(content_type) = &b.content_type {
+                object.insert("contentType".into(), Value::String(content_type.clone()));
+            }
             if let (true, Some(value)) = (with_blob_value, &b.value) {
                 object.insert("value".into(), Value::String(STANDARD.encode(value)));
             }
@@ -212,10 +216,12 @@ pub fn to_value(element: &SubmodelElement, with_blob_value: bool) -> Option<Valu
                 "statements".into(),
                 Value::Object(named_values(e.statements.iter().flatten(), with_blob_value)),
             );
-            object.insert(
-                "entityType".into(),
-                Value::String(e.entity_type.as_str().into()),
-            );
+            if let Some(entity_type) = e.entity_type {
+                object.insert(
+                    "entityType".into(),
+                    Value::String(entity_type.as_str().into()),
+                );
+            }
             if let Some(id) = &e.global_asset_id {
                 object.insert("globalAssetId".into(), Value::String(id.clone()));
             }
@@ -228,14 +234,22 @@ pub fn to_value(element: &SubmodelElement, with_blob_value: bool) -> Option<Valu
         }
         SubmodelElement::RelationshipElement(r) => {
             let mut object = Map::new();
-            object.insert("first".into(), reference_value(&r.first));
-            object.insert("second".into(), reference_value(&r.second));
+            if let Some(first) = &r.first {
+                object.insert("first".into(), reference_value(first));
+            }
+            if let Some(second) = &r.second {
+                object.insert("second".into(), reference_value(second));
+            }
             Value::Object(object)
         }
         SubmodelElement::AnnotatedRelationshipElement(r) => {
             let mut object = Map::new();
-            object.insert("first".into(), reference_value(&r.first));
-            object.insert("second".into(), reference_value(&r.second));
+            if let Some(first) = &r.first {
+                object.insert("first".into(), reference_value(first));
+            }
+            if let Some(second) = &r.second {
+                object.insert("second".into(), reference_value(second));
+            }
             let annotations: Vec<SubmodelElement> = r
                 .annotations
                 .iter()
@@ -372,7 +386,7 @@ fn apply_at(
         SubmodelElement::File(f) => {
             let map = object(value, path)?;
             if let Some(content_type) = map.get("contentType") {
-                f.content_type = lexical(content_type, &format!("{path}.contentType"))?;
+                f.content_type = Some(lexical(content_type, &format!("{path}.contentType"))?);
             }
             f.value = map
                 .get("value")
@@ -382,7 +396,7 @@ fn apply_at(
         SubmodelElement::Blob(b) => {
             let map = object(value, path)?;
             if let Some(content_type) = map.get("contentType") {
-                b.content_type = lexical(content_type, &format!("{path}.contentType"))?;
+                b.content_type = Some(lexical(content_type, &format!("{path}.contentType"))?);
             }
             if let Some(encoded) = map.get("value") {
                 let text = lexical(encoded, &format!("{path}.value"))?;
@@ -425,8 +439,10 @@ fn apply_at(
             }
             if let Some(kind) = map.get("entityType") {
                 let text = lexical(kind, &format!("{path}.entityType"))?;
-                e.entity_type = EntityType::from_literal(&text)
-                    .ok_or_else(|| error(&format!("{path}.entityType"), "not an entity type"))?;
+                e.entity_type =
+                    Some(EntityType::from_literal(&text).ok_or_else(|| {
+                        error(&format!("{path}.entityType"), "not an entity type")
+                    })?);
             }
             if let Some(id) = map.get("globalAssetId") {
                 e.global_asset_id = Some(lexical(id, &format!("{path}.globalAssetId"))?);
@@ -435,19 +451,19 @@ fn apply_at(
         SubmodelElement::RelationshipElement(r) => {
             let map = object(value, path)?;
             if let Some(first) = map.get("first") {
-                r.first = reference_from(first, &format!("{path}.first"))?;
+                r.first = Some(reference_from(first, &format!("{path}.first"))?);
             }
             if let Some(second) = map.get("second") {
-                r.second = reference_from(second, &format!("{path}.second"))?;
+                r.second = Some(reference_from(second, &format!("{path}.second"))?);
             }
         }
         SubmodelElement::AnnotatedRelationshipElement(r) => {
             let map = object(value, path)?;
             if let Some(first) = map.get("first") {
-                r.first = reference_from(first, &format!("{path}.first"))?;
+                r.first = Some(reference_from(first, &format!("{path}.first"))?);
             }
             if let Some(second) = map.get("second") {
-                r.second = reference_from(second, &format!("{path}.second"))?;
+                r.second = Some(reference_from(second, &format!("{path}.second"))?);
             }
         }
         SubmodelElement::BasicEventElement(e) => {

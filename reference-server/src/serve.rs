@@ -356,7 +356,10 @@ fn store_package_files(
                 && let Some(bytes) = read_part(value)?
             {
                 let attachment = Attachment {
-                    content_type: element.content_type.clone(),
+                    content_type: element
+                        .content_type
+                        .clone()
+                        .unwrap_or_else(|| "application/octet-stream".into()),
                     file_name: file_name(value),
                     bytes,
                 };

@@ -997,7 +997,7 @@ fn file_value(submodel: &Submodel, path: &str) -> Option<String> {
 
 fn file_content_type(submodel: &Submodel, path: &str) -> Option<String> {
     match submodel.element(&path.parse::<aas_model::IdShortPath>().ok()?)? {
-        aas_model::SubmodelElement::File(file) => Some(file.content_type),
+        aas_model::SubmodelElement::File(file) => file.content_type,
         _ => None,
     }
 }
@@ -1057,7 +1057,8 @@ fn submodel_in(
     if let Some((path, attachment)) = attach {
         let mut attachment = attachment.clone();
         if attachment.content_type.is_empty() {
-            attachment.content_type = file_content_type(submodel, path).unwrap_or_default();
+            attachment.content_type = file_content_type(submodel, path)
+                .unwrap_or_else(|| "application/octet-stream".into());
         }
         if attachment.file_name.is_empty() {
             attachment.file_name = file_value(submodel, path)

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::lexical::{self, char_len_exceeds, is_xml_serializable};
+use crate::Version;
 use crate::abstract_classes::{HasDataSpecification, HasSemantics, Qualifiable};
 use crate::classes::*;
 use crate::descend::{Node, Step};
@@ -21,9 +22,21 @@ pub(super) struct Raw {
 
 pub(super) struct Out<'v> {
     found: &'v mut Vec<Raw>,
+    version: Version,
 }
 
 impl Out<'_> {
+    /// A finding for an attribute that V3.0 requires and V3.1 made optional.
+    fn required_in_v30<T>(&mut self, property: &'static str, value: &Option<T>) {
+        if self.version == Version::V3_0 && value.is_none() {
+            self.at(
+                property,
+                "required",
+                format!("{property} is required in AAS V3.0; give it a value"),
+            );
+        }
+    }
+
     fn node(&mut self, rule: &'static str, message: impl Into<String>) {
         self.found.push(Raw {
             at: None,
@@ -458,8 +471,8 @@ fn is_model_reference_to_referable(reference: &Reference) -> bool {
 
 /// The checks of one node. `step` is where the node stands in its parent (it decides the
 /// maximum length of lang strings).
-pub(super) fn check(node: Node<'_>, step: Option<Step>, found: &mut Vec<Raw>) {
-    let out = &mut Out { found };
+pub(super) fn check(node: Node<'_>, step: Option<Step>, version: Version, found: &mut Vec<Raw>) {
+    let out = &mut Out { found, version };
     match node {
         Node::Environment(e) => {
             check_not_empty(
@@ -515,9 +528,15 @@ pub(super) fn check(node: Node<'_>, step: Option<Step>, found: &mut Vec<Raw>) {
             check_text(out, "value", &e.value, IDENTIFIER);
         }
         Node::Submodel(e) => check_submodel(out, e),
-        Node::RelationshipElement(e) => check_submodel_element!(out, e),
+        Node::RelationshipElement(e) => {
+            check_submodel_element!(out, e);
+            out.required_in_v30("first", &e.first);
+            out.required_in_v30("second", &e.second);
+        }
         Node::AnnotatedRelationshipElement(e) => {
             check_submodel_element!(out, e);
+            out.required_in_v30("first", &e.first);
+            out.required_in_v30("second", &e.second);
             check_not_empty(out, "annotations", &e.annotations);
             check_children_have_id_short(
                 out,
@@ -564,13 +583,15 @@ pub(super) fn check(node: Node<'_>, step: Option<Step>, found: &mut Vec<Raw>) {
         Node::Blob(e) => {
             check_submodel_element!(out, e);
             check_data_element_category(out, &e.category);
-            check_text(out, "contentType", &e.content_type, Text::ContentType);
+            check_opt_text(out, "contentType", &e.content_type, Text::ContentType);
+            out.required_in_v30("contentType", &e.content_type);
         }
         Node::File(e) => {
             check_submodel_element!(out, e);
             check_data_element_category(out, &e.category);
             check_opt_text(out, "value", &e.value, Text::Path);
-            check_text(out, "contentType", &e.content_type, Text::ContentType);
+            check_opt_text(out, "contentType", &e.content_type, Text::ContentType);
+            out.required_in_v30("contentType", &e.content_type);
         }
         Node::SubmodelElementCollection(e) => {
             check_submodel_element!(out, e);
@@ -598,19 +619,22 @@ pub(super) fn check(node: Node<'_>, step: Option<Step>, found: &mut Vec<Raw>) {
             check_not_empty(out, "specificAssetIds", &e.specific_asset_ids);
             check_opt_text(out, "globalAssetId", &e.global_asset_id, IDENTIFIER);
             let has_specific = e.specific_asset_ids.as_ref().is_some_and(|l| !l.is_empty());
+            out.required_in_v30("entityType", &e.entity_type);
+            // TODO(issue 20): V3.1's AASd-014 differs for co-managed entities.
             let ok = match e.entity_type {
-                EntityType::SelfManagedEntity => {
+                Some(EntityType::SelfManagedEntity) => {
                     (e.global_asset_id.is_some() && e.specific_asset_ids.is_none())
                         || (e.global_asset_id.is_none() && has_specific)
                 }
-                EntityType::CoManagedEntity => {
+                Some(EntityType::CoManagedEntity) => {
                     e.global_asset_id.is_none() && e.specific_asset_ids.is_none()
                 }
+                None => true,
             };
             if !ok {
                 out.node("AASd-014", match e.entity_type {
-                    EntityType::SelfManagedEntity => "a self-managed entity needs either a globalAssetId or specificAssetIds (one of the two, not both)",
-                    EntityType::CoManagedEntity => "a co-managed entity must have neither globalAssetId nor specificAssetIds; remove them",
+                    Some(EntityType::CoManagedEntity) => "a co-managed entity must have neither globalAssetId nor specificAssetIds; remove them",
+                    _ => "a self-managed entity needs either a globalAssetId or specificAssetIds (one of the two, not both)",
                 });
             }
         }
@@ -751,7 +775,10 @@ pub(super) fn check(node: Node<'_>, step: Option<Step>, found: &mut Vec<Raw>) {
         }
         Node::EmbeddedDataSpecification(_) | Node::LevelType(_) => {}
         Node::DataSpecificationIec61360(e) => check_iec_61360(out, e),
-        Node::ValueReferencePair(e) => check_text(out, "value", &e.value, VALUE_TYPE_IEC_61360),
+        Node::ValueReferencePair(e) => {
+            check_text(out, "value", &e.value, VALUE_TYPE_IEC_61360);
+            out.required_in_v30("valueId", &e.value_id);
+        }
         Node::ValueList(e) => {
             if e.value_reference_pairs.is_empty() {
                 out.at(
@@ -765,6 +792,13 @@ pub(super) fn check(node: Node<'_>, step: Option<Step>, found: &mut Vec<Raw>) {
 }
 
 fn check_asset_information(out: &mut Out, e: &AssetInformation) {
+    if out.version == Version::V3_0 && e.asset_kind == AssetKind::Role {
+        out.at(
+            "assetKind",
+            "assetKind",
+            "assetKind Role is new in AAS V3.1; V3.0 knows Type, Instance and NotApplicable",
+        );
+    }
     for (i, specific) in e.specific_asset_ids.iter().flatten().enumerate() {
         if specific.name == "globalAssetId"
             && e.global_asset_id.as_deref() != Some(specific.value.as_str())

@@ -38,6 +38,7 @@ mod lexical;
 use std::collections::VecDeque;
 use std::fmt;
 
+use crate::Version;
 use crate::descend::{Node, Step};
 pub use lexical::value_matches_type;
 
@@ -86,10 +87,17 @@ impl fmt::Display for Finding {
     }
 }
 
-/// Verifies `root` and everything below it; see the [module docs](self).
+/// Verifies `root` and everything below it under the newest version ([`Version::LATEST`]);
+/// see the [module docs](self).
 pub fn verify<'a>(root: impl Into<Node<'a>>) -> Findings<'a> {
+    verify_as(root, Version::LATEST)
+}
+
+/// Verifies `root` and everything below it under the rules of `version`.
+pub fn verify_as<'a>(root: impl Into<Node<'a>>, version: Version) -> Findings<'a> {
     let root = root.into();
     Findings {
+        version,
         stack: vec![(root, 0)],
         arena: vec![Entry {
             parent: NO_PARENT,
@@ -143,6 +151,7 @@ impl<'a> IdShort<'a> {
 
 /// The iterator of [`verify`]: findings in document order, computed as the walk goes.
 pub struct Findings<'a> {
+    version: Version,
     /// Nodes still to check, the next one last, with their entry in `arena`.
     stack: Vec<(Node<'a>, u32)>,
     arena: Vec<Entry<'a>>,
@@ -223,7 +232,7 @@ impl Iterator for Findings<'_> {
             }
             let (node, entry) = self.stack.pop()?;
             let step = self.arena[entry as usize].step;
-            checks::check(node, step, &mut self.raw);
+            checks::check(node, step, self.version, &mut self.raw);
             let mut raw = std::mem::take(&mut self.raw);
             for r in raw.drain(..) {
                 let finding = Finding {

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom};
 
-use aas_model::Environment;
+use aas_model::{Environment, Version};
 use zip::ZipArchive;
 
 use super::error::Error;
@@ -119,6 +119,10 @@ pub struct AasxReader<R: Read + Seek> {
     repairs: Vec<Repair>,
     /// `Relationship` elements read so far, in all relationships parts.
     relationships_read: usize,
+    /// The version JSON parts are read as (XML parts go by their namespace).
+    json_version: Version,
+    /// The version of the environment read (`None` before [`AasxReader::environment`]).
+    version: Option<Version>,
 }
 
 impl<R: Read + Seek> fmt::Debug for AasxReader<R> {
@@ -200,6 +204,8 @@ impl<R: Read + Seek> AasxReader<R> {
             core_properties: None,
             repairs,
             relationships_read: 0,
+            json_version: Version::LATEST,
+            version: None,
         };
         reader.read_structure()?;
         Ok(reader)
@@ -503,6 +509,19 @@ impl<R: Read + Seek> AasxReader<R> {
         self.core_properties.as_deref()
     }
 
+    /// Reads JSON aas-spec parts as `version` (default: the newest); XML parts are read as the
+    /// version their namespace names.
+    pub fn with_json_version(mut self, version: Version) -> Self {
+        self.json_version = version;
+        self
+    }
+
+    /// The version of the environment [`AasxReader::environment`] read: that of its XML parts,
+    /// or the one given for JSON parts. `None` before it was read.
+    pub fn version(&self) -> Option<Version> {
+        self.version
+    }
+
     /// What had to be repaired to read the package so far.
     pub fn repairs(&self) -> &[Repair] {
         &self.repairs
@@ -521,15 +540,25 @@ impl<R: Read + Seek> AasxReader<R> {
             let bytes = self.read_part(&entry, InMemory::Spec)?;
             let env: Environment = match spec.format {
                 Format::Json => {
-                    crate::json::from_slice(&bytes).map_err(|source| Error::SpecJson {
-                        part: spec.name.clone(),
-                        source: Box::new(source),
+                    self.version = Some(self.json_version);
+                    crate::json::from_slice_as(&bytes, self.json_version).map_err(|source| {
+                        Error::SpecJson {
+                            part: spec.name.clone(),
+                            source: Box::new(source),
+                        }
                     })?
                 }
-                _ => crate::xml::from_slice(&bytes).map_err(|source| Error::SpecXml {
-                    part: spec.name.clone(),
-                    source: Box::new(source),
-                })?,
+                _ => {
+                    let (env, version) =
+                        crate::xml::from_slice_versioned(&bytes).map_err(|source| {
+                            Error::SpecXml {
+                                part: spec.name.clone(),
+                                source: Box::new(source),
+                            }
+                        })?;
+                    self.version = Some(version);
+                    env
+                }
             };
             drop(bytes);
             if parts.contains(&env) {

@@ -9,6 +9,8 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use super::error::Error;
 use super::opc;
+use aas_model::Version;
+
 use crate::Format;
 
 const ORIGIN: &str = "/aasx/aasx-origin";
@@ -26,6 +28,7 @@ pub struct AasxWriter<W: Write> {
     supplementary: Vec<(String, String)>,
     thumbnail: Option<(String, String)>,
     keys: HashSet<String>,
+    version: Version,
 }
 
 impl<W: Write> fmt::Debug for AasxWriter<W> {
@@ -60,7 +63,14 @@ impl<W: Write> AasxWriter<W> {
             supplementary: Vec::new(),
             thumbnail: None,
             keys: [opc::key(ORIGIN)].into_iter().collect(),
+            version: Version::LATEST,
         }
+    }
+
+    /// Writes the aas-spec part as `version` (default: the newest): the XML namespace.
+    pub fn with_version(mut self, version: Version) -> Self {
+        self.version = version;
+        self
     }
 
     /// A part name as written: with a leading `/`, percent-encoded as OPC wants, checked and
@@ -107,7 +117,7 @@ impl<W: Write> AasxWriter<W> {
         self.start(name)?;
         match self.format {
             Format::Json => crate::json::to_writer(&mut self.zip, env)?,
-            _ => crate::xml::to_writer(&mut self.zip, env)?,
+            _ => crate::xml::to_writer_as(&mut self.zip, env, self.version)?,
         }
         self.spec = Some(name.to_owned());
         Ok(())

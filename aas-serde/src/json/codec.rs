@@ -242,6 +242,20 @@ fn required<T>(
     slot.ok_or_else(|| p.error(ErrorKind::MissingProperty { property, class }))
 }
 
+/// An attribute V3.0 requires and V3.1 made optional.
+fn required_in_v30<T>(
+    p: &Parser<'_>,
+    slot: Option<T>,
+    property: &'static str,
+    class: &'static str,
+) -> Result<Option<T>, Error> {
+    if p.version() == Version::V3_0 {
+        required(p, slot, property, class).map(Some)
+    } else {
+        Ok(slot)
+    }
+}
+
 fn unexpected(p: &Parser<'_>, property: &str, class: &'static str) -> Error {
     p.error(ErrorKind::UnexpectedProperty {
         property: property.into(),
@@ -288,6 +302,9 @@ macro_rules! field_finish {
     (req, $p:ident, $slot:ident, $json:literal, $class:ident) => {
         required($p, $slot, $json, stringify!($class))?
     };
+    (v30, $p:ident, $slot:ident, $json:literal, $class:ident) => {
+        required_in_v30($p, $slot, $json, stringify!($class))?
+    };
     ($kind:ident, $p:ident, $slot:ident, $json:literal, $class:ident) => {
         $slot
     };
@@ -299,6 +316,9 @@ macro_rules! field_write {
         $value.write_json($w);
     }};
     (opt, $w:ident, $json:literal, $value:expr) => {
+        field_write!(v30, $w, $json, $value)
+    };
+    (v30, $w:ident, $json:literal, $value:expr) => {
         if let Some(value) = $value {
             if !value.is_empty_list() {
                 $w.key(member!($json));
@@ -834,6 +854,9 @@ macro_rules! sme_build {
         required($p, $slot, $json, stringify!($class))?
     };
     (@finish opt, $p:ident, $slot:expr, $json:literal, $class:ident) => { $slot };
+    (@finish v30, $p:ident, $slot:expr, $json:literal, $class:ident) => {
+        required_in_v30($p, $slot, $json, stringify!($class))?
+    };
 }
 
 fn read_submodel_element(p: &mut Parser<'_>, allowed: Allowed) -> Result<SubmodelElement, Error> {
@@ -859,13 +882,13 @@ fn build_submodel_element(
     Ok(match class {
         T::RelationshipElement => {
             SubmodelElement::RelationshipElement(sme_build!(f, p, RelationshipElement, {
-                first: req "first", second: req "second",
+                first: v30 "first", second: v30 "second",
             }))
         }
         T::AnnotatedRelationshipElement => {
             SubmodelElement::AnnotatedRelationshipElement(sme_build!(f, p,
             AnnotatedRelationshipElement, {
-                first: req "first", second: req "second", annotations: opt "annotations",
+                first: v30 "first", second: v30 "second", annotations: opt "annotations",
             }))
         }
         T::Property => SubmodelElement::Property(sme_build!(f, p, Property, value: Text, {
@@ -881,10 +904,10 @@ fn build_submodel_element(
             value: Reference, {}))
         }
         T::Blob => SubmodelElement::Blob(sme_build!(f, p, Blob, value: Bytes, {
-            content_type: req "contentType",
+            content_type: v30 "contentType",
         })),
         T::File => SubmodelElement::File(sme_build!(f, p, File, value: Text, {
-            content_type: req "contentType",
+            content_type: v30 "contentType",
         })),
         T::SubmodelElementCollection => {
             SubmodelElement::SubmodelElementCollection(sme_build!(f, p,
@@ -898,7 +921,7 @@ fn build_submodel_element(
             value_type_list_element: opt "valueTypeListElement",
         })),
         T::Entity => SubmodelElement::Entity(sme_build!(f, p, Entity, {
-            statements: opt "statements", entity_type: req "entityType",
+            statements: opt "statements", entity_type: v30 "entityType",
             global_asset_id: opt "globalAssetId", specific_asset_ids: opt "specificAssetIds",
         })),
         T::BasicEventElement => {

@@ -39,6 +39,7 @@ mod writer;
 
 use std::io::{self, Read, Write};
 
+pub use aas_model::Version;
 pub use codec::{FromJson, ToJson};
 pub use error::{Error, ErrorKind, PathSegment};
 
@@ -78,24 +79,43 @@ pub fn first_deeper_than(bytes: &[u8], max: usize) -> Option<usize> {
     None
 }
 
-/// Reads a value of class `T` (usually [`aas_model::Environment`]) from JSON bytes.
+/// Reads a value of class `T` (usually [`aas_model::Environment`]) from JSON bytes, as the
+/// newest version ([`Version::LATEST`]).
 pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
-    let mut parser = parser::Parser::new(bytes);
+    from_slice_as(bytes, Version::LATEST)
+}
+
+/// Reads a value of class `T` from JSON bytes as `version`: JSON carries no version, the
+/// bytes are the same; the version decides which values are accepted (V3.0 requires
+/// `entityType`, `contentType`, … and knows no `AssetKind` `Role`).
+pub fn from_slice_as<T: FromJson>(bytes: &[u8], version: Version) -> Result<T, Error> {
+    let mut parser = parser::Parser::new(bytes).with_version(version);
     let value = T::read_json(&mut parser)?;
     parser.finish()?;
     Ok(value)
 }
 
-/// Reads a value of class `T` from a JSON string.
+/// Reads a value of class `T` from a JSON string, as the newest version.
 pub fn from_str<T: FromJson>(text: &str) -> Result<T, Error> {
     from_slice(text.as_bytes())
 }
 
-/// Reads a value of class `T` from a reader (read whole into memory first).
-pub fn from_reader<T: FromJson, R: Read>(mut reader: R) -> Result<T, Error> {
+/// Reads a value of class `T` from a JSON string as `version`.
+pub fn from_str_as<T: FromJson>(text: &str, version: Version) -> Result<T, Error> {
+    from_slice_as(text.as_bytes(), version)
+}
+
+/// Reads a value of class `T` from a reader (read whole into memory first), as the newest
+/// version.
+pub fn from_reader<T: FromJson, R: Read>(reader: R) -> Result<T, Error> {
+    from_reader_as(reader, Version::LATEST)
+}
+
+/// Reads a value of class `T` from a reader (read whole into memory first) as `version`.
+pub fn from_reader_as<T: FromJson, R: Read>(mut reader: R, version: Version) -> Result<T, Error> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;
-    from_slice(&bytes)
+    from_slice_as(&bytes, version)
 }
 
 /// Writes `value` as compact JSON.

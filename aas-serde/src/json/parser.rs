@@ -23,6 +23,8 @@ pub struct Parser<'a> {
     input: &'a [u8],
     pos: usize,
     depth: usize,
+    /// The metamodel version the input is read as: it decides which values are accepted.
+    version: aas_model::Version,
 }
 
 /// What a JSON value starting with this byte is, for "expected …, found …" messages.
@@ -50,7 +52,19 @@ impl<'a> Parser<'a> {
             input,
             pos: start,
             depth: 0,
+            version: aas_model::Version::LATEST,
         }
+    }
+
+    /// Reads the input as `version`.
+    pub(crate) fn with_version(mut self, version: aas_model::Version) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The version the input is read as.
+    pub(crate) fn version(&self) -> aas_model::Version {
+        self.version
     }
 
     /// An error at byte offset `at`, with line and column computed from the input.

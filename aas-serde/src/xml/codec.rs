@@ -350,6 +350,13 @@ macro_rules! xml_field_finish {
     (req, $r:ident, $element:ident, $slot:ident, $name:literal, $class:ident) => {
         required($r, $element, $slot, $name, stringify!($class))?
     };
+    (v30, $r:ident, $element:ident, $slot:ident, $name:literal, $class:ident) => {
+        if $r.version() == Version::V3_0 {
+            Some(required($r, $element, $slot, $name, stringify!($class))?)
+        } else {
+            $slot
+        }
+    };
     ($kind:ident, $r:ident, $element:ident, $slot:ident, $name:literal, $class:ident) => {
         $slot
     };
@@ -385,6 +392,9 @@ macro_rules! xml_field_write {
         $value.write_content($w)?;
         $w.end();
     }};
+    (v30, $w:ident, $name:literal, $value:expr) => {
+        xml_field_write!(opt, $w, $name, $value)
+    };
     (opt, $w:ident, $name:literal, $value:expr) => {
         if let Some(value) = $value.as_ref() {
             $w.start($name);

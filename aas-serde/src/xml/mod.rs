@@ -53,6 +53,7 @@ mod writer;
 
 use std::io::{self, Read, Write};
 
+pub use aas_model::Version;
 pub use codec::{FromXml, ToXml, XmlName, XmlTagged};
 pub use error::{Error, ErrorKind, PathSegment, WriteError};
 use reader::{Child, XmlReader};
@@ -63,7 +64,7 @@ use writer::XmlWriter;
 /// deep.
 pub const MAX_DEPTH: usize = reader::MAX_DEPTH;
 
-/// The namespace of the AAS V3.0 XML mapping.
+/// The namespace of the AAS V3.0 XML mapping (each version's: [`Version::xml_namespace`]).
 pub const NAMESPACE: &str = "https://admin-shell.io/aas/3/0";
 
 /// What can stand at the root of an XML document: any class (as its own element, e.g.
@@ -120,22 +121,34 @@ impl XmlRoot for crate::Document {
     }
 }
 
-/// Reads a value of class `T` (usually [`aas_model::Environment`]) from XML text.
+/// Reads a value of class `T` (usually [`aas_model::Environment`]) from XML text of either
+/// version (the namespace of the root is the version).
 pub fn from_str<T: XmlRoot>(text: &str) -> Result<T, Error> {
+    from_str_versioned(text).map(|(value, _)| value)
+}
+
+/// Reads a value of class `T` from XML text, with the version it was written in (by the
+/// namespace of the root).
+pub fn from_str_versioned<T: XmlRoot>(text: &str) -> Result<(T, Version), Error> {
     let mut reader = XmlReader::new(text);
     let root = reader.root()?;
     let value = T::read_root(&mut reader, &root)?;
     reader.finish()?;
-    Ok(value)
+    Ok((value, reader.version()))
 }
 
-/// Reads a value of class `T` from UTF-8 XML bytes.
+/// Reads a value of class `T` from UTF-8 XML bytes of either version.
 pub fn from_slice<T: XmlRoot>(bytes: &[u8]) -> Result<T, Error> {
+    from_slice_versioned(bytes).map(|(value, _)| value)
+}
+
+/// Reads a value of class `T` from UTF-8 XML bytes, with the version it was written in.
+pub fn from_slice_versioned<T: XmlRoot>(bytes: &[u8]) -> Result<(T, Version), Error> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = crate::output::line_column(bytes, e.valid_up_to());
         Error::new(ErrorKind::InvalidUtf8, line, column)
     })?;
-    from_str(text)
+    from_str_versioned(text)
 }
 
 /// Reads a value of class `T` from a reader (read whole into memory first).
@@ -152,14 +165,19 @@ fn write<T: ToXmlRoot + ?Sized, W: Write>(
     out: W,
     value: &T,
     pretty: bool,
+    version: Version,
 ) -> Result<W, WriteError> {
-    let mut writer = XmlWriter::new(out, pretty);
+    let mut writer = XmlWriter::new(out, pretty).with_version(version);
     write_document(&mut writer, value, pretty)?;
     Ok(writer.finish()?)
 }
 
-fn write_in_memory<T: ToXmlRoot + ?Sized>(value: &T, pretty: bool) -> Result<Vec<u8>, WriteError> {
-    let mut writer = XmlWriter::in_memory(pretty);
+fn write_in_memory<T: ToXmlRoot + ?Sized>(
+    value: &T,
+    pretty: bool,
+    version: Version,
+) -> Result<Vec<u8>, WriteError> {
+    let mut writer = XmlWriter::in_memory(pretty).with_version(version);
     write_document(&mut writer, value, pretty)?;
     Ok(writer.into_buffer())
 }
@@ -176,33 +194,75 @@ fn write_document<T: ToXmlRoot + ?Sized, W: Write>(
     ToXmlRoot::write_root(value, writer)
 }
 
-/// Writes `value` as compact XML.
+/// Writes `value` as compact XML of the newest version.
 pub fn to_writer<T: ToXmlRoot + ?Sized, W: Write>(writer: W, value: &T) -> Result<(), WriteError> {
-    write(writer, value, false).map(drop)
+    to_writer_as(writer, value, Version::LATEST)
 }
 
-/// Writes `value` as XML indented by two spaces.
+/// Writes `value` as compact XML of `version` (its namespace and element order).
+pub fn to_writer_as<T: ToXmlRoot + ?Sized, W: Write>(
+    writer: W,
+    value: &T,
+    version: Version,
+) -> Result<(), WriteError> {
+    write(writer, value, false, version).map(drop)
+}
+
+/// Writes `value` as XML of the newest version, indented by two spaces.
 pub fn to_writer_pretty<T: ToXmlRoot + ?Sized, W: Write>(
     writer: W,
     value: &T,
 ) -> Result<(), WriteError> {
-    write(writer, value, true).map(drop)
+    to_writer_pretty_as(writer, value, Version::LATEST)
 }
 
-/// `value` as compact XML bytes.
+/// Writes `value` as XML of `version`, indented by two spaces.
+pub fn to_writer_pretty_as<T: ToXmlRoot + ?Sized, W: Write>(
+    writer: W,
+    value: &T,
+    version: Version,
+) -> Result<(), WriteError> {
+    write(writer, value, true, version).map(drop)
+}
+
+/// `value` as compact XML bytes of the newest version.
 pub fn to_vec<T: ToXmlRoot + ?Sized>(value: &T) -> Result<Vec<u8>, WriteError> {
-    write_in_memory(value, false)
+    to_vec_as(value, Version::LATEST)
 }
 
-/// `value` as XML bytes indented by two spaces.
+/// `value` as compact XML bytes of `version`.
+pub fn to_vec_as<T: ToXmlRoot + ?Sized>(
+    value: &T,
+    version: Version,
+) -> Result<Vec<u8>, WriteError> {
+    write_in_memory(value, false, version)
+}
+
+/// `value` as XML bytes of the newest version, indented by two spaces.
 pub fn to_vec_pretty<T: ToXmlRoot + ?Sized>(value: &T) -> Result<Vec<u8>, WriteError> {
-    write_in_memory(value, true)
+    to_vec_pretty_as(value, Version::LATEST)
 }
 
-/// `value` as a compact XML string.
+/// `value` as XML bytes of `version`, indented by two spaces.
+pub fn to_vec_pretty_as<T: ToXmlRoot + ?Sized>(
+    value: &T,
+    version: Version,
+) -> Result<Vec<u8>, WriteError> {
+    write_in_memory(value, true, version)
+}
+
+/// `value` as a compact XML string of the newest version.
 pub fn to_string<T: ToXmlRoot + ?Sized>(value: &T) -> Result<String, WriteError> {
+    to_string_as(value, Version::LATEST)
+}
+
+/// `value` as a compact XML string of `version`.
+pub fn to_string_as<T: ToXmlRoot + ?Sized>(
+    value: &T,
+    version: Version,
+) -> Result<String, WriteError> {
     // The writer emits UTF-8 only.
-    to_vec(value).map(|bytes| String::from_utf8(bytes).unwrap_or_default())
+    to_vec_as(value, version).map(|bytes| String::from_utf8(bytes).unwrap_or_default())
 }
 
 impl From<WriteError> for io::Error {

@@ -27,6 +27,8 @@ pub struct XmlReader<'a> {
     /// Namespace declarations in scope, innermost last: the depth of the element that made
     /// them, the prefix (`None`: the default namespace), and the namespace.
     scopes: Vec<(usize, Option<String>, String)>,
+    /// The metamodel version read, by the namespace of the root (the newest until then).
+    version: aas_model::Version,
 }
 
 /// A child element whose start tag has been read.
@@ -90,7 +92,13 @@ impl<'a> XmlReader<'a> {
             input,
             depth: 0,
             scopes: Vec::new(),
+            version: aas_model::Version::LATEST,
         }
+    }
+
+    /// The version the document is read as.
+    pub(crate) fn version(&self) -> aas_model::Version {
+        self.version
     }
 
     pub(crate) fn error_at(&self, pos: usize, kind: ErrorKind) -> Error {

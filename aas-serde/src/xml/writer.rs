@@ -16,6 +16,8 @@ pub struct XmlWriter<W: Write> {
     open: Vec<&'static str>,
     /// Whether the innermost open element has child elements (its end tag goes on a new line).
     has_children: bool,
+    /// The version written: the namespace of the root.
+    version: aas_model::Version,
 }
 
 impl XmlWriter<io::Sink> {
@@ -26,6 +28,7 @@ impl XmlWriter<io::Sink> {
             pretty,
             open: Vec::new(),
             has_children: false,
+            version: aas_model::Version::LATEST,
         }
     }
 
@@ -46,6 +49,7 @@ impl<W: Write> XmlWriter<W> {
             pretty,
             open: Vec::new(),
             has_children: false,
+            version: aas_model::Version::LATEST,
         }
     }
 
@@ -58,6 +62,18 @@ impl<W: Write> XmlWriter<W> {
         }
     }
 
+    /// Writes the document as `version`.
+    pub(crate) fn with_version(mut self, version: aas_model::Version) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The version written.
+    #[allow(dead_code)]
+    pub(crate) fn version(&self) -> aas_model::Version {
+        self.version
+    }
+
     /// Opens `<name>` (with the namespace declaration when it is the root).
     pub(crate) fn start(&mut self, name: &'static str) {
         if !self.open.is_empty() {
@@ -67,7 +83,9 @@ impl<W: Write> XmlWriter<W> {
         self.out.buf.extend_from_slice(name.as_bytes());
         if self.open.is_empty() {
             self.out.buf.extend_from_slice(b" xmlns=\"");
-            self.out.buf.extend_from_slice(super::NAMESPACE.as_bytes());
+            self.out
+                .buf
+                .extend_from_slice(self.version.xml_namespace().as_bytes());
             self.out.buf.push(b'"');
         }
         self.out.buf.push(b'>');

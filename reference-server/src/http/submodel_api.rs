@@ -834,7 +834,9 @@ pub async fn get_attachment(
     match element_at(&submodel, &path)? {
         SubmodelElement::Blob(blob) => Ok(file_response(Attachment {
             file_name: blob.id_short.clone().unwrap_or_else(|| "blob".into()),
-            content_type: blob.content_type,
+            content_type: blob
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".into()),
             bytes: blob.value.unwrap_or_default(),
         })),
         SubmodelElement::File(file) => {
@@ -925,14 +927,14 @@ pub async fn put_attachment(
                 .element_mut(&path, |element| match element {
                     SubmodelElement::File(f) => {
                         if let Some(t) = &content_type {
-                            f.content_type = t.clone();
+                            f.content_type = Some(t.clone());
                         }
                         f.value = Some(format!("/aasx/files/{unique}"));
                         Ok(())
                     }
                     SubmodelElement::Blob(b) => {
                         if let Some(t) = &content_type {
-                            b.content_type = t.clone();
+                            b.content_type = Some(t.clone());
                         }
                         b.value = Some(bytes.clone());
                         Ok(())
