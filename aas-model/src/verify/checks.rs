@@ -1,6 +1,8 @@
 //! The checks of one node: its own attributes and its direct children, never deeper (the
-//! walk in `mod.rs` visits every node). The set is aas-core's (aas-core-meta V3.0), with
-//! messages that say what to change.
+//! walk in `mod.rs` visits every node). The set is aas-core's (aas-core-meta V3.0 and V3.1, as
+//! aas-core3.0 and aas-core3.1 check them), with messages that say what to change. Where the
+//! versions differ, the message names the version whose rule it is (`… (AAS V3.1)`), so that a
+//! reader of a finding knows the other version may allow it.
 
 use std::collections::HashSet;
 
@@ -23,6 +25,14 @@ pub(super) struct Raw {
 pub(super) struct Out<'v> {
     found: &'v mut Vec<Raw>,
     version: Version,
+}
+
+/// The version as messages name it.
+fn aas(version: Version) -> &'static str {
+    match version {
+        Version::V3_0 => "AAS V3.0",
+        Version::V3_1 => "AAS V3.1",
+    }
 }
 
 impl Out<'_> {
@@ -94,17 +104,21 @@ enum Text {
     NonEmpty,
     /// Non-empty, at most this many characters.
     Max(usize),
+    /// `Identifier`: at most 2000 characters in V3.0, 2048 in V3.1.
+    Identifier,
+    /// `ValueTypeIec61360`: at most 2000 characters in V3.0, 2048 in V3.1.
+    ValueTypeIec61360,
     IdShort,
     Version,
     ContentType,
     Path,
 }
 
-const IDENTIFIER: Text = Text::Max(2000);
+const IDENTIFIER: Text = Text::Identifier;
 const NAME: Text = Text::Max(128);
 const LABEL: Text = Text::Max(64);
 const MESSAGE_TOPIC: Text = Text::Max(255);
-const VALUE_TYPE_IEC_61360: Text = Text::Max(2000);
+const VALUE_TYPE_IEC_61360: Text = Text::ValueTypeIec61360;
 
 fn check_text(out: &mut Out, property: &'static str, value: &str, kind: Text) {
     if !is_xml_serializable(value) {
@@ -133,30 +147,44 @@ fn check_text(out: &mut Out, property: &'static str, value: &str, kind: Text) {
         );
         return;
     }
-    let max = match kind {
-        Text::Max(max) => max,
-        Text::IdShort => 128,
-        Text::Version => 4,
-        Text::ContentType => 100,
-        Text::Path => 2000,
-        Text::Any | Text::NonEmpty => usize::MAX,
+    let v3_1 = out.version >= Version::V3_1;
+    // `versioned`: the limit differs between the versions, so the message names the version.
+    let (max, versioned) = match kind {
+        Text::Max(max) => (max, false),
+        Text::Identifier | Text::ValueTypeIec61360 | Text::Path => {
+            (if v3_1 { 2048 } else { 2000 }, true)
+        }
+        Text::ContentType => (if v3_1 { 128 } else { 100 }, true),
+        Text::IdShort => (128, false),
+        Text::Version => (4, false),
+        Text::Any | Text::NonEmpty => (usize::MAX, false),
     };
     if char_len_exceeds(value, max) {
-        out.at(
-            property,
-            "maxLength",
+        let count = value.chars().count();
+        let message = if versioned {
             format!(
-                "{property} has {} characters; shorten it to at most {max}",
-                value.chars().count()
-            ),
-        );
+                "{property} has {count} characters; shorten it to at most {max} ({})",
+                aas(out.version)
+            )
+        } else {
+            format!("{property} has {count} characters; shorten it to at most {max}")
+        };
+        out.at(property, "maxLength", message);
     }
     match kind {
-        Text::IdShort if !lexical::matches_id_short(value) => out.at(
-            property,
-            "AASd-002",
-            format!("idShort {} must start with a letter and hold only letters, digits and '_'", show(value)),
-        ),
+        Text::IdShort if !lexical::matches_id_short(value, out.version) => {
+            let message = match out.version {
+                Version::V3_0 => format!(
+                    "idShort {} must start with a letter and hold only letters, digits and '_' (AAS V3.0)",
+                    show(value)
+                ),
+                Version::V3_1 => format!(
+                    "idShort {} must have at least two characters, start with a letter, hold only letters, digits, '_' and '-', and not end with '-' (AAS V3.1)",
+                    show(value)
+                ),
+            };
+            out.at(property, "AASd-002", message)
+        }
         Text::Version if !lexical::matches_version(value) => out.at(
             property,
             "pattern",
@@ -227,16 +255,22 @@ fn check_value_type(
     rule: &'static str,
 ) {
     if let Some(value) = value
-        && !lexical::value_matches_type(value, value_type)
+        && !lexical::value_matches_type_as(value, value_type, out.version)
     {
-        out.at(
-            property,
-            rule,
+        // Only xs:anyURI differs between the versions (an IRI in V3.0, an ASCII URI in V3.1).
+        let message = if value_type == DataTypeDefXsd::AnyUri {
+            format!(
+                "{} is not a valid {value_type} value; fix the value or the valueType ({})",
+                show(value),
+                aas(out.version)
+            )
+        } else {
             format!(
                 "{} is not a valid {value_type} value; fix the value or the valueType",
                 show(value)
-            ),
-        );
+            )
+        };
+        out.at(property, rule, message);
     }
 }
 
@@ -403,12 +437,14 @@ macro_rules! check_submodel_element {
     }};
 }
 
-/// AASd-090: the category of a data element.
+/// AASd-090: the category of a data element (V3.0 only: V3.1 removed it with `category`
+/// deprecated).
 fn check_data_element_category(out: &mut Out, category: &Option<String>) {
-    if let Some(category) = category
+    if out.version == Version::V3_0
+        && let Some(category) = category
         && !matches!(category.as_str(), "CONSTANT" | "PARAMETER" | "VARIABLE")
     {
-        out.at("category", "AASd-090", format!("category {} is not allowed for a data element; use CONSTANT, PARAMETER or VARIABLE", show(category)));
+        out.at("category", "AASd-090", format!("category {} is not allowed for a data element; use CONSTANT, PARAMETER or VARIABLE (AAS V3.0)", show(category)));
     }
 }
 
@@ -620,22 +656,22 @@ pub(super) fn check(node: Node<'_>, step: Option<Step>, version: Version, found:
             check_opt_text(out, "globalAssetId", &e.global_asset_id, IDENTIFIER);
             let has_specific = e.specific_asset_ids.as_ref().is_some_and(|l| !l.is_empty());
             out.required_in_v30("entityType", &e.entity_type);
-            // TODO(issue 20): V3.1's AASd-014 differs for co-managed entities.
-            let ok = match e.entity_type {
+            match e.entity_type {
                 Some(EntityType::SelfManagedEntity) => {
-                    (e.global_asset_id.is_some() && e.specific_asset_ids.is_none())
-                        || (e.global_asset_id.is_none() && has_specific)
+                    if !((e.global_asset_id.is_some() && e.specific_asset_ids.is_none())
+                        || (e.global_asset_id.is_none() && has_specific))
+                    {
+                        out.node("AASd-014", "a self-managed entity needs either a globalAssetId or specificAssetIds (one of the two, not both)");
+                    }
                 }
-                Some(EntityType::CoManagedEntity) => {
-                    e.global_asset_id.is_none() && e.specific_asset_ids.is_none()
+                // V3.1's AASd-014 says nothing of co-managed entities: they may carry asset ids.
+                Some(EntityType::CoManagedEntity)
+                    if out.version == Version::V3_0
+                        && (e.global_asset_id.is_some() || e.specific_asset_ids.is_some()) =>
+                {
+                    out.node("AASd-014", "a co-managed entity must have neither globalAssetId nor specificAssetIds; remove them (AAS V3.0)");
                 }
-                None => true,
-            };
-            if !ok {
-                out.node("AASd-014", match e.entity_type {
-                    Some(EntityType::CoManagedEntity) => "a co-managed entity must have neither globalAssetId nor specificAssetIds; remove them",
-                    _ => "a self-managed entity needs either a globalAssetId or specificAssetIds (one of the two, not both)",
-                });
+                Some(EntityType::CoManagedEntity) | None => {}
             }
         }
         Node::BasicEventElement(e) => {
@@ -895,11 +931,18 @@ fn check_submodel_element_list(out: &mut Out, e: &SubmodelElementList) {
             );
         }
     }
+    // V3.1 (aas-core3.1) asks for valueTypeListElement only when the list has a value.
     if matches!(
         e.type_value_list_element,
         AasSubmodelElements::Property | AasSubmodelElements::Range
-    ) {
+    ) && (out.version == Version::V3_0 || e.value.is_some())
+    {
         match e.value_type_list_element {
+            None if e.value.is_none() => out.at(
+                "valueTypeListElement",
+                "AASd-109",
+                "a list of properties or ranges needs valueTypeListElement, even without items; set it (AAS V3.0)",
+            ),
             None => out.at(
                 "valueTypeListElement",
                 "AASd-109",
@@ -926,14 +969,38 @@ fn check_submodel_element_list(out: &mut Out, e: &SubmodelElementList) {
             }
         }
     }
-    for (i, item) in items.iter().enumerate() {
-        if item.id_short().is_some() {
-            out.at_item(
-                "value",
-                i,
-                "AASd-120",
-                "items of a submodel element list must not have an idShort; remove it",
-            );
+    match out.version {
+        Version::V3_0 => {
+            for (i, item) in items.iter().enumerate() {
+                if item.id_short().is_some() {
+                    out.at_item(
+                        "value",
+                        i,
+                        "AASd-120",
+                        "items of a submodel element list must not have an idShort; remove it (AAS V3.0)",
+                    );
+                }
+            }
+        }
+        // V3.1 removed AASd-120; items may be named, and then, as siblings anywhere, uniquely
+        // (AASd-022). aas-core3.1 1.0.0 does not check this; the issue asks for it.
+        Version::V3_1 => {
+            let mut seen = HashSet::new();
+            for (i, item) in items.iter().enumerate() {
+                if let Some(id_short) = item.id_short()
+                    && !seen.insert(id_short)
+                {
+                    out.at_item(
+                        "value",
+                        i,
+                        "AASd-022",
+                        format!(
+                            "idShort {} is used twice in this list; rename one of them (AAS V3.1)",
+                            show(id_short)
+                        ),
+                    );
+                }
+            }
         }
     }
 }

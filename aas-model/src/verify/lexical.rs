@@ -1,7 +1,8 @@
 //! Lexical spaces: the patterns of the metamodel's string types and of the `xs:` data types.
 //!
-//! The regular expressions are those of aas-core-meta (the machine-readable V3.0 metamodel),
-//! built from the same fragments, and compiled once. Rust's `regex` runs in linear time, so no
+//! The regular expressions are those of aas-core-meta (the machine-readable V3.0 and V3.1
+//! metamodels), built from the same fragments, and compiled once; where V3.1 changed one
+//! (idShort, `xs:anyURI`), both are here and the caller passes the version. Rust's `regex` runs in linear time, so no
 //! input can make a check slow. One deliberate difference from Python's `re`: `$` here
 //! matches only at the very end, so a trailing newline is never accepted.
 
@@ -9,6 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::Version;
 use crate::enums::DataTypeDefXsd;
 
 fn compile(pattern: &str) -> Regex {
@@ -45,6 +47,8 @@ pub(crate) fn char_len_exceeds(s: &str, max: usize) -> bool {
 }
 
 pattern!(ID_SHORT, "^[a-zA-Z][a-zA-Z0-9_]*$");
+// V3.1: hyphens allowed, but not last, and at least two characters.
+pattern!(ID_SHORT_V3_1, "^[a-zA-Z][a-zA-Z0-9_-]*[a-zA-Z0-9_]+$");
 pattern!(VERSION, "^(0|[1-9][0-9]*)$");
 
 const DIGIT: &str = "[0-9]";
@@ -219,6 +223,51 @@ pattern!(ANY_URI, {
     format!("^({iri}|{irelative_ref})$")
 });
 
+// V3.1 (aas-core3.1): `xs:anyURI` is "defined by RFC 2396, as amended by RFC 2732" (XSD 1.0),
+// so non-ASCII characters are no longer valid and IPv6 literals are. Not the same as
+// `RFC_2396` (no RFC 2732 amendments there), which the `Path` type uses.
+pattern!(ANY_URI_V3_1, {
+    let alphanum = "[a-zA-Z0-9]";
+    let mark = "[-_.!~*'()]";
+    let unreserved = format!("({alphanum}|{mark})");
+    let hex = "[0-9a-fA-F]";
+    let escaped = format!("%{hex}{hex}");
+    let pchar = format!("({unreserved}|{escaped}|[:@&=+$,])");
+    let param = format!("({pchar})*");
+    let segment = format!("({pchar})*(;{param})*");
+    let path_segments = format!("{segment}(/{segment})*");
+    let abs_path = format!("/{path_segments}");
+    let scheme = "[a-zA-Z][a-zA-Z0-9+\\-.]*";
+    let userinfo = format!("({unreserved}|{escaped}|[;:&=+$,])*");
+    let domainlabel = format!("({alphanum}|{alphanum}({alphanum}|-)*{alphanum})");
+    let toplabel = format!("([a-zA-Z]|[a-zA-Z]({alphanum}|-)*{alphanum})");
+    let hostname = format!("({domainlabel}\\.)*{toplabel}(\\.)?");
+    let ipv4address = "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}";
+    let hex4 = "[0-9A-Fa-f]{1,4}";
+    let hexseq = format!("{hex4}(:{hex4})*");
+    let hexpart = format!("({hexseq}|{hexseq}::({hexseq})?|::({hexseq})?)");
+    let ipv6address = format!("{hexpart}(:{ipv4address})?");
+    let ipv6reference = format!("\\[{ipv6address}\\]");
+    let host = format!("({hostname}|{ipv4address}|{ipv6reference})");
+    let hostport = format!("{host}(:[0-9]*)?");
+    let server = format!("(({userinfo}@)?{hostport})?");
+    let reg_name = format!("({unreserved}|{escaped}|[$,;:@&=+])+");
+    let authority = format!("({server}|{reg_name})");
+    let net_path = format!("//{authority}({abs_path})?");
+    let reserved = "[;/?:@&=+$,\\[\\]]";
+    let uric = format!("({reserved}|{unreserved}|{escaped})");
+    let query = format!("({uric})*");
+    let hier_part = format!("({net_path}|{abs_path})(\\?{query})?");
+    let uric_no_slash = format!("({unreserved}|{escaped}|[;?:@&=+$,])");
+    let opaque_part = format!("{uric_no_slash}({uric})*");
+    let absoluteuri = format!("{scheme}:({hier_part}|{opaque_part})");
+    let fragment = format!("({uric})*");
+    let rel_segment = format!("({unreserved}|{escaped}|[;@&=+$,])+");
+    let rel_path = format!("{rel_segment}({abs_path})?");
+    let relativeuri = format!("({net_path}|{abs_path}|{rel_path})(\\?{query})?");
+    format!("^({absoluteuri}|{relativeuri})?(#{fragment})?$")
+});
+
 pattern!(BASE64_BINARY, {
     let b04 = "[AQgw]\\x20?";
     let b16 = "[AEIMQUYcgkosw048]\\x20?";
@@ -268,8 +317,12 @@ pattern!(POSITIVE_INTEGER, "^\\+?0*[1-9][0-9]*$");
 pattern!(NON_POSITIVE_INTEGER, "^(\\+0|0|-[0-9]+)$");
 pattern!(NEGATIVE_INTEGER, "^(-0*[1-9][0-9]*)$");
 
-pub(crate) fn matches_id_short(s: &str) -> bool {
-    ID_SHORT.is_match(s)
+/// The idShort pattern (AASd-002) of `version`.
+pub(crate) fn matches_id_short(s: &str, version: Version) -> bool {
+    match version {
+        Version::V3_0 => ID_SHORT.is_match(s),
+        Version::V3_1 => ID_SHORT_V3_1.is_match(s),
+    }
 }
 
 pub(crate) fn matches_version(s: &str) -> bool {
@@ -399,9 +452,17 @@ fn is_xs_g_month_day(s: &str) -> bool {
     day <= max
 }
 
-/// Whether `value` is in the lexical space of `value_type` (aas-core's
-/// `value_consistent_with_xsd_type`).
+/// Whether `value` is in the lexical space of `value_type` under the newest version
+/// ([`Version::LATEST`]); see [`value_matches_type_as`].
 pub fn value_matches_type(value: &str, value_type: DataTypeDefXsd) -> bool {
+    value_matches_type_as(value, value_type, Version::LATEST)
+}
+
+/// Whether `value` is in the lexical space of `value_type` as `version` defines it (aas-core's
+/// `value_consistent_with_xsd_type`). The versions differ only for `xs:anyURI`: an IRI
+/// (RFC 3987) in V3.0, a URI (RFC 2396 with RFC 2732) in V3.1, where non-ASCII characters
+/// must be percent-encoded.
+pub fn value_matches_type_as(value: &str, value_type: DataTypeDefXsd, version: Version) -> bool {
     use DataTypeDefXsd as T;
     let integer =
         |re: &Regex, min: i128, max: i128| re.is_match(value) && integer_in_range(value, min, max);
@@ -414,7 +475,10 @@ pub fn value_matches_type(value: &str, value_type: DataTypeDefXsd) -> bool {
     static U_SHORT: LazyLock<Regex> = LazyLock::new(|| compile("^(-0|\\+?0*[0-9]{1,5})$"));
     static U_BYTE: LazyLock<Regex> = LazyLock::new(|| compile("^(-0|\\+?0*[0-9]{1,3})$"));
     match value_type {
-        T::AnyUri => ANY_URI.is_match(value),
+        T::AnyUri => match version {
+            Version::V3_0 => ANY_URI.is_match(value),
+            Version::V3_1 => ANY_URI_V3_1.is_match(value),
+        },
         T::Base64Binary => BASE64_BINARY.is_match(value),
         T::Boolean => BOOLEAN.is_match(value),
         T::Byte => integer(&BYTE, -128, 127),
@@ -546,6 +610,8 @@ mod tests {
     fn every_pattern_compiles() {
         for re in [
             &ID_SHORT,
+            &ID_SHORT_V3_1,
+            &ANY_URI_V3_1,
             &VERSION,
             &DATE_TIME_UTC,
             &DATE,

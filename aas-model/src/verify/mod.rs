@@ -40,7 +40,7 @@ use std::fmt;
 
 use crate::Version;
 use crate::descend::{Node, Step};
-pub use lexical::value_matches_type;
+pub use lexical::{value_matches_type, value_matches_type_as};
 
 /// One broken constraint: where, which rule, and what to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,9 +49,16 @@ pub struct Finding {
     id_short_path: Option<String>,
     rule: &'static str,
     message: String,
+    version: Version,
 }
 
 impl Finding {
+    /// The version verified under, whose rules this finding comes from. Messages of rules that
+    /// differ between versions also name it, e.g. `… (AAS V3.1)`.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
     /// Path of the offending element or attribute from the verified root, in the JSON
     /// mapping's names: `submodels[0].submodelElements[3].value`.
     pub fn path(&self) -> &str {
@@ -240,6 +247,7 @@ impl Iterator for Findings<'_> {
                     id_short_path: self.id_short_path_of(entry),
                     rule: r.rule,
                     message: r.message,
+                    version: self.version,
                 };
                 self.pending.push_back(finding);
             }
