@@ -1,9 +1,39 @@
-//! The Asset Administration Shell (AAS) V3.0 metamodel (IDTA-01001 Part 1 V3.0) as plain Rust
-//! types.
+//! The Asset Administration Shell (AAS) metamodel (IDTA-01001 Part 1), versions V3.0 and V3.1,
+//! as plain Rust types.
 //!
 //! This crate is the foundation of the toolkit: the data and the verification of its
-//! constraints ([`verify()`](fn@verify)), nothing else (no I/O, no serialization formats). `aas-serde` reads and writes it as JSON, XML and AASX; the other
-//! crates (events, push, synchronization, the reference server) pass these types around.
+//! constraints ([`verify()`](fn@verify)), nothing else (no I/O, no serialization formats).
+//! `aas-serde` reads and writes it as JSON, XML and AASX; the other crates (events, push,
+//! synchronization, the reference server) pass these types around.
+//!
+//! # Versions
+//!
+//! One model holds both versions: V3.1 is almost a superset of V3.0 (`AssetKind::Role`; the
+//! attributes V3.0 requires and V3.1 made optional — `Entity::entity_type`, `first`/`second` of
+//! relationship elements, `contentType` of `File` and `Blob`, `ValueReferencePair::value_id` —
+//! are `Option`s). What differs is which values are valid, so the version is chosen where it
+//! matters:
+//!
+//! - [`Version`] names a version (`Version::V3_0`, `Version::V3_1`; [`Version::LATEST`] is V3.1);
+//! - [`verify_as`]`(model, version)` checks the rules of that version; [`verify()`](fn@verify)
+//!   checks the newest. Each [`Finding`](verify::Finding) says which version it was found
+//!   under, and the messages of rules that differ between versions name it (`… (AAS V3.1)`);
+//! - [`convert::convert`]`(model, from, to, allow_loss)` converts between versions by
+//!   documented rules, with a report of everything that changes or stays invalid (refused
+//!   when something would be lost, unless `allow_loss`); [`convert::check`] only reports.
+//!
+//! ```
+//! use aas_model::*;
+//!
+//! // Hyphens in idShorts are V3.1's; one-character idShorts are V3.0's.
+//! let p = Property::new(DataTypeDefXsd::String).with_id_short("max-speed");
+//! assert!(verify_as(&p, Version::V3_1).next().is_none());
+//! let finding = verify_as(&p, Version::V3_0).next().unwrap();
+//! assert_eq!(finding.version(), Version::V3_0);
+//! assert!(finding.message().ends_with("(AAS V3.0)"));
+//! ```
+//!
+//! # Example
 //!
 //! ```
 //! use aas_model::*;

@@ -154,7 +154,7 @@ fn down_a_missing_content_type_becomes_application_octet_stream() {
         e.rule.as_deref(),
         Some("set to \"application/octet-stream\"")
     );
-    match &elements(&env)[..] {
+    match elements(&env) {
         [SubmodelElement::File(f), SubmodelElement::Blob(b)] => {
             assert_eq!(f.content_type.as_deref(), Some("application/octet-stream"));
             assert_eq!(b.content_type.as_deref(), Some("application/octet-stream"));
@@ -243,7 +243,7 @@ fn down_a_relationship_element_without_first_or_second_is_removed_and_said_so() 
         names,
         [Some("Before"), Some("Only"), Some("Run"), Some("After")]
     );
-    match &elements(&env)[..] {
+    match elements(&env) {
         [
             _,
             SubmodelElement::SubmodelElementCollection(c),

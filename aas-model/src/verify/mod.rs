@@ -1,11 +1,23 @@
 //! Verification of the metamodel's constraints.
 //!
-//! [`verify`] walks a model and yields a [`Finding`] for every constraint it breaks: every
+//! [`verify_as`] walks a model and yields a [`Finding`] for every constraint of the given AAS
+//! version it breaks; [`verify`] does so for the newest version, V3.1. The rules are those
+//! aas-core3.0 and aas-core3.1 check: every
 //! AASd-* and AASc-3a-* constraint that needs no outside context (the set aas-core checks:
 //! all but AASd-006, AASd-007, AASd-012 and AASc-3a-003, which need to know what a concept
 //! means), the lengths and patterns of the string types, the `xs:` lexical spaces of values by
 //! their `valueType` (leap days, ranges of the integer types, float overflow, …), BCP 47
 //! language tags, MIME types, non-empty lists, and `Range` bounds in order.
+//!
+//! Where V3.1 differs from V3.0: idShorts may hold hyphens (not last) and need two
+//! characters; identifiers and paths may have 2048 characters, content types 128; `xs:anyURI`
+//! is a URI (RFC 2396 with RFC 2732, so ASCII only) rather than an IRI; AASd-120 (no idShort on
+//! list items) and AASd-090 (category of data elements) are gone, and idShorts of list items,
+//! when given, are unique within the list (AASd-022; aas-core3.1 1.0.0 does not check this);
+//! AASd-014 constrains only self-managed entities; AASd-109 asks for `valueTypeListElement`
+//! only when the list has items; `entityType`, `first`/`second`, `contentType` and `valueId`
+//! are optional (V3.0 reports them missing as `required`), and `AssetKind::Role` exists.
+//! The messages of these rules end with the version, e.g. `(AAS V3.1)`.
 //!
 //! ```
 //! use aas_model::{verify, DataTypeDefXsd, Environment, Property, Submodel};
@@ -73,7 +85,8 @@ impl Finding {
 
     /// The constraint id (`AASd-119`, `AASc-3a-002`) or the rule name: `minItems`,
     /// `minLength`, `maxLength`, `pattern`, `valueType`, `dateTimeUtc`, `uniqueLanguages`,
-    /// `modelReference`, `maxInterval`, `rangeOrder`.
+    /// `modelReference`, `maxInterval`, `rangeOrder`, `required` (V3.0: an attribute V3.1 made
+    /// optional is missing), `assetKind` (V3.0: `Role`).
     pub fn rule(&self) -> &'static str {
         self.rule
     }
