@@ -206,6 +206,13 @@ mod sealed {
 
 /// The report of converting `model` from `from` to `to`, without changing it.
 pub fn check<T: Convertible>(model: &T, from: Version, to: Version) -> ConversionReport {
+    if from == to {
+        return ConversionReport {
+            from,
+            to,
+            entries: Vec::new(),
+        };
+    }
     if from < to {
         return up(model, from, to);
     }
@@ -222,6 +229,9 @@ pub fn convert<T: Convertible>(
     to: Version,
     allow_loss: bool,
 ) -> Result<ConversionReport, ConversionRefused> {
+    if from == to {
+        return Ok(check(model, from, to));
+    }
     if from < to {
         // Going up changes nothing: the report is all there is.
         let report = up(model, from, to);
@@ -262,17 +272,14 @@ fn up<T: Convertible>(model: &T, from: Version, to: Version) -> ConversionReport
     ConversionReport { from, to, entries }
 }
 
-/// Same version, or a step down: applies the rules to `model` (a copy the caller owns).
+/// A step down (the only one there is: V3.1 → V3.0): applies the rules to `model`, a copy
+/// the caller owns, so that a refusal leaves the caller's model as it was.
 fn run<T: Convertible>(model: &mut T, from: Version, to: Version) -> ConversionReport {
     let mut report = ConversionReport {
         from,
         to,
         entries: Vec::new(),
     };
-    if from == to {
-        return report;
-    }
-    // The only step down there is: V3.1 → V3.0.
     let before = finding_keys(model.node(), from);
     let (entries, removed) = model.down();
     let is_removed = |path: &str| {
