@@ -125,8 +125,8 @@ pub mod target;
 pub use azure::{BlobSasUrl, REDACTED};
 pub use error::{AddressNotAllowed, PushError, TargetError};
 pub use job::{
-    JobMetadata, JobState, JobStore, MemoryJobStore, PushEngine, PushJob, PushRequest,
-    SerializationFormat, Source, SourceError, Targets,
+    JobMetadata, JobState, JobStore, MAX_CONVERSION_LINES, MemoryJobStore, PushEngine, PushJob,
+    PushRequest, SerializationFormat, Source, SourceError, Targets,
 };
 /// The resolver interface of [`TargetOptions::dns_resolver`], re-exported so callers need not
 /// depend on the same object_store version themselves.

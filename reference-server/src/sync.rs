@@ -842,6 +842,7 @@ mod store_tests {
             push: None,
             sdt: None,
             max_event_size: 1 << 20,
+            aas_version: aas_model::Version::LATEST,
         };
         let store = Arc::new(SdtStore::open(&file)?);
         Ok(Synchronizer::new(
