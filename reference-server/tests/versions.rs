@@ -359,3 +359,73 @@ async fn serve_load_reads_xml_by_its_namespace_and_json_as_the_servers_version()
     let _ = std::fs::remove_file(&role);
     Ok(())
 }
+
+#[tokio::test]
+async fn push_jobs_write_the_servers_version_unless_their_request_names_another() -> TestResult {
+    let data = DataDir::new("version-push");
+    std::fs::create_dir_all(&data.0)?;
+    let root = tempfile::tempdir()?;
+    let root_path = root.path().canonicalize()?;
+    let config = data.0.with_extension("push.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[outbound]\nlocal-target-root = {:?}\n",
+            root_path.display().to_string()
+        ),
+    )?;
+    let server = Server::launch(
+        &data,
+        &as_3_0().arg("--config").arg(config.display().to_string()),
+    )?;
+    let (status, answer) = call(
+        &server,
+        Method::POST,
+        "/shells",
+        Some(shell("urn:aas:push", "Instance")),
+    )
+    .await?;
+    assert_eq!(status, 201, "{answer}");
+    let target = json!({"type": "local-directory", "configuration": {"path": root_path}});
+    let (status, answer) = call(
+        &server,
+        Method::POST,
+        "/sphere/push/targets/dir",
+        Some(target),
+    )
+    .await?;
+    assert_eq!(status, 201, "{answer}");
+    for (asked, blob, namespace) in [
+        (None, "default.xml", "3/0"),
+        (Some("3.1"), "newer.xml", "3/1"),
+    ] {
+        let mut request = json!({"pushTargetName": "dir", "serializationFormat": "application/xml",
+            "shellIds": ["urn:aas:push"], "blobName": blob});
+        if let Some(version) = asked {
+            request["aasVersion"] = json!(version);
+        }
+        let (status, job) = call(&server, Method::POST, "/sphere/push/jobs", Some(request)).await?;
+        assert_eq!(status, 201, "{job}");
+        let location = format!(
+            "/sphere/push/jobs/{}",
+            job["identifier"].as_str().unwrap_or_default()
+        );
+        let mut done = Value::Null;
+        for _ in 0..200 {
+            done = call(&server, Method::GET, &location, None).await?.1;
+            if done["state"] != "processing" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(done["state"], "completed", "{done}");
+        assert_eq!(done["metadata"]["aasVersion"], namespace.replace('/', "."));
+        let written = std::fs::read_to_string(root_path.join(blob))?;
+        assert!(
+            written.contains(&format!("xmlns=\"https://admin-shell.io/aas/{namespace}\"")),
+            "{asked:?}: {written}"
+        );
+    }
+    let _ = std::fs::remove_file(&config);
+    Ok(())
+}
