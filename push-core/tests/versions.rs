@@ -66,8 +66,10 @@ fn engine(
         "name": "target", "type": "local-directory", "configuration": {"path": dir.path()}
     }))?;
     let target = config.build(&TargetOptions::default().with_local_root(dir.path()))?;
-    let mut env = Environment::default();
-    env.asset_administration_shells = Some(shells);
+    let env = Environment {
+        asset_administration_shells: Some(shells),
+        ..Environment::default()
+    };
     let engine = PushEngine::new(
         Arc::new(Elements(env)),
         Arc::new(MemoryJobStore::default()),
