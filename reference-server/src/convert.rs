@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use aas_model::Version;
-use aas_model::convert::ConversionReport;
+use aas_model::convert::{ConversionEntry, ConversionReport};
 use aas_serde::Document;
 
 use crate::{Outcome, document_io, findings};
@@ -75,9 +75,11 @@ pub fn run(
     }
 }
 
-/// Converts an environment from `from` to `to` (an event payload holds only references and
-/// a time stamp: nothing in it differs between the versions). `Err`: the report of a
-/// conversion that would lose something, refused (the document is unchanged).
+/// Converts an environment from `from` to `to` with aas-model's rules. An event payload holds
+/// only references, a time stamp and bytes: it is written as it is, and what verification
+/// finds under `to` but not under `from` (a key value longer than V3.0 allows) is its report.
+/// `Err`: the report of a conversion that would lose something, refused (the document is
+/// unchanged).
 fn converted(
     document: &mut Document,
     from: Version,
@@ -88,10 +90,28 @@ fn converted(
         Document::Environment(env) => {
             aas_model::convert::convert(env, from, to, lossy).map_err(|refused| refused.report)
         }
-        Document::EventPayload(_) => Ok(ConversionReport {
-            from,
-            to,
-            entries: Vec::new(),
-        }),
+        Document::EventPayload(payload) => {
+            let before: Vec<String> = aas_model::verify_as(&*payload, from)
+                .map(|finding| finding.to_string())
+                .collect();
+            let entries: Vec<ConversionEntry> = aas_model::verify_as(&*payload, to)
+                .filter(|finding| !before.contains(&finding.to_string()))
+                .map(|finding| ConversionEntry {
+                    path: finding.path().to_owned(),
+                    problem: format!(
+                        "invalid in AAS {to}: {}: {}",
+                        finding.rule(),
+                        finding.message()
+                    ),
+                    rule: None,
+                })
+                .collect();
+            let report = ConversionReport { from, to, entries };
+            if report.is_lossless() || lossy {
+                Ok(report)
+            } else {
+                Err(report)
+            }
+        }
     }
 }

@@ -680,3 +680,49 @@ fn an_unknown_aas_version_is_refused_naming_the_supported_ones() {
         assert!(stderr.contains("use 3.0 or 3.1"), "{args:?}: {stderr}");
     }
 }
+
+/// Needs aas-model's V3.1 lengths (issue 20): 2048 characters for identifiers.
+#[test]
+fn convert_of_an_event_payload_to_3_0_reports_what_becomes_invalid() {
+    let long = format!("urn:{}", "x".repeat(2010));
+    let reference = |value: &str| {
+        format!(
+            r#"{{"type":"ModelReference","keys":[{{"type":"Submodel","value":"{value}"}},{{"type":"BasicEventElement","value":"Event"}}]}}"#
+        )
+    };
+    let input = scratch("long-key-payload.json");
+    std::fs::write(
+        &input,
+        format!(
+            r#"{{"source":{},"observableReference":{},"timeStamp":"2024-01-01T00:00:00Z"}}"#,
+            reference(&long),
+            reference("urn:sm:1")
+        ),
+    )
+    .unwrap();
+    let valid = bin().arg("validate").arg(&input).output().unwrap();
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid.stdout));
+    let out = scratch("long-key-payload-3-0.json");
+    let _ = std::fs::remove_file(&out);
+    let refused = bin()
+        .args(["convert", "--to-aas", "3.0"])
+        .arg(&input)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("invalid in AAS 3.0"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(!out.exists());
+    let lossy = bin()
+        .args(["convert", "--to-aas", "3.0", "--lossy"])
+        .arg(&input)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(lossy.status.code(), Some(0), "{}", text(&lossy.stderr));
+    assert!(out.exists());
+}
