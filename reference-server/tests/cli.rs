@@ -726,3 +726,45 @@ fn convert_of_an_event_payload_to_3_0_reports_what_becomes_invalid() {
     assert_eq!(lossy.status.code(), Some(0), "{}", text(&lossy.stderr));
     assert!(out.exists());
 }
+
+#[test]
+fn the_version_options_the_readmes_document_are_the_ones_the_binary_takes() {
+    let help = |args: &[&str]| text(&bin().args(args).arg("--help").output().unwrap().stdout);
+    let convert = help(&["convert"]);
+    let validate = help(&["validate"]);
+    let serve = help(&["serve"]);
+    for option in ["--aas <VERSION>", "--to-aas <VERSION>", "--lossy"] {
+        assert!(convert.contains(option), "convert {option}: {convert}");
+    }
+    assert!(validate.contains("--aas <VERSION>"), "{validate}");
+    for option in [
+        "--aas-version <VERSION>",
+        "AAS_SERVER_AAS_VERSION",
+        "--convert-stored-data",
+        "AAS_SERVER_CONVERT_STORED_DATA",
+    ] {
+        assert!(serve.contains(option), "serve {option}: {serve}");
+    }
+    let workspace =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let crate_readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for promise in [
+        "--aas 3.0|3.1",
+        "--to-aas 3.0|3.1",
+        "--lossy",
+        "aas-version",
+    ] {
+        assert!(workspace.contains(promise), "README.md: {promise}");
+        assert!(
+            crate_readme.contains(promise),
+            "reference-server/README.md: {promise}"
+        );
+    }
+    for row in [
+        "| `--aas-version 3.0\\|3.1` | `AAS_SERVER_AAS_VERSION` | `aas-version = \"3.1\"` | `3.1`",
+        "| `--convert-stored-data` | `AAS_SERVER_CONVERT_STORED_DATA` (`true`) | `convert-stored-data` |",
+    ] {
+        assert!(crate_readme.contains(row), "configuration table: {row}");
+    }
+}
