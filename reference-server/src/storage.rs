@@ -973,7 +973,7 @@ fn fit_collection<T>(
     rewrite: &dyn Fn(&rusqlite::Transaction<'_>, &T) -> Result<(), StorageError>,
 ) -> Result<(), StorageError>
 where
-    T: aas_serde::json::FromJson + aas_model::convert::Convertible + PartialEq,
+    T: aas_serde::json::FromJson + aas_model::convert::Convertible + PartialEq + Clone,
     for<'a> &'a T: Into<aas_model::Node<'a>>,
 {
     const PAGE: i64 = 100;
@@ -996,7 +996,7 @@ where
         after = *last;
         for (_, id, json) in rows {
             let stored: T = decode(&id, &json)?;
-            let mut converted: T = decode(&id, &json)?;
+            let mut converted = stored.clone();
             let report = match aas_model::convert::convert(&mut converted, from, to, allow_loss) {
                 Ok(report) => report,
                 Err(refused) => refused.report,
