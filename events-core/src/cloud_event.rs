@@ -1,6 +1,7 @@
 //! CloudEvents 1.0 (structured JSON) of shell and submodel changes, as the AAS async API and
 //! twinsphere consumers expect them: type `io.admin-shell.events.v1.<kind>`, source the REST
-//! URL of the element, the element as `data` (none on `deleted`), `semanticid` for submodels.
+//! URL of the element, the element as `data` (none on `deleted`), `semanticid` for submodels,
+//! `aasversion` (`3.0` or `3.1`: the AAS version of the data and of the element at `source`).
 
 use std::io::{Read, Write};
 
@@ -63,11 +64,15 @@ pub enum CloudEventError {
     },
 }
 
+/// The CloudEvents extension attribute that names the AAS version of the event's element.
+pub const AAS_VERSION_EXTENSION: &str = "aasversion";
+
 /// Encodes and decodes CloudEvents for a server at `base_url`.
 #[derive(Debug, Clone)]
 pub struct CloudEventCodec {
     base_url: String,
     gzip: bool,
+    aas_version: aas_model::Version,
 }
 
 impl CloudEventCodec {
@@ -76,7 +81,21 @@ impl CloudEventCodec {
         Self {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             gzip: false,
+            aas_version: aas_model::Version::LATEST,
         }
+    }
+
+    /// The AAS version of the elements encoded (default: the newest): carried as the
+    /// extension `aasversion`. The JSON of `data` is the same in every version; the caller
+    /// hands over elements that are valid in it (a server stores its version's data).
+    pub fn with_aas_version(mut self, version: aas_model::Version) -> Self {
+        self.aas_version = version;
+        self
+    }
+
+    /// The AAS version of the elements encoded.
+    pub fn aas_version(&self) -> aas_model::Version {
+        self.aas_version
     }
 
     /// Gzip-compresses encoded events (decoding detects compression either way).
@@ -113,7 +132,8 @@ impl CloudEventCodec {
             .id(uuid::Uuid::new_v4().to_string())
             .source(self.source(element_type, id))
             .ty(format!("{TYPE_PREFIX}{}", change.kind()))
-            .time(change.timestamp());
+            .time(change.timestamp())
+            .extension(AAS_VERSION_EXTENSION, self.aas_version.as_str());
         if !with_data {
             builder = builder.extension("referenceonly", true);
         } else if change.kind() != EventKind::Deleted {

@@ -63,7 +63,9 @@ pub mod mqtt;
 pub mod sink;
 pub mod topic;
 
-pub use cloud_event::{CloudChange, CloudEventCodec, CloudEventError, Element};
+pub use cloud_event::{
+    AAS_VERSION_EXTENSION, CloudChange, CloudEventCodec, CloudEventError, Element,
+};
 pub use dedup::{Deduplicator, EventClock};
 pub use envelope::{ChangeEvent, Envelope, EnvelopeError, EventReference};
 pub use message::{DecodeError, Encoding, EventMessage, ReceivedEvent};

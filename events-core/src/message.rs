@@ -108,6 +108,19 @@ impl Encoding {
         }
     }
 
+    /// The AAS version of the elements this encoding carries (default: the newest). The
+    /// twinsphere envelope's JSON is the same in every version (the version only decides
+    /// which values are valid), so only CloudEvents show it, as the extension `aasversion`.
+    pub fn with_aas_version(self, version: aas_model::Version) -> Self {
+        match self {
+            Encoding::Envelope(topics) => Encoding::Envelope(topics),
+            Encoding::CloudEvents { topics, codec } => Encoding::CloudEvents {
+                topics,
+                codec: codec.with_aas_version(version),
+            },
+        }
+    }
+
     /// The topics of this contract.
     pub fn topics(&self) -> &TopicScheme {
         match self {

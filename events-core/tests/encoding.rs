@@ -340,3 +340,35 @@ fn cloud_events_without_a_time_have_none_and_are_never_taken_for_duplicates() {
     assert!(seen.accept(change.element_type, &change.id, change.timestamp));
     assert!(!seen.accept(change.element_type, &change.id, change.timestamp));
 }
+
+#[test]
+fn the_encoder_takes_the_aas_version_cloud_events_name_it_and_envelopes_are_unchanged() {
+    let submodel_updated = &events()[3];
+    for (version, named) in [(Version::V3_0, "3.0"), (Version::V3_1, "3.1")] {
+        let encoding = Encoding::cloud_events("https://aas.example.com").with_aas_version(version);
+        let message = encoding.encode(submodel_updated).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+        assert_eq!(json[AAS_VERSION_EXTENSION], named, "{version}");
+        assert_eq!(json["data"]["id"], "https://example.com/sm/1");
+        let reference = encoding.encode_reference(submodel_updated).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&reference.payload).unwrap();
+        assert_eq!(
+            json[AAS_VERSION_EXTENSION], named,
+            "reference-only too: the element at source is in it"
+        );
+    }
+    assert_eq!(
+        CloudEventCodec::new("https://a").aas_version(),
+        Version::V3_1,
+        "the newest by default"
+    );
+    // The envelope's JSON is the same in both versions (JSON has no version marker).
+    let envelope = |version| {
+        let message = Encoding::twinsphere()
+            .with_aas_version(version)
+            .encode(submodel_updated)
+            .unwrap();
+        gunzip(&message.payload)
+    };
+    assert_eq!(envelope(Version::V3_0), envelope(Version::V3_1));
+}

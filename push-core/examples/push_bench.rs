@@ -147,6 +147,8 @@ fn request(shell_ids: Vec<String>, submodel_ids: Vec<String>, blob_name: String)
         submodel_ids,
         include_concept_descriptions: false,
         blob_name: Some(blob_name),
+        aas_version: None,
+        allow_loss: false,
     }
 }
 

@@ -5,8 +5,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use aas_model::convert::{ConversionReport, Convertible};
 use aas_model::{
-    AssetAdministrationShell, ConceptDescription, HasSemantics, Submodel, SubmodelElement,
+    AssetAdministrationShell, ConceptDescription, HasSemantics, Submodel, SubmodelElement, Version,
 };
 use aas_serde::aasx::AasxWriter;
 use aas_serde::{EnvironmentRef, Format};
@@ -76,6 +77,45 @@ pub struct PushRequest {
     /// The object name; default `<job identifier>.json|.xml|.aasx`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob_name: Option<String>,
+    /// The AAS version to write, `"3.0"` or `"3.1"` (the XML namespace of XML and AASX
+    /// output; JSON has no marker, but its values are converted all the same). `None`: the
+    /// engine's ([`PushEngine::with_aas_version`], the version the source's elements are in).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "optional_version"
+    )]
+    pub aas_version: Option<Version>,
+    /// Write even when converting to `aas_version` loses something: each loss then follows
+    /// aas-model's documented rule and the job's metadata lists them (`conversion`). Without
+    /// it such a job fails, its message listing what each element would lose, and uploads
+    /// nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_loss: bool,
+}
+
+/// `aasVersion` as the string people write (`"3.0"`, `"3.1"`).
+mod optional_version {
+    use aas_model::Version;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        version: &Option<Version>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match version {
+            Some(version) => serializer.serialize_str(version.as_str()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Version>, D::Error> {
+        let text = Option::<String>::deserialize(deserializer)?;
+        text.map(|text| text.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 /// Where a job is.
@@ -96,6 +136,17 @@ pub struct JobMetadata {
     pub shells: usize,
     pub submodels: usize,
     pub concept_descriptions: usize,
+    /// The AAS version written.
+    #[serde(
+        default,
+        with = "optional_version",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub aas_version: Option<Version>,
+    /// What converting to another version lost (only with `allowLoss`), one line per change:
+    /// `<shell|submodel|concept description> "<id>": <path>: <problem>; <rule applied>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversion: Vec<String>,
 }
 
 /// A job record.
@@ -253,6 +304,7 @@ pub struct PushEngine {
     permits: Arc<Semaphore>,
     running: Arc<Mutex<HashMap<String, AbortHandle>>>,
     retry: RetryPolicy,
+    aas_version: Version,
 }
 
 impl fmt::Debug for PushEngine {
@@ -290,7 +342,28 @@ impl PushEngine {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             running: Arc::default(),
             retry,
+            aas_version: Version::LATEST,
         })
+    }
+
+    /// The engine for a source whose elements are in `version` (default: the newest): jobs
+    /// write it unless their request names another. It shares this engine's stores, targets,
+    /// permits and running jobs.
+    pub fn with_aas_version(self: Arc<Self>, version: Version) -> Arc<Self> {
+        Arc::new(Self {
+            source: self.source.clone(),
+            jobs: self.jobs.clone(),
+            targets: self.targets.clone(),
+            permits: self.permits.clone(),
+            running: self.running.clone(),
+            retry: self.retry,
+            aas_version: version,
+        })
+    }
+
+    /// The AAS version of the source's elements (see [`PushEngine::with_aas_version`]).
+    pub fn aas_version(&self) -> Version {
+        self.aas_version
     }
 
     /// How transient upload failures are retried.
@@ -403,9 +476,10 @@ impl PushEngine {
             shells: unique(&request.shell_ids).collect(),
             submodels: unique(&request.submodel_ids).collect(),
         };
-        let (bytes, counts) = match self.kept_json(request, &ids).await? {
-            Some(kept) => kept,
-            None => self.written(request, &ids).await?,
+        let version = request.aas_version.unwrap_or(self.aas_version);
+        let (bytes, counts, conversion) = match self.kept_json(request, &ids, version).await? {
+            Some((bytes, counts)) => (bytes, counts, Vec::new()),
+            None => self.written(request, &ids, version).await?,
         };
         let name = request
             .blob_name
@@ -425,16 +499,25 @@ impl PushEngine {
             shells: counts.0,
             submodels: counts.1,
             concept_descriptions: counts.2,
+            aas_version: Some(version),
+            conversion,
         })
     }
 
-    /// The environment written from the elements, and how many of each kind it holds.
+    /// The environment written from the elements in `version`, how many of each kind it
+    /// holds, and what converting them lost (with `allowLoss`).
     async fn written(
         &self,
         request: &PushRequest,
         ids: &RequestedIds<'_>,
-    ) -> Result<(Vec<u8>, (usize, usize, usize)), String> {
-        let elements = self.gather(request, ids).await?;
+        version: Version,
+    ) -> Result<(Vec<u8>, (usize, usize, usize), Vec<String>), String> {
+        let mut elements = self.gather(request, ids).await?;
+        let conversion = if version == self.aas_version {
+            Vec::new()
+        } else {
+            elements.convert(self.aas_version, version, request.allow_loss)?
+        };
         let counts = (
             elements.shells.len(),
             elements.submodels.len(),
@@ -443,13 +526,13 @@ impl PushEngine {
         let format = request.serialization_format;
         let bytes = if counts.0 + counts.1 + counts.2 <= INLINE_SERIALIZATION_ELEMENTS {
             // Small outputs: a thread handoff costs more than the work.
-            elements.serialize(format)?
+            elements.serialize(format, version)?
         } else {
-            tokio::task::spawn_blocking(move || elements.serialize(format))
+            tokio::task::spawn_blocking(move || elements.serialize(format, version))
                 .await
                 .map_err(|e| format!("serialization stopped: {e}"))??
         };
-        Ok((bytes, counts))
+        Ok((bytes, counts, conversion))
     }
 
     /// For a JSON job without concept descriptions (which need the submodels' semantic ids),
@@ -458,9 +541,12 @@ impl PushEngine {
         &self,
         request: &PushRequest,
         ids: &RequestedIds<'_>,
+        version: Version,
     ) -> Result<Option<(Vec<u8>, (usize, usize, usize))>, String> {
+        // Another version than the source's needs the elements converted.
         if request.serialization_format != SerializationFormat::Json
             || request.include_concept_descriptions
+            || version != self.aas_version
         {
             return Ok(None);
         }
@@ -645,9 +731,90 @@ struct Elements {
     concept_descriptions: Vec<Arc<ConceptDescription>>,
 }
 
+/// At most this many lines of a conversion report go into a job's message or metadata; a last
+/// line says how many more there were.
+pub const MAX_CONVERSION_LINES: usize = 100;
+
+fn capped(mut lines: Vec<String>) -> Vec<String> {
+    if lines.len() > MAX_CONVERSION_LINES {
+        let more = lines.len() - MAX_CONVERSION_LINES;
+        lines.truncate(MAX_CONVERSION_LINES);
+        lines.push(format!("and {more} more"));
+    }
+    lines
+}
+
+/// Converts one element (a copy: the source's stays as it is); the report's entries go to
+/// `lost` as lines naming the element, a refused conversion's to `refused`.
+fn convert_one<T: Convertible + Clone>(
+    element: &mut Arc<T>,
+    what: &str,
+    id: &str,
+    (from, to, allow_loss): (Version, Version, bool),
+    lost: &mut Vec<String>,
+    refused: &mut Vec<String>,
+) {
+    let mut copy = T::clone(element);
+    let report: ConversionReport =
+        match aas_model::convert::convert(&mut copy, from, to, allow_loss) {
+            Ok(report) => report,
+            Err(refusal) => {
+                refused.extend(
+                    refusal
+                        .report
+                        .entries
+                        .iter()
+                        .map(|entry| format!("{what} {id:?}: {entry}")),
+                );
+                return;
+            }
+        };
+    lost.extend(
+        report
+            .entries
+            .iter()
+            .map(|entry| format!("{what} {id:?}: {entry}")),
+    );
+    *element = Arc::new(copy);
+}
+
 impl Elements {
-    /// The environment of the elements in `format`, written from the shared elements (no copies).
-    fn serialize(&self, format: SerializationFormat) -> Result<Vec<u8>, String> {
+    /// Converts every element from `from` to `to`: what was lost (with `allow_loss`), or an
+    /// error listing what each element would lose.
+    fn convert(
+        &mut self,
+        from: Version,
+        to: Version,
+        allow_loss: bool,
+    ) -> Result<Vec<String>, String> {
+        let how = (from, to, allow_loss);
+        let (mut lost, mut refused) = (Vec::new(), Vec::new());
+        for shell in &mut self.shells {
+            let id = shell.id.clone();
+            convert_one(shell, "shell", &id, how, &mut lost, &mut refused);
+        }
+        for submodel in &mut self.submodels {
+            let id = submodel.id.clone();
+            convert_one(submodel, "submodel", &id, how, &mut lost, &mut refused);
+        }
+        for cd in &mut self.concept_descriptions {
+            let id = cd.id.clone();
+            convert_one(cd, "concept description", &id, how, &mut lost, &mut refused);
+        }
+        if refused.is_empty() {
+            Ok(capped(lost))
+        } else {
+            Err(format!(
+                "converting to AAS {to} would lose: {} (allowLoss: true writes anyway, applying \
+                 the rules listed)",
+                capped(refused).join("; ")
+            ))
+        }
+    }
+
+    /// The environment of the elements in `format` and `version`, written from the shared
+    /// elements (no copies).
+    fn serialize(&self, format: SerializationFormat, version: Version) -> Result<Vec<u8>, String> {
         let shells: Vec<&AssetAdministrationShell> =
             self.shells.iter().map(AsRef::as_ref).collect();
         let submodels: Vec<&Submodel> = self.submodels.iter().map(AsRef::as_ref).collect();
@@ -664,14 +831,16 @@ impl Elements {
         let failed = |e: &dyn std::fmt::Display| format!("serializing the elements failed: {e}");
         match format {
             SerializationFormat::Json => Ok(aas_serde::json::to_vec(&env)),
-            SerializationFormat::Xml => aas_serde::xml::to_vec(&env).map_err(|e| failed(&e)),
+            SerializationFormat::Xml => {
+                aas_serde::xml::to_vec_as(&env, version).map_err(|e| failed(&e))
+            }
             SerializationFormat::AasxJson | SerializationFormat::AasxXml => {
                 let spec = if format == SerializationFormat::AasxJson {
                     Format::Json
                 } else {
                     Format::Xml
                 };
-                let mut writer = AasxWriter::new(Vec::new(), spec);
+                let mut writer = AasxWriter::new(Vec::new(), spec).with_version(version);
                 writer.write_environment(&env).map_err(|e| failed(&e))?;
                 writer.finish().map_err(|e| failed(&e))
             }
@@ -692,6 +861,8 @@ mod tests {
             submodel_ids: vec!["urn:sm:1".into(), "urn:sm:2".into()],
             include_concept_descriptions: true,
             blob_name: None,
+            aas_version: Some(Version::V3_0),
+            allow_loss: false,
         });
         let record = serde_json::to_value(&job)?;
         // The request's fields sit beside the job's own, as the push API shows them.
@@ -700,6 +871,8 @@ mod tests {
         assert_eq!(record["submodelIds"][1], "urn:sm:2");
         assert_eq!(record["includeConceptDescriptions"], true);
         assert_eq!(record["state"], "processing");
+        assert_eq!(record["aasVersion"], "3.0");
+        assert!(record.get("allowLoss").is_none(), "false is not written");
         assert!(record.get("request").is_none());
         let read: PushJob = serde_json::from_value(record)?;
         assert_eq!(read, job);

@@ -71,6 +71,15 @@
 //!   (`unknown_ids_fail_the_job_listing_them`); JSON kept by the source is joined byte for
 //!   byte as writing the elements would give
 //!   (`joined_kept_json_is_byte_for_byte_what_writing_the_elements_gives`).
+//! - **AAS versions**: a job writes the version its request's `aasVersion` names, else the
+//!   engine's ([`PushEngine::with_aas_version`]; the XML namespace of XML and AASX output)
+//!   (`a_job_writes_the_version_its_request_names_and_the_engines_by_default`); elements of
+//!   another version are converted one by one, and a conversion that loses something fails the
+//!   job naming each element, uploading nothing, unless the request says `allowLoss`: then the
+//!   job's `metadata.conversion` lists what was lost
+//!   (`a_job_to_3_0_of_a_role_shell_fails_naming_it_unless_loss_is_allowed`); unknown versions
+//!   are refused when the request is read
+//!   (`a_request_names_its_version_as_people_write_it_and_unknown_ones_are_refused`).
 //!
 //! # Limits
 //!
@@ -91,6 +100,8 @@
 //!   someone else are followed by uploads, and a directory swapped for a symlink while a
 //!   target is being built can still see directories created outside: the root is meant to
 //!   be writable by the server only.
+//! - A conversion's failure message and `metadata.conversion` hold at most
+//!   [`MAX_CONVERSION_LINES`] (100) lines, then one saying how many more there were.
 //! - [`BlobSasUrl::object_store`] is a plain client for other uses: object_store's default
 //!   retries (up to 10 within 3 minutes), no resolver.
 //! - The HTTP status of a failure is read from object_store 0.14's error message for it (its
@@ -125,8 +136,8 @@ pub mod target;
 pub use azure::{BlobSasUrl, REDACTED};
 pub use error::{AddressNotAllowed, PushError, TargetError};
 pub use job::{
-    JobMetadata, JobState, JobStore, MemoryJobStore, PushEngine, PushJob, PushRequest,
-    SerializationFormat, Source, SourceError, Targets,
+    JobMetadata, JobState, JobStore, MAX_CONVERSION_LINES, MemoryJobStore, PushEngine, PushJob,
+    PushRequest, SerializationFormat, Source, SourceError, Targets,
 };
 /// The resolver interface of [`TargetOptions::dns_resolver`], re-exported so callers need not
 /// depend on the same object_store version themselves.

@@ -119,6 +119,8 @@ fn request(env: &Environment, format: SerializationFormat, blob_name: &str) -> P
             .collect(),
         include_concept_descriptions: true,
         blob_name: Some(blob_name.into()),
+        aas_version: None,
+        allow_loss: false,
     }
 }
 

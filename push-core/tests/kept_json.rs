@@ -213,6 +213,8 @@ fn request(env: &Environment, format: SerializationFormat, include_cds: bool) ->
         ),
         include_concept_descriptions: include_cds,
         blob_name: Some(format!("pushed.{}", format.extension())),
+        aas_version: None,
+        allow_loss: false,
     }
 }
 

@@ -105,6 +105,8 @@ async fn run_job(
         submodel_ids: vec!["urn:sm:1".into()],
         include_concept_descriptions: false,
         blob_name: Some(blob_name.into()),
+        aas_version: None,
+        allow_loss: false,
     };
     Ok(engine.run(PushJob::new(request)).await)
 }
@@ -176,6 +178,8 @@ async fn the_default_policy_makes_three_attempts() -> TestResult {
         submodel_ids: vec!["urn:sm:1".into()],
         include_concept_descriptions: false,
         blob_name: Some("x.json".into()),
+        aas_version: None,
+        allow_loss: false,
     };
     let started = Instant::now();
     let job = engine.run(PushJob::new(request)).await;

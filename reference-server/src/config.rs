@@ -12,6 +12,8 @@
 //! idle-timeout-secs = 30         # a kept-alive connection with no request in flight
 //! durability = "full"            # "normal": faster commits, but a power loss can undo the last acknowledged writes
 //! # max-database-size = 10737418240   # bytes; writes past it answer 507 like a full disk
+//! aas-version = "3.1"            # "3.0": a strict V3.0 server (verification, XML namespace, AASX, events, push jobs)
+//! convert-stored-data = false    # true: data stored under the other version is converted at start (else: refused)
 //!
 //! [mqtt]
 //! listen = "127.0.0.1:1883"      # the embedded broker (loopback only)
@@ -97,11 +99,22 @@ pub struct ConfigFile {
     pub idle_timeout_secs: Option<u64>,
     pub durability: Option<crate::storage::Durability>,
     pub max_database_size: Option<u64>,
+    #[serde(deserialize_with = "aas_version")]
+    pub aas_version: Option<aas_model::Version>,
+    pub convert_stored_data: bool,
     pub mqtt: MqttSection,
     pub events: EventsSection,
     pub api_keys: Vec<crate::auth::ApiKey>,
     pub allow_insecure_targets: bool,
     pub outbound: OutboundSection,
+}
+
+/// `aas-version = "3.0"`: a string, as `--aas-version` takes it.
+fn aas_version<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<aas_model::Version>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 /// `[outbound]`: where the server's own requests (platforms, push targets) may go.
@@ -185,6 +198,12 @@ pub struct Settings {
     pub http_limits: crate::connections::HttpLimits,
     /// How the repository's database commits, and how large it may grow.
     pub storage: crate::storage::StorageOptions,
+    /// The AAS version the server verifies, reads JSON as and writes (XML namespace, AASX,
+    /// events, push jobs, `/description`).
+    pub aas_version: aas_model::Version,
+    /// Data stored under the other version is converted at start (with the report logged)
+    /// instead of refused.
+    pub convert_stored_data: bool,
     /// The embedded broker's cap on open connections (plain and TLS listeners together).
     pub mqtt_max_connections: usize,
     pub broker: Broker,
@@ -259,6 +278,14 @@ pub struct Overrides {
     /// The largest the database may grow, bytes; writes past it answer 507 [default: no limit].
     #[arg(long, env = "AAS_SERVER_MAX_DATABASE_SIZE")]
     pub max_database_size: Option<u64>,
+    /// The AAS version served: `3.1`, or `3.0` for a strict V3.0 server (writes verified by
+    /// its rules, JSON bodies read as it, XML and AASX written in it) [default: 3.1].
+    #[arg(long, env = "AAS_SERVER_AAS_VERSION", value_name = "VERSION")]
+    pub aas_version: Option<aas_model::Version>,
+    /// When the database holds data verified under the other version: convert it (the report
+    /// is logged) instead of refusing to start.
+    #[arg(long, env = "AAS_SERVER_CONVERT_STORED_DATA")]
+    pub convert_stored_data: bool,
 }
 
 impl Settings {
@@ -341,6 +368,11 @@ impl Settings {
                 durability: overrides.durability.or(file.durability).unwrap_or_default(),
                 max_size: overrides.max_database_size.or(file.max_database_size),
             },
+            aas_version: overrides
+                .aas_version
+                .or(file.aas_version)
+                .unwrap_or_default(),
+            convert_stored_data: overrides.convert_stored_data || file.convert_stored_data,
             mqtt_max_connections,
             broker,
             ca_file: file.mqtt.ca_file,
@@ -505,6 +537,33 @@ mod tests {
         });
         std::fs::remove_dir_all(&dir)?;
         Ok(settings?)
+    }
+
+    #[test]
+    fn aas_version_is_3_1_by_default_set_by_the_file_and_the_flag_wins()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use aas_model::Version;
+        assert_eq!(with_file("aas-default", "")?.aas_version, Version::V3_1);
+        let from_file = with_file(
+            "aas-file",
+            "aas-version = \"3.0\"\nconvert-stored-data = true\n",
+        )?;
+        assert_eq!(from_file.aas_version, Version::V3_0);
+        assert!(from_file.convert_stored_data);
+        let refused = with_file("aas-wrong", "aas-version = \"2.0\"\n").err();
+        assert!(
+            refused
+                .as_ref()
+                .is_some_and(|e| e.to_string().contains("not supported")),
+            "{refused:?}"
+        );
+        let flagged = Settings::resolve(Overrides {
+            aas_version: Some(Version::V3_0),
+            ..Overrides::default()
+        })?;
+        assert_eq!(flagged.aas_version, Version::V3_0);
+        assert!(!flagged.convert_stored_data);
+        Ok(())
     }
 
     #[test]

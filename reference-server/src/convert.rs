@@ -2,38 +2,116 @@
 
 use std::path::Path;
 
+use aas_model::Version;
+use aas_model::convert::{ConversionEntry, ConversionReport};
+use aas_serde::Document;
+
 use crate::{Outcome, document_io, findings};
+
+/// What `convert` is asked to do beyond reading and writing.
+#[derive(Debug, Clone, Copy)]
+pub struct ConvertOptions {
+    /// The version JSON input is read as (XML and packages go by their namespace).
+    pub json_version: Version,
+    /// The version to write; `None`: the input's.
+    pub to: Option<Version>,
+    /// Write even when the conversion to `to` loses something (the report is still printed).
+    pub lossy: bool,
+    /// Verify the input by its version first and write nothing when it has findings.
+    pub verify: bool,
+}
 
 pub fn run(
     input: &Path,
     output: &Path,
-    options: document_io::WriteOptions,
-    verify: bool,
+    write: document_io::WriteOptions,
+    options: ConvertOptions,
 ) -> Outcome {
-    let loaded = match document_io::read(input) {
+    let mut loaded = match document_io::read(input, options.json_version) {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("error: {e}");
             return Outcome::Unreadable;
         }
     };
-    if verify {
-        let found = findings::of(&loaded.document);
+    if options.verify {
+        let found = findings::of(&loaded.document, loaded.version);
         if !found.is_empty() {
             findings::print(input, &found);
             eprintln!(
-                "error: {}: {} finding(s); nothing written",
+                "error: {}: {} finding(s) under AAS {}; nothing written",
                 input.display(),
-                found.len()
+                found.len(),
+                loaded.version
             );
             return Outcome::Findings;
         }
     }
-    match document_io::write(output, &loaded, options) {
+    let to = options.to.unwrap_or(loaded.version);
+    match converted(&mut loaded.document, loaded.version, to, options.lossy) {
+        Ok(report) if report.is_lossless() => {}
+        Ok(report) => eprintln!(
+            "warning: {}: {report}\n(written anyway: --lossy)",
+            input.display()
+        ),
+        Err(report) => {
+            eprintln!(
+                "error: {}: {report}\nnothing written (--lossy writes anyway, applying the rules listed)",
+                input.display()
+            );
+            return Outcome::Findings;
+        }
+    }
+    let write = document_io::WriteOptions {
+        version: to,
+        ..write
+    };
+    match document_io::write(output, &loaded, write) {
         Ok(()) => Outcome::Ok,
         Err(e) => {
             eprintln!("error: {e}");
             Outcome::Unreadable
+        }
+    }
+}
+
+/// Converts an environment from `from` to `to` with aas-model's rules. An event payload holds
+/// only references, a time stamp and bytes: it is written as it is, and what verification
+/// finds under `to` but not under `from` (a key value longer than V3.0 allows) is its report.
+/// `Err`: the report of a conversion that would lose something, refused (the document is
+/// unchanged).
+fn converted(
+    document: &mut Document,
+    from: Version,
+    to: Version,
+    lossy: bool,
+) -> Result<ConversionReport, ConversionReport> {
+    match document {
+        Document::Environment(env) => {
+            aas_model::convert::convert(env, from, to, lossy).map_err(|refused| refused.report)
+        }
+        Document::EventPayload(payload) => {
+            let before: Vec<String> = aas_model::verify_as(&*payload, from)
+                .map(|finding| finding.to_string())
+                .collect();
+            let entries: Vec<ConversionEntry> = aas_model::verify_as(&*payload, to)
+                .filter(|finding| !before.contains(&finding.to_string()))
+                .map(|finding| ConversionEntry {
+                    path: finding.path().to_owned(),
+                    problem: format!(
+                        "invalid in AAS {to}: {}: {}",
+                        finding.rule(),
+                        finding.message()
+                    ),
+                    rule: None,
+                })
+                .collect();
+            let report = ConversionReport { from, to, entries };
+            if report.is_lossless() || lossy {
+                Ok(report)
+            } else {
+                Err(report)
+            }
         }
     }
 }

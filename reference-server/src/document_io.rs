@@ -4,6 +4,7 @@ use std::fs;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use aas_model::Version;
 use aas_serde::aasx::{self, AasxReader, AasxWriter, Repair};
 use aas_serde::{Document, Format, json, xml};
 
@@ -41,20 +42,26 @@ pub enum FileError {
     PayloadInPackage { path: String },
 }
 
-/// A document read from a file, with what the reader had to repair and, for packages, the
-/// package itself (so that its supplementary files can be carried over).
+/// A document read from a file, with the AAS version it was read as, what the reader had to
+/// repair and, for packages, the package itself (so that its supplementary files can be
+/// carried over).
 #[derive(Debug)]
 pub struct Loaded {
     pub document: Document,
+    /// XML and XML parts of packages: the version their namespace names; JSON: the version
+    /// the caller read it as.
+    pub version: Version,
     pub repairs: Vec<Repair>,
     pub package: Option<PathBuf>,
 }
 
-/// How to write: indentation, and the format of a package's spec part.
+/// How to write: indentation, the format of a package's spec part, and the AAS version (the
+/// XML namespace; JSON has no marker).
 #[derive(Debug, Clone, Copy)]
 pub struct WriteOptions {
     pub pretty: bool,
     pub spec_format: Format,
+    pub version: Version,
 }
 
 fn unknown_format(path: &Path) -> FileError {
@@ -72,8 +79,9 @@ fn format_of(path: &Path) -> Result<Format, FileError> {
     Format::from_path(path).ok_or_else(|| unknown_format(path))
 }
 
-/// Reads a file: an environment or an event payload, or the environment of a package.
-pub fn read(path: &Path) -> Result<Loaded, FileError> {
+/// Reads a file: an environment or an event payload, or the environment of a package. JSON
+/// (also a package's JSON part) is read as `json_version`; XML goes by its namespace.
+pub fn read(path: &Path, json_version: Version) -> Result<Loaded, FileError> {
     let format = format_of(path)?;
     let name = || path.display().to_string();
     let io_error = |source| FileError::Io {
@@ -84,28 +92,33 @@ pub fn read(path: &Path) -> Result<Loaded, FileError> {
         path: name(),
         source: Box::new(source),
     };
-    let document = match format {
+    let (document, version) = match format {
         Format::Aasx => {
             let file = fs::File::open(path).map_err(io_error)?;
-            let mut package = AasxReader::new(BufReader::new(file)).map_err(aasx_error)?;
+            let mut package = AasxReader::new(BufReader::new(file))
+                .map_err(aasx_error)?
+                .with_json_version(json_version);
             let env = package.environment().map_err(aasx_error)?;
             let repairs = package.repairs().to_vec();
             return Ok(Loaded {
                 document: Document::Environment(env),
+                version: package.version().unwrap_or(json_version),
                 repairs,
                 package: Some(path.to_owned()),
             });
         }
         Format::Json => {
             let bytes = fs::read(path).map_err(io_error)?;
-            json::from_slice(&bytes).map_err(|source| FileError::Json {
-                path: name(),
-                source: Box::new(source),
-            })?
+            let document =
+                json::from_slice_as(&bytes, json_version).map_err(|source| FileError::Json {
+                    path: name(),
+                    source: Box::new(source),
+                })?;
+            (document, json_version)
         }
         Format::Xml => {
             let bytes = fs::read(path).map_err(io_error)?;
-            xml::from_slice(&bytes).map_err(|source| FileError::Xml {
+            xml::from_slice_versioned(&bytes).map_err(|source| FileError::Xml {
                 path: name(),
                 source: Box::new(source),
             })?
@@ -114,6 +127,7 @@ pub fn read(path: &Path) -> Result<Loaded, FileError> {
     };
     Ok(Loaded {
         document,
+        version,
         repairs: Vec::new(),
         package: None,
     })
@@ -138,24 +152,24 @@ pub fn write(path: &Path, loaded: &Loaded, options: WriteOptions) -> Result<(), 
             Format::Json => json::to_writer(&mut out, &loaded.document).map_err(io_error)?,
             Format::Xml => {
                 let written = if options.pretty {
-                    xml::to_writer_pretty(&mut out, &loaded.document)
+                    xml::to_writer_pretty_as(&mut out, &loaded.document, options.version)
                 } else {
-                    xml::to_writer(&mut out, &loaded.document)
+                    xml::to_writer_as(&mut out, &loaded.document, options.version)
                 };
                 written.map_err(|source| FileError::XmlWrite {
                     path: name(),
                     source,
                 })?
             }
-            Format::Aasx => write_package(&mut out, loaded, options.spec_format).map_err(
-                |source| match source {
+            Format::Aasx => {
+                write_package(&mut out, loaded, options).map_err(|source| match source {
                     PackageError::Payload => FileError::PayloadInPackage { path: name() },
                     PackageError::Aasx(source) => FileError::Aasx {
                         path: name(),
                         source: Box::new(source),
                     },
-                },
-            )?,
+                })?
+            }
             _ => return Err(unknown_format(path)),
         }
         out.flush().map_err(io_error)?;
@@ -183,12 +197,12 @@ impl From<aasx::Error> for PackageError {
 fn write_package(
     out: impl Write,
     loaded: &Loaded,
-    spec_format: Format,
+    options: WriteOptions,
 ) -> Result<(), PackageError> {
     let Document::Environment(env) = &loaded.document else {
         return Err(PackageError::Payload);
     };
-    let mut writer = AasxWriter::new(out, spec_format);
+    let mut writer = AasxWriter::new(out, options.spec_format).with_version(options.version);
     writer.write_environment(env)?;
     if let Some(source) = &loaded.package {
         let file = fs::File::open(source).map_err(aasx::Error::Io)?;

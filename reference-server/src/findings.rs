@@ -6,11 +6,11 @@ use std::path::Path;
 use aas_model::verify::Finding;
 use aas_serde::Document;
 
-/// Every finding of a document.
-pub fn of(document: &Document) -> Vec<Finding> {
+/// Every finding of a document, by the rules of `version`.
+pub fn of(document: &Document, version: aas_model::Version) -> Vec<Finding> {
     match document {
-        Document::Environment(env) => aas_model::verify(env).collect(),
-        Document::EventPayload(payload) => aas_model::verify(payload).collect(),
+        Document::Environment(env) => aas_model::verify_as(env, version).collect(),
+        Document::EventPayload(payload) => aas_model::verify_as(payload, version).collect(),
     }
 }
 

@@ -1,14 +1,20 @@
 //! `reference-server`: the command-line entry of the aas-rs toolkit.
 //!
 //! Subcommands:
-//! - `convert <IN> <OUT>`: reads an AAS file and writes it in the format of `OUT`'s extension.
-//! - `validate <FILE>...`: reads files and reports what is wrong with them.
+//! - `convert <IN> <OUT>`: reads an AAS file and writes it in the format of `OUT`'s extension,
+//!   in the AAS version `--to-aas` names (default: the input's), with a conversion report.
+//! - `validate <FILE>...`: reads files and reports their AAS version and what is wrong with
+//!   them.
+//!
+//! JSON carries no version: `--aas 3.0|3.1` says which version JSON input is read as (default
+//! 3.1); XML and AASX files go by their namespace.
 //!
 //! - `serve` (also without a subcommand): the AAS repository API (IDTA Part 2) over SQLite,
 //!   change events over MQTT, the push and synchronized-twin APIs.
 //! - `new-api-key`: a random API key and the line that configures its hash.
 //!
-//! Exit codes: 0 success; 1 some file reads but has findings (`validate`, `convert --verify`);
+//! Exit codes: 0 success; 1 some file reads but has findings (`validate`, `convert --verify`),
+//! or the conversion to another version would lose something (`convert` without `--lossy`);
 //! 2 some file cannot be read or written (or the command line is wrong).
 
 #![forbid(unsafe_code)]
@@ -16,6 +22,8 @@
 use reference_server::{Outcome, auth, config, convert, document_io, serve, validate};
 
 use std::path::PathBuf;
+
+use aas_model::Version;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -56,16 +64,34 @@ enum Command {
         /// Format of the environment inside an .aasx output.
         #[arg(long, value_enum, default_value_t = SpecFormat::Xml)]
         spec_format: SpecFormat,
+        /// The AAS version JSON input is read as (3.0 or 3.1); XML and AASX input go by their
+        /// namespace.
+        #[arg(long = "aas", value_name = "VERSION", default_value_t = Version::LATEST)]
+        aas: Version,
+        /// The AAS version to write (3.0 or 3.1) [default: the input's]. The conversion report
+        /// goes to stderr; a conversion that loses something writes nothing (exit code 1)
+        /// unless `--lossy` is given.
+        #[arg(long = "to-aas", value_name = "VERSION")]
+        to_aas: Option<Version>,
+        /// Write even when the conversion loses something, applying the documented rules (the
+        /// report is still printed).
+        #[arg(long)]
+        lossy: bool,
     },
     /// Read AAS files and report what is wrong with them.
     ///
-    /// Findings go to stdout as `FILE: PATH: CONSTRAINT: message`, errors to stderr. Exit code
-    /// 0 when every file is valid, 1 when some file reads but has findings, 2 when some file
-    /// cannot be read.
+    /// Each file is verified by the rules of its AAS version. Findings go to stdout as
+    /// `FILE: PATH: CONSTRAINT: message`, then one line per file `FILE: AAS 3.1: valid` (or
+    /// `: N finding(s)`); errors go to stderr. Exit code 0 when every file is valid, 1 when
+    /// some file reads but has findings, 2 when some file cannot be read.
     Validate {
         /// The files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The AAS version JSON files are read as (3.0 or 3.1); XML and AASX files go by their
+        /// namespace.
+        #[arg(long = "aas", value_name = "VERSION", default_value_t = Version::LATEST)]
+        aas: Version,
     },
     /// Serve the AAS repository API and announce changes over MQTT (what the binary does
     /// without a subcommand).
@@ -123,18 +149,28 @@ fn main() -> ExitCode {
             pretty,
             verify,
             spec_format,
+            aas,
+            to_aas,
+            lossy,
         }) => {
             let spec_format = match spec_format {
                 SpecFormat::Json => aas_serde::Format::Json,
                 SpecFormat::Xml => aas_serde::Format::Xml,
             };
-            let options = document_io::WriteOptions {
+            let write = document_io::WriteOptions {
                 pretty,
                 spec_format,
+                version: aas,
             };
-            convert::run(&input, &output, options, verify)
+            let options = convert::ConvertOptions {
+                json_version: aas,
+                to: to_aas,
+                lossy,
+                verify,
+            };
+            convert::run(&input, &output, write, options)
         }
-        Some(Command::Validate { files }) => validate::run(&files),
+        Some(Command::Validate { files, aas }) => validate::run(&files, aas),
         Some(Command::Serve(overrides)) => start_server(overrides),
         Some(Command::NewApiKey { role }) => match auth::new_key() {
             Ok((key, hash)) => {

@@ -516,17 +516,20 @@ impl Source for RepositorySource {
     }
 }
 
-/// The engine over the repository and the store; jobs left `processing` are run again.
+/// The engine over the repository (its elements in `version`, the server's) and the store;
+/// jobs left `processing` are run again.
 pub fn engine(
     repository: Arc<dyn Repository>,
     store: Arc<PushStore>,
+    version: aas_model::Version,
 ) -> Result<Arc<PushEngine>, PushStoreError> {
     let engine = PushEngine::new(
         Arc::new(RepositorySource(repository)),
         Arc::new(Store(store.clone())),
         Arc::new(Store(store.clone())),
         4,
-    );
+    )
+    .with_aas_version(version);
     for job in store.processing()? {
         tracing::info!(job = %job.identifier, "resuming a push job left processing");
         engine.resume(job);

@@ -36,16 +36,17 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
     std::fs::create_dir_all(&settings.data)
         .map_err(|e| format!("{}: {e}", settings.data.display()))?;
     keep_private(&settings.data).map_err(|e| format!("{}: {e}", settings.data.display()))?;
-    let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open_with(
-        &settings.data.join("repository.sqlite"),
-        settings.storage,
-    )?);
+    let sqlite =
+        SqliteRepository::open_with(&settings.data.join("repository.sqlite"), settings.storage)?;
+    adopt_version(&sqlite, &settings)?;
+    let repository: Arc<dyn Repository> = Arc::new(sqlite);
     let mut encodings = Vec::new();
     if settings.twinsphere_events {
-        encodings.push(Encoding::twinsphere());
+        encodings.push(Encoding::twinsphere().with_aas_version(settings.aas_version));
     }
     if let Some(base_url) = &settings.cloud_events {
-        encodings.push(Encoding::cloud_events(base_url.clone()));
+        encodings
+            .push(Encoding::cloud_events(base_url.clone()).with_aas_version(settings.aas_version));
     }
     let key = crate::secrets::SecretKey::load(&settings.data)?;
     let push_store = Arc::new(
@@ -75,13 +76,14 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         push: None,
         sdt: None,
         max_event_size: settings.max_event_size,
+        aas_version: settings.aas_version,
     };
     let sdt_store = Arc::new(
         crate::sync::SdtStore::open(&settings.data.join("repository.sqlite"))?
             .with_max_size(settings.storage.max_size)?,
     );
     for path in &settings.load {
-        load(&state, path)?;
+        load(&state, path, settings.convert_stored_data)?;
     }
     let mut embedded = None;
     let mqtt = match &settings.broker {
@@ -123,7 +125,11 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         synchronizer.start_all();
         state.sdt = Some(synchronizer);
         state.push = Some(Arc::new(crate::http::push_api::PushContext {
-            engine: crate::push::engine(repository.clone(), push_store.clone())?,
+            engine: crate::push::engine(
+                repository.clone(),
+                push_store.clone(),
+                settings.aas_version,
+            )?,
             store: push_store,
         }));
         if let Some(broker) = embedded {
@@ -177,6 +183,29 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         tracing::info!("stopped");
         Ok::<_, Failure>(())
     })
+}
+
+/// Makes the server's AAS version that of the stored data: data verified under the other
+/// version is checked under this one, and the server refuses to start with the report when
+/// something does not fit, unless told to convert (then the report is logged).
+fn adopt_version(repository: &SqliteRepository, settings: &Settings) -> Result<(), Failure> {
+    let change = repository.adopt_version(settings.aas_version, settings.convert_stored_data)?;
+    if change.from != change.to {
+        if change.problems.is_empty() {
+            tracing::info!(
+                "stored data verified under AAS {} fits AAS {} ({} element(s) rewritten)",
+                change.from,
+                change.to,
+                change.rewritten
+            );
+        } else {
+            tracing::warn!(
+                "{change}\nconverted as told (--convert-stored-data): {} element(s) rewritten",
+                change.rewritten
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The data directory holds the secret key and every stored model: only the server's user may
@@ -250,6 +279,7 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
         push: None,
         sdt: None,
         max_event_size: publisher::DEFAULT_MAX_EVENT_SIZE,
+        aas_version: aas_model::Version::LATEST,
     };
     state.load_environment(&environment)?;
     // No keys: every route is open (this router is only called in process).
@@ -290,11 +320,34 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 
 /// Stores a file's shells, submodels and concept descriptions; elements stored the same already
 /// are left alone, so loading the same file at every start announces nothing.
-fn load(state: &AppState, path: &Path) -> Result<(), Failure> {
-    let loaded = document_io::read(path)?;
-    let aas_serde::Document::Environment(environment) = loaded.document else {
+///
+/// JSON is read as the server's version, XML and packages as their namespace says; a file of
+/// the other version is converted to the server's, and refused with the conversion report when
+/// that would lose something (unless `convert-stored-data` allows loss: then the report is
+/// logged).
+fn load(state: &AppState, path: &Path, allow_loss: bool) -> Result<(), Failure> {
+    let loaded = document_io::read(path, state.aas_version)?;
+    let aas_serde::Document::Environment(mut environment) = loaded.document else {
         return Err(format!("{}: not an environment", path.display()).into());
     };
+    if loaded.version != state.aas_version {
+        let report = aas_model::convert::convert(
+            &mut environment,
+            loaded.version,
+            state.aas_version,
+            allow_loss,
+        )
+        .map_err(|refused| {
+            format!(
+                "{}: {}\n(refused: start with --convert-stored-data to load it converted)",
+                path.display(),
+                refused.report
+            )
+        })?;
+        if !report.is_lossless() {
+            tracing::warn!("{}: {report}", path.display());
+        }
+    }
     if let Some(package) = &loaded.package {
         let count = store_package_files(state, package, &environment)?;
         if count > 0 {

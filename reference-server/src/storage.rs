@@ -12,6 +12,11 @@
 //! An outbox entry whose payload is empty takes it from the event log entry it names (the
 //! complete message is stored once); one with a payload of its own sends that instead (the
 //! reference-only message of an event too large to publish, or an entry from before the log).
+//!
+//! The database records the AAS version its data was verified under (`metadata`, key
+//! `aas-version`; a database without it is from before V3.1 was served: V3.0). A server of the
+//! other version checks everything stored under its version first
+//! ([`SqliteRepository::adopt_version`]).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -143,6 +148,15 @@ pub enum StorageError {
     /// A change refused by the caller's closure (it says why; the transaction is rolled back).
     #[error("{0}")]
     Refused(Box<dyn std::error::Error + Send + Sync>),
+    /// The stored data does not fit the AAS version asked for, and converting it was not
+    /// allowed: nothing was changed.
+    #[error(
+        "{0}\nthe database keeps its data as AAS {from}: start with aas-version {from}, or convert \
+         it with --convert-stored-data (convert-stored-data = true; the rules applied are those \
+         listed)",
+        from = .0.from
+    )]
+    VersionMismatch(Box<VersionChange>),
 }
 
 impl StorageError {
@@ -401,6 +415,8 @@ CREATE TABLE IF NOT EXISTS event_log (
     payload BLOB NOT NULL, reference_only INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS event_log_by_time ON event_log(time_ns);
 -- Outbox entries that could not be published (sequence: the outbox's).
+-- Facts about the database itself: `aas-version`, the AAS version its data was verified under.
+CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_letters (
     sequence INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL, event INTEGER,
     attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_us INTEGER NOT NULL);
@@ -597,6 +613,115 @@ impl SqliteRepository {
         Ok(repository)
     }
 
+    /// The AAS version the stored data was verified under, as recorded (`None`: a database
+    /// from before versions were recorded, or a new one).
+    #[cfg(test)]
+    pub fn recorded_version(&self) -> Result<Option<aas_model::Version>, StorageError> {
+        let text: Option<String> = self
+            .read()
+            .query_row(
+                "SELECT value FROM metadata WHERE key = ?1",
+                [VERSION_KEY],
+                |row| row.get(0),
+            )
+            .optional()?;
+        text.map(|text| {
+            text.parse()
+                .map_err(|e: aas_model::UnknownVersion| StorageError::Corrupt {
+                    id: VERSION_KEY.to_owned(),
+                    message: e.to_string(),
+                })
+        })
+        .transpose()
+    }
+
+    /// Makes `to` the version of the stored data. Data recorded under another version (a
+    /// database without a record counts as V3.0) is converted to `to` and verified under it,
+    /// in one transaction: when some element does not fit (the conversion would lose
+    /// something, or verification finds something), nothing changes and the answer is
+    /// [`StorageError::VersionMismatch`] with the report, unless `allow_loss`: then every
+    /// element is converted by the documented rules and rewritten, and the answer lists what
+    /// did not fit (elements that stay invalid are kept as they are). Conversions announce no
+    /// events: the elements are the same ones, written in the other version.
+    pub fn adopt_version(
+        &self,
+        to: aas_model::Version,
+        allow_loss: bool,
+    ) -> Result<VersionChange, StorageError> {
+        let mut connection = self.lock();
+        let tx = write_transaction(&mut connection)?;
+        let recorded: Option<String> = tx
+            .query_row(
+                "SELECT value FROM metadata WHERE key = ?1",
+                [VERSION_KEY],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let from = match recorded {
+            Some(text) => {
+                text.parse()
+                    .map_err(|e: aas_model::UnknownVersion| StorageError::Corrupt {
+                        id: VERSION_KEY.to_owned(),
+                        message: e.to_string(),
+                    })?
+            }
+            None => aas_model::Version::V3_0,
+        };
+        let mut change = VersionChange {
+            from,
+            to,
+            problems: Vec::new(),
+            rewritten: 0,
+        };
+        if from != to {
+            let versions = (from, to);
+            fit_collection::<AssetAdministrationShell>(
+                &tx,
+                Collection::Shells,
+                versions,
+                allow_loss,
+                &mut change,
+                &|tx, shell| shell_in(tx, shell, Mode::CreateOrReplace, None).map(drop),
+            )?;
+            fit_collection::<Submodel>(
+                &tx,
+                Collection::Submodels,
+                versions,
+                allow_loss,
+                &mut change,
+                &|tx, submodel| submodel_in(tx, submodel, Mode::CreateOrReplace, None).map(drop),
+            )?;
+            fit_collection::<ConceptDescription>(
+                &tx,
+                Collection::ConceptDescriptions,
+                versions,
+                allow_loss,
+                &mut change,
+                &|tx, cd| {
+                    let json = aas_serde::json::to_string(cd);
+                    write(
+                        tx,
+                        Collection::ConceptDescriptions,
+                        &cd.id,
+                        &json,
+                        Mode::CreateOrReplace,
+                    )
+                    .map(drop)
+                },
+            )?;
+            if !change.problems.is_empty() && !allow_loss {
+                return Err(StorageError::VersionMismatch(Box::new(change)));
+            }
+        }
+        tx.execute(
+            "INSERT INTO metadata (key, value) VALUES (?1, ?2) \
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![VERSION_KEY, to.as_str()],
+        )?;
+        tx.commit()?;
+        Ok(change)
+    }
+
     /// A database in memory, with one connection (tests, fuzzing).
     pub fn in_memory() -> Result<Self, StorageError> {
         Self::with_connection(Connection::open_in_memory()?)
@@ -777,6 +902,121 @@ impl SqliteRepository {
                 None
             },
         })
+    }
+}
+
+/// The key of the AAS version in the `metadata` table.
+const VERSION_KEY: &str = "aas-version";
+
+/// At most this many elements are listed in a [`VersionChange`]'s text (all are counted).
+pub const MAX_LISTED_PROBLEMS: usize = 100;
+
+/// What one stored element needs to fit another AAS version: the conversion report and what
+/// verification under the new version still finds after it.
+#[derive(Debug, Clone)]
+pub struct VersionProblem {
+    /// `shell "urn:…"`, `submodel "urn:…"`, `concept description "urn:…"`.
+    pub element: String,
+    pub report: aas_model::convert::ConversionReport,
+    pub findings: Vec<String>,
+}
+
+/// Moving the stored data from one AAS version to another: what does not fit, and how many
+/// elements were rewritten.
+#[derive(Debug, Clone)]
+pub struct VersionChange {
+    pub from: aas_model::Version,
+    pub to: aas_model::Version,
+    pub problems: Vec<VersionProblem>,
+    /// Elements rewritten converted.
+    pub rewritten: usize,
+}
+
+impl std::fmt::Display for VersionChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "stored data from AAS {} to {}: {} element(s) do not fit as they are",
+            self.from,
+            self.to,
+            self.problems.len()
+        )?;
+        for problem in self.problems.iter().take(MAX_LISTED_PROBLEMS) {
+            write!(f, "\n{}:", problem.element)?;
+            for entry in &problem.report.entries {
+                write!(f, "\n  {entry}")?;
+            }
+            for finding in &problem.findings {
+                write!(f, "\n  under AAS {}: {finding}", self.to)?;
+            }
+        }
+        if self.problems.len() > MAX_LISTED_PROBLEMS {
+            write!(
+                f,
+                "\n(and {} more elements)",
+                self.problems.len() - MAX_LISTED_PROBLEMS
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks one collection for `to` (converting from `from`) page by page; the elements whose
+/// conversion changes them are rewritten with `rewrite` unless `refuse` is set and something
+/// does not fit (then nothing is, and the caller rolls back).
+fn fit_collection<T>(
+    tx: &rusqlite::Transaction<'_>,
+    collection: Collection,
+    (from, to): (aas_model::Version, aas_model::Version),
+    allow_loss: bool,
+    change: &mut VersionChange,
+    rewrite: &dyn Fn(&rusqlite::Transaction<'_>, &T) -> Result<(), StorageError>,
+) -> Result<(), StorageError>
+where
+    T: aas_serde::json::FromJson + aas_model::convert::Convertible + PartialEq + Clone,
+    for<'a> &'a T: Into<aas_model::Node<'a>>,
+{
+    const PAGE: i64 = 100;
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, String, String)> = {
+            let mut statement = tx.prepare_cached(&format!(
+                "SELECT rowid, id, json FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                collection.table()
+            ))?;
+            statement
+                .query_map(params![after, PAGE], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?
+                .collect::<Result<_, _>>()?
+        };
+        let Some((last, _, _)) = rows.last() else {
+            return Ok(());
+        };
+        after = *last;
+        for (_, id, json) in rows {
+            let stored: T = decode(&id, &json)?;
+            let mut converted = stored.clone();
+            let report = match aas_model::convert::convert(&mut converted, from, to, allow_loss) {
+                Ok(report) => report,
+                Err(refused) => refused.report,
+            };
+            let findings: Vec<String> = aas_model::verify_as(&converted, to)
+                .map(|finding| finding.to_string())
+                .collect();
+            let fits = report.is_lossless() && findings.is_empty();
+            if !fits {
+                change.problems.push(VersionProblem {
+                    element: format!("{} {id:?}", collection.noun()),
+                    report,
+                    findings,
+                });
+            }
+            if converted != stored && (fits || allow_loss) {
+                rewrite(tx, &converted)?;
+                change.rewritten += 1;
+            }
+        }
     }
 }
 
@@ -1677,6 +1917,66 @@ mod tests {
 
     fn no_events<T: ?Sized>(_: &T) -> Vec<Event> {
         Vec::new()
+    }
+
+    #[test]
+    fn a_database_records_its_version_and_refuses_another_that_its_data_does_not_fit() -> TestResult
+    {
+        use aas_model::Version;
+        let dir = tempfile::tempdir()?;
+        let repository = SqliteRepository::open(&dir.path().join("r.sqlite"))?;
+        assert_eq!(repository.recorded_version()?, None, "nothing recorded yet");
+        repository.adopt_version(Version::V3_1, false)?;
+        assert_eq!(repository.recorded_version()?, Some(Version::V3_1));
+        let mut role = shell("urn:aas:role", &[]);
+        role.asset_information.asset_kind = AssetKind::Role;
+        repository.put_shell(&role, &|_| Vec::new())?;
+        repository.put_shell(&shell("urn:aas:plain", &[]), &|_| Vec::new())?;
+
+        let refused = repository.adopt_version(Version::V3_0, false);
+        let Err(StorageError::VersionMismatch(change)) = refused else {
+            panic!("refused with the report: {refused:?}");
+        };
+        let named: Vec<&str> = change.problems.iter().map(|p| p.element.as_str()).collect();
+        assert_eq!(
+            named,
+            ["shell \"urn:aas:role\""],
+            "only the shell that does not fit"
+        );
+        let text = StorageError::VersionMismatch(change).to_string();
+        assert!(text.contains("--convert-stored-data"), "{text}");
+        assert_eq!(
+            repository.recorded_version()?,
+            Some(Version::V3_1),
+            "nothing changed"
+        );
+
+        let converted = repository.adopt_version(Version::V3_0, true)?;
+        assert_eq!(converted.problems.len(), 1);
+        assert_eq!(repository.recorded_version()?, Some(Version::V3_0));
+        assert!(
+            repository
+                .adopt_version(Version::V3_0, false)?
+                .problems
+                .is_empty(),
+            "the same version again checks nothing"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_database_without_a_recorded_version_counts_as_3_0() -> TestResult {
+        use aas_model::Version;
+        let dir = tempfile::tempdir()?;
+        let repository = SqliteRepository::open(&dir.path().join("r.sqlite"))?;
+        let mut role = shell("urn:aas:role", &[]);
+        role.asset_information.asset_kind = AssetKind::Role;
+        repository.put_shell(&role, &|_| Vec::new())?;
+        // Adopting 3.0 checks nothing: the data is taken as verified under V3.0 already.
+        let change = repository.adopt_version(Version::V3_0, false)?;
+        assert_eq!((change.from, change.to), (Version::V3_0, Version::V3_0));
+        assert_eq!(repository.recorded_version()?, Some(Version::V3_0));
+        Ok(())
     }
 
     #[test]

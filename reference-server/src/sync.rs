@@ -386,8 +386,14 @@ fn lexical(value: &Value) -> String {
 }
 
 /// Writes a synchronized value into the submodel: the element at the name's idShort path
-/// (a string Property is created at the top when missing), or the extension of that name.
-pub fn apply_property(submodel: &mut Submodel, name: &str, value: &Value) -> Result<(), String> {
+/// (a string Property is created at the top when missing), or the extension of that name. A
+/// Property's new value is verified by the rules of `version` (the server's).
+pub fn apply_property(
+    submodel: &mut Submodel,
+    name: &str,
+    value: &Value,
+    version: aas_model::Version,
+) -> Result<(), String> {
     let text = lexical(value);
     let Some(path) = element_path(name) else {
         let extensions = submodel.extensions.get_or_insert_with(Vec::new);
@@ -406,7 +412,7 @@ pub fn apply_property(submodel: &mut Submodel, name: &str, value: &Value) -> Res
         SubmodelElement::Property(property) => {
             // A value that does not fit the element's valueType is reported, not written.
             let previous = property.value.replace(text.clone());
-            if let Some(finding) = aas_model::verify(&*property).next() {
+            if let Some(finding) = aas_model::verify_as(&*property, version).next() {
                 property.value = previous;
                 return Err(format!("{name}: {finding}"));
             }
@@ -503,7 +509,10 @@ impl TwinSink for RepositorySink {
                 .repository
                 .modify_submodel(
                     &twin,
-                    &mut |submodel| apply_property(submodel, &property, &value).map_err(Into::into),
+                    &mut |submodel| {
+                        apply_property(submodel, &property, &value, state.aas_version)
+                            .map_err(Into::into)
+                    },
                     &|submodel, change| {
                         state.submodel_events(
                             submodel,
@@ -784,9 +793,20 @@ mod tests {
             &mut submodel,
             "DT:data",
             &Value::String("{\"coordX\":1.5}".into()),
+            aas_model::Version::LATEST,
         )?;
-        apply_property(&mut submodel, "on", &Value::Bool(true))?;
-        apply_property(&mut submodel, "on", &Value::String("False".into()))?;
+        apply_property(
+            &mut submodel,
+            "on",
+            &Value::Bool(true),
+            aas_model::Version::LATEST,
+        )?;
+        apply_property(
+            &mut submodel,
+            "on",
+            &Value::String("False".into()),
+            aas_model::Version::LATEST,
+        )?;
         assert_eq!(
             property_value(&submodel, "DT:data"),
             Some(Value::String("{\"coordX\":1.5}".into()))
@@ -796,20 +816,41 @@ mod tests {
             Some(Value::String("False".into()))
         );
         assert!(element_path("DT:data").is_none() && element_path("Group.on").is_some());
-        assert!(apply_property(&mut submodel, "Missing.deep", &Value::Null).is_err());
+        assert!(
+            apply_property(
+                &mut submodel,
+                "Missing.deep",
+                &Value::Null,
+                aas_model::Version::LATEST
+            )
+            .is_err()
+        );
         assert_eq!(submodel.submodel_elements.as_ref().map(Vec::len), Some(1));
         let mut typed = Property::new(DataTypeDefXsd::Int).with_id_short("count");
         typed.value = Some("1".into());
         submodel
             .insert_element(None, typed.into())
             .map_err(|e| e.to_string())?;
-        assert!(apply_property(&mut submodel, "count", &Value::String("many".into())).is_err());
+        assert!(
+            apply_property(
+                &mut submodel,
+                "count",
+                &Value::String("many".into()),
+                aas_model::Version::LATEST
+            )
+            .is_err()
+        );
         assert_eq!(
             property_value(&submodel, "count"),
             Some(Value::String("1".into())),
             "not written"
         );
-        apply_property(&mut submodel, "count", &serde_json::json!(2))?;
+        apply_property(
+            &mut submodel,
+            "count",
+            &serde_json::json!(2),
+            aas_model::Version::LATEST,
+        )?;
         assert_eq!(
             property_value(&submodel, "count"),
             Some(Value::String("2".into()))
@@ -842,6 +883,7 @@ mod store_tests {
             push: None,
             sdt: None,
             max_event_size: 1 << 20,
+            aas_version: aas_model::Version::LATEST,
         };
         let store = Arc::new(SdtStore::open(&file)?);
         Ok(Synchronizer::new(

@@ -91,9 +91,13 @@ fn aas_test_engines_passes_the_repository_read_profiles() -> TestResult {
     std::fs::create_dir_all(&data.0)?;
     let file = data.0.join("corpus-environment.json");
     std::fs::write(&file, corpus_environment()?.to_string())?;
+    // aas-test-engines 1.0.3 checks V3.0 (its profiles, the V3.0 namespace and schema): a
+    // V3.0 server, loading the V3.0 corpus as V3.0.
     let server = Server::launch(
         &data,
         &Launch::default()
+            .arg("--aas-version")
+            .arg("3.0")
             .arg("--load")
             .arg(file.display().to_string()),
     )?;

@@ -36,6 +36,9 @@ pub struct AppState {
     /// The largest message published complete; a larger one is published reference-only
     /// (the event feed keeps it complete).
     pub max_event_size: usize,
+    /// The AAS version served (`aas-version`): writes are verified by its rules, JSON bodies
+    /// read as it, XML and AASX written in it.
+    pub aas_version: aas_model::Version,
 }
 
 mod events_api;
@@ -176,10 +179,10 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
         .merge(guarded(admin, keys, Access::Admin))
         .route(
             "/openapi.json",
-            get(|| async {
+            get(|State(state): State<AppState>| async move {
                 (
                     [(header::CONTENT_TYPE, "application/json")],
-                    crate::openapi::document_json(),
+                    crate::openapi::document_json(state.aas_version),
                 )
             }),
         )
@@ -293,7 +296,13 @@ fn decode_id(encoded: &str) -> ApiResult<String> {
         })
 }
 
-fn read_body<T: aas_serde::json::FromJson>(headers: &HeaderMap, body: &[u8]) -> ApiResult<T> {
+/// A JSON body read as `version` (JSON has no version marker: the server's says which values
+/// are accepted).
+fn read_body<T: aas_serde::json::FromJson>(
+    version: aas_model::Version,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<T> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -304,13 +313,16 @@ fn read_body<T: aas_serde::json::FromJson>(headers: &HeaderMap, body: &[u8]) -> 
             format!("{content_type} is not application/json"),
         ));
     }
-    aas_serde::json::from_slice(body)
+    aas_serde::json::from_slice_as(body, version)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
-/// Verification findings are a 400 listing each path and rule.
-fn verified<'a>(node: impl Into<aas_model::Node<'a>>) -> ApiResult<()> {
-    let findings: Vec<String> = aas_model::verify(node)
+/// Verification findings under `version`'s rules are a 400 listing each path and rule.
+fn verified<'a>(
+    version: aas_model::Version,
+    node: impl Into<aas_model::Node<'a>>,
+) -> ApiResult<()> {
+    let findings: Vec<String> = aas_model::verify_as(node, version)
         .take(100)
         .map(|f| f.to_string())
         .collect();
@@ -467,31 +479,36 @@ fn location(collection: &str, id: &str) -> HeaderValue {
 // ---- shared by the collections -------------------------------------------------------------
 
 /// An element read from a request body and verified.
-fn new_element<T>(headers: &HeaderMap, body: &[u8]) -> ApiResult<T>
+fn new_element<T>(version: aas_model::Version, headers: &HeaderMap, body: &[u8]) -> ApiResult<T>
 where
     T: aas_serde::json::FromJson,
     for<'a> &'a T: Into<aas_model::Node<'a>>,
 {
-    let element: T = read_body(headers, body)?;
-    verified(&element)?;
+    let element: T = read_body(version, headers, body)?;
+    verified(version, &element)?;
     Ok(element)
 }
 
 /// A replacement read from a request body: its id must be the path's, then it is verified.
-fn replacement<T>(encoded_id: &str, headers: &HeaderMap, body: &[u8]) -> ApiResult<T>
+fn replacement<T>(
+    version: aas_model::Version,
+    encoded_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<T>
 where
     T: aas_serde::json::FromJson + Identifiable,
     for<'a> &'a T: Into<aas_model::Node<'a>>,
 {
     let id = decode_id(encoded_id)?;
-    let element: T = read_body(headers, body)?;
+    let element: T = read_body(version, headers, body)?;
     if element.id() != id {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("the body's id {:?} is not the path's {id:?}", element.id()),
         ));
     }
-    verified(&element)?;
+    verified(version, &element)?;
     Ok(element)
 }
 
@@ -544,7 +561,7 @@ async fn create_shell(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let shell: AssetAdministrationShell = new_element(&headers, &body)?;
+    let shell: AssetAdministrationShell = new_element(state.aas_version, &headers, &body)?;
     create("shells", shell, move |shell| {
         state.repository.create_shell(shell, &|written| {
             state.shell_events(shell, kind_of(written))
@@ -559,7 +576,7 @@ async fn replace_shell(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let shell: AssetAdministrationShell = replacement(&id, &headers, &body)?;
+    let shell: AssetAdministrationShell = replacement(state.aas_version, &id, &headers, &body)?;
     let written = blocking(move || {
         Ok(state.repository.put_shell(&shell, &|written| {
             state.shell_events(&shell, kind_of(written))
@@ -590,7 +607,7 @@ async fn create_submodel(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let submodel: Submodel = new_element(&headers, &body)?;
+    let submodel: Submodel = new_element(state.aas_version, &headers, &body)?;
     create("submodels", submodel, move |submodel| {
         state
             .repository
@@ -612,7 +629,7 @@ async fn replace_submodel(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let submodel: Submodel = replacement(&id, &headers, &body)?;
+    let submodel: Submodel = replacement(state.aas_version, &id, &headers, &body)?;
     let sdt = state.sdt.clone();
     let stored = submodel.clone();
     let (before, change) = blocking(move || {
@@ -664,7 +681,7 @@ async fn create_cd(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let cd: ConceptDescription = new_element(&headers, &body)?;
+    let cd: ConceptDescription = new_element(state.aas_version, &headers, &body)?;
     create("concept-descriptions", cd, move |cd| {
         state.repository.create_concept_description(cd)
     })
@@ -677,7 +694,7 @@ async fn replace_cd(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let cd: ConceptDescription = replacement(&id, &headers, &body)?;
+    let cd: ConceptDescription = replacement(state.aas_version, &id, &headers, &body)?;
     let written = blocking(move || Ok(state.repository.put_concept_description(&cd)?)).await?;
     Ok(put_status(written))
 }

@@ -17,20 +17,32 @@ use crate::storage::Attachment;
 const AASX_XML: &str = "application/asset-administration-shell-package+xml";
 const AASX_JSON: &str = "application/asset-administration-shell-package+json";
 
-/// The profiles of Part 2 this server implements.
+/// The service specification profiles of Part 2 this server implements (their names, under
+/// `https://admin-shell.io/aas/API/<version>/`).
 pub const PROFILES: [&str; 5] = [
-    "https://admin-shell.io/aas/API/3/0/AssetAdministrationShellRepositoryServiceSpecification/SSP-001",
-    "https://admin-shell.io/aas/API/3/0/AssetAdministrationShellRepositoryServiceSpecification/SSP-002",
-    "https://admin-shell.io/aas/API/3/0/SubmodelRepositoryServiceSpecification/SSP-001",
-    "https://admin-shell.io/aas/API/3/0/SubmodelRepositoryServiceSpecification/SSP-002",
-    "https://admin-shell.io/aas/API/3/0/ConceptDescriptionServiceSpecification/SSP-001",
+    "AssetAdministrationShellRepositoryServiceSpecification/SSP-001",
+    "AssetAdministrationShellRepositoryServiceSpecification/SSP-002",
+    "SubmodelRepositoryServiceSpecification/SSP-001",
+    "SubmodelRepositoryServiceSpecification/SSP-002",
+    "ConceptDescriptionServiceSpecification/SSP-001",
 ];
 
-pub async fn description() -> Response {
+/// The profile identifiers of `version`'s API (`.../API/3/0/...` or `.../API/3/1/...`).
+pub fn profiles(version: aas_model::Version) -> Vec<String> {
+    let path = version.as_str().replace('.', "/");
+    PROFILES
+        .iter()
+        .map(|profile| format!("https://admin-shell.io/aas/API/{path}/{profile}"))
+        .collect()
+}
+
+/// `GET /description`: the profiles, of the AAS version served (the version is in their
+/// identifiers).
+pub async fn description(State(state): State<AppState>) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
-        json!({ "profiles": PROFILES }).to_string(),
+        json!({ "profiles": profiles(state.aas_version) }).to_string(),
     )
         .into_response()
 }
@@ -241,12 +253,13 @@ pub async fn serialization(
             Wanted::Json => ("application/json", aas_serde::json::to_vec(&environment)),
             Wanted::Xml => {
                 let mut out = Vec::new();
-                aas_serde::xml::to_writer(&mut out, &environment)
+                aas_serde::xml::to_writer_as(&mut out, &environment, state.aas_version)
                     .map_err(|e| internal(e.to_string()))?;
                 ("application/xml", out)
             }
             Wanted::Aasx(format) => {
-                let mut writer = AasxWriter::new(Vec::new(), format);
+                let mut writer =
+                    AasxWriter::new(Vec::new(), format).with_version(state.aas_version);
                 writer
                     .write_environment(&environment)
                     .map_err(|e| internal(e.to_string()))?;

@@ -212,7 +212,7 @@ async fn change_shell_attaching(
     blocking(move || {
         let mut checked = |shell: &mut AssetAdministrationShell| -> crate::storage::Change<()> {
             change(shell)
-                .and_then(|()| verified(&*shell))
+                .and_then(|()| verified(state.aas_version, &*shell))
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         };
         let events = |shell: &AssetAdministrationShell| {
@@ -237,7 +237,7 @@ pub async fn replace_asset_information(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let info: AssetInformation = read_body(&headers, &body)?;
+    let info: AssetInformation = read_body(state.aas_version, &headers, &body)?;
     change_shell(&state, &at.aas, move |shell| {
         shell.asset_information = info.clone();
         Ok(())
@@ -271,7 +271,7 @@ pub async fn add_submodel_ref(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let reference: Reference = read_body(&headers, &body)?;
+    let reference: Reference = read_body(state.aas_version, &headers, &body)?;
     let added = reference.clone();
     change_shell(&state, &at.aas, move |shell| {
         let refs = shell.submodels.get_or_insert_with(Vec::new);

@@ -582,7 +582,7 @@ async fn change_submodel_attaching(
     let after = blocking(move || {
         let mut checked = |submodel: &mut Submodel| -> crate::storage::Change<()> {
             change(submodel)?;
-            verified(&*submodel)?;
+            verified(state.aas_version, &*submodel)?;
             Ok(())
         };
         let events = |submodel: &Submodel, outcome: &crate::storage::SubmodelChange| {
@@ -631,7 +631,7 @@ pub async fn create_element(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let element: SubmodelElement = read_body(&headers, &body)?;
+    let element: SubmodelElement = read_body(state.aas_version, &headers, &body)?;
     let parent = at.path.as_deref().map(parse_path).transpose()?;
     let created = element.clone();
     let container = parent.clone();
@@ -668,7 +668,7 @@ pub async fn replace_element(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let element: SubmodelElement = read_body(&headers, &body)?;
+    let element: SubmodelElement = read_body(state.aas_version, &headers, &body)?;
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
     change_submodel(&state, &at, move |submodel| {
         let replacement = element.clone();

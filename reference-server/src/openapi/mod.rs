@@ -4,7 +4,11 @@
 //! Operations are built with utoipa's builders from one table below, which mirrors the
 //! router; the schemas of the AAS classes are the AAS V3.0 JSON Schema (`aas-schema.json`,
 //! from aas-core3.0-testgen, MIT licensed: `LICENSE-aas-schema`), placed under
-//! `components/schemas`.
+//! `components/schemas`. A server of AAS V3.1 (`aas-version`, the default) serves them with
+//! V3.1's changes made ([`v3_1_delta`]: `AssetKind` `Role`; `entityType`, `first`/`second`,
+//! `contentType`, `valueId` optional; idShorts with hyphens of at least two characters; 2048
+//! characters for identifiers, 128 for content types). The document names its version in
+//! `info.description` and `info.x-aas-version`.
 
 use serde_json::{Value, json};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
@@ -997,9 +1001,69 @@ fn operation(route: &Route, full_path: &str) -> utoipa::openapi::path::Operation
     builder.build()
 }
 
-/// The schemas: the AAS JSON Schema's definitions, the Part 2 result, pages, and the
-/// parameters' types.
-fn schemas() -> serde_json::Map<String, Value> {
+/// What V3.1 changes in the V3.0 schema's definitions (`../shared/docs/spec/aas-v31.md`).
+fn v3_1_delta(schemas: &mut serde_json::Map<String, Value>) {
+    if let Some(kinds) = schemas
+        .get_mut("AssetKind")
+        .and_then(|kind| kind["enum"].as_array_mut())
+    {
+        kinds.push(json!("Role"));
+    }
+    // Required in V3.0, optional in V3.1.
+    let optional = [
+        ("Entity", "entityType"),
+        ("RelationshipElement_abstract", "first"),
+        ("RelationshipElement_abstract", "second"),
+        ("Blob", "contentType"),
+        ("File", "contentType"),
+        ("ValueReferencePair", "valueId"),
+    ];
+    for (class, property) in optional {
+        let Some(definition) = schemas.get_mut(class) else {
+            continue;
+        };
+        let drop_required = |schema: &mut Value| {
+            if let Some(names) = schema.get_mut("required").and_then(Value::as_array_mut) {
+                names.retain(|name| name != property);
+            }
+        };
+        drop_required(definition);
+        if let Some(parts) = definition.get_mut("allOf").and_then(Value::as_array_mut) {
+            parts.iter_mut().for_each(drop_required);
+        }
+    }
+    // Lengths and the idShort pattern, wherever they occur.
+    fn rewrite(value: &mut Value) {
+        match value {
+            Value::Object(object) => {
+                match object.get("maxLength").and_then(Value::as_u64) {
+                    Some(2000) => {
+                        object.insert("maxLength".into(), json!(2048));
+                    }
+                    Some(100) => {
+                        object.insert("maxLength".into(), json!(128));
+                    }
+                    _ => {}
+                }
+                if object.get("pattern").and_then(Value::as_str) == Some("^[a-zA-Z][a-zA-Z0-9_]*$")
+                {
+                    object.insert(
+                        "pattern".into(),
+                        json!("^[a-zA-Z][a-zA-Z0-9_-]*[a-zA-Z0-9_]+$"),
+                    );
+                }
+                object.values_mut().for_each(rewrite);
+            }
+            Value::Array(items) => items.iter_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    schemas.values_mut().for_each(rewrite);
+}
+
+/// The schemas: the AAS JSON Schema's definitions (with V3.1's changes for `version` 3.1), the
+/// Part 2 result, pages, and the parameters' types.
+fn schemas(version: aas_model::Version) -> serde_json::Map<String, Value> {
     // The schema's pattern of XML characters lists the allowed ranges with Python's `\U0010FFFF`,
     // which ECMA-262 regexes (JSON Schema's dialect) lack and which request generators
     // (Schemathesis) cannot build strings from. Its complement within Unicode is exactly the
@@ -1012,6 +1076,9 @@ fn schemas() -> serde_json::Map<String, Value> {
         .replace("{,2}", "{0,2}");
     let aas: Value = serde_json::from_str(&text).unwrap_or_default();
     let mut schemas = aas["definitions"].as_object().cloned().unwrap_or_default();
+    if version != aas_model::Version::V3_0 {
+        v3_1_delta(&mut schemas);
+    }
     let message = json!({"type": "object", "properties": {
         "code": {"type": "string"}, "correlationId": {"type": "string"},
         "messageType": {"type": "string", "enum": ["Undefined", "Info", "Warning", "Error", "Exception"]},
@@ -1108,19 +1175,26 @@ fn schemas() -> serde_json::Map<String, Value> {
     let formats = json!({"type": "string", "enum": ["application/json", "application/xml",
         "application/asset-administration-shell-package+json", "application/asset-administration-shell-package+xml"]});
     let ids = json!({"type": "array", "items": {"type": "string"}});
+    let aas_version = json!({"type": "string", "enum": ["3.0", "3.1"],
+        "description": "The AAS version written (default: the server's aas-version); elements are converted to it"});
+    let allow_loss = json!({"type": "boolean",
+        "description": "Write even when the conversion to aasVersion loses something (metadata.conversion lists it); without it such a job fails"});
     schemas.insert("PushRequest".into(), json!({"type": "object", "required": ["pushTargetName", "serializationFormat"], "properties": {
         "pushTargetName": {"type": "string"}, "serializationFormat": formats, "shellIds": ids, "submodelIds": ids,
-        "includeConceptDescriptions": {"type": "boolean"}, "blobName": {"type": "string"}}}));
+        "includeConceptDescriptions": {"type": "boolean"}, "blobName": {"type": "string"},
+        "aasVersion": aas_version, "allowLoss": allow_loss}}));
     schemas.insert("PushJob".into(), json!({"type": "object", "required": ["identifier", "state", "createdOn", "updatedOn"], "properties": {
         "identifier": {"type": "string"}, "state": {"type": "string", "enum": ["processing", "completed", "failed"]},
         "createdOn": {"type": "string", "format": "date-time"}, "updatedOn": {"type": "string", "format": "date-time"},
         "message": {"type": "string"}, "pushTargetName": {"type": "string"}, "serializationFormat": formats,
         "shellIds": ids, "submodelIds": ids, "includeConceptDescriptions": {"type": "boolean"}, "blobName": {"type": "string"},
+        "aasVersion": aas_version, "allowLoss": allow_loss,
         "metadata": {"type": "object", "properties": {
             "uploads": {"type": "array", "items": {"type": "object", "properties": {
                 "name": {"type": "string"}, "size": {"type": "integer"}, "eTag": {"type": "string"}, "contentType": {"type": "string"}}}},
             "durationMs": {"type": "integer"}, "shells": {"type": "integer"}, "submodels": {"type": "integer"},
-            "conceptDescriptions": {"type": "integer"}}}}}));
+            "conceptDescriptions": {"type": "integer"}, "aasVersion": {"type": "string", "enum": ["3.0", "3.1"]},
+            "conversion": {"type": "array", "items": {"type": "string"}}}}}}));
     schemas.insert("FeedEvent".into(), json!({"type": "object",
         "required": ["sequence", "topic", "timestamp", "referenceOnly", "message"], "properties": {
         "sequence": {"type": "integer", "description": "Increasing in commit order; stable"},
@@ -1161,16 +1235,25 @@ fn schemas() -> serde_json::Map<String, Value> {
     schemas
 }
 
-/// The whole document as served, made once (it holds the AAS JSON Schema: building it costs
-/// more than most requests).
-pub fn document_json() -> axum::body::Bytes {
-    static DOCUMENT: std::sync::LazyLock<axum::body::Bytes> =
-        std::sync::LazyLock::new(|| serde_json::to_vec(&document()).unwrap_or_default().into());
-    DOCUMENT.clone()
+/// The whole document as served for `version`, made once (it holds the AAS JSON Schema:
+/// building it costs more than most requests).
+pub fn document_json(version: aas_model::Version) -> axum::body::Bytes {
+    type Made = std::sync::LazyLock<axum::body::Bytes>;
+    static V3_0: Made = Made::new(|| made(aas_model::Version::V3_0));
+    static V3_1: Made = Made::new(|| made(aas_model::Version::V3_1));
+    fn made(version: aas_model::Version) -> axum::body::Bytes {
+        serde_json::to_vec(&document(version))
+            .unwrap_or_default()
+            .into()
+    }
+    match version {
+        aas_model::Version::V3_0 => V3_0.clone(),
+        _ => V3_1.clone(),
+    }
 }
 
-/// The whole document.
-pub fn document() -> Value {
+/// The whole document for a server of `version`.
+pub fn document(version: aas_model::Version) -> Value {
     let mut paths = Paths::new();
     for route in REPOSITORY {
         paths.add_path_operation(
@@ -1203,22 +1286,25 @@ pub fn document() -> Value {
             InfoBuilder::new()
                 .title("aas-rs reference server")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some(
-                    "AAS V3.0 repository (IDTA-01002 Part 2) with change events over MQTT and \
-                     an event feed (`/events`) to catch up on them. \
+                .description(Some(format!(
+                    "AAS V{version} repository (IDTA-01002 Part 2; metamodel IDTA-01001 \
+                     V{version}: bodies are read, verified and written as AAS {version}, the \
+                     server's `aas-version`; 3.0 and 3.1 are supported) with change events \
+                     over MQTT and an event feed (`/events`) to catch up on them. \
                      Ids in paths are base64url-encoded. With API keys configured, send \
-                     `Authorization: Bearer <key>`.",
-                ))
+                     `Authorization: Bearer <key>`."
+                )))
                 .build(),
         )
         .paths(paths)
         .build();
     let mut document = serde_json::to_value(&openapi).unwrap_or_default();
     document["components"] = json!({
-        "schemas": schemas(),
+        "schemas": schemas(version),
         "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
     });
     document["security"] = json!([{"apiKey": []}, {}]);
+    document["info"]["x-aas-version"] = json!(version.as_str());
     document
 }
 
@@ -1250,8 +1336,39 @@ mod tests {
     }
 
     #[test]
+    fn a_3_1_document_carries_v3_1s_changes_and_a_3_0_document_v3_0s_schema() {
+        let v3_1 = document(aas_model::Version::V3_1);
+        let v3_0 = document(aas_model::Version::V3_0);
+        let schemas = |d: &Value| d["components"]["schemas"].clone();
+        assert_eq!(v3_1["info"]["x-aas-version"], "3.1");
+        assert_eq!(v3_0["info"]["x-aas-version"], "3.0");
+        assert!(
+            v3_1["info"]["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("AAS V3.1 repository"))
+        );
+        assert!(
+            schemas(&v3_1)["AssetKind"]["enum"]
+                .as_array()
+                .is_some_and(|kinds| kinds.contains(&json!("Role")))
+        );
+        assert!(
+            !schemas(&v3_0)["AssetKind"]["enum"]
+                .as_array()
+                .is_some_and(|kinds| kinds.contains(&json!("Role")))
+        );
+        let v3_1_text = v3_1.to_string();
+        assert!(!v3_1_text.contains("\"maxLength\":2000"));
+        assert!(v3_0.to_string().contains("\"maxLength\":2000"));
+        let file_required = schemas(&v3_1)["File"]["allOf"][1]["required"].to_string();
+        assert!(!file_required.contains("contentType"), "{file_required}");
+        let file_required = schemas(&v3_0)["File"]["allOf"][1]["required"].to_string();
+        assert!(file_required.contains("contentType"), "{file_required}");
+    }
+
+    #[test]
     fn every_reference_in_the_document_resolves() {
-        let document = document();
+        let document = document(aas_model::Version::V3_0);
         assert_eq!(document["openapi"], "3.1.0");
         let text = document.to_string();
         let schemas = &document["components"]["schemas"];
