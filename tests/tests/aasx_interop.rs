@@ -96,7 +96,10 @@ fn v31_packages_of_every_readable_file_are_the_same_model_for_aas_core31() {
     // Environment roots among the 4155 files that de-serialize, less 166 invalid ones holding
     // characters XML cannot carry.
     assert!(cases.len() > 3900, "{} environments", cases.len());
-    eprintln!("{} V3.1 environments, each as an XML and a JSON package", cases.len());
+    eprintln!(
+        "{} V3.1 environments, each as an XML and a JSON package",
+        cases.len()
+    );
     let pairs: Vec<(PathBuf, PathBuf)> = cases
         .iter()
         .flat_map(|c| c.packages.iter().map(|p| (c.input.clone(), p.clone())))
