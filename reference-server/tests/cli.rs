@@ -153,7 +153,7 @@ fn validate_prints_findings_as_file_path_constraint_message_and_exits_1() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let expected = format!(
         "{}: AAS 3.0: valid\n\
-         {violation}: submodels[0].submodelElements[0].value[0] (someList): AASd-120: items of a submodel element list must not have an idShort; remove it\n\
+         {violation}: submodels[0].submodelElements[0].value[0] (someList): AASd-120: items of a submodel element list must not have an idShort; remove it (AAS V3.0)\n\
          {violation}: AAS 3.0: 1 finding(s)\n",
         maximal_environment().display(),
         violation = constraint_violation().display()

@@ -393,7 +393,7 @@ async fn a_files_bytes_follow_its_element_and_leave_with_its_value() -> TestResu
     let id = "urn:sm:list-files";
     let file = json!({"modelType": "File", "contentType": "application/pdf"});
     let submodel = json!({"id": id, "modelType": "Submodel", "submodelElements": [
-        {"modelType": "SubmodelElementList", "idShort": "L", "typeValueListElement": "File",
+        {"modelType": "SubmodelElementList", "idShort": "Ls", "typeValueListElement": "File",
          "value": [file, file]}]});
     let (status, answer) =
         call(&server, Method::POST, "/submodels", Some(submodel.clone())).await?;
@@ -401,8 +401,8 @@ async fn a_files_bytes_follow_its_element_and_leave_with_its_value() -> TestResu
     let element =
         |path: &str| server.url(&format!("/submodels/{}/submodel-elements/{path}", b64(id)));
     for (path, name, bytes) in [
-        ("L%5B0%5D", "zero.pdf", &b"BYTES-OF-ZERO"[..]),
-        ("L%5B1%5D", "one.pdf", b"BYTES-OF-ONE"),
+        ("Ls%5B0%5D", "zero.pdf", &b"BYTES-OF-ZERO"[..]),
+        ("Ls%5B1%5D", "one.pdf", b"BYTES-OF-ONE"),
     ] {
         let (content_type, body) = multipart(name, bytes);
         let put = http
@@ -413,10 +413,10 @@ async fn a_files_bytes_follow_its_element_and_leave_with_its_value() -> TestResu
             .await?;
         assert_eq!(put.status().as_u16(), 204, "{}", put.text().await?);
     }
-    let deleted = http.delete(element("L%5B0%5D")).send().await?;
+    let deleted = http.delete(element("Ls%5B0%5D")).send().await?;
     assert_eq!(deleted.status().as_u16(), 204, "{}", deleted.text().await?);
     let served = http
-        .get(format!("{}/attachment", element("L%5B0%5D")))
+        .get(format!("{}/attachment", element("Ls%5B0%5D")))
         .send()
         .await?;
     assert_eq!(served.status().as_u16(), 200);
@@ -435,18 +435,18 @@ async fn a_files_bytes_follow_its_element_and_leave_with_its_value() -> TestResu
     assert_eq!(
         &served.bytes().await?[..],
         b"BYTES-OF-ONE",
-        "the element now at L[0] is the one whose file is ONE"
+        "the element now at Ls[0] is the one whose file is ONE"
     );
     // A new value naming another file: the old bytes are not served for it.
     let patched = http
-        .patch(format!("{}/$value", element("L%5B0%5D")))
+        .patch(format!("{}/$value", element("Ls%5B0%5D")))
         .header("content-type", "application/json")
         .body(r#"{"contentType": "application/pdf", "value": "/aasx/files/other.pdf"}"#)
         .send()
         .await?;
     assert_eq!(patched.status().as_u16(), 204, "{}", patched.text().await?);
     let served = http
-        .get(format!("{}/attachment", element("L%5B0%5D")))
+        .get(format!("{}/attachment", element("Ls%5B0%5D")))
         .send()
         .await?;
     assert_eq!(

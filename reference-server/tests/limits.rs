@@ -358,7 +358,7 @@ async fn elements_nested_deeper_than_the_readers_accept_are_refused_and_the_subm
         .send()
         .await?;
     assert_eq!(created.status().as_u16(), 201);
-    let collection = json!({"modelType": "SubmodelElementCollection", "idShort": "C"}).to_string();
+    let collection = json!({"modelType": "SubmodelElementCollection", "idShort": "Cc"}).to_string();
     let mut path = String::new();
     let mut refused = None;
     for level in 0..100 {
@@ -378,9 +378,9 @@ async fn elements_nested_deeper_than_the_readers_accept_are_refused_and_the_subm
             break;
         }
         path = if path.is_empty() {
-            "C".into()
+            "Cc".into()
         } else {
-            format!("{path}.C")
+            format!("{path}.Cc")
         };
     }
     let (level, status, text) = refused.ok_or("100 nested collections were all stored")?;
