@@ -34,7 +34,13 @@
 //! # 3.1 → 3.0
 //!
 //! What V3.0 cannot carry is changed by exactly one rule each; the report entry names the rule
-//! applied. Entries come in document order, the kept findings after the changes.
+//! applied. Entries come in document order, the kept findings after the changes. An element
+//! that is removed is reported once, by its removal: no other rule is applied inside it, and
+//! it is no longer a sibling when a rename is checked for collisions.
+//!
+//! The kept findings (`rule: None`) are exactly the findings of [`verify_as`]`(output, V3_0)`
+//! except those (same path and rule) that the input already had under V3.1, at the same place
+//! and with the removals applied: what was wrong before the conversion is not its doing.
 //!
 //! | V3.1 model has | V3.0 | rule applied |
 //! |---|---|---|
@@ -46,15 +52,22 @@
 //! | idShort with `-` | pattern `[a-zA-Z][a-zA-Z0-9_]*` | each `-` replaced by `_`; the entry says when the new idShort collides with a sibling's |
 //! | idShort on an item of a `SubmodelElementList` | forbidden (AASd-120) | the idShort is removed |
 //! | `category` of a data element other than `CONSTANT`, `PARAMETER`, `VARIABLE` | forbidden (AASd-090) | the category is removed |
-//! | identifiers over 2000 characters, content types over 100, anything else [`verify_as`]`(model, V3_0)` finds that [`verify_as`]`(model, V3_1)` did not | — | none: kept, listed as staying invalid (`rule: None`) |
+//! | identifiers over 2000 characters, content types over 100, a rename's collision, anything else [`verify_as`]`(output, V3_0)` finds that the input did not break under V3.1 | — | none: kept, listed as staying invalid (`rule: None`) |
 //!
 //! References by idShort (model reference keys) are not rewritten when an idShort is renamed
 //! or an element removed; each rename and removal is in the report.
 //!
-//! Paths are written as verification findings write them, from the converted root:
-//! `submodels[0].submodelElements[2].idShort`.
+//! # Paths
+//!
+//! Paths are written as verification findings write them, from the root of the model converted:
+//! `submodels[0].submodelElements[2].idShort`. An entry with a rule names the place the rule was
+//! applied to in the **input** (a removed element has no place in the output); an entry without
+//! one (kept) names the place in the **output**, where [`verify_as`] finds it. The two differ only
+//! after a removal: when `submodelElements[1]` is removed, the input's `submodelElements[3]` is
+//! the output's `submodelElements[2]`. Going up changes nothing, so input and output paths are
+//! the same.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::descend::Node;
@@ -68,7 +81,8 @@ use crate::{
 /// What a conversion did or would do to one place of the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversionEntry {
-    /// Path in the JSON mapping's names, as in verification findings.
+    /// Path in the JSON mapping's names, as in verification findings: in the input model for
+    /// an entry with a rule, in the output for a kept one (see the [module docs](self#paths)).
     pub path: String,
     /// What the target version cannot carry, or what stops being valid in it.
     pub problem: String,
@@ -143,10 +157,10 @@ mod sealed {
     /// The walks a conversion needs; private, so that the set of convertible classes stays ours.
     pub trait Sealed: Clone {
         fn node(&self) -> Node<'_>;
-        /// Applies the in-place rules of 3.1 → 3.0: the entries, and the paths of what is to
-        /// be removed.
-        fn down(&mut self) -> (Vec<ConversionEntry>, Vec<String>);
-        /// Removes what [`Sealed::down`] marked (by the same predicates).
+        /// Applies the in-place rules of 3.1 → 3.0 and returns their entries, removals
+        /// included (paths in the model as it was).
+        fn down(&mut self) -> Vec<ConversionEntry>;
+        /// Removes what V3.0 cannot carry (by the predicates [`Sealed::down`] reports by).
         fn prune(&mut self);
     }
 
@@ -154,10 +168,10 @@ mod sealed {
         fn node(&self) -> Node<'_> {
             self.into()
         }
-        fn down(&mut self) -> (Vec<ConversionEntry>, Vec<String>) {
+        fn down(&mut self) -> Vec<ConversionEntry> {
             let mut walk = Down::default();
             walk.environment(self);
-            (walk.entries, walk.removed)
+            walk.entries
         }
         fn prune(&mut self) {
             super::prune_environment(self);
@@ -167,10 +181,10 @@ mod sealed {
         fn node(&self) -> Node<'_> {
             self.into()
         }
-        fn down(&mut self) -> (Vec<ConversionEntry>, Vec<String>) {
+        fn down(&mut self) -> Vec<ConversionEntry> {
             let mut walk = Down::default();
             walk.submodel(self);
-            (walk.entries, walk.removed)
+            walk.entries
         }
         fn prune(&mut self) {
             super::prune_submodel(self);
@@ -180,10 +194,10 @@ mod sealed {
         fn node(&self) -> Node<'_> {
             self.into()
         }
-        fn down(&mut self) -> (Vec<ConversionEntry>, Vec<String>) {
+        fn down(&mut self) -> Vec<ConversionEntry> {
             let mut walk = Down::default();
             walk.shell(self);
-            (walk.entries, walk.removed)
+            walk.entries
         }
         fn prune(&mut self) {
             super::prune_shell(self);
@@ -193,10 +207,10 @@ mod sealed {
         fn node(&self) -> Node<'_> {
             self.into()
         }
-        fn down(&mut self) -> (Vec<ConversionEntry>, Vec<String>) {
+        fn down(&mut self) -> Vec<ConversionEntry> {
             let mut walk = Down::default();
             walk.concept_description(self);
-            (walk.entries, walk.removed)
+            walk.entries
         }
         fn prune(&mut self) {
             super::prune_concept_description(self);
@@ -275,54 +289,50 @@ fn up<T: Convertible>(model: &T, from: Version, to: Version) -> ConversionReport
 /// A step down (the only one there is: V3.1 → V3.0): applies the rules to `model`, a copy
 /// the caller owns, so that a refusal leaves the caller's model as it was.
 fn run<T: Convertible>(model: &mut T, from: Version, to: Version) -> ConversionReport {
-    let mut report = ConversionReport {
-        from,
-        to,
-        entries: Vec::new(),
+    // What the input already breaks in `from` is not the conversion's doing. It is taken from
+    // the input with the removals applied: its paths are those of the output (the other rules
+    // change no index), and what was removed is no longer there to break anything.
+    let before = {
+        let mut pruned = model.clone();
+        pruned.prune();
+        finding_keys(pruned.node(), from)
     };
-    let before = finding_keys(model.node(), from);
-    let (entries, removed) = model.down();
-    let is_removed = |path: &str| {
-        removed.iter().any(|r| {
-            path.strip_prefix(r.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-        })
-    };
-    let kept: Vec<ConversionEntry> = verify_as(model.node(), to)
-        .filter(|f| !before.contains(&(f.path().to_owned(), f.rule())) && !is_removed(f.path()))
-        .map(|f| ConversionEntry {
-            path: f.path().to_owned(),
-            problem: format!(
-                "{}: {} (kept; stays invalid in AAS V{to})",
-                f.rule(),
-                f.message()
-            ),
-            rule: None,
-        })
-        .collect();
+    let mut entries = model.down();
     model.prune();
-    report.entries = entries;
-    report.entries.extend(kept);
-    report
+    entries.extend(
+        verify_as(model.node(), to)
+            .filter(|f| !before.contains(&(f.path().to_owned(), f.rule())))
+            .map(|f| ConversionEntry {
+                path: f.path().to_owned(),
+                problem: format!(
+                    "{}: {} (kept; stays invalid in AAS V{to})",
+                    f.rule(),
+                    f.message()
+                ),
+                rule: None,
+            }),
+    );
+    ConversionReport { from, to, entries }
 }
 
 // --- 3.1 → 3.0: the in-place rules ------------------------------------------------------
 
 const OCTET_STREAM: &str = "application/octet-stream";
 
-/// The walk of a step down: the path of the node being visited, the entries so far, and the
-/// paths of what is to be removed afterwards (by the `prune_*` functions).
+/// The walk of a step down: the path of the node being visited (in the model as it was) and
+/// the entries so far. What is to be removed is reported here and removed afterwards, by the
+/// `prune_*` functions.
 #[derive(Debug, Default)]
 pub(crate) struct Down {
     path: String,
     entries: Vec<ConversionEntry>,
-    removed: Vec<String>,
 }
 
 /// What the visit of one submodel element found that its parent must act on.
 #[derive(Default)]
 struct Visited {
-    /// The element lacks what V3.0 requires and has no default: it goes.
+    /// The element lacks what V3.0 requires and has no default: it goes (and nothing inside
+    /// it is visited).
     remove: bool,
     /// The entry of its renamed idShort and the new idShort, to note collisions.
     renamed: Option<(usize, String)>,
@@ -464,7 +474,6 @@ impl Down {
                     ),
                     rule.into(),
                 );
-                self.removed.push(self.path.clone());
                 self.leave(at);
             }
             self.leave(inner);
@@ -531,22 +540,15 @@ impl Down {
         }
     }
 
-    /// Marks a relationship element that lacks `first` or `second` for removal.
-    fn relationship(&mut self, first: bool, second: bool, what: &str) -> bool {
-        let missing: Vec<&str> = [("first", first), ("second", second)]
-            .into_iter()
-            .filter(|(_, present)| !present)
-            .map(|(name, _)| name)
-            .collect();
-        if missing.is_empty() {
+    /// Reports the removal of an element V3.0 cannot carry (see [`unfit`]); `false` when it
+    /// stays.
+    fn removal(&mut self, element: &SubmodelElement) -> bool {
+        let Some((what, missing)) = unfit(element) else {
             return false;
-        }
+        };
         self.entry(
             None,
-            format!(
-                "{what} without {}, which AAS V3.0 requires",
-                missing.join(" and ")
-            ),
+            format!("{what} without {missing}, which AAS V3.0 requires"),
             format!("the {what} is removed"),
         );
         true
@@ -566,39 +568,56 @@ impl Down {
         let mut renamed = Vec::new();
         for (i, element) in elements.iter_mut().enumerate() {
             let len = self.enter_item(property, i);
-            let visited = self.element(element, list);
-            if visited.remove {
-                self.removed.push(self.path.clone());
-            }
-            renamed.extend(visited.renamed);
+            renamed.extend(self.element(element, list).renamed);
             self.leave(len);
         }
-        self.note_collisions(&renamed, elements.iter().map(SubmodelElement::id_short));
+        let remaining = elements
+            .iter()
+            .filter(|e| unfit(e).is_none())
+            .map(SubmodelElement::id_short);
+        self.note_collisions(&renamed, remaining, "AASd-022");
     }
 
-    /// A renamed idShort that a sibling also has breaks AASd-022 (or AASd-134): say so in the
-    /// rename's entry (the finding is also listed as kept).
+    /// A renamed idShort that another of `siblings` (those that remain) also has breaks
+    /// `rule` (AASd-022, or AASd-134 for operation variables): say so in the rename's entry
+    /// (the finding is also listed as kept). Linear in the number of siblings.
     fn note_collisions<'e>(
         &mut self,
         renamed: &[(usize, String)],
-        siblings: impl Iterator<Item = Option<&'e str>> + Clone,
+        siblings: impl Iterator<Item = Option<&'e str>>,
+        rule: &str,
     ) {
+        if renamed.is_empty() {
+            return;
+        }
+        let mut uses: HashMap<&str, usize> = HashMap::new();
+        for id_short in siblings.flatten() {
+            *uses.entry(id_short).or_default() += 1;
+        }
         for (entry, name) in renamed {
-            let uses = siblings
-                .clone()
-                .filter(|s| *s == Some(name.as_str()))
-                .count();
-            if uses > 1
-                && let Some(rule) = &mut self.entries[*entry].rule
+            if uses.get(name.as_str()).is_some_and(|&n| n > 1)
+                && let Some(text) = self
+                    .entries
+                    .get_mut(*entry)
+                    .and_then(|entry| entry.rule.as_mut())
             {
-                rule.push_str(", which a sibling already has (AASd-022 breaks: rename one)");
+                text.push_str(&format!(
+                    ", which a sibling already has ({rule} breaks: rename one)"
+                ));
             }
         }
     }
 
+    /// An element removed is reported by its removal only: the rules are not applied inside it.
     fn element(&mut self, element: &mut SubmodelElement, list_item: bool) -> Visited {
         use SubmodelElement as E;
-        let mut visited = Visited {
+        if self.removal(element) {
+            return Visited {
+                remove: true,
+                renamed: None,
+            };
+        }
+        let visited = Visited {
             remove: false,
             renamed: crate::submodel_element::each_submodel_element!(element, e => {
                 let renamed = self.id_short(&mut e.id_short, list_item);
@@ -607,19 +626,8 @@ impl Down {
             }),
         };
         match element {
-            E::RelationshipElement(e) => {
-                visited.remove = self.relationship(
-                    e.first.is_some(),
-                    e.second.is_some(),
-                    "relationship element",
-                );
-            }
+            E::RelationshipElement(_) => {}
             E::AnnotatedRelationshipElement(e) => {
-                visited.remove = self.relationship(
-                    e.first.is_some(),
-                    e.second.is_some(),
-                    "annotated relationship element",
-                );
                 let mut renamed = Vec::new();
                 for (i, annotation) in e.annotations.iter_mut().flatten().enumerate() {
                     let len = self.enter_item("annotations", i);
@@ -627,7 +635,7 @@ impl Down {
                     self.leave(len);
                 }
                 let annotations = e.annotations.iter().flatten().map(DataElement::id_short);
-                self.note_collisions(&renamed, annotations);
+                self.note_collisions(&renamed, annotations, "AASd-022");
             }
             E::Property(e) => self.category(&mut e.category),
             E::MultiLanguageProperty(e) => self.category(&mut e.category),
@@ -681,13 +689,12 @@ impl Down {
                             {
                                 rule.push_str(", with the operation variable holding it");
                             }
-                            self.removed.push(self.path.clone());
                         }
                         renamed.extend(visited.renamed);
                         self.leave(len);
                     }
                 }
-                // AASd-134: the idShorts of all variables together are one namespace.
+                // AASd-134: the idShorts of all variables that remain are one namespace.
                 let all = [
                     &e.input_variables,
                     &e.output_variables,
@@ -696,8 +703,9 @@ impl Down {
                 .into_iter()
                 .flatten()
                 .flatten()
+                .filter(|v| unfit(&v.value).is_none())
                 .map(|v| v.value.id_short());
-                self.note_collisions(&renamed, all);
+                self.note_collisions(&renamed, all, "AASd-134");
             }
             E::BasicEventElement(_) | E::Capability(_) => {}
         }
@@ -724,13 +732,23 @@ impl Down {
 
 // --- 3.1 → 3.0: the removals -------------------------------------------------------------
 
-/// Whether V3.0 cannot carry this element at all (the same test [`Down::relationship`] marks by).
-fn unfit(element: &SubmodelElement) -> bool {
-    match element {
-        SubmodelElement::RelationshipElement(e) => e.first.is_none() || e.second.is_none(),
-        SubmodelElement::AnnotatedRelationshipElement(e) => e.first.is_none() || e.second.is_none(),
-        _ => false,
-    }
+/// Whether V3.0 cannot carry this element at all: what it is and what it lacks. The one test
+/// both the report ([`Down::removal`]) and the removal ([`prune_elements`]) go by.
+fn unfit(element: &SubmodelElement) -> Option<(&'static str, &'static str)> {
+    let (what, first, second) = match element {
+        SubmodelElement::RelationshipElement(e) => ("relationship element", &e.first, &e.second),
+        SubmodelElement::AnnotatedRelationshipElement(e) => {
+            ("annotated relationship element", &e.first, &e.second)
+        }
+        _ => return None,
+    };
+    let missing = match (first.is_some(), second.is_some()) {
+        (true, true) => return None,
+        (false, true) => "first",
+        (true, false) => "second",
+        (false, false) => "first and second",
+    };
+    Some((what, missing))
 }
 
 /// Removes what `keep` refuses; a list left empty by that is removed too (an empty list is
@@ -795,7 +813,7 @@ fn prune_data_specifications(list: &mut Option<Vec<EmbeddedDataSpecification>>) 
 }
 
 fn prune_elements(elements: &mut Option<Vec<SubmodelElement>>) {
-    retain_list(elements, |e| !unfit(e));
+    retain_list(elements, |e| unfit(e).is_none());
     for element in elements.iter_mut().flatten() {
         prune_element(element);
     }
@@ -823,7 +841,7 @@ fn prune_element(element: &mut SubmodelElement) {
                 &mut e.output_variables,
                 &mut e.inoutput_variables,
             ] {
-                retain_list(variables, |v: &OperationVariable| !unfit(&v.value));
+                retain_list(variables, |v: &OperationVariable| unfit(&v.value).is_none());
                 for variable in variables.iter_mut().flatten() {
                     prune_element(&mut variable.value);
                 }

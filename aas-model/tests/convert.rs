@@ -529,3 +529,158 @@ fn each_identifiable_converts_on_its_own() {
     assert!(convert(&mut cd, V31, V30, false).is_err());
     assert_eq!(cd.id_short.as_deref(), Some("my-concept"));
 }
+
+fn without_second(id_short: &str) -> RelationshipElement {
+    RelationshipElement {
+        second: None,
+        ..RelationshipElement::new(Reference::global("urn:a"), Reference::global("urn:b"))
+            .with_id_short(id_short)
+    }
+}
+
+#[test]
+fn down_fifty_thousand_hyphenated_siblings_among_removed_ones_are_all_renamed_and_one_collision_found()
+ {
+    // Collision checks and removals used to be quadratic in the number of siblings; this
+    // size took minutes then.
+    const N: usize = 50_000;
+    let mut siblings: Vec<SubmodelElement> = Vec::with_capacity(N + N / 10 + 1);
+    for i in 0..N {
+        siblings.push(property(&format!("p-{i}")).into());
+        if i % 10 == 0 {
+            siblings.push(without_second(&format!("r-{i}")).into());
+        }
+    }
+    siblings.push(property("p_7").into());
+    let mut env = env_of(siblings);
+    let report = down(&mut env);
+
+    let renames = report
+        .entries
+        .iter()
+        .filter(|e| e.path.ends_with(".idShort"))
+        .count();
+    assert_eq!(renames, N);
+    let removals = report
+        .entries
+        .iter()
+        .filter(|e| e.rule.as_deref() == Some("the relationship element is removed"))
+        .count();
+    assert_eq!(removals, N / 10);
+    let colliding: Vec<&ConversionEntry> = report
+        .entries
+        .iter()
+        .filter(|e| {
+            e.rule
+                .as_deref()
+                .is_some_and(|r| r.contains("which a sibling already has"))
+        })
+        .collect();
+    assert_eq!(colliding.len(), 1);
+    assert!(colliding[0].problem.contains("\"p-7\""), "{}", colliding[0]);
+    let kept: Vec<&ConversionEntry> = report.entries.iter().filter(|e| e.rule.is_none()).collect();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].problem.starts_with("AASd-022"), "{}", kept[0]);
+
+    let names: Vec<Option<&str>> = elements(&env).iter().map(|e| e.id_short()).collect();
+    assert_eq!(names.len(), N + 1);
+    for (i, name) in names.iter().take(N).enumerate() {
+        assert_eq!(*name, Some(format!("p_{i}").as_str()));
+    }
+    assert_only_kept_findings_remain(&env, &report);
+}
+
+#[test]
+fn down_a_rename_does_not_collide_with_what_is_removed() {
+    // The model: the variable whose idShort the rename would collide with goes.
+    let mut operation = Operation::new().with_id_short("op");
+    operation.input_variables = Some(vec![OperationVariable::new(RelationshipElement {
+        first: None,
+        second: None,
+        ..RelationshipElement::new(Reference::global("urn:a"), Reference::global("urn:b"))
+            .with_id_short("in-1")
+    })]);
+    operation.output_variables = Some(vec![OperationVariable::new(property("in_1"))]);
+    // The same among siblings: the removed one is not renamed, nor is it a sibling.
+    let mut env = env_of(vec![
+        operation.into(),
+        without_second("a-b").into(),
+        property("a_b").into(),
+    ]);
+    let report = down(&mut env);
+    let paths: Vec<&str> = report.entries.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "submodels[0].submodelElements[0].inputVariables[0].value",
+            "submodels[0].submodelElements[1]"
+        ],
+        "{report}"
+    );
+    assert!(
+        report
+            .entries
+            .iter()
+            .all(|e| e.rule.as_deref().is_some_and(|r| r.contains("is removed"))),
+        "{report}"
+    );
+    assert!(verify_as(&env, V30).next().is_none());
+}
+
+#[test]
+fn down_entries_with_a_rule_name_the_input_place_and_kept_entries_the_output_place() {
+    let mut entity = Entity {
+        entity_type: None,
+        ..Entity::new(EntityType::CoManagedEntity).with_id_short("the-part")
+    };
+    entity.statements = Some(vec![
+        File::new(format!("application/{}", "x".repeat(110)))
+            .with_id_short("Manual")
+            .into(),
+    ]);
+    let mut env = env_of(vec![
+        property("Before").into(),
+        without_second("Loose").into(),
+        property("Middle").into(),
+        entity.into(),
+    ]);
+    let report = down(&mut env);
+    let paths: Vec<(&str, bool)> = report
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.rule.is_some()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("submodels[0].submodelElements[1]", true),
+            ("submodels[0].submodelElements[3].idShort", true),
+            ("submodels[0].submodelElements[3].entityType", true),
+            (
+                "submodels[0].submodelElements[2].statements[0].contentType",
+                false
+            ),
+        ],
+        "{report}"
+    );
+    assert_eq!(elements(&env)[2].id_short(), Some("the_part"));
+    assert_only_kept_findings_remain(&env, &report);
+}
+
+#[test]
+fn down_what_the_input_already_broke_is_not_listed_as_kept_after_a_removal_either() {
+    let count = Property {
+        value: Some("many".into()),
+        ..Property::new(DataTypeDefXsd::Int).with_id_short("Count")
+    };
+    let mut env = env_of(vec![without_second("Loose").into(), count.into()]);
+    assert!(
+        verify_as(&env, V31).any(|f| f.path() == "submodels[0].submodelElements[1].value"),
+        "invalid in V3.1 already"
+    );
+    let report = down(&mut env);
+    assert_eq!(report.entries.len(), 1, "{report}");
+    assert_eq!(report.entries[0].path, "submodels[0].submodelElements[0]");
+    let found: Vec<String> = verify_as(&env, V30).map(|f| f.path().to_owned()).collect();
+    assert_eq!(found, ["submodels[0].submodelElements[0].value"]);
+}
