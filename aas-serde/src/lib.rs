@@ -1,4 +1,5 @@
-//! Serialization of the Asset Administration Shell V3.0 model (`aas-model`).
+//! Serialization of the Asset Administration Shell model (`aas-model`), metamodel V3.0 and
+//! V3.1.
 //!
 //! The `json` module (feature `json`) implements the official JSON mapping, the `xml` module
 //! (feature `xml`) the XML mapping, the `aasx` module (feature `aasx`) AASX packages; all are
@@ -30,6 +31,48 @@
 //! let written = json::to_vec_pretty(&env);
 //! assert_eq!(json::from_slice::<Environment>(&written)?, env);
 //! # Ok::<(), json::Error>(())
+//! ```
+//!
+//! # Versions
+//!
+//! AAS V3.0 and V3.1 ([`aas_model::Version`]) are read and written; one model holds both. The
+//! bytes of the two are nearly the same: what differs is which values a reader accepts (V3.0
+//! knows no `AssetKind` `Role` and requires `entityType`, `first`, `second`, `contentType` and
+//! `valueId`, which V3.1 made optional) and, in XML, the namespace. How the version is chosen:
+//!
+//! - **XML**: the namespace of the root element is the version (`https://admin-shell.io/aas/3/0`
+//!   or `.../3/1`), and every element must be in it; [`xml::from_str_versioned`] returns it.
+//!   Writers write the version asked for ([`xml::to_vec_as`], …), the newest when not told.
+//!   Documents of other versions (V1.0, V2.0, V3.2) are refused with an error naming the version.
+//! - **JSON**: carries no version, so the caller says which one to read as
+//!   ([`json::from_slice_as`]); [`json::from_slice`] reads as the newest, [`Version::LATEST`](aas_model::Version::LATEST).
+//! - **AASX**: the version of the package's XML aas-spec parts (which must agree); JSON parts
+//!   are read as that version, or as [`aasx::AasxReader::with_json_version`] says when there is
+//!   no XML part. [`aasx::AasxReader::version`] reports it; [`aasx::AasxWriter::with_version`]
+//!   chooses the one written.
+//!
+//! Reading does not verify: a V3.1 idShort with a hyphen reads as V3.0 too, and verification
+//! (`aas_model::verify::verify_as`) reports it.
+//!
+//! ```
+//! use aas_model::{AssetKind, Environment, Version};
+//! use aas_serde::{json, xml};
+//!
+//! let text = r#"{"assetAdministrationShells": [{"modelType": "AssetAdministrationShell",
+//!   "id": "urn:aas", "assetInformation": {"assetKind": "Role"}}]}"#;
+//! // JSON: read as the newest version unless told; Role is V3.1 only.
+//! let env: Environment = json::from_str(text)?;
+//! let err = json::from_str_as::<Environment>(text, Version::V3_0).unwrap_err();
+//! assert_eq!(err.to_string(), r#"$.assetAdministrationShells[0].assetInformation.assetKind: "Role" of AssetKind is AAS V3.1 only; the input is read as V3.0 (line 2, column 54)"#);
+//!
+//! // XML: written in the version asked for; read as the version its namespace names.
+//! let v31 = xml::to_string_as(&env, Version::V3_1)?;
+//! assert!(v31.contains(r#"<environment xmlns="https://admin-shell.io/aas/3/1">"#));
+//! let (again, version) = xml::from_str_versioned::<Environment>(&v31)?;
+//! assert_eq!((again, version), (env.clone(), Version::V3_1));
+//! let v30 = xml::to_string_as(&env, Version::V3_0)?;
+//! assert!(xml::from_str::<Environment>(&v30).is_err(), "a V3.0 document cannot hold Role");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Limits
@@ -68,6 +111,8 @@ mod output;
 mod schema;
 #[cfg(feature = "value-only")]
 pub mod value_only;
+#[cfg(any(feature = "json", feature = "xml"))]
+mod version;
 #[cfg(feature = "xml")]
 pub mod xml;
 

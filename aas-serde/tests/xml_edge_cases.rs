@@ -160,7 +160,7 @@ fn empty_lists_read_as_empty_and_are_never_written() {
     .unwrap();
     assert_eq!(env.submodels, Some(vec![]));
     assert!(
-        xml::to_string(&env)
+        xml::to_string_as(&env, Version::V3_0)
             .unwrap()
             .ends_with(&format!(r#"<environment xmlns="{NS}"></environment>"#))
     );
@@ -276,7 +276,7 @@ fn documents_and_single_classes_are_roots() {
     .unwrap();
     assert_eq!(submodel, Submodel::new("urn:x"));
     assert_eq!(
-        xml::to_string(&submodel).unwrap(),
+        xml::to_string_as(&submodel, Version::V3_0).unwrap(),
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?><submodel xmlns="{NS}"><id>urn:x</id></submodel>"#
         )
@@ -361,8 +361,8 @@ fn documents_of_other_aas_versions_are_refused_by_name() {
             "AAS V1.0 is not supported",
         ),
         (
-            r#"<environment xmlns="https://admin-shell.io/aas/3/1"/>"#,
-            "AAS V3.1 is not supported",
+            r#"<environment xmlns="https://admin-shell.io/aas/3/2"/>"#,
+            "AAS V3.2 is not supported",
         ),
     ] {
         let message = match xml::from_str::<Environment>(document) {
@@ -370,5 +370,18 @@ fn documents_of_other_aas_versions_are_refused_by_name() {
             Ok(_) => panic!("read: {document}"),
         };
         assert!(message.contains(version), "{message}");
+        assert!(message.contains("reads AAS V3.0"), "{message}");
+        assert!(message.contains("and V3.1"), "{message}");
+    }
+    // The two supported versions read.
+    for namespace in [
+        "https://admin-shell.io/aas/3/0",
+        "https://admin-shell.io/aas/3/1",
+    ] {
+        let document = format!(r#"<environment xmlns="{namespace}"/>"#);
+        assert!(
+            xml::from_str::<Environment>(&document).is_ok(),
+            "{document}"
+        );
     }
 }

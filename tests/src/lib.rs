@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub use aas_model::Version;
+
 /// The corpus root (`AAS_CORPUS_DIR` or `<workspace>/../shared/corpus`); panics when absent.
 pub fn corpus_root() -> PathBuf {
     let root = match std::env::var_os("AAS_CORPUS_DIR") {
@@ -22,7 +24,221 @@ pub fn corpus_root() -> PathBuf {
 
 /// The aas-core3.0-testgen folder of one format (`Json` or `Xml`).
 pub fn testgen(format: &str) -> PathBuf {
-    corpus_root().join("aas-core3.0-testgen").join(format)
+    Corpus::V3_0.testgen(format)
+}
+
+/// What the judge of a corpus (aas-core of the corpus's version) says of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// De-serializes and verifies.
+    Ok,
+    /// De-serializes, fails verification.
+    Invalid,
+    /// Does not de-serialize.
+    Unserializable,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 3] = [Verdict::Ok, Verdict::Invalid, Verdict::Unserializable];
+
+    /// The verdict a corpus folder stands for (`Expected`, `Unexpected/Invalid`,
+    /// `Unexpected/Unserializable`).
+    pub fn folder(self) -> &'static str {
+        match self {
+            Verdict::Ok => "Expected",
+            Verdict::Invalid => "Unexpected/Invalid",
+            Verdict::Unserializable => "Unexpected/Unserializable",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Verdict> {
+        match text {
+            "OK" => Some(Verdict::Ok),
+            "INVALID" => Some(Verdict::Invalid),
+            "UNSERIALIZABLE" => Some(Verdict::Unserializable),
+            _ => None,
+        }
+    }
+}
+
+/// One of the aas-core testgen corpora: aas-core3.0-testgen (read as V3.0) or
+/// aas-core3.1-testgen (read as V3.1), with the same layout. Tests walk either through this,
+/// so that one test body checks both versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Corpus {
+    /// The version its files are read as, and the oracles judge by.
+    pub version: Version,
+}
+
+impl Corpus {
+    pub const V3_0: Corpus = Corpus {
+        version: Version::V3_0,
+    };
+    pub const V3_1: Corpus = Corpus {
+        version: Version::V3_1,
+    };
+
+    /// The corpus folder (panics when absent: these tests never skip).
+    pub fn dir(self) -> PathBuf {
+        let name = match self.version {
+            Version::V3_0 => "aas-core3.0-testgen",
+            _ => "aas-core3.1-testgen",
+        };
+        let dir = corpus_root().join(name);
+        assert!(
+            dir.is_dir(),
+            "{name} not found in {} (AAS_CORPUS_DIR)",
+            dir.display()
+        );
+        dir
+    }
+
+    /// The folder of one format (`Json` or `Xml`).
+    pub fn testgen(self, format: &str) -> PathBuf {
+        self.dir().join(format)
+    }
+
+    /// The files of one folder category (`Expected`, `Unexpected/Invalid`,
+    /// `Unexpected/Unserializable`) of one format, from both `ContainedInEnvironment` and
+    /// `SelfContained`.
+    pub fn category(self, format: &str, category: &str) -> Vec<PathBuf> {
+        let extension = format.to_ascii_lowercase();
+        let mut files = Vec::new();
+        for container in ["ContainedInEnvironment", "SelfContained"] {
+            files.extend(files_below(
+                &self.testgen(format).join(container).join(category),
+                &extension,
+            ));
+        }
+        files
+    }
+
+    /// The verdicts that override the folder (`VERDICTS.tsv`: the files on which the folder
+    /// and the judge disagree), by absolute path. None for a corpus without that file.
+    pub fn overrides(self) -> std::collections::HashMap<PathBuf, Verdict> {
+        let dir = self.dir();
+        let Ok(text) = std::fs::read_to_string(dir.join("VERDICTS.tsv")) else {
+            return Default::default();
+        };
+        text.lines()
+            .skip(1)
+            .map(|line| {
+                let fields: Vec<&str> = line.split('\t').collect();
+                let verdict = fields
+                    .get(2)
+                    .and_then(|v| Verdict::parse(v))
+                    .unwrap_or_else(|| panic!("VERDICTS.tsv: no verdict in {line:?}"));
+                (dir.join(fields[0]), verdict)
+            })
+            .collect()
+    }
+
+    /// The files of one format the judge gives `verdict`: its folder's, unless `VERDICTS.tsv`
+    /// says otherwise. Sorted.
+    pub fn files(self, format: &str, verdict: Verdict) -> Vec<PathBuf> {
+        let overrides = self.overrides();
+        let mut files: Vec<PathBuf> = Verdict::ALL
+            .into_iter()
+            .flat_map(|folder| {
+                self.category(format, folder.folder())
+                    .into_iter()
+                    .map(move |path| (path, folder))
+            })
+            .filter(|(path, folder)| *overrides.get(path).unwrap_or(folder) == verdict)
+            .map(|(path, _)| path)
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// The files of one format that de-serialize (verdict OK or INVALID). Sorted.
+    pub fn readable(self, format: &str) -> Vec<PathBuf> {
+        let mut files = self.files(format, Verdict::Ok);
+        files.extend(self.files(format, Verdict::Invalid));
+        files.sort();
+        files
+    }
+
+    /// Reads a JSON file of the corpus as its version, as the class its folder names.
+    pub fn read_json(self, path: &Path) -> Result<aas_serde::Document, aas_serde::json::Error> {
+        let bytes = std::fs::read(path).map_err(aas_serde::json::Error::from)?;
+        if is_event_payload(path) {
+            aas_serde::json::from_slice_as::<aas_model::EventPayload>(&bytes, self.version)
+                .map(Into::into)
+        } else {
+            aas_serde::json::from_slice_as::<aas_model::Environment>(&bytes, self.version)
+                .map(Into::into)
+        }
+    }
+
+    /// Reads an XML file of the corpus as the class its folder names; panics when its
+    /// namespace is not the corpus's version (a corpus set up wrongly, not a reader error).
+    pub fn read_xml(self, path: &Path) -> Result<aas_serde::Document, aas_serde::xml::Error> {
+        let bytes = std::fs::read(path).map_err(aas_serde::xml::Error::from)?;
+        let (document, version) = if is_event_payload(path) {
+            aas_serde::xml::from_slice_versioned::<aas_model::EventPayload>(&bytes)
+                .map(|(payload, version)| (payload.into(), version))?
+        } else {
+            aas_serde::xml::from_slice_versioned::<aas_model::Environment>(&bytes)
+                .map(|(env, version)| (env.into(), version))?
+        };
+        assert_eq!(
+            version,
+            self.version,
+            "{}: the namespace is not the corpus's version",
+            path.display()
+        );
+        Ok(document)
+    }
+
+    /// The JSON twin of an XML file of the corpus: same relative path, class folder in
+    /// PascalCase (the folder after `Expected`, or after the violation kind).
+    pub fn json_twin(self, xml_path: &Path) -> PathBuf {
+        let xml_root = self.testgen("Xml");
+        let relative = xml_path.strip_prefix(&xml_root).unwrap_or_else(|_| {
+            panic!("{} is not below {}", xml_path.display(), xml_root.display())
+        });
+        let components: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let class_folder = components
+            .iter()
+            .position(|c| c == "Expected")
+            .map(|i| i + 1)
+            .or_else(|| {
+                components
+                    .iter()
+                    .position(|c| c == "Unexpected")
+                    .map(|i| i + 3)
+            });
+        let mut out = self.testgen("Json");
+        for (i, part) in components.iter().enumerate() {
+            if Some(i) == class_folder {
+                let mut chars = part.chars();
+                let pascal: String = chars
+                    .next()
+                    .map(|f| f.to_ascii_uppercase())
+                    .into_iter()
+                    .chain(chars)
+                    .collect();
+                out.push(pascal);
+            } else if i == components.len() - 1 {
+                out.push(part.replace(".xml", ".json"));
+            } else {
+                out.push(part);
+            }
+        }
+        out
+    }
+
+    /// The `aas_core_check.py` arguments that make it read JSON as this version.
+    fn check_args(self) -> Vec<&'static str> {
+        match self.version {
+            Version::V3_0 => vec![],
+            _ => vec!["--meta", "3.1"],
+        }
+    }
 }
 
 /// Every file with the given extension below `dir`, sorted.
@@ -47,29 +263,17 @@ pub fn files_below(dir: &Path, extension: &str) -> Vec<PathBuf> {
     out
 }
 
-/// The corpus files of one category (`Expected`, `Unexpected/Invalid`, `Unexpected/Unserializable`)
-/// of one format, from both `ContainedInEnvironment` and `SelfContained`.
+/// The aas-core3.0-testgen files of one category (`Expected`, `Unexpected/Invalid`,
+/// `Unexpected/Unserializable`) of one format, from both `ContainedInEnvironment` and
+/// `SelfContained`.
 pub fn category(format: &str, category: &str) -> Vec<PathBuf> {
-    let extension = format.to_ascii_lowercase();
-    let mut files = Vec::new();
-    for container in ["ContainedInEnvironment", "SelfContained"] {
-        files.extend(files_below(
-            &testgen(format).join(container).join(category),
-            &extension,
-        ));
-    }
-    files
+    Corpus::V3_0.category(format, category)
 }
 
-/// Reads an XML corpus file as the class its folder names: an `EventPayload` for
-/// `SelfContained/.../eventPayload`, else an `Environment`.
+/// Reads an XML file of aas-core3.0-testgen as the class its folder names: an `EventPayload`
+/// for `SelfContained/.../eventPayload`, else an `Environment`.
 pub fn read_xml_corpus_file(path: &Path) -> Result<aas_serde::Document, aas_serde::xml::Error> {
-    let bytes = std::fs::read(path).map_err(aas_serde::xml::Error::from)?;
-    if is_event_payload(path) {
-        aas_serde::xml::from_slice::<aas_model::EventPayload>(&bytes).map(Into::into)
-    } else {
-        aas_serde::xml::from_slice::<aas_model::Environment>(&bytes).map(Into::into)
-    }
+    Corpus::V3_0.read_xml(path)
 }
 
 /// Runs `check` on every file; fails with one line per file that did not pass.
@@ -95,15 +299,11 @@ pub fn is_event_payload(path: &Path) -> bool {
             .any(|c| c.as_os_str() == "EventPayload" || c.as_os_str() == "eventPayload")
 }
 
-/// Reads a JSON corpus file as the class its folder names: an `EventPayload` for
+/// Reads a JSON file of aas-core3.0-testgen as V3.0 (JSON carries no version: the corpus
+/// says which), as the class its folder names: an `EventPayload` for
 /// `SelfContained/.../EventPayload`, else an `Environment`.
 pub fn read_json_corpus_file(path: &Path) -> Result<aas_serde::Document, aas_serde::json::Error> {
-    let bytes = std::fs::read(path).map_err(aas_serde::json::Error::from)?;
-    if is_event_payload(path) {
-        aas_serde::json::from_slice::<aas_model::EventPayload>(&bytes).map(Into::into)
-    } else {
-        aas_serde::json::from_slice::<aas_model::Environment>(&bytes).map(Into::into)
-    }
+    Corpus::V3_0.read_json(path)
 }
 
 /// The shared tools folder (`AAS_TOOLS_DIR`, else `<workspace>/../shared/tools`).
@@ -195,9 +395,16 @@ pub fn oracle_verdicts(
     out
 }
 
-/// Fails unless aas-core3.0-python (`aas_core_check.py`) reads and verifies every file.
+/// Fails unless aas-core3.0-python (`aas_core_check.py`) reads and verifies every file (JSON
+/// as V3.0, XML by its namespace).
 pub fn assert_aas_core_accepts(files: &[PathBuf]) {
-    let not_ok: Vec<String> = oracle_verdicts("aas_core_check.py", &[], files)
+    assert_aas_core_accepts_as(Corpus::V3_0, files);
+}
+
+/// Fails unless aas-core of the corpus's version reads and verifies every file (JSON as that
+/// version, XML by its namespace).
+pub fn assert_aas_core_accepts_as(corpus: Corpus, files: &[PathBuf]) {
+    let not_ok: Vec<String> = oracle_verdicts("aas_core_check.py", &corpus.check_args(), files)
         .into_iter()
         .filter(|(_, verdict)| verdict != "OK")
         .map(|(file, verdict)| format!("{}: {verdict}", file.display()))
@@ -211,9 +418,18 @@ pub fn assert_aas_core_accepts(files: &[PathBuf]) {
     );
 }
 
-/// Checks with `aas_core_equiv.py --pairs` that each pair of files holds the same model;
-/// returns the lines of pairs that are not `EQUAL` (empty when all are).
+/// Checks with `aas_core_equiv.py --pairs` that each pair of files holds the same model (JSON
+/// read as V3.0); returns the lines of pairs that are not `EQUAL` (empty when all are).
 pub fn oracle_unequal_pairs(pairs: &[(PathBuf, PathBuf)], scratch: &Path) -> Vec<String> {
+    oracle_unequal_pairs_as(Corpus::V3_0, pairs, scratch)
+}
+
+/// [`oracle_unequal_pairs`] with JSON read as the corpus's version (`AAS_META`).
+pub fn oracle_unequal_pairs_as(
+    corpus: Corpus,
+    pairs: &[(PathBuf, PathBuf)],
+    scratch: &Path,
+) -> Vec<String> {
     let list: String = pairs
         .iter()
         .map(|(a, b)| format!("{}\t{}\n", a.display(), b.display()))
@@ -223,6 +439,7 @@ pub fn oracle_unequal_pairs(pairs: &[(PathBuf, PathBuf)], scratch: &Path) -> Vec
         .arg(tools_dir().join("oracles/aas_core_equiv.py"))
         .arg("--pairs")
         .arg(scratch)
+        .env("AAS_META", corpus.version.as_str())
         .output()
         .unwrap_or_else(|e| panic!("run aas_core_equiv.py: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -1,18 +1,21 @@
-//! The JSON reader and writer over the aas-core3.0-testgen corpus.
+//! The JSON reader and writer over the aas-core testgen corpora: aas-core3.0-testgen read as
+//! V3.0, aas-core3.1-testgen read as V3.1 (each file in the category aas-core3.1 gives it,
+//! `VERDICTS.tsv` over the folder). One body per check, run for both.
 
 use std::path::Path;
 
-use aas_conformance_tests::{assert_each, category, read_json_corpus_file};
+use aas_conformance_tests::{Corpus, Verdict, assert_each};
 use aas_serde::{Document, json};
 
-/// Reads, writes (compact and pretty) and reads back one Expected file; checks the model and
-/// the JSON value survive.
-fn round_trip(path: &Path) -> Result<(), String> {
+/// Reads, writes (compact and pretty) and reads back one file; checks the model and the JSON
+/// value survive.
+fn round_trip(corpus: Corpus, path: &Path) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let input: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-    let model = read_json_corpus_file(path).map_err(|e| format!("read: {e}"))?;
+    let model = corpus.read_json(path).map_err(|e| format!("read: {e}"))?;
     for written in [json::to_vec(&model), json::to_vec_pretty(&model)] {
-        let again: Document = json::from_slice(&written).map_err(|e| format!("read back: {e}"))?;
+        let again: Document =
+            json::from_slice_as(&written, corpus.version).map_err(|e| format!("read back: {e}"))?;
         if again != model {
             return Err("model changed in the round trip".into());
         }
@@ -28,11 +31,22 @@ fn round_trip(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+fn every_valid_file_round_trips(corpus: Corpus, expected: usize) {
+    let files = corpus.files("Json", Verdict::Ok);
+    assert_eq!(files.len(), expected, "valid JSON files in the corpus");
+    assert_each(&files, |path| round_trip(corpus, path));
+}
+
 #[test]
 fn every_expected_file_round_trips_to_an_equal_model_and_equal_json() {
-    let files = category("Json", "Expected");
-    assert_eq!(files.len(), 2574, "Expected files in the corpus");
-    assert_each(&files, round_trip);
+    every_valid_file_round_trips(Corpus::V3_0, 2574);
+}
+
+#[test]
+fn every_v31_file_aas_core_calls_ok_round_trips_to_an_equal_model_and_equal_json() {
+    // 2574 Expected, less 36 aas-core3.1 finds invalid, plus 22 Invalid and 8 Unserializable
+    // it reads and finds valid.
+    every_valid_file_round_trips(Corpus::V3_1, 2574 - 36 + 22 + 8);
 }
 
 /// The property an Unserializable file is about, from its file name.
@@ -55,16 +69,20 @@ fn property_under_test(path: &Path) -> String {
     }
 }
 
-#[test]
-fn every_unserializable_file_is_rejected_with_an_error_naming_the_property() {
-    let files = category("Json", "Unexpected/Unserializable");
-    assert_eq!(files.len(), 464, "Unserializable files in the corpus");
-    assert_each(&files, |path| match read_json_corpus_file(path) {
+fn every_unserializable_file_is_refused_naming_the_property(corpus: Corpus, expected: usize) {
+    let files = corpus.files("Json", Verdict::Unserializable);
+    assert_eq!(
+        files.len(),
+        expected,
+        "unserializable JSON files in the corpus"
+    );
+    assert_each(&files, |path| match corpus.read_json(path) {
         Ok(_) => Err("accepted".into()),
         Err(e) => {
             let property = property_under_test(path);
             let message = e.to_string();
-            if message.contains(&property) && e.line() > 0 {
+            // The message starts with the JSON path (`$` for the root).
+            if message.contains(&property) && e.line() > 0 && message.starts_with('$') {
                 Ok(())
             } else {
                 Err(format!("error does not name {property:?}: {message}"))
@@ -74,12 +92,47 @@ fn every_unserializable_file_is_rejected_with_an_error_naming_the_property() {
 }
 
 #[test]
-fn every_invalid_file_reads_without_error() {
-    let files = category("Json", "Unexpected/Invalid");
-    assert_eq!(files.len(), 1573, "Invalid files in the corpus");
+fn every_unserializable_file_is_rejected_with_an_error_naming_the_property() {
+    every_unserializable_file_is_refused_naming_the_property(Corpus::V3_0, 464);
+}
+
+#[test]
+fn every_v31_file_aas_core_cannot_read_is_rejected_with_an_error_naming_the_property() {
+    // The Unserializable folder, less the 8 files lacking an attribute V3.1 made optional.
+    every_unserializable_file_is_refused_naming_the_property(Corpus::V3_1, 464 - 8);
+}
+
+fn every_invalid_file_reads(corpus: Corpus, expected: usize) {
+    let files = corpus.files("Json", Verdict::Invalid);
+    assert_eq!(files.len(), expected, "invalid JSON files in the corpus");
     assert_each(&files, |path| {
-        read_json_corpus_file(path)
-            .map(drop)
-            .map_err(|e| e.to_string())
+        corpus.read_json(path).map(drop).map_err(|e| e.to_string())
+    });
+}
+
+#[test]
+fn every_invalid_file_reads_without_error() {
+    every_invalid_file_reads(Corpus::V3_0, 1573);
+}
+
+#[test]
+fn every_v31_file_aas_core_calls_invalid_reads_without_error() {
+    every_invalid_file_reads(Corpus::V3_1, 1573 - 22 + 36);
+}
+
+#[test]
+fn v31_files_lacking_what_v30_requires_are_refused_read_as_v30() {
+    // The files V3.1 reads and V3.0 refuses: the attributes V3.1 made optional.
+    let overrides = Corpus::V3_1.overrides();
+    let files: Vec<_> = Corpus::V3_1
+        .category("Json", Verdict::Unserializable.folder())
+        .into_iter()
+        .filter(|path| overrides.get(path) == Some(&Verdict::Ok))
+        .collect();
+    assert_eq!(files.len(), 8);
+    assert_each(&files, |path| match Corpus::V3_0.read_json(path) {
+        Ok(_) => Err("accepted as V3.0".into()),
+        Err(e) if matches!(e.kind(), json::ErrorKind::MissingInVersion { .. }) => Ok(()),
+        Err(e) => Err(format!("not a missing V3.0 attribute: {e}")),
     });
 }

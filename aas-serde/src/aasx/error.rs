@@ -89,6 +89,17 @@ pub enum Error {
         part: String,
         source: Box<crate::xml::Error>,
     },
+    /// Two XML aas-spec parts of different metamodel versions (namespaces): the package has
+    /// no one version.
+    #[error(
+        "aas-spec parts of different AAS versions: {first_part} is V{first_version}, {part} is V{version}"
+    )]
+    MixedVersions {
+        first_part: String,
+        first_version: aas_model::Version,
+        part: String,
+        version: aas_model::Version,
+    },
     /// The environment cannot be written as XML.
     #[error("{0}")]
     XmlWrite(#[from] crate::xml::WriteError),

@@ -29,6 +29,30 @@
 //! # Ok::<(), aasx::Error>(())
 //! ```
 //!
+//! # Versions
+//!
+//! A package is V3.0 or V3.1 by the namespace of its XML aas-spec parts, which must agree
+//! ([`Error::MixedVersions`]); JSON parts carry no version and are read as the XML parts'
+//! version, or as [`AasxReader::with_json_version`] says (default the newest) when the package
+//! has no XML part. [`AasxReader::version`] reports the version read;
+//! [`AasxWriter::with_version`] chooses the one written (default the newest). Spec parts are
+//! found by their relationships, whatever their name (`data.xml`, or `aas.xml` / `aas.json` as
+//! Part 5 V3.1 names them).
+//!
+//! ```
+//! use std::io::Cursor;
+//! use aas_model::{Environment, Submodel, Version};
+//! use aas_serde::{aasx, Format};
+//!
+//! let env = Environment { submodels: Some(vec![Submodel::new("urn:sm")]), ..Environment::new() };
+//! let mut writer = aasx::AasxWriter::new(Vec::new(), Format::Xml).with_version(Version::V3_0);
+//! writer.write_environment(&env)?;
+//! let mut reader = aasx::AasxReader::new(Cursor::new(writer.finish()?))?;
+//! assert_eq!(reader.environment()?, env);
+//! assert_eq!(reader.version(), Some(Version::V3_0));
+//! # Ok::<(), aasx::Error>(())
+//! ```
+//!
 //! # Reading what real packages hold
 //!
 //! The reader follows the relationships (`aasx-origin` → `aas-spec` → `aas-suppl`) and

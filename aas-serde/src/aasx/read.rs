@@ -119,7 +119,8 @@ pub struct AasxReader<R: Read + Seek> {
     repairs: Vec<Repair>,
     /// `Relationship` elements read so far, in all relationships parts.
     relationships_read: usize,
-    /// The version JSON parts are read as (XML parts go by their namespace).
+    /// The version JSON parts are read as when the package has no XML part (XML parts go by
+    /// their namespace, and JSON parts beside them by theirs).
     json_version: Version,
     /// The version of the environment read (`None` before [`AasxReader::environment`]).
     version: Option<Version>,
@@ -509,8 +510,9 @@ impl<R: Read + Seek> AasxReader<R> {
         self.core_properties.as_deref()
     }
 
-    /// Reads JSON aas-spec parts as `version` (default: the newest); XML parts are read as the
-    /// version their namespace names.
+    /// Reads JSON aas-spec parts as `version` (default: the newest) when the package has no XML
+    /// aas-spec part; XML parts are read as the version their namespace names, and JSON parts
+    /// beside them as that version.
     pub fn with_json_version(mut self, version: Version) -> Self {
         self.json_version = version;
         self
@@ -529,38 +531,59 @@ impl<R: Read + Seek> AasxReader<R> {
 
     /// Reads the environment: every aas-spec part, merged into one (a part whose content
     /// equals one already read, such as the JSON twin of an XML part, is not added twice).
+    ///
+    /// The package's version is that of its XML parts (their namespace), which must agree
+    /// ([`Error::MixedVersions`] otherwise); JSON parts, which carry no version, are read as
+    /// that version, or as [`AasxReader::with_json_version`] says when the package has no
+    /// XML part. [`AasxReader::version`] reports it.
     pub fn environment(&mut self) -> Result<Environment, Error> {
+        let spec_parts = self.spec_parts.clone();
         // Parts are kept whole and merged by moving at the end: no model is ever copied.
-        let mut parts: Vec<Environment> = Vec::with_capacity(self.spec_parts.len());
-        for spec in self.spec_parts.clone() {
-            let entry = self.find(&spec.name).ok_or_else(|| Error::MissingPart {
-                part: spec.name.clone(),
-                referenced_by: "the origin".into(),
-            })?;
-            let bytes = self.read_part(&entry, InMemory::Spec)?;
-            let env: Environment = match spec.format {
-                Format::Json => {
-                    self.version = Some(self.json_version);
-                    crate::json::from_slice_as(&bytes, self.json_version).map_err(|source| {
-                        Error::SpecJson {
-                            part: spec.name.clone(),
-                            source: Box::new(source),
-                        }
-                    })?
+        let mut read: Vec<Option<Environment>> = Vec::with_capacity(spec_parts.len());
+        // XML parts first: they decide the version the JSON parts are read as.
+        let mut xml_version: Option<(Version, &str)> = None;
+        for spec in &spec_parts {
+            if spec.format == Format::Json {
+                read.push(None);
+                continue;
+            }
+            let bytes = self.spec_bytes(spec)?;
+            let (env, version) =
+                crate::xml::from_slice_versioned(&bytes).map_err(|source| Error::SpecXml {
+                    part: spec.name.clone(),
+                    source: Box::new(source),
+                })?;
+            match xml_version {
+                Some((first, first_part)) if first != version => {
+                    return Err(Error::MixedVersions {
+                        first_part: first_part.to_owned(),
+                        first_version: first,
+                        part: spec.name.clone(),
+                        version,
+                    });
                 }
-                _ => {
-                    let (env, version) =
-                        crate::xml::from_slice_versioned(&bytes).map_err(|source| {
-                            Error::SpecXml {
-                                part: spec.name.clone(),
-                                source: Box::new(source),
-                            }
-                        })?;
-                    self.version = Some(version);
-                    env
-                }
-            };
-            drop(bytes);
+                Some(_) => {}
+                None => xml_version = Some((version, &spec.name)),
+            }
+            read.push(Some(env));
+        }
+        let version = xml_version.map_or(self.json_version, |(version, _)| version);
+        for (spec, slot) in spec_parts.iter().zip(read.iter_mut()) {
+            if spec.format != Format::Json {
+                continue;
+            }
+            let bytes = self.spec_bytes(spec)?;
+            let env =
+                crate::json::from_slice_as(&bytes, version).map_err(|source| Error::SpecJson {
+                    part: spec.name.clone(),
+                    source: Box::new(source),
+                })?;
+            *slot = Some(env);
+        }
+        self.version = Some(version);
+        let mut parts: Vec<Environment> = Vec::with_capacity(read.len());
+        for (spec, env) in spec_parts.iter().zip(read) {
+            let Some(env) = env else { continue };
             if parts.contains(&env) {
                 self.repair(
                     &spec.name,
@@ -581,6 +604,15 @@ impl<R: Read + Seek> AasxReader<R> {
             append(&mut merged.concept_descriptions, env.concept_descriptions);
         }
         Ok(merged)
+    }
+
+    /// The bytes of an aas-spec part.
+    fn spec_bytes(&mut self, spec: &SpecPart) -> Result<Vec<u8>, Error> {
+        let entry = self.find(&spec.name).ok_or_else(|| Error::MissingPart {
+            part: spec.name.clone(),
+            referenced_by: "the origin".into(),
+        })?;
+        self.read_part(&entry, InMemory::Spec)
     }
 
     /// The part a `File` value or thumbnail path names, if it is in the package: an absolute

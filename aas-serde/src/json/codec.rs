@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use super::error::{Error, ErrorKind};
 use super::parser::{Mark, Parser};
 use super::writer::Writer;
+use crate::version::Since;
 
 /// A class that can be read from JSON: every class of the metamodel, `Environment` and
 /// `EventPayload` included. Implemented by this crate only.
@@ -152,12 +153,23 @@ macro_rules! json_enum {
             fn read_json(p: &mut Parser<'_>) -> Result<Self, Error> {
                 let at = p.mark();
                 let literal = p.string("a string")?;
-                $enum::from_literal(&literal).ok_or_else(|| {
+                let value = $enum::from_literal(&literal).ok_or_else(|| {
                     p.error_at(at.pos, ErrorKind::UnknownLiteral {
                         literal: literal.into_owned(),
                         enumeration: stringify!($enum),
                     })
-                })
+                })?;
+                // Constant `V3_0` for all but `AssetKind`: the comparison folds away.
+                let since = Since::since(value);
+                if since > p.version() {
+                    return Err(p.error_at(at.pos, ErrorKind::LiteralNotInVersion {
+                        literal: value.as_str(),
+                        enumeration: stringify!($enum),
+                        version: p.version(),
+                        since,
+                    }));
+                }
+                Ok(value)
             }
         }
 
@@ -249,10 +261,13 @@ fn required_in_v30<T>(
     property: &'static str,
     class: &'static str,
 ) -> Result<Option<T>, Error> {
-    if p.version() == Version::V3_0 {
-        required(p, slot, property, class).map(Some)
-    } else {
-        Ok(slot)
+    match slot {
+        None if p.version() == Version::V3_0 => Err(p.error(ErrorKind::MissingInVersion {
+            property,
+            class,
+            version: Version::V3_0,
+        })),
+        slot => Ok(slot),
     }
 }
 

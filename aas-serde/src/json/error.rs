@@ -45,6 +45,17 @@ pub enum ErrorKind {
         property: &'static str,
         class: &'static str,
     },
+    /// A property the version read as requires and a later version made optional
+    /// (`entityType`, `first`, `second`, `contentType`, `valueId` in V3.0).
+    #[error(
+        "required property {property:?} of {class} is missing: AAS V{version} requires it (optional since V3.1); the input is read as V{version}"
+    )]
+    MissingInVersion {
+        property: &'static str,
+        class: &'static str,
+        /// The version the input is read as.
+        version: aas_model::Version,
+    },
     /// `modelType` is missing where it is required.
     #[error("required property \"modelType\" is missing (expected {expected})")]
     MissingModelType { expected: &'static str },
@@ -59,6 +70,17 @@ pub enum ErrorKind {
     UnknownLiteral {
         literal: String,
         enumeration: &'static str,
+    },
+    /// A literal of a newer version than the one the input is read as (`AssetKind` `Role`
+    /// read as V3.0).
+    #[error("{literal:?} of {enumeration} is AAS V{since} only; the input is read as V{version}")]
+    LiteralNotInVersion {
+        literal: &'static str,
+        enumeration: &'static str,
+        /// The version the input is read as.
+        version: aas_model::Version,
+        /// The first version that has the literal.
+        since: aas_model::Version,
     },
     /// A base64 value that does not decode.
     #[error("invalid base64: {0}")]

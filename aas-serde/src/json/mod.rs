@@ -1,5 +1,12 @@
-//! The official JSON mapping of AAS V3.0 (`schemas/json/aas.json`), read strictly and written
-//! without empty optional lists.
+//! The official JSON mapping of AAS V3.0 and V3.1 (`schemas/json/aas.json`), read strictly and
+//! written without empty optional lists.
+//!
+//! JSON carries no version: the caller says which one to read as ([`from_slice_as`],
+//! [`from_str_as`], [`from_reader_as`]); the plain readers read as the newest,
+//! [`Version::LATEST`]. The bytes are the same, the accepted values differ: read as V3.0,
+//! `AssetKind` `Role` is refused ([`ErrorKind::LiteralNotInVersion`]) and `entityType`, `first`,
+//! `second`, `contentType` and `valueId` are required ([`ErrorKind::MissingInVersion`]); read as
+//! V3.1 they are optional. The writer writes what the model holds, for either version.
 //!
 //! ```
 //! use aas_model::{Environment, Submodel};

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use super::error::{Error, ErrorKind, WriteError};
 use super::reader::{Child, XmlReader};
 use super::writer::XmlWriter;
+use crate::version::Since;
 
 /// A class that can be read from XML. Implemented by this crate only.
 pub trait FromXml: Sized {
@@ -142,12 +143,23 @@ macro_rules! xml_enum {
         impl FromXml for $enum {
             fn read_content(r: &mut XmlReader<'_>, element: &Child<'_>) -> Result<Self, Error> {
                 let text = r.read_text(element)?;
-                $enum::from_literal(&text).ok_or_else(|| {
+                let value = $enum::from_literal(&text).ok_or_else(|| {
                     r.error_at(element.pos, ErrorKind::UnknownLiteral {
                         literal: text.into_owned(),
                         enumeration: stringify!($enum),
                     })
-                })
+                })?;
+                // Constant `V3_0` for all but `AssetKind`: the comparison folds away.
+                let since = Since::since(value);
+                if since > r.version() {
+                    return Err(r.error_at(element.pos, ErrorKind::LiteralNotInVersion {
+                        literal: value.as_str(),
+                        enumeration: stringify!($enum),
+                        version: r.version(),
+                        since,
+                    }));
+                }
+                Ok(value)
             }
         }
 
@@ -208,7 +220,8 @@ fn read_items_into<T>(
     }
     let mut items = Vec::with_capacity(1);
     if !child.empty {
-        while let Some(element) = r.next_child()? {
+        // An item refused by its start tag (namespace, attributes) is named below the list.
+        while let Some(element) = r.next_child().map_err(|e| e.in_element(child.name()))? {
             let index = items.len();
             let value = read_item(r, &element)
                 .map_err(|e| e.in_item(element.name(), index).in_element(child.name()))?;
@@ -293,6 +306,27 @@ fn required<T>(
     })
 }
 
+/// An element V3.0 requires and V3.1 made optional: missing is an error in a V3.0 document.
+fn required_in_v30<T>(
+    r: &XmlReader<'_>,
+    element: &Child<'_>,
+    slot: Option<T>,
+    name: &'static str,
+    class: &'static str,
+) -> Result<Option<T>, Error> {
+    match slot {
+        None if r.version() == Version::V3_0 => Err(r.error_at(
+            element.pos,
+            ErrorKind::MissingInVersion {
+                element: name,
+                class,
+                version: Version::V3_0,
+            },
+        )),
+        slot => Ok(slot),
+    }
+}
+
 fn write_list<T: ToXml, W: Write>(
     w: &mut XmlWriter<W>,
     name: &'static str,
@@ -351,11 +385,7 @@ macro_rules! xml_field_finish {
         required($r, $element, $slot, $name, stringify!($class))?
     };
     (v30, $r:ident, $element:ident, $slot:ident, $name:literal, $class:ident) => {
-        if $r.version() == Version::V3_0 {
-            Some(required($r, $element, $slot, $name, stringify!($class))?)
-        } else {
-            $slot
-        }
+        required_in_v30($r, $element, $slot, $name, stringify!($class))?
     };
     ($kind:ident, $r:ident, $element:ident, $slot:ident, $name:literal, $class:ident) => {
         $slot

@@ -25,16 +25,35 @@ pub enum ErrorKind {
     /// A document type declaration (not supported: no DTDs, no custom entities).
     #[error("document type declarations are not supported")]
     Dtd,
-    /// An element outside the AAS V3.0 namespace.
-    #[error("element <{element}> is {namespace}, not in https://admin-shell.io/aas/3/0")]
-    WrongNamespace { element: String, namespace: String },
-    /// A document of another AAS version (its namespace says which).
+    /// An element outside the namespace of the document's version (the root's namespace), or
+    /// a root element in no namespace of a supported version.
+    #[error("element <{element}> is {namespace}, not in {expected}")]
+    WrongNamespace {
+        element: String,
+        namespace: String,
+        /// The namespace (or, for the root, the namespaces) expected.
+        expected: &'static str,
+    },
+    /// A document of an AAS version this reader does not read (its namespace says which).
     #[error(
-        "AAS {version} is not supported (namespace {namespace}): this reader reads AAS V3.0, https://admin-shell.io/aas/3/0"
+        "AAS {version} is not supported (namespace {namespace}): this reader reads AAS V3.0 (https://admin-shell.io/aas/3/0) and V3.1 (https://admin-shell.io/aas/3/1)"
     )]
     UnsupportedVersion {
         version: &'static str,
         namespace: String,
+    },
+    /// A literal of a newer version than the document's (`AssetKind` `Role` in a V3.0
+    /// document).
+    #[error(
+        "{literal:?} of {enumeration} is AAS V{since} only; this document is V{version} (by its namespace)"
+    )]
+    LiteralNotInVersion {
+        literal: &'static str,
+        enumeration: &'static str,
+        /// The version of the document.
+        version: aas_model::Version,
+        /// The first version that has the literal.
+        since: aas_model::Version,
     },
     /// An attribute (the mapping has none, except namespace declarations).
     #[error("unexpected attribute {0:?}: the AAS XML mapping has no attributes")]
@@ -56,6 +75,17 @@ pub enum ErrorKind {
     MissingElement {
         element: &'static str,
         class: &'static str,
+    },
+    /// An element the document's version requires and a later version made optional
+    /// (`entityType`, `first`, `second`, `contentType`, `valueId` in V3.0).
+    #[error(
+        "required element <{element}> of {class} is missing: AAS V{version} requires it (optional since V3.1); this document is V{version} (by its namespace)"
+    )]
+    MissingInVersion {
+        element: &'static str,
+        class: &'static str,
+        /// The version of the document.
+        version: aas_model::Version,
     },
     /// The same element twice.
     #[error("duplicate element <{0}>")]

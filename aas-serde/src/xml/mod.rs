@@ -1,8 +1,14 @@
-//! The V3.0 XML mapping (`https://admin-shell.io/aas/3/0`, element order of the XSD), read
-//! by streaming quick-xml events (no DOM) and written without any intermediate tree.
+//! The XML mapping of AAS V3.0 (`https://admin-shell.io/aas/3/0`) and V3.1
+//! (`https://admin-shell.io/aas/3/1`), element order of the XSD, read by streaming quick-xml
+//! events (no DOM) and written without any intermediate tree.
+//!
+//! The namespace of the root element is the version of the document, and every element must
+//! be in it; [`from_str_versioned`] and [`from_slice_versioned`] return the version read. The
+//! writers write the version asked for ([`to_vec_as`], [`to_writer_as`], …), the newest
+//! ([`Version::LATEST`]) when not told.
 //!
 //! ```
-//! use aas_model::{Environment, Submodel};
+//! use aas_model::{Environment, Submodel, Version};
 //! use aas_serde::xml;
 //!
 //! let text = r#"<?xml version="1.0"?>
@@ -10,11 +16,14 @@
 //!   <!-- a comment -->
 //!   <aas:submodels><aas:submodel><aas:id>urn:x</aas:id></aas:submodel></aas:submodels>
 //! </aas:environment>"#;
-//! let env: Environment = xml::from_str(text)?;
+//! let (env, version) = xml::from_str_versioned::<Environment>(text)?;
 //! assert_eq!(env.submodels, Some(vec![Submodel::new("urn:x")]));
+//! assert_eq!(version, Version::V3_0);
 //!
-//! let written = xml::to_string(&env)?;
+//! let written = xml::to_string_as(&env, Version::V3_0)?;
 //! assert!(written.ends_with(r#"<environment xmlns="https://admin-shell.io/aas/3/0"><submodels><submodel><id>urn:x</id></submodel></submodels></environment>"#));
+//! // Not told, the writer writes the newest version.
+//! assert!(xml::to_string(&env)?.contains(r#"<environment xmlns="https://admin-shell.io/aas/3/1">"#));
 //!
 //! // Errors name the element path (list items by their index, as in JSON) and the position.
 //! let err = xml::from_str::<Environment>(r#"<environment xmlns="https://admin-shell.io/aas/3/0"><submodels><submodel/></submodels></environment>"#).unwrap_err();
@@ -22,16 +31,24 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Versions
+//!
+//! In a V3.0 document `AssetKind` `Role` is refused ([`ErrorKind::LiteralNotInVersion`]) and
+//! `entityType`, `first`, `second`, `contentType` and `valueId` are required
+//! ([`ErrorKind::MissingInVersion`]); V3.1 made them optional. The v3.1.0 XSD had the children
+//! of `<embeddedDataSpecification>` in the other order (fixed in v3.1.1): both orders are read,
+//! as all children are read in any order; the v3.1.1 order (`dataSpecification` first) is
+//! written. A document of another AAS version is refused with an error naming it (`AAS V2.0 is
+//! not supported`), by the namespace it declares (V1.0, V2.0, V3.2).
+//!
 //! # Reading
 //!
 //! Refused, with the element path and line/column: elements outside the AAS namespace or
 //! unknown to the class, duplicate elements, missing required elements, attributes (other
 //! than namespace declarations), text among elements, bad enumeration literals, booleans
 //! other than `true`/`false`/`1`/`0`, invalid base64, characters XML 1.0 forbids, DTDs, and
-//! nesting deeper than 128 elements. A document of another AAS version is refused with an
-//! error naming it (`AAS V2.0 is not supported`), by the namespace it declares (V1.0, V2.0,
-//! V3.1). An empty Blob value (as basyx writes it) is read as empty
-//! bytes, though aas-core refuses it. Accepted: an XML declaration, comments, processing
+//! nesting deeper than 128 elements, and elements outside the namespace of the root. An empty
+//! Blob value (as basyx writes it) is read as empty bytes, though aas-core refuses it. Accepted: an XML declaration, comments, processing
 //! instructions, whitespace between elements, CDATA, any namespace prefix, and child elements
 //! in any order (as aas-core reads them). Text is kept exactly as written (entities resolved,
 //! line ends normalized as XML 1.0 requires); `<value/>` is an empty string; an empty list
@@ -64,7 +81,8 @@ use writer::XmlWriter;
 /// deep.
 pub const MAX_DEPTH: usize = reader::MAX_DEPTH;
 
-/// The namespace of the AAS V3.0 XML mapping (each version's: [`Version::xml_namespace`]).
+/// The namespace of the AAS V3.0 XML mapping (kept for callers of V3.0; each version's is
+/// [`Version::xml_namespace`]).
 pub const NAMESPACE: &str = "https://admin-shell.io/aas/3/0";
 
 /// What can stand at the root of an XML document: any class (as its own element, e.g.
@@ -151,7 +169,7 @@ pub fn from_slice_versioned<T: XmlRoot>(bytes: &[u8]) -> Result<(T, Version), Er
     from_str_versioned(text)
 }
 
-/// Reads a value of class `T` from a reader (read whole into memory first).
+/// Reads a value of class `T` from a reader (read whole into memory first), of either version.
 pub fn from_reader<T: XmlRoot, R: Read>(mut reader: R) -> Result<T, Error> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;

@@ -12,8 +12,13 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::PrefixDeclaration;
 
-use super::NAMESPACE;
+use aas_model::Version;
+
 use super::error::{Error, ErrorKind};
+
+/// What a root element must be in, for the error when it is not.
+const SUPPORTED_NAMESPACES: &str =
+    "https://admin-shell.io/aas/3/0 (AAS V3.0) or https://admin-shell.io/aas/3/1 (AAS V3.1)";
 
 /// Elements nested deeper than this are refused (stack safety on hostile input).
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -28,7 +33,7 @@ pub struct XmlReader<'a> {
     /// them, the prefix (`None`: the default namespace), and the namespace.
     scopes: Vec<(usize, Option<String>, String)>,
     /// The metamodel version read, by the namespace of the root (the newest until then).
-    version: aas_model::Version,
+    version: Version,
 }
 
 /// A child element whose start tag has been read.
@@ -92,12 +97,12 @@ impl<'a> XmlReader<'a> {
             input,
             depth: 0,
             scopes: Vec::new(),
-            version: aas_model::Version::LATEST,
+            version: Version::LATEST,
         }
     }
 
     /// The version the document is read as.
-    pub(crate) fn version(&self) -> aas_model::Version {
+    pub(crate) fn version(&self) -> Version {
         self.version
     }
 
@@ -187,22 +192,35 @@ impl<'a> XmlReader<'a> {
             .rev()
             .find(|(_, p, _)| p.as_deref() == prefix)
             .map(|(_, _, ns)| ns.as_str());
+        // The root's namespace is the version of the document; every element below must be in
+        // the same one. One comparison of a known namespace per element, as with one version.
+        if depth == 1
+            && let Some(version) = namespace.and_then(Version::from_xml_namespace)
+        {
+            self.version = version;
+        }
+        let expected = self.version.xml_namespace();
         let problem = match (namespace, prefix) {
-            (Some(ns), _) if ns == NAMESPACE => None,
+            (Some(ns), _) if ns == expected => None,
             (Some(ns), _) => Some(format!("in the namespace {ns:?}")),
             (None, None) => Some("in no namespace".to_owned()),
             (None, Some(prefix)) => Some(format!("in the undeclared namespace prefix {prefix:?}")),
         };
         if let Some(namespace) = problem {
-            return Err(self
-                .error_at(
-                    pos,
-                    ErrorKind::WrongNamespace {
-                        element: child.name().to_owned(),
-                        namespace,
-                    },
-                )
-                .in_element(child.name()));
+            let kind = if depth == 1 {
+                ErrorKind::WrongNamespace {
+                    element: child.name().to_owned(),
+                    namespace,
+                    expected: SUPPORTED_NAMESPACES,
+                }
+            } else {
+                ErrorKind::WrongNamespace {
+                    element: child.name().to_owned(),
+                    namespace,
+                    expected,
+                }
+            };
+            return Err(self.error_at(pos, kind).in_element(child.name()));
         }
         if empty {
             // Declarations of `<x xmlns="…"/>` end with it.
@@ -388,7 +406,7 @@ impl<'a> XmlReader<'a> {
     }
 }
 
-/// The AAS version of another version's XML namespace (V1.0, V2.0, V3.1), if it is one.
+/// The AAS version of an unsupported version's XML namespace (V1.0, V2.0, V3.2), if it is one.
 fn other_aas_version(namespace: &str) -> Option<&'static str> {
     let namespace = namespace.trim().trim_end_matches('/');
     let tail = namespace
@@ -399,7 +417,8 @@ fn other_aas_version(namespace: &str) -> Option<&'static str> {
     match tail {
         "1/0" => Some("V1.0"),
         "2/0" => Some("V2.0"),
-        "3/1" => Some("V3.1"),
+        // Drafts of the next version exist; say so rather than "wrong namespace".
+        "3/2" => Some("V3.2"),
         _ => None,
     }
 }
