@@ -19,7 +19,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use aas_conformance_tests::test_python;
-use aas_model::{Environment, Node, Version};
+use aas_model::{
+    DataElement, Environment, ModellingKind, Node, Submodel, SubmodelElement, Version,
+};
 use aas_serde::aasx::{AasxReader, AasxWriter, Repair};
 use aas_serde::{Format, json, xml};
 
@@ -182,16 +184,22 @@ fn basyx_22_examples_in_json_xml_and_aasx_read_as_v3_1() {
     }
     // BaSyx writes a package's spec part with the same writer as the plain file, and its JSON
     // and XML of one example hold the same objects: every file of an example must read to the
-    // same model as its JSON.
+    // same model as its JSON, but for what one of BaSyx's writers writes and the other does not
+    // (`basyx_xml_as_its_json`, `basyx_json_as_its_xml`).
     for example in EXAMPLES {
         let Some(plain_json) = read.get(&(example, "json")) else {
             continue;
         };
         for suffix in ["xml", "xml.aasx", "json.aasx"] {
-            if read
-                .get(&(example, suffix))
-                .is_some_and(|env| env != plain_json)
-            {
+            let Some(env) = read.get(&(example, suffix)) else {
+                continue;
+            };
+            let (mut env, mut plain_json) = (env.clone(), plain_json.clone());
+            if suffix.starts_with("xml") {
+                basyx_xml_as_its_json(&mut env);
+                basyx_json_as_its_xml(&mut plain_json);
+            }
+            if env != plain_json {
                 failures.push(format!(
                     "{example}.{suffix} reads to another model than {example}.json"
                 ));
@@ -205,6 +213,108 @@ fn basyx_22_examples_in_json_xml_and_aasx_read_as_v3_1() {
         basyx.files.len(),
         failures.join("\n")
     );
+}
+
+/// Whether every check a verdict of `basyx22_check_examples.py` failed is of a Blob value that
+/// BaSyx's example has not and our file has as zero bytes: what we read from the `<value/>`
+/// BaSyx's XML writer writes for a Blob without a value (see `basyx_xml_as_its_json`). Our XML
+/// leaves an empty value out, which BaSyx reads back as no value; our JSON writes `""`, which
+/// BaSyx's JSON reader reads as zero bytes.
+fn only_empty_blob_values_fail(verdict: &str) -> bool {
+    let Some(checks) = verdict
+        .strip_prefix("FAIL\t")
+        .and_then(|v| v.split_once(" checks failed: "))
+        .map(|(_, checks)| checks)
+    else {
+        return false;
+    };
+    checks.split(" | ").all(|check| {
+        check.starts_with("FAIL: Attribute value of Blob[")
+            && check.ends_with("] must be == None (value=b'')")
+    })
+}
+
+/// Undoes in a model read from BaSyx 2.2's XML the two things its XML writer writes and its
+/// JSON writer does not, so that it compares with the model of BaSyx's JSON of the same objects:
+/// - `<kind>Instance</kind>` on every submodel of kind Instance (the default, which the JSON
+///   writer leaves out): the same objects either way;
+/// - `<value/>` for a Blob without a value (BaSyx's mandatory-attributes example and submodel
+///   template have one, `ExampleBlob`), where its JSON writer writes no `value`. An empty
+///   element is an empty `xs:base64Binary`, zero bytes, not an absent value, and we read it so;
+///   BaSyx's XML reader reads it back as no value, its JSON reader reads `""` as zero bytes.
+///   BaSyx's fault: it writes a value the object does not have.
+fn basyx_xml_as_its_json(env: &mut Environment) {
+    for submodel in env.submodels.iter_mut().flatten() {
+        if submodel.kind == Some(ModellingKind::Instance) {
+            submodel.kind = None;
+        }
+        for_each_element(submodel, &mut |element| match element {
+            SubmodelElement::Blob(blob) => empty_blob_value_to_none(blob),
+            SubmodelElement::AnnotatedRelationshipElement(relationship) => {
+                for annotation in relationship.annotations.iter_mut().flatten() {
+                    if let DataElement::Blob(blob) = annotation {
+                        empty_blob_value_to_none(blob);
+                    }
+                }
+            }
+            _ => {}
+        });
+    }
+}
+
+fn empty_blob_value_to_none(blob: &mut aas_model::Blob) {
+    if blob.value.as_ref().is_some_and(Vec::is_empty) {
+        blob.value = None;
+    }
+}
+
+/// Undoes in a model read from BaSyx 2.2's JSON what its JSON writer writes and its XML writer
+/// does not: `"specificAssetIds": []` of an Entity whose `specific_asset_id` is empty (the full
+/// example's `ExampleEntity2`), which the XML writer leaves out. The schemas require at least
+/// one item, so BaSyx's JSON is at fault (see `FULL_EXAMPLE_FINDINGS`); we read the empty list
+/// as it is written.
+fn basyx_json_as_its_xml(env: &mut Environment) {
+    for submodel in env.submodels.iter_mut().flatten() {
+        for_each_element(submodel, &mut |element| {
+            if let SubmodelElement::Entity(entity) = element
+                && entity
+                    .specific_asset_ids
+                    .as_ref()
+                    .is_some_and(Vec::is_empty)
+            {
+                entity.specific_asset_ids = None;
+            }
+        });
+    }
+}
+
+/// Calls `f` on every submodel element of a submodel, depth-first.
+fn for_each_element(submodel: &mut Submodel, f: &mut dyn FnMut(&mut SubmodelElement)) {
+    fn visit(element: &mut SubmodelElement, f: &mut dyn FnMut(&mut SubmodelElement)) {
+        f(element);
+        let children: Vec<&mut SubmodelElement> = match element {
+            SubmodelElement::SubmodelElementCollection(c) => c.value.iter_mut().flatten().collect(),
+            SubmodelElement::SubmodelElementList(l) => l.value.iter_mut().flatten().collect(),
+            SubmodelElement::Entity(e) => e.statements.iter_mut().flatten().collect(),
+            SubmodelElement::Operation(o) => [
+                &mut o.input_variables,
+                &mut o.output_variables,
+                &mut o.inoutput_variables,
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|variable| &mut variable.value)
+            .collect(),
+            _ => Vec::new(),
+        };
+        for child in children {
+            visit(child, f);
+        }
+    }
+    for element in submodel.submodel_elements.iter_mut().flatten() {
+        visit(element, f);
+    }
 }
 
 /// What BaSyx's full example breaks under V3.1, as aas-core3.1 1.0.0 (the reference) reports
@@ -321,9 +431,9 @@ fn write_ours(
 fn our_json_xml_and_aasx_of_basyx_22_examples_read_back_to_its_objects() {
     let basyx = basyx_files();
     let dir = scratch("basyx22-ours");
-    // (example, file) for BaSyx's checker: every BaSyx file, read by us and written by us in
-    // every format.
-    let mut cases: Vec<(&str, PathBuf)> = Vec::new();
+    // (example, BaSyx's file it was read from, our file) for BaSyx's checker: every BaSyx file,
+    // read by us and written by us in every format.
+    let mut cases: Vec<(&str, &str, PathBuf)> = Vec::new();
     let mut unreadable = Vec::new();
     for (&(example, suffix), path) in &basyx.files {
         // What we cannot read fails the test above; here it is a failure too, after BaSyx has
@@ -341,7 +451,7 @@ fn our_json_xml_and_aasx_of_basyx_22_examples_read_back_to_its_objects() {
         }
         let stem = format!("{example}.from-{suffix}");
         for file in write_ours(&env, &supplementary, &dir, &stem) {
-            cases.push((example, file));
+            cases.push((example, suffix, file));
         }
     }
     // A control: the full example with one submodel's idShort changed must fail BaSyx's check,
@@ -356,7 +466,7 @@ fn our_json_xml_and_aasx_of_basyx_22_examples_read_back_to_its_objects() {
 
     let output = Command::new(test_python())
         .arg(peer("basyx22_check_examples.py"))
-        .args(cases.iter().map(|(e, f)| format!("{e}={}", f.display())))
+        .args(cases.iter().map(|(e, _, f)| format!("{e}={}", f.display())))
         .arg(format!("full={}", control.display()))
         .output()
         .expect("run basyx22_check_examples.py");
@@ -375,20 +485,22 @@ fn our_json_xml_and_aasx_of_basyx_22_examples_read_back_to_its_objects() {
         control_verdict.starts_with("FAIL") && control_verdict.contains("ChangedByTheTest"),
         "BaSyx's check did not see the changed idShort: {control_verdict}"
     );
-    let mut not_ok: Vec<String> = cases
-        .iter()
-        .filter_map(|(_, file)| {
-            let verdict = verdicts.get(file.to_str().unwrap()).copied();
-            match verdict {
-                Some(v) if v.starts_with("OK\t") => None,
-                Some(v) => Some(format!("{}: {v}", file.display())),
-                None => Some(format!("{}: no verdict", file.display())),
+    let mut basyx_blobs = 0;
+    let mut not_ok: Vec<String> = Vec::new();
+    for (_, source, file) in &cases {
+        match verdicts.get(file.to_str().unwrap()).copied() {
+            Some(v) if v.starts_with("OK\t") => {}
+            Some(v) if source.starts_with("xml") && only_empty_blob_values_fail(v) => {
+                basyx_blobs += 1
             }
-        })
-        .collect();
+            Some(v) => not_ok.push(format!("{}: {v}", file.display())),
+            None => not_ok.push(format!("{}: no verdict", file.display())),
+        }
+    }
     not_ok.extend(unreadable.iter().map(|e| format!("not read by us: {e}")));
     eprintln!(
-        "BaSyx 2.2 checked {} files of ours: {} not OK",
+        "BaSyx 2.2 checked {} files of ours: {} not OK; {basyx_blobs} differ only by the empty \
+         Blob values of BaSyx's XML",
         cases.len(),
         not_ok.len()
     );
