@@ -1,7 +1,8 @@
-//! Bad input never panics: truncated and byte-flipped corpus files (JSON and XML), and hostile
-//! nesting, give an error (or, by chance, a model), never a panic or a stack overflow.
+//! Bad input never panics: truncated and byte-flipped corpus files (JSON and XML, of both
+//! corpora, V3.0 and V3.1), and hostile nesting, give an error (or, by chance, a model), never
+//! a panic or a stack overflow.
 
-use aas_conformance_tests::{Xorshift, category};
+use aas_conformance_tests::{Corpus, Version, Xorshift};
 use aas_serde::{Document, json, xml};
 
 /// Bytes that change JSON structure when flipped in.
@@ -36,29 +37,34 @@ fn mutants(original: &[u8], rng: &mut Xorshift) -> Vec<Vec<u8>> {
     out
 }
 
-#[test]
-fn mutated_corpus_files_give_errors_not_panics() {
-    let mut rng = Xorshift::new(0x05ee_daa5);
-    let mut files = category("Json", "Expected");
-    files.extend(category("Json", "Unexpected/Unserializable"));
+/// Findings of whatever reads: verification never panics either.
+fn verify(document: &Document, version: Version) -> usize {
+    match document {
+        Document::Environment(env) => aas_model::verify_as(env, version).count(),
+        Document::EventPayload(payload) => aas_model::verify_as(payload, version).count(),
+    }
+}
+
+/// Mutants of every second Expected and Unserializable JSON file of the corpus, read as its
+/// version.
+fn mutated_json_files_give_errors_not_panics(corpus: Corpus, seed: u64) {
+    let mut rng = Xorshift::new(seed);
+    let mut files = corpus.category("Json", "Expected");
+    files.extend(corpus.category("Json", "Unexpected/Unserializable"));
     let mut rejected = 0usize;
     let mut total = 0usize;
     for path in files.iter().step_by(2) {
         let original = std::fs::read(path).expect("corpus file");
         for mutant in mutants(&original, &mut rng) {
             total += 1;
-            match json::from_slice::<Document>(&mutant) {
+            match json::from_slice_as::<Document>(&mutant, corpus.version) {
                 Ok(doc) => {
                     // Whatever reads must also write and read back to the same output (empty
                     // lists a mutant may hold are dropped by the first write).
-                    // Verification of whatever reads never panics either.
-                    let _ = match &doc {
-                        Document::Environment(env) => aas_model::verify(env).count(),
-                        Document::EventPayload(payload) => aas_model::verify(payload).count(),
-                    };
+                    let _ = verify(&doc, corpus.version);
                     let written = json::to_vec(&doc);
-                    let again: Document =
-                        json::from_slice(&written).expect("written output reads back");
+                    let again: Document = json::from_slice_as(&written, corpus.version)
+                        .expect("written output reads back");
                     assert_eq!(json::to_vec(&again), written, "{}", path.display());
                 }
                 Err(e) => {
@@ -73,6 +79,16 @@ fn mutated_corpus_files_give_errors_not_panics() {
         rejected > total / 2,
         "only {rejected} of {total} mutants rejected: mutations too weak"
     );
+}
+
+#[test]
+fn mutated_corpus_files_give_errors_not_panics() {
+    mutated_json_files_give_errors_not_panics(Corpus::V3_0, 0x05ee_daa5);
+}
+
+#[test]
+fn mutated_v31_corpus_files_give_errors_not_panics() {
+    mutated_json_files_give_errors_not_panics(Corpus::V3_1, 0x0311_daa5);
 }
 
 #[test]
@@ -147,28 +163,28 @@ fn an_error_deep_inside_elements_with_model_type_last_is_found_without_reading_a
     );
 }
 
-#[test]
-fn mutated_xml_corpus_files_give_errors_not_panics() {
-    let mut rng = Xorshift::new(0x0bad_5eed);
-    let mut files = category("Xml", "Expected");
-    files.extend(category("Xml", "Unexpected/Unserializable"));
+/// Mutants of every second Expected and Unserializable XML file of the corpus (read as the
+/// version their namespace names, a mutated namespace included).
+fn mutated_xml_files_give_errors_not_panics(corpus: Corpus, seed: u64) {
+    let mut rng = Xorshift::new(seed);
+    let mut files = corpus.category("Xml", "Expected");
+    files.extend(corpus.category("Xml", "Unexpected/Unserializable"));
     let (mut total, mut rejected) = (0usize, 0usize);
     for path in files.iter().step_by(2) {
         let original = std::fs::read(path).expect("corpus file");
         for mutant in mutants(&original, &mut rng) {
             total += 1;
-            match xml::from_slice::<Document>(&mutant) {
-                Ok(doc) => {
-                    let _ = match &doc {
-                        Document::Environment(env) => aas_model::verify(env).count(),
-                        Document::EventPayload(payload) => aas_model::verify(payload).count(),
-                    };
+            match xml::from_slice_versioned::<Document>(&mutant) {
+                Ok((doc, version)) => {
+                    let _ = verify(&doc, version);
                     // A mutant may hold characters XML cannot write; that is an error, not a panic.
-                    if let Ok(written) = xml::to_vec(&doc) {
-                        let again: Document =
-                            xml::from_slice(&written).expect("written output reads back");
+                    if let Ok(written) = xml::to_vec_as(&doc, version) {
+                        let (again, again_version) =
+                            xml::from_slice_versioned::<Document>(&written)
+                                .expect("written output reads back");
+                        assert_eq!(again_version, version, "{}", path.display());
                         assert_eq!(
-                            xml::to_vec(&again).ok(),
+                            xml::to_vec_as(&again, version).ok(),
                             Some(written),
                             "{}",
                             path.display()
@@ -190,4 +206,14 @@ fn mutated_xml_corpus_files_give_errors_not_panics() {
         rejected > total / 2,
         "only {rejected} of {total} mutants rejected: mutations too weak"
     );
+}
+
+#[test]
+fn mutated_xml_corpus_files_give_errors_not_panics() {
+    mutated_xml_files_give_errors_not_panics(Corpus::V3_0, 0x0bad_5eed);
+}
+
+#[test]
+fn mutated_v31_xml_corpus_files_give_errors_not_panics() {
+    mutated_xml_files_give_errors_not_panics(Corpus::V3_1, 0x0311_5eed);
 }
