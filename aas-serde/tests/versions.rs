@@ -499,3 +499,15 @@ fn xml_parts_of_different_versions_are_an_error_naming_both() {
     );
     assert_eq!(reader.version(), Some(Version::V3_0));
 }
+
+#[test]
+fn reading_does_not_verify_a_v31_id_short_reads_as_v30_and_verification_reports_it() {
+    let text = env_with(r#"{"modelType":"Property","idShort":"a-b","valueType":"xs:int"}"#);
+    let env: Environment = json::from_str_as(&text, Version::V3_0).unwrap();
+    assert!(
+        aas_model::verify_as(&env, Version::V3_0).count() > 0,
+        "V3.0 allows no hyphen in an idShort"
+    );
+    let as_v30 = xml::to_string_as(&env, Version::V3_0).unwrap();
+    assert_eq!(xml::from_str::<Environment>(&as_v30).unwrap(), env);
+}
