@@ -3,7 +3,7 @@
 # AAS V3.1, issue 20), both builds side by side in one run: V3.0 with the old build, V3.0 and
 # V3.1 with this one. Prints the medians and the ratios (new / old; below 1 is faster).
 #
-#   bash bench/versions.sh [rounds] [reps]      # default 15 rounds of 3 runs each
+#   bash bench/versions.sh [rounds] [reps]      # default 15 rounds of 3 runs (writes 4 x 3)
 #
 # The program bench/versions/main.rs is built twice as a crate of its own (release profile as
 # the workspace's, the tree's Cargo.lock, so the same dependency versions): against the crates
@@ -93,7 +93,10 @@ for round in $(seq 1 "$rounds"); do
     read -r build op input <<< "${cases[$i]}"
     bin=$old_bin
     [ "$build" = new ] && bin=$new_bin
-    line=$("$bin" "$op" "$input" "$reps")   # a failing run ends the script (set -e)
+    n=$reps
+    # A write takes a sixth of a read: more runs, for as steady a median.
+    [[ $op == *write* ]] && n=$((reps * 4))
+    line=$("$bin" "$op" "$input" "$n")   # a failing run ends the script (set -e)
     printf '%s\t%s\t%s\n' "$round" "$build" "$line" >> "$results"
   done
   echo "round $round of $rounds done" >&2
@@ -127,7 +130,8 @@ def ratios(new_op, old_op, measure):
             / statistics.median(runs[(r, "old", old_op)][measure]) for r in rounds]
 
 reps = len(runs[(rounds[0], "old", "json-read-3.0")]["wall"])
-print(f"{len(rounds)} rounds x {reps} runs per build and operation; times: medians of all runs;")
+write_reps = len(runs[(rounds[0], "old", "json-write")]["wall"])
+print(f"{len(rounds)} rounds x {reps} runs (writes {write_reps}) per build and operation; times: medians of all runs;")
 print("ratios: new / old, median of the rounds' ratios [first-third quartile]; below 1 is faster")
 for measure in ("cpu", "wall"):
     print(f"\n{'thread CPU time' if measure == 'cpu' else 'elapsed time'}:")
