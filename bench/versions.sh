@@ -4,6 +4,7 @@
 # V3.1 with this one. Prints the medians and the ratios (new / old; below 1 is faster).
 #
 #   bash bench/versions.sh [rounds] [reps]      # default 15 rounds of 3 runs (writes 4 x 3)
+#   AAS_BENCH_INSTRUCTIONS=1 bash bench/versions.sh   # first counts instructions (valgrind)
 #
 # The program bench/versions/main.rs is built twice as a crate of its own (release profile as
 # the workspace's, the tree's Cargo.lock, so the same dependency versions): against the crates
@@ -76,13 +77,36 @@ new_bin=$(build new "$tree" v31)
 json="$dir/env-20mb.json"
 xml30="$dir/env-20mb.xml"
 xml31="$dir/env-20mb-v31.xml"
-# build<TAB>op<TAB>input: what each round measures.
+# "build operation input": what each round measures.
 cases=(
   "old json-read-3.0 $json" "new json-read-3.0 $json" "new json-read-3.1 $json"
   "old json-write $json" "new json-write $json"
   "old xml-read-3.0 $xml30" "new xml-read-3.0 $xml30" "new xml-read-3.1 $xml31"
   "old xml-write-3.0 $json" "new xml-write-3.0 $json" "new xml-write-3.1 $json"
 )
+if [ "${AAS_BENCH_INSTRUCTIONS:-0}" = 1 ]; then
+  # Instructions executed per operation, counted by valgrind (callgrind, no cache simulation):
+  # what the machine's load cannot change. A run with 3 measured operations minus a run with
+  # 1 is 2 operations, without the start-up and the reading of the input.
+  command -v valgrind >/dev/null || { echo "error: AAS_BENCH_INSTRUCTIONS=1 needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+  instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
+      | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  }
+  printf '%-14s %-4s %14s  %s\n' operation build instructions "new / old"
+  for c in "${cases[@]}"; do
+    read -r build op input <<< "$c"
+    bin=$old_bin
+    [ "$build" = new ] && bin=$new_bin
+    one=$(instructions "$bin" "$op" "$input" 1)
+    three=$(instructions "$bin" "$op" "$input" 3)
+    count=$(((three - one) / 2))
+    # The cases list each operation's old build first.
+    [ "$build" = old ] && base=$count
+    printf '%-14s %-4s %14d  %s\n' "$op" "$build" "$count" "$(awk -v n="$count" -v o="$base" 'BEGIN { printf "%.4f", n / o }')"
+  done
+fi
+
 results="$out/results.tsv"
 : > "$results"
 for round in $(seq 1 "$rounds"); do
