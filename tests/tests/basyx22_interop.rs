@@ -13,7 +13,7 @@
 //! tests fail (they never skip).
 
 use std::collections::BTreeMap;
-use std::io::{BufReader, Cursor, Read};
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -49,7 +49,7 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// What BaSyx wrote: its version, the bytes of its TestFile.pdf, and the files by example.
+/// What BaSyx wrote: the bytes of its TestFile.pdf, and the files by (example, suffix).
 struct BasyxFiles {
     pdf: Vec<u8>,
     files: BTreeMap<(&'static str, &'static str), PathBuf>,
@@ -106,7 +106,7 @@ fn read_as_v3_1(path: &Path) -> Result<(Environment, Supplementary), String> {
     let name = path.to_string_lossy();
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     if name.ends_with(".aasx") {
-        let mut reader = AasxReader::new(BufReader::new(Cursor::new(bytes)))
+        let mut reader = AasxReader::new(Cursor::new(bytes))
             .map_err(|e| e.to_string())?
             .with_json_version(Version::V3_1);
         let env = reader.environment().map_err(|e| e.to_string())?;
