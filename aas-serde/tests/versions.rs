@@ -511,3 +511,18 @@ fn reading_does_not_verify_a_v31_id_short_reads_as_v30_and_verification_reports_
     let as_v30 = xml::to_string_as(&env, Version::V3_0).unwrap();
     assert_eq!(xml::from_str::<Environment>(&as_v30).unwrap(), env);
 }
+
+#[test]
+fn a_package_of_another_aas_version_is_refused_by_name() {
+    let v20 = br#"<?xml version="1.0"?><aas:aasenv xmlns:aas="http://www.admin-shell.io/aas/2/0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.admin-shell.io/aas/2/0 AAS.xsd"><aas:assetAdministrationShells/></aas:aasenv>"#;
+    let package = package_with_spec_parts(&[("/aasx/data.xml", v20.to_vec())]);
+    let err = AasxReader::new(Cursor::new(package))
+        .unwrap()
+        .environment()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("/aasx/data.xml: /aasenv: AAS V2.0 is not supported"),
+        "{err}"
+    );
+}

@@ -519,7 +519,8 @@ impl<R: Read + Seek> AasxReader<R> {
     }
 
     /// The version of the environment [`AasxReader::environment`] read: that of its XML parts,
-    /// or the one given for JSON parts. `None` before it was read.
+    /// or, in a package without XML parts, the one given for JSON parts
+    /// ([`AasxReader::with_json_version`]). `None` before it was read.
     pub fn version(&self) -> Option<Version> {
         self.version
     }

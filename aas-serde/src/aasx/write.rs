@@ -67,7 +67,8 @@ impl<W: Write> AasxWriter<W> {
         }
     }
 
-    /// Writes the aas-spec part as `version` (default: the newest): the XML namespace.
+    /// Writes the aas-spec part as `version` (default: the newest): the namespace of an XML
+    /// part (a JSON part carries no version: its bytes are the same for both).
     pub fn with_version(mut self, version: Version) -> Self {
         self.version = version;
         self

@@ -10,6 +10,7 @@
 
 mod server;
 
+use aas_model::Version;
 use aas_serde::Document;
 use arbitrary::{Arbitrary, Unstructured};
 
@@ -34,13 +35,23 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("server_requests", server_requests),
 ];
 
-/// JSON read of any bytes: an error, or a model whose written form reads back and writes the
-/// same bytes (writing normalizes once: empty optional lists, which are invalid, are left out).
+/// JSON read of any bytes, as each version: an error, or a model whose written form reads back
+/// and writes the same bytes (writing normalizes once: empty optional lists, which are invalid,
+/// are left out). What reads as V3.0 reads as V3.1 to the same model: V3.1 only accepts more
+/// (`AssetKind` `Role`, attributes V3.0 requires left out).
 pub fn json_read(data: &[u8]) {
-    if let Ok(document) = aas_serde::json::from_slice::<Document>(data) {
+    let mut as_v30 = None;
+    for version in [Version::V3_0, Version::V3_1] {
+        let Ok(document) = aas_serde::json::from_slice_as::<Document>(data, version) else {
+            assert!(
+                as_v30.is_none(),
+                "JSON that reads as V3.0 does not read as V3.1"
+            );
+            continue;
+        };
         let written = aas_serde::json::to_vec(&document);
         // The property itself: a panic here is the fuzzer's finding, not an unhandled input.
-        let again: Document = match aas_serde::json::from_slice(&written) {
+        let again: Document = match aas_serde::json::from_slice_as(&written, version) {
             Ok(again) => again,
             Err(error) => panic!("JSON written by aas-serde does not read back: {error}"),
         };
@@ -49,22 +60,30 @@ pub fn json_read(data: &[u8]) {
             written,
             "JSON write is stable"
         );
+        match (version, &as_v30) {
+            (Version::V3_0, _) => as_v30 = Some(document),
+            (_, Some(v30)) => assert_eq!(&document, v30, "V3.0 and V3.1 read the same model"),
+            _ => {}
+        }
     }
 }
 
-/// XML read of any bytes: an error, or a model whose written form (if XML can hold it) reads
-/// back and writes the same bytes.
+/// XML read of any bytes: an error, or a model whose written form (if XML can hold it), in the
+/// version read, reads back as that version and writes the same bytes.
 pub fn xml_read(data: &[u8]) {
-    if let Ok(document) = aas_serde::xml::from_slice::<Document>(data)
-        && let Ok(written) = aas_serde::xml::to_vec(&document)
+    if let Ok((document, version)) = aas_serde::xml::from_slice_versioned::<Document>(data)
+        && let Ok(written) = aas_serde::xml::to_vec_as(&document, version)
     {
         // The property itself: a panic here is the fuzzer's finding, not an unhandled input.
-        let again: Document = match aas_serde::xml::from_slice(&written) {
-            Ok(again) => again,
+        let again: Document = match aas_serde::xml::from_slice_versioned(&written) {
+            Ok((again, again_version)) => {
+                assert_eq!(again_version, version, "XML is written in the version read");
+                again
+            }
             Err(error) => panic!("XML written by aas-serde does not read back: {error}"),
         };
         assert_eq!(
-            aas_serde::xml::to_vec(&again).ok(),
+            aas_serde::xml::to_vec_as(&again, version).ok(),
             Some(written),
             "XML write is stable"
         );
