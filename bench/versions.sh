@@ -5,6 +5,7 @@
 #
 #   bash bench/versions.sh [rounds] [reps]      # default 15 rounds of 3 runs (writes 4 x 3)
 #   AAS_BENCH_INSTRUCTIONS=1 bash bench/versions.sh   # first counts instructions (valgrind)
+#   AAS_BENCH_ONLY=xml-write bash bench/versions.sh 40  # only the operations named so
 #
 # The program bench/versions/main.rs is built twice as a crate of its own (release profile as
 # the workspace's, the tree's Cargo.lock, so the same dependency versions): against the crates
@@ -84,6 +85,15 @@ cases=(
   "old xml-read-3.0 $xml30" "new xml-read-3.0 $xml30" "new xml-read-3.1 $xml31"
   "old xml-write-3.0 $json" "new xml-write-3.0 $json" "new xml-write-3.1 $json"
 )
+# AAS_BENCH_ONLY=xml-write (a prefix of the operations) measures only those, for a closer look.
+if [ -n "${AAS_BENCH_ONLY:-}" ]; then
+  only=()
+  for c in "${cases[@]}"; do
+    read -r _ op _ <<< "$c"
+    [[ $op == "$AAS_BENCH_ONLY"* ]] && only+=("$c")
+  done
+  cases=("${only[@]}")
+fi
 if [ "${AAS_BENCH_INSTRUCTIONS:-0}" = 1 ]; then
   # Instructions executed per operation, counted by valgrind (callgrind, no cache simulation):
   # what the machine's load cannot change. A run with 3 measured operations minus a run with
@@ -153,15 +163,17 @@ def ratios(new_op, old_op, measure):
     return [statistics.median(runs[(r, "new", new_op)][measure])
             / statistics.median(runs[(r, "old", old_op)][measure]) for r in rounds]
 
-reps = len(runs[(rounds[0], "old", "json-read-3.0")]["wall"])
-write_reps = len(runs[(rounds[0], "old", "json-write")]["wall"])
-print(f"{len(rounds)} rounds x {reps} runs (writes {write_reps}) per build and operation; times: medians of all runs;")
+counts = {op: len(m["wall"]) for (_, _, op), m in runs.items()}
+print(f"{len(rounds)} rounds x " + ", ".join(f"{n} {op}" for op, n in sorted(counts.items()) if "3.1" not in op)
+      + " runs per build; times: medians of all runs;")
 print("ratios: new / old, median of the rounds' ratios [first-third quartile]; below 1 is faster")
 for measure in ("cpu", "wall"):
     print(f"\n{'thread CPU time' if measure == 'cpu' else 'elapsed time'}:")
     print(f"{'operation':11} {baseline + ' V3.0':>13} {'new V3.0':>9} {'new V3.1':>9}   {'ratio V3.0':>22}   {'ratio V3.1':>22}")
     for op in ("json-read", "json-write", "xml-read", "xml-write"):
         op30, op31 = (op, op) if op == "json-write" else (op + "-3.0", op + "-3.1")
+        if (rounds[0], "old", op30) not in runs:
+            continue
         cells = []
         for new_op in (op30, op31):
             lo, mid, hi = quartiles(ratios(new_op, op30, measure))
