@@ -19,9 +19,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use aas_model::Environment;
-use aas_serde::{json, xml};
 #[cfg(feature = "v31")]
 use aas_model::Version;
+use aas_serde::{json, xml};
 
 fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -50,7 +50,10 @@ fn xml_write_v30(env: &Environment) -> Vec<u8> {
 
 /// CPU time of this thread, in seconds.
 fn thread_cpu() -> f64 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `t` is a valid timespec to write into; the clock id is a constant of Linux.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
     assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
@@ -86,7 +89,8 @@ fn main() {
     };
     let reps: usize = reps.parse().expect("REPS is a number");
     let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let submodels = |env: &Environment| format!("{} submodels", env.submodels.as_ref().map_or(0, Vec::len));
+    let submodels =
+        |env: &Environment| format!("{} submodels", env.submodels.as_ref().map_or(0, Vec::len));
     let written = |out: &Vec<u8>| format!("{} bytes, fnv {:016x}", out.len(), fnv(out));
     let (check, wall, cpu) = match op.as_str() {
         "json-read-3.0" => time(reps, || json_read_v30(black_box(&bytes)), submodels),
@@ -105,8 +109,8 @@ fn main() {
         "xml-read-3.1" => time(
             reps,
             || {
-                let (env, version) = xml::from_slice_versioned::<Environment>(black_box(&bytes))
-                    .expect("XML reads");
+                let (env, version) =
+                    xml::from_slice_versioned::<Environment>(black_box(&bytes)).expect("XML reads");
                 assert_eq!(version, Version::V3_1, "the V3.1 input");
                 env
             },
