@@ -21,10 +21,6 @@ use tokio::task::AbortHandle;
 use crate::retry::{AfterFailure, RetryPolicy};
 use crate::target::{PushTarget, UploadedObject};
 
-/// Jobs with at most this many identifiables serialize on the task itself (well under a
-/// millisecond per thousand); larger ones on the blocking pool.
-const INLINE_SERIALIZATION_ELEMENTS: usize = 2_000;
-
 /// What is serialized and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SerializationFormat {
@@ -513,26 +509,32 @@ impl PushEngine {
         version: Version,
     ) -> Result<(Vec<u8>, (usize, usize, usize), Vec<String>), String> {
         let mut elements = self.gather(request, ids).await?;
-        let conversion = if version == self.aas_version {
-            Vec::new()
-        } else {
-            elements.convert(self.aas_version, version, request.allow_loss)?
-        };
         let counts = (
             elements.shells.len(),
             elements.submodels.len(),
             elements.concept_descriptions.len(),
         );
-        let format = request.serialization_format;
-        let bytes = if counts.0 + counts.1 + counts.2 <= INLINE_SERIALIZATION_ELEMENTS {
-            // Small outputs: a thread handoff costs more than the work.
-            elements.serialize(format, version)?
-        } else {
-            tokio::task::spawn_blocking(move || elements.serialize(format, version))
-                .await
-                .map_err(|e| format!("serialization stopped: {e}"))??
-        };
-        Ok((bytes, counts, conversion))
+        let (from, format, allow_loss) = (
+            self.aas_version,
+            request.serialization_format,
+            request.allow_loss,
+        );
+        // Converting and serializing is CPU work that grows with the elements' size, not their
+        // number (one submodel can be megabytes): on the runtime's threads it stalled request
+        // handling for as long as it took. On the blocking pool it shares the CPU with the
+        // runtime's threads instead of taking them, and at most `concurrency` jobs (the
+        // engine's permits) do such work at once.
+        tokio::task::spawn_blocking(move || {
+            let conversion = if version == from {
+                Vec::new()
+            } else {
+                elements.convert(from, version, allow_loss)?
+            };
+            let bytes = elements.serialize(format, version)?;
+            Ok((bytes, counts, conversion))
+        })
+        .await
+        .map_err(|e| format!("converting and serializing the elements stopped: {e}"))?
     }
 
     /// For a JSON job without concept descriptions (which need the submodels' semantic ids),

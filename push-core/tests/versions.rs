@@ -195,3 +195,132 @@ fn a_request_names_its_version_as_people_write_it_and_unknown_ones_are_refused()
     }));
     assert!(without.is_ok_and(|r| r.aas_version.is_none() && !r.allow_loss));
 }
+
+/// Where a job is, as its source and target see it.
+const GATHERING: u8 = 0;
+const GATHERED: u8 = 1;
+const UPLOADING: u8 = 2;
+
+/// A source of one submodel that notes when the job has read it.
+struct Noting {
+    submodel: Arc<Submodel>,
+    phase: Arc<std::sync::atomic::AtomicU8>,
+}
+
+#[async_trait]
+impl Source for Noting {
+    async fn shell(&self, _: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
+        Ok(None)
+    }
+    async fn submodel(&self, _: &str) -> Result<Option<Arc<Submodel>>, SourceError> {
+        self.phase
+            .store(GATHERED, std::sync::atomic::Ordering::SeqCst);
+        Ok(Some(self.submodel.clone()))
+    }
+    async fn concept_description(
+        &self,
+        _: &str,
+    ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
+        Ok(None)
+    }
+}
+
+/// A target that notes when the job starts uploading, then uploads to `inner`.
+#[derive(Debug)]
+struct NotingTarget {
+    phase: Arc<std::sync::atomic::AtomicU8>,
+    inner: Arc<dyn PushTarget>,
+}
+
+#[async_trait]
+impl PushTarget for NotingTarget {
+    async fn upload(
+        &self,
+        name: &str,
+        bytes: bytes::Bytes,
+        content_type: &str,
+    ) -> Result<push_core::UploadedObject, push_core::PushError> {
+        self.phase
+            .store(UPLOADING, std::sync::atomic::Ordering::SeqCst);
+        self.inner.upload(name, bytes, content_type).await
+    }
+    async fn upload_stream(
+        &self,
+        name: &str,
+        reader: &mut (dyn tokio::io::AsyncRead + Unpin + Send),
+        content_type: &str,
+    ) -> Result<push_core::UploadedObject, push_core::PushError> {
+        self.inner.upload_stream(name, reader, content_type).await
+    }
+    async fn check(&self) -> Result<(), push_core::PushError> {
+        self.inner.check().await
+    }
+}
+
+/// On a runtime with one thread, a task that only yields runs whenever the job's task lets the
+/// thread go: if it never runs between the job reading its elements and uploading them, the
+/// conversion and serialization held the thread (and every request handled on it) that long.
+#[tokio::test(flavor = "current_thread")]
+async fn a_jobs_conversion_and_serialization_leave_the_runtimes_thread_to_other_tasks() -> TestResult
+{
+    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+    let dir = tempfile::tempdir()?;
+    let config: TargetConfig = serde_json::from_value(serde_json::json!({
+        "name": "target", "type": "local-directory", "configuration": {"path": dir.path()}
+    }))?;
+    let phase = Arc::new(AtomicU8::new(GATHERING));
+    let target = NotingTarget {
+        phase: phase.clone(),
+        inner: Arc::new(config.build(&TargetOptions::default().with_local_root(dir.path()))?),
+    };
+    let mut submodel = Submodel::new("urn:sm:big");
+    submodel.submodel_elements = Some(
+        (0..2_000)
+            .map(|i| {
+                aas_model::Property::new(aas_model::DataTypeDefXsd::String)
+                    .with_id_short(format!("speed-{i}"))
+                    .into()
+            })
+            .collect(),
+    );
+    let engine = PushEngine::new(
+        Arc::new(Noting {
+            submodel: Arc::new(submodel),
+            phase: phase.clone(),
+        }),
+        Arc::new(MemoryJobStore::default()),
+        Arc::new(OneTarget(Arc::new(target))),
+        1,
+    )
+    .with_aas_version(Version::V3_1);
+
+    let ran_between = Arc::new(AtomicBool::new(false));
+    let probe = tokio::spawn({
+        let (phase, ran_between) = (phase.clone(), ran_between.clone());
+        async move {
+            loop {
+                match phase.load(Ordering::SeqCst) {
+                    GATHERED => ran_between.store(true, Ordering::SeqCst),
+                    UPLOADING => return,
+                    _ => {}
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let asked: PushRequest = serde_json::from_value(serde_json::json!({
+        "pushTargetName": "target", "serializationFormat": "application/xml",
+        "submodelIds": ["urn:sm:big"], "blobName": "big.xml",
+        "aasVersion": "3.0", "allowLoss": true
+    }))?;
+    let job = engine.run(PushJob::new(asked)).await;
+    assert_eq!(job.state, JobState::Completed, "{:?}", job.message);
+    let written = std::fs::read_to_string(dir.path().join("big.xml"))?;
+    assert!(written.contains("speed_1999"), "converted to V3.0");
+    probe.await?;
+    assert!(
+        ran_between.load(Ordering::SeqCst),
+        "the job held the runtime's thread from reading its elements to uploading them"
+    );
+    Ok(())
+}

@@ -91,11 +91,15 @@ fn converted(
             aas_model::convert::convert(env, from, to, lossy).map_err(|refused| refused.report)
         }
         Document::EventPayload(payload) => {
-            let before: Vec<String> = aas_model::verify_as(&*payload, from)
-                .map(|finding| finding.to_string())
-                .collect();
+            // Findings are told apart by path and rule, as aas-model's conversion does: their
+            // messages name the version verified under, so the same finding never reads the
+            // same in both.
+            let before: std::collections::HashSet<(String, &'static str)> =
+                aas_model::verify_as(&*payload, from)
+                    .map(|finding| (finding.path().to_owned(), finding.rule()))
+                    .collect();
             let entries: Vec<ConversionEntry> = aas_model::verify_as(&*payload, to)
-                .filter(|finding| !before.contains(&finding.to_string()))
+                .filter(|finding| !before.contains(&(finding.path().to_owned(), finding.rule())))
                 .map(|finding| ConversionEntry {
                     path: finding.path().to_owned(),
                     problem: format!(

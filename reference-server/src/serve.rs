@@ -1,7 +1,7 @@
 //! `serve`: opens the storage, loads files, starts the broker and the event publisher, and
 //! serves the repository API until Ctrl-C or SIGTERM.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use aas_model::Environment;
@@ -348,6 +348,7 @@ fn load(state: &AppState, path: &Path, allow_loss: bool) -> Result<(), Failure> 
             tracing::warn!("{}: {report}", path.display());
         }
     }
+    verify_loaded(path, &environment, state.aas_version)?;
     if let Some(package) = &loaded.package {
         let count = store_package_files(state, package, &environment)?;
         if count > 0 {
@@ -357,6 +358,53 @@ fn load(state: &AppState, path: &Path, allow_loss: bool) -> Result<(), Failure> 
     let count = state.load_environment(&environment)?;
     tracing::info!("{}: {count} elements stored", path.display());
     Ok(())
+}
+
+/// At most this many findings of a file given to `--load` are listed (all are counted).
+const MAX_LISTED_LOAD_FINDINGS: usize = 20;
+
+/// A file given to `--load` that does not verify under the server's version: nothing of it is
+/// stored, and the server does not start.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{}: does not verify under AAS {version}, the server's version, so nothing of it was loaded \
+     ({total} finding(s)):{}{}",
+    file.display(),
+    listed.iter().map(|line| format!("\n  {line}")).collect::<String>(),
+    if *total > listed.len() { format!("\n  (and {} more)", total - listed.len()) } else { String::new() }
+)]
+struct LoadRefused {
+    file: PathBuf,
+    version: aas_model::Version,
+    /// The first findings, as path (idShort path): rule: message.
+    listed: Vec<String>,
+    total: usize,
+}
+
+/// Verifies a file's environment (converted) under the server's version, as every write is:
+/// the database records its data as verified under that version, so a file must not bring in
+/// what the API would refuse (and then refuse every later write of).
+fn verify_loaded(
+    path: &Path,
+    environment: &Environment,
+    version: aas_model::Version,
+) -> Result<(), LoadRefused> {
+    let mut findings = aas_model::verify_as(environment, version);
+    let listed: Vec<String> = findings
+        .by_ref()
+        .take(MAX_LISTED_LOAD_FINDINGS)
+        .map(|finding| finding.to_string())
+        .collect();
+    if listed.is_empty() {
+        return Ok(());
+    }
+    let total = listed.len() + findings.count();
+    Err(LoadRefused {
+        file: path.to_owned(),
+        version,
+        listed,
+        total,
+    })
 }
 
 /// Stores the files a package carries for its File elements and shell thumbnails, so the API

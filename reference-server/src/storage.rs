@@ -131,6 +131,14 @@ pub enum StorageError {
     Database(#[from] rusqlite::Error),
     #[error("stored element {id:?} no longer reads: {message}")]
     Corrupt { id: String, message: String },
+    /// The database records an AAS version this server does not know (the `metadata` table
+    /// was edited, or written by a newer server): its data cannot be taken as any version.
+    #[error(
+        "the database records its data as AAS version {recorded:?} (table metadata, key \
+         \"aas-version\"), which is not one this server knows (3.0 or 3.1): restore the record \
+         or the database"
+    )]
+    UnknownRecordedVersion { recorded: String },
     #[error("the paging cursor {0:?} is not one this server gave")]
     BadCursor(String),
     #[error("{0} is not stored")]
@@ -626,11 +634,9 @@ impl SqliteRepository {
             )
             .optional()?;
         text.map(|text| {
-            text.parse()
-                .map_err(|e: aas_model::UnknownVersion| StorageError::Corrupt {
-                    id: VERSION_KEY.to_owned(),
-                    message: e.to_string(),
-                })
+            text.parse().map_err(|aas_model::UnknownVersion(recorded)| {
+                StorageError::UnknownRecordedVersion { recorded }
+            })
         })
         .transpose()
     }
@@ -658,13 +664,11 @@ impl SqliteRepository {
             )
             .optional()?;
         let from = match recorded {
-            Some(text) => {
-                text.parse()
-                    .map_err(|e: aas_model::UnknownVersion| StorageError::Corrupt {
-                        id: VERSION_KEY.to_owned(),
-                        message: e.to_string(),
-                    })?
-            }
+            Some(text) => text
+                .parse()
+                .map_err(|aas_model::UnknownVersion(recorded)| {
+                    StorageError::UnknownRecordedVersion { recorded }
+                })?,
             None => aas_model::Version::V3_0,
         };
         let mut change = VersionChange {
@@ -911,8 +915,13 @@ const VERSION_KEY: &str = "aas-version";
 /// At most this many elements are listed in a [`VersionChange`]'s text (all are counted).
 pub const MAX_LISTED_PROBLEMS: usize = 100;
 
+/// At most this many lines (conversion entries, then findings) are listed per element in a
+/// [`VersionChange`]'s text (all are counted).
+pub const MAX_LISTED_PER_ELEMENT: usize = 20;
+
 /// What one stored element needs to fit another AAS version: the conversion report and what
-/// verification under the new version still finds after it.
+/// verification under the new version finds in the converted element beyond the report (data
+/// that was invalid before already).
 #[derive(Debug, Clone)]
 pub struct VersionProblem {
     /// `shell "urn:…"`, `submodel "urn:…"`, `concept description "urn:…"`.
@@ -943,11 +952,19 @@ impl std::fmt::Display for VersionChange {
         )?;
         for problem in self.problems.iter().take(MAX_LISTED_PROBLEMS) {
             write!(f, "\n{}:", problem.element)?;
-            for entry in &problem.report.entries {
-                write!(f, "\n  {entry}")?;
+            // One element can have a problem per idShort of a huge submodel: listing them all
+            // made a report of tens of megabytes. The first ones say what to fix.
+            let entries = problem.report.entries.iter().map(|entry| entry.to_string());
+            let findings = problem
+                .findings
+                .iter()
+                .map(|finding| format!("under AAS {}: {finding}", self.to));
+            let total = problem.report.entries.len() + problem.findings.len();
+            for line in entries.chain(findings).take(MAX_LISTED_PER_ELEMENT) {
+                write!(f, "\n  {line}")?;
             }
-            for finding in &problem.findings {
-                write!(f, "\n  under AAS {}: {finding}", self.to)?;
+            if total > MAX_LISTED_PER_ELEMENT {
+                write!(f, "\n  (and {} more)", total - MAX_LISTED_PER_ELEMENT)?;
             }
         }
         if self.problems.len() > MAX_LISTED_PROBLEMS {
@@ -997,13 +1014,15 @@ where
         for (_, id, json) in rows {
             let stored: T = decode(&id, &json)?;
             let mut converted = stored.clone();
-            let report = match aas_model::convert::convert(&mut converted, from, to, allow_loss) {
+            // Always converted by the rules (the report is the same as a refusal's), so that the
+            // findings are those of the element as it would be stored; without `allow_loss`
+            // it is not rewritten below. Verifying the unconverted element instead listed each
+            // report entry a second time.
+            let report = match aas_model::convert::convert(&mut converted, from, to, true) {
                 Ok(report) => report,
                 Err(refused) => refused.report,
             };
-            let findings: Vec<String> = aas_model::verify_as(&converted, to)
-                .map(|finding| finding.to_string())
-                .collect();
+            let findings = beyond_report(&report, aas_model::verify_as(&converted, to));
             let fits = report.is_lossless() && findings.is_empty();
             if !fits {
                 change.problems.push(VersionProblem {
@@ -1018,6 +1037,27 @@ where
             }
         }
     }
+}
+
+/// The findings the report does not already list: data that was invalid before the
+/// conversion too (the report leaves it out). An entry the conversion kept (`rule: None`)
+/// names its finding's path and starts with its rule.
+fn beyond_report(
+    report: &aas_model::convert::ConversionReport,
+    findings: impl Iterator<Item = aas_model::verify::Finding>,
+) -> Vec<String> {
+    findings
+        .filter(|finding| {
+            !report.entries.iter().any(|entry| {
+                entry.path == finding.path()
+                    && entry
+                        .problem
+                        .strip_prefix(finding.rule())
+                        .is_some_and(|rest| rest.starts_with(':'))
+            })
+        })
+        .map(|finding| finding.to_string())
+        .collect()
 }
 
 fn decode<T: aas_serde::json::FromJson>(id: &str, json: &str) -> Result<T, StorageError> {
@@ -1961,6 +2001,114 @@ mod tests {
                 .is_empty(),
             "the same version again checks nothing"
         );
+        Ok(())
+    }
+
+    /// The lines a version report gives the element named `element` (its heading excluded).
+    fn lines_of<'a>(text: &'a str, element: &str) -> Vec<&'a str> {
+        text.lines()
+            .skip_while(|line| *line != format!("{element}:"))
+            .skip(1)
+            .take_while(|line| line.starts_with("  "))
+            .collect()
+    }
+
+    #[test]
+    fn a_refused_version_change_lists_each_problem_of_an_element_once() -> TestResult {
+        use aas_model::{DataTypeDefXsd, Property, Version};
+        let dir = tempfile::tempdir()?;
+        let repository = SqliteRepository::open(&dir.path().join("r.sqlite"))?;
+        repository.adopt_version(Version::V3_1, false)?;
+        let mut submodel = Submodel::new("urn:sm:1");
+        let mut wrong = Property::new(DataTypeDefXsd::Int).with_id_short("count");
+        wrong.value = Some("many".into());
+        submodel.submodel_elements = Some(vec![
+            Property::new(DataTypeDefXsd::String)
+                .with_id_short("max-speed")
+                .into(),
+            // Invalid under both versions: not in the report, still what stays invalid.
+            wrong.into(),
+        ]);
+        repository.put_submodel(&submodel, &|_| Vec::new())?;
+
+        let refused = repository.adopt_version(Version::V3_0, false);
+        let Err(StorageError::VersionMismatch(change)) = refused else {
+            panic!("refused with the report: {refused:?}");
+        };
+        let text = change.to_string();
+        let lines = lines_of(&text, "submodel \"urn:sm:1\"");
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].contains("submodelElements[0].idShort") && !lines[0].contains("under AAS"),
+            "the conversion's entry: {text}"
+        );
+        assert!(
+            lines[1].starts_with("  under AAS 3.0: submodelElements[1]")
+                && lines[1].contains("valueType"),
+            "what stays invalid, once: {text}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_version_report_lists_at_most_20_lines_per_element_and_100_elements() {
+        use aas_model::Version;
+        use aas_model::convert::{ConversionEntry, ConversionReport};
+        let problem = |n: usize| VersionProblem {
+            element: format!("submodel \"urn:sm:{n}\""),
+            report: ConversionReport {
+                from: Version::V3_1,
+                to: Version::V3_0,
+                entries: (0..25)
+                    .map(|i| ConversionEntry {
+                        path: format!("submodelElements[{i}].idShort"),
+                        problem: "no hyphens".into(),
+                        rule: None,
+                    })
+                    .collect(),
+            },
+            findings: (0..5).map(|i| format!("finding {i}")).collect(),
+        };
+        let change = VersionChange {
+            from: Version::V3_1,
+            to: Version::V3_0,
+            problems: (0..MAX_LISTED_PROBLEMS + 7).map(problem).collect(),
+            rewritten: 0,
+        };
+        let text = change.to_string();
+        let lines = lines_of(&text, "submodel \"urn:sm:0\"");
+        assert_eq!(lines.len(), MAX_LISTED_PER_ELEMENT + 1, "{text}");
+        assert_eq!(lines.last().copied(), Some("  (and 10 more)"));
+        assert!(
+            !text.contains("finding 0"),
+            "findings come after the entries"
+        );
+        assert!(text.contains("urn:sm:99\"") && !text.contains("urn:sm:100\""));
+        assert!(text.ends_with("\n(and 7 more elements)"), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_recorded_version_is_reported_as_such_not_as_a_corrupt_element() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let repository = SqliteRepository::open(&dir.path().join("r.sqlite"))?;
+        repository.adopt_version(aas_model::Version::V3_1, false)?;
+        repository.lock().execute(
+            "UPDATE metadata SET value = 'banana' WHERE key = ?1",
+            [VERSION_KEY],
+        )?;
+        let refused = repository.adopt_version(aas_model::Version::V3_1, false);
+        let Err(error @ StorageError::UnknownRecordedVersion { .. }) = refused else {
+            panic!("an unknown version: {refused:?}");
+        };
+        let text = error.to_string();
+        assert!(
+            text.contains("\"banana\"") && !text.contains("no longer reads"),
+            "{text}"
+        );
+        assert!(matches!(
+            repository.recorded_version(),
+            Err(StorageError::UnknownRecordedVersion { .. })
+        ));
         Ok(())
     }
 

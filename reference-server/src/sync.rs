@@ -360,10 +360,49 @@ fn twins_on(connection: &Connection, platform: &str) -> Result<i64, SdtStoreErro
     )?)
 }
 
+/// Whether a name is written like an idShort (of either version), so that it names an element
+/// rather than an extension. Whether it is a valid idShort is the server's version's rule:
+/// [`id_short_problem`].
 fn is_id_short(text: &str) -> bool {
     let mut chars = text.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// What aas-model's verification under `version` finds wrong with `id_short` (AASd-002's
+/// pattern and the length limits differ between versions), if anything.
+fn id_short_problem(id_short: &str, version: aas_model::Version) -> Option<String> {
+    let mut property = Property::new(DataTypeDefXsd::String);
+    property.id_short = Some(id_short.to_owned());
+    aas_model::verify_as(&property, version)
+        .next()
+        .map(|finding| finding.to_string())
+}
+
+/// Checks that the synchronized properties that name elements name them with idShorts valid
+/// under `version` (the server's): the element a sync would create must be one the API can
+/// write again afterwards. The error names the property.
+pub fn check_property_names(
+    description: &SyncDescription,
+    version: aas_model::Version,
+) -> Result<(), String> {
+    for attribute in &description.thingin_attributes {
+        let Some(path) = element_path(&attribute.name) else {
+            continue;
+        };
+        for step in path.steps() {
+            if let PathStep::IdShort(id_short) = step
+                && let Some(problem) = id_short_problem(id_short, version)
+            {
+                return Err(format!(
+                    "property {:?} names an element, but {id_short:?} is not an idShort of AAS \
+                     {version}: {problem}",
+                    attribute.name
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The element path a property name maps to, if it is an idShort path.
@@ -437,6 +476,11 @@ pub fn apply_property(
                 }
             };
             property.id_short = Some(id_short);
+            // Checked when the binding was made, and again here: a Property the server's
+            // version refuses would make every later write of the submodel fail.
+            if let Some(finding) = aas_model::verify_as(&property, version).next() {
+                return Err(format!("{name}: {finding}"));
+            }
             submodel
                 .insert_element(parent, property.into())
                 .map_err(|e| e.to_string())
@@ -656,6 +700,8 @@ impl Synchronizer {
             .submodel(&record.submodel_id)
             .map_err(internal)?
             .ok_or_else(|| BindError::NotFound(format!("submodel {:?}", record.submodel_id)))?;
+        check_property_names(&record.synchronization, self.state.aas_version)
+            .map_err(BindError::Invalid)?;
         let binding = self.prepare(&record, &secrets)?;
         let sealed = self
             .key
@@ -857,6 +903,37 @@ mod tests {
         );
         Ok(())
     }
+
+    #[test]
+    fn a_synchronized_value_creates_no_property_the_servers_version_refuses() -> Result<(), String>
+    {
+        use aas_model::Version::{V3_0, V3_1};
+        let value = Value::String("21.5".into());
+        for (version, name) in [
+            (V3_0, "max-temp"),
+            (V3_1, "x"),
+            (V3_0, "bad-"),
+            (V3_1, "bad-"),
+        ] {
+            let mut submodel = Submodel::new("urn:sm:twin");
+            let refused = apply_property(&mut submodel, name, &value, version);
+            assert!(
+                refused.as_ref().is_err_and(|e| e.contains(name)),
+                "{version} {name}: {refused:?}"
+            );
+            assert!(submodel.submodel_elements.is_none(), "{version} {name}");
+        }
+        for (version, name) in [(V3_1, "max-temp"), (V3_0, "x")] {
+            let mut submodel = Submodel::new("urn:sm:twin");
+            apply_property(&mut submodel, name, &value, version)?;
+            assert_eq!(property_value(&submodel, name), Some(value.clone()));
+            assert!(
+                aas_model::verify_as(&submodel, version).next().is_none(),
+                "{version} {name}: the submodel stays valid"
+            );
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -873,6 +950,14 @@ mod store_tests {
     fn synchronizer(
         dir: &std::path::Path,
     ) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
+        synchronizer_as(dir, aas_model::Version::LATEST)
+    }
+
+    /// A synchronizer of a server of `version`.
+    fn synchronizer_as(
+        dir: &std::path::Path,
+        version: aas_model::Version,
+    ) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
         let file = dir.join("repository.sqlite");
         let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(&file)?);
         let state = AppState {
@@ -883,7 +968,7 @@ mod store_tests {
             push: None,
             sdt: None,
             max_event_size: 1 << 20,
-            aas_version: aas_model::Version::LATEST,
+            aas_version: version,
         };
         let store = Arc::new(SdtStore::open(&file)?);
         Ok(Synchronizer::new(
@@ -913,7 +998,53 @@ mod store_tests {
         serde_json::from_value(serde_json::json!({
             "submodel_id": submodel_id, "platform": "p", "uuid_on_platform": "d",
             "synchronization": {"iot_attributes": [{"name": "t", "value": "$.t"}],
-                "thingin_attributes": [{"name": "t", "value": "{t}", "frequency_sec": 1}]}}))
+                "thingin_attributes": [{"name": "temp", "value": "{t}", "frequency_sec": 1}]}}))
+    }
+
+    /// `record` with one output property named `name`.
+    fn record_naming(submodel_id: &str, name: &str) -> Result<TwinRecord, serde_json::Error> {
+        let mut record = record(submodel_id)?;
+        for attribute in &mut record.synchronization.thingin_attributes {
+            attribute.name = name.to_owned();
+        }
+        Ok(record)
+    }
+
+    #[tokio::test]
+    async fn a_binding_whose_property_is_no_idshort_of_the_servers_version_is_refused_naming_it()
+    -> TestResult {
+        let cases = [
+            (aas_model::Version::V3_0, "max-temp", false),
+            (aas_model::Version::V3_0, "x", true),
+            (aas_model::Version::V3_0, "bad-", false),
+            (aas_model::Version::V3_1, "x", false),
+            (aas_model::Version::V3_1, "Group.x", false),
+            (aas_model::Version::V3_1, "bad-", false),
+        ];
+        for (version, name, accepted) in cases {
+            let dir = tempfile::tempdir()?;
+            let sync = synchronizer_as(dir.path(), version)?;
+            sync.state
+                .repository
+                .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+            // No platform is stored: a binding whose names pass goes on to fail on that.
+            match sync.bind(record_naming("urn:sm:1", name)?, Write::Create) {
+                Err(BindError::Invalid(message)) => {
+                    assert!(!accepted, "{version} {name}: {message}");
+                    assert!(
+                        message.contains(&format!("{name:?}")),
+                        "names the property: {message}"
+                    );
+                }
+                Err(BindError::NotFound(what)) => {
+                    assert!(accepted, "{version} {name}: got to {what}");
+                    assert!(what.contains("platform"), "{what}");
+                }
+                other => return Err(format!("{version} {name}: {other:?}").into()),
+            }
+            assert!(sync.store.twin("urn:sm:1")?.is_none(), "nothing stored");
+        }
+        Ok(())
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -727,6 +727,43 @@ fn convert_of_an_event_payload_to_3_0_reports_what_becomes_invalid() {
     assert!(out.exists());
 }
 
+/// A finding both versions have is no conversion loss, though its message names the version.
+#[test]
+fn convert_of_an_event_payload_invalid_in_both_versions_to_3_1_loses_nothing() {
+    let long = format!("urn:{}", "x".repeat(3000));
+    let input = scratch("too-long-key-payload.json");
+    std::fs::write(
+        &input,
+        format!(
+            r#"{{"source":{{"type":"ModelReference","keys":[{{"type":"Submodel","value":"{long}"}}]}},"observableReference":{{"type":"ModelReference","keys":[{{"type":"Submodel","value":"urn:sm:1"}}]}},"timeStamp":"2024-01-01T00:00:00Z"}}"#
+        ),
+    )
+    .unwrap();
+    for version in ["3.0", "3.1"] {
+        let invalid = bin()
+            .args(["validate", "--aas", version])
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(invalid.status.code(), Some(1), "invalid in {version}");
+    }
+    let out = scratch("too-long-key-payload-3-1.json");
+    let _ = std::fs::remove_file(&out);
+    let converted = bin()
+        .args(["convert", "--aas", "3.0", "--to-aas", "3.1"])
+        .arg(&input)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        converted.status.code(),
+        Some(0),
+        "{}",
+        text(&converted.stderr)
+    );
+    assert!(out.exists(), "written without --lossy");
+}
+
 #[test]
 fn the_version_options_the_readmes_document_are_the_ones_the_binary_takes() {
     let help = |args: &[&str]| text(&bin().args(args).arg("--help").output().unwrap().stdout);

@@ -360,6 +360,64 @@ async fn serve_load_reads_xml_by_its_namespace_and_json_as_the_servers_version()
     Ok(())
 }
 
+/// A submodel with what only V3.1 allows: an idShort with `-`, a category other than
+/// CONSTANT, PARAMETER, VARIABLE, and idShorts on list items.
+fn submodel_of_3_1_only() -> Value {
+    let property = |id_short: &str| json!({"modelType": "Property", "idShort": id_short, "valueType": "xs:string"});
+    let mut categorized = property("mode");
+    categorized["category"] = json!("FOO");
+    json!({"modelType": "Submodel", "id": "urn:sm:3-1", "submodelElements": [
+        property("max-speed"),
+        categorized,
+        {"modelType": "SubmodelElementList", "idShort": "readings",
+         "typeValueListElement": "Property", "valueTypeListElement": "xs:string",
+         "value": [property("first")]}]})
+}
+
+#[tokio::test]
+async fn serve_load_refuses_to_start_with_the_findings_of_a_file_its_version_does_not_allow()
+-> TestResult {
+    let data = DataDir::new("version-load-verified");
+    let file = data.0.with_extension("3-1-only.json");
+    std::fs::write(
+        &file,
+        json!({"submodels": [submodel_of_3_1_only()]}).to_string(),
+    )?;
+    let path = file.display().to_string();
+    let (code, stderr) = refused_start(&data, &["--aas-version", "3.0", "--load", &path])?;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&path), "names the file: {stderr}");
+    for (where_, rule) in [
+        ("submodelElements[0].idShort", "AASd-002"),
+        ("submodelElements[1]", "AASd-090"),
+        ("submodelElements[2].value[0]", "AASd-120"),
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line.contains(where_) && line.contains(rule)),
+            "{where_}: {rule}: {stderr}"
+        );
+    }
+    let connection = rusqlite::Connection::open(data.0.join("repository.sqlite"))?;
+    let stored: i64 =
+        connection.query_row("SELECT COUNT(*) FROM submodels", [], |row| row.get(0))?;
+    assert_eq!(stored, 0, "nothing of the file was stored");
+
+    // The same file is valid V3.1: a 3.1 server loads it.
+    let newest = Server::launch(&data, &Launch::hold_events().arg("--load").arg(path))?;
+    let (status, _) = call(
+        &newest,
+        Method::GET,
+        &format!("/submodels/{}", b64("urn:sm:3-1")),
+        None,
+    )
+    .await?;
+    assert_eq!(status, 200);
+    let _ = std::fs::remove_file(&file);
+    Ok(())
+}
+
 #[tokio::test]
 async fn push_jobs_write_the_servers_version_unless_their_request_names_another() -> TestResult {
     let data = DataDir::new("version-push");
