@@ -322,8 +322,8 @@ pub fn oracle_python() -> PathBuf {
     )
 }
 
-/// The python of a venv with the CloudEvents Python SDK (created once by
-/// `scripts/test-venv.sh`), which also has moto's S3 server.
+/// The python of the project's test venv (created once by `scripts/test-venv.sh`): the
+/// CloudEvents Python SDK, moto's S3 server, jsonpath-ng and BaSyx Python 2.2 (V3.1).
 pub fn test_python() -> PathBuf {
     python_of(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/test-venv.sh"),
