@@ -75,7 +75,7 @@ async fn forty_concurrent_creates_of_one_name_give_one_201_and_thirty_nine_409()
     );
     let twin = json!({"submodel_id": "urn:sm:race", "platform": "race", "uuid_on_platform": "d1",
         "synchronization": {"iot_attributes": [{"name": "t", "value": "$.t"}],
-            "thingin_attributes": [{"name": "t", "value": "{t}", "frequency_sec": 3600}]}});
+            "thingin_attributes": [{"name": "temp", "value": "{t}", "frequency_sec": 3600}]}});
     one_created_rest_conflict(&at_once(&server, "/sdts/twins", &twin, 40).await?, "twins");
     Ok(())
 }
@@ -113,7 +113,7 @@ async fn a_platform_is_never_deleted_from_under_a_twin_being_bound_to_it() -> Te
             assert_eq!(status, 201);
             let twin = json!({"submodel_id": id, "platform": name, "uuid_on_platform": "d",
                 "synchronization": {"iot_attributes": [{"name": "t", "value": "$.t"}],
-                    "thingin_attributes": [{"name": "t", "value": "{t}", "frequency_sec": 3600}]}});
+                    "thingin_attributes": [{"name": "temp", "value": "{t}", "frequency_sec": 3600}]}});
             let (http, url) = (http.clone(), server.url("/sdts/twins"));
             binds.push(tokio::spawn(async move {
                 http.post(url)
@@ -338,7 +338,7 @@ async fn a_twin_bound_and_unbound_at_once_leaves_no_poller_without_its_binding()
         let twin = json!({"submodel_id": id, "platform": "counting",
             "uuid_on_platform": format!("device{round}"),
             "synchronization": {"iot_attributes": [{"name": "t", "value": "$.t"}],
-                "thingin_attributes": [{"name": "t", "value": "{t}", "frequency_sec": 1}]}});
+                "thingin_attributes": [{"name": "temp", "value": "{t}", "frequency_sec": 1}]}});
         let (bind_http, bind_url) = (http.clone(), server.url("/sdts/twins"));
         let bind = tokio::spawn(async move {
             bind_http
