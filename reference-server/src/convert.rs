@@ -48,12 +48,11 @@ pub fn run(
         }
     }
     let to = options.to.unwrap_or(loaded.version);
-    match converted(&mut loaded.document, loaded.version, to, options.lossy) {
-        Ok(report) if report.is_lossless() => {}
-        Ok(report) => eprintln!(
-            "warning: {}: {report}\n(written anyway: --lossy)",
-            input.display()
-        ),
+    // The report of a lossy conversion is printed once the output is written: a failed write
+    // must not be announced as "written anyway".
+    let lossy_report = match converted(&mut loaded.document, loaded.version, to, options.lossy) {
+        Ok(report) if report.is_lossless() => None,
+        Ok(report) => Some(report),
         Err(report) => {
             eprintln!(
                 "error: {}: {report}\nnothing written (--lossy writes anyway, applying the rules listed)",
@@ -61,13 +60,21 @@ pub fn run(
             );
             return Outcome::Findings;
         }
-    }
+    };
     let write = document_io::WriteOptions {
         version: to,
         ..write
     };
     match document_io::write(output, &loaded, write) {
-        Ok(()) => Outcome::Ok,
+        Ok(()) => {
+            if let Some(report) = lossy_report {
+                eprintln!(
+                    "warning: {}: {report}\n(written anyway: --lossy)",
+                    input.display()
+                );
+            }
+            Outcome::Ok
+        }
         Err(e) => {
             eprintln!("error: {e}");
             Outcome::Unreadable

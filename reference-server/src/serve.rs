@@ -338,8 +338,15 @@ fn load(state: &AppState, path: &Path, allow_loss: bool) -> Result<(), Failure> 
             allow_loss,
         )
         .map_err(|refused| {
+            // Entries without a rule stay invalid after conversion, so the flag would not help:
+            // the verification below would refuse the file again.
+            let advice = if refused.report.entries.iter().all(|e| e.rule.is_some()) {
+                "start with --convert-stored-data to load it converted"
+            } else {
+                "some of it stays invalid in the server's version even converted: fix the file"
+            };
             format!(
-                "{}: {}\n(refused: start with --convert-stored-data to load it converted)",
+                "{}: {}\n(refused: {advice})",
                 path.display(),
                 refused.report
             )

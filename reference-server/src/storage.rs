@@ -937,7 +937,7 @@ pub struct VersionChange {
     pub from: aas_model::Version,
     pub to: aas_model::Version,
     pub problems: Vec<VersionProblem>,
-    /// Elements rewritten converted.
+    /// How many elements were rewritten in the new version.
     pub rewritten: usize,
 }
 
@@ -979,8 +979,8 @@ impl std::fmt::Display for VersionChange {
 }
 
 /// Checks one collection for `to` (converting from `from`) page by page; the elements whose
-/// conversion changes them are rewritten with `rewrite` unless `refuse` is set and something
-/// does not fit (then nothing is, and the caller rolls back).
+/// conversion changes them are rewritten with `rewrite`, unless something does not fit and
+/// `allow_loss` is false (then nothing is, and the caller rolls back).
 fn fit_collection<T>(
     tx: &rusqlite::Transaction<'_>,
     collection: Collection,

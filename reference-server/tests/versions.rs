@@ -487,3 +487,106 @@ async fn push_jobs_write_the_servers_version_unless_their_request_names_another(
     let _ = std::fs::remove_file(&config);
     Ok(())
 }
+
+/// A V3.1 XML file of `submodel` (read as V3.1 from its JSON), written beside `data`.
+fn v3_1_xml_file(data: &DataDir, name: &str, submodel: Value) -> Result<String, Failure> {
+    let env: aas_model::Environment = aas_serde::json::from_slice_as(
+        json!({"submodels": [submodel]}).to_string().as_bytes(),
+        aas_model::Version::V3_1,
+    )?;
+    let file = data.0.with_extension(name);
+    std::fs::write(
+        &file,
+        aas_serde::xml::to_vec_as(&env, aas_model::Version::V3_1)?,
+    )?;
+    Ok(file.display().to_string())
+}
+
+#[tokio::test]
+async fn serve_load_of_a_3_1_file_into_a_3_0_server_converts_when_told_and_advises_only_what_helps()
+-> TestResult {
+    let data = DataDir::new("version-load-down");
+    // Every difference has a rule (a hyphen becomes '_'): the flag helps, and the advice says so.
+    let renamed = v3_1_xml_file(
+        &data,
+        "renamed.xml",
+        json!({"modelType": "Submodel", "id": "urn:sm:down", "submodelElements": [
+            {"modelType": "Property", "idShort": "max-speed", "valueType": "xs:string"}]}),
+    )?;
+    let (code, stderr) = refused_start(&data, &["--aas-version", "3.0", "--load", &renamed])?;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("submodelElements[0].idShort")
+            && stderr.contains("start with --convert-stored-data"),
+        "{stderr}"
+    );
+    // An identifier longer than V3.0's 2000 characters has no rule: converted it stays invalid,
+    // so the advice is not the flag.
+    let long = v3_1_xml_file(
+        &data,
+        "long.xml",
+        json!({"modelType": "Submodel", "id": format!("urn:sm:{}", "x".repeat(2_040))}),
+    )?;
+    let (code, stderr) = refused_start(&data, &["--aas-version", "3.0", "--load", &long])?;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("stays invalid") && !stderr.contains("start with --convert-stored-data"),
+        "{stderr}"
+    );
+    // With the flag, the first file is loaded converted.
+    let server = Server::launch(
+        &data,
+        &Launch::hold_events()
+            .arg("--aas-version")
+            .arg("3.0")
+            .arg("--convert-stored-data")
+            .arg("--load")
+            .arg(&renamed),
+    )?;
+    let (status, submodel) = call(
+        &server,
+        Method::GET,
+        &format!("/submodels/{}", b64("urn:sm:down")),
+        None,
+    )
+    .await?;
+    assert_eq!(status, 200, "{submodel}");
+    assert_eq!(submodel["submodelElements"][0]["idShort"], "max_speed");
+    for file in [renamed, long] {
+        let _ = std::fs::remove_file(file);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn upgrading_a_3_0_database_with_a_one_character_id_short_refuses_and_converting_keeps_it_listed()
+-> TestResult {
+    let data = DataDir::new("version-upgrade");
+    let submodel = json!({"modelType": "Submodel", "id": "urn:sm:old", "submodelElements": [
+        {"modelType": "Property", "idShort": "X", "valueType": "xs:string"}]});
+    {
+        let strict = Server::launch(&data, &as_3_0())?;
+        let (status, answer) =
+            call(&strict, Method::POST, "/submodels", Some(submodel.clone())).await?;
+        assert_eq!(status, 201, "valid V3.0: {answer}");
+    }
+    // The default version is 3.1: the first start checks the 3.0 data under V3.1 and refuses,
+    // saying how to keep serving it.
+    let (code, stderr) = refused_start(&data, &[])?;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("submodelElements[0].idShort") && stderr.contains("aas-version 3.0"),
+        "{stderr}"
+    );
+    assert_eq!(recorded_version(&data)?.as_deref(), Some("3.0"));
+    // Converting up repairs nothing: the element is kept, and its writes are refused until fixed.
+    let newest = Server::launch(&data, &Launch::hold_events().arg("--convert-stored-data"))?;
+    assert_eq!(recorded_version(&data)?.as_deref(), Some("3.1"));
+    let path = format!("/submodels/{}", b64("urn:sm:old"));
+    let (status, kept) = call(&newest, Method::GET, &path, None).await?;
+    assert_eq!(status, 200);
+    assert_eq!(kept["submodelElements"][0]["idShort"], "X");
+    let (status, answer) = call(&newest, Method::PUT, &path, Some(submodel)).await?;
+    assert_eq!(status, 400, "{answer}");
+    Ok(())
+}

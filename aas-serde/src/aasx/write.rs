@@ -68,7 +68,9 @@ impl<W: Write> AasxWriter<W> {
     }
 
     /// Writes the aas-spec part as `version` (default: the newest): the namespace of an XML
-    /// part (a JSON part carries no version: its bytes are the same for both).
+    /// part (a JSON part carries no version: its bytes are the same for both). Writing does not
+    /// convert: convert a model holding what the version cannot carry first
+    /// (`aas_model::convert::convert`).
     pub fn with_version(mut self, version: Version) -> Self {
         self.version = version;
         self

@@ -217,7 +217,10 @@ pub fn to_writer<T: ToXmlRoot + ?Sized, W: Write>(writer: W, value: &T) -> Resul
     to_writer_as(writer, value, Version::LATEST)
 }
 
-/// Writes `value` as compact XML of `version` (its namespace and element order).
+/// Writes `value` as compact XML of `version` (its namespace and element order). Writing does
+/// not convert: a model holding what the version cannot carry (an `AssetKind::Role` or a
+/// missing `contentType` in V3.0) is written as it is and refused by readers of that version;
+/// convert it first with `aas_model::convert::convert`.
 pub fn to_writer_as<T: ToXmlRoot + ?Sized, W: Write>(
     writer: W,
     value: &T,
