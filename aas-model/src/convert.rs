@@ -17,10 +17,12 @@
 //!
 //! // V3.0 has no hyphens in idShorts: converting down is refused unless loss is allowed.
 //! assert!(convert(&mut submodel, Version::V3_1, Version::V3_0, false).is_err());
-//! let report = convert(&mut submodel, Version::V3_1, Version::V3_0, true).unwrap();
+//! let report = convert(&mut submodel, Version::V3_1, Version::V3_0, true)?;
 //! assert_eq!(report.entries[0].path, "submodelElements[0].idShort");
-//! assert_eq!(submodel.submodel_elements.unwrap()[0].id_short(), Some("max_speed"));
+//! let renamed = submodel.submodel_elements.iter().flatten().next().and_then(|e| e.id_short());
+//! assert_eq!(renamed, Some("max_speed"));
 //! # let _ = check(&Submodel::new("urn:x"), Version::V3_0, Version::V3_1);
+//! # Ok::<(), aas_model::convert::ConversionRefused>(())
 //! ```
 //!
 //! # 3.0 → 3.1

@@ -28,9 +28,10 @@
 //! // Hyphens in idShorts are V3.1's; one-character idShorts are V3.0's.
 //! let p = Property::new(DataTypeDefXsd::String).with_id_short("max-speed");
 //! assert!(verify_as(&p, Version::V3_1).next().is_none());
-//! let finding = verify_as(&p, Version::V3_0).next().unwrap();
-//! assert_eq!(finding.version(), Version::V3_0);
-//! assert!(finding.message().ends_with("(AAS V3.0)"));
+//! let findings: Vec<_> = verify_as(&p, Version::V3_0).collect();
+//! assert_eq!(findings.len(), 1);
+//! assert_eq!(findings[0].version(), Version::V3_0);
+//! assert!(findings[0].message().ends_with("(AAS V3.0)"));
 //! ```
 //!
 //! # Example

@@ -14,55 +14,9 @@ use push_core::{
     JobState, MemoryJobStore, PushEngine, PushError, PushRequest, PushTarget, SerializationFormat,
     Source, SourceError, TargetConfig, TargetKind, TargetOptions, Targets, UploadedObject,
 };
-use support::{Azurite, MotoS3};
+use support::{Azurite, EnvironmentSource, MotoS3, OneTarget};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// The corpus' maximal environment as the source of elements.
-struct EnvironmentSource(Environment);
-
-#[async_trait]
-impl Source for EnvironmentSource {
-    async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
-        Ok(self
-            .0
-            .asset_administration_shells
-            .iter()
-            .flatten()
-            .find(|s| s.id == id)
-            .map(|s| Arc::new(s.clone())))
-    }
-    async fn submodel(&self, id: &str) -> Result<Option<Arc<Submodel>>, SourceError> {
-        Ok(self
-            .0
-            .submodels
-            .iter()
-            .flatten()
-            .find(|s| s.id == id)
-            .map(|s| Arc::new(s.clone())))
-    }
-    async fn concept_description(
-        &self,
-        id: &str,
-    ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
-        Ok(self
-            .0
-            .concept_descriptions
-            .iter()
-            .flatten()
-            .find(|c| c.id == id)
-            .map(|c| Arc::new(c.clone())))
-    }
-}
-
-struct OneTarget(Arc<dyn PushTarget>);
-
-#[async_trait]
-impl Targets for OneTarget {
-    async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>> {
-        (name == "target").then(|| self.0.clone())
-    }
-}
 
 fn environment() -> Result<Environment, Box<dyn std::error::Error>> {
     let path = aas_conformance_tests::corpus_root()

@@ -9,9 +9,13 @@ use aas_model::{AssetAdministrationShell, ConceptDescription, Environment, Refer
 use async_trait::async_trait;
 use bytes::Bytes;
 use push_core::{
-    JobState, MemoryJobStore, PushEngine, PushJob, PushRequest, PushTarget, SerializationFormat,
-    Source, SourceError, TargetConfig, TargetOptions, Targets,
+    JobState, MemoryJobStore, PushEngine, PushJob, PushRequest, SerializationFormat, Source,
+    SourceError, TargetConfig, TargetOptions,
 };
+
+mod support;
+
+use support::OneTarget;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -106,15 +110,6 @@ impl Source for MapSource {
         ids: &[&str],
     ) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
         Ok(self.json(&self.submodels, ids, b"\"kept submodel\""))
-    }
-}
-
-struct OneTarget(Arc<dyn PushTarget>);
-
-#[async_trait]
-impl Targets for OneTarget {
-    async fn target(&self, _: &str) -> Option<Arc<dyn PushTarget>> {
-        Some(self.0.clone())
     }
 }
 

@@ -14,8 +14,9 @@ use async_trait::async_trait;
 use push_core::{
     AddressNotAllowed, DnsError, DnsFuture, DnsResolver, JobState, MemoryJobStore, PushEngine,
     PushError, PushJob, PushRequest, PushTarget, RetryPolicy, SerializationFormat, Source,
-    SourceError, TargetConfig, TargetKind, TargetOptions, Targets,
+    SourceError, TargetConfig, TargetKind, TargetOptions,
 };
+use support::OneTarget;
 use support::fake_http::FakeHttp;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -71,15 +72,6 @@ impl Source for OneSubmodel {
         _: &str,
     ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
         Ok(None)
-    }
-}
-
-struct OneTarget(Arc<dyn PushTarget>);
-
-#[async_trait]
-impl Targets for OneTarget {
-    async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>> {
-        (name == "target").then(|| self.0.clone())
     }
 }
 

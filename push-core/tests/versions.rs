@@ -10,45 +10,14 @@ use aas_model::{
 use async_trait::async_trait;
 use push_core::{
     JobState, MemoryJobStore, PushEngine, PushJob, PushRequest, PushTarget, SerializationFormat,
-    Source, SourceError, TargetConfig, TargetOptions, Targets,
+    Source, SourceError, TargetConfig, TargetOptions,
 };
 
+mod support;
+
+use support::{EnvironmentSource, OneTarget};
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-struct Elements(Environment);
-
-#[async_trait]
-impl Source for Elements {
-    async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
-        let shells = self.0.asset_administration_shells.iter().flatten();
-        Ok(shells
-            .filter(|s| s.id == id)
-            .map(|s| Arc::new(s.clone()))
-            .next())
-    }
-    async fn submodel(&self, id: &str) -> Result<Option<Arc<Submodel>>, SourceError> {
-        let submodels = self.0.submodels.iter().flatten();
-        Ok(submodels
-            .filter(|s| s.id == id)
-            .map(|s| Arc::new(s.clone()))
-            .next())
-    }
-    async fn concept_description(
-        &self,
-        _: &str,
-    ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
-        Ok(None)
-    }
-}
-
-struct OneTarget(Arc<dyn PushTarget>);
-
-#[async_trait]
-impl Targets for OneTarget {
-    async fn target(&self, _: &str) -> Option<Arc<dyn PushTarget>> {
-        Some(self.0.clone())
-    }
-}
 
 fn shell(id: &str, kind: AssetKind) -> AssetAdministrationShell {
     let mut info = AssetInformation::new(kind);
@@ -71,7 +40,7 @@ fn engine(
         ..Environment::default()
     };
     let engine = PushEngine::new(
-        Arc::new(Elements(env)),
+        Arc::new(EnvironmentSource(env)),
         Arc::new(MemoryJobStore::default()),
         Arc::new(OneTarget(Arc::new(target))),
         1,

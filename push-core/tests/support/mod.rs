@@ -12,10 +12,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use aas_conformance_tests::free_loopback_port as free_port;
+use aas_model::{AssetAdministrationShell, ConceptDescription, Environment, Submodel};
+use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
+use push_core::{PushTarget, Source, SourceError, Targets};
 
 pub const ACCOUNT: &str = "devstoreaccount1";
 pub const KEY: &str =
@@ -283,5 +288,52 @@ impl Drop for MotoS3 {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// The elements of an environment as the source of push jobs.
+pub struct EnvironmentSource(pub Environment);
+
+#[async_trait]
+impl Source for EnvironmentSource {
+    async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError> {
+        Ok(self
+            .0
+            .asset_administration_shells
+            .iter()
+            .flatten()
+            .find(|s| s.id == id)
+            .map(|s| Arc::new(s.clone())))
+    }
+    async fn submodel(&self, id: &str) -> Result<Option<Arc<Submodel>>, SourceError> {
+        Ok(self
+            .0
+            .submodels
+            .iter()
+            .flatten()
+            .find(|s| s.id == id)
+            .map(|s| Arc::new(s.clone())))
+    }
+    async fn concept_description(
+        &self,
+        id: &str,
+    ) -> Result<Option<Arc<ConceptDescription>>, SourceError> {
+        Ok(self
+            .0
+            .concept_descriptions
+            .iter()
+            .flatten()
+            .find(|c| c.id == id)
+            .map(|c| Arc::new(c.clone())))
+    }
+}
+
+/// One push target, under the name `target` (other names are unknown).
+pub struct OneTarget(pub Arc<dyn PushTarget>);
+
+#[async_trait]
+impl Targets for OneTarget {
+    async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>> {
+        (name == "target").then(|| self.0.clone())
     }
 }
