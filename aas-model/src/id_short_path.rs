@@ -151,6 +151,15 @@ impl IdShortPath {
         &self.0
     }
 
+    /// The path of the first `steps` steps (an ancestor, or the path itself); `None` for zero
+    /// steps or more than the path has.
+    pub fn prefix(&self, steps: usize) -> Option<IdShortPath> {
+        if steps == 0 || steps > self.0.len() {
+            return None;
+        }
+        Some(IdShortPath(self.0[..steps].to_vec()))
+    }
+
     /// The path of a child of the element this path addresses.
     pub fn child(&self, step: PathStep) -> IdShortPath {
         let mut steps = self.0.clone();

@@ -5,7 +5,10 @@
 //! (feature `xml`) the XML mapping, the `aasx` module (feature `aasx`) AASX packages; all are
 //! on by default. [`Document`] is the root of a file (an environment or an event payload), [`Format`]
 //! maps extensions and MIME types to formats, and [`EnvironmentRef`] writes elements held elsewhere
-//! (shared, cached) exactly as an environment holding them, without copying them.
+//! (shared, cached) exactly as an environment holding them, without copying them. With the
+//! feature `value-only`, `value_only` reads and writes Part 2's ValueOnly JSON and `projection`
+//! makes Part 2's views of a submodel (`$metadata`, `$value`, `$reference`, `$path`, `level`,
+//! `extent`) on model types.
 //!
 //! ```
 //! use aas_model::{DataTypeDefXsd, Environment, Property, Submodel};
@@ -108,6 +111,8 @@ mod format;
 pub mod json;
 #[cfg(any(feature = "json", feature = "xml"))]
 mod output;
+#[cfg(feature = "value-only")]
+pub mod projection;
 mod schema;
 #[cfg(feature = "value-only")]
 pub mod value_only;

@@ -3,14 +3,15 @@
 //! attachments. Served under `/submodels/{sm}` and under the superpath
 //! `/shells/{aas}/submodels/{sm}` (where the shell must refer to the submodel).
 
-use aas_model::{IdShortPath, PathStep, Submodel, SubmodelElement};
+use aas_model::{IdShortPath, Reference, Submodel, SubmodelElement};
+use aas_serde::projection::{self, ProjectionError, Shape};
 use aas_serde::value_only;
 use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
 use super::{
@@ -45,37 +46,9 @@ pub enum Content {
     Path,
 }
 
-/// What `level` and `extent` ask for.
-#[derive(Debug, Clone, Copy)]
-pub struct Shape {
-    core: bool,
-    with_blob_value: bool,
-}
-
 impl Modifiers {
     pub fn shape(&self) -> ApiResult<Shape> {
-        let core = match self.level.as_deref() {
-            None | Some("deep") => false,
-            Some("core") => true,
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "level {other:?} is not deep or core"
-                )));
-            }
-        };
-        let with_blob_value = match self.extent.as_deref() {
-            None | Some("withoutBlobValue") => false,
-            Some("withBlobValue") => true,
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "extent {other:?} is not withBlobValue or withoutBlobValue"
-                )));
-            }
-        };
-        Ok(Shape {
-            core,
-            with_blob_value,
-        })
+        Shape::parse(self.level.as_deref(), self.extent.as_deref()).map_err(bad_projection)
     }
 
     pub fn paging(&self) -> ApiResult<(usize, usize)> {
@@ -139,123 +112,14 @@ fn element_at(submodel: &Submodel, path: &IdShortPath) -> ApiResult<SubmodelElem
     })
 }
 
-// ---- shaping -------------------------------------------------------------------------------
+// ---- rendering ----------------------------------------------------------------------------
 
-/// Drops the children of an element (what `level=core` leaves out below the direct children).
-fn drop_children(element: &mut SubmodelElement) {
-    match element {
-        SubmodelElement::SubmodelElementCollection(c) => c.value = None,
-        SubmodelElement::SubmodelElementList(l) => l.value = None,
-        SubmodelElement::Entity(e) => e.statements = None,
-        SubmodelElement::AnnotatedRelationshipElement(r) => r.annotations = None,
-        _ => {}
-    }
-}
-
-fn shape_element(element: &mut SubmodelElement, shape: Shape) {
-    if shape.core {
-        element.children_mut().into_iter().for_each(drop_children);
-    }
-    if !shape.with_blob_value {
-        element.drop_blob_values();
-    }
-}
-
-fn shape_submodel(submodel: &mut Submodel, shape: Shape) {
-    for element in submodel.submodel_elements.iter_mut().flatten() {
-        if shape.core {
-            drop_children(element);
-        }
-        if !shape.with_blob_value {
-            element.drop_blob_values();
-        }
-    }
-}
-
-/// The JSON of an element without its values (`$metadata`).
-fn metadata(mut json: Value) -> Value {
-    if let Value::Object(object) = &mut json {
-        for key in [
-            "value",
-            "valueId",
-            "min",
-            "max",
-            "statements",
-            "annotations",
-            "globalAssetId",
-            "specificAssetIds",
-            "submodelElements",
-        ] {
-            object.remove(key);
-        }
-    }
-    json
+fn bad_projection(error: ProjectionError) -> ApiError {
+    ApiError::bad_request(error.to_string())
 }
 
 fn to_json_value<T: aas_serde::json::ToJson + ?Sized>(value: &T) -> Value {
     serde_json::from_slice(&aas_serde::json::to_vec(value)).unwrap_or(Value::Null)
-}
-
-fn submodel_reference(id: &str) -> Value {
-    json!({"type": "ModelReference", "keys": [{"type": "Submodel", "value": id}]})
-}
-
-/// A model reference to the element at `path`: the submodel, then one key per step.
-fn element_reference(submodel: &Submodel, path: &IdShortPath) -> Value {
-    let mut keys = vec![json!({"type": "Submodel", "value": submodel.id})];
-    let mut prefix: Vec<PathStep> = Vec::new();
-    for step in path.steps() {
-        prefix.push(step.clone());
-        let element = prefix_path(&prefix).and_then(|p| submodel.element(&p));
-        let kind = element
-            .map(|e| e.element_type().as_str().to_owned())
-            .unwrap_or_else(|| "SubmodelElement".into());
-        let value = match step {
-            PathStep::IdShort(id_short) => id_short.clone(),
-            PathStep::Index(index) => index.to_string(),
-        };
-        keys.push(json!({"type": kind, "value": value}));
-    }
-    json!({"type": "ModelReference", "keys": keys})
-}
-
-fn prefix_path(steps: &[PathStep]) -> Option<IdShortPath> {
-    let mut text = String::new();
-    for (i, step) in steps.iter().enumerate() {
-        match step {
-            PathStep::IdShort(s) if i == 0 => text.push_str(s),
-            PathStep::IdShort(s) => {
-                text.push('.');
-                text.push_str(s);
-            }
-            PathStep::Index(n) => text.push_str(&format!("[{n}]")),
-        }
-    }
-    text.parse().ok()
-}
-
-/// The ValueOnly of an element, named by its idShort at the root.
-fn named_value(element: &SubmodelElement, shape: Shape) -> ApiResult<Value> {
-    let value = value_only::to_value(element, shape.with_blob_value).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "a {} has no value",
-            element.element_type().as_str()
-        ))
-    })?;
-    Ok(match element.id_short() {
-        Some(id_short) => Value::Object(Map::from_iter([(id_short.to_owned(), value)])),
-        None => value,
-    })
-}
-
-fn paths_of(element: &SubmodelElement, path: &IdShortPath, core: bool) -> Vec<String> {
-    let all = aas_model::element_paths(element, path);
-    if !core {
-        return all;
-    }
-    let depth = |p: &str| p.parse::<IdShortPath>().map_or(0, |p| p.steps().len());
-    let own = path.steps().len();
-    all.into_iter().filter(|p| depth(p) <= own + 1).collect()
 }
 
 fn value_response(value: &Value) -> Response {
@@ -271,28 +135,13 @@ fn value_response(value: &Value) -> Response {
 pub fn render_submodel(mut submodel: Submodel, content: Content, shape: Shape) -> ApiResult<Value> {
     Ok(match content {
         Content::Normal => {
-            shape_submodel(&mut submodel, shape);
+            projection::shape_submodel(&mut submodel, shape);
             to_json_value(&submodel)
         }
-        Content::Metadata => metadata(to_json_value(&submodel)),
-        Content::Value => {
-            shape_submodel(&mut submodel, shape);
-            value_only::submodel_value(&submodel, shape.with_blob_value)
-        }
-        Content::Reference => submodel_reference(&submodel.id),
-        Content::Path => {
-            let paths = submodel.id_short_paths();
-            if shape.core {
-                Value::from(
-                    paths
-                        .into_iter()
-                        .filter(|p| p.parse::<IdShortPath>().is_ok_and(|p| p.steps().len() == 1))
-                        .collect::<Vec<_>>(),
-                )
-            } else {
-                Value::from(paths)
-            }
-        }
+        Content::Metadata => to_json_value(&projection::submodel_metadata(submodel)),
+        Content::Value => projection::submodel_value(submodel, shape),
+        Content::Reference => to_json_value(&Reference::to_submodel(submodel.id)),
+        Content::Path => Value::from(projection::submodel_paths(&submodel, shape)),
     })
 }
 
@@ -303,38 +152,19 @@ fn render_element(
     content: Content,
     shape: Shape,
 ) -> ApiResult<Value> {
-    let valueless = matches!(
-        element,
-        SubmodelElement::Operation(_) | SubmodelElement::Capability(_)
-    );
     Ok(match content {
         Content::Normal => {
-            shape_element(&mut element, shape);
+            projection::shape_element(&mut element, shape);
             to_json_value(&element)
         }
-        Content::Metadata if valueless => {
-            return Err(ApiError::bad_request(format!(
-                "a {} has no $metadata view",
-                element.element_type().as_str()
-            )));
+        Content::Metadata => {
+            to_json_value(&projection::element_metadata(element).map_err(bad_projection)?)
         }
-        Content::Metadata => metadata(to_json_value(&element)),
-        Content::Value => {
-            shape_element(&mut element, shape);
-            named_value(&element, shape)?
+        Content::Value => projection::element_value(element, shape).map_err(bad_projection)?,
+        Content::Reference => to_json_value(&projection::element_reference(submodel, path)),
+        Content::Path => {
+            Value::from(projection::element_paths(&element, path, shape).map_err(bad_projection)?)
         }
-        Content::Reference => element_reference(submodel, path),
-        Content::Path => match element {
-            SubmodelElement::SubmodelElementCollection(_)
-            | SubmodelElement::SubmodelElementList(_)
-            | SubmodelElement::Entity(_) => Value::from(paths_of(&element, path, shape.core)),
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "a {} has no $path view (only collections, lists and entities)",
-                    other.element_type().as_str()
-                )));
-            }
-        },
     })
 }
 
@@ -349,7 +179,7 @@ async fn get_submodel(
     let shape = m.shape()?;
     if content == Content::Normal {
         // The default answer (deep, without blob values) is stored as such.
-        if at.aas.is_none() && !shape.core && !shape.with_blob_value {
+        if at.aas.is_none() && shape == Shape::default() {
             let id = decode_id(&at.sm)?;
             let repository = state.repository.clone();
             let lookup = id.clone();
@@ -364,7 +194,7 @@ async fn get_submodel(
                 .into_response());
         }
         let mut submodel = load(&state, &at).await?;
-        shape_submodel(&mut submodel, shape);
+        projection::shape_submodel(&mut submodel, shape);
         return Ok(json_response(StatusCode::OK, &submodel));
     }
     let submodel = load(&state, &at).await?;
@@ -436,7 +266,7 @@ async fn list_elements(
         };
         let path = parse_path(id_short)?;
         let rendered = match content {
-            Content::Path => Value::from(paths_of(element, &path, shape.core)),
+            Content::Path => Value::from(projection::paths_below(element, &path, shape)),
             Content::Value => {
                 match render_element(&submodel, &path, element.clone(), content, shape) {
                     Ok(value) => value,
@@ -509,7 +339,7 @@ async fn get_element(
     let submodel = load(&state, &at).await?;
     let mut element = element_at(&submodel, &path)?;
     if content == Content::Normal {
-        shape_element(&mut element, shape);
+        projection::shape_element(&mut element, shape);
         return Ok(json_response(StatusCode::OK, &element));
     }
     Ok(value_response(&render_element(
