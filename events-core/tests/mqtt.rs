@@ -2,17 +2,16 @@
 //! installed by `scripts/test-all.sh`): QoS 1 delivery, persistent sessions, duplicates,
 //! reconnection, mutual TLS.
 
-mod support;
-
 use std::time::Duration;
 
+use aas_conformance_tests::TestResult;
+use aas_conformance_tests::mosquitto::{Mosquitto, TestCertificates};
 use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind, Submodel};
 use chrono::{DateTime, Utc};
 use events_core::mqtt::{
     Backoff, MqttConfig, MqttError, MqttSink, MqttSubscriber, MqttTls, Subscription,
 };
 use events_core::{ChangeEvent, Encoding, EventClock, EventKind, EventSink, ReceivedEvent};
-use support::{Mosquitto, TestCertificates, TestResult};
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -27,8 +27,6 @@ use tokio::io::AsyncRead;
 
 #[path = "../../aas-serde/benches/common/mod.rs"]
 mod common;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -257,7 +255,7 @@ impl BenchInput {
 }
 
 async fn jobs(port: u16) -> Result<()> {
-    let azurite = support::Azurite::at_port(port);
+    let azurite = aas_conformance_tests::azurite::Azurite::at_port(port);
     azurite.create_container("bench").await?;
     let sas = azurite.sas_url("bench", "racwdl", Utc::now() + chrono::Duration::hours(2));
     let config = TargetConfig {
@@ -391,7 +389,7 @@ impl AsyncRead for Generated {
 }
 
 async fn multipart(port: u16) -> Result<()> {
-    let azurite = support::Azurite::at_port(port);
+    let azurite = aas_conformance_tests::azurite::Azurite::at_port(port);
     azurite.create_container("multipart").await?;
     let sas = azurite.sas_url(
         "multipart",

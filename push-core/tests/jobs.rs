@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use aas_conformance_tests::azurite::Azurite;
 use aas_model::{AssetAdministrationShell, ConceptDescription, Environment, Submodel};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -14,7 +15,7 @@ use push_core::{
     JobState, MemoryJobStore, PushEngine, PushError, PushRequest, PushTarget, SerializationFormat,
     Source, SourceError, TargetConfig, TargetKind, TargetOptions, Targets, UploadedObject,
 };
-use support::{Azurite, EnvironmentSource, MotoS3, OneTarget};
+use support::{EnvironmentSource, MotoS3, OneTarget};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -15,11 +15,9 @@ use events_core::{ChangeEvent, Encoding, ReceivedEvent};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-#[path = "../../push-core/tests/support/mod.rs"]
-mod azure_support;
 mod support;
 
-use azure_support::Azurite;
+use aas_conformance_tests::azurite::Azurite;
 use support::{Collector, DataDir, Failure, Launch, Server, TestResult, b64};
 
 #[derive(Default)]

@@ -7,11 +7,9 @@ use std::time::Duration;
 use events_core::{ChangeEvent, Encoding, ReceivedEvent};
 use serde_json::{Value, json};
 
-#[path = "../../events-core/tests/support/mod.rs"]
-mod mqtt_support;
 mod support;
 
-use mqtt_support::Mosquitto;
+use aas_conformance_tests::mosquitto::Mosquitto;
 use support::{Collector, DataDir, Failure, Launch, Server, TestResult, b64};
 
 async fn send(

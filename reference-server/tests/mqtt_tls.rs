@@ -10,11 +10,9 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::json;
 
-#[path = "../../events-core/tests/support/mod.rs"]
-mod mqtt_support;
 mod support;
 
-use mqtt_support::TestCertificates;
+use aas_conformance_tests::mosquitto::TestCertificates;
 use support::{DataDir, Failure, Launch, Server, TestResult};
 
 fn sha256_thumbprint(pem: &str) -> Result<String, Failure> {

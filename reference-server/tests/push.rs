@@ -7,11 +7,9 @@ use chrono::Utc;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-#[path = "../../push-core/tests/support/mod.rs"]
-mod azure_support;
 mod support;
 
-use azure_support::Azurite;
+use aas_conformance_tests::azurite::Azurite;
 use support::{DataDir, Failure, Launch, Server, TestResult};
 
 async fn call(

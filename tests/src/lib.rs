@@ -1,8 +1,17 @@
-//! Helpers shared by the conformance tests: where the corpus is, which files it holds.
+//! The test support of the whole workspace: where the conformance corpus is and which files it
+//! holds, the peer oracles, free loopback ports, and the real services the tests start
+//! ([`azurite`], [`mosquitto`]); every crate's tests use it as a dev-dependency instead of
+//! including each other's files.
 //!
 //! The corpus root is `$AAS_CORPUS_DIR` when set, else `../shared/corpus` beside the workspace.
-//! A missing corpus is a test failure with a message saying where it was looked for: these
-//! tests never skip.
+//! A missing corpus or service is a test failure with a message saying where it was looked
+//! for: these tests never skip.
+
+pub mod azurite;
+pub mod mosquitto;
+
+/// What a test that fails with an error returns.
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 use std::path::{Path, PathBuf};
 

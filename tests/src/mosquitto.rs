@@ -1,14 +1,10 @@
 //! A real Mosquitto broker on 127.0.0.1 for the tests, one per test on its own free port,
 //! killed by its PID when dropped; and test certificates made with rcgen.
 
-#![allow(dead_code)]
-
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// A running Mosquitto.
 pub struct Mosquitto {
@@ -37,12 +33,7 @@ fn mosquitto_binary() -> PathBuf {
     );
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
-}
+use crate::free_loopback_port as free_port;
 
 fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
