@@ -612,3 +612,61 @@ async fn the_data_directory_and_database_are_private_to_the_servers_user() -> Te
     }
     Ok(())
 }
+
+/// The router and the OpenAPI document are built from one route table: every documented
+/// operation is served (not the fallback, not 405), every other method on a documented path is
+/// 405, and a path next to documented ones is the fallback's 404.
+#[tokio::test]
+async fn the_router_serves_exactly_the_documented_operations() -> TestResult {
+    let data = DataDir::new("route-table");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let (status, document) =
+        status_and_json(http.get(server.url("/openapi.json")).send().await?).await?;
+    assert_eq!(status, 200);
+    let paths = document["paths"].as_object().ok_or("no paths")?;
+    assert!(paths.len() > 60, "{} paths documented", paths.len());
+    let fallback = |body: &Value| body["messages"][0]["text"] == "no such endpoint";
+    let mut checked = 0;
+    for (template, operations) in paths {
+        let path = template
+            .replace("{sequence}", "1")
+            .replace("{path}", "a")
+            .replace("{name}", "n")
+            .replace("{identifier}", "j")
+            .replace("{aas}", &b64("urn:aas"))
+            .replace("{sm}", &b64("urn:sm"))
+            .replace("{cd}", &b64("urn:cd"))
+            .replace("{twin}", &b64("urn:twin"));
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let request = http.request(method.to_uppercase().parse()?, server.url(&path));
+            let (status, body) = status_and_json(request.send().await?)
+                .await
+                .unwrap_or((0, Value::Null));
+            if operations.get(method).is_some() {
+                assert!(
+                    status != 405 && status != 0 && !fallback(&body),
+                    "{method} {template} is documented but answered {status} {body}"
+                );
+                checked += 1;
+            } else {
+                assert_eq!(
+                    status, 405,
+                    "{method} {template} is not documented but answered {body}"
+                );
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} operations checked");
+    for undocumented in [
+        "/shells/x/nothing",
+        "/submodels/x/$nothing",
+        "/sdts/nothing",
+    ] {
+        let (status, body) =
+            status_and_json(http.get(server.url(undocumented)).send().await?).await?;
+        assert_eq!(status, 404, "{undocumented}");
+        assert!(fallback(&body), "{undocumented}: {body}");
+    }
+    Ok(())
+}

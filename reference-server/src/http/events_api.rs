@@ -3,11 +3,9 @@
 //! across a restart of the server). And the dead letters: events the publisher gave up on,
 //! listed and put back into the outbox by an admin.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,30 +19,15 @@ const PAGE_BYTES: usize = 4 << 20;
 /// How far a message of the feed may expand (gzip).
 const MAX_EXPANDED: u64 = 512 << 20;
 
-/// The event feed (the repository's group: `read`).
-pub fn feed_routes(router: Router<AppState>) -> Router<AppState> {
-    router.route("/events", get(feed))
-}
-
-/// The publisher's dead letters (the admin group).
-pub fn dead_letter_routes(router: Router<AppState>) -> Router<AppState> {
-    router
-        .route("/events/dead-letters", get(dead_letters))
-        .route(
-            "/events/dead-letters/{sequence}/retry",
-            post(retry_dead_letter),
-        )
-}
-
 #[derive(Debug, Deserialize)]
-struct FeedQuery {
+pub(super) struct FeedQuery {
     since: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-struct PageQuery {
+pub(super) struct PageQuery {
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -99,7 +82,7 @@ fn feed_item(event: &LoggedEvent) -> Value {
 
 /// `GET /events?since=<RFC 3339>&limit=&cursor=`: events at or after `since` (all retained
 /// ones without it), in the order their changes were committed.
-async fn feed(
+pub(super) async fn feed(
     State(state): State<AppState>,
     Params(query): Params<FeedQuery>,
 ) -> ApiResult<Response> {
@@ -140,7 +123,7 @@ fn dead_letter_item(letter: &DeadLetter) -> Value {
 }
 
 /// `GET /events/dead-letters` (admin): events the publisher gave up on, oldest first.
-async fn dead_letters(
+pub(super) async fn dead_letters(
     State(state): State<AppState>,
     Params(query): Params<PageQuery>,
 ) -> ApiResult<Response> {
@@ -154,7 +137,7 @@ async fn dead_letters(
 
 /// `POST /events/dead-letters/{sequence}/retry` (admin): back into the outbox, attempts
 /// counted from zero; 204.
-async fn retry_dead_letter(
+pub(super) async fn retry_dead_letter(
     State(state): State<AppState>,
     PathParams(sequence): PathParams<String>,
 ) -> ApiResult<StatusCode> {

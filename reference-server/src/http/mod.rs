@@ -44,137 +44,30 @@ pub struct AppState {
 mod events_api;
 mod extract;
 pub mod push_api;
+pub(crate) mod routes;
 pub mod sdt_api;
 mod serialization;
 mod shell_api;
 mod submodel_api;
 
-use shell_api as shells_api;
-use submodel_api as sm;
-
-/// The routes of one submodel, mounted under `/submodels/{sm}` and the shell superpath.
-fn submodel_routes(prefix: &str, router: Router<AppState>) -> Router<AppState> {
-    let at = |suffix: &str| format!("{prefix}{suffix}");
-    let elements = at("/submodel-elements");
-    let element = at("/submodel-elements/{path}");
-    router
-        .route(&at("/$metadata"), get(sm::submodel_metadata))
-        .route(
-            &at("/$value"),
-            get(sm::submodel_value).patch(sm::patch_submodel_value),
-        )
-        .route(&at("/$reference"), get(sm::submodel_reference_of))
-        .route(&at("/$path"), get(sm::submodel_path))
-        .route(&elements, get(sm::elements).post(sm::create_element))
-        .route(&format!("{elements}/$metadata"), get(sm::elements_metadata))
-        .route(&format!("{elements}/$value"), get(sm::elements_value))
-        .route(
-            &format!("{elements}/$reference"),
-            get(sm::elements_reference),
-        )
-        .route(&format!("{elements}/$path"), get(sm::elements_path))
-        .route(
-            &element,
-            get(sm::element)
-                .post(sm::create_element)
-                .put(sm::replace_element)
-                .patch(sm::replace_element)
-                .delete(sm::delete_element),
-        )
-        .route(&format!("{element}/$metadata"), get(sm::element_metadata))
-        .route(
-            &format!("{element}/$value"),
-            get(sm::element_value).patch(sm::patch_element_value),
-        )
-        .route(
-            &format!("{element}/$reference"),
-            get(sm::element_reference_of),
-        )
-        .route(&format!("{element}/$path"), get(sm::element_path))
-        .route(
-            &format!("{element}/attachment"),
-            get(sm::get_attachment)
-                .put(sm::put_attachment)
-                .delete(sm::delete_attachment),
-        )
-}
-
-/// The router of the repository API.
+/// The router of the repository API, built from the route table ([`routes::operations`]); each
+/// group of routes is behind its role, so a route added to the admin group is never reachable
+/// with a read or write key.
 pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
     use crate::auth::{Access, guarded};
-    let repository = Router::new()
-        .route("/description", get(serialization::description))
-        .route("/serialization", get(serialization::serialization))
-        .route("/shells", get(shells_api::list_shells).post(create_shell))
-        .route("/shells/$reference", get(shells_api::list_shell_references))
-        .route(
-            "/shells/{aas}",
-            get(get_shell).put(replace_shell).delete(delete_shell),
-        )
-        .route(
-            "/shells/{aas}/$reference",
-            get(shells_api::shell_reference_of),
-        )
-        .route(
-            "/shells/{aas}/asset-information",
-            get(shells_api::asset_information).put(shells_api::replace_asset_information),
-        )
-        .route(
-            "/shells/{aas}/asset-information/thumbnail",
-            get(shells_api::thumbnail)
-                .put(shells_api::put_thumbnail)
-                .delete(shells_api::delete_thumbnail),
-        )
-        .route(
-            "/shells/{aas}/submodel-refs",
-            get(shells_api::submodel_refs).post(shells_api::add_submodel_ref),
-        )
-        .route(
-            "/shells/{aas}/submodel-refs/{sm}",
-            axum::routing::delete(shells_api::delete_submodel_ref),
-        )
-        .route("/shells/{aas}/submodels/{sm}", get(sm::submodel))
-        .route(
-            "/submodels",
-            get(shells_api::submodels).post(create_submodel),
-        )
-        .route("/submodels/$metadata", get(shells_api::submodels_metadata))
-        .route("/submodels/$value", get(shells_api::submodels_value))
-        .route(
-            "/submodels/$reference",
-            get(shells_api::submodels_reference),
-        )
-        .route("/submodels/$path", get(shells_api::submodels_path))
-        .route(
-            "/submodels/{sm}",
-            get(sm::submodel)
-                .put(replace_submodel)
-                .patch(replace_submodel)
-                .delete(delete_submodel),
-        )
-        .route(
-            "/concept-descriptions",
-            get(shells_api::concept_descriptions).post(create_cd),
-        )
-        .route(
-            "/concept-descriptions/{cd}",
-            get(get_cd).put(replace_cd).delete(delete_cd),
-        );
-    let repository = submodel_routes("/submodels/{sm}", repository);
-    let repository = submodel_routes("/shells/{aas}/submodels/{sm}", repository);
-    let repository = events_api::feed_routes(repository);
-    // Every route of a group is behind its group's role: a route added to the admin group is
-    // never reachable with a read or write key.
-    let admin = events_api::dead_letter_routes(Router::new());
-    let admin = push_api::routes(admin);
-    let admin = sdt_api::routes(admin);
+    use routes::Group;
+    let (mut public, mut repository, mut admin) = (Router::new(), Router::new(), Router::new());
+    for (group, path, route) in routes::operations() {
+        let handler = (route.serve)(routes::method_filter(&route.method));
+        match group {
+            Group::Public => public = public.route(&path, handler),
+            Group::Repository => repository = repository.route(&path, handler),
+            Group::Admin => admin = admin.route(&path, handler),
+        }
+    }
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
         .config(utoipa_swagger_ui::Config::from("/openapi.json"));
-    Router::new()
-        .route(
-            "/health",
-            get(|| async { axum::Json(json!({"status": "UP"})) }),
-        )
+    public
         .merge(guarded(repository, keys, Access::Repository))
         .merge(guarded(admin, keys, Access::Admin))
         .route(

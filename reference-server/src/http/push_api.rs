@@ -3,12 +3,11 @@
 
 use std::sync::{Arc, LazyLock};
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use push_core::{PushEngine, PushRequest, PushTarget, TargetConfig};
 use regex::Regex;
 use serde::Deserialize;
@@ -28,32 +27,6 @@ pub struct PushContext {
 
 /// Both path generations.
 pub const PREFIXES: [&str; 2] = ["/sphere/push", "/sphere/api/v1/push"];
-
-pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    let mut router = router.route(
-        "/sphere/push/targets/{name}",
-        get(get_target)
-            .put(replace_target)
-            .delete(delete_target)
-            .post(upsert_target_by_path),
-    );
-    router = router.route(
-        "/sphere/api/v1/push/targets/{name}",
-        get(get_target).put(replace_target).delete(delete_target),
-    );
-    for prefix in PREFIXES {
-        router = router
-            .route(&format!("{prefix}/jobs"), get(list_jobs).post(create_job))
-            .route(&format!("{prefix}/jobs/{{identifier}}"), get(get_job));
-    }
-    // GET of the target list; POST only under the newer prefix (above).
-    router
-        .route("/sphere/push/targets", get(list_targets))
-        .route(
-            "/sphere/api/v1/push/targets",
-            get(list_targets).post(create_target),
-        )
-}
 
 fn context(state: &AppState) -> ApiResult<&PushContext> {
     state.push.as_deref().ok_or_else(|| {
@@ -135,13 +108,13 @@ fn target_response(status: StatusCode, config: &TargetConfig) -> Response {
     (status, Json(shown(config))).into_response()
 }
 
-async fn list_targets(State(state): State<AppState>) -> ApiResult<Response> {
+pub(super) async fn list_targets(State(state): State<AppState>) -> ApiResult<Response> {
     let store = context(&state)?.store.clone();
     let targets = blocking(move || Ok(store.targets()?)).await?;
     Ok(Json(Value::Array(targets)).into_response())
 }
 
-async fn get_target(
+pub(super) async fn get_target(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
@@ -161,7 +134,7 @@ async fn store_target(state: &AppState, config: TargetConfig, write: Write) -> A
 }
 
 /// POST `/sphere/push/targets/{name}`: created (201) or updated (200).
-async fn upsert_target_by_path(
+pub(super) async fn upsert_target_by_path(
     State(state): State<AppState>,
     Path(name): Path<String>,
     body: Bytes,
@@ -179,14 +152,17 @@ async fn upsert_target_by_path(
 }
 
 /// POST `/sphere/api/v1/push/targets`: created (201), 409 when the name exists.
-async fn create_target(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+pub(super) async fn create_target(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let config = target_from(&body, None)?;
     store_target(&state, config.clone(), Write::Create).await?;
     Ok(target_response(StatusCode::CREATED, &config))
 }
 
 /// PUT: replaces an existing target (204), 404 when there is none.
-async fn replace_target(
+pub(super) async fn replace_target(
     State(state): State<AppState>,
     Path(name): Path<String>,
     body: Bytes,
@@ -196,7 +172,7 @@ async fn replace_target(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn delete_target(
+pub(super) async fn delete_target(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
@@ -211,7 +187,7 @@ async fn delete_target(
     }
 }
 
-async fn create_job(
+pub(super) async fn create_job(
     State(state): State<AppState>,
     uri: axum::http::Uri,
     body: Bytes,
@@ -249,12 +225,12 @@ async fn create_job(
 }
 
 #[derive(Debug, Deserialize)]
-struct JobPaging {
+pub(super) struct JobPaging {
     limit: Option<i64>,
     cursor: Option<String>,
 }
 
-async fn list_jobs(
+pub(super) async fn list_jobs(
     State(state): State<AppState>,
     Params(paging): Params<JobPaging>,
 ) -> ApiResult<Response> {
@@ -280,7 +256,7 @@ async fn list_jobs(
     Ok(Json(json!({"result": jobs, "paging_metadata": paging})).into_response())
 }
 
-async fn get_job(
+pub(super) async fn get_job(
     State(state): State<AppState>,
     Path(identifier): Path<String>,
 ) -> ApiResult<Response> {

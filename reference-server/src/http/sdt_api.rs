@@ -4,12 +4,11 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sdt_core::description::SyncDescription;
 use sdt_core::outbound::OutboundPolicy;
 use sdt_core::platform::{Authentication, ClientOptions, Credentials, Platform, PlatformClient};
@@ -40,31 +39,6 @@ fn internal(error: impl std::fmt::Display) -> SdtError {
 }
 
 type SdtResult<T> = Result<T, SdtError>;
-
-pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    router
-        .route(
-            "/sdts/evaluate",
-            post(evaluate).layer(DefaultBodyLimit::max(PLAYGROUND_BODY_LIMIT)),
-        )
-        .route(
-            "/sdts/dry-run",
-            post(dry_run).layer(DefaultBodyLimit::max(PLAYGROUND_BODY_LIMIT)),
-        )
-        .route("/sdts/acl", get(acl))
-        .route("/sdts/platforms", get(list_platforms).post(create_platform))
-        .route(
-            "/sdts/platforms/{name}",
-            get(get_platform)
-                .put(replace_platform)
-                .delete(delete_platform),
-        )
-        .route("/sdts/twins", get(list_twins).post(create_twin))
-        .route(
-            "/sdts/twins/{twin}",
-            get(get_twin).put(replace_twin).delete(delete_twin),
-        )
-}
 
 fn sync(state: &AppState) -> SdtResult<Arc<Synchronizer>> {
     state.sdt.clone().ok_or_else(|| {
@@ -133,7 +107,7 @@ async fn playground<T: Send + 'static>(
 
 /// `POST /sdts/evaluate`: one expression, evaluated as the engine does. sdt-core bounds the
 /// work (its "Limits"); it runs off the async workers all the same, as it is CPU work.
-async fn evaluate(body: Bytes) -> SdtResult<Json<Value>> {
+pub(super) async fn evaluate(body: Bytes) -> SdtResult<Json<Value>> {
     playground(move || {
         let evaluation: Evaluation =
             serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
@@ -154,7 +128,7 @@ struct DryRunRequest {
 
 /// `POST /sdts/dry-run`: the variables and rendered values a sample answer gives; nothing
 /// is written.
-async fn dry_run(body: Bytes) -> SdtResult<Json<Value>> {
+pub(super) async fn dry_run(body: Bytes) -> SdtResult<Json<Value>> {
     playground(move || {
         let request: DryRunRequest =
             serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
@@ -177,7 +151,7 @@ async fn dry_run(body: Bytes) -> SdtResult<Json<Value>> {
 
 /// `GET /sdts/acl`: the statements a synchronized twin needs: the synchronization user may
 /// update the twin's data properties and read the twin; the owner may do everything.
-async fn acl() -> Json<Value> {
+pub(super) async fn acl() -> Json<Value> {
     Json(json!([
         {
             "condition": {"user": "synchronization", "twin": "synchronized"},
@@ -238,14 +212,14 @@ fn platform_from(
     Ok(platform)
 }
 
-async fn list_platforms(State(state): State<AppState>) -> SdtResult<Json<Value>> {
+pub(super) async fn list_platforms(State(state): State<AppState>) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
     Ok(Json(Value::Array(
         blocking(move || Ok(store.platforms()?)).await?,
     )))
 }
 
-async fn get_platform(
+pub(super) async fn get_platform(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> SdtResult<Json<Value>> {
@@ -262,7 +236,10 @@ async fn get_platform(
         })
 }
 
-async fn create_platform(State(state): State<AppState>, body: Bytes) -> SdtResult<Response> {
+pub(super) async fn create_platform(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> SdtResult<Response> {
     let platform = platform_from(&body, None, sync(&state)?.outbound())?;
     let store = store(&state)?;
     let stored = platform.clone();
@@ -270,7 +247,7 @@ async fn create_platform(State(state): State<AppState>, body: Bytes) -> SdtResul
     Ok((StatusCode::CREATED, Json(platform)).into_response())
 }
 
-async fn replace_platform(
+pub(super) async fn replace_platform(
     State(state): State<AppState>,
     Path(name): Path<String>,
     body: Bytes,
@@ -282,7 +259,7 @@ async fn replace_platform(
 }
 
 /// 409 while twins are bound to it (counted in the deletion's transaction).
-async fn delete_platform(
+pub(super) async fn delete_platform(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> SdtResult<StatusCode> {
@@ -322,14 +299,14 @@ fn twin_from(body: &[u8], submodel_id: Option<&str>) -> SdtResult<TwinRecord> {
     serde_json::from_value(json).map_err(|e| bad(format!("not a twin binding: {e}")))
 }
 
-async fn list_twins(State(state): State<AppState>) -> SdtResult<Json<Value>> {
+pub(super) async fn list_twins(State(state): State<AppState>) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
     Ok(Json(Value::Array(
         blocking(move || Ok(store.twins()?)).await?,
     )))
 }
 
-async fn get_twin(
+pub(super) async fn get_twin(
     State(state): State<AppState>,
     Path(twin): Path<String>,
 ) -> SdtResult<Json<Value>> {
@@ -348,7 +325,7 @@ async fn get_twin(
 }
 
 /// 409 when the submodel is bound already (checked in the binding's transaction).
-async fn create_twin(State(state): State<AppState>, body: Bytes) -> SdtResult<Response> {
+pub(super) async fn create_twin(State(state): State<AppState>, body: Bytes) -> SdtResult<Response> {
     let record = twin_from(&body, None)?;
     let sync = sync(&state)?;
     let id = record.submodel_id.clone();
@@ -362,7 +339,7 @@ async fn create_twin(State(state): State<AppState>, body: Bytes) -> SdtResult<Re
 
 /// PUT: replaces the binding's description (and the rest), restarting only this twin; 404
 /// when the submodel is not bound.
-async fn replace_twin(
+pub(super) async fn replace_twin(
     State(state): State<AppState>,
     Path(twin): Path<String>,
     body: Bytes,
@@ -374,7 +351,7 @@ async fn replace_twin(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn delete_twin(
+pub(super) async fn delete_twin(
     State(state): State<AppState>,
     Path(twin): Path<String>,
 ) -> SdtResult<StatusCode> {
