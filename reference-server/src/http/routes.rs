@@ -30,6 +30,10 @@ pub(crate) struct Route {
 /// Makes a route's handler for its method.
 pub(crate) type Serve = fn(MethodFilter) -> MethodRouter<AppState>;
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row of the table: positional, as the table reads"
+)]
 const fn route(
     method: HttpMethod,
     path: &'static str,
