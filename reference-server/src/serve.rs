@@ -305,8 +305,15 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
 /// must stop the server cleanly, not kill it.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut terminate = match tokio::signal::unix::signal(
+        tokio::signal::unix::SignalKind::terminate(),
+    ) {
+        Ok(signal) => Some(signal),
+        Err(error) => {
+            tracing::warn!(%error, "SIGTERM cannot be handled: only Ctrl-C stops the server cleanly");
+            None
+        }
+    };
     let interrupt = tokio::signal::ctrl_c();
     async move {
         #[cfg(unix)]

@@ -135,7 +135,7 @@ pub struct PropertyNameError {
     pub property: String,
     pub id_short: String,
     pub version: aas_model::Version,
-    pub finding: Finding,
+    pub finding: Box<Finding>,
 }
 
 /// Why a synchronized value was not written into the submodel; each names the property.
@@ -474,7 +474,7 @@ pub fn check_property_names(
                     property: attribute.name.clone(),
                     id_short: id_short.clone(),
                     version,
-                    finding,
+                    finding: Box::new(finding),
                 });
             }
         }
