@@ -70,4 +70,4 @@ pub use dedup::{Deduplicator, EventClock};
 pub use envelope::{ChangeEvent, Envelope, EnvelopeError, EventReference};
 pub use message::{DecodeError, Encoding, EventMessage, ReceivedEvent};
 pub use sink::{EventSink, MemorySink, SinkError};
-pub use topic::{ElementType, EventKind, Topic, TopicError, TopicScheme};
+pub use topic::{ElementType, EventKind, IdLevelError, Topic, TopicError, TopicScheme};

@@ -74,8 +74,22 @@ pub enum TopicError {
     WrongRoot { topic: String, root: String },
     #[error("topic {0:?} is not <root>/<shells|submodels>/<id>/<created|updated|deleted>")]
     Shape(String),
-    #[error("topic {topic:?}: the id level is not base64url: {reason}")]
-    Id { topic: String, reason: String },
+    #[error("topic {topic:?}: {source}")]
+    Id {
+        topic: String,
+        #[source]
+        source: IdLevelError,
+    },
+}
+
+/// Why a topic's id level does not decode ([`decode_id`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdLevelError {
+    #[error("the id level is not base64url: {0}")]
+    Base64(#[source] base64::DecodeError),
+    #[error("the id level does not decode to UTF-8: {0}")]
+    Utf8(#[source] std::string::FromUtf8Error),
 }
 
 /// Builds and parses topics under a root (`twinsphere` for the envelope, `aas-events` for
@@ -98,11 +112,11 @@ pub fn encode_id(id: &str) -> String {
 }
 
 /// Decodes an id level, with or without padding.
-pub fn decode_id(level: &str) -> Result<String, String> {
+pub fn decode_id(level: &str) -> Result<String, IdLevelError> {
     let bytes = PADDING_INDIFFERENT
         .decode(level)
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+        .map_err(IdLevelError::Base64)?;
+    String::from_utf8(bytes).map_err(IdLevelError::Utf8)
 }
 
 impl TopicScheme {
@@ -166,9 +180,9 @@ impl TopicScheme {
             _ => return Err(TopicError::Shape(topic.to_owned())),
         };
         let kind = EventKind::parse(kind).ok_or_else(|| TopicError::Shape(topic.to_owned()))?;
-        let id = decode_id(id).map_err(|reason| TopicError::Id {
+        let id = decode_id(id).map_err(|source| TopicError::Id {
             topic: topic.to_owned(),
-            reason,
+            source,
         })?;
         Ok(Topic { element, id, kind })
     }

@@ -36,8 +36,10 @@ impl BlobSasUrl {
     pub fn parse(text: &str, options: &TargetOptions) -> Result<Self, TargetError> {
         let sas = |why: String| TargetError::SasUrl(why);
         let url = Url::parse(text.trim()).map_err(|e| sas(format!("not a URL ({e})")))?;
-        check_transport(&url, options.allow_insecure)
-            .map_err(|why| sas(format!("the URL {why}")))?;
+        check_transport(&url, options.allow_insecure).map_err(|source| TargetError::Transport {
+            field: "blobSasUrl",
+            source,
+        })?;
         let host = url
             .host_str()
             .ok_or_else(|| sas("the URL has no host".into()))?
@@ -138,9 +140,7 @@ impl BlobSasUrl {
     /// no redirect (which would carry the SAS signature in `Referer` to another origin) and
     /// uses no proxy.
     pub fn object_store(&self) -> Result<object_store::azure::MicrosoftAzure, TargetError> {
-        self.builder(None)
-            .build()
-            .map_err(|e| TargetError::Store(e.to_string()))
+        self.builder(None).build().map_err(TargetError::Store)
     }
 
     /// An object_store builder for the container, authorized by the SAS, with push-core's

@@ -20,7 +20,15 @@ pub enum TargetError {
         message: String,
     },
     #[error("the target could not be set up: {0}")]
-    Store(String),
+    Store(#[source] object_store::Error),
+    /// The URL's scheme or host is not accepted (https, or http to a loopback host when
+    /// insecure targets are allowed).
+    #[error("{field}: the URL {source}")]
+    Transport {
+        field: &'static str,
+        #[source]
+        source: TransportError,
+    },
     /// [`crate::TargetOptions::local_root`] is `None`.
     #[error("local-directory targets are disabled: no root is configured")]
     LocalDisabled,
@@ -49,6 +57,24 @@ pub enum TargetError {
         resolved: PathBuf,
         root: PathBuf,
     },
+}
+
+/// Why a target URL's transport is refused; completes "the URL ...".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    #[error(
+        "is http, not https (plain http is only accepted to a loopback host, and only when the server allows insecure targets)"
+    )]
+    InsecureNotAllowed,
+    #[error(
+        "is http to {host}, not https: plain http is only accepted to a loopback host (127.0.0.0/8, ::1, localhost)"
+    )]
+    NotLoopback { host: String },
+    #[error(
+        "has the scheme {0:?}, not https (only https, or http to a loopback host, is accepted)"
+    )]
+    Scheme(String),
 }
 
 /// Why an upload or a job failed, in words a user can act on. Messages never contain secrets.

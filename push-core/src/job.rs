@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::AbortHandle;
 
+use crate::error::PushError;
 use crate::retry::{AfterFailure, RetryPolicy};
 use crate::target::{PushTarget, UploadedObject};
 
@@ -179,10 +180,58 @@ impl PushJob {
     }
 }
 
-/// Why the source could not provide an element (not "it does not exist": that is `Ok(None)`).
-#[derive(Debug, Clone, thiserror::Error)]
+/// Why the source could not provide an element (not "it does not exist": that is `Ok(None)`):
+/// the source's own error, kept as the [`std::error::Error::source`].
+#[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct SourceError(pub String);
+pub struct SourceError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+impl SourceError {
+    /// Wraps the source's error (any error, or a message: `SourceError::new("...")`).
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(error.into())
+    }
+}
+
+/// Why a job failed; its text becomes the job's `message`.
+#[derive(Debug, thiserror::Error)]
+enum JobError {
+    #[error("there is no push target named {0:?}")]
+    NoTarget(String),
+    #[error("reading the elements failed: {0}")]
+    Read(#[source] SourceError),
+    #[error(
+        "reading the elements failed: asked for {asked} {what}s, the source answered {answered}"
+    )]
+    Miscounted {
+        what: &'static str,
+        asked: usize,
+        answered: usize,
+    },
+    #[error("unknown ids: {}", .0.join(", "))]
+    UnknownIds(Vec<String>),
+    #[error("the request names no shells and no submodels")]
+    NothingNamed,
+    #[error(
+        "converting to AAS {to} would lose: {} (allowLoss: true writes anyway, applying the \
+         rules listed)",
+        .refused.join("; ")
+    )]
+    Lossy { to: Version, refused: Vec<String> },
+    #[error("serializing the elements failed: {0}")]
+    Serialize(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("converting and serializing the elements stopped: {0}")]
+    Stopped(#[source] tokio::task::JoinError),
+    #[error("{0}")]
+    Upload(#[source] PushError),
+    #[error("{source} (gave up after {attempt} {}: {why})", if *.attempt == 1 { "attempt" } else { "attempts" })]
+    GaveUp {
+        #[source]
+        source: PushError,
+        attempt: u32,
+        why: crate::retry::GaveUp,
+    },
+}
 
 /// Where jobs take the elements from (the server implements it over its storage). Elements
 /// come as `Arc`s: a repository that keeps them in memory hands them out without copying. A
@@ -415,7 +464,9 @@ impl PushEngine {
         cancelled.state = JobState::Failed;
         cancelled.message = Some("the job was cancelled".into());
         cancelled.updated_on = Utc::now();
-        let _ = self.jobs.save(&cancelled).await;
+        if let Err(error) = self.jobs.save(&cancelled).await {
+            tracing::error!(job = %cancelled.identifier, %error, "could not record the cancelled push job");
+        }
         true
     }
 
@@ -440,9 +491,9 @@ impl PushEngine {
                 job.message = None;
                 job.metadata = Some(metadata);
             }
-            Err(message) => {
+            Err(error) => {
                 job.state = JobState::Failed;
-                job.message = Some(message);
+                job.message = Some(error.to_string());
             }
         }
         job.updated_on = Utc::now();
@@ -455,18 +506,13 @@ impl PushEngine {
         }
     }
 
-    async fn execute(&self, job: &PushJob) -> Result<JobMetadata, String> {
+    async fn execute(&self, job: &PushJob) -> Result<JobMetadata, JobError> {
         let request = &job.request;
         let target = self
             .targets
             .target(&request.push_target_name)
             .await
-            .ok_or_else(|| {
-                format!(
-                    "there is no push target named {:?}",
-                    request.push_target_name
-                )
-            })?;
+            .ok_or_else(|| JobError::NoTarget(request.push_target_name.clone()))?;
         let format = request.serialization_format;
         let ids = RequestedIds {
             shells: unique(&request.shell_ids).collect(),
@@ -507,7 +553,7 @@ impl PushEngine {
         request: &PushRequest,
         ids: &RequestedIds<'_>,
         version: Version,
-    ) -> Result<(Vec<u8>, (usize, usize, usize), Vec<String>), String> {
+    ) -> Result<(Vec<u8>, (usize, usize, usize), Vec<String>), JobError> {
         let mut elements = self.gather(request, ids).await?;
         let counts = (
             elements.shells.len(),
@@ -534,7 +580,7 @@ impl PushEngine {
             Ok((bytes, counts, conversion))
         })
         .await
-        .map_err(|e| format!("converting and serializing the elements stopped: {e}"))?
+        .map_err(JobError::Stopped)?
     }
 
     /// For a JSON job without concept descriptions (which need the submodels' semantic ids),
@@ -544,7 +590,7 @@ impl PushEngine {
         request: &PushRequest,
         ids: &RequestedIds<'_>,
         version: Version,
-    ) -> Result<Option<(Vec<u8>, (usize, usize, usize))>, String> {
+    ) -> Result<Option<(Vec<u8>, (usize, usize, usize))>, JobError> {
         // Another version than the source's needs the elements converted.
         if request.serialization_format != SerializationFormat::Json
             || request.include_concept_descriptions
@@ -552,13 +598,12 @@ impl PushEngine {
         {
             return Ok(None);
         }
-        let source_error = |e: SourceError| format!("reading the elements failed: {e}");
         let (shell_ids, submodel_ids) = (&ids.shells[..], &ids.submodels[..]);
         let Some(found_shells) = self
             .source
             .shells_json(shell_ids)
             .await
-            .map_err(source_error)?
+            .map_err(JobError::Read)?
         else {
             return Ok(None);
         };
@@ -566,14 +611,14 @@ impl PushEngine {
             .source
             .submodels_json(submodel_ids)
             .await
-            .map_err(source_error)?
+            .map_err(JobError::Read)?
         else {
             return Ok(None);
         };
         let mut missing = Vec::new();
         let shells = keep_found(found_shells, shell_ids, "shell", &mut missing)?;
         let submodels = keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
-        check_found(&missing, shells.len() + submodels.len())?;
+        check_found(missing, shells.len() + submodels.len())?;
         let counts = (shells.len(), submodels.len(), 0);
         let no_concept_descriptions: &[Bytes] = &[];
         let bytes = aas_serde::json::join_environment(&shells, &submodels, no_concept_descriptions);
@@ -586,14 +631,14 @@ impl PushEngine {
         name: &str,
         bytes: Bytes,
         content_type: &str,
-    ) -> Result<UploadedObject, String> {
+    ) -> Result<UploadedObject, JobError> {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
             let error = match target.upload(name, bytes.clone(), content_type).await {
                 Ok(uploaded) => return Ok(uploaded),
                 Err(error) if error.is_transient() => error,
-                Err(error) => return Err(error.to_string()),
+                Err(error) => return Err(JobError::Upload(error)),
             };
             match self.retry.after_failure(attempt, started.elapsed()) {
                 AfterFailure::RetryAfter(delay) => {
@@ -602,10 +647,11 @@ impl PushEngine {
                     attempt += 1;
                 }
                 AfterFailure::GiveUp(why) => {
-                    let attempts = if attempt == 1 { "attempt" } else { "attempts" };
-                    return Err(format!(
-                        "{error} (gave up after {attempt} {attempts}: {why})"
-                    ));
+                    return Err(JobError::GaveUp {
+                        source: error,
+                        attempt,
+                        why,
+                    });
                 }
             }
         }
@@ -616,19 +662,22 @@ impl PushEngine {
         &self,
         request: &PushRequest,
         ids: &RequestedIds<'_>,
-    ) -> Result<Elements, String> {
-        let source_error = |e: SourceError| format!("reading the elements failed: {e}");
+    ) -> Result<Elements, JobError> {
         let (shell_ids, submodel_ids) = (&ids.shells[..], &ids.submodels[..]);
-        let found_shells = self.source.shells(shell_ids).await.map_err(source_error)?;
+        let found_shells = self
+            .source
+            .shells(shell_ids)
+            .await
+            .map_err(JobError::Read)?;
         let found_submodels = self
             .source
             .submodels(submodel_ids)
             .await
-            .map_err(source_error)?;
+            .map_err(JobError::Read)?;
         let mut missing = Vec::new();
         let shells = keep_found(found_shells, shell_ids, "shell", &mut missing)?;
         let submodels = keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
-        check_found(&missing, shells.len() + submodels.len())?;
+        check_found(missing, shells.len() + submodels.len())?;
         let mut concept_descriptions = Vec::new();
         if request.include_concept_descriptions {
             let ids = semantic_ids(&submodels);
@@ -639,7 +688,7 @@ impl PushEngine {
                 .source
                 .concept_descriptions(&ids)
                 .await
-                .map_err(source_error)?
+                .map_err(JobError::Read)?
                 .into_iter()
                 .flatten()
                 .collect();
@@ -657,15 +706,15 @@ impl PushEngine {
 fn keep_found<T>(
     found: Vec<Option<T>>,
     ids: &[&str],
-    what: &str,
+    what: &'static str,
     missing: &mut Vec<String>,
-) -> Result<Vec<T>, String> {
+) -> Result<Vec<T>, JobError> {
     if found.len() != ids.len() {
-        return Err(format!(
-            "reading the elements failed: asked for {} {what}s, the source answered {}",
-            ids.len(),
-            found.len()
-        ));
+        return Err(JobError::Miscounted {
+            what,
+            asked: ids.len(),
+            answered: found.len(),
+        });
     }
     let mut kept = Vec::with_capacity(found.len());
     for (element, id) in found.into_iter().zip(ids) {
@@ -678,12 +727,12 @@ fn keep_found<T>(
 }
 
 /// Unknown ids listed in one message; a request that names nothing refused.
-fn check_found(missing: &[String], found: usize) -> Result<(), String> {
+fn check_found(missing: Vec<String>, found: usize) -> Result<(), JobError> {
     if !missing.is_empty() {
-        return Err(format!("unknown ids: {}", missing.join(", ")));
+        return Err(JobError::UnknownIds(missing));
     }
     if found == 0 {
-        return Err("the request names no shells and no submodels".into());
+        return Err(JobError::NothingNamed);
     }
     Ok(())
 }
@@ -788,7 +837,7 @@ impl Elements {
         from: Version,
         to: Version,
         allow_loss: bool,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, JobError> {
         let how = (from, to, allow_loss);
         let (mut lost, mut refused) = (Vec::new(), Vec::new());
         for shell in &mut self.shells {
@@ -806,17 +855,20 @@ impl Elements {
         if refused.is_empty() {
             Ok(capped(lost))
         } else {
-            Err(format!(
-                "converting to AAS {to} would lose: {} (allowLoss: true writes anyway, applying \
-                 the rules listed)",
-                capped(refused).join("; ")
-            ))
+            Err(JobError::Lossy {
+                to,
+                refused: capped(refused),
+            })
         }
     }
 
     /// The environment of the elements in `format` and `version`, written from the shared
     /// elements (no copies).
-    fn serialize(&self, format: SerializationFormat, version: Version) -> Result<Vec<u8>, String> {
+    fn serialize(
+        &self,
+        format: SerializationFormat,
+        version: Version,
+    ) -> Result<Vec<u8>, JobError> {
         let shells: Vec<&AssetAdministrationShell> =
             self.shells.iter().map(AsRef::as_ref).collect();
         let submodels: Vec<&Submodel> = self.submodels.iter().map(AsRef::as_ref).collect();
@@ -830,11 +882,11 @@ impl Elements {
             submodels: &submodels,
             concept_descriptions: &concept_descriptions,
         };
-        let failed = |e: &dyn std::fmt::Display| format!("serializing the elements failed: {e}");
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| JobError::Serialize(e);
         match format {
             SerializationFormat::Json => Ok(aas_serde::json::to_vec(&env)),
             SerializationFormat::Xml => {
-                aas_serde::xml::to_vec_as(&env, version).map_err(|e| failed(&e))
+                aas_serde::xml::to_vec_as(&env, version).map_err(|e| failed(e.into()))
             }
             SerializationFormat::AasxJson | SerializationFormat::AasxXml => {
                 let spec = if format == SerializationFormat::AasxJson {
@@ -843,8 +895,10 @@ impl Elements {
                     Format::Xml
                 };
                 let mut writer = AasxWriter::new(Vec::new(), spec).with_version(version);
-                writer.write_environment(&env).map_err(|e| failed(&e))?;
-                writer.finish().map_err(|e| failed(&e))
+                writer
+                    .write_environment(&env)
+                    .map_err(|e| failed(e.into()))?;
+                writer.finish().map_err(|e| failed(e.into()))
             }
         }
     }

@@ -134,7 +134,7 @@ pub mod retry;
 pub mod target;
 
 pub use azure::{BlobSasUrl, REDACTED};
-pub use error::{AddressNotAllowed, PushError, TargetError};
+pub use error::{AddressNotAllowed, PushError, TargetError, TransportError};
 pub use job::{
     JobMetadata, JobState, JobStore, MAX_CONVERSION_LINES, MemoryJobStore, PushEngine, PushJob,
     PushRequest, SerializationFormat, Source, SourceError, Targets,

@@ -21,7 +21,7 @@ use url::{Host, Url};
 
 use crate::azure::{BlobSasUrl, REDACTED, redact_sas};
 use crate::client::Connector;
-use crate::error::{PushError, TargetError};
+use crate::error::{PushError, TargetError, TransportError};
 
 /// How target configurations are checked and connected when a target is built.
 ///
@@ -100,21 +100,15 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Checks the scheme and host of a target URL: https, or plain http to a loopback host when
 /// `allow_insecure`. `Ok(true)` for plain http. The error completes "the URL ...".
-pub(crate) fn check_transport(url: &Url, allow_insecure: bool) -> Result<bool, String> {
+pub(crate) fn check_transport(url: &Url, allow_insecure: bool) -> Result<bool, TransportError> {
     match url.scheme() {
         "https" => Ok(false),
-        "http" if !allow_insecure => Err(
-            "is http, not https (plain http is only accepted to a loopback host, and only when the server allows insecure targets)"
-                .into(),
-        ),
+        "http" if !allow_insecure => Err(TransportError::InsecureNotAllowed),
         "http" if is_loopback(url) => Ok(true),
-        "http" => Err(format!(
-            "is http to {}, not https: plain http is only accepted to a loopback host (127.0.0.0/8, ::1, localhost)",
-            url.host_str().unwrap_or("no host")
-        )),
-        other => Err(format!(
-            "has the scheme {other:?}, not https (only https, or http to a loopback host, is accepted)"
-        )),
+        "http" => Err(TransportError::NotLoopback {
+            host: url.host_str().unwrap_or("no host").to_owned(),
+        }),
+        other => Err(TransportError::Scheme(other.to_owned())),
     }
 }
 
@@ -243,7 +237,7 @@ impl TargetConfig {
                 message: "is empty".into(),
             });
         }
-        let store_error = |e: object_store::Error| TargetError::Store(e.to_string());
+        let store_error = TargetError::Store;
         let mut expiry = None;
         let (store, description): (Arc<dyn ObjectStore>, String) = match &self.kind {
             TargetKind::AzureBlobStorage { blob_sas_url } => {
@@ -286,10 +280,10 @@ impl TargetConfig {
                     .with_retry(no_retries());
                 if let Some(endpoint) = &location.endpoint {
                     let insecure =
-                        check_transport(endpoint, options.allow_insecure).map_err(|why| {
-                            TargetError::Invalid {
+                        check_transport(endpoint, options.allow_insecure).map_err(|source| {
+                            TargetError::Transport {
                                 field: "endpoint",
-                                message: why,
+                                source,
                             }
                         })?;
                     allow_http = insecure;
@@ -712,7 +706,11 @@ impl PushTarget for ObjectStoreTarget {
                 Ok(0) => break,
                 Ok(read) => read,
                 Err(e) => {
-                    let _ = writer.abort().await;
+                    if let Err(abort) = writer.abort().await {
+                        // The upload is left to the store's expiry of unfinished uploads.
+                        let error = PushError::from_store(name, abort);
+                        tracing::warn!(object = name, %error, "aborting the multipart upload failed");
+                    }
                     return Err(PushError::Read(e.to_string()));
                 }
             };

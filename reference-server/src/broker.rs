@@ -36,8 +36,11 @@ pub enum BrokerError {
         address: SocketAddr,
         source: std::io::Error,
     },
+    /// Its thread could not be started.
     #[error("the embedded MQTT broker did not start: {0}")]
-    Start(String),
+    Start(#[source] std::io::Error),
+    #[error("the embedded MQTT broker did not start: it does not listen on {0} after 5 s")]
+    NotListening(SocketAddr),
     #[error("no random bytes for the embedded MQTT broker's passwords")]
     Random,
 }
@@ -172,7 +175,7 @@ pub fn start(listen: SocketAddr, server_client_id: &str) -> Result<EmbeddedBroke
                 tracing::error!(%error, "embedded MQTT broker stopped");
             }
         })
-        .map_err(|e| BrokerError::Start(e.to_string()))?;
+        .map_err(BrokerError::Start)?;
     // Started once the port is taken (a test connection would make rumqttd log an error).
     for _ in 0..250 {
         if TcpListener::bind(internal).is_err() {
@@ -191,9 +194,7 @@ pub fn start(listen: SocketAddr, server_client_id: &str) -> Result<EmbeddedBroke
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    Err(BrokerError::Start(format!(
-        "it does not listen on {internal} after 5 s"
-    )))
+    Err(BrokerError::NotListening(internal))
 }
 
 fn config(

@@ -62,10 +62,24 @@ use serde::Deserialize;
 /// Why the configuration is unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
-    #[error("submodel semantic id filter {filter:?}: {message}")]
-    Filter { filter: String, message: String },
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Toml {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("submodel semantic id filter {filter:?}: {source}")]
+    Filter {
+        filter: String,
+        #[source]
+        source: regex::Error,
+    },
     #[error(transparent)]
     Key(#[from] crate::auth::KeyError),
     #[error(
@@ -169,12 +183,14 @@ impl Default for EventsSection {
 
 impl ConfigFile {
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let file_error = |message: String| ConfigError::File {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::File {
             path: path.to_owned(),
-            message,
-        };
-        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-        toml::from_str(&text).map_err(|e| file_error(e.to_string()))
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Toml {
+            path: path.to_owned(),
+            source,
+        })
     }
 }
 
@@ -441,14 +457,12 @@ impl SemanticIdFilter {
         let mut filter = Self::default();
         for entry in entries {
             match entry.strip_prefix("$regex=") {
-                Some(pattern) => {
-                    filter
-                        .patterns
-                        .push(Regex::new(pattern).map_err(|e| ConfigError::Filter {
-                            filter: entry.clone(),
-                            message: e.to_string(),
-                        })?)
-                }
+                Some(pattern) => filter.patterns.push(Regex::new(pattern).map_err(|source| {
+                    ConfigError::Filter {
+                        filter: entry.clone(),
+                        source,
+                    }
+                })?),
                 None => filter.exact.push(entry.clone()),
             }
         }
@@ -569,10 +583,8 @@ mod tests {
     #[test]
     fn outbound_keys_make_the_policy_and_wrong_values_are_refused()
     -> Result<(), Box<dyn std::error::Error>> {
-        let check = |settings: &Settings, url: &str| {
-            url::Url::parse(url)
-                .map_err(|e| e.to_string())
-                .and_then(|u| settings.outbound.check_url(&u).map_err(|e| e.to_string()))
+        let check = |settings: &Settings, url: &str| -> Result<(), Box<dyn std::error::Error>> {
+            Ok(settings.outbound.check_url(&url::Url::parse(url)?)?)
         };
         let defaults = with_file("outbound-default", "")?;
         assert!(check(&defaults, "http://127.0.0.1/").is_ok());

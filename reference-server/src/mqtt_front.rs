@@ -83,8 +83,17 @@ pub enum FrontError {
     TooLarge(usize),
     #[error("closed: no complete packet within {0:?} (1.5 times the keep-alive)")]
     KeepAlive(Duration),
-    #[error("the embedded broker at {address} is not reachable: {reason}")]
-    Broker { address: SocketAddr, reason: String },
+    #[error("the embedded broker at {address} is not reachable: {source}")]
+    Broker {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the embedded broker at {address} is not reachable: no connection within {after:?}")]
+    BrokerTimeout {
+        address: SocketAddr,
+        after: Duration,
+    },
     #[error("cannot encode the CONNECT: {0}")]
     Encode(#[source] mqttbytes::Error),
     #[error(transparent)]
@@ -245,17 +254,17 @@ impl Front {
     {
         let window = keep_alive_window(connect.keep_alive);
         let packet = self.rewrite(connect)?;
-        let unreachable = |reason: String| FrontError::Broker {
-            address: self.broker,
-            reason,
-        };
         let mut upstream =
             tokio::time::timeout(BROKER_CONNECT_TIMEOUT, TcpStream::connect(self.broker))
                 .await
-                .map_err(|_| {
-                    unreachable(format!("no connection within {BROKER_CONNECT_TIMEOUT:?}"))
+                .map_err(|_| FrontError::BrokerTimeout {
+                    address: self.broker,
+                    after: BROKER_CONNECT_TIMEOUT,
                 })?
-                .map_err(|e| unreachable(e.to_string()))?;
+                .map_err(|source| FrontError::Broker {
+                    address: self.broker,
+                    source,
+                })?;
         let _ = upstream.set_nodelay(true);
         upstream.write_all(&packet).await?;
         let (client_read, mut client_write) = tokio::io::split(client);

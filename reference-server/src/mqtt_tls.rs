@@ -56,8 +56,18 @@ pub struct AllowedClient {
 /// Why the listener did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsListenerError {
-    #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not PEM: {source}")]
+    Pem {
+        path: PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
     #[error("thumbprint {0:?} is not 40 (SHA-1) or 64 (SHA-256) hexadecimal digits")]
     Thumbprint(String),
     #[error("TLS: {0}")]
@@ -185,14 +195,14 @@ pub async fn start(
     permits: Arc<tokio::sync::Semaphore>,
 ) -> Result<(), TlsListenerError> {
     let read = |path: &PathBuf| {
-        std::fs::read(path).map_err(|e| TlsListenerError::File {
+        std::fs::read(path).map_err(|source| TlsListenerError::File {
             path: path.clone(),
-            message: e.to_string(),
+            source,
         })
     };
-    let pem_error = |path: &PathBuf, e: rustls::pki_types::pem::Error| TlsListenerError::File {
+    let pem_error = |path: &PathBuf, source| TlsListenerError::Pem {
         path: path.clone(),
-        message: format!("not PEM: {e}"),
+        source,
     };
     let chain = CertificateDer::pem_slice_iter(&read(&config.cert_file)?)
         .collect::<Result<Vec<_>, _>>()

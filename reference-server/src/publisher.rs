@@ -17,9 +17,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use events_core::mqtt::{MqttConfig, MqttSink};
-use events_core::{Encoding, EventMessage, EventSink, TopicScheme};
+use events_core::{Encoding, EventMessage, EventSink, SinkError, TopicScheme};
 use futures_util::future::join_all;
 
 use crate::storage::{OutboxEntry, Repository, StorageError};
@@ -142,23 +142,32 @@ async fn stored<T: Send + 'static>(
     }
 }
 
+/// Why one publish failed.
+#[derive(Debug, thiserror::Error)]
+enum PublishError {
+    #[error("{0}")]
+    Sink(#[source] SinkError),
+    #[error("no acknowledgement within {} s", .0.as_secs_f32())]
+    Timeout(Duration),
+    /// The entry's event log entry is gone (such entries go to the dead letters unsent).
+    #[error("its event log entry is gone: there is nothing to send")]
+    NoPayload,
+}
+
 /// One publish, bounded by the timeout.
 async fn publish(
     sink: &dyn EventSink,
     delivery: &Delivery,
     entry: &OutboxEntry,
-) -> Result<(), String> {
+) -> Result<(), PublishError> {
     let message = EventMessage {
         topic: entry.topic.clone(),
-        payload: entry.payload.clone().unwrap_or_default(),
+        payload: entry.payload.clone().ok_or(PublishError::NoPayload)?,
     };
     match tokio::time::timeout(delivery.publish_timeout, sink.publish(&message)).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!(
-            "no acknowledgement within {} s",
-            delivery.publish_timeout.as_secs_f32()
-        )),
+        Ok(Err(error)) => Err(PublishError::Sink(error)),
+        Err(_) => Err(PublishError::Timeout(delivery.publish_timeout)),
     }
 }
 
@@ -303,7 +312,7 @@ async fn isolate(
             .await;
             return Isolated::Delivered;
         }
-        Err(error) => error,
+        Err(error) => error.to_string(),
     };
     let Some(probe) = entries.iter().find(|e| e.sequence != suspect.sequence) else {
         return Isolated::BrokerTrouble;
@@ -332,7 +341,11 @@ async fn isolate(
     } else {
         let wait = delivery.back_off_after(attempts);
         tracing::warn!(sequence, topic = %suspect.topic, attempts, %error, "event refused; trying it again in {wait:?}");
-        let retry_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        // A wait too long for a date: never again before the dead letters take it.
+        let retry_at = chrono::Duration::from_std(wait)
+            .ok()
+            .and_then(|wait| Utc::now().checked_add_signed(wait))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         stored(repository, "cannot record a failed publish", move |r| {
             r.record_failure(sequence, &error, retry_at)
         })
@@ -346,11 +359,15 @@ pub async fn prune(repository: Arc<dyn Repository>, retention: Duration) {
     // Often enough that the feed holds little more than the period.
     let every = (retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
     loop {
-        let before = Utc::now() - chrono::Duration::from_std(retention).unwrap_or_default();
-        if let Some(removed) = stored(&repository, "cannot prune the event log", move |r| {
-            r.prune_events(before)
-        })
-        .await
+        // A retention too long for a date keeps everything.
+        let before = chrono::Duration::from_std(retention)
+            .ok()
+            .and_then(|retention| Utc::now().checked_sub_signed(retention));
+        if let Some(before) = before
+            && let Some(removed) = stored(&repository, "cannot prune the event log", move |r| {
+                r.prune_events(before)
+            })
+            .await
             && removed > 0
         {
             tracing::debug!(removed, "events past the retention period pruned");

@@ -35,8 +35,20 @@ pub enum PushStoreError {
     Database(#[from] rusqlite::Error),
     #[error(transparent)]
     Secret(#[from] SecretError),
-    #[error("stored record {0:?} no longer reads")]
-    Corrupt(String),
+    /// A stored record that no longer reads.
+    #[error("the stored {what} no longer reads: {source}")]
+    Corrupt {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A record that cannot be written as JSON.
+    #[error("{what} cannot be stored: {source}")]
+    Unserializable {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("push target {0:?} exists")]
     Exists(String),
     #[error("push target {0:?} not found")]
@@ -70,26 +82,38 @@ impl std::fmt::Debug for PushStore {
     }
 }
 
+/// [`PushStoreError::Corrupt`] of the record `what` (never the record's text: it may hold
+/// more than is shown).
+fn corrupt(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> PushStoreError {
+    let what = what.into();
+    move |source| PushStoreError::Corrupt { what, source }
+}
+
+/// [`PushStoreError::Unserializable`] of the record `what`.
+fn unserializable(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> PushStoreError {
+    let what = what.into();
+    move |source| PushStoreError::Unserializable { what, source }
+}
+
 fn context(name: &str) -> String {
     format!("push-target:{name}")
 }
 
 /// A target as the API shows it: secrets replaced by `***`, and for Azure both names of the
 /// SAS URL field (`blobSasUrl` and the older `blobContainerSasUrl`).
-pub fn shown(config: &TargetConfig) -> Value {
+pub fn shown(config: &TargetConfig) -> Result<Value, serde_json::Error> {
     // push-core writes its own marker; twinsphere's answers show `***`.
     let marker = push_core::REDACTED;
-    let text = serde_json::to_string(&config.redacted())
-        .unwrap_or_default()
+    let text = serde_json::to_string(&config.redacted())?
         .replace(&format!("sig={marker}"), "sig=***")
         .replace(&format!("\"{marker}\""), "\"***\"");
-    let mut json: Value = serde_json::from_str(&text).unwrap_or_default();
+    let mut json: Value = serde_json::from_str(&text)?;
     if let Some(configuration) = json.get_mut("configuration").and_then(Value::as_object_mut)
         && let Some(url) = configuration.get("blobSasUrl").cloned()
     {
         configuration.insert("blobContainerSasUrl".into(), url);
     }
-    json
+    Ok(json)
 }
 
 impl PushStore {
@@ -157,7 +181,7 @@ impl PushStore {
         let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
         rows.map(|row| {
             let text = row?;
-            serde_json::from_str(&text).map_err(|_| PushStoreError::Corrupt(text))
+            serde_json::from_str(&text).map_err(corrupt("push target"))
         })
         .collect()
     }
@@ -172,7 +196,7 @@ impl PushStore {
                 |row| row.get(0),
             )
             .optional()?;
-        text.map(|t| serde_json::from_str(&t).map_err(|_| PushStoreError::Corrupt(name.into())))
+        text.map(|t| serde_json::from_str(&t).map_err(corrupt(format!("push target {name:?}"))))
             .transpose()
     }
 
@@ -181,10 +205,10 @@ impl PushStore {
     /// [`PushStoreError::NotFound`]), checked in the transaction that writes it; `true` if
     /// it replaced one.
     pub fn put_target(&self, config: &TargetConfig, write: Write) -> Result<bool, PushStoreError> {
-        let secret = serde_json::to_string(config)
-            .map_err(|_| PushStoreError::Corrupt(config.name.clone()))?;
+        let what = || format!("push target {:?}", config.name);
+        let secret = serde_json::to_string(config).map_err(unserializable(what()))?;
         let sealed = self.key.seal(&context(&config.name), &secret)?;
-        let redacted = shown(config).to_string();
+        let redacted = shown(config).map_err(unserializable(what()))?.to_string();
         let mut connection = self.lock();
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let existed = tx
@@ -241,15 +265,17 @@ impl PushStore {
             return Ok(Some(target.clone()));
         }
         let config: TargetConfig = serde_json::from_str(&self.key.open(&context(name), &sealed)?)
-            .map_err(|_| PushStoreError::Corrupt(name.into()))?;
+            .map_err(corrupt(format!("push target {name:?}")))?;
         // Checked again for every build, not only when the target was created: the stored
         // configuration may predate this policy. A cached target was checked the same way.
-        let checked = self.check_target(&config).map_err(|e| e.to_string());
-        let target: Arc<dyn PushTarget> =
-            match checked.and_then(|()| config.build(&self.options()).map_err(|e| e.to_string())) {
-                Ok(target) => Arc::new(target),
-                Err(error) => Arc::new(Unusable(error)),
-            };
+        let built_target = self
+            .check_target(&config)
+            .map_err(UnusableError::from)
+            .and_then(|()| config.build(&self.options()).map_err(UnusableError::from));
+        let target: Arc<dyn PushTarget> = match built_target {
+            Ok(target) => Arc::new(target),
+            Err(error) => Arc::new(Unusable(error)),
+        };
         built.insert(name.to_owned(), (sealed, target.clone()));
         Ok(Some(target))
     }
@@ -279,10 +305,8 @@ impl PushStore {
                 |row| row.get(0),
             )
             .optional()?;
-        json.map(|j| {
-            serde_json::from_str(&j).map_err(|_| PushStoreError::Corrupt(identifier.into()))
-        })
-        .transpose()
+        json.map(|j| serde_json::from_str(&j).map_err(corrupt(format!("push job {identifier:?}"))))
+            .transpose()
     }
 
     /// Jobs newest first: a page of at most `limit` after `cursor` (a sequence number).
@@ -306,7 +330,7 @@ impl PushStore {
         let mut last = None;
         for (sequence, json) in rows.into_iter().take(limit) {
             jobs.push(
-                serde_json::from_str(&json).map_err(|_| PushStoreError::Corrupt(json.clone()))?,
+                serde_json::from_str(&json).map_err(corrupt(format!("push job #{sequence}")))?,
             );
             last = Some(sequence);
         }
@@ -321,14 +345,14 @@ impl PushStore {
         let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
         rows.map(|row| {
             let json = row?;
-            serde_json::from_str(&json).map_err(|_| PushStoreError::Corrupt(json))
+            serde_json::from_str(&json).map_err(corrupt("push job"))
         })
         .collect()
     }
 
     pub fn save_job(&self, job: &PushJob) -> Result<(), PushStoreError> {
         let json = serde_json::to_string(job)
-            .map_err(|_| PushStoreError::Corrupt(job.identifier.clone()))?;
+            .map_err(unserializable(format!("push job {:?}", job.identifier)))?;
         let state = match job.state {
             JobState::Processing => "processing",
             JobState::Completed => "completed",
@@ -353,21 +377,24 @@ impl JobStore for Store {
         let (store, job) = (self.0.clone(), job.clone());
         tokio::task::spawn_blocking(move || store.save_job(&job))
             .await
-            .map_err(|e| SourceError(e.to_string()))?
-            .map_err(|e| SourceError(e.to_string()))
+            .map_err(SourceError::new)?
+            .map_err(SourceError::new)
     }
 }
 
-/// A target that cannot be used: its message says why (e.g. its secret does not open). Not
-/// transient: the job fails at once with the message.
+/// Why a stored target cannot be used.
+type UnusableError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A target that cannot be used: its error says why (e.g. its secret does not open). Not
+/// transient: the job fails at once with the error's message.
 #[derive(Debug)]
-struct Unusable(String);
+struct Unusable(UnusableError);
 
 impl Unusable {
     fn error(&self) -> push_core::PushError {
         push_core::PushError::Other {
             name: String::new(),
-            detail: self.0.clone(),
+            detail: self.0.to_string(),
         }
     }
 }
@@ -403,8 +430,8 @@ impl Targets for Store {
         let (store, lookup) = (self.0.clone(), name.to_owned());
         match tokio::task::spawn_blocking(move || store.built_target(&lookup)).await {
             Ok(Ok(target)) => target,
-            Ok(Err(error)) => Some(Arc::new(Unusable(error.to_string()))),
-            Err(error) => Some(Arc::new(Unusable(error.to_string()))),
+            Ok(Err(error)) => Some(Arc::new(Unusable(error.into()))),
+            Err(error) => Some(Arc::new(Unusable(error.into()))),
         }
     }
 }
@@ -426,8 +453,8 @@ async fn blocking_many<T: Send + 'static>(
             .collect::<Result<Vec<_>, _>>()
     })
     .await
-    .map_err(|e| SourceError(e.to_string()))?
-    .map_err(|e| SourceError(e.to_string()))
+    .map_err(SourceError::new)?
+    .map_err(SourceError::new)
 }
 
 /// Elements looked up in one blocking task, shared.

@@ -22,8 +22,14 @@ pub const KEY_VARIABLE: &str = "AAS_SERVER_SECRET_KEY";
 /// Why a secret could not be kept or read.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("the secret key file {path}: {message}")]
-    KeyFile { path: String, message: String },
+    #[error("the secret key file {path}: {source}")]
+    KeyFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the secret key file {path}: not 32 bytes")]
+    KeyLength { path: String },
     #[error("{KEY_VARIABLE} is not 32 bytes in base64")]
     KeyVariable,
     #[error("no random numbers from the system")]
@@ -67,19 +73,22 @@ impl SecretKey {
             return Self::from_bytes(&bytes).ok_or(SecretError::KeyVariable);
         }
         let path = data.join(KEY_FILE);
-        let key_error = |message: String| SecretError::KeyFile {
+        let key_error = |source: std::io::Error| SecretError::KeyFile {
             path: path.display().to_string(),
-            message,
+            source,
+        };
+        let wrong_length = || SecretError::KeyLength {
+            path: path.display().to_string(),
         };
         match std::fs::read(&path) {
-            Ok(bytes) => Self::from_bytes(&bytes).ok_or_else(|| key_error("not 32 bytes".into())),
+            Ok(bytes) => Self::from_bytes(&bytes).ok_or_else(wrong_length),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let bytes: [u8; 32] = random()?;
-                write_private(&path, &bytes).map_err(|e| key_error(e.to_string()))?;
+                write_private(&path, &bytes).map_err(key_error)?;
                 tracing::info!("made a new secret key: {}", path.display());
-                Ok(Self::from_bytes(&bytes).ok_or_else(|| key_error("not 32 bytes".into()))?)
+                Self::from_bytes(&bytes).ok_or_else(wrong_length)
             }
-            Err(error) => Err(key_error(error.to_string())),
+            Err(error) => Err(key_error(error)),
         }
     }
 

@@ -20,6 +20,21 @@ use crate::{broker, document_io, mqtt_front, publisher};
 /// Why the server could not start.
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
+/// An error at a place (a file, an address): the error is the source.
+#[derive(Debug, thiserror::Error)]
+#[error("{place}: {source}")]
+pub struct AtPlace {
+    pub place: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Names the place of an I/O error.
+fn at(place: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> AtPlace {
+    let place = place.to_string();
+    move |source| AtPlace { place, source }
+}
+
 pub fn run(settings: Settings) -> Outcome {
     match serve(settings) {
         Ok(()) => Outcome::Ok,
@@ -33,9 +48,8 @@ pub fn run(settings: Settings) -> Outcome {
 
 fn serve(mut settings: Settings) -> Result<(), Failure> {
     fit_connections_to_file_limit(&mut settings);
-    std::fs::create_dir_all(&settings.data)
-        .map_err(|e| format!("{}: {e}", settings.data.display()))?;
-    keep_private(&settings.data).map_err(|e| format!("{}: {e}", settings.data.display()))?;
+    std::fs::create_dir_all(&settings.data).map_err(at(settings.data.display()))?;
+    keep_private(&settings.data).map_err(at(settings.data.display()))?;
     let sqlite =
         SqliteRepository::open_with(&settings.data.join("repository.sqlite"), settings.storage)?;
     adopt_version(&sqlite, &settings)?;
@@ -104,8 +118,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         Broker::External(url) => {
             let mut config = MqttConfig::from_url(url, &settings.client_id)?;
             if let Some(ca_file) = &settings.ca_file {
-                let pem =
-                    std::fs::read(ca_file).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+                let pem = std::fs::read(ca_file).map_err(at(ca_file.display()))?;
                 config = config.with_tls(MqttTls::with_ca_pem(&pem)?);
             }
             config
@@ -161,7 +174,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         let shutdown = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
-            .map_err(|e| format!("{}: {e}", settings.bind))?;
+            .map_err(at(settings.bind))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         if settings.api_keys.is_empty() {
             tracing::warn!(
@@ -292,8 +305,15 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
 /// must stop the server cleanly, not kill it.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut terminate = match tokio::signal::unix::signal(
+        tokio::signal::unix::SignalKind::terminate(),
+    ) {
+        Ok(signal) => Some(signal),
+        Err(error) => {
+            tracing::warn!(%error, "SIGTERM cannot be handled: only Ctrl-C stops the server cleanly");
+            None
+        }
+    };
     let interrupt = tokio::signal::ctrl_c();
     async move {
         #[cfg(unix)]
@@ -422,7 +442,7 @@ fn store_package_files(
     environment: &Environment,
 ) -> Result<usize, Failure> {
     use std::io::Read;
-    let file = std::fs::File::open(package).map_err(|e| format!("{}: {e}", package.display()))?;
+    let file = std::fs::File::open(package).map_err(at(package.display()))?;
     let mut reader = aas_serde::aasx::AasxReader::new(std::io::BufReader::new(file))?;
     let mut read_part = |path: &str| -> Result<Option<Vec<u8>>, Failure> {
         let Some(part) = reader.resolve(path) else {

@@ -6,21 +6,23 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use aas_model::verify::Finding;
 use aas_model::{
-    DataTypeDefXsd, Extension, IdShortPath, PathStep, Property, Submodel, SubmodelElement,
+    DataTypeDefXsd, Extension, IdShortPath, InsertError, PathStep, Property, Submodel,
+    SubmodelElement,
 };
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
-use sdt_core::description::SyncDescription;
-use sdt_core::engine::{SyncEngine, TwinBinding, TwinSink};
+use sdt_core::description::{DescriptionError, SyncDescription};
+use sdt_core::engine::{SinkError, SyncEngine, TwinBinding, TwinSink};
 use sdt_core::outbound::OutboundPolicy;
-use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient};
+use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient, PlatformError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::http::AppState;
-use crate::secrets::SecretKey;
-use crate::storage::Write;
+use crate::secrets::{SecretError, SecretKey};
+use crate::storage::{StorageError, Write};
 
 /// The extensions that mark a bound submodel.
 pub const MARKS: [&str; 4] = [
@@ -74,24 +76,89 @@ impl TwinRecord {
     }
 }
 
-/// Why a binding cannot be made.
+/// Why a binding cannot be made; the error that stopped it is the
+/// [`std::error::Error::source`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BindError {
+    /// The synchronization description does not compile.
     #[error("{0}")]
-    Invalid(String),
+    Description(#[source] DescriptionError),
+    /// A property names an element with an idShort the server's version refuses.
+    #[error("{0}")]
+    PropertyName(#[source] PropertyNameError),
+    /// The platform (with these credentials and ids) cannot be used.
+    #[error("{0}")]
+    Platform(#[source] PlatformError),
+    /// The stored credentials of a binding do not open (the key changed, or they are damaged).
+    #[error("{0}")]
+    Sealed(#[source] SecretError),
+    /// Sealing the credentials failed.
+    #[error("{0}")]
+    Seal(#[source] SecretError),
+    /// The credentials could not be written into, or read from, their sealed text.
+    #[error("the credentials: {0}")]
+    Credentials(#[source] serde_json::Error),
     #[error("{0} not found")]
     NotFound(String),
+    /// The repository failed reading or marking the submodel.
     #[error("{0}")]
-    Internal(String),
+    Repository(#[source] StorageError),
     #[error(transparent)]
     Store(#[from] SdtStoreError),
     /// The disk (or `max-database-size`) is full: nothing was stored.
     #[error("the server's disk is full: {0}")]
-    DiskFull(String),
+    DiskFull(#[source] StorageError),
 }
 
-fn internal(error: impl std::fmt::Display) -> BindError {
-    BindError::Internal(error.to_string())
+impl BindError {
+    /// The binding as given cannot work (a client error), rather than the server failing.
+    pub fn is_invalid(&self) -> bool {
+        matches!(
+            self,
+            BindError::Description(_)
+                | BindError::PropertyName(_)
+                | BindError::Platform(_)
+                | BindError::Sealed(_)
+        )
+    }
+}
+
+/// A property of a synchronization description that names an element by an idShort the
+/// server's AAS version refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "property {property:?} names an element, but {id_short:?} is not an idShort of AAS \
+     {version}: {finding}"
+)]
+pub struct PropertyNameError {
+    pub property: String,
+    pub id_short: String,
+    pub version: aas_model::Version,
+    pub finding: Box<Finding>,
+}
+
+/// Why a synchronized value was not written into the submodel; each names the property.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// The value does not fit the Property, or the Property it would create is not valid
+    /// under the server's version.
+    #[error("{name}: {finding}")]
+    Invalid { name: String, finding: Finding },
+    #[error("{name} is a {element_type}, not a Property")]
+    NotAProperty {
+        name: String,
+        element_type: &'static str,
+    },
+    #[error("{name}: no such element, and only top-level Properties are created")]
+    NoSuchElement { name: String },
+    #[error("{name}: {source}")]
+    Insert {
+        name: String,
+        #[source]
+        source: InsertError,
+    },
 }
 
 /// Why the store of platforms and bindings failed.
@@ -101,10 +168,18 @@ pub enum SdtStoreError {
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
     /// A stored row that no longer reads (what the push store calls corrupt too).
-    #[error("the stored {what} no longer reads: {message}")]
-    Corrupt { what: String, message: String },
-    #[error("{0} cannot be stored: {1}")]
-    Unserializable(String, String),
+    #[error("the stored {what} no longer reads: {source}")]
+    Corrupt {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{what} cannot be stored: {source}")]
+    Unserializable {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
     /// A create found one of that name; checked in the write's transaction.
     #[error("{0} exists")]
     Exists(String),
@@ -126,11 +201,8 @@ impl std::fmt::Debug for SdtStore {
     }
 }
 
-fn corrupt(what: String, error: impl std::fmt::Display) -> SdtStoreError {
-    SdtStoreError::Corrupt {
-        what,
-        message: error.to_string(),
-    }
+fn corrupt(what: String, source: serde_json::Error) -> SdtStoreError {
+    SdtStoreError::Corrupt { what, source }
 }
 
 /// A write transaction that takes the file's write lock at once, so the checks it makes hold
@@ -191,8 +263,11 @@ impl SdtStore {
     /// Creates or replaces a platform; `write` says which, checked in the transaction.
     pub fn put_platform(&self, platform: &Platform, write: Write) -> Result<(), SdtStoreError> {
         let what = || format!("platform {:?}", platform.name);
-        let json = serde_json::to_string(platform)
-            .map_err(|e| SdtStoreError::Unserializable(what(), e.to_string()))?;
+        let json =
+            serde_json::to_string(platform).map_err(|source| SdtStoreError::Unserializable {
+                what: what(),
+                source,
+            })?;
         let mut connection = self.lock();
         let tx = immediate(&mut connection)?;
         let exists = tx
@@ -294,8 +369,11 @@ impl SdtStore {
         write: Write,
     ) -> Result<(), SdtStoreError> {
         let what = || format!("the twin of submodel {:?}", record.submodel_id);
-        let json = serde_json::to_string(record)
-            .map_err(|e| SdtStoreError::Unserializable(what(), e.to_string()))?;
+        let json =
+            serde_json::to_string(record).map_err(|source| SdtStoreError::Unserializable {
+                what: what(),
+                source,
+            })?;
         let mut connection = self.lock();
         let tx = immediate(&mut connection)?;
         if read_platform(&tx, &record.platform)?.is_none() {
@@ -371,12 +449,10 @@ fn is_id_short(text: &str) -> bool {
 
 /// What aas-model's verification under `version` finds wrong with `id_short` (AASd-002's
 /// pattern and the length limits differ between versions), if anything.
-fn id_short_problem(id_short: &str, version: aas_model::Version) -> Option<String> {
+fn id_short_problem(id_short: &str, version: aas_model::Version) -> Option<Finding> {
     let mut property = Property::new(DataTypeDefXsd::String);
     property.id_short = Some(id_short.to_owned());
-    aas_model::verify_as(&property, version)
-        .next()
-        .map(|finding| finding.to_string())
+    aas_model::verify_as(&property, version).next()
 }
 
 /// Checks that the synchronized properties that name elements name them with idShorts valid
@@ -385,20 +461,21 @@ fn id_short_problem(id_short: &str, version: aas_model::Version) -> Option<Strin
 pub fn check_property_names(
     description: &SyncDescription,
     version: aas_model::Version,
-) -> Result<(), String> {
+) -> Result<(), PropertyNameError> {
     for attribute in &description.thingin_attributes {
         let Some(path) = element_path(&attribute.name) else {
             continue;
         };
         for step in path.steps() {
             if let PathStep::IdShort(id_short) = step
-                && let Some(problem) = id_short_problem(id_short, version)
+                && let Some(finding) = id_short_problem(id_short, version)
             {
-                return Err(format!(
-                    "property {:?} names an element, but {id_short:?} is not an idShort of AAS \
-                     {version}: {problem}",
-                    attribute.name
-                ));
+                return Err(PropertyNameError {
+                    property: attribute.name.clone(),
+                    id_short: id_short.clone(),
+                    version,
+                    finding: Box::new(finding),
+                });
             }
         }
     }
@@ -432,7 +509,7 @@ pub fn apply_property(
     name: &str,
     value: &Value,
     version: aas_model::Version,
-) -> Result<(), String> {
+) -> Result<(), ApplyError> {
     let text = lexical(value);
     let Some(path) = element_path(name) else {
         let extensions = submodel.extensions.get_or_insert_with(Vec::new);
@@ -453,14 +530,17 @@ pub fn apply_property(
             let previous = property.value.replace(text.clone());
             if let Some(finding) = aas_model::verify_as(&*property, version).next() {
                 property.value = previous;
-                return Err(format!("{name}: {finding}"));
+                return Err(ApplyError::Invalid {
+                    name: name.to_owned(),
+                    finding,
+                });
             }
             Ok(())
         }
-        other => Err(format!(
-            "{name} is a {}, not a Property",
-            other.element_type().as_str()
-        )),
+        other => Err(ApplyError::NotAProperty {
+            name: name.to_owned(),
+            element_type: other.element_type().as_str(),
+        }),
     });
     match written {
         Some(result) => result,
@@ -470,20 +550,26 @@ pub fn apply_property(
             let (parent, id_short) = match path.steps().split_last() {
                 Some((PathStep::IdShort(id_short), [])) => (None, id_short.clone()),
                 _ => {
-                    return Err(format!(
-                        "{name}: no such element, and only top-level Properties are created"
-                    ));
+                    return Err(ApplyError::NoSuchElement {
+                        name: name.to_owned(),
+                    });
                 }
             };
             property.id_short = Some(id_short);
             // Checked when the binding was made, and again here: a Property the server's
             // version refuses would make every later write of the submodel fail.
             if let Some(finding) = aas_model::verify_as(&property, version).next() {
-                return Err(format!("{name}: {finding}"));
+                return Err(ApplyError::Invalid {
+                    name: name.to_owned(),
+                    finding,
+                });
             }
             submodel
                 .insert_element(parent, property.into())
-                .map_err(|e| e.to_string())
+                .map_err(|source| ApplyError::Insert {
+                    name: name.to_owned(),
+                    source,
+                })
         }
     }
 }
@@ -541,7 +627,7 @@ struct RepositorySink {
 
 #[async_trait]
 impl TwinSink for RepositorySink {
-    async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), String> {
+    async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), SinkError> {
         let (state, twin, property, value) = (
             self.state.clone(),
             twin.to_owned(),
@@ -566,10 +652,9 @@ impl TwinSink for RepositorySink {
                     },
                 )
                 .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(SinkError::from)
         })
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
     }
 }
 
@@ -634,7 +719,7 @@ impl Synchronizer {
         let compiled = record
             .synchronization
             .compile()
-            .map_err(|e| BindError::Invalid(e.to_string()))?;
+            .map_err(BindError::Description)?;
         let client = PlatformClient::new(
             platform,
             TwinRecord::credentials(secrets),
@@ -643,7 +728,7 @@ impl Synchronizer {
                 ..ClientOptions::default()
             },
         )
-        .map_err(|e| BindError::Invalid(e.to_string()))?;
+        .map_err(BindError::Platform)?;
         // The ids' URLs, checked now: an id that would leave the platform's origin is a 400.
         let command_id = record
             .command_id_on_platform
@@ -652,7 +737,7 @@ impl Synchronizer {
         client
             .data_url(&record.uuid_on_platform)
             .and(client.command_url(command_id))
-            .map_err(|e| BindError::Invalid(e.to_string()))?;
+            .map_err(BindError::Platform)?;
         Ok(TwinBinding {
             twin: record.submodel_id.clone(),
             platform: Arc::new(client),
@@ -698,18 +783,18 @@ impl Synchronizer {
         self.state
             .repository
             .submodel(&record.submodel_id)
-            .map_err(internal)?
+            .map_err(BindError::Repository)?
             .ok_or_else(|| BindError::NotFound(format!("submodel {:?}", record.submodel_id)))?;
         check_property_names(&record.synchronization, self.state.aas_version)
-            .map_err(BindError::Invalid)?;
+            .map_err(BindError::PropertyName)?;
         let binding = self.prepare(&record, &secrets)?;
         let sealed = self
             .key
             .seal(
                 &context(&record.submodel_id),
-                &serde_json::to_string(&secrets).map_err(internal)?,
+                &serde_json::to_string(&secrets).map_err(BindError::Credentials)?,
             )
-            .map_err(internal)?;
+            .map_err(BindError::Seal)?;
         let _lifecycle = self
             .lifecycle
             .lock()
@@ -735,8 +820,8 @@ impl Synchronizer {
             self.forget(&record.submodel_id)?;
             return Err(match error {
                 crate::storage::StorageError::NotFound(what) => BindError::NotFound(what),
-                full if full.is_disk_full() => BindError::DiskFull(full.to_string()),
-                other => internal(other),
+                full if full.is_disk_full() => BindError::DiskFull(full),
+                other => BindError::Repository(other),
             });
         }
         self.run(&record, binding);
@@ -784,8 +869,10 @@ impl Synchronizer {
                     let secrets: Secrets = self
                         .key
                         .open(&context(id), &sealed)
-                        .map_err(|e| BindError::Invalid(e.to_string()))
-                        .and_then(|text| serde_json::from_str(&text).map_err(internal))?;
+                        .map_err(BindError::Sealed)
+                        .and_then(|text| {
+                            serde_json::from_str(&text).map_err(BindError::Credentials)
+                        })?;
                     self.start(&record, &secrets)
                 });
             if let Err(error) = started {
@@ -833,7 +920,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn property_names_map_to_elements_or_extensions() -> Result<(), String> {
+    fn property_names_map_to_elements_or_extensions() -> Result<(), Box<dyn std::error::Error>> {
         let mut submodel = Submodel::new("urn:sm:twin");
         apply_property(
             &mut submodel,
@@ -874,9 +961,7 @@ mod tests {
         assert_eq!(submodel.submodel_elements.as_ref().map(Vec::len), Some(1));
         let mut typed = Property::new(DataTypeDefXsd::Int).with_id_short("count");
         typed.value = Some("1".into());
-        submodel
-            .insert_element(None, typed.into())
-            .map_err(|e| e.to_string())?;
+        submodel.insert_element(None, typed.into())?;
         assert!(
             apply_property(
                 &mut submodel,
@@ -905,8 +990,8 @@ mod tests {
     }
 
     #[test]
-    fn a_synchronized_value_creates_no_property_the_servers_version_refuses() -> Result<(), String>
-    {
+    fn a_synchronized_value_creates_no_property_the_servers_version_refuses()
+    -> Result<(), Box<dyn std::error::Error>> {
         use aas_model::Version::{V3_0, V3_1};
         let value = Value::String("21.5".into());
         for (version, name) in [
@@ -918,7 +1003,9 @@ mod tests {
             let mut submodel = Submodel::new("urn:sm:twin");
             let refused = apply_property(&mut submodel, name, &value, version);
             assert!(
-                refused.as_ref().is_err_and(|e| e.contains(name)),
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.to_string().contains(name)),
                 "{version} {name}: {refused:?}"
             );
             assert!(submodel.submodel_elements.is_none(), "{version} {name}");
@@ -994,6 +1081,55 @@ mod store_tests {
         Ok((port, count))
     }
 
+    /// The engine's sink reports the repository's error itself (the engine keeps it as the
+    /// source of its `WriteError`), and the repository keeps why the value was refused.
+    #[tokio::test]
+    async fn a_failed_write_of_the_sink_keeps_its_cause() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let sync = synchronizer(dir.path())?;
+        sync.state
+            .repository
+            .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+        let sink = RepositorySink {
+            state: sync.state.clone(),
+        };
+        let refused = sink
+            .write("urn:sm:1", "Missing.deep", &Value::Null)
+            .await
+            .err()
+            .ok_or("written")?;
+        let Some(StorageError::Refused(cause)) = refused.downcast_ref::<StorageError>() else {
+            return Err(format!("not a refusal of the repository: {refused:?}").into());
+        };
+        assert!(
+            matches!(
+                cause.downcast_ref::<ApplyError>(),
+                Some(ApplyError::NoSuchElement { name }) if name == "Missing.deep"
+            ),
+            "{cause:?}"
+        );
+        let missing = sink
+            .write("urn:sm:none", "x", &Value::Null)
+            .await
+            .err()
+            .ok_or("written")?;
+        assert!(
+            matches!(
+                missing.downcast_ref::<StorageError>(),
+                Some(StorageError::NotFound(_))
+            ),
+            "{missing:?}"
+        );
+        let error = sdt_core::engine::WriteError {
+            twin: "urn:sm:none".into(),
+            property: "x".into(),
+            source: missing,
+        };
+        let source = std::error::Error::source(&error).ok_or("no source")?;
+        assert!(source.is::<StorageError>(), "{source:?}");
+        Ok(())
+    }
+
     fn record(submodel_id: &str) -> Result<TwinRecord, serde_json::Error> {
         serde_json::from_value(serde_json::json!({
             "submodel_id": submodel_id, "platform": "p", "uuid_on_platform": "d",
@@ -1029,8 +1165,10 @@ mod store_tests {
                 .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
             // No platform is stored: a binding whose names pass goes on to fail on that.
             match sync.bind(record_naming("urn:sm:1", name)?, Write::Create) {
-                Err(BindError::Invalid(message)) => {
-                    assert!(!accepted, "{version} {name}: {message}");
+                Err(BindError::PropertyName(refused)) => {
+                    assert!(!accepted, "{version} {name}: {refused}");
+                    assert_eq!(refused.property, name);
+                    let message = refused.to_string();
                     assert!(
                         message.contains(&format!("{name:?}")),
                         "names the property: {message}"

@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use sdt_core::description::SyncDescription;
-use sdt_core::engine::{SyncEngine, TwinBinding, TwinSink};
+use sdt_core::engine::{SinkError, SyncEngine, TwinBinding, TwinSink};
 use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient};
 use serde_json::{Value, json};
 
@@ -50,7 +50,7 @@ struct CountingSink(AtomicU64);
 
 #[async_trait]
 impl TwinSink for CountingSink {
-    async fn write(&self, _: &str, _: &str, _: &Value) -> std::result::Result<(), String> {
+    async fn write(&self, _: &str, _: &str, _: &Value) -> std::result::Result<(), SinkError> {
         self.0.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::jsonpath::{JsonPath, JsonPathError};
-use crate::mustache::MustacheTemplate;
-use crate::python_format::PythonTemplate;
+use crate::mustache::{MustacheError, MustacheTemplate};
+use crate::python_format::{FormatError, PythonTemplate};
 
 /// A synchronization description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,11 +76,40 @@ pub enum ValueTemplate {
 
 /// Why a description is refused, naming the attribute.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{attribute}: {message}")]
+#[error("{attribute}: {problem}")]
 pub struct DescriptionError {
     /// `iot_attributes[2] (x)` or `thingin_attributes[0] (DT:data)`.
     pub attribute: String,
-    pub message: String,
+    /// What is wrong with it.
+    #[source]
+    pub problem: DescriptionProblem,
+}
+
+/// What is wrong with an attribute of a description; a path's or a template's error is the
+/// [`std::error::Error::source`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DescriptionProblem {
+    #[error("the name is empty")]
+    EmptyName,
+    #[error("the name is used twice")]
+    DuplicateName,
+    /// The `value` of an iot_attribute is not a path.
+    #[error("{}", .0.reason())]
+    Path(#[source] JsonPathError),
+    #[error("{0}")]
+    Python(#[source] FormatError),
+    #[error("{0}")]
+    Mustache(#[source] MustacheError),
+    #[error("the template uses {0:?}, which no iot_attribute defines")]
+    Undefined(String),
+    /// A string of `command_value` (at the JSON pointer) is not a mustache template.
+    #[error("command_value: {pointer}: {source}")]
+    Command {
+        pointer: String,
+        #[source]
+        source: MustacheError,
+    },
 }
 
 /// A description ready to run.
@@ -119,10 +148,22 @@ pub enum RenderError {
     #[error("variable {variable:?} has no value: {error}")]
     PathFailed {
         variable: String,
+        #[source]
         error: JsonPathError,
     },
+    /// The Python format template could not be rendered.
     #[error("{0}")]
-    Template(String),
+    Python(#[source] FormatError),
+    /// The mustache template could not be rendered (a rendering limit).
+    #[error("{0}")]
+    Mustache(#[source] MustacheError),
+    /// A template of `command_value` (at the JSON pointer) could not be rendered.
+    #[error("{pointer}: {source}")]
+    Command {
+        pointer: String,
+        #[source]
+        source: MustacheError,
+    },
     #[error("the rendered text is not JSON: {0}")]
     NotJson(String),
 }
@@ -152,33 +193,34 @@ impl SyncDescription {
     pub fn compile(&self) -> Result<CompiledDescription, DescriptionError> {
         let mut variables = Vec::new();
         for (i, attribute) in self.iot_attributes.iter().enumerate() {
-            let fail = |message: String| DescriptionError {
+            let fail = |problem: DescriptionProblem| DescriptionError {
                 attribute: format!("iot_attributes[{i}] ({})", attribute.name),
-                message,
+                problem,
             };
             if attribute.name.is_empty() {
-                return Err(fail("the name is empty".into()));
+                return Err(fail(DescriptionProblem::EmptyName));
             }
             if variables.iter().any(|(name, _)| name == &attribute.name) {
-                return Err(fail("the name is used twice".into()));
+                return Err(fail(DescriptionProblem::DuplicateName));
             }
-            let path = JsonPath::parse(&attribute.value).map_err(|e| fail(e.reason()))?;
+            let path =
+                JsonPath::parse(&attribute.value).map_err(|e| fail(DescriptionProblem::Path(e)))?;
             variables.push((attribute.name.clone(), path));
         }
         let mut properties: Vec<CompiledProperty> = Vec::new();
         for (i, attribute) in self.thingin_attributes.iter().enumerate() {
-            let fail = |message: String| DescriptionError {
+            let fail = |problem: DescriptionProblem| DescriptionError {
                 attribute: format!("thingin_attributes[{i}] ({})", attribute.name),
-                message,
+                problem,
             };
             if attribute.name.is_empty() {
-                return Err(fail("the name is empty".into()));
+                return Err(fail(DescriptionProblem::EmptyName));
             }
             if properties
                 .iter()
                 .any(|p| p.attribute.name == attribute.name)
             {
-                return Err(fail("the name is used twice".into()));
+                return Err(fail(DescriptionProblem::DuplicateName));
             }
             let (template, uses) = match attribute.value_template {
                 ValueTemplate::Direct => (
@@ -186,8 +228,8 @@ impl SyncDescription {
                     vec![attribute.value.clone()],
                 ),
                 ValueTemplate::Python => {
-                    let template =
-                        PythonTemplate::parse(&attribute.value).map_err(|e| fail(e.to_string()))?;
+                    let template = PythonTemplate::parse(&attribute.value)
+                        .map_err(|e| fail(DescriptionProblem::Python(e)))?;
                     let uses = template
                         .variables()
                         .into_iter()
@@ -197,7 +239,7 @@ impl SyncDescription {
                 }
                 ValueTemplate::Mustache | ValueTemplate::JsonMustache => {
                     let template = MustacheTemplate::parse(&attribute.value)
-                        .map_err(|e| fail(e.to_string()))?;
+                        .map_err(|e| fail(DescriptionProblem::Mustache(e)))?;
                     let uses = template.variables().map(str::to_owned).collect();
                     (
                         Renderer::Mustache(
@@ -210,17 +252,14 @@ impl SyncDescription {
             };
             for name in &uses {
                 if !variables.iter().any(|(v, _)| v == name) {
-                    return Err(fail(format!(
-                        "the template uses {name:?}, which no iot_attribute defines"
-                    )));
+                    return Err(fail(DescriptionProblem::Undefined(name.clone())));
                 }
             }
             let command = match &attribute.command_value {
                 None => None,
                 Some(value) => {
                     let mut templates = Vec::new();
-                    collect_strings(value, String::new(), &mut templates)
-                        .map_err(|e| fail(format!("command_value: {e}")))?;
+                    collect_strings(value, String::new(), &mut templates).map_err(fail)?;
                     Some(templates)
                 }
             };
@@ -242,10 +281,13 @@ fn collect_strings(
     value: &Value,
     pointer: String,
     templates: &mut Vec<(String, MustacheTemplate)>,
-) -> Result<(), String> {
+) -> Result<(), DescriptionProblem> {
     match value {
         Value::String(text) => {
-            let template = MustacheTemplate::parse(text).map_err(|e| format!("{pointer}: {e}"))?;
+            let template = match MustacheTemplate::parse(text) {
+                Ok(template) => template,
+                Err(source) => return Err(DescriptionProblem::Command { pointer, source }),
+            };
             templates.push((pointer, template));
         }
         Value::Array(items) => {
@@ -351,7 +393,10 @@ impl CompiledDescription {
                 match template.render(&context) {
                     Ok(text) => *slot = Value::String(text),
                     Err(error) => {
-                        return Some(Err(RenderError::Template(format!("{pointer}: {error}"))));
+                        return Some(Err(RenderError::Command {
+                            pointer: pointer.clone(),
+                            source: error,
+                        }));
                     }
                 }
             }
@@ -416,11 +461,11 @@ fn render_property(
         Renderer::Python(template) => template
             .render(variables)
             .map(Value::String)
-            .map_err(|e| RenderError::Template(e.to_string())),
+            .map_err(RenderError::Python),
         Renderer::Mustache(template, json) => {
             let text = template
                 .render(&Value::Object(variables.clone()))
-                .map_err(|e| RenderError::Template(e.to_string()))?;
+                .map_err(RenderError::Mustache)?;
             if *json {
                 serde_json::from_str(&text)
                     .map_err(|e| RenderError::NotJson(format!("{e}: {text}")))

@@ -14,11 +14,26 @@ use tokio::task::JoinHandle;
 use crate::description::{CompiledDescription, RenderError};
 use crate::platform::{PlatformClient, PlatformError};
 
+/// Why a [`TwinSink`] could not write: the sink's own error, whatever its type (the engine
+/// logs it with its chain of sources and tries again next tick).
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Where synchronized values go: the twin's storage.
 #[async_trait]
 pub trait TwinSink: Send + Sync {
     /// Writes one property of a twin.
-    async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), String>;
+    async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), SinkError>;
+}
+
+/// A write of the engine that its [`TwinSink`] refused: which twin and property, and the
+/// sink's error as the [`std::error::Error::source`].
+#[derive(Debug, thiserror::Error)]
+#[error("writing property {property:?} of twin {twin:?} failed: {source}")]
+pub struct WriteError {
+    pub twin: String,
+    pub property: String,
+    #[source]
+    pub source: SinkError,
 }
 
 /// A twin kept in step with a device.
@@ -215,10 +230,40 @@ async fn poll(
                         .unwrap_or_else(PoisonError::into_inner)
                         .insert(key, value);
                 }
-                Err(error) => {
-                    tracing::warn!(twin = %binding.twin, %property, %error, "write failed; trying next tick")
+                Err(source) => {
+                    let error = WriteError {
+                        twin: binding.twin.clone(),
+                        property: property.clone(),
+                        source,
+                    };
+                    tracing::warn!(%error, "write failed; trying next tick")
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the disk is full")]
+    struct DiskFull;
+
+    #[test]
+    fn a_write_error_names_the_twin_and_property_and_keeps_the_sinks_error() {
+        let error = WriteError {
+            twin: "urn:twin".into(),
+            property: "on".into(),
+            source: Box::new(DiskFull),
+        };
+        assert_eq!(
+            error.to_string(),
+            "writing property \"on\" of twin \"urn:twin\" failed: the disk is full"
+        );
+        assert!(error.source().is_some_and(|source| source.is::<DiskFull>()));
     }
 }

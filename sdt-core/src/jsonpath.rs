@@ -163,7 +163,7 @@ impl JsonPath {
             path: path.to_owned(),
             message,
         };
-        let (rfc, extensions) = translate(path.trim()).map_err(fail)?;
+        let (rfc, extensions) = translate(path.trim()).map_err(|e| fail(e.to_string()))?;
         let query = jsonpath_rust::parser::parse_json_path(&rfc)
             .map_err(|e| fail(format!("{e} (as RFC 9535: {rfc})")))?;
         eval::check_types(&query).map_err(|e| fail(format!("{e} (as RFC 9535: {rfc})")))?;
@@ -185,7 +185,7 @@ impl JsonPath {
         };
         let query =
             jsonpath_rust::parser::parse_json_path(path).map_err(|e| fail(e.to_string()))?;
-        eval::check_types(&query).map_err(fail)?;
+        eval::check_types(&query).map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             source: path.to_owned(),
             rfc: path.to_owned(),
@@ -308,9 +308,23 @@ fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
 }
 
+/// Why a jsonpath-ng path could not be translated into RFC 9535 (a message about the path:
+/// [`JsonPathError::Invalid`] carries it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum TranslateError {
+    #[error("a path step after an extension step is not supported")]
+    StepAfterExtension,
+    #[error("the extension `{0}` is not supported")]
+    Extension(String),
+    #[error("unclosed {0}")]
+    Unclosed(&'static str),
+    #[error("=~ needs a quoted regular expression")]
+    UnquotedRegex,
+}
+
 /// Translates the jsonpath-ng ext dialect into RFC 9535 text, splitting off trailing extension
 /// steps. RFC 9535 input passes through unchanged.
-fn translate(path: &str) -> Result<(String, Vec<Extension>), String> {
+fn translate(path: &str) -> Result<(String, Vec<Extension>), TranslateError> {
     let chars: Vec<char> = path.chars().collect();
     let mut out = String::with_capacity(path.len() + 8);
     let mut extensions = Vec::new();
@@ -330,7 +344,7 @@ fn translate(path: &str) -> Result<(String, Vec<Extension>), String> {
                 continue;
             }
             if c != '`' {
-                return Err("a path step after an extension step is not supported".into());
+                return Err(TranslateError::StepAfterExtension);
             }
         }
         match c {
@@ -338,14 +352,14 @@ fn translate(path: &str) -> Result<(String, Vec<Extension>), String> {
                 let end = chars[i + 1..]
                     .iter()
                     .position(|&c| c == '`')
-                    .ok_or("unclosed backtick")?;
+                    .ok_or(TranslateError::Unclosed("backtick"))?;
                 let name: String = chars[i + 1..i + 1 + end].iter().collect();
                 extensions.push(match name.as_str() {
                     "len" => Extension::Len,
                     "keys" => Extension::Keys,
                     "sorted" => Extension::Sorted,
                     "str()" => Extension::Str,
-                    other => return Err(format!("the extension `{other}` is not supported")),
+                    other => return Err(TranslateError::Extension(other.to_owned())),
                 });
                 if out.ends_with('.') {
                     out.pop();
@@ -383,7 +397,7 @@ fn translate(path: &str) -> Result<(String, Vec<Extension>), String> {
 }
 
 /// A quoted string starting at `start`, returned with its quotes; and the index after it.
-fn quoted(chars: &[char], start: usize) -> Result<(String, usize), String> {
+fn quoted(chars: &[char], start: usize) -> Result<(String, usize), TranslateError> {
     let quote = chars[start];
     let mut i = start + 1;
     while i < chars.len() {
@@ -393,11 +407,11 @@ fn quoted(chars: &[char], start: usize) -> Result<(String, usize), String> {
             _ => i += 1,
         }
     }
-    Err("unclosed quote".into())
+    Err(TranslateError::Unclosed("quote"))
 }
 
 /// The index of the `]` closing the bracket at `open` (quotes and nested brackets skipped).
-fn closing_bracket(chars: &[char], open: usize) -> Result<usize, String> {
+fn closing_bracket(chars: &[char], open: usize) -> Result<usize, TranslateError> {
     let mut depth = 0;
     let mut i = open;
     while i < chars.len() {
@@ -417,14 +431,14 @@ fn closing_bracket(chars: &[char], open: usize) -> Result<usize, String> {
         }
         i += 1;
     }
-    Err("unclosed '['".into())
+    Err(TranslateError::Unclosed("'['"))
 }
 
 const FUNCTIONS: [&str; 5] = ["length", "count", "match", "search", "value"];
 
 /// A filter expression: bare paths become `@.` paths, `=` becomes `==`, `&` `&&`, `|` `||`, and
 /// `a =~ 're'` becomes `search(a, 're')`.
-fn translate_filter(filter: &str) -> Result<String, String> {
+fn translate_filter(filter: &str) -> Result<String, TranslateError> {
     let chars: Vec<char> = filter.chars().collect();
     let mut out = String::new();
     // Where the last operand starts in `out`, for `=~`.
@@ -453,7 +467,7 @@ fn translate_filter(filter: &str) -> Result<String, String> {
                     j += 1;
                 }
                 if !matches!(chars.get(j), Some('\'' | '"')) {
-                    return Err("=~ needs a quoted regular expression".into());
+                    return Err(TranslateError::UnquotedRegex);
                 }
                 let (regex, next) = quoted(&chars, j)?;
                 out.push_str(&format!("search({}, {regex})", operand.trim()));
@@ -518,7 +532,7 @@ fn translate_filter(filter: &str) -> Result<String, String> {
 }
 
 /// Where a path (member names, `.`, brackets) starting at `start` ends.
-fn path_end(chars: &[char], start: usize) -> Result<usize, String> {
+fn path_end(chars: &[char], start: usize) -> Result<usize, TranslateError> {
     let mut i = start;
     while i < chars.len() {
         match chars[i] {

@@ -88,29 +88,59 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Why the platform could not be used; never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The error that caused a [`PlatformError::Config`] or [`PlatformError::Login`], if any.
+type Cause = Option<Box<dyn std::error::Error + Send + Sync>>;
+
+/// Why the platform could not be used; never holds a secret. The error that caused it, if
+/// any, is the [`std::error::Error::source`].
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlatformError {
+    /// The definition (with these credentials) cannot be used; `message` says what is wrong
+    /// and where (`auth_template: ...`).
     #[error("platform {platform}: {message}")]
-    Config { platform: String, message: String },
+    Config {
+        platform: String,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     #[error("{url}: HTTP {status}")]
     Status { url: String, status: u16 },
+    /// Not answered; `message` holds the request error with its whole chain of causes.
     #[error("{url}: {message}")]
-    Unreachable { url: String, message: String },
+    Unreachable {
+        url: String,
+        message: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("{url}: the answer is larger than {max} bytes")]
     TooLarge { url: String, max: usize },
-    #[error("{url}: the answer is not JSON: {message}")]
-    NotJson { url: String, message: String },
+    #[error("{url}: the answer is not JSON: {source}")]
+    NotJson {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("login to {url} failed: {message}")]
-    Login { url: String, message: String },
+    Login {
+        url: String,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The outbound policy refused the request (before it was sent, on a redirect, or when
     /// the host name resolved); nothing was sent to the refused address.
     #[error(transparent)]
     Refused(#[from] OutboundError),
     /// The URL built from the definition and an id does not parse.
-    #[error("{url}: not a URL: {message}")]
-    BadUrl { url: String, message: String },
+    #[error("{url}: not a URL: {source}")]
+    BadUrl {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
     #[error("the id {id:?} is a dot segment: it would name another path")]
     DotSegment { id: String },
 }
@@ -179,6 +209,14 @@ impl PlatformClient {
         let config = |message: String| PlatformError::Config {
             platform: platform.name.clone(),
             message,
+            source: None,
+        };
+        let caused = |message: String, source: Box<dyn std::error::Error + Send + Sync>| {
+            PlatformError::Config {
+                platform: platform.name.clone(),
+                message,
+                source: Some(source),
+            }
         };
         if platform.name.is_empty() || platform.name.contains(char::is_whitespace) {
             return Err(config(
@@ -186,7 +224,7 @@ impl PlatformClient {
             ));
         }
         let base = Url::parse(&platform.base_url)
-            .map_err(|e| config(format!("base_url {:?}: {e}", platform.base_url)))?;
+            .map_err(|e| caused(format!("base_url {:?}: {e}", platform.base_url), e.into()))?;
         options.outbound.check_url(&base)?;
         let mut login = None;
         match (platform.authentication, &credentials) {
@@ -213,19 +251,19 @@ impl PlatformClient {
                         .as_deref()
                         .ok_or_else(|| config("login_password needs auth_template".into()))?;
                     let template = PythonTemplate::parse(template)
-                        .map_err(|e| config(format!("auth_template: {e}")))?;
+                        .map_err(|e| caused(format!("auth_template: {e}"), e.into()))?;
                     let mut variables = Map::new();
                     variables.insert("login".into(), Value::String(user.clone()));
                     variables.insert("password".into(), Value::String(password.clone()));
                     let body = template
                         .render(&variables)
-                        .map_err(|e| config(format!("auth_template: {e}")))?;
+                        .map_err(|e| caused(format!("auth_template: {e}"), e.into()))?;
                     let token = platform
                         .auth_response
                         .as_deref()
                         .ok_or_else(|| config("login_password needs auth_response".into()))?;
                     let token = JsonPath::parse(token)
-                        .map_err(|e| config(format!("auth_response: {e}")))?;
+                        .map_err(|e| caused(format!("auth_response: {e}"), e.into()))?;
                     if platform.token_header.is_none() {
                         return Err(config("login_password needs token_header".into()));
                     }
@@ -251,7 +289,7 @@ impl PlatformClient {
             .client_builder()
             .timeout(options.timeout)
             .build()
-            .map_err(|e| config(format!("HTTP client: {e}")))?;
+            .map_err(|e| caused(format!("HTTP client: {e}"), e.into()))?;
         Ok(Self {
             platform,
             base,
@@ -294,9 +332,9 @@ impl PlatformClient {
     pub async fn fetch(&self, device_id: &str) -> Result<Value, PlatformError> {
         let url = self.data_url(device_id)?;
         let body = self.send(reqwest::Method::GET, &url, None).await?;
-        serde_json::from_slice(&body).map_err(|e| PlatformError::NotJson {
+        serde_json::from_slice(&body).map_err(|source| PlatformError::NotJson {
             url: url.into(),
-            message: e.to_string(),
+            source,
         })
     }
 
@@ -324,7 +362,7 @@ impl PlatformClient {
                 request = request.json(body);
             }
             request = self.authenticate(request).await?;
-            let response = request.send().await.map_err(|e| unreachable(url, &e))?;
+            let response = request.send().await.map_err(|e| unreachable(url, e))?;
             let status = response.status();
             if status == reqwest::StatusCode::UNAUTHORIZED && self.login.is_some() && !relogged {
                 *self.token.lock().await = None;
@@ -383,11 +421,13 @@ impl PlatformClient {
             return Err(PlatformError::Login {
                 url: String::new(),
                 message: "no login configured".into(),
+                source: None,
             });
         };
-        let failed = |message: String| PlatformError::Login {
+        let failed = |message: String, source: Cause| PlatformError::Login {
             url: login.url.to_string(),
             message,
+            source,
         };
         self.options.outbound.check_url(&login.url)?;
         let mut request = self.http.post(login.url.clone()).body(login.body.clone());
@@ -407,28 +447,30 @@ impl PlatformClient {
         let response = request
             .send()
             .await
-            .map_err(|e| match unreachable(&login.url, &e) {
-                refused @ PlatformError::Refused(_) => refused,
-                _ => failed(e.to_string()),
+            .map_err(|e| match unreachable(&login.url, e) {
+                PlatformError::Unreachable {
+                    message, source, ..
+                } => failed(message, Some(source.into())),
+                refused => refused,
             })?;
         if !response.status().is_success() {
-            return Err(failed(format!("HTTP {}", response.status().as_u16())));
+            return Err(failed(format!("HTTP {}", response.status().as_u16()), None));
         }
         let body = self.read_limited(&login.url, response).await?;
         let answer: Value = serde_json::from_slice(&body)
-            .map_err(|e| failed(format!("the answer is not JSON: {e}")))?;
+            .map_err(|e| failed(format!("the answer is not JSON: {e}"), Some(e.into())))?;
         let found = login
             .token
             .query(&answer)
-            .map_err(|e| failed(format!("auth_response: {e}")))?;
+            .map_err(|e| failed(format!("auth_response: {e}"), Some(e.into())))?;
         let token = match found.as_slice() {
             [Value::String(token)] => token.clone(),
             [other] => other.to_string(),
             found => {
-                return Err(failed(format!(
-                    "auth_response matched {} values, not one",
-                    found.len()
-                )));
+                return Err(failed(
+                    format!("auth_response matched {} values, not one", found.len()),
+                    None,
+                ));
             }
         };
         *cached = Some(token.clone());
@@ -451,7 +493,7 @@ impl PlatformClient {
             });
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(url, &e))? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(url, e))? {
             if body.len() + chunk.len() > max {
                 return Err(PlatformError::TooLarge {
                     url: url.to_string(),
@@ -466,9 +508,9 @@ impl PlatformClient {
 
 /// A URL made from the definition: it must parse, keep `base`'s origin and pass the policy.
 fn within(base: &Url, policy: &OutboundPolicy, text: String) -> Result<Url, PlatformError> {
-    let url = Url::parse(&text).map_err(|e| PlatformError::BadUrl {
+    let url = Url::parse(&text).map_err(|source| PlatformError::BadUrl {
         url: text.clone(),
-        message: e.to_string(),
+        source,
     })?;
     if url.origin() != base.origin() {
         return Err(PlatformError::Refused(OutboundError {
@@ -484,15 +526,15 @@ fn within(base: &Url, policy: &OutboundPolicy, text: String) -> Result<Url, Plat
 
 /// The request failed: refused by the policy (at connect time or on a redirect), or not
 /// answered; the message holds the whole chain of causes.
-fn unreachable(url: &Url, error: &reqwest::Error) -> PlatformError {
-    if let Some(refused) = OutboundError::find_in(error) {
+fn unreachable(url: &Url, error: reqwest::Error) -> PlatformError {
+    if let Some(refused) = OutboundError::find_in(&error) {
         return PlatformError::Refused(OutboundError {
             target: url.to_string(),
             reason: refused.reason.clone(),
         });
     }
     let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
@@ -501,5 +543,6 @@ fn unreachable(url: &Url, error: &reqwest::Error) -> PlatformError {
     PlatformError::Unreachable {
         url: url.to_string(),
         message,
+        source: error,
     }
 }

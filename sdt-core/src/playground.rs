@@ -7,19 +7,39 @@
 //!
 //! let path: Evaluation = serde_json::from_value(json!({
 //!     "kind": "jsonpath", "doc": [{"value": {"state": {"on": true}}}], "path": "$[0].value.state.on"}))?;
-//! assert_eq!(path.run(), Ok(json!([true])));
+//! assert_eq!(path.run()?, json!([true]));
 //! let format: Evaluation = serde_json::from_value(json!({
 //!     "kind": "format", "template": "{on}", "vars": {"on": true}}))?;
-//! assert_eq!(format.run(), Ok(json!("True")));
-//! # Ok::<(), serde_json::Error>(())
+//! assert_eq!(format.run()?, json!("True"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::jsonpath::JsonPath;
-use crate::mustache::MustacheTemplate;
-use crate::python_format::PythonTemplate;
+use crate::jsonpath::{JsonPath, JsonPathError};
+use crate::mustache::{MustacheError, MustacheTemplate};
+use crate::python_format::{FormatError, PythonTemplate};
+
+/// Why an [`Evaluation`] gave no result: the error of the path or template, which is also the
+/// [`std::error::Error::source`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvaluationError {
+    #[error("{0}")]
+    JsonPath(#[source] JsonPathError),
+    #[error("{0}")]
+    Format(#[source] FormatError),
+    #[error("{0}")]
+    Mustache(#[source] MustacheError),
+    /// `json_mustache`: the rendered text is not JSON.
+    #[error("the rendered text is not JSON: {source}: {text}")]
+    NotJson {
+        text: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
 
 /// What to evaluate, as `{"kind": ..., ...}`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -49,27 +69,28 @@ pub enum Evaluation {
 
 impl Evaluation {
     /// The result (an array of matches for `jsonpath`), or what is wrong, in words.
-    pub fn run(&self) -> Result<Value, String> {
+    pub fn run(&self) -> Result<Value, EvaluationError> {
         match self {
             Evaluation::Jsonpath { doc, path } => {
-                let path = JsonPath::parse(path).map_err(|e| e.to_string())?;
-                Ok(Value::Array(path.query(doc).map_err(|e| e.to_string())?))
+                let path = JsonPath::parse(path).map_err(EvaluationError::JsonPath)?;
+                Ok(Value::Array(
+                    path.query(doc).map_err(EvaluationError::JsonPath)?,
+                ))
             }
             Evaluation::Format { template, vars } => PythonTemplate::parse(template)
-                .map_err(|e| e.to_string())?
-                .render(vars)
+                .and_then(|t| t.render(vars))
                 .map(Value::String)
-                .map_err(|e| e.to_string()),
+                .map_err(EvaluationError::Format),
             Evaluation::Mustache { template, vars } => MustacheTemplate::parse(template)
                 .and_then(|t| t.render(&Value::Object(vars.clone())))
                 .map(Value::String)
-                .map_err(|e| e.to_string()),
+                .map_err(EvaluationError::Mustache),
             Evaluation::JsonMustache { template, vars } => {
                 let text = MustacheTemplate::parse(template)
                     .and_then(|t| t.render(&Value::Object(vars.clone())))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(EvaluationError::Mustache)?;
                 serde_json::from_str(&text)
-                    .map_err(|e| format!("the rendered text is not JSON: {e}: {text}"))
+                    .map_err(|source| EvaluationError::NotJson { text, source })
             }
         }
     }
@@ -81,34 +102,33 @@ mod tests {
 
     use super::*;
 
-    fn run(request: Value) -> Result<Value, String> {
-        serde_json::from_value::<Evaluation>(request)
-            .map_err(|e| e.to_string())?
-            .run()
+    fn run(request: Value) -> Result<Value, Box<dyn std::error::Error>> {
+        Ok(serde_json::from_value::<Evaluation>(request)?.run()?)
     }
 
     #[test]
-    fn each_kind_evaluates_like_the_engine_and_failures_say_why() {
+    fn each_kind_evaluates_like_the_engine_and_failures_say_why()
+    -> Result<(), Box<dyn std::error::Error>> {
         let doc = json!([{"value": {"addr": "3ef8", "position": [1.5, 2, 3]}}, {"value": {"addr": "aaaa", "position": [9, 9, 9]}}]);
         assert_eq!(
             run(
                 json!({"kind": "jsonpath", "doc": doc, "path": "$[?value.addr='3ef8'].value.position[0]"})
-            ),
-            Ok(json!([1.5]))
+            )?,
+            json!([1.5])
         );
         assert_eq!(
-            run(json!({"kind": "format", "template": "{{\"coordX\":{x}}}", "vars": {"x": 1.5}})),
-            Ok(json!("{\"coordX\":1.5}"))
+            run(json!({"kind": "format", "template": "{{\"coordX\":{x}}}", "vars": {"x": 1.5}}))?,
+            json!("{\"coordX\":1.5}")
         );
         assert_eq!(
-            run(json!({"kind": "mustache", "template": "{\"on\":{{on}}}", "vars": {"on": false}})),
-            Ok(json!("{\"on\":false}"))
+            run(json!({"kind": "mustache", "template": "{\"on\":{{on}}}", "vars": {"on": false}}))?,
+            json!("{\"on\":false}")
         );
         assert_eq!(
             run(
                 json!({"kind": "json_mustache", "template": "{\"bri\":{{bri}}}", "vars": {"bri": 254}})
-            ),
-            Ok(json!({"bri": 254}))
+            )?,
+            json!({"bri": 254})
         );
         assert!(run(json!({"kind": "format", "template": "{missing}", "vars": {}})).is_err());
         assert!(run(json!({"kind": "jsonpath", "doc": {}, "path": "$[?"})).is_err());
@@ -117,5 +137,15 @@ mod tests {
                 .is_err()
         );
         assert!(run(json!({"kind": "sql", "template": ""})).is_err());
+        // The cause stays reachable as the source.
+        let not_json: Evaluation = serde_json::from_value(
+            json!({"kind": "json_mustache", "template": "{{x}}", "vars": {"x": "not json"}}),
+        )?;
+        let error = not_json.run().err().ok_or("not refused")?;
+        assert!(
+            std::error::Error::source(&error).is_some_and(|s| s.is::<serde_json::Error>()),
+            "{error:?}"
+        );
+        Ok(())
     }
 }

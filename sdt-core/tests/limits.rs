@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use sdt_core::description::{RenderError, SyncDescription};
+use sdt_core::description::{DescriptionProblem, RenderError, SyncDescription};
 use sdt_core::jsonpath::{self, JsonPath, JsonPathError};
 use sdt_core::limits::{Limit, LimitExceeded};
 use sdt_core::mustache::{self, MustacheError, MustacheTemplate};
@@ -129,12 +129,24 @@ fn nested_arrays(depth: usize) -> Value {
 }
 
 /// The limit a query stopped at, or what it found instead.
-fn query_limit(path: &JsonPath, document: &Value) -> Result<Limit, String> {
+fn query_limit(path: &JsonPath, document: &Value) -> Result<Limit, NoLimit> {
     match path.query(document) {
         Err(JsonPathError::Limit(exceeded)) => Ok(exceeded.limit),
-        other => Err(format!("{other:?}")),
+        other => Err(NoLimit(format!("{other:?}"))),
     }
 }
+
+/// A query that stopped at no limit: what it gave instead.
+#[derive(Debug)]
+struct NoLimit(String);
+
+impl std::fmt::Display for NoLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no limit was reached: {}", self.0)
+    }
+}
+
+impl std::error::Error for NoLimit {}
 
 #[test]
 fn exponential_index_unions_stop_at_the_work_budget() -> TestResult {
@@ -510,8 +522,20 @@ fn descriptions_and_the_playground_report_the_limit() -> TestResult {
     let error = description.compile().err().ok_or("refused")?;
     assert_eq!(error.attribute, "iot_attributes[0] (x)");
     assert!(
-        error.message.contains("sdt_core::jsonpath::MAX_DEPTH"),
+        error
+            .problem
+            .to_string()
+            .contains("sdt_core::jsonpath::MAX_DEPTH"),
         "{error}"
+    );
+    // The path's own error is the source of the problem.
+    assert!(
+        matches!(
+            &error.problem,
+            DescriptionProblem::Path(JsonPathError::Limit(exceeded))
+                if exceeded.limit == Limit::JsonPathDepth
+        ),
+        "{error:?}"
     );
 
     let description: SyncDescription = serde_json::from_value(json!({
@@ -573,7 +597,7 @@ fn descriptions_and_the_playground_report_the_limit() -> TestResult {
         json!({"kind": "format", "template": "{s}".repeat(2_000), "vars": {"s": "s".repeat(1024)}}),
     ] {
         let evaluation: Evaluation = serde_json::from_value(request)?;
-        let error = evaluation.run().err().ok_or("refused")?;
+        let error = evaluation.run().err().ok_or("refused")?.to_string();
         assert!(error.contains("exceeds the limit of"), "{error}");
     }
     Ok(())

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sdt_core::description::SyncDescription;
-use sdt_core::engine::{CommandOutcome, SyncEngine, TwinBinding, TwinSink};
+use sdt_core::engine::{CommandOutcome, SinkError, SyncEngine, TwinBinding, TwinSink};
 use sdt_core::platform::{
     Authentication, ClientOptions, Credentials, Platform, PlatformClient, PlatformError,
 };
@@ -158,7 +158,7 @@ struct RecordingSink(Mutex<Vec<(String, String, Value)>>);
 
 #[async_trait]
 impl TwinSink for RecordingSink {
-    async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), String> {
+    async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), SinkError> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).push((
             twin.into(),
             property.into(),

@@ -51,7 +51,7 @@ impl Azurite {
             azurite.port = free_port();
             match azurite.spawn() {
                 Ok(()) => return azurite,
-                Err(e) => last_error = e,
+                Err(e) => last_error = e.to_string(),
             }
         }
         panic!("Azurite did not start: {last_error}");
@@ -67,7 +67,7 @@ impl Azurite {
         }
     }
 
-    fn spawn(&mut self) -> Result<(), String> {
+    fn spawn(&mut self) -> Result<(), Box<dyn std::error::Error>> {
         let child = Command::new(azurite_binary())
             .args([
                 "--blobHost",
@@ -91,7 +91,7 @@ impl Azurite {
                 && let Ok(Some(status)) = child.try_wait()
             {
                 self.child = None;
-                return Err(format!("exited with {status}"));
+                return Err(format!("exited with {status}").into());
             }
             std::thread::sleep(Duration::from_millis(50));
         }

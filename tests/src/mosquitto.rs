@@ -87,13 +87,13 @@ impl Mosquitto {
             broker.port = free_port();
             match broker.spawn() {
                 Ok(()) => return broker,
-                Err(error) => last_error = error,
+                Err(error) => last_error = error.to_string(),
             }
         }
         panic!("mosquitto did not start: {last_error}");
     }
 
-    fn spawn(&mut self) -> Result<(), String> {
+    fn spawn(&mut self) -> Result<(), Box<dyn std::error::Error>> {
         let config_path = self.dir.path().join("mosquitto.conf");
         let log_path = self.dir.path().join("mosquitto.log");
         let config = format!(
@@ -122,12 +122,12 @@ impl Mosquitto {
             {
                 self.child = None;
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                return Err(format!("exited with {status}: {log}"));
+                return Err(format!("exited with {status}: {log}").into());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         self.stop();
-        Err(format!("port {} did not open within 5 s", self.port))
+        Err(format!("port {} did not open within 5 s", self.port).into())
     }
 
     /// Kills the broker (by its PID) and waits for it.
@@ -163,7 +163,7 @@ impl Mosquitto {
         for _ in 0..20 {
             match self.spawn() {
                 Ok(()) => return,
-                Err(error) => last_error = error,
+                Err(error) => last_error = error.to_string(),
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -6,7 +6,14 @@
 pub enum Error {
     /// The bytes are not a ZIP archive, or the archive is damaged.
     #[error("not a readable ZIP/OPC package: {0}")]
-    Zip(String),
+    Zip(#[source] zip::result::ZipError),
+    /// The data of a part cannot be read from the archive (not an I/O error).
+    #[error("not a readable ZIP/OPC package: part {part:?}: {source}")]
+    ZipPart {
+        part: String,
+        #[source]
+        source: zip::result::ZipError,
+    },
     /// Reading or writing failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -112,7 +119,7 @@ impl From<zip::result::ZipError> for Error {
     fn from(e: zip::result::ZipError) -> Self {
         match e {
             zip::result::ZipError::Io(e) => Error::Io(e),
-            other => Error::Zip(other.to_string()),
+            other => Error::Zip(other),
         }
     }
 }

@@ -670,7 +670,10 @@ fn part_error(part: &str, e: zip::result::ZipError) -> Error {
             part: part.to_owned(),
             source,
         },
-        other => Error::Zip(format!("part {part:?}: {other}")),
+        other => Error::ZipPart {
+            part: part.to_owned(),
+            source: other,
+        },
     }
 }
 

@@ -96,7 +96,10 @@ impl MqttConfig {
     /// TLS with the system's root certificates unless [`MqttConfig::with_tls`] says otherwise).
     pub fn from_url(url: &str, client_id: impl Into<String>) -> Result<Self, MqttError> {
         let invalid = |why: &str| MqttError::Url(format!("{url:?}: {why}"));
-        let parsed = url::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+        let parsed = url::Url::parse(url).map_err(|source| MqttError::UrlSyntax {
+            url: url.to_owned(),
+            source,
+        })?;
         let (tls, default_port) = match parsed.scheme() {
             "mqtt" | "tcp" => (false, 1883),
             "mqtts" | "ssl" => (true, 8883),
@@ -249,8 +252,10 @@ impl MqttTls {
         key_pem: &[u8],
     ) -> Result<Self, MqttError> {
         let chain = certificates(certificate_pem, "client certificate")?;
-        let key = PrivateKeyDer::from_pem_slice(key_pem)
-            .map_err(|e| MqttError::Tls(format!("the client key is not a PEM private key: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|source| MqttError::Pem {
+            what: "client key".to_owned(),
+            source,
+        })?;
         self.client_auth = Some((chain, Arc::new(key)));
         Ok(self)
     }
@@ -261,7 +266,7 @@ impl MqttTls {
         if added == 0 {
             return Err(MqttError::Tls("no usable root certificate".into()));
         }
-        let tls_error = |e: rustls::Error| MqttError::Tls(e.to_string());
+        let tls_error = MqttError::Rustls;
         // ring explicitly: the process-wide default would be ambiguous if another crate in the
         // program enabled a second provider.
         let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -282,7 +287,10 @@ impl MqttTls {
 fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, MqttError> {
     let certificates = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| MqttError::Tls(format!("the {what} is not PEM: {e}")))?;
+        .map_err(|source| MqttError::Pem {
+            what: what.to_owned(),
+            source,
+        })?;
     if certificates.is_empty() {
         return Err(MqttError::Tls(format!("no certificate in the {what} PEM")));
     }
@@ -311,8 +319,24 @@ impl Default for Backoff {
 pub enum MqttError {
     #[error("invalid broker URL {0}")]
     Url(String),
+    #[error("invalid broker URL {url:?}: {source}")]
+    UrlSyntax {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
     #[error("TLS configuration: {0}")]
     Tls(String),
+    /// A certificate or key given in PEM does not read.
+    #[error("TLS configuration: the {what} is not PEM: {source}")]
+    Pem {
+        what: String,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    /// rustls refused the configuration (protocol versions, the client certificate and key).
+    #[error("TLS configuration: {0}")]
+    Rustls(#[source] rustls::Error),
     #[error("connecting to {broker} failed: {source}")]
     Connect {
         broker: String,

@@ -104,8 +104,14 @@ async fn checked(store: &PushStore, config: &TargetConfig) -> ApiResult<()> {
     })
 }
 
-fn target_response(status: StatusCode, config: &TargetConfig) -> Response {
-    (status, Json(shown(config))).into_response()
+fn target_response(status: StatusCode, config: &TargetConfig) -> ApiResult<Response> {
+    let shown = shown(config).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the target cannot be shown: {e}"),
+        )
+    })?;
+    Ok((status, Json(shown)).into_response())
 }
 
 pub(super) async fn list_targets(State(state): State<AppState>) -> ApiResult<Response> {
@@ -141,14 +147,14 @@ pub(super) async fn upsert_target_by_path(
 ) -> ApiResult<Response> {
     let config = target_from(&body, Some(&name))?;
     let replaced = store_target(&state, config.clone(), Write::CreateOrReplace).await?;
-    Ok(target_response(
+    target_response(
         if replaced {
             StatusCode::OK
         } else {
             StatusCode::CREATED
         },
         &config,
-    ))
+    )
 }
 
 /// POST `/sphere/api/v1/push/targets`: created (201), 409 when the name exists.
@@ -158,7 +164,7 @@ pub(super) async fn create_target(
 ) -> ApiResult<Response> {
     let config = target_from(&body, None)?;
     store_target(&state, config.clone(), Write::Create).await?;
-    Ok(target_response(StatusCode::CREATED, &config))
+    target_response(StatusCode::CREATED, &config)
 }
 
 /// PUT: replaces an existing target (204), 404 when there is none.

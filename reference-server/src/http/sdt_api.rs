@@ -57,10 +57,10 @@ impl From<BindError> for SdtError {
     fn from(error: BindError) -> Self {
         let status = match error {
             BindError::Store(store) => return store.into(),
-            BindError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ref invalid if invalid.is_invalid() => StatusCode::BAD_REQUEST,
             BindError::NotFound(_) => StatusCode::NOT_FOUND,
-            BindError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             BindError::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         SdtError(status, error.to_string())
     }
@@ -111,7 +111,7 @@ pub(super) async fn evaluate(body: Bytes) -> SdtResult<Json<Value>> {
     playground(move || {
         let evaluation: Evaluation =
             serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
-        let result = evaluation.run().map_err(bad)?;
+        let result = evaluation.run().map_err(|e| bad(e.to_string()))?;
         Ok(Json(json!({ "result": result })))
     })
     .await
@@ -225,15 +225,15 @@ pub(super) async fn get_platform(
 ) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
     let lookup = name.clone();
-    blocking(move || Ok(store.platform(&lookup)?))
+    let platform = blocking(move || Ok(store.platform(&lookup)?))
         .await?
-        .map(|p| Json(serde_json::to_value(p).unwrap_or_default()))
         .ok_or_else(|| {
             SdtError(
                 StatusCode::NOT_FOUND,
                 format!("platform {name:?} not found"),
             )
-        })
+        })?;
+    serde_json::to_value(platform).map(Json).map_err(internal)
 }
 
 pub(super) async fn create_platform(

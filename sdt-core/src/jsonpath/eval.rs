@@ -653,14 +653,35 @@ fn translate_regex(pattern: &str, whole: bool) -> String {
     }
 }
 
+/// Why a query is not well-typed (RFC 9535 2.4.3); each names the function.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum TypeError {
+    #[error("the result of {0} must be compared")]
+    NotCompared(String),
+    #[error("{0} cannot be compared")]
+    NotComparable(String),
+    #[error("the argument of {0} must be a query")]
+    NotAQuery(String),
+    #[error("{0} is not an RFC 9535 function")]
+    UnknownFunction(String),
+    #[error("{inner} gives no value for {function}")]
+    NoValue { inner: String, function: String },
+    #[error(
+        "{0} takes a value: a literal, a singular query or a function's value, not a query selecting several nodes"
+    )]
+    NotSingular(String),
+    #[error("{0} takes a value, not a logical expression")]
+    LogicalArgument(String),
+}
+
 /// Refuses a query RFC 9535 does not call well-typed (2.4.3) where jsonpath-rust's parser lets
 /// it through: a function of ValueType as a test (`[?length(@)]`), a non-singular query where a
 /// value is expected (`length(@.*)`), and function names RFC 9535 does not define.
-pub(super) fn check_types(query: &JpQuery) -> Result<(), String> {
+pub(super) fn check_types(query: &JpQuery) -> Result<(), TypeError> {
     check_segments(&query.segments)
 }
 
-fn check_segments(segments: &[Segment]) -> Result<(), String> {
+fn check_segments(segments: &[Segment]) -> Result<(), TypeError> {
     for segment in segments {
         match segment {
             Segment::Descendant(inner) => check_segments(std::slice::from_ref(&**inner))?,
@@ -675,14 +696,14 @@ fn check_segments(segments: &[Segment]) -> Result<(), String> {
     Ok(())
 }
 
-fn check_selector(selector: &Selector) -> Result<(), String> {
+fn check_selector(selector: &Selector) -> Result<(), TypeError> {
     match selector {
         Selector::Filter(filter) => check_filter(filter),
         _ => Ok(()),
     }
 }
 
-fn check_filter(filter: &Filter) -> Result<(), String> {
+fn check_filter(filter: &Filter) -> Result<(), TypeError> {
     match filter {
         Filter::Or(filters) | Filter::And(filters) => filters.iter().try_for_each(check_filter),
         Filter::Atom(FilterAtom::Filter { expr, .. }) => check_filter(expr),
@@ -691,10 +712,7 @@ fn check_filter(filter: &Filter) -> Result<(), String> {
             Test::AbsQuery(query) => check_segments(&query.segments),
             Test::Function(function) => {
                 if returns_value(function) {
-                    return Err(format!(
-                        "the result of {} must be compared",
-                        function_name(function)
-                    ));
+                    return Err(TypeError::NotCompared(function_name(function)));
                 }
                 check_function(function)
             }
@@ -704,7 +722,7 @@ fn check_filter(filter: &Filter) -> Result<(), String> {
             for side in [left, right] {
                 if let Comparable::Function(function) = side {
                     if !returns_value(function) {
-                        return Err(format!("{} cannot be compared", function_name(function)));
+                        return Err(TypeError::NotComparable(function_name(function)));
                     }
                     check_function(function)?;
                 }
@@ -732,7 +750,7 @@ fn function_name(function: &TestFunction) -> String {
     }
 }
 
-fn check_function(function: &TestFunction) -> Result<(), String> {
+fn check_function(function: &TestFunction) -> Result<(), TypeError> {
     let name = function_name(function);
     match function {
         TestFunction::Length(argument) => check_value_argument(argument, &name),
@@ -744,15 +762,15 @@ fn check_function(function: &TestFunction) -> Result<(), String> {
             FnArg::Test(test) => match &**test {
                 Test::RelQuery(segments) => check_segments(segments),
                 Test::AbsQuery(query) => check_segments(&query.segments),
-                Test::Function(_) => Err(format!("the argument of {name} must be a query")),
+                Test::Function(_) => Err(TypeError::NotAQuery(name)),
             },
-            _ => Err(format!("the argument of {name} must be a query")),
+            _ => Err(TypeError::NotAQuery(name)),
         },
-        TestFunction::Custom(..) => Err(format!("{name} is not an RFC 9535 function")),
+        TestFunction::Custom(..) => Err(TypeError::UnknownFunction(name)),
     }
 }
 
-fn check_value_argument(argument: &FnArg, name: &str) -> Result<(), String> {
+fn check_value_argument(argument: &FnArg, name: &str) -> Result<(), TypeError> {
     let singular = |segments: &[Segment]| {
         segments.iter().all(|segment| {
             matches!(
@@ -767,14 +785,12 @@ fn check_value_argument(argument: &FnArg, name: &str) -> Result<(), String> {
             Test::RelQuery(segments) if singular(segments) => Ok(()),
             Test::AbsQuery(query) if singular(&query.segments) => Ok(()),
             Test::Function(function) if returns_value(function) => check_function(function),
-            Test::Function(function) => Err(format!(
-                "{} gives no value for {name}",
-                function_name(function)
-            )),
-            _ => Err(format!(
-                "{name} takes a value: a literal, a singular query or a function's value, not a query selecting several nodes"
-            )),
+            Test::Function(function) => Err(TypeError::NoValue {
+                inner: function_name(function),
+                function: name.to_owned(),
+            }),
+            _ => Err(TypeError::NotSingular(name.to_owned())),
         },
-        FnArg::Filter(_) => Err(format!("{name} takes a value, not a logical expression")),
+        FnArg::Filter(_) => Err(TypeError::LogicalArgument(name.to_owned())),
     }
 }
