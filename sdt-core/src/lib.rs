@@ -102,10 +102,13 @@
 //!   `url`: URLs compared by origin, allowed hosts parsed as URL hosts; `percent-encoding`:
 //!   ids in URL paths.
 //! - `thiserror`: typed errors.
+//! - feature `aas`: `aas-model`: synchronized values written into AAS submodels ([`aas`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+#[cfg(feature = "aas")]
+pub mod aas;
 pub mod description;
 #[cfg(feature = "client")]
 pub mod engine;
