@@ -458,4 +458,55 @@ mod tests {
         assert_eq!(all[3], "urn:aas:3", "a replace keeps its place");
         Ok(())
     }
+
+    /// The keys follow every way of writing a row, also `INSERT OR REPLACE` (a delete and an
+    /// insert under a new seq, without the delete trigger) and raw deletes.
+    #[test]
+    fn keys_follow_replaces_and_deletes_whatever_the_sql() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        for n in 0..3 {
+            repository.put_shell(&shell(n), &|_| Vec::new())?;
+        }
+        let json = |serial: &str| {
+            format!(
+                r#"{{"modelType":"AssetAdministrationShell","id":"urn:aas:2","assetInformation":{{"assetKind":"Instance","specificAssetIds":[{{"name":"serial","value":"{serial}"}}]}}}}"#
+            )
+        };
+        let serial = |value: &str| ShellFilter {
+            id_short: None,
+            asset_ids: vec![("serial".into(), value.into())],
+        };
+        let found = |filter: &ShellFilter| -> Result<Vec<String>, StorageError> {
+            Ok(repository
+                .shells_where(filter, 10, None)?
+                .items
+                .into_iter()
+                .map(|s| s.id)
+                .collect())
+        };
+        repository.lock().execute(
+            "INSERT OR REPLACE INTO shells (id, json) VALUES ('urn:aas:2', ?1)",
+            [json("replaced")],
+        )?;
+        assert_eq!(found(&serial("2"))?, Vec::<String>::new());
+        assert_eq!(found(&serial("replaced"))?, ["urn:aas:2"]);
+        repository
+            .lock()
+            .execute("DELETE FROM shells WHERE id = 'urn:aas:2'", [])?;
+        assert!(found(&serial("replaced"))?.is_empty());
+        // The freed seq goes to the next insert: it gets only its own keys.
+        repository.lock().execute(
+            "INSERT INTO shells (id, json) VALUES ('urn:aas:2', ?1)",
+            [json("again")],
+        )?;
+        assert_eq!(found(&serial("again"))?, ["urn:aas:2"]);
+        assert!(found(&serial("replaced"))?.is_empty());
+        let stale: i64 = repository.lock().query_row(
+            "SELECT count(*) FROM shells_keys WHERE owner NOT IN (SELECT seq FROM shells)",
+            [],
+            |row| row.get(0),
+        )?;
+        assert_eq!(stale, 0);
+        Ok(())
+    }
 }

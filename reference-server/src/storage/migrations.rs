@@ -318,6 +318,12 @@ fn insert_keys(table: &str, row: Option<&str>) -> String {
 /// triggers on the element tables (so every writer, whatever its SQL, keeps them right) and
 /// filled from the rows there are. Each is keyed (kind, value, owner's seq): a filter is one
 /// index range, in seq order, and a page costs the rows it reads, not the table.
+///
+/// An insert first clears the keys of its seq: `INSERT OR REPLACE` deletes the old row without
+/// firing the delete trigger (unless recursive triggers are on), and SQLite may hand a freed
+/// seq to the next insert; keys left behind by a deleted row then never match (the listing
+/// joins on the element row). Writers should still replace with `ON CONFLICT(id) DO UPDATE`,
+/// which keeps the element's seq and so its place in listings.
 fn filter_indexes(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     for table in ELEMENT_TABLES {
         let from_new = insert_keys(table, Some("NEW"));
@@ -327,6 +333,7 @@ fn filter_indexes(tx: &Transaction<'_>) -> rusqlite::Result<()> {
                  PRIMARY KEY (kind, value, owner)) WITHOUT ROWID;
              CREATE INDEX {table}_keys_by_owner ON {table}_keys(owner);
              CREATE TRIGGER {table}_keys_on_insert AFTER INSERT ON {table} BEGIN
+                 DELETE FROM {table}_keys WHERE owner = NEW.seq;
                  {from_new}
              END;
              CREATE TRIGGER {table}_keys_on_update AFTER UPDATE OF json ON {table} BEGIN
