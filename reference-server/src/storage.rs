@@ -26,6 +26,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
+mod listing;
+mod migrations;
+
+pub use listing::{ConceptDescriptionFilter, ShellFilter, SubmodelFilter};
+
 /// Which collection an element lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {
@@ -141,6 +146,18 @@ pub enum StorageError {
     UnknownRecordedVersion { recorded: String },
     #[error("the paging cursor {0:?} is not one this server gave")]
     BadCursor(String),
+    /// The database was migrated by a newer server to a schema this one does not know: it
+    /// would misread it, so it does not open it.
+    #[error(
+        "the database's {store} tables are at schema version {found}, newer than version \
+         {known}, the newest this server knows: a newer server migrated it; use a newer server \
+         (one that knows schema version {found})"
+    )]
+    NewerSchema {
+        store: String,
+        found: u32,
+        known: u32,
+    },
     #[error("{0} is not stored")]
     NotFound(String),
     /// A create-only write found an element with the same id (checked and written in one
@@ -218,8 +235,20 @@ impl Event {
 /// The repository's storage.
 pub trait Repository: Send + Sync {
     fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError>;
+    /// Every shell, a page at a time.
     fn shells(
         &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<AssetAdministrationShell>, StorageError> {
+        self.shells_where(&ShellFilter::default(), limit, cursor)
+    }
+    /// The shells `filter` keeps, at most `limit`, after `cursor` (one of a previous page;
+    /// `BadCursor` if it is not), in the order they were created. A cursor stays valid under
+    /// concurrent writes: an element that is not written during the walk is listed once.
+    fn shells_where(
+        &self,
+        filter: &ShellFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<AssetAdministrationShell>, StorageError>;
@@ -248,8 +277,21 @@ pub trait Repository: Send + Sync {
     /// An element's whole JSON as stored (`aas_serde::json::to_string` of it), unread.
     fn stored_json(&self, collection: Collection, id: &str)
     -> Result<Option<String>, StorageError>;
-    fn submodels(&self, limit: usize, cursor: Option<&str>)
-    -> Result<Page<Submodel>, StorageError>;
+    /// Every submodel, a page at a time.
+    fn submodels(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Submodel>, StorageError> {
+        self.submodels_where(&SubmodelFilter::default(), limit, cursor)
+    }
+    /// The submodels `filter` keeps, paged as [`Repository::shells_where`].
+    fn submodels_where(
+        &self,
+        filter: &SubmodelFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Submodel>, StorageError>;
     fn put_submodel(
         &self,
         submodel: &Submodel,
@@ -323,8 +365,18 @@ pub trait Repository: Send + Sync {
     fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError>;
 
     fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError>;
+    /// Every concept description, a page at a time.
     fn concept_descriptions(
         &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<ConceptDescription>, StorageError> {
+        self.concept_descriptions_where(&ConceptDescriptionFilter::default(), limit, cursor)
+    }
+    /// The concept descriptions `filter` keeps, paged as [`Repository::shells_where`].
+    fn concept_descriptions_where(
+        &self,
+        filter: &ConceptDescriptionFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<ConceptDescription>, StorageError>;
@@ -398,65 +450,6 @@ impl std::fmt::Debug for SqliteRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteRepository").finish_non_exhaustive()
     }
-}
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS shells (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS submodels (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
--- A submodel's JSON without blob values (Part 2's default answer), for those that have some.
-CREATE TABLE IF NOT EXISTS submodel_views (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS concept_descriptions (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS shell_submodels (
-    shell_id TEXT NOT NULL REFERENCES shells(id) ON DELETE CASCADE,
-    submodel_id TEXT NOT NULL,
-    PRIMARY KEY (shell_id, submodel_id));
-CREATE INDEX IF NOT EXISTS shell_submodels_by_submodel ON shell_submodels(submodel_id);
-CREATE TABLE IF NOT EXISTS attachments (
-    owner TEXT NOT NULL, path TEXT NOT NULL, content_type TEXT NOT NULL, file_name TEXT NOT NULL,
-    bytes BLOB NOT NULL, PRIMARY KEY (owner, path));
-CREATE TABLE IF NOT EXISTS outbox (
-    sequence INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL);
--- The event feed: every event, complete, for the retention period (time_ns: the event's
--- timestamp in nanoseconds since 1970 UTC).
-CREATE TABLE IF NOT EXISTS event_log (
-    sequence INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, time_ns INTEGER NOT NULL,
-    payload BLOB NOT NULL, reference_only INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS event_log_by_time ON event_log(time_ns);
--- Outbox entries that could not be published (sequence: the outbox's).
--- Facts about the database itself: `aas-version`, the AAS version its data was verified under.
-CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    sequence INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL, event INTEGER,
-    attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_us INTEGER NOT NULL);
-";
-
-/// Columns the outbox gained with the event log, added to databases made before: the event
-/// log entry (`event`; an empty `payload` means the log's), failed attempts, when the next
-/// attempt is due, and the last error.
-const OUTBOX_COLUMNS: [(&str, &str); 4] = [
-    ("event", "INTEGER"),
-    ("attempts", "INTEGER NOT NULL DEFAULT 0"),
-    ("due_us", "INTEGER NOT NULL DEFAULT 0"),
-    ("error", "TEXT"),
-];
-
-/// Adds the outbox columns a database made by an older version lacks.
-fn migrate(connection: &Connection) -> Result<(), StorageError> {
-    let existing = {
-        let mut statement = connection.prepare("SELECT name FROM pragma_table_info('outbox')")?;
-        statement
-            .query_map([], |row| row.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    for (name, definition) in OUTBOX_COLUMNS {
-        if !existing.iter().any(|column| column == name) {
-            connection.execute_batch(&format!(
-                "ALTER TABLE outbox ADD COLUMN {name} {definition}"
-            ))?;
-        }
-    }
-    connection.execute_batch("CREATE INDEX IF NOT EXISTS outbox_by_event ON outbox(event);")?;
-    Ok(())
 }
 
 /// Microseconds since 1970 UTC: how the outbox and dead letters store times.
@@ -731,12 +724,15 @@ impl SqliteRepository {
         Self::with_connection(Connection::open_in_memory()?)
     }
 
-    fn with_connection(connection: Connection) -> Result<Self, StorageError> {
+    fn with_connection(mut connection: Connection) -> Result<Self, StorageError> {
         connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.execute_batch(SCHEMA)?;
-        migrate(&connection)?;
+        migrations::migrate(
+            &mut connection,
+            migrations::REPOSITORY,
+            migrations::REPOSITORY_MIGRATIONS,
+        )?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
         Ok(Self {
             connection: Mutex::new(connection),
             readers: Vec::new(),
@@ -859,53 +855,6 @@ impl SqliteRepository {
     ) -> Result<Option<T>, StorageError> {
         let json = self.stored_json(collection, id)?;
         json.map(|json| decode(id, &json)).transpose()
-    }
-
-    fn list<T: aas_serde::json::FromJson>(
-        &self,
-        collection: Collection,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<T>, StorageError> {
-        let after: i64 = match cursor {
-            None => 0,
-            Some(text) => text
-                .parse()
-                .map_err(|_| StorageError::BadCursor(text.to_owned()))?,
-        };
-        let connection = self.read();
-        let mut statement = connection.prepare_cached(&format!(
-            "SELECT rowid, id, json FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-            collection.table()
-        ))?;
-        // One more than asked tells whether there is a next page.
-        let rows = statement.query_map(params![after, limit as i64 + 1], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut items = Vec::new();
-        let mut last = None;
-        let mut more = false;
-        for row in rows {
-            let (rowid, id, json) = row?;
-            if items.len() == limit {
-                more = true;
-                break;
-            }
-            items.push(decode(&id, &json)?);
-            last = Some(rowid);
-        }
-        Ok(Page {
-            items,
-            cursor: if more {
-                last.map(|r| r.to_string())
-            } else {
-                None
-            },
-        })
     }
 }
 
@@ -1435,12 +1384,13 @@ impl Repository for SqliteRepository {
         self.get(Collection::Shells, id)
     }
 
-    fn shells(
+    fn shells_where(
         &self,
+        filter: &ShellFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<AssetAdministrationShell>, StorageError> {
-        self.list(Collection::Shells, limit, cursor)
+        self.list(Collection::Shells, &filter.conditions(), limit, cursor)
     }
 
     fn put_shell(
@@ -1516,12 +1466,13 @@ impl Repository for SqliteRepository {
             .optional()?)
     }
 
-    fn submodels(
+    fn submodels_where(
         &self,
+        filter: &SubmodelFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Submodel>, StorageError> {
-        self.list(Collection::Submodels, limit, cursor)
+        self.list(Collection::Submodels, &filter.conditions(), limit, cursor)
     }
 
     fn put_submodel(
@@ -1669,12 +1620,18 @@ impl Repository for SqliteRepository {
         self.get(Collection::ConceptDescriptions, id)
     }
 
-    fn concept_descriptions(
+    fn concept_descriptions_where(
         &self,
+        filter: &ConceptDescriptionFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<ConceptDescription>, StorageError> {
-        self.list(Collection::ConceptDescriptions, limit, cursor)
+        self.list(
+            Collection::ConceptDescriptions,
+            &filter.conditions(),
+            limit,
+            cursor,
+        )
     }
 
     fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError> {

@@ -2,20 +2,20 @@
 //! thumbnail, submodel references; and the filtered and `$`-modified listings of shells,
 //! submodels and concept descriptions.
 
-use aas_model::{
-    AssetAdministrationShell, AssetInformation, ConceptDescription, Reference, Submodel,
-};
+use aas_model::{AssetAdministrationShell, AssetInformation, Reference};
 use axum::body::Bytes;
 use axum::extract::{Multipart, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
-use super::submodel_api::{Content, Modifiers, paged, refers_to, render_submodel};
-use super::{ApiError, ApiResult, AppState, all, blocking, decode_id, read_body, verified};
-use crate::storage::{Attachment, Repository};
+use super::submodel_api::{Content, Modifiers, Shape, paged, refers_to, render_submodel};
+use super::{ApiError, ApiResult, AppState, blocking, decode_id, read_body, verified};
+use crate::storage::{Attachment, ConceptDescriptionFilter, Page, ShellFilter, SubmodelFilter};
 
 fn to_json_value<T: aas_serde::json::ToJson + ?Sized>(value: &T) -> Value {
     serde_json::from_slice(&aas_serde::json::to_vec(value)).unwrap_or(Value::Null)
@@ -86,34 +86,28 @@ fn asset_filters(encoded: &[String]) -> ApiResult<Vec<(String, String)>> {
         .collect()
 }
 
-fn has_asset_id(shell: &AssetAdministrationShell, (name, value): &(String, String)) -> bool {
-    let info = &shell.asset_information;
-    (name == "globalAssetId" && info.global_asset_id.as_deref() == Some(value.as_str()))
-        || info
-            .specific_asset_ids
-            .iter()
-            .flatten()
-            .any(|id| &id.name == name && &id.value == value)
-}
-
+/// The shells of one page of a listing: filtered and paged in the database.
 async fn shells_filtered(
     state: &AppState,
     query: &ShellQuery,
-) -> ApiResult<Vec<AssetAdministrationShell>> {
-    let filters = asset_filters(&query.asset_ids)?;
-    let id_short = query.id_short.clone();
+) -> ApiResult<Page<AssetAdministrationShell>> {
+    let filter = ShellFilter {
+        id_short: query.id_short.clone(),
+        asset_ids: asset_filters(&query.asset_ids)?,
+    };
+    let limit = query.modifiers.limit()?;
+    let cursor = query.modifiers.cursor().map(str::to_owned);
     let repository = state.repository.clone();
-    let shells =
-        blocking(move || Ok(all(|limit, cursor| repository.shells(limit, cursor))?)).await?;
-    Ok(shells
-        .into_iter()
-        .filter(|s| {
-            id_short
-                .as_ref()
-                .is_none_or(|wanted| s.id_short.as_ref() == Some(wanted))
-        })
-        .filter(|s| filters.iter().all(|f| has_asset_id(s, f)))
-        .collect())
+    blocking(move || Ok(repository.shells_where(&filter, limit, cursor.as_deref())?)).await
+}
+
+/// A page of a listing as Part 2 answers it (`paging_metadata.cursor` only when more follow).
+fn listing(items: Vec<Value>, cursor: Option<String>) -> Response {
+    let paging = match cursor {
+        Some(cursor) => json!({ "cursor": cursor }),
+        None => json!({}),
+    };
+    json_ok(&json!({"paging_metadata": paging, "result": items}))
 }
 
 pub async fn list_shells(
@@ -121,12 +115,10 @@ pub async fn list_shells(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let query = shell_query(raw.as_deref())?;
-    let (limit, start) = query.modifiers.paging()?;
-    let shells = shells_filtered(&state, &query).await?;
-    Ok(paged(
-        shells.iter().map(to_json_value).collect(),
-        start,
-        limit,
+    let page = shells_filtered(&state, &query).await?;
+    Ok(listing(
+        page.items.iter().map(to_json_value).collect(),
+        page.cursor,
     ))
 }
 
@@ -135,12 +127,10 @@ pub async fn list_shell_references(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let query = shell_query(raw.as_deref())?;
-    let (limit, start) = query.modifiers.paging()?;
-    let shells = shells_filtered(&state, &query).await?;
-    Ok(paged(
-        shells.iter().map(|s| shell_reference(&s.id)).collect(),
-        start,
-        limit,
+    let page = shells_filtered(&state, &query).await?;
+    Ok(listing(
+        page.items.iter().map(|s| shell_reference(&s.id)).collect(),
+        page.cursor,
     ))
 }
 
@@ -436,12 +426,7 @@ fn semantic_filter(encoded: Option<&str>) -> ApiResult<Option<String>> {
     Ok(Some(text))
 }
 
-fn semantic_value(reference: Option<&Reference>) -> Option<&str> {
-    reference
-        .and_then(|r| r.keys.first())
-        .map(|k| k.value.as_str())
-}
-
+/// A page of submodels, filtered and paged in the database (`$path`: see [`list_paths`]).
 async fn list_submodels(
     state: AppState,
     query: SubmodelQuery,
@@ -451,38 +436,126 @@ async fn list_submodels(
         "level": query.level, "extent": query.extent, "limit": query.limit, "cursor": query.cursor
     }))
     .unwrap_or_default();
-    let (limit, start) = modifiers.paging()?;
+    let limit = modifiers.limit()?;
     let shape = modifiers.shape()?;
-    let semantic_id = semantic_filter(query.semantic_id.as_deref())?;
+    let filter = SubmodelFilter {
+        id_short: query.id_short,
+        semantic_id: semantic_filter(query.semantic_id.as_deref())?,
+    };
+    if content == Content::Path {
+        return list_paths(state, filter, limit, query.cursor, shape).await;
+    }
+    let cursor = query.cursor;
     let repository = state.repository.clone();
-    let submodels: Vec<Submodel> =
-        blocking(move || Ok(all(|limit, cursor| repository.submodels(limit, cursor))?)).await?;
-    let mut items = Vec::new();
-    for submodel in submodels {
-        if query
-            .id_short
-            .as_ref()
-            .is_some_and(|w| submodel.id_short.as_ref() != Some(w))
-        {
-            continue;
-        }
-        if let Some(wanted) = &semantic_id {
-            let matches = semantic_value(submodel.semantic_id.as_ref()) == Some(wanted.as_str())
-                || submodel
-                    .supplemental_semantic_ids
-                    .iter()
-                    .flatten()
-                    .any(|r| semantic_value(Some(r)) == Some(wanted.as_str()));
-            if !matches {
-                continue;
+    let page =
+        blocking(move || Ok(repository.submodels_where(&filter, limit, cursor.as_deref())?))
+            .await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|submodel| render_submodel(submodel, content, shape))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(listing(items, page.cursor))
+}
+
+/// Where a `$path` listing continues: the storage cursor of a page of submodels (`None`: the
+/// first) and how many of that page's paths were listed already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PathCursor {
+    page: Option<String>,
+    skip: usize,
+}
+
+impl PathCursor {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!(
+            "paths:{}:{}",
+            self.page.as_deref().unwrap_or_default(),
+            self.skip
+        ))
+    }
+
+    fn decode(text: &str) -> ApiResult<Self> {
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|decoded| {
+                let rest = decoded.strip_prefix("paths:")?;
+                let (page, skip) = rest.rsplit_once(':')?;
+                Some(Self {
+                    page: (!page.is_empty()).then(|| page.to_owned()),
+                    skip: skip.parse().ok()?,
+                })
+            })
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("cursor {text:?} is not one this server gave"))
+            })
+    }
+}
+
+/// `GET /submodels/$path`: Part 2 pages the paths (a page holds `limit` of them, what the
+/// test engines check), while the database pages submodels. So the walk reads pages of `limit`
+/// submodels (each has at least as many paths, unless empty) and its cursor is a page of
+/// submodels plus the number of that page's paths already listed. A page costs the submodels
+/// it expands, not the table; a submodel with more paths than `limit` is expanded again for
+/// each page it spans.
+async fn list_paths(
+    state: AppState,
+    filter: SubmodelFilter,
+    limit: usize,
+    cursor: Option<String>,
+    shape: Shape,
+) -> ApiResult<Response> {
+    let start = match cursor.as_deref() {
+        Some(text) => PathCursor::decode(text)?,
+        None => PathCursor {
+            page: None,
+            skip: 0,
+        },
+    };
+    let repository = state.repository.clone();
+    blocking(move || {
+        let mut at = start;
+        let mut items = Vec::new();
+        loop {
+            let page = repository.submodels_where(&filter, limit, at.page.as_deref())?;
+            let mut paths = Vec::new();
+            for submodel in page.items {
+                if let Value::Array(more) = render_submodel(submodel, Content::Path, shape)? {
+                    paths.extend(more);
+                }
+            }
+            let wanted = limit - items.len();
+            let left = paths.len().saturating_sub(at.skip);
+            items.extend(paths.into_iter().skip(at.skip).take(wanted));
+            if left > wanted {
+                // This page has more paths than fit: the next page starts within it.
+                let next = PathCursor {
+                    page: at.page,
+                    skip: at.skip + wanted,
+                };
+                return Ok(listing(items, Some(next.encode())));
+            }
+            match page.cursor {
+                None => return Ok(listing(items, None)),
+                Some(_) if items.len() == limit => {
+                    let next = PathCursor {
+                        page: page.cursor,
+                        skip: 0,
+                    };
+                    return Ok(listing(items, Some(next.encode())));
+                }
+                Some(_) => {
+                    at = PathCursor {
+                        page: page.cursor,
+                        skip: 0,
+                    }
+                }
             }
         }
-        match render_submodel(submodel, content, shape)? {
-            Value::Array(paths) if content == Content::Path => items.extend(paths),
-            value => items.push(value),
-        }
-    }
-    Ok(paged(items, start, limit))
+    })
+    .await
 }
 
 pub async fn submodels(
@@ -533,41 +606,20 @@ pub async fn concept_descriptions(
     let modifiers: Modifiers =
         serde_json::from_value(json!({"limit": query.limit, "cursor": query.cursor}))
             .unwrap_or_default();
-    let (limit, start) = modifiers.paging()?;
-    let is_case_of = semantic_filter(query.is_case_of.as_deref())?;
-    let data_specification = semantic_filter(query.data_specification_ref.as_deref())?;
-    let repository: std::sync::Arc<dyn Repository> = state.repository.clone();
-    let all_cds: Vec<ConceptDescription> = blocking(move || {
-        Ok(all(|limit, cursor| {
-            repository.concept_descriptions(limit, cursor)
-        })?)
+    let limit = modifiers.limit()?;
+    let filter = ConceptDescriptionFilter {
+        id_short: query.id_short,
+        is_case_of: semantic_filter(query.is_case_of.as_deref())?,
+        data_specification: semantic_filter(query.data_specification_ref.as_deref())?,
+    };
+    let cursor = query.cursor;
+    let repository = state.repository.clone();
+    let page = blocking(move || {
+        Ok(repository.concept_descriptions_where(&filter, limit, cursor.as_deref())?)
     })
     .await?;
-    let items = all_cds
-        .iter()
-        .filter(|cd| {
-            query
-                .id_short
-                .as_ref()
-                .is_none_or(|w| cd.id_short.as_ref() == Some(w))
-        })
-        .filter(|cd| {
-            is_case_of.as_ref().is_none_or(|w| {
-                cd.is_case_of
-                    .iter()
-                    .flatten()
-                    .any(|r| semantic_value(Some(r)) == Some(w.as_str()))
-            })
-        })
-        .filter(|cd| {
-            data_specification.as_ref().is_none_or(|w| {
-                cd.embedded_data_specifications
-                    .iter()
-                    .flatten()
-                    .any(|eds| semantic_value(Some(&eds.data_specification)) == Some(w.as_str()))
-            })
-        })
-        .map(to_json_value)
-        .collect();
-    Ok(paged(items, start, limit))
+    Ok(listing(
+        page.items.iter().map(to_json_value).collect(),
+        page.cursor,
+    ))
 }

@@ -52,11 +52,7 @@ impl Modifiers {
     }
 
     pub fn paging(&self) -> ApiResult<(usize, usize)> {
-        let limit = match self.limit {
-            None => 100,
-            Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX).min(1000),
-            Some(n) => return Err(ApiError::bad_request(format!("limit {n} is below 1"))),
-        };
+        let limit = self.limit()?;
         let start = match self.cursor.as_deref() {
             None => 0,
             Some(text) => text.parse().map_err(|_| {
@@ -64,6 +60,20 @@ impl Modifiers {
             })?,
         };
         Ok((limit, start))
+    }
+
+    /// `limit`: 100 if not given, at most 1000.
+    pub fn limit(&self) -> ApiResult<usize> {
+        match self.limit {
+            None => Ok(100),
+            Some(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX).min(1000)),
+            Some(n) => Err(ApiError::bad_request(format!("limit {n} is below 1"))),
+        }
+    }
+
+    /// `cursor`, as the client sent it (listings in the database check it).
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
     }
 }
 

@@ -1,0 +1,512 @@
+//! Listings that page in the database. Each element table has a stable `seq` (its
+//! `INTEGER PRIMARY KEY`, see the migrations): a page is the next `limit` rows after the
+//! cursor's `seq` in `seq` order, found through an index: the table's own key without a filter,
+//! else the side table `<table>_keys` of the values filters match (idShort, asset ids, semantic
+//! ids, concept description references; kept by triggers). One more row than asked tells
+//! whether a next page exists. So a page reads and decodes `limit + 1` rows whatever the size
+//! of the table (with several filters, the first leads and the others are checked per row it
+//! yields: the cost then grows with the rows the leading filter matches that the others
+//! refuse, never with the rows it does not match).
+//!
+//! The cursor is opaque to clients: base64url of `<table>:<seq>`, so a cursor of one
+//! collection is refused by another, and anything else is a [`StorageError::BadCursor`].
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::types::ToSql;
+
+use super::{Collection, Page, SqliteRepository, StorageError, decode};
+
+/// What a listing of shells keeps: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShellFilter {
+    pub id_short: Option<String>,
+    /// (name, value) pairs the shell must all have among its specific asset ids; the name
+    /// `globalAssetId` also matches the global asset id.
+    pub asset_ids: Vec<(String, String)>,
+}
+
+/// What a listing of submodels keeps: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmodelFilter {
+    pub id_short: Option<String>,
+    /// The first key's value of the semantic id or of one supplemental semantic id.
+    pub semantic_id: Option<String>,
+}
+
+/// What a listing of concept descriptions keeps: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConceptDescriptionFilter {
+    pub id_short: Option<String>,
+    /// The first key's value of one of its `isCaseOf` references.
+    pub is_case_of: Option<String>,
+    /// The first key's value of one of its embedded data specifications' `dataSpecification`.
+    pub data_specification: Option<String>,
+}
+
+/// One condition of a listing: the element has a row (`kind`, `value`) in its table's
+/// `<table>_keys` (see the migrations for the kinds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Condition<'a> {
+    kind: String,
+    value: &'a str,
+}
+
+impl<'a> Condition<'a> {
+    fn new(kind: impl Into<String>, value: &'a str) -> Self {
+        Self {
+            kind: kind.into(),
+            value,
+        }
+    }
+}
+
+impl ShellFilter {
+    /// Asset ids first: the first condition leads the query (see [`page_sql`]), and an asset
+    /// id is usually more selective than an idShort.
+    pub(super) fn conditions(&self) -> Vec<Condition<'_>> {
+        let mut conditions: Vec<Condition<'_>> = self
+            .asset_ids
+            .iter()
+            .map(|(name, value)| Condition::new(format!("asset:{name}"), value))
+            .collect();
+        conditions.extend(
+            self.id_short
+                .as_deref()
+                .map(|v| Condition::new("idShort", v)),
+        );
+        conditions
+    }
+}
+
+impl SubmodelFilter {
+    pub(super) fn conditions(&self) -> Vec<Condition<'_>> {
+        let mut conditions = Vec::new();
+        conditions.extend(
+            self.semantic_id
+                .as_deref()
+                .map(|v| Condition::new("semanticId", v)),
+        );
+        conditions.extend(
+            self.id_short
+                .as_deref()
+                .map(|v| Condition::new("idShort", v)),
+        );
+        conditions
+    }
+}
+
+impl ConceptDescriptionFilter {
+    pub(super) fn conditions(&self) -> Vec<Condition<'_>> {
+        let mut conditions = Vec::new();
+        conditions.extend(
+            self.is_case_of
+                .as_deref()
+                .map(|v| Condition::new("isCaseOf", v)),
+        );
+        conditions.extend(
+            self.data_specification
+                .as_deref()
+                .map(|v| Condition::new("dataSpecification", v)),
+        );
+        conditions.extend(
+            self.id_short
+                .as_deref()
+                .map(|v| Condition::new("idShort", v)),
+        );
+        conditions
+    }
+}
+
+/// The cursor after the element with `seq` in `table`.
+fn cursor_after(table: &str, seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{table}:{seq}"))
+}
+
+/// The `seq` a cursor of `table` continues after (0: from the start).
+fn parse_cursor(table: &str, cursor: Option<&str>) -> Result<i64, StorageError> {
+    let Some(text) = cursor else {
+        return Ok(0);
+    };
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|decoded| {
+            let (of, seq) = decoded.split_once(':')?;
+            let seq: i64 = seq.parse().ok()?;
+            (of == table && seq >= 0).then_some(seq)
+        })
+        .ok_or_else(|| StorageError::BadCursor(text.to_owned()))
+}
+
+/// The query of one page: `SELECT seq, id, json`; `?1, ?2…` are the conditions' kinds and
+/// values in turn, then come the cursor's `seq` and the row count. The first condition leads:
+/// its index range (kind, value, seq) yields the matching elements in seq order from the
+/// cursor on (CROSS JOIN keeps SQLite from starting at the element table instead, which with
+/// few matches reads the whole table to fill a page); the others are index look-ups per row.
+fn page_sql(table: &str, conditions: &[Condition<'_>]) -> String {
+    let mut parameter = 0;
+    let mut next = || {
+        parameter += 1;
+        parameter
+    };
+    let (mut sql, key) = match conditions.first() {
+        Some(_) => {
+            let (kind, value) = (next(), next());
+            (
+                format!(
+                    "SELECT t.seq, t.id, t.json FROM {table}_keys AS l \
+                     CROSS JOIN {table} AS t ON t.seq = l.owner \
+                     WHERE l.kind = ?{kind} AND l.value = ?{value}"
+                ),
+                "l.owner",
+            )
+        }
+        None => (
+            format!("SELECT t.seq, t.id, t.json FROM {table} AS t WHERE 1"),
+            "t.seq",
+        ),
+    };
+    for _ in conditions.iter().skip(1) {
+        let (kind, value) = (next(), next());
+        sql += &format!(
+            " AND EXISTS (SELECT 1 FROM {table}_keys AS k \
+             WHERE k.kind = ?{kind} AND k.value = ?{value} AND k.owner = t.seq)"
+        );
+    }
+    let (after, limit) = (next(), next());
+    sql + &format!(" AND {key} > ?{after} ORDER BY {key} LIMIT ?{limit}")
+}
+
+/// The conditions' kinds and values, in the order [`page_sql`] numbers them.
+fn values<'a>(conditions: &'a [Condition<'a>]) -> Vec<&'a str> {
+    conditions
+        .iter()
+        .flat_map(|c| [c.kind.as_str(), c.value])
+        .collect()
+}
+
+impl SqliteRepository {
+    /// One page of `collection` with `conditions`, after `cursor`.
+    pub(super) fn list<T: aas_serde::json::FromJson>(
+        &self,
+        collection: Collection,
+        conditions: &[Condition<'_>],
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, StorageError> {
+        let table = collection.table();
+        let after = parse_cursor(table, cursor)?;
+        // One more than asked tells whether there is a next page.
+        let rows = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let values = values(conditions);
+        let mut parameters: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
+        parameters.push(&after);
+        parameters.push(&rows);
+        let connection = self.read();
+        let mut statement = connection.prepare_cached(&page_sql(table, conditions))?;
+        let found = statement.query_map(parameters.as_slice(), |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for row in found {
+            let (seq, id, json) = row?;
+            if items.len() == limit {
+                more = true;
+                break;
+            }
+            items.push(decode(&id, &json)?);
+            last = Some(seq);
+        }
+        Ok(Page {
+            items,
+            cursor: last.filter(|_| more).map(|seq| cursor_after(table, seq)),
+        })
+    }
+
+    /// How SQLite runs the page query of `collection` with `conditions` (`EXPLAIN QUERY
+    /// PLAN`'s details): the tests check that no step scans a table.
+    #[cfg(test)]
+    pub(super) fn listing_plan(
+        &self,
+        collection: Collection,
+        conditions: &[Condition<'_>],
+    ) -> Result<Vec<String>, StorageError> {
+        let values = values(conditions);
+        let mut parameters: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
+        parameters.push(&0);
+        parameters.push(&10);
+        let connection = self.read();
+        let mut statement = connection.prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            page_sql(collection.table(), conditions)
+        ))?;
+        let details = statement
+            .query_map(parameters.as_slice(), |row| row.get::<_, String>(3))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(details)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Repository;
+    use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind, Submodel};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn cursors_are_opaque_and_bound_to_their_collection() {
+        let cursor = cursor_after("shells", 42);
+        assert_eq!(parse_cursor("shells", Some(&cursor)).ok(), Some(42));
+        for foreign in [
+            cursor_after("submodels", 42),
+            "42".to_owned(),
+            "x".to_owned(),
+            String::new(),
+            URL_SAFE_NO_PAD.encode("shells:-1"),
+            URL_SAFE_NO_PAD.encode("shells:"),
+        ] {
+            assert!(
+                matches!(
+                    parse_cursor("shells", Some(&foreign)),
+                    Err(StorageError::BadCursor(_))
+                ),
+                "{foreign:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn conditions_are_numbered_in_the_order_of_their_values() {
+        let filter = ShellFilter {
+            id_short: Some("short".into()),
+            asset_ids: vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+        };
+        let conditions = filter.conditions();
+        assert_eq!(
+            values(&conditions),
+            ["asset:a", "1", "asset:b", "2", "idShort", "short"]
+        );
+        let sql = page_sql("shells", &conditions);
+        assert!(sql.contains("l.kind = ?1 AND l.value = ?2"), "{sql}");
+        assert!(sql.contains("k.kind = ?3 AND k.value = ?4"), "{sql}");
+        assert!(sql.contains("k.kind = ?5 AND k.value = ?6"), "{sql}");
+        assert!(
+            sql.ends_with("l.owner > ?7 ORDER BY l.owner LIMIT ?8"),
+            "{sql}"
+        );
+    }
+
+    fn shell(n: usize) -> AssetAdministrationShell {
+        let mut info = AssetInformation::new(AssetKind::Instance);
+        info.global_asset_id = Some(format!("urn:asset:{n}"));
+        info.specific_asset_ids = Some(vec![
+            aas_model::SpecificAssetId::new("serial", format!("{}", n % 10)),
+            aas_model::SpecificAssetId::new("line", format!("{}", n % 3)),
+        ]);
+        let mut shell = AssetAdministrationShell::new(format!("urn:aas:{n}"), info);
+        shell.id_short = Some(format!("shell{}", n % 4));
+        shell
+    }
+
+    /// Every page query reads through an index: the steps are SEARCHes (index ranges or key
+    /// look-ups), never a SCAN of a table, and none sorts in a temporary b-tree; a filtered
+    /// one starts with an equality on an indexed filter column (not the table's key range,
+    /// which would read every row from the cursor on to find the matching ones). So a page
+    /// reads the rows it lists (and one more), whatever the size of the table.
+    #[test]
+    fn every_listing_query_searches_an_index_and_never_scans() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        for n in 0..300 {
+            repository.put_shell(&shell(n), &|_| Vec::new())?;
+            let mut submodel = Submodel::new(format!("urn:sm:{n}"));
+            submodel.id_short = Some(format!("sm{}", n % 4));
+            repository.put_submodel(&submodel, &|_| Vec::new())?;
+        }
+        repository.read().execute_batch("ANALYZE")?;
+        let shells = [
+            ShellFilter::default(),
+            ShellFilter {
+                id_short: Some("shell1".into()),
+                ..ShellFilter::default()
+            },
+            ShellFilter {
+                id_short: Some("shell1".into()),
+                asset_ids: vec![
+                    ("serial".into(), "3".into()),
+                    ("globalAssetId".into(), "urn:asset:3".into()),
+                ],
+            },
+        ];
+        let submodels = [
+            SubmodelFilter::default(),
+            SubmodelFilter {
+                id_short: Some("sm1".into()),
+                semantic_id: Some("urn:semantic:1".into()),
+            },
+        ];
+        let concept_descriptions = [ConceptDescriptionFilter {
+            id_short: Some("cd".into()),
+            is_case_of: Some("urn:case".into()),
+            data_specification: Some("urn:ds".into()),
+        }];
+        let mut plans = Vec::new();
+        for filter in &shells {
+            plans.push(repository.listing_plan(Collection::Shells, &filter.conditions())?);
+        }
+        for filter in &submodels {
+            plans.push(repository.listing_plan(Collection::Submodels, &filter.conditions())?);
+        }
+        for filter in &concept_descriptions {
+            plans.push(
+                repository.listing_plan(Collection::ConceptDescriptions, &filter.conditions())?,
+            );
+        }
+        let unfiltered = "SEARCH t USING INTEGER PRIMARY KEY (rowid>?)";
+        assert_eq!(plans[0], [unfiltered]);
+        assert_eq!(plans[3], [unfiltered]);
+        assert!(
+            plans[1][0].contains("USING PRIMARY KEY (kind=? AND value=? AND owner>?)"),
+            "{:?}",
+            plans[1]
+        );
+        for plan in &plans[1..] {
+            if plan[0] != unfiltered {
+                assert!(plan[0].contains("=? AND"), "{plan:#?}");
+            }
+        }
+        assert_eq!(plans.iter().filter(|p| p[0] == unfiltered).count(), 2);
+        for plan in plans {
+            assert!(
+                plan.iter()
+                    .all(|step| step.starts_with("SEARCH") || step.starts_with("CORRELATED")),
+                "{plan:#?}"
+            );
+            assert!(
+                !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                "{plan:#?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn filters_keep_what_matches_all_of_them_and_page_in_creation_order() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        for n in 0..60 {
+            repository.put_shell(&shell(n), &|_| Vec::new())?;
+        }
+        // serial 3 (n % 10 == 3) and line 0 (n % 3 == 0): 3, 33; idShort shell1 (n % 4 == 1): 33.
+        let filter = ShellFilter {
+            id_short: None,
+            asset_ids: vec![("serial".into(), "3".into()), ("line".into(), "0".into())],
+        };
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = repository.shells_where(&filter, 1, cursor.as_deref())?;
+            seen.extend(page.items.into_iter().map(|s| s.id));
+            match page.cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["urn:aas:3", "urn:aas:33"]);
+        let with_id_short = ShellFilter {
+            id_short: Some("shell1".into()),
+            ..filter.clone()
+        };
+        let page = repository.shells_where(&with_id_short, 10, None)?;
+        assert_eq!(
+            page.items.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["urn:aas:33"]
+        );
+        let global = ShellFilter {
+            id_short: None,
+            asset_ids: vec![("globalAssetId".into(), "urn:asset:7".into())],
+        };
+        assert_eq!(repository.shells_where(&global, 10, None)?.items.len(), 1);
+
+        // A replace keeps the element's place and re-indexes it; a delete un-indexes it.
+        let mut changed = shell(3);
+        changed.asset_information.specific_asset_ids =
+            Some(vec![aas_model::SpecificAssetId::new("serial", "x")]);
+        repository.put_shell(&changed, &|_| Vec::new())?;
+        let page = repository.shells_where(&filter, 10, None)?;
+        assert_eq!(
+            page.items.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["urn:aas:33"]
+        );
+        repository.delete_shell("urn:aas:33", &|_| Vec::new())?;
+        assert!(repository.shells_where(&filter, 10, None)?.items.is_empty());
+        let all: Vec<String> = repository
+            .shells(100, None)?
+            .items
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(all.len(), 59);
+        assert_eq!(all[3], "urn:aas:3", "a replace keeps its place");
+        Ok(())
+    }
+
+    /// The keys follow every way of writing a row, also `INSERT OR REPLACE` (a delete and an
+    /// insert under a new seq, without the delete trigger) and raw deletes.
+    #[test]
+    fn keys_follow_replaces_and_deletes_whatever_the_sql() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        for n in 0..3 {
+            repository.put_shell(&shell(n), &|_| Vec::new())?;
+        }
+        let json = |serial: &str| {
+            format!(
+                r#"{{"modelType":"AssetAdministrationShell","id":"urn:aas:2","assetInformation":{{"assetKind":"Instance","specificAssetIds":[{{"name":"serial","value":"{serial}"}}]}}}}"#
+            )
+        };
+        let serial = |value: &str| ShellFilter {
+            id_short: None,
+            asset_ids: vec![("serial".into(), value.into())],
+        };
+        let found = |filter: &ShellFilter| -> Result<Vec<String>, StorageError> {
+            Ok(repository
+                .shells_where(filter, 10, None)?
+                .items
+                .into_iter()
+                .map(|s| s.id)
+                .collect())
+        };
+        repository.lock().execute(
+            "INSERT OR REPLACE INTO shells (id, json) VALUES ('urn:aas:2', ?1)",
+            [json("replaced")],
+        )?;
+        assert_eq!(found(&serial("2"))?, Vec::<String>::new());
+        assert_eq!(found(&serial("replaced"))?, ["urn:aas:2"]);
+        repository
+            .lock()
+            .execute("DELETE FROM shells WHERE id = 'urn:aas:2'", [])?;
+        assert!(found(&serial("replaced"))?.is_empty());
+        // The freed seq goes to the next insert: it gets only its own keys.
+        repository.lock().execute(
+            "INSERT INTO shells (id, json) VALUES ('urn:aas:2', ?1)",
+            [json("again")],
+        )?;
+        assert_eq!(found(&serial("again"))?, ["urn:aas:2"]);
+        assert!(found(&serial("replaced"))?.is_empty());
+        let stale: i64 = repository.lock().query_row(
+            "SELECT count(*) FROM shells_keys WHERE owner NOT IN (SELECT seq FROM shells)",
+            [],
+            |row| row.get(0),
+        )?;
+        assert_eq!(stale, 0);
+        Ok(())
+    }
+}
