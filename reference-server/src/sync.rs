@@ -802,8 +802,8 @@ mod store_tests {
         };
         assert!(
             matches!(
-                cause.downcast_ref::<ApplyError>(),
-                Some(ApplyError::NoSuchElement { name }) if name == "Missing.deep"
+                cause.downcast_ref::<sdt_core::aas::ApplyError>(),
+                Some(sdt_core::aas::ApplyError::NoSuchElement { name }) if name == "Missing.deep"
             ),
             "{cause:?}"
         );

@@ -13,9 +13,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
-use super::submodel_api::{Content, Modifiers, Shape, paged, refers_to, render_submodel};
+use super::submodel_api::{Content, Modifiers, paged, refers_to, render_submodel};
 use super::{ApiError, ApiResult, AppState, blocking, decode_id, read_body, verified};
 use crate::storage::{Attachment, ConceptDescriptionFilter, Page, ShellFilter, SubmodelFilter};
+use aas_serde::projection::Shape;
 
 fn to_json_value<T: aas_serde::json::ToJson + ?Sized>(value: &T) -> Value {
     serde_json::from_slice(&aas_serde::json::to_vec(value)).unwrap_or(Value::Null)
