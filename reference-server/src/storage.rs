@@ -134,8 +134,14 @@ pub struct Page<T> {
 pub enum StorageError {
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
-    #[error("stored element {id:?} no longer reads: {message}")]
-    Corrupt { id: String, message: String },
+    #[error("stored element {id:?} no longer reads")]
+    Corrupt {
+        id: String,
+        #[source]
+        source: aas_serde::json::Error,
+    },
+    #[error("cannot start the checkpoint thread")]
+    CheckpointThread(#[source] std::io::Error),
     /// The database records an AAS version this server does not know (the `metadata` table
     /// was edited, or written by a newer server): its data cannot be taken as any version.
     #[error(
@@ -172,7 +178,7 @@ pub enum StorageError {
     TooDeep { id: String, max: usize },
     /// A change refused by the caller's closure (it says why; the transaction is rolled back).
     #[error("{0}")]
-    Refused(Box<dyn std::error::Error + Send + Sync>),
+    Refused(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The stored data does not fit the AAS version asked for, and converting it was not
     /// allowed: nothing was changed.
     #[error(
@@ -457,8 +463,9 @@ fn micros(time: DateTime<Utc>) -> i64 {
     time.timestamp_micros()
 }
 
-fn from_micros(us: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(us).unwrap_or_default()
+/// A time stored by [`micros`], read from `column` (out of chrono's range only if edited).
+fn from_micros(us: i64, column: usize) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(us).ok_or(rusqlite::Error::IntegralValueOutOfRange(column, us))
 }
 
 /// Nanoseconds since 1970 UTC: how the event log stores event times, exactly as the messages
@@ -607,10 +614,7 @@ impl SqliteRepository {
                     backoff.record(outcome);
                 }
             })
-            .map_err(|e| StorageError::Corrupt {
-                id: String::new(),
-                message: format!("cannot start the checkpoint thread: {e}"),
-            })?;
+            .map_err(StorageError::CheckpointThread)?;
         Ok(repository)
     }
 
@@ -1010,9 +1014,9 @@ fn beyond_report(
 }
 
 fn decode<T: aas_serde::json::FromJson>(id: &str, json: &str) -> Result<T, StorageError> {
-    aas_serde::json::from_str(json).map_err(|e| StorageError::Corrupt {
+    aas_serde::json::from_str(json).map_err(|source| StorageError::Corrupt {
         id: id.to_owned(),
-        message: e.to_string(),
+        source,
     })
 }
 
@@ -1682,7 +1686,7 @@ impl Repository for SqliteRepository {
             [micros(Utc::now())],
             |row| row.get(0),
         )?;
-        Ok(due.map(from_micros))
+        Ok(due.map(|us| from_micros(us, 0)).transpose()?)
     }
 
     fn record_failure(
@@ -1743,8 +1747,12 @@ impl Repository for SqliteRepository {
                     topic: row.get(2)?,
                     attempts: row.get(3)?,
                     error: row.get(4)?,
-                    failed_at: from_micros(row.get(5)?),
-                    size: usize::try_from(row.get::<_, i64>(6)?).unwrap_or_default(),
+                    failed_at: from_micros(row.get(5)?, 5)?,
+                    size: {
+                        let size: i64 = row.get(6)?;
+                        usize::try_from(size)
+                            .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(6, size))?
+                    },
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;

@@ -40,7 +40,7 @@ pub struct ShellQuery {
 
 fn shell_query(raw: Option<&str>) -> ApiResult<ShellQuery> {
     let mut query = ShellQuery::default();
-    let mut paging = serde_json::Map::new();
+    let (mut limit, mut cursor) = (None, None);
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         match key.as_ref() {
             "idShort" => query.id_short = Some(value.into_owned()),
@@ -51,18 +51,15 @@ fn shell_query(raw: Option<&str>) -> ApiResult<ShellQuery> {
                     .map(str::to_owned),
             ),
             "limit" => {
-                let limit: i64 = value.parse().map_err(|_| {
+                limit = Some(value.parse().map_err(|_| {
                     ApiError::bad_request(format!("limit {value:?} is not a number"))
-                })?;
-                paging.insert("limit".into(), limit.into());
+                })?);
             }
-            "cursor" => {
-                paging.insert("cursor".into(), Value::String(value.into_owned()));
-            }
+            "cursor" => cursor = Some(value.into_owned()),
             _ => {}
         }
     }
-    query.modifiers = serde_json::from_value(Value::Object(paging)).unwrap_or_default();
+    query.modifiers = Modifiers::new(None, None, limit, cursor);
     Ok(query)
 }
 
@@ -433,10 +430,7 @@ async fn list_submodels(
     query: SubmodelQuery,
     content: Content,
 ) -> ApiResult<Response> {
-    let modifiers: Modifiers = serde_json::from_value(json!({
-        "level": query.level, "extent": query.extent, "limit": query.limit, "cursor": query.cursor
-    }))
-    .unwrap_or_default();
+    let modifiers = Modifiers::new(query.level, query.extent, query.limit, query.cursor.clone());
     let limit = modifiers.limit()?;
     let shape = modifiers.shape()?;
     let filter = SubmodelFilter {
@@ -604,9 +598,7 @@ pub async fn concept_descriptions(
     State(state): State<AppState>,
     Params(query): Params<ConceptDescriptionQuery>,
 ) -> ApiResult<Response> {
-    let modifiers: Modifiers =
-        serde_json::from_value(json!({"limit": query.limit, "cursor": query.cursor}))
-            .unwrap_or_default();
+    let modifiers = Modifiers::new(None, None, query.limit, query.cursor.clone());
     let limit = modifiers.limit()?;
     let filter = ConceptDescriptionFilter {
         id_short: query.id_short,

@@ -47,6 +47,21 @@ pub enum Content {
 }
 
 impl Modifiers {
+    /// The modifiers of a request whose query the caller read itself.
+    pub fn new(
+        level: Option<String>,
+        extent: Option<String>,
+        limit: Option<i64>,
+        cursor: Option<String>,
+    ) -> Self {
+        Modifiers {
+            level,
+            extent,
+            limit,
+            cursor,
+        }
+    }
+
     pub fn shape(&self) -> ApiResult<Shape> {
         Shape::parse(self.level.as_deref(), self.extent.as_deref()).map_err(bad_projection)
     }
