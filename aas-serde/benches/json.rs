@@ -14,7 +14,7 @@ use aas_model::Environment;
 use aas_serde::json;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-mod common;
+use aas_conformance_tests::bench_input as common;
 
 fn json_benches(c: &mut Criterion) {
     let bytes = std::fs::read(common::input("json")).expect("benchmark input");

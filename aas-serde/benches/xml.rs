@@ -12,7 +12,7 @@ use aas_serde::xml;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quick_xml::events::Event;
 
-mod common;
+use aas_conformance_tests::bench_input as common;
 
 /// Reads every event and touches its bytes, as the cheapest possible consumer would.
 fn raw_scan(text: &str) -> usize {

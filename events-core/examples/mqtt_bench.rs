@@ -13,8 +13,7 @@ use events_core::mqtt::{MqttConfig, MqttSink, MqttSubscriber, Subscription};
 use events_core::{ChangeEvent, Encoding, EventClock, EventKind, EventSink};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
-#[path = "../benches/sample/mod.rs"]
-mod sample;
+use aas_conformance_tests::bench_input as sample;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

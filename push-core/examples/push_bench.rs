@@ -25,8 +25,7 @@ use push_core::{
 };
 use tokio::io::AsyncRead;
 
-#[path = "../../aas-serde/benches/common/mod.rs"]
-mod common;
+use aas_conformance_tests::bench_input as common;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

@@ -47,8 +47,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-#[path = "../../events-core/benches/sample/mod.rs"]
-mod sample;
+use aas_conformance_tests::bench_input as sample;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Result<T> = std::result::Result<T, Error>;

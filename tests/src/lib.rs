@@ -1,6 +1,6 @@
 //! The test support of the whole workspace: where the conformance corpus is and which files it
 //! holds, the peer oracles, free loopback ports, and the real services the tests start
-//! ([`azurite`], [`mosquitto`]); every crate's tests use it as a dev-dependency instead of
+//! ([`azurite`], [`mosquitto`]), and the benchmarks' input ([`bench_input`]); every crate's tests use it as a dev-dependency instead of
 //! including each other's files.
 //!
 //! The corpus root is `$AAS_CORPUS_DIR` when set, else `../shared/corpus` beside the workspace.
@@ -8,6 +8,7 @@
 //! for: these tests never skip.
 
 pub mod azurite;
+pub mod bench_input;
 pub mod mosquitto;
 
 /// What a test that fails with an error returns.
