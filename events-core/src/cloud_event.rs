@@ -3,16 +3,15 @@
 //! URL of the element, the element as `data` (none on `deleted`), `semanticid` for submodels,
 //! `aasversion` (`3.0` or `3.1`: the AAS version of the data and of the element at `source`).
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use aas_model::{AssetAdministrationShell, HasSemantics, Submodel};
 use chrono::{DateTime, Utc};
 use cloudevents::{AttributesReader, Data, Event, EventBuilder, EventBuilderV10};
-use flate2::Compression;
 use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 
-use crate::envelope::ChangeEvent;
+use crate::envelope::{ChangeEvent, SerializedElement, SerializedEvent};
+use crate::gzip::{self, Deflated};
 use crate::topic::{ElementType, EventKind, decode_id, encode_id};
 
 /// The type prefix of AAS change events.
@@ -165,23 +164,71 @@ impl CloudEventCodec {
     }
 
     /// The message of a change: the CloudEvent as JSON, gzip-compressed if configured.
+    /// Serializes the element: with its JSON at hand, use
+    /// [`CloudEventCodec::encode_serialized`].
     pub fn encode(&self, change: &ChangeEvent) -> Result<Vec<u8>, CloudEventError> {
-        self.serialize(&self.event(change)?)
+        self.encode_serialized(&change.serialized())
     }
 
     /// The reference-only message of a change ([`CloudEventCodec::reference_event`]).
     pub fn encode_reference(&self, change: &ChangeEvent) -> Result<Vec<u8>, CloudEventError> {
-        self.serialize(&self.reference_event(change)?)
+        self.encode_reference_serialized(&change.serialized())
+    }
+
+    /// The message of a change whose element is serialized already: its JSON becomes `data`
+    /// as it is (not parsed and written again).
+    pub fn encode_serialized(&self, change: &SerializedEvent) -> Result<Vec<u8>, CloudEventError> {
+        self.prepare(&change.element)
+            .finish(change.kind, change.timestamp)
+    }
+
+    /// The reference-only message of a change whose element is serialized already.
+    pub fn encode_reference_serialized(
+        &self,
+        change: &SerializedEvent,
+    ) -> Result<Vec<u8>, CloudEventError> {
+        let event = self.attributes(&change.element, change.kind, change.timestamp, true)?;
+        self.serialize(&event)
+    }
+
+    /// The CloudEvents of `element`'s changes with the costly part done (the data compressed,
+    /// when compressing); see [`crate::envelope::PreparedEnvelope`] for why.
+    pub fn prepare(&self, element: &SerializedElement) -> PreparedCloudEvent<'_> {
+        PreparedCloudEvent {
+            codec: self,
+            element: element.clone(),
+            data: self.gzip.then(|| Deflated::new(element.json.as_bytes())),
+        }
+    }
+
+    /// The CloudEvent of a change without data: its attributes and extensions.
+    fn attributes(
+        &self,
+        element: &SerializedElement,
+        kind: EventKind,
+        timestamp: DateTime<Utc>,
+        reference_only: bool,
+    ) -> Result<Event, CloudEventError> {
+        let mut builder = EventBuilderV10::new()
+            .id(uuid::Uuid::new_v4().to_string())
+            .source(self.source(element.element, &element.id))
+            .ty(format!("{TYPE_PREFIX}{kind}"))
+            .time(timestamp)
+            .extension(AAS_VERSION_EXTENSION, self.aas_version.as_str());
+        if reference_only {
+            builder = builder.extension("referenceonly", true);
+        }
+        if let Some(semantic_id) = &element.semantic_id {
+            builder = builder.extension("semanticid", semantic_id.as_str());
+        }
+        builder
+            .build()
+            .map_err(|e| CloudEventError::Build(e.to_string()))
     }
 
     fn serialize(&self, event: &Event) -> Result<Vec<u8>, CloudEventError> {
         let json = serde_json::to_vec(event).map_err(CloudEventError::Json)?;
-        if !self.gzip {
-            return Ok(json);
-        }
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-        encoder.write_all(&json).map_err(CloudEventError::NotGzip)?;
-        encoder.finish().map_err(CloudEventError::NotGzip)
+        Ok(if self.gzip { gzip::whole(&json) } else { json })
     }
 
     /// Reads a message (plain or gzip JSON, at most `max_size` bytes once expanded).
@@ -201,6 +248,55 @@ impl CloudEventCodec {
         }
         let event: Event = serde_json::from_slice(&json).map_err(CloudEventError::Json)?;
         read_change(&event)
+    }
+}
+
+/// A CloudEvent of an element with the costly part done ([`CloudEventCodec::prepare`]).
+#[derive(Debug, Clone)]
+pub struct PreparedCloudEvent<'a> {
+    codec: &'a CloudEventCodec,
+    element: SerializedElement,
+    /// The element's JSON deflated, when the codec compresses.
+    data: Option<Deflated>,
+}
+
+impl PreparedCloudEvent<'_> {
+    /// The message of the change `kind` at `timestamp` (no data on `deleted`).
+    pub fn finish(
+        &self,
+        kind: EventKind,
+        timestamp: DateTime<Utc>,
+    ) -> Result<Vec<u8>, CloudEventError> {
+        let event = self
+            .codec
+            .attributes(&self.element, kind, timestamp, false)?;
+        if kind == EventKind::Deleted {
+            return self.codec.serialize(&event);
+        }
+        // The attributes as the SDK writes them, then the data attributes with the element's
+        // JSON as it is: `{…attributes…,"datacontenttype":…,"dataschema":…,"data":<JSON>}`.
+        let mut head = serde_json::to_vec(&event).map_err(CloudEventError::Json)?;
+        if head.pop() != Some(b'}') {
+            return Err(CloudEventError::Build(
+                "the CloudEvent's attributes are not a JSON object".into(),
+            ));
+        }
+        let class = match self.element.element {
+            ElementType::Shell => "AssetAdministrationShell",
+            ElementType::Submodel => "Submodel",
+        };
+        head.extend_from_slice(b",\"datacontenttype\":\"application/json\",\"dataschema\":");
+        serde_json::to_writer(&mut head, &format!("{DATA_SCHEMA_PREFIX}{class}"))
+            .map_err(CloudEventError::Json)?;
+        head.extend_from_slice(b",\"data\":");
+        Ok(match &self.data {
+            Some(data) => gzip::around(&head, data, b"}"),
+            None => {
+                head.extend_from_slice(self.element.json.as_bytes());
+                head.push(b'}');
+                head
+            }
+        })
     }
 }
 

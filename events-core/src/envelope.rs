@@ -13,15 +13,15 @@
 //! (`affectedShellIds` on submodel events only.) The consumer reads the element through the
 //! REST API (or the publisher's event feed). [`decode_any`] reads both shapes.
 
-use std::io::{Read, Write};
+use std::io::Read;
+use std::sync::Arc;
 
-use aas_model::{AssetAdministrationShell, Submodel};
+use aas_model::{AssetAdministrationShell, HasSemantics, Submodel};
 use chrono::{DateTime, SecondsFormat, Utc};
-use flate2::Compression;
 use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 
+use crate::gzip::{self, Deflated};
 use crate::topic::{ElementType, EventKind, Topic};
 
 /// The envelope version this crate writes.
@@ -67,6 +67,114 @@ impl ChangeEvent {
         match self {
             ChangeEvent::Shell { shell, .. } => (ElementType::Shell, &shell.id),
             ChangeEvent::Submodel { submodel, .. } => (ElementType::Submodel, &submodel.id),
+        }
+    }
+}
+
+/// An element as its events carry it: its AAS JSON, serialized once and shared (not copied)
+/// by every message made of it, in whatever encodings. A server that serialized the element
+/// to store it hands that JSON over ([`SerializedElement::submodel_with_json`]) instead of
+/// letting each encoder serialize the element again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerializedElement {
+    pub element: ElementType,
+    /// The element's identifier (plain, not encoded).
+    pub id: String,
+    /// The element's AAS JSON (what `aas_serde::json::to_string` writes of it).
+    pub json: Arc<str>,
+    /// For submodels: the first key of the semanticId (CloudEvents' `semanticid`).
+    pub semantic_id: Option<String>,
+}
+
+impl SerializedElement {
+    /// A shell, serialized now.
+    pub fn shell(shell: &AssetAdministrationShell) -> Self {
+        Self::shell_with_json(shell, aas_serde::json::to_string(shell).into())
+    }
+
+    /// A shell with its JSON as already serialized (`json` must be the shell's AAS JSON).
+    pub fn shell_with_json(shell: &AssetAdministrationShell, json: Arc<str>) -> Self {
+        Self {
+            element: ElementType::Shell,
+            id: shell.id.clone(),
+            json,
+            semantic_id: None,
+        }
+    }
+
+    /// A submodel, serialized now.
+    pub fn submodel(submodel: &Submodel) -> Self {
+        Self::submodel_with_json(submodel, aas_serde::json::to_string(submodel).into())
+    }
+
+    /// A submodel with its JSON as already serialized (`json` must be the submodel's AAS
+    /// JSON).
+    pub fn submodel_with_json(submodel: &Submodel, json: Arc<str>) -> Self {
+        Self {
+            element: ElementType::Submodel,
+            id: submodel.id.clone(),
+            json,
+            semantic_id: submodel
+                .semantic_id()
+                .and_then(|reference| reference.keys.first())
+                .map(|key| key.value.clone()),
+        }
+    }
+}
+
+/// A change event with its element serialized: what the encoders work on
+/// ([`encode_serialized`], [`crate::Encoding::encode_serialized`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerializedEvent {
+    pub kind: EventKind,
+    pub timestamp: DateTime<Utc>,
+    /// The element (for `deleted`: its last state).
+    pub element: SerializedElement,
+    /// For submodels: the shells that refer to it (ignored for shells).
+    pub affected_shell_ids: Vec<String>,
+}
+
+impl SerializedEvent {
+    /// The event without its element: what a reference-only message carries.
+    pub fn reference(&self) -> EventReference {
+        EventReference {
+            element: self.element.element,
+            id: self.element.id.clone(),
+            kind: self.kind,
+            timestamp: self.timestamp,
+            affected_shell_ids: match self.element.element {
+                ElementType::Shell => Vec::new(),
+                ElementType::Submodel => self.affected_shell_ids.clone(),
+            },
+        }
+    }
+}
+
+impl ChangeEvent {
+    /// The event with its element serialized (once, for all encoders).
+    pub fn serialized(&self) -> SerializedEvent {
+        match self {
+            ChangeEvent::Shell {
+                kind,
+                timestamp,
+                shell,
+            } => SerializedEvent {
+                kind: *kind,
+                timestamp: *timestamp,
+                element: SerializedElement::shell(shell),
+                affected_shell_ids: Vec::new(),
+            },
+            ChangeEvent::Submodel {
+                kind,
+                timestamp,
+                submodel,
+                affected_shell_ids,
+            } => SerializedEvent {
+                kind: *kind,
+                timestamp: *timestamp,
+                element: SerializedElement::submodel(submodel),
+                affected_shell_ids: affected_shell_ids.clone(),
+            },
         }
     }
 }
@@ -162,49 +270,60 @@ pub fn format_timestamp(timestamp: DateTime<Utc>) -> String {
     timestamp.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn gzip(json: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(json.len() / 4 + 64), Compression::fast());
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(json);
-    encoder.finish().unwrap_or_default()
-}
-
 /// Encodes an event's envelope (the kind travels in the topic, see
 /// [`crate::TopicScheme::topic`]). For `deleted`, the event holds the element's last state.
+/// Serializes the element: with its JSON at hand, use [`encode_serialized`].
 pub fn encode(event: &ChangeEvent) -> Vec<u8> {
-    match event {
-        ChangeEvent::Shell {
-            timestamp, shell, ..
-        } => encode_wire(*timestamp, aas_serde::json::to_string(shell.as_ref()), None),
-        ChangeEvent::Submodel {
-            timestamp,
-            submodel,
-            affected_shell_ids,
-            ..
-        } => encode_wire(
-            *timestamp,
-            aas_serde::json::to_string(submodel.as_ref()),
-            Some(affected_shell_ids.clone()),
-        ),
+    encode_serialized(&event.serialized())
+}
+
+/// Encodes the envelope of an event whose element is serialized already.
+pub fn encode_serialized(event: &SerializedEvent) -> Vec<u8> {
+    prepare(&event.element).finish(event.timestamp, &event.affected_shell_ids)
+}
+
+/// The envelope of an element with the costly part done: the payload escaped as a JSON string
+/// and compressed. [`PreparedEnvelope::finish`] adds what is known only when the change
+/// commits (its timestamp, the shells referring to the submodel then) in time proportional to
+/// that, not to the element: a server prepares before taking its writer lock and finishes
+/// under it, so that timestamps follow commit order without compressing under the lock.
+#[derive(Debug, Clone)]
+pub struct PreparedEnvelope {
+    element: ElementType,
+    /// `"payload":"<escaped JSON>"`, deflated.
+    payload: Deflated,
+}
+
+/// Prepares the envelopes of `element`'s events.
+pub fn prepare(element: &SerializedElement) -> PreparedEnvelope {
+    let mut payload = Vec::with_capacity(element.json.len() + element.json.len() / 16 + 16);
+    payload.extend_from_slice(b"\"payload\":");
+    // Serializing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut payload, element.json.as_ref());
+    PreparedEnvelope {
+        element: element.element,
+        payload: Deflated::new(&payload),
     }
 }
 
-fn encode_wire(
-    timestamp: DateTime<Utc>,
-    payload: String,
-    affected_shell_ids: Option<Vec<String>>,
-) -> Vec<u8> {
-    let wire = Wire {
-        version: VERSION.to_owned(),
-        timestamp: format_timestamp(timestamp),
-        payload: Some(payload),
-        reference_only: false,
-        id: None,
-        kind: None,
-        affected_shell_ids,
-    };
-    // Serializing strings into a Vec cannot fail.
-    gzip(&serde_json::to_vec(&wire).unwrap_or_default())
+impl PreparedEnvelope {
+    /// The envelope of the event at `timestamp`; `affected_shell_ids` is written for
+    /// submodels only.
+    pub fn finish(&self, timestamp: DateTime<Utc>, affected_shell_ids: &[String]) -> Vec<u8> {
+        // The same keys, in the same order, as `Wire` writes.
+        let head = format!(
+            "{{\"version\":\"{VERSION}\",\"timestamp\":\"{}\",",
+            format_timestamp(timestamp)
+        );
+        let mut tail = Vec::new();
+        if self.element == ElementType::Submodel {
+            tail.extend_from_slice(b",\"affectedShellIds\":");
+            // Serializing strings into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut tail, affected_shell_ids);
+        }
+        tail.push(b'}');
+        gzip::around(head.as_bytes(), &self.payload, &tail)
+    }
 }
 
 /// Encodes a reference-only envelope (see the module documentation for its shape): for an
@@ -223,7 +342,7 @@ pub fn encode_reference(reference: &EventReference) -> Vec<u8> {
         },
     };
     // Serializing strings into a Vec cannot fail.
-    gzip(&serde_json::to_vec(&wire).unwrap_or_default())
+    gzip::whole(&serde_json::to_vec(&wire).unwrap_or_default())
 }
 
 /// The JSON of a published message: a gzip-compressed one (an envelope) expanded to at most

@@ -39,6 +39,9 @@
 //! - `aas-model`, `aas-serde`: the elements and their JSON.
 //! - `base64`: ids in topics (base64url without padding).
 //! - `flate2`: gzip of envelopes (and optionally CloudEvents).
+//! - `crc32fast`: the gzip checksum of a message framed around an element compressed ahead
+//!   of its event (combined from the parts' checksums, not recomputed; see
+//!   [`Encoding::prepare`]).
 //! - `serde`, `serde_json`: the envelope wrapper, CloudEvents' JSON format.
 //! - `cloudevents-sdk`: CloudEvents 1.0 attributes and structured JSON.
 //! - `chrono`, `uuid`: event times and ids (the types cloudevents-sdk uses).
@@ -57,6 +60,7 @@
 pub mod cloud_event;
 pub mod dedup;
 pub mod envelope;
+mod gzip;
 pub mod message;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
@@ -65,9 +69,13 @@ pub mod topic;
 
 pub use cloud_event::{
     AAS_VERSION_EXTENSION, CloudChange, CloudEventCodec, CloudEventError, Element,
+    PreparedCloudEvent,
 };
 pub use dedup::{Deduplicator, EventClock};
-pub use envelope::{ChangeEvent, Envelope, EnvelopeError, EventReference};
-pub use message::{DecodeError, Encoding, EventMessage, ReceivedEvent};
+pub use envelope::{
+    ChangeEvent, Envelope, EnvelopeError, EventReference, PreparedEnvelope, SerializedElement,
+    SerializedEvent,
+};
+pub use message::{DecodeError, Encoding, EventMessage, PreparedMessage, ReceivedEvent};
 pub use sink::{EventSink, MemorySink, SinkError};
 pub use topic::{ElementType, EventKind, IdLevelError, Topic, TopicError, TopicScheme};

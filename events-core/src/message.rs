@@ -3,8 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud_event::{CloudChange, CloudEventCodec, CloudEventError};
-use crate::envelope::{self, ChangeEvent, EnvelopeError, EventReference};
+use crate::cloud_event::{CloudChange, CloudEventCodec, CloudEventError, PreparedCloudEvent};
+use crate::envelope::{
+    self, ChangeEvent, EnvelopeError, EventReference, PreparedEnvelope, SerializedElement,
+    SerializedEvent,
+};
 use crate::topic::{ElementType, EventKind, TopicError, TopicScheme};
 
 /// One message to publish: the topic and the encoded event. Store it as is (an outbox) and
@@ -27,6 +30,45 @@ pub enum Encoding {
         topics: TopicScheme,
         codec: CloudEventCodec,
     },
+}
+
+/// The messages of one element's events, prepared ([`Encoding::prepare`]).
+#[derive(Debug, Clone)]
+pub struct PreparedMessage<'a> {
+    topics: &'a TopicScheme,
+    element: SerializedElement,
+    body: PreparedBody<'a>,
+}
+
+#[derive(Debug, Clone)]
+enum PreparedBody<'a> {
+    Envelope(PreparedEnvelope),
+    CloudEvent(PreparedCloudEvent<'a>),
+}
+
+impl PreparedMessage<'_> {
+    /// The element the messages are about.
+    pub fn element(&self) -> &SerializedElement {
+        &self.element
+    }
+
+    /// The message of the event `kind` at `timestamp`; `affected_shell_ids` counts for
+    /// submodels only.
+    pub fn finish(
+        &self,
+        kind: EventKind,
+        timestamp: DateTime<Utc>,
+        affected_shell_ids: &[String],
+    ) -> Result<EventMessage, CloudEventError> {
+        let topic = self
+            .topics
+            .topic(self.element.element, &self.element.id, kind);
+        let payload = match &self.body {
+            PreparedBody::Envelope(envelope) => envelope.finish(timestamp, affected_shell_ids),
+            PreparedBody::CloudEvent(cloud_event) => cloud_event.finish(kind, timestamp)?,
+        };
+        Ok(EventMessage { topic, payload })
+    }
 }
 
 /// An event as a subscriber receives it.
@@ -128,15 +170,20 @@ impl Encoding {
         }
     }
 
-    /// The message of an event.
+    /// The message of an event. Serializes the element: with its JSON at hand, use
+    /// [`Encoding::encode_serialized`].
     pub fn encode(&self, event: &ChangeEvent) -> Result<EventMessage, CloudEventError> {
-        let (element, id) = event.element();
-        let topic = self.topics().topic(element, id, event.kind());
-        let payload = match self {
-            Encoding::Envelope(_) => envelope::encode(event),
-            Encoding::CloudEvents { codec, .. } => codec.encode(event)?,
-        };
-        Ok(EventMessage { topic, payload })
+        self.encode_serialized(&event.serialized())
+    }
+
+    /// The message of an event whose element is serialized already (its JSON is used as it
+    /// is: a server that serialized the element to store it serializes it once per change).
+    pub fn encode_serialized(
+        &self,
+        event: &SerializedEvent,
+    ) -> Result<EventMessage, CloudEventError> {
+        self.prepare(&event.element)
+            .finish(event.kind, event.timestamp, &event.affected_shell_ids)
     }
 
     /// The reference-only message of an event, for when its complete message is too large for
@@ -144,13 +191,40 @@ impl Encoding {
     /// [`envelope::encode_reference`]), or the CloudEvent without `data` and with the extension
     /// `referenceonly: true` (see [`CloudEventCodec::encode_reference`]).
     pub fn encode_reference(&self, event: &ChangeEvent) -> Result<EventMessage, CloudEventError> {
-        let (element, id) = event.element();
-        let topic = self.topics().topic(element, id, event.kind());
+        self.encode_reference_serialized(&event.serialized())
+    }
+
+    /// [`Encoding::encode_reference`] of an event whose element is serialized already.
+    pub fn encode_reference_serialized(
+        &self,
+        event: &SerializedEvent,
+    ) -> Result<EventMessage, CloudEventError> {
+        let element = &event.element;
+        let topic = self
+            .topics()
+            .topic(element.element, &element.id, event.kind);
         let payload = match self {
             Encoding::Envelope(_) => envelope::encode_reference(&event.reference()),
-            Encoding::CloudEvents { codec, .. } => codec.encode_reference(event)?,
+            Encoding::CloudEvents { codec, .. } => codec.encode_reference_serialized(event)?,
         };
         Ok(EventMessage { topic, payload })
+    }
+
+    /// The messages of `element`'s events with the costly part (compression, the escaping
+    /// of the element's JSON) done: [`PreparedMessage::finish`] adds the timestamp and the
+    /// affected shells, which a server knows only while it commits the change, at a cost
+    /// that does not grow with the element.
+    pub fn prepare(&self, element: &SerializedElement) -> PreparedMessage<'_> {
+        PreparedMessage {
+            topics: self.topics(),
+            element: element.clone(),
+            body: match self {
+                Encoding::Envelope(_) => PreparedBody::Envelope(envelope::prepare(element)),
+                Encoding::CloudEvents { codec, .. } => {
+                    PreparedBody::CloudEvent(codec.prepare(element))
+                }
+            },
+        }
     }
 
     /// Reads a received message; the payload may expand to at most `max_size` bytes.

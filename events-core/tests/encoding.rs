@@ -372,3 +372,99 @@ fn the_encoder_takes_the_aas_version_cloud_events_name_it_and_envelopes_are_unch
     };
     assert_eq!(envelope(Version::V3_0), envelope(Version::V3_1));
 }
+
+#[test]
+fn an_element_serialized_once_makes_the_same_messages_as_the_model() {
+    let plain = Encoding::cloud_events("https://aas.example.com");
+    let gzip = Encoding::CloudEvents {
+        topics: TopicScheme::cloud_events(),
+        codec: CloudEventCodec::new("https://aas.example.com").with_gzip(true),
+    };
+    for encoding in [Encoding::twinsphere(), plain, gzip] {
+        for event in events() {
+            let serialized = event.serialized();
+            let (element, id) = event.element();
+            assert_eq!(
+                (serialized.element.element, serialized.element.id.as_str()),
+                (element, id)
+            );
+            let from_model = encoding.encode(&event).unwrap();
+            let from_json = encoding.encode_serialized(&serialized).unwrap();
+            assert_eq!(from_json.topic, from_model.topic);
+            let received = encoding
+                .decode(&from_json.topic, &from_json.payload, LIMIT)
+                .unwrap();
+            match received {
+                ReceivedEvent::Envelope(decoded) => assert_eq!(decoded, event),
+                ReceivedEvent::CloudEvent(change) => {
+                    assert_eq!(change.timestamp, Some(event.timestamp()));
+                    let expected = match &event {
+                        _ if event.kind() == EventKind::Deleted => None,
+                        ChangeEvent::Shell { shell, .. } => Some(Element::Shell(shell.clone())),
+                        ChangeEvent::Submodel { submodel, .. } => {
+                            Some(Element::Submodel(submodel.clone()))
+                        }
+                    };
+                    assert_eq!(change.element, expected);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_envelope_of_a_serialized_element_carries_its_json_as_given() {
+    let event = &events()[1];
+    let mut serialized = event.serialized();
+    // The JSON handed over is what the payload says, byte for byte (it is not written again).
+    let json = aas_serde::json::to_string(&submodel());
+    serialized.element.json = json.clone().into();
+    let wire = gunzip(&envelope::encode_serialized(&serialized));
+    assert_eq!(wire["payload"].as_str(), Some(json.as_str()));
+    let mut raw = Vec::new();
+    GzDecoder::new(&envelope::encode_serialized(&serialized)[..])
+        .read_to_end(&mut raw)
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    assert!(
+        text.starts_with(
+            "{\"version\":\"1.0\",\"timestamp\":\"2024-05-01T12:00:01Z\",\"payload\":"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(",\"affectedShellIds\":[\"https://example.com/aas/1\"]}"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_prepared_message_is_finished_with_each_events_time_and_shells() {
+    let scheme = TopicScheme::twinsphere();
+    let element = SerializedElement::submodel(&submodel());
+    let encoding = Encoding::twinsphere();
+    let prepared = encoding.prepare(&element);
+    for (kind, time, affected) in [
+        (EventKind::Created, "2024-05-01T12:00:01Z", vec![]),
+        (
+            EventKind::Updated,
+            "2024-05-01T12:00:02.5Z",
+            vec!["urn:aas:a".to_owned(), "urn:aas:b".to_owned()],
+        ),
+    ] {
+        let message = prepared.finish(kind, at(time), &affected).unwrap();
+        let topic = scheme.parse(&message.topic).unwrap();
+        assert_eq!(topic.kind, kind);
+        let decoded = envelope::decode(&topic, &message.payload, LIMIT).unwrap();
+        assert_eq!(
+            decoded,
+            ChangeEvent::Submodel {
+                kind,
+                timestamp: at(time),
+                submodel: Box::new(submodel()),
+                affected_shell_ids: affected,
+            }
+        );
+    }
+}

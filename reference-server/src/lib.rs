@@ -28,6 +28,7 @@ mod publisher;
 mod push;
 mod secrets;
 pub mod serve;
+mod service;
 mod storage;
 mod sync;
 pub mod validate;

@@ -2,11 +2,11 @@
 //! serves the repository API until Ctrl-C or SIGTERM.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aas_model::Environment;
+use events_core::Encoding;
 use events_core::mqtt::{MqttConfig, MqttTls};
-use events_core::{Encoding, EventClock};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -14,6 +14,7 @@ use crate::Outcome;
 use crate::config::{Broker, Settings};
 use crate::connections::CappedListener;
 use crate::http::{AppState, router};
+use crate::service::{EventSettings, RepositoryService};
 use crate::storage::{Attachment, Repository, SqliteRepository};
 use crate::{broker, document_io, mqtt_front, publisher};
 
@@ -82,22 +83,21 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
              they cannot be used until they are given again (was the key file replaced?)"
         );
     }
-    let mut state = AppState {
-        repository: repository.clone(),
-        encodings: Arc::new(encodings),
-        clock: Arc::new(Mutex::new(EventClock::new())),
-        submodel_filter: Arc::new(settings.submodel_filter.clone()),
-        push: None,
-        sdt: None,
-        max_event_size: settings.max_event_size,
-        aas_version: settings.aas_version,
-    };
+    let service = Arc::new(RepositoryService::new(
+        repository.clone(),
+        EventSettings {
+            encodings,
+            submodel_filter: settings.submodel_filter.clone(),
+            max_event_size: settings.max_event_size,
+        },
+        settings.aas_version,
+    ));
     let sdt_store = Arc::new(
         crate::sync::SdtStore::open(&settings.data.join("repository.sqlite"))?
             .with_max_size(settings.storage.max_size)?,
     );
     for path in &settings.load {
-        load(&state, path, settings.convert_stored_data)?;
+        load(&service, path, settings.convert_stored_data)?;
     }
     let mut embedded = None;
     let mqtt = match &settings.broker {
@@ -132,25 +132,31 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         let synchronizer = crate::sync::Synchronizer::new(
             sdt_store,
             crate::secrets::SecretKey::load(&settings.data)?,
-            state.clone(),
+            service.clone(),
             settings.outbound.clone(),
         );
         synchronizer.start_all();
-        state.sdt = Some(synchronizer);
-        state.push = Some(Arc::new(crate::http::push_api::PushContext {
-            engine: crate::push::engine(
-                repository.clone(),
-                push_store.clone(),
-                settings.aas_version,
-            )?,
-            store: push_store,
-        }));
+        synchronizer.watch();
+        let state = AppState {
+            repository: repository.clone(),
+            service: service.clone(),
+            push: Some(Arc::new(crate::http::push_api::PushContext {
+                engine: crate::push::engine(
+                    repository.clone(),
+                    push_store.clone(),
+                    settings.aas_version,
+                )?,
+                store: push_store,
+            })),
+            sdt: Some(synchronizer),
+            aas_version: settings.aas_version,
+        };
         if let Some(broker) = embedded {
             let rules = Arc::new(mqtt_front::Front::new(
                 broker.internal,
                 broker.fronts,
                 settings.client_id.clone(),
-                publisher::topic_roots(&state.encodings),
+                publisher::topic_roots(service.encodings()),
             ));
             let permits = Arc::new(tokio::sync::Semaphore::new(settings.mqtt_max_connections));
             let front = tokio::net::TcpListener::from_std(broker.front)?;
@@ -284,17 +290,23 @@ fn fit_connections_to_file_limit(settings: &mut Settings) {
 /// with arbitrary requests, a fresh one per input so that a finding replays.
 pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failure> {
     let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::in_memory()?);
+    let service = Arc::new(RepositoryService::new(
+        repository.clone(),
+        EventSettings {
+            encodings: vec![Encoding::twinsphere()],
+            submodel_filter: Default::default(),
+            max_event_size: publisher::DEFAULT_MAX_EVENT_SIZE,
+        },
+        aas_model::Version::LATEST,
+    ));
+    service.load_environment(&environment)?;
     let state = AppState {
         repository,
-        encodings: Arc::new(vec![Encoding::twinsphere()]),
-        clock: Arc::new(Mutex::new(EventClock::new())),
-        submodel_filter: Arc::new(Default::default()),
+        service,
         push: None,
         sdt: None,
-        max_event_size: publisher::DEFAULT_MAX_EVENT_SIZE,
         aas_version: aas_model::Version::LATEST,
     };
-    state.load_environment(&environment)?;
     // No keys: every route is open (this router is only called in process).
     Ok(router(state, &crate::auth::ApiKeys::default())
         .layer(axum::middleware::from_fn(crate::http::part2_errors)))
@@ -345,16 +357,16 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 /// the other version is converted to the server's, and refused with the conversion report when
 /// that would lose something (unless `convert-stored-data` allows loss: then the report is
 /// logged).
-fn load(state: &AppState, path: &Path, allow_loss: bool) -> Result<(), Failure> {
-    let loaded = document_io::read(path, state.aas_version)?;
+fn load(service: &RepositoryService, path: &Path, allow_loss: bool) -> Result<(), Failure> {
+    let loaded = document_io::read(path, service.aas_version())?;
     let aas_serde::Document::Environment(mut environment) = loaded.document else {
         return Err(format!("{}: not an environment", path.display()).into());
     };
-    if loaded.version != state.aas_version {
+    if loaded.version != service.aas_version() {
         let report = aas_model::convert::convert(
             &mut environment,
             loaded.version,
-            state.aas_version,
+            service.aas_version(),
             allow_loss,
         )
         .map_err(|refused| {
@@ -375,14 +387,14 @@ fn load(state: &AppState, path: &Path, allow_loss: bool) -> Result<(), Failure> 
             tracing::warn!("{}: {report}", path.display());
         }
     }
-    verify_loaded(path, &environment, state.aas_version)?;
+    verify_loaded(path, &environment, service.aas_version())?;
     if let Some(package) = &loaded.package {
-        let count = store_package_files(state, package, &environment)?;
+        let count = store_package_files(service, package, &environment)?;
         if count > 0 {
             tracing::info!("{}: {count} files stored", path.display());
         }
     }
-    let count = state.load_environment(&environment)?;
+    let count = service.load_environment(&environment)?;
     tracing::info!("{}: {count} elements stored", path.display());
     Ok(())
 }
@@ -437,7 +449,7 @@ fn verify_loaded(
 /// Stores the files a package carries for its File elements and shell thumbnails, so the API
 /// serves them (`.../attachment`, `.../thumbnail`) and packages made later carry them.
 fn store_package_files(
-    state: &AppState,
+    service: &RepositoryService,
     package: &Path,
     environment: &Environment,
 ) -> Result<usize, Failure> {
@@ -466,7 +478,7 @@ fn store_package_files(
                 file_name: file_name(&thumbnail.path),
                 bytes,
             };
-            state.repository.put_attachment(
+            service.repository().put_attachment(
                 &format!("shell:{}", shell.id),
                 crate::storage::THUMBNAIL,
                 Some(&attachment),
@@ -491,7 +503,7 @@ fn store_package_files(
                     file_name: file_name(value),
                     bytes,
                 };
-                state.repository.put_attachment(
+                service.repository().put_attachment(
                     &format!("submodel:{}", submodel.id),
                     &path,
                     Some(&attachment),

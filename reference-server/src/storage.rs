@@ -258,16 +258,41 @@ pub trait Repository: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<AssetAdministrationShell>, StorageError>;
+    /// (Tests write through this; the server writes serialized: [`crate::service`].)
+    #[cfg(test)]
     /// Creates or replaces a shell, with the events `events` makes of the outcome.
     fn put_shell(
         &self,
         shell: &AssetAdministrationShell,
         events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<Written, StorageError> {
+        self.put_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
+    }
+    /// [`Repository::put_shell`] of a shell serialized already: `json` (its AAS JSON, as
+    /// `aas_serde::json::to_string` writes it) is stored as it is, so that a change is
+    /// serialized once for storage and events.
+    fn put_shell_serialized(
+        &self,
+        shell: &AssetAdministrationShell,
+        json: &str,
+        events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<Written, StorageError>;
+    /// (Tests write through this; the server writes serialized: [`crate::service`].)
+    #[cfg(test)]
     /// Creates a shell, or answers [`StorageError::Exists`] (checked in the write's transaction).
     fn create_shell(
         &self,
         shell: &AssetAdministrationShell,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<(), StorageError> {
+        self.create_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
+    }
+    /// [`Repository::create_shell`] of a shell serialized already (see
+    /// [`Repository::put_shell_serialized`]).
+    fn create_shell_serialized(
+        &self,
+        shell: &AssetAdministrationShell,
+        json: &str,
         events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<(), StorageError>;
     /// Deletes a shell (its last state goes to `events`); `NotFound` if there is none.
@@ -298,16 +323,39 @@ pub trait Repository: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Submodel>, StorageError>;
+    /// (Tests write through this; the server writes serialized: [`crate::service`].)
+    #[cfg(test)]
     fn put_submodel(
         &self,
         submodel: &Submodel,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError> {
+        self.put_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
+    }
+    /// [`Repository::put_submodel`] of a submodel serialized already: `json` (its AAS JSON)
+    /// is stored as it is.
+    fn put_submodel_serialized(
+        &self,
+        submodel: &Submodel,
+        json: &str,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError>;
+    /// (Tests write through this; the server writes serialized: [`crate::service`].)
+    #[cfg(test)]
     /// Creates a submodel, or answers [`StorageError::Exists`] (checked in the write's
     /// transaction).
     fn create_submodel(
         &self,
         submodel: &Submodel,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError> {
+        self.create_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
+    }
+    /// [`Repository::create_submodel`] of a submodel serialized already.
+    fn create_submodel_serialized(
+        &self,
+        submodel: &Submodel,
+        json: &str,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError>;
     fn delete_submodel(
@@ -317,12 +365,12 @@ pub trait Repository: Send + Sync {
     ) -> Result<(), StorageError>;
 
     /// Changes a stored submodel in one transaction: `change` edits it (or refuses), then the
-    /// result is stored with the events `events` makes of it.
+    /// result is stored with the events `events` makes of it and of its JSON as stored.
     fn modify_submodel(
         &self,
         id: &str,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
-        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError>;
     /// [`Repository::modify_submodel`] that also stores `attachment` under the File at
     /// `path`, in the same transaction: the element's value and its bytes change together or
@@ -335,14 +383,14 @@ pub trait Repository: Send + Sync {
         path: &str,
         attachment: &Attachment,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
-        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError>;
     /// Changes a stored shell in one transaction, like [`Repository::modify_submodel`].
     fn modify_shell(
         &self,
         id: &str,
         change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
-        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError>;
 
     /// [`Repository::modify_shell`] that also stores the shell's thumbnail, in the same
@@ -352,7 +400,7 @@ pub trait Repository: Send + Sync {
         id: &str,
         thumbnail: &Attachment,
         change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
-        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError>;
 
     /// The file stored under `owner` (`submodel:<id>` or `shell:<id>`) and `path`. Every
@@ -682,7 +730,10 @@ impl SqliteRepository {
                 versions,
                 allow_loss,
                 &mut change,
-                &|tx, shell| shell_in(tx, shell, Mode::CreateOrReplace, None).map(drop),
+                &|tx, shell| {
+                    let json = aas_serde::json::to_string(shell);
+                    shell_in(tx, shell, &json, Mode::CreateOrReplace, None).map(drop)
+                },
             )?;
             fit_collection::<Submodel>(
                 &tx,
@@ -690,7 +741,10 @@ impl SqliteRepository {
                 versions,
                 allow_loss,
                 &mut change,
-                &|tx, submodel| submodel_in(tx, submodel, Mode::CreateOrReplace, None).map(drop),
+                &|tx, submodel| {
+                    let json = aas_serde::json::to_string(submodel);
+                    submodel_in(tx, submodel, &json, Mode::CreateOrReplace, None).map(drop)
+                },
             )?;
             fit_collection::<ConceptDescription>(
                 &tx,
@@ -784,13 +838,14 @@ impl SqliteRepository {
         id: &str,
         attach: Option<(&str, &Attachment)>,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
-        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError> {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
         let submodel: Submodel = changed_in(&tx, Collection::Submodels, id, change)?;
-        let outcome = submodel_in(&tx, &submodel, Mode::CreateOrReplace, attach)?;
-        append_events(&tx, events(&submodel, &outcome))?;
+        let json = aas_serde::json::to_string(&submodel);
+        let outcome = submodel_in(&tx, &submodel, &json, Mode::CreateOrReplace, attach)?;
+        append_events(&tx, events(&submodel, &json, &outcome))?;
         self.commit(tx)?;
         Ok(submodel)
     }
@@ -800,13 +855,14 @@ impl SqliteRepository {
         id: &str,
         thumbnail: Option<&Attachment>,
         change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
-        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError> {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
         let shell: AssetAdministrationShell = changed_in(&tx, Collection::Shells, id, change)?;
-        shell_in(&tx, &shell, Mode::CreateOrReplace, thumbnail)?;
-        append_events(&tx, events(&shell))?;
+        let json = aas_serde::json::to_string(&shell);
+        shell_in(&tx, &shell, &json, Mode::CreateOrReplace, thumbnail)?;
+        append_events(&tx, events(&shell, &json))?;
         self.commit(tx)?;
         Ok(shell)
     }
@@ -814,12 +870,13 @@ impl SqliteRepository {
     fn write_shell(
         &self,
         shell: &AssetAdministrationShell,
+        json: &str,
         mode: Mode,
         events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<Written, StorageError> {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
-        let written = shell_in(&tx, shell, mode, None)?;
+        let written = shell_in(&tx, shell, json, mode, None)?;
         append_events(&tx, events(written))?;
         self.commit(tx)?;
         Ok(written)
@@ -828,12 +885,13 @@ impl SqliteRepository {
     fn write_submodel(
         &self,
         submodel: &Submodel,
+        json: &str,
         mode: Mode,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError> {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
-        let change = submodel_in(&tx, submodel, mode, None)?;
+        let change = submodel_in(&tx, submodel, json, mode, None)?;
         append_events(&tx, events(&change))?;
         self.commit(tx)?;
         Ok(change)
@@ -1273,18 +1331,18 @@ fn changed_in<T: aas_serde::json::FromJson + aas_model::Identifiable>(
     Ok(element)
 }
 
-/// Writes a submodel in `tx` with what goes with it: its blob-free view, the File bytes
+/// Writes a submodel in `tx` (`json` is its AAS JSON) with what goes with it: its blob-free view, the File bytes
 /// `attach` gives (see [`Repository::modify_submodel_attaching`]) and its files kept with
 /// the Files naming them.
 fn submodel_in(
     tx: &rusqlite::Transaction<'_>,
     submodel: &Submodel,
+    json: &str,
     mode: Mode,
     attach: Option<(&str, &Attachment)>,
 ) -> Result<SubmodelChange, StorageError> {
     let id = &submodel.id;
-    let json = aas_serde::json::to_string(submodel);
-    let written = write(tx, Collection::Submodels, id, &json, mode)?;
+    let written = write(tx, Collection::Submodels, id, json, mode)?;
     store_view(tx, submodel)?;
     let owner = format!("submodel:{id}");
     if let Some((path, attachment)) = attach {
@@ -1317,11 +1375,11 @@ fn submodel_in(
 fn shell_in(
     tx: &rusqlite::Transaction<'_>,
     shell: &AssetAdministrationShell,
+    json: &str,
     mode: Mode,
     thumbnail: Option<&Attachment>,
 ) -> Result<Written, StorageError> {
-    let json = aas_serde::json::to_string(shell);
-    let written = write(tx, Collection::Shells, &shell.id, &json, mode)?;
+    let written = write(tx, Collection::Shells, &shell.id, json, mode)?;
     let owner = format!("shell:{}", shell.id);
     if let Some(thumbnail) = thumbnail {
         store_attachment(tx, &owner, THUMBNAIL, thumbnail)?;
@@ -1397,20 +1455,23 @@ impl Repository for SqliteRepository {
         self.list(Collection::Shells, &filter.conditions(), limit, cursor)
     }
 
-    fn put_shell(
+    fn put_shell_serialized(
         &self,
         shell: &AssetAdministrationShell,
+        json: &str,
         events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<Written, StorageError> {
-        self.write_shell(shell, Mode::CreateOrReplace, events)
+        self.write_shell(shell, json, Mode::CreateOrReplace, events)
     }
 
-    fn create_shell(
+    fn create_shell_serialized(
         &self,
         shell: &AssetAdministrationShell,
+        json: &str,
         events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<(), StorageError> {
-        self.write_shell(shell, Mode::CreateOnly, events).map(drop)
+        self.write_shell(shell, json, Mode::CreateOnly, events)
+            .map(drop)
     }
 
     fn delete_shell(
@@ -1479,20 +1540,22 @@ impl Repository for SqliteRepository {
         self.list(Collection::Submodels, &filter.conditions(), limit, cursor)
     }
 
-    fn put_submodel(
+    fn put_submodel_serialized(
         &self,
         submodel: &Submodel,
+        json: &str,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError> {
-        self.write_submodel(submodel, Mode::CreateOrReplace, events)
+        self.write_submodel(submodel, json, Mode::CreateOrReplace, events)
     }
 
-    fn create_submodel(
+    fn create_submodel_serialized(
         &self,
         submodel: &Submodel,
+        json: &str,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError> {
-        self.write_submodel(submodel, Mode::CreateOnly, events)
+        self.write_submodel(submodel, json, Mode::CreateOnly, events)
     }
 
     fn delete_submodel(
@@ -1527,7 +1590,7 @@ impl Repository for SqliteRepository {
         &self,
         id: &str,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
-        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError> {
         self.change_submodel(id, None, change, events)
     }
@@ -1538,7 +1601,7 @@ impl Repository for SqliteRepository {
         path: &str,
         attachment: &Attachment,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
-        events: &dyn Fn(&Submodel, &SubmodelChange) -> Vec<Event>,
+        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError> {
         self.change_submodel(id, Some((path, attachment)), change, events)
     }
@@ -1547,7 +1610,7 @@ impl Repository for SqliteRepository {
         &self,
         id: &str,
         change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
-        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError> {
         self.change_shell(id, None, change, events)
     }
@@ -1557,7 +1620,7 @@ impl Repository for SqliteRepository {
         id: &str,
         thumbnail: &Attachment,
         change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
-        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError> {
         self.change_shell(id, Some(thumbnail), change, events)
     }
@@ -1895,7 +1958,7 @@ mod tests {
                 submodel.id_short = Some("changed".into());
                 Ok(())
             },
-            &|_, _| Vec::new(),
+            &|_, _, _| Vec::new(),
         )?;
         assert_eq!(other_write, Some(false), "the other writer had to wait");
         assert_eq!(

@@ -2,7 +2,9 @@
 //! sdt-core's engine polls and renders; this module stores the bindings (credentials sealed),
 //! writes the engine's values into the submodel (an element when the property name is an
 //! idShort path, else an extension of that name), marks bound submodels the way Thing'in marks
-//! avatars, and turns changes made through the repository API into commands.
+//! avatars, and turns changes made through the repository API into commands: it subscribes to
+//! the repository service's committed changes ([`Synchronizer::watch`]), so a command is sent
+//! after the change commits, outside the request that made it.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -17,8 +19,8 @@ use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient, P
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::http::AppState;
 use crate::secrets::{SecretError, SecretKey};
+use crate::service::{CommittedChange, Origin, RepositoryService};
 use crate::storage::{StorageError, Write};
 
 /// The extensions that mark a bound submodel.
@@ -429,34 +431,28 @@ pub fn mark(submodel: &mut Submodel, record: &TwinRecord) {
 
 /// Writes the engine's values with the submodel's `updated` event.
 struct RepositorySink {
-    state: AppState,
+    service: Arc<RepositoryService>,
 }
 
 #[async_trait]
 impl TwinSink for RepositorySink {
     async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), SinkError> {
-        let (state, twin, property, value) = (
-            self.state.clone(),
+        let (service, twin, property, value) = (
+            self.service.clone(),
             twin.to_owned(),
             property.to_owned(),
             value.clone(),
         );
         tokio::task::spawn_blocking(move || {
-            state
-                .repository
+            let version = service.aas_version();
+            service
                 .modify_submodel(
                     &twin,
+                    None,
                     &mut |submodel| {
-                        apply_property(submodel, &property, &value, state.aas_version)
-                            .map_err(Into::into)
+                        apply_property(submodel, &property, &value, version).map_err(Into::into)
                     },
-                    &|submodel, change| {
-                        state.submodel_events(
-                            submodel,
-                            events_core::EventKind::Updated,
-                            &change.affected_shell_ids,
-                        )
-                    },
+                    Origin::Twin,
                 )
                 .map(drop)
                 .map_err(SinkError::from)
@@ -470,8 +466,11 @@ pub struct Synchronizer {
     pub store: Arc<SdtStore>,
     key: SecretKey,
     engine: Arc<SyncEngine>,
-    state: AppState,
+    service: Arc<RepositoryService>,
     descriptions: Mutex<std::collections::HashMap<String, Vec<String>>>,
+    /// The last values of each twin's synchronized properties, as committed: what a change
+    /// is compared with to find the properties it changed.
+    last: Mutex<std::collections::HashMap<String, Map<String, Value>>>,
     /// Held from storing a binding until its polling runs, and while one is removed: a bind
     /// and an unbind of one twin racing each other leave either a stored binding that polls
     /// or neither, never a poller without its binding.
@@ -491,22 +490,24 @@ fn context(submodel_id: &str) -> String {
 }
 
 impl Synchronizer {
-    /// `state` is the repository side (its `sdt` is not used).
+    /// Twins over `service`'s submodels; they send commands once [`Synchronizer::watch`]
+    /// runs.
     pub fn new(
         store: Arc<SdtStore>,
         key: SecretKey,
-        state: AppState,
+        service: Arc<RepositoryService>,
         outbound: OutboundPolicy,
     ) -> Arc<Self> {
         let engine = SyncEngine::new(Arc::new(RepositorySink {
-            state: state.clone(),
+            service: service.clone(),
         }));
         Arc::new(Self {
             store,
             key,
             engine,
-            state,
+            service,
             descriptions: Mutex::default(),
+            last: Mutex::default(),
             lifecycle: Mutex::default(),
             outbound,
         })
@@ -556,18 +557,31 @@ impl Synchronizer {
 
     /// Starts (or restarts) polling a prepared binding.
     fn run(&self, record: &TwinRecord, binding: TwinBinding) {
+        let names: Vec<String> = record
+            .synchronization
+            .thingin_attributes
+            .iter()
+            .map(|a| a.name.clone())
+            .collect();
+        // The values now are what the next change is compared with.
+        match self.service.repository().submodel(&record.submodel_id) {
+            Ok(Some(submodel)) => {
+                self.last
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(record.submodel_id.clone(), values_of(&submodel, &names));
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(
+                twin = %record.submodel_id,
+                %error,
+                "cannot read the twin's values: its next change sends every value as a command"
+            ),
+        }
         self.descriptions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                record.submodel_id.clone(),
-                record
-                    .synchronization
-                    .thingin_attributes
-                    .iter()
-                    .map(|a| a.name.clone())
-                    .collect(),
-            );
+            .insert(record.submodel_id.clone(), names);
         self.engine.start(binding);
     }
 
@@ -587,12 +601,12 @@ impl Synchronizer {
             login: record.login.take(),
             password: record.password.take(),
         };
-        self.state
-            .repository
+        self.service
+            .repository()
             .submodel(&record.submodel_id)
             .map_err(BindError::Repository)?
             .ok_or_else(|| BindError::NotFound(format!("submodel {:?}", record.submodel_id)))?;
-        check_property_names(&record.synchronization, self.state.aas_version)
+        check_property_names(&record.synchronization, self.service.aas_version())
             .map_err(BindError::PropertyName)?;
         let binding = self.prepare(&record, &secrets)?;
         let sealed = self
@@ -607,20 +621,14 @@ impl Synchronizer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         self.store.put_twin(&record, &sealed, write)?;
-        let state = self.state.clone();
-        let marked = state.repository.modify_submodel(
+        let marked = self.service.modify_submodel(
             &record.submodel_id,
+            None,
             &mut |submodel| {
                 mark(submodel, &record);
                 Ok(())
             },
-            &|submodel, change| {
-                state.submodel_events(
-                    submodel,
-                    events_core::EventKind::Updated,
-                    &change.affected_shell_ids,
-                )
-            },
+            Origin::Twin,
         );
         if let Err(error) = marked {
             // The submodel went away meanwhile (its deletion unbinds): no binding is left.
@@ -648,6 +656,10 @@ impl Synchronizer {
     fn forget(&self, submodel_id: &str) -> Result<bool, BindError> {
         self.engine.stop(submodel_id);
         self.descriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(submodel_id);
+        self.last
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(submodel_id);
@@ -688,45 +700,94 @@ impl Synchronizer {
         }
     }
 
-    /// A submodel changed through the repository API: each synchronized property whose value
-    /// changed becomes a command (the engine drops its own writes).
-    pub async fn changed(&self, before: Option<&Submodel>, after: &Submodel) {
+    /// Sends the commands of committed changes from now on, in commit order, on a task of
+    /// its own (requests do not wait for platforms). A change missed because this fell
+    /// behind is logged; its commands are not sent.
+    pub fn watch(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let mut changes = self.service.subscribe();
+        // Weak: the task ends with the synchronizer, not keeps it alive.
+        let synchronizer = Arc::downgrade(self);
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let change = match changes.recv().await {
+                    Ok(change) => change,
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::error!(
+                            missed,
+                            "the twin service fell behind the repository: the commands of \
+                             {missed} changes are not sent"
+                        );
+                        continue;
+                    }
+                    Err(RecvError::Closed) => return,
+                };
+                let Some(synchronizer) = synchronizer.upgrade() else {
+                    return;
+                };
+                tracing::trace!(id = change.id(), kind = %change.kind(), "committed");
+                synchronizer.committed(&change).await;
+            }
+        })
+    }
+
+    /// A committed change: a submodel changed by others than the twin service makes each
+    /// synchronized property whose value changed a command (the engine drops values it wrote
+    /// itself); every change of a twin updates the values later changes are compared with.
+    pub async fn committed(&self, change: &CommittedChange) {
+        let CommittedChange::Submodel { submodel, .. } = change else {
+            return;
+        };
+        if change.kind() == events_core::EventKind::Deleted {
+            return;
+        }
         let names = self
             .descriptions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&after.id)
+            .get(&submodel.id)
             .cloned();
         let Some(names) = names else { return };
-        let values: Map<String, Value> = names
-            .iter()
-            .filter_map(|name| property_value(after, name).map(|v| (name.clone(), v)))
-            .collect();
+        let values = values_of(submodel, &names);
+        let before = self
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(submodel.id.clone(), values.clone());
+        if change.origin() == Origin::Twin {
+            return;
+        }
         for (name, value) in &values {
-            if before.and_then(|b| property_value(b, name)).as_ref() == Some(value) {
+            if before.as_ref().and_then(|b| b.get(name)) == Some(value) {
                 continue;
             }
             match self
                 .engine
-                .twin_changed(&after.id, name, value, &values)
+                .twin_changed(&submodel.id, name, value, &values)
                 .await
             {
                 Ok(outcome) => {
-                    tracing::debug!(twin = %after.id, property = %name, ?outcome, "twin changed")
+                    tracing::debug!(twin = %submodel.id, property = %name, ?outcome, "twin changed")
                 }
                 Err(error) => {
-                    tracing::warn!(twin = %after.id, property = %name, "command failed: {error}")
+                    tracing::warn!(twin = %submodel.id, property = %name, "command failed: {error}")
                 }
             }
         }
     }
 }
 
+/// The values of the synchronized properties `names` in `submodel` (those it has).
+fn values_of(submodel: &Submodel, names: &[String]) -> Map<String, Value> {
+    names
+        .iter()
+        .filter_map(|name| property_value(submodel, name).map(|v| (name.clone(), v)))
+        .collect()
+}
+
 #[cfg(test)]
 mod store_tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use events_core::EventClock;
 
     use super::*;
     use crate::storage::{Repository, SqliteRepository};
@@ -746,21 +807,16 @@ mod store_tests {
     ) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
         let file = dir.join("repository.sqlite");
         let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(&file)?);
-        let state = AppState {
+        let service = Arc::new(RepositoryService::new(
             repository,
-            encodings: Arc::new(Vec::new()),
-            clock: Arc::new(Mutex::new(EventClock::new())),
-            submodel_filter: Arc::default(),
-            push: None,
-            sdt: None,
-            max_event_size: 1 << 20,
-            aas_version: version,
-        };
+            crate::service::EventSettings::default(),
+            version,
+        ));
         let store = Arc::new(SdtStore::open(&file)?);
         Ok(Synchronizer::new(
             store,
             SecretKey::load(dir)?,
-            state,
+            service,
             OutboundPolicy::default(),
         ))
     }
@@ -786,11 +842,11 @@ mod store_tests {
     async fn a_failed_write_of_the_sink_keeps_its_cause() -> TestResult {
         let dir = tempfile::tempdir()?;
         let sync = synchronizer(dir.path())?;
-        sync.state
-            .repository
+        sync.service
+            .repository()
             .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
         let sink = RepositorySink {
-            state: sync.state.clone(),
+            service: sync.service.clone(),
         };
         let refused = sink
             .write("urn:sm:1", "Missing.deep", &Value::Null)
@@ -859,8 +915,8 @@ mod store_tests {
         for (version, name, accepted) in cases {
             let dir = tempfile::tempdir()?;
             let sync = synchronizer_as(dir.path(), version)?;
-            sync.state
-                .repository
+            sync.service
+                .repository()
                 .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
             // No platform is stored: a binding whose names pass goes on to fail on that.
             match sync.bind(record_naming("urn:sm:1", name)?, Write::Create) {
@@ -893,8 +949,8 @@ mod store_tests {
             "name": "p", "base_url": format!("http://127.0.0.1:{port}/"),
             "data_get_prefix": "data/", "authentication": "none"}))?;
         sync.store.put_platform(&platform, Write::Create)?;
-        sync.state
-            .repository
+        sync.service
+            .repository()
             .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
         // A replacement of a binding that does not exist is refused by the store: nothing polls.
         let refused = sync.bind(record("urn:sm:1")?, Write::Replace);

@@ -242,7 +242,15 @@ async fn both_contract_descriptions_synchronize_and_a_change_becomes_the_rendere
     )
     .await?;
     assert_eq!(status, 204);
-    let commands = device.commands.lock().map_err(|_| "lock")?.clone();
+    // The command follows the committed change, outside the request: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let commands = loop {
+        let commands = device.commands.lock().map_err(|_| "lock")?.clone();
+        if !commands.is_empty() || std::time::Instant::now() > deadline {
+            break commands;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(commands.len(), 1, "{commands:?}");
     assert_eq!(commands[0].0, "bulb1");
     assert_eq!(

@@ -1,12 +1,11 @@
 //! The repository API (IDTA Part 2) over HTTP: shells, submodels and concept descriptions by
-//! base64url id, paged listings, Part 2 error bodies. Writes are verified and their change
-//! events go to the outbox with the change. Handlers are thin: storage does the work.
+//! base64url id, paged listings, Part 2 error bodies. Writes are verified here and made by the
+//! repository service ([`crate::service::RepositoryService`]: the change and its events in one
+//! transaction). Handlers are thin: the services and storage do the work.
 
 use std::sync::Arc;
 
-use aas_model::{
-    AssetAdministrationShell, ConceptDescription, Environment, Identifiable, Submodel,
-};
+use aas_model::{AssetAdministrationShell, ConceptDescription, Identifiable, Submodel};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,27 +14,22 @@ use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use events_core::{ChangeEvent, Encoding, EventClock, EventKind};
 use serde_json::{Value, json};
 
-use crate::config::SemanticIdFilter;
-use crate::storage::{Event, Page, Repository, StorageError, Written};
+use crate::service::{Origin, RepositoryService};
+use crate::storage::{Page, Repository, StorageError, Written};
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
+    /// The storage, for reads.
     pub repository: Arc<dyn Repository>,
-    pub encodings: Arc<Vec<Encoding>>,
-    pub clock: Arc<std::sync::Mutex<EventClock>>,
-    /// Which submodels announce their changes.
-    pub submodel_filter: Arc<SemanticIdFilter>,
+    /// Every change, with its events.
+    pub service: Arc<RepositoryService>,
     /// Push targets and jobs (`None`: the push API answers 503).
     pub push: Option<Arc<push_api::PushContext>>,
     /// Platforms and twin bindings (`None`: the SDT API answers 503).
     pub sdt: Option<Arc<crate::sync::Synchronizer>>,
-    /// The largest message published complete; a larger one is published reference-only
-    /// (the event feed keeps it complete).
-    pub max_event_size: usize,
     /// The AAS version served (`aas-version`): writes are verified by its rules, JSON bodies
     /// read as it, XML and AASX written in it.
     pub aas_version: aas_model::Version,
@@ -247,123 +241,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
 }
 
-impl AppState {
-    fn events(&self, event: &ChangeEvent) -> Vec<Event> {
-        let mut events = Vec::new();
-        for encoding in self.encodings.iter() {
-            let Ok(message) = encoding.encode(event) else {
-                continue;
-            };
-            let mut logged = Event::new(message.topic, message.payload, event.timestamp());
-            if logged.payload.len() > self.max_event_size {
-                match encoding.encode_reference(event) {
-                    Ok(reference) => logged.published = Some(reference.payload),
-                    Err(error) => tracing::error!(%error, "no reference-only event"),
-                }
-            }
-            events.push(logged);
-        }
-        events
-    }
-
-    fn timestamp(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .next_timestamp()
-    }
-
-    pub(crate) fn shell_events(
-        &self,
-        shell: &AssetAdministrationShell,
-        kind: EventKind,
-    ) -> Vec<Event> {
-        self.events(&ChangeEvent::Shell {
-            kind,
-            timestamp: self.timestamp(),
-            shell: Box::new(shell.clone()),
-        })
-    }
-
-    pub(crate) fn submodel_events(
-        &self,
-        submodel: &Submodel,
-        kind: EventKind,
-        affected: &[String],
-    ) -> Vec<Event> {
-        let semantic_id = submodel
-            .semantic_id
-            .as_ref()
-            .and_then(|reference| reference.keys.first())
-            .map(|key| key.value.as_str());
-        if !self.submodel_filter.admits(semantic_id) {
-            return Vec::new();
-        }
-        self.events(&ChangeEvent::Submodel {
-            kind,
-            timestamp: self.timestamp(),
-            submodel: Box::new(submodel.clone()),
-            affected_shell_ids: affected.to_vec(),
-        })
-    }
-}
-
-/// Loading files at start: elements stored the same already are left alone (`false`).
-impl AppState {
-    pub fn load_shell(&self, shell: &AssetAdministrationShell) -> Result<bool, StorageError> {
-        if self.repository.shell(&shell.id)?.as_ref() == Some(shell) {
-            return Ok(false);
-        }
-        self.repository
-            .put_shell(shell, &|written| self.shell_events(shell, kind_of(written)))?;
-        Ok(true)
-    }
-
-    pub fn load_submodel(&self, submodel: &Submodel) -> Result<bool, StorageError> {
-        if self.repository.submodel(&submodel.id)?.as_ref() == Some(submodel) {
-            return Ok(false);
-        }
-        self.repository.put_submodel(submodel, &|change| {
-            self.submodel_events(
-                submodel,
-                kind_of(change.written),
-                &change.affected_shell_ids,
-            )
-        })?;
-        Ok(true)
-    }
-
-    pub fn load_concept_description(&self, cd: &ConceptDescription) -> Result<bool, StorageError> {
-        if self.repository.concept_description(&cd.id)?.as_ref() == Some(cd) {
-            return Ok(false);
-        }
-        self.repository.put_concept_description(cd)?;
-        Ok(true)
-    }
-
-    /// Every element of `environment`; how many were stored (not already the same).
-    pub fn load_environment(&self, environment: &Environment) -> Result<usize, StorageError> {
-        let mut count = 0;
-        for shell in environment.asset_administration_shells.iter().flatten() {
-            count += usize::from(self.load_shell(shell)?);
-        }
-        for submodel in environment.submodels.iter().flatten() {
-            count += usize::from(self.load_submodel(submodel)?);
-        }
-        for cd in environment.concept_descriptions.iter().flatten() {
-            count += usize::from(self.load_concept_description(cd)?);
-        }
-        Ok(count)
-    }
-}
-
-fn kind_of(written: Written) -> EventKind {
-    match written {
-        Written::Created => EventKind::Created,
-        Written::Replaced => EventKind::Updated,
-    }
-}
-
 fn location(collection: &str, id: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("/{collection}/{}", URL_SAFE_NO_PAD.encode(id)))
         .unwrap_or_else(|_| HeaderValue::from_static("/"))
@@ -419,19 +296,22 @@ where
     Ok(json_response(StatusCode::OK, &element))
 }
 
-/// POST of a new element: stored, 201 with it and its Location; 409 if its id is taken
-/// (`store` is a create-only write: [`StorageError::Exists`]).
+/// POST of a new element: stored, 201 with it (its JSON as stored: `store` answers it) and its
+/// Location; 409 if its id is taken (`store` is a create-only write: [`StorageError::Exists`]).
 async fn create<T, S>(collection: &'static str, element: T, store: S) -> ApiResult<Response>
 where
-    T: aas_serde::json::ToJson + Identifiable + Clone + Send + 'static,
-    S: FnOnce(&T) -> Result<(), StorageError> + Send + 'static,
+    T: Identifiable + Send + 'static,
+    S: FnOnce(T) -> Result<Arc<str>, StorageError> + Send + 'static,
 {
-    let stored = element.clone();
-    blocking(move || Ok(store(&stored)?)).await?;
-    let mut response = json_response(StatusCode::CREATED, &element);
-    response
-        .headers_mut()
-        .insert(header::LOCATION, location(collection, element.id()));
+    let location = location(collection, element.id());
+    let json = blocking(move || Ok(store(element)?)).await?;
+    let mut response = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        json.to_string(),
+    )
+        .into_response();
+    response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
 
@@ -456,9 +336,7 @@ async fn create_shell(
 ) -> ApiResult<Response> {
     let shell: AssetAdministrationShell = new_element(state.aas_version, &headers, &body)?;
     create("shells", shell, move |shell| {
-        state.repository.create_shell(shell, &|written| {
-            state.shell_events(shell, kind_of(written))
-        })
+        state.service.create_shell(shell, Origin::Api)
     })
     .await
 }
@@ -470,12 +348,7 @@ async fn replace_shell(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let shell: AssetAdministrationShell = replacement(state.aas_version, &id, &headers, &body)?;
-    let written = blocking(move || {
-        Ok(state.repository.put_shell(&shell, &|written| {
-            state.shell_events(&shell, kind_of(written))
-        })?)
-    })
-    .await?;
+    let written = blocking(move || Ok(state.service.put_shell(shell, Origin::Api)?)).await?;
     Ok(put_status(written))
 }
 
@@ -484,12 +357,7 @@ async fn delete_shell(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
-    blocking(move || {
-        Ok(state
-            .repository
-            .delete_shell(&id, &|last| state.shell_events(last, EventKind::Deleted))?)
-    })
-    .await?;
+    blocking(move || Ok(state.service.delete_shell(&id, Origin::Api)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -502,16 +370,7 @@ async fn create_submodel(
 ) -> ApiResult<Response> {
     let submodel: Submodel = new_element(state.aas_version, &headers, &body)?;
     create("submodels", submodel, move |submodel| {
-        state
-            .repository
-            .create_submodel(submodel, &|change| {
-                state.submodel_events(
-                    submodel,
-                    kind_of(change.written),
-                    &change.affected_shell_ids,
-                )
-            })
-            .map(drop)
+        state.service.create_submodel(submodel, Origin::Api)
     })
     .await
 }
@@ -523,20 +382,9 @@ async fn replace_submodel(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let submodel: Submodel = replacement(state.aas_version, &id, &headers, &body)?;
-    let sdt = state.sdt.clone();
-    let stored = submodel.clone();
-    let (before, change) = blocking(move || {
-        let before = state.repository.submodel(&stored.id)?;
-        let change = state.repository.put_submodel(&stored, &|change| {
-            state.submodel_events(&stored, kind_of(change.written), &change.affected_shell_ids)
-        })?;
-        Ok((before, change))
-    })
-    .await?;
-    if let Some(sdt) = sdt {
-        sdt.changed(before.as_ref(), &submodel).await;
-    }
-    Ok(put_status(change.written))
+    // Twins learn of the change from the service's announcement, not from here.
+    let written = blocking(move || Ok(state.service.put_submodel(submodel, Origin::Api)?)).await?;
+    Ok(put_status(written))
 }
 
 async fn delete_submodel(
@@ -545,9 +393,7 @@ async fn delete_submodel(
 ) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
     blocking(move || {
-        state.repository.delete_submodel(&id, &|last, affected| {
-            state.submodel_events(last, EventKind::Deleted, affected)
-        })?;
+        state.service.delete_submodel(&id, Origin::Api)?;
         // Its synchronization goes with it (no orphaned tasks).
         if let Some(sdt) = &state.sdt
             && let Err(error) = sdt.unbind(&id)
@@ -576,7 +422,7 @@ async fn create_cd(
 ) -> ApiResult<Response> {
     let cd: ConceptDescription = new_element(state.aas_version, &headers, &body)?;
     create("concept-descriptions", cd, move |cd| {
-        state.repository.create_concept_description(cd)
+        state.service.create_concept_description(cd, Origin::Api)
     })
     .await
 }
@@ -588,12 +434,13 @@ async fn replace_cd(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let cd: ConceptDescription = replacement(state.aas_version, &id, &headers, &body)?;
-    let written = blocking(move || Ok(state.repository.put_concept_description(&cd)?)).await?;
+    let written =
+        blocking(move || Ok(state.service.put_concept_description(&cd, Origin::Api)?)).await?;
     Ok(put_status(written))
 }
 
 async fn delete_cd(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
-    blocking(move || Ok(state.repository.delete_concept_description(&id)?)).await?;
+    blocking(move || Ok(state.service.delete_concept_description(&id, Origin::Api)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

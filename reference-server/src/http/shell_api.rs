@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::extract::{Params, PathParams};
 use super::submodel_api::{Content, Modifiers, paged, refers_to, render_submodel};
 use super::{ApiError, ApiResult, AppState, blocking, decode_id, read_body, verified};
+use crate::service::Origin;
 use crate::storage::{Attachment, ConceptDescriptionFilter, Page, ShellFilter, SubmodelFilter};
 use aas_serde::projection::Shape;
 
@@ -183,7 +184,7 @@ async fn change_shell(
     state: &AppState,
     encoded: &str,
     change: impl FnMut(&mut AssetAdministrationShell) -> ApiResult<()> + Send + 'static,
-) -> ApiResult<AssetAdministrationShell> {
+) -> ApiResult<std::sync::Arc<AssetAdministrationShell>> {
     change_shell_attaching(state, encoded, None, change).await
 }
 
@@ -193,7 +194,7 @@ async fn change_shell_attaching(
     encoded: &str,
     thumbnail: Option<Attachment>,
     change: impl FnMut(&mut AssetAdministrationShell) -> ApiResult<()> + Send + 'static,
-) -> ApiResult<AssetAdministrationShell> {
+) -> ApiResult<std::sync::Arc<AssetAdministrationShell>> {
     let id = decode_id(encoded)?;
     let state = state.clone();
     let mut change = change;
@@ -203,18 +204,10 @@ async fn change_shell_attaching(
                 .and_then(|()| verified(state.aas_version, &*shell))
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         };
-        let events = |shell: &AssetAdministrationShell| {
-            state.shell_events(shell, events_core::EventKind::Updated)
-        };
-        match &thumbnail {
-            Some(thumbnail) => {
-                state
-                    .repository
-                    .modify_shell_attaching(&id, thumbnail, &mut checked, &events)
-            }
-            None => state.repository.modify_shell(&id, &mut checked, &events),
-        }
-        .map_err(ApiError::from)
+        state
+            .service
+            .modify_shell(&id, thumbnail.as_ref(), &mut checked, Origin::Api)
+            .map_err(ApiError::from)
     })
     .await
 }

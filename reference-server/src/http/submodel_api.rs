@@ -3,6 +3,8 @@
 //! attachments. Served under `/submodels/{sm}` and under the superpath
 //! `/shells/{aas}/submodels/{sm}` (where the shell must refer to the submodel).
 
+use std::sync::Arc;
+
 use aas_model::{IdShortPath, Reference, Submodel, SubmodelElement};
 use aas_serde::projection::{self, ProjectionError, Shape};
 use aas_serde::value_only;
@@ -17,6 +19,7 @@ use super::extract::{Params, PathParams};
 use super::{
     ApiError, ApiResult, AppState, blocking, decode_id, json_response, read_body, verified,
 };
+use crate::service::Origin;
 use crate::storage::{Attachment, StorageError};
 
 /// The path parameters of the submodel routes (`aas` only under the superpath).
@@ -416,7 +419,7 @@ async fn change_submodel(
     state: &AppState,
     at: &SubmodelAt,
     change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
-) -> ApiResult<Submodel> {
+) -> ApiResult<Arc<Submodel>> {
     change_submodel_attaching(state, at, None, change).await
 }
 
@@ -427,44 +430,30 @@ async fn change_submodel_attaching(
     at: &SubmodelAt,
     attach: Option<(String, Attachment)>,
     change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
-) -> ApiResult<Submodel> {
-    // Checks existence (and, under the superpath, the shell's reference) first.
-    let before = load(state, at).await?;
+) -> ApiResult<Arc<Submodel>> {
+    // Under the superpath the shell must refer to the submodel; its existence is checked by
+    // the change itself (NotFound, in its transaction).
+    if at.aas.is_some() {
+        load(state, at).await?;
+    }
     let id = decode_id(&at.sm)?;
-    let sdt = state.sdt.clone();
     let state = state.clone();
     let mut change = change;
-    let after = blocking(move || {
+    // Twins learn of the change from the service's announcement (not in this request).
+    blocking(move || {
         let mut checked = |submodel: &mut Submodel| -> crate::storage::Change<()> {
             change(submodel)?;
             verified(state.aas_version, &*submodel)?;
             Ok(())
         };
-        let events = |submodel: &Submodel, outcome: &crate::storage::SubmodelChange| {
-            state.submodel_events(
-                submodel,
-                events_core::EventKind::Updated,
-                &outcome.affected_shell_ids,
-            )
-        };
-        let stored = match &attach {
-            Some((path, attachment)) => state.repository.modify_submodel_attaching(
-                &id,
-                path,
-                attachment,
-                &mut checked,
-                &events,
-            ),
-            None => state.repository.modify_submodel(&id, &mut checked, &events),
-        };
-        stored.map_err(ApiError::from)
+        let attach = attach
+            .as_ref()
+            .map(|(path, attachment)| (path.as_str(), attachment));
+        Ok(state
+            .service
+            .modify_submodel(&id, attach, &mut checked, Origin::Api)?)
     })
-    .await?;
-    // A synchronized property changed from outside: the platform gets its command.
-    if let Some(sdt) = sdt {
-        sdt.changed(Some(&before), &after).await;
-    }
-    Ok(after)
+    .await
 }
 
 fn element_location(at: &SubmodelAt, path: &str) -> HeaderValue {

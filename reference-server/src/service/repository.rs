@@ -1,0 +1,732 @@
+//! The repository service: each change with its events in one transaction, announced once
+//! committed.
+//!
+//! # The write path
+//!
+//! An element is serialized once per change: the JSON stored is the JSON every event encoding
+//! carries ([`SerializedElement`]). What costs in proportion to the element (serializing,
+//! escaping it as the envelope's payload string, compressing) is done *before* the storage's
+//! writer lock is taken ([`Encoding::prepare`]); under the lock, inside the transaction, only
+//! the small rest is added ([`events_core::PreparedMessage::finish`]): the timestamp, taken
+//! there so that timestamps increase in commit order (consumers drop an event not newer than
+//! the last they processed: a later commit with an earlier timestamp would be lost), and
+//! `affectedShellIds`, which is what the transaction sees. Neither needs the element to be
+//! compressed again: the envelope's gzip is framed around the prepared payload.
+//!
+//! Changes that read the stored element first (`modify_*`, deletions) make their events
+//! under the lock: the element only exists there.
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aas_model::{
+    AssetAdministrationShell, ConceptDescription, Environment, HasSemantics, Submodel,
+};
+use chrono::{DateTime, Utc};
+use events_core::{
+    Encoding, EventClock, EventKind, PreparedMessage, SerializedElement, SerializedEvent,
+};
+use tokio::sync::broadcast;
+
+use crate::config::SemanticIdFilter;
+use crate::storage::{Attachment, Change, Event, Repository, StorageError, Written};
+
+/// Who made a change: the twin service answers changes made by others, not its own writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A client of the repository API.
+    Api,
+    /// The twin service writing values read from a platform.
+    Twin,
+    /// Files loaded at start.
+    Load,
+}
+
+/// A change that was committed, as subscribers learn of it ([`RepositoryService::subscribe`]).
+/// Elements are shared, not copied, between the subscribers.
+#[derive(Debug, Clone)]
+pub enum CommittedChange {
+    /// A shell was created, replaced or deleted (then its last state).
+    Shell {
+        kind: EventKind,
+        origin: Origin,
+        shell: Arc<AssetAdministrationShell>,
+    },
+    /// A submodel was created, replaced or deleted (then its last state).
+    Submodel {
+        kind: EventKind,
+        origin: Origin,
+        submodel: Arc<Submodel>,
+    },
+    /// A concept description was created, replaced or deleted.
+    ConceptDescription {
+        kind: EventKind,
+        origin: Origin,
+        id: String,
+    },
+}
+
+impl CommittedChange {
+    /// What happened.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            CommittedChange::Shell { kind, .. }
+            | CommittedChange::Submodel { kind, .. }
+            | CommittedChange::ConceptDescription { kind, .. } => *kind,
+        }
+    }
+
+    /// Who made the change.
+    pub fn origin(&self) -> Origin {
+        match self {
+            CommittedChange::Shell { origin, .. }
+            | CommittedChange::Submodel { origin, .. }
+            | CommittedChange::ConceptDescription { origin, .. } => *origin,
+        }
+    }
+
+    /// The identifier of the element changed.
+    pub fn id(&self) -> &str {
+        match self {
+            CommittedChange::Shell { shell, .. } => &shell.id,
+            CommittedChange::Submodel { submodel, .. } => &submodel.id,
+            CommittedChange::ConceptDescription { id, .. } => id,
+        }
+    }
+}
+
+/// How changes are announced as events.
+#[derive(Debug, Clone, Default)]
+pub struct EventSettings {
+    /// The contracts events are written in (none: no events).
+    pub encodings: Vec<Encoding>,
+    /// Which submodels announce their changes.
+    pub submodel_filter: SemanticIdFilter,
+    /// The largest message published complete; a larger one is published reference-only
+    /// (the event feed keeps it complete).
+    pub max_event_size: usize,
+}
+
+/// How many committed changes wait for a slow subscriber before it misses the oldest (it is
+/// told how many: [`broadcast::error::RecvError::Lagged`]).
+const ANNOUNCED: usize = 4096;
+
+/// Changes of the repository with their events; see the module documentation.
+pub struct RepositoryService {
+    repository: Arc<dyn Repository>,
+    events: EventSettings,
+    clock: Mutex<EventClock>,
+    aas_version: aas_model::Version,
+    committed: broadcast::Sender<CommittedChange>,
+}
+
+impl std::fmt::Debug for RepositoryService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepositoryService")
+            .field("events", &self.events)
+            .field("aas_version", &self.aas_version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An element's messages prepared in each encoding.
+type Prepared<'a> = Vec<(&'a Encoding, PreparedMessage<'a>)>;
+
+fn kind_of(written: Written) -> EventKind {
+    match written {
+        Written::Created => EventKind::Created,
+        Written::Replaced => EventKind::Updated,
+    }
+}
+
+impl RepositoryService {
+    /// The service over `repository`, whose data is of `aas_version`.
+    pub fn new(
+        repository: Arc<dyn Repository>,
+        events: EventSettings,
+        aas_version: aas_model::Version,
+    ) -> Self {
+        let (committed, _) = broadcast::channel(ANNOUNCED);
+        Self {
+            repository,
+            events,
+            clock: Mutex::new(EventClock::new()),
+            aas_version,
+            committed,
+        }
+    }
+
+    /// The storage, for reads.
+    pub fn repository(&self) -> &Arc<dyn Repository> {
+        &self.repository
+    }
+
+    /// The contracts events are written in.
+    pub fn encodings(&self) -> &[Encoding] {
+        &self.events.encodings
+    }
+
+    /// The AAS version of the data.
+    pub fn aas_version(&self) -> aas_model::Version {
+        self.aas_version
+    }
+
+    /// Committed changes from now on, in commit order.
+    pub fn subscribe(&self) -> broadcast::Receiver<CommittedChange> {
+        self.committed.subscribe()
+    }
+
+    fn announce(&self, change: CommittedChange) {
+        // An error means nobody subscribed: then nobody is to be told.
+        let _ = self.committed.send(change);
+    }
+
+    fn timestamp(&self) -> DateTime<Utc> {
+        self.clock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next_timestamp()
+    }
+
+    /// Whether changes of `submodel` make events (the semantic-id filter).
+    fn announces(&self, submodel: &Submodel) -> bool {
+        let semantic_id = submodel
+            .semantic_id()
+            .and_then(|reference| reference.keys.first())
+            .map(|key| key.value.as_str());
+        self.events.submodel_filter.admits(semantic_id)
+    }
+
+    /// The part of `element`'s messages that costs in proportion to it.
+    fn prepare(&self, element: &SerializedElement) -> Prepared<'_> {
+        self.events
+            .encodings
+            .iter()
+            .map(|encoding| (encoding, encoding.prepare(element)))
+            .collect()
+    }
+
+    /// The events of a change, made while it commits (see the module documentation).
+    fn finish(&self, prepared: &Prepared<'_>, kind: EventKind, affected: &[String]) -> Vec<Event> {
+        if prepared.is_empty() {
+            return Vec::new();
+        }
+        let timestamp = self.timestamp();
+        let mut events = Vec::with_capacity(prepared.len());
+        for (encoding, message) in prepared {
+            let complete = match message.finish(kind, timestamp, affected) {
+                Ok(complete) => complete,
+                Err(error) => {
+                    tracing::error!(%error, id = %message.element().id, "no event in one encoding");
+                    continue;
+                }
+            };
+            let mut logged = Event::new(complete.topic, complete.payload, timestamp);
+            if logged.payload.len() > self.events.max_event_size {
+                let event = SerializedEvent {
+                    kind,
+                    timestamp,
+                    element: message.element().clone(),
+                    affected_shell_ids: affected.to_vec(),
+                };
+                match encoding.encode_reference_serialized(&event) {
+                    Ok(reference) => logged.published = Some(reference.payload),
+                    Err(error) => tracing::error!(%error, "no reference-only event"),
+                }
+            }
+            events.push(logged);
+        }
+        events
+    }
+
+    /// The events of a change made under the lock, element and all (deletions, `modify_*`).
+    fn events_now(
+        &self,
+        element: &SerializedElement,
+        kind: EventKind,
+        affected: &[String],
+    ) -> Vec<Event> {
+        self.finish(&self.prepare(element), kind, affected)
+    }
+
+    // ---- shells ----------------------------------------------------------------------------
+
+    /// Creates or replaces a shell.
+    pub fn put_shell(
+        &self,
+        shell: AssetAdministrationShell,
+        origin: Origin,
+    ) -> Result<Written, StorageError> {
+        self.write_shell(shell, false, origin)
+            .map(|(written, _)| written)
+    }
+
+    /// Creates a shell; [`StorageError::Exists`] if its id is taken. Its JSON as stored.
+    pub fn create_shell(
+        &self,
+        shell: AssetAdministrationShell,
+        origin: Origin,
+    ) -> Result<Arc<str>, StorageError> {
+        self.write_shell(shell, true, origin).map(|(_, json)| json)
+    }
+
+    fn write_shell(
+        &self,
+        shell: AssetAdministrationShell,
+        create_only: bool,
+        origin: Origin,
+    ) -> Result<(Written, Arc<str>), StorageError> {
+        let json: Arc<str> = aas_serde::json::to_string(&shell).into();
+        let prepared = self.prepare(&SerializedElement::shell_with_json(&shell, json.clone()));
+        let events = |written| self.finish(&prepared, kind_of(written), &[]);
+        let written = if create_only {
+            self.repository
+                .create_shell_serialized(&shell, &json, &events)?;
+            Written::Created
+        } else {
+            self.repository
+                .put_shell_serialized(&shell, &json, &events)?
+        };
+        self.announce(CommittedChange::Shell {
+            kind: kind_of(written),
+            origin,
+            shell: Arc::new(shell),
+        });
+        Ok((written, json))
+    }
+
+    /// Deletes a shell; [`StorageError::NotFound`] if there is none.
+    pub fn delete_shell(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
+        let last = RefCell::new(None);
+        self.repository.delete_shell(id, &|shell| {
+            *last.borrow_mut() = Some(shell.clone());
+            self.events_now(&SerializedElement::shell(shell), EventKind::Deleted, &[])
+        })?;
+        if let Some(shell) = last.into_inner() {
+            self.announce(CommittedChange::Shell {
+                kind: EventKind::Deleted,
+                origin,
+                shell: Arc::new(shell),
+            });
+        }
+        Ok(())
+    }
+
+    /// Changes a stored shell in one transaction (`change` may refuse), storing `thumbnail`
+    /// with it when given; the shell as changed.
+    pub fn modify_shell(
+        &self,
+        id: &str,
+        thumbnail: Option<&Attachment>,
+        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        origin: Origin,
+    ) -> Result<Arc<AssetAdministrationShell>, StorageError> {
+        let events = |shell: &AssetAdministrationShell, json: &str| {
+            let element = SerializedElement::shell_with_json(shell, json.into());
+            self.events_now(&element, EventKind::Updated, &[])
+        };
+        let shell = Arc::new(match thumbnail {
+            Some(thumbnail) => self
+                .repository
+                .modify_shell_attaching(id, thumbnail, change, &events)?,
+            None => self.repository.modify_shell(id, change, &events)?,
+        });
+        self.announce(CommittedChange::Shell {
+            kind: EventKind::Updated,
+            origin,
+            shell: shell.clone(),
+        });
+        Ok(shell)
+    }
+
+    // ---- submodels -------------------------------------------------------------------------
+
+    /// Creates or replaces a submodel.
+    pub fn put_submodel(
+        &self,
+        submodel: Submodel,
+        origin: Origin,
+    ) -> Result<Written, StorageError> {
+        self.write_submodel(submodel, false, origin)
+            .map(|(written, _)| written)
+    }
+
+    /// Creates a submodel; [`StorageError::Exists`] if its id is taken. Its JSON as stored.
+    pub fn create_submodel(
+        &self,
+        submodel: Submodel,
+        origin: Origin,
+    ) -> Result<Arc<str>, StorageError> {
+        self.write_submodel(submodel, true, origin)
+            .map(|(_, json)| json)
+    }
+
+    fn write_submodel(
+        &self,
+        submodel: Submodel,
+        create_only: bool,
+        origin: Origin,
+    ) -> Result<(Written, Arc<str>), StorageError> {
+        let json: Arc<str> = aas_serde::json::to_string(&submodel).into();
+        let prepared = if self.announces(&submodel) {
+            self.prepare(&SerializedElement::submodel_with_json(
+                &submodel,
+                json.clone(),
+            ))
+        } else {
+            Vec::new()
+        };
+        let events = |change: &crate::storage::SubmodelChange| {
+            self.finish(
+                &prepared,
+                kind_of(change.written),
+                &change.affected_shell_ids,
+            )
+        };
+        let change = if create_only {
+            self.repository
+                .create_submodel_serialized(&submodel, &json, &events)?
+        } else {
+            self.repository
+                .put_submodel_serialized(&submodel, &json, &events)?
+        };
+        self.announce(CommittedChange::Submodel {
+            kind: kind_of(change.written),
+            origin,
+            submodel: Arc::new(submodel),
+        });
+        Ok((change.written, json))
+    }
+
+    /// Deletes a submodel; [`StorageError::NotFound`] if there is none.
+    pub fn delete_submodel(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
+        let last = RefCell::new(None);
+        self.repository.delete_submodel(id, &|submodel, affected| {
+            *last.borrow_mut() = Some(submodel.clone());
+            if !self.announces(submodel) {
+                return Vec::new();
+            }
+            let element = SerializedElement::submodel(submodel);
+            self.events_now(&element, EventKind::Deleted, affected)
+        })?;
+        if let Some(submodel) = last.into_inner() {
+            self.announce(CommittedChange::Submodel {
+                kind: EventKind::Deleted,
+                origin,
+                submodel: Arc::new(submodel),
+            });
+        }
+        Ok(())
+    }
+
+    /// Changes a stored submodel in one transaction (`change` may refuse), storing the File
+    /// bytes `attach` gives (idShort path, file) with it; the submodel as changed.
+    pub fn modify_submodel(
+        &self,
+        id: &str,
+        attach: Option<(&str, &Attachment)>,
+        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        origin: Origin,
+    ) -> Result<Arc<Submodel>, StorageError> {
+        let events = |submodel: &Submodel, json: &str, outcome: &crate::storage::SubmodelChange| {
+            if !self.announces(submodel) {
+                return Vec::new();
+            }
+            let element = SerializedElement::submodel_with_json(submodel, json.into());
+            self.events_now(&element, EventKind::Updated, &outcome.affected_shell_ids)
+        };
+        let submodel = Arc::new(match attach {
+            Some((path, attachment)) => self
+                .repository
+                .modify_submodel_attaching(id, path, attachment, change, &events)?,
+            None => self.repository.modify_submodel(id, change, &events)?,
+        });
+        self.announce(CommittedChange::Submodel {
+            kind: EventKind::Updated,
+            origin,
+            submodel: submodel.clone(),
+        });
+        Ok(submodel)
+    }
+
+    // ---- concept descriptions --------------------------------------------------------------
+
+    /// Creates or replaces a concept description (they make no events).
+    pub fn put_concept_description(
+        &self,
+        cd: &ConceptDescription,
+        origin: Origin,
+    ) -> Result<Written, StorageError> {
+        let written = self.repository.put_concept_description(cd)?;
+        self.announce(CommittedChange::ConceptDescription {
+            kind: kind_of(written),
+            origin,
+            id: cd.id.clone(),
+        });
+        Ok(written)
+    }
+
+    /// Creates a concept description; [`StorageError::Exists`] if its id is taken. Its JSON.
+    pub fn create_concept_description(
+        &self,
+        cd: ConceptDescription,
+        origin: Origin,
+    ) -> Result<Arc<str>, StorageError> {
+        self.repository.create_concept_description(&cd)?;
+        self.announce(CommittedChange::ConceptDescription {
+            kind: EventKind::Created,
+            origin,
+            id: cd.id.clone(),
+        });
+        // Concept descriptions are small and serialized by storage: written again here.
+        Ok(aas_serde::json::to_string(&cd).into())
+    }
+
+    /// Deletes a concept description; [`StorageError::NotFound`] if there is none.
+    pub fn delete_concept_description(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
+        self.repository.delete_concept_description(id)?;
+        self.announce(CommittedChange::ConceptDescription {
+            kind: EventKind::Deleted,
+            origin,
+            id: id.to_owned(),
+        });
+        Ok(())
+    }
+
+    // ---- loading at start ------------------------------------------------------------------
+
+    /// Stores a loaded shell unless it is stored the same already (`false`).
+    pub fn load_shell(&self, shell: &AssetAdministrationShell) -> Result<bool, StorageError> {
+        if self.repository.shell(&shell.id)?.as_ref() == Some(shell) {
+            return Ok(false);
+        }
+        self.put_shell(shell.clone(), Origin::Load)?;
+        Ok(true)
+    }
+
+    /// Stores a loaded submodel unless it is stored the same already (`false`).
+    pub fn load_submodel(&self, submodel: &Submodel) -> Result<bool, StorageError> {
+        if self.repository.submodel(&submodel.id)?.as_ref() == Some(submodel) {
+            return Ok(false);
+        }
+        self.put_submodel(submodel.clone(), Origin::Load)?;
+        Ok(true)
+    }
+
+    /// Stores a loaded concept description unless it is stored the same already (`false`).
+    pub fn load_concept_description(&self, cd: &ConceptDescription) -> Result<bool, StorageError> {
+        if self.repository.concept_description(&cd.id)?.as_ref() == Some(cd) {
+            return Ok(false);
+        }
+        self.put_concept_description(cd, Origin::Load)?;
+        Ok(true)
+    }
+
+    /// Every element of `environment`; how many were stored (not already the same).
+    pub fn load_environment(&self, environment: &Environment) -> Result<usize, StorageError> {
+        let mut count = 0;
+        for shell in environment.asset_administration_shells.iter().flatten() {
+            count += usize::from(self.load_shell(shell)?);
+        }
+        for submodel in environment.submodels.iter().flatten() {
+            count += usize::from(self.load_submodel(submodel)?);
+        }
+        for cd in environment.concept_descriptions.iter().flatten() {
+            count += usize::from(self.load_concept_description(cd)?);
+        }
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aas_model::{AssetInformation, AssetKind, Reference};
+    use events_core::{ChangeEvent, TopicScheme, envelope};
+
+    use super::*;
+    use crate::storage::{Collection, LoggedEvent, SqliteRepository};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn service() -> Result<RepositoryService, StorageError> {
+        Ok(RepositoryService::new(
+            Arc::new(SqliteRepository::in_memory()?),
+            EventSettings {
+                encodings: vec![Encoding::twinsphere()],
+                submodel_filter: SemanticIdFilter::default(),
+                max_event_size: 1 << 20,
+            },
+            aas_model::Version::LATEST,
+        ))
+    }
+
+    fn shell_referring_to(id: &str, submodel: &str) -> AssetAdministrationShell {
+        let mut info = AssetInformation::new(AssetKind::Instance);
+        info.global_asset_id = Some("urn:asset:1".into());
+        let mut shell = AssetAdministrationShell::new(id, info);
+        shell.submodels = Some(vec![Reference::to_submodel(submodel)]);
+        shell
+    }
+
+    fn logged(service: &RepositoryService) -> Result<Vec<LoggedEvent>, StorageError> {
+        Ok(service
+            .repository()
+            .events(None, 10_000, usize::MAX, None)?
+            .items)
+    }
+
+    fn decoded(event: &LoggedEvent) -> Result<ChangeEvent, Box<dyn std::error::Error>> {
+        let topic = TopicScheme::twinsphere().parse(&event.topic)?;
+        Ok(envelope::decode(&topic, &event.payload, 1 << 26)?)
+    }
+
+    #[test]
+    fn a_write_stores_the_json_its_event_carries_and_announces_the_committed_change() -> TestResult
+    {
+        let service = service()?;
+        let mut committed = service.subscribe();
+        service.put_shell(shell_referring_to("urn:aas:1", "urn:sm:1"), Origin::Api)?;
+        let mut submodel = Submodel::new("urn:sm:1");
+        submodel.id_short = Some("first".into());
+        assert_eq!(
+            service.put_submodel(submodel.clone(), Origin::Api)?,
+            Written::Created
+        );
+        let stored = service
+            .repository()
+            .stored_json(Collection::Submodels, "urn:sm:1")?;
+        assert_eq!(stored, Some(aas_serde::json::to_string(&submodel)));
+        let events = logged(&service)?;
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            decoded(&events[1])?,
+            ChangeEvent::Submodel {
+                kind: EventKind::Created,
+                timestamp: events[1].timestamp,
+                submodel: Box::new(submodel.clone()),
+                affected_shell_ids: vec!["urn:aas:1".into()],
+            },
+            "affectedShellIds as the transaction saw them"
+        );
+        match committed.try_recv()? {
+            CommittedChange::Shell {
+                kind,
+                origin,
+                shell,
+            } => {
+                assert_eq!(
+                    (kind, origin, shell.id.as_str()),
+                    (EventKind::Created, Origin::Api, "urn:aas:1")
+                );
+            }
+            other => return Err(format!("{other:?}").into()),
+        }
+        match committed.try_recv()? {
+            CommittedChange::Submodel {
+                kind,
+                origin,
+                submodel: announced,
+            } => {
+                assert_eq!((kind, origin), (EventKind::Created, Origin::Api));
+                assert_eq!(*announced, submodel);
+            }
+            other => return Err(format!("{other:?}").into()),
+        }
+        // A refused change commits nothing and announces nothing.
+        let refused =
+            service.modify_submodel("urn:sm:1", None, &mut |_| Err("no".into()), Origin::Api);
+        assert!(
+            matches!(refused, Err(StorageError::Refused(_))),
+            "{refused:?}"
+        );
+        assert!(committed.try_recv().is_err());
+        assert_eq!(logged(&service)?.len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn concurrent_writes_have_event_times_increasing_in_commit_order() -> TestResult {
+        let service = Arc::new(service()?);
+        let writers: Vec<_> = (0..4)
+            .map(|writer| {
+                let service = service.clone();
+                std::thread::spawn(move || -> Result<(), StorageError> {
+                    for n in 0..25 {
+                        let mut submodel = Submodel::new("urn:sm:1");
+                        submodel.id_short = Some(format!("w{writer}n{n}"));
+                        service.put_submodel(submodel, Origin::Api)?;
+                        service.modify_submodel(
+                            "urn:sm:1",
+                            None,
+                            &mut |submodel| {
+                                submodel.category = Some(format!("w{writer}"));
+                                Ok(())
+                            },
+                            Origin::Api,
+                        )?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().map_err(|_| "a writer panicked")??;
+        }
+        let events = logged(&service)?;
+        assert_eq!(events.len(), 200);
+        for pair in events.windows(2) {
+            assert!(pair[0].sequence < pair[1].sequence);
+            assert!(
+                pair[0].timestamp < pair[1].timestamp,
+                "event {} at {} committed before event {} at {}",
+                pair[0].sequence,
+                pair[0].timestamp,
+                pair[1].sequence,
+                pair[1].timestamp
+            );
+            let envelope = decoded(&pair[1])?;
+            assert_eq!(envelope.timestamp(), pair[1].timestamp);
+        }
+        // The last event carries what is stored.
+        let last = events.last().ok_or("no events")?;
+        let ChangeEvent::Submodel { submodel, .. } = decoded(last)? else {
+            return Err("not a submodel event".into());
+        };
+        assert_eq!(Some(*submodel), service.repository().submodel("urn:sm:1")?);
+        Ok(())
+    }
+
+    #[test]
+    fn a_submodel_the_filter_leaves_out_is_stored_and_announced_without_events() -> TestResult {
+        let mut settings = EventSettings {
+            encodings: vec![Encoding::twinsphere()],
+            ..EventSettings::default()
+        };
+        settings.submodel_filter =
+            SemanticIdFilter::new(&["urn:semantic:kept".to_owned()]).map_err(|e| e.to_string())?;
+        let service = RepositoryService::new(
+            Arc::new(SqliteRepository::in_memory()?),
+            settings,
+            aas_model::Version::LATEST,
+        );
+        let mut committed = service.subscribe();
+        service.put_submodel(Submodel::new("urn:sm:other"), Origin::Api)?;
+        service.delete_submodel("urn:sm:other", Origin::Api)?;
+        assert!(logged(&service)?.is_empty());
+        assert!(matches!(
+            committed.try_recv()?,
+            CommittedChange::Submodel {
+                kind: EventKind::Created,
+                ..
+            }
+        ));
+        assert!(matches!(
+            committed.try_recv()?,
+            CommittedChange::Submodel {
+                kind: EventKind::Deleted,
+                ..
+            }
+        ));
+        Ok(())
+    }
+}
