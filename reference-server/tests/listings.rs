@@ -1,14 +1,14 @@
-//! Listings over HTTP: filters and cursors as the database pages them.
+//! Listings: filters and cursors as the database pages them (the router in process).
 
 use serde_json::{Value, json};
 
 mod support;
 
-use support::{DataDir, Server, TestResult, b64, call};
+use support::{Api, InProcess, TestResult, b64, call};
 
 /// Every item of a listing, following its cursors with `limit`; also the number of pages.
 async fn walk(
-    server: &Server,
+    server: &impl Api,
     path: &str,
     limit: usize,
 ) -> Result<(Vec<Value>, usize), Box<dyn std::error::Error>> {
@@ -40,8 +40,7 @@ fn asset_id(name: &str, value: &str) -> String {
 
 #[tokio::test]
 async fn filtered_listings_page_with_cursors_in_creation_order() -> TestResult {
-    let data = DataDir::new("listings");
-    let server = Server::start(&data)?;
+    let server = InProcess::new()?;
     // Created in an order unlike the ids' own.
     for n in [3, 1, 4, 0, 5, 9, 2, 6] {
         let shell = json!({
@@ -164,8 +163,7 @@ async fn filtered_listings_page_with_cursors_in_creation_order() -> TestResult {
 
 #[tokio::test]
 async fn concept_descriptions_filter_by_is_case_of_data_specification_and_id_short() -> TestResult {
-    let data = DataDir::new("listings-cd");
-    let server = Server::start(&data)?;
+    let server = InProcess::new()?;
     for n in 0..4 {
         let cd = json!({
             "id": format!("urn:cd:{n}"), "idShort": format!("cd{}", n % 2),

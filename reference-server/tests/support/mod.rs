@@ -306,26 +306,103 @@ impl Drop for Collector {
     }
 }
 
+/// A server the tests call: a process over HTTP ([`Server`]) or the router in process
+/// ([`InProcess`]).
+pub trait Api {
+    /// Sends `body` (with its content type, if any) with `method` to `path`: the status, the
+    /// headers and the answer.
+    fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> impl std::future::Future<Output = Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure>>;
+}
+
+impl Api for Server {
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure> {
+        let mut request = reqwest::Client::new().request(method, self.url(path));
+        if let Some((content_type, bytes)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        Ok((status, headers, response.bytes().await?.to_vec()))
+    }
+}
+
+/// The HTTP API in process: the router over a new SQLite repository in memory
+/// (`serve::in_memory_router`: the server's version, no broker, push or twins), called with
+/// `tower::ServiceExt::oneshot`. For API tests that need no port, process, restart, broker or
+/// disk: they run in milliseconds.
+pub struct InProcess {
+    router: axum::Router,
+}
+
+impl InProcess {
+    pub fn new() -> Result<Self, Failure> {
+        Ok(Self {
+            router: reference_server::serve::in_memory_router(Default::default())
+                .map_err(|e| -> Failure { e })?,
+        })
+    }
+}
+
+impl Api for InProcess {
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure> {
+        use tower::ServiceExt;
+        let mut request = axum::http::Request::builder()
+            .method(method.as_str())
+            .uri(path);
+        let bytes = match body {
+            Some((content_type, bytes)) => {
+                request = request.header("content-type", content_type);
+                bytes
+            }
+            None => Vec::new(),
+        };
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(axum::body::Body::from(bytes))?)
+            .await?;
+        let status = response.status().as_u16();
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in response.headers() {
+            headers.append(
+                reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes())?,
+                reqwest::header::HeaderValue::from_bytes(value.as_bytes())?,
+            );
+        }
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        Ok((status, headers, bytes.to_vec()))
+    }
+}
+
 /// Sends `body` (JSON, if any) with `method` to `path`: the status and the answer as JSON
 /// (`null` when it is not JSON).
 pub async fn call(
-    server: &Server,
+    api: &impl Api,
     method: reqwest::Method,
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Result<(u16, serde_json::Value), Failure> {
-    let mut request = reqwest::Client::new().request(method, server.url(path));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let response = request.send().await?;
-    let status = response.status().as_u16();
-    let text = response.text().await?;
+    let body = body.map(|body| ("application/json", body.to_string().into_bytes()));
+    let (status, _, bytes) = api.request(method, path, body).await?;
     Ok((
         status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
     ))
 }
 
