@@ -481,7 +481,10 @@ pub trait Repository: Send + Sync {
 
 /// SQLite storage: one file, WAL journal, one connection behind a mutex (writes are short).
 pub struct SqliteRepository {
-    connection: Mutex<Connection>,
+    connection: Mutex<Writer>,
+    /// Threads waiting for the writer connection: a change commits its group at once when
+    /// none waits, else leaves the group open for them ([`SqliteRepository::grouped`]).
+    waiting: std::sync::atomic::AtomicUsize,
     /// Read-only connections (WAL lets them read while the writer writes); none in memory.
     readers: Vec<Mutex<Connection>>,
     next_reader: std::sync::atomic::AtomicUsize,
@@ -499,6 +502,95 @@ impl Drop for SqliteRepository {
 
 /// How many connections serve reads.
 const READERS: usize = 4;
+
+/// The most changes one commit takes (bounds how long the first of them waits).
+const MAX_GROUP: usize = 64;
+
+/// The writer connection and the group of changes open in it.
+struct Writer {
+    connection: Connection,
+    group: Option<Arc<Group>>,
+    /// Changes in the open group.
+    changes: usize,
+}
+
+/// The writer connection, locked, with no group open.
+struct WriterGuard<'a>(MutexGuard<'a, Writer>);
+
+impl std::ops::Deref for WriterGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0.connection
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0.connection
+    }
+}
+
+/// Why a group's commit failed (a copy for each of its writers).
+type GroupFailure = (rusqlite::ffi::Error, Option<String>);
+
+/// A connection to read with: a reader, or the writer when there are none (in memory).
+enum ReadGuard<'a> {
+    Reader(MutexGuard<'a, Connection>),
+    Writer(WriterGuard<'a>),
+}
+
+impl std::ops::Deref for ReadGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            ReadGuard::Reader(reader) => reader,
+            ReadGuard::Writer(writer) => writer,
+        }
+    }
+}
+
+/// A group of changes committed together; its writers wait for the outcome.
+#[derive(Default)]
+struct Group {
+    outcome: Mutex<Option<Result<(), GroupFailure>>>,
+    done: std::sync::Condvar,
+}
+
+impl Group {
+    fn finish(&self, outcome: Result<(), GroupFailure>) {
+        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        self.done.notify_all();
+    }
+
+    fn wait(&self) -> Result<(), GroupFailure> {
+        let mut outcome = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(outcome) = outcome.as_ref() {
+                return outcome.clone();
+            }
+            outcome = self
+                .done
+                .wait(outcome)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Runs `change` in a savepoint: kept if it succeeds, rolled back if it fails.
+fn in_savepoint<T>(
+    connection: &Connection,
+    change: impl FnOnce(&Connection) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    connection.execute_batch("SAVEPOINT change")?;
+    let outcome = change(connection).and_then(|value| {
+        connection.execute_batch("RELEASE change")?;
+        Ok(value)
+    });
+    if outcome.is_err() {
+        let _ = connection.execute_batch("ROLLBACK TO change; RELEASE change");
+    }
+    outcome
+}
 
 impl std::fmt::Debug for SqliteRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -792,7 +884,12 @@ impl SqliteRepository {
         )?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         Ok(Self {
-            connection: Mutex::new(connection),
+            connection: Mutex::new(Writer {
+                connection,
+                group: None,
+                changes: 0,
+            }),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
             readers: Vec::new(),
             next_reader: std::sync::atomic::AtomicUsize::new(0),
             outbox_signal: Arc::new(Notify::new()),
@@ -809,28 +906,102 @@ impl SqliteRepository {
 
     /// A connection to read with: a free reader, else the next one in turn (the writer when
     /// there are none).
-    fn read(&self) -> MutexGuard<'_, Connection> {
+    fn read(&self) -> ReadGuard<'_> {
         if self.readers.is_empty() {
-            return self.lock();
+            return ReadGuard::Writer(self.lock());
         }
         for reader in &self.readers {
             if let Ok(guard) = reader.try_lock() {
-                return guard;
+                return ReadGuard::Reader(guard);
             }
         }
         let n = self
             .next_reader
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             % self.readers.len();
-        self.readers[n]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        ReadGuard::Reader(
+            self.readers[n]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.connection
+    /// The writer connection, with no group of changes open (a group left open for waiting
+    /// writers is committed first).
+    fn lock(&self) -> WriterGuard<'_> {
+        let mut writer = self.enter();
+        self.commit_group(&mut writer);
+        WriterGuard(writer)
+    }
+
+    fn enter(&self) -> MutexGuard<'_, Writer> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.waiting.fetch_add(1, SeqCst);
+        let writer = self
+            .connection
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.waiting.fetch_sub(1, SeqCst);
+        writer
+    }
+
+    /// Commits the open group of changes, if any, and tells its writers how that went.
+    fn commit_group(&self, writer: &mut Writer) {
+        let Some(group) = writer.group.take() else {
+            return;
+        };
+        let outcome = writer.connection.execute_batch("COMMIT");
+        if outcome.is_err() {
+            // Nothing of the group is kept; every writer in it gets the error.
+            let _ = writer.connection.execute_batch("ROLLBACK");
+        }
+        group.finish(outcome.map_err(|error| match error {
+            rusqlite::Error::SqliteFailure(code, message) => (code, message),
+            other => (
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                Some(other.to_string()),
+            ),
+        }));
+        self.outbox_signal.notify_one();
+    }
+
+    /// Runs a change in the writer's transaction, grouped with the changes of other writers
+    /// (group commit). With `durability = "full"` every commit waits for the disk (fsync), and
+    /// the writer lock is held meanwhile: one commit per change made the disk's sync time the
+    /// cap on writes per second. Here a change runs in a savepoint of the open group (a failed
+    /// change is rolled back alone); then, if other writers are waiting for the connection,
+    /// the group is left open for them and the last of them commits it, else it is committed
+    /// at once. Each change returns only once its group is committed (as durable as before),
+    /// and changes commit in the order they ran, so event timestamps taken in them still
+    /// increase in commit order.
+    fn grouped<T>(
+        &self,
+        change: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut writer = self.enter();
+        let group = match &writer.group {
+            Some(group) => group.clone(),
+            None => {
+                writer.connection.execute_batch("BEGIN IMMEDIATE")?;
+                let group = Arc::new(Group::default());
+                writer.group = Some(group.clone());
+                writer.changes = 0;
+                group
+            }
+        };
+        writer.changes += 1;
+        let outcome = in_savepoint(&writer.connection, change);
+        let waiting = self.waiting.load(std::sync::atomic::Ordering::SeqCst);
+        if waiting == 0 || writer.changes >= MAX_GROUP {
+            self.commit_group(&mut writer);
+        }
+        drop(writer);
+        // A failed change left nothing in the group to wait for.
+        let value = outcome?;
+        group.wait().map_err(|(code, message)| {
+            StorageError::Database(rusqlite::Error::SqliteFailure(code, message))
+        })?;
+        Ok(value)
     }
 
     fn change_submodel(
@@ -840,14 +1011,13 @@ impl SqliteRepository {
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
     ) -> Result<Submodel, StorageError> {
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let submodel: Submodel = changed_in(&tx, Collection::Submodels, id, change)?;
-        let json = aas_serde::json::to_string(&submodel);
-        let outcome = submodel_in(&tx, &submodel, &json, Mode::CreateOrReplace, attach)?;
-        append_events(&tx, events(&submodel, &json, &outcome))?;
-        self.commit(tx)?;
-        Ok(submodel)
+        self.grouped(|tx| {
+            let submodel: Submodel = changed_in(tx, Collection::Submodels, id, change)?;
+            let json = aas_serde::json::to_string(&submodel);
+            let outcome = submodel_in(tx, &submodel, &json, Mode::CreateOrReplace, attach)?;
+            append_events(tx, events(&submodel, &json, &outcome))?;
+            Ok(submodel)
+        })
     }
 
     fn change_shell(
@@ -857,14 +1027,13 @@ impl SqliteRepository {
         change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
         events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
     ) -> Result<AssetAdministrationShell, StorageError> {
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let shell: AssetAdministrationShell = changed_in(&tx, Collection::Shells, id, change)?;
-        let json = aas_serde::json::to_string(&shell);
-        shell_in(&tx, &shell, &json, Mode::CreateOrReplace, thumbnail)?;
-        append_events(&tx, events(&shell, &json))?;
-        self.commit(tx)?;
-        Ok(shell)
+        self.grouped(|tx| {
+            let shell: AssetAdministrationShell = changed_in(tx, Collection::Shells, id, change)?;
+            let json = aas_serde::json::to_string(&shell);
+            shell_in(tx, &shell, &json, Mode::CreateOrReplace, thumbnail)?;
+            append_events(tx, events(&shell, &json))?;
+            Ok(shell)
+        })
     }
 
     fn write_shell(
@@ -874,12 +1043,11 @@ impl SqliteRepository {
         mode: Mode,
         events: &dyn Fn(Written) -> Vec<Event>,
     ) -> Result<Written, StorageError> {
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let written = shell_in(&tx, shell, json, mode, None)?;
-        append_events(&tx, events(written))?;
-        self.commit(tx)?;
-        Ok(written)
+        self.grouped(|tx| {
+            let written = shell_in(tx, shell, json, mode, None)?;
+            append_events(tx, events(written))?;
+            Ok(written)
+        })
     }
 
     fn write_submodel(
@@ -889,12 +1057,11 @@ impl SqliteRepository {
         mode: Mode,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError> {
-        let mut connection = self.lock();
-        let tx = write_transaction(&mut connection)?;
-        let change = submodel_in(&tx, submodel, json, mode, None)?;
-        append_events(&tx, events(&change))?;
-        self.commit(tx)?;
-        Ok(change)
+        self.grouped(|tx| {
+            let change = submodel_in(tx, submodel, json, mode, None)?;
+            append_events(tx, events(&change))?;
+            Ok(change)
+        })
     }
 
     fn write_concept_description(
@@ -993,12 +1160,12 @@ impl std::fmt::Display for VersionChange {
 /// conversion changes them are rewritten with `rewrite`, unless something does not fit and
 /// `allow_loss` is false (then nothing is, and the caller rolls back).
 fn fit_collection<T>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     collection: Collection,
     (from, to): (aas_model::Version, aas_model::Version),
     allow_loss: bool,
     change: &mut VersionChange,
-    rewrite: &dyn Fn(&rusqlite::Transaction<'_>, &T) -> Result<(), StorageError>,
+    rewrite: &dyn Fn(&Connection, &T) -> Result<(), StorageError>,
 ) -> Result<(), StorageError>
 where
     T: aas_serde::json::FromJson + aas_model::convert::Convertible + PartialEq + Clone,
@@ -1095,7 +1262,7 @@ enum Mode {
 /// ([`write_transaction`]), so the existence check and the write cannot be split by another
 /// writer: of concurrent create-only writes of one id, exactly one succeeds.
 fn write(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     collection: Collection,
     id: &str,
     json: &str,
@@ -1134,7 +1301,7 @@ fn write(
 
 /// Adds a change's events to the event log and the outbox; they are published once the
 /// transaction commits (see [`SqliteRepository::commit`]).
-fn append_events(tx: &rusqlite::Transaction<'_>, events: Vec<Event>) -> Result<(), StorageError> {
+fn append_events(tx: &Connection, events: Vec<Event>) -> Result<(), StorageError> {
     let mut log = tx.prepare_cached(
         "INSERT INTO event_log (topic, time_ns, payload, reference_only) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -1171,7 +1338,7 @@ pub fn limit_size(connection: &Connection, max_size: Option<u64>) -> rusqlite::R
 pub const THUMBNAIL: &str = "thumbnail";
 
 fn store_attachment(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     owner: &str,
     path: &str,
     a: &Attachment,
@@ -1192,7 +1359,7 @@ fn store_attachment(
 /// deletion, a renamed idShort); otherwise it is dropped (its element or value is gone: a
 /// deleted collection takes its Files' bytes along, whatever their idShort path).
 fn drop_unheld_files(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     owner: &str,
     holds: &dyn Fn(&str, &str) -> bool,
     holders: &dyn Fn(&str) -> Vec<String>,
@@ -1293,10 +1460,7 @@ fn file_content_type(submodel: &Submodel, path: &str) -> Option<String> {
     }
 }
 
-fn link_submodels(
-    tx: &rusqlite::Transaction<'_>,
-    shell: &AssetAdministrationShell,
-) -> Result<(), StorageError> {
+fn link_submodels(tx: &Connection, shell: &AssetAdministrationShell) -> Result<(), StorageError> {
     tx.execute(
         "DELETE FROM shell_submodels WHERE shell_id = ?1",
         [&shell.id],
@@ -1315,7 +1479,7 @@ fn link_submodels(
 /// The element `id` read in `tx` and changed by `change`, which may refuse but not alter
 /// the id.
 fn changed_in<T: aas_serde::json::FromJson + aas_model::Identifiable>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     collection: Collection,
     id: &str,
     change: &mut dyn FnMut(&mut T) -> Change<()>,
@@ -1335,7 +1499,7 @@ fn changed_in<T: aas_serde::json::FromJson + aas_model::Identifiable>(
 /// `attach` gives (see [`Repository::modify_submodel_attaching`]) and its files kept with
 /// the Files naming them.
 fn submodel_in(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     submodel: &Submodel,
     json: &str,
     mode: Mode,
@@ -1373,7 +1537,7 @@ fn submodel_in(
 /// Writes a shell in `tx` with what goes with it: the thumbnail given, its files kept with
 /// its `defaultThumbnail`, its submodel references.
 fn shell_in(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     shell: &AssetAdministrationShell,
     json: &str,
     mode: Mode,
@@ -1395,7 +1559,7 @@ fn shell_in(
 }
 
 fn read_in<T: aas_serde::json::FromJson>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     collection: Collection,
     id: &str,
 ) -> Result<Option<T>, StorageError> {
@@ -1410,7 +1574,18 @@ fn read_in<T: aas_serde::json::FromJson>(
 }
 
 /// Keeps the submodel's view without blob values, when it differs from the submodel.
-fn store_view(tx: &rusqlite::Transaction<'_>, submodel: &Submodel) -> Result<(), StorageError> {
+fn store_view(tx: &Connection, submodel: &Submodel) -> Result<(), StorageError> {
+    // Looked for before copying: most submodels hold no blob value, and copying one to find
+    // out costs about as much as serializing it, under the writer lock.
+    if !submodel
+        .submodel_elements
+        .iter()
+        .flatten()
+        .any(holds_blob_value)
+    {
+        tx.execute("DELETE FROM submodel_views WHERE id = ?1", [&submodel.id])?;
+        return Ok(());
+    }
     let mut view = submodel.clone();
     let mut dropped = false;
     for element in view.submodel_elements.iter_mut().flatten() {
@@ -1428,10 +1603,26 @@ fn store_view(tx: &rusqlite::Transaction<'_>, submodel: &Submodel) -> Result<(),
     Ok(())
 }
 
-fn affected_shells(
-    tx: &rusqlite::Transaction<'_>,
-    submodel_id: &str,
-) -> Result<Vec<String>, StorageError> {
+/// Whether `element` or one below it is a Blob with a value (what
+/// [`aas_model::SubmodelElement::drop_blob_values`] drops).
+fn holds_blob_value(element: &aas_model::SubmodelElement) -> bool {
+    use aas_model::{DataElement, SubmodelElement};
+    match element {
+        SubmodelElement::Blob(blob) if blob.value.is_some() => true,
+        SubmodelElement::AnnotatedRelationshipElement(relationship)
+            if relationship
+                .annotations
+                .iter()
+                .flatten()
+                .any(|a| matches!(a, DataElement::Blob(blob) if blob.value.is_some())) =>
+        {
+            true
+        }
+        _ => element.children().into_iter().any(holds_blob_value),
+    }
+}
+
+fn affected_shells(tx: &Connection, submodel_id: &str) -> Result<Vec<String>, StorageError> {
     let mut statement = tx.prepare_cached(
         "SELECT shell_id FROM shell_submodels WHERE submodel_id = ?1 ORDER BY shell_id",
     )?;
