@@ -266,7 +266,16 @@ async fn device_values_become_events_and_a_pushed_package_and_changes_become_com
             .0,
         204
     );
-    let commands = device.commands.lock().map_err(|_| "lock")?.clone();
+    // Commands leave the request path (the twin service acts on the committed change): wait
+    // for it, at most 10 s.
+    let mut commands = Vec::new();
+    for _ in 0..200 {
+        commands = device.commands.lock().map_err(|_| "lock")?.clone();
+        if !commands.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(commands.len(), 1, "{commands:?}");
     assert_eq!(commands[0].0, json!({"set": "18"}));
     let basic = format!(
