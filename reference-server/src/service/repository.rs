@@ -697,6 +697,58 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_change_among_concurrent_ones_is_rolled_back_alone() -> TestResult {
+        let service = Arc::new(service()?);
+        for n in 0..8 {
+            service.put_submodel(Submodel::new(format!("urn:sm:{n}")), Origin::Api)?;
+        }
+        let before = logged(&service)?.len();
+        // Concurrent changes share commits (group commit); the odd ones are refused after
+        // changing the submodel, so only their own savepoint may be rolled back.
+        let writers: Vec<_> = (0..8)
+            .map(|n| {
+                let service = service.clone();
+                std::thread::spawn(move || {
+                    (0..20)
+                        .map(|round| {
+                            service
+                                .modify_submodel(
+                                    &format!("urn:sm:{n}"),
+                                    None,
+                                    &mut |submodel| {
+                                        submodel.category = Some(format!("r{round}"));
+                                        if n % 2 == 1 {
+                                            return Err("refused".into());
+                                        }
+                                        Ok(())
+                                    },
+                                    Origin::Api,
+                                )
+                                .is_ok()
+                        })
+                        .filter(|ok| *ok)
+                        .count()
+                })
+            })
+            .collect();
+        let mut made = 0;
+        for writer in writers {
+            made += writer.join().map_err(|_| "a writer panicked")?;
+        }
+        assert_eq!(made, 4 * 20);
+        assert_eq!(logged(&service)?.len(), before + 4 * 20);
+        for n in 0..8 {
+            let stored = service
+                .repository()
+                .submodel(&format!("urn:sm:{n}"))?
+                .ok_or("gone")?;
+            let expected = (n % 2 == 0).then(|| "r19".to_owned());
+            assert_eq!(stored.category, expected, "urn:sm:{n}");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn a_submodel_the_filter_leaves_out_is_stored_and_announced_without_events() -> TestResult {
         let mut settings = EventSettings {
             encodings: vec![Encoding::twinsphere()],
