@@ -632,6 +632,21 @@ fn parse_cursor(cursor: Option<&str>) -> Result<i64, StorageError> {
     }
 }
 
+/// The failure a group's changes get when a change's error rolled the transaction back.
+fn group_failure(error: &StorageError) -> (rusqlite::ffi::Error, Option<String>) {
+    match error {
+        StorageError::Database(rusqlite::Error::SqliteFailure(code, message)) => {
+            (*code, message.clone())
+        }
+        other => (
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+            Some(format!(
+                "rolled back with another change of its commit: {other}"
+            )),
+        ),
+    }
+}
+
 /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`). Other connections
 /// write to the same file (push and twin stores); a deferred transaction that read first and
 /// then found another connection's commit would fail with "database is locked" at its first
@@ -947,6 +962,16 @@ impl SqliteRepository {
 
     /// Commits the open group of changes, if any, and tells its writers how that went.
     fn commit_group(&self, writer: &mut Writer) {
+        if writer.connection.is_autocommit() {
+            // Nothing open to commit (the transaction was rolled back under the group).
+            if let Some(group) = writer.group.take() {
+                group.finish(Err((
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some("the transaction was rolled back".into()),
+                )));
+            }
+            return;
+        }
         let Some(group) = writer.group.take() else {
             return;
         };
@@ -991,6 +1016,17 @@ impl SqliteRepository {
         };
         writer.changes += 1;
         let outcome = in_savepoint(&writer.connection, change);
+        if let Err(error) = &outcome
+            && writer.connection.is_autocommit()
+        {
+            // SQLite rolled the whole transaction back (a full disk or database, an I/O
+            // error), not only this change's savepoint: the group's earlier changes are gone
+            // with it. They fail with this error (a full disk stays 507), and the next writer
+            // begins a new group instead of writing outside any transaction.
+            if let Some(lost) = writer.group.take() {
+                lost.finish(Err(group_failure(error)));
+            }
+        }
         let waiting = self.waiting.load(std::sync::atomic::Ordering::SeqCst);
         if waiting == 0 || writer.changes >= MAX_GROUP {
             self.commit_group(&mut writer);

@@ -16,7 +16,9 @@
 //! Changes that read the stored element first (`modify_*`, deletions) make their events
 //! under the lock: the element only exists there.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aas_model::{
@@ -118,6 +120,56 @@ pub struct RepositoryService {
     clock: Mutex<EventClock>,
     aas_version: aas_model::Version,
     committed: broadcast::Sender<CommittedChange>,
+    /// The next place in the commit order ([`Place`]).
+    places: AtomicU64,
+    /// The next place to announce, and the changes (or gaps: failed changes) after it that
+    /// returned first.
+    announcing: Mutex<(u64, BTreeMap<u64, Option<CommittedChange>>)>,
+}
+
+/// A change's place in the commit order, taken inside its transaction (in the events closure,
+/// which storage runs under its writer lock, changes one after another in the order they
+/// commit). With group commit the writers of a group return in any order; their changes are
+/// announced in the order of their places, so subscribers (the twin service compares each
+/// change with the one before) see them as committed. A place not announced (the change failed,
+/// or panicked) is given up when dropped, so later changes are not held back.
+struct Place<'a> {
+    service: &'a RepositoryService,
+    taken: Cell<Option<u64>>,
+}
+
+impl<'a> Place<'a> {
+    fn new(service: &'a RepositoryService) -> Self {
+        Place {
+            service,
+            taken: Cell::new(None),
+        }
+    }
+
+    /// Takes the next place (once; called under the writer lock).
+    fn take(&self) {
+        if self.taken.get().is_none() {
+            self.taken
+                .set(Some(self.service.places.fetch_add(1, Ordering::SeqCst)));
+        }
+    }
+
+    /// Announces the committed change at this place (at once if it took none: a change
+    /// without events closure, a concept description's).
+    fn announce(self, change: CommittedChange) {
+        match self.taken.take() {
+            Some(place) => self.service.announce_at(place, Some(change)),
+            None => self.service.send(change),
+        }
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        if let Some(place) = self.taken.take() {
+            self.service.announce_at(place, None);
+        }
+    }
 }
 
 impl std::fmt::Debug for RepositoryService {
@@ -153,6 +205,8 @@ impl RepositoryService {
             clock: Mutex::new(EventClock::new()),
             aas_version,
             committed,
+            places: AtomicU64::new(0),
+            announcing: Mutex::new((0, BTreeMap::new())),
         }
     }
 
@@ -171,14 +225,31 @@ impl RepositoryService {
         self.aas_version
     }
 
-    /// Committed changes from now on, in commit order.
+    /// Committed changes from now on, in commit order (of shells and submodels; a concept
+    /// description's is announced when it returns).
     pub fn subscribe(&self) -> broadcast::Receiver<CommittedChange> {
         self.committed.subscribe()
     }
 
-    fn announce(&self, change: CommittedChange) {
+    fn send(&self, change: CommittedChange) {
         // An error means nobody subscribed: then nobody is to be told.
         let _ = self.committed.send(change);
+    }
+
+    /// Announces `change` (`None`: a failed change's place) once every place before it is.
+    fn announce_at(&self, place: u64, change: Option<CommittedChange>) {
+        let mut announcing = self
+            .announcing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (next, waiting) = &mut *announcing;
+        waiting.insert(place, change);
+        while let Some(change) = waiting.remove(next) {
+            if let Some(change) = change {
+                self.send(change);
+            }
+            *next += 1;
+        }
     }
 
     fn timestamp(&self) -> DateTime<Utc> {
@@ -278,7 +349,11 @@ impl RepositoryService {
     ) -> Result<(Written, Arc<str>), StorageError> {
         let json: Arc<str> = aas_serde::json::to_string(&shell).into();
         let prepared = self.prepare(&SerializedElement::shell_with_json(&shell, json.clone()));
-        let events = |written| self.finish(&prepared, kind_of(written), &[]);
+        let place = Place::new(self);
+        let events = |written| {
+            place.take();
+            self.finish(&prepared, kind_of(written), &[])
+        };
         let written = if create_only {
             self.repository
                 .create_shell_serialized(&shell, &json, &events)?;
@@ -287,7 +362,7 @@ impl RepositoryService {
             self.repository
                 .put_shell_serialized(&shell, &json, &events)?
         };
-        self.announce(CommittedChange::Shell {
+        place.announce(CommittedChange::Shell {
             kind: kind_of(written),
             origin,
             shell: Arc::new(shell),
@@ -298,12 +373,14 @@ impl RepositoryService {
     /// Deletes a shell; [`StorageError::NotFound`] if there is none.
     pub fn delete_shell(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
         let last = RefCell::new(None);
+        let place = Place::new(self);
         self.repository.delete_shell(id, &|shell| {
+            place.take();
             *last.borrow_mut() = Some(shell.clone());
             self.events_now(&SerializedElement::shell(shell), EventKind::Deleted, &[])
         })?;
         if let Some(shell) = last.into_inner() {
-            self.announce(CommittedChange::Shell {
+            place.announce(CommittedChange::Shell {
                 kind: EventKind::Deleted,
                 origin,
                 shell: Arc::new(shell),
@@ -321,7 +398,9 @@ impl RepositoryService {
         change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
         origin: Origin,
     ) -> Result<Arc<AssetAdministrationShell>, StorageError> {
+        let place = Place::new(self);
         let events = |shell: &AssetAdministrationShell, json: &str| {
+            place.take();
             let element = SerializedElement::shell_with_json(shell, json.into());
             self.events_now(&element, EventKind::Updated, &[])
         };
@@ -331,7 +410,7 @@ impl RepositoryService {
                 .modify_shell_attaching(id, thumbnail, change, &events)?,
             None => self.repository.modify_shell(id, change, &events)?,
         });
-        self.announce(CommittedChange::Shell {
+        place.announce(CommittedChange::Shell {
             kind: EventKind::Updated,
             origin,
             shell: shell.clone(),
@@ -376,7 +455,9 @@ impl RepositoryService {
         } else {
             Vec::new()
         };
+        let place = Place::new(self);
         let events = |change: &crate::storage::SubmodelChange| {
+            place.take();
             self.finish(
                 &prepared,
                 kind_of(change.written),
@@ -390,7 +471,7 @@ impl RepositoryService {
             self.repository
                 .put_submodel_serialized(&submodel, &json, &events)?
         };
-        self.announce(CommittedChange::Submodel {
+        place.announce(CommittedChange::Submodel {
             kind: kind_of(change.written),
             origin,
             submodel: Arc::new(submodel),
@@ -401,7 +482,9 @@ impl RepositoryService {
     /// Deletes a submodel; [`StorageError::NotFound`] if there is none.
     pub fn delete_submodel(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
         let last = RefCell::new(None);
+        let place = Place::new(self);
         self.repository.delete_submodel(id, &|submodel, affected| {
+            place.take();
             *last.borrow_mut() = Some(submodel.clone());
             if !self.announces(submodel) {
                 return Vec::new();
@@ -410,7 +493,7 @@ impl RepositoryService {
             self.events_now(&element, EventKind::Deleted, affected)
         })?;
         if let Some(submodel) = last.into_inner() {
-            self.announce(CommittedChange::Submodel {
+            place.announce(CommittedChange::Submodel {
                 kind: EventKind::Deleted,
                 origin,
                 submodel: Arc::new(submodel),
@@ -428,7 +511,9 @@ impl RepositoryService {
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         origin: Origin,
     ) -> Result<Arc<Submodel>, StorageError> {
+        let place = Place::new(self);
         let events = |submodel: &Submodel, json: &str, outcome: &crate::storage::SubmodelChange| {
+            place.take();
             if !self.announces(submodel) {
                 return Vec::new();
             }
@@ -441,7 +526,7 @@ impl RepositoryService {
                 .modify_submodel_attaching(id, path, attachment, change, &events)?,
             None => self.repository.modify_submodel(id, change, &events)?,
         });
-        self.announce(CommittedChange::Submodel {
+        place.announce(CommittedChange::Submodel {
             kind: EventKind::Updated,
             origin,
             submodel: submodel.clone(),
@@ -458,7 +543,7 @@ impl RepositoryService {
         origin: Origin,
     ) -> Result<Written, StorageError> {
         let written = self.repository.put_concept_description(cd)?;
-        self.announce(CommittedChange::ConceptDescription {
+        self.send(CommittedChange::ConceptDescription {
             kind: kind_of(written),
             origin,
             id: cd.id.clone(),
@@ -473,7 +558,7 @@ impl RepositoryService {
         origin: Origin,
     ) -> Result<Arc<str>, StorageError> {
         self.repository.create_concept_description(&cd)?;
-        self.announce(CommittedChange::ConceptDescription {
+        self.send(CommittedChange::ConceptDescription {
             kind: EventKind::Created,
             origin,
             id: cd.id.clone(),
@@ -485,7 +570,7 @@ impl RepositoryService {
     /// Deletes a concept description; [`StorageError::NotFound`] if there is none.
     pub fn delete_concept_description(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
         self.repository.delete_concept_description(id)?;
-        self.announce(CommittedChange::ConceptDescription {
+        self.send(CommittedChange::ConceptDescription {
             kind: EventKind::Deleted,
             origin,
             id: id.to_owned(),
@@ -647,6 +732,7 @@ mod tests {
     #[test]
     fn concurrent_writes_have_event_times_increasing_in_commit_order() -> TestResult {
         let service = Arc::new(service()?);
+        let mut announced = service.subscribe();
         let writers: Vec<_> = (0..4)
             .map(|writer| {
                 let service = service.clone();
@@ -687,6 +773,22 @@ mod tests {
             let envelope = decoded(&pair[1])?;
             assert_eq!(envelope.timestamp(), pair[1].timestamp);
         }
+        // Changes are announced in commit order too: as the events were logged (the writers
+        // of a group return in any order).
+        let mut seen = Vec::new();
+        while let Ok(change) = announced.try_recv() {
+            if let CommittedChange::Submodel { submodel, .. } = change {
+                seen.push((submodel.id_short.clone(), submodel.category.clone()));
+            }
+        }
+        let mut logged_order = Vec::new();
+        for event in &events {
+            if let ChangeEvent::Submodel { submodel, .. } = decoded(event)? {
+                logged_order.push((submodel.id_short.clone(), submodel.category.clone()));
+            }
+        }
+        assert_eq!(seen.len(), 200);
+        assert!(seen == logged_order, "announced out of commit order");
         // The last event carries what is stored.
         let last = events.last().ok_or("no events")?;
         let ChangeEvent::Submodel { submodel, .. } = decoded(last)? else {

@@ -462,6 +462,26 @@ mod tests {
     /// The keys follow every way of writing a row, also `INSERT OR REPLACE` (a delete and an
     /// insert under a new seq, without the delete trigger) and raw deletes.
     #[test]
+    fn an_element_naming_one_key_twice_is_replaced_and_found_once() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        let mut submodel = Submodel::new("urn:sm:twice");
+        submodel.semantic_id = Some(aas_model::Reference::global("urn:sem:x"));
+        submodel.supplemental_semantic_ids = Some(vec![aas_model::Reference::global("urn:sem:x")]);
+        repository.put_submodel(&submodel, &|_| Vec::new())?;
+        // The replace runs the update trigger inside an upsert: a duplicate key aborted it.
+        submodel.id_short = Some("Again".into());
+        repository.put_submodel(&submodel, &|_| Vec::new())?;
+        let filter = SubmodelFilter {
+            semantic_id: Some("urn:sem:x".into()),
+            ..SubmodelFilter::default()
+        };
+        let found = repository.submodels_where(&filter, 10, None)?.items;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id_short.as_deref(), Some("Again"));
+        Ok(())
+    }
+
+    #[test]
     fn keys_follow_replaces_and_deletes_whatever_the_sql() -> TestResult {
         let repository = SqliteRepository::in_memory()?;
         for n in 0..3 {

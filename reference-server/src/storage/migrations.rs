@@ -305,7 +305,7 @@ fn insert_keys(table: &str, row: Option<&str>) -> String {
         .join(",\n                 ");
     format!(
         "INSERT OR IGNORE INTO {table}_keys (kind, value, owner)
-         SELECT pair.value ->> 0, pair.value ->> 1, j.seq
+         SELECT DISTINCT pair.value ->> 0, pair.value ->> 1, j.seq
          FROM (SELECT {parsed} AS b, {source}.seq AS seq {from} LIMIT -1) AS j,
               json_each(json_array(
                  {groups})) AS g,
@@ -318,6 +318,11 @@ fn insert_keys(table: &str, row: Option<&str>) -> String {
 /// triggers on the element tables (so every writer, whatever its SQL, keeps them right) and
 /// filled from the rows there are. Each is keyed (kind, value, owner's seq): a filter is one
 /// index range, in seq order, and a page costs the rows it reads, not the table.
+///
+/// An element may name one key twice (a semantic id repeated as a supplemental one, two equal
+/// specific asset ids): the keys are inserted DISTINCT, because `OR IGNORE` does not hold
+/// inside a trigger run by an upsert (`ON CONFLICT DO UPDATE` aborts on any conflict in its
+/// triggers), so a duplicate would fail every replace of the element.
 ///
 /// An insert first clears the keys of its seq: `INSERT OR REPLACE` deletes the old row without
 /// firing the delete trigger (unless recursive triggers are on), and SQLite may hand a freed
