@@ -12,6 +12,32 @@ pub const AASX_MIME_TYPES: &[&str] = &[
     "application/aas+zip",
 ];
 
+/// The content type of bytes of no known type (RFC 2046): the fallback wherever a file or body
+/// comes without one.
+pub const OCTET_STREAM: &str = "application/octet-stream";
+
+/// The content type of a file by the extension of its name (case-insensitive), as packages
+/// record their supplementary files; [`OCTET_STREAM`] for extensions not listed.
+pub fn content_type_of_file(name: &str) -> &'static str {
+    let extension = match name.rsplit_once('.') {
+        Some((_, extension)) => extension.to_ascii_lowercase(),
+        None => return OCTET_STREAM,
+    };
+    match extension.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "txt" => "text/plain",
+        "xml" => "application/xml",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        "step" | "stp" => "application/step",
+        _ => OCTET_STREAM,
+    }
+}
+
 /// A serialization format of AAS models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -96,5 +122,16 @@ mod tests {
             Format::from_mime_type("application/asset-administration-shell-package+json"),
             Some(Format::Aasx)
         );
+    }
+
+    #[test]
+    fn files_get_a_content_type_by_extension_and_octet_stream_otherwise() {
+        assert_eq!(
+            content_type_of_file("/aasx/files/Manual.PDF"),
+            "application/pdf"
+        );
+        assert_eq!(content_type_of_file("thumb.jpeg"), "image/jpeg");
+        assert_eq!(content_type_of_file("data.bin"), OCTET_STREAM);
+        assert_eq!(content_type_of_file("no-extension"), OCTET_STREAM);
     }
 }

@@ -122,4 +122,4 @@ mod version;
 pub mod xml;
 
 pub use document::{Document, EnvironmentRef};
-pub use format::{AASX_MIME_TYPES, Format};
+pub use format::{AASX_MIME_TYPES, Format, OCTET_STREAM, content_type_of_file};

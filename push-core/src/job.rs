@@ -1,16 +1,11 @@
 //! Push jobs: the request users send, the job record, and the engine that runs jobs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use aas_model::convert::{ConversionReport, Convertible};
-use aas_model::{
-    AssetAdministrationShell, ConceptDescription, HasSemantics, Submodel, SubmodelElement, Version,
-};
-use aas_serde::aasx::AasxWriter;
-use aas_serde::{EnvironmentRef, Format};
+use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel, Version};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -19,10 +14,15 @@ use tokio::sync::Semaphore;
 use tokio::task::AbortHandle;
 
 use crate::error::PushError;
+use crate::export::{self, ExportError, ExportFile};
 use crate::retry::{AfterFailure, RetryPolicy};
 use crate::target::{PushTarget, UploadedObject};
 
-/// What is serialized and how.
+pub use crate::export::MAX_CONVERSION_LINES;
+
+/// What is serialized and how; also the one table of the formats' MIME types, both ways
+/// ([`SerializationFormat::mime_type`], [`SerializationFormat::from_mime_type`],
+/// [`SerializationFormat::negotiate`] for an `Accept` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SerializationFormat {
     #[serde(rename = "application/json")]
@@ -37,7 +37,33 @@ pub enum SerializationFormat {
     AasxXml,
 }
 
+/// Every MIME type a format is known by, the format's own ([`SerializationFormat::mime_type`],
+/// its name in push requests) first.
+const MIME_TYPES: &[(&str, SerializationFormat)] = &[
+    ("application/json", SerializationFormat::Json),
+    ("application/xml", SerializationFormat::Xml),
+    // The older name of `application/xml` (RFC 7303), still widely sent.
+    ("text/xml", SerializationFormat::Xml),
+    (
+        "application/asset-administration-shell-package+json",
+        SerializationFormat::AasxJson,
+    ),
+    (
+        "application/asset-administration-shell-package+xml",
+        SerializationFormat::AasxXml,
+    ),
+    ("application/aasx+xml", SerializationFormat::AasxXml),
+];
+
 impl SerializationFormat {
+    /// Every format.
+    pub const ALL: [SerializationFormat; 4] = [
+        SerializationFormat::Json,
+        SerializationFormat::Xml,
+        SerializationFormat::AasxJson,
+        SerializationFormat::AasxXml,
+    ];
+
     /// The file extension of the default object name.
     pub fn extension(self) -> &'static str {
         match self {
@@ -47,17 +73,64 @@ impl SerializationFormat {
         }
     }
 
-    /// The content type of the uploaded object.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            SerializationFormat::Json => "application/json",
-            SerializationFormat::Xml => "application/xml",
-            SerializationFormat::AasxJson | SerializationFormat::AasxXml => {
-                "application/asset-administration-shell-package"
+    /// The MIME type of the format (its name in push requests, and the content type of a
+    /// `/serialization` answer).
+    pub fn mime_type(self) -> &'static str {
+        MIME_TYPES
+            .iter()
+            .find(|(_, format)| *format == self)
+            .map_or("application/json", |(mime_type, _)| mime_type)
+    }
+
+    /// The format a MIME type names (case-insensitive, parameters such as `; charset=utf-8`
+    /// ignored): `application/json`; `application/xml`, `text/xml`;
+    /// `application/asset-administration-shell-package+json`;
+    /// `application/asset-administration-shell-package+xml`, `application/aasx+xml`.
+    pub fn from_mime_type(mime_type: &str) -> Option<SerializationFormat> {
+        let essence = mime_type.split(';').next().unwrap_or_default().trim();
+        MIME_TYPES
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(essence))
+            .map(|(_, format)| *format)
+    }
+
+    /// The format to answer an `Accept` header with: the first media range that names one
+    /// ([`SerializationFormat::from_mime_type`]; `*/*`, `application/*` and an empty range mean
+    /// JSON). No header at all means JSON too; `None`: no range names a format.
+    pub fn negotiate(accept: Option<&str>) -> Option<SerializationFormat> {
+        let Some(accept) = accept else {
+            return Some(SerializationFormat::Json);
+        };
+        accept.split(',').find_map(|range| {
+            let media = range.split(';').next().unwrap_or_default().trim();
+            match media {
+                "*/*" | "application/*" | "" => Some(SerializationFormat::Json),
+                _ => SerializationFormat::from_mime_type(media),
             }
+        })
+    }
+
+    /// Whether it is an AASX package (which carries the elements' files).
+    pub fn is_package(self) -> bool {
+        matches!(
+            self,
+            SerializationFormat::AasxJson | SerializationFormat::AasxXml
+        )
+    }
+
+    /// The content type of the uploaded object: the MIME type, for AASX packages without the
+    /// suffix (`application/asset-administration-shell-package`, as Part 5 names it).
+    pub fn content_type(self) -> &'static str {
+        if self.is_package() {
+            AASX_CONTENT_TYPE
+        } else {
+            self.mime_type()
         }
     }
 }
+
+/// The content type pushed AASX packages are uploaded with.
+const AASX_CONTENT_TYPE: &str = "application/asset-administration-shell-package";
 
 /// A push request, as users send it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,28 +271,10 @@ impl SourceError {
 enum JobError {
     #[error("there is no push target named {0:?}")]
     NoTarget(String),
-    #[error("reading the elements failed: {0}")]
-    Read(#[source] SourceError),
-    #[error(
-        "reading the elements failed: asked for {asked} {what}s, the source answered {answered}"
-    )]
-    Miscounted {
-        what: &'static str,
-        asked: usize,
-        answered: usize,
-    },
-    #[error("unknown ids: {}", .0.join(", "))]
-    UnknownIds(Vec<String>),
+    #[error(transparent)]
+    Export(#[from] ExportError),
     #[error("the request names no shells and no submodels")]
     NothingNamed,
-    #[error(
-        "converting to AAS {to} would lose: {} (allowLoss: true writes anyway, applying the \
-         rules listed)",
-        .refused.join("; ")
-    )]
-    Lossy { to: Version, refused: Vec<String> },
-    #[error("serializing the elements failed: {0}")]
-    Serialize(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("converting and serializing the elements stopped: {0}")]
     Stopped(#[source] tokio::task::JoinError),
     #[error("{0}")]
@@ -233,7 +288,8 @@ enum JobError {
     },
 }
 
-/// Where jobs take the elements from (the server implements it over its storage). Elements
+/// Where jobs and [`export::gather`] take the elements from (the server implements it over its
+/// storage), and their files ([`Source::files`]: AASX packages carry them). Elements
 /// come as `Arc`s: a repository that keeps them in memory hands them out without copying. A
 /// source that keeps the elements' JSON (a store of JSON documents) also implements
 /// [`Source::shells_json`] and [`Source::submodels_json`]: JSON jobs then join that JSON
@@ -282,6 +338,18 @@ pub trait Source: Send + Sync {
         ids: &[&str],
     ) -> Result<Vec<Option<Arc<ConceptDescription>>>, SourceError> {
         one_by_one(ids, |id| self.concept_description(id)).await
+    }
+
+    /// The files of these shells and submodels that an AASX package carries: the shells'
+    /// default thumbnails ([`ExportFile::thumbnail`]) and the files the submodels' `File`
+    /// elements name, each under the path the element gives. `Ok(vec![])`, the default: the
+    /// source keeps no files.
+    async fn files(
+        &self,
+        _shells: &[Arc<AssetAdministrationShell>],
+        _submodels: &[Arc<Submodel>],
+    ) -> Result<Vec<ExportFile>, SourceError> {
+        Ok(Vec::new())
     }
 }
 
@@ -554,17 +622,20 @@ impl PushEngine {
         ids: &RequestedIds<'_>,
         version: Version,
     ) -> Result<(Vec<u8>, (usize, usize, usize), Vec<String>), JobError> {
-        let mut elements = self.gather(request, ids).await?;
-        let counts = (
-            elements.shells.len(),
-            elements.submodels.len(),
-            elements.concept_descriptions.len(),
-        );
-        let (from, format, allow_loss) = (
-            self.aas_version,
-            request.serialization_format,
-            request.allow_loss,
-        );
+        let format = request.serialization_format;
+        let mut export = export::gather(
+            self.source.as_ref(),
+            &ids.shells,
+            &ids.submodels,
+            request.include_concept_descriptions,
+            format.is_package(),
+        )
+        .await?;
+        let counts = export.counts();
+        if counts.0 + counts.1 == 0 {
+            return Err(JobError::NothingNamed);
+        }
+        let (from, allow_loss) = (self.aas_version, request.allow_loss);
         // Converting and serializing is CPU work that grows with the elements' size, not their
         // number (one submodel can be megabytes): on the runtime's threads it stalled request
         // handling for as long as it took. On the blocking pool it shares the CPU with the
@@ -574,9 +645,9 @@ impl PushEngine {
             let conversion = if version == from {
                 Vec::new()
             } else {
-                elements.convert(from, version, allow_loss)?
+                export.convert(from, version, allow_loss)?
             };
-            let bytes = elements.serialize(format, version)?;
+            let bytes = export::write(&export, format, version)?;
             Ok((bytes, counts, conversion))
         })
         .await
@@ -599,26 +670,28 @@ impl PushEngine {
             return Ok(None);
         }
         let (shell_ids, submodel_ids) = (&ids.shells[..], &ids.submodels[..]);
-        let Some(found_shells) = self
-            .source
-            .shells_json(shell_ids)
-            .await
-            .map_err(JobError::Read)?
-        else {
+        let read = |error| JobError::Export(ExportError::Read(error));
+        let Some(found_shells) = self.source.shells_json(shell_ids).await.map_err(read)? else {
             return Ok(None);
         };
         let Some(found_submodels) = self
             .source
             .submodels_json(submodel_ids)
             .await
-            .map_err(JobError::Read)?
+            .map_err(read)?
         else {
             return Ok(None);
         };
         let mut missing = Vec::new();
-        let shells = keep_found(found_shells, shell_ids, "shell", &mut missing)?;
-        let submodels = keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
-        check_found(missing, shells.len() + submodels.len())?;
+        let shells = export::keep_found(found_shells, shell_ids, "shell", &mut missing)?;
+        let submodels =
+            export::keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
+        if !missing.is_empty() {
+            return Err(ExportError::UnknownIds(missing).into());
+        }
+        if shells.len() + submodels.len() == 0 {
+            return Err(JobError::NothingNamed);
+        }
         let counts = (shells.len(), submodels.len(), 0);
         let no_concept_descriptions: &[Bytes] = &[];
         let bytes = aas_serde::json::join_environment(&shells, &submodels, no_concept_descriptions);
@@ -656,85 +729,6 @@ impl PushEngine {
             }
         }
     }
-
-    /// The requested elements; unknown ids are listed in one message.
-    async fn gather(
-        &self,
-        request: &PushRequest,
-        ids: &RequestedIds<'_>,
-    ) -> Result<Elements, JobError> {
-        let (shell_ids, submodel_ids) = (&ids.shells[..], &ids.submodels[..]);
-        let found_shells = self
-            .source
-            .shells(shell_ids)
-            .await
-            .map_err(JobError::Read)?;
-        let found_submodels = self
-            .source
-            .submodels(submodel_ids)
-            .await
-            .map_err(JobError::Read)?;
-        let mut missing = Vec::new();
-        let shells = keep_found(found_shells, shell_ids, "shell", &mut missing)?;
-        let submodels = keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
-        check_found(missing, shells.len() + submodels.len())?;
-        let mut concept_descriptions = Vec::new();
-        if request.include_concept_descriptions {
-            let ids = semantic_ids(&submodels);
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            // A semantic id need not name a concept description of this repository: those
-            // not found are left out.
-            concept_descriptions = self
-                .source
-                .concept_descriptions(&ids)
-                .await
-                .map_err(JobError::Read)?
-                .into_iter()
-                .flatten()
-                .collect();
-        }
-        Ok(Elements {
-            shells,
-            submodels,
-            concept_descriptions,
-        })
-    }
-}
-
-/// The elements found; the ids of the others go to `missing`. An error when the source
-/// answered a different number of ids than asked (it would upload the wrong elements).
-fn keep_found<T>(
-    found: Vec<Option<T>>,
-    ids: &[&str],
-    what: &'static str,
-    missing: &mut Vec<String>,
-) -> Result<Vec<T>, JobError> {
-    if found.len() != ids.len() {
-        return Err(JobError::Miscounted {
-            what,
-            asked: ids.len(),
-            answered: found.len(),
-        });
-    }
-    let mut kept = Vec::with_capacity(found.len());
-    for (element, id) in found.into_iter().zip(ids) {
-        match element {
-            Some(element) => kept.push(element),
-            None => missing.push(format!("{what} {id:?}")),
-        }
-    }
-    Ok(kept)
-}
-
-/// Unknown ids listed in one message; a request that names nothing refused.
-fn check_found(missing: Vec<String>, found: usize) -> Result<(), JobError> {
-    if !missing.is_empty() {
-        return Err(JobError::UnknownIds(missing));
-    }
-    if found == 0 {
-        return Err(JobError::NothingNamed);
-    }
-    Ok(())
 }
 
 /// The ids a request names, each once, in their first order.
@@ -752,156 +746,6 @@ fn unique(ids: &[String]) -> impl Iterator<Item = &str> {
     ids.iter()
         .map(String::as_str)
         .filter(move |id| seen.insert(*id))
-}
-
-/// The first key values of every semantic id of the submodels and their elements (shells have
-/// none).
-fn semantic_ids(submodels: &[Arc<Submodel>]) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    let mut add = |reference: Option<&aas_model::Reference>| {
-        if let Some(key) = reference.and_then(|r| r.keys.first()) {
-            ids.insert(key.value.clone());
-        }
-    };
-    for submodel in submodels {
-        add(submodel.semantic_id());
-        let mut stack: Vec<&SubmodelElement> =
-            submodel.submodel_elements.iter().flatten().collect();
-        while let Some(element) = stack.pop() {
-            add(element.semantic_id());
-            stack.extend(element.children());
-        }
-    }
-    ids
-}
-
-/// The elements of a job, as the source handed them out.
-struct Elements {
-    shells: Vec<Arc<AssetAdministrationShell>>,
-    submodels: Vec<Arc<Submodel>>,
-    concept_descriptions: Vec<Arc<ConceptDescription>>,
-}
-
-/// At most this many lines of a conversion report go into a job's message or metadata; a last
-/// line says how many more there were.
-pub const MAX_CONVERSION_LINES: usize = 100;
-
-fn capped(mut lines: Vec<String>) -> Vec<String> {
-    if lines.len() > MAX_CONVERSION_LINES {
-        let more = lines.len() - MAX_CONVERSION_LINES;
-        lines.truncate(MAX_CONVERSION_LINES);
-        lines.push(format!("and {more} more"));
-    }
-    lines
-}
-
-/// Converts one element (a copy: the source's stays as it is); the report's entries go to
-/// `lost` as lines naming the element, a refused conversion's to `refused`.
-fn convert_one<T: Convertible + Clone>(
-    element: &mut Arc<T>,
-    what: &str,
-    id: &str,
-    (from, to, allow_loss): (Version, Version, bool),
-    lost: &mut Vec<String>,
-    refused: &mut Vec<String>,
-) {
-    let mut copy = T::clone(element);
-    let report: ConversionReport =
-        match aas_model::convert::convert(&mut copy, from, to, allow_loss) {
-            Ok(report) => report,
-            Err(refusal) => {
-                refused.extend(
-                    refusal
-                        .report
-                        .entries
-                        .iter()
-                        .map(|entry| format!("{what} {id:?}: {entry}")),
-                );
-                return;
-            }
-        };
-    lost.extend(
-        report
-            .entries
-            .iter()
-            .map(|entry| format!("{what} {id:?}: {entry}")),
-    );
-    *element = Arc::new(copy);
-}
-
-impl Elements {
-    /// Converts every element from `from` to `to`: what was lost (with `allow_loss`), or an
-    /// error listing what each element would lose.
-    fn convert(
-        &mut self,
-        from: Version,
-        to: Version,
-        allow_loss: bool,
-    ) -> Result<Vec<String>, JobError> {
-        let how = (from, to, allow_loss);
-        let (mut lost, mut refused) = (Vec::new(), Vec::new());
-        for shell in &mut self.shells {
-            let id = shell.id.clone();
-            convert_one(shell, "shell", &id, how, &mut lost, &mut refused);
-        }
-        for submodel in &mut self.submodels {
-            let id = submodel.id.clone();
-            convert_one(submodel, "submodel", &id, how, &mut lost, &mut refused);
-        }
-        for cd in &mut self.concept_descriptions {
-            let id = cd.id.clone();
-            convert_one(cd, "concept description", &id, how, &mut lost, &mut refused);
-        }
-        if refused.is_empty() {
-            Ok(capped(lost))
-        } else {
-            Err(JobError::Lossy {
-                to,
-                refused: capped(refused),
-            })
-        }
-    }
-
-    /// The environment of the elements in `format` and `version`, written from the shared
-    /// elements (no copies).
-    fn serialize(
-        &self,
-        format: SerializationFormat,
-        version: Version,
-    ) -> Result<Vec<u8>, JobError> {
-        let shells: Vec<&AssetAdministrationShell> =
-            self.shells.iter().map(AsRef::as_ref).collect();
-        let submodels: Vec<&Submodel> = self.submodels.iter().map(AsRef::as_ref).collect();
-        let concept_descriptions: Vec<&ConceptDescription> = self
-            .concept_descriptions
-            .iter()
-            .map(AsRef::as_ref)
-            .collect();
-        let env = EnvironmentRef {
-            asset_administration_shells: &shells,
-            submodels: &submodels,
-            concept_descriptions: &concept_descriptions,
-        };
-        let failed = |e: Box<dyn std::error::Error + Send + Sync>| JobError::Serialize(e);
-        match format {
-            SerializationFormat::Json => Ok(aas_serde::json::to_vec(&env)),
-            SerializationFormat::Xml => {
-                aas_serde::xml::to_vec_as(&env, version).map_err(|e| failed(e.into()))
-            }
-            SerializationFormat::AasxJson | SerializationFormat::AasxXml => {
-                let spec = if format == SerializationFormat::AasxJson {
-                    Format::Json
-                } else {
-                    Format::Xml
-                };
-                let mut writer = AasxWriter::new(Vec::new(), spec).with_version(version);
-                writer
-                    .write_environment(&env)
-                    .map_err(|e| failed(e.into()))?;
-                writer.finish().map_err(|e| failed(e.into()))
-            }
-        }
-    }
 }
 
 #[cfg(test)]

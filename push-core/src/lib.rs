@@ -64,6 +64,16 @@
 //!   and uses no proxy, also not one the environment names (`HTTP_PROXY`, `HTTPS_PROXY`,
 //!   `ALL_PROXY`: a proxy would resolve names past the resolver; the reference server's
 //!   `push_targets_ignore_proxy_environment_variables`).
+//! - **One export**: push jobs and the reference server's `GET /serialization` gather and write
+//!   through [`export::gather`] and [`export::write`]: unknown ids are listed in one error
+//!   (`gather_lists_every_unknown_id`), concept descriptions are those the submodels' semantic ids
+//!   refer to, files are read only when asked
+//!   (`gather_takes_the_referenced_concept_descriptions_and_files_only_when_asked`), and an AASX
+//!   package carries the first thumbnail and every file of [`Source::files`] once
+//!   (`a_package_carries_the_first_thumbnail_and_every_path_once`,
+//!   `an_aasx_push_carries_the_thumbnail_and_the_files_of_the_source`). MIME types and formats
+//!   map both ways through one table, [`SerializationFormat`]
+//!   (`every_format_has_one_mime_type_that_names_it_back_and_accept_picks_the_first_known`).
 //! - **Jobs**: every format reads back equal (`every_format_is_pushed_to_azurite_and_reads_back_equal`,
 //!   `every_format_is_pushed_to_s3_and_reads_back_equal`); re-running a job replaces its object
 //!   (`rerunning_a_job_replaces_its_object_and_completes_again`); cancelled jobs are recorded
@@ -129,12 +139,14 @@
 pub mod azure;
 mod client;
 pub mod error;
+pub mod export;
 pub mod job;
 pub mod retry;
 pub mod target;
 
 pub use azure::{BlobSasUrl, REDACTED};
 pub use error::{AddressNotAllowed, PushError, TargetError, TransportError};
+pub use export::{ConceptDescriptions, Export, ExportError, ExportFile};
 pub use job::{
     JobMetadata, JobState, JobStore, MAX_CONVERSION_LINES, MemoryJobStore, PushEngine, PushJob,
     PushRequest, SerializationFormat, Source, SourceError, Targets,

@@ -208,39 +208,16 @@ fn write_package(
         let file = fs::File::open(source).map_err(aasx::Error::Io)?;
         let mut package = AasxReader::new(BufReader::new(file))?;
         for part in package.supplementary_files().to_vec() {
-            let content_type = content_type_of(&part);
-            writer.add_supplementary_file(&part, &content_type, package.open(&part)?)?;
+            let content_type = aas_serde::content_type_of_file(&part);
+            writer.add_supplementary_file(&part, content_type, package.open(&part)?)?;
         }
         if let Some(thumbnail) = package.thumbnail().map(str::to_owned) {
-            let content_type = content_type_of(&thumbnail);
-            writer.set_thumbnail(&thumbnail, &content_type, package.open(&thumbnail)?)?;
+            let content_type = aas_serde::content_type_of_file(&thumbnail);
+            writer.set_thumbnail(&thumbnail, content_type, package.open(&thumbnail)?)?;
         }
     }
     writer.finish()?;
     Ok(())
-}
-
-/// A content type for a part by its extension (the package writer records it).
-fn content_type_of(part: &str) -> String {
-    let extension = part
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    match extension.as_str() {
-        "pdf" => "application/pdf",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "txt" => "text/plain",
-        "xml" => "application/xml",
-        "json" => "application/json",
-        "zip" => "application/zip",
-        "step" | "stp" => "application/step",
-        _ => "application/octet-stream",
-    }
-    .to_owned()
 }
 
 fn temporary_beside(path: &Path) -> PathBuf {

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
+use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel, SubmodelElement};
 use async_trait::async_trait;
 use bytes::Bytes;
 use push_core::{
-    JobState, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError, TargetConfig,
-    TargetOptions, Targets,
+    ExportFile, JobState, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError,
+    TargetConfig, TargetOptions, Targets,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use sdt_core::outbound::OutboundPolicy;
@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::outbound::{PolicyResolver, TargetCheckError, check_target};
 use crate::secrets::{SecretError, SecretKey};
-use crate::storage::{Collection, Repository, StorageError, Write};
+use crate::storage::{Attachment, Collection, Repository, StorageError, Write};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS push_targets (
@@ -541,6 +541,56 @@ impl Source for RepositorySource {
     ) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
         stored_json(self.0.clone(), ids, Collection::Submodels).await
     }
+
+    /// The stored attachments: a shell's under its default thumbnail's path (the thumbnail),
+    /// a submodel's under the value of the `File` element they belong to (values that are not
+    /// package paths, i.e. do not start with `/`, are left out).
+    async fn files(
+        &self,
+        shells: &[Arc<AssetAdministrationShell>],
+        submodels: &[Arc<Submodel>],
+    ) -> Result<Vec<ExportFile>, SourceError> {
+        let (repository, shells, submodels) = (self.0.clone(), shells.to_vec(), submodels.to_vec());
+        tokio::task::spawn_blocking(move || files(repository.as_ref(), &shells, &submodels))
+            .await
+            .map_err(SourceError::new)?
+            .map_err(SourceError::new)
+    }
+}
+
+/// The files of the shells and submodels, as [`RepositorySource`]'s `files` hands them out.
+fn files(
+    repository: &dyn Repository,
+    shells: &[Arc<AssetAdministrationShell>],
+    submodels: &[Arc<Submodel>],
+) -> Result<Vec<ExportFile>, StorageError> {
+    let file = |path: String, attachment: Attachment, thumbnail| ExportFile {
+        path,
+        content_type: attachment.content_type,
+        bytes: Bytes::from(attachment.bytes),
+        thumbnail,
+    };
+    let mut files = Vec::new();
+    for shell in shells {
+        let Some(thumbnail) = &shell.asset_information.default_thumbnail else {
+            continue;
+        };
+        for (_, attachment) in repository.attachments(&format!("shell:{}", shell.id))? {
+            files.push(file(thumbnail.path.clone(), attachment, true));
+        }
+    }
+    for submodel in submodels {
+        for (path, attachment) in repository.attachments(&format!("submodel:{}", submodel.id))? {
+            let element = path.parse().ok().and_then(|path| submodel.element(&path));
+            if let Some(SubmodelElement::File(element)) = element
+                && let Some(value) = &element.value
+                && value.starts_with('/')
+            {
+                files.push(file(value.clone(), attachment, false));
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// The engine over the repository (its elements in `version`, the server's) and the store;

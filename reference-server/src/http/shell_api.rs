@@ -339,7 +339,7 @@ pub async fn put_thumbnail(
             Some("file") => {
                 let content_type = field
                     .content_type()
-                    .unwrap_or("application/octet-stream")
+                    .unwrap_or(aas_serde::OCTET_STREAM)
                     .to_owned();
                 let part_name = field.file_name().map(str::to_owned);
                 let bytes = field
