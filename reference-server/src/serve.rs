@@ -474,7 +474,7 @@ fn store_package_files(
                 content_type: thumbnail
                     .content_type
                     .clone()
-                    .unwrap_or_else(|| "application/octet-stream".into()),
+                    .unwrap_or_else(|| aas_serde::OCTET_STREAM.into()),
                 file_name: file_name(&thumbnail.path),
                 bytes,
             };
@@ -499,7 +499,7 @@ fn store_package_files(
                     content_type: element
                         .content_type
                         .clone()
-                        .unwrap_or_else(|| "application/octet-stream".into()),
+                        .unwrap_or_else(|| aas_serde::OCTET_STREAM.into()),
                     file_name: file_name(value),
                     bytes,
                 };

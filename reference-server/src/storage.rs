@@ -1548,8 +1548,8 @@ fn submodel_in(
     if let Some((path, attachment)) = attach {
         let mut attachment = attachment.clone();
         if attachment.content_type.is_empty() {
-            attachment.content_type = file_content_type(submodel, path)
-                .unwrap_or_else(|| "application/octet-stream".into());
+            attachment.content_type =
+                file_content_type(submodel, path).unwrap_or_else(|| aas_serde::OCTET_STREAM.into());
         }
         if attachment.file_name.is_empty() {
             attachment.file_name = file_value(submodel, path)

@@ -680,7 +680,7 @@ pub async fn get_attachment(
             file_name: blob.id_short.clone().unwrap_or_else(|| "blob".into()),
             content_type: blob
                 .content_type
-                .unwrap_or_else(|| "application/octet-stream".into()),
+                .unwrap_or_else(|| aas_serde::OCTET_STREAM.into()),
             bytes: blob.value.unwrap_or_default(),
         })),
         SubmodelElement::File(file) => {

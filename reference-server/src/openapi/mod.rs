@@ -83,7 +83,7 @@ fn schema_ref(name: &str) -> Ref {
 
 fn content(name: &str) -> (String, utoipa::openapi::Content) {
     let media = match name {
-        "Bytes" => "application/octet-stream",
+        "Bytes" => aas_serde::OCTET_STREAM,
         "Multipart" => "multipart/form-data",
         _ => "application/json",
     };
