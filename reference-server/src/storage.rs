@@ -582,14 +582,33 @@ fn in_savepoint<T>(
     change: impl FnOnce(&Connection) -> Result<T, StorageError>,
 ) -> Result<T, StorageError> {
     connection.execute_batch("SAVEPOINT change")?;
+    let mut open = SavepointGuard {
+        connection,
+        released: false,
+    };
     let outcome = change(connection).and_then(|value| {
         connection.execute_batch("RELEASE change")?;
         Ok(value)
     });
-    if outcome.is_err() {
-        let _ = connection.execute_batch("ROLLBACK TO change; RELEASE change");
-    }
+    open.released = outcome.is_ok();
     outcome
+}
+
+/// Rolls a change's savepoint back unless it was released: on an error, and when the change
+/// panics (its partial writes must not be committed with the rest of the group).
+struct SavepointGuard<'a> {
+    connection: &'a Connection,
+    released: bool,
+}
+
+impl Drop for SavepointGuard<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = self
+                .connection
+                .execute_batch("ROLLBACK TO change; RELEASE change");
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteRepository {
@@ -1015,7 +1034,18 @@ impl SqliteRepository {
             }
         };
         writer.changes += 1;
-        let outcome = in_savepoint(&writer.connection, change);
+        let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            in_savepoint(&writer.connection, change)
+        })) {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                // The change's savepoint was rolled back while unwinding; the rest of the group
+                // is committed so that its writers, waiting for it, return.
+                self.commit_group(&mut writer);
+                drop(writer);
+                std::panic::resume_unwind(panic)
+            }
+        };
         if let Err(error) = &outcome
             && writer.connection.is_autocommit()
         {

@@ -137,6 +137,22 @@ async fn filtered_listings_page_with_cursors_in_creation_order() -> TestResult {
         "papbpapbpapbpapb"
     );
     assert_eq!(pages, 3);
+    // A next page may ask another limit: every path is still listed once, in order.
+    let path = format!("/submodels/$path?semanticId={}", b64("urn:sem:0"));
+    let mut listed = String::new();
+    let mut next = format!("{path}&limit=3");
+    for _ in 0..20 {
+        let (status, body) = call(&server, reqwest::Method::GET, &next, None).await?;
+        assert_eq!(status, 200, "{next}: {body}");
+        for item in body["result"].as_array().into_iter().flatten() {
+            listed.push_str(item.as_str().unwrap_or("?"));
+        }
+        match body["paging_metadata"]["cursor"].as_str() {
+            Some(cursor) => next = format!("{path}&limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(listed, "papbpapbpapbpapb");
 
     // A cursor of one listing is refused by another, and a made-up one by all.
     let (_, first) = call(&server, reqwest::Method::GET, "/shells?limit=1", None).await?;

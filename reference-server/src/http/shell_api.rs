@@ -447,18 +447,22 @@ async fn list_submodels(
 }
 
 /// Where a `$path` listing continues: the storage cursor of a page of submodels (`None`: the
-/// first) and how many of that page's paths were listed already.
+/// first), how many submodels that page holds (the next request may ask another `limit`: the
+/// page must be read the same to skip the same paths) and how many of its paths were listed
+/// already.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PathCursor {
     page: Option<String>,
+    size: usize,
     skip: usize,
 }
 
 impl PathCursor {
     fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(format!(
-            "paths:{}:{}",
+            "paths:{}:{}:{}",
             self.page.as_deref().unwrap_or_default(),
+            self.size,
             self.skip
         ))
     }
@@ -470,9 +474,16 @@ impl PathCursor {
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .and_then(|decoded| {
                 let rest = decoded.strip_prefix("paths:")?;
-                let (page, skip) = rest.rsplit_once(':')?;
+                let (rest, skip) = rest.rsplit_once(':')?;
+                let (page, size) = rest.rsplit_once(':')?;
+                let size: usize = size.parse().ok()?;
+                // A page size this server gives: at most the largest limit.
+                (1..=super::submodel_api::MAX_LIMIT)
+                    .contains(&size)
+                    .then_some(())?;
                 Some(Self {
                     page: (!page.is_empty()).then(|| page.to_owned()),
+                    size,
                     skip: skip.parse().ok()?,
                 })
             })
@@ -499,6 +510,7 @@ async fn list_paths(
         Some(text) => PathCursor::decode(text)?,
         None => PathCursor {
             page: None,
+            size: limit,
             skip: 0,
         },
     };
@@ -507,7 +519,7 @@ async fn list_paths(
         let mut at = start;
         let mut items = Vec::new();
         loop {
-            let page = repository.submodels_where(&filter, limit, at.page.as_deref())?;
+            let page = repository.submodels_where(&filter, at.size, at.page.as_deref())?;
             let mut paths = Vec::new();
             for submodel in page.items {
                 if let Value::Array(more) = render_submodel(submodel, Content::Path, shape)? {
@@ -521,6 +533,7 @@ async fn list_paths(
                 // This page has more paths than fit: the next page starts within it.
                 let next = PathCursor {
                     page: at.page,
+                    size: at.size,
                     skip: at.skip + wanted,
                 };
                 return Ok(listing(items, Some(next.encode())));
@@ -530,6 +543,7 @@ async fn list_paths(
                 Some(_) if items.len() == limit => {
                     let next = PathCursor {
                         page: page.cursor,
+                        size: limit,
                         skip: 0,
                     };
                     return Ok(listing(items, Some(next.encode())));
@@ -537,6 +551,7 @@ async fn list_paths(
                 Some(_) => {
                     at = PathCursor {
                         page: page.cursor,
+                        size: limit,
                         skip: 0,
                     }
                 }

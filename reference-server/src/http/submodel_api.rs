@@ -30,6 +30,9 @@ pub struct SubmodelAt {
     path: Option<String>,
 }
 
+/// The largest page of a listing (a larger `limit` gets this many).
+pub const MAX_LIMIT: usize = 1000;
+
 /// `level`, `extent` and paging, as every GET of this API takes them.
 #[derive(Debug, Default, Deserialize)]
 pub struct Modifiers {
@@ -80,11 +83,11 @@ impl Modifiers {
         Ok((limit, start))
     }
 
-    /// `limit`: 100 if not given, at most 1000.
+    /// `limit`: 100 if not given, at most [`MAX_LIMIT`].
     pub fn limit(&self) -> ApiResult<usize> {
         match self.limit {
             None => Ok(100),
-            Some(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX).min(1000)),
+            Some(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX).min(MAX_LIMIT)),
             Some(n) => Err(ApiError::bad_request(format!("limit {n} is below 1"))),
         }
     }

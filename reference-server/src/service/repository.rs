@@ -799,6 +799,24 @@ mod tests {
     }
 
     #[test]
+    fn a_change_that_panics_after_writing_is_rolled_back_and_storage_goes_on() -> TestResult {
+        let service = Arc::new(service()?);
+        let repository = service.repository().clone();
+        let writer = std::thread::spawn(move || {
+            // The events closure runs after the row is written, inside the transaction.
+            let _ = repository.put_submodel(&Submodel::new("urn:sm:half"), &|_| {
+                panic!("a change that panics")
+            });
+        });
+        assert!(writer.join().is_err(), "the change panicked");
+        assert_eq!(service.repository().submodel("urn:sm:half")?, None);
+        service.put_submodel(Submodel::new("urn:sm:after"), Origin::Api)?;
+        assert!(service.repository().submodel("urn:sm:after")?.is_some());
+        assert_eq!(service.repository().submodel("urn:sm:half")?, None);
+        Ok(())
+    }
+
+    #[test]
     fn a_refused_change_among_concurrent_ones_is_rolled_back_alone() -> TestResult {
         let service = Arc::new(service()?);
         for n in 0..8 {
