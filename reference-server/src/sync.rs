@@ -713,11 +713,15 @@ impl Synchronizer {
                 let change = match changes.recv().await {
                     Ok(change) => change,
                     Err(RecvError::Lagged(missed)) => {
-                        tracing::error!(
+                        tracing::warn!(
                             missed,
-                            "the twin service fell behind the repository: the commands of \
-                             {missed} changes are not sent"
+                            "the twin service fell behind the repository ({missed} changes \
+                             missed): catching up from the stored twins"
                         );
+                        let Some(synchronizer) = synchronizer.upgrade() else {
+                            return;
+                        };
+                        synchronizer.catch_up().await;
                         continue;
                     }
                     Err(RecvError::Closed) => return,
@@ -729,6 +733,38 @@ impl Synchronizer {
                 synchronizer.committed(&change).await;
             }
         })
+    }
+
+    /// After the twin service fell behind (the broadcast dropped changes it had not read):
+    /// compares every bound twin's stored submodel with the values it saw last, so that what
+    /// the missed changes did still becomes commands (the latest value of each property).
+    pub async fn catch_up(&self) {
+        let ids: Vec<String> = self
+            .descriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect();
+        for id in ids {
+            let repository = self.service.repository().clone();
+            let lookup = id.clone();
+            match tokio::task::spawn_blocking(move || repository.submodel(&lookup)).await {
+                Ok(Ok(Some(submodel))) => {
+                    let change = CommittedChange::Submodel {
+                        kind: events_core::EventKind::Updated,
+                        origin: Origin::Api,
+                        submodel: Arc::new(submodel),
+                    };
+                    self.committed(&change).await;
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(twin = %id, %error, "catching up: the submodel does not read")
+                }
+                Err(error) => tracing::error!(twin = %id, %error, "catching up stopped"),
+            }
+        }
     }
 
     /// A committed change: a submodel changed by others than the twin service makes each
@@ -978,6 +1014,44 @@ mod store_tests {
             "the stored binding never polled"
         );
         assert!(sync.store.twin("urn:sm:1")?.is_some());
+        sync.unbind("urn:sm:1")?;
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn catching_up_compares_the_stored_twins_with_the_values_seen_last() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let sync = synchronizer(dir.path())?;
+        let (port, _) = counting_platform().await?;
+        let platform: Platform = serde_json::from_value(serde_json::json!({
+            "name": "p", "base_url": format!("http://127.0.0.1:{port}/"),
+            "data_get_prefix": "data/", "command_prefix": "commands/", "authentication": "none"}))?;
+        sync.store.put_platform(&platform, Write::Create)?;
+        sync.service
+            .repository()
+            .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+        sync.bind(record("urn:sm:1")?, Write::Create)?;
+        // A change the twin service never heard of (written past the service).
+        let mut changed = Submodel::new("urn:sm:1");
+        apply_property(
+            &mut changed,
+            "temp",
+            &Value::from("42"),
+            aas_model::Version::LATEST,
+        )?;
+        sync.service
+            .repository()
+            .put_submodel(&changed, &|_| Vec::new())?;
+        let seen = |sync: &Synchronizer| {
+            sync.last
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get("urn:sm:1")
+                .and_then(|values| values.get("temp").cloned())
+        };
+        assert_eq!(seen(&sync), None);
+        sync.catch_up().await;
+        assert_eq!(seen(&sync), Some(Value::from("42")));
         sync.unbind("urn:sm:1")?;
         Ok(())
     }
