@@ -1777,15 +1777,13 @@ impl Repository for SqliteRepository {
     }
 
     fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError> {
-        Ok(self
-            .read()
-            .query_row(
-                "SELECT COALESCE(v.json, s.json) FROM submodels s \
-                 LEFT JOIN submodel_views v ON v.id = s.id WHERE s.id = ?1",
-                [id],
-                |row| row.get(0),
-            )
-            .optional()?)
+        // The most frequent read: its statement is prepared once per connection.
+        let connection = self.read();
+        let mut statement = connection.prepare_cached(
+            "SELECT COALESCE(v.json, s.json) FROM submodels s \
+             LEFT JOIN submodel_views v ON v.id = s.id WHERE s.id = ?1",
+        )?;
+        Ok(statement.query_row([id], |row| row.get(0)).optional()?)
     }
 
     fn submodels_where(
