@@ -241,7 +241,8 @@ impl Event {
 /// The repository's storage.
 pub trait Repository: Send + Sync {
     fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError>;
-    /// Every shell, a page at a time.
+    /// Every shell, a page at a time (the tests'; the server lists filtered or by id).
+    #[cfg(test)]
     fn shells(
         &self,
         limit: usize,
@@ -308,7 +309,10 @@ pub trait Repository: Send + Sync {
     /// An element's whole JSON as stored (`aas_serde::json::to_string` of it), unread.
     fn stored_json(&self, collection: Collection, id: &str)
     -> Result<Option<String>, StorageError>;
-    /// Every submodel, a page at a time.
+    /// The ids of every element of `collection`, in listing order (nothing decoded).
+    fn ids(&self, collection: Collection) -> Result<Vec<String>, StorageError>;
+    /// Every submodel, a page at a time (the tests').
+    #[cfg(test)]
     fn submodels(
         &self,
         limit: usize,
@@ -419,14 +423,6 @@ pub trait Repository: Send + Sync {
     fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError>;
 
     fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError>;
-    /// Every concept description, a page at a time.
-    fn concept_descriptions(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<ConceptDescription>, StorageError> {
-        self.concept_descriptions_where(&ConceptDescriptionFilter::default(), limit, cursor)
-    }
     /// The concept descriptions `filter` keeps, paged as [`Repository::shells_where`].
     fn concept_descriptions_where(
         &self,
@@ -1759,6 +1755,18 @@ impl Repository for SqliteRepository {
 
     fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError> {
         self.get(Collection::Submodels, id)
+    }
+
+    fn ids(&self, collection: Collection) -> Result<Vec<String>, StorageError> {
+        let connection = self.read();
+        let mut statement = connection.prepare(&format!(
+            "SELECT id FROM {} ORDER BY seq",
+            collection.table()
+        ))?;
+        let ids = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
     }
 
     fn stored_json(

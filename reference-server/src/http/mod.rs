@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::service::{Origin, RepositoryService};
-use crate::storage::{Page, Repository, StorageError, Written};
+use crate::storage::{Repository, StorageError, Written};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -109,22 +109,6 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// Every element of a collection, in storage order (filters and in-memory paging need them).
-fn all<T>(
-    mut page: impl FnMut(usize, Option<&str>) -> Result<Page<T>, StorageError>,
-) -> Result<Vec<T>, StorageError> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let next = page(1000, cursor.as_deref())?;
-        items.extend(next.items);
-        match next.cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(items),
-        }
-    }
-}
 
 /// One Part 2 error message (`Result.messages[]`).
 pub fn part2_message(status: u16, text: &str) -> Value {

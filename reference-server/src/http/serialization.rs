@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{ApiError, ApiResult, AppState, blocking, decode_id};
 use crate::push::RepositorySource;
-use crate::storage::StorageError;
+use crate::storage::{Collection, StorageError};
 
 /// The service specification profiles of Part 2 this server implements (their names, under
 /// `https://admin-shell.io/aas/API/<version>/`).
@@ -140,25 +140,16 @@ pub async fn serialization(
         let repository = state.repository.clone();
         let with_concept_descriptions = selection.concept_descriptions;
         blocking(move || {
-            let shells = super::all(|l, c| repository.shells(l, c))?
-                .into_iter()
-                .map(|s| s.id)
-                .collect::<Vec<String>>();
-            let submodels = super::all(|l, c| repository.submodels(l, c))?
-                .into_iter()
-                .map(|s| s.id)
-                .collect::<Vec<String>>();
             let concept_descriptions = if with_concept_descriptions {
-                ConceptDescriptions::These(
-                    super::all(|l, c| repository.concept_descriptions(l, c))?
-                        .into_iter()
-                        .map(|cd| cd.id)
-                        .collect(),
-                )
+                ConceptDescriptions::These(repository.ids(Collection::ConceptDescriptions)?)
             } else {
                 ConceptDescriptions::None
             };
-            Ok((shells, submodels, concept_descriptions))
+            Ok((
+                repository.ids(Collection::Shells)?,
+                repository.ids(Collection::Submodels)?,
+                concept_descriptions,
+            ))
         })
         .await?
     } else {

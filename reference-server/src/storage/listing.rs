@@ -482,6 +482,26 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_listed_in_creation_order_and_a_replace_keeps_its_place() -> TestResult {
+        let repository = SqliteRepository::in_memory()?;
+        for n in [2, 0, 1] {
+            repository.put_shell(&shell(n), &|_| Vec::new())?;
+        }
+        repository.put_shell(&shell(2), &|_| Vec::new())?;
+        repository.delete_shell("urn:aas:0", &|_| Vec::new())?;
+        assert_eq!(
+            repository.ids(crate::storage::Collection::Shells)?,
+            ["urn:aas:2", "urn:aas:1"]
+        );
+        assert!(
+            repository
+                .ids(crate::storage::Collection::Submodels)?
+                .is_empty()
+        );
+        Ok(())
+    }
+
+    #[test]
     fn keys_follow_replaces_and_deletes_whatever_the_sql() -> TestResult {
         let repository = SqliteRepository::in_memory()?;
         for n in 0..3 {
