@@ -94,6 +94,9 @@
 //! - `zip` (feature `aasx`, deflate only): the ZIP container of AASX packages; a streaming
 //!   writer for uploads, `ZipArchive` on seekable sources for reading.
 //! - `thiserror`: the typed error enums.
+//! - `memchr`: the depth check of JSON text ([`json::first_deeper_than`]) jumps over string
+//!   contents with it (SIMD search for the next quote or backslash): a server checks every
+//!   element it stores.
 //!
 //! JSON is read by a small pull parser of our own rather than `serde_json`: the strict reading
 //! (exact error paths, duplicate and unknown properties, `modelType` anywhere in an object,

@@ -310,6 +310,13 @@ fn first_deeper_than_finds_the_first_byte_past_the_depth_and_skips_strings() {
     let text = br#"{"a":[{"b":"[[{{\"]]"}]}"#;
     assert_eq!(first_deeper_than(text, 3), None);
     assert_eq!(first_deeper_than(text, 2), Some(6));
+    // An escaped backslash ends before the quote that closes the string.
+    let text = br#"["a\\",["\"[",[1]]]"#;
+    assert_eq!(first_deeper_than(text, 2), Some(14));
+    assert_eq!(first_deeper_than(text, 3), None);
+    // An unterminated string, or one ending in a backslash, hides nothing deeper.
+    assert_eq!(first_deeper_than(br#"[["[[[\"#, 2), None);
+    assert_eq!(first_deeper_than(br#"["\"#, 0), Some(0));
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert_eq!(first_deeper_than(deep.as_bytes(), 128), Some(128));
 }

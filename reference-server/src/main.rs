@@ -28,6 +28,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc's malloc: the server builds and drops a model of many small
+/// strings per write (see the `mimalloc` line of Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Reference server and command-line tool of the aas-rs Asset Administration Shell toolkit.
 #[derive(Debug, Parser)]
 #[command(

@@ -764,6 +764,7 @@ impl SqliteRepository {
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
+            reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             repository.readers.push(Mutex::new(reader));
         }
         // Writers leave checkpoints (copying the WAL into the database) to a thread of its
@@ -890,7 +891,8 @@ impl SqliteRepository {
                 return Err(StorageError::VersionMismatch(Box::new(change)));
             }
         }
-        tx.execute(
+        run(
+            &tx,
             "INSERT INTO metadata (key, value) VALUES (?1, ?2) \
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![VERSION_KEY, to.as_str()],
@@ -913,6 +915,7 @@ impl SqliteRepository {
             migrations::REPOSITORY_MIGRATIONS,
         )?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Self {
             connection: Mutex::new(Writer {
                 connection,
@@ -1336,22 +1339,24 @@ fn write(
             max: MAX_STORED_DEPTH,
         });
     }
-    let existed: bool = tx.query_row(
-        &format!(
+    let existed: bool = tx
+        .prepare_cached(&format!(
             "SELECT EXISTS(SELECT 1 FROM {} WHERE id = ?1)",
             collection.table()
-        ),
-        [id],
-        |row| row.get(0),
-    )?;
+        ))?
+        .query_row([id], |row| row.get(0))?;
     if existed && mode == Mode::CreateOnly {
         return Err(StorageError::Exists(format!(
             "{} {id:?}",
             collection.noun()
         )));
     }
-    tx.execute(
-        &format!("INSERT INTO {} (id, json) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET json = excluded.json", collection.table()),
+    run(
+        tx,
+        &format!(
+            "INSERT INTO {} (id, json) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+            collection.table()
+        ),
         params![id, json],
     )?;
     Ok(if existed {
@@ -1359,6 +1364,20 @@ fn write(
     } else {
         Written::Created
     })
+}
+
+/// Statements kept prepared per connection: more than the queries and writes there are (per
+/// table), so that none is parsed again (rusqlite's default keeps 16).
+const STATEMENT_CACHE: usize = 128;
+
+/// Runs `sql` from the connection's statement cache. Preparing a write statement costs more
+/// than running it: SQLite codes the triggers it fires (the listing keys) at every prepare.
+fn run(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    connection.prepare_cached(sql)?.execute(params)
 }
 
 /// Adds a change's events to the event log and the outbox; they are published once the
@@ -1405,7 +1424,8 @@ fn store_attachment(
     path: &str,
     a: &Attachment,
 ) -> Result<(), StorageError> {
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO attachments (owner, path, content_type, file_name, bytes) \
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(owner, path) DO UPDATE SET \
          content_type = excluded.content_type, file_name = excluded.file_name, bytes = excluded.bytes",
@@ -1453,7 +1473,8 @@ fn drop_unheld_files(
     }
     // Out of the way first (a move may go where another unheld file sits), then in place.
     for (n, (path, _)) in unheld.iter().enumerate() {
-        tx.execute(
+        run(
+            tx,
             "UPDATE attachments SET path = ?3 WHERE owner = ?1 AND path = ?2",
             params![owner, path, format!(" moving {n}")],
         )?;
@@ -1461,11 +1482,13 @@ fn drop_unheld_files(
     for (n, (path, _)) in unheld.iter().enumerate() {
         let parked = format!(" moving {n}");
         match moves.iter().find(|(from, _)| from == path) {
-            Some((_, to)) => tx.execute(
+            Some((_, to)) => run(
+                tx,
                 "UPDATE attachments SET path = ?3 WHERE owner = ?1 AND path = ?2",
                 params![owner, parked, to],
             )?,
-            None => tx.execute(
+            None => run(
+                tx,
                 "DELETE FROM attachments WHERE owner = ?1 AND path = ?2",
                 params![owner, parked],
             )?,
@@ -1523,13 +1546,15 @@ fn file_content_type(submodel: &Submodel, path: &str) -> Option<String> {
 }
 
 fn link_submodels(tx: &Connection, shell: &AssetAdministrationShell) -> Result<(), StorageError> {
-    tx.execute(
+    run(
+        tx,
         "DELETE FROM shell_submodels WHERE shell_id = ?1",
         [&shell.id],
     )?;
     for reference in shell.submodels.iter().flatten() {
         if let Some(key) = reference.keys.first() {
-            tx.execute(
+            run(
+                tx,
                 "INSERT OR IGNORE INTO shell_submodels (shell_id, submodel_id) VALUES (?1, ?2)",
                 params![shell.id, key.value],
             )?;
@@ -1626,11 +1651,11 @@ fn read_in<T: aas_serde::json::FromJson>(
     id: &str,
 ) -> Result<Option<T>, StorageError> {
     let json: Option<String> = tx
-        .query_row(
-            &format!("SELECT json FROM {} WHERE id = ?1", collection.table()),
-            [id],
-            |row| row.get(0),
-        )
+        .prepare_cached(&format!(
+            "SELECT json FROM {} WHERE id = ?1",
+            collection.table()
+        ))?
+        .query_row([id], |row| row.get(0))
         .optional()?;
     json.map(|json| decode(id, &json)).transpose()
 }
@@ -1645,7 +1670,11 @@ fn store_view(tx: &Connection, submodel: &Submodel) -> Result<(), StorageError> 
         .flatten()
         .any(holds_blob_value)
     {
-        tx.execute("DELETE FROM submodel_views WHERE id = ?1", [&submodel.id])?;
+        run(
+            tx,
+            "DELETE FROM submodel_views WHERE id = ?1",
+            [&submodel.id],
+        )?;
         return Ok(());
     }
     let mut view = submodel.clone();
@@ -1654,13 +1683,18 @@ fn store_view(tx: &Connection, submodel: &Submodel) -> Result<(), StorageError> 
         dropped |= element.drop_blob_values();
     }
     if dropped {
-        tx.execute(
+        run(
+            tx,
             "INSERT INTO submodel_views (id, json) VALUES (?1, ?2) \
              ON CONFLICT(id) DO UPDATE SET json = excluded.json",
             params![submodel.id, aas_serde::json::to_string(&view)],
         )?;
     } else {
-        tx.execute("DELETE FROM submodel_views WHERE id = ?1", [&submodel.id])?;
+        run(
+            tx,
+            "DELETE FROM submodel_views WHERE id = ?1",
+            [&submodel.id],
+        )?;
     }
     Ok(())
 }
@@ -1735,16 +1769,16 @@ impl Repository for SqliteRepository {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
         let json: Option<String> = tx
-            .query_row("SELECT json FROM shells WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
+            .prepare_cached("SELECT json FROM shells WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
             .optional()?;
         let Some(json) = json else {
             return Err(StorageError::NotFound(format!("shell {id:?}")));
         };
         let shell: AssetAdministrationShell = decode(id, &json)?;
-        tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
-        tx.execute(
+        run(&tx, "DELETE FROM shells WHERE id = ?1", [id])?;
+        run(
+            &tx,
             "DELETE FROM attachments WHERE owner = ?1",
             [format!("shell:{id}")],
         )?;
@@ -1829,18 +1863,18 @@ impl Repository for SqliteRepository {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
         let json: Option<String> = tx
-            .query_row("SELECT json FROM submodels WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
+            .prepare_cached("SELECT json FROM submodels WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
             .optional()?;
         let Some(json) = json else {
             return Err(StorageError::NotFound(format!("submodel {id:?}")));
         };
         let submodel: Submodel = decode(id, &json)?;
         let affected = affected_shells(&tx, id)?;
-        tx.execute("DELETE FROM submodels WHERE id = ?1", [id])?;
-        tx.execute("DELETE FROM submodel_views WHERE id = ?1", [id])?;
-        tx.execute(
+        run(&tx, "DELETE FROM submodels WHERE id = ?1", [id])?;
+        run(&tx, "DELETE FROM submodel_views WHERE id = ?1", [id])?;
+        run(
+            &tx,
             "DELETE FROM attachments WHERE owner = ?1",
             [format!("submodel:{id}")],
         )?;
@@ -1916,7 +1950,8 @@ impl Repository for SqliteRepository {
         match attachment {
             Some(a) => store_attachment(&tx, owner, path, a)?,
             None => {
-                tx.execute(
+                run(
+                    &tx,
                     "DELETE FROM attachments WHERE owner = ?1 AND path = ?2",
                     [owner, path],
                 )?;
@@ -2037,7 +2072,8 @@ impl Repository for SqliteRepository {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
         // The message itself goes along: the event log entry may be pruned meanwhile.
-        let moved = tx.execute(
+        let moved = run(
+            &tx,
             "INSERT INTO dead_letters (sequence, topic, payload, event, attempts, error, failed_us) \
              SELECT o.sequence, o.topic, \
              CASE WHEN length(o.payload) = 0 AND o.event IS NOT NULL \
@@ -2049,7 +2085,7 @@ impl Repository for SqliteRepository {
         if moved == 0 {
             return Err(StorageError::NotFound(format!("outbox entry {sequence}")));
         }
-        tx.execute("DELETE FROM outbox WHERE sequence = ?1", [sequence])?;
+        run(&tx, "DELETE FROM outbox WHERE sequence = ?1", [sequence])?;
         tx.commit()?;
         Ok(())
     }
@@ -2099,7 +2135,8 @@ impl Repository for SqliteRepository {
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
         // Back in its old place in the order, with its own copy of the message.
-        let moved = tx.execute(
+        let moved = run(
+            &tx,
             "INSERT INTO outbox (sequence, topic, payload, event, attempts, due_us) \
              SELECT sequence, topic, payload, event, 0, 0 FROM dead_letters WHERE sequence = ?1",
             [sequence],
@@ -2107,7 +2144,11 @@ impl Repository for SqliteRepository {
         if moved == 0 {
             return Err(StorageError::NotFound(format!("dead letter {sequence}")));
         }
-        tx.execute("DELETE FROM dead_letters WHERE sequence = ?1", [sequence])?;
+        run(
+            &tx,
+            "DELETE FROM dead_letters WHERE sequence = ?1",
+            [sequence],
+        )?;
         self.commit(tx)
     }
 

@@ -60,19 +60,24 @@ pub const MAX_DEPTH: usize = parser::MAX_DEPTH;
 /// is parsed (a request body) or after it was written (a model about to be stored, which must
 /// read back within [`MAX_DEPTH`]).
 pub fn first_deeper_than(bytes: &[u8], max: usize) -> Option<usize> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (at, &byte) in bytes.iter().enumerate() {
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
         match byte {
-            b'"' => in_string = true,
+            b'"' => {
+                // Most of a document's bytes are in strings: jump from quote or backslash to
+                // the next instead of looking at every byte.
+                at += 1;
+                loop {
+                    let rest = bytes.get(at..)?;
+                    let offset = memchr::memchr2(b'"', b'\\', rest)?;
+                    at += offset;
+                    if rest[offset] == b'"' {
+                        break;
+                    }
+                    at += 2; // the backslash and the character it escapes
+                }
+            }
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -82,6 +87,7 @@ pub fn first_deeper_than(bytes: &[u8], max: usize) -> Option<usize> {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        at += 1;
     }
     None
 }
