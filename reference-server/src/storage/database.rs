@@ -127,3 +127,57 @@ impl Database {
         self.read()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{Repository, SqliteRepository, Write};
+
+    type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+    /// The stores queue on the one writer: writes of the repository (group-committed), the
+    /// push store and the twin store from many threads at once all succeed and read back,
+    /// none failing with "database is locked".
+    #[test]
+    fn writes_of_every_store_from_many_threads_share_the_writer() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let database = Arc::new(Database::open(
+            &dir.path().join("repository.sqlite"),
+            StorageOptions::default(),
+        )?);
+        let repository = Arc::new(SqliteRepository::on(database.clone()));
+        let push = Arc::new(crate::push::PushStore::new(
+            database.clone(),
+            crate::secrets::SecretKey::load(dir.path())?,
+            false,
+        ));
+        let twins = Arc::new(crate::sync::SdtStore::new(database));
+        let threads: Vec<std::thread::JoinHandle<TestResult>> = (0..8)
+            .map(|n| {
+                let (repository, push, twins) = (repository.clone(), push.clone(), twins.clone());
+                std::thread::spawn(move || {
+                    for m in 0..10 {
+                        let id = format!("urn:sm:{n}:{m}");
+                        repository.put_submodel(&aas_model::Submodel::new(&id), &|_| Vec::new())?;
+                        let request = serde_json::from_value(serde_json::json!({
+                            "pushTargetName": "lake",
+                            "serializationFormat": "application/json"}))?;
+                        push.save_job(&push_core::PushJob::new(request))?;
+                        let platform = serde_json::from_value(serde_json::json!({
+                            "name": id, "base_url": "http://127.0.0.1:9",
+                            "authentication": "none"}))?;
+                        twins.put_platform(&platform, Write::Create)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().map_err(|_| "a writer panicked")??;
+        }
+        assert_eq!(repository.submodels(100, None)?.items.len(), 80);
+        assert_eq!(push.jobs(100, None)?.0.len(), 80);
+        assert_eq!(twins.platforms()?.len(), 80);
+        Ok(())
+    }
+}
