@@ -1,9 +1,10 @@
 //! Push targets and jobs of the server: push-core's engine over the repository, with targets
-//! (their secrets sealed, see [`crate::secrets`]) and job records in the same SQLite file.
+//! (their secrets sealed, see [`crate::secrets`]) and job records in the repository's
+//! database, on its connections (tables: the `push` migrations of `storage/migrations.rs`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel, SubmodelElement};
 use async_trait::async_trait;
@@ -12,55 +13,25 @@ use push_core::{
     ExportFile, JobState, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError,
     TargetConfig, TargetOptions, Targets,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use sdt_core::outbound::OutboundPolicy;
 use serde_json::Value;
 
 use crate::outbound::{PolicyResolver, TargetCheckError, check_target};
-use crate::secrets::{SecretError, SecretKey};
-use crate::storage::{Attachment, Collection, Repository, StorageError, Write};
+use crate::secrets::SecretKey;
+use crate::storage::{
+    Attachment, Collection, Database, Repository, StorageError, StoreError, Write,
+};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS push_targets (
-    name TEXT PRIMARY KEY NOT NULL, redacted TEXT NOT NULL, sealed TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS push_jobs (
-    sequence INTEGER PRIMARY KEY AUTOINCREMENT, identifier TEXT UNIQUE NOT NULL,
-    state TEXT NOT NULL, json TEXT NOT NULL);
-";
-
-/// Why a push operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PushStoreError {
-    #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
-    #[error(transparent)]
-    Secret(#[from] SecretError),
-    /// A stored record that no longer reads.
-    #[error("the stored {what} no longer reads: {source}")]
-    Corrupt {
-        what: String,
-        #[source]
-        source: serde_json::Error,
-    },
-    /// A record that cannot be written as JSON.
-    #[error("{what} cannot be stored: {source}")]
-    Unserializable {
-        what: String,
-        #[source]
-        source: serde_json::Error,
-    },
-    #[error("push target {0:?} exists")]
-    Exists(String),
-    #[error("push target {0:?} not found")]
-    NotFound(String),
-}
+/// Why a push operation failed: the error of the stores beside the repository.
+pub type PushStoreError = StoreError;
 
 /// A target built from its stored configuration, and the sealed text it was built from.
 type BuiltTarget = (String, Arc<dyn PushTarget>);
 
 /// Targets and job records, in the repository's database file.
 pub struct PushStore {
-    connection: Mutex<Connection>,
+    database: Arc<Database>,
     key: SecretKey,
     /// Whether plain http to loopback hosts is accepted (see `TargetOptions::allow_insecure`).
     allow_insecure: bool,
@@ -82,18 +53,8 @@ impl std::fmt::Debug for PushStore {
     }
 }
 
-/// [`PushStoreError::Corrupt`] of the record `what` (never the record's text: it may hold
-/// more than is shown).
-fn corrupt(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> PushStoreError {
-    let what = what.into();
-    move |source| PushStoreError::Corrupt { what, source }
-}
-
-/// [`PushStoreError::Unserializable`] of the record `what`.
-fn unserializable(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> PushStoreError {
-    let what = what.into();
-    move |source| PushStoreError::Unserializable { what, source }
-}
+const TARGET: &str = "push target";
+const JOB: &str = "push job";
 
 fn context(name: &str) -> String {
     format!("push-target:{name}")
@@ -117,19 +78,17 @@ pub fn shown(config: &TargetConfig) -> Result<Value, serde_json::Error> {
 }
 
 impl PushStore {
-    pub fn open(path: &Path, key: SecretKey, allow_insecure: bool) -> Result<Self, PushStoreError> {
-        let connection = Connection::open(path)?;
-        connection.busy_timeout(std::time::Duration::from_secs(10))?;
-        connection.execute_batch(SCHEMA)?;
-        Ok(Self {
-            connection: Mutex::new(connection),
+    /// The store on `database` (whose opening created or migrated its tables).
+    pub fn new(database: Arc<Database>, key: SecretKey, allow_insecure: bool) -> Self {
+        Self {
+            database,
             key,
             allow_insecure,
             outbound: OutboundPolicy::default(),
             resolver: Arc::new(PolicyResolver::new(OutboundPolicy::default())),
             local_root: None,
             built: Mutex::default(),
-        })
+        }
     }
 
     /// Where targets may connect, and the root of local-directory targets (`[outbound]`).
@@ -144,19 +103,6 @@ impl PushStore {
     /// checked only here; names also when they resolve, through [`Self::options`]' resolver).
     pub fn check_target(&self, config: &TargetConfig) -> Result<(), TargetCheckError> {
         check_target(&self.outbound, config)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Bounds the database file as the repository does (`max-database-size`): the limit is
-    /// SQLite's per connection, so every store's connection gets it.
-    pub fn with_max_size(self, max_size: Option<u64>) -> Result<Self, PushStoreError> {
-        crate::storage::limit_size(&self.lock(), max_size)?;
-        Ok(self)
     }
 
     /// The options targets are checked with (now: the time of the check): the resolver of the
@@ -175,13 +121,15 @@ impl PushStore {
 
     /// Every target, as shown.
     pub fn targets(&self) -> Result<Vec<Value>, PushStoreError> {
-        let connection = self.lock();
+        let connection = self.database.reader();
         let mut statement =
-            connection.prepare_cached("SELECT redacted FROM push_targets ORDER BY name")?;
-        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+            connection.prepare_cached("SELECT name, redacted FROM push_targets ORDER BY name")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
         rows.map(|row| {
-            let text = row?;
-            serde_json::from_str(&text).map_err(corrupt("push target"))
+            let (name, text) = row?;
+            serde_json::from_str(&text).map_err(StoreError::corrupt(TARGET, name))
         })
         .collect()
     }
@@ -189,14 +137,15 @@ impl PushStore {
     /// One target as shown.
     pub fn target_shown(&self, name: &str) -> Result<Option<Value>, PushStoreError> {
         let text: Option<String> = self
-            .lock()
+            .database
+            .reader()
             .query_row(
                 "SELECT redacted FROM push_targets WHERE name = ?1",
                 [name],
                 |row| row.get(0),
             )
             .optional()?;
-        text.map(|t| serde_json::from_str(&t).map_err(corrupt(format!("push target {name:?}"))))
+        text.map(|t| serde_json::from_str(&t).map_err(StoreError::corrupt(TARGET, name)))
             .transpose()
     }
 
@@ -205,11 +154,13 @@ impl PushStore {
     /// [`PushStoreError::NotFound`]), checked in the transaction that writes it; `true` if
     /// it replaced one.
     pub fn put_target(&self, config: &TargetConfig, write: Write) -> Result<bool, PushStoreError> {
-        let what = || format!("push target {:?}", config.name);
-        let secret = serde_json::to_string(config).map_err(unserializable(what()))?;
+        let what = || format!("{TARGET} {:?}", config.name);
+        let secret = serde_json::to_string(config).map_err(StoreError::unserializable(what()))?;
         let sealed = self.key.seal(&context(&config.name), &secret)?;
-        let redacted = shown(config).map_err(unserializable(what()))?.to_string();
-        let mut connection = self.lock();
+        let redacted = shown(config)
+            .map_err(StoreError::unserializable(what()))?
+            .to_string();
+        let mut connection = self.database.writer();
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let existed = tx
             .query_row(
@@ -220,8 +171,8 @@ impl PushStore {
             .optional()?
             .is_some();
         match (write, existed) {
-            (Write::Create, true) => return Err(PushStoreError::Exists(config.name.clone())),
-            (Write::Replace, false) => return Err(PushStoreError::NotFound(config.name.clone())),
+            (Write::Create, true) => return Err(StoreError::Exists(what())),
+            (Write::Replace, false) => return Err(StoreError::NotFound(what())),
             _ => {}
         }
         tx.execute(
@@ -236,7 +187,8 @@ impl PushStore {
     /// Deletes a target; `false` if there was none.
     pub fn delete_target(&self, name: &str) -> Result<bool, PushStoreError> {
         let deleted = self
-            .lock()
+            .database
+            .writer()
             .execute("DELETE FROM push_targets WHERE name = ?1", [name])?;
         Ok(deleted > 0)
     }
@@ -244,7 +196,8 @@ impl PushStore {
     /// A target's sealed configuration as stored.
     fn sealed(&self, name: &str) -> Result<Option<String>, PushStoreError> {
         Ok(self
-            .lock()
+            .database
+            .reader()
             .query_row(
                 "SELECT sealed FROM push_targets WHERE name = ?1",
                 [name],
@@ -265,7 +218,7 @@ impl PushStore {
             return Ok(Some(target.clone()));
         }
         let config: TargetConfig = serde_json::from_str(&self.key.open(&context(name), &sealed)?)
-            .map_err(corrupt(format!("push target {name:?}")))?;
+            .map_err(StoreError::corrupt(TARGET, name))?;
         // Checked again for every build, not only when the target was created: the stored
         // configuration may predate this policy. A cached target was checked the same way.
         let built_target = self
@@ -283,7 +236,7 @@ impl PushStore {
     /// Checks the sealed secrets open with this key: the names of those that do not.
     pub fn unreadable_targets(&self) -> Result<Vec<String>, PushStoreError> {
         let rows: Vec<(String, String)> = {
-            let connection = self.lock();
+            let connection = self.database.reader();
             let mut statement = connection.prepare("SELECT name, sealed FROM push_targets")?;
             statement
                 .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -298,14 +251,15 @@ impl PushStore {
 
     pub fn job(&self, identifier: &str) -> Result<Option<PushJob>, PushStoreError> {
         let json: Option<String> = self
-            .lock()
+            .database
+            .reader()
             .query_row(
                 "SELECT json FROM push_jobs WHERE identifier = ?1",
                 [identifier],
                 |row| row.get(0),
             )
             .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(corrupt(format!("push job {identifier:?}"))))
+        json.map(|j| serde_json::from_str(&j).map_err(StoreError::corrupt(JOB, identifier)))
             .transpose()
     }
 
@@ -315,23 +269,30 @@ impl PushStore {
         limit: usize,
         cursor: Option<i64>,
     ) -> Result<(Vec<PushJob>, Option<i64>), PushStoreError> {
-        let connection = self.lock();
-        let mut statement = connection.prepare_cached(
-            "SELECT sequence, json FROM push_jobs WHERE sequence < ?1 ORDER BY sequence DESC LIMIT ?2",
-        )?;
-        let rows = statement
-            .query_map(
-                params![cursor.unwrap_or(i64::MAX), limit as i64 + 1],
-                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
-            )?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = {
+            let connection = self.database.reader();
+            let mut statement = connection.prepare_cached(
+                "SELECT sequence, identifier, json FROM push_jobs WHERE sequence < ?1 \
+                 ORDER BY sequence DESC LIMIT ?2",
+            )?;
+            statement
+                .query_map(
+                    params![cursor.unwrap_or(i64::MAX), limit as i64 + 1],
+                    |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                        ))
+                    },
+                )?
+                .collect::<Result<Vec<_>, _>>()?
+        };
         let more = rows.len() > limit;
         let mut jobs = Vec::new();
         let mut last = None;
-        for (sequence, json) in rows.into_iter().take(limit) {
-            jobs.push(
-                serde_json::from_str(&json).map_err(corrupt(format!("push job #{sequence}")))?,
-            );
+        for (sequence, identifier, json) in rows.into_iter().take(limit) {
+            jobs.push(serde_json::from_str(&json).map_err(StoreError::corrupt(JOB, identifier))?);
             last = Some(sequence);
         }
         Ok((jobs, if more { last } else { None }))
@@ -339,26 +300,31 @@ impl PushStore {
 
     /// Jobs left `processing` (by a process that ended).
     pub fn processing(&self) -> Result<Vec<PushJob>, PushStoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare("SELECT json FROM push_jobs WHERE state = 'processing' ORDER BY sequence")?;
-        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        let connection = self.database.reader();
+        let mut statement = connection.prepare(
+            "SELECT identifier, json FROM push_jobs WHERE state = 'processing' ORDER BY sequence",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
         rows.map(|row| {
-            let json = row?;
-            serde_json::from_str(&json).map_err(corrupt("push job"))
+            let (identifier, json) = row?;
+            serde_json::from_str(&json).map_err(StoreError::corrupt(JOB, identifier))
         })
         .collect()
     }
 
     pub fn save_job(&self, job: &PushJob) -> Result<(), PushStoreError> {
-        let json = serde_json::to_string(job)
-            .map_err(unserializable(format!("push job {:?}", job.identifier)))?;
+        let json = serde_json::to_string(job).map_err(StoreError::unserializable(format!(
+            "{JOB} {:?}",
+            job.identifier
+        )))?;
         let state = match job.state {
             JobState::Processing => "processing",
             JobState::Completed => "completed",
             JobState::Failed => "failed",
         };
-        self.lock().execute(
+        self.database.writer().execute(
             "INSERT INTO push_jobs (identifier, state, json) VALUES (?1, ?2, ?3) \
              ON CONFLICT(identifier) DO UPDATE SET state = excluded.state, json = excluded.json",
             params![job.identifier, state, json],
@@ -628,13 +594,14 @@ mod tests {
         )
     }
 
-    fn store(dir: &Path) -> Result<Arc<PushStore>, Box<dyn std::error::Error>> {
+    /// A store on a database of its own (a second one on the same file is a second process).
+    fn store(dir: &std::path::Path) -> Result<Arc<PushStore>, Box<dyn std::error::Error>> {
         let key = SecretKey::load(dir)?;
-        Ok(Arc::new(PushStore::open(
+        let database = Database::open(
             &dir.join("repository.sqlite"),
-            key,
-            false,
-        )?))
+            crate::storage::StorageOptions::default(),
+        )?;
+        Ok(Arc::new(PushStore::new(Arc::new(database), key, false)))
     }
 
     /// Another writer of the database (a second process, or a write racing a lookup) replaces
@@ -681,7 +648,7 @@ mod tests {
                 .map_err(|e| e.to_string())?
             {
                 Ok(_) => created += 1,
-                Err(PushStoreError::Exists(name)) => assert_eq!(name, "lake"),
+                Err(PushStoreError::Exists(what)) => assert_eq!(what, r#"push target "lake""#),
                 Err(other) => return Err(other.into()),
             }
         }

@@ -15,7 +15,7 @@ use crate::config::{Broker, Settings};
 use crate::connections::CappedListener;
 use crate::http::{AppState, router};
 use crate::service::{EventSettings, RepositoryService};
-use crate::storage::{Attachment, Repository, SqliteRepository};
+use crate::storage::{Attachment, Database, Repository, SqliteRepository};
 use crate::{broker, document_io, mqtt_front, publisher};
 
 /// Why the server could not start.
@@ -51,8 +51,13 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
     fit_connections_to_file_limit(&mut settings);
     std::fs::create_dir_all(&settings.data).map_err(at(settings.data.display()))?;
     keep_private(&settings.data).map_err(at(settings.data.display()))?;
-    let sqlite =
-        SqliteRepository::open_with(&settings.data.join("repository.sqlite"), settings.storage)?;
+    // One database for the repository and the push and twin stores: their writes share its
+    // writer connection instead of contending for the file's lock.
+    let database = Arc::new(Database::open(
+        &settings.data.join("repository.sqlite"),
+        settings.storage,
+    )?);
+    let sqlite = SqliteRepository::on(database.clone());
     adopt_version(&sqlite, &settings)?;
     let repository: Arc<dyn Repository> = Arc::new(sqlite);
     let mut encodings = Vec::new();
@@ -65,16 +70,11 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
     }
     let key = crate::secrets::SecretKey::load(&settings.data)?;
     let push_store = Arc::new(
-        crate::push::PushStore::open(
-            &settings.data.join("repository.sqlite"),
-            key,
-            settings.allow_insecure_targets,
-        )?
-        .with_outbound(
-            settings.outbound.clone(),
-            settings.local_target_root.clone(),
-        )
-        .with_max_size(settings.storage.max_size)?,
+        crate::push::PushStore::new(database.clone(), key, settings.allow_insecure_targets)
+            .with_outbound(
+                settings.outbound.clone(),
+                settings.local_target_root.clone(),
+            ),
     );
     let unreadable = push_store.unreadable_targets()?;
     if !unreadable.is_empty() {
@@ -92,10 +92,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         },
         settings.aas_version,
     ));
-    let sdt_store = Arc::new(
-        crate::sync::SdtStore::open(&settings.data.join("repository.sqlite"))?
-            .with_max_size(settings.storage.max_size)?,
-    );
+    let sdt_store = Arc::new(crate::sync::SdtStore::new(database));
     for path in &settings.load {
         load(&service, path, settings.convert_stored_data)?;
     }

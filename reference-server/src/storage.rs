@@ -18,7 +18,6 @@
 //! other version checks everything stored under its version first
 //! ([`SqliteRepository::adopt_version`]).
 
-use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
@@ -26,10 +25,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
+mod database;
 mod listing;
 mod migrations;
+mod store_error;
 
+pub use database::Database;
 pub use listing::{ConceptDescriptionFilter, ShellFilter, SubmodelFilter};
+pub use store_error::StoreError;
 
 /// Which collection an element lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -475,25 +478,10 @@ pub trait Repository: Send + Sync {
     fn outbox_signal(&self) -> Arc<Notify>;
 }
 
-/// SQLite storage: one file, WAL journal, one connection behind a mutex (writes are short).
+/// SQLite storage: one file, WAL journal, one writer connection behind a mutex (writes are
+/// short), on a [`Database`] it may share with the push and twin stores.
 pub struct SqliteRepository {
-    connection: Mutex<Writer>,
-    /// Threads waiting for the writer connection: a change commits its group at once when
-    /// none waits, else leaves the group open for them ([`SqliteRepository::grouped`]).
-    waiting: std::sync::atomic::AtomicUsize,
-    /// Read-only connections (WAL lets them read while the writer writes); none in memory.
-    readers: Vec<Mutex<Connection>>,
-    next_reader: std::sync::atomic::AtomicUsize,
-    outbox_signal: Arc<Notify>,
-    /// Cleared on drop: ends the background checkpointer.
-    alive: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Drop for SqliteRepository {
-    fn drop(&mut self) {
-        self.alive
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-    }
+    database: Arc<Database>,
 }
 
 /// How many connections serve reads.
@@ -662,8 +650,8 @@ fn group_failure(error: &StorageError) -> (rusqlite::ffi::Error, Option<String>)
     }
 }
 
-/// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`). Other connections
-/// write to the same file (push and twin stores); a deferred transaction that read first and
+/// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`). Another process may
+/// write to the same file; a deferred transaction that read first and
 /// then found another connection's commit would fail with "database is locked" at its first
 /// write instead of waiting (the busy timeout does not apply to that upgrade).
 fn write_transaction(connection: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
@@ -742,51 +730,28 @@ pub struct StorageOptions {
 impl SqliteRepository {
     /// Opens (creating if needed) the database file, with the default options.
     #[cfg(test)]
-    pub fn open(path: &Path) -> Result<Self, StorageError> {
+    pub fn open(path: &std::path::Path) -> Result<Self, StorageError> {
         Self::open_with(path, StorageOptions::default())
     }
 
     /// Opens (creating if needed) the database file.
-    pub fn open_with(path: &Path, options: StorageOptions) -> Result<Self, StorageError> {
-        let mut repository = Self::with_connection(Connection::open(path)?)?;
-        {
-            let writer = repository.lock();
-            let synchronous = match options.durability {
-                Durability::Full => "FULL",
-                Durability::Normal => "NORMAL",
-            };
-            writer.pragma_update(None, "synchronous", synchronous)?;
-            limit_size(&writer, options.max_size)?;
-        }
-        for _ in 0..READERS {
-            let reader = Connection::open_with_flags(
-                path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-            repository.readers.push(Mutex::new(reader));
-        }
-        // Writers leave checkpoints (copying the WAL into the database) to a thread of its
-        // own, so no change waits for one; the writer's own automatic checkpoint stays as a
-        // safety net at 40 MB of WAL.
-        repository
-            .lock()
-            .pragma_update(None, "wal_autocheckpoint", 10_000)?;
-        let checkpointer = Connection::open(path)?;
-        let alive = repository.alive.clone();
-        std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || {
-                let mut backoff = CheckpointBackoff::default();
-                while alive.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(backoff.delay());
-                    let outcome = checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
-                    backoff.record(outcome);
-                }
-            })
-            .map_err(StorageError::CheckpointThread)?;
-        Ok(repository)
+    #[cfg(test)]
+    pub fn open_with(
+        path: &std::path::Path,
+        options: StorageOptions,
+    ) -> Result<Self, StorageError> {
+        Ok(Self::on(Arc::new(Database::open(path, options)?)))
+    }
+
+    /// The repository over an open database.
+    pub fn on(database: Arc<Database>) -> Self {
+        Self { database }
+    }
+
+    /// The database it is stored in (the push and twin stores use its connections).
+    #[cfg(test)]
+    pub fn database(&self) -> &Arc<Database> {
+        &self.database
     }
 
     /// The AAS version the stored data was verified under, as recorded (`None`: a database
@@ -903,33 +868,30 @@ impl SqliteRepository {
 
     /// A database in memory, with one connection (tests, fuzzing).
     pub fn in_memory() -> Result<Self, StorageError> {
-        Self::with_connection(Connection::open_in_memory()?)
+        Ok(Self::on(Arc::new(Database::in_memory()?)))
     }
 
-    fn with_connection(mut connection: Connection) -> Result<Self, StorageError> {
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        migrations::migrate(
-            &mut connection,
-            migrations::REPOSITORY,
-            migrations::REPOSITORY_MIGRATIONS,
-        )?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(Self {
-            connection: Mutex::new(Writer {
-                connection,
-                group: None,
-                changes: 0,
-            }),
-            waiting: std::sync::atomic::AtomicUsize::new(0),
-            readers: Vec::new(),
-            next_reader: std::sync::atomic::AtomicUsize::new(0),
-            outbox_signal: Arc::new(Notify::new()),
-            alive: Arc::new(std::sync::atomic::AtomicBool::new(true)),
-        })
+    fn commit(&self, tx: rusqlite::Transaction<'_>) -> Result<(), StorageError> {
+        self.database.commit(tx)
     }
 
+    fn read(&self) -> ReadGuard<'_> {
+        self.database.read()
+    }
+
+    fn lock(&self) -> WriterGuard<'_> {
+        self.database.lock()
+    }
+
+    fn grouped<T>(
+        &self,
+        change: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        self.database.grouped(change)
+    }
+}
+
+impl Database {
     /// Commits a change and wakes the publisher, which finds its events only after the commit.
     fn commit(&self, tx: rusqlite::Transaction<'_>) -> Result<(), StorageError> {
         tx.commit()?;
@@ -1068,7 +1030,9 @@ impl SqliteRepository {
         })?;
         Ok(value)
     }
+}
 
+impl SqliteRepository {
     fn change_submodel(
         &self,
         id: &str,
@@ -1368,7 +1332,7 @@ fn write(
 
 /// Statements kept prepared per connection: more than the queries and writes there are (per
 /// table), so that none is parsed again (rusqlite's default keeps 16).
-const STATEMENT_CACHE: usize = 128;
+pub(crate) const STATEMENT_CACHE: usize = 128;
 
 /// Runs `sql` from the connection's statement cache. Preparing a write statement costs more
 /// than running it: SQLite codes the triggers it fires (the listing keys) at every prepare.
@@ -2228,7 +2192,7 @@ impl Repository for SqliteRepository {
     }
 
     fn outbox_signal(&self) -> Arc<Notify> {
-        self.outbox_signal.clone()
+        self.database.outbox_signal.clone()
     }
 }
 
@@ -2253,7 +2217,7 @@ mod tests {
         repository.modify_submodel(
             "urn:sm:1",
             &mut |submodel| {
-                // Another connection writes while the change is under way (the twin store does).
+                // Another connection writes while the change is under way (another process).
                 other_write = Some(
                     other
                         .execute("INSERT INTO other_store VALUES (1)", [])

@@ -6,7 +6,7 @@
 //! the repository service's committed changes ([`Synchronizer::watch`]), so a command is sent
 //! after the change commits, outside the request that made it.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aas_model::{DataTypeDefXsd, Extension, Submodel};
 use async_trait::async_trait;
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::secrets::{SecretError, SecretKey};
 use crate::service::{CommittedChange, Origin, RepositoryService};
-use crate::storage::{StorageError, Write};
+use crate::storage::{Database, StorageError, StoreError, Write};
 
 /// The extensions that mark a bound submodel.
 pub const MARKS: [&str; 4] = [
@@ -123,38 +123,14 @@ impl BindError {
     }
 }
 
-/// Why the store of platforms and bindings failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SdtStoreError {
-    #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
-    /// A stored row that no longer reads (what the push store calls corrupt too).
-    #[error("the stored {what} no longer reads: {source}")]
-    Corrupt {
-        what: String,
-        #[source]
-        source: serde_json::Error,
-    },
-    #[error("{what} cannot be stored: {source}")]
-    Unserializable {
-        what: String,
-        #[source]
-        source: serde_json::Error,
-    },
-    /// A create found one of that name; checked in the write's transaction.
-    #[error("{0} exists")]
-    Exists(String),
-    /// A replacement, a binding's platform or a deletion found none.
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("platform {platform:?} has {twins} twins bound to it")]
-    InUse { platform: String, twins: i64 },
-}
+/// Why the store of platforms and bindings failed: the error of the stores beside the
+/// repository.
+pub type SdtStoreError = StoreError;
 
-/// Platforms and bindings in the repository's database file.
+/// Platforms and bindings in the repository's database, on its connections (tables: the
+/// `twins` migrations of `storage/migrations.rs`).
 pub struct SdtStore {
-    connection: Mutex<Connection>,
+    database: Arc<Database>,
 }
 
 impl std::fmt::Debug for SdtStore {
@@ -163,74 +139,54 @@ impl std::fmt::Debug for SdtStore {
     }
 }
 
-fn corrupt(what: String, source: serde_json::Error) -> SdtStoreError {
-    SdtStoreError::Corrupt { what, source }
-}
+const PLATFORM: &str = "platform";
+const TWIN: &str = "twin";
 
 /// A write transaction that takes the file's write lock at once, so the checks it makes hold
-/// until it commits (other stores write to the same file).
+/// until it commits (another process may write to the file).
 fn immediate(connection: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 impl SdtStore {
-    pub fn open(path: &std::path::Path) -> Result<Self, rusqlite::Error> {
-        let connection = Connection::open(path)?;
-        connection.busy_timeout(std::time::Duration::from_secs(10))?;
-        connection.execute_batch(
-            "CREATE TABLE IF NOT EXISTS sdt_platforms (name TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS sdt_twins (submodel_id TEXT PRIMARY KEY NOT NULL,
-                 json TEXT NOT NULL, sealed TEXT NOT NULL);",
-        )?;
-        Ok(Self {
-            connection: Mutex::new(connection),
-        })
+    /// The store on `database` (whose opening created or migrated its tables).
+    pub fn new(database: Arc<Database>) -> Self {
+        Self { database }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Bounds the database file as the repository does (`max-database-size`): the limit is
-    /// SQLite's per connection, so every store's connection gets it.
-    pub fn with_max_size(self, max_size: Option<u64>) -> Result<Self, rusqlite::Error> {
-        crate::storage::limit_size(&self.lock(), max_size)?;
-        Ok(self)
-    }
-
-    fn all(&self, table: &str, key: &str) -> Result<Vec<Value>, SdtStoreError> {
-        let connection = self.lock();
+    /// Every row of `table` (keyed by `key`), each a `record`.
+    fn all(
+        &self,
+        table: &str,
+        key: &str,
+        record: &'static str,
+    ) -> Result<Vec<Value>, SdtStoreError> {
+        let connection = self.database.reader();
         let mut statement =
             connection.prepare(&format!("SELECT {key}, json FROM {table} ORDER BY 1"))?;
         let rows = statement.query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
         })?;
         rows.map(|row| {
-            let (name, text) = row?;
-            serde_json::from_str(&text).map_err(|e| corrupt(format!("{table} row {name:?}"), e))
+            let (id, text) = row?;
+            serde_json::from_str(&text).map_err(StoreError::corrupt(record, id))
         })
         .collect()
     }
 
     pub fn platforms(&self) -> Result<Vec<Value>, SdtStoreError> {
-        self.all("sdt_platforms", "name")
+        self.all("sdt_platforms", "name", PLATFORM)
     }
 
     pub fn platform(&self, name: &str) -> Result<Option<Platform>, SdtStoreError> {
-        read_platform(&self.lock(), name)
+        read_platform(&self.database.reader(), name)
     }
 
     /// Creates or replaces a platform; `write` says which, checked in the transaction.
     pub fn put_platform(&self, platform: &Platform, write: Write) -> Result<(), SdtStoreError> {
-        let what = || format!("platform {:?}", platform.name);
-        let json =
-            serde_json::to_string(platform).map_err(|source| SdtStoreError::Unserializable {
-                what: what(),
-                source,
-            })?;
-        let mut connection = self.lock();
+        let what = || format!("{PLATFORM} {:?}", platform.name);
+        let json = serde_json::to_string(platform).map_err(StoreError::unserializable(what()))?;
+        let mut connection = self.database.writer();
         let tx = immediate(&mut connection)?;
         let exists = tx
             .query_row(
@@ -257,7 +213,7 @@ impl SdtStore {
     /// Deletes a platform no twin is bound to; the count and the deletion are one
     /// transaction, so a binding made meanwhile cannot be left without its platform.
     pub fn delete_platform(&self, name: &str) -> Result<(), SdtStoreError> {
-        let mut connection = self.lock();
+        let mut connection = self.database.writer();
         let tx = immediate(&mut connection)?;
         let twins = twins_on(&tx, name)?;
         if twins > 0 {
@@ -267,34 +223,33 @@ impl SdtStore {
             });
         }
         if tx.execute("DELETE FROM sdt_platforms WHERE name = ?1", [name])? == 0 {
-            return Err(SdtStoreError::NotFound(format!("platform {name:?}")));
+            return Err(SdtStoreError::NotFound(format!("{PLATFORM} {name:?}")));
         }
         tx.commit()?;
         Ok(())
     }
 
     pub fn twins(&self) -> Result<Vec<Value>, SdtStoreError> {
-        self.all("sdt_twins", "submodel_id")
+        self.all("sdt_twins", "submodel_id", TWIN)
     }
 
     pub fn twin(&self, submodel_id: &str) -> Result<Option<Value>, SdtStoreError> {
         let text: Option<String> = self
-            .lock()
+            .database
+            .reader()
             .query_row(
                 "SELECT json FROM sdt_twins WHERE submodel_id = ?1",
                 [submodel_id],
                 |row| row.get(0),
             )
             .optional()?;
-        text.map(|t| {
-            serde_json::from_str(&t).map_err(|e| corrupt(format!("twin {submodel_id:?}"), e))
-        })
-        .transpose()
+        text.map(|t| serde_json::from_str(&t).map_err(StoreError::corrupt(TWIN, submodel_id)))
+            .transpose()
     }
 
     /// The submodel ids of every binding.
     fn twin_ids(&self) -> Result<Vec<String>, SdtStoreError> {
-        let connection = self.lock();
+        let connection = self.database.reader();
         let mut statement = connection.prepare("SELECT submodel_id FROM sdt_twins ORDER BY 1")?;
         let ids = statement
             .query_map([], |row| row.get(0))?
@@ -307,7 +262,8 @@ impl SdtStore {
         submodel_id: &str,
     ) -> Result<Option<(TwinRecord, String)>, SdtStoreError> {
         let row: Option<(String, String)> = self
-            .lock()
+            .database
+            .reader()
             .query_row(
                 "SELECT json, sealed FROM sdt_twins WHERE submodel_id = ?1",
                 [submodel_id],
@@ -317,7 +273,7 @@ impl SdtStore {
         row.map(|(json, sealed)| {
             serde_json::from_str(&json)
                 .map(|record| (record, sealed))
-                .map_err(|e| corrupt(format!("twin {submodel_id:?}"), e))
+                .map_err(StoreError::corrupt(TWIN, submodel_id))
         })
         .transpose()
     }
@@ -331,16 +287,12 @@ impl SdtStore {
         write: Write,
     ) -> Result<(), SdtStoreError> {
         let what = || format!("the twin of submodel {:?}", record.submodel_id);
-        let json =
-            serde_json::to_string(record).map_err(|source| SdtStoreError::Unserializable {
-                what: what(),
-                source,
-            })?;
-        let mut connection = self.lock();
+        let json = serde_json::to_string(record).map_err(StoreError::unserializable(what()))?;
+        let mut connection = self.database.writer();
         let tx = immediate(&mut connection)?;
         if read_platform(&tx, &record.platform)?.is_none() {
             return Err(SdtStoreError::NotFound(format!(
-                "platform {:?}",
+                "{PLATFORM} {:?}",
                 record.platform
             )));
         }
@@ -372,7 +324,7 @@ impl SdtStore {
     }
 
     fn delete_twin(&self, submodel_id: &str) -> Result<bool, SdtStoreError> {
-        Ok(self.lock().execute(
+        Ok(self.database.writer().execute(
             "DELETE FROM sdt_twins WHERE submodel_id = ?1",
             [submodel_id],
         )? > 0)
@@ -387,7 +339,7 @@ fn read_platform(connection: &Connection, name: &str) -> Result<Option<Platform>
             |row| row.get(0),
         )
         .optional()?;
-    text.map(|t| serde_json::from_str(&t).map_err(|e| corrupt(format!("platform {name:?}"), e)))
+    text.map(|t| serde_json::from_str(&t).map_err(StoreError::corrupt(PLATFORM, name)))
         .transpose()
 }
 
@@ -842,13 +794,14 @@ mod store_tests {
         version: aas_model::Version,
     ) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
         let file = dir.join("repository.sqlite");
-        let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::open(&file)?);
+        let sqlite = SqliteRepository::open(&file)?;
+        let store = Arc::new(SdtStore::new(sqlite.database().clone()));
+        let repository: Arc<dyn Repository> = Arc::new(sqlite);
         let service = Arc::new(RepositoryService::new(
             repository,
             crate::service::EventSettings::default(),
             version,
         ));
-        let store = Arc::new(SdtStore::open(&file)?);
         Ok(Synchronizer::new(
             store,
             SecretKey::load(dir)?,
@@ -1059,23 +1012,35 @@ mod store_tests {
     #[test]
     fn corrupt_rows_are_reported_as_corrupt_not_read_as_null_or_missing() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let store = SdtStore::open(&dir.path().join("repository.sqlite"))?;
-        store.lock().execute_batch(
+        let store = SdtStore::new(Arc::new(Database::open(
+            &dir.path().join("repository.sqlite"),
+            crate::storage::StorageOptions::default(),
+        )?));
+        store.database.writer().execute_batch(
             "INSERT INTO sdt_platforms (name, json) VALUES ('broken', '{not json');
              INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ('urn:sm:broken', '', '');",
         )?;
-        let corrupt = |result: Result<(), SdtStoreError>, what: &str| match result {
-            Err(SdtStoreError::Corrupt { what: found, .. }) => {
-                assert!(found.contains(what), "{found}")
+        let corrupt = |result: Result<(), SdtStoreError>, record: &str, id: &str| match result {
+            Err(error @ SdtStoreError::Corrupt { .. }) => {
+                assert!(
+                    matches!(&error, SdtStoreError::Corrupt { record: r, id: i, .. }
+                        if *r == record && i == id),
+                    "{error:?}"
+                );
+                assert!(
+                    std::error::Error::source(&error).is_some(),
+                    "the parse error is kept"
+                );
             }
-            other => panic!("{what}: {other:?}"),
+            other => panic!("{id}: {other:?}"),
         };
-        corrupt(store.platform("broken").map(drop), "broken");
-        corrupt(store.platforms().map(drop), "broken");
-        corrupt(store.twin("urn:sm:broken").map(drop), "urn:sm:broken");
-        corrupt(store.twins().map(drop), "urn:sm:broken");
+        corrupt(store.platform("broken").map(drop), PLATFORM, "broken");
+        corrupt(store.platforms().map(drop), PLATFORM, "broken");
+        corrupt(store.twin("urn:sm:broken").map(drop), TWIN, "urn:sm:broken");
+        corrupt(store.twins().map(drop), TWIN, "urn:sm:broken");
         corrupt(
             store.twin_record("urn:sm:broken").map(drop),
+            TWIN,
             "urn:sm:broken",
         );
         assert_eq!(

@@ -225,3 +225,48 @@ fn a_database_of_a_newer_schema_is_refused_with_a_clear_message() -> TestResult 
     );
     Ok(())
 }
+
+/// 542e431 made the push and twin tables with its stores' bootstraps (the fixture holds them,
+/// empty): rows written there are kept, served, and the tables get their versions.
+#[tokio::test]
+async fn the_push_and_twin_tables_of_542e431_are_adopted_with_their_rows() -> TestResult {
+    let data = copy_of_fixture("migrate-542e431-stores")?;
+    let database = data.0.join("repository.sqlite");
+    let job = serde_json::json!({
+        "identifier": "job-of-542e431", "state": "completed",
+        "createdOn": "2026-01-02T03:04:05Z", "updatedOn": "2026-01-02T03:04:06Z",
+        "pushTargetName": "lake", "serializationFormat": "application/json",
+        "submodelIds": ["urn:fixture:sm:1"]});
+    let platform = serde_json::json!({
+        "name": "iot", "base_url": "http://127.0.0.1:9", "authentication": "none"});
+    {
+        let old = rusqlite::Connection::open(&database)?;
+        old.execute(
+            "INSERT INTO push_jobs (identifier, state, json) VALUES (?1, 'completed', ?2)",
+            ["job-of-542e431", &job.to_string()],
+        )?;
+        old.execute(
+            "INSERT INTO sdt_platforms (name, json) VALUES ('iot', ?1)",
+            [platform.to_string()],
+        )?;
+    }
+    let server = Server::launch(&data, &Launch::default().arg("--aas-version").arg("3.0"))?;
+    let stored = get(&server, "/sphere/push/jobs/job-of-542e431").await?;
+    assert_eq!(stored["identifier"], "job-of-542e431", "{stored}");
+    assert_eq!(stored["state"], "completed", "{stored}");
+    let platforms = get(&server, "/sdts/platforms").await?;
+    assert!(
+        platforms.to_string().contains(r#""name":"iot""#),
+        "{platforms}"
+    );
+    let connection = rusqlite::Connection::open(&database)?;
+    for store in ["push", "twins"] {
+        let version: u32 = connection.query_row(
+            "SELECT version FROM schema_versions WHERE store = ?1",
+            [store],
+            |row| row.get(0),
+        )?;
+        assert!(version >= 1, "{store}: {version}");
+    }
+    Ok(())
+}

@@ -1,5 +1,5 @@
-//! Versioned schema migrations. Each store on the database file (the repository; later the push
-//! and twin stores) has a numbered list of migrations and its version in `schema_versions`
+//! Versioned schema migrations. Each store on the database file (the repository, the push
+//! targets and jobs, the twins) has a numbered list of migrations and its version in `schema_versions`
 //! (a table, not `PRAGMA user_version`, because several stores share the file and each moves
 //! on its own). Opening applies the missing migrations in order, in one `BEGIN IMMEDIATE`
 //! transaction (a concurrent opener waits and then finds them applied), and refuses a database
@@ -39,6 +39,34 @@ pub(crate) const REPOSITORY_MIGRATIONS: &[Migration] = &[
         what: "indexed idShort, asset ids, semantic ids and references for the listing filters",
         apply: filter_indexes,
     },
+];
+
+/// The store name of the push targets and jobs in `schema_versions`.
+pub(crate) const PUSH: &str = "push";
+
+/// The push store's migrations, oldest first. Never edit one that shipped: add another.
+pub(crate) const PUSH_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    what: "push targets and jobs, as the push store created them before versions were tracked",
+    apply: push_baseline,
+}];
+
+/// The store name of the synchronized twins' platforms and bindings in `schema_versions`.
+pub(crate) const TWINS: &str = "twins";
+
+/// The twin store's migrations, oldest first. Never edit one that shipped: add another.
+pub(crate) const TWIN_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    what: "twin platforms and bindings, as the twin store created them before versions were \
+           tracked",
+    apply: twin_baseline,
+}];
+
+/// Every store on the database file and its migrations: opening a database migrates them all.
+pub(crate) const STORES: [(&str, &[Migration]); 3] = [
+    (REPOSITORY, REPOSITORY_MIGRATIONS),
+    (PUSH, PUSH_MIGRATIONS),
+    (TWINS, TWIN_MIGRATIONS),
 ];
 
 /// Brings `store` to the newest of `migrations` (sorted by version).
@@ -180,6 +208,30 @@ fn listing_keys(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         ))?;
     }
     Ok(())
+}
+
+/// Push version 1: the tables the push store's bootstrap made (`IF NOT EXISTS`, so a database
+/// that has them keeps them and their rows): targets with their secrets sealed beside the
+/// redacted form the API shows, and job records.
+fn push_baseline(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS push_targets (
+             name TEXT PRIMARY KEY NOT NULL, redacted TEXT NOT NULL, sealed TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS push_jobs (
+             sequence INTEGER PRIMARY KEY AUTOINCREMENT, identifier TEXT UNIQUE NOT NULL,
+             state TEXT NOT NULL, json TEXT NOT NULL);",
+    )
+}
+
+/// Twins version 1: the tables the twin store's bootstrap made (kept with their rows where
+/// they exist): platforms, and bindings with their credentials sealed.
+fn twin_baseline(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS sdt_platforms (
+             name TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS sdt_twins (
+             submodel_id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL, sealed TEXT NOT NULL);",
+    )
 }
 
 const ELEMENT_TABLES: [&str; 3] = ["shells", "submodels", "concept_descriptions"];
@@ -358,8 +410,11 @@ fn filter_indexes(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
     use crate::storage::{
-        ConceptDescriptionFilter, Repository, ShellFilter, SqliteRepository, SubmodelFilter,
+        ConceptDescriptionFilter, Database, Repository, ShellFilter, SqliteRepository,
+        StorageOptions, SubmodelFilter, Write,
     };
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -525,6 +580,175 @@ mod tests {
         let change =
             repository.put_submodel(&aas_model::Submodel::new("urn:sm:1"), &|_| Vec::new())?;
         assert_eq!(change.affected_shell_ids.len(), 2);
+        Ok(())
+    }
+
+    fn version_of_store(
+        path: &std::path::Path,
+        store: &str,
+    ) -> Result<Option<u32>, Box<dyn std::error::Error>> {
+        let connection = Connection::open(path)?;
+        Ok(connection
+            .query_row(
+                "SELECT version FROM schema_versions WHERE store = ?1",
+                [store],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn newest(migrations: &[Migration]) -> u32 {
+        migrations.last().map_or(0, |m| m.version)
+    }
+
+    fn open_database(path: &std::path::Path) -> Result<Arc<Database>, StorageError> {
+        Ok(Arc::new(Database::open(path, StorageOptions::default())?))
+    }
+
+    fn platform() -> Result<sdt_core::platform::Platform, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "name": "iot", "base_url": "http://127.0.0.1:9", "authentication": "none"}))
+    }
+
+    /// A database as the push and twin stores left it before their tables were versioned:
+    /// made by their `CREATE TABLE IF NOT EXISTS` bootstraps (the text as they ran it), with
+    /// rows, beside the repository's tables.
+    #[test]
+    fn the_push_and_twin_tables_of_the_old_bootstraps_are_adopted_with_their_rows() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("repository.sqlite");
+        let request: push_core::PushRequest = serde_json::from_value(serde_json::json!({
+            "pushTargetName": "lake", "serializationFormat": "application/json",
+            "submodelIds": ["urn:sm:1"]}))?;
+        let job = push_core::PushJob::new(request);
+        let platform = platform()?;
+        {
+            drop(SqliteRepository::open(&path)?);
+            let old = Connection::open(&path)?;
+            old.execute_batch(
+                "DELETE FROM schema_versions WHERE store <> 'repository';
+                 DROP TABLE push_targets; DROP TABLE push_jobs;
+                 DROP TABLE sdt_platforms; DROP TABLE sdt_twins;",
+            )?;
+            // The push store's bootstrap (push.rs before the push migrations).
+            old.execute_batch(
+                "
+CREATE TABLE IF NOT EXISTS push_targets (
+    name TEXT PRIMARY KEY NOT NULL, redacted TEXT NOT NULL, sealed TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS push_jobs (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT, identifier TEXT UNIQUE NOT NULL,
+    state TEXT NOT NULL, json TEXT NOT NULL);
+",
+            )?;
+            // The twin store's bootstrap (sync.rs before the twin migrations).
+            old.execute_batch(
+                "CREATE TABLE IF NOT EXISTS sdt_platforms (name TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS sdt_twins (submodel_id TEXT PRIMARY KEY NOT NULL,
+                 json TEXT NOT NULL, sealed TEXT NOT NULL);",
+            )?;
+            old.execute(
+                "INSERT INTO push_targets (name, redacted, sealed) VALUES ('lake', ?1, 'sealed')",
+                [r#"{"name":"lake","type":"azure-blob-storage"}"#],
+            )?;
+            old.execute(
+                "INSERT INTO push_jobs (identifier, state, json) VALUES (?1, 'processing', ?2)",
+                [&job.identifier, &serde_json::to_string(&job)?],
+            )?;
+            old.execute(
+                "INSERT INTO sdt_platforms (name, json) VALUES ('iot', ?1)",
+                [serde_json::to_string(&platform)?],
+            )?;
+            old.execute(
+                "INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ('urn:sm:1', ?1, 'sealed')",
+                [r#"{"submodel_id":"urn:sm:1","platform":"iot"}"#],
+            )?;
+        }
+        assert_eq!(
+            version_of_store(&path, PUSH)?,
+            None,
+            "unversioned to begin with"
+        );
+        for _ in 0..2 {
+            let database = open_database(&path)?;
+            let key = crate::secrets::SecretKey::load(dir.path())?;
+            let push = crate::push::PushStore::new(database.clone(), key, false);
+            assert_eq!(
+                push.targets()?,
+                [serde_json::json!({"name": "lake", "type": "azure-blob-storage"})]
+            );
+            assert_eq!(push.job(&job.identifier)?, Some(job.clone()));
+            assert_eq!(push.processing()?, std::slice::from_ref(&job));
+            let twins = crate::sync::SdtStore::new(database);
+            assert_eq!(twins.platform("iot")?, Some(platform.clone()));
+            assert_eq!(
+                twins.twins()?,
+                [serde_json::json!({"submodel_id": "urn:sm:1", "platform": "iot"})]
+            );
+            assert_eq!(
+                version_of_store(&path, PUSH)?,
+                Some(newest(PUSH_MIGRATIONS))
+            );
+            assert_eq!(
+                version_of_store(&path, TWINS)?,
+                Some(newest(TWIN_MIGRATIONS))
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_new_database_gets_the_push_and_twin_tables_at_their_newest_versions() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("repository.sqlite");
+        let database = open_database(&path)?;
+        assert_eq!(
+            version_of_store(&path, PUSH)?,
+            Some(newest(PUSH_MIGRATIONS))
+        );
+        assert_eq!(
+            version_of_store(&path, TWINS)?,
+            Some(newest(TWIN_MIGRATIONS))
+        );
+        let twins = crate::sync::SdtStore::new(database.clone());
+        twins.put_platform(&platform()?, Write::Create)?;
+        let push = crate::push::PushStore::new(
+            database,
+            crate::secrets::SecretKey::load(dir.path())?,
+            false,
+        );
+        assert_eq!(push.jobs(10, None)?.0, []);
+        drop((push, twins));
+        let reopened = crate::sync::SdtStore::new(open_database(&path)?);
+        assert_eq!(reopened.platform("iot")?, Some(platform()?));
+        Ok(())
+    }
+
+    #[test]
+    fn a_database_whose_push_or_twin_tables_are_newer_is_refused_naming_the_store() -> TestResult {
+        for (store, migrations) in [(PUSH, PUSH_MIGRATIONS), (TWINS, TWIN_MIGRATIONS)] {
+            let dir = tempfile::tempdir()?;
+            let path = dir.path().join("repository.sqlite");
+            drop(open_database(&path)?);
+            let known = newest(migrations);
+            Connection::open(&path)?.execute(
+                "UPDATE schema_versions SET version = ?1 WHERE store = ?2",
+                params![known + 1, store],
+            )?;
+            match open_database(&path) {
+                Err(StorageError::NewerSchema {
+                    store: refused,
+                    found,
+                    known: newest_known,
+                }) => {
+                    assert_eq!(
+                        (refused.as_str(), found, newest_known),
+                        (store, known + 1, known)
+                    );
+                }
+                other => panic!("{store}: expected NewerSchema, got {other:?}"),
+            }
+            assert_eq!(version_of_store(&path, store)?, Some(known + 1));
+        }
         Ok(())
     }
 

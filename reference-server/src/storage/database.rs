@@ -1,0 +1,186 @@
+//! The database file and the connections to it, shared by every store on it: the repository,
+//! the push targets and jobs, the twins. One writer connection (so the stores' writes queue on
+//! one lock instead of failing with "database is locked" against each other), read-only
+//! connections, and a checkpoint thread. Opening migrates every store's tables.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use tokio::sync::Notify;
+
+use super::migrations;
+use super::{
+    CheckpointBackoff, Durability, READERS, STATEMENT_CACHE, StorageError, StorageOptions, Writer,
+    limit_size,
+};
+
+/// The connections to one database file.
+pub struct Database {
+    pub(super) connection: Mutex<Writer>,
+    /// Threads waiting for the writer connection: a change commits its group at once when
+    /// none waits, else leaves the group open for them ([`Database::grouped`]).
+    pub(super) waiting: AtomicUsize,
+    /// Read-only connections (WAL lets them read while the writer writes); none in memory.
+    pub(super) readers: Vec<Mutex<Connection>>,
+    pub(super) next_reader: AtomicUsize,
+    /// Woken after each commit: the publisher finds a change's events only once it committed.
+    pub(super) outbox_signal: Arc<Notify>,
+    /// Cleared on drop: ends the background checkpointer.
+    alive: Arc<AtomicBool>,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("readers", &self.readers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Opens (creating if needed) the database file and brings every store's tables to the
+    /// newest schema.
+    pub fn open(path: &Path, options: StorageOptions) -> Result<Self, StorageError> {
+        let mut database = Self::with_connection(Connection::open(path)?)?;
+        {
+            let writer = database.lock();
+            let synchronous = match options.durability {
+                Durability::Full => "FULL",
+                Durability::Normal => "NORMAL",
+            };
+            writer.pragma_update(None, "synchronous", synchronous)?;
+            // Only the writer writes, so its limit bounds the file.
+            limit_size(&writer, options.max_size)?;
+        }
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            database.readers.push(Mutex::new(reader));
+        }
+        // Writers leave checkpoints (copying the WAL into the database) to a thread of its
+        // own, so no change waits for one; the writer's own automatic checkpoint stays as a
+        // safety net at 40 MB of WAL.
+        database
+            .lock()
+            .pragma_update(None, "wal_autocheckpoint", 10_000)?;
+        let checkpointer = Connection::open(path)?;
+        let alive = database.alive.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                let mut backoff = CheckpointBackoff::default();
+                while alive.load(Ordering::Relaxed) {
+                    std::thread::sleep(backoff.delay());
+                    let outcome = checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
+                    backoff.record(outcome);
+                }
+            })
+            .map_err(StorageError::CheckpointThread)?;
+        Ok(database)
+    }
+
+    /// A database in memory, with one connection (tests, fuzzing).
+    pub fn in_memory() -> Result<Self, StorageError> {
+        Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    fn with_connection(mut connection: Connection) -> Result<Self, StorageError> {
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        for (store, steps) in migrations::STORES {
+            migrations::migrate(&mut connection, store, steps)?;
+        }
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Self {
+            connection: Mutex::new(Writer {
+                connection,
+                group: None,
+                changes: 0,
+            }),
+            waiting: AtomicUsize::new(0),
+            readers: Vec::new(),
+            next_reader: AtomicUsize::new(0),
+            outbox_signal: Arc::new(Notify::new()),
+            alive: Arc::new(AtomicBool::new(true)),
+        })
+    }
+
+    /// The writer connection for a store's own writes, with no group of changes open: a write
+    /// of more than one statement takes `BEGIN IMMEDIATE` on it, so its checks hold until it
+    /// commits (another process may write to the file).
+    pub(crate) fn writer(&self) -> impl std::ops::DerefMut<Target = Connection> + '_ {
+        self.lock()
+    }
+
+    /// A connection to read with (the writer in memory, where there are no readers).
+    pub(crate) fn reader(&self) -> impl std::ops::Deref<Target = Connection> + '_ {
+        self.read()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{Repository, SqliteRepository, Write};
+
+    type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+    /// The stores queue on the one writer: writes of the repository (group-committed), the
+    /// push store and the twin store from many threads at once all succeed and read back,
+    /// none failing with "database is locked".
+    #[test]
+    fn writes_of_every_store_from_many_threads_share_the_writer() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let database = Arc::new(Database::open(
+            &dir.path().join("repository.sqlite"),
+            StorageOptions::default(),
+        )?);
+        let repository = Arc::new(SqliteRepository::on(database.clone()));
+        let push = Arc::new(crate::push::PushStore::new(
+            database.clone(),
+            crate::secrets::SecretKey::load(dir.path())?,
+            false,
+        ));
+        let twins = Arc::new(crate::sync::SdtStore::new(database));
+        let threads: Vec<std::thread::JoinHandle<TestResult>> = (0..8)
+            .map(|n| {
+                let (repository, push, twins) = (repository.clone(), push.clone(), twins.clone());
+                std::thread::spawn(move || {
+                    for m in 0..10 {
+                        let id = format!("urn:sm:{n}:{m}");
+                        repository.put_submodel(&aas_model::Submodel::new(&id), &|_| Vec::new())?;
+                        let request = serde_json::from_value(serde_json::json!({
+                            "pushTargetName": "lake",
+                            "serializationFormat": "application/json"}))?;
+                        push.save_job(&push_core::PushJob::new(request))?;
+                        let platform = serde_json::from_value(serde_json::json!({
+                            "name": id, "base_url": "http://127.0.0.1:9",
+                            "authentication": "none"}))?;
+                        twins.put_platform(&platform, Write::Create)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().map_err(|_| "a writer panicked")??;
+        }
+        assert_eq!(repository.submodels(100, None)?.items.len(), 80);
+        assert_eq!(push.jobs(100, None)?.0.len(), 80);
+        assert_eq!(twins.platforms()?.len(), 80);
+        Ok(())
+    }
+}
