@@ -4,9 +4,11 @@
 //! idShort path, else an extension of that name), marks bound submodels the way Thing'in marks
 //! avatars, and turns changes made through the repository API into commands: it subscribes to
 //! the repository service's committed changes ([`Synchronizer::watch`]), so a command is sent
-//! after the change commits, outside the request that made it.
+//! after the change commits, outside the request that made it, by a task per twin.
 
 use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::mpsc;
 
 use aas_model::{DataTypeDefXsd, Extension, Submodel};
 use async_trait::async_trait;
@@ -429,7 +431,22 @@ pub struct Synchronizer {
     lifecycle: Mutex<()>,
     /// Where platform clients may connect (`[outbound]`).
     outbound: OutboundPolicy,
+    /// Each twin's commands waiting for its platform, sent in order by a task of the twin's
+    /// own ([`Synchronizer::queue`]): a slow or hanging platform delays its own twins only.
+    queues: Mutex<std::collections::HashMap<String, mpsc::Sender<Commands>>>,
 }
+
+/// The commands one committed change makes for a twin.
+struct Commands {
+    /// Every synchronized property's value after the change (templates may use them all).
+    values: Map<String, Value>,
+    /// The properties the change set to a new value, in the description's order.
+    changed: Vec<(String, Value)>,
+}
+
+/// Changes whose commands may wait per twin; past that the platform is far behind and the
+/// newest commands are dropped (logged), bounding memory whatever the platform does.
+pub const PENDING_CHANGES_PER_TWIN: usize = 256;
 
 impl std::fmt::Debug for Synchronizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -462,6 +479,7 @@ impl Synchronizer {
             last: Mutex::default(),
             lifecycle: Mutex::default(),
             outbound,
+            queues: Mutex::default(),
         })
     }
 
@@ -615,6 +633,11 @@ impl Synchronizer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(submodel_id);
+        // Its task ends once the commands queued before the unbind are sent.
+        self.queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(submodel_id);
         Ok(self.store.delete_twin(submodel_id)?)
     }
 
@@ -652,9 +675,11 @@ impl Synchronizer {
         }
     }
 
-    /// Sends the commands of committed changes from now on, in commit order, on a task of
-    /// its own (requests do not wait for platforms). A change missed because this fell
-    /// behind is logged; its commands are not sent.
+    /// Sends the commands of committed changes from now on: this task reads the changes in
+    /// commit order and hands each twin's commands to the twin's own task, which sends them in
+    /// that order (requests do not wait for platforms, nor twins for each other's platforms;
+    /// at most [`PENDING_CHANGES_PER_TWIN`] changes wait per twin). If this task falls behind
+    /// the broadcast, it catches up from the stored twins ([`Synchronizer::catch_up`]).
     pub fn watch(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let mut changes = self.service.subscribe();
         // Weak: the task ends with the synchronizer, not keeps it alive.
@@ -745,23 +770,64 @@ impl Synchronizer {
         if change.origin() == Origin::Twin {
             return;
         }
-        for (name, value) in &values {
-            if before.as_ref().and_then(|b| b.get(name)) == Some(value) {
-                continue;
-            }
-            match self
-                .engine
-                .twin_changed(&submodel.id, name, value, &values)
-                .await
-            {
-                Ok(outcome) => {
-                    tracing::debug!(twin = %submodel.id, property = %name, ?outcome, "twin changed")
-                }
-                Err(error) => {
-                    tracing::warn!(twin = %submodel.id, property = %name, "command failed: {error}")
-                }
-            }
+        let changed: Vec<(String, Value)> = values
+            .iter()
+            .filter(|(name, value)| before.as_ref().and_then(|b| b.get(*name)) != Some(*value))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        if !changed.is_empty() {
+            self.queue(&submodel.id, Commands { values, changed });
         }
+    }
+
+    /// Hands a change's commands to the twin's task, starting it on the twin's first change.
+    fn queue(&self, twin: &str, commands: Commands) {
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        let sender = queues
+            .entry(twin.to_owned())
+            .or_insert_with(|| self.send_commands(twin));
+        let commands = match sender.try_send(commands) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(
+                    twin,
+                    "commands of a change dropped: {PENDING_CHANGES_PER_TWIN} changes are \
+                     waiting for the twin's platform"
+                );
+                return;
+            }
+            // The task ended (its runtime is shutting down): a new one, for the last commands.
+            Err(mpsc::error::TrySendError::Closed(commands)) => commands,
+        };
+        let sender = self.send_commands(twin);
+        let _ = sender.try_send(commands);
+        queues.insert(twin.to_owned(), sender);
+    }
+
+    /// The task that sends `twin`'s commands, one change after the other; it ends when the
+    /// twin is unbound (its sender dropped) or the synchronizer is.
+    fn send_commands(&self, twin: &str) -> mpsc::Sender<Commands> {
+        let (sender, mut receiver) = mpsc::channel::<Commands>(PENDING_CHANGES_PER_TWIN);
+        let engine = self.engine.clone();
+        let twin = twin.to_owned();
+        tokio::spawn(async move {
+            while let Some(commands) = receiver.recv().await {
+                for (name, value) in &commands.changed {
+                    match engine
+                        .twin_changed(&twin, name, value, &commands.values)
+                        .await
+                    {
+                        Ok(outcome) => {
+                            tracing::debug!(%twin, property = %name, ?outcome, "twin changed")
+                        }
+                        Err(error) => {
+                            tracing::warn!(%twin, property = %name, "command failed: {error}")
+                        }
+                    }
+                }
+            }
+        });
+        sender
     }
 }
 
@@ -1006,6 +1072,126 @@ mod store_tests {
         sync.catch_up().await;
         assert_eq!(seen(&sync), Some(Value::from("42")));
         sync.unbind("urn:sm:1")?;
+        Ok(())
+    }
+
+    /// A platform on loopback that answers every request with `{}` and records the paths of
+    /// the commands posted to it.
+    async fn recording_platform() -> Result<(u16, Arc<Mutex<Vec<String>>>), std::io::Error> {
+        use axum::routing::{get, post};
+        let commands = Arc::new(Mutex::new(Vec::new()));
+        let seen = commands.clone();
+        let app = axum::Router::new()
+            .route(
+                "/data/{device}",
+                get(|| async { axum::Json(serde_json::json!({})) }),
+            )
+            .route(
+                "/commands/{device}",
+                post(
+                    move |axum::extract::Path(device): axum::extract::Path<String>| async move {
+                        seen.lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(device);
+                        "ok"
+                    },
+                ),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok((port, commands))
+    }
+
+    /// A platform on loopback that takes connections and never answers (until the test ends).
+    async fn hanging_platform() -> Result<u16, std::io::Error> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        Ok(port)
+    }
+
+    /// Commands of a twin whose platform hangs do not hold up another twin's: each twin's
+    /// commands are sent by a task of its own. (With one task for all, the second command
+    /// waited for the first one's 10-second timeout.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hanging_platform_delays_only_its_own_twins_commands() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let sync = synchronizer(dir.path())?;
+        let _watching = sync.watch();
+        let hanging = hanging_platform().await?;
+        let (answering, commands) = recording_platform().await?;
+        for (name, port) in [("hangs", hanging), ("answers", answering)] {
+            let platform: Platform = serde_json::from_value(serde_json::json!({
+                "name": name, "base_url": format!("http://127.0.0.1:{port}/"),
+                "data_get_prefix": "data/", "command_prefix": "commands/",
+                "authentication": "none"}))?;
+            sync.store.put_platform(&platform, Write::Create)?;
+        }
+        for (twin, platform, device) in [
+            ("urn:sm:slow", "hangs", "slow-device"),
+            ("urn:sm:fast", "answers", "fast-device"),
+        ] {
+            sync.service
+                .repository()
+                .put_submodel(&Submodel::new(twin), &|_| Vec::new())?;
+            let mut record = record(twin)?;
+            record.platform = platform.to_owned();
+            record.uuid_on_platform = device.to_owned();
+            for attribute in &mut record.synchronization.thingin_attributes {
+                attribute.command_value = Some(serde_json::json!({"temp": "{temp}"}));
+            }
+            sync.bind(record, Write::Create)?;
+        }
+        // A change of the hanging platform's twin first, then one of the other twin.
+        for twin in ["urn:sm:slow", "urn:sm:fast"] {
+            let mut changed = Submodel::new(twin);
+            apply_property(
+                &mut changed,
+                "temp",
+                &Value::from("42"),
+                aas_model::Version::LATEST,
+            )?;
+            sync.service.put_submodel(changed, Origin::Api)?;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let sent = commands
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            if sent == ["fast-device"] {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the other twin's command was not sent within 5 s (sent: {sent:?})"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // Changes pile up behind the hanging platform up to the bound the README states; the
+        // rest are dropped, not queued.
+        for n in 0..300 {
+            let values: Map<String, Value> =
+                [("temp".to_owned(), Value::from(n))].into_iter().collect();
+            let changed = values.clone().into_iter().collect();
+            sync.queue("urn:sm:slow", Commands { values, changed });
+        }
+        {
+            let queues = sync.queues.lock().unwrap_or_else(PoisonError::into_inner);
+            let slow = queues
+                .get("urn:sm:slow")
+                .ok_or("no queue of the slow twin")?;
+            assert_eq!((slow.max_capacity(), slow.capacity()), (256, 0));
+        }
+        assert_eq!(PENDING_CHANGES_PER_TWIN, 256);
+        sync.unbind("urn:sm:slow")?;
+        sync.unbind("urn:sm:fast")?;
         Ok(())
     }
 

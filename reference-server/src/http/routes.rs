@@ -226,13 +226,11 @@ const SDT: &[Route] = &[
 const EVENTS_TAG: &str = "Events";
 
 /// The event feed (read role).
-const EVENT_FEED: &[Route] = &[
-    route!(Get "/events",
+const EVENT_FEED: &[Route] = &[route!(Get "/events",
         "Change events at or after `since` (all retained ones without it), as subscribers \
          receive them, in commit order",
         EVENTS_TAG, &["since", "limit", "cursor"], None, (200, Some("Paged<FeedEvent>"))
-        => events_api::feed),
-];
+        => events_api::feed)];
 
 /// The publisher's dead letters (admin role).
 const DEAD_LETTERS: &[Route] = &[
