@@ -5,7 +5,8 @@
 //! (feature `xml`) the XML mapping, the `aasx` module (feature `aasx`) AASX packages; all are
 //! on by default. [`Document`] is the root of a file (an environment or an event payload), [`Format`]
 //! maps extensions and MIME types to formats, and [`EnvironmentRef`] writes elements held elsewhere
-//! (shared, cached) exactly as an environment holding them, without copying them. With the
+//! (shared, cached) exactly as an environment holding them, without copying them. `file`
+//! (feature `aasx`) reads and writes whole files in the format their extension names. With the
 //! feature `value-only`, `value_only` reads and writes Part 2's ValueOnly JSON and `projection`
 //! makes Part 2's views of a submodel (`$metadata`, `$value`, `$reference`, `$path`, `level`,
 //! `extent`) on model types.
@@ -106,6 +107,8 @@
 #[cfg(feature = "aasx")]
 pub mod aasx;
 mod document;
+#[cfg(feature = "aasx")]
+pub mod file;
 mod format;
 #[cfg(feature = "json")]
 pub mod json;

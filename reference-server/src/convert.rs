@@ -6,7 +6,9 @@ use aas_model::Version;
 use aas_model::convert::{ConversionEntry, ConversionReport};
 use aas_serde::Document;
 
-use crate::{Outcome, document_io, findings};
+use aas_serde::file;
+
+use crate::{Outcome, findings};
 
 /// What `convert` is asked to do beyond reading and writing.
 #[derive(Debug, Clone, Copy)]
@@ -24,10 +26,10 @@ pub struct ConvertOptions {
 pub fn run(
     input: &Path,
     output: &Path,
-    write: document_io::WriteOptions,
+    write: file::WriteOptions,
     options: ConvertOptions,
 ) -> Outcome {
-    let mut loaded = match document_io::read(input, options.json_version) {
+    let mut loaded = match file::read_file(input, options.json_version) {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("error: {e}");
@@ -61,11 +63,11 @@ pub fn run(
             return Outcome::Findings;
         }
     };
-    let write = document_io::WriteOptions {
+    let write = file::WriteOptions {
         version: to,
         ..write
     };
-    match document_io::write(output, &loaded, write) {
+    match file::write_file(output, &loaded, write) {
         Ok(()) => {
             if let Some(report) = lossy_report {
                 eprintln!(
