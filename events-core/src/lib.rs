@@ -30,6 +30,10 @@
 //! [`mqtt::MqttSink`] publishes it with QoS 1, returning after the broker's PUBACK;
 //! [`mqtt::MqttSubscriber`] receives, decodes and drops duplicates (see [`mqtt`]).
 //!
+//! A program that keeps a transactional outbox of messages implements [`outbox::Outbox`] over
+//! its storage and runs [`outbox::drain`] (feature `outbox`, on by default): batches, retries,
+//! back-off, dead letters, and outages told apart from messages the broker refuses.
+//!
 //! Duplicates are recognised by element and time. A CloudEvent may leave out `time`: such an
 //! event has no timestamp (`None`, not 1970) and is never dropped as a duplicate or a late
 //! arrival, nor makes later events of its element look late.
@@ -53,6 +57,9 @@
 //!   client certificate and CA configuration; ring builds without cmake, unlike aws-lc-rs),
 //!   `rustls-native-certs` (system roots for `mqtts://` URLs), `url` (broker URLs),
 //!   `percent-encoding` (the credentials in a broker URL).
+//! - feature `outbox`: `tokio` (timers: publish timeouts, back-off waits) and `futures-util`
+//!   (`join_all`: a batch is published concurrently, started in order, and its outcomes
+//!   collected in order; tokio has no join of borrowed futures).
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
@@ -64,6 +71,8 @@ mod gzip;
 pub mod message;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(feature = "outbox")]
+pub mod outbox;
 pub mod sink;
 pub mod topic;
 
