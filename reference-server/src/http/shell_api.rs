@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
-use super::submodel_api::{Content, Modifiers, paged, refers_to, render_submodel};
+use aas_serde::projection;
+
+use super::submodel_api::{Content, Modifiers, paged, refers_to};
 use super::{ApiError, ApiResult, AppState, blocking, decode_id, read_body, verified};
 use crate::service::Origin;
 use crate::storage::{Attachment, ConceptDescriptionFilter, Page, ShellFilter, SubmodelFilter};
@@ -441,8 +443,8 @@ async fn list_submodels(
     let items = page
         .items
         .into_iter()
-        .map(|submodel| render_submodel(submodel, content, shape))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .map(|submodel| projection::submodel_view(submodel, content, shape))
+        .collect();
     Ok(listing(items, page.cursor))
 }
 
@@ -522,9 +524,11 @@ async fn list_paths(
             let page = repository.submodels_where(&filter, at.size, at.page.as_deref())?;
             let mut paths = Vec::new();
             for submodel in page.items {
-                if let Value::Array(more) = render_submodel(submodel, Content::Path, shape)? {
-                    paths.extend(more);
-                }
+                paths.extend(
+                    projection::submodel_paths(&submodel, shape)
+                        .into_iter()
+                        .map(Value::from),
+                );
             }
             let wanted = limit - items.len();
             let left = paths.len().saturating_sub(at.skip);

@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use aas_model::{IdShortPath, Reference, Submodel, SubmodelElement};
+use aas_model::{IdShortPath, Submodel, SubmodelElement};
+pub use aas_serde::projection::Content;
 use aas_serde::projection::{self, ProjectionError, Shape};
 use aas_serde::value_only;
 use axum::body::Bytes;
@@ -40,16 +41,6 @@ pub struct Modifiers {
     extent: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
-}
-
-/// The content modifier, from the path suffix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Content {
-    Normal,
-    Metadata,
-    Value,
-    Reference,
-    Path,
 }
 
 impl Modifiers {
@@ -149,10 +140,6 @@ fn bad_projection(error: ProjectionError) -> ApiError {
     ApiError::bad_request(error.to_string())
 }
 
-fn to_json_value<T: aas_serde::json::ToJson + ?Sized>(value: &T) -> Value {
-    serde_json::from_slice(&aas_serde::json::to_vec(value)).unwrap_or(Value::Null)
-}
-
 fn value_response(value: &Value) -> Response {
     (
         StatusCode::OK,
@@ -162,41 +149,14 @@ fn value_response(value: &Value) -> Response {
         .into_response()
 }
 
-/// The submodel in the asked content.
-pub fn render_submodel(mut submodel: Submodel, content: Content, shape: Shape) -> ApiResult<Value> {
-    Ok(match content {
-        Content::Normal => {
-            projection::shape_submodel(&mut submodel, shape);
-            to_json_value(&submodel)
-        }
-        Content::Metadata => to_json_value(&projection::submodel_metadata(submodel)),
-        Content::Value => projection::submodel_value(submodel, shape),
-        Content::Reference => to_json_value(&Reference::to_submodel(submodel.id)),
-        Content::Path => Value::from(projection::submodel_paths(&submodel, shape)),
-    })
-}
-
 fn render_element(
     submodel: &Submodel,
     path: &IdShortPath,
-    mut element: SubmodelElement,
+    element: SubmodelElement,
     content: Content,
     shape: Shape,
 ) -> ApiResult<Value> {
-    Ok(match content {
-        Content::Normal => {
-            projection::shape_element(&mut element, shape);
-            to_json_value(&element)
-        }
-        Content::Metadata => {
-            to_json_value(&projection::element_metadata(element).map_err(bad_projection)?)
-        }
-        Content::Value => projection::element_value(element, shape).map_err(bad_projection)?,
-        Content::Reference => to_json_value(&projection::element_reference(submodel, path)),
-        Content::Path => {
-            Value::from(projection::element_paths(&element, path, shape).map_err(bad_projection)?)
-        }
-    })
+    projection::element_view(submodel, path, element, content, shape).map_err(bad_projection)
 }
 
 // ---- GET -----------------------------------------------------------------------------------
@@ -232,7 +192,9 @@ async fn get_submodel(
         return Ok(json_response(StatusCode::OK, &submodel));
     }
     let submodel = load(&state, &at).await?;
-    Ok(value_response(&render_submodel(submodel, content, shape)?))
+    Ok(value_response(&projection::submodel_view(
+        submodel, content, shape,
+    )))
 }
 
 pub async fn submodel(
@@ -293,36 +255,7 @@ async fn list_elements(
     let shape = m.shape()?;
     let (limit, start) = m.paging()?;
     let submodel = load(&state, &at).await?;
-    let mut items = Vec::new();
-    for element in submodel.submodel_elements.iter().flatten() {
-        let Some(id_short) = element.id_short() else {
-            continue;
-        };
-        let path = parse_path(id_short)?;
-        let rendered = match content {
-            Content::Path => Value::from(projection::paths_below(element, &path, shape)),
-            Content::Value => {
-                match render_element(&submodel, &path, element.clone(), content, shape) {
-                    Ok(value) => value,
-                    // Operations and capabilities have no value: left out of the list.
-                    Err(_) => continue,
-                }
-            }
-            Content::Metadata
-                if matches!(
-                    element,
-                    SubmodelElement::Operation(_) | SubmodelElement::Capability(_)
-                ) =>
-            {
-                to_json_value(element)
-            }
-            _ => render_element(&submodel, &path, element.clone(), content, shape)?,
-        };
-        match (content, rendered) {
-            (Content::Path, Value::Array(paths)) => items.extend(paths),
-            (_, rendered) => items.push(rendered),
-        }
-    }
+    let items = projection::element_list_view(&submodel, content, shape).map_err(bad_projection)?;
     Ok(paged(items, start, limit))
 }
 
