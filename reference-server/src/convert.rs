@@ -3,8 +3,6 @@
 use std::path::Path;
 
 use aas_model::Version;
-use aas_model::convert::{ConversionEntry, ConversionReport};
-use aas_serde::Document;
 
 use aas_serde::file;
 
@@ -37,7 +35,7 @@ pub fn run(
         }
     };
     if options.verify {
-        let found = findings::of(&loaded.document, loaded.version);
+        let found = loaded.document.verify_as(loaded.version);
         if !found.is_empty() {
             findings::print(input, &found);
             eprintln!(
@@ -52,10 +50,11 @@ pub fn run(
     let to = options.to.unwrap_or(loaded.version);
     // The report of a lossy conversion is printed once the output is written: a failed write
     // must not be announced as "written anyway".
-    let lossy_report = match converted(&mut loaded.document, loaded.version, to, options.lossy) {
+    let lossy_report = match loaded.document.convert(loaded.version, to, options.lossy) {
         Ok(report) if report.is_lossless() => None,
         Ok(report) => Some(report),
-        Err(report) => {
+        Err(refused) => {
+            let report = refused.report;
             eprintln!(
                 "error: {}: {report}\nnothing written (--lossy writes anyway, applying the rules listed)",
                 input.display()
@@ -80,51 +79,6 @@ pub fn run(
         Err(e) => {
             eprintln!("error: {e}");
             Outcome::Unreadable
-        }
-    }
-}
-
-/// Converts an environment from `from` to `to` with aas-model's rules. An event payload holds
-/// only references, a time stamp and bytes: it is written as it is, and what verification
-/// finds under `to` but not under `from` (a key value longer than V3.0 allows) is its report.
-/// `Err`: the report of a conversion that would lose something, refused (the document is
-/// unchanged).
-fn converted(
-    document: &mut Document,
-    from: Version,
-    to: Version,
-    lossy: bool,
-) -> Result<ConversionReport, ConversionReport> {
-    match document {
-        Document::Environment(env) => {
-            aas_model::convert::convert(env, from, to, lossy).map_err(|refused| refused.report)
-        }
-        Document::EventPayload(payload) => {
-            // Findings are told apart by path and rule, as aas-model's conversion does: their
-            // messages name the version verified under, so the same finding never reads the
-            // same in both.
-            let before: std::collections::HashSet<(String, &'static str)> =
-                aas_model::verify_as(&*payload, from)
-                    .map(|finding| (finding.path().to_owned(), finding.rule()))
-                    .collect();
-            let entries: Vec<ConversionEntry> = aas_model::verify_as(&*payload, to)
-                .filter(|finding| !before.contains(&(finding.path().to_owned(), finding.rule())))
-                .map(|finding| ConversionEntry {
-                    path: finding.path().to_owned(),
-                    problem: format!(
-                        "invalid in AAS {to}: {}: {}",
-                        finding.rule(),
-                        finding.message()
-                    ),
-                    rule: None,
-                })
-                .collect();
-            let report = ConversionReport { from, to, entries };
-            if report.is_lossless() || lossy {
-                Ok(report)
-            } else {
-                Err(report)
-            }
         }
     }
 }

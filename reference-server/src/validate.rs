@@ -18,7 +18,7 @@ pub fn run(files: &[PathBuf], json_version: Version) -> Outcome {
                 for repair in &loaded.repairs {
                     eprintln!("warning: {}: {repair}", file.display());
                 }
-                let found = findings::of(&loaded.document, loaded.version);
+                let found = loaded.document.verify_as(loaded.version);
                 findings::print(file, &found);
                 let verdict = if found.is_empty() {
                     "valid".to_owned()
