@@ -9,7 +9,8 @@
 //! (feature `aasx`) reads and writes whole files in the format their extension names. With the
 //! feature `value-only`, `value_only` reads and writes Part 2's ValueOnly JSON and `projection`
 //! makes Part 2's views of a submodel (`$metadata`, `$value`, `$reference`, `$path`, `level`,
-//! `extent`) on model types.
+//! `extent`) on model types. With `json-schema`, `json_schema` gives the JSON Schema of the JSON
+//! mapping for a version.
 //!
 //! ```
 //! use aas_model::{DataTypeDefXsd, Environment, Property, Submodel};
@@ -95,6 +96,8 @@
 //! - `zip` (feature `aasx`, deflate only): the ZIP container of AASX packages; a streaming
 //!   writer for uploads, `ZipArchive` on seekable sources for reading.
 //! - `thiserror`: the typed error enums.
+//! - `serde_json` (features `value-only`, `json-schema`): the values of ValueOnly JSON,
+//!   projections and the JSON Schema, which callers handle as JSON trees.
 //!
 //! JSON is read by a small pull parser of our own rather than `serde_json`: the strict reading
 //! (exact error paths, duplicate and unknown properties, `modelType` anywhere in an object,
@@ -112,6 +115,8 @@ pub mod file;
 mod format;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(feature = "json-schema")]
+pub mod json_schema;
 #[cfg(any(feature = "json", feature = "xml"))]
 mod output;
 #[cfg(feature = "value-only")]
