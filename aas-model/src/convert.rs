@@ -144,13 +144,16 @@ pub struct ConversionRefused {
     pub report: ConversionReport,
 }
 
-/// What can be converted: an environment and each identifiable on its own.
+/// What can be converted: an environment and each identifiable on its own, and an event
+/// payload (it holds only references, a time stamp and bytes: no rule changes it, and the report
+/// lists what becomes invalid, such as a key value longer than V3.0 allows).
 pub trait Convertible: sealed::Sealed {}
 
 impl Convertible for Environment {}
 impl Convertible for Submodel {}
 impl Convertible for AssetAdministrationShell {}
 impl Convertible for ConceptDescription {}
+impl Convertible for crate::EventPayload {}
 
 mod sealed {
     use super::{ConversionEntry, Down};
@@ -204,6 +207,15 @@ mod sealed {
         fn prune(&mut self) {
             super::prune_shell(self);
         }
+    }
+    impl Sealed for crate::EventPayload {
+        fn node(&self) -> Node<'_> {
+            self.into()
+        }
+        fn down(&mut self) -> Vec<ConversionEntry> {
+            Vec::new()
+        }
+        fn prune(&mut self) {}
     }
     impl Sealed for crate::ConceptDescription {
         fn node(&self) -> Node<'_> {

@@ -6,6 +6,11 @@
 //! `aas-serde` reads and writes it as JSON, XML and AASX; the other crates (events, push,
 //! synchronization, the reference server) pass these types around.
 //!
+//! Elements are addressed by [`IdShortPath`] (`Submodel::element`, `element_mut`,
+//! `insert_element`, `remove_element`, `replace_element`), and changed as the repository API
+//! changes them: a shell's submodel references (`AssetAdministrationShell::add_submodel_reference`,
+//! …) and the attachments of `File` and `Blob` elements (`Submodel::attach`, `detach`).
+//!
 //! # Versions
 //!
 //! One model holds both versions: V3.1 is almost a superset of V3.0 (`AssetKind::Role`; the
@@ -110,6 +115,7 @@ mod abstract_classes;
 mod classes;
 pub mod convert;
 mod descend;
+mod edit;
 mod enums;
 mod id_short_path;
 mod reference;
@@ -123,6 +129,7 @@ pub use abstract_classes::{
 };
 pub use classes::*;
 pub use descend::{Descendants, Node};
+pub use edit::{ATTACHMENT_FOLDER, AttachmentError, ReplaceError};
 pub use enums::*;
 pub use id_short_path::{IdShortPath, IdShortPathError, InsertError, PathStep, element_paths};
 pub use reference::{MAX_REFERENCE_NESTING, ParseReferenceError};

@@ -684,3 +684,36 @@ fn down_what_the_input_already_broke_is_not_listed_as_kept_after_a_removal_eithe
     let found: Vec<String> = verify_as(&env, V30).map(|f| f.path().to_owned()).collect();
     assert_eq!(found, ["submodels[0].submodelElements[0].value"]);
 }
+
+/// An event payload has no rule to apply: it is written as it is, and what only the target
+/// version finds (a key value longer than V3.0's 2000 characters) is the report; what both
+/// versions find is no loss.
+#[test]
+fn an_event_payload_converts_unchanged_with_what_becomes_invalid_reported() {
+    let reference = |value: String| Reference::model(vec![Key::new(KeyTypes::Submodel, value)]);
+    let long = format!("urn:{}", "x".repeat(2010));
+    let mut payload = EventPayload::new(
+        reference(long),
+        reference("urn:sm".into()),
+        "2024-01-01T00:00:00Z",
+    );
+    let before = payload.clone();
+    let refused = convert(&mut payload, V31, V30, false).unwrap_err();
+    assert_eq!(refused.report.entries.len(), 1, "{}", refused.report);
+    assert_eq!(refused.report.entries[0].path, "source.keys[0].value");
+    assert_eq!(refused.report.entries[0].rule, None);
+    let report = convert(&mut payload, V31, V30, true).unwrap();
+    assert_eq!((payload, report.entries.len()), (before, 1));
+
+    let too_long = format!("urn:{}", "x".repeat(3000));
+    let mut payload = EventPayload::new(
+        reference(too_long),
+        reference("urn:sm".into()),
+        "2024-01-01T00:00:00Z",
+    );
+    assert!(
+        convert(&mut payload, V30, V31, false)
+            .unwrap()
+            .is_lossless()
+    );
+}

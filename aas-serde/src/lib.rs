@@ -5,10 +5,12 @@
 //! (feature `xml`) the XML mapping, the `aasx` module (feature `aasx`) AASX packages; all are
 //! on by default. [`Document`] is the root of a file (an environment or an event payload), [`Format`]
 //! maps extensions and MIME types to formats, and [`EnvironmentRef`] writes elements held elsewhere
-//! (shared, cached) exactly as an environment holding them, without copying them. With the
+//! (shared, cached) exactly as an environment holding them, without copying them. `file`
+//! (feature `aasx`) reads and writes whole files in the format their extension names. With the
 //! feature `value-only`, `value_only` reads and writes Part 2's ValueOnly JSON and `projection`
 //! makes Part 2's views of a submodel (`$metadata`, `$value`, `$reference`, `$path`, `level`,
-//! `extent`) on model types.
+//! `extent`) on model types. With `json-schema`, `json_schema` gives the JSON Schema of the JSON
+//! mapping for a version.
 //!
 //! ```
 //! use aas_model::{DataTypeDefXsd, Environment, Property, Submodel};
@@ -97,6 +99,8 @@
 //! - `memchr`: the depth check of JSON text ([`json::first_deeper_than`]) jumps over string
 //!   contents with it (SIMD search for the next quote or backslash): a server checks every
 //!   element it stores.
+//! - `serde_json` (features `value-only`, `json-schema`): the values of ValueOnly JSON,
+//!   projections and the JSON Schema, which callers handle as JSON trees.
 //!
 //! JSON is read by a small pull parser of our own rather than `serde_json`: the strict reading
 //! (exact error paths, duplicate and unknown properties, `modelType` anywhere in an object,
@@ -109,9 +113,13 @@
 #[cfg(feature = "aasx")]
 pub mod aasx;
 mod document;
+#[cfg(feature = "aasx")]
+pub mod file;
 mod format;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(feature = "json-schema")]
+pub mod json_schema;
 #[cfg(any(feature = "json", feature = "xml"))]
 mod output;
 #[cfg(feature = "value-only")]

@@ -61,6 +61,25 @@ pub enum ProjectionError {
     /// `$path` of an element that holds no elements.
     #[error("a {} has no $path view (only collections, lists and entities)", .0.as_str())]
     NoPaths(AasSubmodelElements),
+    /// An element's idShort that is no idShort path step (only in unverified models).
+    #[error("idShort {0:?} is not an idShort path")]
+    IdShort(String),
+}
+
+/// A content modifier of Part 2: which view of a submodel or element is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Content {
+    /// The element itself, in the asked shape (no modifier).
+    #[default]
+    Normal,
+    /// `$metadata`: everything but the values.
+    Metadata,
+    /// `$value`: the ValueOnly JSON.
+    Value,
+    /// `$reference`: a model reference to it.
+    Reference,
+    /// `$path`: the idShort paths.
+    Path,
 }
 
 /// `level`: the whole tree (`deep`, the default) or an element with its direct children only
@@ -289,6 +308,98 @@ pub fn paths_below(element: &SubmodelElement, path: &IdShortPath, shape: Shape) 
     all.into_iter().filter(|p| depth(p) <= own + 1).collect()
 }
 
+/// The JSON of a model value, as the official mapping writes it.
+fn to_json_value<T: crate::json::ToJson + ?Sized>(value: &T) -> Value {
+    // Our writer's output is JSON; only nesting beyond serde_json's recursion limit (deeper
+    // than any verified model) fails to read back, and then there is nothing to show.
+    serde_json::from_slice(&crate::json::to_vec(value)).unwrap_or(Value::Null)
+}
+
+/// The view of a submodel a content modifier asks for, in the given shape. Every submodel has
+/// every view: `$path` is a list of paths, `$reference` the submodel's model reference.
+pub fn submodel_view(mut submodel: Submodel, content: Content, shape: Shape) -> Value {
+    match content {
+        Content::Normal => {
+            shape_submodel(&mut submodel, shape);
+            to_json_value(&submodel)
+        }
+        Content::Metadata => to_json_value(&submodel_metadata(submodel)),
+        Content::Value => submodel_value(submodel, shape),
+        Content::Reference => to_json_value(&Reference::to_submodel(submodel.id)),
+        Content::Path => Value::from(submodel_paths(&submodel, shape)),
+    }
+}
+
+/// The view of `element`, found at `path` in `submodel`, a content modifier asks for, in the
+/// given shape. Errors: views the element has not (`$value` and `$metadata` of operations and
+/// capabilities, `$path` of elements that hold none).
+pub fn element_view(
+    submodel: &Submodel,
+    path: &IdShortPath,
+    mut element: SubmodelElement,
+    content: Content,
+    shape: Shape,
+) -> Result<Value, ProjectionError> {
+    Ok(match content {
+        Content::Normal => {
+            shape_element(&mut element, shape);
+            to_json_value(&element)
+        }
+        Content::Metadata => to_json_value(&element_metadata(element)?),
+        Content::Value => element_value(element, shape)?,
+        Content::Reference => to_json_value(&element_reference(submodel, path)),
+        Content::Path => Value::from(element_paths(&element, path, shape)?),
+    })
+}
+
+/// The views of a submodel's top-level elements, as a listing of them answers: elements
+/// without idShort are left out; with `$value`, operations and capabilities too (they have
+/// no value); with `$metadata` they appear whole (they have no values to leave out); with
+/// `$path`, the paths of every element, each flattened into the list.
+pub fn element_list_view(
+    submodel: &Submodel,
+    content: Content,
+    shape: Shape,
+) -> Result<Vec<Value>, ProjectionError> {
+    let mut items = Vec::new();
+    for element in submodel.submodel_elements.iter().flatten() {
+        let Some(id_short) = element.id_short() else {
+            continue;
+        };
+        let path: IdShortPath = id_short
+            .parse()
+            .map_err(|_| ProjectionError::IdShort(id_short.to_owned()))?;
+        match content {
+            Content::Path => items.extend(
+                paths_below(element, &path, shape)
+                    .into_iter()
+                    .map(Value::from),
+            ),
+            Content::Value => match element_value(element.clone(), shape) {
+                Ok(value) => items.push(value),
+                Err(ProjectionError::NoValue(_)) => {}
+                Err(error) => return Err(error),
+            },
+            Content::Metadata
+                if matches!(
+                    element,
+                    SubmodelElement::Operation(_) | SubmodelElement::Capability(_)
+                ) =>
+            {
+                items.push(to_json_value(element));
+            }
+            _ => items.push(element_view(
+                submodel,
+                &path,
+                element.clone(),
+                content,
+                shape,
+            )?),
+        }
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use aas_model::{
@@ -466,6 +577,89 @@ mod tests {
         assert_eq!(
             element_value(Capability::new().into(), Shape::default()),
             Err(ProjectionError::NoValue(AasSubmodelElements::Capability))
+        );
+    }
+
+    #[test]
+    fn a_submodel_has_every_view() {
+        let shape = Shape::default();
+        let normal = submodel_view(submodel(), Content::Normal, shape);
+        assert_eq!(normal["id"], "urn:sm");
+        assert!(
+            normal["submodelElements"][0]["value"][1]
+                .get("value")
+                .is_none(),
+            "no blob values by default"
+        );
+        let metadata = submodel_view(submodel(), Content::Metadata, shape);
+        assert!(metadata.get("submodelElements").is_none());
+        let value = submodel_view(submodel(), Content::Value, shape);
+        assert_eq!(value["Drive"]["Speed"], 42);
+        let reference = submodel_view(submodel(), Content::Reference, shape);
+        assert_eq!(reference["keys"][0]["value"], "urn:sm");
+        let paths = submodel_view(submodel(), Content::Path, shape);
+        assert_eq!(
+            paths,
+            serde_json::json!([
+                "Drive",
+                "Drive.Speed",
+                "Drive.Photo",
+                "Drive.Axes",
+                "Drive.Axes[0]"
+            ])
+        );
+    }
+
+    #[test]
+    fn an_element_view_it_has_not_is_an_error() {
+        let shape = Shape::default();
+        let submodel = submodel();
+        let at = path("Drive.Speed");
+        let speed = submodel.element(&at).unwrap_or_else(|| panic!("no Speed"));
+        assert_eq!(
+            element_view(&submodel, &at, speed.clone(), Content::Value, shape),
+            Ok(serde_json::json!({"Speed": 42}))
+        );
+        assert_eq!(
+            element_view(&submodel, &at, speed, Content::Path, shape),
+            Err(ProjectionError::NoPaths(AasSubmodelElements::Property))
+        );
+        let reference = element_view(
+            &submodel,
+            &at,
+            Capability::new().into(),
+            Content::Reference,
+            shape,
+        );
+        assert_eq!(
+            reference.map(|r| r["keys"].as_array().map(Vec::len)),
+            Ok(Some(3))
+        );
+    }
+
+    #[test]
+    fn a_listing_of_elements_leaves_out_what_has_no_view_and_flattens_paths() {
+        let shape = Shape::default();
+        let mut submodel = submodel();
+        let elements = submodel.submodel_elements.get_or_insert_with(Vec::new);
+        elements.push(Capability::new().with_id_short("Can").into());
+        elements.push(Property::new(DataTypeDefXsd::Int).into());
+        let values = element_list_view(&submodel, Content::Value, shape);
+        assert_eq!(
+            values.map(|v| v.len()),
+            Ok(1),
+            "the capability has no value"
+        );
+        let metadata = element_list_view(&submodel, Content::Metadata, shape).unwrap_or_default();
+        assert_eq!(metadata.len(), 2, "the capability appears whole");
+        assert_eq!(metadata[1]["idShort"], "Can");
+        let paths = element_list_view(&submodel, Content::Path, shape).unwrap_or_default();
+        assert_eq!(paths.len(), 6, "every path of Drive and Can, one list");
+        let core = Shape::parse(Some("core"), None).unwrap_or_default();
+        let paths = element_list_view(&submodel, Content::Path, core).unwrap_or_default();
+        assert_eq!(
+            paths,
+            ["Drive", "Drive.Speed", "Drive.Photo", "Drive.Axes", "Can"]
         );
     }
 }

@@ -291,6 +291,18 @@ pub fn apply(element: &mut SubmodelElement, value: &Value) -> Result<(), ValueOn
     apply_at(element, value, "$")
 }
 
+/// [`apply`] to the body of Part 2's `PATCH …/$value` of one element: the value named by the
+/// element's idShort (`{"Speed": 42}`, as `$value` answers), or the bare value.
+pub fn apply_patch(element: &mut SubmodelElement, value: &Value) -> Result<(), ValueOnlyError> {
+    let unwrapped = match (value, element.id_short()) {
+        (Value::Object(map), Some(id_short)) if map.len() == 1 && map.contains_key(id_short) => {
+            &map[id_short]
+        }
+        _ => value,
+    };
+    apply(element, unwrapped)
+}
+
 fn lexical(value: &Value, path: &str) -> Result<String, ValueOnlyError> {
     match value {
         Value::String(s) => Ok(s.clone()),
@@ -584,5 +596,15 @@ mod tests {
         assert!(from_slice(in_string.as_bytes()).is_ok(), "{in_string}");
         let err = from_slice(b"{\"a\":").unwrap_err();
         assert!(err.message.starts_with("not JSON"), "{err}");
+    }
+
+    #[test]
+    fn a_patch_takes_the_value_named_by_the_id_short_or_the_bare_value() {
+        let mut p = property(DataTypeDefXsd::Int, "1");
+        assert_eq!(apply_patch(&mut p, &json!({"P": 2})), Ok(()));
+        assert_eq!(to_value(&p, false), Some(json!(2)));
+        assert_eq!(apply_patch(&mut p, &json!(3)), Ok(()));
+        assert_eq!(to_value(&p, false), Some(json!(3)));
+        assert!(apply_patch(&mut p, &json!({"Other": 4})).is_err());
     }
 }

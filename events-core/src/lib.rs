@@ -30,6 +30,12 @@
 //! [`mqtt::MqttSink`] publishes it with QoS 1, returning after the broker's PUBACK;
 //! [`mqtt::MqttSubscriber`] receives, decodes and drops duplicates (see [`mqtt`]).
 //!
+//! A program that keeps a transactional outbox of messages implements [`outbox::Outbox`] over
+//! its storage and runs [`outbox::drain`] (feature `outbox`, on by default): batches, retries,
+//! back-off, dead letters, and outages told apart from messages the broker refuses.
+//!
+//! [`SemanticIdFilter`] says which submodels announce their changes, by semantic id.
+//!
 //! Duplicates are recognised by element and time. A CloudEvent may leave out `time`: such an
 //! event has no timestamp (`None`, not 1970) and is never dropped as a duplicate or a late
 //! arrival, nor makes later events of its element look late.
@@ -46,6 +52,8 @@
 //! - `cloudevents-sdk`: CloudEvents 1.0 attributes and structured JSON.
 //! - `chrono`, `uuid`: event times and ids (the types cloudevents-sdk uses).
 //! - `thiserror`: typed errors.
+//! - `regex`: the `$regex=` patterns of [`SemanticIdFilter`] (which submodels announce
+//!   changes); linear-time matching, so no configured pattern makes a change slow.
 //! - `async-trait`: the object-safe async [`EventSink`] trait (a `dyn EventSink` in servers).
 //! - `tracing`: reconnection warnings.
 //! - feature `mqtt`: `rumqttc` (MQTT 3.1.1 client: QoS 1, sessions, TLS through rustls),
@@ -53,6 +61,9 @@
 //!   client certificate and CA configuration; ring builds without cmake, unlike aws-lc-rs),
 //!   `rustls-native-certs` (system roots for `mqtts://` URLs), `url` (broker URLs),
 //!   `percent-encoding` (the credentials in a broker URL).
+//! - feature `outbox`: `tokio` (timers: publish timeouts, back-off waits) and `futures-util`
+//!   (`join_all`: a batch is published concurrently, started in order, and its outcomes
+//!   collected in order; tokio has no join of borrowed futures).
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
@@ -60,10 +71,13 @@
 pub mod cloud_event;
 pub mod dedup;
 pub mod envelope;
+pub mod filter;
 mod gzip;
 pub mod message;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(feature = "outbox")]
+pub mod outbox;
 pub mod sink;
 pub mod topic;
 
@@ -76,6 +90,7 @@ pub use envelope::{
     ChangeEvent, Envelope, EnvelopeError, EventReference, PreparedEnvelope, SerializedElement,
     SerializedEvent,
 };
+pub use filter::{FilterError, SemanticIdFilter};
 pub use message::{DecodeError, Encoding, EventMessage, PreparedMessage, ReceivedEvent};
 pub use sink::{EventSink, MemorySink, SinkError};
 pub use topic::{ElementType, EventKind, IdLevelError, Topic, TopicError, TopicScheme};

@@ -56,7 +56,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use regex::Regex;
+pub use events_core::SemanticIdFilter;
 use serde::Deserialize;
 
 /// Why the configuration is unusable.
@@ -74,12 +74,8 @@ pub enum ConfigError {
         #[source]
         source: toml::de::Error,
     },
-    #[error("submodel semantic id filter {filter:?}: {source}")]
-    Filter {
-        filter: String,
-        #[source]
-        source: regex::Error,
-    },
+    #[error(transparent)]
+    Filter(#[from] events_core::FilterError),
     #[error(transparent)]
     Key(#[from] crate::auth::KeyError),
     #[error(
@@ -443,60 +439,9 @@ fn outbound(
     Ok((policy, section.local_target_root))
 }
 
-/// Which submodels announce their changes, by semantic id: all when empty; otherwise those
-/// whose semantic id equals an entry or matches an entry's `$regex=` pattern (as twinsphere's
-/// `publish.submodels.semanticIds`).
-#[derive(Debug, Clone, Default)]
-pub struct SemanticIdFilter {
-    exact: Vec<String>,
-    patterns: Vec<Regex>,
-}
-
-impl SemanticIdFilter {
-    pub fn new(entries: &[String]) -> Result<Self, ConfigError> {
-        let mut filter = Self::default();
-        for entry in entries {
-            match entry.strip_prefix("$regex=") {
-                Some(pattern) => filter.patterns.push(Regex::new(pattern).map_err(|source| {
-                    ConfigError::Filter {
-                        filter: entry.clone(),
-                        source,
-                    }
-                })?),
-                None => filter.exact.push(entry.clone()),
-            }
-        }
-        Ok(filter)
-    }
-
-    /// Whether a submodel with this semantic id (the value of its first key) announces changes.
-    pub fn admits(&self, semantic_id: Option<&str>) -> bool {
-        if self.exact.is_empty() && self.patterns.is_empty() {
-            return true;
-        }
-        semantic_id.is_some_and(|id| {
-            self.exact.iter().any(|e| e == id) || self.patterns.iter().any(|p| p.is_match(id))
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn semantic_id_filter_admits_exact_ids_and_regex_matches_only() -> Result<(), ConfigError> {
-        let everything = SemanticIdFilter::new(&[])?;
-        assert!(everything.admits(None));
-        let filter = SemanticIdFilter::new(&["urn:a".into(), "$regex=^urn:acme:".into()])?;
-        assert!(filter.admits(Some("urn:a")));
-        assert!(filter.admits(Some("urn:acme:x")));
-        assert!(!filter.admits(Some("urn:ab")));
-        assert!(!filter.admits(Some("urn:b")));
-        assert!(!filter.admits(None));
-        assert!(SemanticIdFilter::new(&["$regex=(".into()]).is_err());
-        Ok(())
-    }
 
     #[test]
     fn flags_win_over_the_file_and_the_file_over_defaults() -> Result<(), Box<dyn std::error::Error>>

@@ -1,18 +1,9 @@
-//! Verification of a read document, printed the way the CLI reports findings.
+//! Findings of verification, printed the way the CLI reports them.
 
 use std::io::Write;
 use std::path::Path;
 
 use aas_model::verify::Finding;
-use aas_serde::Document;
-
-/// Every finding of a document, by the rules of `version`.
-pub fn of(document: &Document, version: aas_model::Version) -> Vec<Finding> {
-    match document {
-        Document::Environment(env) => aas_model::verify_as(env, version).collect(),
-        Document::EventPayload(payload) => aas_model::verify_as(payload, version).collect(),
-    }
-}
 
 /// Prints findings to stdout as `FILE: PATH: CONSTRAINT: message`. Stops quietly when stdout
 /// is closed (`validate … | head`).

@@ -15,7 +15,6 @@ pub mod broker_log;
 pub mod config;
 mod connections;
 pub mod convert;
-pub mod document_io;
 mod duration;
 mod findings;
 mod http;

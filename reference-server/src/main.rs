@@ -19,7 +19,7 @@
 
 #![forbid(unsafe_code)]
 
-use reference_server::{Outcome, auth, config, convert, document_io, serve, validate};
+use reference_server::{Outcome, auth, config, convert, serve, validate};
 
 use std::path::PathBuf;
 
@@ -162,7 +162,7 @@ fn main() -> ExitCode {
                 SpecFormat::Json => aas_serde::Format::Json,
                 SpecFormat::Xml => aas_serde::Format::Xml,
             };
-            let write = document_io::WriteOptions {
+            let write = aas_serde::file::WriteOptions {
                 pretty,
                 spec_format,
                 version: aas,

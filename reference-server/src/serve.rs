@@ -16,7 +16,7 @@ use crate::connections::CappedListener;
 use crate::http::{AppState, router};
 use crate::service::{EventSettings, RepositoryService};
 use crate::storage::{Attachment, Database, Repository, SqliteRepository};
-use crate::{broker, document_io, mqtt_front, publisher};
+use crate::{broker, mqtt_front, publisher};
 
 /// Why the server could not start.
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -355,7 +355,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 /// that would lose something (unless `convert-stored-data` allows loss: then the report is
 /// logged).
 fn load(service: &RepositoryService, path: &Path, allow_loss: bool) -> Result<(), Failure> {
-    let loaded = document_io::read(path, service.aas_version())?;
+    let loaded = aas_serde::file::read_file(path, service.aas_version())?;
     let aas_serde::Document::Environment(mut environment) = loaded.document else {
         return Err(format!("{}: not an environment", path.display()).into());
     };

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use aas_model::Version;
 
-use crate::{Outcome, document_io, findings};
+use crate::{Outcome, findings};
 
 /// Reads each file (JSON as `json_version`, XML and packages by their namespace), verifies it
 /// by the rules of the version it was read as, prints its findings and then one line
@@ -13,12 +13,12 @@ use crate::{Outcome, document_io, findings};
 pub fn run(files: &[PathBuf], json_version: Version) -> Outcome {
     let mut worst = Outcome::Ok;
     for file in files {
-        match document_io::read(file, json_version) {
+        match aas_serde::file::read_file(file, json_version) {
             Ok(loaded) => {
                 for repair in &loaded.repairs {
                     eprintln!("warning: {}: {repair}", file.display());
                 }
-                let found = findings::of(&loaded.document, loaded.version);
+                let found = loaded.document.verify_as(loaded.version);
                 findings::print(file, &found);
                 let verdict = if found.is_empty() {
                     "valid".to_owned()

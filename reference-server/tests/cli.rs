@@ -712,7 +712,7 @@ fn convert_of_an_event_payload_to_3_0_reports_what_becomes_invalid() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
     assert!(
-        text(&refused.stderr).contains("invalid in AAS 3.0"),
+        text(&refused.stderr).contains("stays invalid in AAS V3.0"),
         "{}",
         text(&refused.stderr)
     );

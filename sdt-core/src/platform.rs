@@ -57,6 +57,28 @@ pub struct Platform {
     pub auth_headers: Option<Map<String, Value>>,
 }
 
+impl Platform {
+    /// Checks the definition as a client would use it, before any binding brings its
+    /// credentials: the name, the base URL (also against `outbound`) and what the
+    /// authentication needs (the login template, with placeholder credentials of its kind).
+    pub fn check(&self, outbound: &OutboundPolicy) -> Result<(), PlatformError> {
+        let placeholder = || "check".to_owned();
+        let credentials = match self.authentication {
+            Authentication::None => Credentials::None,
+            Authentication::ApiKey => Credentials::ApiKey(placeholder()),
+            Authentication::LoginPassword => Credentials::LoginPassword {
+                login: placeholder(),
+                password: placeholder(),
+            },
+        };
+        let options = ClientOptions {
+            outbound: outbound.clone(),
+            ..ClientOptions::default()
+        };
+        PlatformClient::new(self.clone(), credentials, options).map(drop)
+    }
+}
+
 /// How requests are authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -544,5 +566,51 @@ fn unreachable(url: &Url, error: reqwest::Error) -> PlatformError {
         url: url.to_string(),
         message,
         source: error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn platform(authentication: Authentication) -> Platform {
+        Platform {
+            name: "iot".into(),
+            description: None,
+            base_url: "https://iot.example.com/api".into(),
+            data_get_prefix: String::new(),
+            data_get_suffix: String::new(),
+            command_prefix: String::new(),
+            command_suffix: String::new(),
+            authentication,
+            token_header: None,
+            auth_path: None,
+            auth_template: None,
+            auth_response: None,
+            auth_headers: None,
+        }
+    }
+
+    #[test]
+    fn a_definition_is_checked_for_what_its_authentication_needs_without_credentials() {
+        let anywhere = OutboundPolicy::default();
+        assert!(platform(Authentication::None).check(&anywhere).is_ok());
+        let error = platform(Authentication::ApiKey).check(&anywhere);
+        assert!(error.is_err_and(|e| e.to_string().contains("needs token_header")));
+        let error = platform(Authentication::LoginPassword).check(&anywhere);
+        assert!(error.is_err_and(|e| e.to_string().contains("needs auth_path")));
+        let mut basic = platform(Authentication::LoginPassword);
+        basic.auth_template = Some("Basic".into());
+        assert!(basic.check(&anywhere).is_ok());
+    }
+
+    #[test]
+    fn a_base_url_the_outbound_policy_refuses_fails_the_check() {
+        let mut local = platform(Authentication::None);
+        local.base_url = "http://127.0.0.1:1/api".into();
+        assert!(matches!(
+            local.check(&OutboundPolicy::new().private_networks(false)),
+            Err(PlatformError::Refused(_))
+        ));
     }
 }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sdt_core::description::SyncDescription;
 use sdt_core::outbound::OutboundPolicy;
-use sdt_core::platform::{Authentication, ClientOptions, Credentials, Platform, PlatformClient};
+use sdt_core::platform::Platform;
 use sdt_core::playground::Evaluation;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -194,21 +194,8 @@ fn platform_from(
     }
     let platform: Platform =
         serde_json::from_value(json).map_err(|e| bad(format!("not a platform: {e}")))?;
-    // Placeholder credentials of the right kind: the checks that need a binding's secrets.
-    let credentials = match platform.authentication {
-        Authentication::None => Credentials::None,
-        Authentication::ApiKey => Credentials::ApiKey("check".into()),
-        Authentication::LoginPassword => Credentials::LoginPassword {
-            login: "check".into(),
-            password: "check".into(),
-        },
-    };
     // The base URL against the outbound policy too: a refused host is a 400 with the reason.
-    let options = ClientOptions {
-        outbound: outbound.clone(),
-        ..ClientOptions::default()
-    };
-    PlatformClient::new(platform.clone(), credentials, options).map_err(|e| bad(e.to_string()))?;
+    platform.check(outbound).map_err(|e| bad(e.to_string()))?;
     Ok(platform)
 }
 

@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
-use super::submodel_api::{Content, Modifiers, paged, refers_to, render_submodel};
+use aas_serde::projection;
+
+use super::submodel_api::{Content, Modifiers, paged};
 use super::{ApiError, ApiResult, AppState, blocking, decode_id, read_body, verified};
 use crate::service::Origin;
 use crate::storage::{Attachment, ConceptDescriptionFilter, Page, ShellFilter, SubmodelFilter};
@@ -255,14 +257,12 @@ pub async fn add_submodel_ref(
     let reference: Reference = read_body(state.aas_version, &headers, &body)?;
     let added = reference.clone();
     change_shell(&state, &at.aas, move |shell| {
-        let refs = shell.submodels.get_or_insert_with(Vec::new);
-        if refs.contains(&added) {
+        if !shell.add_submodel_reference(added.clone()) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "the shell refers to this submodel already",
             ));
         }
-        refs.push(added.clone());
         Ok(())
     })
     .await?;
@@ -280,16 +280,10 @@ pub async fn delete_submodel_ref(
 ) -> ApiResult<StatusCode> {
     let submodel_id = decode_id(at.sm.as_deref().unwrap_or_default())?;
     change_shell(&state, &at.aas, move |shell| {
-        if !refers_to(shell, &submodel_id) {
+        if !shell.remove_submodel_reference(&submodel_id) {
             return Err(ApiError::not_found(format!(
                 "the shell does not refer to submodel {submodel_id:?}"
             )));
-        }
-        if let Some(refs) = shell.submodels.as_mut() {
-            refs.retain(|r| r.keys.first().is_none_or(|k| k.value != submodel_id));
-            if refs.is_empty() {
-                shell.submodels = None;
-            }
         }
         Ok(())
     })
@@ -441,8 +435,8 @@ async fn list_submodels(
     let items = page
         .items
         .into_iter()
-        .map(|submodel| render_submodel(submodel, content, shape))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .map(|submodel| projection::submodel_view(submodel, content, shape))
+        .collect();
     Ok(listing(items, page.cursor))
 }
 
@@ -522,9 +516,11 @@ async fn list_paths(
             let page = repository.submodels_where(&filter, at.size, at.page.as_deref())?;
             let mut paths = Vec::new();
             for submodel in page.items {
-                if let Value::Array(more) = render_submodel(submodel, Content::Path, shape)? {
-                    paths.extend(more);
-                }
+                paths.extend(
+                    projection::submodel_paths(&submodel, shape)
+                        .into_iter()
+                        .map(Value::from),
+                );
             }
             let wanted = limit - items.len();
             let left = paths.len().saturating_sub(at.skip);

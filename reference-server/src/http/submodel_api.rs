@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use aas_model::{IdShortPath, Reference, Submodel, SubmodelElement};
+use aas_model::{AttachmentError, IdShortPath, ReplaceError, Submodel, SubmodelElement};
+pub use aas_serde::projection::Content;
 use aas_serde::projection::{self, ProjectionError, Shape};
 use aas_serde::value_only;
 use axum::body::Bytes;
@@ -40,16 +41,6 @@ pub struct Modifiers {
     extent: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
-}
-
-/// The content modifier, from the path suffix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Content {
-    Normal,
-    Metadata,
-    Value,
-    Reference,
-    Path,
 }
 
 impl Modifiers {
@@ -113,7 +104,7 @@ async fn load(state: &AppState, at: &SubmodelAt) -> ApiResult<Submodel> {
             let shell = repository
                 .shell(shell_id)?
                 .ok_or_else(|| ApiError::not_found(format!("shell {shell_id:?} not found")))?;
-            if !refers_to(&shell, &id) {
+            if !shell.refers_to_submodel(&id) {
                 return Err(ApiError::not_found(format!(
                     "shell {shell_id:?} does not refer to submodel {id:?}"
                 )));
@@ -124,14 +115,6 @@ async fn load(state: &AppState, at: &SubmodelAt) -> ApiResult<Submodel> {
             .ok_or_else(|| ApiError::not_found(format!("submodel {id:?} not found")))
     })
     .await
-}
-
-pub fn refers_to(shell: &aas_model::AssetAdministrationShell, submodel_id: &str) -> bool {
-    shell
-        .submodels
-        .iter()
-        .flatten()
-        .any(|r| r.keys.first().is_some_and(|k| k.value == submodel_id))
 }
 
 fn element_at(submodel: &Submodel, path: &IdShortPath) -> ApiResult<SubmodelElement> {
@@ -149,10 +132,6 @@ fn bad_projection(error: ProjectionError) -> ApiError {
     ApiError::bad_request(error.to_string())
 }
 
-fn to_json_value<T: aas_serde::json::ToJson + ?Sized>(value: &T) -> Value {
-    serde_json::from_slice(&aas_serde::json::to_vec(value)).unwrap_or(Value::Null)
-}
-
 fn value_response(value: &Value) -> Response {
     (
         StatusCode::OK,
@@ -162,41 +141,14 @@ fn value_response(value: &Value) -> Response {
         .into_response()
 }
 
-/// The submodel in the asked content.
-pub fn render_submodel(mut submodel: Submodel, content: Content, shape: Shape) -> ApiResult<Value> {
-    Ok(match content {
-        Content::Normal => {
-            projection::shape_submodel(&mut submodel, shape);
-            to_json_value(&submodel)
-        }
-        Content::Metadata => to_json_value(&projection::submodel_metadata(submodel)),
-        Content::Value => projection::submodel_value(submodel, shape),
-        Content::Reference => to_json_value(&Reference::to_submodel(submodel.id)),
-        Content::Path => Value::from(projection::submodel_paths(&submodel, shape)),
-    })
-}
-
 fn render_element(
     submodel: &Submodel,
     path: &IdShortPath,
-    mut element: SubmodelElement,
+    element: SubmodelElement,
     content: Content,
     shape: Shape,
 ) -> ApiResult<Value> {
-    Ok(match content {
-        Content::Normal => {
-            projection::shape_element(&mut element, shape);
-            to_json_value(&element)
-        }
-        Content::Metadata => {
-            to_json_value(&projection::element_metadata(element).map_err(bad_projection)?)
-        }
-        Content::Value => projection::element_value(element, shape).map_err(bad_projection)?,
-        Content::Reference => to_json_value(&projection::element_reference(submodel, path)),
-        Content::Path => {
-            Value::from(projection::element_paths(&element, path, shape).map_err(bad_projection)?)
-        }
-    })
+    projection::element_view(submodel, path, element, content, shape).map_err(bad_projection)
 }
 
 // ---- GET -----------------------------------------------------------------------------------
@@ -232,7 +184,9 @@ async fn get_submodel(
         return Ok(json_response(StatusCode::OK, &submodel));
     }
     let submodel = load(&state, &at).await?;
-    Ok(value_response(&render_submodel(submodel, content, shape)?))
+    Ok(value_response(&projection::submodel_view(
+        submodel, content, shape,
+    )))
 }
 
 pub async fn submodel(
@@ -293,36 +247,7 @@ async fn list_elements(
     let shape = m.shape()?;
     let (limit, start) = m.paging()?;
     let submodel = load(&state, &at).await?;
-    let mut items = Vec::new();
-    for element in submodel.submodel_elements.iter().flatten() {
-        let Some(id_short) = element.id_short() else {
-            continue;
-        };
-        let path = parse_path(id_short)?;
-        let rendered = match content {
-            Content::Path => Value::from(projection::paths_below(element, &path, shape)),
-            Content::Value => {
-                match render_element(&submodel, &path, element.clone(), content, shape) {
-                    Ok(value) => value,
-                    // Operations and capabilities have no value: left out of the list.
-                    Err(_) => continue,
-                }
-            }
-            Content::Metadata
-                if matches!(
-                    element,
-                    SubmodelElement::Operation(_) | SubmodelElement::Capability(_)
-                ) =>
-            {
-                to_json_value(element)
-            }
-            _ => render_element(&submodel, &path, element.clone(), content, shape)?,
-        };
-        match (content, rendered) {
-            (Content::Path, Value::Array(paths)) => items.extend(paths),
-            (_, rendered) => items.push(rendered),
-        }
-    }
+    let items = projection::element_list_view(&submodel, content, shape).map_err(bad_projection)?;
     Ok(paged(items, start, limit))
 }
 
@@ -521,20 +446,13 @@ pub async fn replace_element(
     let element: SubmodelElement = read_body(state.aas_version, &headers, &body)?;
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
     change_submodel(&state, &at, move |submodel| {
-        let replacement = element.clone();
-        submodel
-            .element_mut(&path, |old| {
-                if old.id_short() != replacement.id_short() {
-                    return Err(ApiError::bad_request(format!(
-                        "the body's idShort {:?} is not the element's {:?}",
-                        replacement.id_short(),
-                        old.id_short()
-                    )));
-                }
-                *old = replacement;
-                Ok(())
-            })
-            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+        match submodel.replace_element(&path, element.clone()) {
+            Ok(_) => Ok(()),
+            Err(ReplaceError::IdShortChanged { old, new }) => Err(ApiError::bad_request(format!(
+                "the body's idShort {new:?} is not the element's {old:?}"
+            ))),
+            Err(_) => Err(ApiError::not_found(format!("no element at {path}"))),
+        }
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -583,15 +501,7 @@ pub async fn patch_element_value(
     change_submodel(&state, &at, move |submodel| {
         submodel
             .element_mut(&path, |element| {
-                let unwrapped = match (&value, element.id_short()) {
-                    (Value::Object(map), Some(id_short))
-                        if map.len() == 1 && map.contains_key(id_short) =>
-                    {
-                        &map[id_short]
-                    }
-                    _ => &value,
-                };
-                value_only::apply(element, unwrapped)
+                value_only::apply_patch(element, &value)
                     .map_err(|e| ApiError::bad_request(e.to_string()))
             })
             .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
@@ -645,34 +555,14 @@ pub(super) fn file_response(attachment: Attachment) -> Response {
     response
 }
 
-/// `name`, or `name` numbered (`report-2.txt`) when a File other than the one at `path`
-/// already has a value naming it.
-fn unused_file_name(submodel: &Submodel, path: &IdShortPath, name: &str) -> String {
-    let own = path.to_string();
-    let taken: std::collections::HashSet<String> = submodel
-        .id_short_paths()
-        .into_iter()
-        .filter(|other| *other != own)
-        .filter_map(|other| match submodel.element(&other.parse().ok()?)? {
-            SubmodelElement::File(file) => file.value.as_deref().map(file_name_of),
-            _ => None,
-        })
-        .collect();
-    if !taken.contains(name) {
-        return name.to_owned();
+fn attachment_error(path: &IdShortPath, error: AttachmentError) -> ApiError {
+    match error {
+        AttachmentError::NotFound => ApiError::not_found(format!("no element at {path}")),
+        AttachmentError::NotAnAttachment(_) => {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, error.to_string())
+        }
+        _ => ApiError::bad_request(error.to_string()),
     }
-    let (stem, extension) = match name.rsplit_once('.') {
-        Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
-        _ => (name, String::new()),
-    };
-    (2..)
-        .map(|n| format!("{stem}-{n}{extension}"))
-        .find(|candidate| !taken.contains(candidate))
-        .unwrap_or_else(|| name.to_owned())
-}
-
-fn file_name_of(value: &str) -> String {
-    value.rsplit('/').next().unwrap_or(value).to_owned()
 }
 
 pub async fn get_attachment(
@@ -702,12 +592,9 @@ pub async fn get_attachment(
                 ))),
             }
         }
-        other => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!(
-                "a {} has no attachment (only File and Blob)",
-                other.element_type().as_str()
-            ),
+        other => Err(attachment_error(
+            &path,
+            AttachmentError::NotAnAttachment(other.element_type()),
         )),
     }
 }
@@ -752,10 +639,6 @@ pub async fn put_attachment(
     let file_name = file_name
         .or(part_name)
         .ok_or_else(|| ApiError::bad_request("the multipart body names no file (`fileName`)"))?;
-    let file_name = file_name_of(&file_name);
-    if file_name.is_empty() {
-        return Err(ApiError::bad_request("the file name is empty"));
-    }
     let attachment = Attachment {
         // Empty: the File's contentType and the name its value gives, once changed (see
         // modify_submodel_attaching).
@@ -763,41 +646,15 @@ pub async fn put_attachment(
         file_name: String::new(),
         bytes: bytes.clone(),
     };
-    let name = file_name;
     // The element's new value and the file's bytes are stored in one transaction.
     change_submodel_attaching(
         &state,
         &at,
         Some((path.to_string(), attachment)),
         move |submodel| {
-            // Another File naming the same file would share its bytes (and an AASX export
-            // would keep one of them): a taken name gets a number.
-            let unique = unused_file_name(submodel, &path, &name);
             submodel
-                .element_mut(&path, |element| match element {
-                    SubmodelElement::File(f) => {
-                        if let Some(t) = &content_type {
-                            f.content_type = Some(t.clone());
-                        }
-                        f.value = Some(format!("/aasx/files/{unique}"));
-                        Ok(())
-                    }
-                    SubmodelElement::Blob(b) => {
-                        if let Some(t) = &content_type {
-                            b.content_type = Some(t.clone());
-                        }
-                        b.value = Some(bytes.clone());
-                        Ok(())
-                    }
-                    other => Err(ApiError::new(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        format!(
-                            "a {} has no attachment (only File and Blob)",
-                            other.element_type().as_str()
-                        ),
-                    )),
-                })
-                .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+                .attach(&path, &file_name, content_type.as_deref(), &bytes)
+                .map_err(|e| attachment_error(&path, e))
         },
     )
     .await?;
@@ -811,24 +668,8 @@ pub async fn delete_attachment(
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
     change_submodel(&state, &at, move |submodel| {
         submodel
-            .element_mut(&path, |element| match element {
-                SubmodelElement::File(f) => {
-                    f.value = None;
-                    Ok(())
-                }
-                SubmodelElement::Blob(b) => {
-                    b.value = None;
-                    Ok(())
-                }
-                other => Err(ApiError::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    format!(
-                        "a {} has no attachment (only File and Blob)",
-                        other.element_type().as_str()
-                    ),
-                )),
-            })
-            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+            .detach(&path)
+            .map_err(|e| attachment_error(&path, e))
     })
     .await?;
     // The stored file went in the same transaction (a File without a value holds none).

@@ -2,12 +2,9 @@
 //! `/swagger/index.html`): every route with its parameters, request body and responses.
 //!
 //! Operations are built with utoipa's builders from the route table the router is built from
-//! (`crate::http::routes`); the schemas of the AAS classes are the AAS V3.0 JSON Schema (`aas-schema.json`,
-//! from aas-core3.0-testgen, MIT licensed: `LICENSE-aas-schema`), placed under
-//! `components/schemas`. A server of AAS V3.1 (`aas-version`, the default) serves them with
-//! V3.1's changes made ([`v3_1_delta`]: `AssetKind` `Role`; `entityType`, `first`/`second`,
-//! `contentType`, `valueId` optional; idShorts with hyphens of at least two characters; 2048
-//! characters for identifiers, 128 for content types). The document names its version in
+//! (`crate::http::routes`); the schemas of the AAS classes are the AAS JSON Schema of the
+//! server's version (`aas_serde::json_schema`: aas-core3.0-testgen's V3.0 schema, with V3.1's
+//! changes for a server of AAS V3.1), placed under `components/schemas`. The document names its version in
 //! `info.description` and `info.x-aas-version`.
 
 use serde_json::{Value, json};
@@ -18,13 +15,6 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApiBuilder, Paths, Ref, Required, ResponseBuilder,
 };
-
-const AAS_SCHEMA: &str = include_str!("aas-schema.json");
-/// The pattern of XML characters as the AAS schema writes it (JSON-escaped), and its equivalent.
-const XML_CHARACTERS: &str =
-    r#""^[\\x09\\x0A\\x0D\\x20-\\uD7FF\\uE000-\\uFFFD\\U00010000-\\U0010FFFF]*$""#;
-const XML_CHARACTERS_NEGATED: &str =
-    r#""^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uD800-\\uDFFF\\uFFFE\\uFFFF]*$""#;
 
 fn parameter_description(name: &str) -> &'static str {
     match name {
@@ -180,83 +170,10 @@ fn operation(route: &Route, full_path: &str) -> utoipa::openapi::path::Operation
 }
 
 /// What V3.1 changes in the V3.0 schema's definitions (`../shared/docs/spec/aas-v31.md`).
-fn v3_1_delta(schemas: &mut serde_json::Map<String, Value>) {
-    if let Some(kinds) = schemas
-        .get_mut("AssetKind")
-        .and_then(|kind| kind["enum"].as_array_mut())
-    {
-        kinds.push(json!("Role"));
-    }
-    // Required in V3.0, optional in V3.1.
-    let optional = [
-        ("Entity", "entityType"),
-        ("RelationshipElement_abstract", "first"),
-        ("RelationshipElement_abstract", "second"),
-        ("Blob", "contentType"),
-        ("File", "contentType"),
-        ("ValueReferencePair", "valueId"),
-    ];
-    for (class, property) in optional {
-        let Some(definition) = schemas.get_mut(class) else {
-            continue;
-        };
-        let drop_required = |schema: &mut Value| {
-            if let Some(names) = schema.get_mut("required").and_then(Value::as_array_mut) {
-                names.retain(|name| name != property);
-            }
-        };
-        drop_required(definition);
-        if let Some(parts) = definition.get_mut("allOf").and_then(Value::as_array_mut) {
-            parts.iter_mut().for_each(drop_required);
-        }
-    }
-    // Lengths and the idShort pattern, wherever they occur.
-    fn rewrite(value: &mut Value) {
-        match value {
-            Value::Object(object) => {
-                match object.get("maxLength").and_then(Value::as_u64) {
-                    Some(2000) => {
-                        object.insert("maxLength".into(), json!(2048));
-                    }
-                    Some(100) => {
-                        object.insert("maxLength".into(), json!(128));
-                    }
-                    _ => {}
-                }
-                if object.get("pattern").and_then(Value::as_str) == Some("^[a-zA-Z][a-zA-Z0-9_]*$")
-                {
-                    object.insert(
-                        "pattern".into(),
-                        json!("^[a-zA-Z][a-zA-Z0-9_-]*[a-zA-Z0-9_]+$"),
-                    );
-                }
-                object.values_mut().for_each(rewrite);
-            }
-            Value::Array(items) => items.iter_mut().for_each(rewrite),
-            _ => {}
-        }
-    }
-    schemas.values_mut().for_each(rewrite);
-}
-
 /// The schemas: the AAS JSON Schema's definitions (with V3.1's changes for `version` 3.1), the
 /// Part 2 result, pages, and the parameters' types.
 fn schemas(version: aas_model::Version) -> serde_json::Map<String, Value> {
-    // The schema's pattern of XML characters lists the allowed ranges with Python's `\U0010FFFF`,
-    // which ECMA-262 regexes (JSON Schema's dialect) lack and which request generators
-    // (Schemathesis) cannot build strings from. Its complement within Unicode is exactly the
-    // excluded controls, the surrogates and U+FFFE/U+FFFF, so the negated class below accepts
-    // the same strings. Likewise the language tag's `{,2}` (Python's "at most 2") is a literal
-    // text in ECMA-262, where "at most 2" is written `{0,2}`.
-    let text = AAS_SCHEMA
-        .replace("#/definitions/", "#/components/schemas/")
-        .replace(XML_CHARACTERS, XML_CHARACTERS_NEGATED)
-        .replace("{,2}", "{0,2}");
-    let aas: Value = serde_json::from_str(&text).unwrap_or_default();
-    let mut schemas = aas["definitions"].as_object().cloned().unwrap_or_default();
-    if version != aas_model::Version::V3_0 {
-        v3_1_delta(&mut schemas);
-    }
+    let mut schemas = aas_serde::json_schema::definitions(version, "#/components/schemas/");
     let message = json!({"type": "object", "properties": {
         "code": {"type": "string"}, "correlationId": {"type": "string"},
         "messageType": {"type": "string", "enum": ["Undefined", "Info", "Warning", "Error", "Exception"]},
@@ -468,29 +385,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_negated_xml_characters_pattern_accepts_exactly_the_same_characters() {
-        // Both patterns in Rust's syntax; surrogates are no `char`, so they need no check.
-        let given = regex::Regex::new(
-            r"^[\x09\x0A\x0D\x20-\x{D7FF}\x{E000}-\x{FFFD}\x{10000}-\x{10FFFF}]$",
-        );
-        let negated = regex::Regex::new(r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]$");
-        let (Ok(given), Ok(negated)) = (given, negated) else {
-            panic!("both patterns compile");
-        };
-        let mut buffer = [0u8; 4];
-        let differing: Vec<u32> = (0..=0x10FFFFu32)
-            .filter_map(char::from_u32)
-            .filter(|c| {
-                let text = c.encode_utf8(&mut buffer);
-                given.is_match(text) != negated.is_match(text)
-            })
-            .map(u32::from)
-            .collect();
-        assert!(differing.is_empty(), "{differing:x?}");
-        assert!(XML_CHARACTERS_NEGATED.contains(r"\\uD800-\\uDFFF"));
-    }
-
-    #[test]
     fn a_3_1_document_carries_v3_1s_changes_and_a_3_0_document_v3_0s_schema() {
         let v3_1 = document(aas_model::Version::V3_1);
         let v3_0 = document(aas_model::Version::V3_0);
@@ -542,7 +436,7 @@ mod tests {
             !text.contains("U0010FFFF"),
             "the XML characters' pattern is rewritten"
         );
-        assert_eq!(text.matches(&XML_CHARACTERS_NEGATED[1..40]).count(), 33);
+        assert_eq!(text.matches(r"^[^\\x00-\\x08\\x0B\\x0C").count(), 33);
         assert!(!text.contains("{,2}") && text.contains("(-[a-zA-Z]{3}){0,2}"));
     }
 }

@@ -1,0 +1,437 @@
+//! Reading and writing whole files in the format their extension names (`.json`, `.xml`,
+//! `.aasx`, case-insensitive).
+//!
+//! [`read_file`] returns the document with the AAS version it was read as and, for packages,
+//! what the reader repaired and where the package is, so that [`write_file`] can carry its
+//! supplementary files and thumbnail over into a new package. Writing is atomic: the file
+//! appears only once the whole document is written.
+//!
+//! ```
+//! use aas_model::{Environment, Submodel, Version};
+//! use aas_serde::file::{self, Loaded, WriteOptions};
+//! use aas_serde::{Document, Format};
+//!
+//! let dir = std::env::temp_dir().join(format!("aas-serde-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let mut env = Environment::default();
+//! env.submodels = Some(vec![Submodel::new("urn:example:sm:1")]);
+//! let options = WriteOptions { pretty: true, spec_format: Format::Xml, version: Version::V3_0 };
+//! file::write_file(&dir.join("env.xml"), &Loaded::from(Document::from(env.clone())), options)?;
+//!
+//! // XML is read as the version its namespace names, whatever JSON would be read as.
+//! let loaded = file::read_file(&dir.join("env.xml"), Version::V3_1)?;
+//! assert_eq!((loaded.document, loaded.version), (Document::from(env), Version::V3_0));
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fs;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use aas_model::Version;
+
+use crate::aasx::{self, AasxReader, AasxWriter, Repair};
+use crate::{Document, Format, json, xml};
+
+/// Why a file could not be read or written. Every variant names the file; `Display` is one
+/// line, `<path>: <what went wrong>`, fit for a command line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileError {
+    /// The extension names no format this build supports.
+    #[error("{}: unsupported file extension (supported: {})", .path.display(), supported())]
+    UnknownFormat { path: PathBuf },
+    /// Opening, reading, writing or renaming the file failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a readable JSON document.
+    #[error("{}: {source}", .path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: Box<json::Error>,
+    },
+    /// The file is not a readable XML document.
+    #[error("{}: {source}", .path.display())]
+    Xml {
+        path: PathBuf,
+        #[source]
+        source: Box<xml::Error>,
+    },
+    /// The document holds what XML cannot carry.
+    #[error("{}: {source}", .path.display())]
+    XmlWrite {
+        path: PathBuf,
+        #[source]
+        source: xml::WriteError,
+    },
+    /// The package (read, or written, or the source package whose files are carried over)
+    /// is broken.
+    #[error("{}: {source}", .path.display())]
+    Aasx {
+        path: PathBuf,
+        #[source]
+        source: Box<aasx::Error>,
+    },
+    /// Packages hold environments; an event payload has no place in one.
+    #[error("{}: an event payload cannot go into an AASX package (only an environment can)", .path.display())]
+    PayloadInPackage { path: PathBuf },
+}
+
+impl FileError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            FileError::UnknownFormat { path }
+            | FileError::Io { path, .. }
+            | FileError::Json { path, .. }
+            | FileError::Xml { path, .. }
+            | FileError::XmlWrite { path, .. }
+            | FileError::Aasx { path, .. }
+            | FileError::PayloadInPackage { path } => path,
+        }
+    }
+}
+
+fn supported() -> String {
+    Format::ALL
+        .iter()
+        .map(|f| format!(".{}", f.extension()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A document read from a file, with the AAS version it was read as, what the reader had to
+/// repair and, for packages, the package itself (so that its supplementary files can be
+/// carried over when it is written as a package again).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub document: Document,
+    /// XML and XML parts of packages: the version their namespace names; JSON: the version
+    /// the caller read it as.
+    pub version: Version,
+    /// What the package reader had to repair (always empty for JSON and XML).
+    pub repairs: Vec<Repair>,
+    /// The package the document was read from, if any.
+    pub package: Option<PathBuf>,
+}
+
+impl From<Document> for Loaded {
+    /// A document made in memory: of the newest version, from no package.
+    fn from(document: Document) -> Self {
+        Loaded {
+            document,
+            version: Version::LATEST,
+            repairs: Vec::new(),
+            package: None,
+        }
+    }
+}
+
+/// How to write: indentation, the format of a package's spec part, and the AAS version (the
+/// XML namespace; JSON has no marker). Writing does not convert: convert first
+/// (`aas_model::convert::convert`) when the document's version is another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Indented JSON and XML (a package's spec part is written compact either way).
+    pub pretty: bool,
+    /// The format of a package's spec part (JSON or XML).
+    pub spec_format: Format,
+    pub version: Version,
+}
+
+fn format_of(path: &Path) -> Result<Format, FileError> {
+    Format::from_path(path).ok_or_else(|| FileError::UnknownFormat {
+        path: path.to_owned(),
+    })
+}
+
+/// Reads a file: an environment or an event payload, or the environment of a package. JSON
+/// (also a package's JSON part) is read as `json_version`; XML goes by its namespace.
+pub fn read_file(path: &Path, json_version: Version) -> Result<Loaded, FileError> {
+    let io_error = |source| FileError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let (document, version) = match format_of(path)? {
+        Format::Aasx => return read_package(path, json_version),
+        Format::Json => {
+            let bytes = fs::read(path).map_err(io_error)?;
+            let document =
+                json::from_slice_as(&bytes, json_version).map_err(|source| FileError::Json {
+                    path: path.to_owned(),
+                    source: Box::new(source),
+                })?;
+            (document, json_version)
+        }
+        Format::Xml => {
+            let bytes = fs::read(path).map_err(io_error)?;
+            xml::from_slice_versioned(&bytes).map_err(|source| FileError::Xml {
+                path: path.to_owned(),
+                source: Box::new(source),
+            })?
+        }
+    };
+    Ok(Loaded {
+        document,
+        version,
+        repairs: Vec::new(),
+        package: None,
+    })
+}
+
+fn read_package(path: &Path, json_version: Version) -> Result<Loaded, FileError> {
+    let aasx_error = |source: aasx::Error| FileError::Aasx {
+        path: path.to_owned(),
+        source: Box::new(source),
+    };
+    let file = fs::File::open(path).map_err(|source| FileError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut package = AasxReader::new(BufReader::new(file))
+        .map_err(aasx_error)?
+        .with_json_version(json_version);
+    let env = package.environment().map_err(aasx_error)?;
+    Ok(Loaded {
+        document: Document::Environment(env),
+        // A package of JSON parts only carries no version: it was read as the one asked for.
+        version: package.version().unwrap_or(json_version),
+        repairs: package.repairs().to_vec(),
+        package: Some(path.to_owned()),
+    })
+}
+
+/// Writes a document in the format of `path`'s extension. A package gets the supplementary
+/// files and thumbnail of the package `loaded` was read from. The file appears only when the
+/// whole document was written (a temporary file beside it is renamed at the end), so a failed
+/// write leaves an existing file as it was.
+pub fn write_file(path: &Path, loaded: &Loaded, options: WriteOptions) -> Result<(), FileError> {
+    let format = format_of(path)?;
+    let io_error = |source| FileError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let temporary = temporary_beside(path);
+    let result = (|| {
+        let mut out = BufWriter::new(fs::File::create(&temporary).map_err(io_error)?);
+        match format {
+            Format::Json if options.pretty => {
+                json::to_writer_pretty(&mut out, &loaded.document).map_err(io_error)?
+            }
+            Format::Json => json::to_writer(&mut out, &loaded.document).map_err(io_error)?,
+            Format::Xml => {
+                let written = if options.pretty {
+                    xml::to_writer_pretty_as(&mut out, &loaded.document, options.version)
+                } else {
+                    xml::to_writer_as(&mut out, &loaded.document, options.version)
+                };
+                written.map_err(|source| FileError::XmlWrite {
+                    path: path.to_owned(),
+                    source,
+                })?
+            }
+            Format::Aasx => write_package(path, &mut out, loaded, options)?,
+        }
+        out.flush().map_err(io_error)?;
+        fs::rename(&temporary, path).map_err(io_error)
+    })();
+    if result.is_err() {
+        // Best effort: the error that matters is the one returned.
+        let _ = fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// Writes a package; supplementary files and the thumbnail of a source package are streamed
+/// over under their part names. Errors of the source package name the source.
+fn write_package(
+    path: &Path,
+    out: impl Write,
+    loaded: &Loaded,
+    options: WriteOptions,
+) -> Result<(), FileError> {
+    let Document::Environment(env) = &loaded.document else {
+        return Err(FileError::PayloadInPackage {
+            path: path.to_owned(),
+        });
+    };
+    let written = |source: aasx::Error| FileError::Aasx {
+        path: path.to_owned(),
+        source: Box::new(source),
+    };
+    let mut writer = AasxWriter::new(out, options.spec_format).with_version(options.version);
+    writer.write_environment(env).map_err(written)?;
+    if let Some(source) = &loaded.package {
+        let read = |error: aasx::Error| FileError::Aasx {
+            path: source.clone(),
+            source: Box::new(error),
+        };
+        let file = fs::File::open(source).map_err(|error| FileError::Io {
+            path: source.clone(),
+            source: error,
+        })?;
+        let mut package = AasxReader::new(BufReader::new(file)).map_err(read)?;
+        for part in package.supplementary_files().to_vec() {
+            let content_type = crate::content_type_of_file(&part);
+            let reader = package.open(&part).map_err(read)?;
+            writer
+                .add_supplementary_file(&part, content_type, reader)
+                .map_err(written)?;
+        }
+        if let Some(thumbnail) = package.thumbnail().map(str::to_owned) {
+            let content_type = crate::content_type_of_file(&thumbnail);
+            let reader = package.open(&thumbnail).map_err(read)?;
+            writer
+                .set_thumbnail(&thumbnail, content_type, reader)
+                .map_err(written)?;
+        }
+    }
+    writer.finish().map_err(written)?;
+    Ok(())
+}
+
+/// A name beside `path` that no other process writing the same file uses.
+fn temporary_beside(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.partial", std::process::id()));
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use aas_model::{Environment, EventPayload, Reference, ReferenceTypes, Submodel};
+
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn environment() -> Environment {
+        Environment {
+            submodels: Some(vec![Submodel::new("urn:example:sm:1")]),
+            ..Environment::default()
+        }
+    }
+
+    fn options(spec_format: Format) -> WriteOptions {
+        WriteOptions {
+            pretty: false,
+            spec_format,
+            version: Version::LATEST,
+        }
+    }
+
+    #[test]
+    fn every_format_written_reads_back_as_the_same_document() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let loaded = Loaded::from(Document::from(environment()));
+        for name in ["env.json", "env.XML", "env.aasx"] {
+            let path = dir.path().join(name);
+            for pretty in [false, true] {
+                let options = WriteOptions {
+                    pretty,
+                    ..options(Format::Json)
+                };
+                write_file(&path, &loaded, options)?;
+                let again = read_file(&path, Version::LATEST)?;
+                assert_eq!(again.document, loaded.document, "{name}");
+                assert_eq!(again.package.is_some(), name.ends_with(".aasx"), "{name}");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn json_is_read_as_the_version_asked_for_and_xml_as_its_namespace_says() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let loaded = Loaded::from(Document::from(environment()));
+        let v30 = WriteOptions {
+            version: Version::V3_0,
+            ..options(Format::Xml)
+        };
+        write_file(&dir.path().join("env.json"), &loaded, v30)?;
+        write_file(&dir.path().join("env.xml"), &loaded, v30)?;
+        let json = read_file(&dir.path().join("env.json"), Version::V3_1)?;
+        let xml = read_file(&dir.path().join("env.xml"), Version::V3_1)?;
+        assert_eq!((json.version, xml.version), (Version::V3_1, Version::V3_0));
+        Ok(())
+    }
+
+    #[test]
+    fn an_unknown_extension_is_an_error_naming_the_file_and_the_supported_ones() {
+        let path = Path::new("some/env.txt");
+        let error = read_file(path, Version::LATEST).unwrap_err();
+        assert_eq!(error.path(), path);
+        assert_eq!(
+            error.to_string(),
+            "some/env.txt: unsupported file extension (supported: .json, .xml, .aasx)"
+        );
+        let loaded = Loaded::from(Document::from(environment()));
+        let error = write_file(path, &loaded, options(Format::Json)).unwrap_err();
+        assert!(matches!(error, FileError::UnknownFormat { .. }), "{error}");
+    }
+
+    #[test]
+    fn an_unreadable_file_is_an_error_naming_it_with_its_cause() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("broken.json");
+        fs::write(&path, "{\"submodels\": 1}")?;
+        let error = read_file(&path, Version::LATEST).unwrap_err();
+        assert!(matches!(error, FileError::Json { .. }), "{error}");
+        assert!(error.to_string().starts_with(&path.display().to_string()));
+        assert!(std::error::Error::source(&error).is_some());
+        let missing = dir.path().join("missing.aasx");
+        let error = read_file(&missing, Version::LATEST).unwrap_err();
+        assert!(matches!(error, FileError::Io { .. }), "{error}");
+        assert_eq!(error.path(), missing);
+        Ok(())
+    }
+
+    #[test]
+    fn an_event_payload_is_refused_in_a_package_and_a_failed_write_leaves_the_old_file()
+    -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("out.aasx");
+        fs::write(&path, b"old")?;
+        let reference = Reference::new(ReferenceTypes::ModelReference, Vec::new());
+        let payload = EventPayload::new(reference.clone(), reference, "2026-12-05T00:00:00Z");
+        let loaded = Loaded::from(Document::from(payload));
+        let error = write_file(&path, &loaded, options(Format::Json)).unwrap_err();
+        assert!(
+            matches!(error, FileError::PayloadInPackage { .. }),
+            "{error}"
+        );
+        assert_eq!(fs::read(&path)?, b"old");
+        // No temporary file is left behind.
+        assert_eq!(fs::read_dir(dir.path())?.count(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_package_written_from_a_package_carries_its_files_and_thumbnail_over() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let source = dir.path().join("source.aasx");
+        let mut writer = AasxWriter::new(fs::File::create(&source)?, Format::Xml);
+        writer.write_environment(&environment())?;
+        writer.add_supplementary_file("/aasx/files/manual.pdf", "application/pdf", &b"%PDF"[..])?;
+        writer.set_thumbnail("/thumbnail.png", "image/png", &b"png"[..])?;
+        writer.finish()?;
+
+        let loaded = read_file(&source, Version::LATEST)?;
+        assert_eq!(loaded.package.as_deref(), Some(source.as_path()));
+        let copy = dir.path().join("copy.aasx");
+        write_file(&copy, &loaded, options(Format::Json))?;
+        let mut package = AasxReader::new(BufReader::new(fs::File::open(&copy)?))?;
+        assert_eq!(package.supplementary_files(), ["/aasx/files/manual.pdf"]);
+        assert_eq!(package.thumbnail(), Some("/thumbnail.png"));
+        let mut manual = Vec::new();
+        std::io::Read::read_to_end(&mut package.open("/aasx/files/manual.pdf")?, &mut manual)?;
+        assert_eq!(manual, b"%PDF");
+        Ok(())
+    }
+}
