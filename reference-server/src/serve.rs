@@ -13,7 +13,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::Outcome;
 use crate::config::{Broker, Settings};
 use crate::connections::CappedListener;
-use crate::http::{AppState, router};
+use crate::http::{AppState, PushState, RepositoryState, SdtState, router};
 use crate::service::{EventSettings, RepositoryService};
 use crate::storage::{Attachment, Database, Repository, SqliteRepository};
 use crate::{broker, mqtt_front, publisher};
@@ -135,18 +135,20 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         synchronizer.start_all();
         synchronizer.watch();
         let state = AppState {
-            repository: repository.clone(),
-            service: service.clone(),
-            push: Some(Arc::new(crate::http::push_api::PushContext {
+            repository: RepositoryState {
+                repository: repository.clone(),
+                service: service.clone(),
+                aas_version: settings.aas_version,
+            },
+            push: PushState(Some(Arc::new(crate::http::push_api::PushContext {
                 engine: crate::push::engine(
                     repository.clone(),
                     push_store.clone(),
                     settings.aas_version,
                 )?,
                 store: push_store,
-            })),
-            sdt: Some(synchronizer),
-            aas_version: settings.aas_version,
+            }))),
+            sdt: SdtState(Some(synchronizer)),
         };
         if let Some(broker) = embedded {
             let rules = Arc::new(mqtt_front::Front::new(
@@ -298,11 +300,13 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
     ));
     service.load_environment(&environment)?;
     let state = AppState {
-        repository,
-        service,
-        push: None,
-        sdt: None,
-        aas_version: aas_model::Version::LATEST,
+        repository: RepositoryState {
+            repository,
+            service,
+            aas_version: aas_model::Version::LATEST,
+        },
+        push: PushState(None),
+        sdt: SdtState(None),
     };
     // No keys: every route is open (this router is only called in process).
     Ok(router(state, &crate::auth::ApiKeys::default())

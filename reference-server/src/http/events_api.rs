@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
-use super::{ApiError, ApiResult, AppState, blocking};
+use super::{ApiError, ApiResult, RepositoryState, blocking};
 use crate::storage::{DeadLetter, LoggedEvent};
 
 /// A page of the feed ends early once it holds this much of messages (stored size).
@@ -83,7 +83,7 @@ fn feed_item(event: &LoggedEvent) -> Value {
 /// `GET /events?since=<RFC 3339>&limit=&cursor=`: events at or after `since` (all retained
 /// ones without it), in the order their changes were committed.
 pub(super) async fn feed(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     Params(query): Params<FeedQuery>,
 ) -> ApiResult<Response> {
     let since = query
@@ -124,7 +124,7 @@ fn dead_letter_item(letter: &DeadLetter) -> Value {
 
 /// `GET /events/dead-letters` (admin): events the publisher gave up on, oldest first.
 pub(super) async fn dead_letters(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     Params(query): Params<PageQuery>,
 ) -> ApiResult<Response> {
     let limit = limit_of(query.limit)?;
@@ -138,7 +138,7 @@ pub(super) async fn dead_letters(
 /// `POST /events/dead-letters/{sequence}/retry` (admin): back into the outbox, attempts
 /// counted from zero; 204.
 pub(super) async fn retry_dead_letter(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(sequence): PathParams<String>,
 ) -> ApiResult<StatusCode> {
     let sequence: i64 = sequence.parse().map_err(|_| {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Identifiable, Submodel};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,20 +19,52 @@ use serde_json::{Value, json};
 use crate::service::{Origin, RepositoryService};
 use crate::storage::{Repository, StorageError, Written};
 
-/// What the handlers share.
+/// What the router holds. Each group of handlers takes only its part (axum's [`FromRef`]):
+/// the repository API cannot reach the push engine, nor the push API the repository.
 #[derive(Clone)]
 pub struct AppState {
+    pub repository: RepositoryState,
+    pub push: PushState,
+    pub sdt: SdtState,
+}
+
+/// The repository API's part of the state (also the event feed's and `/serialization`'s).
+#[derive(Clone)]
+pub struct RepositoryState {
     /// The storage, for reads.
     pub repository: Arc<dyn Repository>,
     /// Every change, with its events.
     pub service: Arc<RepositoryService>,
-    /// Push targets and jobs (`None`: the push API answers 503).
-    pub push: Option<Arc<push_api::PushContext>>,
-    /// Platforms and twin bindings (`None`: the SDT API answers 503).
-    pub sdt: Option<Arc<crate::sync::Synchronizer>>,
     /// The AAS version served (`aas-version`): writes are verified by its rules, JSON bodies
     /// read as it, XML and AASX written in it.
     pub aas_version: aas_model::Version,
+}
+
+/// The push API's part: push targets and jobs (`None`: the push API answers 503).
+#[derive(Clone)]
+pub struct PushState(pub Option<Arc<push_api::PushContext>>);
+
+/// The synchronized-twin API's part: platforms and twin bindings (`None`: the SDT API answers
+/// 503). Deleting a submodel takes it too, to end the submodel's synchronization.
+#[derive(Clone)]
+pub struct SdtState(pub Option<Arc<crate::sync::Synchronizer>>);
+
+impl FromRef<AppState> for RepositoryState {
+    fn from_ref(state: &AppState) -> Self {
+        state.repository.clone()
+    }
+}
+
+impl FromRef<AppState> for PushState {
+    fn from_ref(state: &AppState) -> Self {
+        state.push.clone()
+    }
+}
+
+impl FromRef<AppState> for SdtState {
+    fn from_ref(state: &AppState) -> Self {
+        state.sdt.clone()
+    }
 }
 
 mod events_api;
@@ -66,7 +98,7 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
         .merge(guarded(admin, keys, Access::Admin))
         .route(
             "/openapi.json",
-            get(|State(state): State<AppState>| async move {
+            get(|State(state): State<RepositoryState>| async move {
                 (
                     [(header::CONTENT_TYPE, "application/json")],
                     crate::openapi::document_json(state.aas_version),
@@ -309,12 +341,15 @@ fn put_status(written: Written) -> StatusCode {
 
 // ---- shells --------------------------------------------------------------------------------
 
-async fn get_shell(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_shell(
+    State(state): State<RepositoryState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     found("shell", &id, move |id| state.repository.shell(id)).await
 }
 
 async fn create_shell(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -326,7 +361,7 @@ async fn create_shell(
 }
 
 async fn replace_shell(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -337,7 +372,7 @@ async fn replace_shell(
 }
 
 async fn delete_shell(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
@@ -348,7 +383,7 @@ async fn delete_shell(
 // ---- submodels -----------------------------------------------------------------------------
 
 async fn create_submodel(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -360,7 +395,7 @@ async fn create_submodel(
 }
 
 async fn replace_submodel(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -372,14 +407,15 @@ async fn replace_submodel(
 }
 
 async fn delete_submodel(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
+    State(SdtState(sdt)): State<SdtState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
     blocking(move || {
         state.service.delete_submodel(&id, Origin::Api)?;
         // Its synchronization goes with it (no orphaned tasks).
-        if let Some(sdt) = &state.sdt
+        if let Some(sdt) = &sdt
             && let Err(error) = sdt.unbind(&id)
         {
             tracing::error!(submodel = %id, "cannot stop its synchronization: {error}");
@@ -392,7 +428,10 @@ async fn delete_submodel(
 
 // ---- concept descriptions ------------------------------------------------------------------
 
-async fn get_cd(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_cd(
+    State(state): State<RepositoryState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     found("concept description", &id, move |id| {
         state.repository.concept_description(id)
     })
@@ -400,7 +439,7 @@ async fn get_cd(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
 }
 
 async fn create_cd(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -412,7 +451,7 @@ async fn create_cd(
 }
 
 async fn replace_cd(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -423,7 +462,10 @@ async fn replace_cd(
     Ok(put_status(written))
 }
 
-async fn delete_cd(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_cd(
+    State(state): State<RepositoryState>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
     blocking(move || Ok(state.service.delete_concept_description(&id, Origin::Api)?)).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::Params;
-use super::{ApiError, ApiResult, AppState, blocking};
+use super::{ApiError, ApiResult, PushState, blocking};
 use crate::push::{PushStore, PushStoreError, shown};
 use crate::storage::Write;
 
@@ -28,8 +28,8 @@ pub struct PushContext {
 /// Both path generations.
 pub const PREFIXES: [&str; 2] = ["/sphere/push", "/sphere/api/v1/push"];
 
-fn context(state: &AppState) -> ApiResult<&PushContext> {
-    state.push.as_deref().ok_or_else(|| {
+fn context(state: &PushState) -> ApiResult<&PushContext> {
+    state.0.as_deref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "push is not configured on this server",
@@ -114,14 +114,14 @@ fn target_response(status: StatusCode, config: &TargetConfig) -> ApiResult<Respo
     Ok((status, Json(shown)).into_response())
 }
 
-pub(super) async fn list_targets(State(state): State<AppState>) -> ApiResult<Response> {
+pub(super) async fn list_targets(State(state): State<PushState>) -> ApiResult<Response> {
     let store = context(&state)?.store.clone();
     let targets = blocking(move || Ok(store.targets()?)).await?;
     Ok(Json(Value::Array(targets)).into_response())
 }
 
 pub(super) async fn get_target(
-    State(state): State<AppState>,
+    State(state): State<PushState>,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
     let store = context(&state)?.store.clone();
@@ -133,7 +133,7 @@ pub(super) async fn get_target(
 }
 
 /// Checks and stores a target; `true` if it replaced one.
-async fn store_target(state: &AppState, config: TargetConfig, write: Write) -> ApiResult<bool> {
+async fn store_target(state: &PushState, config: TargetConfig, write: Write) -> ApiResult<bool> {
     let store = context(state)?.store.clone();
     checked(&store, &config).await?;
     blocking(move || Ok(store.put_target(&config, write)?)).await
@@ -141,7 +141,7 @@ async fn store_target(state: &AppState, config: TargetConfig, write: Write) -> A
 
 /// POST `/sphere/push/targets/{name}`: created (201) or updated (200).
 pub(super) async fn upsert_target_by_path(
-    State(state): State<AppState>,
+    State(state): State<PushState>,
     Path(name): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -159,7 +159,7 @@ pub(super) async fn upsert_target_by_path(
 
 /// POST `/sphere/api/v1/push/targets`: created (201), 409 when the name exists.
 pub(super) async fn create_target(
-    State(state): State<AppState>,
+    State(state): State<PushState>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let config = target_from(&body, None)?;
@@ -169,7 +169,7 @@ pub(super) async fn create_target(
 
 /// PUT: replaces an existing target (204), 404 when there is none.
 pub(super) async fn replace_target(
-    State(state): State<AppState>,
+    State(state): State<PushState>,
     Path(name): Path<String>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
@@ -179,7 +179,7 @@ pub(super) async fn replace_target(
 }
 
 pub(super) async fn delete_target(
-    State(state): State<AppState>,
+    State(state): State<PushState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     let store = context(&state)?.store.clone();
@@ -194,7 +194,7 @@ pub(super) async fn delete_target(
 }
 
 pub(super) async fn create_job(
-    State(state): State<AppState>,
+    State(state): State<PushState>,
     uri: axum::http::Uri,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -237,7 +237,7 @@ pub(super) struct JobPaging {
 }
 
 pub(super) async fn list_jobs(
-    State(state): State<AppState>,
+    State(state): State<PushState>,
     Params(paging): Params<JobPaging>,
 ) -> ApiResult<Response> {
     let store = context(&state)?.store.clone();
@@ -263,7 +263,7 @@ pub(super) async fn list_jobs(
 }
 
 pub(super) async fn get_job(
-    State(state): State<AppState>,
+    State(state): State<PushState>,
     Path(identifier): Path<String>,
 ) -> ApiResult<Response> {
     let store = context(&state)?.store.clone();

@@ -16,7 +16,7 @@ use sdt_core::playground::Evaluation;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::SdtState;
 use crate::storage::Write;
 use crate::sync::{BindError, SdtStoreError, Synchronizer, TwinRecord};
 
@@ -40,8 +40,8 @@ fn internal(error: impl std::fmt::Display) -> SdtError {
 
 type SdtResult<T> = Result<T, SdtError>;
 
-fn sync(state: &AppState) -> SdtResult<Arc<Synchronizer>> {
-    state.sdt.clone().ok_or_else(|| {
+fn sync(state: &SdtState) -> SdtResult<Arc<Synchronizer>> {
+    state.0.clone().ok_or_else(|| {
         SdtError(
             StatusCode::SERVICE_UNAVAILABLE,
             "synchronization is not configured".into(),
@@ -49,7 +49,7 @@ fn sync(state: &AppState) -> SdtResult<Arc<Synchronizer>> {
     })
 }
 
-fn store(state: &AppState) -> SdtResult<Arc<crate::sync::SdtStore>> {
+fn store(state: &SdtState) -> SdtResult<Arc<crate::sync::SdtStore>> {
     Ok(sync(state)?.store.clone())
 }
 
@@ -199,7 +199,7 @@ fn platform_from(
     Ok(platform)
 }
 
-pub(super) async fn list_platforms(State(state): State<AppState>) -> SdtResult<Json<Value>> {
+pub(super) async fn list_platforms(State(state): State<SdtState>) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
     Ok(Json(Value::Array(
         blocking(move || Ok(store.platforms()?)).await?,
@@ -207,7 +207,7 @@ pub(super) async fn list_platforms(State(state): State<AppState>) -> SdtResult<J
 }
 
 pub(super) async fn get_platform(
-    State(state): State<AppState>,
+    State(state): State<SdtState>,
     Path(name): Path<String>,
 ) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
@@ -224,7 +224,7 @@ pub(super) async fn get_platform(
 }
 
 pub(super) async fn create_platform(
-    State(state): State<AppState>,
+    State(state): State<SdtState>,
     body: Bytes,
 ) -> SdtResult<Response> {
     let platform = platform_from(&body, None, sync(&state)?.outbound())?;
@@ -235,7 +235,7 @@ pub(super) async fn create_platform(
 }
 
 pub(super) async fn replace_platform(
-    State(state): State<AppState>,
+    State(state): State<SdtState>,
     Path(name): Path<String>,
     body: Bytes,
 ) -> SdtResult<StatusCode> {
@@ -247,7 +247,7 @@ pub(super) async fn replace_platform(
 
 /// 409 while twins are bound to it (counted in the deletion's transaction).
 pub(super) async fn delete_platform(
-    State(state): State<AppState>,
+    State(state): State<SdtState>,
     Path(name): Path<String>,
 ) -> SdtResult<StatusCode> {
     let store = store(&state)?;
@@ -286,7 +286,7 @@ fn twin_from(body: &[u8], submodel_id: Option<&str>) -> SdtResult<TwinRecord> {
     serde_json::from_value(json).map_err(|e| bad(format!("not a twin binding: {e}")))
 }
 
-pub(super) async fn list_twins(State(state): State<AppState>) -> SdtResult<Json<Value>> {
+pub(super) async fn list_twins(State(state): State<SdtState>) -> SdtResult<Json<Value>> {
     let store = store(&state)?;
     Ok(Json(Value::Array(
         blocking(move || Ok(store.twins()?)).await?,
@@ -294,7 +294,7 @@ pub(super) async fn list_twins(State(state): State<AppState>) -> SdtResult<Json<
 }
 
 pub(super) async fn get_twin(
-    State(state): State<AppState>,
+    State(state): State<SdtState>,
     Path(twin): Path<String>,
 ) -> SdtResult<Json<Value>> {
     let id = decode_twin_id(&twin)?;
@@ -312,7 +312,7 @@ pub(super) async fn get_twin(
 }
 
 /// 409 when the submodel is bound already (checked in the binding's transaction).
-pub(super) async fn create_twin(State(state): State<AppState>, body: Bytes) -> SdtResult<Response> {
+pub(super) async fn create_twin(State(state): State<SdtState>, body: Bytes) -> SdtResult<Response> {
     let record = twin_from(&body, None)?;
     let sync = sync(&state)?;
     let id = record.submodel_id.clone();
@@ -327,7 +327,7 @@ pub(super) async fn create_twin(State(state): State<AppState>, body: Bytes) -> S
 /// PUT: replaces the binding's description (and the rest), restarting only this twin; 404
 /// when the submodel is not bound.
 pub(super) async fn replace_twin(
-    State(state): State<AppState>,
+    State(state): State<SdtState>,
     Path(twin): Path<String>,
     body: Bytes,
 ) -> SdtResult<StatusCode> {
@@ -339,7 +339,7 @@ pub(super) async fn replace_twin(
 }
 
 pub(super) async fn delete_twin(
-    State(state): State<AppState>,
+    State(state): State<SdtState>,
     Path(twin): Path<String>,
 ) -> SdtResult<StatusCode> {
     let id = decode_twin_id(&twin)?;

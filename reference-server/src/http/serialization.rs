@@ -8,7 +8,7 @@ use push_core::SerializationFormat;
 use push_core::export::{self, ConceptDescriptions, ExportError};
 use serde_json::json;
 
-use super::{ApiError, ApiResult, AppState, blocking, decode_id};
+use super::{ApiError, ApiResult, RepositoryState, blocking, decode_id};
 use crate::push::RepositorySource;
 use crate::storage::{Collection, StorageError};
 
@@ -33,7 +33,7 @@ pub fn profiles(version: aas_model::Version) -> Vec<String> {
 
 /// `GET /description`: the profiles, of the AAS version served (the version is in their
 /// identifiers).
-pub async fn description(State(state): State<AppState>) -> Response {
+pub async fn description(State(state): State<RepositoryState>) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
@@ -129,7 +129,7 @@ fn failed(error: ExportError) -> ApiError {
 /// ids selected: every shell and submodel, and (with `includeConceptDescriptions`) every
 /// concept description.
 pub async fn serialization(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {

@@ -16,7 +16,7 @@ use super::extract::{Params, PathParams};
 use aas_serde::projection;
 
 use super::submodel_api::{Content, Modifiers, paged};
-use super::{ApiError, ApiResult, AppState, blocking, decode_id, read_body, verified};
+use super::{ApiError, ApiResult, RepositoryState, blocking, decode_id, read_body, verified};
 use crate::service::Origin;
 use crate::storage::{Attachment, ConceptDescriptionFilter, Page, ShellFilter, SubmodelFilter};
 use aas_serde::projection::Shape;
@@ -89,7 +89,7 @@ fn asset_filters(encoded: &[String]) -> ApiResult<Vec<(String, String)>> {
 
 /// The shells of one page of a listing: filtered and paged in the database.
 async fn shells_filtered(
-    state: &AppState,
+    state: &RepositoryState,
     query: &ShellQuery,
 ) -> ApiResult<Page<AssetAdministrationShell>> {
     let filter = ShellFilter {
@@ -112,7 +112,7 @@ fn listing(items: Vec<Value>, cursor: Option<String>) -> Response {
 }
 
 pub async fn list_shells(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let query = shell_query(raw.as_deref())?;
@@ -124,7 +124,7 @@ pub async fn list_shells(
 }
 
 pub async fn list_shell_references(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let query = shell_query(raw.as_deref())?;
@@ -145,7 +145,7 @@ pub struct ShellAt {
     sm: Option<String>,
 }
 
-async fn load_shell(state: &AppState, encoded: &str) -> ApiResult<AssetAdministrationShell> {
+async fn load_shell(state: &RepositoryState, encoded: &str) -> ApiResult<AssetAdministrationShell> {
     let id = decode_id(encoded)?;
     let repository = state.repository.clone();
     blocking(move || {
@@ -166,7 +166,7 @@ fn json_ok(value: &Value) -> Response {
 }
 
 pub async fn shell_reference_of(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
 ) -> ApiResult<Response> {
     let shell = load_shell(&state, &at.aas).await?;
@@ -174,7 +174,7 @@ pub async fn shell_reference_of(
 }
 
 pub async fn asset_information(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
 ) -> ApiResult<Response> {
     let shell = load_shell(&state, &at.aas).await?;
@@ -183,7 +183,7 @@ pub async fn asset_information(
 
 /// Changes a shell in one transaction, verified, announced as its `updated` event.
 async fn change_shell(
-    state: &AppState,
+    state: &RepositoryState,
     encoded: &str,
     change: impl FnMut(&mut AssetAdministrationShell) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<std::sync::Arc<AssetAdministrationShell>> {
@@ -192,7 +192,7 @@ async fn change_shell(
 
 /// [`change_shell`] that also stores the thumbnail's bytes in the same transaction.
 async fn change_shell_attaching(
-    state: &AppState,
+    state: &RepositoryState,
     encoded: &str,
     thumbnail: Option<Attachment>,
     change: impl FnMut(&mut AssetAdministrationShell) -> ApiResult<()> + Send + 'static,
@@ -215,7 +215,7 @@ async fn change_shell_attaching(
 }
 
 pub async fn replace_asset_information(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
     headers: HeaderMap,
     body: Bytes,
@@ -230,7 +230,7 @@ pub async fn replace_asset_information(
 }
 
 pub async fn submodel_refs(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
@@ -249,7 +249,7 @@ pub async fn submodel_refs(
 }
 
 pub async fn add_submodel_ref(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
     headers: HeaderMap,
     body: Bytes,
@@ -275,7 +275,7 @@ pub async fn add_submodel_ref(
 }
 
 pub async fn delete_submodel_ref(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
 ) -> ApiResult<StatusCode> {
     let submodel_id = decode_id(at.sm.as_deref().unwrap_or_default())?;
@@ -296,7 +296,7 @@ fn thumbnail_owner(id: &str) -> String {
 }
 
 pub async fn thumbnail(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
 ) -> ApiResult<Response> {
     let shell = load_shell(&state, &at.aas).await?;
@@ -310,7 +310,7 @@ pub async fn thumbnail(
 }
 
 pub async fn put_thumbnail(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
     mut multipart: Multipart,
 ) -> ApiResult<StatusCode> {
@@ -371,7 +371,7 @@ pub async fn put_thumbnail(
 }
 
 pub async fn delete_thumbnail(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<ShellAt>,
 ) -> ApiResult<StatusCode> {
     change_shell(&state, &at.aas, |shell| {
@@ -413,7 +413,7 @@ fn semantic_filter(encoded: Option<&str>) -> ApiResult<Option<String>> {
 
 /// A page of submodels, filtered and paged in the database (`$path`: see [`list_paths`]).
 async fn list_submodels(
-    state: AppState,
+    state: RepositoryState,
     query: SubmodelQuery,
     content: Content,
 ) -> ApiResult<Response> {
@@ -494,7 +494,7 @@ impl PathCursor {
 /// it expands, not the table; a submodel with more paths than `limit` is expanded again for
 /// each page it spans.
 async fn list_paths(
-    state: AppState,
+    state: RepositoryState,
     filter: SubmodelFilter,
     limit: usize,
     cursor: Option<String>,
@@ -558,31 +558,31 @@ async fn list_paths(
 }
 
 pub async fn submodels(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     Params(q): Params<SubmodelQuery>,
 ) -> ApiResult<Response> {
     list_submodels(s, q, Content::Normal).await
 }
 pub async fn submodels_metadata(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     Params(q): Params<SubmodelQuery>,
 ) -> ApiResult<Response> {
     list_submodels(s, q, Content::Metadata).await
 }
 pub async fn submodels_value(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     Params(q): Params<SubmodelQuery>,
 ) -> ApiResult<Response> {
     list_submodels(s, q, Content::Value).await
 }
 pub async fn submodels_reference(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     Params(q): Params<SubmodelQuery>,
 ) -> ApiResult<Response> {
     list_submodels(s, q, Content::Reference).await
 }
 pub async fn submodels_path(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     Params(q): Params<SubmodelQuery>,
 ) -> ApiResult<Response> {
     list_submodels(s, q, Content::Path).await
@@ -599,7 +599,7 @@ pub struct ConceptDescriptionQuery {
 }
 
 pub async fn concept_descriptions(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     Params(query): Params<ConceptDescriptionQuery>,
 ) -> ApiResult<Response> {
     let modifiers = Modifiers::new(None, None, query.limit, query.cursor.clone());

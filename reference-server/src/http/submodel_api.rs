@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
 use super::{
-    ApiError, ApiResult, AppState, blocking, decode_id, json_response, read_body, verified,
+    ApiError, ApiResult, RepositoryState, blocking, decode_id, json_response, read_body, verified,
 };
 use crate::service::Origin;
 use crate::storage::{Attachment, StorageError};
@@ -95,7 +95,7 @@ fn parse_path(text: &str) -> ApiResult<IdShortPath> {
 }
 
 /// Loads the submodel the request addresses; under the superpath the shell must refer to it.
-async fn load(state: &AppState, at: &SubmodelAt) -> ApiResult<Submodel> {
+async fn load(state: &RepositoryState, at: &SubmodelAt) -> ApiResult<Submodel> {
     let id = decode_id(&at.sm)?;
     let shell_id = at.aas.as_deref().map(decode_id).transpose()?;
     let repository = state.repository.clone();
@@ -154,7 +154,7 @@ fn render_element(
 // ---- GET -----------------------------------------------------------------------------------
 
 async fn get_submodel(
-    state: AppState,
+    state: RepositoryState,
     at: SubmodelAt,
     m: Modifiers,
     content: Content,
@@ -190,35 +190,35 @@ async fn get_submodel(
 }
 
 pub async fn submodel(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     get_submodel(s, at, m, Content::Normal).await
 }
 pub async fn submodel_metadata(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     get_submodel(s, at, m, Content::Metadata).await
 }
 pub async fn submodel_value(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     get_submodel(s, at, m, Content::Value).await
 }
 pub async fn submodel_reference_of(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     get_submodel(s, at, m, Content::Reference).await
 }
 pub async fn submodel_path(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
@@ -239,7 +239,7 @@ pub fn paged(items: Vec<Value>, start: usize, limit: usize) -> Response {
 }
 
 async fn list_elements(
-    state: AppState,
+    state: RepositoryState,
     at: SubmodelAt,
     m: Modifiers,
     content: Content,
@@ -252,35 +252,35 @@ async fn list_elements(
 }
 
 pub async fn elements(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     list_elements(s, at, m, Content::Normal).await
 }
 pub async fn elements_metadata(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     list_elements(s, at, m, Content::Metadata).await
 }
 pub async fn elements_value(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     list_elements(s, at, m, Content::Value).await
 }
 pub async fn elements_reference(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     list_elements(s, at, m, Content::Reference).await
 }
 pub async fn elements_path(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
@@ -288,7 +288,7 @@ pub async fn elements_path(
 }
 
 async fn get_element(
-    state: AppState,
+    state: RepositoryState,
     at: SubmodelAt,
     m: Modifiers,
     content: Content,
@@ -307,35 +307,35 @@ async fn get_element(
 }
 
 pub async fn element(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     get_element(s, at, m, Content::Normal).await
 }
 pub async fn element_metadata(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     get_element(s, at, m, Content::Metadata).await
 }
 pub async fn element_value(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     get_element(s, at, m, Content::Value).await
 }
 pub async fn element_reference_of(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
     get_element(s, at, m, Content::Reference).await
 }
 pub async fn element_path(
-    State(s): State<AppState>,
+    State(s): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     Params(m): Params<Modifiers>,
 ) -> ApiResult<Response> {
@@ -347,7 +347,7 @@ pub async fn element_path(
 /// Changes the addressed submodel in one transaction; the result is verified and announced
 /// as the submodel's `updated` event.
 async fn change_submodel(
-    state: &AppState,
+    state: &RepositoryState,
     at: &SubmodelAt,
     change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<Arc<Submodel>> {
@@ -357,7 +357,7 @@ async fn change_submodel(
 /// [`change_submodel`] that also stores a File's bytes (idShort path, file) in the same
 /// transaction.
 async fn change_submodel_attaching(
-    state: &AppState,
+    state: &RepositoryState,
     at: &SubmodelAt,
     attach: Option<(String, Attachment)>,
     change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
@@ -401,7 +401,7 @@ fn element_location(at: &SubmodelAt, path: &str) -> HeaderValue {
 
 /// POST a new element at the top (no path) or into the container at the path.
 pub async fn create_element(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     headers: HeaderMap,
     body: Bytes,
@@ -438,7 +438,7 @@ pub async fn create_element(
 
 /// PUT (and PATCH) of an element: replaced as a whole; its idShort stays.
 pub async fn replace_element(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     headers: HeaderMap,
     body: Bytes,
@@ -459,7 +459,7 @@ pub async fn replace_element(
 }
 
 pub async fn delete_element(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
 ) -> ApiResult<StatusCode> {
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
@@ -491,7 +491,7 @@ fn value_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
 
 /// PATCH `$value` of an element: `{"<idShort>": value}` or the bare value.
 pub async fn patch_element_value(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     headers: HeaderMap,
     body: Bytes,
@@ -512,7 +512,7 @@ pub async fn patch_element_value(
 
 /// PATCH `$value` of a submodel: an object keyed by idShort.
 pub async fn patch_submodel_value(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     headers: HeaderMap,
     body: Bytes,
@@ -566,7 +566,7 @@ fn attachment_error(path: &IdShortPath, error: AttachmentError) -> ApiError {
 }
 
 pub async fn get_attachment(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
 ) -> ApiResult<Response> {
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
@@ -601,7 +601,7 @@ pub async fn get_attachment(
 
 /// PUT `multipart/form-data` with `fileName` and `file`.
 pub async fn put_attachment(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     mut multipart: Multipart,
 ) -> ApiResult<StatusCode> {
@@ -662,7 +662,7 @@ pub async fn put_attachment(
 }
 
 pub async fn delete_attachment(
-    State(state): State<AppState>,
+    State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
 ) -> ApiResult<StatusCode> {
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
