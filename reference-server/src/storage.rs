@@ -26,11 +26,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
 mod database;
+mod database_error;
 mod listing;
 mod migrations;
 mod store_error;
 
 pub use database::Database;
+pub use database_error::DatabaseError;
+use database_error::DatabaseErrorKind;
 pub use listing::{ConceptDescriptionFilter, ShellFilter, SubmodelFilter};
 pub use store_error::StoreError;
 
@@ -136,7 +139,7 @@ pub struct Page<T> {
 #[non_exhaustive]
 pub enum StorageError {
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[from] DatabaseError),
     #[error("stored element {id:?} no longer reads")]
     Corrupt {
         id: String,
@@ -197,11 +200,29 @@ impl StorageError {
     /// SQLite could not write because the disk (or the file-size quota) is full: the write
     /// was rolled back and nothing changed, so a client may retry once space is freed.
     pub fn is_disk_full(&self) -> bool {
-        matches!(
-            self,
-            StorageError::Database(rusqlite::Error::SqliteFailure(failure, _))
-                if failure.code == rusqlite::ErrorCode::DiskFull
-        )
+        matches!(self, StorageError::Database(error) if error.is_disk_full())
+    }
+}
+
+impl From<rusqlite::Error> for DatabaseError {
+    fn from(error: rusqlite::Error) -> Self {
+        let kind = match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => DatabaseErrorKind::DiskFull,
+            _ => DatabaseErrorKind::Other,
+        };
+        DatabaseError::new(kind, error)
+    }
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(error: rusqlite::Error) -> Self {
+        StorageError::Database(error.into())
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Database(error.into())
     }
 }
 
@@ -638,9 +659,13 @@ fn parse_cursor(cursor: Option<&str>) -> Result<i64, StorageError> {
 /// The failure a group's changes get when a change's error rolled the transaction back.
 fn group_failure(error: &StorageError) -> (rusqlite::ffi::Error, Option<String>) {
     match error {
-        StorageError::Database(rusqlite::Error::SqliteFailure(code, message)) => {
-            (*code, message.clone())
-        }
+        StorageError::Database(database) => match database.backend::<rusqlite::Error>() {
+            Some(rusqlite::Error::SqliteFailure(code, message)) => (*code, message.clone()),
+            _ => (
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                Some(database.to_string()),
+            ),
+        },
         other => (
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
             Some(format!(
@@ -1025,9 +1050,9 @@ impl Database {
         drop(writer);
         // A failed change left nothing in the group to wait for.
         let value = outcome?;
-        group.wait().map_err(|(code, message)| {
-            StorageError::Database(rusqlite::Error::SqliteFailure(code, message))
-        })?;
+        group
+            .wait()
+            .map_err(|(code, message)| rusqlite::Error::SqliteFailure(code, message))?;
         Ok(value)
     }
 }
@@ -2441,6 +2466,44 @@ mod tests {
         };
         assert_eq!(synchronous(normal)?, 1);
         Ok(())
+    }
+
+    /// Callers outside the SQLite code ask the classification: SQLite's "disk full" (also
+    /// its answer when `max_page_count` is reached) is a full disk, keeping SQLite's message;
+    /// other failures are not.
+    #[test]
+    fn sqlites_full_disk_is_classified_as_a_full_disk_and_other_failures_are_not() {
+        let full = StorageError::from(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        ));
+        assert!(full.is_disk_full());
+        assert_eq!(full.to_string(), "database: database or disk is full");
+        let store = StoreError::from(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        ));
+        assert!(store.is_disk_full());
+        let busy = StorageError::from(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        ));
+        assert!(!busy.is_disk_full());
+        assert!(!StorageError::from(rusqlite::Error::QueryReturnedNoRows).is_disk_full());
+    }
+
+    /// A group's commit copies the failure of the change that rolled it back to every writer
+    /// in the group: a full disk stays a full disk for all of them.
+    #[test]
+    fn a_group_failure_keeps_sqlites_code() {
+        let full = StorageError::from(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        ));
+        let (code, message) = group_failure(&full);
+        let copied = StorageError::from(rusqlite::Error::SqliteFailure(code, message));
+        assert!(copied.is_disk_full());
+        assert_eq!(copied.to_string(), full.to_string());
     }
 
     #[test]
