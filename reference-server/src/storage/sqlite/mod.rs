@@ -29,6 +29,8 @@ use super::{
 mod database;
 mod listing;
 mod migrations;
+mod push;
+mod twins;
 
 pub use database::Database;
 
