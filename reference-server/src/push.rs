@@ -1,6 +1,7 @@
 //! Push targets and jobs of the server: push-core's engine over the repository, with targets
 //! (their secrets sealed, see [`crate::secrets`]) and job records in the repository's
-//! database, on its connections (tables: the `push` migrations of `storage/migrations.rs`).
+//! database, on its connections (tables: the `push` migrations of
+//! `storage/sqlite/migrations.rs`; their SQL: `storage/sqlite/push.rs`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,7 +14,6 @@ use push_core::{
     ExportFile, JobState, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError,
     TargetConfig, TargetOptions, Targets,
 };
-use rusqlite::{OptionalExtension, params};
 use sdt_core::outbound::OutboundPolicy;
 use serde_json::Value;
 
@@ -121,30 +121,18 @@ impl PushStore {
 
     /// Every target, as shown.
     pub fn targets(&self) -> Result<Vec<Value>, PushStoreError> {
-        let connection = self.database.reader();
-        let mut statement =
-            connection.prepare_cached("SELECT name, redacted FROM push_targets ORDER BY name")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?;
-        rows.map(|row| {
-            let (name, text) = row?;
-            serde_json::from_str(&text).map_err(StoreError::corrupt(TARGET, name))
-        })
-        .collect()
+        self.database
+            .push_targets_shown()?
+            .into_iter()
+            .map(|(name, text)| {
+                serde_json::from_str(&text).map_err(StoreError::corrupt(TARGET, name))
+            })
+            .collect()
     }
 
     /// One target as shown.
     pub fn target_shown(&self, name: &str) -> Result<Option<Value>, PushStoreError> {
-        let text: Option<String> = self
-            .database
-            .reader()
-            .query_row(
-                "SELECT redacted FROM push_targets WHERE name = ?1",
-                [name],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let text = self.database.push_target_shown(name)?;
         text.map(|t| serde_json::from_str(&t).map_err(StoreError::corrupt(TARGET, name)))
             .transpose()
     }
@@ -160,50 +148,27 @@ impl PushStore {
         let redacted = shown(config)
             .map_err(StoreError::unserializable(what()))?
             .to_string();
-        let mut connection = self.database.writer();
-        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let existed = tx
-            .query_row(
-                "SELECT 1 FROM push_targets WHERE name = ?1",
-                [&config.name],
-                |_| Ok(()),
+        self.database
+            .put_push_target(
+                &config.name,
+                &redacted,
+                &sealed,
+                &|existed| match (write, existed) {
+                    (Write::Create, true) => Err(StoreError::Exists(what())),
+                    (Write::Replace, false) => Err(StoreError::NotFound(what())),
+                    _ => Ok(()),
+                },
             )
-            .optional()?
-            .is_some();
-        match (write, existed) {
-            (Write::Create, true) => return Err(StoreError::Exists(what())),
-            (Write::Replace, false) => return Err(StoreError::NotFound(what())),
-            _ => {}
-        }
-        tx.execute(
-            "INSERT INTO push_targets (name, redacted, sealed) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(name) DO UPDATE SET redacted = excluded.redacted, sealed = excluded.sealed",
-            params![config.name, redacted, sealed],
-        )?;
-        tx.commit()?;
-        Ok(existed)
     }
 
     /// Deletes a target; `false` if there was none.
     pub fn delete_target(&self, name: &str) -> Result<bool, PushStoreError> {
-        let deleted = self
-            .database
-            .writer()
-            .execute("DELETE FROM push_targets WHERE name = ?1", [name])?;
-        Ok(deleted > 0)
+        self.database.delete_push_target(name)
     }
 
     /// A target's sealed configuration as stored.
     fn sealed(&self, name: &str) -> Result<Option<String>, PushStoreError> {
-        Ok(self
-            .database
-            .reader()
-            .query_row(
-                "SELECT sealed FROM push_targets WHERE name = ?1",
-                [name],
-                |row| row.get(0),
-            )
-            .optional()?)
+        self.database.push_target_sealed(name)
     }
 
     /// The target built from the stored configuration (cached while that is unchanged).
@@ -235,14 +200,9 @@ impl PushStore {
 
     /// Checks the sealed secrets open with this key: the names of those that do not.
     pub fn unreadable_targets(&self) -> Result<Vec<String>, PushStoreError> {
-        let rows: Vec<(String, String)> = {
-            let connection = self.database.reader();
-            let mut statement = connection.prepare("SELECT name, sealed FROM push_targets")?;
-            statement
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect::<Result<_, _>>()?
-        };
-        Ok(rows
+        Ok(self
+            .database
+            .push_targets_sealed()?
             .into_iter()
             .filter(|(name, sealed)| self.key.open(&context(name), sealed).is_err())
             .map(|(name, _)| name)
@@ -250,15 +210,7 @@ impl PushStore {
     }
 
     pub fn job(&self, identifier: &str) -> Result<Option<PushJob>, PushStoreError> {
-        let json: Option<String> = self
-            .database
-            .reader()
-            .query_row(
-                "SELECT json FROM push_jobs WHERE identifier = ?1",
-                [identifier],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let json = self.database.push_job(identifier)?;
         json.map(|j| serde_json::from_str(&j).map_err(StoreError::corrupt(JOB, identifier)))
             .transpose()
     }
@@ -269,25 +221,8 @@ impl PushStore {
         limit: usize,
         cursor: Option<i64>,
     ) -> Result<(Vec<PushJob>, Option<i64>), PushStoreError> {
-        let rows = {
-            let connection = self.database.reader();
-            let mut statement = connection.prepare_cached(
-                "SELECT sequence, identifier, json FROM push_jobs WHERE sequence < ?1 \
-                 ORDER BY sequence DESC LIMIT ?2",
-            )?;
-            statement
-                .query_map(
-                    params![cursor.unwrap_or(i64::MAX), limit as i64 + 1],
-                    |row| {
-                        Ok((
-                            row.get::<_, i64>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, String>(2)?,
-                        ))
-                    },
-                )?
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        // One more than asked tells whether a next page exists.
+        let rows = self.database.push_jobs(limit + 1, cursor)?;
         let more = rows.len() > limit;
         let mut jobs = Vec::new();
         let mut last = None;
@@ -300,18 +235,13 @@ impl PushStore {
 
     /// Jobs left `processing` (by a process that ended).
     pub fn processing(&self) -> Result<Vec<PushJob>, PushStoreError> {
-        let connection = self.database.reader();
-        let mut statement = connection.prepare(
-            "SELECT identifier, json FROM push_jobs WHERE state = 'processing' ORDER BY sequence",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?;
-        rows.map(|row| {
-            let (identifier, json) = row?;
-            serde_json::from_str(&json).map_err(StoreError::corrupt(JOB, identifier))
-        })
-        .collect()
+        self.database
+            .processing_push_jobs()?
+            .into_iter()
+            .map(|(identifier, json)| {
+                serde_json::from_str(&json).map_err(StoreError::corrupt(JOB, identifier))
+            })
+            .collect()
     }
 
     pub fn save_job(&self, job: &PushJob) -> Result<(), PushStoreError> {
@@ -324,12 +254,7 @@ impl PushStore {
             JobState::Completed => "completed",
             JobState::Failed => "failed",
         };
-        self.database.writer().execute(
-            "INSERT INTO push_jobs (identifier, state, json) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(identifier) DO UPDATE SET state = excluded.state, json = excluded.json",
-            params![job.identifier, state, json],
-        )?;
-        Ok(())
+        self.database.save_push_job(&job.identifier, state, &json)
     }
 }
 

@@ -12,7 +12,6 @@ use tokio::sync::mpsc;
 
 use aas_model::{DataTypeDefXsd, Extension, Submodel};
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
 use sdt_core::aas::{PropertyNameError, apply_property, check_property_names, property_value};
 use sdt_core::description::{DescriptionError, SyncDescription};
 use sdt_core::engine::{SinkError, SyncEngine, TwinBinding, TwinSink};
@@ -130,7 +129,7 @@ impl BindError {
 pub type SdtStoreError = StoreError;
 
 /// Platforms and bindings in the repository's database, on its connections (tables: the
-/// `twins` migrations of `storage/migrations.rs`).
+/// `twins` migrations of `storage/sqlite/migrations.rs`; their SQL: `storage/sqlite/twins.rs`).
 pub struct SdtStore {
     database: Arc<Database>,
 }
@@ -144,134 +143,70 @@ impl std::fmt::Debug for SdtStore {
 const PLATFORM: &str = "platform";
 const TWIN: &str = "twin";
 
-/// A write transaction that takes the file's write lock at once, so the checks it makes hold
-/// until it commits (another process may write to the file).
-fn immediate(connection: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
-    connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-}
-
 impl SdtStore {
     /// The store on `database` (whose opening created or migrated its tables).
     pub fn new(database: Arc<Database>) -> Self {
         Self { database }
     }
 
-    /// Every row of `table` (keyed by `key`), each a `record`.
-    fn all(
-        &self,
-        table: &str,
-        key: &str,
-        record: &'static str,
-    ) -> Result<Vec<Value>, SdtStoreError> {
-        let connection = self.database.reader();
-        let mut statement =
-            connection.prepare(&format!("SELECT {key}, json FROM {table} ORDER BY 1"))?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?;
-        rows.map(|row| {
-            let (id, text) = row?;
-            serde_json::from_str(&text).map_err(StoreError::corrupt(record, id))
-        })
-        .collect()
-    }
-
     pub fn platforms(&self) -> Result<Vec<Value>, SdtStoreError> {
-        self.all("sdt_platforms", "name", PLATFORM)
+        read_all(self.database.sdt_platforms()?, PLATFORM)
     }
 
     pub fn platform(&self, name: &str) -> Result<Option<Platform>, SdtStoreError> {
-        read_platform(&self.database.reader(), name)
+        read_platform(self.database.sdt_platform(name)?, name)
     }
 
     /// Creates or replaces a platform; `write` says which, checked in the transaction.
     pub fn put_platform(&self, platform: &Platform, write: Write) -> Result<(), SdtStoreError> {
         let what = || format!("{PLATFORM} {:?}", platform.name);
         let json = serde_json::to_string(platform).map_err(StoreError::unserializable(what()))?;
-        let mut connection = self.database.writer();
-        let tx = immediate(&mut connection)?;
-        let exists = tx
-            .query_row(
-                "SELECT 1 FROM sdt_platforms WHERE name = ?1",
-                [&platform.name],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        match (write, exists) {
-            (Write::Create, true) => return Err(SdtStoreError::Exists(what())),
-            (Write::Replace, false) => return Err(SdtStoreError::NotFound(what())),
-            _ => {}
-        }
-        tx.execute(
-            "INSERT INTO sdt_platforms (name, json) VALUES (?1, ?2) \
-             ON CONFLICT(name) DO UPDATE SET json = excluded.json",
-            params![platform.name, json],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.database
+            .put_sdt_platform(&platform.name, &json, &|exists| match (write, exists) {
+                (Write::Create, true) => Err(SdtStoreError::Exists(what())),
+                (Write::Replace, false) => Err(SdtStoreError::NotFound(what())),
+                _ => Ok(()),
+            })
     }
 
     /// Deletes a platform no twin is bound to; the count and the deletion are one
     /// transaction, so a binding made meanwhile cannot be left without its platform.
     pub fn delete_platform(&self, name: &str) -> Result<(), SdtStoreError> {
-        let mut connection = self.database.writer();
-        let tx = immediate(&mut connection)?;
-        let twins = twins_on(&tx, name)?;
-        if twins > 0 {
-            return Err(SdtStoreError::InUse {
-                platform: name.to_owned(),
-                twins,
-            });
-        }
-        if tx.execute("DELETE FROM sdt_platforms WHERE name = ?1", [name])? == 0 {
+        let deleted = self.database.delete_sdt_platform(name, &|twins| {
+            if twins > 0 {
+                return Err(SdtStoreError::InUse {
+                    platform: name.to_owned(),
+                    twins,
+                });
+            }
+            Ok(())
+        })?;
+        if !deleted {
             return Err(SdtStoreError::NotFound(format!("{PLATFORM} {name:?}")));
         }
-        tx.commit()?;
         Ok(())
     }
 
     pub fn twins(&self) -> Result<Vec<Value>, SdtStoreError> {
-        self.all("sdt_twins", "submodel_id", TWIN)
+        read_all(self.database.sdt_twins()?, TWIN)
     }
 
     pub fn twin(&self, submodel_id: &str) -> Result<Option<Value>, SdtStoreError> {
-        let text: Option<String> = self
-            .database
-            .reader()
-            .query_row(
-                "SELECT json FROM sdt_twins WHERE submodel_id = ?1",
-                [submodel_id],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let text = self.database.sdt_twin(submodel_id)?;
         text.map(|t| serde_json::from_str(&t).map_err(StoreError::corrupt(TWIN, submodel_id)))
             .transpose()
     }
 
     /// The submodel ids of every binding.
     fn twin_ids(&self) -> Result<Vec<String>, SdtStoreError> {
-        let connection = self.database.reader();
-        let mut statement = connection.prepare("SELECT submodel_id FROM sdt_twins ORDER BY 1")?;
-        let ids = statement
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids)
+        self.database.sdt_twin_ids()
     }
 
     fn twin_record(
         &self,
         submodel_id: &str,
     ) -> Result<Option<(TwinRecord, String)>, SdtStoreError> {
-        let row: Option<(String, String)> = self
-            .database
-            .reader()
-            .query_row(
-                "SELECT json, sealed FROM sdt_twins WHERE submodel_id = ?1",
-                [submodel_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
+        let row = self.database.sdt_twin_sealed(submodel_id)?;
         row.map(|(json, sealed)| {
             serde_json::from_str(&json)
                 .map(|record| (record, sealed))
@@ -290,68 +225,50 @@ impl SdtStore {
     ) -> Result<(), SdtStoreError> {
         let what = || format!("the twin of submodel {:?}", record.submodel_id);
         let json = serde_json::to_string(record).map_err(StoreError::unserializable(what()))?;
-        let mut connection = self.database.writer();
-        let tx = immediate(&mut connection)?;
-        if read_platform(&tx, &record.platform)?.is_none() {
-            return Err(SdtStoreError::NotFound(format!(
-                "{PLATFORM} {:?}",
-                record.platform
-            )));
-        }
-        let exists = tx
-            .query_row(
-                "SELECT 1 FROM sdt_twins WHERE submodel_id = ?1",
-                [&record.submodel_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        match (write, exists) {
-            (Write::Create, true) => {
-                return Err(SdtStoreError::Exists(format!(
-                    "submodel {:?} is bound already: a twin",
-                    record.submodel_id
+        let check_platform = |stored: Option<String>| {
+            if read_platform(stored, &record.platform)?.is_none() {
+                return Err(SdtStoreError::NotFound(format!(
+                    "{PLATFORM} {:?}",
+                    record.platform
                 )));
             }
-            (Write::Replace, false) => return Err(SdtStoreError::NotFound(what())),
-            _ => {}
-        }
-        tx.execute(
-            "INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(submodel_id) DO UPDATE SET json = excluded.json, sealed = excluded.sealed",
-            params![record.submodel_id, json, sealed],
-        )?;
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        };
+        let check_existing = |exists| match (write, exists) {
+            (Write::Create, true) => Err(SdtStoreError::Exists(format!(
+                "submodel {:?} is bound already: a twin",
+                record.submodel_id
+            ))),
+            (Write::Replace, false) => Err(SdtStoreError::NotFound(what())),
+            _ => Ok(()),
+        };
+        self.database.put_sdt_twin(
+            (&record.submodel_id, &record.platform),
+            (&json, sealed),
+            &check_platform,
+            &check_existing,
+        )
     }
 
     fn delete_twin(&self, submodel_id: &str) -> Result<bool, SdtStoreError> {
-        Ok(self.database.writer().execute(
-            "DELETE FROM sdt_twins WHERE submodel_id = ?1",
-            [submodel_id],
-        )? > 0)
+        self.database.delete_sdt_twin(submodel_id)
     }
 }
 
-fn read_platform(connection: &Connection, name: &str) -> Result<Option<Platform>, SdtStoreError> {
-    let text: Option<String> = connection
-        .query_row(
-            "SELECT json FROM sdt_platforms WHERE name = ?1",
-            [name],
-            |row| row.get(0),
-        )
-        .optional()?;
+/// The platform `name` from its stored JSON `text`, if stored.
+fn read_platform(text: Option<String>, name: &str) -> Result<Option<Platform>, SdtStoreError> {
     text.map(|t| serde_json::from_str(&t).map_err(StoreError::corrupt(PLATFORM, name)))
         .transpose()
 }
 
-/// Twins bound to a platform.
-fn twins_on(connection: &Connection, platform: &str) -> Result<i64, SdtStoreError> {
-    Ok(connection.query_row(
-        "SELECT COUNT(*) FROM sdt_twins WHERE json ->> '$.platform' = ?1",
-        [platform],
-        |row| row.get(0),
-    )?)
+/// Every stored row (key and JSON), each a `record`.
+fn read_all(
+    rows: Vec<(String, String)>,
+    record: &'static str,
+) -> Result<Vec<Value>, SdtStoreError> {
+    rows.into_iter()
+        .map(|(id, text)| serde_json::from_str(&text).map_err(StoreError::corrupt(record, id)))
+        .collect()
 }
 
 /// Adds the marks of a bound submodel.
@@ -1202,7 +1119,7 @@ mod store_tests {
             &dir.path().join("repository.sqlite"),
             crate::storage::StorageOptions::default(),
         )?));
-        store.database.writer().execute_batch(
+        store.database.execute_script(
             "INSERT INTO sdt_platforms (name, json) VALUES ('broken', '{not json');
              INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ('urn:sm:broken', '', '');",
         )?;

@@ -42,11 +42,7 @@ impl From<PushStoreError> for ApiError {
         let status = match &error {
             PushStoreError::Exists(_) => StatusCode::CONFLICT,
             PushStoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            PushStoreError::Database(rusqlite::Error::SqliteFailure(failure, _))
-                if failure.code == rusqlite::ErrorCode::DiskFull =>
-            {
-                StatusCode::INSUFFICIENT_STORAGE
-            }
+            full if full.is_disk_full() => StatusCode::INSUFFICIENT_STORAGE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, error.to_string())

@@ -71,11 +71,7 @@ impl From<SdtStoreError> for SdtError {
         let status = match &error {
             SdtStoreError::Exists(_) | SdtStoreError::InUse { .. } => StatusCode::CONFLICT,
             SdtStoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            SdtStoreError::Database(rusqlite::Error::SqliteFailure(failure, _))
-                if failure.code == rusqlite::ErrorCode::DiskFull =>
-            {
-                StatusCode::INSUFFICIENT_STORAGE
-            }
+            full if full.is_disk_full() => StatusCode::INSUFFICIENT_STORAGE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         SdtError(status, error.to_string())

@@ -2,6 +2,7 @@
 //! twin platforms and bindings): one shape, so the API maps each case the same way whichever
 //! store failed.
 
+use super::DatabaseError;
 use crate::secrets::SecretError;
 
 /// Why a store of records beside the repository failed.
@@ -9,7 +10,7 @@ use crate::secrets::SecretError;
 #[non_exhaustive]
 pub enum StoreError {
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[from] DatabaseError),
     /// A stored record that no longer reads (edited or damaged), named by its kind and id and
     /// never by its text, which may hold more than the API shows.
     #[error("the stored {record} {id:?} no longer reads: {source}")]
@@ -40,6 +41,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The disk (or the database's size limit) was full: nothing was stored (see
+    /// [`DatabaseError::is_disk_full`]).
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Database(error) if error.is_disk_full())
+    }
+
     /// [`StoreError::Corrupt`] of the stored `record` `id`, for `map_err`.
     pub(crate) fn corrupt(
         record: &'static str,

@@ -15,34 +15,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::types::ToSql;
 
-use super::{Collection, Page, SqliteRepository, StorageError, decode};
-
-/// What a listing of shells keeps: every condition given must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShellFilter {
-    pub id_short: Option<String>,
-    /// (name, value) pairs the shell must all have among its specific asset ids; the name
-    /// `globalAssetId` also matches the global asset id.
-    pub asset_ids: Vec<(String, String)>,
-}
-
-/// What a listing of submodels keeps: every condition given must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SubmodelFilter {
-    pub id_short: Option<String>,
-    /// The first key's value of the semantic id or of one supplemental semantic id.
-    pub semantic_id: Option<String>,
-}
-
-/// What a listing of concept descriptions keeps: every condition given must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConceptDescriptionFilter {
-    pub id_short: Option<String>,
-    /// The first key's value of one of its `isCaseOf` references.
-    pub is_case_of: Option<String>,
-    /// The first key's value of one of its embedded data specifications' `dataSpecification`.
-    pub data_specification: Option<String>,
-}
+use super::{
+    Collection, ConceptDescriptionFilter, Page, ShellFilter, SqliteRepository, StorageError,
+    SubmodelFilter, decode,
+};
 
 /// One condition of a listing: the element has a row (`kind`, `value`) in its table's
 /// `<table>_keys` (see the migrations for the kinds).

@@ -121,12 +121,12 @@ impl Database {
     /// The writer connection for a store's own writes, with no group of changes open: a write
     /// of more than one statement takes `BEGIN IMMEDIATE` on it, so its checks hold until it
     /// commits (another process may write to the file).
-    pub(crate) fn writer(&self) -> impl std::ops::DerefMut<Target = Connection> + '_ {
+    pub(super) fn writer(&self) -> impl std::ops::DerefMut<Target = Connection> + '_ {
         self.lock()
     }
 
     /// A connection to read with (the writer in memory, where there are no readers).
-    pub(crate) fn reader(&self) -> impl std::ops::Deref<Target = Connection> + '_ {
+    pub(super) fn reader(&self) -> impl std::ops::Deref<Target = Connection> + '_ {
         self.read()
     }
 }

@@ -1,0 +1,562 @@
+//! Storage of shells, submodels and concept descriptions behind [`Repository`], and of the
+//! push and twin records beside them ([`StoreError`]), as the services and the HTTP API see
+//! it: nothing here names a database. SQLite is the first implementation ([`sqlite`]); its
+//! errors arrive as [`DatabaseError`]s, which callers ask what they mean (a full disk) rather
+//! than looking into.
+//!
+//! Every change and the events it causes are written in one transaction, so an acknowledged
+//! change always has its events and no event is made for a change that did not happen. Each
+//! event goes to two places:
+//!
+//! - the **outbox**, which the publisher drains to the broker, deleting an entry after its
+//!   PUBACK; an entry that fails `max attempts` times moves to the **dead letters**, from
+//!   where an admin can put it back;
+//! - the **event log**, kept for the retention period and served as the event feed
+//!   (`GET /events`), from which consumers catch up on what they missed.
+//!
+//! An outbox entry whose payload is empty takes it from the event log entry it names (the
+//! complete message is stored once); one with a payload of its own sends that instead (the
+//! reference-only message of an event too large to publish, or an entry from before the log).
+
+use std::sync::Arc;
+
+use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+
+mod database_error;
+mod sqlite;
+mod store_error;
+
+pub use database_error::DatabaseError;
+pub use sqlite::{Database, Durability, SqliteRepository, StorageOptions};
+pub use store_error::StoreError;
+
+/// Which collection an element lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    Shells,
+    Submodels,
+    ConceptDescriptions,
+}
+
+impl Collection {
+    /// What an element of it is called in messages.
+    fn noun(self) -> &'static str {
+        match self {
+            Collection::Shells => "shell",
+            Collection::Submodels => "submodel",
+            Collection::ConceptDescriptions => "concept description",
+        }
+    }
+}
+
+/// What a named write of the push and twin stores may do: create (and find none of that
+/// name), replace (and find one), or either; checked in the transaction that writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Create,
+    Replace,
+    CreateOrReplace,
+}
+
+/// Whether a write created the element or replaced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Replaced,
+}
+
+/// What a change to a submodel touches, known inside the transaction that makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmodelChange {
+    pub written: Written,
+    /// The shells that refer to the submodel at this time.
+    pub affected_shell_ids: Vec<String>,
+}
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub sequence: i64,
+    pub topic: String,
+    /// What to publish; `None` if its event log entry is gone (it cannot be sent).
+    pub payload: Option<Vec<u8>>,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+/// An event as the event log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    /// Increasing in the order the changes were committed.
+    pub sequence: i64,
+    pub topic: String,
+    pub timestamp: DateTime<Utc>,
+    /// The complete message.
+    pub payload: Vec<u8>,
+    /// Whether it was published as its reference-only message (too large for the transport).
+    pub reference_only: bool,
+}
+
+/// An outbox entry that could not be published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// Its outbox sequence (kept when it is retried).
+    pub sequence: i64,
+    /// The event log entry it came from, if any.
+    pub event: Option<i64>,
+    pub topic: String,
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub error: String,
+    pub failed_at: DateTime<Utc>,
+    /// The size of the message, bytes.
+    pub size: usize,
+}
+
+/// One page of a listing; `cursor` continues it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub cursor: Option<String>,
+}
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Database(#[from] DatabaseError),
+    #[error("stored element {id:?} no longer reads")]
+    Corrupt {
+        id: String,
+        #[source]
+        source: aas_serde::json::Error,
+    },
+    #[error("cannot start the checkpoint thread")]
+    CheckpointThread(#[source] std::io::Error),
+    /// The database records an AAS version this server does not know (the `metadata` table
+    /// was edited, or written by a newer server): its data cannot be taken as any version.
+    #[error(
+        "the database records its data as AAS version {recorded:?} (table metadata, key \
+         \"aas-version\"), which is not one this server knows (3.0 or 3.1): restore the record \
+         or the database"
+    )]
+    UnknownRecordedVersion { recorded: String },
+    #[error("the paging cursor {0:?} is not one this server gave")]
+    BadCursor(String),
+    /// The database was migrated by a newer server to a schema this one does not know: it
+    /// would misread it, so it does not open it.
+    #[error(
+        "the database's {store} tables are at schema version {found}, newer than version \
+         {known}, the newest this server knows: a newer server migrated it; use a newer server \
+         (one that knows schema version {found})"
+    )]
+    NewerSchema {
+        store: String,
+        found: u32,
+        known: u32,
+    },
+    #[error("{0} is not stored")]
+    NotFound(String),
+    /// A create-only write found an element with the same id (checked and written in one
+    /// transaction, so of concurrent creates exactly one succeeds).
+    #[error("{0} exists")]
+    Exists(String),
+    #[error(
+        "{id:?} would be stored nested deeper than {max} levels of JSON, the most the JSON and \
+         XML readers accept (aas_serde::json::MAX_DEPTH, less room for the environment around \
+         it): nest elements less deeply"
+    )]
+    TooDeep { id: String, max: usize },
+    /// A change refused by the caller's closure (it says why; the transaction is rolled back).
+    #[error("{0}")]
+    Refused(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The stored data does not fit the AAS version asked for, and converting it was not
+    /// allowed: nothing was changed.
+    #[error(
+        "{0}\nthe database keeps its data as AAS {from}: start with aas-version {from}, or convert \
+         it with --convert-stored-data (convert-stored-data = true; the rules applied are those \
+         listed)",
+        from = .0.from
+    )]
+    VersionMismatch(Box<VersionChange>),
+}
+
+impl StorageError {
+    /// The database could not write because the disk (or the file-size quota) is full: the write
+    /// was rolled back and nothing changed, so a client may retry once space is freed.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StorageError::Database(error) if error.is_disk_full())
+    }
+}
+
+/// What a change closure answers: `Err` refuses the change.
+pub type Change<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A stored file: a File or Blob element's attachment, or a shell's thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub content_type: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A message to put in the outbox and the event log with a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub topic: String,
+    /// The complete message (what the event log keeps).
+    pub payload: Vec<u8>,
+    /// What is published instead, when the complete message is too large for the transport
+    /// (its reference-only message).
+    pub published: Option<Vec<u8>>,
+    /// When the change happened (what the feed's `since` compares with).
+    pub timestamp: DateTime<Utc>,
+}
+
+impl Event {
+    /// An event published as it is.
+    pub fn new(topic: impl Into<String>, payload: Vec<u8>, timestamp: DateTime<Utc>) -> Self {
+        Self {
+            topic: topic.into(),
+            payload,
+            published: None,
+            timestamp,
+        }
+    }
+}
+
+/// The repository's storage.
+pub trait Repository: Send + Sync {
+    fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError>;
+    /// Every shell, a page at a time (the tests'; the server lists filtered or by id).
+    #[cfg(test)]
+    fn shells(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<AssetAdministrationShell>, StorageError> {
+        self.shells_where(&ShellFilter::default(), limit, cursor)
+    }
+    /// The shells `filter` keeps, at most `limit`, after `cursor` (one of a previous page;
+    /// `BadCursor` if it is not), in the order they were created. A cursor stays valid under
+    /// concurrent writes: an element that is not written during the walk is listed once.
+    fn shells_where(
+        &self,
+        filter: &ShellFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<AssetAdministrationShell>, StorageError>;
+    /// (Tests write through this; the server writes serialized: [`crate::service`].)
+    #[cfg(test)]
+    /// Creates or replaces a shell, with the events `events` makes of the outcome.
+    fn put_shell(
+        &self,
+        shell: &AssetAdministrationShell,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<Written, StorageError> {
+        self.put_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
+    }
+    /// [`Repository::put_shell`] of a shell serialized already: `json` (its AAS JSON, as
+    /// `aas_serde::json::to_string` writes it) is stored as it is, so that a change is
+    /// serialized once for storage and events.
+    fn put_shell_serialized(
+        &self,
+        shell: &AssetAdministrationShell,
+        json: &str,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<Written, StorageError>;
+    /// (Tests write through this; the server writes serialized: [`crate::service`].)
+    #[cfg(test)]
+    /// Creates a shell, or answers [`StorageError::Exists`] (checked in the write's transaction).
+    fn create_shell(
+        &self,
+        shell: &AssetAdministrationShell,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<(), StorageError> {
+        self.create_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
+    }
+    /// [`Repository::create_shell`] of a shell serialized already (see
+    /// [`Repository::put_shell_serialized`]).
+    fn create_shell_serialized(
+        &self,
+        shell: &AssetAdministrationShell,
+        json: &str,
+        events: &dyn Fn(Written) -> Vec<Event>,
+    ) -> Result<(), StorageError>;
+    /// Deletes a shell (its last state goes to `events`); `NotFound` if there is none.
+    fn delete_shell(
+        &self,
+        id: &str,
+        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
+    ) -> Result<(), StorageError>;
+
+    fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError>;
+    /// A submodel's JSON without blob values (Part 2's default answer), as stored.
+    fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError>;
+    /// An element's whole JSON as stored (`aas_serde::json::to_string` of it), unread.
+    fn stored_json(&self, collection: Collection, id: &str)
+    -> Result<Option<String>, StorageError>;
+    /// The ids of every element of `collection`, in listing order (nothing decoded).
+    fn ids(&self, collection: Collection) -> Result<Vec<String>, StorageError>;
+    /// Every submodel, a page at a time (the tests').
+    #[cfg(test)]
+    fn submodels(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Submodel>, StorageError> {
+        self.submodels_where(&SubmodelFilter::default(), limit, cursor)
+    }
+    /// The submodels `filter` keeps, paged as [`Repository::shells_where`].
+    fn submodels_where(
+        &self,
+        filter: &SubmodelFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Submodel>, StorageError>;
+    /// (Tests write through this; the server writes serialized: [`crate::service`].)
+    #[cfg(test)]
+    fn put_submodel(
+        &self,
+        submodel: &Submodel,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError> {
+        self.put_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
+    }
+    /// [`Repository::put_submodel`] of a submodel serialized already: `json` (its AAS JSON)
+    /// is stored as it is.
+    fn put_submodel_serialized(
+        &self,
+        submodel: &Submodel,
+        json: &str,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError>;
+    /// (Tests write through this; the server writes serialized: [`crate::service`].)
+    #[cfg(test)]
+    /// Creates a submodel, or answers [`StorageError::Exists`] (checked in the write's
+    /// transaction).
+    fn create_submodel(
+        &self,
+        submodel: &Submodel,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError> {
+        self.create_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
+    }
+    /// [`Repository::create_submodel`] of a submodel serialized already.
+    fn create_submodel_serialized(
+        &self,
+        submodel: &Submodel,
+        json: &str,
+        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+    ) -> Result<SubmodelChange, StorageError>;
+    fn delete_submodel(
+        &self,
+        id: &str,
+        events: &dyn Fn(&Submodel, &[String]) -> Vec<Event>,
+    ) -> Result<(), StorageError>;
+
+    /// Changes a stored submodel in one transaction: `change` edits it (or refuses), then the
+    /// result is stored with the events `events` makes of it and of its JSON as stored.
+    fn modify_submodel(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
+    ) -> Result<Submodel, StorageError>;
+    /// [`Repository::modify_submodel`] that also stores `attachment` under the File at
+    /// `path`, in the same transaction: the element's value and its bytes change together or
+    /// not at all. An empty `content_type` takes the File's `contentType` after the change, an
+    /// empty `file_name` the name its value ends with;
+    /// when the change leaves no File with a value at `path` (a Blob), nothing is stored.
+    fn modify_submodel_attaching(
+        &self,
+        id: &str,
+        path: &str,
+        attachment: &Attachment,
+        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
+    ) -> Result<Submodel, StorageError>;
+    /// Changes a stored shell in one transaction, like [`Repository::modify_submodel`].
+    fn modify_shell(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
+    ) -> Result<AssetAdministrationShell, StorageError>;
+
+    /// [`Repository::modify_shell`] that also stores the shell's thumbnail, in the same
+    /// transaction.
+    fn modify_shell_attaching(
+        &self,
+        id: &str,
+        thumbnail: &Attachment,
+        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
+    ) -> Result<AssetAdministrationShell, StorageError>;
+
+    /// The file stored under `owner` (`submodel:<id>` or `shell:<id>`) and `path`. Every
+    /// write of a submodel or shell drops, in its transaction, the files no element holds any
+    /// more (a File without a value, a deleted File, the Files of a deleted collection, a
+    /// removed thumbnail).
+    fn attachment(&self, owner: &str, path: &str) -> Result<Option<Attachment>, StorageError>;
+    /// Stores (or with `None` removes) the file under `owner` and `path`.
+    fn put_attachment(
+        &self,
+        owner: &str,
+        path: &str,
+        attachment: Option<&Attachment>,
+    ) -> Result<(), StorageError>;
+    /// Every file stored under `owner`, by path.
+    fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError>;
+
+    fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError>;
+    /// The concept descriptions `filter` keeps, paged as [`Repository::shells_where`].
+    fn concept_descriptions_where(
+        &self,
+        filter: &ConceptDescriptionFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<ConceptDescription>, StorageError>;
+    fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError>;
+    /// Creates a concept description, or answers [`StorageError::Exists`].
+    fn create_concept_description(&self, cd: &ConceptDescription) -> Result<(), StorageError>;
+    fn delete_concept_description(&self, id: &str) -> Result<(), StorageError>;
+
+    /// The oldest outbox entries due now (not waiting out a back-off), at most `limit`.
+    fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError>;
+    /// When the next entry waiting out a back-off is due (`None`: none waits).
+    fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StorageError>;
+    /// Removes entries once the broker acknowledged them.
+    fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError>;
+    /// Counts a failed attempt of an entry, which is not tried again before `retry_at`; its
+    /// attempts so far.
+    fn record_failure(
+        &self,
+        sequence: i64,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<u32, StorageError>;
+    /// Moves an entry from the outbox to the dead letters.
+    fn dead_letter(&self, sequence: i64, error: &str) -> Result<(), StorageError>;
+    /// The dead letters, oldest first.
+    fn dead_letters(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<DeadLetter>, StorageError>;
+    /// Moves a dead letter back to the outbox (attempts start again); `NotFound` if none.
+    fn retry_dead_letter(&self, sequence: i64) -> Result<(), StorageError>;
+    /// Events of the event log at or after `since`, in commit order; a page ends early once
+    /// it holds `max_bytes` of messages (always at least one event).
+    fn events(
+        &self,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+        max_bytes: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<LoggedEvent>, StorageError>;
+    /// Removes event log entries older than `before` (but not those still to be published);
+    /// how many.
+    fn prune_events(&self, before: DateTime<Utc>) -> Result<usize, StorageError>;
+    /// Notified after every change that put events in the outbox, so they go out at once.
+    fn outbox_signal(&self) -> Arc<Notify>;
+}
+
+/// At most this many elements are listed in a [`VersionChange`]'s text (all are counted).
+pub const MAX_LISTED_PROBLEMS: usize = 100;
+
+/// At most this many lines (conversion entries, then findings) are listed per element in a
+/// [`VersionChange`]'s text (all are counted).
+pub const MAX_LISTED_PER_ELEMENT: usize = 20;
+
+/// What one stored element needs to fit another AAS version: the conversion report and what
+/// verification under the new version finds in the converted element beyond the report (data
+/// that was invalid before already).
+#[derive(Debug, Clone)]
+pub struct VersionProblem {
+    /// `shell "urn:…"`, `submodel "urn:…"`, `concept description "urn:…"`.
+    pub element: String,
+    pub report: aas_model::convert::ConversionReport,
+    pub findings: Vec<String>,
+}
+
+/// Moving the stored data from one AAS version to another: what does not fit, and how many
+/// elements were rewritten.
+#[derive(Debug, Clone)]
+pub struct VersionChange {
+    pub from: aas_model::Version,
+    pub to: aas_model::Version,
+    pub problems: Vec<VersionProblem>,
+    /// How many elements were rewritten in the new version.
+    pub rewritten: usize,
+}
+
+impl std::fmt::Display for VersionChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "stored data from AAS {} to {}: {} element(s) do not fit as they are",
+            self.from,
+            self.to,
+            self.problems.len()
+        )?;
+        for problem in self.problems.iter().take(MAX_LISTED_PROBLEMS) {
+            write!(f, "\n{}:", problem.element)?;
+            // One element can have a problem per idShort of a huge submodel: listing them all
+            // made a report of tens of megabytes. The first ones say what to fix.
+            let entries = problem.report.entries.iter().map(|entry| entry.to_string());
+            let findings = problem
+                .findings
+                .iter()
+                .map(|finding| format!("under AAS {}: {finding}", self.to));
+            let total = problem.report.entries.len() + problem.findings.len();
+            for line in entries.chain(findings).take(MAX_LISTED_PER_ELEMENT) {
+                write!(f, "\n  {line}")?;
+            }
+            if total > MAX_LISTED_PER_ELEMENT {
+                write!(f, "\n  (and {} more)", total - MAX_LISTED_PER_ELEMENT)?;
+            }
+        }
+        if self.problems.len() > MAX_LISTED_PROBLEMS {
+            write!(
+                f,
+                "\n(and {} more elements)",
+                self.problems.len() - MAX_LISTED_PROBLEMS
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a shell's thumbnail is stored (its owner is `shell:<id>`).
+pub const THUMBNAIL: &str = "thumbnail";
+
+/// What a listing of shells keeps: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShellFilter {
+    pub id_short: Option<String>,
+    /// (name, value) pairs the shell must all have among its specific asset ids; the name
+    /// `globalAssetId` also matches the global asset id.
+    pub asset_ids: Vec<(String, String)>,
+}
+
+/// What a listing of submodels keeps: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmodelFilter {
+    pub id_short: Option<String>,
+    /// The first key's value of the semantic id or of one supplemental semantic id.
+    pub semantic_id: Option<String>,
+}
+
+/// What a listing of concept descriptions keeps: every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConceptDescriptionFilter {
+    pub id_short: Option<String>,
+    /// The first key's value of one of its `isCaseOf` references.
+    pub is_case_of: Option<String>,
+    /// The first key's value of one of its embedded data specifications' `dataSpecification`.
+    pub data_specification: Option<String>,
+}
