@@ -130,6 +130,7 @@
 //! - `serde` (feature `rc`: a job record shares its request), `serde_json`, `chrono`, `uuid`,
 //!   `url`: target configurations and job records.
 //! - `thiserror`, `tracing`: typed errors, retry warnings.
+//! - `regex`: finding the secrets in messages that quote a configuration ([`redact_secrets`]).
 //! - `foldhash`: the hasher that drops repeated ids from a request (a big job's ids hash in
 //!   less than half the time the standard hasher takes).
 
@@ -157,4 +158,5 @@ pub use object_store::client::{DnsError, DnsFuture, DnsResolver};
 pub use retry::RetryPolicy;
 pub use target::{
     ObjectStoreTarget, PushTarget, TargetConfig, TargetKind, TargetOptions, UploadedObject,
+    redact_secrets,
 };

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,6 +15,7 @@ use object_store::{
     Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, RetryConfig,
     WriteMultipart,
 };
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use url::{Host, Url};
@@ -22,6 +23,22 @@ use url::{Host, Url};
 use crate::azure::{BlobSasUrl, REDACTED, redact_sas};
 use crate::client::Connector;
 use crate::error::{PushError, TargetError, TransportError};
+
+/// `text` with the secrets of target configurations replaced by `***`: the value right after
+/// `sig` (a SAS URL's signature) or `secretAccessKey` (an S3 key) and `=` or `:`, optionally
+/// quoted (also with an escaped quote, as inside a JSON string), up to the next `&`, quote,
+/// space, `,` or `}`; names matched case-insensitively. For messages that may quote what a user
+/// sent, such as the errors of reading a configuration; configurations redact their own.
+pub fn redact_secrets(text: &str) -> String {
+    static SECRET: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"(?i)(sig|secretAccessKey)([=:]\s*\\?\x22?)[^&\x22\s,}]*").ok()
+    });
+    match SECRET.as_ref() {
+        Some(pattern) => pattern.replace_all(text, "${1}${2}***").into_owned(),
+        // The pattern is a constant that compiles (tested); without it nothing can be shown.
+        None => REDACTED.to_owned(),
+    }
+}
 
 /// How target configurations are checked and connected when a target is built.
 ///
@@ -730,5 +747,27 @@ impl PushTarget for ObjectStoreTarget {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(PushError::from_store(probe.as_ref(), e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redact_secrets;
+
+    #[test]
+    fn secrets_are_redacted_after_equals_or_colon_whatever_their_case() {
+        assert_eq!(
+            redact_secrets("https://a.blob.core.windows.net/c?sv=1&sig=abc%2B&se=2"),
+            "https://a.blob.core.windows.net/c?sv=1&sig=***&se=2"
+        );
+        assert_eq!(
+            redact_secrets(r#"secretAccessKey: "k3y", region: "eu""#),
+            r#"secretAccessKey: "***", region: "eu""#
+        );
+        assert_eq!(
+            redact_secrets(r#"at "https://h/c?SIG=\"s\"""#),
+            r#"at "https://h/c?SIG=\"***"""#
+        );
+        assert_eq!(redact_secrets("no secret here"), "no secret here");
     }
 }

@@ -1,15 +1,15 @@
 //! The push API of twinsphere under both generations of its paths (`/sphere/push` and
 //! `/sphere/api/v1/push`): targets (secrets redacted in every answer) and jobs.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use push_core::{PushEngine, PushRequest, PushTarget, TargetConfig};
-use regex::Regex;
+// Messages may quote what was sent: no secret goes back out.
+use push_core::{PushEngine, PushRequest, PushTarget, TargetConfig, redact_secrets};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -49,22 +49,11 @@ impl From<PushStoreError> for ApiError {
     }
 }
 
-/// Messages may quote what was sent: no SAS signature goes back out.
-fn redacted_message(text: &str) -> String {
-    static SIG: LazyLock<Option<Regex>> = LazyLock::new(|| {
-        Regex::new(r"(?i)(sig|secretAccessKey)([=:]\s*\\?\x22?)[^&\x22\s,}]*").ok()
-    });
-    match SIG.as_ref() {
-        Some(pattern) => pattern.replace_all(text, "${1}${2}***").into_owned(),
-        None => text.to_owned(),
-    }
-}
-
 /// A target from a request body; the name from the path when the body has none (and they
 /// must agree when both are given).
 fn target_from(body: &[u8], path_name: Option<&str>) -> ApiResult<TargetConfig> {
     let mut json: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(redacted_message(&format!("the body is not JSON: {e}")))
+        ApiError::bad_request(redact_secrets(&format!("the body is not JSON: {e}")))
     })?;
     let object = json
         .as_object_mut()
@@ -82,19 +71,19 @@ fn target_from(body: &[u8], path_name: Option<&str>) -> ApiResult<TargetConfig> 
         _ => {}
     }
     serde_json::from_value(json)
-        .map_err(|e| ApiError::bad_request(redacted_message(&format!("not a push target: {e}"))))
+        .map_err(|e| ApiError::bad_request(redact_secrets(&format!("not a push target: {e}"))))
 }
 
 /// The outbound policy, push-core's rules, then a connection test.
 async fn checked(store: &PushStore, config: &TargetConfig) -> ApiResult<()> {
     store
         .check_target(config)
-        .map_err(|e| ApiError::bad_request(redacted_message(&e.to_string())))?;
+        .map_err(|e| ApiError::bad_request(redact_secrets(&e.to_string())))?;
     let target = config
         .build(&store.options())
-        .map_err(|e| ApiError::bad_request(redacted_message(&e.to_string())))?;
+        .map_err(|e| ApiError::bad_request(redact_secrets(&e.to_string())))?;
     target.check().await.map_err(|e| {
-        ApiError::bad_request(redacted_message(&format!(
+        ApiError::bad_request(redact_secrets(&format!(
             "the target failed its connection test: {e}"
         )))
     })
