@@ -520,12 +520,12 @@ impl RepositoryService {
             let element = SerializedElement::submodel_with_json(submodel, json.into());
             self.events_now(&element, EventKind::Updated, &outcome.affected_shell_ids)
         };
-        let submodel = Arc::new(match attach {
+        let submodel = match attach {
             Some((path, attachment)) => self
                 .repository
                 .modify_submodel_attaching(id, path, attachment, change, &events)?,
             None => self.repository.modify_submodel(id, change, &events)?,
-        });
+        };
         place.announce(CommittedChange::Submodel {
             kind: EventKind::Updated,
             origin,

@@ -365,7 +365,7 @@ pub trait Repository: Send + Sync {
         id: &str,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
-    ) -> Result<Submodel, StorageError>;
+    ) -> Result<Arc<Submodel>, StorageError>;
     /// [`Repository::modify_submodel`] that also stores `attachment` under the File at
     /// `path`, in the same transaction: the element's value and its bytes change together or
     /// not at all. An empty `content_type` takes the File's `contentType` after the change, an
@@ -378,7 +378,7 @@ pub trait Repository: Send + Sync {
         attachment: &Attachment,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
-    ) -> Result<Submodel, StorageError>;
+    ) -> Result<Arc<Submodel>, StorageError>;
     /// Changes a stored shell in one transaction, like [`Repository::modify_submodel`].
     fn modify_shell(
         &self,

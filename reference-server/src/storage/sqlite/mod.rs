@@ -30,6 +30,7 @@ mod database;
 mod listing;
 mod migrations;
 mod push;
+mod submodel_cache;
 mod twins;
 
 pub use database::Database;
@@ -71,6 +72,8 @@ impl From<rusqlite::Error> for StoreError {
 /// short), on a [`Database`] it may share with the push and twin stores.
 pub struct SqliteRepository {
     database: Arc<Database>,
+    /// Large submodels kept decoded for the changes of their elements.
+    submodels: submodel_cache::SubmodelCache,
 }
 
 /// How many connections serve reads.
@@ -338,7 +341,10 @@ impl SqliteRepository {
 
     /// The repository over an open database.
     pub fn on(database: Arc<Database>) -> Self {
-        Self { database }
+        Self {
+            database,
+            submodels: submodel_cache::SubmodelCache::default(),
+        }
     }
 
     /// The database it is stored in (the push and twin stores use its connections).
@@ -632,12 +638,21 @@ impl SqliteRepository {
         attach: Option<(&str, &Attachment)>,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
-    ) -> Result<Submodel, StorageError> {
+    ) -> Result<Arc<Submodel>, StorageError> {
         self.grouped(|tx| {
-            let submodel: Submodel = changed_in(tx, Collection::Submodels, id, change)?;
+            let stored = stored_in(tx, Collection::Submodels, id)?
+                .ok_or_else(|| StorageError::NotFound(format!("submodel {id:?}")))?;
+            let mut submodel = match self.submodels.take(id, &stored) {
+                Some(kept) => kept,
+                None => decode(id, &stored)?,
+            };
+            drop(stored);
+            apply(&mut submodel, id, change)?;
             let json = aas_serde::json::to_string(&submodel);
             let outcome = submodel_in(tx, &submodel, &json, Mode::CreateOrReplace, attach)?;
             append_events(tx, events(&submodel, &json, &outcome))?;
+            let submodel = Arc::new(submodel);
+            self.submodels.keep(json, submodel.clone());
             Ok(submodel)
         })
     }
@@ -679,6 +694,7 @@ impl SqliteRepository {
         mode: Mode,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError> {
+        self.submodels.forget(&submodel.id);
         self.grouped(|tx| {
             let change = submodel_in(tx, submodel, json, mode, None)?;
             append_events(tx, events(&change))?;
@@ -1061,13 +1077,23 @@ fn changed_in<T: aas_serde::json::FromJson + aas_model::Identifiable>(
 ) -> Result<T, StorageError> {
     let mut element: T = read_in(tx, collection, id)?
         .ok_or_else(|| StorageError::NotFound(format!("{} {id:?}", collection.noun())))?;
-    change(&mut element).map_err(StorageError::Refused)?;
+    apply(&mut element, id, change)?;
+    Ok(element)
+}
+
+/// Applies `change` to the element `id`, which it may refuse but not give another id.
+fn apply<T: aas_model::Identifiable>(
+    element: &mut T,
+    id: &str,
+    change: &mut dyn FnMut(&mut T) -> Change<()>,
+) -> Result<(), StorageError> {
+    change(element).map_err(StorageError::Refused)?;
     if element.id() != id {
         return Err(StorageError::Refused(
             "a change may not alter the id".into(),
         ));
     }
-    Ok(element)
+    Ok(())
 }
 
 /// Writes a submodel in `tx` (`json` is its AAS JSON) with what goes with it: its blob-free view, the File bytes
@@ -1138,14 +1164,24 @@ fn read_in<T: aas_serde::json::FromJson>(
     collection: Collection,
     id: &str,
 ) -> Result<Option<T>, StorageError> {
-    let json: Option<String> = tx
+    stored_in(tx, collection, id)?
+        .map(|json| decode(id, &json))
+        .transpose()
+}
+
+/// The JSON stored for the element `id`, as read in `tx`.
+fn stored_in(
+    tx: &Connection,
+    collection: Collection,
+    id: &str,
+) -> Result<Option<String>, StorageError> {
+    Ok(tx
         .prepare_cached(&format!(
             "SELECT json FROM {} WHERE id = ?1",
             collection.table()
         ))?
         .query_row([id], |row| row.get(0))
-        .optional()?;
-    json.map(|json| decode(id, &json)).transpose()
+        .optional()?)
 }
 
 /// Keeps the submodel's view without blob values, when it differs from the submodel.
@@ -1348,6 +1384,7 @@ impl Repository for SqliteRepository {
         id: &str,
         events: &dyn Fn(&Submodel, &[String]) -> Vec<Event>,
     ) -> Result<(), StorageError> {
+        self.submodels.forget(id);
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
         let json: Option<String> = tx
@@ -1376,7 +1413,7 @@ impl Repository for SqliteRepository {
         id: &str,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
-    ) -> Result<Submodel, StorageError> {
+    ) -> Result<Arc<Submodel>, StorageError> {
         self.change_submodel(id, None, change, events)
     }
 
@@ -1387,7 +1424,7 @@ impl Repository for SqliteRepository {
         attachment: &Attachment,
         change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
         events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
-    ) -> Result<Submodel, StorageError> {
+    ) -> Result<Arc<Submodel>, StorageError> {
         self.change_submodel(id, Some((path, attachment)), change, events)
     }
 
@@ -1727,6 +1764,102 @@ mod tests {
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// A submodel whose JSON is long enough to be kept decoded after a change.
+    fn large_submodel(id: &str) -> Submodel {
+        let mut submodel = Submodel::new(id);
+        submodel.id_short = Some("Large".into());
+        submodel.submodel_elements = Some(
+            (0..4000)
+                .map(|n| {
+                    let mut property = aas_model::Property::new(aas_model::DataTypeDefXsd::String);
+                    property.id_short = Some(format!("p{n}"));
+                    property.value = Some(format!("value of property {n}, padded out a bit"));
+                    aas_model::SubmodelElement::Property(property)
+                })
+                .collect(),
+        );
+        assert!(aas_serde::json::to_string(&submodel).len() > submodel_cache::MIN_KEPT_JSON);
+        submodel
+    }
+
+    /// The idShort a change of `id` sees, leaving the submodel as it is.
+    fn id_short_seen(
+        repository: &SqliteRepository,
+        id: &str,
+    ) -> Result<Option<String>, StorageError> {
+        let mut seen = None;
+        repository.modify_submodel(
+            id,
+            &mut |submodel| {
+                seen = submodel.id_short.clone();
+                Ok(())
+            },
+            &|_, _, _| Vec::new(),
+        )?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn a_kept_submodel_is_used_only_while_the_row_holds_exactly_what_was_written() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("repository.sqlite");
+        let repository = SqliteRepository::open(&path)?;
+        repository.put_submodel(&large_submodel("urn:sm:large"), &|_| Vec::new())?;
+        repository.put_submodel(&Submodel::new("urn:sm:small"), &|_| Vec::new())?;
+        assert!(repository.submodels.ids().is_empty(), "writes keep nothing");
+        assert_eq!(
+            id_short_seen(&repository, "urn:sm:large")?,
+            Some("Large".into())
+        );
+        assert_eq!(id_short_seen(&repository, "urn:sm:small")?, None);
+        assert_eq!(
+            repository.submodels.ids(),
+            ["urn:sm:large"],
+            "only the large one"
+        );
+
+        // Another writer of the file changes the row: the change reads the row.
+        let other = Connection::open(&path)?;
+        other.execute(
+            "UPDATE submodels SET json = replace(json, '\"idShort\":\"Large\"', \
+             '\"idShort\":\"Elsewhere\"') WHERE id = 'urn:sm:large'",
+            [],
+        )?;
+        assert_eq!(
+            id_short_seen(&repository, "urn:sm:large")?,
+            Some("Elsewhere".into())
+        );
+
+        // A refused change that altered the submodel first leaves no trace.
+        let refused = repository.modify_submodel(
+            "urn:sm:large",
+            &mut |submodel| {
+                submodel.id_short = Some("Refused".into());
+                Err("no".into())
+            },
+            &|_, _, _| Vec::new(),
+        );
+        assert!(
+            matches!(refused, Err(StorageError::Refused(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            id_short_seen(&repository, "urn:sm:large")?,
+            Some("Elsewhere".into())
+        );
+
+        // Replaced or deleted: nothing kept of it.
+        repository.put_submodel(&large_submodel("urn:sm:large"), &|_| Vec::new())?;
+        assert!(repository.submodels.ids().is_empty());
+        assert_eq!(
+            id_short_seen(&repository, "urn:sm:large")?,
+            Some("Large".into())
+        );
+        repository.delete_submodel("urn:sm:large", &|_, _| Vec::new())?;
+        assert!(repository.submodels.ids().is_empty());
+        Ok(())
+    }
 
     #[test]
     fn a_change_holds_the_write_lock_from_its_start_so_other_writers_wait() -> TestResult {
