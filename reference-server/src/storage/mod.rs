@@ -463,7 +463,19 @@ pub trait Repository: Send + Sync {
     fn prune_events(&self, before: DateTime<Utc>) -> Result<usize, StorageError>;
     /// Notified after every change that put events in the outbox, so they go out at once.
     fn outbox_signal(&self) -> Arc<Notify>;
+    /// Runs `load` (loading a file) with the changes it makes on this thread committed
+    /// together, at most [`MAX_LOAD_GROUP`] per commit, instead of one commit each. Its
+    /// changes return before they are committed; the result says whether all of them were
+    /// (on an error of `load`, what it changed before is committed and the error returned).
+    fn in_one_transaction(
+        &self,
+        load: &mut dyn FnMut() -> Result<usize, StorageError>,
+    ) -> Result<usize, StorageError>;
 }
+
+/// The most changes of a load ([`Repository::in_one_transaction`]) one commit takes: writers
+/// of other threads meanwhile join the open commit and wait for it.
+pub const MAX_LOAD_GROUP: usize = 10_000;
 
 /// At most this many elements are listed in a [`VersionChange`]'s text (all are counted).
 pub const MAX_LISTED_PROBLEMS: usize = 100;

@@ -618,17 +618,64 @@ impl Database {
             }
         }
         let waiting = self.waiting.load(std::sync::atomic::Ordering::SeqCst);
-        if waiting == 0 || writer.changes >= MAX_GROUP {
+        let loading = LOADING.with(std::cell::Cell::get);
+        let committed = if loading {
+            writer.changes >= super::MAX_LOAD_GROUP
+        } else {
+            waiting == 0 || writer.changes >= MAX_GROUP
+        };
+        if committed {
             self.commit_group(&mut writer);
         }
         drop(writer);
         // A failed change left nothing in the group to wait for.
         let value = outcome?;
+        if loading && !committed {
+            // The load commits the group at its end ([`Database::loading`]) and says then.
+            return Ok(value);
+        }
         group
             .wait()
             .map_err(|(code, message)| rusqlite::Error::SqliteFailure(code, message))?;
         Ok(value)
     }
+
+    /// Runs `load` with this thread's changes grouped into commits of up to
+    /// [`super::MAX_LOAD_GROUP`] (see [`Repository::in_one_transaction`]).
+    fn loading(
+        &self,
+        load: &mut dyn FnMut() -> Result<usize, StorageError>,
+    ) -> Result<usize, StorageError> {
+        /// Ends the loading mode however `load` ends (a panic included).
+        struct Loading;
+        impl Drop for Loading {
+            fn drop(&mut self) {
+                LOADING.with(|loading| loading.set(false));
+            }
+        }
+        let outcome = {
+            LOADING.with(|loading| loading.set(true));
+            let _loading = Loading;
+            load()
+        };
+        // The group left open by the load's last changes: committed now, its outcome theirs.
+        let mut writer = self.enter();
+        let open = writer.group.clone();
+        self.commit_group(&mut writer);
+        drop(writer);
+        if let Some(group) = open {
+            group
+                .wait()
+                .map_err(|(code, message)| rusqlite::Error::SqliteFailure(code, message))?;
+        }
+        outcome
+    }
+}
+
+thread_local! {
+    /// Set while this thread loads ([`Database::loading`]): its changes do not commit one by
+    /// one, nor wait for their commit.
+    static LOADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl SqliteRepository {
@@ -1755,6 +1802,13 @@ impl Repository for SqliteRepository {
     fn outbox_signal(&self) -> Arc<Notify> {
         self.database.outbox_signal.clone()
     }
+
+    fn in_one_transaction(
+        &self,
+        load: &mut dyn FnMut() -> Result<usize, StorageError>,
+    ) -> Result<usize, StorageError> {
+        self.database.loading(load)
+    }
 }
 
 #[cfg(test)]
@@ -1858,6 +1912,57 @@ mod tests {
         );
         repository.delete_submodel("urn:sm:large", &|_, _| Vec::new())?;
         assert!(repository.submodels.ids().is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn a_load_commits_its_changes_together_at_most_max_load_group_at_once() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("repository.sqlite");
+        let repository = SqliteRepository::open(&path)?;
+        let other = Connection::open(&path)?;
+        let count = |other: &Connection| -> rusqlite::Result<i64> {
+            other.query_row("SELECT count(*) FROM shells", [], |row| row.get(0))
+        };
+        let shell = |n: usize| {
+            AssetAdministrationShell::new(
+                format!("urn:aas:{n}"),
+                aas_model::AssetInformation::new(aas_model::AssetKind::Instance),
+            )
+        };
+        let mut seen = Vec::new();
+        let loaded = repository.in_one_transaction(&mut || {
+            for n in 0..3 {
+                repository.put_shell(&shell(n), &|_| Vec::new())?;
+            }
+            seen.push(count(&other).map_err(crate::storage::DatabaseError::from)?);
+            for n in 3..super::super::MAX_LOAD_GROUP + 1 {
+                repository.put_shell(&shell(n), &|_| Vec::new())?;
+            }
+            seen.push(count(&other).map_err(crate::storage::DatabaseError::from)?);
+            Ok(super::super::MAX_LOAD_GROUP + 1)
+        })?;
+        assert_eq!(loaded, 10_001);
+        assert_eq!(
+            seen,
+            [0, 10_000],
+            "nothing committed one by one; a commit at the bound"
+        );
+        assert_eq!(count(&other)?, 10_001, "the rest at the end");
+
+        // A load that fails keeps what it changed before, and says why it stopped.
+        let failed = repository.in_one_transaction(&mut || {
+            repository.put_shell(&shell(20_000), &|_| Vec::new())?;
+            Err(StorageError::NotFound("the rest of the file".into()))
+        });
+        assert!(
+            matches!(failed, Err(StorageError::NotFound(_))),
+            "{failed:?}"
+        );
+        assert_eq!(count(&other)?, 10_002);
+        // And the next writer commits alone again.
+        repository.put_shell(&shell(20_001), &|_| Vec::new())?;
+        assert_eq!(count(&other)?, 10_003);
         Ok(())
     }
 
