@@ -288,6 +288,12 @@ fn fit_connections_to_file_limit(settings: &mut Settings) {
 /// reach the network or the disk; changes stay in the outbox. What the fuzz harness drives
 /// with arbitrary requests, a fresh one per input so that a finding replays.
 pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failure> {
+    Ok(in_memory_api(environment)?.0)
+}
+
+/// [`in_memory_router`] with a view of its outbox, for tests that look at the events requests
+/// made.
+pub fn in_memory_api(environment: Environment) -> Result<(axum::Router, Outbox), Failure> {
     let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::in_memory()?);
     let service = Arc::new(RepositoryService::new(
         repository.clone(),
@@ -301,7 +307,7 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
     service.load_environment(&environment)?;
     let state = AppState {
         repository: RepositoryState {
-            repository,
+            repository: repository.clone(),
             service,
             aas_version: aas_model::Version::LATEST,
         },
@@ -309,8 +315,24 @@ pub fn in_memory_router(environment: Environment) -> Result<axum::Router, Failur
         sdt: SdtState(None),
     };
     // No keys: every route is open (this router is only called in process).
-    Ok(router(state, &crate::auth::ApiKeys::default())
-        .layer(axum::middleware::from_fn(crate::http::part2_errors)))
+    let router = router(state, &crate::auth::ApiKeys::default())
+        .layer(axum::middleware::from_fn(crate::http::part2_errors));
+    Ok((router, Outbox(repository)))
+}
+
+/// The outbox of an in-process API ([`in_memory_api`]): nothing publishes it there.
+pub struct Outbox(Arc<dyn Repository>);
+
+impl Outbox {
+    /// The topics of the events waiting, oldest first.
+    pub fn topics(&self) -> Result<Vec<String>, Failure> {
+        Ok(self
+            .0
+            .outbox(usize::MAX)?
+            .into_iter()
+            .map(|entry| entry.topic)
+            .collect())
+    }
 }
 
 /// Ctrl-C or SIGTERM. The handlers are installed when this is called (inside the runtime),

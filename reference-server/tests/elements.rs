@@ -1,40 +1,45 @@
-//! The submodel-element, shell-part, serialization and description endpoints over HTTP:
-//! success and failure paths.
+//! The submodel-element, shell-part, serialization and description endpoints: success and
+//! failure paths, in process (the router called directly); loading a package at start, in a
+//! server process.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
 mod support;
 
-use support::{DataDir, Failure, Server, TestResult, b64};
+use support::{DataDir, Failure, InProcess, Server, TestResult, b64};
 
-/// A client bound to one server: `call` answers status and JSON (or `Null`).
-struct Api<'a> {
-    server: &'a Server,
-    http: reqwest::Client,
+/// The media type of AASX packages.
+const AASX: &str = "application/asset-administration-shell-package+xml";
+
+/// A client of one API (in process, or a server process): `call` answers status and JSON (or
+/// `Null`), `raw` the status, headers and bytes.
+struct Client<'a, A: support::Api> {
+    api: &'a A,
 }
 
-impl Api<'_> {
+impl<A: support::Api> Client<'_, A> {
     async fn call(
         &self,
         method: Method,
         path: &str,
         body: Option<Value>,
     ) -> Result<(u16, Value), Failure> {
-        let mut request = self.http.request(method, self.server.url(path));
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        let response = request.send().await?;
-        let status = response.status().as_u16();
-        let text = response.text().await?;
-        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+        support::call(self.api, method, path, body).await
     }
 
     async fn get(&self, path: &str) -> Result<(u16, Value), Failure> {
         self.call(Method::GET, path, None).await
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure> {
+        self.api.request_with(method, path, headers, body).await
     }
 
     async fn multipart(
@@ -53,17 +58,11 @@ impl Api<'_> {
         .into_bytes();
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let response = self
-            .http
-            .put(self.server.url(path))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await?;
-        Ok(response.status().as_u16())
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        Ok(self
+            .raw(Method::PUT, path, &[], Some((&content_type, body)))
+            .await?
+            .0)
     }
 }
 
@@ -95,11 +94,8 @@ fn shell() -> Value {
         "submodels": [{"type": "ModelReference", "keys": [{"type": "Submodel", "value": SM}]}]})
 }
 
-async fn setup(server: &Server) -> Result<Api<'_>, Failure> {
-    let api = Api {
-        server,
-        http: reqwest::Client::new(),
-    };
+async fn setup<A: support::Api>(api: &A) -> Result<Client<'_, A>, Failure> {
+    let api = Client { api };
     assert_eq!(
         api.call(Method::POST, "/submodels", Some(submodel()))
             .await?
@@ -119,8 +115,7 @@ fn el(path: &str) -> String {
 
 #[tokio::test]
 async fn elements_are_read_added_replaced_patched_and_deleted_by_id_short_path() -> TestResult {
-    let data = DataDir::new("elements-crud");
-    let server = Server::start(&data)?;
+    let server = InProcess::new()?;
     let api = setup(&server).await?;
     let before = server.outbox_topics()?.len();
 
@@ -148,16 +143,16 @@ async fn elements_are_read_added_replaced_patched_and_deleted_by_id_short_path()
     );
 
     let added = json!({"modelType": "Property", "idShort": "Humidity", "valueType": "xs:int", "value": "40"});
-    let response = api
-        .http
-        .post(server.url(&el("Group")))
-        .header("content-type", "application/json")
-        .body(added.to_string())
-        .send()
+    let (status, headers, _) = api
+        .raw(
+            Method::POST,
+            &el("Group"),
+            &[],
+            Some(("application/json", added.to_string().into_bytes())),
+        )
         .await?;
-    assert_eq!(response.status().as_u16(), 201);
-    let location = response
-        .headers()
+    assert_eq!(status, 201);
+    let location = headers
         .get("location")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
@@ -294,8 +289,7 @@ async fn elements_are_read_added_replaced_patched_and_deleted_by_id_short_path()
 
 #[tokio::test]
 async fn content_modifiers_level_and_extent_shape_the_answer() -> TestResult {
-    let data = DataDir::new("elements-modifiers");
-    let server = Server::start(&data)?;
+    let server = InProcess::new()?;
     let api = setup(&server).await?;
     let sm = format!("/submodels/{}", b64(SM));
 
@@ -425,8 +419,7 @@ async fn content_modifiers_level_and_extent_shape_the_answer() -> TestResult {
 
 #[tokio::test]
 async fn attachments_of_files_and_blobs_are_stored_served_and_removed() -> TestResult {
-    let data = DataDir::new("elements-attachments");
-    let server = Server::start(&data)?;
+    let server = InProcess::new()?;
     let api = setup(&server).await?;
     let manual = format!("{}/attachment", el("Manual"));
     assert_eq!(api.get(&manual).await?.0, 404, "nothing stored yet");
@@ -435,34 +428,28 @@ async fn attachments_of_files_and_blobs_are_stored_served_and_removed() -> TestR
             .await?,
         204
     );
-    let response = api.http.get(server.url(&manual)).send().await?;
-    assert_eq!(response.status().as_u16(), 200);
+    let (status, headers, bytes) = api.raw(Method::GET, &manual, &[], None).await?;
+    assert_eq!(status, 200);
     assert_eq!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/pdf")
     );
     assert!(
-        response
-            .headers()
+        headers
             .get("content-disposition")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("guide.pdf"))
     );
-    assert_eq!(response.bytes().await?.as_ref(), b"%PDF-1.7 test");
+    assert_eq!(bytes, b"%PDF-1.7 test");
     assert_eq!(
         api.get(&el("Manual")).await?.1["value"],
         "/aasx/files/guide.pdf"
     );
 
-    let blob = api
-        .http
-        .get(server.url(&format!("{}/attachment", el("Raw"))))
-        .send()
+    let (_, _, blob) = api
+        .raw(Method::GET, &format!("{}/attachment", el("Raw")), &[], None)
         .await?;
-    assert_eq!(blob.bytes().await?.as_ref(), [1, 2, 3]);
+    assert_eq!(blob, [1, 2, 3]);
     assert_eq!(
         api.get(&format!("{}/attachment", el("Group.Temp")))
             .await?
@@ -498,8 +485,7 @@ async fn attachments_of_files_and_blobs_are_stored_served_and_removed() -> TestR
 
 #[tokio::test]
 async fn shell_parts_superpath_and_filters_answer_per_part2() -> TestResult {
-    let data = DataDir::new("elements-shells");
-    let server = Server::start(&data)?;
+    let server = InProcess::new()?;
     let api = setup(&server).await?;
     let shell = format!("/shells/{}", b64(AAS));
 
@@ -607,15 +593,14 @@ async fn shell_parts_superpath_and_filters_answer_per_part2() -> TestResult {
             .await?,
         204
     );
-    let image = api.http.get(server.url(&thumbnail)).send().await?;
+    let (_, image_headers, image) = api.raw(Method::GET, &thumbnail, &[], None).await?;
     assert_eq!(
-        image
-            .headers()
+        image_headers
             .get("content-type")
             .and_then(|v| v.to_str().ok()),
         Some("image/png")
     );
-    assert_eq!(image.bytes().await?.as_ref(), b"\x89PNG fake");
+    assert_eq!(image, b"\x89PNG fake");
     assert_eq!(
         api.get(&shell).await?.1["assetInformation"]["defaultThumbnail"]["path"],
         "/aasx/machine.png"
@@ -654,7 +639,7 @@ async fn shell_parts_superpath_and_filters_answer_per_part2() -> TestResult {
 async fn serialization_answers_json_xml_and_aasx_with_stored_files_and_description_lists_profiles()
 -> TestResult {
     let data = DataDir::new("elements-serialization");
-    let server = Server::start(&data)?;
+    let server = InProcess::new()?;
     let api = setup(&server).await?;
     let cd =
         json!({"id": "urn:sem:data", "modelType": "ConceptDescription", "idShort": "DataConcept"});
@@ -703,25 +688,15 @@ async fn serialization_answers_json_xml_and_aasx_with_stored_files_and_descripti
         .await?;
     assert!(without.get("conceptDescriptions").is_none());
 
-    let xml = api
-        .http
-        .get(server.url(&query))
-        .header("accept", "application/xml")
-        .send()
+    let (status, _, xml) = api
+        .raw(Method::GET, &query, &[("accept", "application/xml")], None)
         .await?;
-    assert_eq!(xml.status().as_u16(), 200);
-    assert!(xml.text().await?.contains("<environment"));
-    let aasx = api
-        .http
-        .get(server.url(&query))
-        .header(
-            "accept",
-            "application/asset-administration-shell-package+xml",
-        )
-        .send()
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&xml).contains("<environment"));
+    let (status, _, package) = api
+        .raw(Method::GET, &query, &[("accept", AASX)], None)
         .await?;
-    assert_eq!(aasx.status().as_u16(), 200);
-    let package = aasx.bytes().await?;
+    assert_eq!(status, 200);
     let file = data.0.with_extension("serialized.aasx");
     std::fs::write(&file, &package)?;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(package.to_vec()))?;
@@ -730,13 +705,10 @@ async fn serialization_answers_json_xml_and_aasx_with_stored_files_and_descripti
     assert_eq!(pdf, b"%PDF-1.7 test", "the package carries the stored file");
     aas_conformance_tests::assert_aas_core_accepts(std::slice::from_ref(&file));
 
-    let refused = api
-        .http
-        .get(server.url(&query))
-        .header("accept", "text/csv")
-        .send()
+    let (refused, _, _) = api
+        .raw(Method::GET, &query, &[("accept", "text/csv")], None)
         .await?;
-    assert_eq!(refused.status().as_u16(), 406);
+    assert_eq!(refused, 406);
     assert_eq!(
         api.get(&format!("/serialization?aasIds={}", b64("urn:unknown")))
             .await?
@@ -773,8 +745,7 @@ async fn serialization_answers_json_xml_and_aasx_with_stored_files_and_descripti
 #[tokio::test]
 async fn a_package_loaded_at_start_brings_its_files_and_loading_it_again_announces_nothing()
 -> TestResult {
-    let source_data = DataDir::new("elements-package-source");
-    let source = Server::start(&source_data)?;
+    let source = InProcess::new()?;
     let api = setup(&source).await?;
     assert_eq!(
         api.multipart(
@@ -792,43 +763,35 @@ async fn a_package_loaded_at_start_brings_its_files_and_loading_it_again_announc
             .await?,
         204
     );
-    let package = api
-        .http
-        .get(source.url("/serialization"))
-        .header(
-            "accept",
-            "application/asset-administration-shell-package+xml",
-        )
-        .send()
-        .await?
-        .bytes()
+    let (_, _, package) = api
+        .raw(Method::GET, "/serialization", &[("accept", AASX)], None)
         .await?;
-    let file = source_data.0.with_extension("load.aasx");
+    let data = DataDir::new("elements-package-loaded");
+    let file = data.0.with_extension("load.aasx");
     std::fs::write(&file, &package)?;
 
-    let data = DataDir::new("elements-package-loaded");
     let launch = support::Launch::hold_events()
         .arg("--load")
         .arg(file.display().to_string());
     let mut loaded = Server::launch(&data, &launch)?;
-    let api = Api {
-        server: &loaded,
-        http: reqwest::Client::new(),
-    };
-    let pdf = api
-        .http
-        .get(loaded.url(&format!("{}/attachment", el("Manual"))))
-        .send()
+    let api = Client { api: &loaded };
+    let (_, _, pdf) = api
+        .raw(
+            Method::GET,
+            &format!("{}/attachment", el("Manual")),
+            &[],
+            None,
+        )
         .await?;
-    assert_eq!(pdf.bytes().await?.as_ref(), b"%PDF manual");
-    let png = api.http.get(loaded.url(&thumbnail)).send().await?;
+    assert_eq!(pdf, b"%PDF manual");
+    let (_, png_headers, png) = api.raw(Method::GET, &thumbnail, &[], None).await?;
     assert_eq!(
-        png.headers()
+        png_headers
             .get("content-type")
             .and_then(|v| v.to_str().ok()),
         Some("image/png")
     );
-    assert_eq!(png.bytes().await?.as_ref(), b"\x89PNG thumb");
+    assert_eq!(png, b"\x89PNG thumb");
     let announced = loaded.outbox_topics()?.len();
     assert_eq!(
         announced, 2,

@@ -309,24 +309,40 @@ impl Drop for Collector {
 /// A server the tests call: a process over HTTP ([`Server`]) or the router in process
 /// ([`InProcess`]).
 pub trait Api {
-    /// Sends `body` (with its content type, if any) with `method` to `path`: the status, the
-    /// headers and the answer.
+    /// Sends `body` (with its content type, if any) and `headers` with `method` to `path`:
+    /// the status, the headers and the answer.
+    fn request_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> impl std::future::Future<Output = Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure>>;
+
+    /// [`Api::request_with`] without further headers.
     fn request(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<(&str, Vec<u8>)>,
-    ) -> impl std::future::Future<Output = Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure>>;
+    ) -> impl std::future::Future<Output = Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure>>
+    {
+        self.request_with(method, path, &[], body)
+    }
 }
 
 impl Api for Server {
-    async fn request(
+    async fn request_with(
         &self,
         method: reqwest::Method,
         path: &str,
+        headers: &[(&str, &str)],
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure> {
         let mut request = reqwest::Client::new().request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some((content_type, bytes)) = body {
             request = request.header("content-type", content_type).body(bytes);
         }
@@ -343,28 +359,37 @@ impl Api for Server {
 /// disk: they run in milliseconds.
 pub struct InProcess {
     router: axum::Router,
+    outbox: reference_server::serve::Outbox,
 }
 
 impl InProcess {
     pub fn new() -> Result<Self, Failure> {
-        Ok(Self {
-            router: reference_server::serve::in_memory_router(Default::default())
-                .map_err(|e| -> Failure { e })?,
-        })
+        let (router, outbox) = reference_server::serve::in_memory_api(Default::default())
+            .map_err(|e| -> Failure { e })?;
+        Ok(Self { router, outbox })
+    }
+
+    /// The topics of the events in the outbox, oldest first (nothing publishes them here).
+    pub fn outbox_topics(&self) -> Result<Vec<String>, Failure> {
+        self.outbox.topics().map_err(|e| -> Failure { e })
     }
 }
 
 impl Api for InProcess {
-    async fn request(
+    async fn request_with(
         &self,
         method: reqwest::Method,
         path: &str,
+        headers: &[(&str, &str)],
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), Failure> {
         use tower::ServiceExt;
         let mut request = axum::http::Request::builder()
             .method(method.as_str())
             .uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         let bytes = match body {
             Some((content_type, bytes)) => {
                 request = request.header("content-type", content_type);
