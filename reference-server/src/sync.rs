@@ -8,8 +8,6 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::mpsc;
-
 use aas_model::{DataTypeDefXsd, Extension, Submodel};
 use async_trait::async_trait;
 use sdt_core::aas::{PropertyNameError, apply_property, check_property_names, property_value};
@@ -350,7 +348,7 @@ pub struct Synchronizer {
     outbound: OutboundPolicy,
     /// Each twin's commands waiting for its platform, sent in order by a task of the twin's
     /// own ([`Synchronizer::queue`]): a slow or hanging platform delays its own twins only.
-    queues: Mutex<std::collections::HashMap<String, mpsc::Sender<Commands>>>,
+    queues: Mutex<std::collections::HashMap<String, CommandQueue>>,
 }
 
 /// The commands one committed change makes for a twin.
@@ -361,9 +359,42 @@ struct Commands {
     changed: Vec<(String, Value)>,
 }
 
-/// Changes whose commands may wait per twin; past that the platform is far behind and the
-/// newest commands are dropped (logged), bounding memory whatever the platform does.
+impl Commands {
+    /// Folds a later change into this one: its values, and the latest value of each property
+    /// either changed (what a platform far behind needs: where each property ends up).
+    fn merge(&mut self, later: Commands) {
+        self.values = later.values;
+        for (name, value) in later.changed {
+            match self
+                .changed
+                .iter_mut()
+                .find(|(changed, _)| *changed == name)
+            {
+                Some((_, old)) => *old = value,
+                None => self.changed.push((name, value)),
+            }
+        }
+    }
+}
+
+/// Changes whose commands may wait per twin. Past that the platform is far behind: later
+/// changes are folded into the last one waiting ([`Commands::merge`]), so memory stays bounded
+/// whatever the platform does and the platform still ends with each property's latest value.
 pub const PENDING_CHANGES_PER_TWIN: usize = 256;
+
+/// A twin's waiting commands and the task sending them.
+struct CommandQueue {
+    pending: Arc<Mutex<std::collections::VecDeque<Commands>>>,
+    ready: Arc<tokio::sync::Notify>,
+    /// Aborted when the twin is unbound: its waiting commands are for a binding that is gone.
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for CommandQueue {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 impl std::fmt::Debug for Synchronizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -550,7 +581,7 @@ impl Synchronizer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(submodel_id);
-        // Its task ends once the commands queued before the unbind are sent.
+        // Its task stops with its queue: what waits was for the binding that is gone.
         self.queues
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -607,6 +638,9 @@ impl Synchronizer {
                 let change = match changes.recv().await {
                     Ok(change) => change,
                     Err(RecvError::Lagged(missed)) => {
+                        // From now on: the older changes still in the channel would otherwise
+                        // be sent after the current values the catch-up sends.
+                        changes = changes.resubscribe();
                         tracing::warn!(
                             missed,
                             "the twin service fell behind the repository ({missed} changes \
@@ -700,35 +734,47 @@ impl Synchronizer {
     /// Hands a change's commands to the twin's task, starting it on the twin's first change.
     fn queue(&self, twin: &str, commands: Commands) {
         let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-        let sender = queues
+        if queues
+            .get(twin)
+            .is_some_and(|queue| queue.task.is_finished())
+        {
+            // Its task ended (the runtime is shutting down): a new one, for what waits.
+            queues.remove(twin);
+        }
+        let queue = queues
             .entry(twin.to_owned())
             .or_insert_with(|| self.send_commands(twin));
-        let commands = match sender.try_send(commands) {
-            Ok(()) => return,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(
-                    twin,
-                    "commands of a change dropped: {PENDING_CHANGES_PER_TWIN} changes are \
-                     waiting for the twin's platform"
-                );
-                return;
+        let mut pending = queue.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let full = pending.len() >= PENDING_CHANGES_PER_TWIN;
+        match pending.back_mut() {
+            Some(last) if full => {
+                tracing::debug!(twin, "the twin's platform is far behind: a change merged");
+                last.merge(commands);
             }
-            // The task ended (its runtime is shutting down): a new one, for the last commands.
-            Err(mpsc::error::TrySendError::Closed(commands)) => commands,
-        };
-        let sender = self.send_commands(twin);
-        let _ = sender.try_send(commands);
-        queues.insert(twin.to_owned(), sender);
+            _ => pending.push_back(commands),
+        }
+        drop(pending);
+        queue.ready.notify_one();
     }
 
-    /// The task that sends `twin`'s commands, one change after the other; it ends when the
-    /// twin is unbound (its sender dropped) or the synchronizer is.
-    fn send_commands(&self, twin: &str) -> mpsc::Sender<Commands> {
-        let (sender, mut receiver) = mpsc::channel::<Commands>(PENDING_CHANGES_PER_TWIN);
+    /// The task that sends `twin`'s commands, one change after the other, until the twin is
+    /// unbound (its queue dropped) or the synchronizer is.
+    fn send_commands(&self, twin: &str) -> CommandQueue {
+        let pending: Arc<Mutex<std::collections::VecDeque<Commands>>> = Arc::default();
+        let ready = Arc::new(tokio::sync::Notify::new());
         let engine = self.engine.clone();
         let twin = twin.to_owned();
-        tokio::spawn(async move {
-            while let Some(commands) = receiver.recv().await {
+        let (waiting, woken) = (pending.clone(), ready.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let next = waiting
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .pop_front();
+                let Some(commands) = next else {
+                    woken.notified().await;
+                    continue;
+                };
                 for (name, value) in &commands.changed {
                     match engine
                         .twin_changed(&twin, name, value, &commands.values)
@@ -744,7 +790,11 @@ impl Synchronizer {
                 }
             }
         });
-        sender
+        CommandQueue {
+            pending,
+            ready,
+            task: task.abort_handle(),
+        }
     }
 }
 
@@ -992,8 +1042,8 @@ mod store_tests {
         Ok(())
     }
 
-    /// A platform on loopback that answers every request with `{}` and records the paths of
-    /// the commands posted to it.
+    /// A platform on loopback that answers every request with `{}` and records the commands
+    /// posted to it: the device and the body.
     async fn recording_platform() -> Result<(u16, Arc<Mutex<Vec<String>>>), std::io::Error> {
         use axum::routing::{get, post};
         let commands = Arc::new(Mutex::new(Vec::new()));
@@ -1006,10 +1056,11 @@ mod store_tests {
             .route(
                 "/commands/{device}",
                 post(
-                    move |axum::extract::Path(device): axum::extract::Path<String>| async move {
+                    move |axum::extract::Path(device): axum::extract::Path<String>,
+                          body: String| async move {
                         seen.lock()
                             .unwrap_or_else(PoisonError::into_inner)
-                            .push(device);
+                            .push(format!("{device} {body}"));
                         "ok"
                     },
                 ),
@@ -1061,7 +1112,7 @@ mod store_tests {
             record.platform = platform.to_owned();
             record.uuid_on_platform = device.to_owned();
             for attribute in &mut record.synchronization.thingin_attributes {
-                attribute.command_value = Some(serde_json::json!({"temp": "{temp}"}));
+                attribute.command_value = Some(serde_json::json!({"temp": "{{temp}}"}));
             }
             sync.bind(record, Write::Create)?;
         }
@@ -1076,38 +1127,60 @@ mod store_tests {
             )?;
             sync.service.put_submodel(changed, Origin::Api)?;
         }
+        // The other twin's changes, each a command, sent in commit order.
+        for value in ["43", "44"] {
+            let mut changed = Submodel::new("urn:sm:fast");
+            apply_property(
+                &mut changed,
+                "temp",
+                &Value::from(value),
+                aas_model::Version::LATEST,
+            )?;
+            sync.service.put_submodel(changed, Origin::Api)?;
+        }
+        let expected: Vec<String> = ["42", "43", "44"]
+            .iter()
+            .map(|value| format!("fast-device {{\"temp\":\"{value}\"}}"))
+            .collect();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
             let sent = commands
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone();
-            if sent == ["fast-device"] {
+            if sent == expected {
                 break;
             }
             assert!(
-                std::time::Instant::now() < deadline,
-                "the other twin's command was not sent within 5 s (sent: {sent:?})"
+                std::time::Instant::now() < deadline && expected.starts_with(&sent),
+                "the other twin's commands were not sent in order within 5 s (sent: {sent:?})"
             );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         // Changes pile up behind the hanging platform up to the bound the README states; the
-        // rest are dropped, not queued.
+        // later ones are folded into the last waiting, which ends with the latest value.
         for n in 0..300 {
             let values: Map<String, Value> =
                 [("temp".to_owned(), Value::from(n))].into_iter().collect();
             let changed = values.clone().into_iter().collect();
             sync.queue("urn:sm:slow", Commands { values, changed });
         }
-        {
+        let task = {
             let queues = sync.queues.lock().unwrap_or_else(PoisonError::into_inner);
             let slow = queues
                 .get("urn:sm:slow")
                 .ok_or("no queue of the slow twin")?;
-            assert_eq!((slow.max_capacity(), slow.capacity()), (256, 0));
-        }
+            let pending = slow.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            assert_eq!(pending.len(), 256);
+            let last = pending.back().ok_or("nothing waits")?;
+            assert_eq!(last.changed, [("temp".to_owned(), Value::from(299))]);
+            slow.task.clone()
+        };
         assert_eq!(PENDING_CHANGES_PER_TWIN, 256);
+        // Unbinding stops the twin's task: nothing of what waited is sent afterwards.
         sync.unbind("urn:sm:slow")?;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(task.is_finished(), "the unbound twin's task was stopped");
         sync.unbind("urn:sm:fast")?;
         Ok(())
     }

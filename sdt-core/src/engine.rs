@@ -137,6 +137,12 @@ impl SyncEngine {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(twin);
         drop(removed);
+        // A binding made again later starts from nothing: a value written or seen now must not
+        // make its first change look like the engine's own write.
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(written_twin, _), _| written_twin != twin);
     }
 
     /// The twin's property changed from outside (repository API): renders and sends its
@@ -265,5 +271,37 @@ mod tests {
             "writing property \"on\" of twin \"urn:twin\" failed: the disk is full"
         );
         assert!(error.source().is_some_and(|source| source.is::<DiskFull>()));
+    }
+
+    struct NoSink;
+
+    #[async_trait::async_trait]
+    impl TwinSink for NoSink {
+        async fn write(&self, _: &str, _: &str, _: &Value) -> Result<(), SinkError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stopped_twin_forgets_its_values_so_a_new_binding_sends_the_same_value_again()
+    -> Result<(), PlatformError> {
+        let engine = SyncEngine::new(Arc::new(NoSink));
+        let value = Value::from(21);
+        let values = Map::new();
+        // Not bound: no command, but the value is what the twin holds now.
+        let first = engine
+            .twin_changed("urn:twin", "temp", &value, &values)
+            .await?;
+        assert!(matches!(first, CommandOutcome::NoCommand), "{first:?}");
+        let again = engine
+            .twin_changed("urn:twin", "temp", &value, &values)
+            .await?;
+        assert!(matches!(again, CommandOutcome::OwnWrite), "{again:?}");
+        engine.stop("urn:twin");
+        let after = engine
+            .twin_changed("urn:twin", "temp", &value, &values)
+            .await?;
+        assert!(matches!(after, CommandOutcome::NoCommand), "{after:?}");
+        Ok(())
     }
 }

@@ -1,9 +1,10 @@
 //! Versioned schema migrations. Each store on the database file (the repository, the push
 //! targets and jobs, the twins) has a numbered list of migrations and its version in `schema_versions`
 //! (a table, not `PRAGMA user_version`, because several stores share the file and each moves
-//! on its own). Opening applies the missing migrations in order, in one `BEGIN IMMEDIATE`
-//! transaction (a concurrent opener waits and then finds them applied), and refuses a database
-//! whose store is newer than this build knows: an older server would misread tables it does not
+//! on its own). Opening applies each store's missing migrations in order, in one
+//! `BEGIN IMMEDIATE` transaction per store (a concurrent opener waits and then finds them
+//! applied), and refuses a database whose store is newer than this build knows: an older
+//! server would misread tables it does not
 //! know the shape of.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};

@@ -741,8 +741,9 @@ impl SqliteRepository {
         mode: Mode,
         events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
     ) -> Result<SubmodelChange, StorageError> {
-        self.submodels.forget(&submodel.id);
         self.grouped(|tx| {
+            // Under the writer lock: no change of the submodel can keep it again meanwhile.
+            self.submodels.forget(&submodel.id);
             let change = submodel_in(tx, submodel, json, mode, None)?;
             append_events(tx, events(&change))?;
             Ok(change)
@@ -1431,8 +1432,8 @@ impl Repository for SqliteRepository {
         id: &str,
         events: &dyn Fn(&Submodel, &[String]) -> Vec<Event>,
     ) -> Result<(), StorageError> {
-        self.submodels.forget(id);
         let mut connection = self.lock();
+        self.submodels.forget(id);
         let tx = write_transaction(&mut connection)?;
         let json: Option<String> = tx
             .prepare_cached("SELECT json FROM submodels WHERE id = ?1")?
