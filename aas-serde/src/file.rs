@@ -239,6 +239,8 @@ pub fn write_file(path: &Path, loaded: &Loaded, options: WriteOptions) -> Result
             Format::Aasx => write_package(path, &mut out, loaded, options)?,
         }
         out.flush().map_err(io_error)?;
+        // On disk before it replaces the old file: a crash then leaves one or the other whole.
+        out.get_ref().sync_all().map_err(io_error)?;
         fs::rename(&temporary, path).map_err(io_error)
     })();
     if result.is_err() {
@@ -296,10 +298,13 @@ fn write_package(
     Ok(())
 }
 
-/// A name beside `path` that no other process writing the same file uses.
+/// A name beside `path` that no other writer of the same file uses (another process, or
+/// another thread of this one).
 fn temporary_beside(path: &Path) -> PathBuf {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.partial", std::process::id()));
+    name.push(format!(".{}.{write}.partial", std::process::id()));
     path.with_file_name(name)
 }
 
@@ -324,6 +329,32 @@ mod tests {
             spec_format,
             version: Version::LATEST,
         }
+    }
+
+    #[test]
+    fn writes_of_one_file_from_many_threads_do_not_share_a_temporary_file() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("env.json");
+        let loaded = Loaded::from(crate::Document::Environment(environment()));
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| write_file(&path, &loaded, options(Format::Json))))
+                .collect();
+            writers
+                .into_iter()
+                .map(|writer| writer.join().map_err(|_| "a writer panicked"))
+                .collect::<Result<Vec<_>, _>>()
+        })?
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        let read = read_file(&path, Version::LATEST)?;
+        assert!(matches!(read.document, crate::Document::Environment(_)));
+        assert_eq!(
+            std::fs::read_dir(dir.path())?.count(),
+            1,
+            "no temporary file left"
+        );
+        Ok(())
     }
 
     #[test]

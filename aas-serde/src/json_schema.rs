@@ -37,12 +37,17 @@ const XML_CHARACTERS_NEGATED: &str =
 /// as `ref_prefix` and the name (`#/definitions/` as in the schema file,
 /// `#/components/schemas/` in an OpenAPI document).
 pub fn definitions(version: Version, ref_prefix: &str) -> Map<String, Value> {
+    // The prefix goes into the schema's JSON strings: escaped as their content, whatever it is.
+    let quoted = serde_json::to_string(ref_prefix).unwrap_or_default();
+    let escaped = quoted
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_default();
     let text = AAS_SCHEMA
-        .replace("#/definitions/", ref_prefix)
+        .replace("#/definitions/", escaped)
         .replace(XML_CHARACTERS, XML_CHARACTERS_NEGATED)
         .replace("{,2}", "{0,2}");
-    // The embedded schema is JSON (a test reads it); a prefix that breaks the JSON's strings
-    // gives no definitions rather than a panic.
+    // The embedded schema is JSON (a test reads it) and the prefix is escaped: this reads.
     let schema: Value = serde_json::from_str(&text).unwrap_or_default();
     let mut definitions = schema["definitions"]
         .as_object()
@@ -122,6 +127,23 @@ mod tests {
         let schema: Result<Value, _> = serde_json::from_str(AAS_SCHEMA);
         assert!(schema.is_ok_and(|s| s["definitions"]["Submodel"].is_object()));
         assert!(definitions(Version::V3_0, "#/definitions/").len() > 60);
+    }
+
+    #[test]
+    fn any_reference_prefix_is_written_verbatim_into_the_references() {
+        let prefix = r#"#/odd "quoted" \ prefix/"#;
+        let schemas = definitions(Version::V3_1, prefix);
+        assert!(
+            schemas.len() > 60,
+            "a prefix with quotes and backslashes breaks nothing"
+        );
+        let reference = schemas["Submodel"].to_string();
+        assert!(
+            reference.contains(
+                &serde_json::to_string(&format!("{prefix}Identifiable")).unwrap_or_default()
+            ),
+            "{reference}"
+        );
     }
 
     #[test]

@@ -25,13 +25,14 @@ use crate::client::Connector;
 use crate::error::{PushError, TargetError, TransportError};
 
 /// `text` with the secrets of target configurations replaced by `***`: the value right after
-/// `sig` (a SAS URL's signature) or `secretAccessKey` (an S3 key) and `=` or `:`, optionally
-/// quoted (also with an escaped quote, as inside a JSON string), up to the next `&`, quote,
+/// `sig` (a SAS URL's signature) or `secretAccessKey` (an S3 key) and `=` or `:`, the name and
+/// the value each optionally quoted (also with an escaped quote, as inside a JSON string: the
+/// JSON key form `"secretAccessKey": "…"` included), up to the next `&`, quote, backslash,
 /// space, `,` or `}`; names matched case-insensitively. For messages that may quote what a user
 /// sent, such as the errors of reading a configuration; configurations redact their own.
 pub fn redact_secrets(text: &str) -> String {
     static SECRET: LazyLock<Option<Regex>> = LazyLock::new(|| {
-        Regex::new(r"(?i)(sig|secretAccessKey)([=:]\s*\\?\x22?)[^&\x22\s,}]*").ok()
+        Regex::new(r"(?i)(sig|secretAccessKey)(\\?\x22?\s*[=:]\s*\\?\x22?)[^&\x22\s,}\\]*").ok()
     });
     match SECRET.as_ref() {
         Some(pattern) => pattern.replace_all(text, "${1}${2}***").into_owned(),
@@ -766,8 +767,20 @@ mod redaction_tests {
         );
         assert_eq!(
             redact_secrets(r#"at "https://h/c?SIG=\"s\"""#),
-            r#"at "https://h/c?SIG=\"***"""#
+            r#"at "https://h/c?SIG=\"***\"""#
         );
         assert_eq!(redact_secrets("no secret here"), "no secret here");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_json_keys_and_in_json_inside_json_strings() {
+        assert_eq!(
+            redact_secrets(r#"{"secretAccessKey": "k3y", "region": "eu"}"#),
+            r#"{"secretAccessKey": "***", "region": "eu"}"#
+        );
+        assert_eq!(
+            redact_secrets(r#""{\"secretAccessKey\":\"k3y\"}""#),
+            r#""{\"secretAccessKey\":\"***\"}""#
+        );
     }
 }
