@@ -259,8 +259,9 @@ async fn a_write_past_the_database_size_answers_507_and_changes_nothing() -> Tes
     )
     .await?;
     assert_eq!(status, 204);
-    // The limit holds for every store in the file, not only the repository's: platforms
-    // (and push targets, jobs, twins) are refused past it too.
+    // The limit holds for the other stores in the file, not only the repository's: platforms
+    // are refused past it too (push targets, jobs and twins write through the same writer
+    // connection, whose limit this is).
     let mut refused = None;
     for n in 0..40 {
         let platform = json!({"name": format!("p{n}"), "base_url": "http://127.0.0.1:9/",
