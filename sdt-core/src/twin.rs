@@ -24,7 +24,9 @@
 #[cfg(feature = "client")]
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 #[cfg(feature = "client")]
 use crate::description::DescriptionError;
@@ -110,7 +112,91 @@ pub enum TwinError {
     Platform(#[source] PlatformError),
 }
 
+/// Why a record sent as a JSON body (a binding, a platform) is refused; each message says
+/// what is wrong in words, the parser's error is the [`std::error::Error::source`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    #[error("not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("the {what} is not a JSON object")]
+    NotAnObject { what: &'static str },
+    /// The body names another record than the path it was sent to.
+    #[error("the body's {key} {body:?} is not the path's {path:?}")]
+    OtherName {
+        key: &'static str,
+        body: String,
+        path: String,
+    },
+    #[error("not a {what}: {source}")]
+    Invalid {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// A record of kind `what` (`object` as the object is named, `record` as the record) from a
+/// JSON `body` whose member `key` names it: when sent to the path of `name`, the body names the
+/// same one or takes that name.
+pub(crate) fn named_record<T: DeserializeOwned>(
+    body: &[u8],
+    key: &'static str,
+    name: Option<&str>,
+    (object, record): (&'static str, &'static str),
+) -> Result<T, RecordError> {
+    let mut json: Value = serde_json::from_slice(body).map_err(RecordError::NotJson)?;
+    let members = json
+        .as_object_mut()
+        .ok_or(RecordError::NotAnObject { what: object })?;
+    match (members.get(key).and_then(Value::as_str), name) {
+        (Some(body), Some(path)) if body != path => {
+            return Err(RecordError::OtherName {
+                key,
+                body: body.to_owned(),
+                path: path.to_owned(),
+            });
+        }
+        (None, Some(path)) => {
+            members.insert(key.into(), Value::String(path.to_owned()));
+        }
+        _ => {}
+    }
+    serde_json::from_value(json).map_err(|source| RecordError::Invalid {
+        what: record,
+        source,
+    })
+}
+
+/// The access statements a synchronized twin needs: the synchronization user may update the
+/// twin's data properties (elements and extensions) and read the twin; the owner may do
+/// everything.
+pub fn acl_statements() -> Value {
+    serde_json::json!([
+        {
+            "condition": {"user": "synchronization", "twin": "synchronized"},
+            "rules": [
+                {"effect": "allow", "action": ["Update"],
+                 "resources": ["/submodels/{twin}/submodel-elements/{dataProperty}", "/submodels/{twin}#extensions/{dataProperty}"]},
+                {"effect": "allow", "action": ["Read"], "resources": ["/submodels/{twin}"]}
+            ]
+        },
+        {
+            "condition": {"user": "owner"},
+            "rules": [
+                {"effect": "allow", "action": ["Read", "Update", "Delete"], "resources": ["*"]}
+            ]
+        }
+    ])
+}
+
 impl TwinRecord {
+    /// A binding from a JSON body, sent to the twin `submodel_id` when the path names one
+    /// (the body then names the same submodel, or none).
+    pub fn from_json(body: &[u8], submodel_id: Option<&str>) -> Result<Self, RecordError> {
+        named_record(body, "submodel_id", submodel_id, ("twin", "twin binding"))
+    }
+
     /// Takes the secrets out of the record, leaving none in it.
     pub fn take_secrets(&mut self) -> TwinSecrets {
         TwinSecrets {
@@ -160,6 +246,60 @@ impl TwinRecord {
             command_device: self.command_id_on_platform.clone(),
             description: Arc::new(compiled),
         })
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+
+    const BODY: &str = r#"{"platform": "lab", "uuid_on_platform": "d",
+        "synchronization": {"iot_attributes": [], "thingin_attributes": []}}"#;
+
+    #[test]
+    fn a_body_sent_to_a_twins_path_takes_its_id_or_must_name_the_same() -> Result<(), RecordError> {
+        let record = TwinRecord::from_json(BODY.as_bytes(), Some("urn:sm:1"))?;
+        assert_eq!(record.submodel_id, "urn:sm:1");
+        let other = BODY.replacen('{', r#"{"submodel_id": "urn:sm:2","#, 1);
+        let refused = TwinRecord::from_json(other.as_bytes(), Some("urn:sm:1"));
+        assert_eq!(
+            refused.map_err(|e| e.to_string()).err().as_deref(),
+            Some(r#"the body's submodel_id "urn:sm:2" is not the path's "urn:sm:1""#)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_body_that_is_no_binding_says_what_it_is_instead() {
+        let message = |body: &str| {
+            TwinRecord::from_json(body.as_bytes(), None)
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert!(message("{").is_some_and(|m| m.starts_with("not JSON: ")));
+        assert_eq!(
+            message("[]").as_deref(),
+            Some("the twin is not a JSON object")
+        );
+        assert!(BODY.contains("platform"));
+        assert!(
+            message(BODY).is_some_and(|m| m.starts_with("not a twin binding: ")),
+            "no submodel_id"
+        );
+    }
+
+    #[test]
+    fn the_acl_lets_the_synchronization_user_update_and_read_the_twin_only() {
+        let statements = acl_statements();
+        assert_eq!(statements[0]["condition"]["user"], "synchronization");
+        assert_eq!(
+            statements[0]["rules"][1]["action"],
+            serde_json::json!(["Read"])
+        );
+        assert_eq!(
+            statements[1]["rules"][0]["resources"],
+            serde_json::json!(["*"])
+        );
     }
 }
 
