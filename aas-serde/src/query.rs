@@ -1,6 +1,6 @@
 //! The encoded query parameters and path segments of Part 2 (the AAS API, feature
-//! `value-only`): identifiers as base64url, the `assetIds` of a shell listing and the
-//! `semanticId` of a submodel listing.
+//! `value-only`): identifiers as base64url, the `assetIds` of a shell listing, the
+//! `semanticId` of a submodel listing and the selection of `GET /serialization`.
 //!
 //! ```
 //! use aas_serde::query::{asset_id, decode_id, semantic_id};
@@ -62,6 +62,79 @@ pub struct SemanticIdError {
     value: String,
     #[source]
     source: IdError,
+}
+
+/// Why a `GET /serialization` query is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectionError {
+    /// An id of `aasIds` or `submodelIds` (the key) is not base64url.
+    #[error("{key}: {value:?} is not base64url")]
+    NotBase64Url {
+        key: String,
+        value: String,
+        #[source]
+        source: IdError,
+    },
+    #[error("includeConceptDescriptions {0:?} is not true or false")]
+    NotABoolean(String),
+}
+
+/// What `GET /serialization` selects: `aasIds` and `submodelIds` (repeated or
+/// comma-separated, base64url), `includeConceptDescriptions` (default true). Other keys are
+/// not the selection's and are ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// The shells' ids, each once, in the order first named.
+    pub shells: Vec<String>,
+    /// The submodels' ids, each once, in the order first named.
+    pub submodels: Vec<String>,
+    pub concept_descriptions: bool,
+}
+
+impl Selection {
+    /// The selection of a query's decoded `(key, value)` pairs.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, SelectionError> {
+        let mut selection = Selection {
+            shells: Vec::new(),
+            submodels: Vec::new(),
+            concept_descriptions: true,
+        };
+        for (key, value) in pairs {
+            let (key, value) = (key.as_ref(), value.as_ref());
+            let ids = || -> Result<Vec<String>, SelectionError> {
+                (value.split(',').filter(|v| !v.is_empty()))
+                    .map(|v| {
+                        decode_id(v).map_err(|source| SelectionError::NotBase64Url {
+                            key: key.to_owned(),
+                            value: v.to_owned(),
+                            source,
+                        })
+                    })
+                    .collect()
+            };
+            match key {
+                "aasIds" => selection.shells.extend(ids()?),
+                "submodelIds" => selection.submodels.extend(ids()?),
+                "includeConceptDescriptions" => {
+                    selection.concept_descriptions = match value.to_ascii_lowercase().as_str() {
+                        "true" => true,
+                        "false" => false,
+                        other => return Err(SelectionError::NotABoolean(other.to_owned())),
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Each id once: a URL naming one large submodel thousands of times asked for gigabytes.
+        let mut seen = std::collections::HashSet::new();
+        selection.shells.retain(|id| seen.insert(id.clone()));
+        seen.clear();
+        selection.submodels.retain(|id| seen.insert(id.clone()));
+        Ok(selection)
+    }
 }
 
 /// An identifier from its base64url encoding (Part 2: without padding; padding is tolerated,
@@ -157,5 +230,37 @@ mod tests {
         );
         assert!(semantic_id("%%").is_err());
         Ok(())
+    }
+
+    #[test]
+    fn a_selection_names_each_id_once_and_takes_concept_descriptions_by_default()
+    -> Result<(), SelectionError> {
+        let (a, b) = (encode("urn:a"), encode("urn:b"));
+        let pairs = [
+            ("aasIds", format!("{a},{b}")),
+            ("aasIds", a.clone()),
+            ("other", "x".into()),
+        ];
+        let selection = Selection::from_pairs(pairs)?;
+        assert_eq!(selection.shells, ["urn:a", "urn:b"]);
+        assert!(selection.submodels.is_empty());
+        assert!(selection.concept_descriptions);
+        let without = Selection::from_pairs([("includeConceptDescriptions", "FALSE")])?;
+        assert!(!without.concept_descriptions);
+        Ok(())
+    }
+
+    #[test]
+    fn a_selection_refuses_ids_that_are_not_base64url_and_flags_that_are_not_booleans() {
+        let refused =
+            |pairs: [(&str, &str); 1]| Selection::from_pairs(pairs).map_err(|e| e.to_string());
+        assert_eq!(
+            refused([("submodelIds", "%%")]),
+            Err(r#"submodelIds: "%%" is not base64url"#.to_owned())
+        );
+        assert_eq!(
+            refused([("includeConceptDescriptions", "yes")]),
+            Err(r#"includeConceptDescriptions "yes" is not true or false"#.to_owned())
+        );
     }
 }
