@@ -155,7 +155,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
                 broker.internal,
                 broker.fronts,
                 settings.client_id.clone(),
-                publisher::topic_roots(service.encodings()),
+                events_core::Encoding::publishing_roots(service.encodings()),
             ));
             let permits = Arc::new(tokio::sync::Semaphore::new(settings.mqtt_max_connections));
             let front = tokio::net::TcpListener::from_std(broker.front)?;
