@@ -20,7 +20,7 @@
 
 use std::collections::HashSet;
 
-use crate::classes::{AssetAdministrationShell, Reference, Submodel};
+use crate::classes::{AssetAdministrationShell, File, Reference, Submodel};
 use crate::enums::AasSubmodelElements;
 use crate::id_short_path::IdShortPath;
 use crate::submodel_element::SubmodelElement;
@@ -89,12 +89,49 @@ pub enum AttachmentError {
     EmptyFileName,
 }
 
-/// The last segment of a path or URI (`/aasx/files/a.pdf` → `a.pdf`).
-fn file_name_of(value: &str) -> &str {
+/// The last segment of a path or URI (`/aasx/files/a.pdf` → `a.pdf`): the name a File's
+/// value or a thumbnail's path keeps its file under.
+pub fn file_name_of(value: &str) -> &str {
     value.rsplit('/').next().unwrap_or(value)
 }
 
+impl AssetAdministrationShell {
+    /// Whether the shell's default thumbnail names the file `name` (by its last segment).
+    pub fn thumbnail_names(&self, name: &str) -> bool {
+        self.asset_information
+            .default_thumbnail
+            .as_ref()
+            .is_some_and(|thumbnail| file_name_of(&thumbnail.path) == name)
+    }
+}
+
 impl Submodel {
+    /// A copy of the `File` element at idShort path `path` (given as text, as attachments are
+    /// keyed); `None` when the path does not parse, names nothing, or names another kind of
+    /// element.
+    pub fn file_at(&self, path: &str) -> Option<File> {
+        match self.element(&path.parse::<IdShortPath>().ok()?)? {
+            SubmodelElement::File(file) => Some(file),
+            _ => None,
+        }
+    }
+
+    /// Whether the element at `path` is a File whose value names the file `name` (by its last
+    /// segment): whether a file kept for that element under that name is still held.
+    pub fn holds_file_named(&self, path: &str, name: &str) -> bool {
+        self.file_at(path)
+            .and_then(|file| file.value)
+            .is_some_and(|value| file_name_of(&value) == name)
+    }
+
+    /// The idShort paths of the Files whose value names the file `name`.
+    pub fn files_named(&self, name: &str) -> Vec<String> {
+        self.id_short_paths()
+            .into_iter()
+            .filter(|path| self.holds_file_named(path, name))
+            .collect()
+    }
+
     /// Replaces the element at `path` as a whole and returns the old one; the new element
     /// must have the same idShort.
     pub fn replace_element(
@@ -322,5 +359,68 @@ mod tests {
             submodel.attach(&path("Manual"), "dir/", None, b""),
             Err(AttachmentError::EmptyFileName)
         );
+    }
+
+    #[test]
+    fn a_file_is_held_only_by_the_file_element_whose_value_names_it()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut submodel = Submodel::new("urn:sm");
+        submodel.submodel_elements = Some(vec![
+            File::new("application/pdf").with_id_short("Manual").into(),
+            File::new("text/plain").with_id_short("Copy").into(),
+            crate::Blob::new("text/plain").with_id_short("Data").into(),
+        ]);
+        submodel.attach(&"Manual".parse()?, "manual.pdf", None, &[])?;
+        submodel.attach(&"Copy".parse()?, "other/manual.pdf", None, &[])?;
+        assert!(submodel.holds_file_named("Manual", "manual.pdf"));
+        assert!(!submodel.holds_file_named("Manual", "other.pdf"));
+        assert!(
+            !submodel.holds_file_named("Data", "manual.pdf"),
+            "a Blob holds no file"
+        );
+        assert!(!submodel.holds_file_named("not a path[", "manual.pdf"));
+        assert_eq!(submodel.files_named("manual.pdf"), ["Manual"]);
+        assert_eq!(submodel.files_named("manual-2.pdf"), ["Copy"]);
+        assert_eq!(
+            submodel.file_at("Manual").and_then(|f| f.content_type),
+            Some("application/pdf".to_owned())
+        );
+        assert!(submodel.file_at("Data").is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn a_shells_thumbnail_names_its_file_by_the_last_segment() {
+        let mut information = crate::AssetInformation::new(crate::AssetKind::Instance);
+        information.default_thumbnail = Some(crate::Resource::new("/aasx/files/pic.png"));
+        let shell = AssetAdministrationShell::new("urn:aas", information);
+        assert!(shell.thumbnail_names("pic.png"));
+        assert!(!shell.thumbnail_names("aasx"));
+    }
+
+    #[test]
+    fn a_blob_value_is_found_below_collections_until_it_is_dropped() -> Result<(), AttachmentError>
+    {
+        let mut submodel = submodel();
+        let holds = |s: &Submodel| {
+            s.submodel_elements
+                .iter()
+                .flatten()
+                .any(SubmodelElement::holds_blob_value)
+        };
+        assert!(!holds(&submodel), "a Blob without value holds none");
+        let mut docs = SubmodelElementCollection::new().with_id_short("More");
+        docs.value = Some(vec![Blob::new("image/png").with_id_short("Inner").into()]);
+        submodel
+            .submodel_elements
+            .get_or_insert_with(Vec::new)
+            .push(docs.into());
+        submodel.attach(&path("More.Inner"), "x.png", None, b"png")?;
+        assert!(holds(&submodel));
+        for element in submodel.submodel_elements.iter_mut().flatten() {
+            element.drop_blob_values();
+        }
+        assert!(!holds(&submodel));
+        Ok(())
     }
 }

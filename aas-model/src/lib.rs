@@ -129,7 +129,7 @@ pub use abstract_classes::{
 };
 pub use classes::*;
 pub use descend::{Descendants, Node};
-pub use edit::{ATTACHMENT_FOLDER, AttachmentError, ReplaceError};
+pub use edit::{ATTACHMENT_FOLDER, AttachmentError, ReplaceError, file_name_of};
 pub use enums::*;
 pub use id_short_path::{IdShortPath, IdShortPathError, InsertError, PathStep, element_paths};
 pub use reference::{MAX_REFERENCE_NESTING, ParseReferenceError};

@@ -163,6 +163,27 @@ impl SubmodelElement {
         dropped
     }
 
+    /// Whether this element or one below it is a Blob with a value (what
+    /// [`SubmodelElement::drop_blob_values`] would drop), found without copying anything.
+    pub fn holds_blob_value(&self) -> bool {
+        match self {
+            SubmodelElement::Blob(blob) if blob.value.is_some() => true,
+            SubmodelElement::AnnotatedRelationshipElement(relationship)
+                if relationship
+                    .annotations
+                    .iter()
+                    .flatten()
+                    .any(|a| matches!(a, DataElement::Blob(blob) if blob.value.is_some())) =>
+            {
+                true
+            }
+            _ => self
+                .children()
+                .into_iter()
+                .any(SubmodelElement::holds_blob_value),
+        }
+    }
+
     /// Whether the element is a data element (property, MLP, range, reference element, blob, file).
     pub fn is_data_element(&self) -> bool {
         matches!(

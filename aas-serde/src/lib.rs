@@ -124,6 +124,8 @@ pub mod json_schema;
 mod output;
 #[cfg(feature = "value-only")]
 pub mod projection;
+#[cfg(feature = "value-only")]
+pub mod query;
 mod schema;
 #[cfg(feature = "value-only")]
 pub mod value_only;

@@ -308,8 +308,9 @@ pub fn paths_below(element: &SubmodelElement, path: &IdShortPath, shape: Shape) 
     all.into_iter().filter(|p| depth(p) <= own + 1).collect()
 }
 
-/// The JSON of a model value, as the official mapping writes it.
-fn to_json_value<T: crate::json::ToJson + ?Sized>(value: &T) -> Value {
+/// The JSON of a model value, as the official mapping writes it (for answers that put model
+/// values into JSON of their own, such as a page of a listing).
+pub fn to_json_value<T: crate::json::ToJson + ?Sized>(value: &T) -> Value {
     // Our writer's output is JSON; only nesting beyond serde_json's recursion limit (deeper
     // than any verified model) fails to read back, and then there is nothing to show.
     serde_json::from_slice(&crate::json::to_vec(value)).unwrap_or(Value::Null)

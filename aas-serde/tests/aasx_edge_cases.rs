@@ -666,3 +666,55 @@ fn an_entry_larger_than_it_declares_is_refused_naming_the_part() {
         "{error}"
     );
 }
+
+#[test]
+fn element_files_are_the_thumbnails_and_file_values_the_package_carries()
+-> Result<(), Box<dyn std::error::Error>> {
+    use aas_serde::aasx::{ElementFile, FileOwner};
+    let mut info = AssetInformation::new(AssetKind::Instance);
+    info.default_thumbnail = Some(Resource::new("/aasx/thumb.png"));
+    let shell = AssetAdministrationShell::new("urn:aas", info);
+    let mut manual = File::new("application/pdf").with_id_short("Manual");
+    manual.value = Some("/aasx/suppl/manual.pdf".into());
+    let mut site = File::new("text/html").with_id_short("Site");
+    site.value = Some("https://example.com/".into());
+    let mut submodel = Submodel::new("urn:sm");
+    submodel.submodel_elements = Some(vec![manual.into(), site.into()]);
+    let environment = Environment {
+        asset_administration_shells: Some(vec![shell]),
+        submodels: Some(vec![submodel]),
+        ..Default::default()
+    };
+
+    let mut writer = AasxWriter::new(Cursor::new(Vec::new()), Format::Xml);
+    writer.write_environment(&environment)?;
+    writer.add_supplementary_file("/aasx/suppl/manual.pdf", "application/pdf", &b"%PDF"[..])?;
+    writer.set_thumbnail("/aasx/thumb.png", "image/png", &b"png"[..])?;
+    let bytes = writer.finish()?.into_inner();
+
+    let mut reader = AasxReader::new(Cursor::new(bytes))?;
+    let mut files = Vec::new();
+    let count = reader.element_files(&environment, |file| {
+        files.push(file);
+        Ok::<_, Error>(())
+    })?;
+    assert_eq!(count, 2, "the URL names no part");
+    assert_eq!(
+        files,
+        [
+            ElementFile {
+                owner: FileOwner::Thumbnail("urn:aas".into()),
+                content_type: "application/octet-stream".into(),
+                file_name: "thumb.png".into(),
+                bytes: b"png".to_vec(),
+            },
+            ElementFile {
+                owner: FileOwner::File("urn:sm".into(), "Manual".into()),
+                content_type: "application/pdf".into(),
+                file_name: "manual.pdf".into(),
+                bytes: b"%PDF".to_vec(),
+            },
+        ]
+    );
+    Ok(())
+}

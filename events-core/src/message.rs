@@ -170,6 +170,25 @@ impl Encoding {
         }
     }
 
+    /// The topic roots a publisher of `encodings` publishes under, sorted, each once: those of
+    /// the encodings, and the default roots of both encodings, since events stored under an
+    /// encoding used before (an outbox kept over a restart) are still published, and a broker
+    /// that lets only the publisher publish there keeps forged events from consumers of either.
+    pub fn publishing_roots(encodings: &[Encoding]) -> Vec<String> {
+        let mut roots: Vec<String> = encodings
+            .iter()
+            .map(|encoding| encoding.topics().root())
+            .chain([
+                TopicScheme::twinsphere().root(),
+                TopicScheme::cloud_events().root(),
+            ])
+            .map(str::to_owned)
+            .collect();
+        roots.sort();
+        roots.dedup();
+        roots
+    }
+
     /// The message of an event. Serializes the element: with its JSON at hand, use
     /// [`Encoding::encode_serialized`].
     pub fn encode(&self, event: &ChangeEvent) -> Result<EventMessage, CloudEventError> {
@@ -281,5 +300,27 @@ impl Encoding {
                 Ok(ReceivedEvent::CloudEvent(change))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod roots_tests {
+    use super::*;
+
+    #[test]
+    fn the_publishing_roots_are_those_of_every_encoding_configured_or_not() {
+        assert_eq!(
+            Encoding::publishing_roots(&[]),
+            ["aas-events", "twinsphere"]
+        );
+        assert_eq!(
+            Encoding::publishing_roots(&[Encoding::twinsphere()]),
+            ["aas-events", "twinsphere"]
+        );
+        let own = Encoding::Envelope(TopicScheme::new("plant"));
+        assert_eq!(
+            Encoding::publishing_roots(&[own]),
+            ["aas-events", "plant", "twinsphere"]
+        );
     }
 }

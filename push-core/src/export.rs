@@ -33,6 +33,46 @@ pub struct ExportFile {
     pub thumbnail: bool,
 }
 
+impl ExportFile {
+    /// A shell's stored thumbnail, under the path the shell's default thumbnail gives; `None`
+    /// when the shell has no default thumbnail (nothing in the package would name the file).
+    pub fn thumbnail_of(
+        shell: &AssetAdministrationShell,
+        content_type: String,
+        bytes: Bytes,
+    ) -> Option<ExportFile> {
+        let thumbnail = shell.asset_information.default_thumbnail.as_ref()?;
+        Some(ExportFile {
+            path: thumbnail.path.clone(),
+            content_type,
+            bytes,
+            thumbnail: true,
+        })
+    }
+
+    /// A submodel's stored file of the `File` element at idShort path `element`, under the
+    /// element's value; `None` when no File is there or its value is no package path (does not
+    /// start with `/`: a URL or a relative path names no part of the package).
+    pub fn of_file_element(
+        submodel: &Submodel,
+        element: &str,
+        content_type: String,
+        bytes: Bytes,
+    ) -> Option<ExportFile> {
+        let element = submodel.element(&element.parse().ok()?)?;
+        let SubmodelElement::File(file) = element else {
+            return None;
+        };
+        let path = file.value.filter(|value| value.starts_with('/'))?;
+        Some(ExportFile {
+            path,
+            content_type,
+            bytes,
+            thumbnail: false,
+        })
+    }
+}
+
 /// Which concept descriptions an export holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ConceptDescriptions {
@@ -385,5 +425,35 @@ mod tests {
         std::io::Read::read_to_end(&mut package.open("/aasx/files/manual.pdf")?, &mut manual)?;
         assert_eq!(manual, b"first");
         Ok(())
+    }
+
+    #[test]
+    fn stored_files_go_under_the_path_their_element_names_if_it_is_a_package_path() {
+        let mut submodel = Submodel::new("urn:sm");
+        let mut inside = aas_model::File::new("application/pdf").with_id_short("Manual");
+        inside.value = Some("/aasx/files/manual.pdf".into());
+        let mut outside = aas_model::File::new("text/html").with_id_short("Site");
+        outside.value = Some("https://example.com/".into());
+        submodel.submodel_elements = Some(vec![inside.into(), outside.into()]);
+        let of = |at: &str| ExportFile::of_file_element(&submodel, at, "t".into(), Bytes::new());
+        assert_eq!(
+            of("Manual").map(|f| (f.path, f.thumbnail)),
+            Some(("/aasx/files/manual.pdf".to_owned(), false))
+        );
+        assert_eq!(of("Site"), None, "a URL names no part of the package");
+        assert_eq!(of("Missing"), None);
+
+        let info = aas_model::AssetInformation::new(aas_model::AssetKind::Instance);
+        let mut shell = AssetAdministrationShell::new("urn:aas", info);
+        assert_eq!(
+            ExportFile::thumbnail_of(&shell, "t".into(), Bytes::new()),
+            None
+        );
+        shell.asset_information.default_thumbnail = Some(aas_model::Resource::new("/pic.png"));
+        let thumbnail = ExportFile::thumbnail_of(&shell, "image/png".into(), Bytes::new());
+        assert_eq!(
+            thumbnail.map(|f| (f.path, f.thumbnail)),
+            Some(("/pic.png".to_owned(), true))
+        );
     }
 }

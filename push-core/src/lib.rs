@@ -157,6 +157,6 @@ pub use job::{
 pub use object_store::client::{DnsError, DnsFuture, DnsResolver};
 pub use retry::RetryPolicy;
 pub use target::{
-    ObjectStoreTarget, PushTarget, TargetConfig, TargetKind, TargetOptions, UploadedObject,
-    redact_secrets,
+    ObjectStoreTarget, PushTarget, TargetBodyError, TargetConfig, TargetKind, TargetOptions,
+    UploadedObject, redact_secrets,
 };

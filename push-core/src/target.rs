@@ -187,7 +187,68 @@ pub enum TargetKind {
     },
 }
 
+/// Why a target sent as a JSON body is refused; no message shows a secret of the body
+/// (parser messages quote it: they are passed through [`redact_secrets`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetBodyError {
+    /// Not JSON; the parser's message, redacted.
+    #[error("the body is not JSON: {0}")]
+    NotJson(String),
+    #[error("the body is not a JSON object")]
+    NotAnObject,
+    /// The body names another target than the path it was sent to.
+    #[error("the body's name {body:?} is not the path's {path:?}")]
+    OtherName { body: String, path: String },
+    #[error("the target has no name")]
+    NoName,
+    /// Not a target configuration; the parser's message, redacted.
+    #[error("not a push target: {0}")]
+    Invalid(String),
+}
+
 impl TargetConfig {
+    /// A target from a JSON body, sent to the target `name` when the path names one (the body
+    /// then names the same target, or none and takes that name).
+    pub fn from_json(body: &[u8], name: Option<&str>) -> Result<Self, TargetBodyError> {
+        let redacted = |e: serde_json::Error| redact_secrets(&e.to_string());
+        let mut json: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| TargetBodyError::NotJson(redacted(e)))?;
+        let object = json.as_object_mut().ok_or(TargetBodyError::NotAnObject)?;
+        match (object.get("name").and_then(serde_json::Value::as_str), name) {
+            (Some(body), Some(path)) if body != path => {
+                return Err(TargetBodyError::OtherName {
+                    body: body.to_owned(),
+                    path: path.to_owned(),
+                });
+            }
+            (None, Some(path)) => {
+                object.insert("name".into(), serde_json::Value::String(path.to_owned()));
+            }
+            (None, None) => return Err(TargetBodyError::NoName),
+            _ => {}
+        }
+        serde_json::from_value(json).map_err(|e| TargetBodyError::Invalid(redacted(e)))
+    }
+
+    /// The target as APIs answer it: [`TargetConfig::redacted`] with `***` for each secret
+    /// (twinsphere's answers), and for Azure both names of the SAS URL field (`blobSasUrl`
+    /// and the older `blobContainerSasUrl`, which clients of either still read).
+    pub fn shown(&self) -> Result<serde_json::Value, serde_json::Error> {
+        let text = serde_json::to_string(&self.redacted())?
+            .replace(&format!("sig={REDACTED}"), "sig=***")
+            .replace(&format!("\"{REDACTED}\""), "\"***\"");
+        let mut json: serde_json::Value = serde_json::from_str(&text)?;
+        if let Some(configuration) = json
+            .get_mut("configuration")
+            .and_then(serde_json::Value::as_object_mut)
+            && let Some(url) = configuration.get("blobSasUrl").cloned()
+        {
+            configuration.insert("blobContainerSasUrl".into(), url);
+        }
+        Ok(json)
+    }
+
     /// The configuration with every secret replaced by `REDACTED` (SAS signature, secret key):
     /// what APIs show.
     pub fn redacted(&self) -> TargetConfig {
@@ -782,5 +843,59 @@ mod redaction_tests {
             redact_secrets(r#""{\"secretAccessKey\":\"k3y\"}""#),
             r#""{\"secretAccessKey\":\"***\"}""#
         );
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+
+    #[test]
+    fn a_body_sent_to_a_targets_path_takes_its_name_or_must_name_the_same() {
+        let body = br#"{"type": "local-directory", "configuration": {"path": "x"}}"#;
+        assert_eq!(
+            TargetConfig::from_json(body, None),
+            Err(TargetBodyError::NoName)
+        );
+        let named = br#"{"name": "a", "type": "local-directory", "configuration": {"path": "x"}}"#;
+        assert_eq!(
+            TargetConfig::from_json(named, Some("b")),
+            Err(TargetBodyError::OtherName {
+                body: "a".into(),
+                path: "b".into()
+            })
+        );
+        assert_eq!(
+            TargetConfig::from_json(b"[]", None),
+            Err(TargetBodyError::NotAnObject)
+        );
+    }
+
+    #[test]
+    fn refused_bodies_never_quote_a_secret() {
+        let body = br#"{"name": "t", "type": "s3", "configuration": {"secretAccessKey": "k3y", "bucket": 1}}"#;
+        let message = TargetConfig::from_json(body, None).map(|t| t.name);
+        assert!(
+            matches!(&message, Err(TargetBodyError::Invalid(m)) if !m.contains("k3y")),
+            "{message:?}"
+        );
+    }
+
+    #[test]
+    fn a_shown_azure_target_hides_the_signature_and_names_the_url_both_ways()
+    -> Result<(), serde_json::Error> {
+        let config: TargetConfig = serde_json::from_value(serde_json::json!({
+            "name": "t", "type": "azure-blob-storage",
+            "configuration": {"blobSasUrl": "https://a.blob.core.windows.net/c?sp=w&sig=s3cret"}
+        }))?;
+        let shown = config.shown()?;
+        let url = &shown["configuration"]["blobSasUrl"];
+        assert_eq!(url, &shown["configuration"]["blobContainerSasUrl"]);
+        assert!(
+            url.as_str().is_some_and(|u| u.contains("sig=***")),
+            "{shown}"
+        );
+        assert!(!shown.to_string().contains("s3cret"));
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use events_core::mqtt::{MqttConfig, MqttSink};
 pub use events_core::outbox::Delivery;
 use events_core::outbox::{Entry, Outbox};
-use events_core::{Encoding, EventSink, TopicScheme};
+use events_core::EventSink;
 use tokio::sync::Notify;
 
 use crate::storage::{Repository, StorageError};
@@ -26,25 +26,6 @@ pub const DEFAULT_MAX_EVENT_SIZE: usize = crate::broker::MAX_PAYLOAD - PACKET_HE
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 /// How long the event feed keeps events by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
-
-/// The topic roots the server publishes under, which only it may publish under on the
-/// embedded broker: those of the configured encodings, and those of every encoding the server
-/// has, since the outbox can hold events of an encoding configured before a restart (and a
-/// consumer of the other encoding must not get forged events either).
-pub fn topic_roots(encodings: &[Encoding]) -> Vec<String> {
-    let mut roots: Vec<String> = encodings
-        .iter()
-        .map(|encoding| encoding.topics().root())
-        .chain([
-            TopicScheme::twinsphere().root(),
-            TopicScheme::cloud_events().root(),
-        ])
-        .map(str::to_owned)
-        .collect();
-    roots.sort();
-    roots.dedup();
-    roots
-}
 
 /// Connects to the broker, retrying until it answers, then publishes forever.
 pub async fn run(repository: Arc<dyn Repository>, config: MqttConfig, delivery: Delivery) {
@@ -228,15 +209,6 @@ mod tests {
             vec![Event::new(topic, topic.as_bytes().to_vec(), Utc::now())]
         })?;
         Ok(())
-    }
-
-    #[test]
-    fn the_servers_topic_roots_are_those_of_every_encoding_configured_or_not() {
-        assert_eq!(topic_roots(&[]), ["aas-events", "twinsphere"]);
-        assert_eq!(
-            topic_roots(&[Encoding::twinsphere()]),
-            ["aas-events", "twinsphere"]
-        );
     }
 
     #[tokio::test]

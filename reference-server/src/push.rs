@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel, SubmodelElement};
+use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
 use async_trait::async_trait;
 use bytes::Bytes;
 use push_core::{
@@ -19,9 +19,7 @@ use serde_json::Value;
 
 use crate::outbound::{PolicyResolver, TargetCheckError, check_target};
 use crate::secrets::SecretKey;
-use crate::storage::{
-    Attachment, Collection, Database, Repository, StorageError, StoreError, Write,
-};
+use crate::storage::{Collection, Database, Repository, StorageError, StoreError, Write};
 
 /// Why a push operation failed: the error of the stores beside the repository.
 pub type PushStoreError = StoreError;
@@ -58,23 +56,6 @@ const JOB: &str = "push job";
 
 fn context(name: &str) -> String {
     format!("push-target:{name}")
-}
-
-/// A target as the API shows it: secrets replaced by `***`, and for Azure both names of the
-/// SAS URL field (`blobSasUrl` and the older `blobContainerSasUrl`).
-pub fn shown(config: &TargetConfig) -> Result<Value, serde_json::Error> {
-    // push-core writes its own marker; twinsphere's answers show `***`.
-    let marker = push_core::REDACTED;
-    let text = serde_json::to_string(&config.redacted())?
-        .replace(&format!("sig={marker}"), "sig=***")
-        .replace(&format!("\"{marker}\""), "\"***\"");
-    let mut json: Value = serde_json::from_str(&text)?;
-    if let Some(configuration) = json.get_mut("configuration").and_then(Value::as_object_mut)
-        && let Some(url) = configuration.get("blobSasUrl").cloned()
-    {
-        configuration.insert("blobContainerSasUrl".into(), url);
-    }
-    Ok(json)
 }
 
 impl PushStore {
@@ -145,7 +126,8 @@ impl PushStore {
         let what = || format!("{TARGET} {:?}", config.name);
         let secret = serde_json::to_string(config).map_err(StoreError::unserializable(what()))?;
         let sealed = self.key.seal(&context(&config.name), &secret)?;
-        let redacted = shown(config)
+        let redacted = config
+            .shown()
             .map_err(StoreError::unserializable(what()))?
             .to_string();
         self.database
@@ -455,30 +437,22 @@ fn files(
     shells: &[Arc<AssetAdministrationShell>],
     submodels: &[Arc<Submodel>],
 ) -> Result<Vec<ExportFile>, StorageError> {
-    let file = |path: String, attachment: Attachment, thumbnail| ExportFile {
-        path,
-        content_type: attachment.content_type,
-        bytes: Bytes::from(attachment.bytes),
-        thumbnail,
-    };
     let mut files = Vec::new();
     for shell in shells {
-        let Some(thumbnail) = &shell.asset_information.default_thumbnail else {
-            continue;
-        };
         for (_, attachment) in repository.attachments(&format!("shell:{}", shell.id))? {
-            files.push(file(thumbnail.path.clone(), attachment, true));
+            let bytes = Bytes::from(attachment.bytes);
+            files.extend(ExportFile::thumbnail_of(
+                shell,
+                attachment.content_type,
+                bytes,
+            ));
         }
     }
     for submodel in submodels {
         for (path, attachment) in repository.attachments(&format!("submodel:{}", submodel.id))? {
-            let element = path.parse().ok().and_then(|path| submodel.element(&path));
-            if let Some(SubmodelElement::File(element)) = element
-                && let Some(value) = &element.value
-                && value.starts_with('/')
-            {
-                files.push(file(value.clone(), attachment, false));
-            }
+            let bytes = Bytes::from(attachment.bytes);
+            let file = ExportFile::of_file_element(submodel, &path, attachment.content_type, bytes);
+            files.extend(file);
         }
     }
     Ok(files)

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aas_model::Environment;
+use aas_serde::aasx::FileOwner;
 use events_core::Encoding;
 use events_core::mqtt::{MqttConfig, MqttTls};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -155,7 +156,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
                 broker.internal,
                 broker.fronts,
                 settings.client_id.clone(),
-                publisher::topic_roots(service.encodings()),
+                events_core::Encoding::publishing_roots(service.encodings()),
             ));
             let permits = Arc::new(tokio::sync::Semaphore::new(settings.mqtt_max_connections));
             let front = tokio::net::TcpListener::from_std(broker.front)?;
@@ -476,64 +477,20 @@ fn store_package_files(
     package: &Path,
     environment: &Environment,
 ) -> Result<usize, Failure> {
-    use std::io::Read;
     let file = std::fs::File::open(package).map_err(at(package.display()))?;
     let mut reader = aas_serde::aasx::AasxReader::new(std::io::BufReader::new(file))?;
-    let mut read_part = |path: &str| -> Result<Option<Vec<u8>>, Failure> {
-        let Some(part) = reader.resolve(path) else {
-            return Ok(None);
+    reader.element_files(environment, |file| -> Result<(), Failure> {
+        let (owner, path) = match file.owner {
+            FileOwner::Thumbnail(id) => (format!("shell:{id}"), crate::storage::THUMBNAIL.into()),
+            FileOwner::File(id, path) => (format!("submodel:{id}"), path),
         };
-        let mut bytes = Vec::new();
-        reader.open(&part)?.read_to_end(&mut bytes)?;
-        Ok(Some(bytes))
-    };
-    let file_name = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
-    let mut count = 0;
-    for shell in environment.asset_administration_shells.iter().flatten() {
-        if let Some(thumbnail) = &shell.asset_information.default_thumbnail
-            && let Some(bytes) = read_part(&thumbnail.path)?
-        {
-            let attachment = Attachment {
-                content_type: thumbnail
-                    .content_type
-                    .clone()
-                    .unwrap_or_else(|| aas_serde::OCTET_STREAM.into()),
-                file_name: file_name(&thumbnail.path),
-                bytes,
-            };
-            service.repository().put_attachment(
-                &format!("shell:{}", shell.id),
-                crate::storage::THUMBNAIL,
-                Some(&attachment),
-            )?;
-            count += 1;
-        }
-    }
-    for submodel in environment.submodels.iter().flatten() {
-        for path in submodel.id_short_paths() {
-            let Ok(parsed) = path.parse::<aas_model::IdShortPath>() else {
-                continue;
-            };
-            if let Some(aas_model::SubmodelElement::File(element)) = submodel.element(&parsed)
-                && let Some(value) = &element.value
-                && let Some(bytes) = read_part(value)?
-            {
-                let attachment = Attachment {
-                    content_type: element
-                        .content_type
-                        .clone()
-                        .unwrap_or_else(|| aas_serde::OCTET_STREAM.into()),
-                    file_name: file_name(value),
-                    bytes,
-                };
-                service.repository().put_attachment(
-                    &format!("submodel:{}", submodel.id),
-                    &path,
-                    Some(&attachment),
-                )?;
-                count += 1;
-            }
-        }
-    }
-    Ok(count)
+        let attachment = Attachment {
+            content_type: file.content_type,
+            file_name: file.file_name,
+            bytes: file.bytes,
+        };
+        Ok(service
+            .repository()
+            .put_attachment(&owner, &path, Some(&attachment))?)
+    })
 }

@@ -8,86 +8,33 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aas_model::{DataTypeDefXsd, Extension, Submodel};
 use async_trait::async_trait;
-use sdt_core::aas::{PropertyNameError, apply_property, check_property_names, property_value};
-use sdt_core::description::{DescriptionError, SyncDescription};
+use sdt_core::aas::{
+    PropertyNameError, apply_property, check_property_names, mark, property_values,
+};
 use sdt_core::engine::{SinkError, SyncEngine, TwinBinding, TwinSink};
 use sdt_core::outbound::OutboundPolicy;
-use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient, PlatformError};
-use serde::{Deserialize, Serialize};
+use sdt_core::platform::{ClientOptions, Platform};
+pub use sdt_core::twin::TwinRecord;
+use sdt_core::twin::{TwinError, TwinSecrets};
 use serde_json::{Map, Value};
 
 use crate::secrets::{SecretError, SecretKey};
 use crate::service::{CommittedChange, Origin, RepositoryService};
 use crate::storage::{Database, StorageError, StoreError, Write};
 
-/// The extensions that mark a bound submodel.
-pub const MARKS: [&str; 4] = [
-    "DT:uuid",
-    "DT:type",
-    "DT:description",
-    "SynchronizedDigitalTwin",
-];
-
-/// A binding as users send it (secrets included) and as it is shown (secrets left out).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TwinRecord {
-    pub submodel_id: String,
-    pub platform: String,
-    pub uuid_on_platform: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command_id_on_platform: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The synchronization description.
-    pub synchronization: SyncDescription,
-    #[serde(default, skip_serializing)]
-    pub api_key: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub login: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub password: Option<String>,
-}
-
-/// The sealed part of a binding.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Secrets {
-    api_key: Option<String>,
-    login: Option<String>,
-    password: Option<String>,
-}
-
-impl TwinRecord {
-    fn credentials(secrets: &Secrets) -> Credentials {
-        match (&secrets.api_key, &secrets.login, &secrets.password) {
-            (Some(key), _, _) => Credentials::ApiKey(key.clone()),
-            (None, Some(login), Some(password)) => Credentials::LoginPassword {
-                login: login.clone(),
-                password: password.clone(),
-            },
-            _ => Credentials::None,
-        }
-    }
-}
-
 /// Why a binding cannot be made; the error that stopped it is the
 /// [`std::error::Error::source`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BindError {
-    /// The synchronization description does not compile.
-    #[error("{0}")]
-    Description(#[source] DescriptionError),
     /// A property names an element with an idShort the server's version refuses.
     #[error("{0}")]
     PropertyName(#[source] PropertyNameError),
-    /// The platform (with these credentials and ids) cannot be used.
+    /// The description does not compile, or the platform (with these credentials and ids)
+    /// cannot be used.
     #[error("{0}")]
-    Platform(#[source] PlatformError),
+    Binding(#[source] TwinError),
     /// The stored credentials of a binding do not open (the key changed, or they are damaged).
     #[error("{0}")]
     Sealed(#[source] SecretError),
@@ -114,10 +61,7 @@ impl BindError {
     pub fn is_invalid(&self) -> bool {
         matches!(
             self,
-            BindError::Description(_)
-                | BindError::PropertyName(_)
-                | BindError::Platform(_)
-                | BindError::Sealed(_)
+            BindError::Binding(_) | BindError::PropertyName(_) | BindError::Sealed(_)
         )
     }
 }
@@ -269,35 +213,6 @@ fn read_all(
         .collect()
 }
 
-/// Adds the marks of a bound submodel.
-pub fn mark(submodel: &mut Submodel, record: &TwinRecord) {
-    let extensions = submodel.extensions.get_or_insert_with(Vec::new);
-    extensions.retain(|e| !MARKS.contains(&e.name.as_str()));
-    for (name, value, value_type) in [
-        (
-            "DT:uuid",
-            Some(record.uuid_on_platform.clone()),
-            DataTypeDefXsd::String,
-        ),
-        ("DT:type", record.kind.clone(), DataTypeDefXsd::String),
-        (
-            "DT:description",
-            record.description.clone(),
-            DataTypeDefXsd::String,
-        ),
-        (
-            "SynchronizedDigitalTwin",
-            Some("true".to_owned()),
-            DataTypeDefXsd::Boolean,
-        ),
-    ] {
-        let mut extension = Extension::new(name);
-        extension.value_type = Some(value_type);
-        extension.value = value.filter(|v| !v.is_empty());
-        extensions.push(extension);
-    }
-}
-
 /// Writes the engine's values with the submodel's `updated` event.
 struct RepositorySink {
     service: Arc<RepositoryService>,
@@ -437,57 +352,37 @@ impl Synchronizer {
     }
 
     /// Checks a binding and makes what polling it needs; starts nothing.
-    fn prepare(&self, record: &TwinRecord, secrets: &Secrets) -> Result<TwinBinding, BindError> {
+    fn prepare(
+        &self,
+        record: &TwinRecord,
+        secrets: &TwinSecrets,
+    ) -> Result<TwinBinding, BindError> {
         let platform = self
             .store
             .platform(&record.platform)?
             .ok_or_else(|| BindError::NotFound(format!("platform {:?}", record.platform)))?;
-        let compiled = record
-            .synchronization
-            .compile()
-            .map_err(BindError::Description)?;
-        let client = PlatformClient::new(
-            platform,
-            TwinRecord::credentials(secrets),
-            ClientOptions {
-                outbound: self.outbound.clone(),
-                ..ClientOptions::default()
-            },
-        )
-        .map_err(BindError::Platform)?;
-        // The ids' URLs, checked now: an id that would leave the platform's origin is a 400.
-        let command_id = record
-            .command_id_on_platform
-            .as_deref()
-            .unwrap_or(&record.uuid_on_platform);
-        client
-            .data_url(&record.uuid_on_platform)
-            .and(client.command_url(command_id))
-            .map_err(BindError::Platform)?;
-        Ok(TwinBinding {
-            twin: record.submodel_id.clone(),
-            platform: Arc::new(client),
-            device: record.uuid_on_platform.clone(),
-            command_device: record.command_id_on_platform.clone(),
-            description: Arc::new(compiled),
-        })
+        let options = ClientOptions {
+            outbound: self.outbound.clone(),
+            ..ClientOptions::default()
+        };
+        record
+            .binding(platform, secrets, options)
+            .map_err(BindError::Binding)
     }
 
     /// Starts (or restarts) polling a prepared binding.
     fn run(&self, record: &TwinRecord, binding: TwinBinding) {
-        let names: Vec<String> = record
-            .synchronization
-            .thingin_attributes
-            .iter()
-            .map(|a| a.name.clone())
-            .collect();
+        let names = record.property_names();
         // The values now are what the next change is compared with.
         match self.service.repository().submodel(&record.submodel_id) {
             Ok(Some(submodel)) => {
                 self.last
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .insert(record.submodel_id.clone(), values_of(&submodel, &names));
+                    .insert(
+                        record.submodel_id.clone(),
+                        property_values(&submodel, &names),
+                    );
             }
             Ok(None) => {}
             Err(error) => tracing::warn!(
@@ -503,7 +398,7 @@ impl Synchronizer {
         self.engine.start(binding);
     }
 
-    fn start(&self, record: &TwinRecord, secrets: &Secrets) -> Result<(), BindError> {
+    fn start(&self, record: &TwinRecord, secrets: &TwinSecrets) -> Result<(), BindError> {
         let binding = self.prepare(record, secrets)?;
         self.run(record, binding);
         Ok(())
@@ -514,11 +409,7 @@ impl Synchronizer {
     /// without its stored binding. A create of a bound submodel, or a replace of an unbound
     /// one, is refused by the store's transaction ([`SdtStoreError::Exists`], `NotFound`).
     pub fn bind(&self, mut record: TwinRecord, write: Write) -> Result<(), BindError> {
-        let secrets = Secrets {
-            api_key: record.api_key.take(),
-            login: record.login.take(),
-            password: record.password.take(),
-        };
+        let secrets = record.take_secrets();
         self.service
             .repository()
             .submodel(&record.submodel_id)
@@ -608,7 +499,7 @@ impl Synchronizer {
                 .and_then(|found| {
                     let (record, sealed) =
                         found.ok_or_else(|| BindError::NotFound(id.to_owned()))?;
-                    let secrets: Secrets = self
+                    let secrets: TwinSecrets = self
                         .key
                         .open(&context(id), &sealed)
                         .map_err(BindError::Sealed)
@@ -712,7 +603,7 @@ impl Synchronizer {
             .get(&submodel.id)
             .cloned();
         let Some(names) = names else { return };
-        let values = values_of(submodel, &names);
+        let values = property_values(submodel, &names);
         let before = self
             .last
             .lock()
@@ -798,17 +689,11 @@ impl Synchronizer {
     }
 }
 
-/// The values of the synchronized properties `names` in `submodel` (those it has).
-fn values_of(submodel: &Submodel, names: &[String]) -> Map<String, Value> {
-    names
-        .iter()
-        .filter_map(|name| property_value(submodel, name).map(|v| (name.clone(), v)))
-        .collect()
-}
-
 #[cfg(test)]
 mod store_tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aas_model::Submodel;
 
     use super::*;
     use crate::storage::{Repository, SqliteRepository};

@@ -24,9 +24,10 @@ use aas_model::{
     DataTypeDefXsd, Extension, IdShortPath, InsertError, PathStep, Property, Submodel,
     SubmodelElement,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::description::SyncDescription;
+use crate::twin::TwinRecord;
 
 /// A property of a synchronization description that names an element by an idShort the
 /// server's AAS version refuses.
@@ -218,6 +219,53 @@ pub fn property_value(submodel: &Submodel, name: &str) -> Option<Value> {
     }
 }
 
+/// The values of the synchronized properties `names` in `submodel` (those it has), which
+/// later values are compared with to find what changed.
+pub fn property_values(submodel: &Submodel, names: &[String]) -> Map<String, Value> {
+    names
+        .iter()
+        .filter_map(|name| property_value(submodel, name).map(|v| (name.clone(), v)))
+        .collect()
+}
+
+/// The extensions that mark a bound submodel the way Thing'in marks its avatars.
+pub const MARKS: [&str; 4] = [
+    "DT:uuid",
+    "DT:type",
+    "DT:description",
+    "SynchronizedDigitalTwin",
+];
+
+/// Marks `submodel` as bound by `record`: replaces any [`MARKS`] it had (a rebinding leaves no
+/// stale mark); an empty type or description is a mark without value.
+pub fn mark(submodel: &mut Submodel, record: &TwinRecord) {
+    let extensions = submodel.extensions.get_or_insert_with(Vec::new);
+    extensions.retain(|e| !MARKS.contains(&e.name.as_str()));
+    for (name, value, value_type) in [
+        (
+            "DT:uuid",
+            Some(record.uuid_on_platform.clone()),
+            DataTypeDefXsd::String,
+        ),
+        ("DT:type", record.kind.clone(), DataTypeDefXsd::String),
+        (
+            "DT:description",
+            record.description.clone(),
+            DataTypeDefXsd::String,
+        ),
+        (
+            "SynchronizedDigitalTwin",
+            Some("true".to_owned()),
+            DataTypeDefXsd::Boolean,
+        ),
+    ] {
+        let mut extension = Extension::new(name);
+        extension.value_type = Some(value_type);
+        extension.value = value.filter(|v| !v.is_empty());
+        extensions.push(extension);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +370,59 @@ mod tests {
                 "{version} {name}: the submodel stays valid"
             );
         }
+        Ok(())
+    }
+
+    fn twin_record(kind: Option<&str>) -> Result<TwinRecord, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "submodel_id": "urn:sm:1", "platform": "lab", "uuid_on_platform": "dev-1",
+            "type": kind, "description": "",
+            "synchronization": {"iot_attributes": [], "thingin_attributes": []}
+        }))
+    }
+
+    #[test]
+    fn marking_again_replaces_the_marks_and_keeps_other_extensions() -> Result<(), serde_json::Error>
+    {
+        let mut submodel = Submodel::new("urn:sm:1");
+        submodel.extensions = Some(vec![Extension::new("Other")]);
+        mark(&mut submodel, &twin_record(Some("robot"))?);
+        mark(&mut submodel, &twin_record(Some("arm"))?);
+        let extensions = submodel.extensions.unwrap_or_default();
+        let names: Vec<&str> = extensions.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Other",
+                "DT:uuid",
+                "DT:type",
+                "DT:description",
+                "SynchronizedDigitalTwin"
+            ]
+        );
+        assert_eq!(extensions[1].value.as_deref(), Some("dev-1"));
+        assert_eq!(extensions[2].value.as_deref(), Some("arm"));
+        assert_eq!(
+            extensions[3].value, None,
+            "an empty description is a mark without value"
+        );
+        assert_eq!(extensions[4].value_type, Some(DataTypeDefXsd::Boolean));
+        Ok(())
+    }
+
+    #[test]
+    fn property_values_leave_out_the_properties_the_submodel_lacks() -> Result<(), ApplyError> {
+        let mut submodel = Submodel::new("urn:sm:1");
+        apply_property(
+            &mut submodel,
+            "DT:state",
+            &Value::from("on"),
+            aas_model::Version::V3_1,
+        )?;
+        let names = ["DT:state".to_owned(), "Missing".to_owned()];
+        let values = property_values(&submodel, &names);
+        assert_eq!(values.len(), 1);
+        assert_eq!(values.get("DT:state"), Some(&Value::from("on")));
         Ok(())
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! [`description`] compiles a synchronization description (JSONPaths in [`jsonpath`], templates
 //! in [`python_format`] and [`mustache`]); [`platform`] talks to the IoT platform; [`engine`]
-//! polls, writes changed values through a [`engine::TwinSink`] and sends commands back.
+//! polls, writes changed values through a [`engine::TwinSink`] and sends commands back;
+//! [`twin`] is a binding as users send it (which submodel follows which device, credentials
+//! kept apart) and checks it into what the engine polls.
 //!
 //! ```
 //! use sdt_core::description::SyncDescription;
@@ -102,7 +104,8 @@
 //!   `url`: URLs compared by origin, allowed hosts parsed as URL hosts; `percent-encoding`:
 //!   ids in URL paths.
 //! - `thiserror`: typed errors.
-//! - feature `aas`: `aas-model`: synchronized values written into AAS submodels ([`aas`]).
+//! - feature `aas`: `aas-model`: synchronized values written into AAS submodels, and the
+//!   Thing'in marks of a bound submodel ([`aas`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
@@ -121,3 +124,4 @@ pub mod outbound;
 pub mod platform;
 pub mod playground;
 pub mod python_format;
+pub mod twin;

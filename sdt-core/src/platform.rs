@@ -58,6 +58,12 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// A definition from a JSON body, sent to the platform `name` when the path names one (the
+    /// body then names the same platform, or none); not yet [checked](Platform::check).
+    pub fn from_json(body: &[u8], name: Option<&str>) -> Result<Self, crate::twin::RecordError> {
+        crate::twin::named_record(body, "name", name, ("platform", "platform"))
+    }
+
     /// Checks the definition as a client would use it, before any binding brings its
     /// credentials: the name, the base URL (also against `outbound`) and what the
     /// authentication needs (the login template, with placeholder credentials of its kind).

@@ -1,5 +1,6 @@
-//! One expression evaluated exactly as the engine evaluates it: for people writing
-//! synchronization descriptions (the server's `POST /sdts/evaluate`).
+//! One expression evaluated exactly as the engine evaluates it, and a whole description run
+//! over a sample answer: for people writing synchronization descriptions (the server's
+//! `POST /sdts/evaluate` and `POST /sdts/dry-run`).
 //!
 //! ```
 //! use sdt_core::playground::Evaluation;
@@ -17,6 +18,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::description::{DescriptionError, SyncDescription};
 use crate::jsonpath::{JsonPath, JsonPathError};
 use crate::mustache::{MustacheError, MustacheTemplate};
 use crate::python_format::{FormatError, PythonTemplate};
@@ -96,6 +98,32 @@ impl Evaluation {
     }
 }
 
+/// A dry run as users ask for one: a description and a sample answer of the platform's data
+/// URL (`sample`, alias `payload`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunRequest {
+    pub description: SyncDescription,
+    #[serde(alias = "payload")]
+    pub sample: Value,
+}
+
+impl DryRunRequest {
+    /// What the sample gives, as users are shown it: `variables`, rendered `values`, and the
+    /// `skipped` properties each with why in words; nothing is written anywhere.
+    pub fn run(&self) -> Result<Value, DescriptionError> {
+        let run = self.description.compile()?.dry_run(&self.sample);
+        let skipped: Map<String, Value> = run
+            .skipped
+            .iter()
+            .map(|(name, why)| (name.clone(), Value::String(why.to_string())))
+            .collect();
+        Ok(
+            serde_json::json!({"variables": run.variables, "values": run.values, "skipped": skipped}),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -146,6 +174,24 @@ mod tests {
             std::error::Error::source(&error).is_some_and(|s| s.is::<serde_json::Error>()),
             "{error:?}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_dry_run_shows_variables_values_and_why_a_property_was_skipped()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let request: DryRunRequest = serde_json::from_value(json!({
+            "description": {
+                "iot_attributes": [{"name": "x", "value": "$.x"}, {"name": "y", "value": "$.y"}],
+                "thingin_attributes": [
+                    {"name": "X", "value": "{x}"},
+                    {"name": "Y", "value": "{y}"}]},
+            "payload": {"x": 1}
+        }))?;
+        let answer = request.run()?;
+        assert_eq!(answer["variables"], json!({"x": 1}));
+        assert_eq!(answer["values"], json!({"X": "1"}));
+        assert!(answer["skipped"]["Y"].is_string(), "{answer}");
         Ok(())
     }
 }

@@ -164,6 +164,26 @@ fn format_of_content_type(content_type: &str) -> Option<Format> {
     }
 }
 
+/// A file a package carries for an element ([`AasxReader::element_files`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementFile {
+    pub owner: FileOwner,
+    /// The element's content type, else `application/octet-stream`.
+    pub content_type: String,
+    /// The last segment of the name the element gives.
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The element a package's file belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOwner {
+    /// The default thumbnail of the shell with this id.
+    Thumbnail(String),
+    /// The File element at this idShort path of the submodel with this id.
+    File(String, String),
+}
+
 impl<R: Read + Seek> AasxReader<R> {
     /// Opens a package with the default [`Limits`].
     pub fn new(source: R) -> Result<Self, Error> {
@@ -642,6 +662,54 @@ impl<R: Read + Seek> AasxReader<R> {
             .iter()
             .find(|s| opc::key(s).rsplit('/').next() == Some(file_name))
             .cloned()
+    }
+
+    /// Hands `take` each file the package carries for `environment`'s elements, one at a time
+    /// (a package's files need not fit in memory together): each shell's default thumbnail and
+    /// each submodel File element's value that [resolves](Self::resolve) to a part. Names that
+    /// resolve to nothing (URLs, files the package lacks) are left out. The number handed.
+    pub fn element_files<E: From<Error>>(
+        &mut self,
+        environment: &Environment,
+        mut take: impl FnMut(ElementFile) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let mut count = 0;
+        let mut hand = |reader: &mut Self, owner, name: &str, content_type: &Option<String>| {
+            let Some(part) = reader.resolve(name) else {
+                return Ok(());
+            };
+            let mut bytes = Vec::new();
+            reader
+                .open(&part)?
+                .read_to_end(&mut bytes)
+                .map_err(Error::Io)?;
+            count += 1;
+            take(ElementFile {
+                owner,
+                content_type: content_type
+                    .clone()
+                    .unwrap_or_else(|| crate::OCTET_STREAM.into()),
+                file_name: aas_model::file_name_of(name).to_owned(),
+                bytes,
+            })
+        };
+        for shell in environment.asset_administration_shells.iter().flatten() {
+            if let Some(thumbnail) = &shell.asset_information.default_thumbnail {
+                let owner = FileOwner::Thumbnail(shell.id.clone());
+                hand(self, owner, &thumbnail.path, &thumbnail.content_type)?;
+            }
+        }
+        for submodel in environment.submodels.iter().flatten() {
+            for path in submodel.id_short_paths() {
+                if let Some(file) = submodel.file_at(&path)
+                    && let Some(value) = &file.value
+                {
+                    let owner = FileOwner::File(submodel.id.clone(), path);
+                    hand(self, owner, value, &file.content_type)?;
+                }
+            }
+        }
+        Ok(count)
     }
 
     /// Opens a part for reading, streaming (a supplementary file, the thumbnail, …). The

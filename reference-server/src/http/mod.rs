@@ -186,17 +186,12 @@ pub async fn part2_errors(
 }
 
 fn decode_id(encoded: &str) -> ApiResult<String> {
-    let padded = encoded.trim_end_matches('=');
-    URL_SAFE_NO_PAD
-        .decode(padded)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("{encoded:?} is not a base64url-encoded identifier"),
-            )
-        })
+    aas_serde::query::decode_id(encoded).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{encoded:?} is not a base64url-encoded identifier"),
+        )
+    })
 }
 
 /// A JSON body read as `version` (JSON has no version marker: the server's says which values

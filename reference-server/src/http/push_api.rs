@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::extract::Params;
 use super::{ApiError, ApiResult, PushState, blocking};
-use crate::push::{PushStore, PushStoreError, shown};
+use crate::push::{PushStore, PushStoreError};
 use crate::storage::Write;
 
 /// What the push handlers share.
@@ -52,26 +52,7 @@ impl From<PushStoreError> for ApiError {
 /// A target from a request body; the name from the path when the body has none (and they
 /// must agree when both are given).
 fn target_from(body: &[u8], path_name: Option<&str>) -> ApiResult<TargetConfig> {
-    let mut json: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(redact_secrets(&format!("the body is not JSON: {e}")))
-    })?;
-    let object = json
-        .as_object_mut()
-        .ok_or_else(|| ApiError::bad_request("the body is not a JSON object"))?;
-    match (object.get("name").and_then(Value::as_str), path_name) {
-        (Some(body_name), Some(path)) if body_name != path => {
-            return Err(ApiError::bad_request(format!(
-                "the body's name {body_name:?} is not the path's {path:?}"
-            )));
-        }
-        (None, Some(path)) => {
-            object.insert("name".into(), Value::String(path.to_owned()));
-        }
-        (None, None) => return Err(ApiError::bad_request("the target has no name")),
-        _ => {}
-    }
-    serde_json::from_value(json)
-        .map_err(|e| ApiError::bad_request(redact_secrets(&format!("not a push target: {e}"))))
+    TargetConfig::from_json(body, path_name).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// The outbound policy, push-core's rules, then a connection test.
@@ -90,7 +71,7 @@ async fn checked(store: &PushStore, config: &TargetConfig) -> ApiResult<()> {
 }
 
 fn target_response(status: StatusCode, config: &TargetConfig) -> ApiResult<Response> {
-    let shown = shown(config).map_err(|e| {
+    let shown = config.shown().map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the target cannot be shown: {e}"),

@@ -9,11 +9,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sdt_core::description::SyncDescription;
 use sdt_core::outbound::OutboundPolicy;
 use sdt_core::platform::Platform;
-use sdt_core::playground::Evaluation;
-use serde::Deserialize;
+use sdt_core::playground::{DryRunRequest, Evaluation};
 use serde_json::{Value, json};
 
 use super::SdtState;
@@ -113,34 +111,13 @@ pub(super) async fn evaluate(body: Bytes) -> SdtResult<Json<Value>> {
     .await
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DryRunRequest {
-    description: SyncDescription,
-    /// A sample answer of the platform's data URL.
-    #[serde(alias = "payload")]
-    sample: Value,
-}
-
 /// `POST /sdts/dry-run`: the variables and rendered values a sample answer gives; nothing
 /// is written.
 pub(super) async fn dry_run(body: Bytes) -> SdtResult<Json<Value>> {
     playground(move || {
         let request: DryRunRequest =
             serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
-        let compiled = request
-            .description
-            .compile()
-            .map_err(|e| bad(e.to_string()))?;
-        let run = compiled.dry_run(&request.sample);
-        let skipped: serde_json::Map<String, Value> = run
-            .skipped
-            .iter()
-            .map(|(name, why)| (name.clone(), Value::String(why.to_string())))
-            .collect();
-        Ok(Json(
-            json!({"variables": run.variables, "values": run.values, "skipped": skipped}),
-        ))
+        Ok(Json(request.run().map_err(|e| bad(e.to_string()))?))
     })
     .await
 }
@@ -148,22 +125,7 @@ pub(super) async fn dry_run(body: Bytes) -> SdtResult<Json<Value>> {
 /// `GET /sdts/acl`: the statements a synchronized twin needs: the synchronization user may
 /// update the twin's data properties and read the twin; the owner may do everything.
 pub(super) async fn acl() -> Json<Value> {
-    Json(json!([
-        {
-            "condition": {"user": "synchronization", "twin": "synchronized"},
-            "rules": [
-                {"effect": "allow", "action": ["Update"],
-                 "resources": ["/submodels/{twin}/submodel-elements/{dataProperty}", "/submodels/{twin}#extensions/{dataProperty}"]},
-                {"effect": "allow", "action": ["Read"], "resources": ["/submodels/{twin}"]}
-            ]
-        },
-        {
-            "condition": {"user": "owner"},
-            "rules": [
-                {"effect": "allow", "action": ["Read", "Update", "Delete"], "resources": ["*"]}
-            ]
-        }
-    ]))
+    Json(sdt_core::twin::acl_statements())
 }
 
 /// A platform from a body; its definition is checked as a client would use it.
@@ -172,24 +134,7 @@ fn platform_from(
     path_name: Option<&str>,
     outbound: &OutboundPolicy,
 ) -> SdtResult<Platform> {
-    let mut json: Value =
-        serde_json::from_slice(body).map_err(|e| bad(format!("not JSON: {e}")))?;
-    let object = json
-        .as_object_mut()
-        .ok_or_else(|| bad("the platform is not a JSON object"))?;
-    match (object.get("name").and_then(Value::as_str), path_name) {
-        (Some(name), Some(path)) if name != path => {
-            return Err(bad(format!(
-                "the body's name {name:?} is not the path's {path:?}"
-            )));
-        }
-        (None, Some(path)) => {
-            object.insert("name".into(), Value::String(path.to_owned()));
-        }
-        _ => {}
-    }
-    let platform: Platform =
-        serde_json::from_value(json).map_err(|e| bad(format!("not a platform: {e}")))?;
+    let platform = Platform::from_json(body, path_name).map_err(|e| bad(e.to_string()))?;
     // The base URL against the outbound policy too: a refused host is a 400 with the reason.
     platform.check(outbound).map_err(|e| bad(e.to_string()))?;
     Ok(platform)
@@ -260,26 +205,7 @@ fn decode_twin_id(encoded: &str) -> SdtResult<String> {
 }
 
 fn twin_from(body: &[u8], submodel_id: Option<&str>) -> SdtResult<TwinRecord> {
-    let mut json: Value =
-        serde_json::from_slice(body).map_err(|e| bad(format!("not JSON: {e}")))?;
-    let object = json
-        .as_object_mut()
-        .ok_or_else(|| bad("the twin is not a JSON object"))?;
-    match (
-        object.get("submodel_id").and_then(Value::as_str),
-        submodel_id,
-    ) {
-        (Some(body_id), Some(path)) if body_id != path => {
-            return Err(bad(format!(
-                "the body's submodel_id {body_id:?} is not the path's {path:?}"
-            )));
-        }
-        (None, Some(path)) => {
-            object.insert("submodel_id".into(), Value::String(path.to_owned()));
-        }
-        _ => {}
-    }
-    serde_json::from_value(json).map_err(|e| bad(format!("not a twin binding: {e}")))
+    TwinRecord::from_json(body, submodel_id).map_err(|e| bad(e.to_string()))
 }
 
 pub(super) async fn list_twins(State(state): State<SdtState>) -> SdtResult<Json<Value>> {

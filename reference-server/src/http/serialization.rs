@@ -8,7 +8,9 @@ use push_core::SerializationFormat;
 use push_core::export::{self, ConceptDescriptions, ExportError};
 use serde_json::json;
 
-use super::{ApiError, ApiResult, RepositoryState, blocking, decode_id};
+use aas_serde::query::Selection;
+
+use super::{ApiError, ApiResult, RepositoryState, blocking};
 use crate::push::RepositorySource;
 use crate::storage::{Collection, StorageError};
 
@@ -40,57 +42,6 @@ pub async fn description(State(state): State<RepositoryState>) -> Response {
         json!({ "profiles": profiles(state.aas_version) }).to_string(),
     )
         .into_response()
-}
-
-/// `aasIds` and `submodelIds` repeated or comma-separated; `includeConceptDescriptions`
-/// (default true).
-struct Selection {
-    shells: Vec<String>,
-    submodels: Vec<String>,
-    concept_descriptions: bool,
-}
-
-fn selection(query: Option<&str>) -> ApiResult<Selection> {
-    let mut selection = Selection {
-        shells: Vec::new(),
-        submodels: Vec::new(),
-        concept_descriptions: true,
-    };
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let ids = || -> ApiResult<Vec<String>> {
-            value
-                .split(',')
-                .filter(|v| !v.is_empty())
-                .map(|v| {
-                    decode_id(v).map_err(|_| {
-                        ApiError::bad_request(format!("{key}: {v:?} is not base64url"))
-                    })
-                })
-                .collect()
-        };
-        match key.as_ref() {
-            "aasIds" => selection.shells.extend(ids()?),
-            "submodelIds" => selection.submodels.extend(ids()?),
-            "includeConceptDescriptions" => {
-                selection.concept_descriptions = match value.to_ascii_lowercase().as_str() {
-                    "true" => true,
-                    "false" => false,
-                    other => {
-                        return Err(ApiError::bad_request(format!(
-                            "includeConceptDescriptions {other:?} is not true or false"
-                        )));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    // Each id once: a URL naming one large submodel thousands of times asked for gigabytes.
-    let mut seen = std::collections::HashSet::new();
-    selection.shells.retain(|id| seen.insert(id.clone()));
-    seen.clear();
-    selection.submodels.retain(|id| seen.insert(id.clone()));
-    Ok(selection)
 }
 
 /// The format the `Accept` header asks for (push-core's table of MIME types; no header or
@@ -133,7 +84,9 @@ pub async fn serialization(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let selection = selection(query.as_deref())?;
+    let pairs = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes());
+    let selection =
+        Selection::from_pairs(pairs).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let format = wanted(&headers)?;
     let everything = selection.shells.is_empty() && selection.submodels.is_empty();
     let (shell_ids, submodel_ids, concept_descriptions) = if everything {

@@ -19,17 +19,7 @@ use super::submodel_api::{Content, Modifiers, paged};
 use super::{ApiError, ApiResult, RepositoryState, blocking, decode_id, read_body, verified};
 use crate::service::Origin;
 use crate::storage::{Attachment, ConceptDescriptionFilter, Page, ShellFilter, SubmodelFilter};
-use aas_serde::projection::Shape;
-
-fn to_json_value<T: aas_serde::json::ToJson + ?Sized>(value: &T) -> Value {
-    serde_json::from_slice(&aas_serde::json::to_vec(value)).unwrap_or(Value::Null)
-}
-
-/// A query parameter that holds a base64url-encoded text.
-fn decoded(name: &str, value: &str) -> ApiResult<String> {
-    decode_id(value)
-        .map_err(|_| ApiError::bad_request(format!("{name} is not base64url: {value:?}")))
-}
+use aas_serde::projection::{Shape, to_json_value};
 
 // ---- shells --------------------------------------------------------------------------------
 
@@ -66,27 +56,6 @@ fn shell_query(raw: Option<&str>) -> ApiResult<ShellQuery> {
     Ok(query)
 }
 
-/// `assetIds` values: base64url JSON of SpecificAssetIds (`globalAssetId` matches that).
-fn asset_filters(encoded: &[String]) -> ApiResult<Vec<(String, String)>> {
-    encoded
-        .iter()
-        .map(|value| {
-            let text = decoded("assetIds", value)?;
-            let json: Value = serde_json::from_str(&text)
-                .map_err(|e| ApiError::bad_request(format!("assetIds {value:?}: not JSON: {e}")))?;
-            match (
-                json.get("name").and_then(Value::as_str),
-                json.get("value").and_then(Value::as_str),
-            ) {
-                (Some(name), Some(value)) => Ok((name.to_owned(), value.to_owned())),
-                _ => Err(ApiError::bad_request(format!(
-                    "assetIds {value:?}: needs name and value"
-                ))),
-            }
-        })
-        .collect()
-}
-
 /// The shells of one page of a listing: filtered and paged in the database.
 async fn shells_filtered(
     state: &RepositoryState,
@@ -94,7 +63,10 @@ async fn shells_filtered(
 ) -> ApiResult<Page<AssetAdministrationShell>> {
     let filter = ShellFilter {
         id_short: query.id_short.clone(),
-        asset_ids: asset_filters(&query.asset_ids)?,
+        asset_ids: (query.asset_ids.iter())
+            .map(|value| aas_serde::query::asset_id(value))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?,
     };
     let limit = query.modifiers.limit()?;
     let cursor = query.modifiers.cursor().map(str::to_owned);
@@ -399,16 +371,12 @@ pub struct SubmodelQuery {
     cursor: Option<String>,
 }
 
-/// `semanticId`: base64url of the id (3.0) or of a Reference's JSON (3.1).
+/// `semanticId` (also `isCaseOf`, `dataSpecificationRef`): [`aas_serde::query::semantic_id`].
 fn semantic_filter(encoded: Option<&str>) -> ApiResult<Option<String>> {
-    let Some(encoded) = encoded else {
-        return Ok(None);
-    };
-    let text = decoded("semanticId", encoded)?;
-    if let Ok(reference) = aas_serde::json::from_str::<Reference>(&text) {
-        return Ok(reference.keys.first().map(|k| k.value.clone()));
-    }
-    Ok(Some(text))
+    let found = encoded.map(aas_serde::query::semantic_id).transpose();
+    Ok(found
+        .map_err(|e| ApiError::bad_request(e.to_string()))?
+        .flatten())
 }
 
 /// A page of submodels, filtered and paged in the database (`$path`: see [`list_paths`]).

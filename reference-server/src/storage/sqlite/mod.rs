@@ -1049,54 +1049,6 @@ fn drop_unheld_files(
     Ok(())
 }
 
-/// The last segment of a File's value or a thumbnail's path: the name its file is kept under.
-fn named_file(value: &str) -> &str {
-    value.rsplit('/').next().unwrap_or(value)
-}
-
-/// Whether the element at idShort path `path` is a File whose value names `name`.
-fn submodel_holds_file(submodel: &Submodel, path: &str, name: &str) -> bool {
-    path.parse::<aas_model::IdShortPath>()
-        .ok()
-        .and_then(|path| submodel.element(&path))
-        .is_some_and(|element| {
-            matches!(element, aas_model::SubmodelElement::File(file)
-                if file.value.as_deref().is_some_and(|value| named_file(value) == name))
-        })
-}
-
-/// The idShort paths of the Files whose value names `name`.
-fn submodel_files_named(submodel: &Submodel, name: &str) -> Vec<String> {
-    submodel
-        .id_short_paths()
-        .into_iter()
-        .filter(|path| submodel_holds_file(submodel, path, name))
-        .collect()
-}
-
-fn shell_holds_file(shell: &AssetAdministrationShell, path: &str, name: &str) -> bool {
-    path == THUMBNAIL
-        && shell
-            .asset_information
-            .default_thumbnail
-            .as_ref()
-            .is_some_and(|thumbnail| named_file(&thumbnail.path) == name)
-}
-
-fn file_value(submodel: &Submodel, path: &str) -> Option<String> {
-    match submodel.element(&path.parse::<aas_model::IdShortPath>().ok()?)? {
-        aas_model::SubmodelElement::File(file) => file.value,
-        _ => None,
-    }
-}
-
-fn file_content_type(submodel: &Submodel, path: &str) -> Option<String> {
-    match submodel.element(&path.parse::<aas_model::IdShortPath>().ok()?)? {
-        aas_model::SubmodelElement::File(file) => file.content_type,
-        _ => None,
-    }
-}
-
 fn link_submodels(tx: &Connection, shell: &AssetAdministrationShell) -> Result<(), StorageError> {
     run(
         tx,
@@ -1161,12 +1113,16 @@ fn submodel_in(
     if let Some((path, attachment)) = attach {
         let mut attachment = attachment.clone();
         if attachment.content_type.is_empty() {
-            attachment.content_type =
-                file_content_type(submodel, path).unwrap_or_else(|| aas_serde::OCTET_STREAM.into());
+            attachment.content_type = submodel
+                .file_at(path)
+                .and_then(|file| file.content_type)
+                .unwrap_or_else(|| aas_serde::OCTET_STREAM.into());
         }
         if attachment.file_name.is_empty() {
-            attachment.file_name = file_value(submodel, path)
-                .map(|value| named_file(&value).to_owned())
+            attachment.file_name = submodel
+                .file_at(path)
+                .and_then(|file| file.value)
+                .map(|value| aas_model::file_name_of(&value).to_owned())
                 .unwrap_or_default();
         }
         store_attachment(tx, &owner, path, &attachment)?;
@@ -1174,8 +1130,8 @@ fn submodel_in(
     drop_unheld_files(
         tx,
         &owner,
-        &|path, name| submodel_holds_file(submodel, path, name),
-        &|name| submodel_files_named(submodel, name),
+        &|path, name| submodel.holds_file_named(path, name),
+        &|name| submodel.files_named(name),
     )?;
     Ok(SubmodelChange {
         written,
@@ -1200,7 +1156,7 @@ fn shell_in(
     drop_unheld_files(
         tx,
         &owner,
-        &|path, name| shell_holds_file(shell, path, name),
+        &|path, name| path == THUMBNAIL && shell.thumbnail_names(name),
         &|_| Vec::new(),
     )?;
     link_submodels(tx, shell)?;
@@ -1240,7 +1196,7 @@ fn store_view(tx: &Connection, submodel: &Submodel) -> Result<(), StorageError> 
         .submodel_elements
         .iter()
         .flatten()
-        .any(holds_blob_value)
+        .any(aas_model::SubmodelElement::holds_blob_value)
     {
         run(
             tx,
@@ -1269,25 +1225,6 @@ fn store_view(tx: &Connection, submodel: &Submodel) -> Result<(), StorageError> 
         )?;
     }
     Ok(())
-}
-
-/// Whether `element` or one below it is a Blob with a value (what
-/// [`aas_model::SubmodelElement::drop_blob_values`] drops).
-fn holds_blob_value(element: &aas_model::SubmodelElement) -> bool {
-    use aas_model::{DataElement, SubmodelElement};
-    match element {
-        SubmodelElement::Blob(blob) if blob.value.is_some() => true,
-        SubmodelElement::AnnotatedRelationshipElement(relationship)
-            if relationship
-                .annotations
-                .iter()
-                .flatten()
-                .any(|a| matches!(a, DataElement::Blob(blob) if blob.value.is_some())) =>
-        {
-            true
-        }
-        _ => element.children().into_iter().any(holds_blob_value),
-    }
 }
 
 fn affected_shells(tx: &Connection, submodel_id: &str) -> Result<Vec<String>, StorageError> {
