@@ -28,7 +28,10 @@
 //!
 //! Over MQTT (feature `mqtt`, on by default), [`Encoding`] makes the message and
 //! [`mqtt::MqttSink`] publishes it with QoS 1, returning after the broker's PUBACK;
-//! [`mqtt::MqttSubscriber`] receives, decodes and drops duplicates (see [`mqtt`]).
+//! [`mqtt::MqttSubscriber`] receives, decodes and drops duplicates (see [`mqtt`]). A program
+//! that embeds a broker without topic ACLs (rumqttd) puts [`mqtt::front`] before it to keep
+//! its client id and topic roots for itself: MQTT 3.1.1 CONNECTs checked and re-encoded with
+//! the program's login, PUBLISHes under the roots refused by closing the connection.
 //!
 //! A program that keeps a transactional outbox of messages implements [`outbox::Outbox`] over
 //! its storage and runs [`outbox::drain`] (feature `outbox`, on by default): batches, retries,
@@ -60,7 +63,10 @@
 //!   `tokio` (its runtime: tasks, channels, timers), `rustls` with the `ring` provider (the
 //!   client certificate and CA configuration; ring builds without cmake, unlike aws-lc-rs),
 //!   `rustls-native-certs` (system roots for `mqtts://` URLs), `url` (broker URLs),
-//!   `percent-encoding` (the credentials in a broker URL).
+//!   `percent-encoding` (the credentials in a broker URL); for [`mqtt::front`], rumqttc's
+//!   MQTT 3.1.1 packet codec (`mqttbytes`: CONNECT, CONNACK), `bytes` (the buffers that codec
+//!   reads and writes) and tokio's `io-util` and `net` (streams relayed, the TCP connection
+//!   to the broker); all three are in the build through rumqttc already.
 //! - feature `outbox`: `tokio` (timers: publish timeouts, back-off waits) and `futures-util`
 //!   (`join_all`: a batch is published concurrently, started in order, and its outcomes
 //!   collected in order; tokio has no join of borrowed futures).

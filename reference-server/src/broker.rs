@@ -101,16 +101,6 @@ impl Credential {
         })
     }
 
-    /// A fixed login, for unit tests of its users.
-    #[cfg(test)]
-    pub fn for_tests(username: &str, password: &str) -> Self {
-        Self {
-            username: username.to_owned(),
-            password: password.to_owned(),
-            digest: sha256(password),
-        }
-    }
-
     pub fn username(&self) -> &str {
         &self.username
     }

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use events_core::mqtt::front::{self as mqtt_front, ConnectReturnCode, Ended, FrontError};
 use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
-use rumqttc::mqttbytes::v4::ConnectReturnCode;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::pem::PemObject;
@@ -29,7 +29,7 @@ use serde::Deserialize;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-use crate::mqtt_front::{self, Ended, Front, FrontError};
+use crate::mqtt_front::Front;
 
 /// Connections one username may hold at once.
 pub const MAX_SESSIONS: usize = 3;

@@ -1,7 +1,8 @@
 //! MQTT transport on rumqttc: [`MqttSink`] publishes with QoS 1 and returns after the broker's
 //! PUBACK; [`MqttSubscriber`] receives, decodes and de-duplicates. Both keep a persistent
 //! session (fixed client id, `clean_session = false`), reconnect with exponential backoff, and
-//! speak TLS with an optional client certificate (mutual TLS).
+//! speak TLS with an optional client certificate (mutual TLS). [`front`] is the other side: a
+//! front for an embedded broker that keeps a program's client id and topic roots to itself.
 //!
 //! ```no_run
 //! use events_core::mqtt::{MqttConfig, MqttSink, MqttSubscriber, Subscription};
@@ -33,6 +34,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod front;
 mod sink;
 mod subscriber;
 
