@@ -111,6 +111,14 @@ pub fn encode_id(id: &str) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
 
+/// Whether `topic` (as MQTT carries it, bytes) is `root` or a topic below it (`root/...`), not
+/// merely one starting with the same characters (`rootless/...`).
+pub fn is_at_or_below(root: &str, topic: &[u8]) -> bool {
+    topic
+        .strip_prefix(root.as_bytes())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
+}
+
 /// Decodes an id level, with or without padding.
 pub fn decode_id(level: &str) -> Result<String, IdLevelError> {
     let bytes = PADDING_INDIFFERENT
@@ -236,6 +244,14 @@ mod tests {
             "twinsphere/shells/+/updated"
         );
         assert_eq!(scheme.filter(None, None), "twinsphere/+/+/+");
+    }
+
+    #[test]
+    fn a_topic_is_below_a_root_by_whole_levels_only() {
+        assert!(is_at_or_below("twinsphere", b"twinsphere"));
+        assert!(is_at_or_below("twinsphere", b"twinsphere/shells/x/created"));
+        assert!(!is_at_or_below("twinsphere", b"twinspheres/shells"));
+        assert!(!is_at_or_below("twinsphere", b"twin"));
     }
 
     #[test]

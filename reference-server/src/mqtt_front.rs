@@ -194,11 +194,7 @@ impl Front {
 
     /// Whether `topic` is the server's: one of its roots, or below one.
     fn is_server_topic(&self, topic: &[u8]) -> bool {
-        self.roots.iter().any(|root| {
-            topic
-                .strip_prefix(root.as_bytes())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
-        })
+        (self.roots.iter()).any(|root| events_core::topic::is_at_or_below(root, topic))
     }
 
     /// The checks of a CONNECT that no client may pass, whichever listener it came through.
