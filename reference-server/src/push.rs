@@ -472,10 +472,7 @@ pub fn engine(
         4,
     )
     .with_aas_version(version);
-    for job in store.processing()? {
-        tracing::info!(job = %job.identifier, "resuming a push job left processing");
-        engine.resume(job);
-    }
+    engine.resume_unfinished(store.processing()?);
     Ok(engine)
 }
 
