@@ -18,9 +18,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
-/// Why an encoded identifier does not decode.
+/// Why an encoded identifier does not decode (the two ways base64url text can fail to be an
+/// id: exhaustive, so callers can map it onto errors of their own).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum IdError {
     #[error("{encoded:?} is not base64url: {source}")]
     Base64 {

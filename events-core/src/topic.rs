@@ -3,9 +3,7 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use aas_serde::query::IdError;
 
 /// What happened to the element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,16 +97,10 @@ pub struct TopicScheme {
     root: String,
 }
 
-const PADDING_INDIFFERENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// The id level of a topic: base64url without padding (Part 2 v3.1.1).
+/// The id level of a topic: base64url without padding (Part 2 v3.1.1), as the API encodes
+/// ids in paths ([`aas_serde::query::encode_id`]).
 pub fn encode_id(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+    aas_serde::query::encode_id(id)
 }
 
 /// Whether `topic` (as MQTT carries it, bytes) is `root` or a topic below it (`root/...`), not
@@ -119,12 +111,13 @@ pub fn is_at_or_below(root: &str, topic: &[u8]) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
 }
 
-/// Decodes an id level, with or without padding.
+/// Decodes an id level, with or without padding, as the API decodes ids in paths
+/// ([`aas_serde::query::decode_id`]).
 pub fn decode_id(level: &str) -> Result<String, IdLevelError> {
-    let bytes = PADDING_INDIFFERENT
-        .decode(level)
-        .map_err(IdLevelError::Base64)?;
-    String::from_utf8(bytes).map_err(IdLevelError::Utf8)
+    aas_serde::query::decode_id(level).map_err(|error| match error {
+        IdError::Base64 { source, .. } => IdLevelError::Base64(source),
+        IdError::Utf8 { source, .. } => IdLevelError::Utf8(source),
+    })
 }
 
 impl TopicScheme {
