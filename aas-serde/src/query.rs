@@ -6,6 +6,7 @@
 //! use aas_serde::query::{asset_id, decode_id, semantic_id};
 //!
 //! assert_eq!(decode_id("dXJuOmV4OjE")?, "urn:ex:1");
+//! assert_eq!(aas_serde::query::encode_id("urn:ex:1"), "dXJuOmV4OjE");
 //! // {"name":"serial","value":"42"}
 //! let asset = asset_id("eyJuYW1lIjoic2VyaWFsIiwidmFsdWUiOiI0MiJ9")?;
 //! assert_eq!(asset, ("serial".to_owned(), "42".to_owned()));
@@ -17,9 +18,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
-/// Why an encoded identifier does not decode.
+/// Why an encoded identifier does not decode (the two ways base64url text can fail to be an
+/// id: exhaustive, so callers can map it onto errors of their own).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum IdError {
     #[error("{encoded:?} is not base64url: {source}")]
     Base64 {
@@ -137,6 +138,11 @@ impl Selection {
     }
 }
 
+/// The base64url encoding of an identifier, without padding, as Part 2 puts ids into paths.
+pub fn encode_id(id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(id)
+}
+
 /// An identifier from its base64url encoding (Part 2: without padding; padding is tolerated,
 /// as clients add it).
 pub fn decode_id(encoded: &str) -> Result<String, IdError> {
@@ -174,6 +180,16 @@ pub fn asset_id(value: &str) -> Result<(String, String), AssetIdError> {
     }
 }
 
+/// The `(name, value)` pairs of one `assetIds` parameter: comma-separated values, each as
+/// [`asset_id`] reads it (empty ones are skipped).
+pub fn asset_ids(values: &str) -> Result<Vec<(String, String)>, AssetIdError> {
+    values
+        .split(',')
+        .filter(|v| !v.is_empty())
+        .map(asset_id)
+        .collect()
+}
+
 /// The semantic id a `semanticId` value of `GET /submodels` asks for: the base64url of the id
 /// (3.0) or of a Reference's JSON (3.1, its first key's value; `None` for a Reference without
 /// keys, which asks for nothing).
@@ -198,6 +214,8 @@ mod tests {
 
     #[test]
     fn ids_decode_with_or_without_padding_and_must_be_utf8() {
+        assert_eq!(decode_id(&encode_id("urn:x?y")), Ok("urn:x?y".to_owned()));
+        assert!(!encode_id("a").contains('='));
         assert_eq!(decode_id("YQ"), Ok("a".to_owned()));
         assert_eq!(decode_id("YQ=="), Ok("a".to_owned()));
         assert!(matches!(decode_id("a+b/"), Err(IdError::Base64 { .. })));
@@ -212,6 +230,15 @@ mod tests {
             Some(r#"assetIds is not base64url: "%%""#)
         );
         assert!(message(&encode("{")).is_some_and(|m| m.contains(": not JSON: ")));
+        let (a, b) = (
+            encode(r#"{"name":"a","value":"1"}"#),
+            encode(r#"{"name":"b","value":"2"}"#),
+        );
+        let both = asset_ids(&format!("{a},,{b}")).map_err(|e| e.to_string());
+        assert_eq!(
+            both,
+            Ok(vec![("a".into(), "1".into()), ("b".into(), "2".into())])
+        );
         let unnamed = encode(r#"{"value": "42"}"#);
         assert_eq!(
             message(&unnamed),

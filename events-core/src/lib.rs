@@ -45,8 +45,10 @@
 //!
 //! # Dependencies
 //!
-//! - `aas-model`, `aas-serde`: the elements and their JSON.
-//! - `base64`: ids in topics (base64url without padding).
+//! - `aas-model`, `aas-serde`: the elements and their JSON; `aas-serde`'s feature
+//!   `value-only` for `aas_serde::query`, whose base64url ids the topics use, so an id is
+//!   encoded and decoded by one function in paths and topics alike.
+//! - `base64`: the decoding error an [`IdLevelError`] carries.
 //! - `flate2`: gzip of envelopes (and optionally CloudEvents).
 //! - `crc32fast`: the gzip checksum of a message framed around an element compressed ahead
 //!   of its event (combined from the parts' checksums, not recomputed; see

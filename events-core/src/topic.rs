@@ -3,9 +3,7 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use aas_serde::query::IdError;
 
 /// What happened to the element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,24 +97,27 @@ pub struct TopicScheme {
     root: String,
 }
 
-const PADDING_INDIFFERENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// The id level of a topic: base64url without padding (Part 2 v3.1.1).
+/// The id level of a topic: base64url without padding (Part 2 v3.1.1), as the API encodes
+/// ids in paths ([`aas_serde::query::encode_id`]).
 pub fn encode_id(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+    aas_serde::query::encode_id(id)
 }
 
-/// Decodes an id level, with or without padding.
+/// Whether `topic` (as MQTT carries it, bytes) is `root` or a topic below it (`root/...`), not
+/// merely one starting with the same characters (`rootless/...`).
+pub fn is_at_or_below(root: &str, topic: &[u8]) -> bool {
+    topic
+        .strip_prefix(root.as_bytes())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
+}
+
+/// Decodes an id level, with or without padding, as the API decodes ids in paths
+/// ([`aas_serde::query::decode_id`]).
 pub fn decode_id(level: &str) -> Result<String, IdLevelError> {
-    let bytes = PADDING_INDIFFERENT
-        .decode(level)
-        .map_err(IdLevelError::Base64)?;
-    String::from_utf8(bytes).map_err(IdLevelError::Utf8)
+    aas_serde::query::decode_id(level).map_err(|error| match error {
+        IdError::Base64 { source, .. } => IdLevelError::Base64(source),
+        IdError::Utf8 { source, .. } => IdLevelError::Utf8(source),
+    })
 }
 
 impl TopicScheme {
@@ -236,6 +237,14 @@ mod tests {
             "twinsphere/shells/+/updated"
         );
         assert_eq!(scheme.filter(None, None), "twinsphere/+/+/+");
+    }
+
+    #[test]
+    fn a_topic_is_below_a_root_by_whole_levels_only() {
+        assert!(is_at_or_below("twinsphere", b"twinsphere"));
+        assert!(is_at_or_below("twinsphere", b"twinsphere/shells/x/created"));
+        assert!(!is_at_or_below("twinsphere", b"twinspheres/shells"));
+        assert!(!is_at_or_below("twinsphere", b"twin"));
     }
 
     #[test]

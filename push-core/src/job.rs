@@ -492,6 +492,18 @@ impl PushEngine {
         Ok(job)
     }
 
+    /// Runs again each of `jobs` left [`JobState::Processing`] (by a process that ended
+    /// mid-job, found at start); the finished ones stay as recorded. The number resumed.
+    pub fn resume_unfinished(self: &Arc<Self>, jobs: impl IntoIterator<Item = PushJob>) -> usize {
+        let mut resumed = 0;
+        for job in jobs.into_iter().filter(|j| j.state == JobState::Processing) {
+            tracing::info!(job = %job.identifier, "resuming a push job left processing");
+            self.resume(job);
+            resumed += 1;
+        }
+        resumed
+    }
+
     /// Runs a recorded job in the background again, e.g. one left `processing` when the
     /// process ended (jobs are idempotent: the same object names are uploaded again).
     pub fn resume(self: &Arc<Self>, job: PushJob) {

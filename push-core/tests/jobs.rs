@@ -488,3 +488,33 @@ async fn a_job_that_ended_is_never_recorded_as_cancelled_afterwards() -> TestRes
     }
     Ok(())
 }
+
+/// At start a server hands the engine the jobs it finds recorded: only those left
+/// `processing` run again; a finished job stays as recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_jobs_left_processing_are_resumed() -> TestResult {
+    let env = environment()?;
+    let jobs = MemoryJobStore::default();
+    let engine = PushEngine::new(
+        Arc::new(EnvironmentSource(env.clone())),
+        Arc::new(jobs.clone()),
+        Arc::new(NoTargets),
+        8,
+    );
+    let job = engine
+        .submit(request(&env, SerializationFormat::Json, "a.json"))
+        .await?;
+    let mut ended = job.clone();
+    for _ in 0..1000 {
+        ended = jobs.get(&job.identifier).ok_or("job not recorded")?;
+        if ended.state != JobState::Processing {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(ended.state, JobState::Failed);
+    let mut left = ended.clone();
+    left.state = JobState::Processing;
+    assert_eq!(engine.resume_unfinished([ended, left]), 1);
+    Ok(())
+}

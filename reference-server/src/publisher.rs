@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use events_core::EventSink;
 use events_core::mqtt::{MqttConfig, MqttSink};
 pub use events_core::outbox::Delivery;
 use events_core::outbox::{Entry, Outbox};
-use events_core::EventSink;
 use tokio::sync::Notify;
 
 use crate::storage::{Repository, StorageError};

@@ -438,14 +438,14 @@ fn files(
     submodels: &[Arc<Submodel>],
 ) -> Result<Vec<ExportFile>, StorageError> {
     let mut files = Vec::new();
-    for shell in shells {
+    // A shell without a default thumbnail carries none: its attachments are not read.
+    for shell in shells
+        .iter()
+        .filter(|s| s.asset_information.default_thumbnail.is_some())
+    {
         for (_, attachment) in repository.attachments(&format!("shell:{}", shell.id))? {
-            let bytes = Bytes::from(attachment.bytes);
-            files.extend(ExportFile::thumbnail_of(
-                shell,
-                attachment.content_type,
-                bytes,
-            ));
+            let (content_type, bytes) = (attachment.content_type, Bytes::from(attachment.bytes));
+            files.extend(ExportFile::thumbnail_of(shell, content_type, bytes));
         }
     }
     for submodel in submodels {
@@ -472,10 +472,7 @@ pub fn engine(
         4,
     )
     .with_aas_version(version);
-    for job in store.processing()? {
-        tracing::info!(job = %job.identifier, "resuming a push job left processing");
-        engine.resume(job);
-    }
+    engine.resume_unfinished(store.processing()?);
     Ok(engine)
 }
 

@@ -452,16 +452,11 @@ fn verify_loaded(
     environment: &Environment,
     version: aas_model::Version,
 ) -> Result<(), LoadRefused> {
-    let mut findings = aas_model::verify_as(environment, version);
-    let listed: Vec<String> = findings
-        .by_ref()
-        .take(MAX_LISTED_LOAD_FINDINGS)
-        .map(|finding| finding.to_string())
-        .collect();
-    if listed.is_empty() {
+    let (first, total) = aas_model::verify_as(environment, version).first(MAX_LISTED_LOAD_FINDINGS);
+    if first.is_empty() {
         return Ok(());
     }
-    let total = listed.len() + findings.count();
+    let listed = first.iter().map(ToString::to_string).collect();
     Err(LoadRefused {
         file: path.to_owned(),
         version,

@@ -189,6 +189,14 @@ impl fmt::Debug for Findings<'_> {
 }
 
 impl Findings<'_> {
+    /// The first `max` findings and how many there are in all (the others are counted, not
+    /// kept): a report that stays short however much is wrong.
+    pub fn first(mut self, max: usize) -> (Vec<Finding>, usize) {
+        let first: Vec<Finding> = self.by_ref().take(max).collect();
+        let total = first.len() + self.count();
+        (first, total)
+    }
+
     fn path_of(&self, entry: u32, at: Option<Step>) -> String {
         let mut steps: Vec<Step> = at.into_iter().collect();
         let mut i = entry;

@@ -236,11 +236,7 @@ impl FrontRules {
 
     /// Whether `topic` is reserved: one of the roots, or below one.
     fn is_reserved_topic(&self, topic: &[u8]) -> bool {
-        self.topic_roots.iter().any(|root| {
-            topic
-                .strip_prefix(root.as_bytes())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
-        })
+        (self.topic_roots.iter()).any(|root| crate::topic::is_at_or_below(root, topic))
     }
 
     /// The checks of a CONNECT that no client may pass: the reserved client id, a will under

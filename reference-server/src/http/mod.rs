@@ -12,8 +12,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::service::{Origin, RepositoryService};
@@ -253,8 +251,11 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn location(collection: &str, id: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("/{collection}/{}", URL_SAFE_NO_PAD.encode(id)))
-        .unwrap_or_else(|_| HeaderValue::from_static("/"))
+    HeaderValue::from_str(&format!(
+        "/{collection}/{}",
+        aas_serde::query::encode_id(id)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("/"))
 }
 
 // ---- shared by the collections -------------------------------------------------------------

@@ -27,7 +27,7 @@ use aas_serde::projection::{Shape, to_json_value};
 #[derive(Debug, Default)]
 pub struct ShellQuery {
     id_short: Option<String>,
-    asset_ids: Vec<String>,
+    asset_ids: Vec<(String, String)>,
     modifiers: Modifiers,
 }
 
@@ -38,10 +38,8 @@ fn shell_query(raw: Option<&str>) -> ApiResult<ShellQuery> {
         match key.as_ref() {
             "idShort" => query.id_short = Some(value.into_owned()),
             "assetIds" => query.asset_ids.extend(
-                value
-                    .split(',')
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned),
+                aas_serde::query::asset_ids(&value)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
             ),
             "limit" => {
                 limit = Some(value.parse().map_err(|_| {
@@ -63,10 +61,7 @@ async fn shells_filtered(
 ) -> ApiResult<Page<AssetAdministrationShell>> {
     let filter = ShellFilter {
         id_short: query.id_short.clone(),
-        asset_ids: (query.asset_ids.iter())
-            .map(|value| aas_serde::query::asset_id(value))
-            .collect::<Result<_, _>>()
-            .map_err(|e| ApiError::bad_request(e.to_string()))?,
+        asset_ids: query.asset_ids.clone(),
     };
     let limit = query.modifiers.limit()?;
     let cursor = query.modifiers.cursor().map(str::to_owned);
@@ -102,13 +97,11 @@ pub async fn list_shell_references(
     let query = shell_query(raw.as_deref())?;
     let page = shells_filtered(&state, &query).await?;
     Ok(listing(
-        page.items.iter().map(|s| shell_reference(&s.id)).collect(),
+        (page.items.iter())
+            .map(|s| to_json_value(&Reference::to_shell(s.id.clone())))
+            .collect(),
         page.cursor,
     ))
-}
-
-fn shell_reference(id: &str) -> Value {
-    json!({"type": "ModelReference", "keys": [{"type": "AssetAdministrationShell", "value": id}]})
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,7 +135,7 @@ pub async fn shell_reference_of(
     PathParams(at): PathParams<ShellAt>,
 ) -> ApiResult<Response> {
     let shell = load_shell(&state, &at.aas).await?;
-    Ok(json_ok(&shell_reference(&shell.id)))
+    Ok(json_ok(&to_json_value(&Reference::to_shell(shell.id))))
 }
 
 pub async fn asset_information(
