@@ -56,6 +56,25 @@ fn engine_for(
     Ok((engine, jobs))
 }
 
+/// `job` as recorded once it is no longer processing, or as recorded after `looks` looks
+/// `pause` apart.
+async fn once_ended(
+    jobs: &MemoryJobStore,
+    job: &push_core::PushJob,
+    looks: usize,
+    pause: Duration,
+) -> Result<push_core::PushJob, Box<dyn std::error::Error>> {
+    let mut recorded = job.clone();
+    for _ in 0..looks {
+        recorded = jobs.get(&job.identifier).ok_or("job not recorded")?;
+        if recorded.state != JobState::Processing {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    Ok(recorded)
+}
+
 fn request(env: &Environment, format: SerializationFormat, blob_name: &str) -> PushRequest {
     PushRequest {
         push_target_name: "target".into(),
@@ -423,14 +442,7 @@ async fn unknown_ids_fail_the_job_listing_them() -> TestResult {
     asked.submodel_ids.push("urn:missing:submodel".into());
     let job = engine.submit(asked).await?;
     assert_eq!(job.state, JobState::Processing);
-    let mut recorded = job.clone();
-    for _ in 0..100 {
-        recorded = jobs.get(&job.identifier).ok_or("job not recorded")?;
-        if recorded.state != JobState::Processing {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let recorded = once_ended(&jobs, &job, 100, Duration::from_millis(50)).await?;
     assert_eq!(recorded.state, JobState::Failed);
     let message = recorded.message.unwrap_or_default();
     assert!(
@@ -470,14 +482,7 @@ async fn a_job_that_ended_is_never_recorded_as_cancelled_afterwards() -> TestRes
                 &format!("{n}.json"),
             ))
             .await?;
-        let mut recorded = job.clone();
-        for _ in 0..200 {
-            recorded = jobs.get(&job.identifier).ok_or("job not recorded")?;
-            if recorded.state != JobState::Processing {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        let recorded = once_ended(&jobs, &job, 200, Duration::from_millis(1)).await?;
         assert_eq!(recorded.state, JobState::Failed, "job {n}");
         assert!(!engine.cancel(&job).await, "job {n} had ended");
         let after = jobs.get(&job.identifier).ok_or("job not recorded")?;
@@ -504,14 +509,7 @@ async fn only_jobs_left_processing_are_resumed() -> TestResult {
     let job = engine
         .submit(request(&env, SerializationFormat::Json, "a.json"))
         .await?;
-    let mut ended = job.clone();
-    for _ in 0..1000 {
-        ended = jobs.get(&job.identifier).ok_or("job not recorded")?;
-        if ended.state != JobState::Processing {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    let ended = once_ended(&jobs, &job, 1000, Duration::from_millis(1)).await?;
     assert_eq!(ended.state, JobState::Failed);
     let mut left = ended.clone();
     left.state = JobState::Processing;
