@@ -728,6 +728,14 @@ mod store_tests {
         ))
     }
 
+    /// A platform definition named `name` for a platform on loopback `port`, without
+    /// authentication (data under `data/`, commands under `commands/`).
+    fn platform_on(name: &str, port: u16) -> Result<Platform, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "base_url": format!("http://127.0.0.1:{port}/"),
+            "data_get_prefix": "data/", "command_prefix": "commands/", "authentication": "none"}))
+    }
+
     /// A platform on loopback that counts the connections made to it.
     async fn counting_platform() -> Result<(u16, Arc<AtomicUsize>), std::io::Error> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -852,10 +860,8 @@ mod store_tests {
         let dir = tempfile::tempdir()?;
         let sync = synchronizer(dir.path())?;
         let (port, connections) = counting_platform().await?;
-        let platform: Platform = serde_json::from_value(serde_json::json!({
-            "name": "p", "base_url": format!("http://127.0.0.1:{port}/"),
-            "data_get_prefix": "data/", "authentication": "none"}))?;
-        sync.store.put_platform(&platform, Write::Create)?;
+        sync.store
+            .put_platform(&platform_on("p", port)?, Write::Create)?;
         sync.service
             .repository()
             .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
@@ -894,10 +900,8 @@ mod store_tests {
         let dir = tempfile::tempdir()?;
         let sync = synchronizer(dir.path())?;
         let (port, _) = counting_platform().await?;
-        let platform: Platform = serde_json::from_value(serde_json::json!({
-            "name": "p", "base_url": format!("http://127.0.0.1:{port}/"),
-            "data_get_prefix": "data/", "command_prefix": "commands/", "authentication": "none"}))?;
-        sync.store.put_platform(&platform, Write::Create)?;
+        sync.store
+            .put_platform(&platform_on("p", port)?, Write::Create)?;
         sync.service
             .repository()
             .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
@@ -980,11 +984,8 @@ mod store_tests {
         let hanging = hanging_platform().await?;
         let (answering, commands) = recording_platform().await?;
         for (name, port) in [("hangs", hanging), ("answers", answering)] {
-            let platform: Platform = serde_json::from_value(serde_json::json!({
-                "name": name, "base_url": format!("http://127.0.0.1:{port}/"),
-                "data_get_prefix": "data/", "command_prefix": "commands/",
-                "authentication": "none"}))?;
-            sync.store.put_platform(&platform, Write::Create)?;
+            sync.store
+                .put_platform(&platform_on(name, port)?, Write::Create)?;
         }
         for (twin, platform, device) in [
             ("urn:sm:slow", "hangs", "slow-device"),
