@@ -254,6 +254,15 @@ fn write_transaction(connection: &mut Connection) -> rusqlite::Result<rusqlite::
     connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
+/// Whether `sql` (`SELECT 1 FROM … WHERE <key column> = ?1`) finds a row for `key`.
+fn row_exists(tx: &Connection, sql: &str, key: &str) -> rusqlite::Result<bool> {
+    Ok(tx
+        .prepare_cached(sql)?
+        .query_row([key], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// How often the checkpoint thread runs: every 200 ms while checkpoints succeed; after a
 /// failure (typically a full disk) it waits twice as long each time, up to 30 s, and logs
 /// the failure once, then once more when checkpoints work again (a full disk would

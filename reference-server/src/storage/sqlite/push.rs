@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::Database;
+use super::{Database, row_exists, write_transaction};
 use crate::storage::StoreError;
 
 impl Database {
@@ -42,13 +42,8 @@ impl Database {
         check: &dyn Fn(bool) -> Result<(), StoreError>,
     ) -> Result<bool, StoreError> {
         let mut connection = self.writer();
-        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let existed = tx
-            .query_row("SELECT 1 FROM push_targets WHERE name = ?1", [name], |_| {
-                Ok(())
-            })
-            .optional()?
-            .is_some();
+        let tx = write_transaction(&mut connection)?;
+        let existed = row_exists(&tx, "SELECT 1 FROM push_targets WHERE name = ?1", name)?;
         check(existed)?;
         tx.execute(
             "INSERT INTO push_targets (name, redacted, sealed) VALUES (?1, ?2, ?3) \

@@ -4,14 +4,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::Database;
+use super::{Database, row_exists, write_transaction};
 use crate::storage::StoreError;
-
-/// A write transaction that takes the file's write lock at once, so the checks it makes hold
-/// until it commits (another process may write to the file).
-fn immediate(connection: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
-    connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-}
 
 /// Every row of `table` (its key column `key`, and `json`), by key.
 fn all(database: &Database, table: &str, key: &str) -> Result<Vec<(String, String)>, StoreError> {
@@ -54,15 +48,8 @@ impl Database {
         check: &dyn Fn(bool) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut connection = self.writer();
-        let tx = immediate(&mut connection)?;
-        let exists = tx
-            .query_row(
-                "SELECT 1 FROM sdt_platforms WHERE name = ?1",
-                [name],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
+        let tx = write_transaction(&mut connection)?;
+        let exists = row_exists(&tx, "SELECT 1 FROM sdt_platforms WHERE name = ?1", name)?;
         check(exists)?;
         tx.execute(
             "INSERT INTO sdt_platforms (name, json) VALUES (?1, ?2) \
@@ -82,7 +69,7 @@ impl Database {
         check: &dyn Fn(i64) -> Result<(), StoreError>,
     ) -> Result<bool, StoreError> {
         let mut connection = self.writer();
-        let tx = immediate(&mut connection)?;
+        let tx = write_transaction(&mut connection)?;
         let twins: i64 = tx.query_row(
             "SELECT COUNT(*) FROM sdt_twins WHERE json ->> '$.platform' = ?1",
             [name],
@@ -149,16 +136,13 @@ impl Database {
         check_existing: &dyn Fn(bool) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut connection = self.writer();
-        let tx = immediate(&mut connection)?;
+        let tx = write_transaction(&mut connection)?;
         check_platform(platform_in(&tx, platform)?)?;
-        let exists = tx
-            .query_row(
-                "SELECT 1 FROM sdt_twins WHERE submodel_id = ?1",
-                [submodel_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
+        let exists = row_exists(
+            &tx,
+            "SELECT 1 FROM sdt_twins WHERE submodel_id = ?1",
+            submodel_id,
+        )?;
         check_existing(exists)?;
         tx.execute(
             "INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES (?1, ?2, ?3) \
