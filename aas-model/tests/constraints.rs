@@ -385,3 +385,26 @@ fn verification_is_lazy_and_stops_when_asked() {
     );
     assert_eq!(verify(&env).take(3).count(), 3);
 }
+
+#[test]
+fn repeated_id_shorts_are_reported_at_each_repetition_in_item_order() {
+    let elements: Vec<SubmodelElement> = ["b", "a", "b", "a", "c", "a"]
+        .into_iter()
+        .map(|name| property(name).into())
+        .collect();
+    let env = Environment {
+        submodels: Some(vec![submodel(elements)]),
+        ..Environment::new()
+    };
+    let paths: Vec<String> = verify(&env)
+        .map(|finding| format!("{} {}", finding.path(), finding.message()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "submodels[0].submodelElements[2] idShort \"b\" is used twice in submodelElements; rename one of them",
+            "submodels[0].submodelElements[3] idShort \"a\" is used twice in submodelElements; rename one of them",
+            "submodels[0].submodelElements[5] idShort \"a\" is used twice in submodelElements; rename one of them",
+        ]
+    );
+}

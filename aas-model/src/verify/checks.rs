@@ -472,21 +472,29 @@ fn check_unique_id_shorts<'e>(
     property: &'static str,
     children: impl Iterator<Item = Option<&'e str>>,
 ) {
-    let mut seen = HashSet::new();
-    for (i, id_short) in children.enumerate() {
-        if let Some(id_short) = id_short
-            && !seen.insert(id_short)
-        {
-            out.at_item(
-                property,
-                i,
-                "AASd-022",
-                format!(
-                    "idShort {} is used twice in {property}; rename one of them",
-                    show(id_short)
-                ),
-            );
-        }
+    // Sorted rather than hashed: no hashing of every name, one allocation; equal names end
+    // up side by side in item order, and every one after the first is reported, in item order.
+    let mut named: Vec<(&str, usize)> = children
+        .enumerate()
+        .filter_map(|(i, id_short)| id_short.map(|id_short| (id_short, i)))
+        .collect();
+    named.sort_unstable();
+    let mut twice: Vec<(usize, &str)> = named
+        .windows(2)
+        .filter(|pair| pair[0].0 == pair[1].0)
+        .map(|pair| (pair[1].1, pair[1].0))
+        .collect();
+    twice.sort_unstable();
+    for (i, id_short) in twice {
+        out.at_item(
+            property,
+            i,
+            "AASd-022",
+            format!(
+                "idShort {} is used twice in {property}; rename one of them",
+                show(id_short)
+            ),
+        );
     }
 }
 

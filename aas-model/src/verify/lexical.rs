@@ -46,9 +46,10 @@ pub(crate) fn char_len_exceeds(s: &str, max: usize) -> bool {
     s.len() > max && s.chars().count() > max
 }
 
-pattern!(ID_SHORT, "^[a-zA-Z][a-zA-Z0-9_]*$");
-// V3.1: hyphens allowed, but not last, and at least two characters.
-pattern!(ID_SHORT_V3_1, "^[a-zA-Z][a-zA-Z0-9_-]*[a-zA-Z0-9_]+$");
+// The idShort patterns are checked by hand (every referable has one, and a regex search costs
+// more than the check): V3.0 `^[a-zA-Z][a-zA-Z0-9_]*$`, V3.1
+// `^[a-zA-Z][a-zA-Z0-9_-]*[a-zA-Z0-9_]+$` (hyphens allowed, but not last, and at least two
+// characters). The tests compare both with the patterns.
 pattern!(VERSION, "^(0|[1-9][0-9]*)$");
 
 const DIGIT: &str = "[0-9]";
@@ -319,9 +320,20 @@ pattern!(NEGATIVE_INTEGER, "^(-0*[1-9][0-9]*)$");
 
 /// The idShort pattern (AASd-002) of `version`.
 pub(crate) fn matches_id_short(s: &str, version: Version) -> bool {
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let bytes = s.as_bytes();
+    let Some((first, rest)) = bytes.split_first() else {
+        return false;
+    };
+    if !first.is_ascii_alphabetic() {
+        return false;
+    }
     match version {
-        Version::V3_0 => ID_SHORT.is_match(s),
-        Version::V3_1 => ID_SHORT_V3_1.is_match(s),
+        Version::V3_0 => rest.iter().all(word),
+        Version::V3_1 => match rest.split_last() {
+            Some((last, middle)) => word(last) && middle.iter().all(|b| word(b) || *b == b'-'),
+            None => false,
+        },
     }
 }
 
@@ -427,15 +439,68 @@ fn integer_in_range(s: &str, min: i128, max: i128) -> bool {
 }
 
 fn is_xs_double(s: &str) -> bool {
-    DOUBLE.is_match(s)
-        && (matches!(s, "INF" | "-INF") || s.parse::<f64>().is_ok_and(|v| !v.is_infinite()))
+    DOUBLE.is_match(s) && (matches!(s, "INF" | "-INF") || is_finite_as(s, f64::MAX_10_EXP))
 }
 
 fn is_xs_float(s: &str) -> bool {
-    DOUBLE.is_match(s)
-        && (matches!(s, "INF" | "-INF")
-            || s.parse::<f64>()
-                .is_ok_and(|v| !v.is_infinite() && !(v as f32).is_infinite()))
+    DOUBLE.is_match(s) && (matches!(s, "INF" | "-INF") || is_finite_as(s, f32::MAX_10_EXP))
+}
+
+/// Whether a number matched by `DOUBLE` stays finite as a binary float whose largest value
+/// is below 10^(`max_10_exp` + 1). Most values are far from that bound and are decided by
+/// their decimal order of magnitude alone: parsing them (slow for long mantissas) is left to
+/// the few within one order of it.
+fn is_finite_as(s: &str, max_10_exp: i32) -> bool {
+    let parse = || {
+        s.parse::<f64>()
+            .is_ok_and(|v| !v.is_infinite() && (max_10_exp > f32::MAX_10_EXP || !(v as f32).is_infinite()))
+    };
+    let Some(order) = decimal_order(s) else {
+        return parse();
+    };
+    match order.cmp(&i64::from(max_10_exp)) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Equal => parse(),
+        std::cmp::Ordering::Greater => false,
+    }
+}
+
+/// The decimal order of magnitude of a number literal (`[+-]digits[.digits][(e|E)[+-]digits]`):
+/// n such that 10^n ≤ |value| < 10^(n+1). `None` for zero, `NaN` or anything else, which the
+/// caller decides by parsing.
+fn decimal_order(s: &str) -> Option<i64> {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], &unsigned[at + 1..]),
+        None => (unsigned, "0"),
+    };
+    let exponent_digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    if exponent_digits.is_empty() || !exponent_digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Any exponent of more than 18 digits is beyond both bounds either way.
+    let magnitude: i64 = match exponent_digits.trim_start_matches('0') {
+        digits if digits.len() > 18 => 1 << 62,
+        "" => 0,
+        digits => digits.parse().ok()?,
+    };
+    let exponent = if exponent.starts_with('-') {
+        -magnitude
+    } else {
+        magnitude
+    };
+    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !integer.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let integer = integer.trim_start_matches('0');
+    let order = if integer.is_empty() {
+        let leading_zeros = fraction.bytes().position(|b| b != b'0')?;
+        -(i64::try_from(leading_zeros).ok()?) - 1
+    } else {
+        i64::try_from(integer.len()).ok()? - 1
+    };
+    Some(order.saturating_add(exponent))
 }
 
 fn is_xs_g_month_day(s: &str) -> bool {
@@ -609,8 +674,6 @@ mod tests {
     #[test]
     fn every_pattern_compiles() {
         for re in [
-            &ID_SHORT,
-            &ID_SHORT_V3_1,
             &ANY_URI_V3_1,
             &VERSION,
             &DATE_TIME_UTC,
@@ -640,6 +703,57 @@ mod tests {
             &NEGATIVE_INTEGER,
         ] {
             let _ = re.is_match("");
+        }
+    }
+
+    /// Every string of up to 4 characters over an alphabet with each class the patterns tell
+    /// apart (and a non-ASCII letter): the hand-written idShort check agrees with the patterns.
+    #[test]
+    fn id_short_check_equals_the_patterns_of_both_versions() {
+        let v3_0 = compile("^[a-zA-Z][a-zA-Z0-9_]*$");
+        let v3_1 = compile("^[a-zA-Z][a-zA-Z0-9_-]*[a-zA-Z0-9_]+$");
+        let alphabet = ['a', 'Z', '0', '9', '_', '-', ' ', '.', 'é', '\n'];
+        let mut strings = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(last.iter().cloned());
+        }
+        for s in &strings {
+            assert_eq!(matches_id_short(s, Version::V3_0), v3_0.is_match(s), "{s:?} as V3.0");
+            assert_eq!(matches_id_short(s, Version::V3_1), v3_1.is_match(s), "{s:?} as V3.1");
+        }
+    }
+
+    /// The order-of-magnitude shortcut of xs:double and xs:float decides as parsing does, near
+    /// both bounds and far from them.
+    #[test]
+    fn double_and_float_range_shortcut_equals_parsing() {
+        let by_parsing = |s: &str, float: bool| {
+            matches!(s, "INF" | "-INF")
+                || s.parse::<f64>().is_ok_and(|v| {
+                    !v.is_infinite() && (!float || !(v as f32).is_infinite())
+                })
+        };
+        let mut values = vec![
+            "0".to_owned(), "-0.0".into(), ".5".into(), "1.".into(), "NaN".into(), "INF".into(),
+            "1e400".into(), "1e-400".into(), "0.0000e999999999999999999999".into(),
+            "1e99999999999999999999999".into(), "-1E-99999999999999999999999".into(),
+        ];
+        for mantissa in ["1", "1.7976931348623157", "1.7976931348623159", "17.9769", "0.179769",
+            "3.4028234", "3.4028236", "0.00034028236", "9.99999", "000123.456"] {
+            for exponent in [36, 37, 38, 39, 40, 300, 304, 305, 306, 307, 308, 309, 310, -40, -330] {
+                values.push(format!("{mantissa}e{exponent}"));
+                values.push(format!("-{mantissa}E{exponent:+}"));
+            }
+        }
+        for value in &values {
+            assert!(DOUBLE.is_match(value), "{value}");
+            assert_eq!(is_xs_double(value), by_parsing(value, false), "{value} as xs:double");
+            assert_eq!(is_xs_float(value), by_parsing(value, true), "{value} as xs:float");
         }
     }
 

@@ -21,6 +21,10 @@ pub(crate) struct Mark {
 #[allow(missing_debug_implementations)]
 pub struct Parser<'a> {
     input: &'a [u8],
+    /// `input` as text when all of it is UTF-8 (checked once, up front): strings are then
+    /// sliced from it instead of each being checked again. `None` when it is not, and each
+    /// string is checked on its own, so the error names the string that holds the bad byte.
+    text: Option<&'a str>,
     pos: usize,
     depth: usize,
     /// The metamodel version the input is read as: it decides which values are accepted.
@@ -50,6 +54,7 @@ impl<'a> Parser<'a> {
         };
         Self {
             input,
+            text: std::str::from_utf8(input).ok(),
             pos: start,
             depth: 0,
             version: aas_model::Version::LATEST,
@@ -239,29 +244,32 @@ impl<'a> Parser<'a> {
     /// Reads a string token starting at the current `"`.
     fn string_token(&mut self) -> Result<Cow<'a, str>, Error> {
         let start = self.pos + 1;
-        let mut i = start;
-        // Fast path: no escapes.
-        loop {
-            match self.input.get(i) {
-                Some(b'"') => {
-                    let bytes = &self.input[start..i];
-                    let s = std::str::from_utf8(bytes).map_err(|e| {
-                        self.error_at(start + e.valid_up_to(), ErrorKind::InvalidUtf8)
-                    })?;
-                    self.pos = i + 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(&c) if c < 0x20 => {
-                    return Err(
-                        self.error_at(i, ErrorKind::Syntax("control character in a string".into()))
-                    );
-                }
-                Some(_) => i += 1,
-                None => {
-                    return Err(self.error_at(i, ErrorKind::Syntax("unterminated string".into())));
-                }
-            }
+        let rest = self.input.get(start..).unwrap_or_default();
+        // Most strings have no escape: jump to the closing quote (or the first backslash).
+        let stop = memchr::memchr2(b'"', b'\\', rest);
+        let plain = &rest[..stop.unwrap_or(rest.len())];
+        if let Some(offset) = plain.iter().position(|&c| c < 0x20) {
+            return Err(self.error_at(
+                start + offset,
+                ErrorKind::Syntax("control character in a string".into()),
+            ));
+        }
+        let Some(stop) = stop else {
+            return Err(self.error_at(
+                self.input.len(),
+                ErrorKind::Syntax("unterminated string".into()),
+            ));
+        };
+        let mut i = start + stop;
+        if rest[stop] == b'"' {
+            let s = match self.text.and_then(|text| text.get(start..i)) {
+                Some(s) => s,
+                None => std::str::from_utf8(plain).map_err(|e| {
+                    self.error_at(start + e.valid_up_to(), ErrorKind::InvalidUtf8)
+                })?,
+            };
+            self.pos = i + 1;
+            return Ok(Cow::Borrowed(s));
         }
         let mut buf = self.input[start..i].to_vec();
         loop {
