@@ -468,3 +468,21 @@ fn a_prepared_message_is_finished_with_each_events_time_and_shells() {
         );
     }
 }
+
+#[test]
+fn payload_strings_are_escaped_exactly_and_each_message_deflates_on_its_own() {
+    let event = &events()[1];
+    let mut submodel = submodel();
+    submodel.id_short = Some("Quotes".into());
+    submodel.category = Some("say \"hi\" \\ back\n\té😀 \u{1}".into());
+    let compact = aas_serde::json::to_string(&submodel);
+    let pretty = String::from_utf8(aas_serde::json::to_vec_pretty(&submodel)).unwrap();
+    // Compact JSON escapes its control characters; pretty JSON has raw newlines between
+    // members. Messages made one after another on one thread share its compressor.
+    for json in [compact.clone(), pretty, compact.repeat(2000), String::new()] {
+        let mut serialized = event.serialized();
+        serialized.element.json = json.clone().into();
+        let wire = gunzip(&envelope::encode_serialized(&serialized));
+        assert_eq!(wire["payload"].as_str(), Some(json.as_str()));
+    }
+}

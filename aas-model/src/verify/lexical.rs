@@ -452,8 +452,9 @@ fn is_xs_float(s: &str) -> bool {
 /// the few within one order of it.
 fn is_finite_as(s: &str, max_10_exp: i32) -> bool {
     let parse = || {
-        s.parse::<f64>()
-            .is_ok_and(|v| !v.is_infinite() && (max_10_exp > f32::MAX_10_EXP || !(v as f32).is_infinite()))
+        s.parse::<f64>().is_ok_and(|v| {
+            !v.is_infinite() && (max_10_exp > f32::MAX_10_EXP || !(v as f32).is_infinite())
+        })
     };
     let Some(order) = decimal_order(s) else {
         return parse();
@@ -490,7 +491,11 @@ fn decimal_order(s: &str) -> Option<i64> {
         magnitude
     };
     let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if !integer.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+    if !integer
+        .bytes()
+        .chain(fraction.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let integer = integer.trim_start_matches('0');
@@ -723,8 +728,16 @@ mod tests {
             strings.extend(last.iter().cloned());
         }
         for s in &strings {
-            assert_eq!(matches_id_short(s, Version::V3_0), v3_0.is_match(s), "{s:?} as V3.0");
-            assert_eq!(matches_id_short(s, Version::V3_1), v3_1.is_match(s), "{s:?} as V3.1");
+            assert_eq!(
+                matches_id_short(s, Version::V3_0),
+                v3_0.is_match(s),
+                "{s:?} as V3.0"
+            );
+            assert_eq!(
+                matches_id_short(s, Version::V3_1),
+                v3_1.is_match(s),
+                "{s:?} as V3.1"
+            );
         }
     }
 
@@ -734,26 +747,53 @@ mod tests {
     fn double_and_float_range_shortcut_equals_parsing() {
         let by_parsing = |s: &str, float: bool| {
             matches!(s, "INF" | "-INF")
-                || s.parse::<f64>().is_ok_and(|v| {
-                    !v.is_infinite() && (!float || !(v as f32).is_infinite())
-                })
+                || s.parse::<f64>()
+                    .is_ok_and(|v| !v.is_infinite() && (!float || !(v as f32).is_infinite()))
         };
         let mut values = vec![
-            "0".to_owned(), "-0.0".into(), ".5".into(), "1.".into(), "NaN".into(), "INF".into(),
-            "1e400".into(), "1e-400".into(), "0.0000e999999999999999999999".into(),
-            "1e99999999999999999999999".into(), "-1E-99999999999999999999999".into(),
+            "0".to_owned(),
+            "-0.0".into(),
+            ".5".into(),
+            "1.".into(),
+            "NaN".into(),
+            "INF".into(),
+            "1e400".into(),
+            "1e-400".into(),
+            "0.0000e999999999999999999999".into(),
+            "1e99999999999999999999999".into(),
+            "-1E-99999999999999999999999".into(),
         ];
-        for mantissa in ["1", "1.7976931348623157", "1.7976931348623159", "17.9769", "0.179769",
-            "3.4028234", "3.4028236", "0.00034028236", "9.99999", "000123.456"] {
-            for exponent in [36, 37, 38, 39, 40, 300, 304, 305, 306, 307, 308, 309, 310, -40, -330] {
+        for mantissa in [
+            "1",
+            "1.7976931348623157",
+            "1.7976931348623159",
+            "17.9769",
+            "0.179769",
+            "3.4028234",
+            "3.4028236",
+            "0.00034028236",
+            "9.99999",
+            "000123.456",
+        ] {
+            for exponent in [
+                36, 37, 38, 39, 40, 300, 304, 305, 306, 307, 308, 309, 310, -40, -330,
+            ] {
                 values.push(format!("{mantissa}e{exponent}"));
                 values.push(format!("-{mantissa}E{exponent:+}"));
             }
         }
         for value in &values {
             assert!(DOUBLE.is_match(value), "{value}");
-            assert_eq!(is_xs_double(value), by_parsing(value, false), "{value} as xs:double");
-            assert_eq!(is_xs_float(value), by_parsing(value, true), "{value} as xs:float");
+            assert_eq!(
+                is_xs_double(value),
+                by_parsing(value, false),
+                "{value} as xs:double"
+            );
+            assert_eq!(
+                is_xs_float(value),
+                by_parsing(value, true),
+                "{value} as xs:float"
+            );
         }
     }
 

@@ -264,9 +264,8 @@ impl<'a> Parser<'a> {
         if rest[stop] == b'"' {
             let s = match self.text.and_then(|text| text.get(start..i)) {
                 Some(s) => s,
-                None => std::str::from_utf8(plain).map_err(|e| {
-                    self.error_at(start + e.valid_up_to(), ErrorKind::InvalidUtf8)
-                })?,
+                None => std::str::from_utf8(plain)
+                    .map_err(|e| self.error_at(start + e.valid_up_to(), ErrorKind::InvalidUtf8))?,
             };
             self.pos = i + 1;
             return Ok(Cow::Borrowed(s));
