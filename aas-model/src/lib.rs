@@ -134,5 +134,5 @@ pub use enums::*;
 pub use id_short_path::{IdShortPath, IdShortPathError, InsertError, PathStep, element_paths};
 pub use reference::{MAX_REFERENCE_NESTING, ParseReferenceError};
 pub use submodel_element::{DataElement, SubmodelElement};
-pub use verify::{verify, verify_as};
+pub use verify::{verify, verify_as, verify_within_as};
 pub use version::{UnknownVersion, Version};

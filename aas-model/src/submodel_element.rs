@@ -99,6 +99,11 @@ impl SubmodelElement {
         each_submodel_element!(self, e => e.id_short.as_deref())
     }
 
+    /// The `idShort`, to set or clear whatever the class.
+    pub fn id_short_mut(&mut self) -> &mut Option<String> {
+        each_submodel_element!(self, e => &mut e.id_short)
+    }
+
     /// The child elements in document order: collection and list values, entity statements,
     /// annotations (as submodel elements) and operation variables. Empty for other elements.
     ///

@@ -50,8 +50,8 @@ mod lexical;
 use std::collections::VecDeque;
 use std::fmt;
 
-use crate::Version;
 use crate::descend::{Node, Step};
+use crate::{IdShortPath, PathStep, Version};
 pub use lexical::{value_matches_type, value_matches_type_as};
 
 /// One broken constraint: where, which rule, and what to change.
@@ -115,10 +115,55 @@ pub fn verify<'a>(root: impl Into<Node<'a>>) -> Findings<'a> {
 
 /// Verifies `root` and everything below it under the rules of `version`.
 pub fn verify_as<'a>(root: impl Into<Node<'a>>, version: Version) -> Findings<'a> {
-    let root = root.into();
+    walk(root.into(), version, Vec::new())
+}
+
+/// The findings of [`verify_as`]`(submodel, version)` that concern the submodel element at
+/// `path` or anything below it, or one of its ancestors (the submodel included): the checks
+/// of a node look at the node and its direct children, so these are the only findings a
+/// change of that one element can add. When it is the only change to a submodel without
+/// findings, they are all of the changed submodel's findings, found in time proportional to
+/// the element and its ancestors' children rather than to the submodel. Elements of other
+/// branches are not visited; a `path` that names no element reaches none, and the findings
+/// are those of the ancestors it names.
+///
+/// ```
+/// use aas_model::{verify_as, verify_within_as, DataTypeDefXsd, Property, Submodel, Version};
+///
+/// let mut submodel = Submodel::new("urn:example:sm");
+/// submodel.submodel_elements = Some(vec![
+///     Property::new(DataTypeDefXsd::Int).with_id_short("Speed").into(),
+///     Property::new(DataTypeDefXsd::Int).with_id_short("Torque").into(),
+/// ]);
+/// // A change of Torque that breaks its value and takes Speed's name.
+/// submodel.element_mut(&"Torque".parse()?, |torque| {
+///     let aas_model::SubmodelElement::Property(torque) = torque else { unreachable!() };
+///     torque.value = Some("fast".into());
+///     torque.id_short = Some("Speed".into());
+/// });
+/// let within: Vec<_> = verify_within_as(&submodel, &"Speed".parse()?, Version::V3_1).collect();
+/// assert_eq!(within, verify_as(&submodel, Version::V3_1).collect::<Vec<_>>());
+/// assert_eq!(within.len(), 2); // AASd-022 at the submodel, valueType at the element
+/// # Ok::<(), aas_model::IdShortPathError>(())
+/// ```
+pub fn verify_within_as<'a>(
+    submodel: &'a crate::Submodel,
+    path: &IdShortPath,
+    version: Version,
+) -> Findings<'a> {
+    walk(Node::Submodel(submodel), version, path.steps().to_vec())
+}
+
+fn walk(root: Node<'_>, version: Version, focus: Vec<PathStep>) -> Findings<'_> {
+    let reach = if focus.is_empty() {
+        Reach::All
+    } else {
+        Reach::Along(0)
+    };
     Findings {
         version,
-        stack: vec![(root, 0)],
+        focus,
+        stack: vec![(root, 0, reach)],
         arena: vec![Entry {
             parent: NO_PARENT,
             step: None,
@@ -169,11 +214,24 @@ impl<'a> IdShort<'a> {
     }
 }
 
+/// Which children of a node the walk visits.
+#[derive(Clone, Copy)]
+enum Reach {
+    /// All of them: the node is the focus of [`verify_within_as`] or below it, or the whole
+    /// model is verified.
+    All,
+    /// The node is an ancestor of the focus, reached by this many of its path's steps: only
+    /// the child the next step names.
+    Along(usize),
+}
+
 /// The iterator of [`verify`]: findings in document order, computed as the walk goes.
 pub struct Findings<'a> {
     version: Version,
+    /// The idShort path of [`verify_within_as`]'s element (empty: the whole model).
+    focus: Vec<PathStep>,
     /// Nodes still to check, the next one last, with their entry in `arena`.
-    stack: Vec<(Node<'a>, u32)>,
+    stack: Vec<(Node<'a>, u32, Reach)>,
     arena: Vec<Entry<'a>>,
     pending: VecDeque<Finding>,
     raw: Vec<checks::Raw>,
@@ -258,7 +316,7 @@ impl Iterator for Findings<'_> {
             if let Some(finding) = self.pending.pop_front() {
                 return Some(finding);
             }
-            let (node, entry) = self.stack.pop()?;
+            let (node, entry, reach) = self.stack.pop()?;
             let step = self.arena[entry as usize].step;
             checks::check(node, step, self.version, &mut self.raw);
             let mut raw = std::mem::take(&mut self.raw);
@@ -278,15 +336,52 @@ impl Iterator for Findings<'_> {
             node.visit_children(&mut |child, step| scratch.push((child, step)));
             let first = self.stack.len();
             for (child, step) in self.scratch.drain(..) {
+                let id_short = IdShort::of(child, Some(node), Some(step));
+                let child_reach = match reach {
+                    Reach::All => Reach::All,
+                    Reach::Along(taken) => match along(&self.focus, taken, child, id_short) {
+                        Some(taken) if taken == self.focus.len() => Reach::All,
+                        Some(taken) => Reach::Along(taken),
+                        None => continue,
+                    },
+                };
                 let index = self.arena.len() as u32;
                 self.arena.push(Entry {
                     parent: entry,
                     step: Some(step),
-                    id_short: IdShort::of(child, Some(node), Some(step)),
+                    id_short,
                 });
-                self.stack.push((child, index));
+                self.stack.push((child, index, child_reach));
             }
             self.stack[first..].reverse();
         }
+    }
+}
+
+/// Whether `child` of an ancestor of the focus (reached by `taken` steps of `focus`) is on the
+/// way to it, and by how many steps then. An operation variable is on the way when its value
+/// is the next step; the value is then matched by the same step.
+fn along(
+    focus: &[PathStep],
+    taken: usize,
+    child: Node<'_>,
+    id_short: IdShort<'_>,
+) -> Option<usize> {
+    let next = focus.get(taken)?;
+    let named = match (id_short, next) {
+        (IdShort::Name(Some(name)), PathStep::IdShort(wanted)) => name == wanted,
+        (IdShort::Index(index), PathStep::Index(wanted)) => index == *wanted,
+        _ => false,
+    };
+    if named {
+        return Some(taken + 1);
+    }
+    match (child, next) {
+        (Node::OperationVariable(variable), PathStep::IdShort(wanted))
+            if variable.value.id_short() == Some(wanted.as_str()) =>
+        {
+            Some(taken)
+        }
+        _ => None,
     }
 }
