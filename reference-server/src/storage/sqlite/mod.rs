@@ -339,47 +339,12 @@ pub struct StorageOptions {
 }
 
 impl SqliteRepository {
-    /// Opens (creating if needed) the database file, with the default options.
-    #[cfg(test)]
-    pub fn open(path: &std::path::Path) -> Result<Self, StorageError> {
-        Self::open_with(path, StorageOptions::default())
-    }
-
-    /// Opens (creating if needed) the database file.
-    #[cfg(test)]
-    pub fn open_with(
-        path: &std::path::Path,
-        options: StorageOptions,
-    ) -> Result<Self, StorageError> {
-        Ok(Self::on(Arc::new(Database::open(path, options)?)))
-    }
-
     /// The repository over an open database.
     pub fn on(database: Arc<Database>) -> Self {
         Self {
             database,
             submodels: Arc::default(),
         }
-    }
-
-    /// The AAS version the stored data was verified under, as recorded (`None`: a database
-    /// from before versions were recorded, or a new one).
-    #[cfg(test)]
-    pub fn recorded_version(&self) -> Result<Option<aas_model::Version>, StorageError> {
-        let text: Option<String> = self
-            .read()
-            .query_row(
-                "SELECT value FROM metadata WHERE key = ?1",
-                [VERSION_KEY],
-                |row| row.get(0),
-            )
-            .optional()?;
-        text.map(|text| {
-            text.parse().map_err(|aas_model::UnknownVersion(recorded)| {
-                StorageError::UnknownRecordedVersion { recorded }
-            })
-        })
-        .transpose()
     }
 
     /// Makes `to` the version of the stored data. Data recorded under another version (a
@@ -647,18 +612,6 @@ impl Database {
             .wait()
             .map_err(|(code, message)| rusqlite::Error::SqliteFailure(code, message))?;
         Ok(value)
-    }
-
-    /// Runs `load` with this thread's changes grouped into commits of up to
-    /// [`super::MAX_LOAD_GROUP`] (see [`Repository::in_one_transaction`]).
-    #[cfg(test)]
-    fn loading(
-        &self,
-        load: &mut dyn FnMut() -> Result<usize, StorageError>,
-    ) -> Result<usize, StorageError> {
-        let outcome = as_load(load);
-        self.end_load()?;
-        outcome
     }
 
     /// Commits the group left open by a load's last changes; its outcome is theirs.
@@ -1263,92 +1216,6 @@ fn affected_shells(tx: &Connection, submodel_id: &str) -> Result<Vec<String>, St
 
 /// The synchronous calls [`Repository`]'s run on the blocking pool (and the tests call).
 impl SqliteRepository {
-    #[cfg(test)]
-    fn shells(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<AssetAdministrationShell>, StorageError> {
-        self.shells_where(&ShellFilter::default(), limit, cursor)
-    }
-
-    #[cfg(test)]
-    fn put_shell(
-        &self,
-        shell: &AssetAdministrationShell,
-        events: &dyn Fn(Written) -> Vec<Event>,
-    ) -> Result<Written, StorageError> {
-        self.put_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
-    }
-
-    #[cfg(test)]
-    fn create_shell(
-        &self,
-        shell: &AssetAdministrationShell,
-        events: &dyn Fn(Written) -> Vec<Event>,
-    ) -> Result<(), StorageError> {
-        self.create_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
-    }
-
-    #[cfg(test)]
-    fn submodels(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<Submodel>, StorageError> {
-        self.submodels_where(&SubmodelFilter::default(), limit, cursor)
-    }
-
-    #[cfg(test)]
-    fn put_submodel(
-        &self,
-        submodel: &Submodel,
-        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
-    ) -> Result<SubmodelChange, StorageError> {
-        self.put_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
-    }
-
-    #[cfg(test)]
-    fn create_submodel(
-        &self,
-        submodel: &Submodel,
-        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
-    ) -> Result<SubmodelChange, StorageError> {
-        self.create_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
-    }
-
-    fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError> {
-        self.get(Collection::Shells, id)
-    }
-
-    fn shells_where(
-        &self,
-        filter: &ShellFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<AssetAdministrationShell>, StorageError> {
-        self.list(Collection::Shells, &filter.conditions(), limit, cursor)
-    }
-
-    fn put_shell_serialized(
-        &self,
-        shell: &AssetAdministrationShell,
-        json: &str,
-        events: &dyn Fn(Written) -> Vec<Event>,
-    ) -> Result<Written, StorageError> {
-        self.write_shell(shell, json, Mode::CreateOrReplace, events)
-    }
-
-    fn create_shell_serialized(
-        &self,
-        shell: &AssetAdministrationShell,
-        json: &str,
-        events: &dyn Fn(Written) -> Vec<Event>,
-    ) -> Result<(), StorageError> {
-        self.write_shell(shell, json, Mode::CreateOnly, events)
-            .map(drop)
-    }
-
     fn delete_shell(
         &self,
         id: &str,
@@ -1373,10 +1240,6 @@ impl SqliteRepository {
         append_events(&tx, events(&shell))?;
         self.commit(tx)?;
         Ok(())
-    }
-
-    fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError> {
-        self.get(Collection::Submodels, id)
     }
 
     fn ids(&self, collection: Collection) -> Result<Vec<String>, StorageError> {
@@ -1416,33 +1279,6 @@ impl SqliteRepository {
         Ok(statement.query_row([id], |row| row.get(0)).optional()?)
     }
 
-    fn submodels_where(
-        &self,
-        filter: &SubmodelFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<Submodel>, StorageError> {
-        self.list(Collection::Submodels, &filter.conditions(), limit, cursor)
-    }
-
-    fn put_submodel_serialized(
-        &self,
-        submodel: &Submodel,
-        json: &str,
-        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
-    ) -> Result<SubmodelChange, StorageError> {
-        self.write_submodel(submodel, json, Mode::CreateOrReplace, events)
-    }
-
-    fn create_submodel_serialized(
-        &self,
-        submodel: &Submodel,
-        json: &str,
-        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
-    ) -> Result<SubmodelChange, StorageError> {
-        self.write_submodel(submodel, json, Mode::CreateOnly, events)
-    }
-
     fn delete_submodel(
         &self,
         id: &str,
@@ -1470,16 +1306,6 @@ impl SqliteRepository {
         append_events(&tx, events(&submodel, &affected))?;
         self.commit(tx)?;
         Ok(())
-    }
-
-    #[cfg(test)]
-    fn modify_submodel(
-        &self,
-        id: &str,
-        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
-        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
-    ) -> Result<Arc<Submodel>, StorageError> {
-        self.change_submodel(id, None, change, events)
     }
 
     fn attachment(&self, owner: &str, path: &str) -> Result<Option<Attachment>, StorageError> {
@@ -1539,33 +1365,6 @@ impl SqliteRepository {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
-    }
-
-    fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError> {
-        self.get(Collection::ConceptDescriptions, id)
-    }
-
-    fn concept_descriptions_where(
-        &self,
-        filter: &ConceptDescriptionFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<ConceptDescription>, StorageError> {
-        self.list(
-            Collection::ConceptDescriptions,
-            &filter.conditions(),
-            limit,
-            cursor,
-        )
-    }
-
-    fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError> {
-        self.write_concept_description(cd, Mode::CreateOrReplace)
-    }
-
-    fn create_concept_description(&self, cd: &ConceptDescription) -> Result<(), StorageError> {
-        self.write_concept_description(cd, Mode::CreateOnly)
-            .map(drop)
     }
 
     fn delete_concept_description(&self, id: &str) -> Result<(), StorageError> {
@@ -1787,14 +1586,6 @@ impl SqliteRepository {
         Ok(())
     }
 
-    #[cfg(test)]
-    fn in_one_transaction(
-        &self,
-        load: &mut dyn FnMut() -> Result<usize, StorageError>,
-    ) -> Result<usize, StorageError> {
-        self.database.loading(load)
-    }
-
     /// Runs `work` on a clone of this repository on the blocking pool (SQLite blocks), in
     /// loading mode when the calling task loads.
     async fn run<T, E>(
@@ -1814,269 +1605,143 @@ impl SqliteRepository {
     }
 }
 
-#[async_trait]
-impl Repository for SqliteRepository {
-    async fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| this.shell(&id)).await
-    }
+/// Implements [`Repository`] for [`SqliteRepository`]: each `fn` listed runs its closure (the
+/// synchronous call) on the blocking pool ([`SqliteRepository::run`]), after the `where`
+/// bindings make what it borrows owned; the items after `---` are written out.
+macro_rules! on_the_blocking_pool {
+    (
+        $(fn $name:ident(&self $(, $arg:ident: $type:ty)*) -> $out:ty
+            $(where $($owned:pat = $value:expr),+)? => $call:expr;)*
+        ---
+        $($rest:tt)*
+    ) => {
+        #[async_trait]
+        impl Repository for SqliteRepository {
+            $(async fn $name(&self $(, $arg: $type)*) -> Result<$out, StorageError> {
+                $($(let $owned = $value;)+)?
+                self.run($call).await
+            })*
+            $($rest)*
+        }
+    };
+}
 
-    async fn shells_where(
+on_the_blocking_pool! {
+    fn shell(&self, id: &str) -> Option<AssetAdministrationShell>
+        where id = id.to_owned() => move |this| this.get(Collection::Shells, &id);
+    fn shells_where(&self, filter: &ShellFilter, limit: usize, cursor: Option<&str>)
+        -> Page<AssetAdministrationShell>
+        where filter = filter.clone(), cursor = cursor.map(str::to_owned)
+        => move |this| {
+            let cursor = cursor.as_deref();
+            this.list(Collection::Shells, &filter.conditions(), limit, cursor)
+        };
+    fn put_shell_serialized(
+        &self, shell: Arc<AssetAdministrationShell>, json: Arc<str>, events: WriteEvents
+    ) -> Written
+        => move |this| this.write_shell(&shell, &json, Mode::CreateOrReplace, &events);
+    fn create_shell_serialized(
+        &self, shell: Arc<AssetAdministrationShell>, json: Arc<str>, events: WriteEvents
+    ) -> ()
+        => move |this| this.write_shell(&shell, &json, Mode::CreateOnly, &events).map(drop);
+    fn delete_shell(&self, id: &str, events: ShellDeleteEvents) -> ()
+        where id = id.to_owned() => move |this| this.delete_shell(&id, &events);
+    fn submodel(&self, id: &str) -> Option<Submodel>
+        where id = id.to_owned() => move |this| this.get(Collection::Submodels, &id);
+    fn stored_json(&self, collection: Collection, id: &str) -> Option<String>
+        where id = id.to_owned() => move |this| this.stored_json(collection, &id);
+    fn ids(&self, collection: Collection) -> Vec<String> => move |this| this.ids(collection);
+    fn submodels_where(&self, filter: &SubmodelFilter, limit: usize, cursor: Option<&str>)
+        -> Page<Submodel>
+        where filter = filter.clone(), cursor = cursor.map(str::to_owned)
+        => move |this| {
+            let cursor = cursor.as_deref();
+            this.list(Collection::Submodels, &filter.conditions(), limit, cursor)
+        };
+    fn put_submodel_serialized(
+        &self, submodel: Arc<Submodel>, json: Arc<str>, events: SubmodelWriteEvents
+    ) -> SubmodelChange
+        => move |this| this.write_submodel(&submodel, &json, Mode::CreateOrReplace, &events);
+    fn create_submodel_serialized(
+        &self, submodel: Arc<Submodel>, json: Arc<str>, events: SubmodelWriteEvents
+    ) -> SubmodelChange
+        => move |this| this.write_submodel(&submodel, &json, Mode::CreateOnly, &events);
+    fn delete_submodel(&self, id: &str, events: SubmodelDeleteEvents) -> ()
+        where id = id.to_owned() => move |this| this.delete_submodel(&id, &events);
+    fn modify_submodel(
         &self,
-        filter: &ShellFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<AssetAdministrationShell>, StorageError> {
-        let (filter, cursor) = (filter.clone(), cursor.map(str::to_owned));
-        self.run(move |this| this.shells_where(&filter, limit, cursor.as_deref()))
-            .await
-    }
-
-    async fn put_shell_serialized(
+        id: &str,
+        attach: Option<(String, Attachment)>,
+        change: Edit<Submodel>,
+        events: SubmodelEditEvents
+    ) -> Arc<Submodel>
+        where id = id.to_owned(), mut change = change => move |this| {
+            let attach = attach.as_ref().map(|(path, file)| (path.as_str(), file));
+            this.change_submodel(&id, attach, &mut change, &events)
+        };
+    fn modify_shell(
         &self,
-        shell: Arc<AssetAdministrationShell>,
-        json: Arc<str>,
-        events: WriteEvents,
-    ) -> Result<Written, StorageError> {
-        self.run(move |this| this.put_shell_serialized(&shell, &json, &*events))
-            .await
-    }
-
-    async fn create_shell_serialized(
-        &self,
-        shell: Arc<AssetAdministrationShell>,
-        json: Arc<str>,
-        events: WriteEvents,
-    ) -> Result<(), StorageError> {
-        self.run(move |this| this.create_shell_serialized(&shell, &json, &*events))
-            .await
-    }
-
-    async fn delete_shell(&self, id: &str, events: ShellDeleteEvents) -> Result<(), StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| this.delete_shell(&id, &*events)).await
-    }
-
-    async fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| this.submodel(&id)).await
-    }
-
+        id: &str,
+        thumbnail: Option<Attachment>,
+        change: Edit<AssetAdministrationShell>,
+        events: ShellEditEvents
+    ) -> AssetAdministrationShell
+        where id = id.to_owned(), mut change = change
+        => move |this| this.change_shell(&id, thumbnail.as_ref(), &mut change, &events);
+    fn attachment(&self, owner: &str, path: &str) -> Option<Attachment>
+        where owner = owner.to_owned(), path = path.to_owned()
+        => move |this| this.attachment(&owner, &path);
+    fn put_attachment(&self, owner: &str, path: &str, attachment: Option<Attachment>) -> ()
+        where owner = owner.to_owned(), path = path.to_owned()
+        => move |this| this.put_attachment(&owner, &path, attachment.as_ref());
+    fn attachments(&self, owner: &str) -> Vec<(String, Attachment)>
+        where owner = owner.to_owned() => move |this| this.attachments(&owner);
+    fn concept_description(&self, id: &str) -> Option<ConceptDescription>
+        where id = id.to_owned()
+        => move |this| this.get(Collection::ConceptDescriptions, &id);
+    fn concept_descriptions_where(
+        &self, filter: &ConceptDescriptionFilter, limit: usize, cursor: Option<&str>
+    ) -> Page<ConceptDescription>
+        where filter = filter.clone(), cursor = cursor.map(str::to_owned)
+        => move |this| {
+            let cursor = cursor.as_deref();
+            this.list(Collection::ConceptDescriptions, &filter.conditions(), limit, cursor)
+        };
+    fn put_concept_description(&self, cd: &ConceptDescription) -> Written
+        where cd = cd.clone()
+        => move |this| this.write_concept_description(&cd, Mode::CreateOrReplace);
+    fn create_concept_description(&self, cd: &ConceptDescription) -> ()
+        where cd = cd.clone()
+        => move |this| this.write_concept_description(&cd, Mode::CreateOnly).map(drop);
+    fn delete_concept_description(&self, id: &str) -> ()
+        where id = id.to_owned() => move |this| this.delete_concept_description(&id);
+    fn outbox(&self, limit: usize) -> Vec<OutboxEntry> => move |this| this.outbox(limit);
+    fn outbox_next_due(&self) -> Option<DateTime<Utc>> => |this| this.outbox_next_due();
+    fn acknowledge(&self, sequences: &[i64]) -> ()
+        where sequences = sequences.to_vec() => move |this| this.acknowledge(&sequences);
+    fn record_failure(&self, sequence: i64, error: &str, retry_at: DateTime<Utc>) -> u32
+        where error = error.to_owned()
+        => move |this| this.record_failure(sequence, &error, retry_at);
+    fn dead_letter(&self, sequence: i64, error: &str) -> ()
+        where error = error.to_owned() => move |this| this.dead_letter(sequence, &error);
+    fn dead_letters(&self, limit: usize, cursor: Option<&str>) -> Page<DeadLetter>
+        where cursor = cursor.map(str::to_owned)
+        => move |this| this.dead_letters(limit, cursor.as_deref());
+    fn retry_dead_letter(&self, sequence: i64) -> ()
+        => move |this| this.retry_dead_letter(sequence);
+    fn events(
+        &self, since: Option<DateTime<Utc>>, limit: usize, max_bytes: usize, cursor: Option<&str>
+    ) -> Page<LoggedEvent>
+        where cursor = cursor.map(str::to_owned)
+        => move |this| this.events(since, limit, max_bytes, cursor.as_deref());
+    fn prune_events(&self, before: DateTime<Utc>) -> usize
+        => move |this| this.prune_events(before);
+    ---
     /// Read on the caller's task, not the blocking pool: one row through a reader connection
     /// (in WAL mode it never waits for the writer) costs less than the hand-off
     /// (bench/server.sh: GET 0.41–0.46 of the floor through the pool, 0.63 here).
     async fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError> {
         SqliteRepository::submodel_json(self, id)
-    }
-
-    async fn stored_json(
-        &self,
-        collection: Collection,
-        id: &str,
-    ) -> Result<Option<String>, StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| this.stored_json(collection, &id))
-            .await
-    }
-
-    async fn ids(&self, collection: Collection) -> Result<Vec<String>, StorageError> {
-        self.run(move |this| this.ids(collection)).await
-    }
-
-    async fn submodels_where(
-        &self,
-        filter: &SubmodelFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<Submodel>, StorageError> {
-        let (filter, cursor) = (filter.clone(), cursor.map(str::to_owned));
-        self.run(move |this| this.submodels_where(&filter, limit, cursor.as_deref()))
-            .await
-    }
-
-    async fn put_submodel_serialized(
-        &self,
-        submodel: Arc<Submodel>,
-        json: Arc<str>,
-        events: SubmodelWriteEvents,
-    ) -> Result<SubmodelChange, StorageError> {
-        self.run(move |this| this.put_submodel_serialized(&submodel, &json, &*events))
-            .await
-    }
-
-    async fn create_submodel_serialized(
-        &self,
-        submodel: Arc<Submodel>,
-        json: Arc<str>,
-        events: SubmodelWriteEvents,
-    ) -> Result<SubmodelChange, StorageError> {
-        self.run(move |this| this.create_submodel_serialized(&submodel, &json, &*events))
-            .await
-    }
-
-    async fn delete_submodel(
-        &self,
-        id: &str,
-        events: SubmodelDeleteEvents,
-    ) -> Result<(), StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| this.delete_submodel(&id, &*events))
-            .await
-    }
-
-    async fn modify_submodel(
-        &self,
-        id: &str,
-        attach: Option<(String, Attachment)>,
-        mut change: Edit<Submodel>,
-        events: SubmodelEditEvents,
-    ) -> Result<Arc<Submodel>, StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| {
-            let attach = attach.as_ref().map(|(path, file)| (path.as_str(), file));
-            this.change_submodel(&id, attach, &mut *change, &*events)
-        })
-        .await
-    }
-
-    async fn modify_shell(
-        &self,
-        id: &str,
-        thumbnail: Option<Attachment>,
-        mut change: Edit<AssetAdministrationShell>,
-        events: ShellEditEvents,
-    ) -> Result<AssetAdministrationShell, StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| this.change_shell(&id, thumbnail.as_ref(), &mut *change, &*events))
-            .await
-    }
-
-    async fn attachment(
-        &self,
-        owner: &str,
-        path: &str,
-    ) -> Result<Option<Attachment>, StorageError> {
-        let (owner, path) = (owner.to_owned(), path.to_owned());
-        self.run(move |this| this.attachment(&owner, &path)).await
-    }
-
-    async fn put_attachment(
-        &self,
-        owner: &str,
-        path: &str,
-        attachment: Option<Attachment>,
-    ) -> Result<(), StorageError> {
-        let (owner, path) = (owner.to_owned(), path.to_owned());
-        self.run(move |this| this.put_attachment(&owner, &path, attachment.as_ref()))
-            .await
-    }
-
-    async fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError> {
-        let owner = owner.to_owned();
-        self.run(move |this| this.attachments(&owner)).await
-    }
-
-    async fn concept_description(
-        &self,
-        id: &str,
-    ) -> Result<Option<ConceptDescription>, StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| this.concept_description(&id)).await
-    }
-
-    async fn concept_descriptions_where(
-        &self,
-        filter: &ConceptDescriptionFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<ConceptDescription>, StorageError> {
-        let (filter, cursor) = (filter.clone(), cursor.map(str::to_owned));
-        self.run(move |this| this.concept_descriptions_where(&filter, limit, cursor.as_deref()))
-            .await
-    }
-
-    async fn put_concept_description(
-        &self,
-        cd: &ConceptDescription,
-    ) -> Result<Written, StorageError> {
-        let cd = cd.clone();
-        self.run(move |this| this.put_concept_description(&cd))
-            .await
-    }
-
-    async fn create_concept_description(
-        &self,
-        cd: &ConceptDescription,
-    ) -> Result<(), StorageError> {
-        let cd = cd.clone();
-        self.run(move |this| this.create_concept_description(&cd))
-            .await
-    }
-
-    async fn delete_concept_description(&self, id: &str) -> Result<(), StorageError> {
-        let id = id.to_owned();
-        self.run(move |this| this.delete_concept_description(&id))
-            .await
-    }
-
-    async fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError> {
-        self.run(move |this| this.outbox(limit)).await
-    }
-
-    async fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StorageError> {
-        self.run(|this| this.outbox_next_due()).await
-    }
-
-    async fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError> {
-        let sequences = sequences.to_vec();
-        self.run(move |this| this.acknowledge(&sequences)).await
-    }
-
-    async fn record_failure(
-        &self,
-        sequence: i64,
-        error: &str,
-        retry_at: DateTime<Utc>,
-    ) -> Result<u32, StorageError> {
-        let error = error.to_owned();
-        self.run(move |this| this.record_failure(sequence, &error, retry_at))
-            .await
-    }
-
-    async fn dead_letter(&self, sequence: i64, error: &str) -> Result<(), StorageError> {
-        let error = error.to_owned();
-        self.run(move |this| this.dead_letter(sequence, &error))
-            .await
-    }
-
-    async fn dead_letters(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<DeadLetter>, StorageError> {
-        let cursor = cursor.map(str::to_owned);
-        self.run(move |this| this.dead_letters(limit, cursor.as_deref()))
-            .await
-    }
-
-    async fn retry_dead_letter(&self, sequence: i64) -> Result<(), StorageError> {
-        self.run(move |this| this.retry_dead_letter(sequence)).await
-    }
-
-    async fn events(
-        &self,
-        since: Option<DateTime<Utc>>,
-        limit: usize,
-        max_bytes: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<LoggedEvent>, StorageError> {
-        let cursor = cursor.map(str::to_owned);
-        self.run(move |this| this.events(since, limit, max_bytes, cursor.as_deref()))
-            .await
-    }
-
-    async fn prune_events(&self, before: DateTime<Utc>) -> Result<usize, StorageError> {
-        self.run(move |this| this.prune_events(before)).await
     }
 
     fn outbox_signal(&self) -> Arc<Notify> {
@@ -2090,6 +1755,225 @@ impl Repository for SqliteRepository {
         let outcome = LOADING_TASK.scope((), load).await;
         self.run(|this| this.database.end_load()).await?;
         outcome
+    }
+}
+
+/// What only the tests call: the synchronous calls with their test defaults, and opening.
+#[cfg(test)]
+mod test_calls {
+    use super::*;
+
+    impl SqliteRepository {
+        /// Opens (creating if needed) the database file, with the default options.
+        pub(crate) fn open(path: &std::path::Path) -> Result<Self, StorageError> {
+            Self::open_with(path, StorageOptions::default())
+        }
+
+        /// Opens (creating if needed) the database file.
+        pub(crate) fn open_with(
+            path: &std::path::Path,
+            options: StorageOptions,
+        ) -> Result<Self, StorageError> {
+            Ok(Self::on(Arc::new(Database::open(path, options)?)))
+        }
+
+        /// The AAS version the stored data was verified under, as recorded (`None`: a database
+        /// from before versions were recorded, or a new one).
+        pub(crate) fn recorded_version(&self) -> Result<Option<aas_model::Version>, StorageError> {
+            let text: Option<String> = self
+                .read()
+                .query_row(
+                    "SELECT value FROM metadata WHERE key = ?1",
+                    [VERSION_KEY],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            text.map(|text| {
+                text.parse().map_err(|aas_model::UnknownVersion(recorded)| {
+                    StorageError::UnknownRecordedVersion { recorded }
+                })
+            })
+            .transpose()
+        }
+
+        pub(crate) fn shells(
+            &self,
+            limit: usize,
+            cursor: Option<&str>,
+        ) -> Result<Page<AssetAdministrationShell>, StorageError> {
+            self.shells_where(&ShellFilter::default(), limit, cursor)
+        }
+
+        pub(crate) fn put_shell(
+            &self,
+            shell: &AssetAdministrationShell,
+            events: &dyn Fn(Written) -> Vec<Event>,
+        ) -> Result<Written, StorageError> {
+            self.put_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
+        }
+
+        pub(crate) fn create_shell(
+            &self,
+            shell: &AssetAdministrationShell,
+            events: &dyn Fn(Written) -> Vec<Event>,
+        ) -> Result<(), StorageError> {
+            self.create_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
+        }
+
+        pub(crate) fn submodels(
+            &self,
+            limit: usize,
+            cursor: Option<&str>,
+        ) -> Result<Page<Submodel>, StorageError> {
+            self.submodels_where(&SubmodelFilter::default(), limit, cursor)
+        }
+
+        pub(crate) fn put_submodel(
+            &self,
+            submodel: &Submodel,
+            events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+        ) -> Result<SubmodelChange, StorageError> {
+            self.put_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
+        }
+
+        pub(crate) fn create_submodel(
+            &self,
+            submodel: &Submodel,
+            events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+        ) -> Result<SubmodelChange, StorageError> {
+            self.create_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
+        }
+
+        pub(crate) fn shell(
+            &self,
+            id: &str,
+        ) -> Result<Option<AssetAdministrationShell>, StorageError> {
+            self.get(Collection::Shells, id)
+        }
+
+        pub(crate) fn shells_where(
+            &self,
+            filter: &ShellFilter,
+            limit: usize,
+            cursor: Option<&str>,
+        ) -> Result<Page<AssetAdministrationShell>, StorageError> {
+            self.list(Collection::Shells, &filter.conditions(), limit, cursor)
+        }
+
+        pub(crate) fn put_shell_serialized(
+            &self,
+            shell: &AssetAdministrationShell,
+            json: &str,
+            events: &dyn Fn(Written) -> Vec<Event>,
+        ) -> Result<Written, StorageError> {
+            self.write_shell(shell, json, Mode::CreateOrReplace, events)
+        }
+
+        pub(crate) fn create_shell_serialized(
+            &self,
+            shell: &AssetAdministrationShell,
+            json: &str,
+            events: &dyn Fn(Written) -> Vec<Event>,
+        ) -> Result<(), StorageError> {
+            self.write_shell(shell, json, Mode::CreateOnly, events)
+                .map(drop)
+        }
+
+        pub(crate) fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError> {
+            self.get(Collection::Submodels, id)
+        }
+
+        pub(crate) fn submodels_where(
+            &self,
+            filter: &SubmodelFilter,
+            limit: usize,
+            cursor: Option<&str>,
+        ) -> Result<Page<Submodel>, StorageError> {
+            self.list(Collection::Submodels, &filter.conditions(), limit, cursor)
+        }
+
+        pub(crate) fn put_submodel_serialized(
+            &self,
+            submodel: &Submodel,
+            json: &str,
+            events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+        ) -> Result<SubmodelChange, StorageError> {
+            self.write_submodel(submodel, json, Mode::CreateOrReplace, events)
+        }
+
+        pub(crate) fn create_submodel_serialized(
+            &self,
+            submodel: &Submodel,
+            json: &str,
+            events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+        ) -> Result<SubmodelChange, StorageError> {
+            self.write_submodel(submodel, json, Mode::CreateOnly, events)
+        }
+
+        pub(crate) fn modify_submodel(
+            &self,
+            id: &str,
+            change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+            events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
+        ) -> Result<Arc<Submodel>, StorageError> {
+            self.change_submodel(id, None, change, events)
+        }
+
+        pub(crate) fn concept_description(
+            &self,
+            id: &str,
+        ) -> Result<Option<ConceptDescription>, StorageError> {
+            self.get(Collection::ConceptDescriptions, id)
+        }
+
+        pub(crate) fn concept_descriptions_where(
+            &self,
+            filter: &ConceptDescriptionFilter,
+            limit: usize,
+            cursor: Option<&str>,
+        ) -> Result<Page<ConceptDescription>, StorageError> {
+            self.list(
+                Collection::ConceptDescriptions,
+                &filter.conditions(),
+                limit,
+                cursor,
+            )
+        }
+
+        pub(crate) fn put_concept_description(
+            &self,
+            cd: &ConceptDescription,
+        ) -> Result<Written, StorageError> {
+            self.write_concept_description(cd, Mode::CreateOrReplace)
+        }
+
+        pub(crate) fn create_concept_description(
+            &self,
+            cd: &ConceptDescription,
+        ) -> Result<(), StorageError> {
+            self.write_concept_description(cd, Mode::CreateOnly)
+                .map(drop)
+        }
+
+        pub(crate) fn in_one_transaction(
+            &self,
+            load: &mut dyn FnMut() -> Result<usize, StorageError>,
+        ) -> Result<usize, StorageError> {
+            self.database.loading(load)
+        }
+    }
+
+    impl Database {
+        /// Runs `load` with this thread's changes grouped into commits of up to
+        /// [`super::MAX_LOAD_GROUP`] (see [`Repository::in_one_transaction`]).
+        pub(crate) fn loading(
+            &self,
+            load: &mut dyn FnMut() -> Result<usize, StorageError>,
+        ) -> Result<usize, StorageError> {
+            let outcome = as_load(load);
+            self.end_load()?;
+            outcome
+        }
     }
 }
 

@@ -175,10 +175,12 @@ impl TwinRecords for SqliteRepository {
     }
 }
 
-impl Database {
-    /// Runs `sql` as it is on the writer (tests that put rows no store would write).
-    #[cfg(test)]
-    pub(crate) fn execute_script(&self, sql: &str) -> Result<(), StoreError> {
-        Ok(self.writer().execute_batch(sql)?)
+#[cfg(test)]
+mod test_calls {
+    impl super::Database {
+        /// Runs `sql` as it is on the writer (tests that put rows no store would write).
+        pub(crate) fn execute_script(&self, sql: &str) -> Result<(), super::StoreError> {
+            Ok(self.writer().execute_batch(sql)?)
+        }
     }
 }
