@@ -615,3 +615,68 @@ pub struct ConceptDescriptionFilter {
     /// The first key's value of one of its embedded data specifications' `dataSpecification`.
     pub data_specification: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// Events named `name`, whatever the change.
+    fn named(name: &str) -> Vec<Event> {
+        vec![Event::new(name, Vec::new(), Utc::now())]
+    }
+
+    /// The storage traits are used from async code through their trait objects as they are,
+    /// on a runtime of one thread (a call that blocked it would stall the test): no hop to the
+    /// blocking pool by the caller. A change's events are made in its transaction, in order.
+    #[tokio::test]
+    async fn the_trait_objects_serve_async_callers_without_a_hop_of_theirs() -> TestResult {
+        let sqlite = Arc::new(SqliteRepository::in_memory()?);
+        let repository: Arc<dyn Repository> = sqlite.clone();
+        let (push, twins): (Arc<dyn PushRecords>, Arc<dyn TwinRecords>) = (sqlite.clone(), sqlite);
+        let submodel = Arc::new(Submodel::new("urn:sm:1"));
+        let json = aas_serde::json::to_string(&*submodel).into();
+        let written = Box::new(|change: &SubmodelChange| named(&format!("{:?}", change.written)));
+        let change = (repository.put_submodel_serialized(submodel.clone(), json, written)).await?;
+        assert_eq!(change.written, Written::Created);
+        assert_eq!(
+            repository.submodel("urn:sm:1").await?.as_ref(),
+            Some(&*submodel)
+        );
+        let edit: Edit<Submodel> = Box::new(|submodel| {
+            submodel.category = Some("changed".into());
+            Ok(())
+        });
+        let edited = Box::new(|_: &Submodel, _: &str, _: &SubmodelChange| named("Edited"));
+        let changed = repository
+            .modify_submodel("urn:sm:1", None, edit, edited)
+            .await?;
+        assert_eq!(changed.category.as_deref(), Some("changed"));
+        let refuse: Edit<Submodel> = Box::new(|_| Err("no".into()));
+        let refused = Box::new(|_: &Submodel, _: &str, _: &SubmodelChange| named("Refused"));
+        let outcome = repository
+            .modify_submodel("urn:sm:1", None, refuse, refused)
+            .await;
+        assert!(
+            matches!(outcome, Err(StorageError::Refused(_))),
+            "{outcome:?}"
+        );
+        let deleted = Box::new(|_: &Submodel, _: &[String]| named("Deleted"));
+        repository.delete_submodel("urn:sm:1", deleted).await?;
+        assert_eq!(repository.submodel("urn:sm:1").await?, None);
+        let logged = repository.events(None, 10, usize::MAX, None).await?.items;
+        let topics: Vec<&str> = logged.iter().map(|event| event.topic.as_str()).collect();
+        assert_eq!(topics, ["Created", "Edited", "Deleted"]);
+        push.save_push_job("job", "processing", "{}").await?;
+        let processing = push.processing_push_jobs().await?;
+        assert_eq!(processing, [("job".to_owned(), "{}".to_owned())]);
+        let new = Box::new(|exists| match exists {
+            false => Ok(()),
+            true => Err(StoreError::Exists("platform".into())),
+        });
+        twins.put_sdt_platform("iot", "{}", new).await?;
+        assert_eq!(twins.sdt_platform("iot").await?.as_deref(), Some("{}"));
+        Ok(())
+    }
+}
