@@ -173,7 +173,8 @@ mod tests {
             topic.to_owned(),
             payload.unwrap_or(topic.as_bytes().to_vec()),
         );
-        let events = Box::new(move |_: &_| vec![Event::new(&topic, payload.clone(), Utc::now())]);
+        let events =
+            Box::new(move |_, _: &[String]| vec![Event::new(&topic, payload.clone(), Utc::now())]);
         (repository.put_submodel_serialized(Arc::new(submodel), json, events)).await?;
         Ok(())
     }

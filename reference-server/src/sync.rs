@@ -674,7 +674,7 @@ mod store_tests {
     /// Stores `submodel` past the service: nobody is told.
     async fn stored_quietly(sync: &Synchronizer, submodel: Submodel) -> Result<(), StorageError> {
         let json = aas_serde::json::to_string(&submodel).into();
-        let no_events = Box::new(|_: &_| Vec::new());
+        let no_events = Box::new(|_, _: &[String]| Vec::new());
         let repository = sync.service.repository();
         (repository.put_submodel_serialized(Arc::new(submodel), json, no_events)).await?;
         Ok(())

@@ -30,7 +30,9 @@ use events_core::{
 use tokio::sync::broadcast;
 
 use crate::config::SemanticIdFilter;
-use crate::storage::{Attachment, Change, Event, Repository, StorageError, Written};
+use crate::storage::{
+    Attachment, Change, Event, Finish, MakeEvents, Repository, StorageError, Written,
+};
 
 /// Who made a change: the twin service answers changes made by others, not its own writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,9 +124,7 @@ pub struct RepositoryService {
 /// What the events closures use: storage runs them under its writer lock, on a thread of its
 /// own, so they own it.
 struct Shared {
-    /// Leaked: a change's prepared messages borrow its encodings, and travel with the change
-    /// into storage, which may outlive any borrow; a server makes one service.
-    events: &'static EventSettings,
+    events: EventSettings,
     clock: Mutex<EventClock>,
     committed: broadcast::Sender<CommittedChange>,
     /// The next place in the commit order ([`Place`]).
@@ -200,7 +200,27 @@ impl std::fmt::Debug for RepositoryService {
 }
 
 /// An element's messages prepared in each encoding.
-type Prepared = Vec<(&'static Encoding, PreparedMessage<'static>)>;
+type Prepared<'a> = Vec<(&'a Encoding, PreparedMessage<'a>)>;
+
+/// A write's events ([`MakeEvents`]): `element` (none: the filter leaves it out) prepared
+/// before the writer lock, the events made and the place taken under it.
+struct WriteEvents {
+    shared: Arc<Shared>,
+    element: Option<SerializedElement>,
+    place: Arc<Place>,
+}
+
+impl MakeEvents for WriteEvents {
+    fn prepare(&self) -> Finish<'_> {
+        let prepared = (self.element.iter())
+            .flat_map(|element| self.shared.prepare(element))
+            .collect();
+        Box::new(move |written, affected| {
+            self.place.take(None);
+            self.shared.finish(&prepared, kind_of(written), affected)
+        })
+    }
+}
 
 fn kind_of(written: Written) -> EventKind {
     match written {
@@ -248,7 +268,7 @@ impl Shared {
     }
 
     /// The part of `element`'s messages that costs in proportion to it.
-    fn prepare(&self, element: &SerializedElement) -> Prepared {
+    fn prepare(&self, element: &SerializedElement) -> Prepared<'_> {
         self.events
             .encodings
             .iter()
@@ -257,7 +277,7 @@ impl Shared {
     }
 
     /// The events of a change, made while it commits (see the module documentation).
-    fn finish(&self, prepared: &Prepared, kind: EventKind, affected: &[String]) -> Vec<Event> {
+    fn finish(&self, prepared: &Prepared<'_>, kind: EventKind, affected: &[String]) -> Vec<Event> {
         if prepared.is_empty() {
             return Vec::new();
         }
@@ -309,7 +329,7 @@ impl RepositoryService {
     ) -> Self {
         let (committed, _) = broadcast::channel(ANNOUNCED);
         let shared = Shared {
-            events: Box::leak(Box::new(events)),
+            events,
             clock: Mutex::new(EventClock::new()),
             committed,
             places: AtomicU64::new(0),
@@ -371,13 +391,12 @@ impl RepositoryService {
         origin: Origin,
     ) -> Result<(Written, Arc<str>), StorageError> {
         let json: Arc<str> = aas_serde::json::to_string(&shell).into();
-        let element = SerializedElement::shell_with_json(&shell, json.clone());
-        let (shared, prepared) = (self.shared.clone(), self.shared.prepare(&element));
-        let place = Place::new(&self.shared);
-        let taken = place.clone();
-        let events = Box::new(move |written| {
-            taken.take(None);
-            shared.finish(&prepared, kind_of(written), &[])
+        let element = Some(SerializedElement::shell_with_json(&shell, json.clone()));
+        let (shared, place) = (self.shared.clone(), Place::new(&self.shared));
+        let events = Box::new(WriteEvents {
+            shared,
+            element,
+            place: place.clone(),
         });
         let (shell, repository) = (Arc::new(shell), &self.repository);
         let written = if create_only {
@@ -476,18 +495,13 @@ impl RepositoryService {
         origin: Origin,
     ) -> Result<(Written, Arc<str>), StorageError> {
         let json: Arc<str> = aas_serde::json::to_string(&submodel).into();
-        let prepared = if self.shared.announces(&submodel) {
-            let element = SerializedElement::submodel_with_json(&submodel, json.clone());
-            self.shared.prepare(&element)
-        } else {
-            Vec::new()
-        };
-        let (place, shared) = (Place::new(&self.shared), self.shared.clone());
-        let taken = place.clone();
-        let events = Box::new(move |change: &crate::storage::SubmodelChange| {
-            taken.take(None);
-            let kind = kind_of(change.written);
-            shared.finish(&prepared, kind, &change.affected_shell_ids)
+        let element = (self.shared.announces(&submodel))
+            .then(|| SerializedElement::submodel_with_json(&submodel, json.clone()));
+        let (shared, place) = (self.shared.clone(), Place::new(&self.shared));
+        let events = Box::new(WriteEvents {
+            shared,
+            element,
+            place: place.clone(),
         });
         let (submodel, repository) = (Arc::new(submodel), &self.repository);
         let change = if create_only {
@@ -852,7 +866,7 @@ mod tests {
         let half = Submodel::new("urn:sm:half");
         let json = aas_serde::json::to_string(&half).into();
         // The events closure runs after the row is written, inside the transaction.
-        let panics = Box::new(|_: &_| -> Vec<Event> { panic!("a change that panics") });
+        let panics = Box::new(|_, _: &[String]| -> Vec<Event> { panic!("a change that panics") });
         let outcome = (repository.put_submodel_serialized(Arc::new(half), json, panics)).await;
         assert!(matches!(outcome, Err(StorageError::Task(_))), "{outcome:?}");
         assert_eq!(repository.submodel("urn:sm:half").await?, None);

@@ -233,13 +233,30 @@ impl Event {
     }
 }
 
+/// Makes a write's events in two steps, so that what costs in proportion to the element
+/// (writing it into each encoding, compressing) is done before the writer lock is taken:
+/// storage calls `prepare` first, outside the lock, and what it answers inside the transaction,
+/// with the outcome and the shells that refer to the element (a submodel's).
+pub trait MakeEvents: Send {
+    fn prepare(&self) -> Finish<'_>;
+}
+
+/// What [`MakeEvents::prepare`] answers: makes the events from the outcome and the shells that
+/// refer to the element.
+pub type Finish<'a> = Box<dyn Fn(Written, &[String]) -> Vec<Event> + 'a>;
+
+/// A closure has nothing to prepare.
+impl<F: Fn(Written, &[String]) -> Vec<Event> + Send> MakeEvents for F {
+    fn prepare(&self) -> Finish<'_> {
+        Box::new(self)
+    }
+}
+
 // What makes a change's events inside its transaction, under the writer lock, from what the
 // transaction saw; owned, as the trait says. (Aliases: `async_trait` would tie the elided
 // lifetimes of a closure type in a method's signature to the call.)
-/// Makes a shell write's events from its outcome.
-pub type WriteEvents = Box<dyn Fn(Written) -> Vec<Event> + Send>;
-/// Makes a submodel write's events from its outcome.
-pub type SubmodelWriteEvents = Box<dyn Fn(&SubmodelChange) -> Vec<Event> + Send>;
+/// Makes a write's events ([`MakeEvents`]).
+pub type WriteEvents = Box<dyn MakeEvents>;
 /// Makes a deletion's events from the shell's last state.
 pub type ShellDeleteEvents = Box<dyn Fn(&AssetAdministrationShell) -> Vec<Event> + Send>;
 /// Makes a deletion's events from the submodel's last state and the shells referring to it.
@@ -309,14 +326,14 @@ pub trait Repository: Send + Sync {
         &self,
         submodel: Arc<Submodel>,
         json: Arc<str>,
-        events: SubmodelWriteEvents,
+        events: WriteEvents,
     ) -> Result<SubmodelChange, StorageError>;
     /// [`Repository::create_shell_serialized`] of a submodel.
     async fn create_submodel_serialized(
         &self,
         submodel: Arc<Submodel>,
         json: Arc<str>,
-        events: SubmodelWriteEvents,
+        events: WriteEvents,
     ) -> Result<SubmodelChange, StorageError>;
     async fn delete_submodel(
         &self,
@@ -637,7 +654,7 @@ mod tests {
         let (push, twins): (Arc<dyn PushRecords>, Arc<dyn TwinRecords>) = (sqlite.clone(), sqlite);
         let submodel = Arc::new(Submodel::new("urn:sm:1"));
         let json = aas_serde::json::to_string(&*submodel).into();
-        let written = Box::new(|change: &SubmodelChange| named(&format!("{:?}", change.written)));
+        let written = Box::new(|written, _: &[String]| named(&format!("{written:?}")));
         let change = (repository.put_submodel_serialized(submodel.clone(), json, written)).await?;
         assert_eq!(change.written, Written::Created);
         assert_eq!(

@@ -26,8 +26,8 @@ use super::{
     Attachment, Change, Collection, ConceptDescriptionFilter, DatabaseError, DeadLetter, Edit,
     Event, LoggedEvent, OutboxEntry, Page, Repository, ShellDeleteEvents, ShellEditEvents,
     ShellFilter, StorageError, StoreError, SubmodelChange, SubmodelDeleteEvents,
-    SubmodelEditEvents, SubmodelFilter, SubmodelWriteEvents, THUMBNAIL, VersionChange,
-    VersionProblem, WriteEvents, Written,
+    SubmodelEditEvents, SubmodelFilter, THUMBNAIL, VersionChange, VersionProblem, WriteEvents,
+    Written,
 };
 
 mod database;
@@ -1638,12 +1638,16 @@ on_the_blocking_pool! {
         };
     fn put_shell_serialized(
         &self, shell: Arc<AssetAdministrationShell>, json: Arc<str>, events: WriteEvents
-    ) -> Written
-        => move |this| this.write_shell(&shell, &json, Mode::CreateOrReplace, &events);
+    ) -> Written => move |this| {
+        let finish = events.prepare();
+        this.write_shell(&shell, &json, Mode::CreateOrReplace, &|written| finish(written, &[]))
+    };
     fn create_shell_serialized(
         &self, shell: Arc<AssetAdministrationShell>, json: Arc<str>, events: WriteEvents
-    ) -> ()
-        => move |this| this.write_shell(&shell, &json, Mode::CreateOnly, &events).map(drop);
+    ) -> () => move |this| {
+        let finish = events.prepare();
+        this.write_shell(&shell, &json, Mode::CreateOnly, &|written| finish(written, &[])).map(drop)
+    };
     fn delete_shell(&self, id: &str, events: ShellDeleteEvents) -> ()
         where id = id.to_owned() => move |this| this.delete_shell(&id, &events);
     fn submodel(&self, id: &str) -> Option<Submodel>
@@ -1659,13 +1663,19 @@ on_the_blocking_pool! {
             this.list(Collection::Submodels, &filter.conditions(), limit, cursor)
         };
     fn put_submodel_serialized(
-        &self, submodel: Arc<Submodel>, json: Arc<str>, events: SubmodelWriteEvents
-    ) -> SubmodelChange
-        => move |this| this.write_submodel(&submodel, &json, Mode::CreateOrReplace, &events);
+        &self, submodel: Arc<Submodel>, json: Arc<str>, events: WriteEvents
+    ) -> SubmodelChange => move |this| {
+        let finish = events.prepare();
+        let events = |change: &SubmodelChange| finish(change.written, &change.affected_shell_ids);
+        this.write_submodel(&submodel, &json, Mode::CreateOrReplace, &events)
+    };
     fn create_submodel_serialized(
-        &self, submodel: Arc<Submodel>, json: Arc<str>, events: SubmodelWriteEvents
-    ) -> SubmodelChange
-        => move |this| this.write_submodel(&submodel, &json, Mode::CreateOnly, &events);
+        &self, submodel: Arc<Submodel>, json: Arc<str>, events: WriteEvents
+    ) -> SubmodelChange => move |this| {
+        let finish = events.prepare();
+        let events = |change: &SubmodelChange| finish(change.written, &change.affected_shell_ids);
+        this.write_submodel(&submodel, &json, Mode::CreateOnly, &events)
+    };
     fn delete_submodel(&self, id: &str, events: SubmodelDeleteEvents) -> ()
         where id = id.to_owned() => move |this| this.delete_submodel(&id, &events);
     fn modify_submodel(
