@@ -105,7 +105,20 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
         )
         .merge(swagger)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(axum::middleware::from_fn(to_the_end))
         .with_state(state)
+}
+
+/// Runs a request to its end as a task of its own, even when its client goes away or the
+/// timeout answers for it: a change that commits is announced, a binding is made whole or not
+/// at all (as when the storage calls ran on the blocking pool, which nothing cancels).
+async fn to_the_end(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+        }
+    }
 }
 
 /// A Part 2 error: status and `{"messages": [...]}`.
