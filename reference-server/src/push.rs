@@ -1,7 +1,7 @@
 //! Push targets and jobs of the server: push-core's engine over the repository, with targets
-//! (their secrets sealed, see [`crate::secrets`]) and job records in the repository's
-//! database, on its connections (tables: the `push` migrations of
-//! `storage/sqlite/migrations.rs`; their SQL: `storage/sqlite/push.rs`).
+//! (their secrets sealed, see [`crate::secrets`]) and job records stored beside the
+//! repository ([`PushRecords`]; in SQLite: the `push` migrations of
+//! `storage/sqlite/migrations.rs`, their SQL `storage/sqlite/push.rs`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;

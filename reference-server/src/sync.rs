@@ -70,8 +70,8 @@ impl BindError {
 /// repository.
 pub type SdtStoreError = StoreError;
 
-/// Platforms and bindings in the repository's database, on its connections (tables: the
-/// `twins` migrations of `storage/sqlite/migrations.rs`; their SQL: `storage/sqlite/twins.rs`).
+/// Platforms and bindings stored beside the repository ([`TwinRecords`]; in SQLite: the `twins`
+/// migrations of `storage/sqlite/migrations.rs`, their SQL `storage/sqlite/twins.rs`).
 pub struct SdtStore {
     records: Arc<dyn TwinRecords>,
 }

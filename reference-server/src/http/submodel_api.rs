@@ -620,7 +620,7 @@ pub async fn put_attachment(
         .ok_or_else(|| ApiError::bad_request("the multipart body names no file (`fileName`)"))?;
     let attachment = Attachment {
         // Empty: the File's contentType and the name its value gives, once changed (see
-        // modify_submodel_attaching).
+        // Repository::modify_submodel).
         content_type: content_type.clone().unwrap_or_default(),
         file_name: String::new(),
         bytes: bytes.clone(),

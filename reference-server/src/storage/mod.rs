@@ -1,6 +1,6 @@
 //! Storage of shells, submodels and concept descriptions behind [`Repository`], and of the
-//! push and twin records beside them ([`StoreError`]), as the services and the HTTP API see
-//! it: nothing here names a database. SQLite is the first implementation ([`sqlite`]); its
+//! push and twin records beside them ([`PushRecords`], [`TwinRecords`]), as the services and
+//! the HTTP API see it: async traits that name no database. SQLite is the first implementation ([`sqlite`]); its
 //! errors arrive as [`DatabaseError`]s, which callers ask what they mean (a full disk) rather
 //! than looking into.
 //!

@@ -1,4 +1,5 @@
-//! The SQLite implementation of the storage: [`SqliteRepository`] behind [`Repository`], on a
+//! The SQLite implementation of the storage: [`SqliteRepository`] behind [`Repository`] (and
+//! [`super::PushRecords`], [`super::TwinRecords`]; their calls run on the blocking pool), on a
 //! [`Database`] (one file, WAL journal, one writer connection whose changes are committed in
 //! groups, read-only connections for reads) that the push and twin stores share; the
 //! versioned migrations of every store's tables; the listing SQL. Everything that knows
@@ -1074,7 +1075,7 @@ fn apply<T: aas_model::Identifiable>(
 }
 
 /// Writes a submodel in `tx` (`json` is its AAS JSON) with what goes with it: its blob-free view, the File bytes
-/// `attach` gives (see [`Repository::modify_submodel_attaching`]) and its files kept with
+/// `attach` gives (see [`Repository::modify_submodel`]) and its files kept with
 /// the Files naming them.
 fn submodel_in(
     tx: &Connection,
