@@ -48,41 +48,19 @@ pub async fn run(repository: Arc<dyn Repository>, config: MqttConfig, delivery: 
     drain(repository, &sink, delivery).await;
 }
 
-/// Why the outbox in storage could not be read or changed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoredOutboxError {
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error("the storage task ended abnormally")]
-    Task(#[source] tokio::task::JoinError),
-}
-
-/// The outbox table of the server's storage, read and changed off the async threads.
+/// The outbox table of the server's storage.
 struct StoredOutbox {
     repository: Arc<dyn Repository>,
     /// Taken once: a change committed between a read and the wait leaves a permit.
     signal: Arc<Notify>,
 }
 
-impl StoredOutbox {
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&dyn Repository) -> Result<T, StorageError> + Send + 'static,
-    ) -> Result<T, StoredOutboxError> {
-        let repository = self.repository.clone();
-        tokio::task::spawn_blocking(move || work(repository.as_ref()))
-            .await
-            .map_err(StoredOutboxError::Task)?
-            .map_err(StoredOutboxError::Storage)
-    }
-}
-
 #[async_trait]
 impl Outbox for StoredOutbox {
-    type Error = StoredOutboxError;
+    type Error = StorageError;
 
     async fn due(&self, limit: usize) -> Result<Vec<Entry>, Self::Error> {
-        let entries = self.run(move |r| r.outbox(limit)).await?;
+        let entries = self.repository.outbox(limit).await?;
         Ok(entries
             .into_iter()
             .map(|e| Entry {
@@ -95,7 +73,7 @@ impl Outbox for StoredOutbox {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, Self::Error> {
-        self.run(|r| r.outbox_next_due()).await
+        self.repository.outbox_next_due().await
     }
 
     async fn added(&self, timeout: Duration) {
@@ -103,8 +81,7 @@ impl Outbox for StoredOutbox {
     }
 
     async fn acknowledge(&self, sequences: &[i64]) -> Result<(), Self::Error> {
-        let sequences = sequences.to_vec();
-        self.run(move |r| r.acknowledge(&sequences)).await
+        self.repository.acknowledge(sequences).await
     }
 
     async fn record_failure(
@@ -113,14 +90,15 @@ impl Outbox for StoredOutbox {
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> Result<(), Self::Error> {
-        let error = error.to_owned();
-        self.run(move |r| r.record_failure(sequence, &error, retry_at).map(drop))
-            .await
+        (self
+            .repository
+            .record_failure(sequence, error, retry_at)
+            .await)
+            .map(drop)
     }
 
     async fn dead_letter(&self, sequence: i64, reason: &str) -> Result<(), Self::Error> {
-        let reason = reason.to_owned();
-        self.run(move |r| r.dead_letter(sequence, &reason)).await
+        self.repository.dead_letter(sequence, reason).await
     }
 }
 
@@ -129,26 +107,6 @@ pub async fn drain(repository: Arc<dyn Repository>, sink: &dyn EventSink, delive
     let signal = repository.outbox_signal();
     let outbox = StoredOutbox { repository, signal };
     events_core::outbox::drain(&outbox, sink, delivery).await;
-}
-
-/// Runs blocking storage work off the async threads; errors are logged (pruning goes on).
-async fn stored<T: Send + 'static>(
-    repository: &Arc<dyn Repository>,
-    what: &'static str,
-    work: impl FnOnce(&dyn Repository) -> Result<T, StorageError> + Send + 'static,
-) -> Option<T> {
-    let repository = repository.clone();
-    match tokio::task::spawn_blocking(move || work(repository.as_ref())).await {
-        Ok(Ok(value)) => Some(value),
-        Ok(Err(error)) => {
-            tracing::error!(%error, "{what}");
-            None
-        }
-        Err(error) => {
-            tracing::error!(%error, "{what}");
-            None
-        }
-    }
 }
 
 /// Removes events older than the retention period from the event log, now and then, forever.
@@ -160,14 +118,13 @@ pub async fn prune(repository: Arc<dyn Repository>, retention: Duration) {
         let before = chrono::Duration::from_std(retention)
             .ok()
             .and_then(|retention| Utc::now().checked_sub_signed(retention));
-        if let Some(before) = before
-            && let Some(removed) = stored(&repository, "cannot prune the event log", move |r| {
-                r.prune_events(before)
-            })
-            .await
-            && removed > 0
-        {
-            tracing::debug!(removed, "events past the retention period pruned");
+        if let Some(before) = before {
+            // An error is logged; pruning goes on.
+            match repository.prune_events(before).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::debug!(removed, "events past the retention period pruned"),
+                Err(error) => tracing::error!(%error, "cannot prune the event log"),
+            }
         }
         tokio::time::sleep(every).await;
     }
@@ -204,19 +161,30 @@ mod tests {
         }
     }
 
-    fn change(repository: &SqliteRepository, topic: &str) -> Result<(), StorageError> {
-        repository.put_submodel(&Submodel::new(format!("urn:sm:{topic}")), &|_| {
-            vec![Event::new(topic, topic.as_bytes().to_vec(), Utc::now())]
-        })?;
+    /// A change of the submodel `urn:sm:<topic>` with one event, of `payload` (else the topic).
+    async fn change(
+        repository: &dyn Repository,
+        topic: &str,
+        payload: Option<Vec<u8>>,
+    ) -> Result<(), StorageError> {
+        let submodel = Submodel::new(format!("urn:sm:{topic}"));
+        let json = aas_serde::json::to_string(&submodel).into();
+        let (topic, payload) = (
+            topic.to_owned(),
+            payload.unwrap_or(topic.as_bytes().to_vec()),
+        );
+        let events =
+            Box::new(move |_, _: &[String]| vec![Event::new(&topic, payload.clone(), Utc::now())]);
+        (repository.put_submodel_serialized(Arc::new(submodel), json, events)).await?;
         Ok(())
     }
 
     #[tokio::test]
     async fn a_refused_event_blocks_nothing_and_becomes_a_dead_letter()
     -> Result<(), Box<dyn std::error::Error>> {
-        let repository = Arc::new(SqliteRepository::in_memory()?);
+        let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::in_memory()?);
         for topic in ["before", "refused", "after"] {
-            change(&repository, topic)?;
+            change(repository.as_ref(), topic, None).await?;
         }
         let sink = Arc::new(Refusing {
             refused: "refused".into(),
@@ -227,21 +195,21 @@ mod tests {
             back_off: Duration::from_millis(20),
             ..Delivery::new(DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_ATTEMPTS)
         };
-        let drained: Arc<dyn Repository> = repository.clone();
+        let drained = repository.clone();
         let publishing = sink.clone();
         let publisher =
             tokio::spawn(async move { drain(drained, publishing.as_ref(), delivery).await });
         // Later changes keep coming; each lets the publisher tell a refusal from an outage.
         let mut n = 0;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while repository.dead_letters(10, None)?.items.is_empty() {
+        while repository.dead_letters(10, None).await?.items.is_empty() {
             assert!(tokio::time::Instant::now() < deadline, "no dead letter");
-            change(&repository, &format!("later-{n}"))?;
+            change(repository.as_ref(), &format!("later-{n}"), None).await?;
             n += 1;
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
         // Whatever was written is delivered, the refused event aside.
-        while !repository.outbox(10)?.is_empty() {
+        while !repository.outbox(10).await?.is_empty() {
             assert!(tokio::time::Instant::now() < deadline, "events left behind");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -258,8 +226,8 @@ mod tests {
         sorted.dedup();
         expected.sort();
         assert_eq!(sorted, expected);
-        assert!(repository.outbox(10)?.is_empty());
-        let letters = repository.dead_letters(10, None)?.items;
+        assert!(repository.outbox(10).await?.is_empty());
+        let letters = repository.dead_letters(10, None).await?.items;
         assert_eq!(letters.len(), 1);
         assert_eq!(
             (letters[0].topic.as_str(), letters[0].attempts),
@@ -276,18 +244,16 @@ mod tests {
     #[tokio::test]
     async fn a_message_over_the_largest_event_becomes_a_dead_letter_at_once()
     -> Result<(), Box<dyn std::error::Error>> {
-        let repository = Arc::new(SqliteRepository::in_memory()?);
-        change(&repository, "small")?;
-        repository.put_submodel(&Submodel::new("urn:sm:big"), &|_| {
-            vec![Event::new("big", vec![b'x'; 100], Utc::now())]
-        })?;
-        change(&repository, "small-too")?;
+        let repository: Arc<dyn Repository> = Arc::new(SqliteRepository::in_memory()?);
+        change(repository.as_ref(), "small", None).await?;
+        change(repository.as_ref(), "big", Some(vec![b'x'; 100])).await?;
+        change(repository.as_ref(), "small-too", None).await?;
         let sink = Arc::new(Refusing {
             refused: String::new(),
             delivered: Mutex::new(Vec::new()),
         });
         let delivery = Delivery::new(50, DEFAULT_MAX_ATTEMPTS);
-        let drained: Arc<dyn Repository> = repository.clone();
+        let drained = repository.clone();
         let publishing = sink.clone();
         let publisher =
             tokio::spawn(async move { drain(drained, publishing.as_ref(), delivery).await });
@@ -299,7 +265,7 @@ mod tests {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         assert_eq!(delivered, ["small", "small-too"]);
-        let letters = repository.dead_letters(10, None)?.items;
+        let letters = repository.dead_letters(10, None).await?.items;
         assert_eq!((letters.len(), letters[0].size), (1, 100));
         assert!(
             letters[0].error.contains("100 bytes"),

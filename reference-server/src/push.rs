@@ -1,7 +1,7 @@
 //! Push targets and jobs of the server: push-core's engine over the repository, with targets
-//! (their secrets sealed, see [`crate::secrets`]) and job records in the repository's
-//! database, on its connections (tables: the `push` migrations of
-//! `storage/sqlite/migrations.rs`; their SQL: `storage/sqlite/push.rs`).
+//! (their secrets sealed, see [`crate::secrets`]) and job records stored beside the
+//! repository ([`PushRecords`]; in SQLite: the `push` migrations of
+//! `storage/sqlite/migrations.rs`, their SQL `storage/sqlite/push.rs`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::outbound::{PolicyResolver, TargetCheckError, check_target};
 use crate::secrets::SecretKey;
-use crate::storage::{Collection, Database, Repository, StorageError, StoreError, Write};
+use crate::storage::{Collection, PushRecords, Repository, StorageError, StoreError, Write};
 
 /// Why a push operation failed: the error of the stores beside the repository.
 pub type PushStoreError = StoreError;
@@ -29,7 +29,7 @@ type BuiltTarget = (String, Arc<dyn PushTarget>);
 
 /// Targets and job records, in the repository's database file.
 pub struct PushStore {
-    database: Arc<Database>,
+    records: Arc<dyn PushRecords>,
     key: SecretKey,
     /// Whether plain http to loopback hosts is accepted (see `TargetOptions::allow_insecure`).
     allow_insecure: bool,
@@ -59,10 +59,10 @@ fn context(name: &str) -> String {
 }
 
 impl PushStore {
-    /// The store on `database` (whose opening created or migrated its tables).
-    pub fn new(database: Arc<Database>, key: SecretKey, allow_insecure: bool) -> Self {
+    /// The store over `records`.
+    pub fn new(records: Arc<dyn PushRecords>, key: SecretKey, allow_insecure: bool) -> Self {
         Self {
-            database,
+            records,
             key,
             allow_insecure,
             outbound: OutboundPolicy::default(),
@@ -101,9 +101,8 @@ impl PushStore {
     }
 
     /// Every target, as shown.
-    pub fn targets(&self) -> Result<Vec<Value>, PushStoreError> {
-        self.database
-            .push_targets_shown()?
+    pub async fn targets(&self) -> Result<Vec<Value>, PushStoreError> {
+        (self.records.push_targets_shown().await?)
             .into_iter()
             .map(|(name, text)| {
                 serde_json::from_str(&text).map_err(StoreError::corrupt(TARGET, name))
@@ -112,8 +111,8 @@ impl PushStore {
     }
 
     /// One target as shown.
-    pub fn target_shown(&self, name: &str) -> Result<Option<Value>, PushStoreError> {
-        let text = self.database.push_target_shown(name)?;
+    pub async fn target_shown(&self, name: &str) -> Result<Option<Value>, PushStoreError> {
+        let text = self.records.push_target_shown(name).await?;
         text.map(|t| serde_json::from_str(&t).map_err(StoreError::corrupt(TARGET, name)))
             .transpose()
     }
@@ -122,40 +121,37 @@ impl PushStore {
     /// must not exist (`Create`: [`PushStoreError::Exists`]) or must (`Replace`:
     /// [`PushStoreError::NotFound`]), checked in the transaction that writes it; `true` if
     /// it replaced one.
-    pub fn put_target(&self, config: &TargetConfig, write: Write) -> Result<bool, PushStoreError> {
-        let what = || format!("{TARGET} {:?}", config.name);
-        let secret = serde_json::to_string(config).map_err(StoreError::unserializable(what()))?;
+    pub async fn put_target(
+        &self,
+        config: &TargetConfig,
+        write: Write,
+    ) -> Result<bool, PushStoreError> {
+        let what = format!("{TARGET} {:?}", config.name);
+        let unserializable = || StoreError::unserializable(what.clone());
+        let secret = serde_json::to_string(config).map_err(unserializable())?;
         let sealed = self.key.seal(&context(&config.name), &secret)?;
-        let redacted = config
-            .shown()
-            .map_err(StoreError::unserializable(what()))?
-            .to_string();
-        self.database
-            .put_push_target(
-                &config.name,
-                &redacted,
-                &sealed,
-                &|existed| match (write, existed) {
-                    (Write::Create, true) => Err(StoreError::Exists(what())),
-                    (Write::Replace, false) => Err(StoreError::NotFound(what())),
-                    _ => Ok(()),
-                },
-            )
+        let redacted = config.shown().map_err(unserializable())?.to_string();
+        let check = Box::new(move |existed| match (write, existed) {
+            (Write::Create, true) => Err(StoreError::Exists(what.clone())),
+            (Write::Replace, false) => Err(StoreError::NotFound(what.clone())),
+            _ => Ok(()),
+        });
+        (self.records)
+            .put_push_target(&config.name, &redacted, &sealed, check)
+            .await
     }
 
     /// Deletes a target; `false` if there was none.
-    pub fn delete_target(&self, name: &str) -> Result<bool, PushStoreError> {
-        self.database.delete_push_target(name)
-    }
-
-    /// A target's sealed configuration as stored.
-    fn sealed(&self, name: &str) -> Result<Option<String>, PushStoreError> {
-        self.database.push_target_sealed(name)
+    pub async fn delete_target(&self, name: &str) -> Result<bool, PushStoreError> {
+        self.records.delete_push_target(name).await
     }
 
     /// The target built from the stored configuration (cached while that is unchanged).
-    fn built_target(&self, name: &str) -> Result<Option<Arc<dyn PushTarget>>, PushStoreError> {
-        let Some(sealed) = self.sealed(name)? else {
+    async fn built_target(
+        &self,
+        name: &str,
+    ) -> Result<Option<Arc<dyn PushTarget>>, PushStoreError> {
+        let Some(sealed) = self.records.push_target_sealed(name).await? else {
             return Ok(None);
         };
         let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
@@ -181,30 +177,28 @@ impl PushStore {
     }
 
     /// Checks the sealed secrets open with this key: the names of those that do not.
-    pub fn unreadable_targets(&self) -> Result<Vec<String>, PushStoreError> {
-        Ok(self
-            .database
-            .push_targets_sealed()?
+    pub async fn unreadable_targets(&self) -> Result<Vec<String>, PushStoreError> {
+        Ok((self.records.push_targets_sealed().await?)
             .into_iter()
             .filter(|(name, sealed)| self.key.open(&context(name), sealed).is_err())
             .map(|(name, _)| name)
             .collect())
     }
 
-    pub fn job(&self, identifier: &str) -> Result<Option<PushJob>, PushStoreError> {
-        let json = self.database.push_job(identifier)?;
+    pub async fn job(&self, identifier: &str) -> Result<Option<PushJob>, PushStoreError> {
+        let json = self.records.push_job(identifier).await?;
         json.map(|j| serde_json::from_str(&j).map_err(StoreError::corrupt(JOB, identifier)))
             .transpose()
     }
 
     /// Jobs newest first: a page of at most `limit` after `cursor` (a sequence number).
-    pub fn jobs(
+    pub async fn jobs(
         &self,
         limit: usize,
         cursor: Option<i64>,
     ) -> Result<(Vec<PushJob>, Option<i64>), PushStoreError> {
         // One more than asked tells whether a next page exists.
-        let rows = self.database.push_jobs(limit + 1, cursor)?;
+        let rows = self.records.push_jobs(limit + 1, cursor).await?;
         let more = rows.len() > limit;
         let mut jobs = Vec::new();
         let mut last = None;
@@ -216,9 +210,8 @@ impl PushStore {
     }
 
     /// Jobs left `processing` (by a process that ended).
-    pub fn processing(&self) -> Result<Vec<PushJob>, PushStoreError> {
-        self.database
-            .processing_push_jobs()?
+    pub async fn processing(&self) -> Result<Vec<PushJob>, PushStoreError> {
+        (self.records.processing_push_jobs().await?)
             .into_iter()
             .map(|(identifier, json)| {
                 serde_json::from_str(&json).map_err(StoreError::corrupt(JOB, identifier))
@@ -226,7 +219,7 @@ impl PushStore {
             .collect()
     }
 
-    pub fn save_job(&self, job: &PushJob) -> Result<(), PushStoreError> {
+    pub async fn save_job(&self, job: &PushJob) -> Result<(), PushStoreError> {
         let json = serde_json::to_string(job).map_err(StoreError::unserializable(format!(
             "{JOB} {:?}",
             job.identifier
@@ -236,7 +229,9 @@ impl PushStore {
             JobState::Completed => "completed",
             JobState::Failed => "failed",
         };
-        self.database.save_push_job(&job.identifier, state, &json)
+        (self.records)
+            .save_push_job(&job.identifier, state, &json)
+            .await
     }
 }
 
@@ -247,11 +242,7 @@ pub struct Store(pub Arc<PushStore>);
 #[async_trait]
 impl JobStore for Store {
     async fn save(&self, job: &PushJob) -> Result<(), SourceError> {
-        let (store, job) = (self.0.clone(), job.clone());
-        tokio::task::spawn_blocking(move || store.save_job(&job))
-            .await
-            .map_err(SourceError::new)?
-            .map_err(SourceError::new)
+        self.0.save_job(job).await.map_err(SourceError::new)
     }
 }
 
@@ -300,10 +291,8 @@ impl PushTarget for Unusable {
 #[async_trait]
 impl Targets for Store {
     async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>> {
-        let (store, lookup) = (self.0.clone(), name.to_owned());
-        match tokio::task::spawn_blocking(move || store.built_target(&lookup)).await {
-            Ok(Ok(target)) => target,
-            Ok(Err(error)) => Some(Arc::new(Unusable(error.into()))),
+        match self.0.built_target(name).await {
+            Ok(target) => target,
             Err(error) => Some(Arc::new(Unusable(error.into()))),
         }
     }
@@ -313,31 +302,19 @@ impl Targets for Store {
 #[derive(Clone)]
 pub struct RepositorySource(pub Arc<dyn Repository>);
 
-/// Looks many ids up in one blocking task, in the order of `ids`.
-async fn blocking_many<T: Send + 'static>(
-    repository: Arc<dyn Repository>,
-    ids: &[&str],
-    look_up: impl Fn(&dyn Repository, &str) -> Result<Option<T>, StorageError> + Send + 'static,
-) -> Result<Vec<Option<T>>, SourceError> {
-    let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        ids.iter()
-            .map(|id| look_up(repository.as_ref(), id))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(SourceError::new)?
-    .map_err(SourceError::new)
-}
-
-/// Elements looked up in one blocking task, shared.
-async fn blocking_shared<T: Send + Sync + 'static>(
-    repository: Arc<dyn Repository>,
-    ids: &[&str],
-    look_up: fn(&dyn Repository, &str) -> Result<Option<T>, StorageError>,
-) -> Result<Vec<Option<Arc<T>>>, SourceError> {
-    let found = blocking_many(repository, ids, look_up).await?;
-    Ok(found.into_iter().map(|found| found.map(Arc::new)).collect())
+/// Each of `ids` looked up, in their order, as the engine takes it (shared, or bytes).
+async fn each<'a, T, U: From<T>, F>(
+    ids: &[&'a str],
+    look_up: impl Fn(&'a str) -> F,
+) -> Result<Vec<Option<U>>, SourceError>
+where
+    F: std::future::Future<Output = Result<Option<T>, StorageError>>,
+{
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        found.push(look_up(id).await.map_err(SourceError::new)?.map(U::from));
+    }
+    Ok(found)
 }
 
 /// The answer of a lookup of one id.
@@ -346,20 +323,12 @@ fn the_one<T>(found: Vec<Option<T>>) -> Option<T> {
 }
 
 async fn stored_json(
-    repository: Arc<dyn Repository>,
+    repository: &dyn Repository,
     ids: &[&str],
     collection: Collection,
 ) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
-    let found = blocking_many(repository, ids, move |repository, id| {
-        repository.stored_json(collection, id)
-    })
-    .await?;
-    Ok(Some(
-        found
-            .into_iter()
-            .map(|json| json.map(Bytes::from))
-            .collect(),
-    ))
+    let found = each(ids, |id| repository.stored_json(collection, id)).await?;
+    Ok(Some(found))
 }
 
 #[async_trait]
@@ -383,36 +352,30 @@ impl Source for RepositorySource {
         &self,
         ids: &[&str],
     ) -> Result<Vec<Option<Arc<AssetAdministrationShell>>>, SourceError> {
-        blocking_shared(self.0.clone(), ids, |repository, id| repository.shell(id)).await
+        each(ids, |id| self.0.shell(id)).await
     }
 
     async fn submodels(&self, ids: &[&str]) -> Result<Vec<Option<Arc<Submodel>>>, SourceError> {
-        blocking_shared(self.0.clone(), ids, |repository, id| {
-            repository.submodel(id)
-        })
-        .await
+        each(ids, |id| self.0.submodel(id)).await
     }
 
     async fn concept_descriptions(
         &self,
         ids: &[&str],
     ) -> Result<Vec<Option<Arc<ConceptDescription>>>, SourceError> {
-        blocking_shared(self.0.clone(), ids, |repository, id| {
-            repository.concept_description(id)
-        })
-        .await
+        each(ids, |id| self.0.concept_description(id)).await
     }
 
     /// The stored JSON, unread: JSON jobs join it instead of reading and writing each element.
     async fn shells_json(&self, ids: &[&str]) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
-        stored_json(self.0.clone(), ids, Collection::Shells).await
+        stored_json(self.0.as_ref(), ids, Collection::Shells).await
     }
 
     async fn submodels_json(
         &self,
         ids: &[&str],
     ) -> Result<Option<Vec<Option<Bytes>>>, SourceError> {
-        stored_json(self.0.clone(), ids, Collection::Submodels).await
+        stored_json(self.0.as_ref(), ids, Collection::Submodels).await
     }
 
     /// The stored attachments: a shell's under its default thumbnail's path (the thumbnail),
@@ -423,44 +386,35 @@ impl Source for RepositorySource {
         shells: &[Arc<AssetAdministrationShell>],
         submodels: &[Arc<Submodel>],
     ) -> Result<Vec<ExportFile>, SourceError> {
-        let (repository, shells, submodels) = (self.0.clone(), shells.to_vec(), submodels.to_vec());
-        tokio::task::spawn_blocking(move || files(repository.as_ref(), &shells, &submodels))
-            .await
-            .map_err(SourceError::new)?
-            .map_err(SourceError::new)
-    }
-}
-
-/// The files of the shells and submodels, as [`RepositorySource`]'s `files` hands them out.
-fn files(
-    repository: &dyn Repository,
-    shells: &[Arc<AssetAdministrationShell>],
-    submodels: &[Arc<Submodel>],
-) -> Result<Vec<ExportFile>, StorageError> {
-    let mut files = Vec::new();
-    // A shell without a default thumbnail carries none: its attachments are not read.
-    for shell in shells
-        .iter()
-        .filter(|s| s.asset_information.default_thumbnail.is_some())
-    {
-        for (_, attachment) in repository.attachments(&format!("shell:{}", shell.id))? {
-            let (content_type, bytes) = (attachment.content_type, Bytes::from(attachment.bytes));
-            files.extend(ExportFile::thumbnail_of(shell, content_type, bytes));
+        let mut files = Vec::new();
+        // A shell without a default thumbnail carries none: its attachments are not read.
+        for shell in shells
+            .iter()
+            .filter(|s| s.asset_information.default_thumbnail.is_some())
+        {
+            let owner = format!("shell:{}", shell.id);
+            for (_, attachment) in self.0.attachments(&owner).await.map_err(SourceError::new)? {
+                let (content_type, bytes) =
+                    (attachment.content_type, Bytes::from(attachment.bytes));
+                files.extend(ExportFile::thumbnail_of(shell, content_type, bytes));
+            }
         }
-    }
-    for submodel in submodels {
-        for (path, attachment) in repository.attachments(&format!("submodel:{}", submodel.id))? {
-            let bytes = Bytes::from(attachment.bytes);
-            let file = ExportFile::of_file_element(submodel, &path, attachment.content_type, bytes);
-            files.extend(file);
+        for submodel in submodels {
+            let owner = format!("submodel:{}", submodel.id);
+            for (path, attachment) in self.0.attachments(&owner).await.map_err(SourceError::new)? {
+                let bytes = Bytes::from(attachment.bytes);
+                let file =
+                    ExportFile::of_file_element(submodel, &path, attachment.content_type, bytes);
+                files.extend(file);
+            }
         }
+        Ok(files)
     }
-    Ok(files)
 }
 
 /// The engine over the repository (its elements in `version`, the server's) and the store;
 /// jobs left `processing` are run again.
-pub fn engine(
+pub async fn engine(
     repository: Arc<dyn Repository>,
     store: Arc<PushStore>,
     version: aas_model::Version,
@@ -472,7 +426,7 @@ pub fn engine(
         4,
     )
     .with_aas_version(version);
-    engine.resume_unfinished(store.processing()?);
+    engine.resume_unfinished(store.processing().await?);
     Ok(engine)
 }
 
@@ -493,27 +447,32 @@ mod tests {
     /// A store on a database of its own (a second one on the same file is a second process).
     fn store(dir: &std::path::Path) -> Result<Arc<PushStore>, Box<dyn std::error::Error>> {
         let key = SecretKey::load(dir)?;
-        let database = Database::open(
+        let database = crate::storage::Database::open(
             &dir.join("repository.sqlite"),
             crate::storage::StorageOptions::default(),
         )?;
-        Ok(Arc::new(PushStore::new(Arc::new(database), key, false)))
+        let records = crate::storage::SqliteRepository::on(Arc::new(database));
+        Ok(Arc::new(PushStore::new(Arc::new(records), key, false)))
     }
 
     /// Another writer of the database (a second process, or a write racing a lookup) replaces
     /// a target: the next lookup builds it again instead of using the cached old one.
-    #[test]
-    fn a_target_replaced_behind_the_cache_is_built_again() -> TestResult {
+    #[tokio::test]
+    async fn a_target_replaced_behind_the_cache_is_built_again() -> TestResult {
         let dir = tempfile::tempdir()?;
         let first = store(dir.path())?;
-        first.put_target(&azure("lake", "accountone")?, Write::Create)?;
-        let built = first.built_target("lake")?.ok_or("no target")?;
+        first
+            .put_target(&azure("lake", "accountone")?, Write::Create)
+            .await?;
+        let built = first.built_target("lake").await?.ok_or("no target")?;
         assert!(format!("{built:?}").contains("accountone"), "{built:?}");
         let other = store(dir.path())?;
-        other.put_target(&azure("lake", "accounttwo")?, Write::Replace)?;
-        let rebuilt = first.built_target("lake")?.ok_or("no target")?;
+        other
+            .put_target(&azure("lake", "accounttwo")?, Write::Replace)
+            .await?;
+        let rebuilt = first.built_target("lake").await?.ok_or("no target")?;
         assert!(format!("{rebuilt:?}").contains("accounttwo"), "{rebuilt:?}");
-        let again = first.built_target("lake")?.ok_or("no target")?;
+        let again = first.built_target("lake").await?.ok_or("no target")?;
         assert!(
             Arc::ptr_eq(&rebuilt, &again),
             "an unchanged target is cached"
@@ -521,28 +480,22 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn concurrent_creates_of_one_target_store_it_once() -> TestResult {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_creates_of_one_target_store_it_once() -> TestResult {
         let dir = tempfile::tempdir()?;
         let store = store(dir.path())?;
-        let threads: Vec<_> = (0..16)
+        let tasks: Vec<_> = (0..16)
             .map(|n| {
                 let store = store.clone();
-                std::thread::spawn(move || {
+                tokio::spawn(async move {
                     let config = azure("lake", &format!("account{n}"))?;
-                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
-                        store.put_target(&config, Write::Create),
-                    )
+                    Ok::<_, serde_json::Error>(store.put_target(&config, Write::Create).await)
                 })
             })
             .collect();
         let mut created = 0;
-        for thread in threads {
-            match thread
-                .join()
-                .map_err(|_| "a thread panicked")?
-                .map_err(|e| e.to_string())?
-            {
+        for task in tasks {
+            match task.await?? {
                 Ok(_) => created += 1,
                 Err(PushStoreError::Exists(what)) => assert_eq!(what, r#"push target "lake""#),
                 Err(other) => return Err(other.into()),
@@ -550,7 +503,9 @@ mod tests {
         }
         assert_eq!(created, 1);
         assert!(matches!(
-            store.put_target(&azure("missing", "x")?, Write::Replace),
+            store
+                .put_target(&azure("missing", "x")?, Write::Replace)
+                .await,
             Err(PushStoreError::NotFound(_))
         ));
         Ok(())

@@ -58,9 +58,13 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         &settings.data.join("repository.sqlite"),
         settings.storage,
     )?);
-    let sqlite = SqliteRepository::on(database.clone());
+    let sqlite = Arc::new(SqliteRepository::on(database));
     adopt_version(&sqlite, &settings)?;
-    let repository: Arc<dyn Repository> = Arc::new(sqlite);
+    let repository: Arc<dyn Repository> = sqlite.clone();
+    // Storage is async from here on, loading included.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let mut encodings = Vec::new();
     if settings.twinsphere_events {
         encodings.push(Encoding::twinsphere().with_aas_version(settings.aas_version));
@@ -71,13 +75,13 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
     }
     let key = crate::secrets::SecretKey::load(&settings.data)?;
     let push_store = Arc::new(
-        crate::push::PushStore::new(database.clone(), key, settings.allow_insecure_targets)
+        crate::push::PushStore::new(sqlite.clone(), key, settings.allow_insecure_targets)
             .with_outbound(
                 settings.outbound.clone(),
                 settings.local_target_root.clone(),
             ),
     );
-    let unreadable = push_store.unreadable_targets()?;
+    let unreadable = runtime.block_on(push_store.unreadable_targets())?;
     if !unreadable.is_empty() {
         tracing::error!(
             "the secret key does not open the stored secrets of the push targets {unreadable:?}: \
@@ -93,9 +97,9 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         },
         settings.aas_version,
     ));
-    let sdt_store = Arc::new(crate::sync::SdtStore::new(database));
+    let sdt_store = Arc::new(crate::sync::SdtStore::new(sqlite));
     for path in &settings.load {
-        load(&service, path, settings.convert_stored_data)?;
+        load(&runtime, &service, path, settings.convert_stored_data)?;
     }
     let mut embedded = None;
     let mqtt = match &settings.broker {
@@ -122,9 +126,6 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
             config
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     runtime.block_on(async move {
         // The engine resumes jobs left `processing`: it needs the runtime.
         let synchronizer = crate::sync::Synchronizer::new(
@@ -133,7 +134,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
             service.clone(),
             settings.outbound.clone(),
         );
-        synchronizer.start_all();
+        synchronizer.start_all().await;
         synchronizer.watch();
         let state = AppState {
             repository: RepositoryState {
@@ -146,7 +147,8 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
                     repository.clone(),
                     push_store.clone(),
                     settings.aas_version,
-                )?,
+                )
+                .await?,
                 store: push_store,
             }))),
             sdt: SdtState(Some(synchronizer)),
@@ -305,7 +307,15 @@ pub fn in_memory_api(environment: Environment) -> Result<(axum::Router, Outbox),
         },
         aas_model::Version::LATEST,
     ));
-    service.load_environment(&environment)?;
+    // A thread and a runtime of its own: callers may or may not run in a runtime, whose
+    // threads must not block.
+    std::thread::scope(|scope| {
+        let load = || -> Result<usize, Failure> {
+            let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+            Ok(runtime.block_on(service.load_environment(&environment))?)
+        };
+        scope.spawn(load).join().map_err(|_| "loading panicked")?
+    })?;
     let state = AppState {
         repository: RepositoryState {
             repository: repository.clone(),
@@ -326,10 +336,8 @@ pub struct Outbox(Arc<dyn Repository>);
 
 impl Outbox {
     /// The topics of the events waiting, oldest first.
-    pub fn topics(&self) -> Result<Vec<String>, Failure> {
-        Ok(self
-            .0
-            .outbox(usize::MAX)?
+    pub async fn topics(&self) -> Result<Vec<String>, Failure> {
+        Ok((self.0.outbox(usize::MAX).await?)
             .into_iter()
             .map(|entry| entry.topic)
             .collect())
@@ -381,7 +389,12 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 /// the other version is converted to the server's, and refused with the conversion report when
 /// that would lose something (unless `convert-stored-data` allows loss: then the report is
 /// logged).
-fn load(service: &RepositoryService, path: &Path, allow_loss: bool) -> Result<(), Failure> {
+fn load(
+    runtime: &tokio::runtime::Runtime,
+    service: &RepositoryService,
+    path: &Path,
+    allow_loss: bool,
+) -> Result<(), Failure> {
     let loaded = aas_serde::file::read_file(path, service.aas_version())?;
     let aas_serde::Document::Environment(mut environment) = loaded.document else {
         return Err(format!("{}: not an environment", path.display()).into());
@@ -413,12 +426,12 @@ fn load(service: &RepositoryService, path: &Path, allow_loss: bool) -> Result<()
     }
     verify_loaded(path, &environment, service.aas_version())?;
     if let Some(package) = &loaded.package {
-        let count = store_package_files(service, package, &environment)?;
+        let count = store_package_files(runtime, service, package, &environment)?;
         if count > 0 {
             tracing::info!("{}: {count} files stored", path.display());
         }
     }
-    let count = service.load_environment(&environment)?;
+    let count = runtime.block_on(service.load_environment(&environment))?;
     tracing::info!("{}: {count} elements stored", path.display());
     Ok(())
 }
@@ -468,6 +481,7 @@ fn verify_loaded(
 /// Stores the files a package carries for its File elements and shell thumbnails, so the API
 /// serves them (`.../attachment`, `.../thumbnail`) and packages made later carry them.
 fn store_package_files(
+    runtime: &tokio::runtime::Runtime,
     service: &RepositoryService,
     package: &Path,
     environment: &Environment,
@@ -484,8 +498,7 @@ fn store_package_files(
             file_name: file.file_name,
             bytes: file.bytes,
         };
-        Ok(service
-            .repository()
-            .put_attachment(&owner, &path, Some(&attachment))?)
+        let repository = service.repository();
+        Ok(runtime.block_on(repository.put_attachment(&owner, &path, Some(attachment)))?)
     })
 }

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::secrets::{SecretError, SecretKey};
 use crate::service::{CommittedChange, Origin, RepositoryService};
-use crate::storage::{Database, StorageError, StoreError, Write};
+use crate::storage::{StorageError, StoreError, TwinRecords, Write};
 
 /// Why a binding cannot be made; the error that stopped it is the
 /// [`std::error::Error::source`].
@@ -70,10 +70,10 @@ impl BindError {
 /// repository.
 pub type SdtStoreError = StoreError;
 
-/// Platforms and bindings in the repository's database, on its connections (tables: the
-/// `twins` migrations of `storage/sqlite/migrations.rs`; their SQL: `storage/sqlite/twins.rs`).
+/// Platforms and bindings stored beside the repository ([`TwinRecords`]; in SQLite: the `twins`
+/// migrations of `storage/sqlite/migrations.rs`, their SQL `storage/sqlite/twins.rs`).
 pub struct SdtStore {
-    database: Arc<Database>,
+    records: Arc<dyn TwinRecords>,
 }
 
 impl std::fmt::Debug for SdtStore {
@@ -86,69 +86,71 @@ const PLATFORM: &str = "platform";
 const TWIN: &str = "twin";
 
 impl SdtStore {
-    /// The store on `database` (whose opening created or migrated its tables).
-    pub fn new(database: Arc<Database>) -> Self {
-        Self { database }
+    /// The store over `records`.
+    pub fn new(records: Arc<dyn TwinRecords>) -> Self {
+        Self { records }
     }
 
-    pub fn platforms(&self) -> Result<Vec<Value>, SdtStoreError> {
-        read_all(self.database.sdt_platforms()?, PLATFORM)
+    pub async fn platforms(&self) -> Result<Vec<Value>, SdtStoreError> {
+        read_all(self.records.sdt_platforms().await?, PLATFORM)
     }
 
-    pub fn platform(&self, name: &str) -> Result<Option<Platform>, SdtStoreError> {
-        read_platform(self.database.sdt_platform(name)?, name)
+    pub async fn platform(&self, name: &str) -> Result<Option<Platform>, SdtStoreError> {
+        read_platform(self.records.sdt_platform(name).await?, name)
     }
 
     /// Creates or replaces a platform; `write` says which, checked in the transaction.
-    pub fn put_platform(&self, platform: &Platform, write: Write) -> Result<(), SdtStoreError> {
-        let what = || format!("{PLATFORM} {:?}", platform.name);
-        let json = serde_json::to_string(platform).map_err(StoreError::unserializable(what()))?;
-        self.database
-            .put_sdt_platform(&platform.name, &json, &|exists| match (write, exists) {
-                (Write::Create, true) => Err(SdtStoreError::Exists(what())),
-                (Write::Replace, false) => Err(SdtStoreError::NotFound(what())),
-                _ => Ok(()),
-            })
+    pub async fn put_platform(
+        &self,
+        platform: &Platform,
+        write: Write,
+    ) -> Result<(), SdtStoreError> {
+        let what = format!("{PLATFORM} {:?}", platform.name);
+        let json =
+            serde_json::to_string(platform).map_err(StoreError::unserializable(what.clone()))?;
+        let check = Box::new(move |exists| match (write, exists) {
+            (Write::Create, true) => Err(SdtStoreError::Exists(what.clone())),
+            (Write::Replace, false) => Err(SdtStoreError::NotFound(what.clone())),
+            _ => Ok(()),
+        });
+        (self.records)
+            .put_sdt_platform(&platform.name, &json, check)
+            .await
     }
 
     /// Deletes a platform no twin is bound to; the count and the deletion are one
     /// transaction, so a binding made meanwhile cannot be left without its platform.
-    pub fn delete_platform(&self, name: &str) -> Result<(), SdtStoreError> {
-        let deleted = self.database.delete_sdt_platform(name, &|twins| {
-            if twins > 0 {
-                return Err(SdtStoreError::InUse {
-                    platform: name.to_owned(),
-                    twins,
-                });
-            }
-            Ok(())
-        })?;
+    pub async fn delete_platform(&self, name: &str) -> Result<(), SdtStoreError> {
+        let platform = name.to_owned();
+        let check = Box::new(move |twins| match twins {
+            0 => Ok(()),
+            _ => Err(SdtStoreError::InUse {
+                platform: platform.clone(),
+                twins,
+            }),
+        });
+        let deleted = self.records.delete_sdt_platform(name, check).await?;
         if !deleted {
             return Err(SdtStoreError::NotFound(format!("{PLATFORM} {name:?}")));
         }
         Ok(())
     }
 
-    pub fn twins(&self) -> Result<Vec<Value>, SdtStoreError> {
-        read_all(self.database.sdt_twins()?, TWIN)
+    pub async fn twins(&self) -> Result<Vec<Value>, SdtStoreError> {
+        read_all(self.records.sdt_twins().await?, TWIN)
     }
 
-    pub fn twin(&self, submodel_id: &str) -> Result<Option<Value>, SdtStoreError> {
-        let text = self.database.sdt_twin(submodel_id)?;
+    pub async fn twin(&self, submodel_id: &str) -> Result<Option<Value>, SdtStoreError> {
+        let text = self.records.sdt_twin(submodel_id).await?;
         text.map(|t| serde_json::from_str(&t).map_err(StoreError::corrupt(TWIN, submodel_id)))
             .transpose()
     }
 
-    /// The submodel ids of every binding.
-    fn twin_ids(&self) -> Result<Vec<String>, SdtStoreError> {
-        self.database.sdt_twin_ids()
-    }
-
-    fn twin_record(
+    async fn twin_record(
         &self,
         submodel_id: &str,
     ) -> Result<Option<(TwinRecord, String)>, SdtStoreError> {
-        let row = self.database.sdt_twin_sealed(submodel_id)?;
+        let row = self.records.sdt_twin_sealed(submodel_id).await?;
         row.map(|(json, sealed)| {
             serde_json::from_str(&json)
                 .map(|record| (record, sealed))
@@ -159,41 +161,34 @@ impl SdtStore {
 
     /// Stores a binding: its platform must exist, and `write` says whether one for the
     /// submodel may exist; both checked in the transaction that writes it.
-    fn put_twin(
+    async fn put_twin(
         &self,
         record: &TwinRecord,
         sealed: &str,
         write: Write,
     ) -> Result<(), SdtStoreError> {
-        let what = || format!("the twin of submodel {:?}", record.submodel_id);
-        let json = serde_json::to_string(record).map_err(StoreError::unserializable(what()))?;
-        let check_platform = |stored: Option<String>| {
-            if read_platform(stored, &record.platform)?.is_none() {
-                return Err(SdtStoreError::NotFound(format!(
-                    "{PLATFORM} {:?}",
-                    record.platform
-                )));
-            }
-            Ok(())
-        };
-        let check_existing = |exists| match (write, exists) {
+        let (submodel, platform) = (record.submodel_id.clone(), record.platform.clone());
+        let what = format!("the twin of submodel {submodel:?}");
+        let json =
+            serde_json::to_string(record).map_err(StoreError::unserializable(what.clone()))?;
+        let check_platform =
+            Box::new(
+                move |stored: Option<String>| match read_platform(stored, &platform)? {
+                    None => Err(SdtStoreError::NotFound(format!("{PLATFORM} {platform:?}"))),
+                    Some(_) => Ok(()),
+                },
+            );
+        let check_existing = Box::new(move |exists| match (write, exists) {
             (Write::Create, true) => Err(SdtStoreError::Exists(format!(
-                "submodel {:?} is bound already: a twin",
-                record.submodel_id
+                "submodel {submodel:?} is bound already: a twin"
             ))),
-            (Write::Replace, false) => Err(SdtStoreError::NotFound(what())),
+            (Write::Replace, false) => Err(SdtStoreError::NotFound(what.clone())),
             _ => Ok(()),
-        };
-        self.database.put_sdt_twin(
-            (&record.submodel_id, &record.platform),
-            (&json, sealed),
-            &check_platform,
-            &check_existing,
-        )
-    }
-
-    fn delete_twin(&self, submodel_id: &str) -> Result<bool, SdtStoreError> {
-        self.database.delete_sdt_twin(submodel_id)
+        });
+        let ids = (record.submodel_id.as_str(), record.platform.as_str());
+        (self.records)
+            .put_sdt_twin(ids, (&json, sealed), check_platform, check_existing)
+            .await
     }
 }
 
@@ -221,27 +216,19 @@ struct RepositorySink {
 #[async_trait]
 impl TwinSink for RepositorySink {
     async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), SinkError> {
-        let (service, twin, property, value) = (
-            self.service.clone(),
-            twin.to_owned(),
+        let (version, property, value) = (
+            self.service.aas_version(),
             property.to_owned(),
             value.clone(),
         );
-        tokio::task::spawn_blocking(move || {
-            let version = service.aas_version();
-            service
-                .modify_submodel(
-                    &twin,
-                    None,
-                    &mut |submodel| {
-                        apply_property(submodel, &property, &value, version).map_err(Into::into)
-                    },
-                    Origin::Twin,
-                )
-                .map(drop)
-                .map_err(SinkError::from)
-        })
-        .await?
+        let change = move |submodel: &mut aas_model::Submodel| {
+            apply_property(submodel, &property, &value, version).map_err(Into::into)
+        };
+        let service = &self.service;
+        service
+            .modify_submodel(twin, None, change, Origin::Twin)
+            .await?;
+        Ok(())
     }
 }
 
@@ -258,7 +245,7 @@ pub struct Synchronizer {
     /// Held from storing a binding until its polling runs, and while one is removed: a bind
     /// and an unbind of one twin racing each other leave either a stored binding that polls
     /// or neither, never a poller without its binding.
-    lifecycle: Mutex<()>,
+    lifecycle: tokio::sync::Mutex<()>,
     /// Where platform clients may connect (`[outbound]`).
     outbound: OutboundPolicy,
     /// Each twin's commands waiting for its platform, sent in order by a task of the twin's
@@ -340,7 +327,7 @@ impl Synchronizer {
             service,
             descriptions: Mutex::default(),
             last: Mutex::default(),
-            lifecycle: Mutex::default(),
+            lifecycle: tokio::sync::Mutex::default(),
             outbound,
             queues: Mutex::default(),
         })
@@ -352,14 +339,12 @@ impl Synchronizer {
     }
 
     /// Checks a binding and makes what polling it needs; starts nothing.
-    fn prepare(
+    async fn prepare(
         &self,
         record: &TwinRecord,
         secrets: &TwinSecrets,
     ) -> Result<TwinBinding, BindError> {
-        let platform = self
-            .store
-            .platform(&record.platform)?
+        let platform = (self.store.platform(&record.platform).await?)
             .ok_or_else(|| BindError::NotFound(format!("platform {:?}", record.platform)))?;
         let options = ClientOptions {
             outbound: self.outbound.clone(),
@@ -371,10 +356,15 @@ impl Synchronizer {
     }
 
     /// Starts (or restarts) polling a prepared binding.
-    fn run(&self, record: &TwinRecord, binding: TwinBinding) {
+    async fn run(&self, record: &TwinRecord, binding: TwinBinding) {
         let names = record.property_names();
         // The values now are what the next change is compared with.
-        match self.service.repository().submodel(&record.submodel_id) {
+        match self
+            .service
+            .repository()
+            .submodel(&record.submodel_id)
+            .await
+        {
             Ok(Some(submodel)) => {
                 self.last
                     .lock()
@@ -398,9 +388,9 @@ impl Synchronizer {
         self.engine.start(binding);
     }
 
-    fn start(&self, record: &TwinRecord, secrets: &TwinSecrets) -> Result<(), BindError> {
-        let binding = self.prepare(record, secrets)?;
-        self.run(record, binding);
+    async fn start(&self, record: &TwinRecord, secrets: &TwinSecrets) -> Result<(), BindError> {
+        let binding = self.prepare(record, secrets).await?;
+        self.run(record, binding).await;
         Ok(())
     }
 
@@ -408,16 +398,15 @@ impl Synchronizer {
     /// submodel: checks, stores, marks, and only then starts polling, so a poller never runs
     /// without its stored binding. A create of a bound submodel, or a replace of an unbound
     /// one, is refused by the store's transaction ([`SdtStoreError::Exists`], `NotFound`).
-    pub fn bind(&self, mut record: TwinRecord, write: Write) -> Result<(), BindError> {
+    pub async fn bind(&self, mut record: TwinRecord, write: Write) -> Result<(), BindError> {
         let secrets = record.take_secrets();
-        self.service
-            .repository()
-            .submodel(&record.submodel_id)
+        let repository = self.service.repository();
+        (repository.submodel(&record.submodel_id).await)
             .map_err(BindError::Repository)?
             .ok_or_else(|| BindError::NotFound(format!("submodel {:?}", record.submodel_id)))?;
         check_property_names(&record.synchronization, self.service.aas_version())
             .map_err(BindError::PropertyName)?;
-        let binding = self.prepare(&record, &secrets)?;
+        let binding = self.prepare(&record, &secrets).await?;
         let sealed = self
             .key
             .seal(
@@ -425,44 +414,37 @@ impl Synchronizer {
                 &serde_json::to_string(&secrets).map_err(BindError::Credentials)?,
             )
             .map_err(BindError::Seal)?;
-        let _lifecycle = self
-            .lifecycle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        self.store.put_twin(&record, &sealed, write)?;
-        let marked = self.service.modify_submodel(
-            &record.submodel_id,
-            None,
-            &mut |submodel| {
-                mark(submodel, &record);
-                Ok(())
-            },
-            Origin::Twin,
-        );
+        let _lifecycle = self.lifecycle.lock().await;
+        self.store.put_twin(&record, &sealed, write).await?;
+        let marking = record.clone();
+        let change = move |submodel: &mut aas_model::Submodel| {
+            mark(submodel, &marking);
+            Ok(())
+        };
+        let service = &self.service;
+        let marked =
+            (service.modify_submodel(&record.submodel_id, None, change, Origin::Twin)).await;
         if let Err(error) = marked {
             // The submodel went away meanwhile (its deletion unbinds): no binding is left.
-            self.forget(&record.submodel_id)?;
+            self.forget(&record.submodel_id).await?;
             return Err(match error {
                 crate::storage::StorageError::NotFound(what) => BindError::NotFound(what),
                 full if full.is_disk_full() => BindError::DiskFull(full),
                 other => BindError::Repository(other),
             });
         }
-        self.run(&record, binding);
+        self.run(&record, binding).await;
         Ok(())
     }
 
     /// Stops and forgets a twin; `false` if it was not bound.
-    pub fn unbind(&self, submodel_id: &str) -> Result<bool, BindError> {
-        let _lifecycle = self
-            .lifecycle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        self.forget(submodel_id)
+    pub async fn unbind(&self, submodel_id: &str) -> Result<bool, BindError> {
+        let _lifecycle = self.lifecycle.lock().await;
+        self.forget(submodel_id).await
     }
 
     /// [`Synchronizer::unbind`] with the lifecycle lock held.
-    fn forget(&self, submodel_id: &str) -> Result<bool, BindError> {
+    async fn forget(&self, submodel_id: &str) -> Result<bool, BindError> {
         self.engine.stop(submodel_id);
         self.descriptions
             .lock()
@@ -477,13 +459,13 @@ impl Synchronizer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(submodel_id);
-        Ok(self.store.delete_twin(submodel_id)?)
+        Ok(self.store.records.delete_sdt_twin(submodel_id).await?)
     }
 
     /// Starts every stored binding (at server start); those that cannot start are reported.
-    pub fn start_all(&self) {
+    pub async fn start_all(&self) {
         // One by one: a corrupt binding is reported and the others still start.
-        let ids = match self.store.twin_ids() {
+        let ids = match self.store.records.sdt_twin_ids().await {
             Ok(ids) => ids,
             Err(error) => {
                 tracing::error!(%error, "cannot read the synchronized twins");
@@ -492,23 +474,15 @@ impl Synchronizer {
         };
         for id in &ids {
             let id = id.as_str();
-            let started = self
-                .store
-                .twin_record(id)
-                .map_err(BindError::from)
-                .and_then(|found| {
-                    let (record, sealed) =
-                        found.ok_or_else(|| BindError::NotFound(id.to_owned()))?;
-                    let secrets: TwinSecrets = self
-                        .key
-                        .open(&context(id), &sealed)
-                        .map_err(BindError::Sealed)
-                        .and_then(|text| {
-                            serde_json::from_str(&text).map_err(BindError::Credentials)
-                        })?;
-                    self.start(&record, &secrets)
-                });
-            if let Err(error) = started {
+            let started = async {
+                let found = self.store.twin_record(id).await?;
+                let (record, sealed) = found.ok_or_else(|| BindError::NotFound(id.to_owned()))?;
+                let secrets: TwinSecrets = (self.key.open(&context(id), &sealed))
+                    .map_err(BindError::Sealed)
+                    .and_then(|text| serde_json::from_str(&text).map_err(BindError::Credentials))?;
+                self.start(&record, &secrets).await
+            };
+            if let Err(error) = started.await {
                 tracing::error!(twin = id, "synchronization not started: {error}");
             }
         }
@@ -566,10 +540,8 @@ impl Synchronizer {
             .cloned()
             .collect();
         for id in ids {
-            let repository = self.service.repository().clone();
-            let lookup = id.clone();
-            match tokio::task::spawn_blocking(move || repository.submodel(&lookup)).await {
-                Ok(Ok(Some(submodel))) => {
+            match self.service.repository().submodel(&id).await {
+                Ok(Some(submodel)) => {
                     let change = CommittedChange::Submodel {
                         kind: events_core::EventKind::Updated,
                         origin: Origin::Api,
@@ -577,11 +549,10 @@ impl Synchronizer {
                     };
                     self.committed(&change).await;
                 }
-                Ok(Ok(None)) => {}
-                Ok(Err(error)) => {
+                Ok(None) => {}
+                Err(error) => {
                     tracing::error!(twin = %id, %error, "catching up: the submodel does not read")
                 }
-                Err(error) => tracing::error!(twin = %id, %error, "catching up stopped"),
             }
         }
     }
@@ -700,6 +671,15 @@ mod store_tests {
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+    /// Stores `submodel` past the service: nobody is told.
+    async fn stored_quietly(sync: &Synchronizer, submodel: Submodel) -> Result<(), StorageError> {
+        let json = aas_serde::json::to_string(&submodel).into();
+        let no_events = Box::new(|_, _: &[String]| Vec::new());
+        let repository = sync.service.repository();
+        (repository.put_submodel_serialized(Arc::new(submodel), json, no_events)).await?;
+        Ok(())
+    }
+
     fn synchronizer(
         dir: &std::path::Path,
     ) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
@@ -712,9 +692,9 @@ mod store_tests {
         version: aas_model::Version,
     ) -> Result<Arc<Synchronizer>, Box<dyn std::error::Error>> {
         let file = dir.join("repository.sqlite");
-        let sqlite = SqliteRepository::open(&file)?;
-        let store = Arc::new(SdtStore::new(sqlite.database().clone()));
-        let repository: Arc<dyn Repository> = Arc::new(sqlite);
+        let sqlite = Arc::new(SqliteRepository::open(&file)?);
+        let store = Arc::new(SdtStore::new(sqlite.clone()));
+        let repository: Arc<dyn Repository> = sqlite;
         let service = Arc::new(RepositoryService::new(
             repository,
             crate::service::EventSettings::default(),
@@ -757,9 +737,7 @@ mod store_tests {
     async fn a_failed_write_of_the_sink_keeps_its_cause() -> TestResult {
         let dir = tempfile::tempdir()?;
         let sync = synchronizer(dir.path())?;
-        sync.service
-            .repository()
-            .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+        stored_quietly(&sync, Submodel::new("urn:sm:1")).await?;
         let sink = RepositorySink {
             service: sync.service.clone(),
         };
@@ -830,11 +808,12 @@ mod store_tests {
         for (version, name, accepted) in cases {
             let dir = tempfile::tempdir()?;
             let sync = synchronizer_as(dir.path(), version)?;
-            sync.service
-                .repository()
-                .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+            stored_quietly(&sync, Submodel::new("urn:sm:1")).await?;
             // No platform is stored: a binding whose names pass goes on to fail on that.
-            match sync.bind(record_naming("urn:sm:1", name)?, Write::Create) {
+            match sync
+                .bind(record_naming("urn:sm:1", name)?, Write::Create)
+                .await
+            {
                 Err(BindError::PropertyName(refused)) => {
                     assert!(!accepted, "{version} {name}: {refused}");
                     assert_eq!(refused.property, name);
@@ -850,7 +829,10 @@ mod store_tests {
                 }
                 other => return Err(format!("{version} {name}: {other:?}").into()),
             }
-            assert!(sync.store.twin("urn:sm:1")?.is_none(), "nothing stored");
+            assert!(
+                sync.store.twin("urn:sm:1").await?.is_none(),
+                "nothing stored"
+            );
         }
         Ok(())
     }
@@ -861,12 +843,11 @@ mod store_tests {
         let sync = synchronizer(dir.path())?;
         let (port, connections) = counting_platform().await?;
         sync.store
-            .put_platform(&platform_on("p", port)?, Write::Create)?;
-        sync.service
-            .repository()
-            .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
+            .put_platform(&platform_on("p", port)?, Write::Create)
+            .await?;
+        stored_quietly(&sync, Submodel::new("urn:sm:1")).await?;
         // A replacement of a binding that does not exist is refused by the store: nothing polls.
-        let refused = sync.bind(record("urn:sm:1")?, Write::Replace);
+        let refused = sync.bind(record("urn:sm:1")?, Write::Replace).await;
         assert!(
             matches!(refused, Err(BindError::Store(SdtStoreError::NotFound(_)))),
             "{refused:?}"
@@ -877,9 +858,9 @@ mod store_tests {
             0,
             "a poller ran unstored"
         );
-        assert!(sync.store.twin("urn:sm:1")?.is_none());
+        assert!(sync.store.twin("urn:sm:1").await?.is_none());
         // The same binding, created, is stored and polls (so the count above could be non-0).
-        sync.bind(record("urn:sm:1")?, Write::Create)?;
+        sync.bind(record("urn:sm:1")?, Write::Create).await?;
         for _ in 0..40 {
             if connections.load(Ordering::SeqCst) > 0 {
                 break;
@@ -890,8 +871,8 @@ mod store_tests {
             connections.load(Ordering::SeqCst) > 0,
             "the stored binding never polled"
         );
-        assert!(sync.store.twin("urn:sm:1")?.is_some());
-        sync.unbind("urn:sm:1")?;
+        assert!(sync.store.twin("urn:sm:1").await?.is_some());
+        sync.unbind("urn:sm:1").await?;
         Ok(())
     }
 
@@ -901,11 +882,10 @@ mod store_tests {
         let sync = synchronizer(dir.path())?;
         let (port, _) = counting_platform().await?;
         sync.store
-            .put_platform(&platform_on("p", port)?, Write::Create)?;
-        sync.service
-            .repository()
-            .put_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
-        sync.bind(record("urn:sm:1")?, Write::Create)?;
+            .put_platform(&platform_on("p", port)?, Write::Create)
+            .await?;
+        stored_quietly(&sync, Submodel::new("urn:sm:1")).await?;
+        sync.bind(record("urn:sm:1")?, Write::Create).await?;
         // A change the twin service never heard of (written past the service).
         let mut changed = Submodel::new("urn:sm:1");
         apply_property(
@@ -914,9 +894,7 @@ mod store_tests {
             &Value::from("42"),
             aas_model::Version::LATEST,
         )?;
-        sync.service
-            .repository()
-            .put_submodel(&changed, &|_| Vec::new())?;
+        stored_quietly(&sync, changed).await?;
         let seen = |sync: &Synchronizer| {
             sync.last
                 .lock()
@@ -927,7 +905,7 @@ mod store_tests {
         assert_eq!(seen(&sync), None);
         sync.catch_up().await;
         assert_eq!(seen(&sync), Some(Value::from("42")));
-        sync.unbind("urn:sm:1")?;
+        sync.unbind("urn:sm:1").await?;
         Ok(())
     }
 
@@ -985,22 +963,21 @@ mod store_tests {
         let (answering, commands) = recording_platform().await?;
         for (name, port) in [("hangs", hanging), ("answers", answering)] {
             sync.store
-                .put_platform(&platform_on(name, port)?, Write::Create)?;
+                .put_platform(&platform_on(name, port)?, Write::Create)
+                .await?;
         }
         for (twin, platform, device) in [
             ("urn:sm:slow", "hangs", "slow-device"),
             ("urn:sm:fast", "answers", "fast-device"),
         ] {
-            sync.service
-                .repository()
-                .put_submodel(&Submodel::new(twin), &|_| Vec::new())?;
+            stored_quietly(&sync, Submodel::new(twin)).await?;
             let mut record = record(twin)?;
             record.platform = platform.to_owned();
             record.uuid_on_platform = device.to_owned();
             for attribute in &mut record.synchronization.thingin_attributes {
                 attribute.command_value = Some(serde_json::json!({"temp": "{{temp}}"}));
             }
-            sync.bind(record, Write::Create)?;
+            sync.bind(record, Write::Create).await?;
         }
         // A change of the hanging platform's twin first, then one of the other twin.
         for twin in ["urn:sm:slow", "urn:sm:fast"] {
@@ -1011,7 +988,7 @@ mod store_tests {
                 &Value::from("42"),
                 aas_model::Version::LATEST,
             )?;
-            sync.service.put_submodel(changed, Origin::Api)?;
+            sync.service.put_submodel(changed, Origin::Api).await?;
         }
         // The other twin's changes, each a command, sent in commit order.
         for value in ["43", "44"] {
@@ -1022,7 +999,7 @@ mod store_tests {
                 &Value::from(value),
                 aas_model::Version::LATEST,
             )?;
-            sync.service.put_submodel(changed, Origin::Api)?;
+            sync.service.put_submodel(changed, Origin::Api).await?;
         }
         let expected: Vec<String> = ["42", "43", "44"]
             .iter()
@@ -1064,21 +1041,22 @@ mod store_tests {
         };
         assert_eq!(PENDING_CHANGES_PER_TWIN, 256);
         // Unbinding stops the twin's task: nothing of what waited is sent afterwards.
-        sync.unbind("urn:sm:slow")?;
+        sync.unbind("urn:sm:slow").await?;
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         assert!(task.is_finished(), "the unbound twin's task was stopped");
-        sync.unbind("urn:sm:fast")?;
+        sync.unbind("urn:sm:fast").await?;
         Ok(())
     }
 
-    #[test]
-    fn corrupt_rows_are_reported_as_corrupt_not_read_as_null_or_missing() -> TestResult {
+    #[tokio::test]
+    async fn corrupt_rows_are_reported_as_corrupt_not_read_as_null_or_missing() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let store = SdtStore::new(Arc::new(Database::open(
+        let database = Arc::new(crate::storage::Database::open(
             &dir.path().join("repository.sqlite"),
             crate::storage::StorageOptions::default(),
-        )?));
-        store.database.execute_script(
+        )?);
+        let store = SdtStore::new(Arc::new(SqliteRepository::on(database.clone())));
+        database.execute_script(
             "INSERT INTO sdt_platforms (name, json) VALUES ('broken', '{not json');
              INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ('urn:sm:broken', '', '');",
         )?;
@@ -1096,17 +1074,21 @@ mod store_tests {
             }
             other => panic!("{id}: {other:?}"),
         };
-        corrupt(store.platform("broken").map(drop), PLATFORM, "broken");
-        corrupt(store.platforms().map(drop), PLATFORM, "broken");
-        corrupt(store.twin("urn:sm:broken").map(drop), TWIN, "urn:sm:broken");
-        corrupt(store.twins().map(drop), TWIN, "urn:sm:broken");
+        corrupt(store.platform("broken").await.map(drop), PLATFORM, "broken");
+        corrupt(store.platforms().await.map(drop), PLATFORM, "broken");
         corrupt(
-            store.twin_record("urn:sm:broken").map(drop),
+            store.twin("urn:sm:broken").await.map(drop),
+            TWIN,
+            "urn:sm:broken",
+        );
+        corrupt(store.twins().await.map(drop), TWIN, "urn:sm:broken");
+        corrupt(
+            store.twin_record("urn:sm:broken").await.map(drop),
             TWIN,
             "urn:sm:broken",
         );
         assert_eq!(
-            store.platform("missing")?,
+            store.platform("missing").await?,
             None,
             "a missing row is still None"
         );

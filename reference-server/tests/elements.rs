@@ -117,7 +117,7 @@ fn el(path: &str) -> String {
 async fn elements_are_read_added_replaced_patched_and_deleted_by_id_short_path() -> TestResult {
     let server = InProcess::new()?;
     let api = setup(&server).await?;
-    let before = server.outbox_topics()?.len();
+    let before = server.outbox_topics().await?.len();
 
     let (status, temp) = api.get(&el("Group.Temp")).await?;
     assert_eq!((status, temp["value"].as_str()), (200, Some("21")));
@@ -276,7 +276,7 @@ async fn elements_are_read_added_replaced_patched_and_deleted_by_id_short_path()
         404
     );
 
-    let topics = server.outbox_topics()?;
+    let topics = server.outbox_topics().await?;
     let updated = format!("twinsphere/submodels/{}/updated", b64(SM));
     assert_eq!(
         topics.len() - before,

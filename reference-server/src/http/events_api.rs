@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
-use super::{ApiError, ApiResult, RepositoryState, blocking};
+use super::{ApiError, ApiResult, RepositoryState};
 use crate::storage::{DeadLetter, LoggedEvent};
 
 /// A page of the feed ends early once it holds this much of messages (stored size).
@@ -102,10 +102,10 @@ pub(super) async fn feed(
         .transpose()?;
     let limit = limit_of(query.limit)?;
     let cursor = cursor_of(query.cursor)?;
-    let repository = state.repository.clone();
-    let events =
-        blocking(move || Ok(repository.events(since, limit, PAGE_BYTES, cursor.as_deref())?))
-            .await?;
+    let repository = &state.repository;
+    let events = repository
+        .events(since, limit, PAGE_BYTES, cursor.as_deref())
+        .await?;
     let items = events.items.iter().map(feed_item).collect();
     Ok(page(items, events.cursor))
 }
@@ -129,8 +129,10 @@ pub(super) async fn dead_letters(
 ) -> ApiResult<Response> {
     let limit = limit_of(query.limit)?;
     let cursor = cursor_of(query.cursor)?;
-    let repository = state.repository.clone();
-    let letters = blocking(move || Ok(repository.dead_letters(limit, cursor.as_deref())?)).await?;
+    let letters = state
+        .repository
+        .dead_letters(limit, cursor.as_deref())
+        .await?;
     let items = letters.items.iter().map(dead_letter_item).collect();
     Ok(page(items, letters.cursor))
 }
@@ -146,7 +148,6 @@ pub(super) async fn retry_dead_letter(
             "{sequence:?} is not a dead letter's sequence number"
         ))
     })?;
-    let repository = state.repository.clone();
-    blocking(move || Ok(repository.retry_dead_letter(sequence)?)).await?;
+    state.repository.retry_dead_letter(sequence).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -105,7 +105,20 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
         )
         .merge(swagger)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(axum::middleware::from_fn(to_the_end))
         .with_state(state)
+}
+
+/// Runs a request to its end as a task of its own, even when its client goes away or the
+/// timeout answers for it: a change that commits is announced, a binding is made whole or not
+/// at all (as when the storage calls ran on the blocking pool, which nothing cancels).
+async fn to_the_end(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+        }
+    }
 }
 
 /// A Part 2 error: status and `{"messages": [...]}`.
@@ -241,15 +254,6 @@ fn json_response<T: aas_serde::json::ToJson + ?Sized>(status: StatusCode, value:
         .into_response()
 }
 
-/// Runs blocking storage work off the async threads.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-}
-
 fn location(collection: &str, id: &str) -> HeaderValue {
     HeaderValue::from_str(&format!(
         "/{collection}/{}",
@@ -294,29 +298,27 @@ where
     Ok(element)
 }
 
-/// GET of one element: 200 with it, or 404 naming it.
-async fn found<T, L>(what: &'static str, encoded_id: &str, load: L) -> ApiResult<Response>
-where
-    T: aas_serde::json::ToJson + Send + 'static,
-    L: FnOnce(&str) -> Result<Option<T>, StorageError> + Send + 'static,
-{
-    let id = decode_id(encoded_id)?;
-    let lookup = id.clone();
-    let element = blocking(move || Ok(load(&lookup)?))
-        .await?
+/// GET of one element (`id`'s): 200 with it, or 404 naming it.
+fn found<T: aas_serde::json::ToJson>(
+    what: &str,
+    id: &str,
+    element: Option<T>,
+) -> ApiResult<Response> {
+    let element = element
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("{what} {id:?} not found")))?;
     Ok(json_response(StatusCode::OK, &element))
 }
 
-/// POST of a new element: stored, 201 with it (its JSON as stored: `store` answers it) and its
-/// Location; 409 if its id is taken (`store` is a create-only write: [`StorageError::Exists`]).
-async fn create<T, S>(collection: &'static str, element: T, store: S) -> ApiResult<Response>
-where
-    T: Identifiable + Send + 'static,
-    S: FnOnce(T) -> Result<Arc<str>, StorageError> + Send + 'static,
-{
+/// POST of a new element: stored by `store`, 201 with it (its JSON as stored: `store` answers
+/// it) and its Location; 409 if its id is taken (`store` is a create-only write:
+/// [`StorageError::Exists`]).
+async fn create<T: Identifiable>(
+    collection: &'static str,
+    element: T,
+    store: impl AsyncFnOnce(T) -> Result<Arc<str>, StorageError>,
+) -> ApiResult<Response> {
     let location = location(collection, element.id());
-    let json = blocking(move || Ok(store(element)?)).await?;
+    let json = store(element).await?;
     let mut response = (
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/json")],
@@ -341,7 +343,8 @@ async fn get_shell(
     State(state): State<RepositoryState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    found("shell", &id, move |id| state.repository.shell(id)).await
+    let id = decode_id(&id)?;
+    found("shell", &id, state.repository.shell(&id).await?)
 }
 
 async fn create_shell(
@@ -350,8 +353,8 @@ async fn create_shell(
     body: Bytes,
 ) -> ApiResult<Response> {
     let shell: AssetAdministrationShell = new_element(state.aas_version, &headers, &body)?;
-    create("shells", shell, move |shell| {
-        state.service.create_shell(shell, Origin::Api)
+    create("shells", shell, async |shell| {
+        state.service.create_shell(shell, Origin::Api).await
     })
     .await
 }
@@ -363,7 +366,7 @@ async fn replace_shell(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let shell: AssetAdministrationShell = replacement(state.aas_version, &id, &headers, &body)?;
-    let written = blocking(move || Ok(state.service.put_shell(shell, Origin::Api)?)).await?;
+    let written = state.service.put_shell(shell, Origin::Api).await?;
     Ok(put_status(written))
 }
 
@@ -372,7 +375,7 @@ async fn delete_shell(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
-    blocking(move || Ok(state.service.delete_shell(&id, Origin::Api)?)).await?;
+    state.service.delete_shell(&id, Origin::Api).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -384,8 +387,8 @@ async fn create_submodel(
     body: Bytes,
 ) -> ApiResult<Response> {
     let submodel: Submodel = new_element(state.aas_version, &headers, &body)?;
-    create("submodels", submodel, move |submodel| {
-        state.service.create_submodel(submodel, Origin::Api)
+    create("submodels", submodel, async |submodel| {
+        state.service.create_submodel(submodel, Origin::Api).await
     })
     .await
 }
@@ -398,7 +401,7 @@ async fn replace_submodel(
 ) -> ApiResult<StatusCode> {
     let submodel: Submodel = replacement(state.aas_version, &id, &headers, &body)?;
     // Twins learn of the change from the service's announcement, not from here.
-    let written = blocking(move || Ok(state.service.put_submodel(submodel, Origin::Api)?)).await?;
+    let written = state.service.put_submodel(submodel, Origin::Api).await?;
     Ok(put_status(written))
 }
 
@@ -408,17 +411,13 @@ async fn delete_submodel(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
-    blocking(move || {
-        state.service.delete_submodel(&id, Origin::Api)?;
-        // Its synchronization goes with it (no orphaned tasks).
-        if let Some(sdt) = &sdt
-            && let Err(error) = sdt.unbind(&id)
-        {
-            tracing::error!(submodel = %id, "cannot stop its synchronization: {error}");
-        }
-        Ok(())
-    })
-    .await?;
+    state.service.delete_submodel(&id, Origin::Api).await?;
+    // Its synchronization goes with it (no orphaned tasks).
+    if let Some(sdt) = &sdt
+        && let Err(error) = sdt.unbind(&id).await
+    {
+        tracing::error!(submodel = %id, "cannot stop its synchronization: {error}");
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -428,10 +427,9 @@ async fn get_cd(
     State(state): State<RepositoryState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    found("concept description", &id, move |id| {
-        state.repository.concept_description(id)
-    })
-    .await
+    let id = decode_id(&id)?;
+    let cd = state.repository.concept_description(&id).await?;
+    found("concept description", &id, cd)
 }
 
 async fn create_cd(
@@ -440,8 +438,11 @@ async fn create_cd(
     body: Bytes,
 ) -> ApiResult<Response> {
     let cd: ConceptDescription = new_element(state.aas_version, &headers, &body)?;
-    create("concept-descriptions", cd, move |cd| {
-        state.service.create_concept_description(cd, Origin::Api)
+    create("concept-descriptions", cd, async |cd| {
+        state
+            .service
+            .create_concept_description(cd, Origin::Api)
+            .await
     })
     .await
 }
@@ -453,8 +454,10 @@ async fn replace_cd(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let cd: ConceptDescription = replacement(state.aas_version, &id, &headers, &body)?;
-    let written =
-        blocking(move || Ok(state.service.put_concept_description(&cd, Origin::Api)?)).await?;
+    let written = state
+        .service
+        .put_concept_description(&cd, Origin::Api)
+        .await?;
     Ok(put_status(written))
 }
 
@@ -463,6 +466,9 @@ async fn delete_cd(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = decode_id(&id)?;
-    blocking(move || Ok(state.service.delete_concept_description(&id, Origin::Api)?)).await?;
+    state
+        .service
+        .delete_concept_description(&id, Origin::Api)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

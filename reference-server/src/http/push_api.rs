@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::Params;
-use super::{ApiError, ApiResult, PushState, blocking};
+use super::{ApiError, ApiResult, PushState};
 use crate::push::{PushStore, PushStoreError};
 use crate::storage::Write;
 
@@ -81,8 +81,7 @@ fn target_response(status: StatusCode, config: &TargetConfig) -> ApiResult<Respo
 }
 
 pub(super) async fn list_targets(State(state): State<PushState>) -> ApiResult<Response> {
-    let store = context(&state)?.store.clone();
-    let targets = blocking(move || Ok(store.targets()?)).await?;
+    let targets = context(&state)?.store.targets().await?;
     Ok(Json(Value::Array(targets)).into_response())
 }
 
@@ -90,19 +89,16 @@ pub(super) async fn get_target(
     State(state): State<PushState>,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    let store = context(&state)?.store.clone();
-    let lookup = name.clone();
-    let target = blocking(move || Ok(store.target_shown(&lookup)?))
-        .await?
+    let target = (context(&state)?.store.target_shown(&name).await?)
         .ok_or_else(|| ApiError::not_found(format!("push target {name:?} not found")))?;
     Ok(Json(target).into_response())
 }
 
 /// Checks and stores a target; `true` if it replaced one.
 async fn store_target(state: &PushState, config: TargetConfig, write: Write) -> ApiResult<bool> {
-    let store = context(state)?.store.clone();
-    checked(&store, &config).await?;
-    blocking(move || Ok(store.put_target(&config, write)?)).await
+    let store = &context(state)?.store;
+    checked(store, &config).await?;
+    Ok(store.put_target(&config, write).await?)
 }
 
 /// POST `/sphere/push/targets/{name}`: created (201) or updated (200).
@@ -148,9 +144,7 @@ pub(super) async fn delete_target(
     State(state): State<PushState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let store = context(&state)?.store.clone();
-    let lookup = name.clone();
-    if blocking(move || Ok(store.delete_target(&lookup)?)).await? {
+    if context(&state)?.store.delete_target(&name).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!(
@@ -172,12 +166,8 @@ pub(super) async fn create_job(
             "the job names no shellIds and no submodelIds",
         ));
     }
-    let store = push.store.clone();
-    let name = request.push_target_name.clone();
-    if blocking(move || Ok(store.target_shown(&name)?))
-        .await?
-        .is_none()
-    {
+    let name = &request.push_target_name;
+    if push.store.target_shown(name).await?.is_none() {
         return Err(ApiError::not_found(format!(
             "push target {:?} not found",
             request.push_target_name
@@ -185,8 +175,7 @@ pub(super) async fn create_job(
     }
     // Recorded here rather than by `submit`, so a full disk is a typed 507, not a 500.
     let job = push_core::PushJob::new(request);
-    let (store, record) = (push.store.clone(), job.clone());
-    blocking(move || Ok(store.save_job(&record)?)).await?;
+    push.store.save_job(&job).await?;
     push.engine.resume(job.clone());
     let mut response = (StatusCode::CREATED, Json(&job)).into_response();
     let location = format!("{}/{}", uri.path().trim_end_matches('/'), job.identifier);
@@ -206,7 +195,7 @@ pub(super) async fn list_jobs(
     State(state): State<PushState>,
     Params(paging): Params<JobPaging>,
 ) -> ApiResult<Response> {
-    let store = context(&state)?.store.clone();
+    let store = &context(&state)?.store;
     let limit = match paging.limit {
         None => 100,
         Some(n) if n >= 1 => n.min(1000) as usize,
@@ -220,7 +209,7 @@ pub(super) async fn list_jobs(
             })
         })
         .transpose()?;
-    let (jobs, next) = blocking(move || Ok(store.jobs(limit, cursor)?)).await?;
+    let (jobs, next) = store.jobs(limit, cursor).await?;
     let paging = match next {
         Some(next) => json!({"cursor": next.to_string()}),
         None => json!({}),
@@ -232,10 +221,7 @@ pub(super) async fn get_job(
     State(state): State<PushState>,
     Path(identifier): Path<String>,
 ) -> ApiResult<Response> {
-    let store = context(&state)?.store.clone();
-    let lookup = identifier.clone();
-    let job = blocking(move || Ok(store.job(&lookup)?))
-        .await?
+    let job = (context(&state)?.store.job(&identifier).await?)
         .ok_or_else(|| ApiError::not_found(format!("push job {identifier:?} not found")))?;
     Ok(Json(job).into_response())
 }

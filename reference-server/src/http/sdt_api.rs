@@ -76,12 +76,6 @@ impl From<SdtStoreError> for SdtError {
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> SdtResult<T> + Send + 'static,
-) -> SdtResult<T> {
-    tokio::task::spawn_blocking(work).await.map_err(internal)?
-}
-
 /// The largest body of `/sdts/evaluate` and `/sdts/dry-run`: a sample answer and a description
 /// are kilobytes; parsed into JSON values, 63 MiB of `[0,0,...]` took 3.8 GB.
 pub const PLAYGROUND_BODY_LIMIT: usize = 4 << 20;
@@ -96,7 +90,7 @@ async fn playground<T: Send + 'static>(
     work: impl FnOnce() -> SdtResult<T> + Send + 'static,
 ) -> SdtResult<T> {
     let _slot = PLAYGROUND_SLOTS.acquire().await.map_err(internal)?;
-    blocking(work).await
+    tokio::task::spawn_blocking(work).await.map_err(internal)?
 }
 
 /// `POST /sdts/evaluate`: one expression, evaluated as the engine does. sdt-core bounds the
@@ -141,26 +135,19 @@ fn platform_from(
 }
 
 pub(super) async fn list_platforms(State(state): State<SdtState>) -> SdtResult<Json<Value>> {
-    let store = store(&state)?;
-    Ok(Json(Value::Array(
-        blocking(move || Ok(store.platforms()?)).await?,
-    )))
+    Ok(Json(Value::Array(store(&state)?.platforms().await?)))
 }
 
 pub(super) async fn get_platform(
     State(state): State<SdtState>,
     Path(name): Path<String>,
 ) -> SdtResult<Json<Value>> {
-    let store = store(&state)?;
-    let lookup = name.clone();
-    let platform = blocking(move || Ok(store.platform(&lookup)?))
-        .await?
-        .ok_or_else(|| {
-            SdtError(
-                StatusCode::NOT_FOUND,
-                format!("platform {name:?} not found"),
-            )
-        })?;
+    let platform = (store(&state)?.platform(&name).await?).ok_or_else(|| {
+        SdtError(
+            StatusCode::NOT_FOUND,
+            format!("platform {name:?} not found"),
+        )
+    })?;
     serde_json::to_value(platform).map(Json).map_err(internal)
 }
 
@@ -169,9 +156,9 @@ pub(super) async fn create_platform(
     body: Bytes,
 ) -> SdtResult<Response> {
     let platform = platform_from(&body, None, sync(&state)?.outbound())?;
-    let store = store(&state)?;
-    let stored = platform.clone();
-    blocking(move || Ok(store.put_platform(&stored, Write::Create)?)).await?;
+    store(&state)?
+        .put_platform(&platform, Write::Create)
+        .await?;
     Ok((StatusCode::CREATED, Json(platform)).into_response())
 }
 
@@ -181,8 +168,9 @@ pub(super) async fn replace_platform(
     body: Bytes,
 ) -> SdtResult<StatusCode> {
     let platform = platform_from(&body, Some(&name), sync(&state)?.outbound())?;
-    let store = store(&state)?;
-    blocking(move || Ok(store.put_platform(&platform, Write::Replace)?)).await?;
+    store(&state)?
+        .put_platform(&platform, Write::Replace)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -191,8 +179,7 @@ pub(super) async fn delete_platform(
     State(state): State<SdtState>,
     Path(name): Path<String>,
 ) -> SdtResult<StatusCode> {
-    let store = store(&state)?;
-    blocking(move || Ok(store.delete_platform(&name)?)).await?;
+    store(&state)?.delete_platform(&name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -209,10 +196,7 @@ fn twin_from(body: &[u8], submodel_id: Option<&str>) -> SdtResult<TwinRecord> {
 }
 
 pub(super) async fn list_twins(State(state): State<SdtState>) -> SdtResult<Json<Value>> {
-    let store = store(&state)?;
-    Ok(Json(Value::Array(
-        blocking(move || Ok(store.twins()?)).await?,
-    )))
+    Ok(Json(Value::Array(store(&state)?.twins().await?)))
 }
 
 pub(super) async fn get_twin(
@@ -220,17 +204,12 @@ pub(super) async fn get_twin(
     Path(twin): Path<String>,
 ) -> SdtResult<Json<Value>> {
     let id = decode_twin_id(&twin)?;
-    let store = store(&state)?;
-    let lookup = id.clone();
-    blocking(move || Ok(store.twin(&lookup)?))
-        .await?
-        .map(Json)
-        .ok_or_else(|| {
-            SdtError(
-                StatusCode::NOT_FOUND,
-                format!("no twin is bound to submodel {id:?}"),
-            )
-        })
+    (store(&state)?.twin(&id).await?).map(Json).ok_or_else(|| {
+        SdtError(
+            StatusCode::NOT_FOUND,
+            format!("no twin is bound to submodel {id:?}"),
+        )
+    })
 }
 
 /// 409 when the submodel is bound already (checked in the binding's transaction).
@@ -238,11 +217,8 @@ pub(super) async fn create_twin(State(state): State<SdtState>, body: Bytes) -> S
     let record = twin_from(&body, None)?;
     let sync = sync(&state)?;
     let id = record.submodel_id.clone();
-    let shown = blocking(move || {
-        sync.bind(record, Write::Create)?;
-        Ok(sync.store.twin(&id)?)
-    })
-    .await?;
+    sync.bind(record, Write::Create).await?;
+    let shown = sync.store.twin(&id).await?;
     Ok((StatusCode::CREATED, Json(shown.unwrap_or_default())).into_response())
 }
 
@@ -256,7 +232,7 @@ pub(super) async fn replace_twin(
     let id = decode_twin_id(&twin)?;
     let record = twin_from(&body, Some(&id))?;
     let sync = sync(&state)?;
-    blocking(move || Ok(sync.bind(record, Write::Replace)?)).await?;
+    sync.bind(record, Write::Replace).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -266,8 +242,7 @@ pub(super) async fn delete_twin(
 ) -> SdtResult<StatusCode> {
     let id = decode_twin_id(&twin)?;
     let sync = sync(&state)?;
-    let lookup = id.clone();
-    if blocking(move || Ok(sync.unbind(&lookup)?)).await? {
+    if sync.unbind(&id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(SdtError(

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use aas_serde::query::Selection;
 
-use super::{ApiError, ApiResult, RepositoryState, blocking};
+use super::{ApiError, ApiResult, RepositoryState};
 use crate::push::RepositorySource;
 use crate::storage::{Collection, StorageError};
 
@@ -90,21 +90,17 @@ pub async fn serialization(
     let format = wanted(&headers)?;
     let everything = selection.shells.is_empty() && selection.submodels.is_empty();
     let (shell_ids, submodel_ids, concept_descriptions) = if everything {
-        let repository = state.repository.clone();
-        let with_concept_descriptions = selection.concept_descriptions;
-        blocking(move || {
-            let concept_descriptions = if with_concept_descriptions {
-                ConceptDescriptions::These(repository.ids(Collection::ConceptDescriptions)?)
-            } else {
-                ConceptDescriptions::None
-            };
-            Ok((
-                repository.ids(Collection::Shells)?,
-                repository.ids(Collection::Submodels)?,
-                concept_descriptions,
-            ))
-        })
-        .await?
+        let repository = &state.repository;
+        let concept_descriptions = if selection.concept_descriptions {
+            ConceptDescriptions::These(repository.ids(Collection::ConceptDescriptions).await?)
+        } else {
+            ConceptDescriptions::None
+        };
+        (
+            repository.ids(Collection::Shells).await?,
+            repository.ids(Collection::Submodels).await?,
+            concept_descriptions,
+        )
     } else {
         (
             selection.shells,
@@ -125,7 +121,11 @@ pub async fn serialization(
     .await
     .map_err(failed)?;
     let version = state.aas_version;
-    let body = blocking(move || export::write(&gathered, format, version).map_err(failed)).await?;
+    // Writing a package or a large document takes long: not on the async threads.
+    let body = tokio::task::spawn_blocking(move || export::write(&gathered, format, version))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(failed)?;
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, format.mime_type())],

@@ -16,7 +16,7 @@ use super::extract::{Params, PathParams};
 use aas_serde::projection;
 
 use super::submodel_api::{Content, Modifiers, paged};
-use super::{ApiError, ApiResult, RepositoryState, blocking, decode_id, read_body, verified};
+use super::{ApiError, ApiResult, RepositoryState, decode_id, read_body, verified};
 use crate::service::Origin;
 use crate::storage::{Attachment, ConceptDescriptionFilter, Page, ShellFilter, SubmodelFilter};
 use aas_serde::projection::{Shape, to_json_value};
@@ -64,9 +64,11 @@ async fn shells_filtered(
         asset_ids: query.asset_ids.clone(),
     };
     let limit = query.modifiers.limit()?;
-    let cursor = query.modifiers.cursor().map(str::to_owned);
-    let repository = state.repository.clone();
-    blocking(move || Ok(repository.shells_where(&filter, limit, cursor.as_deref())?)).await
+    let cursor = query.modifiers.cursor();
+    Ok(state
+        .repository
+        .shells_where(&filter, limit, cursor)
+        .await?)
 }
 
 /// A page of a listing as Part 2 answers it (`paging_metadata.cursor` only when more follow).
@@ -112,13 +114,8 @@ pub struct ShellAt {
 
 async fn load_shell(state: &RepositoryState, encoded: &str) -> ApiResult<AssetAdministrationShell> {
     let id = decode_id(encoded)?;
-    let repository = state.repository.clone();
-    blocking(move || {
-        repository
-            .shell(&id)?
-            .ok_or_else(|| ApiError::not_found(format!("shell {id:?} not found")))
-    })
-    .await
+    (state.repository.shell(&id).await?)
+        .ok_or_else(|| ApiError::not_found(format!("shell {id:?} not found")))
 }
 
 fn json_ok(value: &Value) -> Response {
@@ -162,21 +159,16 @@ async fn change_shell_attaching(
     thumbnail: Option<Attachment>,
     change: impl FnMut(&mut AssetAdministrationShell) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<std::sync::Arc<AssetAdministrationShell>> {
-    let id = decode_id(encoded)?;
-    let state = state.clone();
-    let mut change = change;
-    blocking(move || {
-        let mut checked = |shell: &mut AssetAdministrationShell| -> crate::storage::Change<()> {
-            change(shell)
-                .and_then(|()| verified(state.aas_version, &*shell))
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
-        };
-        state
-            .service
-            .modify_shell(&id, thumbnail.as_ref(), &mut checked, Origin::Api)
-            .map_err(ApiError::from)
-    })
-    .await
+    let (id, version, mut change) = (decode_id(encoded)?, state.aas_version, change);
+    let checked = move |shell: &mut AssetAdministrationShell| -> crate::storage::Change<()> {
+        change(shell)
+            .and_then(|()| verified(version, &*shell))
+            .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+    };
+    let service = &state.service;
+    Ok(service
+        .modify_shell(&id, thumbnail, checked, Origin::Api)
+        .await?)
 }
 
 pub async fn replace_asset_information(
@@ -265,10 +257,10 @@ pub async fn thumbnail(
     PathParams(at): PathParams<ShellAt>,
 ) -> ApiResult<Response> {
     let shell = load_shell(&state, &at.aas).await?;
-    let repository = state.repository.clone();
     let owner = thumbnail_owner(&shell.id);
-    let stored =
-        blocking(move || Ok(repository.attachment(&owner, crate::storage::THUMBNAIL)?)).await?;
+    let stored = (state.repository)
+        .attachment(&owner, crate::storage::THUMBNAIL)
+        .await?;
     let attachment =
         stored.ok_or_else(|| ApiError::not_found("the shell has no stored thumbnail"))?;
     Ok(super::submodel_api::file_response(attachment))
@@ -388,11 +380,11 @@ async fn list_submodels(
     if content == Content::Path {
         return list_paths(state, filter, limit, query.cursor, shape).await;
     }
-    let cursor = query.cursor;
-    let repository = state.repository.clone();
-    let page =
-        blocking(move || Ok(repository.submodels_where(&filter, limit, cursor.as_deref())?))
-            .await?;
+    let cursor = query.cursor.as_deref();
+    let page = state
+        .repository
+        .submodels_where(&filter, limit, cursor)
+        .await?;
     let items = page
         .items
         .into_iter()
@@ -469,53 +461,52 @@ async fn list_paths(
             skip: 0,
         },
     };
-    let repository = state.repository.clone();
-    blocking(move || {
-        let mut at = start;
-        let mut items = Vec::new();
-        loop {
-            let page = repository.submodels_where(&filter, at.size, at.page.as_deref())?;
-            let mut paths = Vec::new();
-            for submodel in page.items {
-                paths.extend(
-                    projection::submodel_paths(&submodel, shape)
-                        .into_iter()
-                        .map(Value::from),
-                );
-            }
-            let wanted = limit - items.len();
-            let left = paths.len().saturating_sub(at.skip);
-            items.extend(paths.into_iter().skip(at.skip).take(wanted));
-            if left > wanted {
-                // This page has more paths than fit: the next page starts within it.
+    let repository = &state.repository;
+    let mut at = start;
+    let mut items = Vec::new();
+    loop {
+        let page = repository
+            .submodels_where(&filter, at.size, at.page.as_deref())
+            .await?;
+        let mut paths = Vec::new();
+        for submodel in page.items {
+            paths.extend(
+                projection::submodel_paths(&submodel, shape)
+                    .into_iter()
+                    .map(Value::from),
+            );
+        }
+        let wanted = limit - items.len();
+        let left = paths.len().saturating_sub(at.skip);
+        items.extend(paths.into_iter().skip(at.skip).take(wanted));
+        if left > wanted {
+            // This page has more paths than fit: the next page starts within it.
+            let next = PathCursor {
+                page: at.page,
+                size: at.size,
+                skip: at.skip + wanted,
+            };
+            return Ok(listing(items, Some(next.encode())));
+        }
+        match page.cursor {
+            None => return Ok(listing(items, None)),
+            Some(_) if items.len() == limit => {
                 let next = PathCursor {
-                    page: at.page,
-                    size: at.size,
-                    skip: at.skip + wanted,
+                    page: page.cursor,
+                    size: limit,
+                    skip: 0,
                 };
                 return Ok(listing(items, Some(next.encode())));
             }
-            match page.cursor {
-                None => return Ok(listing(items, None)),
-                Some(_) if items.len() == limit => {
-                    let next = PathCursor {
-                        page: page.cursor,
-                        size: limit,
-                        skip: 0,
-                    };
-                    return Ok(listing(items, Some(next.encode())));
-                }
-                Some(_) => {
-                    at = PathCursor {
-                        page: page.cursor,
-                        size: limit,
-                        skip: 0,
-                    }
+            Some(_) => {
+                at = PathCursor {
+                    page: page.cursor,
+                    size: limit,
+                    skip: 0,
                 }
             }
         }
-    })
-    .await
+    }
 }
 
 pub async fn submodels(
@@ -570,12 +561,10 @@ pub async fn concept_descriptions(
         is_case_of: semantic_filter(query.is_case_of.as_deref())?,
         data_specification: semantic_filter(query.data_specification_ref.as_deref())?,
     };
-    let cursor = query.cursor;
-    let repository = state.repository.clone();
-    let page = blocking(move || {
-        Ok(repository.concept_descriptions_where(&filter, limit, cursor.as_deref())?)
-    })
-    .await?;
+    let cursor = query.cursor.as_deref();
+    let page = (state.repository)
+        .concept_descriptions_where(&filter, limit, cursor)
+        .await?;
     Ok(listing(
         page.items.iter().map(to_json_value).collect(),
         page.cursor,

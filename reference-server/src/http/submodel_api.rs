@@ -17,9 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
-use super::{
-    ApiError, ApiResult, RepositoryState, blocking, decode_id, json_response, read_body, verified,
-};
+use super::{ApiError, ApiResult, RepositoryState, decode_id, json_response, read_body, verified};
 use crate::service::Origin;
 use crate::storage::{Attachment, StorageError};
 
@@ -98,23 +96,18 @@ fn parse_path(text: &str) -> ApiResult<IdShortPath> {
 async fn load(state: &RepositoryState, at: &SubmodelAt) -> ApiResult<Submodel> {
     let id = decode_id(&at.sm)?;
     let shell_id = at.aas.as_deref().map(decode_id).transpose()?;
-    let repository = state.repository.clone();
-    blocking(move || {
-        if let Some(shell_id) = &shell_id {
-            let shell = repository
-                .shell(shell_id)?
-                .ok_or_else(|| ApiError::not_found(format!("shell {shell_id:?} not found")))?;
-            if !shell.refers_to_submodel(&id) {
-                return Err(ApiError::not_found(format!(
-                    "shell {shell_id:?} does not refer to submodel {id:?}"
-                )));
-            }
+    let repository = &state.repository;
+    if let Some(shell_id) = &shell_id {
+        let shell = (repository.shell(shell_id).await?)
+            .ok_or_else(|| ApiError::not_found(format!("shell {shell_id:?} not found")))?;
+        if !shell.refers_to_submodel(&id) {
+            return Err(ApiError::not_found(format!(
+                "shell {shell_id:?} does not refer to submodel {id:?}"
+            )));
         }
-        repository
-            .submodel(&id)?
-            .ok_or_else(|| ApiError::not_found(format!("submodel {id:?} not found")))
-    })
-    .await
+    }
+    (repository.submodel(&id).await?)
+        .ok_or_else(|| ApiError::not_found(format!("submodel {id:?} not found")))
 }
 
 fn element_at(submodel: &Submodel, path: &IdShortPath) -> ApiResult<SubmodelElement> {
@@ -164,13 +157,7 @@ async fn get_submodel(
         // The default answer (deep, without blob values) is stored as such.
         if at.aas.is_none() && shape == Shape::default() {
             let id = decode_id(&at.sm)?;
-            let repository = state.repository.clone();
-            let lookup = id.clone();
-            // Read on the request's task, not the blocking pool: one row through a reader
-            // connection (in WAL mode it never waits for the writer) costs less than the hand-off
-            // (bench/server.sh: GET 0.41–0.46 of the floor through the pool, 0.63 here).
-            let json = repository
-                .submodel_json(&lookup)?
+            let json = (state.repository.submodel_json(&id).await?)
                 .ok_or_else(|| ApiError::not_found(format!("submodel {id:?} not found")))?;
             return Ok((
                 StatusCode::OK,
@@ -367,24 +354,17 @@ async fn change_submodel_attaching(
     if at.aas.is_some() {
         load(state, at).await?;
     }
-    let id = decode_id(&at.sm)?;
-    let state = state.clone();
-    let mut change = change;
+    let (id, version, mut change) = (decode_id(&at.sm)?, state.aas_version, change);
+    let checked = move |submodel: &mut Submodel| -> crate::storage::Change<()> {
+        change(submodel)?;
+        verified(version, &*submodel)?;
+        Ok(())
+    };
     // Twins learn of the change from the service's announcement (not in this request).
-    blocking(move || {
-        let mut checked = |submodel: &mut Submodel| -> crate::storage::Change<()> {
-            change(submodel)?;
-            verified(state.aas_version, &*submodel)?;
-            Ok(())
-        };
-        let attach = attach
-            .as_ref()
-            .map(|(path, attachment)| (path.as_str(), attachment));
-        Ok(state
-            .service
-            .modify_submodel(&id, attach, &mut checked, Origin::Api)?)
-    })
-    .await
+    let service = &state.service;
+    Ok(service
+        .modify_submodel(&id, attach, checked, Origin::Api)
+        .await?)
 }
 
 fn element_location(at: &SubmodelAt, path: &str) -> HeaderValue {
@@ -582,8 +562,7 @@ pub async fn get_attachment(
         SubmodelElement::File(file) => {
             let owner = format!("submodel:{}", submodel.id);
             let key = path.to_string();
-            let repository = state.repository.clone();
-            let stored = blocking(move || Ok(repository.attachment(&owner, &key)?)).await?;
+            let stored = state.repository.attachment(&owner, &key).await?;
             match stored {
                 Some(attachment) => Ok(file_response(attachment)),
                 None => Err(ApiError::not_found(format!(
@@ -641,7 +620,7 @@ pub async fn put_attachment(
         .ok_or_else(|| ApiError::bad_request("the multipart body names no file (`fileName`)"))?;
     let attachment = Attachment {
         // Empty: the File's contentType and the name its value gives, once changed (see
-        // modify_submodel_attaching).
+        // Repository::modify_submodel).
         content_type: content_type.clone().unwrap_or_default(),
         file_name: String::new(),
         bytes: bytes.clone(),

@@ -16,7 +16,6 @@
 //! Changes that read the stored element first (`modify_*`, deletions) make their events
 //! under the lock: the element only exists there.
 
-use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,7 +30,9 @@ use events_core::{
 use tokio::sync::broadcast;
 
 use crate::config::SemanticIdFilter;
-use crate::storage::{Attachment, Change, Event, Repository, StorageError, Written};
+use crate::storage::{
+    Attachment, Change, Event, Finish, MakeEvents, Repository, StorageError, Written,
+};
 
 /// Who made a change: the twin service answers changes made by others, not its own writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,9 +117,15 @@ const ANNOUNCED: usize = 4096;
 /// Changes of the repository with their events; see the module documentation.
 pub struct RepositoryService {
     repository: Arc<dyn Repository>,
+    aas_version: aas_model::Version,
+    shared: Arc<Shared>,
+}
+
+/// What the events closures use: storage runs them under its writer lock, on a thread of its
+/// own, so they own it.
+struct Shared {
     events: EventSettings,
     clock: Mutex<EventClock>,
-    aas_version: aas_model::Version,
     committed: broadcast::Sender<CommittedChange>,
     /// The next place in the commit order ([`Place`]).
     places: AtomicU64,
@@ -132,42 +139,53 @@ pub struct RepositoryService {
 /// commit). With group commit the writers of a group return in any order; their changes are
 /// announced in the order of their places, so subscribers (the twin service compares each
 /// change with the one before) see them as committed. A place not announced (the change failed,
-/// or panicked) is given up when dropped, so later changes are not held back.
-struct Place<'a> {
-    service: &'a RepositoryService,
-    taken: Cell<Option<u64>>,
+/// or panicked) is given up when the last of the closure's and the caller's handles is dropped,
+/// so later changes are not held back.
+struct Place {
+    shared: Arc<Shared>,
+    /// The place, with the change when the closure knows it (a deletion's last state).
+    taken: Mutex<Option<(u64, Option<CommittedChange>)>>,
 }
 
-impl<'a> Place<'a> {
-    fn new(service: &'a RepositoryService) -> Self {
-        Place {
-            service,
-            taken: Cell::new(None),
-        }
+impl Place {
+    fn new(shared: &Arc<Shared>) -> Arc<Self> {
+        Arc::new(Place {
+            shared: shared.clone(),
+            taken: Mutex::new(None),
+        })
     }
 
-    /// Takes the next place (once; called under the writer lock).
-    fn take(&self) {
-        if self.taken.get().is_none() {
-            self.taken
-                .set(Some(self.service.places.fetch_add(1, Ordering::SeqCst)));
-        }
+    /// Takes the next place (once; called under the writer lock), with the change to announce
+    /// when known there.
+    fn take(&self, change: Option<CommittedChange>) {
+        let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        let place =
+            taken.get_or_insert_with(|| (self.shared.places.fetch_add(1, Ordering::SeqCst), None));
+        place.1 = change.or(place.1.take());
     }
 
-    /// Announces the committed change at this place (at once if it took none: a change
-    /// without events closure, a concept description's).
-    fn announce(self, change: CommittedChange) {
-        match self.taken.take() {
-            Some(place) => self.service.announce_at(place, Some(change)),
-            None => self.service.send(change),
+    /// Announces the committed change (`change`, else the one taken with the place) at this
+    /// place, at once if it took none (a change without events closure).
+    fn announce(&self, change: Option<CommittedChange>) {
+        match self
+            .taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            Some((place, taken)) => self.shared.announce_at(place, change.or(taken)),
+            None => change
+                .into_iter()
+                .for_each(|change| self.shared.send(change)),
         }
     }
 }
 
-impl Drop for Place<'_> {
+impl Drop for Place {
     fn drop(&mut self) {
-        if let Some(place) = self.taken.take() {
-            self.service.announce_at(place, None);
+        let taken = self.taken.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some((place, _)) = taken.take() {
+            self.shared.announce_at(place, None);
         }
     }
 }
@@ -175,7 +193,7 @@ impl Drop for Place<'_> {
 impl std::fmt::Debug for RepositoryService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RepositoryService")
-            .field("events", &self.events)
+            .field("events", &self.shared.events)
             .field("aas_version", &self.aas_version)
             .finish_non_exhaustive()
     }
@@ -184,6 +202,26 @@ impl std::fmt::Debug for RepositoryService {
 /// An element's messages prepared in each encoding.
 type Prepared<'a> = Vec<(&'a Encoding, PreparedMessage<'a>)>;
 
+/// A write's events ([`MakeEvents`]): `element` (none: the filter leaves it out) prepared
+/// before the writer lock, the events made and the place taken under it.
+struct WriteEvents {
+    shared: Arc<Shared>,
+    element: Option<SerializedElement>,
+    place: Arc<Place>,
+}
+
+impl MakeEvents for WriteEvents {
+    fn prepare(&self) -> Finish<'_> {
+        let prepared = (self.element.iter())
+            .flat_map(|element| self.shared.prepare(element))
+            .collect();
+        Box::new(move |written, affected| {
+            self.place.take(None);
+            self.shared.finish(&prepared, kind_of(written), affected)
+        })
+    }
+}
+
 fn kind_of(written: Written) -> EventKind {
     match written {
         Written::Created => EventKind::Created,
@@ -191,46 +229,7 @@ fn kind_of(written: Written) -> EventKind {
     }
 }
 
-impl RepositoryService {
-    /// The service over `repository`, whose data is of `aas_version`.
-    pub fn new(
-        repository: Arc<dyn Repository>,
-        events: EventSettings,
-        aas_version: aas_model::Version,
-    ) -> Self {
-        let (committed, _) = broadcast::channel(ANNOUNCED);
-        Self {
-            repository,
-            events,
-            clock: Mutex::new(EventClock::new()),
-            aas_version,
-            committed,
-            places: AtomicU64::new(0),
-            announcing: Mutex::new((0, BTreeMap::new())),
-        }
-    }
-
-    /// The storage, for reads.
-    pub fn repository(&self) -> &Arc<dyn Repository> {
-        &self.repository
-    }
-
-    /// The contracts events are written in.
-    pub fn encodings(&self) -> &[Encoding] {
-        &self.events.encodings
-    }
-
-    /// The AAS version of the data.
-    pub fn aas_version(&self) -> aas_model::Version {
-        self.aas_version
-    }
-
-    /// Committed changes from now on, in commit order (of shells and submodels; a concept
-    /// description's is announced when it returns).
-    pub fn subscribe(&self) -> broadcast::Receiver<CommittedChange> {
-        self.committed.subscribe()
-    }
-
+impl Shared {
     fn send(&self, change: CommittedChange) {
         // An error means nobody subscribed: then nobody is to be told.
         let _ = self.committed.send(change);
@@ -319,231 +318,276 @@ impl RepositoryService {
     ) -> Vec<Event> {
         self.finish(&self.prepare(element), kind, affected)
     }
+}
+
+impl RepositoryService {
+    /// The service over `repository`, whose data is of `aas_version`.
+    pub fn new(
+        repository: Arc<dyn Repository>,
+        events: EventSettings,
+        aas_version: aas_model::Version,
+    ) -> Self {
+        let (committed, _) = broadcast::channel(ANNOUNCED);
+        let shared = Shared {
+            events,
+            clock: Mutex::new(EventClock::new()),
+            committed,
+            places: AtomicU64::new(0),
+            announcing: Mutex::new((0, BTreeMap::new())),
+        };
+        Self {
+            repository,
+            aas_version,
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// The storage, for reads.
+    pub fn repository(&self) -> &Arc<dyn Repository> {
+        &self.repository
+    }
+
+    /// The contracts events are written in.
+    pub fn encodings(&self) -> &[Encoding] {
+        &self.shared.events.encodings
+    }
+
+    /// The AAS version of the data.
+    pub fn aas_version(&self) -> aas_model::Version {
+        self.aas_version
+    }
+
+    /// Committed changes from now on, in commit order (of shells and submodels; a concept
+    /// description's is announced when it returns).
+    pub fn subscribe(&self) -> broadcast::Receiver<CommittedChange> {
+        self.shared.committed.subscribe()
+    }
 
     // ---- shells ----------------------------------------------------------------------------
 
     /// Creates or replaces a shell.
-    pub fn put_shell(
+    pub async fn put_shell(
         &self,
         shell: AssetAdministrationShell,
         origin: Origin,
     ) -> Result<Written, StorageError> {
-        self.write_shell(shell, false, origin)
-            .map(|(written, _)| written)
+        let (written, _) = self.write_shell(shell, false, origin).await?;
+        Ok(written)
     }
 
     /// Creates a shell; [`StorageError::Exists`] if its id is taken. Its JSON as stored.
-    pub fn create_shell(
+    pub async fn create_shell(
         &self,
         shell: AssetAdministrationShell,
         origin: Origin,
     ) -> Result<Arc<str>, StorageError> {
-        self.write_shell(shell, true, origin).map(|(_, json)| json)
+        Ok(self.write_shell(shell, true, origin).await?.1)
     }
 
-    fn write_shell(
+    async fn write_shell(
         &self,
         shell: AssetAdministrationShell,
         create_only: bool,
         origin: Origin,
     ) -> Result<(Written, Arc<str>), StorageError> {
         let json: Arc<str> = aas_serde::json::to_string(&shell).into();
-        let prepared = self.prepare(&SerializedElement::shell_with_json(&shell, json.clone()));
-        let place = Place::new(self);
-        let events = |written| {
-            place.take();
-            self.finish(&prepared, kind_of(written), &[])
-        };
+        let element = Some(SerializedElement::shell_with_json(&shell, json.clone()));
+        let (shared, place) = (self.shared.clone(), Place::new(&self.shared));
+        let events = Box::new(WriteEvents {
+            shared,
+            element,
+            place: place.clone(),
+        });
+        let (shell, repository) = (Arc::new(shell), &self.repository);
         let written = if create_only {
-            self.repository
-                .create_shell_serialized(&shell, &json, &events)?;
+            let json = json.clone();
+            repository
+                .create_shell_serialized(shell.clone(), json, events)
+                .await?;
             Written::Created
         } else {
-            self.repository
-                .put_shell_serialized(&shell, &json, &events)?
+            repository
+                .put_shell_serialized(shell.clone(), json.clone(), events)
+                .await?
         };
-        place.announce(CommittedChange::Shell {
-            kind: kind_of(written),
+        let kind = kind_of(written);
+        place.announce(Some(CommittedChange::Shell {
+            kind,
             origin,
-            shell: Arc::new(shell),
-        });
+            shell,
+        }));
         Ok((written, json))
     }
 
     /// Deletes a shell; [`StorageError::NotFound`] if there is none.
-    pub fn delete_shell(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
-        let last = RefCell::new(None);
-        let place = Place::new(self);
-        self.repository.delete_shell(id, &|shell| {
-            place.take();
-            *last.borrow_mut() = Some(shell.clone());
-            self.events_now(&SerializedElement::shell(shell), EventKind::Deleted, &[])
-        })?;
-        if let Some(shell) = last.into_inner() {
-            place.announce(CommittedChange::Shell {
-                kind: EventKind::Deleted,
+    pub async fn delete_shell(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
+        let (place, shared) = (Place::new(&self.shared), self.shared.clone());
+        let taken = place.clone();
+        let events = Box::new(move |shell: &AssetAdministrationShell| {
+            let kind = EventKind::Deleted;
+            let change = CommittedChange::Shell {
+                kind,
                 origin,
-                shell: Arc::new(shell),
-            });
-        }
+                shell: Arc::new(shell.clone()),
+            };
+            taken.take(Some(change));
+            shared.events_now(&SerializedElement::shell(shell), kind, &[])
+        });
+        self.repository.delete_shell(id, events).await?;
+        place.announce(None);
         Ok(())
     }
 
     /// Changes a stored shell in one transaction (`change` may refuse), storing `thumbnail`
     /// with it when given; the shell as changed.
-    pub fn modify_shell(
+    pub async fn modify_shell(
         &self,
         id: &str,
-        thumbnail: Option<&Attachment>,
-        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
+        thumbnail: Option<Attachment>,
+        change: impl FnMut(&mut AssetAdministrationShell) -> Change<()> + Send + 'static,
         origin: Origin,
     ) -> Result<Arc<AssetAdministrationShell>, StorageError> {
-        let place = Place::new(self);
-        let events = |shell: &AssetAdministrationShell, json: &str| {
-            place.take();
+        let (place, shared) = (Place::new(&self.shared), self.shared.clone());
+        let taken = place.clone();
+        let events = Box::new(move |shell: &AssetAdministrationShell, json: &str| {
+            taken.take(None);
             let element = SerializedElement::shell_with_json(shell, json.into());
-            self.events_now(&element, EventKind::Updated, &[])
-        };
-        let shell = Arc::new(match thumbnail {
-            Some(thumbnail) => self
-                .repository
-                .modify_shell_attaching(id, thumbnail, change, &events)?,
-            None => self.repository.modify_shell(id, change, &events)?,
+            shared.events_now(&element, EventKind::Updated, &[])
         });
-        place.announce(CommittedChange::Shell {
+        let shell = self
+            .repository
+            .modify_shell(id, thumbnail, Box::new(change), events)
+            .await?;
+        let shell = Arc::new(shell);
+        place.announce(Some(CommittedChange::Shell {
             kind: EventKind::Updated,
             origin,
             shell: shell.clone(),
-        });
+        }));
         Ok(shell)
     }
 
     // ---- submodels -------------------------------------------------------------------------
 
     /// Creates or replaces a submodel.
-    pub fn put_submodel(
+    pub async fn put_submodel(
         &self,
         submodel: Submodel,
         origin: Origin,
     ) -> Result<Written, StorageError> {
-        self.write_submodel(submodel, false, origin)
-            .map(|(written, _)| written)
+        let (written, _) = self.write_submodel(submodel, false, origin).await?;
+        Ok(written)
     }
 
     /// Creates a submodel; [`StorageError::Exists`] if its id is taken. Its JSON as stored.
-    pub fn create_submodel(
+    pub async fn create_submodel(
         &self,
         submodel: Submodel,
         origin: Origin,
     ) -> Result<Arc<str>, StorageError> {
-        self.write_submodel(submodel, true, origin)
-            .map(|(_, json)| json)
+        Ok(self.write_submodel(submodel, true, origin).await?.1)
     }
 
-    fn write_submodel(
+    async fn write_submodel(
         &self,
         submodel: Submodel,
         create_only: bool,
         origin: Origin,
     ) -> Result<(Written, Arc<str>), StorageError> {
         let json: Arc<str> = aas_serde::json::to_string(&submodel).into();
-        let prepared = if self.announces(&submodel) {
-            self.prepare(&SerializedElement::submodel_with_json(
-                &submodel,
-                json.clone(),
-            ))
-        } else {
-            Vec::new()
-        };
-        let place = Place::new(self);
-        let events = |change: &crate::storage::SubmodelChange| {
-            place.take();
-            self.finish(
-                &prepared,
-                kind_of(change.written),
-                &change.affected_shell_ids,
-            )
-        };
-        let change = if create_only {
-            self.repository
-                .create_submodel_serialized(&submodel, &json, &events)?
-        } else {
-            self.repository
-                .put_submodel_serialized(&submodel, &json, &events)?
-        };
-        place.announce(CommittedChange::Submodel {
-            kind: kind_of(change.written),
-            origin,
-            submodel: Arc::new(submodel),
+        let element = (self.shared.announces(&submodel))
+            .then(|| SerializedElement::submodel_with_json(&submodel, json.clone()));
+        let (shared, place) = (self.shared.clone(), Place::new(&self.shared));
+        let events = Box::new(WriteEvents {
+            shared,
+            element,
+            place: place.clone(),
         });
+        let (submodel, repository) = (Arc::new(submodel), &self.repository);
+        let change = if create_only {
+            let json = json.clone();
+            repository
+                .create_submodel_serialized(submodel.clone(), json, events)
+                .await?
+        } else {
+            repository
+                .put_submodel_serialized(submodel.clone(), json.clone(), events)
+                .await?
+        };
+        let kind = kind_of(change.written);
+        place.announce(Some(CommittedChange::Submodel {
+            kind,
+            origin,
+            submodel,
+        }));
         Ok((change.written, json))
     }
 
     /// Deletes a submodel; [`StorageError::NotFound`] if there is none.
-    pub fn delete_submodel(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
-        let last = RefCell::new(None);
-        let place = Place::new(self);
-        self.repository.delete_submodel(id, &|submodel, affected| {
-            place.take();
-            *last.borrow_mut() = Some(submodel.clone());
-            if !self.announces(submodel) {
+    pub async fn delete_submodel(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
+        let (place, shared) = (Place::new(&self.shared), self.shared.clone());
+        let taken = place.clone();
+        let events = Box::new(move |submodel: &Submodel, affected: &[String]| {
+            let (kind, announced) = (EventKind::Deleted, Arc::new(submodel.clone()));
+            let change = CommittedChange::Submodel {
+                kind,
+                origin,
+                submodel: announced,
+            };
+            taken.take(Some(change));
+            if !shared.announces(submodel) {
                 return Vec::new();
             }
-            let element = SerializedElement::submodel(submodel);
-            self.events_now(&element, EventKind::Deleted, affected)
-        })?;
-        if let Some(submodel) = last.into_inner() {
-            place.announce(CommittedChange::Submodel {
-                kind: EventKind::Deleted,
-                origin,
-                submodel: Arc::new(submodel),
-            });
-        }
+            shared.events_now(&SerializedElement::submodel(submodel), kind, affected)
+        });
+        self.repository.delete_submodel(id, events).await?;
+        place.announce(None);
         Ok(())
     }
 
     /// Changes a stored submodel in one transaction (`change` may refuse), storing the File
     /// bytes `attach` gives (idShort path, file) with it; the submodel as changed.
-    pub fn modify_submodel(
+    pub async fn modify_submodel(
         &self,
         id: &str,
-        attach: Option<(&str, &Attachment)>,
-        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
+        attach: Option<(String, Attachment)>,
+        change: impl FnMut(&mut Submodel) -> Change<()> + Send + 'static,
         origin: Origin,
     ) -> Result<Arc<Submodel>, StorageError> {
-        let place = Place::new(self);
-        let events = |submodel: &Submodel, json: &str, outcome: &crate::storage::SubmodelChange| {
-            place.take();
-            if !self.announces(submodel) {
-                return Vec::new();
-            }
-            let element = SerializedElement::submodel_with_json(submodel, json.into());
-            self.events_now(&element, EventKind::Updated, &outcome.affected_shell_ids)
-        };
-        let submodel = match attach {
-            Some((path, attachment)) => self
-                .repository
-                .modify_submodel_attaching(id, path, attachment, change, &events)?,
-            None => self.repository.modify_submodel(id, change, &events)?,
-        };
-        place.announce(CommittedChange::Submodel {
+        let (place, shared) = (Place::new(&self.shared), self.shared.clone());
+        let taken = place.clone();
+        let events = Box::new(
+            move |submodel: &Submodel, json: &str, outcome: &crate::storage::SubmodelChange| {
+                taken.take(None);
+                if !shared.announces(submodel) {
+                    return Vec::new();
+                }
+                let element = SerializedElement::submodel_with_json(submodel, json.into());
+                shared.events_now(&element, EventKind::Updated, &outcome.affected_shell_ids)
+            },
+        );
+        let submodel = self
+            .repository
+            .modify_submodel(id, attach, Box::new(change), events)
+            .await?;
+        place.announce(Some(CommittedChange::Submodel {
             kind: EventKind::Updated,
             origin,
             submodel: submodel.clone(),
-        });
+        }));
         Ok(submodel)
     }
 
     // ---- concept descriptions --------------------------------------------------------------
 
     /// Creates or replaces a concept description (they make no events).
-    pub fn put_concept_description(
+    pub async fn put_concept_description(
         &self,
         cd: &ConceptDescription,
         origin: Origin,
     ) -> Result<Written, StorageError> {
-        let written = self.repository.put_concept_description(cd)?;
-        self.send(CommittedChange::ConceptDescription {
+        let written = self.repository.put_concept_description(cd).await?;
+        self.shared.send(CommittedChange::ConceptDescription {
             kind: kind_of(written),
             origin,
             id: cd.id.clone(),
@@ -552,13 +596,13 @@ impl RepositoryService {
     }
 
     /// Creates a concept description; [`StorageError::Exists`] if its id is taken. Its JSON.
-    pub fn create_concept_description(
+    pub async fn create_concept_description(
         &self,
         cd: ConceptDescription,
         origin: Origin,
     ) -> Result<Arc<str>, StorageError> {
-        self.repository.create_concept_description(&cd)?;
-        self.send(CommittedChange::ConceptDescription {
+        self.repository.create_concept_description(&cd).await?;
+        self.shared.send(CommittedChange::ConceptDescription {
             kind: EventKind::Created,
             origin,
             id: cd.id.clone(),
@@ -568,9 +612,13 @@ impl RepositoryService {
     }
 
     /// Deletes a concept description; [`StorageError::NotFound`] if there is none.
-    pub fn delete_concept_description(&self, id: &str, origin: Origin) -> Result<(), StorageError> {
-        self.repository.delete_concept_description(id)?;
-        self.send(CommittedChange::ConceptDescription {
+    pub async fn delete_concept_description(
+        &self,
+        id: &str,
+        origin: Origin,
+    ) -> Result<(), StorageError> {
+        self.repository.delete_concept_description(id).await?;
+        self.shared.send(CommittedChange::ConceptDescription {
             kind: EventKind::Deleted,
             origin,
             id: id.to_owned(),
@@ -581,49 +629,53 @@ impl RepositoryService {
     // ---- loading at start ------------------------------------------------------------------
 
     /// Stores a loaded shell unless it is stored the same already (`false`).
-    pub fn load_shell(&self, shell: &AssetAdministrationShell) -> Result<bool, StorageError> {
-        if self.repository.shell(&shell.id)?.as_ref() == Some(shell) {
+    pub async fn load_shell(&self, shell: &AssetAdministrationShell) -> Result<bool, StorageError> {
+        if self.repository.shell(&shell.id).await?.as_ref() == Some(shell) {
             return Ok(false);
         }
-        self.put_shell(shell.clone(), Origin::Load)?;
+        self.put_shell(shell.clone(), Origin::Load).await?;
         Ok(true)
     }
 
     /// Stores a loaded submodel unless it is stored the same already (`false`).
-    pub fn load_submodel(&self, submodel: &Submodel) -> Result<bool, StorageError> {
-        if self.repository.submodel(&submodel.id)?.as_ref() == Some(submodel) {
+    pub async fn load_submodel(&self, submodel: &Submodel) -> Result<bool, StorageError> {
+        if self.repository.submodel(&submodel.id).await?.as_ref() == Some(submodel) {
             return Ok(false);
         }
-        self.put_submodel(submodel.clone(), Origin::Load)?;
+        self.put_submodel(submodel.clone(), Origin::Load).await?;
         Ok(true)
     }
 
     /// Stores a loaded concept description unless it is stored the same already (`false`).
-    pub fn load_concept_description(&self, cd: &ConceptDescription) -> Result<bool, StorageError> {
-        if self.repository.concept_description(&cd.id)?.as_ref() == Some(cd) {
+    pub async fn load_concept_description(
+        &self,
+        cd: &ConceptDescription,
+    ) -> Result<bool, StorageError> {
+        if self.repository.concept_description(&cd.id).await?.as_ref() == Some(cd) {
             return Ok(false);
         }
-        self.put_concept_description(cd, Origin::Load)?;
+        self.put_concept_description(cd, Origin::Load).await?;
         Ok(true)
     }
 
     /// Every element of `environment`; how many were stored (not already the same).
     /// Committed together (see [`Repository::in_one_transaction`]): one commit per element
     /// made loading 100,000 shells take 2.5 times as long.
-    pub fn load_environment(&self, environment: &Environment) -> Result<usize, StorageError> {
-        self.repository.in_one_transaction(&mut || {
+    pub async fn load_environment(&self, environment: &Environment) -> Result<usize, StorageError> {
+        let load = async {
             let mut count = 0;
             for shell in environment.asset_administration_shells.iter().flatten() {
-                count += usize::from(self.load_shell(shell)?);
+                count += usize::from(self.load_shell(shell).await?);
             }
             for submodel in environment.submodels.iter().flatten() {
-                count += usize::from(self.load_submodel(submodel)?);
+                count += usize::from(self.load_submodel(submodel).await?);
             }
             for cd in environment.concept_descriptions.iter().flatten() {
-                count += usize::from(self.load_concept_description(cd)?);
+                count += usize::from(self.load_concept_description(cd).await?);
             }
             Ok(count)
-        })
+        };
+        self.repository.in_one_transaction(Box::pin(load)).await
     }
 }
 
@@ -657,10 +709,11 @@ mod tests {
         shell
     }
 
-    fn logged(service: &RepositoryService) -> Result<Vec<LoggedEvent>, StorageError> {
-        Ok(service
-            .repository()
-            .events(None, 10_000, usize::MAX, None)?
+    async fn logged(service: &RepositoryService) -> Result<Vec<LoggedEvent>, StorageError> {
+        let repository = service.repository();
+        Ok(repository
+            .events(None, 10_000, usize::MAX, None)
+            .await?
             .items)
     }
 
@@ -669,23 +722,25 @@ mod tests {
         Ok(envelope::decode(&topic, &event.payload, 1 << 26)?)
     }
 
-    #[test]
-    fn a_write_stores_the_json_its_event_carries_and_announces_the_committed_change() -> TestResult
-    {
+    #[tokio::test]
+    async fn a_write_stores_the_json_its_event_carries_and_announces_the_committed_change()
+    -> TestResult {
         let service = service()?;
         let mut committed = service.subscribe();
-        service.put_shell(shell_referring_to("urn:aas:1", "urn:sm:1"), Origin::Api)?;
+        let shell = shell_referring_to("urn:aas:1", "urn:sm:1");
+        service.put_shell(shell, Origin::Api).await?;
         let mut submodel = Submodel::new("urn:sm:1");
         submodel.id_short = Some("first".into());
         assert_eq!(
-            service.put_submodel(submodel.clone(), Origin::Api)?,
+            service.put_submodel(submodel.clone(), Origin::Api).await?,
             Written::Created
         );
-        let stored = service
-            .repository()
-            .stored_json(Collection::Submodels, "urn:sm:1")?;
+        let repository = service.repository();
+        let stored = repository
+            .stored_json(Collection::Submodels, "urn:sm:1")
+            .await?;
         assert_eq!(stored, Some(aas_serde::json::to_string(&submodel)));
-        let events = logged(&service)?;
+        let events = logged(&service).await?;
         assert_eq!(events.len(), 2);
         assert_eq!(
             decoded(&events[1])?,
@@ -722,47 +777,46 @@ mod tests {
             other => return Err(format!("{other:?}").into()),
         }
         // A refused change commits nothing and announces nothing.
-        let refused =
-            service.modify_submodel("urn:sm:1", None, &mut |_| Err("no".into()), Origin::Api);
+        let refuse = |_: &mut Submodel| Err("no".into());
+        let refused = (service.modify_submodel("urn:sm:1", None, refuse, Origin::Api)).await;
         assert!(
             matches!(refused, Err(StorageError::Refused(_))),
             "{refused:?}"
         );
         assert!(committed.try_recv().is_err());
-        assert_eq!(logged(&service)?.len(), 2);
+        assert_eq!(logged(&service).await?.len(), 2);
         Ok(())
     }
 
-    #[test]
-    fn concurrent_writes_have_event_times_increasing_in_commit_order() -> TestResult {
+    /// The service drives storage through `Arc<dyn Repository>` from async tasks (no hop to
+    /// the blocking pool of their own): writers sharing commits still log and announce their
+    /// changes in commit order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writes_have_event_times_increasing_in_commit_order() -> TestResult {
         let service = Arc::new(service()?);
         let mut announced = service.subscribe();
         let writers: Vec<_> = (0..4)
             .map(|writer| {
                 let service = service.clone();
-                std::thread::spawn(move || -> Result<(), StorageError> {
+                tokio::spawn(async move {
                     for n in 0..25 {
                         let mut submodel = Submodel::new("urn:sm:1");
                         submodel.id_short = Some(format!("w{writer}n{n}"));
-                        service.put_submodel(submodel, Origin::Api)?;
-                        service.modify_submodel(
-                            "urn:sm:1",
-                            None,
-                            &mut |submodel| {
-                                submodel.category = Some(format!("w{writer}"));
-                                Ok(())
-                            },
-                            Origin::Api,
-                        )?;
+                        service.put_submodel(submodel, Origin::Api).await?;
+                        let change = move |submodel: &mut Submodel| {
+                            submodel.category = Some(format!("w{writer}"));
+                            Ok(())
+                        };
+                        (service.modify_submodel("urn:sm:1", None, change, Origin::Api)).await?;
                     }
-                    Ok(())
+                    Ok::<_, StorageError>(())
                 })
             })
             .collect();
         for writer in writers {
-            writer.join().map_err(|_| "a writer panicked")??;
+            writer.await??;
         }
-        let events = logged(&service)?;
+        let events = logged(&service).await?;
         assert_eq!(events.len(), 200);
         for pair in events.windows(2) {
             assert!(pair[0].sequence < pair[1].sequence);
@@ -798,82 +852,81 @@ mod tests {
         let ChangeEvent::Submodel { submodel, .. } = decoded(last)? else {
             return Err("not a submodel event".into());
         };
-        assert_eq!(Some(*submodel), service.repository().submodel("urn:sm:1")?);
+        assert_eq!(
+            Some(*submodel),
+            service.repository().submodel("urn:sm:1").await?
+        );
         Ok(())
     }
 
-    #[test]
-    fn a_change_that_panics_after_writing_is_rolled_back_and_storage_goes_on() -> TestResult {
-        let service = Arc::new(service()?);
-        let repository = service.repository().clone();
-        let writer = std::thread::spawn(move || {
-            // The events closure runs after the row is written, inside the transaction.
-            let _ = repository.put_submodel(&Submodel::new("urn:sm:half"), &|_| {
-                panic!("a change that panics")
-            });
-        });
-        assert!(writer.join().is_err(), "the change panicked");
-        assert_eq!(service.repository().submodel("urn:sm:half")?, None);
-        service.put_submodel(Submodel::new("urn:sm:after"), Origin::Api)?;
-        assert!(service.repository().submodel("urn:sm:after")?.is_some());
-        assert_eq!(service.repository().submodel("urn:sm:half")?, None);
+    #[tokio::test]
+    async fn a_change_that_panics_after_writing_is_rolled_back_and_storage_goes_on() -> TestResult {
+        let service = service()?;
+        let repository = service.repository();
+        let half = Submodel::new("urn:sm:half");
+        let json = aas_serde::json::to_string(&half).into();
+        // The events closure runs after the row is written, inside the transaction.
+        let panics = Box::new(|_, _: &[String]| -> Vec<Event> { panic!("a change that panics") });
+        let outcome = (repository.put_submodel_serialized(Arc::new(half), json, panics)).await;
+        assert!(matches!(outcome, Err(StorageError::Task(_))), "{outcome:?}");
+        assert_eq!(repository.submodel("urn:sm:half").await?, None);
+        service
+            .put_submodel(Submodel::new("urn:sm:after"), Origin::Api)
+            .await?;
+        assert!(repository.submodel("urn:sm:after").await?.is_some());
+        assert_eq!(repository.submodel("urn:sm:half").await?, None);
         Ok(())
     }
 
-    #[test]
-    fn a_refused_change_among_concurrent_ones_is_rolled_back_alone() -> TestResult {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_refused_change_among_concurrent_ones_is_rolled_back_alone() -> TestResult {
         let service = Arc::new(service()?);
         for n in 0..8 {
-            service.put_submodel(Submodel::new(format!("urn:sm:{n}")), Origin::Api)?;
+            let submodel = Submodel::new(format!("urn:sm:{n}"));
+            service.put_submodel(submodel, Origin::Api).await?;
         }
-        let before = logged(&service)?.len();
+        let before = logged(&service).await?.len();
         // Concurrent changes share commits (group commit); the odd ones are refused after
         // changing the submodel, so only their own savepoint may be rolled back.
         let writers: Vec<_> = (0..8)
             .map(|n| {
                 let service = service.clone();
-                std::thread::spawn(move || {
-                    (0..20)
-                        .map(|round| {
-                            service
-                                .modify_submodel(
-                                    &format!("urn:sm:{n}"),
-                                    None,
-                                    &mut |submodel| {
-                                        submodel.category = Some(format!("r{round}"));
-                                        if n % 2 == 1 {
-                                            return Err("refused".into());
-                                        }
-                                        Ok(())
-                                    },
-                                    Origin::Api,
-                                )
-                                .is_ok()
-                        })
-                        .filter(|ok| *ok)
-                        .count()
+                tokio::spawn(async move {
+                    let mut made = 0;
+                    for round in 0..20 {
+                        let change = move |submodel: &mut Submodel| {
+                            submodel.category = Some(format!("r{round}"));
+                            if n % 2 == 1 {
+                                return Err("refused".into());
+                            }
+                            Ok(())
+                        };
+                        let id = format!("urn:sm:{n}");
+                        let changed = service.modify_submodel(&id, None, change, Origin::Api);
+                        made += usize::from(changed.await.is_ok());
+                    }
+                    made
                 })
             })
             .collect();
         let mut made = 0;
         for writer in writers {
-            made += writer.join().map_err(|_| "a writer panicked")?;
+            made += writer.await?;
         }
         assert_eq!(made, 4 * 20);
-        assert_eq!(logged(&service)?.len(), before + 4 * 20);
+        assert_eq!(logged(&service).await?.len(), before + 4 * 20);
         for n in 0..8 {
-            let stored = service
-                .repository()
-                .submodel(&format!("urn:sm:{n}"))?
-                .ok_or("gone")?;
+            let id = format!("urn:sm:{n}");
+            let stored = service.repository().submodel(&id).await?.ok_or("gone")?;
             let expected = (n % 2 == 0).then(|| "r19".to_owned());
             assert_eq!(stored.category, expected, "urn:sm:{n}");
         }
         Ok(())
     }
 
-    #[test]
-    fn a_submodel_the_filter_leaves_out_is_stored_and_announced_without_events() -> TestResult {
+    #[tokio::test]
+    async fn a_submodel_the_filter_leaves_out_is_stored_and_announced_without_events() -> TestResult
+    {
         let mut settings = EventSettings {
             encodings: vec![Encoding::twinsphere()],
             ..EventSettings::default()
@@ -886,9 +939,11 @@ mod tests {
             aas_model::Version::LATEST,
         );
         let mut committed = service.subscribe();
-        service.put_submodel(Submodel::new("urn:sm:other"), Origin::Api)?;
-        service.delete_submodel("urn:sm:other", Origin::Api)?;
-        assert!(logged(&service)?.is_empty());
+        service
+            .put_submodel(Submodel::new("urn:sm:other"), Origin::Api)
+            .await?;
+        service.delete_submodel("urn:sm:other", Origin::Api).await?;
+        assert!(logged(&service).await?.is_empty());
         assert!(matches!(
             committed.try_recv()?,
             CommittedChange::Submodel {

@@ -1,6 +1,6 @@
 //! Storage of shells, submodels and concept descriptions behind [`Repository`], and of the
-//! push and twin records beside them ([`StoreError`]), as the services and the HTTP API see
-//! it: nothing here names a database. SQLite is the first implementation ([`sqlite`]); its
+//! push and twin records beside them ([`PushRecords`], [`TwinRecords`]), as the services and
+//! the HTTP API see it: async traits that name no database. SQLite is the first implementation ([`sqlite`]); its
 //! errors arrive as [`DatabaseError`]s, which callers ask what they mean (a full disk) rather
 //! than looking into.
 //!
@@ -21,7 +21,9 @@
 use std::sync::Arc;
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
 mod database_error;
@@ -134,6 +136,9 @@ pub enum StorageError {
         #[source]
         source: aas_serde::json::Error,
     },
+    /// The task running a storage call on the blocking pool panicked or was cancelled.
+    #[error("a storage task ended without an answer")]
+    Task(#[from] tokio::task::JoinError),
     #[error("cannot start the checkpoint thread")]
     CheckpointThread(#[source] std::io::Error),
     /// The database records an AAS version this server does not know (the `metadata` table
@@ -228,230 +233,201 @@ impl Event {
     }
 }
 
-/// The repository's storage.
-pub trait Repository: Send + Sync {
-    fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError>;
-    /// Every shell, a page at a time (the tests'; the server lists filtered or by id).
-    #[cfg(test)]
-    fn shells(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<AssetAdministrationShell>, StorageError> {
-        self.shells_where(&ShellFilter::default(), limit, cursor)
+/// Makes a write's events in two steps, so that what costs in proportion to the element
+/// (writing it into each encoding, compressing) is done before the writer lock is taken:
+/// storage calls `prepare` first, outside the lock, and what it answers inside the transaction,
+/// with the outcome and the shells that refer to the element (a submodel's).
+pub trait MakeEvents: Send {
+    fn prepare(&self) -> Finish<'_>;
+}
+
+/// What [`MakeEvents::prepare`] answers: makes the events from the outcome and the shells that
+/// refer to the element.
+pub type Finish<'a> = Box<dyn Fn(Written, &[String]) -> Vec<Event> + 'a>;
+
+/// A closure has nothing to prepare.
+impl<F: Fn(Written, &[String]) -> Vec<Event> + Send> MakeEvents for F {
+    fn prepare(&self) -> Finish<'_> {
+        Box::new(self)
     }
+}
+
+// What makes a change's events inside its transaction, under the writer lock, from what the
+// transaction saw; owned, as the trait says. (Aliases: `async_trait` would tie the elided
+// lifetimes of a closure type in a method's signature to the call.)
+/// Makes a write's events ([`MakeEvents`]).
+pub type WriteEvents = Box<dyn MakeEvents>;
+/// Makes a deletion's events from the shell's last state.
+pub type ShellDeleteEvents = Box<dyn Fn(&AssetAdministrationShell) -> Vec<Event> + Send>;
+/// Makes a deletion's events from the submodel's last state and the shells referring to it.
+pub type SubmodelDeleteEvents = Box<dyn Fn(&Submodel, &[String]) -> Vec<Event> + Send>;
+/// Makes an edit's events from the shell as changed and its JSON as stored.
+pub type ShellEditEvents = Box<dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event> + Send>;
+/// Makes an edit's events from the submodel as changed, its JSON as stored and the outcome.
+pub type SubmodelEditEvents = Box<dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event> + Send>;
+/// Edits a stored element inside the transaction that stores the result (`Err` refuses).
+pub type Edit<T> = Box<dyn FnMut(&mut T) -> Change<()> + Send>;
+
+/// The repository's storage. What a change carries into its transaction (the element, the
+/// closures that edit it and make its events under the writer lock) is owned, so that an
+/// implementation may run it on a thread of its own (SQLite: the blocking pool).
+#[async_trait]
+pub trait Repository: Send + Sync {
+    async fn shell(&self, id: &str) -> Result<Option<AssetAdministrationShell>, StorageError>;
     /// The shells `filter` keeps, at most `limit`, after `cursor` (one of a previous page;
     /// `BadCursor` if it is not), in the order they were created. A cursor stays valid under
     /// concurrent writes: an element that is not written during the walk is listed once.
-    fn shells_where(
+    async fn shells_where(
         &self,
         filter: &ShellFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<AssetAdministrationShell>, StorageError>;
-    /// (Tests write through this; the server writes serialized: [`crate::service`].)
-    #[cfg(test)]
-    /// Creates or replaces a shell, with the events `events` makes of the outcome.
-    fn put_shell(
+    /// Creates or replaces a shell serialized already, with the events `events` makes of the
+    /// outcome: `json` (its AAS JSON, as `aas_serde::json::to_string` writes it) is stored as
+    /// it is, so that a change is serialized once for storage and events.
+    async fn put_shell_serialized(
         &self,
-        shell: &AssetAdministrationShell,
-        events: &dyn Fn(Written) -> Vec<Event>,
-    ) -> Result<Written, StorageError> {
-        self.put_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
-    }
-    /// [`Repository::put_shell`] of a shell serialized already: `json` (its AAS JSON, as
-    /// `aas_serde::json::to_string` writes it) is stored as it is, so that a change is
-    /// serialized once for storage and events.
-    fn put_shell_serialized(
-        &self,
-        shell: &AssetAdministrationShell,
-        json: &str,
-        events: &dyn Fn(Written) -> Vec<Event>,
+        shell: Arc<AssetAdministrationShell>,
+        json: Arc<str>,
+        events: WriteEvents,
     ) -> Result<Written, StorageError>;
-    /// (Tests write through this; the server writes serialized: [`crate::service`].)
-    #[cfg(test)]
-    /// Creates a shell, or answers [`StorageError::Exists`] (checked in the write's transaction).
-    fn create_shell(
+    /// Creates a shell serialized already, or answers [`StorageError::Exists`] (checked in the
+    /// write's transaction).
+    async fn create_shell_serialized(
         &self,
-        shell: &AssetAdministrationShell,
-        events: &dyn Fn(Written) -> Vec<Event>,
-    ) -> Result<(), StorageError> {
-        self.create_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
-    }
-    /// [`Repository::create_shell`] of a shell serialized already (see
-    /// [`Repository::put_shell_serialized`]).
-    fn create_shell_serialized(
-        &self,
-        shell: &AssetAdministrationShell,
-        json: &str,
-        events: &dyn Fn(Written) -> Vec<Event>,
+        shell: Arc<AssetAdministrationShell>,
+        json: Arc<str>,
+        events: WriteEvents,
     ) -> Result<(), StorageError>;
     /// Deletes a shell (its last state goes to `events`); `NotFound` if there is none.
-    fn delete_shell(
-        &self,
-        id: &str,
-        events: &dyn Fn(&AssetAdministrationShell) -> Vec<Event>,
-    ) -> Result<(), StorageError>;
+    async fn delete_shell(&self, id: &str, events: ShellDeleteEvents) -> Result<(), StorageError>;
 
-    fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError>;
+    async fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError>;
     /// A submodel's JSON without blob values (Part 2's default answer), as stored.
-    fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError>;
+    async fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError>;
     /// An element's whole JSON as stored (`aas_serde::json::to_string` of it), unread.
-    fn stored_json(&self, collection: Collection, id: &str)
-    -> Result<Option<String>, StorageError>;
-    /// The ids of every element of `collection`, in listing order (nothing decoded).
-    fn ids(&self, collection: Collection) -> Result<Vec<String>, StorageError>;
-    /// Every submodel, a page at a time (the tests').
-    #[cfg(test)]
-    fn submodels(
+    async fn stored_json(
         &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<Submodel>, StorageError> {
-        self.submodels_where(&SubmodelFilter::default(), limit, cursor)
-    }
+        collection: Collection,
+        id: &str,
+    ) -> Result<Option<String>, StorageError>;
+    /// The ids of every element of `collection`, in listing order (nothing decoded).
+    async fn ids(&self, collection: Collection) -> Result<Vec<String>, StorageError>;
     /// The submodels `filter` keeps, paged as [`Repository::shells_where`].
-    fn submodels_where(
+    async fn submodels_where(
         &self,
         filter: &SubmodelFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Submodel>, StorageError>;
-    /// (Tests write through this; the server writes serialized: [`crate::service`].)
-    #[cfg(test)]
-    fn put_submodel(
+    /// [`Repository::put_shell_serialized`] of a submodel.
+    async fn put_submodel_serialized(
         &self,
-        submodel: &Submodel,
-        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
-    ) -> Result<SubmodelChange, StorageError> {
-        self.put_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
-    }
-    /// [`Repository::put_submodel`] of a submodel serialized already: `json` (its AAS JSON)
-    /// is stored as it is.
-    fn put_submodel_serialized(
-        &self,
-        submodel: &Submodel,
-        json: &str,
-        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+        submodel: Arc<Submodel>,
+        json: Arc<str>,
+        events: WriteEvents,
     ) -> Result<SubmodelChange, StorageError>;
-    /// (Tests write through this; the server writes serialized: [`crate::service`].)
-    #[cfg(test)]
-    /// Creates a submodel, or answers [`StorageError::Exists`] (checked in the write's
-    /// transaction).
-    fn create_submodel(
+    /// [`Repository::create_shell_serialized`] of a submodel.
+    async fn create_submodel_serialized(
         &self,
-        submodel: &Submodel,
-        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
-    ) -> Result<SubmodelChange, StorageError> {
-        self.create_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
-    }
-    /// [`Repository::create_submodel`] of a submodel serialized already.
-    fn create_submodel_serialized(
-        &self,
-        submodel: &Submodel,
-        json: &str,
-        events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
+        submodel: Arc<Submodel>,
+        json: Arc<str>,
+        events: WriteEvents,
     ) -> Result<SubmodelChange, StorageError>;
-    fn delete_submodel(
+    async fn delete_submodel(
         &self,
         id: &str,
-        events: &dyn Fn(&Submodel, &[String]) -> Vec<Event>,
+        events: SubmodelDeleteEvents,
     ) -> Result<(), StorageError>;
 
     /// Changes a stored submodel in one transaction: `change` edits it (or refuses), then the
     /// result is stored with the events `events` makes of it and of its JSON as stored.
-    fn modify_submodel(
+    /// `attach` (idShort path, file) is stored under the File at that path in the same
+    /// transaction: the element's value and its bytes change together or not at all. An empty
+    /// `content_type` takes the File's `contentType` after the change, an empty `file_name` the
+    /// name its value ends with; when the change leaves no File with a value at the path (a
+    /// Blob), nothing is stored.
+    async fn modify_submodel(
         &self,
         id: &str,
-        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
-        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
+        attach: Option<(String, Attachment)>,
+        change: Edit<Submodel>,
+        events: SubmodelEditEvents,
     ) -> Result<Arc<Submodel>, StorageError>;
-    /// [`Repository::modify_submodel`] that also stores `attachment` under the File at
-    /// `path`, in the same transaction: the element's value and its bytes change together or
-    /// not at all. An empty `content_type` takes the File's `contentType` after the change, an
-    /// empty `file_name` the name its value ends with;
-    /// when the change leaves no File with a value at `path` (a Blob), nothing is stored.
-    fn modify_submodel_attaching(
+    /// Changes a stored shell in one transaction, like [`Repository::modify_submodel`], storing
+    /// its `thumbnail` with it when given.
+    async fn modify_shell(
         &self,
         id: &str,
-        path: &str,
-        attachment: &Attachment,
-        change: &mut dyn FnMut(&mut Submodel) -> Change<()>,
-        events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
-    ) -> Result<Arc<Submodel>, StorageError>;
-    /// Changes a stored shell in one transaction, like [`Repository::modify_submodel`].
-    fn modify_shell(
-        &self,
-        id: &str,
-        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
-        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
-    ) -> Result<AssetAdministrationShell, StorageError>;
-
-    /// [`Repository::modify_shell`] that also stores the shell's thumbnail, in the same
-    /// transaction.
-    fn modify_shell_attaching(
-        &self,
-        id: &str,
-        thumbnail: &Attachment,
-        change: &mut dyn FnMut(&mut AssetAdministrationShell) -> Change<()>,
-        events: &dyn Fn(&AssetAdministrationShell, &str) -> Vec<Event>,
+        thumbnail: Option<Attachment>,
+        change: Edit<AssetAdministrationShell>,
+        events: ShellEditEvents,
     ) -> Result<AssetAdministrationShell, StorageError>;
 
     /// The file stored under `owner` (`submodel:<id>` or `shell:<id>`) and `path`. Every
     /// write of a submodel or shell drops, in its transaction, the files no element holds any
     /// more (a File without a value, a deleted File, the Files of a deleted collection, a
     /// removed thumbnail).
-    fn attachment(&self, owner: &str, path: &str) -> Result<Option<Attachment>, StorageError>;
+    async fn attachment(&self, owner: &str, path: &str)
+    -> Result<Option<Attachment>, StorageError>;
     /// Stores (or with `None` removes) the file under `owner` and `path`.
-    fn put_attachment(
+    async fn put_attachment(
         &self,
         owner: &str,
         path: &str,
-        attachment: Option<&Attachment>,
+        attachment: Option<Attachment>,
     ) -> Result<(), StorageError>;
     /// Every file stored under `owner`, by path.
-    fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError>;
+    async fn attachments(&self, owner: &str) -> Result<Vec<(String, Attachment)>, StorageError>;
 
-    fn concept_description(&self, id: &str) -> Result<Option<ConceptDescription>, StorageError>;
+    async fn concept_description(
+        &self,
+        id: &str,
+    ) -> Result<Option<ConceptDescription>, StorageError>;
     /// The concept descriptions `filter` keeps, paged as [`Repository::shells_where`].
-    fn concept_descriptions_where(
+    async fn concept_descriptions_where(
         &self,
         filter: &ConceptDescriptionFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<ConceptDescription>, StorageError>;
-    fn put_concept_description(&self, cd: &ConceptDescription) -> Result<Written, StorageError>;
+    async fn put_concept_description(
+        &self,
+        cd: &ConceptDescription,
+    ) -> Result<Written, StorageError>;
     /// Creates a concept description, or answers [`StorageError::Exists`].
-    fn create_concept_description(&self, cd: &ConceptDescription) -> Result<(), StorageError>;
-    fn delete_concept_description(&self, id: &str) -> Result<(), StorageError>;
+    async fn create_concept_description(&self, cd: &ConceptDescription)
+    -> Result<(), StorageError>;
+    async fn delete_concept_description(&self, id: &str) -> Result<(), StorageError>;
 
     /// The oldest outbox entries due now (not waiting out a back-off), at most `limit`.
-    fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError>;
+    async fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError>;
     /// When the next entry waiting out a back-off is due (`None`: none waits).
-    fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StorageError>;
+    async fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StorageError>;
     /// Removes entries once the broker acknowledged them.
-    fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError>;
+    async fn acknowledge(&self, sequences: &[i64]) -> Result<(), StorageError>;
     /// Counts a failed attempt of an entry, which is not tried again before `retry_at`; its
     /// attempts so far.
-    fn record_failure(
+    async fn record_failure(
         &self,
         sequence: i64,
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> Result<u32, StorageError>;
     /// Moves an entry from the outbox to the dead letters.
-    fn dead_letter(&self, sequence: i64, error: &str) -> Result<(), StorageError>;
+    async fn dead_letter(&self, sequence: i64, error: &str) -> Result<(), StorageError>;
     /// The dead letters, oldest first.
-    fn dead_letters(
+    async fn dead_letters(
         &self,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<DeadLetter>, StorageError>;
     /// Moves a dead letter back to the outbox (attempts start again); `NotFound` if none.
-    fn retry_dead_letter(&self, sequence: i64) -> Result<(), StorageError>;
+    async fn retry_dead_letter(&self, sequence: i64) -> Result<(), StorageError>;
     /// Events of the event log at or after `since`, in commit order; a page ends early once
     /// it holds `max_bytes` of messages (always at least one event).
-    fn events(
+    async fn events(
         &self,
         since: Option<DateTime<Utc>>,
         limit: usize,
@@ -460,17 +436,101 @@ pub trait Repository: Send + Sync {
     ) -> Result<Page<LoggedEvent>, StorageError>;
     /// Removes event log entries older than `before` (but not those still to be published);
     /// how many.
-    fn prune_events(&self, before: DateTime<Utc>) -> Result<usize, StorageError>;
+    async fn prune_events(&self, before: DateTime<Utc>) -> Result<usize, StorageError>;
     /// Notified after every change that put events in the outbox, so they go out at once.
     fn outbox_signal(&self) -> Arc<Notify>;
-    /// Runs `load` (loading a file) with the changes it makes on this thread committed
-    /// together, at most [`MAX_LOAD_GROUP`] per commit, instead of one commit each. Its
-    /// changes return before they are committed; the result says whether all of them were
-    /// (on an error of `load`, what it changed before is committed and the error returned).
-    fn in_one_transaction(
+    /// Runs `load` (loading a file) with the changes it makes committed together, at most
+    /// [`MAX_LOAD_GROUP`] per commit, instead of one commit each. Its changes return before
+    /// they are committed; the result says whether all of them were (on an error of `load`,
+    /// what it changed before is committed and the error returned).
+    async fn in_one_transaction(
         &self,
-        load: &mut dyn FnMut() -> Result<usize, StorageError>,
+        load: BoxFuture<'_, Result<usize, StorageError>>,
     ) -> Result<usize, StorageError>;
+}
+
+/// Checks, in the transaction that writes a record, what it finds (whether one of that name
+/// exists, a referenced record's JSON, how many records refer to it); `Err` stops the write.
+pub type Check<T> = Box<dyn Fn(T) -> Result<(), StoreError> + Send>;
+
+/// The push targets (shown redacted, and sealed) and job records beside the repository, as
+/// rows of JSON text (the push service reads and writes them).
+#[async_trait]
+pub trait PushRecords: Send + Sync {
+    /// The name and redacted JSON of every target, by name.
+    async fn push_targets_shown(&self) -> Result<Vec<(String, String)>, StoreError>;
+    async fn push_target_shown(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Stores a target once `check` (told whether one of that name exists) allows it; whether
+    /// one existed.
+    async fn put_push_target(
+        &self,
+        name: &str,
+        redacted: &str,
+        sealed: &str,
+        check: Check<bool>,
+    ) -> Result<bool, StoreError>;
+    /// `false` if there was none.
+    async fn delete_push_target(&self, name: &str) -> Result<bool, StoreError>;
+    async fn push_target_sealed(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// The name and sealed configuration of every target.
+    async fn push_targets_sealed(&self) -> Result<Vec<(String, String)>, StoreError>;
+    async fn push_job(&self, identifier: &str) -> Result<Option<String>, StoreError>;
+    /// At most `rows` jobs (sequence, identifier, JSON) before the sequence `before`, newest
+    /// first.
+    async fn push_jobs(
+        &self,
+        rows: usize,
+        before: Option<i64>,
+    ) -> Result<Vec<(i64, String, String)>, StoreError>;
+    /// The identifier and JSON of every job in the state `processing`, oldest first.
+    async fn processing_push_jobs(&self) -> Result<Vec<(String, String)>, StoreError>;
+    async fn save_push_job(
+        &self,
+        identifier: &str,
+        state: &str,
+        json: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// The twin platforms and bindings (their credentials sealed) beside the repository, as rows
+/// of JSON text (the twin service reads and writes them).
+#[async_trait]
+pub trait TwinRecords: Send + Sync {
+    /// The name and JSON of every platform, by name.
+    async fn sdt_platforms(&self) -> Result<Vec<(String, String)>, StoreError>;
+    async fn sdt_platform(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Creates or replaces a platform once `check` (told whether one of that name exists)
+    /// allows it.
+    async fn put_sdt_platform(
+        &self,
+        name: &str,
+        json: &str,
+        check: Check<bool>,
+    ) -> Result<(), StoreError>;
+    /// Deletes a platform once `check` (told how many twins are bound to it) allows it, in
+    /// one transaction; `false` if there was none.
+    async fn delete_sdt_platform(&self, name: &str, check: Check<i64>) -> Result<bool, StoreError>;
+    /// The submodel id and JSON of every binding, by submodel id.
+    async fn sdt_twins(&self) -> Result<Vec<(String, String)>, StoreError>;
+    async fn sdt_twin(&self, submodel_id: &str) -> Result<Option<String>, StoreError>;
+    async fn sdt_twin_ids(&self) -> Result<Vec<String>, StoreError>;
+    /// A binding's JSON and sealed credentials.
+    async fn sdt_twin_sealed(
+        &self,
+        submodel_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError>;
+    /// Stores a binding (`ids`: of the submodel to the platform; `texts`: its JSON and sealed
+    /// credentials), once `check_platform` (given the platform's JSON, if stored) and `check_existing` (told whether the submodel is bound)
+    /// allow it, both in the transaction that writes.
+    async fn put_sdt_twin(
+        &self,
+        ids: (&str, &str),
+        texts: (&str, &str),
+        check_platform: Check<Option<String>>,
+        check_existing: Check<bool>,
+    ) -> Result<(), StoreError>;
+    /// `false` if there was none.
+    async fn delete_sdt_twin(&self, submodel_id: &str) -> Result<bool, StoreError>;
 }
 
 /// The most changes of a load ([`Repository::in_one_transaction`]) one commit takes: writers
@@ -571,4 +631,69 @@ pub struct ConceptDescriptionFilter {
     pub is_case_of: Option<String>,
     /// The first key's value of one of its embedded data specifications' `dataSpecification`.
     pub data_specification: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// Events named `name`, whatever the change.
+    fn named(name: &str) -> Vec<Event> {
+        vec![Event::new(name, Vec::new(), Utc::now())]
+    }
+
+    /// The storage traits are used from async code through their trait objects as they are,
+    /// on a runtime of one thread (a call that blocked it would stall the test): no hop to the
+    /// blocking pool by the caller. A change's events are made in its transaction, in order.
+    #[tokio::test]
+    async fn the_trait_objects_serve_async_callers_without_a_hop_of_theirs() -> TestResult {
+        let sqlite = Arc::new(SqliteRepository::in_memory()?);
+        let repository: Arc<dyn Repository> = sqlite.clone();
+        let (push, twins): (Arc<dyn PushRecords>, Arc<dyn TwinRecords>) = (sqlite.clone(), sqlite);
+        let submodel = Arc::new(Submodel::new("urn:sm:1"));
+        let json = aas_serde::json::to_string(&*submodel).into();
+        let written = Box::new(|written, _: &[String]| named(&format!("{written:?}")));
+        let change = (repository.put_submodel_serialized(submodel.clone(), json, written)).await?;
+        assert_eq!(change.written, Written::Created);
+        assert_eq!(
+            repository.submodel("urn:sm:1").await?.as_ref(),
+            Some(&*submodel)
+        );
+        let edit: Edit<Submodel> = Box::new(|submodel| {
+            submodel.category = Some("changed".into());
+            Ok(())
+        });
+        let edited = Box::new(|_: &Submodel, _: &str, _: &SubmodelChange| named("Edited"));
+        let changed = repository
+            .modify_submodel("urn:sm:1", None, edit, edited)
+            .await?;
+        assert_eq!(changed.category.as_deref(), Some("changed"));
+        let refuse: Edit<Submodel> = Box::new(|_| Err("no".into()));
+        let refused = Box::new(|_: &Submodel, _: &str, _: &SubmodelChange| named("Refused"));
+        let outcome = repository
+            .modify_submodel("urn:sm:1", None, refuse, refused)
+            .await;
+        assert!(
+            matches!(outcome, Err(StorageError::Refused(_))),
+            "{outcome:?}"
+        );
+        let deleted = Box::new(|_: &Submodel, _: &[String]| named("Deleted"));
+        repository.delete_submodel("urn:sm:1", deleted).await?;
+        assert_eq!(repository.submodel("urn:sm:1").await?, None);
+        let logged = repository.events(None, 10, usize::MAX, None).await?.items;
+        let topics: Vec<&str> = logged.iter().map(|event| event.topic.as_str()).collect();
+        assert_eq!(topics, ["Created", "Edited", "Deleted"]);
+        push.save_push_job("job", "processing", "{}").await?;
+        let processing = push.processing_push_jobs().await?;
+        assert_eq!(processing, [("job".to_owned(), "{}".to_owned())]);
+        let new = Box::new(|exists| match exists {
+            false => Ok(()),
+            true => Err(StoreError::Exists("platform".into())),
+        });
+        twins.put_sdt_platform("iot", "{}", new).await?;
+        assert_eq!(twins.sdt_platform("iot").await?.as_deref(), Some("{}"));
+        Ok(())
+    }
 }

@@ -38,6 +38,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("platform {platform:?} has {twins} twins bound to it")]
     InUse { platform: String, twins: i64 },
+    /// The task running a storage call on the blocking pool panicked or was cancelled.
+    #[error("a storage task ended without an answer")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl StoreError {

@@ -370,8 +370,8 @@ impl InProcess {
     }
 
     /// The topics of the events in the outbox, oldest first (nothing publishes them here).
-    pub fn outbox_topics(&self) -> Result<Vec<String>, Failure> {
-        self.outbox.topics().map_err(|e| -> Failure { e })
+    pub async fn outbox_topics(&self) -> Result<Vec<String>, Failure> {
+        self.outbox.topics().await.map_err(|e| -> Failure { e })
     }
 }
 

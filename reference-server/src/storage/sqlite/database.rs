@@ -134,7 +134,7 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{Repository, SqliteRepository, Write};
+    use crate::storage::{SqliteRepository, Write};
 
     type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -148,16 +148,16 @@ mod tests {
             &dir.path().join("repository.sqlite"),
             StorageOptions::default(),
         )?);
-        let repository = Arc::new(SqliteRepository::on(database.clone()));
-        let push = Arc::new(crate::push::PushStore::new(
-            database.clone(),
-            crate::secrets::SecretKey::load(dir.path())?,
-            false,
-        ));
-        let twins = Arc::new(crate::sync::SdtStore::new(database));
+        let repository = Arc::new(SqliteRepository::on(database));
+        let key = crate::secrets::SecretKey::load(dir.path())?;
+        let push = Arc::new(crate::push::PushStore::new(repository.clone(), key, false));
+        let twins = Arc::new(crate::sync::SdtStore::new(repository.clone()));
+        // The stores are async: their calls go through a runtime (to its blocking pool).
+        let runtime = tokio::runtime::Runtime::new()?;
         let threads: Vec<std::thread::JoinHandle<TestResult>> = (0..8)
             .map(|n| {
                 let (repository, push, twins) = (repository.clone(), push.clone(), twins.clone());
+                let runtime = runtime.handle().clone();
                 std::thread::spawn(move || {
                     for m in 0..10 {
                         let id = format!("urn:sm:{n}:{m}");
@@ -165,11 +165,11 @@ mod tests {
                         let request = serde_json::from_value(serde_json::json!({
                             "pushTargetName": "lake",
                             "serializationFormat": "application/json"}))?;
-                        push.save_job(&push_core::PushJob::new(request))?;
+                        runtime.block_on(push.save_job(&push_core::PushJob::new(request)))?;
                         let platform = serde_json::from_value(serde_json::json!({
                             "name": id, "base_url": "http://127.0.0.1:9",
                             "authentication": "none"}))?;
-                        twins.put_platform(&platform, Write::Create)?;
+                        runtime.block_on(twins.put_platform(&platform, Write::Create))?;
                     }
                     Ok(())
                 })
@@ -179,8 +179,8 @@ mod tests {
             thread.join().map_err(|_| "a writer panicked")??;
         }
         assert_eq!(repository.submodels(100, None)?.items.len(), 80);
-        assert_eq!(push.jobs(100, None)?.0.len(), 80);
-        assert_eq!(twins.platforms()?.len(), 80);
+        assert_eq!(runtime.block_on(push.jobs(100, None))?.0.len(), 80);
+        assert_eq!(runtime.block_on(twins.platforms())?.len(), 80);
         Ok(())
     }
 }

@@ -234,7 +234,6 @@ impl SqliteRepository {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::Repository;
     use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind, Submodel};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;

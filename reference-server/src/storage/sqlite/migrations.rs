@@ -414,8 +414,8 @@ mod tests {
     use std::sync::Arc;
 
     use crate::storage::{
-        ConceptDescriptionFilter, Database, Repository, ShellFilter, SqliteRepository,
-        StorageOptions, SubmodelFilter, Write,
+        ConceptDescriptionFilter, Database, ShellFilter, SqliteRepository, StorageOptions,
+        SubmodelFilter, Write,
     };
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -614,8 +614,9 @@ mod tests {
     /// A database as the push and twin stores left it before their tables were versioned:
     /// made by their `CREATE TABLE IF NOT EXISTS` bootstraps (the text as they ran it), with
     /// rows, beside the repository's tables.
-    #[test]
-    fn the_push_and_twin_tables_of_the_old_bootstraps_are_adopted_with_their_rows() -> TestResult {
+    #[tokio::test]
+    async fn the_push_and_twin_tables_of_the_old_bootstraps_are_adopted_with_their_rows()
+    -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("repository.sqlite");
         let request: push_core::PushRequest = serde_json::from_value(serde_json::json!({
@@ -670,19 +671,19 @@ CREATE TABLE IF NOT EXISTS push_jobs (
             "unversioned to begin with"
         );
         for _ in 0..2 {
-            let database = open_database(&path)?;
+            let records = Arc::new(SqliteRepository::on(open_database(&path)?));
             let key = crate::secrets::SecretKey::load(dir.path())?;
-            let push = crate::push::PushStore::new(database.clone(), key, false);
+            let push = crate::push::PushStore::new(records.clone(), key, false);
             assert_eq!(
-                push.targets()?,
+                push.targets().await?,
                 [serde_json::json!({"name": "lake", "type": "azure-blob-storage"})]
             );
-            assert_eq!(push.job(&job.identifier)?, Some(job.clone()));
-            assert_eq!(push.processing()?, std::slice::from_ref(&job));
-            let twins = crate::sync::SdtStore::new(database);
-            assert_eq!(twins.platform("iot")?, Some(platform.clone()));
+            assert_eq!(push.job(&job.identifier).await?, Some(job.clone()));
+            assert_eq!(push.processing().await?, std::slice::from_ref(&job));
+            let twins = crate::sync::SdtStore::new(records);
+            assert_eq!(twins.platform("iot").await?, Some(platform.clone()));
             assert_eq!(
-                twins.twins()?,
+                twins.twins().await?,
                 [serde_json::json!({"submodel_id": "urn:sm:1", "platform": "iot"})]
             );
             assert_eq!(
@@ -697,11 +698,11 @@ CREATE TABLE IF NOT EXISTS push_jobs (
         Ok(())
     }
 
-    #[test]
-    fn a_new_database_gets_the_push_and_twin_tables_at_their_newest_versions() -> TestResult {
+    #[tokio::test]
+    async fn a_new_database_gets_the_push_and_twin_tables_at_their_newest_versions() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("repository.sqlite");
-        let database = open_database(&path)?;
+        let records = Arc::new(SqliteRepository::on(open_database(&path)?));
         assert_eq!(
             version_of_store(&path, PUSH)?,
             Some(newest(PUSH_MIGRATIONS))
@@ -710,17 +711,15 @@ CREATE TABLE IF NOT EXISTS push_jobs (
             version_of_store(&path, TWINS)?,
             Some(newest(TWIN_MIGRATIONS))
         );
-        let twins = crate::sync::SdtStore::new(database.clone());
-        twins.put_platform(&platform()?, Write::Create)?;
-        let push = crate::push::PushStore::new(
-            database,
-            crate::secrets::SecretKey::load(dir.path())?,
-            false,
-        );
-        assert_eq!(push.jobs(10, None)?.0, []);
+        let twins = crate::sync::SdtStore::new(records.clone());
+        twins.put_platform(&platform()?, Write::Create).await?;
+        let key = crate::secrets::SecretKey::load(dir.path())?;
+        let push = crate::push::PushStore::new(records, key, false);
+        assert_eq!(push.jobs(10, None).await?.0, []);
         drop((push, twins));
-        let reopened = crate::sync::SdtStore::new(open_database(&path)?);
-        assert_eq!(reopened.platform("iot")?, Some(platform()?));
+        let reopened = Arc::new(SqliteRepository::on(open_database(&path)?));
+        let reopened = crate::sync::SdtStore::new(reopened);
+        assert_eq!(reopened.platform("iot").await?, Some(platform()?));
         Ok(())
     }
 

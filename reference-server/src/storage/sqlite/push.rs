@@ -2,144 +2,164 @@
 //! as [`crate::push::PushStore`] keeps them: texts it made and reads itself (JSON, sealed
 //! configurations), so that only this module knows the tables and their SQL.
 
+use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
-use super::{Database, row_exists, write_transaction};
-use crate::storage::StoreError;
+use super::{SqliteRepository, row_exists, write_transaction};
+use crate::storage::{Check, PushRecords, StoreError};
 
-impl Database {
-    /// The name and shown (redacted) JSON of every push target, by name.
-    pub(crate) fn push_targets_shown(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let connection = self.reader();
-        let mut statement =
-            connection.prepare_cached("SELECT name, redacted FROM push_targets ORDER BY name")?;
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+/// The texts of `name`'s row in `push_targets`, in `column`.
+fn target_text(
+    repository: &SqliteRepository,
+    column: &str,
+    name: &str,
+) -> Result<Option<String>, StoreError> {
+    let sql = format!("SELECT {column} FROM push_targets WHERE name = ?1");
+    let connection = repository.database.reader();
+    Ok(connection
+        .query_row(&sql, [name], |row| row.get(0))
+        .optional()?)
+}
+
+/// Every row of `push_targets` (its name, and `column`), by name.
+fn targets(
+    repository: &SqliteRepository,
+    column: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let connection = repository.database.reader();
+    let sql = format!("SELECT name, {column} FROM push_targets ORDER BY name");
+    let mut statement = connection.prepare_cached(&sql)?;
+    let rows = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+#[async_trait]
+impl PushRecords for SqliteRepository {
+    async fn push_targets_shown(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.run(|this| targets(this, "redacted")).await
     }
 
-    /// The shown (redacted) JSON of one push target.
-    pub(crate) fn push_target_shown(&self, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .reader()
-            .query_row(
-                "SELECT redacted FROM push_targets WHERE name = ?1",
-                [name],
-                |row| row.get(0),
-            )
-            .optional()?)
+    async fn push_target_shown(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = name.to_owned();
+        self.run(move |this| target_text(this, "redacted", &name))
+            .await
     }
 
-    /// Stores a push target's shown and sealed texts, once `check` (told whether one of that
-    /// name exists) allows it, in the transaction that writes: the check holds until the write
-    /// commits. `true` if it replaced one.
-    pub(crate) fn put_push_target(
+    async fn put_push_target(
         &self,
         name: &str,
         redacted: &str,
         sealed: &str,
-        check: &dyn Fn(bool) -> Result<(), StoreError>,
+        check: Check<bool>,
     ) -> Result<bool, StoreError> {
-        let mut connection = self.writer();
-        let tx = write_transaction(&mut connection)?;
-        let existed = row_exists(&tx, "SELECT 1 FROM push_targets WHERE name = ?1", name)?;
-        check(existed)?;
-        tx.execute(
-            "INSERT INTO push_targets (name, redacted, sealed) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(name) DO UPDATE SET redacted = excluded.redacted, sealed = excluded.sealed",
-            params![name, redacted, sealed],
-        )?;
-        tx.commit()?;
-        Ok(existed)
+        let texts = [name, redacted, sealed].map(str::to_owned);
+        self.run(move |this| {
+            let [name, redacted, sealed] = texts;
+            let mut connection = this.database.writer();
+            let tx = write_transaction(&mut connection)?;
+            let existed = row_exists(&tx, "SELECT 1 FROM push_targets WHERE name = ?1", &name)?;
+            check(existed)?;
+            tx.execute(
+                "INSERT INTO push_targets (name, redacted, sealed) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(name) DO UPDATE SET redacted = excluded.redacted, \
+                 sealed = excluded.sealed",
+                params![name, redacted, sealed],
+            )?;
+            tx.commit()?;
+            Ok(existed)
+        })
+        .await
     }
 
-    /// Deletes a push target; `false` if there was none.
-    pub(crate) fn delete_push_target(&self, name: &str) -> Result<bool, StoreError> {
-        let deleted = self
-            .writer()
-            .execute("DELETE FROM push_targets WHERE name = ?1", [name])?;
-        Ok(deleted > 0)
+    async fn delete_push_target(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.run(move |this| {
+            let writer = this.database.writer();
+            Ok(writer.execute("DELETE FROM push_targets WHERE name = ?1", [name])? > 0)
+        })
+        .await
     }
 
-    /// A push target's sealed configuration.
-    pub(crate) fn push_target_sealed(&self, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .reader()
-            .query_row(
-                "SELECT sealed FROM push_targets WHERE name = ?1",
-                [name],
-                |row| row.get(0),
-            )
-            .optional()?)
+    async fn push_target_sealed(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = name.to_owned();
+        self.run(move |this| target_text(this, "sealed", &name))
+            .await
     }
 
-    /// The name and sealed configuration of every push target.
-    pub(crate) fn push_targets_sealed(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let connection = self.reader();
-        let mut statement = connection.prepare("SELECT name, sealed FROM push_targets")?;
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+    async fn push_targets_sealed(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.run(|this| targets(this, "sealed")).await
     }
 
-    /// A push job's JSON.
-    pub(crate) fn push_job(&self, identifier: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .reader()
-            .query_row(
-                "SELECT json FROM push_jobs WHERE identifier = ?1",
-                [identifier],
-                |row| row.get(0),
-            )
-            .optional()?)
+    async fn push_job(&self, identifier: &str) -> Result<Option<String>, StoreError> {
+        let identifier = identifier.to_owned();
+        self.run(move |this| {
+            Ok(this
+                .database
+                .reader()
+                .query_row(
+                    "SELECT json FROM push_jobs WHERE identifier = ?1",
+                    [identifier],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+        .await
     }
 
-    /// Push jobs newest first: the sequence, identifier and JSON of at most `rows` jobs before
-    /// sequence `before` (`None`: the newest).
-    pub(crate) fn push_jobs(
+    async fn push_jobs(
         &self,
         rows: usize,
         before: Option<i64>,
     ) -> Result<Vec<(i64, String, String)>, StoreError> {
-        let connection = self.reader();
-        let mut statement = connection.prepare_cached(
-            "SELECT sequence, identifier, json FROM push_jobs WHERE sequence < ?1 \
-             ORDER BY sequence DESC LIMIT ?2",
-        )?;
-        let rows = statement
-            .query_map(params![before.unwrap_or(i64::MAX), rows as i64], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+        self.run(move |this| {
+            let connection = this.database.reader();
+            let mut statement = connection.prepare_cached(
+                "SELECT sequence, identifier, json FROM push_jobs WHERE sequence < ?1 \
+                 ORDER BY sequence DESC LIMIT ?2",
+            )?;
+            let rows = statement
+                .query_map(params![before.unwrap_or(i64::MAX), rows as i64], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
     }
 
-    /// The identifier and JSON of the push jobs in state `processing`, oldest first.
-    pub(crate) fn processing_push_jobs(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let connection = self.reader();
-        let mut statement = connection.prepare(
-            "SELECT identifier, json FROM push_jobs WHERE state = 'processing' ORDER BY sequence",
-        )?;
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+    async fn processing_push_jobs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.run(|this| {
+            let connection = this.database.reader();
+            let mut statement = connection.prepare(
+                "SELECT identifier, json FROM push_jobs WHERE state = 'processing' \
+                 ORDER BY sequence",
+            )?;
+            let rows = statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
     }
 
-    /// Creates or replaces a push job's row (`state` is what `processing_push_jobs` selects).
-    pub(crate) fn save_push_job(
+    async fn save_push_job(
         &self,
         identifier: &str,
         state: &str,
         json: &str,
     ) -> Result<(), StoreError> {
-        self.writer().execute(
-            "INSERT INTO push_jobs (identifier, state, json) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(identifier) DO UPDATE SET state = excluded.state, json = excluded.json",
-            params![identifier, state, json],
-        )?;
-        Ok(())
+        let texts = [identifier, state, json].map(str::to_owned);
+        self.run(move |this| {
+            this.database.writer().execute(
+                "INSERT INTO push_jobs (identifier, state, json) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(identifier) DO UPDATE SET state = excluded.state, \
+                 json = excluded.json",
+                params![texts[0], texts[1], texts[2]],
+            )?;
+            Ok(())
+        })
+        .await
     }
 }
