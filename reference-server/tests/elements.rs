@@ -287,6 +287,61 @@ async fn elements_are_read_added_replaced_patched_and_deleted_by_id_short_path()
     Ok(())
 }
 
+/// Element changes are verified only where they can break a rule (the element and its
+/// ancestors' own checks): what breaks a rule of the parent list is still refused.
+#[tokio::test]
+async fn element_changes_are_refused_for_what_they_break_in_the_element_and_its_parents()
+-> TestResult {
+    let server = InProcess::new()?;
+    let api = setup(&server).await?;
+    let refused = |answer: (u16, Value), rule: &str| {
+        assert_eq!(answer.0, 400, "{answer:?}");
+        assert!(answer.1.to_string().contains(rule), "{rule}: {answer:?}");
+    };
+    let file = json!({"modelType": "File", "contentType": "application/pdf"});
+    refused(
+        api.call(Method::PUT, &el("List%5B0%5D"), Some(file))
+            .await?,
+        "AASd-108",
+    );
+    let int = json!({"modelType": "Property", "valueType": "xs:int", "value": "1"});
+    refused(
+        api.call(Method::POST, &el("List"), Some(int)).await?,
+        "AASd-109",
+    );
+    refused(
+        api.call(
+            Method::PATCH,
+            &format!("{}/$value", el("Group.Temp")),
+            Some(json!("warm")),
+        )
+        .await?,
+        "valueType",
+    );
+    let bad = json!({"modelType": "Capability", "idShort": "1st"});
+    let answer = api
+        .call(
+            Method::POST,
+            &el("").trim_end_matches('/').to_owned(),
+            Some(bad),
+        )
+        .await?;
+    refused(answer, "AASd-002");
+    // Nothing of it was stored.
+    assert_eq!(
+        api.get(&el("List%5B0%5D")).await?.1["modelType"],
+        "Property"
+    );
+    assert_eq!(
+        api.get(&el("List")).await?.1["value"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(api.get(&el("Group.Temp")).await?.1["value"], "21");
+    Ok(())
+}
+
 #[tokio::test]
 async fn content_modifiers_level_and_extent_shape_the_answer() -> TestResult {
     let server = InProcess::new()?;

@@ -205,12 +205,18 @@ fn decode_id(encoded: &str) -> ApiResult<String> {
     })
 }
 
+/// Bodies up to this size are read and verified on the request's own task (a millisecond at
+/// most); larger ones on the blocking pool, so that big uploads do not hold up the async
+/// threads everything else runs on.
+const INLINE_BODY: usize = 256 << 10;
+
 /// A JSON body read as `version` (JSON has no version marker: the server's says which values
-/// are accepted).
-fn read_body<T: aas_serde::json::FromJson>(
+/// are accepted) and accepted by `check`, on the blocking pool when it is large.
+async fn read_body<T: aas_serde::json::FromJson + Send + 'static>(
     version: aas_model::Version,
     headers: &HeaderMap,
-    body: &[u8],
+    body: &Bytes,
+    check: impl FnOnce(&T) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<T> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -222,19 +228,24 @@ fn read_body<T: aas_serde::json::FromJson>(
             format!("{content_type} is not application/json"),
         ));
     }
-    aas_serde::json::from_slice_as(body, version)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
+    let inline = body.len() <= INLINE_BODY;
+    let body = body.clone();
+    let read = move || {
+        let value = aas_serde::json::from_slice_as(&body, version)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        check(&value).map(|()| value)
+    };
+    if inline {
+        return read();
+    }
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
 }
 
-/// Verification findings under `version`'s rules are a 400 listing each path and rule.
-fn verified<'a>(
-    version: aas_model::Version,
-    node: impl Into<aas_model::Node<'a>>,
-) -> ApiResult<()> {
-    let findings: Vec<String> = aas_model::verify_as(node, version)
-        .take(100)
-        .map(|f| f.to_string())
-        .collect();
+/// Verification findings are a 400 listing each path and rule.
+fn verified(findings: aas_model::verify::Findings<'_>) -> ApiResult<()> {
+    let findings: Vec<String> = findings.take(100).map(|f| f.to_string()).collect();
     if findings.is_empty() {
         Ok(())
     } else {
@@ -265,37 +276,43 @@ fn location(collection: &str, id: &str) -> HeaderValue {
 // ---- shared by the collections -------------------------------------------------------------
 
 /// An element read from a request body and verified.
-fn new_element<T>(version: aas_model::Version, headers: &HeaderMap, body: &[u8]) -> ApiResult<T>
+async fn new_element<T>(
+    version: aas_model::Version,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> ApiResult<T>
 where
-    T: aas_serde::json::FromJson,
+    T: aas_serde::json::FromJson + Send + 'static,
     for<'a> &'a T: Into<aas_model::Node<'a>>,
 {
-    let element: T = read_body(version, headers, body)?;
-    verified(version, &element)?;
-    Ok(element)
+    read_body(version, headers, body, move |element: &T| {
+        verified(aas_model::verify_as(element, version))
+    })
+    .await
 }
 
 /// A replacement read from a request body: its id must be the path's, then it is verified.
-fn replacement<T>(
+async fn replacement<T>(
     version: aas_model::Version,
     encoded_id: &str,
     headers: &HeaderMap,
-    body: &[u8],
+    body: &Bytes,
 ) -> ApiResult<T>
 where
-    T: aas_serde::json::FromJson + Identifiable,
+    T: aas_serde::json::FromJson + Identifiable + Send + 'static,
     for<'a> &'a T: Into<aas_model::Node<'a>>,
 {
     let id = decode_id(encoded_id)?;
-    let element: T = read_body(version, headers, body)?;
-    if element.id() != id {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the body's id {:?} is not the path's {id:?}", element.id()),
-        ));
-    }
-    verified(version, &element)?;
-    Ok(element)
+    read_body(version, headers, body, move |element: &T| {
+        if element.id() != id {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("the body's id {:?} is not the path's {id:?}", element.id()),
+            ));
+        }
+        verified(aas_model::verify_as(element, version))
+    })
+    .await
 }
 
 /// GET of one element (`id`'s): 200 with it, or 404 naming it.
@@ -352,7 +369,7 @@ async fn create_shell(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let shell: AssetAdministrationShell = new_element(state.aas_version, &headers, &body)?;
+    let shell: AssetAdministrationShell = new_element(state.aas_version, &headers, &body).await?;
     create("shells", shell, async |shell| {
         state.service.create_shell(shell, Origin::Api).await
     })
@@ -365,7 +382,8 @@ async fn replace_shell(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let shell: AssetAdministrationShell = replacement(state.aas_version, &id, &headers, &body)?;
+    let shell: AssetAdministrationShell =
+        replacement(state.aas_version, &id, &headers, &body).await?;
     let written = state.service.put_shell(shell, Origin::Api).await?;
     Ok(put_status(written))
 }
@@ -386,7 +404,7 @@ async fn create_submodel(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let submodel: Submodel = new_element(state.aas_version, &headers, &body)?;
+    let submodel: Submodel = new_element(state.aas_version, &headers, &body).await?;
     create("submodels", submodel, async |submodel| {
         state.service.create_submodel(submodel, Origin::Api).await
     })
@@ -399,7 +417,7 @@ async fn replace_submodel(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let submodel: Submodel = replacement(state.aas_version, &id, &headers, &body)?;
+    let submodel: Submodel = replacement(state.aas_version, &id, &headers, &body).await?;
     // Twins learn of the change from the service's announcement, not from here.
     let written = state.service.put_submodel(submodel, Origin::Api).await?;
     Ok(put_status(written))
@@ -437,7 +455,7 @@ async fn create_cd(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let cd: ConceptDescription = new_element(state.aas_version, &headers, &body)?;
+    let cd: ConceptDescription = new_element(state.aas_version, &headers, &body).await?;
     create("concept-descriptions", cd, async |cd| {
         state
             .service
@@ -453,7 +471,7 @@ async fn replace_cd(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let cd: ConceptDescription = replacement(state.aas_version, &id, &headers, &body)?;
+    let cd: ConceptDescription = replacement(state.aas_version, &id, &headers, &body).await?;
     let written = state
         .service
         .put_concept_description(&cd, Origin::Api)

@@ -162,7 +162,7 @@ async fn change_shell_attaching(
     let (id, version, mut change) = (decode_id(encoded)?, state.aas_version, change);
     let checked = move |shell: &mut AssetAdministrationShell| -> crate::storage::Change<()> {
         change(shell)
-            .and_then(|()| verified(version, &*shell))
+            .and_then(|()| verified(aas_model::verify_as(&*shell, version)))
             .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
     };
     let service = &state.service;
@@ -177,7 +177,7 @@ pub async fn replace_asset_information(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let info: AssetInformation = read_body(state.aas_version, &headers, &body)?;
+    let info: AssetInformation = read_body(state.aas_version, &headers, &body, |_| Ok(())).await?;
     change_shell(&state, &at.aas, move |shell| {
         shell.asset_information = info.clone();
         Ok(())
@@ -211,7 +211,7 @@ pub async fn add_submodel_ref(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let reference: Reference = read_body(state.aas_version, &headers, &body)?;
+    let reference: Reference = read_body(state.aas_version, &headers, &body, |_| Ok(())).await?;
     let added = reference.clone();
     change_shell(&state, &at.aas, move |shell| {
         if !shell.add_submodel_reference(added.clone()) {

@@ -332,13 +332,16 @@ pub async fn element_path(
 // ---- writes --------------------------------------------------------------------------------
 
 /// Changes the addressed submodel in one transaction; the result is verified and announced
-/// as the submodel's `updated` event.
+/// as the submodel's `updated` event. A change of one element names it (`focus`): only what
+/// that change can break is verified (`verify_within_as`: the element and its ancestors'
+/// own checks), in time proportional to the element, not to the submodel.
 async fn change_submodel(
     state: &RepositoryState,
     at: &SubmodelAt,
+    focus: Option<IdShortPath>,
     change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<Arc<Submodel>> {
-    change_submodel_attaching(state, at, None, change).await
+    change_submodel_attaching(state, at, focus, None, change).await
 }
 
 /// [`change_submodel`] that also stores a File's bytes (idShort path, file) in the same
@@ -346,6 +349,7 @@ async fn change_submodel(
 async fn change_submodel_attaching(
     state: &RepositoryState,
     at: &SubmodelAt,
+    focus: Option<IdShortPath>,
     attach: Option<(String, Attachment)>,
     change: impl FnMut(&mut Submodel) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<Arc<Submodel>> {
@@ -357,7 +361,10 @@ async fn change_submodel_attaching(
     let (id, version, mut change) = (decode_id(&at.sm)?, state.aas_version, change);
     let checked = move |submodel: &mut Submodel| -> crate::storage::Change<()> {
         change(submodel)?;
-        verified(version, &*submodel)?;
+        verified(match &focus {
+            Some(path) => aas_model::verify_within_as(submodel, path, version),
+            None => aas_model::verify_as(&*submodel, version),
+        })?;
         Ok(())
     };
     // Twins learn of the change from the service's announcement (not in this request).
@@ -386,11 +393,19 @@ pub async fn create_element(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let element: SubmodelElement = read_body(state.aas_version, &headers, &body)?;
+    let element: SubmodelElement =
+        read_body(state.aas_version, &headers, &body, |_| Ok(())).await?;
     let parent = at.path.as_deref().map(parse_path).transpose()?;
     let created = element.clone();
     let container = parent.clone();
-    let submodel = change_submodel(&state, &at, move |submodel| {
+    // A new top-level element is verified alone with the submodel's own checks; one put into
+    // a container, with the container (whose items a list addresses by index).
+    let focus = match (&parent, element.id_short()) {
+        (Some(parent), _) => Some(parent.clone()),
+        (None, Some(id_short)) => id_short.parse().ok(),
+        (None, None) => None,
+    };
+    let submodel = change_submodel(&state, &at, focus, move |submodel| {
         submodel
             .insert_element(container.as_ref(), created.clone())
             .map_err(|e| match e {
@@ -423,17 +438,21 @@ pub async fn replace_element(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let element: SubmodelElement = read_body(state.aas_version, &headers, &body)?;
+    let element: SubmodelElement =
+        read_body(state.aas_version, &headers, &body, |_| Ok(())).await?;
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
-    change_submodel(&state, &at, move |submodel| {
-        match submodel.replace_element(&path, element.clone()) {
+    change_submodel(
+        &state,
+        &at,
+        Some(path.clone()),
+        move |submodel| match submodel.replace_element(&path, element.clone()) {
             Ok(_) => Ok(()),
             Err(ReplaceError::IdShortChanged { old, new }) => Err(ApiError::bad_request(format!(
                 "the body's idShort {new:?} is not the element's {old:?}"
             ))),
             Err(_) => Err(ApiError::not_found(format!("no element at {path}"))),
-        }
-    })
+        },
+    )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -444,7 +463,7 @@ pub async fn delete_element(
 ) -> ApiResult<StatusCode> {
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
     // The files of the element and of everything inside it go in the same transaction.
-    change_submodel(&state, &at, move |submodel| {
+    change_submodel(&state, &at, Some(path.clone()), move |submodel| {
         submodel
             .remove_element(&path)
             .map(drop)
@@ -478,7 +497,7 @@ pub async fn patch_element_value(
 ) -> ApiResult<StatusCode> {
     let value = value_body(&headers, &body)?;
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
-    change_submodel(&state, &at, move |submodel| {
+    change_submodel(&state, &at, Some(path.clone()), move |submodel| {
         submodel
             .element_mut(&path, |element| {
                 value_only::apply_patch(element, &value)
@@ -498,7 +517,7 @@ pub async fn patch_submodel_value(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let value = value_body(&headers, &body)?;
-    change_submodel(&state, &at, move |submodel| {
+    change_submodel(&state, &at, None, move |submodel| {
         value_only::apply_to_submodel(submodel, &value)
             .map_err(|e| ApiError::bad_request(e.to_string()))
     })
@@ -629,6 +648,7 @@ pub async fn put_attachment(
     change_submodel_attaching(
         &state,
         &at,
+        Some(path.clone()),
         Some((path.to_string(), attachment)),
         move |submodel| {
             submodel
@@ -645,7 +665,7 @@ pub async fn delete_attachment(
     PathParams(at): PathParams<SubmodelAt>,
 ) -> ApiResult<StatusCode> {
     let path = parse_path(at.path.as_deref().unwrap_or_default())?;
-    change_submodel(&state, &at, move |submodel| {
+    change_submodel(&state, &at, Some(path.clone()), move |submodel| {
         submodel
             .detach(&path)
             .map_err(|e| attachment_error(&path, e))
