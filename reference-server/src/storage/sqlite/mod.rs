@@ -25,8 +25,8 @@ use tokio::sync::Notify;
 use super::database_error::DatabaseErrorKind;
 use super::{
     Attachment, Change, Collection, ConceptDescriptionFilter, DatabaseError, DeadLetter, Edit,
-    Event, LoggedEvent, OutboxEntry, Page, Repository, ShellDeleteEvents, ShellEditEvents,
-    ShellFilter, StorageError, StoreError, SubmodelChange, SubmodelDeleteEvents,
+    Event, FilterKeys, LoggedEvent, OutboxEntry, Page, Repository, ShellDeleteEvents,
+    ShellEditEvents, ShellFilter, StorageError, StoreError, SubmodelChange, SubmodelDeleteEvents,
     SubmodelEditEvents, SubmodelFilter, THUMBNAIL, VersionChange, VersionProblem, WriteEvents,
     Written,
 };
@@ -421,6 +421,7 @@ impl SqliteRepository {
                         Collection::ConceptDescriptions,
                         &cd.id,
                         &json,
+                        &cd.filter_keys(),
                         Mode::CreateOrReplace,
                     )
                     .map(drop)
@@ -736,7 +737,15 @@ impl SqliteRepository {
         let json = aas_serde::json::to_string(cd);
         let mut connection = self.lock();
         let tx = write_transaction(&mut connection)?;
-        let written = write(&tx, Collection::ConceptDescriptions, &cd.id, &json, mode)?;
+        let keys = cd.filter_keys();
+        let written = write(
+            &tx,
+            Collection::ConceptDescriptions,
+            &cd.id,
+            &json,
+            &keys,
+            mode,
+        )?;
         tx.commit()?;
         Ok(written)
     }
@@ -859,11 +868,13 @@ enum Mode {
 /// Writes an element in `tx`. The transaction holds the write lock from its start
 /// ([`write_transaction`]), so the existence check and the write cannot be split by another
 /// writer: of concurrent create-only writes of one id, exactly one succeeds.
+/// The element's filter keys (`keys`, see [`FilterKeys`]) replace its old ones beside it.
 fn write(
     tx: &Connection,
     collection: Collection,
     id: &str,
     json: &str,
+    keys: &[(String, String)],
     mode: Mode,
 ) -> Result<Written, StorageError> {
     if aas_serde::json::first_deeper_than(json.as_bytes(), MAX_STORED_DEPTH).is_some() {
@@ -884,14 +895,26 @@ fn write(
             collection.noun()
         )));
     }
+    let table = collection.table();
+    // A replace keeps the row's seq (its place in listings and the owner of its keys).
+    let seq: i64 = tx
+        .prepare_cached(&format!(
+            "INSERT INTO {table} (id, json) VALUES (?1, ?2) \
+             ON CONFLICT(id) DO UPDATE SET json = excluded.json RETURNING seq"
+        ))?
+        .query_row(params![id, json], |row| row.get(0))?;
     run(
         tx,
-        &format!(
-            "INSERT INTO {} (id, json) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-            collection.table()
-        ),
-        params![id, json],
+        &format!("DELETE FROM {table}_keys WHERE owner = ?1"),
+        [seq],
     )?;
+    for (kind, value) in keys {
+        run(
+            tx,
+            &format!("INSERT OR IGNORE INTO {table}_keys (kind, value, owner) VALUES (?1, ?2, ?3)"),
+            params![kind, value, seq],
+        )?;
+    }
     Ok(if existed {
         Written::Replaced
     } else {
@@ -904,7 +927,7 @@ fn write(
 pub(crate) const STATEMENT_CACHE: usize = 128;
 
 /// Runs `sql` from the connection's statement cache. Preparing a write statement costs more
-/// than running it: SQLite codes the triggers it fires (the listing keys) at every prepare.
+/// than running it: SQLite codes the triggers it fires at every prepare.
 fn run(
     connection: &Connection,
     sql: &str,
@@ -1085,7 +1108,14 @@ fn submodel_in(
     attach: Option<(&str, &Attachment)>,
 ) -> Result<SubmodelChange, StorageError> {
     let id = &submodel.id;
-    let written = write(tx, Collection::Submodels, id, json, mode)?;
+    let written = write(
+        tx,
+        Collection::Submodels,
+        id,
+        json,
+        &submodel.filter_keys(),
+        mode,
+    )?;
     store_view(tx, submodel)?;
     let owner = format!("submodel:{id}");
     if let Some((path, attachment)) = attach {
@@ -1126,7 +1156,14 @@ fn shell_in(
     mode: Mode,
     thumbnail: Option<&Attachment>,
 ) -> Result<Written, StorageError> {
-    let written = write(tx, Collection::Shells, &shell.id, json, mode)?;
+    let written = write(
+        tx,
+        Collection::Shells,
+        &shell.id,
+        json,
+        &shell.filter_keys(),
+        mode,
+    )?;
     let owner = format!("shell:{}", shell.id);
     if let Some(thumbnail) = thumbnail {
         store_attachment(tx, &owner, THUMBNAIL, thumbnail)?;
