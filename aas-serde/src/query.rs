@@ -1,6 +1,7 @@
 //! The encoded query parameters and path segments of Part 2 (the AAS API, feature
 //! `value-only`): identifiers as base64url, the `assetIds` of a shell listing, the
-//! `semanticId` of a submodel listing and the selection of `GET /serialization`.
+//! `semanticId` of a submodel listing and the selection of `GET /serialization`; the values
+//! those filters find an element by ([`FilterKeys`]).
 //!
 //! ```
 //! use aas_serde::query::{asset_id, decode_id, semantic_id};
@@ -202,6 +203,95 @@ pub fn semantic_id(value: &str) -> Result<Option<String>, SemanticIdError> {
         return Ok(reference.keys.first().map(|k| k.value.clone()));
     }
     Ok(Some(text))
+}
+
+/// The values the Part 2 listing filters find an element by, as (kind, value) pairs: `idShort`
+/// (any element); for a shell `asset:globalAssetId` and `asset:<name>` of each specific asset
+/// id (`assetIds`); for a submodel `semanticId`, the first key's value of its semantic id and
+/// of each supplemental one; for a concept description `isCaseOf` and `dataSpecification`
+/// (`dataSpecificationRef`), the first key's value of each. A server keeps them beside an
+/// element as an index, computed from the model it writes rather than read back from JSON.
+///
+/// ```
+/// use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind};
+/// use aas_serde::query::FilterKeys;
+///
+/// let mut info = AssetInformation::new(AssetKind::Instance);
+/// info.global_asset_id = Some("urn:asset:1".into());
+/// let mut shell = AssetAdministrationShell::new("urn:aas:1", info);
+/// shell.id_short = Some("Press".into());
+/// assert_eq!(shell.filter_keys(), [
+///     ("asset:globalAssetId".to_owned(), "urn:asset:1".to_owned()),
+///     ("idShort".to_owned(), "Press".to_owned()),
+/// ]);
+/// ```
+pub trait FilterKeys {
+    fn filter_keys(&self) -> Vec<(String, String)>;
+}
+
+/// The value of a reference's first key, what the filters compare with.
+fn first_value(reference: &aas_model::Reference) -> Option<String> {
+    reference.keys.first().map(|key| key.value.clone())
+}
+
+fn with_id_short(
+    id_short: &Option<String>,
+    mut keys: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    keys.extend(
+        id_short
+            .iter()
+            .map(|name| ("idShort".to_owned(), name.clone())),
+    );
+    keys
+}
+
+impl FilterKeys for aas_model::AssetAdministrationShell {
+    fn filter_keys(&self) -> Vec<(String, String)> {
+        let info = &self.asset_information;
+        let global = info.global_asset_id.iter();
+        let specific = info.specific_asset_ids.iter().flatten();
+        with_id_short(
+            &self.id_short,
+            global
+                .map(|id| ("asset:globalAssetId".to_owned(), id.clone()))
+                .chain(specific.map(|a| (format!("asset:{}", a.name), a.value.clone())))
+                .collect(),
+        )
+    }
+}
+
+impl FilterKeys for aas_model::Submodel {
+    fn filter_keys(&self) -> Vec<(String, String)> {
+        let semantic = self.semantic_id.iter();
+        let supplemental = self.supplemental_semantic_ids.iter().flatten();
+        with_id_short(
+            &self.id_short,
+            semantic
+                .chain(supplemental)
+                .filter_map(first_value)
+                .map(|value| ("semanticId".to_owned(), value))
+                .collect(),
+        )
+    }
+}
+
+impl FilterKeys for aas_model::ConceptDescription {
+    fn filter_keys(&self) -> Vec<(String, String)> {
+        let cases = self.is_case_of.iter().flatten().filter_map(first_value);
+        let specifications = self.embedded_data_specifications.iter().flatten();
+        with_id_short(
+            &self.id_short,
+            cases
+                .map(|value| ("isCaseOf".to_owned(), value))
+                .chain(
+                    specifications
+                        .filter_map(|s| first_value(&s.data_specification))
+                        .map(|value| ("dataSpecification".to_owned(), value)),
+                )
+                .collect(),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ mod database_error;
 mod sqlite;
 mod store_error;
 
+pub use aas_serde::query::FilterKeys;
 pub use database_error::DatabaseError;
 pub use sqlite::{Database, Durability, SqliteRepository, StorageOptions};
 pub use store_error::StoreError;
@@ -50,79 +51,6 @@ impl Collection {
             Collection::Submodels => "submodel",
             Collection::ConceptDescriptions => "concept description",
         }
-    }
-}
-
-/// The values the listing filters (`idShort`, `assetIds`, `semanticId`, and the concept
-/// descriptions' `isCaseOf`, `dataSpecificationRef`) find an element by, as (kind, value)
-/// pairs: computed from the model a write has anyway, so a backend keeps them beside the row
-/// without reading its JSON again (and needs no JSON functions of its own).
-pub trait FilterKeys {
-    fn filter_keys(&self) -> Vec<(String, String)>;
-}
-
-/// The value of a reference's first key, what the filters compare with.
-fn first_value(reference: &aas_model::Reference) -> Option<String> {
-    reference.keys.first().map(|key| key.value.clone())
-}
-
-fn with_id_short(
-    id_short: &Option<String>,
-    mut keys: Vec<(String, String)>,
-) -> Vec<(String, String)> {
-    keys.extend(
-        id_short
-            .iter()
-            .map(|name| ("idShort".to_owned(), name.clone())),
-    );
-    keys
-}
-
-impl FilterKeys for AssetAdministrationShell {
-    fn filter_keys(&self) -> Vec<(String, String)> {
-        let info = &self.asset_information;
-        let global = info.global_asset_id.iter();
-        let specific = info.specific_asset_ids.iter().flatten();
-        with_id_short(
-            &self.id_short,
-            global
-                .map(|id| ("asset:globalAssetId".to_owned(), id.clone()))
-                .chain(specific.map(|a| (format!("asset:{}", a.name), a.value.clone())))
-                .collect(),
-        )
-    }
-}
-
-impl FilterKeys for Submodel {
-    fn filter_keys(&self) -> Vec<(String, String)> {
-        let semantic = self.semantic_id.iter();
-        let supplemental = self.supplemental_semantic_ids.iter().flatten();
-        with_id_short(
-            &self.id_short,
-            semantic
-                .chain(supplemental)
-                .filter_map(first_value)
-                .map(|value| ("semanticId".to_owned(), value))
-                .collect(),
-        )
-    }
-}
-
-impl FilterKeys for ConceptDescription {
-    fn filter_keys(&self) -> Vec<(String, String)> {
-        let cases = self.is_case_of.iter().flatten().filter_map(first_value);
-        let specifications = self.embedded_data_specifications.iter().flatten();
-        with_id_short(
-            &self.id_short,
-            cases
-                .map(|value| ("isCaseOf".to_owned(), value))
-                .chain(
-                    specifications
-                        .filter_map(|s| first_value(&s.data_specification))
-                        .map(|value| ("dataSpecification".to_owned(), value)),
-                )
-                .collect(),
-        )
     }
 }
 
