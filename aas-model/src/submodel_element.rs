@@ -182,10 +182,20 @@ impl SubmodelElement {
             {
                 true
             }
-            _ => self
-                .children()
-                .into_iter()
-                .any(SubmodelElement::holds_blob_value),
+            // Without collecting the children: this runs at every write of a submodel.
+            SubmodelElement::SubmodelElementCollection(c) => any_holds_blob_value(&c.value),
+            SubmodelElement::SubmodelElementList(l) => any_holds_blob_value(&l.value),
+            SubmodelElement::Entity(e) => any_holds_blob_value(&e.statements),
+            SubmodelElement::Operation(o) => [
+                &o.input_variables,
+                &o.output_variables,
+                &o.inoutput_variables,
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|variable| variable.value.holds_blob_value()),
+            _ => false,
         }
     }
 
@@ -278,3 +288,10 @@ macro_rules! __with_submodel_element_classes {
 
 crate::__with_submodel_element_classes!(into_enum!(SubmodelElement:));
 into_enum!(DataElement: Property, MultiLanguageProperty, Range, ReferenceElement, Blob, File);
+
+fn any_holds_blob_value(elements: &Option<Vec<SubmodelElement>>) -> bool {
+    elements
+        .iter()
+        .flatten()
+        .any(SubmodelElement::holds_blob_value)
+}
