@@ -320,11 +320,7 @@ async fn element_changes_are_refused_for_what_they_break_in_the_element_and_its_
     );
     let bad = json!({"modelType": "Capability", "idShort": "1st"});
     let answer = api
-        .call(
-            Method::POST,
-            &el("").trim_end_matches('/').to_owned(),
-            Some(bad),
-        )
+        .call(Method::POST, el("").trim_end_matches('/'), Some(bad))
         .await?;
     refused(answer, "AASd-002");
     // Nothing of it was stored.
