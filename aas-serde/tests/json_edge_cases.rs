@@ -171,6 +171,19 @@ fn invalid_utf8_is_an_error_with_a_position() {
     assert_eq!((err.line(), err.column()), (1, at + 1));
 }
 
+/// After an escape the string is decoded into a buffer: the position of a bad byte is still
+/// that of the input (an escape is longer than what it decodes to).
+#[test]
+fn invalid_utf8_after_an_escape_is_an_error_at_its_input_position() {
+    let text = br#"{"submodels":[{"modelType":"Submodel","id":"\u00e9\n\u0041ab"}]}"#;
+    let mut bytes = text.to_vec();
+    let at = text.windows(3).position(|w| w == b"ab\"").unwrap();
+    bytes[at] = 0xFF;
+    let err = json::from_slice::<Environment>(&bytes).unwrap_err();
+    assert!(matches!(err.kind(), json::ErrorKind::InvalidUtf8), "{err}");
+    assert_eq!((err.line(), err.column()), (1, at + 1), "{err}");
+}
+
 #[test]
 fn empty_optional_lists_are_read_and_never_written() {
     let env: Environment = json::from_str(r#"{"submodels":[],"conceptDescriptions":[]}"#).unwrap();

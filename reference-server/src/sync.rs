@@ -224,10 +224,14 @@ impl TwinSink for RepositorySink {
         let change = move |submodel: &mut aas_model::Submodel| {
             apply_property(submodel, &property, &value, version).map_err(Into::into)
         };
-        let service = &self.service;
-        service
-            .modify_submodel(twin, None, change, Origin::Twin)
-            .await?;
+        // A task of its own, run to its end: the poller calling this is aborted when its twin
+        // is unbound or rebound, and a change that commits must still be announced (the
+        // service announces it after storage returns; dropped then, it never would be).
+        let (service, twin) = (self.service.clone(), twin.to_owned());
+        tokio::spawn(
+            async move { (service.modify_submodel(&twin, None, change, Origin::Twin)).await },
+        )
+        .await??;
         Ok(())
     }
 }
@@ -1092,6 +1096,78 @@ mod store_tests {
             None,
             "a missing row is still None"
         );
+        Ok(())
+    }
+
+    /// A platform's value written by a poller that is stopped meanwhile (its twin unbound or
+    /// rebound: the poller's task is aborted) is still announced once it commits, as every
+    /// committed change is: otherwise the twin service never learns of it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_value_written_by_a_poller_stopped_meanwhile_is_still_announced() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let sync = synchronizer(dir.path())?;
+        sync.service
+            .put_submodel(Submodel::new("urn:sm:1"), Origin::Api)
+            .await?;
+        let mut announced = sync.service.subscribe();
+        // A change that holds the writer until told to go on.
+        let (entered, entered_rx) = std::sync::mpsc::channel();
+        let (go_on, go_on_rx) = std::sync::mpsc::channel::<()>();
+        let service = sync.service.clone();
+        let holding = tokio::spawn(async move {
+            let hold = move |_: &mut Submodel| {
+                let _ = entered.send(());
+                let _ = go_on_rx.recv();
+                Ok(())
+            };
+            service
+                .modify_submodel("urn:sm:1", None, hold, Origin::Api)
+                .await
+        });
+        tokio::task::spawn_blocking(move || entered_rx.recv()).await??;
+        // The poller's write waits for the writer; its task is aborted meanwhile.
+        let sink = RepositorySink {
+            service: sync.service.clone(),
+        };
+        let poller =
+            tokio::spawn(async move { sink.write("urn:sm:1", "temp", &Value::from("42")).await });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        poller.abort();
+        let _ = poller.await;
+        go_on.send(())?;
+        holding.await??;
+        let value_of = |submodel: &Submodel| property_values(submodel, &["temp".to_owned()]);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let stored = loop {
+            let stored =
+                (sync.service.repository().submodel("urn:sm:1").await?).ok_or("no submodel")?;
+            if value_of(&stored).get("temp") == Some(&Value::from("42")) {
+                break stored;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the write never committed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let mut last = None;
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while let Ok(change) = announced.recv().await {
+                if let CommittedChange::Submodel { submodel, .. } = change {
+                    let twin = value_of(&submodel).get("temp") == Some(&Value::from("42"));
+                    last = Some(submodel);
+                    if twin {
+                        return;
+                    }
+                }
+            }
+        })
+        .await;
+        assert!(
+            waited.is_ok(),
+            "the committed write of the twin was never announced (last announced: {last:?})"
+        );
+        assert_eq!(last.as_deref(), Some(&stored));
         Ok(())
     }
 }

@@ -338,6 +338,31 @@ async fn element_changes_are_refused_for_what_they_break_in_the_element_and_its_
     Ok(())
 }
 
+/// A new top-level element is verified under its own idShort, even one that reads as an
+/// idShort path of several steps (`Group.Temp`, `List[0]`): it must not be taken for the
+/// element that path names.
+#[tokio::test]
+async fn a_new_element_whose_id_short_reads_as_a_path_is_verified_itself() -> TestResult {
+    let server = InProcess::new()?;
+    let api = setup(&server).await?;
+    let top = el("").trim_end_matches('/').to_owned();
+    for id_short in ["Group.Temp", "List[0]", "Nowhere.Else"] {
+        let bad = json!({"modelType": "Property", "idShort": id_short,
+            "valueType": "xs:int", "value": "not a number"});
+        let answer = api.call(Method::POST, &top, Some(bad)).await?;
+        assert_eq!(answer.0, 400, "{id_short}: {answer:?}");
+        assert!(answer.1.to_string().contains("AASd-002"), "{answer:?}");
+    }
+    let (status, submodel) = api.get(&format!("/submodels/{}", b64(SM))).await?;
+    assert_eq!(status, 200);
+    assert_eq!(
+        submodel["submodelElements"].as_array().map(Vec::len),
+        Some(5),
+        "nothing was added"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn content_modifiers_level_and_extent_shape_the_answer() -> TestResult {
     let server = InProcess::new()?;

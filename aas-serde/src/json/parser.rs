@@ -275,8 +275,13 @@ impl<'a> Parser<'a> {
             match self.input.get(i) {
                 Some(b'"') => {
                     self.pos = i + 1;
+                    // The bad byte's position in the input, not in `buf` (an escape is longer
+                    // than what it decodes to). Escapes decode to whole characters and are
+                    // ASCII themselves, so the input's first bad byte is the string's.
                     return String::from_utf8(buf).map(Cow::Owned).map_err(|e| {
-                        self.error_at(start + e.utf8_error().valid_up_to(), ErrorKind::InvalidUtf8)
+                        let raw = std::str::from_utf8(&self.input[start..i]).err();
+                        let valid = raw.map_or(e.utf8_error().valid_up_to(), |e| e.valid_up_to());
+                        self.error_at(start + valid, ErrorKind::InvalidUtf8)
                     });
                 }
                 Some(b'\\') => {

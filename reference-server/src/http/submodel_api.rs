@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use aas_model::{AttachmentError, IdShortPath, ReplaceError, Submodel, SubmodelElement};
+use aas_model::{AttachmentError, IdShortPath, PathStep, ReplaceError, Submodel, SubmodelElement};
 pub use aas_serde::projection::Content;
 use aas_serde::projection::{self, ProjectionError, Shape};
 use aas_serde::value_only;
@@ -399,10 +399,15 @@ pub async fn create_element(
     let created = element.clone();
     let container = parent.clone();
     // A new top-level element is verified alone with the submodel's own checks; one put into
-    // a container, with the container (whose items a list addresses by index).
+    // a container, with the container (whose items a list addresses by index). Only an
+    // idShort that is one step as a path names the new element: `A.B` or `A[0]` would name
+    // another element (or none), and the new one would not be verified at all.
     let focus = match (&parent, element.id_short()) {
         (Some(parent), _) => Some(parent.clone()),
-        (None, Some(id_short)) => id_short.parse().ok(),
+        (None, Some(id_short)) => id_short
+            .parse::<IdShortPath>()
+            .ok()
+            .filter(|path| path.steps() == [PathStep::IdShort(id_short.to_owned())]),
         (None, None) => None,
     };
     let submodel = change_submodel(&state, &at, focus, move |submodel| {
