@@ -1,0 +1,88 @@
+//! Runs an open-ended differential batch against jsonpath-ng and CPython (see
+//! `tests/differential/harness.rs`; `scripts/sdt-differential.sh` sets it up):
+//!
+//! ```text
+//! cargo run -p sdt-core --example differential -- --cases 200000 --seed 1 --python PY [--show 40]
+//! ```
+//!
+//! Prints the cases per construct kind, the differences by kind, and a shrunk reproduction of
+//! the first difference of each (class, construct kinds) group; exits 1 when any differ.
+
+#[path = "../tests/differential/harness.rs"]
+mod harness;
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use harness::{Oracle, Outcome};
+
+fn main() {
+    if let Err(message) = run() {
+        eprintln!("error: {message}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let (mut cases, mut seed, mut python, mut show) = (20_000u64, 1u64, None, 40usize);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--cases" => cases = value()?.parse().map_err(|e| format!("--cases: {e}"))?,
+            "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--python" => python = Some(value()?),
+            "--show" => show = value()?.parse().map_err(|e| format!("--show: {e}"))?,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    let python = match python {
+        Some(python) => python,
+        None => Oracle::python_from_env()?,
+    };
+    let mut oracle = Oracle::start(&python)?;
+    let started = Instant::now();
+    let report = harness::run_batch(&mut oracle, seed, cases)?;
+    let elapsed = started.elapsed();
+    println!(
+        "{} cases (seed {seed}) in {:.1} s, {} not comparable (no JSON form in Python), {} differ",
+        report.cases,
+        elapsed.as_secs_f64(),
+        report.skipped,
+        report.differences.len()
+    );
+    println!("\n{:<40} {:>9} {:>9}", "construct kind", "cases", "differ");
+    for (kind, (n, differ)) in &report.kinds {
+        println!("{kind:<40} {n:>9} {differ:>9}");
+    }
+    println!("\ndifferences by kind");
+    for ((domain, class), n) in report.classes() {
+        println!("{domain:<12} {class:<28} {n:>7}");
+    }
+    let mut groups = BTreeSet::new();
+    let mut shown = BTreeSet::new();
+    for difference in &report.differences {
+        if shown.len() >= show {
+            break;
+        }
+        if !groups.insert((difference.class, difference.kinds.clone())) {
+            continue;
+        }
+        let shrunk = harness::shrink(&mut oracle, &difference.case, difference.class)?;
+        let answer = oracle.run(&[&shrunk])?.pop().unwrap_or(Outcome::Skip);
+        let text = harness::describe(&shrunk, &answer);
+        if shown.insert(text.clone()) {
+            println!(
+                "\n[{}] case {} ({}):\n  {text}",
+                difference.class,
+                difference.index,
+                difference.kinds.join(", ")
+            );
+        }
+    }
+    if report.differences.is_empty() {
+        Ok(())
+    } else {
+        std::process::exit(1)
+    }
+}

@@ -1,0 +1,1198 @@
+//! The differential harness: paths and templates generated from a grammar of the jsonpath-ng
+//! "ext" dialect, RFC 9535 and CPython's format strings, over documents shaped like IoT
+//! platforms' answers, run through sdt-core and through Python (`oracle.py`, one process per
+//! batch), every difference shrunk to a minimal reproduction.
+//!
+//! Shared by the example `differential` (open-ended batches, `scripts/sdt-differential.sh`)
+//! and by the integration tests; a fixed seed gives the same cases on every machine.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use sdt_core::jsonpath::JsonPath;
+use sdt_core::python_format::PythonTemplate;
+use serde_json::{Map, Value, json};
+
+/// The oracle script, written next to the build's temporary files when the harness starts.
+pub const ORACLE_SCRIPT: &str = include_str!("oracle.py");
+
+/// The environment variable naming the test venv's python (`bash scripts/test-venv.sh`).
+pub const PYTHON_VAR: &str = "SDT_ORACLE_PYTHON";
+
+// --- random numbers ---------------------------------------------------------------------------
+
+/// splitmix64: small, seedable, the same sequence on every platform (no dependency needed).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x5851_f42d_4c95_7f2d)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    /// True with probability `percent` / 100.
+    pub fn percent(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
+
+// --- cases ------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Case {
+    Path {
+        path: String,
+        document: Value,
+    },
+    Format {
+        template: String,
+        variables: Map<String, Value>,
+    },
+}
+
+impl Case {
+    fn to_line(&self) -> String {
+        match self {
+            Case::Path { path, document } => json!({"p": path, "d": document}).to_string(),
+            Case::Format {
+                template,
+                variables,
+            } => json!({"t": template, "v": variables}).to_string(),
+        }
+    }
+}
+
+/// A generated case and the construct kinds it exercises.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub case: Case,
+    pub kinds: Vec<&'static str>,
+}
+
+/// What one side answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Values(Vec<Value>),
+    Text(String),
+    /// The class of the error (Python's exception class; ours mapped to it for templates,
+    /// `error` for paths: jsonpath-ng's exception classes have no counterpart worth comparing).
+    Error(String),
+    /// The answer has no JSON form (NaN, a Python object): not compared.
+    Skip,
+}
+
+pub fn ours(case: &Case) -> Outcome {
+    match case {
+        Case::Path { path, document } => {
+            match JsonPath::parse(path).and_then(|p| p.query(document)) {
+                Ok(values) => Outcome::Values(values),
+                Err(_) => Outcome::Error("error".into()),
+            }
+        }
+        Case::Format {
+            template,
+            variables,
+        } => match PythonTemplate::parse(template).and_then(|t| t.render(variables)) {
+            Ok(text) => Outcome::Text(text),
+            Err(e) => Outcome::Error(e.kind.to_string()),
+        },
+    }
+}
+
+fn theirs(case: &Case, answer: &Value) -> Outcome {
+    if let Some(ok) = answer.get("ok") {
+        return match (case, ok) {
+            (Case::Path { .. }, Value::Array(values)) => Outcome::Values(values.clone()),
+            (Case::Format { .. }, Value::String(text)) => Outcome::Text(text.clone()),
+            _ => Outcome::Skip,
+        };
+    }
+    match (case, answer.get("err").and_then(Value::as_str)) {
+        (Case::Path { .. }, Some(_)) => Outcome::Error("error".into()),
+        (Case::Format { .. }, Some(class)) => Outcome::Error(class.to_owned()),
+        _ => Outcome::Skip,
+    }
+}
+
+/// How the two sides differ: the first part of a difference's kind.
+pub fn outcome_class(ours: &Outcome, theirs: &Outcome) -> Option<&'static str> {
+    match (ours, theirs) {
+        (_, Outcome::Skip) => None,
+        (a, b) if a == b => None,
+        (Outcome::Error(_), Outcome::Error(_)) => Some("different error class"),
+        (Outcome::Error(_), _) => Some("we fail, Python answers"),
+        (_, Outcome::Error(_)) => Some("we answer, Python fails"),
+        _ => Some("different answers"),
+    }
+}
+
+// --- the oracle -------------------------------------------------------------------------------
+
+/// One Python process answering batches of cases over pipes.
+pub struct Oracle {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Oracle {
+    /// Starts `python` on the oracle script. The error says what to set when Python is missing.
+    pub fn start(python: &str) -> Result<Self, String> {
+        let script = std::env::temp_dir().join(format!("sdt-oracle-{}.py", std::process::id()));
+        std::fs::write(&script, ORACLE_SCRIPT)
+            .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+        let mut child = Command::new(python)
+            .arg(&script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start the oracle python {python:?}: {e} (set {PYTHON_VAR} to the \
+                     python printed by `bash scripts/test-venv.sh`, which has jsonpath-ng 1.16.0)"
+                )
+            })?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        Ok(Self {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    /// The python named by [`PYTHON_VAR`], or an error saying how to get one.
+    pub fn python_from_env() -> Result<String, String> {
+        std::env::var(PYTHON_VAR).map_err(|_| {
+            format!(
+                "{PYTHON_VAR} is not set: the differential test needs the test venv's python \
+                 (`export {PYTHON_VAR}=$(bash scripts/test-venv.sh)`)"
+            )
+        })
+    }
+
+    /// Python's outcome for each case, in order.
+    pub fn run(&mut self, cases: &[&Case]) -> Result<Vec<Outcome>, String> {
+        let lines: Vec<String> = cases.iter().map(|c| c.to_line()).collect();
+        let stdin = &mut self.stdin;
+        let stdout = &mut self.stdout;
+        std::thread::scope(|scope| {
+            // Written from a second thread: a batch is larger than the pipes' buffers.
+            let writer = scope.spawn(move || -> std::io::Result<()> {
+                for line in &lines {
+                    stdin.write_all(line.as_bytes())?;
+                    stdin.write_all(b"\n")?;
+                }
+                stdin.flush()
+            });
+            let mut outcomes = Vec::with_capacity(cases.len());
+            let mut line = String::new();
+            for case in cases {
+                line.clear();
+                let read = stdout
+                    .read_line(&mut line)
+                    .map_err(|e| format!("reading the oracle: {e}"))?;
+                if read == 0 {
+                    return Err("the oracle stopped (see its stderr)".to_owned());
+                }
+                let answer: Value = serde_json::from_str(&line)
+                    .map_err(|e| format!("the oracle answered {line:?}: {e}"))?;
+                outcomes.push(theirs(case, &answer));
+            }
+            writer
+                .join()
+                .map_err(|_| "the writer thread panicked".to_owned())?
+                .map_err(|e| format!("writing to the oracle: {e}"))?;
+            Ok(outcomes)
+        })
+    }
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// --- documents --------------------------------------------------------------------------------
+
+const PLAIN: &[&str] = &[
+    "value", "addr", "position", "state", "on", "bri", "sat", "xy", "name", "type", "temp",
+    "readings", "ts", "id", "data", "lights", "unit", "battery", "a", "b",
+];
+const DIGIT_NAMES: &[&str] = &["1", "2", "3", "10", "0", "007"];
+const DASH_NAMES: &[&str] = &["device-id", "x-y", "last-seen", "a-1"];
+const AT_NAMES: &[&str] = &["@id", "@type", "a@b"];
+const UNICODE_NAMES: &[&str] = &["température", "温度", "Größe", "ключ", "naïve"];
+const ODD_NAMES: &[&str] = &[
+    "with space",
+    "tab\there",
+    "quote'in",
+    "dq\"in",
+    "dot.in",
+    "br[a]",
+    "",
+    "true",
+    "null",
+    "where",
+    "len",
+];
+const WORDS: &[&str] = &[
+    "3ef8",
+    "ffff",
+    "on",
+    "off",
+    "Hue 1",
+    "température",
+    "",
+    "a",
+    "A",
+    "1",
+    "true",
+    "null",
+];
+
+fn any_name(rng: &mut Rng) -> &'static str {
+    match rng.below(10) {
+        0..=4 => rng.pick(PLAIN),
+        5 => rng.pick(DIGIT_NAMES),
+        6 => rng.pick(DASH_NAMES),
+        7 => rng.pick(AT_NAMES),
+        8 => rng.pick(UNICODE_NAMES),
+        _ => rng.pick(ODD_NAMES),
+    }
+}
+
+const EDGE_INTS: &[i64] = &[
+    0,
+    1,
+    -1,
+    2,
+    3,
+    144,
+    254,
+    -42,
+    i64::MAX,
+    i64::MIN,
+    9_007_199_254_740_993,
+    1 << 53,
+];
+const EDGE_FLOATS: &[f64] = &[
+    0.0,
+    -0.0,
+    1.5,
+    0.3,
+    2.0,
+    -2.5,
+    1e16,
+    1.5e-7,
+    f64::MAX,
+    5e-324,
+    9.223372036854776e18,
+    0.1,
+];
+
+fn leaf(rng: &mut Rng) -> Value {
+    match rng.below(9) {
+        0 | 1 => json!(rng.pick(EDGE_INTS)),
+        2 => json!(rng.below(300) as i64 - 20),
+        3 | 4 => json!(rng.pick(EDGE_FLOATS)),
+        5 | 6 => json!(rng.pick(WORDS)),
+        7 => json!(rng.percent(50)),
+        _ => Value::Null,
+    }
+}
+
+fn light(rng: &mut Rng) -> Value {
+    json!({
+        "state": {"on": rng.percent(50), "bri": rng.below(255), "xy": [0.3127, leaf(rng)],
+                  "reachable": true},
+        "name": format!("Hue {}", rng.below(5)),
+        "type": "Extended color light",
+    })
+}
+
+fn reading(rng: &mut Rng) -> Value {
+    json!({
+        "value": {"addr": rng.pick(&["3ef8", "ffff", "aaaa"]), "position": [leaf(rng), 2, 3.0]},
+        "ts": rng.below(2_000_000_000),
+    })
+}
+
+fn random_value(rng: &mut Rng, depth: usize) -> Value {
+    if depth == 0 || rng.percent(35) {
+        return leaf(rng);
+    }
+    if rng.percent(45) {
+        let n = rng.below(4);
+        Value::Array((0..n).map(|_| random_value(rng, depth - 1)).collect())
+    } else {
+        let n = 1 + rng.below(4);
+        let mut map = Map::new();
+        for _ in 0..n {
+            map.insert(any_name(rng).to_owned(), random_value(rng, depth - 1));
+        }
+        Value::Object(map)
+    }
+}
+
+/// A document in one of the shapes IoT platforms answer.
+pub fn document(rng: &mut Rng) -> Value {
+    match rng.below(5) {
+        // Philips Hue: lights keyed by number.
+        0 => {
+            let mut map = Map::new();
+            for key in ["1", "2", "3"].iter().take(1 + rng.below(3)) {
+                map.insert((*key).to_owned(), light(rng));
+            }
+            Value::Object(map)
+        }
+        // A stream of readings.
+        1 => Value::Array((0..1 + rng.below(3)).map(|_| reading(rng)).collect()),
+        2 => json!({"lights": {"1": light(rng)}, "readings": [reading(rng), reading(rng)],
+                    "température": leaf(rng), "device-id": "a-1", "@id": leaf(rng)}),
+        _ => {
+            let mut map = Map::new();
+            for _ in 0..2 + rng.below(4) {
+                map.insert(any_name(rng).to_owned(), random_value(rng, 3));
+            }
+            Value::Object(map)
+        }
+    }
+}
+
+// --- paths ------------------------------------------------------------------------------------
+
+struct Builder<'r> {
+    rng: &'r mut Rng,
+    text: String,
+    kinds: Vec<&'static str>,
+}
+
+impl Builder<'_> {
+    fn kind(&mut self, kind: &'static str) {
+        if !self.kinds.contains(&kind) {
+            self.kinds.push(kind);
+        }
+    }
+    /// Whitespace between tokens, sometimes.
+    fn gap(&mut self) {
+        if self.rng.percent(6) {
+            self.kind("whitespace");
+            self.text
+                .push_str(if self.rng.percent(80) { " " } else { "\t" });
+        }
+    }
+    fn push(&mut self, token: &str) {
+        self.text.push_str(token);
+    }
+
+    fn quoted(&mut self, name: &str) -> String {
+        let quote = if self.rng.percent(60) { '\'' } else { '"' };
+        let mut out = String::from(quote);
+        for c in name.chars() {
+            if c == quote || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push(quote);
+        if name.contains('\t') {
+            self.kind("name: quoted with tab");
+        }
+        out
+    }
+
+    /// A member name as a dotted step (`.name`, `.'name'`, `."name"`).
+    fn dotted_name(&mut self) {
+        let (name, kind) = match self.rng.below(12) {
+            0..=5 => (self.rng.pick(PLAIN), None),
+            6 => (self.rng.pick(DIGIT_NAMES), Some("name: digits")),
+            7 => (self.rng.pick(DASH_NAMES), Some("name: with -")),
+            8 => (self.rng.pick(AT_NAMES), Some("name: with @")),
+            9 => (self.rng.pick(UNICODE_NAMES), Some("name: non-ASCII")),
+            _ => (self.rng.pick(ODD_NAMES), Some("name: quoted")),
+        };
+        if let Some(kind) = kind {
+            self.kind(kind);
+        }
+        if kind == Some("name: quoted") || self.rng.percent(12) {
+            self.kind("name: quoted");
+            let q = self.quoted(name);
+            self.push(&q);
+        } else {
+            self.push(name);
+        }
+    }
+
+    fn bracket_names(&mut self) {
+        self.push("[");
+        let n = if self.rng.percent(25) { 2 } else { 1 };
+        for i in 0..n {
+            if i > 0 {
+                self.kind("field list");
+                self.push(",");
+                self.gap();
+            }
+            let name = any_name(self.rng);
+            if name.contains('\t') || !name.is_ascii() {
+                self.kind("name: non-ASCII");
+            }
+            let q = self.quoted(name);
+            self.push(&q);
+        }
+        self.push("]");
+    }
+
+    fn int(&mut self, small: bool) -> String {
+        if small || self.rng.percent(85) {
+            (self.rng.below(7) as i64 - 3).to_string()
+        } else {
+            self.kind("number: i64 edge");
+            self.rng.pick(EDGE_INTS).to_string()
+        }
+    }
+
+    fn bracket_index(&mut self) {
+        self.push("[");
+        match self.rng.below(10) {
+            0..=4 => {
+                let i = self.int(false);
+                self.push(&i);
+                if self.rng.percent(15) {
+                    self.kind("index list");
+                    self.push(",");
+                    let j = self.int(true);
+                    self.push(&j);
+                }
+            }
+            5 => self.push("*"),
+            _ => {
+                self.kind("slice");
+                let (a, b) = (self.int(true), self.int(true));
+                if self.rng.percent(70) {
+                    self.push(&a);
+                }
+                self.push(":");
+                if self.rng.percent(70) {
+                    self.push(&b);
+                }
+                if self.rng.percent(25) {
+                    self.kind("rfc: slice step");
+                    self.push(":");
+                    let c = self.int(true);
+                    self.push(&c);
+                }
+            }
+        }
+        self.push("]");
+    }
+
+    fn literal(&mut self) {
+        match self.rng.below(12) {
+            0 | 1 => {
+                let i = self.int(false);
+                self.push(&i);
+            }
+            2 => {
+                self.kind("number: float");
+                let f = self.rng.pick(EDGE_FLOATS);
+                let text = match self.rng.below(3) {
+                    0 => format!("{f:?}"),
+                    1 => "0.0".to_owned(),
+                    _ => format!("{}.5", self.rng.below(300)),
+                };
+                if text.contains('e') {
+                    self.kind("number: f64 edge");
+                }
+                self.push(&text);
+            }
+            3..=5 => {
+                let word = self.rng.pick(WORDS);
+                let q = self.quoted(word);
+                self.push(&q);
+            }
+            6 | 7 => {
+                self.kind("filter: bare word");
+                let word = self
+                    .rng
+                    .pick(&["ffff", "on", "off", "aaaa", "Hue", "abc", "x-y"]);
+                self.push(word);
+            }
+            8 => {
+                let word = self.rng.pick(&["true", "false", "null"]);
+                self.push(word);
+            }
+            9 | 10 => {
+                self.kind("filter: two fields");
+                self.query_operand();
+            }
+            _ => {
+                self.kind("filter: $ query");
+                self.push("$.");
+                self.dotted_name();
+            }
+        }
+    }
+
+    /// The left side of a comparison, or an existence test.
+    fn query_operand(&mut self) {
+        match self.rng.below(10) {
+            0..=3 => {
+                self.kind("filter: bare path");
+                self.dotted_name();
+                if self.rng.percent(40) {
+                    self.push(".");
+                    self.dotted_name();
+                }
+            }
+            4..=6 => {
+                self.push("@.");
+                self.dotted_name();
+                if self.rng.percent(30) {
+                    self.bracket_index();
+                }
+            }
+            7 => self.push("@"),
+            8 => {
+                self.kind("ext: `this`");
+                self.push("`this`");
+                if self.rng.percent(50) {
+                    self.push(".");
+                    self.dotted_name();
+                }
+            }
+            _ => {
+                self.kind("ext: `len`");
+                self.push("@.");
+                self.dotted_name();
+                self.push(".`len`");
+            }
+        }
+    }
+
+    fn comparison(&mut self) {
+        match self.rng.below(12) {
+            0 | 1 => {
+                self.kind("filter: existence");
+                self.query_operand();
+            }
+            2 => {
+                self.kind("filter: ! negation");
+                self.push("!");
+                self.gap();
+                self.query_operand();
+            }
+            3 => {
+                self.kind("rfc: function");
+                let f = self.rng.below(5);
+                match f {
+                    0 => self.push("length(@.name) > 1"),
+                    1 => self.push("count(@.*) == 2"),
+                    2 => self.push("match(@.addr, '3e.*')"),
+                    3 => self.push("search(@.name, 'u')"),
+                    _ => self.push("value(@..on) == true"),
+                }
+            }
+            4 => {
+                self.kind("filter: =~");
+                self.query_operand();
+                self.gap();
+                self.push("=~");
+                self.gap();
+                let re = self.rng.pick(&["^3", "f+", "[0-9]", "Hue.*", "x|y", "^$"]);
+                let q = self.quoted(re);
+                self.push(&q);
+            }
+            _ => {
+                self.query_operand();
+                self.gap();
+                let op = self
+                    .rng
+                    .pick(&["=", "==", "==", "!=", "<", "<=", ">", ">="]);
+                if op == "=" {
+                    self.kind("filter: single =");
+                }
+                self.push(op);
+                self.gap();
+                self.literal();
+            }
+        }
+    }
+
+    fn filter_expression(&mut self, depth: usize) {
+        if depth > 0 && self.rng.percent(15) {
+            self.kind("filter: parentheses");
+            self.push("(");
+            self.filter_expression(depth - 1);
+            self.push(")");
+        } else {
+            self.comparison();
+        }
+        if depth > 0 && self.rng.percent(25) {
+            self.gap();
+            let op = self.rng.pick(&["&", "|", "&&", "||"]);
+            self.kind(match op {
+                "&" => "filter: & and",
+                "|" => "filter: | or",
+                _ => "rfc: && ||",
+            });
+            self.push(op);
+            self.gap();
+            self.filter_expression(depth - 1);
+        }
+    }
+
+    fn filter(&mut self) {
+        self.push("[?");
+        self.gap();
+        if self.rng.percent(25) {
+            self.push("(");
+            self.filter_expression(2);
+            self.push(")");
+        } else {
+            self.filter_expression(2);
+        }
+        self.gap();
+        self.push("]");
+    }
+
+    fn step(&mut self) {
+        match self.rng.below(20) {
+            0..=6 => {
+                self.push(".");
+                self.gap();
+                self.dotted_name();
+                if self.rng.percent(8) {
+                    self.kind("field list");
+                    self.push(",");
+                    self.dotted_name();
+                }
+            }
+            7 | 8 => self.bracket_names(),
+            9..=11 => self.bracket_index(),
+            12 => self.push(".*"),
+            13 => {
+                self.kind("descendants");
+                self.push("..");
+                if self.rng.percent(30) {
+                    self.push("*");
+                } else {
+                    self.dotted_name();
+                }
+            }
+            14..=16 => {
+                self.kind("filter");
+                if self.rng.percent(10) {
+                    self.kind("descendants");
+                    self.push("..");
+                }
+                self.filter();
+            }
+            17 => {
+                self.kind("ext: `this`");
+                self.push(".`this`");
+            }
+            _ => {
+                let (ext, kind) = self.rng.pick(&[
+                    ("`len`", "ext: `len`"),
+                    ("`len`", "ext: `len`"),
+                    ("`keys`", "ext: `keys` `sorted` `str()`"),
+                    ("`sorted`", "ext: `keys` `sorted` `str()`"),
+                    ("`str()`", "ext: `keys` `sorted` `str()`"),
+                ]);
+                self.kind(kind);
+                self.push(".");
+                self.push(ext);
+            }
+        }
+    }
+}
+
+const MALFORMED: &[&str] = &[
+    "", " ", "$.[0]", "$.a b", "$..", "$[", "$.a.", "$[?]", "$[?(@.a]", "$.a[0", "$['a]", "$.",
+    "$a", "$$", "$.a..", "[?a=1]", "$[0]]", "$.`nope`", "$.a=1", "@@", "$[:::]", "$.a,",
+];
+
+/// A path of the dialect (or RFC 9535), sometimes broken on purpose.
+pub fn path(rng: &mut Rng) -> (String, Vec<&'static str>) {
+    let mut b = Builder {
+        rng,
+        text: String::new(),
+        kinds: Vec::new(),
+    };
+    match b.rng.below(20) {
+        0 => {
+            b.kind("root: none");
+            b.dotted_name();
+        }
+        1 => {
+            b.kind("root: @");
+            b.push("@");
+        }
+        2 => {
+            b.kind("ext: `this`");
+            b.kind("root: `this`");
+            b.push("`this`");
+        }
+        _ => b.push("$"),
+    }
+    b.gap();
+    for _ in 0..1 + b.rng.below(4) {
+        b.step();
+        b.gap();
+    }
+    if b.rng.percent(8) {
+        b.kind("malformed");
+        if b.rng.percent(40) {
+            b.text = (b.rng.pick(MALFORMED)).to_owned();
+        } else {
+            let chars: Vec<char> = b.text.chars().collect();
+            let at = b.rng.below(chars.len() + 1);
+            let mut text: String = chars[..at].iter().collect();
+            if b.rng.percent(50) {
+                text.push(
+                    b.rng
+                        .pick(&['.', '[', ']', '\'', '?', '@', '$', ' ', ',', '*', '(']),
+                );
+                text.extend(&chars[at..]);
+            } else {
+                text.extend(chars.iter().skip(at + 1));
+            }
+            b.text = text;
+        }
+    }
+    (b.text, b.kinds)
+}
+
+// --- templates --------------------------------------------------------------------------------
+
+/// The variables every template sees: one of each kind, values drawn anew per case.
+pub fn variables(rng: &mut Rng) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert("s".into(), json!(rng.pick(WORDS)));
+    map.insert(
+        "u".into(),
+        json!(rng.pick(&["héllo ✓", "温度", "a\tb", "it's", "x\"y"])),
+    );
+    map.insert("i".into(), json!(rng.pick(EDGE_INTS)));
+    map.insert("n".into(), json!(rng.below(2000) as i64 - 1000));
+    map.insert("f".into(), json!(rng.pick(EDGE_FLOATS)));
+    map.insert("b".into(), json!(rng.percent(50)));
+    map.insert("z".into(), Value::Null);
+    map.insert("l".into(), json!([leaf(rng), "a", 2.5]));
+    map.insert("d".into(), json!({"k": leaf(rng), "1": "one", "on": true}));
+    map.insert("w".into(), json!(rng.below(12)));
+    map.insert("p".into(), json!(rng.below(6)));
+    map
+}
+
+const ATTRIBUTES: &[&str] = &["real", "imag", "numerator", "denominator", "foo"];
+
+fn spec(rng: &mut Rng, kinds: &mut Vec<&'static str>, variable: &str) -> String {
+    let mut s = String::new();
+    if rng.percent(25) {
+        if rng.percent(50) {
+            s.push(rng.pick(&['*', '0', ' ', '-', '✓', '=']));
+        }
+        s.push(rng.pick(&['<', '>', '^', '=']));
+    }
+    if rng.percent(20) {
+        s.push(rng.pick(&['+', '-', ' ']));
+    }
+    if rng.percent(5) {
+        s.push('z');
+    }
+    if rng.percent(12) {
+        s.push('#');
+    }
+    if rng.percent(25) {
+        s.push('0');
+        if matches!(variable, "s" | "u") {
+            kinds.push("format: 0 flag on a string");
+        }
+    }
+    if rng.percent(45) {
+        if rng.percent(15) {
+            kinds.push("format: nested field in spec");
+            s.push_str("{w}");
+        } else {
+            s.push_str(&rng.below(14).to_string());
+        }
+    }
+    if rng.percent(12) {
+        s.push(rng.pick(&[',', '_']));
+    }
+    if rng.percent(30) {
+        s.push('.');
+        if rng.percent(15) {
+            kinds.push("format: nested field in spec");
+            s.push_str("{p}");
+        } else {
+            s.push_str(&rng.below(8).to_string());
+        }
+    }
+    if rng.percent(60) {
+        s.push(rng.pick(&[
+            's', 'd', 'b', 'o', 'x', 'X', 'c', 'n', 'e', 'E', 'f', 'F', 'g', 'G', '%',
+        ]));
+    }
+    s
+}
+
+fn field(rng: &mut Rng, kinds: &mut Vec<&'static str>) -> String {
+    let names = ["s", "u", "i", "n", "f", "b", "z", "l", "d", "w", "p"];
+    let variable = rng.pick(&names);
+    let mut out = String::from("{");
+    match rng.below(30) {
+        0 => {
+            kinds.push("format: unknown or positional field");
+            out.push_str(rng.pick(&["missing", "0", ""]));
+        }
+        _ => out.push_str(variable),
+    }
+    match rng.below(10) {
+        0 | 1 => {
+            let attribute = rng.pick(ATTRIBUTES);
+            if matches!(variable, "i" | "n" | "f" | "b" | "w" | "p") {
+                kinds.push("format: attribute of a number");
+            } else {
+                kinds.push("format: attribute");
+            }
+            out.push('.');
+            out.push_str(attribute);
+        }
+        2 => {
+            kinds.push("format: index");
+            out.push('[');
+            out.push_str(rng.pick(&["0", "1", "-1", "k", "on", "x"]));
+            out.push(']');
+        }
+        _ => {}
+    }
+    let conversion = rng.percent(20);
+    if conversion {
+        kinds.push("format: conversion");
+        out.push('!');
+        out.push(rng.pick(&['r', 's', 'a']));
+    }
+    if rng.percent(65) {
+        let s = spec(rng, kinds, variable);
+        if conversion && !s.is_empty() {
+            kinds.push("format: conversion with spec");
+        }
+        if !s.is_empty() {
+            kinds.push("format: spec");
+        }
+        out.push(':');
+        out.push_str(&s);
+    }
+    out.push('}');
+    out
+}
+
+const TEMPLATE_MALFORMED: &[&str] = &[
+    "{",
+    "}",
+    "{s",
+    "{s!}",
+    "{s!x}",
+    "{s:{w:{p}}}",
+    "{s!r:",
+    "{{}",
+    "{[0]}",
+    "{s[}",
+    "{s.}",
+    "{0[}",
+];
+
+/// A template over [`variables`], sometimes broken on purpose.
+pub fn template(rng: &mut Rng) -> (String, Vec<&'static str>) {
+    let mut kinds = Vec::new();
+    let mut text = String::new();
+    for _ in 0..1 + rng.below(3) {
+        match rng.below(6) {
+            0 => {
+                kinds.push("format: literal braces");
+                text.push_str(rng.pick(&["{{", "}}", "{{\"x\":", " = ", "a"]));
+            }
+            1 => text.push_str(rng.pick(&[" ", "x", "é", ","])),
+            _ => text.push_str(&field(rng, &mut kinds)),
+        }
+    }
+    if rng.percent(6) {
+        kinds.push("format: malformed");
+        if rng.percent(50) {
+            text = (rng.pick(TEMPLATE_MALFORMED)).to_owned();
+        } else {
+            let chars: Vec<char> = text.chars().collect();
+            let at = rng.below(chars.len() + 1);
+            let mut broken: String = chars[..at].iter().collect();
+            broken.push(rng.pick(&['{', '}', '!', ':', '[', ']', '.']));
+            broken.extend(&chars[at..]);
+            text = broken;
+        }
+    }
+    kinds.sort_unstable();
+    kinds.dedup();
+    (text, kinds)
+}
+
+/// Case number `index` of the batch with `seed`: the same case whatever the batch size.
+pub fn generate(seed: u64, index: u64) -> Generated {
+    let mut rng = Rng::new(seed.wrapping_mul(0x1000_0000_01b3).wrapping_add(index));
+    if rng.percent(70) {
+        let (path, mut kinds) = path(&mut rng);
+        kinds.push("jsonpath");
+        Generated {
+            case: Case::Path {
+                path,
+                document: document(&mut rng),
+            },
+            kinds,
+        }
+    } else {
+        let (template, mut kinds) = template(&mut rng);
+        kinds.push("str.format");
+        Generated {
+            case: Case::Format {
+                template,
+                variables: variables(&mut rng),
+            },
+            kinds,
+        }
+    }
+}
+
+// --- shrinking --------------------------------------------------------------------------------
+
+/// Texts with one run of characters removed, longest runs first.
+fn shorter_texts(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut size = chars.len() / 2;
+    while size >= 1 {
+        for start in 0..=chars.len() - size {
+            let candidate: String = chars[..start]
+                .iter()
+                .chain(&chars[start + size..])
+                .collect();
+            out.push(candidate);
+        }
+        size /= 2;
+    }
+    out
+}
+
+/// Documents with one member or element removed, or one subtree replaced by a leaf.
+fn smaller_values(value: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    match value {
+        Value::Array(items) => {
+            for i in 0..items.len() {
+                let mut fewer = items.clone();
+                fewer.remove(i);
+                out.push(Value::Array(fewer));
+            }
+            for (i, item) in items.iter().enumerate() {
+                for smaller in smaller_values(item) {
+                    let mut changed = items.clone();
+                    changed[i] = smaller;
+                    out.push(Value::Array(changed));
+                }
+            }
+        }
+        Value::Object(map) => {
+            for key in map.keys() {
+                let mut fewer = map.clone();
+                fewer.shift_remove(key);
+                out.push(Value::Object(fewer));
+            }
+            for (key, item) in map {
+                for smaller in smaller_values(item) {
+                    let mut changed = map.clone();
+                    changed.insert(key.clone(), smaller);
+                    out.push(Value::Object(changed));
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn smaller_cases(case: &Case) -> Vec<Case> {
+    match case {
+        Case::Path { path, document } => {
+            let mut out: Vec<Case> = smaller_values(document)
+                .into_iter()
+                .take(400)
+                .map(|document| Case::Path {
+                    path: path.clone(),
+                    document,
+                })
+                .collect();
+            out.extend(shorter_texts(path).into_iter().map(|path| Case::Path {
+                path,
+                document: document.clone(),
+            }));
+            out
+        }
+        Case::Format {
+            template,
+            variables,
+        } => {
+            let mut out: Vec<Case> = variables
+                .keys()
+                .map(|key| {
+                    let mut fewer = variables.clone();
+                    fewer.shift_remove(key);
+                    Case::Format {
+                        template: template.clone(),
+                        variables: fewer,
+                    }
+                })
+                .collect();
+            out.extend(
+                shorter_texts(template)
+                    .into_iter()
+                    .map(|template| Case::Format {
+                        template,
+                        variables: variables.clone(),
+                    }),
+            );
+            out
+        }
+    }
+}
+
+/// The smallest case found, by greedy steps, that still differs in the same way.
+pub fn shrink(oracle: &mut Oracle, case: &Case, class: &str) -> Result<Case, String> {
+    let mut current = case.clone();
+    for _ in 0..200 {
+        let candidates = smaller_cases(&current);
+        if candidates.is_empty() {
+            break;
+        }
+        let refs: Vec<&Case> = candidates.iter().collect();
+        let answers = oracle.run(&refs)?;
+        let next = candidates
+            .iter()
+            .zip(&answers)
+            .find(|(candidate, answer)| outcome_class(&ours(candidate), answer) == Some(class));
+        match next {
+            Some((candidate, _)) => current = candidate.clone(),
+            None => break,
+        }
+    }
+    Ok(current)
+}
+
+// --- batches ----------------------------------------------------------------------------------
+
+/// One difference, as found and as shrunk.
+#[derive(Debug, Clone)]
+pub struct Difference {
+    pub index: u64,
+    pub class: &'static str,
+    pub kinds: Vec<&'static str>,
+    pub case: Case,
+    pub ours: Outcome,
+    pub theirs: Outcome,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub cases: u64,
+    pub skipped: u64,
+    /// Construct kind → (cases, differences).
+    pub kinds: BTreeMap<&'static str, (u64, u64)>,
+    pub differences: Vec<Difference>,
+}
+
+impl Report {
+    /// Differences by (domain, how they differ).
+    pub fn classes(&self) -> BTreeMap<(String, &'static str), u64> {
+        let mut out = BTreeMap::new();
+        for d in &self.differences {
+            let domain = match d.case {
+                Case::Path { .. } => "jsonpath",
+                Case::Format { .. } => "str.format",
+            };
+            *out.entry((domain.to_owned(), d.class)).or_insert(0) += 1;
+        }
+        out
+    }
+}
+
+/// Runs cases `first..first + count` of `seed` in chunks through both sides.
+pub fn run_batch(oracle: &mut Oracle, seed: u64, count: u64) -> Result<Report, String> {
+    const CHUNK: u64 = 4000;
+    let mut report = Report::default();
+    let mut start = 0;
+    while start < count {
+        let end = (start + CHUNK).min(count);
+        let generated: Vec<Generated> = (start..end).map(|i| generate(seed, i)).collect();
+        let refs: Vec<&Case> = generated.iter().map(|g| &g.case).collect();
+        let answers = oracle.run(&refs)?;
+        for (offset, (g, theirs)) in generated.into_iter().zip(answers).enumerate() {
+            report.cases += 1;
+            if theirs == Outcome::Skip {
+                report.skipped += 1;
+            }
+            let ours = ours(&g.case);
+            let class = outcome_class(&ours, &theirs);
+            for kind in &g.kinds {
+                let entry = report.kinds.entry(kind).or_insert((0, 0));
+                entry.0 += 1;
+                if class.is_some() {
+                    entry.1 += 1;
+                }
+            }
+            if let Some(class) = class {
+                report.differences.push(Difference {
+                    index: start + offset as u64,
+                    class,
+                    kinds: g.kinds,
+                    case: g.case,
+                    ours,
+                    theirs,
+                });
+            }
+        }
+        start = end;
+    }
+    Ok(report)
+}
+
+/// A reproduction as text: the case and both answers.
+pub fn describe(case: &Case, oracle_outcome: &Outcome) -> String {
+    let ours = ours(case);
+    match case {
+        Case::Path { path, document } => format!(
+            "jsonpath_ng.ext.parse({path:?}).find({document})\n    python: {oracle_outcome:?}\n    ours:   {ours:?}"
+        ),
+        Case::Format {
+            template,
+            variables,
+        } => format!(
+            "{template:?}.format(**{})\n    python: {oracle_outcome:?}\n    ours:   {ours:?}",
+            Value::Object(variables.clone())
+        ),
+    }
+}
