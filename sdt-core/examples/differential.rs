@@ -45,10 +45,12 @@ fn run() -> Result<(), String> {
     let report = harness::run_batch(&mut oracle, seed, cases)?;
     let elapsed = started.elapsed();
     println!(
-        "{} cases (seed {seed}) in {:.1} s, {} not comparable (no JSON form in Python), {} differ",
+        "{} cases (seed {seed}) in {:.1} s, {} not comparable (no JSON form in Python), {} paths \
+         only RFC 9535 reads (jsonpath-ng fails), {} differ",
         report.cases,
         elapsed.as_secs_f64(),
         report.skipped,
+        report.rfc_only,
         report.differences.len()
     );
     println!("\n{:<40} {:>9} {:>9}", "construct kind", "cases", "differ");

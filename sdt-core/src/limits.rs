@@ -24,6 +24,8 @@ pub enum Limit {
     JsonPathLength,
     /// [`crate::jsonpath::MAX_DEPTH`]: nesting of `[` and `(` in a JSONPath.
     JsonPathDepth,
+    /// [`crate::jsonpath::MAX_STEPS`]: nesting of a jsonpath-ng path's syntax tree.
+    JsonPathSteps,
     /// [`crate::jsonpath::MAX_WORK`]: steps one JSONPath evaluation may take.
     JsonPathWork,
     /// [`crate::jsonpath::MAX_RESULT_BYTES`]: bytes the results of one JSONPath evaluation may hold.
@@ -48,6 +50,7 @@ impl Limit {
         match self {
             Limit::JsonPathLength => crate::jsonpath::MAX_LENGTH,
             Limit::JsonPathDepth => crate::jsonpath::MAX_DEPTH,
+            Limit::JsonPathSteps => crate::jsonpath::MAX_STEPS,
             Limit::JsonPathWork => crate::jsonpath::MAX_WORK,
             Limit::JsonPathResult => crate::jsonpath::MAX_RESULT_BYTES,
             Limit::MustacheLength => crate::mustache::MAX_TEMPLATE_LENGTH,
@@ -64,6 +67,7 @@ impl Limit {
         match self {
             Limit::JsonPathLength => "sdt_core::jsonpath::MAX_LENGTH",
             Limit::JsonPathDepth => "sdt_core::jsonpath::MAX_DEPTH",
+            Limit::JsonPathSteps => "sdt_core::jsonpath::MAX_STEPS",
             Limit::JsonPathWork => "sdt_core::jsonpath::MAX_WORK",
             Limit::JsonPathResult => "sdt_core::jsonpath::MAX_RESULT_BYTES",
             Limit::MustacheLength => "sdt_core::mustache::MAX_TEMPLATE_LENGTH",
@@ -80,6 +84,7 @@ impl Limit {
         match self {
             Limit::JsonPathLength => ("JSONPath length", " bytes"),
             Limit::JsonPathDepth => ("JSONPath nesting depth", ""),
+            Limit::JsonPathSteps => ("JSONPath syntax tree depth", ""),
             Limit::JsonPathWork => (
                 "JSONPath evaluation work",
                 " steps (nodes visited, selected and compared)",

@@ -564,7 +564,7 @@ fn descriptions_and_the_playground_report_the_limit() -> TestResult {
     // A path over the work budget: the variable fails, the properties using it are skipped
     // saying why, the others render.
     let description: SyncDescription = serde_json::from_value(json!({
-        "iot_attributes": [{"name": "deep", "value": "..*".repeat(8)},
+        "iot_attributes": [{"name": "deep", "value": format!("${}", "..*".repeat(8))},
                            {"name": "ok", "value": "$.ok"}],
         "thingin_attributes": [{"name": "p", "value": "{deep}", "frequency_sec": 1},
                                {"name": "q", "value": "{ok}", "frequency_sec": 1}]

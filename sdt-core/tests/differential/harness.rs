@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use sdt_core::jsonpath::JsonPath;
+use sdt_core::jsonpath::{Dialect, JsonPath};
 use sdt_core::python_format::PythonTemplate;
 use serde_json::{Map, Value, json};
 
@@ -93,16 +93,21 @@ pub enum Outcome {
     Error(String),
     /// The answer has no JSON form (NaN, a Python object): not compared.
     Skip,
+    /// Ours only: a path jsonpath-ng rejects and RFC 9535 reads (equal when Python fails).
+    Rfc9535Only,
 }
 
 pub fn ours(case: &Case) -> Outcome {
     match case {
-        Case::Path { path, document } => {
-            match JsonPath::parse(path).and_then(|p| p.query(document)) {
+        Case::Path { path, document } => match JsonPath::parse(path) {
+            // Syntax only RFC 9535 has stays accepted: not a difference where jsonpath-ng fails.
+            Ok(parsed) if parsed.dialect() == Dialect::Rfc9535 => Outcome::Rfc9535Only,
+            Ok(parsed) => match parsed.query(document) {
                 Ok(values) => Outcome::Values(values),
                 Err(_) => Outcome::Error("error".into()),
-            }
-        }
+            },
+            Err(_) => Outcome::Error("error".into()),
+        },
         Case::Format {
             template,
             variables,
@@ -133,6 +138,8 @@ pub fn outcome_class(ours: &Outcome, theirs: &Outcome) -> Option<&'static str> {
     match (ours, theirs) {
         (_, Outcome::Skip) => None,
         (a, b) if a == b => None,
+        (Outcome::Rfc9535Only, Outcome::Error(_)) => None,
+        (Outcome::Rfc9535Only, _) => Some("RFC 9535 reading, Python answers"),
         (Outcome::Error(_), Outcome::Error(_)) => Some("different error class"),
         (Outcome::Error(_), _) => Some("we fail, Python answers"),
         (_, Outcome::Error(_)) => Some("we answer, Python fails"),
@@ -1120,6 +1127,8 @@ pub struct Difference {
 pub struct Report {
     pub cases: u64,
     pub skipped: u64,
+    /// Paths jsonpath-ng rejects and RFC 9535 reads.
+    pub rfc_only: u64,
     /// Construct kind → (cases, differences).
     pub kinds: BTreeMap<&'static str, (u64, u64)>,
     pub differences: Vec<Difference>,
@@ -1156,6 +1165,9 @@ pub fn run_batch(oracle: &mut Oracle, seed: u64, count: u64) -> Result<Report, S
                 report.skipped += 1;
             }
             let ours = ours(&g.case);
+            if ours == Outcome::Rfc9535Only {
+                report.rfc_only += 1;
+            }
             let class = outcome_class(&ours, &theirs);
             for kind in &g.kinds {
                 let entry = report.kinds.entry(kind).or_insert((0, 0));

@@ -12,7 +12,6 @@ import sys
 import warnings
 
 warnings.simplefilter("ignore")
-sys.setrecursionlimit(10000)
 
 from jsonpath_ng.ext import parse  # noqa: E402
 
