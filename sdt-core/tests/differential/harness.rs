@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use sdt_core::jsonpath::{Dialect, JsonPath};
-use sdt_core::python_format::PythonTemplate;
+use sdt_core::python_format::{self, PythonTemplate};
 use serde_json::{Map, Value, json};
 
 /// The oracle script, written next to the build's temporary files when the harness starts.
@@ -111,10 +111,22 @@ pub fn ours(case: &Case) -> Outcome {
         Case::Format {
             template,
             variables,
-        } => match PythonTemplate::parse(template).and_then(|t| t.render(variables)) {
-            Ok(text) => Outcome::Text(text),
-            Err(e) => Outcome::Error(e.kind.to_string()),
-        },
+        } => {
+            // The engine parses once (rejecting what always fails) and renders per tick;
+            // `format` is `str.format` in one call. Both must agree, up to the error's class
+            // (parse reports the syntax error, Python may first fail on an earlier field).
+            let direct = python_format::format(template, variables);
+            let staged = PythonTemplate::parse(template).and_then(|t| t.render(variables));
+            match (&direct, &staged) {
+                (Ok(a), Ok(b)) if a == b => {}
+                (Err(_), Err(_)) => {}
+                _ => return Outcome::Error("parse+render differ from format".into()),
+            }
+            match direct {
+                Ok(text) => Outcome::Text(text),
+                Err(e) => Outcome::Error(e.kind.to_string()),
+            }
+        }
     }
 }
 
