@@ -38,7 +38,7 @@ fn run() -> Result<(), String> {
     }
     let python = match python {
         Some(python) => python,
-        None => Oracle::python_from_env()?,
+        None => Oracle::python()?,
     };
     let mut oracle = Oracle::start(&python)?;
     let started = Instant::now();

@@ -969,7 +969,16 @@ fn format_float(x: f64, s: &Spec, type_name: &str) -> Result<String, FormatError
         x.abs()
     };
     let mut body = match kind {
-        None if s.precision.is_none() => float_repr(magnitude),
+        None if s.precision.is_none() => {
+            let repr = float_repr(magnitude);
+            // `#` keeps a decimal point in the exponent form too (`5.e-324`).
+            match repr.find('e') {
+                Some(e) if s.alternate && !repr.contains('.') => {
+                    format!("{}.{}", &repr[..e], &repr[e..])
+                }
+                _ => repr,
+            }
+        }
         None => general(magnitude, s.precision.unwrap_or(6), s.alternate, true),
         Some('e' | 'E') => exponential(magnitude, s.precision.unwrap_or(6), s.alternate),
         Some('f' | 'F' | '%') => fixed(magnitude, s.precision.unwrap_or(6), s.alternate),

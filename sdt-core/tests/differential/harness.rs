@@ -22,6 +22,12 @@ pub const ORACLE_SCRIPT: &str = include_str!("oracle.py");
 /// The environment variable naming the test venv's python (`bash scripts/test-venv.sh`).
 pub const PYTHON_VAR: &str = "SDT_ORACLE_PYTHON";
 
+/// The jsonpath-ng the dialect follows (pinned in scripts/test-venv.sh).
+pub const JSONPATH_NG: &str = "1.16.0";
+
+/// The CPython whose `str.format` the templates follow.
+pub const CPYTHON: &str = "3.11.";
+
 // --- random numbers ---------------------------------------------------------------------------
 
 /// splitmix64: small, seedable, the same sequence on every platform (no dependency needed).
@@ -186,7 +192,22 @@ impl Oracle {
                 )
             })?;
         let stdin = child.stdin.take().ok_or("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        let mut hello = String::new();
+        stdout
+            .read_line(&mut hello)
+            .map_err(|e| format!("reading the oracle: {e}"))?;
+        let hello: Value = serde_json::from_str(&hello).map_err(|e| {
+            format!("the oracle {python:?} did not start (is jsonpath-ng installed?): {e}")
+        })?;
+        let (ng, cpython) = (hello["jsonpath_ng"].as_str(), hello["python"].as_str());
+        if ng != Some(JSONPATH_NG) || !cpython.is_some_and(|v| v.starts_with(CPYTHON)) {
+            return Err(format!(
+                "the oracle {python:?} runs jsonpath-ng {ng:?} on Python {cpython:?}; the \
+                 harness compares with jsonpath-ng {JSONPATH_NG} on CPython {CPYTHON} (the venv \
+                 of scripts/test-venv.sh)"
+            ));
+        }
         Ok(Self {
             child,
             stdin,
@@ -194,14 +215,28 @@ impl Oracle {
         })
     }
 
-    /// The python named by [`PYTHON_VAR`], or an error saying how to get one.
-    pub fn python_from_env() -> Result<String, String> {
-        std::env::var(PYTHON_VAR).map_err(|_| {
-            format!(
-                "{PYTHON_VAR} is not set: the differential test needs the test venv's python \
-                 (`export {PYTHON_VAR}=$(bash scripts/test-venv.sh)`)"
-            )
-        })
+    /// The python to compare with: [`PYTHON_VAR`] (scripts/test-all.sh sets it), else the
+    /// venv scripts/test-venv.sh creates, else an error saying how to get one.
+    pub fn python() -> Result<String, String> {
+        if let Ok(python) = std::env::var(PYTHON_VAR) {
+            return Ok(python);
+        }
+        let cache = std::env::var_os("AAS_RS_CACHE")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache/aas-rs"))
+            });
+        if let Some(python) = cache
+            .map(|c| c.join("venv-tests/bin/python"))
+            .filter(|p| p.exists())
+        {
+            return Ok(python.to_string_lossy().into_owned());
+        }
+        Err(format!(
+            "no Python to compare with: {PYTHON_VAR} is not set and the test venv does not exist; \
+             run `bash scripts/test-venv.sh` (or set {PYTHON_VAR} to a python with jsonpath-ng \
+             {JSONPATH_NG})"
+        ))
     }
 
     /// Python's outcome for each case, in order.
