@@ -2,7 +2,7 @@
 //! `tests/differential/harness.rs`; `scripts/sdt-differential.sh` sets it up):
 //!
 //! ```text
-//! cargo run -p sdt-core --example differential -- --cases 200000 --seed 1 --python PY [--show 40]
+//! cargo run -p sdt-core --example differential -- --cases 200000 --seed 1 --python PY [--show 40] [--dump 20]
 //! ```
 //!
 //! Prints the cases per construct kind, the differences by kind, and a shrunk reproduction of
@@ -25,6 +25,7 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let (mut cases, mut seed, mut python, mut show) = (20_000u64, 1u64, None, 40usize);
+    let mut dump = 0u64;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -33,6 +34,7 @@ fn run() -> Result<(), String> {
             "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--python" => python = Some(value()?),
             "--show" => show = value()?.parse().map_err(|e| format!("--show: {e}"))?,
+            "--dump" => dump = value()?.parse().map_err(|e| format!("--dump: {e}"))?,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -41,6 +43,12 @@ fn run() -> Result<(), String> {
         None => Oracle::python()?,
     };
     let mut oracle = Oracle::start(&python)?;
+    // The first cases as generated, with Python's answers: to see what the generator makes.
+    let sample: Vec<_> = (0..dump).map(|i| harness::generate(seed, i)).collect();
+    let answers = oracle.run(&sample.iter().map(|g| &g.case).collect::<Vec<_>>())?;
+    for (g, answer) in sample.iter().zip(answers) {
+        println!("{}\n", harness::describe(&g.case, &answer));
+    }
     let started = Instant::now();
     let report = harness::run_batch(&mut oracle, seed, cases)?;
     let elapsed = started.elapsed();
@@ -53,6 +61,10 @@ fn run() -> Result<(), String> {
         report.rfc_only,
         report.differences.len()
     );
+    println!("\nwhat Python answered");
+    for ((domain, answer), n) in &report.python {
+        println!("{domain:<12} {answer:<28} {n:>7}");
+    }
     println!("\n{:<40} {:>9} {:>9}", "construct kind", "cases", "differ");
     for (kind, (n, differ)) in &report.kinds {
         println!("{kind:<40} {n:>9} {differ:>9}");

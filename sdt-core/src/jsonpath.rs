@@ -116,10 +116,12 @@ pub const MAX_RESULT_BYTES: usize = 32 << 20;
 /// over it matches nothing, like an invalid pattern: `\p{L}{10}` compiles, `\p{L}{30}` does not.
 pub const MAX_REGEX_SIZE: usize = 1 << 20;
 
-/// The deepest syntax tree of a jsonpath-ng path: each `.` step, filter, boolean operator and
-/// arithmetic operator nests one level (`$.a.b.c` is 4 deep). Evaluation recurses once per
-/// level; Python stops with `RecursionError` at about 500.
-pub const MAX_STEPS: usize = 256;
+/// How deeply the evaluation of a jsonpath-ng path may recurse: each filter, comparison,
+/// `!`, arithmetic operator (`+ - * /`) and sort key nests one level; steps joined by `.`,
+/// `..`, `|` or `where` are evaluated in a loop and do not count (`$.a.b.c` is 1 deep,
+/// `$[?a > 1]` 3). Python recurses for every step and raises `RecursionError` near its own
+/// limit (1000 frames) instead.
+pub const MAX_STEPS: usize = 96;
 
 /// Bytes each JSON value counts in [`MAX_RESULT_BYTES`], besides its strings.
 const RESULT_BYTES_PER_VALUE: usize = 16;

@@ -24,7 +24,7 @@ pub enum Limit {
     JsonPathLength,
     /// [`crate::jsonpath::MAX_DEPTH`]: nesting of `[` and `(` in a JSONPath.
     JsonPathDepth,
-    /// [`crate::jsonpath::MAX_STEPS`]: nesting of a jsonpath-ng path's syntax tree.
+    /// [`crate::jsonpath::MAX_STEPS`]: how deeply evaluating a jsonpath-ng path recurses.
     JsonPathSteps,
     /// [`crate::jsonpath::MAX_WORK`]: steps one JSONPath evaluation may take.
     JsonPathWork,
@@ -84,7 +84,7 @@ impl Limit {
         match self {
             Limit::JsonPathLength => ("JSONPath length", " bytes"),
             Limit::JsonPathDepth => ("JSONPath nesting depth", ""),
-            Limit::JsonPathSteps => ("JSONPath syntax tree depth", ""),
+            Limit::JsonPathSteps => ("JSONPath evaluation nesting", ""),
             Limit::JsonPathWork => (
                 "JSONPath evaluation work",
                 " steps (nodes visited, selected and compared)",

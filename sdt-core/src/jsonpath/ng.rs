@@ -400,17 +400,32 @@ pub(super) enum Operand {
 }
 
 impl Node {
-    /// How deeply evaluation recurses into this tree.
+    /// How deeply evaluation recurses into this tree: steps joined by `.`, `..`, `|` and
+    /// `where` are evaluated in a loop (see `Evaluator::spine`) and add nothing; each filter,
+    /// expression, operator and sort key adds one level. Computed without recursing along
+    /// those joins either, so a path of thousands of steps costs no stack here.
     pub(super) fn depth(&self) -> usize {
-        let pair = |a: &Node, b: &Node| 1 + a.depth().max(b.depth());
+        let mut deepest = 0;
+        let mut node = self;
+        loop {
+            match node {
+                Node::Child(left, right)
+                | Node::Descendants(left, right)
+                | Node::Where(left, right)
+                | Node::WhereNot(left, right)
+                | Node::Union(left, right) => {
+                    deepest = deepest.max(right.depth());
+                    node = left;
+                }
+                other => return deepest.max(other.own_depth()),
+            }
+        }
+    }
+
+    fn own_depth(&self) -> usize {
         let list = |nodes: &[Node]| 1 + nodes.iter().map(Node::depth).max().unwrap_or(0);
         match self {
-            Node::Child(a, b)
-            | Node::Descendants(a, b)
-            | Node::Where(a, b)
-            | Node::WhereNot(a, b)
-            | Node::Union(a, b)
-            | Node::Intersect(a, b) => pair(a, b),
+            Node::Intersect(a, b) => 1 + a.depth().max(b.depth()),
             Node::Sorted(Some(keys)) => 1 + keys.iter().map(|(n, _)| n.depth()).max().unwrap_or(0),
             Node::Filter(nodes) | Node::And(nodes) | Node::Or(nodes) => list(nodes),
             Node::Expression { target, comparison } => {
@@ -443,12 +458,29 @@ impl Node {
                 target.references_root()
                     || matches!(comparison, Some((_, Literal::Query(q))) if q.references_root())
             }
-            Node::Child(a, b)
-            | Node::Descendants(a, b)
-            | Node::Where(a, b)
-            | Node::WhereNot(a, b)
-            | Node::Union(a, b)
-            | Node::Intersect(a, b) => a.references_root() || b.references_root(),
+            Node::Child(..)
+            | Node::Descendants(..)
+            | Node::Where(..)
+            | Node::WhereNot(..)
+            | Node::Union(..) => {
+                let mut node = self;
+                loop {
+                    match node {
+                        Node::Child(a, b)
+                        | Node::Descendants(a, b)
+                        | Node::Where(a, b)
+                        | Node::WhereNot(a, b)
+                        | Node::Union(a, b) => {
+                            if b.references_root() {
+                                return true;
+                            }
+                            node = a;
+                        }
+                        other => return other.references_root(),
+                    }
+                }
+            }
+            Node::Intersect(a, b) => a.references_root() || b.references_root(),
             Node::Operation(a, _, b) => [a, b]
                 .iter()
                 .any(|o| matches!(&***o, Operand::Path(n) if n.references_root())),
@@ -1087,54 +1119,15 @@ impl Evaluator {
                     "`parent` of a value without parent",
                 )),
             },
-            Node::Child(left, right) => {
-                let mut out = Vec::new();
-                for sub in self.find(left, datum)? {
-                    let found = self.find(right, &sub)?;
-                    // Counted as selected: a path like `$[0,0,0,0]...` multiplies its results
-                    // without visiting anything new.
-                    self.tick(found.len())?;
-                    out.extend(found);
-                }
-                Ok(out)
-            }
-            Node::Where(left, right) | Node::WhereNot(left, right) => {
-                let keep = matches!(node, Node::Where(..));
-                let mut out = Vec::new();
-                for sub in self.find(left, datum)? {
-                    if self.find(right, &sub)?.is_empty() != keep {
-                        out.push(sub);
-                    }
-                }
-                Ok(out)
-            }
-            Node::Union(left, right) => {
-                let mut out = self.find(left, datum)?;
-                out.extend(self.find(right, datum)?);
-                self.tick(out.len())?;
-                Ok(out)
-            }
+            Node::Child(..)
+            | Node::Where(..)
+            | Node::WhereNot(..)
+            | Node::Union(..)
+            | Node::Descendants(..) => self.spine(node, datum),
             Node::Intersect(..) => Err(raises(
                 "NotImplementedError",
                 "jsonpath-ng does not evaluate `&` between paths",
             )),
-            Node::Descendants(left, right) => {
-                let mut out = Vec::new();
-                let mut stack: Vec<Datum<'a>> = self.find(left, datum)?;
-                stack.reverse();
-                while let Some(current) = stack.pop() {
-                    out.extend(self.find(right, &current)?);
-                    let current = Rc::new(current.wrap());
-                    let mut kids: Vec<Datum<'a>> = children(&current)
-                        .into_iter()
-                        .map(|(_, v)| Datum::new(v, Some(current.clone())))
-                        .collect();
-                    self.tick(kids.len())?;
-                    kids.reverse();
-                    stack.extend(kids);
-                }
-                Ok(out)
-            }
             Node::Fields(names) => {
                 let parent = datum.as_parent();
                 let mut out = Vec::new();
@@ -1257,6 +1250,78 @@ impl Evaluator {
             }
             Node::Operation(left, op, right) => self.operation(left, *op, right, datum),
         }
+    }
+
+    /// `a.b.c`, `a..b`, `a where b`, `a | b` nest to the left (`((a.b).c)`), one level per
+    /// step: evaluated along that spine in a loop, so a long path costs no stack.
+    fn spine<'a>(&mut self, node: &Node, datum: &Datum<'a>) -> Found<'a> {
+        let mut steps = Vec::new();
+        let mut base = node;
+        while let Node::Child(left, right)
+        | Node::Where(left, right)
+        | Node::WhereNot(left, right)
+        | Node::Union(left, right)
+        | Node::Descendants(left, right) = base
+        {
+            steps.push((base, &**right));
+            base = left;
+        }
+        let mut current = self.find(base, datum)?;
+        for (step, right) in steps.into_iter().rev() {
+            self.tick(1)?;
+            current = match step {
+                Node::Child(..) => {
+                    let mut out = Vec::new();
+                    for sub in &current {
+                        let found = self.find(right, sub)?;
+                        // Counted as selected: a path like `$[0,0,0,0]...` multiplies its
+                        // results without visiting anything new.
+                        self.tick(found.len())?;
+                        out.extend(found);
+                    }
+                    out
+                }
+                Node::Where(..) | Node::WhereNot(..) => {
+                    let keep = matches!(step, Node::Where(..));
+                    let mut out = Vec::new();
+                    for sub in current {
+                        if self.find(right, &sub)?.is_empty() != keep {
+                            out.push(sub);
+                        }
+                    }
+                    out
+                }
+                Node::Union(..) => {
+                    // Both sides of `|` start from the datum the whole path started from.
+                    let mut out = current;
+                    out.extend(self.find(right, datum)?);
+                    self.tick(out.len())?;
+                    out
+                }
+                _ => self.descendants(current, right)?,
+            };
+        }
+        Ok(current)
+    }
+
+    /// `Descendants.find` after its left side: `right` on each match and every node under it,
+    /// depth first, in document order.
+    fn descendants<'a>(&mut self, left: Vec<Datum<'a>>, right: &Node) -> Found<'a> {
+        let mut out = Vec::new();
+        let mut stack = left;
+        stack.reverse();
+        while let Some(current) = stack.pop() {
+            out.extend(self.find(right, &current)?);
+            let current = Rc::new(current.wrap());
+            let mut kids: Vec<Datum<'a>> = children(&current)
+                .into_iter()
+                .map(|(_, v)| Datum::new(v, Some(current.clone())))
+                .collect();
+            self.tick(kids.len())?;
+            kids.reverse();
+            stack.extend(kids);
+        }
+        Ok(out)
     }
 
     fn expression<'a>(

@@ -436,6 +436,58 @@ struct Builder<'r> {
     rng: &'r mut Rng,
     text: String,
     kinds: Vec<&'static str>,
+    /// Where the path written so far leads in the document (`Null` once it is lost): names,
+    /// indices and filter operands are taken from it often, so that paths find something.
+    cursor: Value,
+    /// Inside a filter: the value of a member of a candidate, a literal that may match.
+    member_value: Option<Value>,
+    /// Steps as descriptions write them (names, indices, filters along the document), no
+    /// extensions, no breakage: these paths mostly find values.
+    realistic: bool,
+}
+
+/// A random child of a value (`Null` if it has none).
+fn some_child(rng: &mut Rng, value: &Value) -> Value {
+    match value {
+        Value::Array(items) if !items.is_empty() => items[rng.below(items.len())].clone(),
+        Value::Object(map) if !map.is_empty() => map
+            .values()
+            .nth(rng.below(map.len()))
+            .cloned()
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// A random member name found anywhere under a value.
+fn some_key(rng: &mut Rng, value: &Value) -> Option<(String, Value)> {
+    let mut found = Vec::new();
+    let mut pending = vec![value];
+    while let Some(v) = pending.pop() {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    found.push((k, child));
+                    pending.push(child);
+                }
+            }
+            Value::Array(items) => pending.extend(items),
+            _ => {}
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    let (k, v) = found[rng.below(found.len())];
+    Some((k.clone(), v.clone()))
+}
+
+fn plain_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl Builder<'_> {
@@ -472,8 +524,21 @@ impl Builder<'_> {
         out
     }
 
-    /// A member name as a dotted step (`.name`, `.'name'`, `."name"`).
+    /// A member name as a dotted step (`.name`, `.'name'`, `."name"`): one of the cursor's
+    /// members more often than not.
     fn dotted_name(&mut self) {
+        let existing: Vec<String> = match &self.cursor {
+            Value::Object(map) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let follow = if self.realistic { 92 } else { 65 };
+        if !existing.is_empty() && self.rng.percent(follow) {
+            let name = existing[self.rng.below(existing.len())].clone();
+            self.cursor = self.cursor[name.as_str()].clone();
+            self.name_as_written(&name);
+            return;
+        }
+        self.cursor = Value::Null;
         let (name, kind) = match self.rng.below(12) {
             0..=5 => (self.rng.pick(PLAIN), None),
             6 => (self.rng.pick(DIGIT_NAMES), Some("name: digits")),
@@ -494,8 +559,35 @@ impl Builder<'_> {
         }
     }
 
+    /// A name the document has, written as its shape allows (quoted when it must be, and
+    /// sometimes when it need not be; now and then unquoted when it should not be).
+    fn name_as_written(&mut self, name: &str) {
+        if name.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty() {
+            self.kind("name: digits");
+        } else if name.contains('-') {
+            self.kind("name: with -");
+        } else if name.contains('@') {
+            self.kind("name: with @");
+        } else if !name.is_ascii() {
+            self.kind("name: non-ASCII");
+        }
+        let unquoted_ok = plain_identifier(name)
+            || name.bytes().all(|b| b.is_ascii_digit())
+            || name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-@".contains(c));
+        if (!unquoted_ok && self.rng.percent(90)) || self.rng.percent(12) {
+            self.kind("name: quoted");
+            let q = self.quoted(name);
+            self.push(&q);
+        } else {
+            self.push(name);
+        }
+    }
+
     fn bracket_names(&mut self) {
         self.push("[");
+        let mut next = Value::Null;
         let n = if self.rng.percent(25) { 2 } else { 1 };
         for i in 0..n {
             if i > 0 {
@@ -503,14 +595,24 @@ impl Builder<'_> {
                 self.push(",");
                 self.gap();
             }
-            let name = any_name(self.rng);
-            if name.contains('\t') || !name.is_ascii() {
+            let existing: Vec<String> = match &self.cursor {
+                Value::Object(map) => map.keys().cloned().collect(),
+                _ => Vec::new(),
+            };
+            let name = if !existing.is_empty() && self.rng.percent(70) {
+                existing[self.rng.below(existing.len())].clone()
+            } else {
+                any_name(self.rng).to_owned()
+            };
+            if !name.is_ascii() {
                 self.kind("name: non-ASCII");
             }
-            let q = self.quoted(name);
+            let q = self.quoted(&name);
             self.push(&q);
+            next = self.cursor.get(&name).cloned().unwrap_or(Value::Null);
         }
         self.push("]");
+        self.cursor = next;
     }
 
     fn int(&mut self, small: bool) -> String {
@@ -524,9 +626,18 @@ impl Builder<'_> {
 
     fn bracket_index(&mut self) {
         self.push("[");
+        let items = self.cursor.as_array().cloned().unwrap_or_default();
+        let child = some_child(self.rng, &self.cursor);
+        self.cursor = child;
         match self.rng.below(10) {
             0..=4 => {
-                let i = self.int(false);
+                let i = if !items.is_empty() && self.rng.percent(60) {
+                    let i = self.rng.below(items.len());
+                    self.cursor = items[i].clone();
+                    i.to_string()
+                } else {
+                    self.int(false)
+                };
                 self.push(&i);
                 if self.rng.percent(15) {
                     self.kind("index list");
@@ -558,6 +669,41 @@ impl Builder<'_> {
     }
 
     fn literal(&mut self) {
+        if let Some(value) = self.member_value.clone()
+            && self.rng.percent(45)
+        {
+            match value {
+                Value::String(text) => {
+                    if plain_identifier(&text) && self.rng.percent(40) {
+                        self.kind("filter: bare word");
+                        self.push(&text);
+                    } else {
+                        let q = self.quoted(&text);
+                        self.push(&q);
+                    }
+                    return;
+                }
+                Value::Number(n) => {
+                    if n.is_f64() {
+                        self.kind("number: float");
+                    }
+                    if n.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53) {
+                        self.kind("number: i64 edge");
+                    }
+                    self.push(&n.to_string());
+                    return;
+                }
+                Value::Bool(b) => {
+                    self.push(if b { "true" } else { "false" });
+                    return;
+                }
+                Value::Null => {
+                    self.push("null");
+                    return;
+                }
+                _ => {}
+            }
+        }
         match self.rng.below(12) {
             0 | 1 => {
                 let i = self.int(false);
@@ -599,13 +745,26 @@ impl Builder<'_> {
             _ => {
                 self.kind("filter: $ query");
                 self.push("$.");
+                let candidate = std::mem::replace(&mut self.cursor, Value::Null);
                 self.dotted_name();
+                self.cursor = candidate;
             }
         }
     }
 
-    /// The left side of a comparison, or an existence test.
+    /// The left side of a comparison, or an existence test: relative to the filter's
+    /// candidate, whose member's value then serves as a literal that may match.
     fn query_operand(&mut self) {
+        let candidate = self.cursor.clone();
+        self.query_operand_text();
+        self.member_value = match &self.cursor {
+            Value::Null if !matches!(candidate, Value::Null) => None,
+            value => Some(value.clone()),
+        };
+        self.cursor = candidate;
+    }
+
+    fn query_operand_text(&mut self) {
         match self.rng.below(10) {
             0..=3 => {
                 self.kind("filter: bare path");
@@ -713,6 +872,10 @@ impl Builder<'_> {
     }
 
     fn filter(&mut self) {
+        // The candidates are the cursor's children: one stands for all of them.
+        let candidate = some_child(self.rng, &self.cursor);
+        self.cursor = candidate.clone();
+        self.member_value = None;
         self.push("[?");
         self.gap();
         if self.rng.percent(25) {
@@ -724,10 +887,21 @@ impl Builder<'_> {
         }
         self.gap();
         self.push("]");
+        self.cursor = candidate;
+        self.member_value = None;
     }
 
     fn step(&mut self) {
-        match self.rng.below(20) {
+        if !self.realistic && self.rng.percent(5) {
+            self.rarer_step();
+            return;
+        }
+        let choice = if self.realistic {
+            self.rng.pick(&[0, 0, 0, 0, 0, 7, 9, 9, 14, 14, 12])
+        } else {
+            self.rng.below(20)
+        };
+        match choice {
             0..=6 => {
                 self.push(".");
                 self.gap();
@@ -740,12 +914,21 @@ impl Builder<'_> {
             }
             7 | 8 => self.bracket_names(),
             9..=11 => self.bracket_index(),
-            12 => self.push(".*"),
+            12 => {
+                self.push(".*");
+                self.cursor = some_child(self.rng, &self.cursor);
+            }
             13 => {
                 self.kind("descendants");
                 self.push("..");
                 if self.rng.percent(30) {
                     self.push("*");
+                    self.cursor = some_child(self.rng, &self.cursor);
+                } else if let Some((name, value)) = some_key(self.rng, &self.cursor)
+                    && self.rng.percent(65)
+                {
+                    self.name_as_written(&name);
+                    self.cursor = value;
                 } else {
                     self.dotted_name();
                 }
@@ -773,6 +956,67 @@ impl Builder<'_> {
                 self.kind(kind);
                 self.push(".");
                 self.push(ext);
+                self.cursor = Value::Null;
+            }
+        }
+    }
+
+    /// jsonpath-ng constructs outside the list: `where`, `|` between paths,
+    /// arithmetic, sort keys, `` `parent` ``, parentheses.
+    fn rarer_step(&mut self) {
+        self.kind("ext: where | arithmetic sort parent");
+        self.cursor = Value::Null;
+        match self.rng.below(8) {
+            0 => {
+                let word = if self.rng.percent(50) {
+                    " where "
+                } else {
+                    " wherenot "
+                };
+                self.push(word);
+                self.dotted_name();
+            }
+            1 => {
+                self.push(" | $.");
+                self.dotted_name();
+            }
+            2 => self.push(".`parent`"),
+            3 => {
+                self.push("[");
+                for i in 0..1 + self.rng.below(2) {
+                    if i > 0 {
+                        self.push(",");
+                    }
+                    let direction = self.rng.pick(&["/", "\\"]);
+                    self.push(direction);
+                    self.dotted_name();
+                }
+                self.push("]");
+            }
+            4 => {
+                let op = self.rng.pick(&[" + ", " - ", " * ", " / ", "+", "*"]);
+                self.push(op);
+                match self.rng.below(3) {
+                    0 => {
+                        let i = self.int(true);
+                        self.push(&i);
+                    }
+                    1 => self.push("$.a"),
+                    _ => self.dotted_name(),
+                }
+            }
+            5 => {
+                self.push(".(");
+                self.dotted_name();
+                self.push(")");
+            }
+            6 => self.push("..[0]"),
+            _ => {
+                self.push("[?@.");
+                self.dotted_name();
+                self.push(" == $.");
+                self.dotted_name();
+                self.push("]");
             }
         }
     }
@@ -784,12 +1028,24 @@ const MALFORMED: &[&str] = &[
 ];
 
 /// A path of the dialect (or RFC 9535), sometimes broken on purpose.
-pub fn path(rng: &mut Rng) -> (String, Vec<&'static str>) {
+pub fn path(rng: &mut Rng, document: &Value) -> (String, Vec<&'static str>) {
     let mut b = Builder {
         rng,
         text: String::new(),
         kinds: Vec::new(),
+        cursor: document.clone(),
+        member_value: None,
+        realistic: false,
     };
+    b.realistic = b.rng.percent(40);
+    if b.realistic {
+        b.kind("realistic");
+        b.push("$");
+        for _ in 0..1 + b.rng.below(4) {
+            b.step();
+        }
+        return (b.text, b.kinds);
+    }
     match b.rng.below(20) {
         0 => {
             b.kind("root: none");
@@ -1011,13 +1267,11 @@ pub fn template(rng: &mut Rng) -> (String, Vec<&'static str>) {
 pub fn generate(seed: u64, index: u64) -> Generated {
     let mut rng = Rng::new(seed.wrapping_mul(0x1000_0000_01b3).wrapping_add(index));
     if rng.percent(70) {
-        let (path, mut kinds) = path(&mut rng);
+        let document = document(&mut rng);
+        let (path, mut kinds) = path(&mut rng, &document);
         kinds.push("jsonpath");
         Generated {
-            case: Case::Path {
-                path,
-                document: document(&mut rng),
-            },
+            case: Case::Path { path, document },
             kinds,
         }
     } else {
@@ -1176,6 +1430,9 @@ pub struct Report {
     pub skipped: u64,
     /// Paths jsonpath-ng rejects and RFC 9535 reads.
     pub rfc_only: u64,
+    /// What Python answered, by domain: a generator whose cases all fail or all find nothing
+    /// would compare little.
+    pub python: BTreeMap<(&'static str, &'static str), u64>,
     /// Construct kind → (cases, differences).
     pub kinds: BTreeMap<&'static str, (u64, u64)>,
     pub differences: Vec<Difference>,
@@ -1211,6 +1468,15 @@ pub fn run_batch(oracle: &mut Oracle, seed: u64, count: u64) -> Result<Report, S
             if theirs == Outcome::Skip {
                 report.skipped += 1;
             }
+            let answer = match &theirs {
+                Outcome::Values(v) if v.is_empty() => ("jsonpath", "finds nothing"),
+                Outcome::Values(_) => ("jsonpath", "finds values"),
+                Outcome::Text(_) => ("str.format", "renders"),
+                Outcome::Error(_) if matches!(g.case, Case::Path { .. }) => ("jsonpath", "raises"),
+                Outcome::Error(_) => ("str.format", "raises"),
+                Outcome::Skip | Outcome::Rfc9535Only => ("any", "not compared"),
+            };
+            *report.python.entry(answer).or_insert(0) += 1;
             let ours = ours(&g.case);
             if ours == Outcome::Rfc9535Only {
                 report.rfc_only += 1;
