@@ -315,16 +315,26 @@ enum Accessor<'t> {
     Index(&'t str),
 }
 
-/// `get_integer`: the number a field name part is when all of it is digits.
+/// `get_integer`: the number a field name part is when all of it is digits. As in CPython,
+/// the digits are added up as they are read, so a run of digits too long for an index is an
+/// error even when a non-digit follows it (`{99999999999999999999x}`).
 fn get_integer(text: &str) -> Result<Option<u64>, FormatError> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() {
         return Ok(None);
     }
-    text.parse::<u64>()
-        .ok()
-        .filter(|n| *n <= i64::MAX as u64)
-        .map(Some)
-        .ok_or_else(|| value_error("Too many decimal digits in format string"))
+    const MAX: u64 = i64::MAX as u64;
+    let mut accumulator: u64 = 0;
+    for c in text.chars() {
+        let Some(digit) = c.to_digit(10) else {
+            return Ok(None);
+        };
+        let digit = u64::from(digit);
+        if accumulator > (MAX - digit) / 10 {
+            return Err(value_error("Too many decimal digits in format string"));
+        }
+        accumulator = accumulator * 10 + digit;
+    }
+    Ok(Some(accumulator))
 }
 
 /// The first part of a field name and the rest (`a` and `.b[0]` of `a.b[0]`).

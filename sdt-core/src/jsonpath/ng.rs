@@ -1129,6 +1129,7 @@ impl Evaluator {
                 "jsonpath-ng does not evaluate `&` between paths",
             )),
             Node::Fields(names) => {
+                self.tick(names.len())?;
                 let parent = datum.as_parent();
                 let mut out = Vec::new();
                 for name in names {
@@ -1153,6 +1154,7 @@ impl Evaluator {
                 };
                 let len = items.len() as i128;
                 let parent = datum.as_parent();
+                self.tick(indices.len())?;
                 let mut out = Vec::new();
                 for &i in indices {
                     if len > 0 && -len <= i && i < len {
@@ -1311,7 +1313,9 @@ impl Evaluator {
         let mut stack = left;
         stack.reverse();
         while let Some(current) = stack.pop() {
-            out.extend(self.find(right, &current)?);
+            let found = self.find(right, &current)?;
+            self.tick(found.len())?;
+            out.extend(found);
             let current = Rc::new(current.wrap());
             let mut kids: Vec<Datum<'a>> = children(&current)
                 .into_iter()
@@ -1606,8 +1610,89 @@ fn python_slice(
     out
 }
 
+/// A Python `re` pattern in the `regex` crate's syntax, where the two read the same text
+/// differently: inside a class Python takes `[`, `&&`, `--` and `~~` literally (the crate
+/// nests classes and reads set operations), a `{` that does not start a repetition is a
+/// literal to Python, `{,n}` is `{0,n}`, and `\Z` is the crate's `\z`.
+fn python_regex(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut i = 0;
+    let mut in_class = false;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                match chars.get(i + 1) {
+                    Some('Z') => out.push_str("\\z"),
+                    Some(&next) => {
+                        out.push('\\');
+                        out.push(next);
+                    }
+                    None => out.push('\\'),
+                }
+                i += 2;
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                i += 1;
+                if chars.get(i) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                // A `]` first in a class is a literal to both.
+                if chars.get(i) == Some(&']') {
+                    out.push_str("\\]");
+                    i += 1;
+                }
+                continue;
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '[' | '&' | '~' if in_class => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' if in_class && chars.get(i + 1) == Some(&'-') => out.push_str("\\-"),
+            '{' if !in_class => match repetition(&chars[i..]) {
+                Some((text, len)) => {
+                    out.push_str(&text);
+                    i += len;
+                    continue;
+                }
+                None => out.push_str("\\{"),
+            },
+            '}' if !in_class => out.push_str("\\}"),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A repetition `{n}`, `{n,}`, `{n,m}` or `{,m}` at the start of `chars`: its text in the
+/// crate's syntax and its length.
+fn repetition(chars: &[char]) -> Option<(String, usize)> {
+    let end = chars.iter().position(|&c| c == '}')?;
+    let body: String = chars[1..end].iter().collect();
+    let valid = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let text = match body.split_once(',') {
+        None if !body.is_empty() && valid(&body) => format!("{{{body}}}"),
+        Some(("", max)) if !max.is_empty() && valid(max) => format!("{{0,{max}}}"),
+        Some((min, max)) if !min.is_empty() && valid(min) && valid(max) => {
+            format!("{{{min},{max}}}")
+        }
+        _ => return None,
+    };
+    Some((text, end + 1))
+}
+
 fn compile(pattern: &str) -> Result<regex::Regex, NgError> {
-    regex::RegexBuilder::new(pattern)
+    regex::RegexBuilder::new(&python_regex(pattern))
         .size_limit(super::MAX_REGEX_SIZE)
         .dfa_size_limit(super::MAX_REGEX_SIZE)
         .build()
@@ -1896,6 +1981,14 @@ mod tests {
             python_slice(3, Some(10), Some(-10), Some(-1)),
             vec![2, 1, 0]
         );
+    }
+
+    #[test]
+    fn python_patterns_are_read_as_python_reads_them() {
+        assert_eq!(python_regex("[[2]||]"), "[\\[2]||]");
+        assert_eq!(python_regex("[a&&b]"), "[a\\&\\&b]");
+        assert_eq!(python_regex("a{,3}b{2}c{x"), "a{0,3}b{2}c\\{x");
+        assert_eq!(python_regex("[]a]\\Z"), "[\\]a]\\z");
     }
 
     #[test]

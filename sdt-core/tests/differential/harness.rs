@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use sdt_core::jsonpath::{Dialect, JsonPath};
-use sdt_core::python_format::{self, PythonTemplate};
+use sdt_core::jsonpath::{Dialect, JsonPath, JsonPathError};
+use sdt_core::python_format::{self, ErrorKind, PythonTemplate};
 use serde_json::{Map, Value, json};
 
 /// The oracle script, written next to the build's temporary files when the harness starts.
@@ -110,8 +110,10 @@ pub fn ours(case: &Case) -> Outcome {
             Ok(parsed) if parsed.dialect() == Dialect::Rfc9535 => Outcome::Rfc9535Only,
             Ok(parsed) => match parsed.query(document) {
                 Ok(values) => Outcome::Values(values),
+                Err(JsonPathError::Limit(_)) => Outcome::Error(LIMIT.into()),
                 Err(_) => Outcome::Error("error".into()),
             },
+            Err(JsonPathError::Limit(_)) => Outcome::Error(LIMIT.into()),
             Err(_) => Outcome::Error("error".into()),
         },
         Case::Format {
@@ -130,6 +132,9 @@ pub fn ours(case: &Case) -> Outcome {
             }
             match direct {
                 Ok(text) => Outcome::Text(text),
+                Err(e) if matches!(e.kind, ErrorKind::LimitExceeded(_)) => {
+                    Outcome::Error(LIMIT.into())
+                }
                 Err(e) => Outcome::Error(e.kind.to_string()),
             }
         }
@@ -145,17 +150,32 @@ fn theirs(case: &Case, answer: &Value) -> Outcome {
         };
     }
     match (case, answer.get("err").and_then(Value::as_str)) {
+        (Case::Path { .. }, Some("RecursionError")) => Outcome::Error("RecursionError".into()),
         (Case::Path { .. }, Some(_)) => Outcome::Error("error".into()),
         (Case::Format { .. }, Some(class)) => Outcome::Error(class.to_owned()),
         _ => Outcome::Skip,
     }
 }
 
+/// Our error when a documented limit stopped us.
+const LIMIT: &str = "limit";
+
+/// Differences that are deliberate (listed in the crate docs): we stop at a documented limit
+/// where Python goes on, or we go on where Python's recursion limit stops it.
+pub const DELIBERATE: [&str; 2] = [
+    "we stop at a documented limit",
+    "Python stops at its recursion limit",
+];
+
 /// How the two sides differ: the first part of a difference's kind.
 pub fn outcome_class(ours: &Outcome, theirs: &Outcome) -> Option<&'static str> {
     match (ours, theirs) {
         (_, Outcome::Skip) => None,
         (a, b) if a == b => None,
+        (Outcome::Error(ours), Outcome::Error(_)) if ours == LIMIT => None,
+        (Outcome::Error(ours), _) if ours == LIMIT => Some(DELIBERATE[0]),
+        (Outcome::Error(_), Outcome::Error(theirs)) if theirs == "RecursionError" => None,
+        (_, Outcome::Error(theirs)) if theirs == "RecursionError" => Some(DELIBERATE[1]),
         (Outcome::Rfc9535Only, Outcome::Error(_)) => None,
         (Outcome::Rfc9535Only, _) => Some("RFC 9535 reading, Python answers"),
         (Outcome::Error(_), Outcome::Error(_)) => Some("different error class"),
@@ -1391,9 +1411,17 @@ fn smaller_cases(case: &Case) -> Vec<Case> {
 
 /// The smallest case found, by greedy steps, that still differs in the same way.
 pub fn shrink(oracle: &mut Oracle, case: &Case, class: &str) -> Result<Case, String> {
+    // Fuzz inputs can be long and slow on both sides: shrinking stops after this long with
+    // the smallest case found so far.
+    const BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+    let started = std::time::Instant::now();
     let mut current = case.clone();
     for _ in 0..200 {
-        let candidates = smaller_cases(&current);
+        if started.elapsed() > BUDGET {
+            break;
+        }
+        let mut candidates = smaller_cases(&current);
+        candidates.truncate(600);
         if candidates.is_empty() {
             break;
         }
@@ -1439,6 +1467,13 @@ pub struct Report {
 }
 
 impl Report {
+    /// Differences that are not deliberate.
+    pub fn unexpected(&self) -> impl Iterator<Item = &Difference> {
+        self.differences
+            .iter()
+            .filter(|d| !DELIBERATE.contains(&d.class))
+    }
+
     /// Differences by (domain, how they differ).
     pub fn classes(&self) -> BTreeMap<(String, &'static str), u64> {
         let mut out = BTreeMap::new();
@@ -1461,48 +1496,152 @@ pub fn run_batch(oracle: &mut Oracle, seed: u64, count: u64) -> Result<Report, S
     while start < count {
         let end = (start + CHUNK).min(count);
         let generated: Vec<Generated> = (start..end).map(|i| generate(seed, i)).collect();
-        let refs: Vec<&Case> = generated.iter().map(|g| &g.case).collect();
-        let answers = oracle.run(&refs)?;
-        for (offset, (g, theirs)) in generated.into_iter().zip(answers).enumerate() {
-            report.cases += 1;
-            if theirs == Outcome::Skip {
-                report.skipped += 1;
-            }
-            let answer = match &theirs {
-                Outcome::Values(v) if v.is_empty() => ("jsonpath", "finds nothing"),
-                Outcome::Values(_) => ("jsonpath", "finds values"),
-                Outcome::Text(_) => ("str.format", "renders"),
-                Outcome::Error(_) if matches!(g.case, Case::Path { .. }) => ("jsonpath", "raises"),
-                Outcome::Error(_) => ("str.format", "raises"),
-                Outcome::Skip | Outcome::Rfc9535Only => ("any", "not compared"),
-            };
-            *report.python.entry(answer).or_insert(0) += 1;
-            let ours = ours(&g.case);
-            if ours == Outcome::Rfc9535Only {
-                report.rfc_only += 1;
-            }
-            let class = outcome_class(&ours, &theirs);
-            for kind in &g.kinds {
-                let entry = report.kinds.entry(kind).or_insert((0, 0));
-                entry.0 += 1;
-                if class.is_some() {
-                    entry.1 += 1;
-                }
-            }
-            if let Some(class) = class {
-                report.differences.push(Difference {
-                    index: start + offset as u64,
-                    class,
-                    kinds: g.kinds,
-                    case: g.case,
-                    ours,
-                    theirs,
-                });
-            }
-        }
+        compare(oracle, &mut report, start, generated)?;
         start = end;
     }
     Ok(report)
+}
+
+/// Runs the given cases (a fuzz corpus, for one) through both sides.
+pub fn run_cases(oracle: &mut Oracle, cases: Vec<Generated>) -> Result<Report, String> {
+    let mut report = Report::default();
+    let mut start = 0;
+    let mut cases = cases.into_iter().peekable();
+    while cases.peek().is_some() {
+        let chunk: Vec<Generated> = cases.by_ref().take(4000).collect();
+        let n = chunk.len() as u64;
+        compare(oracle, &mut report, start, chunk)?;
+        start += n;
+    }
+    Ok(report)
+}
+
+fn compare(
+    oracle: &mut Oracle,
+    report: &mut Report,
+    start: u64,
+    generated: Vec<Generated>,
+) -> Result<(), String> {
+    let refs: Vec<&Case> = generated.iter().map(|g| &g.case).collect();
+    let answers = oracle.run(&refs)?;
+    for (offset, (g, theirs)) in generated.into_iter().zip(answers).enumerate() {
+        report.cases += 1;
+        if theirs == Outcome::Skip {
+            report.skipped += 1;
+        }
+        let answer = match &theirs {
+            Outcome::Values(v) if v.is_empty() => ("jsonpath", "finds nothing"),
+            Outcome::Values(_) => ("jsonpath", "finds values"),
+            Outcome::Text(_) => ("str.format", "renders"),
+            Outcome::Error(_) if matches!(g.case, Case::Path { .. }) => ("jsonpath", "raises"),
+            Outcome::Error(_) => ("str.format", "raises"),
+            Outcome::Skip | Outcome::Rfc9535Only => ("any", "not compared"),
+        };
+        *report.python.entry(answer).or_insert(0) += 1;
+        let ours = ours(&g.case);
+        if ours == Outcome::Rfc9535Only {
+            report.rfc_only += 1;
+        }
+        let class = outcome_class(&ours, &theirs);
+        for kind in &g.kinds {
+            let entry = report.kinds.entry(kind).or_insert((0, 0));
+            entry.0 += 1;
+            if class.is_some() {
+                entry.1 += 1;
+            }
+        }
+        if let Some(class) = class {
+            report.differences.push(Difference {
+                index: start + offset as u64,
+                class,
+                kinds: g.kinds,
+                case: g.case,
+                ours,
+                theirs,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The committed fuzz inputs of the `jsonpath` and `python_format` targets (`fuzz/seeds/` and
+/// `fuzz/regressions/` under `fuzz`) as cases: each path on the fuzz check's document and on
+/// two generated ones, each template on the fuzz check's variables and on generated ones.
+/// Returns the cases and how many inputs were not UTF-8 (both sides refuse those unread).
+pub fn corpus_cases(fuzz: &std::path::Path) -> Result<(Vec<Generated>, usize), String> {
+    let read_dir = |kind: &str| -> Result<Vec<Vec<u8>>, String> {
+        let mut inputs = Vec::new();
+        for folder in ["seeds", "regressions"] {
+            let dir = fuzz.join(folder).join(kind);
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for path in paths {
+                if path.is_file() {
+                    inputs.push(
+                        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+                    );
+                }
+            }
+        }
+        Ok(inputs)
+    };
+    let fuzz_document = json!({
+        "a": [1, "two", {"b": [true, null, 2.5]}], "c": {"d": "e", "f": [[], {}]},
+        "objects": [{"cow": 2, "name": "x"}, {"cow": 1, "name": "y"}]
+    });
+    let fuzz_variables = json!({
+        "s": "héllo", "i": -42, "big": 12345678901234567890u64, "f": 3.25, "t": true, "n": null,
+        "l": [1, "a", null], "o": {"k": [1, 2]}, "w": 8, "p": 3
+    });
+    let mut rng = Rng::new(0xc0ffee);
+    let (mut cases, mut not_utf8) = (Vec::new(), 0);
+    for input in read_dir("jsonpath")? {
+        let Ok(path) = String::from_utf8(input) else {
+            not_utf8 += 1;
+            continue;
+        };
+        for document in [
+            fuzz_document.clone(),
+            document(&mut rng),
+            document(&mut rng),
+        ] {
+            cases.push(Generated {
+                case: Case::Path {
+                    path: path.clone(),
+                    document,
+                },
+                kinds: vec!["jsonpath", "fuzz corpus: jsonpath"],
+            });
+        }
+    }
+    for input in read_dir("python_format")? {
+        let Ok(template) = String::from_utf8(input) else {
+            not_utf8 += 1;
+            continue;
+        };
+        let mut generated = variables(&mut rng);
+        if let Some(fixed) = fuzz_variables.as_object() {
+            for (k, v) in fixed {
+                generated.entry(k.clone()).or_insert(v.clone());
+            }
+        }
+        for variables in [
+            fuzz_variables.as_object().cloned().unwrap_or_default(),
+            generated,
+        ] {
+            cases.push(Generated {
+                case: Case::Format {
+                    template: template.clone(),
+                    variables,
+                },
+                kinds: vec!["str.format", "fuzz corpus: python_format"],
+            });
+        }
+    }
+    Ok((cases, not_utf8))
 }
 
 /// A reproduction as text: the case and both answers.
