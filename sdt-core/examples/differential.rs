@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run -p sdt-core --example differential -- --cases 200000 --seed 1 --python PY [--show 40] [--dump 20]
-//! cargo run -p sdt-core --example differential -- --corpus fuzz   # the fuzz targets' inputs
+//! cargo run -p sdt-core --example differential -- --corpus fuzz [--only python_format]   # the fuzz targets' inputs
 //! ```
 //!
 //! Prints the cases per construct kind, the differences by kind, and a shrunk reproduction of
@@ -28,6 +28,7 @@ fn run() -> Result<(), String> {
     let (mut cases, mut seed, mut python, mut show) = (20_000u64, 1u64, None, 40usize);
     let mut dump = 0u64;
     let mut corpus = None;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -38,6 +39,7 @@ fn run() -> Result<(), String> {
             "--show" => show = value()?.parse().map_err(|e| format!("--show: {e}"))?,
             "--dump" => dump = value()?.parse().map_err(|e| format!("--dump: {e}"))?,
             "--corpus" => corpus = Some(std::path::PathBuf::from(value()?)),
+            "--only" => only = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -55,7 +57,10 @@ fn run() -> Result<(), String> {
     let started = Instant::now();
     let report = match &corpus {
         Some(fuzz) => {
-            let (cases, not_utf8) = harness::corpus_cases(fuzz)?;
+            let (mut cases, not_utf8) = harness::corpus_cases(fuzz)?;
+            if let Some(only) = &only {
+                cases.retain(|g| g.kinds.iter().any(|k| k.contains(only.as_str())));
+            }
             println!(
                 "fuzz corpus of {}: {} cases ({not_utf8} inputs not UTF-8, refused by both)",
                 fuzz.display(),
@@ -88,9 +93,24 @@ fn run() -> Result<(), String> {
     for ((domain, class), n) in report.classes() {
         println!("{domain:<12} {class:<28} {n:>7}");
     }
+    // Deliberate differences (documented limits) are listed as found, a few, unshrunk: they
+    // are long inputs by nature and shrinking them is slow.
+    for difference in report
+        .differences
+        .iter()
+        .filter(|d| harness::DELIBERATE.contains(&d.class))
+        .take(5)
+    {
+        let text = harness::describe(&difference.case, &difference.theirs);
+        let short: String = text.chars().take(300).collect();
+        println!(
+            "\n[{}] case {}:\n  {short}…",
+            difference.class, difference.index
+        );
+    }
     let mut groups = BTreeSet::new();
     let mut shown = BTreeSet::new();
-    for difference in &report.differences {
+    for difference in report.unexpected() {
         if shown.len() >= show {
             break;
         }

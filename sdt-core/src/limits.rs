@@ -42,6 +42,8 @@ pub enum Limit {
     PythonLength,
     /// [`crate::python_format::MAX_OUTPUT`]: bytes one Python rendering may produce.
     PythonOutput,
+    /// [`crate::python_format::MAX_DIGITS_VALUE`]: a width or precision in a Python format spec.
+    PythonDigits,
 }
 
 impl Limit {
@@ -59,6 +61,7 @@ impl Limit {
             Limit::MustacheOutput => crate::mustache::MAX_OUTPUT,
             Limit::PythonLength => crate::python_format::MAX_TEMPLATE_LENGTH,
             Limit::PythonOutput => crate::python_format::MAX_OUTPUT,
+            Limit::PythonDigits => crate::python_format::MAX_DIGITS_VALUE,
         }
     }
 
@@ -76,6 +79,7 @@ impl Limit {
             Limit::MustacheOutput => "sdt_core::mustache::MAX_OUTPUT",
             Limit::PythonLength => "sdt_core::python_format::MAX_TEMPLATE_LENGTH",
             Limit::PythonOutput => "sdt_core::python_format::MAX_OUTPUT",
+            Limit::PythonDigits => "sdt_core::python_format::MAX_DIGITS_VALUE",
         }
     }
 
@@ -99,6 +103,7 @@ impl Limit {
             Limit::MustacheOutput => ("mustache output", " bytes"),
             Limit::PythonLength => ("Python template length", " bytes"),
             Limit::PythonOutput => ("Python template output", " bytes"),
+            Limit::PythonDigits => ("Python format width or precision", ""),
         }
     }
 }

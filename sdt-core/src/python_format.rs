@@ -743,18 +743,11 @@ fn parse_spec(spec: &str, numeric: bool) -> Result<Spec, FormatError> {
         }
         // CPython accepts up to sys.maxsize and then tries to allocate it; a description is
         // user input, so widths and precisions stop at MAX_DIGITS_VALUE.
-        chars[start..*i]
-            .iter()
-            .collect::<String>()
-            .parse()
-            .ok()
-            .filter(|n| *n <= MAX_DIGITS_VALUE)
-            .map(Some)
-            .ok_or_else(|| {
-                value_error(format!(
-                    "a width or precision above {MAX_DIGITS_VALUE} is not supported"
-                ))
-            })
+        let value: Option<usize> = chars[start..*i].iter().collect::<String>().parse().ok();
+        match value {
+            Some(n) if n <= MAX_DIGITS_VALUE => Ok(Some(n)),
+            other => Err(LimitExceeded::new(Limit::PythonDigits, other).into()),
+        }
     };
     s.width = digits_from(&mut i)?.unwrap_or(0);
     if let Some(&c) = chars.get(i)

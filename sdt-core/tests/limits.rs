@@ -619,6 +619,7 @@ fn the_documented_limits_are_the_constants() {
         Limit::MustacheOutput,
         Limit::PythonLength,
         Limit::PythonOutput,
+        Limit::PythonDigits,
     ] {
         let path = limit.name().trim_start_matches("sdt_core::");
         let row = format!("//! | [`{path}`] | {} ", limit.value());

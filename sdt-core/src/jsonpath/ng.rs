@@ -1614,13 +1614,59 @@ fn python_slice(
 /// differently: inside a class Python takes `[`, `&&`, `--` and `~~` literally (the crate
 /// nests classes and reads set operations), a `{` that does not start a repetition is a
 /// literal to Python, `{,n}` is `{0,n}`, and `\Z` is the crate's `\z`.
-fn python_regex(pattern: &str) -> String {
+fn python_regex(pattern: &str) -> Result<String, NgError> {
     let chars: Vec<char> = pattern.chars().collect();
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut i = 0;
     let mut in_class = false;
+    // What a repetition would apply to: Python refuses one after nothing or an anchor
+    // ("nothing to repeat") and one after another ("multiple repeat"), except the lazy `?`
+    // and possessive `+` marks; the crate takes both.
+    let mut last = Last::Nothing;
+    let refuse = |message: &str| raises("re.error", format!("{message} in {pattern:?}"));
     while i < chars.len() {
         let c = chars[i];
+        if in_class {
+            match c {
+                '\\' => {
+                    out.push('\\');
+                    if let Some(&next) = chars.get(i + 1) {
+                        out.push(next);
+                    }
+                    i += 2;
+                    continue;
+                }
+                ']' => {
+                    in_class = false;
+                    last = Last::Atom;
+                    out.push(']');
+                }
+                '[' | '&' | '~' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '-' if chars.get(i + 1) == Some(&'-') => out.push_str("\\-"),
+                _ => out.push(c),
+            }
+            i += 1;
+            continue;
+        }
+        let repeat = match c {
+            '*' | '+' | '?' => Some((c.to_string(), 1)),
+            '{' => repetition(&chars[i..]),
+            _ => None,
+        };
+        if let Some((text, len)) = repeat {
+            last = match last {
+                Last::Nothing | Last::Anchor => return Err(refuse("nothing to repeat")),
+                Last::Repeat if len == 1 && (c == '?' || c == '+') => Last::Marked,
+                Last::Repeat | Last::Marked => return Err(refuse("multiple repeat")),
+                Last::Atom => Last::Repeat,
+            };
+            out.push_str(&text);
+            i += len;
+            continue;
+        }
         match c {
             '\\' => {
                 match chars.get(i + 1) {
@@ -1631,10 +1677,14 @@ fn python_regex(pattern: &str) -> String {
                     }
                     None => out.push('\\'),
                 }
+                last = match chars.get(i + 1) {
+                    Some('A' | 'Z' | 'b' | 'B') => Last::Anchor,
+                    _ => Last::Atom,
+                };
                 i += 2;
                 continue;
             }
-            '[' if !in_class => {
+            '[' => {
                 in_class = true;
                 out.push('[');
                 i += 1;
@@ -1649,29 +1699,49 @@ fn python_regex(pattern: &str) -> String {
                 }
                 continue;
             }
-            ']' if in_class => {
-                in_class = false;
-                out.push(']');
-            }
-            '[' | '&' | '~' if in_class => {
-                out.push('\\');
-                out.push(c);
-            }
-            '-' if in_class && chars.get(i + 1) == Some(&'-') => out.push_str("\\-"),
-            '{' if !in_class => match repetition(&chars[i..]) {
-                Some((text, len)) => {
-                    out.push_str(&text);
-                    i += len;
-                    continue;
+            '(' => {
+                out.push('(');
+                last = Last::Nothing;
+                // `(?:`, `(?P<name>`…: that `?` opens the group's options, it repeats nothing.
+                if chars.get(i + 1) == Some(&'?') {
+                    out.push('?');
+                    i += 1;
                 }
-                None => out.push_str("\\{"),
-            },
-            '}' if !in_class => out.push_str("\\}"),
-            _ => out.push(c),
+            }
+            '|' => {
+                out.push('|');
+                last = Last::Nothing;
+            }
+            '^' | '$' => {
+                out.push(c);
+                last = Last::Anchor;
+            }
+            '{' => {
+                out.push_str("\\{");
+                last = Last::Atom;
+            }
+            '}' => {
+                out.push_str("\\}");
+                last = Last::Atom;
+            }
+            _ => {
+                out.push(c);
+                last = Last::Atom;
+            }
         }
         i += 1;
     }
-    out
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Nothing,
+    Anchor,
+    Atom,
+    Repeat,
+    /// A repetition with its lazy or possessive mark.
+    Marked,
 }
 
 /// A repetition `{n}`, `{n,}`, `{n,m}` or `{,m}` at the start of `chars`: its text in the
@@ -1692,7 +1762,7 @@ fn repetition(chars: &[char]) -> Option<(String, usize)> {
 }
 
 fn compile(pattern: &str) -> Result<regex::Regex, NgError> {
-    regex::RegexBuilder::new(&python_regex(pattern))
+    regex::RegexBuilder::new(&python_regex(pattern)?)
         .size_limit(super::MAX_REGEX_SIZE)
         .dfa_size_limit(super::MAX_REGEX_SIZE)
         .build()
@@ -1984,11 +2054,16 @@ mod tests {
     }
 
     #[test]
-    fn python_patterns_are_read_as_python_reads_them() {
-        assert_eq!(python_regex("[[2]||]"), "[\\[2]||]");
-        assert_eq!(python_regex("[a&&b]"), "[a\\&\\&b]");
-        assert_eq!(python_regex("a{,3}b{2}c{x"), "a{0,3}b{2}c\\{x");
-        assert_eq!(python_regex("[]a]\\Z"), "[\\]a]\\z");
+    fn python_patterns_are_read_as_python_reads_them() -> Result<(), NgError> {
+        assert_eq!(python_regex("[[2]||]")?, "[\\[2]||]");
+        assert_eq!(python_regex("[a&&b]")?, "[a\\&\\&b]");
+        assert_eq!(python_regex("a{,3}b{2}c{x")?, "a{0,3}b{2}c\\{x");
+        assert_eq!(python_regex("[]a]\\Z")?, "[\\]a]\\z");
+        assert_eq!(python_regex("(?:a*?)+|b++")?, "(?:a*?)+|b++");
+        for refused in ["x**", "r???", "^*", "$+", "(*)", "|?", "a{2}{3}"] {
+            assert!(python_regex(refused).is_err(), "{refused}");
+        }
+        Ok(())
     }
 
     #[test]
