@@ -230,6 +230,11 @@ impl JsonPath {
             path: path.to_owned(),
             message,
         };
+        if let Some(at) = shorthand_with_blank(path) {
+            return Err(fail(format!(
+                "a member name after `.` cannot hold blank space (byte {at})"
+            )));
+        }
         let query =
             jsonpath_rust::parser::parse_json_path(path).map_err(|e| fail(e.to_string()))?;
         eval::check_types(&query).map_err(|e| fail(e.to_string()))?;
@@ -281,6 +286,46 @@ impl JsonPath {
             }
         }
     }
+}
+
+/// Where a `.name` shorthand goes on after blank space (`$.a b`): RFC 9535 has no such name,
+/// and jsonpath-rust reads it as the member `a b`. Quoted strings are skipped.
+fn shorthand_with_blank(path: &str) -> Option<usize> {
+    let bytes = path.as_bytes();
+    let name_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut quote = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'.' && bytes.get(i + 1).is_some_and(|&n| name_byte(n)) => {
+                let mut j = i + 1;
+                while j < bytes.len() && name_byte(bytes[j]) {
+                    j += 1;
+                }
+                let mut k = j;
+                while k < bytes.len() && matches!(bytes[k], b' ' | b'\t' | b'\n' | b'\r') {
+                    k += 1;
+                }
+                if k > j && bytes.get(k).is_some_and(|&n| name_byte(n)) {
+                    return Some(k);
+                }
+                i = j;
+                continue;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Takes a result's size from `budget` (see [`MAX_RESULT_BYTES`]); fails as soon as it runs

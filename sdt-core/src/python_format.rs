@@ -9,6 +9,20 @@
 //! [`MAX_DIGITS_VALUE`]. Parsing recurses only into a field's format spec, and as in CPython
 //! only once (`{x:{y}}`; `{x:{y:{z}}}` is "Max string recursion exceeded").
 //!
+//! [`format`] walks the template as CPython does, so its first error is Python's
+//! (`tests/differential/` compares it with CPython 3.11). Where we differ on purpose:
+//!
+//! - the limits above ([`crate::limits::LimitExceeded`] where Python would allocate the
+//!   output);
+//! - attributes: numbers have `real`, `imag`, `numerator` and `denominator` (not `float`'s
+//!   last two) as in Python; any other attribute is an `AttributeError`, where Python would
+//!   print a method or an internal object (`<built-in method upper of str object at 0x7f..>`);
+//! - only ASCII digits make a field name positional (Python also takes other scripts' digits);
+//! - [`PythonTemplate::parse`] refuses a template that fails whatever the variables; rendering
+//!   it with [`format`] raises the same exception class as Python, while parsing reports the
+//!   syntax error even when Python would first fail on a field before it (`"{}}"` is an
+//!   `IndexError` in Python, a `ValueError` from `parse`).
+//!
 //! ```
 //! use sdt_core::python_format::PythonTemplate;
 //! use serde_json::json;
