@@ -706,6 +706,11 @@ impl Builder<'_> {
                 Value::Number(n) => {
                     if n.is_f64() {
                         self.kind("number: float");
+                        if n.as_f64()
+                            .is_some_and(|f| f.abs() >= 1e15 || (f != 0.0 && f.abs() < 1e-6))
+                        {
+                            self.kind("number: f64 edge");
+                        }
                     }
                     if n.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53) {
                         self.kind("number: i64 edge");
@@ -729,20 +734,32 @@ impl Builder<'_> {
                 let i = self.int(false);
                 self.push(&i);
             }
-            2 => {
+            2 | 3 => {
                 self.kind("number: float");
                 let f = self.rng.pick(EDGE_FLOATS);
-                let text = match self.rng.below(3) {
+                let text = match self.rng.below(5) {
                     0 => format!("{f:?}"),
                     1 => "0.0".to_owned(),
+                    // The full decimal form: jsonpath-ng lexes it as one FLOAT.
+                    2 => format!("{f:.1}"),
+                    3 => {
+                        let edge =
+                            self.rng
+                                .pick(&[1e16, 1.5e-7, f64::MAX, 5e-324, 9.223372036854776e18]);
+                        if self.rng.percent(50) {
+                            format!("{edge:?}")
+                        } else {
+                            format!("{edge:.1}")
+                        }
+                    }
                     _ => format!("{}.5", self.rng.below(300)),
                 };
-                if text.contains('e') {
+                if text.contains('e') || text.len() > 16 {
                     self.kind("number: f64 edge");
                 }
                 self.push(&text);
             }
-            3..=5 => {
+            4 | 5 => {
                 let word = self.rng.pick(WORDS);
                 let q = self.quoted(word);
                 self.push(&q);
