@@ -1,9 +1,28 @@
-//! JSONPath in the dialect synchronization descriptions are written in: jsonpath-ng's "ext"
-//! parser (bare paths in filters, `=`, `&`, `=~`, `` `len` ``…), and plain RFC 9535. Paths are
-//! translated to RFC 9535 once, at load, parsed by `jsonpath-rust` and evaluated by this module
-//! (RFC 9535 semantics, with a work budget); the extension steps RFC 9535 cannot express
-//! (`` `len` ``, `` `keys` ``, `` `sorted` ``, `` `str()` ``) are applied by this module to what
-//! the RFC part found.
+//! JSONPath in the dialect synchronization descriptions are written in: jsonpath-ng 1.16.0's
+//! "ext" parser (`jsonpath_ng.ext.parse(path).find(document)`), exactly, and plain RFC 9535 for
+//! the paths jsonpath-ng rejects. A path is read by a port of jsonpath-ng's lexer and of its
+//! LALR tables (generated from jsonpath-ng's own by `scripts/gen-jsonpath-ng-tables.py`), so it
+//! accepts what jsonpath-ng accepts, and evaluated by a port of each syntax node's `find`, with
+//! Python's value semantics. Only a path jsonpath-ng rejects is parsed as RFC 9535 (by
+//! `jsonpath-rust`, evaluated by this module): where both dialects read a path, jsonpath-ng's
+//! reading wins. `tests/differential/` compares both against jsonpath-ng itself.
+//!
+//! Where we differ from jsonpath-ng on purpose (Python would crash, hang, or the construct
+//! depends on Python internals):
+//!
+//! - limits: [`MAX_LENGTH`], [`MAX_DEPTH`], [`MAX_STEPS`] (Python raises `RecursionError` near
+//!   its own recursion limit instead), [`MAX_WORK`] and [`MAX_RESULT_BYTES`] (`$.a * 1000000000`
+//!   repeats a string until memory runs out in Python); integers in paths up to 38 digits;
+//! - `=~` uses the `regex` crate: patterns with look-around or back-references, which Python's
+//!   `re` accepts, fail with [`JsonPathError::Evaluation`];
+//! - only ASCII digits are digits (Python's `\d` also takes other scripts' digits);
+//! - the named operators `` `path` ``, `` `split(...)` `` and `` `sub(...)` `` are refused when
+//!   evaluated ([`JsonPathError::Evaluation`]);
+//! - where jsonpath-ng's `` `sorted` `` hands back a datum instead of a list (a plain value, an
+//!   object sorted by keys, or the document itself) Python fails or keeps it depending on the
+//!   caller; we always fail;
+//! - integer results of `+ - *` beyond 64 bits and `int / int` beyond 2^53 (Python's exact
+//!   division) are refused or rounded differently.
 //!
 //! ```
 //! use sdt_core::jsonpath::JsonPath;
@@ -38,6 +57,10 @@
 //! ```
 
 mod eval;
+mod ng;
+// Generated (scripts/gen-jsonpath-ng-tables.py): kept as the generator writes it.
+#[rustfmt::skip]
+mod ng_table;
 
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
@@ -48,19 +71,23 @@ use crate::limits::{Limit, LimitExceeded};
 #[derive(Debug, Clone)]
 pub struct JsonPath {
     source: String,
-    /// The RFC 9535 text the path was translated to.
-    rfc: String,
-    query: JpQuery,
-    extensions: Vec<Extension>,
+    parsed: Parsed,
 }
 
-/// A jsonpath-ng extension step applied after the RFC 9535 part.
+#[derive(Debug, Clone)]
+enum Parsed {
+    Ng(ng::Node),
+    Rfc9535(JpQuery),
+}
+
+/// Which dialect read a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Extension {
-    Len,
-    Keys,
-    Sorted,
-    Str,
+#[non_exhaustive]
+pub enum Dialect {
+    /// jsonpath-ng's ext parser accepts it: evaluated as jsonpath-ng evaluates it.
+    JsonpathNg,
+    /// Only RFC 9535 accepts it.
+    Rfc9535,
 }
 
 /// The longest path accepted, in bytes (checked before parsing).
@@ -89,6 +116,13 @@ pub const MAX_RESULT_BYTES: usize = 32 << 20;
 /// over it matches nothing, like an invalid pattern: `\p{L}{10}` compiles, `\p{L}{30}` does not.
 pub const MAX_REGEX_SIZE: usize = 1 << 20;
 
+/// How deeply the evaluation of a jsonpath-ng path may recurse: each filter, comparison,
+/// `!`, arithmetic operator (`+ - * /`) and sort key nests one level; steps joined by `.`,
+/// `..`, `|` or `where` are evaluated in a loop and do not count (`$.a.b.c` is 1 deep,
+/// `$[?a > 1]` 3). Python recurses for every step and raises `RecursionError` near its own
+/// limit (1000 frames) instead.
+pub const MAX_STEPS: usize = 96;
+
 /// Bytes each JSON value counts in [`MAX_RESULT_BYTES`], besides its strings.
 const RESULT_BYTES_PER_VALUE: usize = 16;
 
@@ -99,6 +133,10 @@ pub enum JsonPathError {
     /// Not a path of either dialect.
     #[error("invalid JSONPath {path:?}: {message}")]
     Invalid { path: String, message: String },
+    /// jsonpath-ng raises an exception evaluating this path on this document (or the path uses
+    /// a construct we do not evaluate, see the module docs).
+    #[error("JSONPath {path:?} cannot be evaluated here: {message}")]
+    Evaluation { path: String, message: String },
     /// Longer than [`MAX_LENGTH`] or nested deeper than [`MAX_DEPTH`] (refused unparsed), or an
     /// evaluation over [`MAX_WORK`] or [`MAX_RESULT_BYTES`] (stopped as soon as it passed).
     #[error(transparent)]
@@ -109,7 +147,9 @@ impl JsonPathError {
     /// What is wrong, without the path (for messages that name the path another way).
     pub fn reason(&self) -> String {
         match self {
-            JsonPathError::Invalid { message, .. } => message.clone(),
+            JsonPathError::Invalid { message, .. } | JsonPathError::Evaluation { message, .. } => {
+                message.clone()
+            }
             JsonPathError::Limit(exceeded) => exceeded.to_string(),
         }
     }
@@ -155,42 +195,52 @@ fn check_limits(path: &str) -> Result<(), LimitExceeded> {
 }
 
 impl JsonPath {
-    /// Parses a path in the jsonpath-ng ext dialect or in RFC 9535. A path longer than
-    /// [`MAX_LENGTH`] or nested deeper than [`MAX_DEPTH`] is refused before parsing.
+    /// Parses a path in the jsonpath-ng ext dialect or, when jsonpath-ng rejects it, in RFC
+    /// 9535. A path longer than [`MAX_LENGTH`] or nested deeper than [`MAX_DEPTH`] is refused
+    /// before parsing.
     pub fn parse(path: &str) -> Result<Self, JsonPathError> {
         check_limits(path)?;
-        let fail = |message: String| JsonPathError::Invalid {
-            path: path.to_owned(),
-            message,
+        let ng_error = match ng::parse(path) {
+            Ok(node) => {
+                let depth = node.depth();
+                if depth > MAX_STEPS {
+                    return Err(LimitExceeded::new(Limit::JsonPathSteps, Some(depth)).into());
+                }
+                return Ok(Self {
+                    source: path.to_owned(),
+                    parsed: Parsed::Ng(node),
+                });
+            }
+            Err(e) => e,
         };
-        let (rfc, extensions) = translate(path.trim()).map_err(|e| fail(e.to_string()))?;
-        let query = jsonpath_rust::parser::parse_json_path(&rfc)
-            .map_err(|e| fail(format!("{e} (as RFC 9535: {rfc})")))?;
-        eval::check_types(&query).map_err(|e| fail(format!("{e} (as RFC 9535: {rfc})")))?;
-        Ok(Self {
-            source: path.to_owned(),
-            rfc,
-            query,
-            extensions,
-        })
+        match Self::parse_rfc9535(path) {
+            Ok(parsed) => Ok(parsed),
+            Err(JsonPathError::Invalid { message, .. }) => Err(JsonPathError::Invalid {
+                path: path.to_owned(),
+                message: format!("{ng_error} (jsonpath-ng); as RFC 9535: {message}"),
+            }),
+            Err(other) => Err(other),
+        }
     }
 
-    /// Parses a path that must be plain RFC 9535 (no translation), with the same limits as
-    /// [`JsonPath::parse`].
+    /// Parses a path that must be plain RFC 9535, with the same limits as [`JsonPath::parse`].
     pub fn parse_rfc9535(path: &str) -> Result<Self, JsonPathError> {
         check_limits(path)?;
         let fail = |message: String| JsonPathError::Invalid {
             path: path.to_owned(),
             message,
         };
+        if let Some(at) = shorthand_with_blank(path) {
+            return Err(fail(format!(
+                "a member name after `.` cannot hold blank space (byte {at})"
+            )));
+        }
         let query =
             jsonpath_rust::parser::parse_json_path(path).map_err(|e| fail(e.to_string()))?;
         eval::check_types(&query).map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             source: path.to_owned(),
-            rfc: path.to_owned(),
-            query,
-            extensions: Vec::new(),
+            parsed: Parsed::Rfc9535(query),
         })
     }
 
@@ -199,42 +249,83 @@ impl JsonPath {
         &self.source
     }
 
-    /// The RFC 9535 path it was translated to.
-    pub fn rfc9535(&self) -> &str {
-        &self.rfc
+    /// Which dialect read the path.
+    pub fn dialect(&self) -> Dialect {
+        match self.parsed {
+            Parsed::Ng(_) => Dialect::JsonpathNg,
+            Parsed::Rfc9535(_) => Dialect::Rfc9535,
+        }
     }
 
-    /// The values the path selects, in order (RFC 9535: duplicates kept). Stops with
+    /// The values the path selects, in order (duplicates kept). Stops with
     /// [`JsonPathError::Limit`] when the evaluation passes [`MAX_WORK`], or when the results
-    /// would hold more than [`MAX_RESULT_BYTES`] (measured before anything is copied).
+    /// would hold more than [`MAX_RESULT_BYTES`] (measured before anything is copied), and with
+    /// [`JsonPathError::Evaluation`] where jsonpath-ng raises.
     pub fn query(&self, document: &Value) -> Result<Vec<Value>, JsonPathError> {
-        let found = eval::evaluate(&self.query, document)?;
-        let Some((first, rest)) = self.extensions.split_first() else {
-            let mut budget = MAX_RESULT_BYTES;
-            for node in &found {
-                measure_result(node, &mut budget)?;
+        let mut budget = MAX_RESULT_BYTES;
+        match &self.parsed {
+            Parsed::Rfc9535(query) => {
+                let found = eval::evaluate(query, document)?;
+                for node in &found {
+                    measure_result(node, &mut budget)?;
+                }
+                Ok(found.into_iter().cloned().collect())
             }
-            return Ok(found.into_iter().cloned().collect());
-        };
-        if *first != Extension::Len {
-            let mut budget = MAX_RESULT_BYTES;
-            for node in &found {
-                measure_result(node, &mut budget)?;
+            Parsed::Ng(node) => {
+                let found = ng::evaluate(node, document, MAX_WORK).map_err(|e| match e {
+                    ng::NgError::Limit(exceeded) => JsonPathError::Limit(exceeded),
+                    other => JsonPathError::Evaluation {
+                        path: self.source.clone(),
+                        message: other.to_string(),
+                    },
+                })?;
+                for value in &found {
+                    measure_result(value.as_value(), &mut budget)?;
+                }
+                Ok(found.into_iter().map(|v| v.into_value()).collect())
             }
         }
-        let values = found
-            .into_iter()
-            .filter_map(|node| apply(*first, node))
-            .flatten()
-            .collect();
-        Ok(rest.iter().fold(values, |values: Vec<Value>, extension| {
-            values
-                .iter()
-                .filter_map(|value| apply(*extension, value))
-                .flatten()
-                .collect()
-        }))
     }
+}
+
+/// Where a `.name` shorthand goes on after blank space (`$.a b`): RFC 9535 has no such name,
+/// and jsonpath-rust reads it as the member `a b`. Quoted strings are skipped.
+fn shorthand_with_blank(path: &str) -> Option<usize> {
+    let bytes = path.as_bytes();
+    let name_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut quote = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'.' && bytes.get(i + 1).is_some_and(|&n| name_byte(n)) => {
+                let mut j = i + 1;
+                while j < bytes.len() && name_byte(bytes[j]) {
+                    j += 1;
+                }
+                let mut k = j;
+                while k < bytes.len() && matches!(bytes[k], b' ' | b'\t' | b'\n' | b'\r') {
+                    k += 1;
+                }
+                if k > j && bytes.get(k).is_some_and(|&n| name_byte(n)) {
+                    return Some(k);
+                }
+                i = j;
+                continue;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Takes a result's size from `budget` (see [`MAX_RESULT_BYTES`]); fails as soon as it runs
@@ -270,278 +361,4 @@ fn measure_result(value: &Value, budget: &mut usize) -> Result<(), LimitExceeded
         }
     }
     Ok(())
-}
-
-/// One extension step on one value: its results (none when it does not apply).
-fn apply(extension: Extension, value: &Value) -> Option<Vec<Value>> {
-    match (extension, value) {
-        (Extension::Len, Value::String(s)) => Some(vec![Value::from(s.chars().count())]),
-        (Extension::Len, Value::Array(items)) => Some(vec![Value::from(items.len())]),
-        (Extension::Len, Value::Object(map)) => Some(vec![Value::from(map.len())]),
-        (Extension::Keys, Value::Object(map)) => {
-            Some(map.keys().map(|k| Value::String(k.clone())).collect())
-        }
-        (Extension::Sorted, Value::Array(items)) => {
-            let mut items = items.clone();
-            items.sort_by(compare);
-            Some(vec![Value::Array(items)])
-        }
-        (Extension::Sorted, Value::Object(map)) => {
-            let mut keys: Vec<Value> = map.keys().map(|k| Value::String(k.clone())).collect();
-            keys.sort_by(compare);
-            Some(vec![Value::Array(keys)])
-        }
-        (Extension::Str, value) => Some(vec![Value::String(crate::python_format::to_str(value))]),
-        _ => None,
-    }
-}
-
-/// Python's ordering of numbers and of strings (mixed kinds keep their order).
-fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(std::cmp::Ordering::Equal),
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        _ => std::cmp::Ordering::Equal,
-    }
-}
-
-/// Why a jsonpath-ng path could not be translated into RFC 9535 (a message about the path:
-/// [`JsonPathError::Invalid`] carries it).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-enum TranslateError {
-    #[error("a path step after an extension step is not supported")]
-    StepAfterExtension,
-    #[error("the extension `{0}` is not supported")]
-    Extension(String),
-    #[error("unclosed {0}")]
-    Unclosed(&'static str),
-    #[error("=~ needs a quoted regular expression")]
-    UnquotedRegex,
-}
-
-/// Translates the jsonpath-ng ext dialect into RFC 9535 text, splitting off trailing extension
-/// steps. RFC 9535 input passes through unchanged.
-fn translate(path: &str) -> Result<(String, Vec<Extension>), TranslateError> {
-    let chars: Vec<char> = path.chars().collect();
-    let mut out = String::with_capacity(path.len() + 8);
-    let mut extensions = Vec::new();
-    let mut i = 0;
-    if !matches!(chars.first(), Some('$' | '@')) {
-        // jsonpath-ng reads a path without `$` from the root.
-        out.push('$');
-        if !chars.is_empty() && !matches!(chars.first(), Some('[' | '.')) {
-            out.push('.');
-        }
-    }
-    while i < chars.len() {
-        let c = chars[i];
-        if !extensions.is_empty() && !c.is_whitespace() {
-            if c == '.' && chars.get(i + 1) == Some(&'`') {
-                i += 1;
-                continue;
-            }
-            if c != '`' {
-                return Err(TranslateError::StepAfterExtension);
-            }
-        }
-        match c {
-            '`' => {
-                let end = chars[i + 1..]
-                    .iter()
-                    .position(|&c| c == '`')
-                    .ok_or(TranslateError::Unclosed("backtick"))?;
-                let name: String = chars[i + 1..i + 1 + end].iter().collect();
-                extensions.push(match name.as_str() {
-                    "len" => Extension::Len,
-                    "keys" => Extension::Keys,
-                    "sorted" => Extension::Sorted,
-                    "str()" => Extension::Str,
-                    other => return Err(TranslateError::Extension(other.to_owned())),
-                });
-                if out.ends_with('.') {
-                    out.pop();
-                }
-                i += end + 2;
-            }
-            '.' if matches!(chars.get(i + 1), Some('\'' | '"')) => {
-                // `.'name'`: a quoted member name without brackets.
-                let (literal, next) = quoted(&chars, i + 1)?;
-                out.push('[');
-                out.push_str(&literal);
-                out.push(']');
-                i = next;
-            }
-            '\'' | '"' => {
-                let (literal, next) = quoted(&chars, i)?;
-                out.push_str(&literal);
-                i = next;
-            }
-            '[' if chars.get(i + 1) == Some(&'?') => {
-                let end = closing_bracket(&chars, i)?;
-                let filter: String = chars[i + 2..end].iter().collect();
-                out.push_str("[?");
-                out.push_str(&translate_filter(&filter)?);
-                out.push(']');
-                i = end + 1;
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    Ok((out, extensions))
-}
-
-/// A quoted string starting at `start`, returned with its quotes; and the index after it.
-fn quoted(chars: &[char], start: usize) -> Result<(String, usize), TranslateError> {
-    let quote = chars[start];
-    let mut i = start + 1;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 2,
-            c if c == quote => return Ok((chars[start..=i].iter().collect(), i + 1)),
-            _ => i += 1,
-        }
-    }
-    Err(TranslateError::Unclosed("quote"))
-}
-
-/// The index of the `]` closing the bracket at `open` (quotes and nested brackets skipped).
-fn closing_bracket(chars: &[char], open: usize) -> Result<usize, TranslateError> {
-    let mut depth = 0;
-    let mut i = open;
-    while i < chars.len() {
-        match chars[i] {
-            '\'' | '"' => {
-                i = quoted(chars, i)?.1;
-                continue;
-            }
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Ok(i);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    Err(TranslateError::Unclosed("'['"))
-}
-
-const FUNCTIONS: [&str; 5] = ["length", "count", "match", "search", "value"];
-
-/// A filter expression: bare paths become `@.` paths, `=` becomes `==`, `&` `&&`, `|` `||`, and
-/// `a =~ 're'` becomes `search(a, 're')`.
-fn translate_filter(filter: &str) -> Result<String, TranslateError> {
-    let chars: Vec<char> = filter.chars().collect();
-    let mut out = String::new();
-    // Where the last operand starts in `out`, for `=~`.
-    let mut operand_start = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\'' | '"' => {
-                operand_start = out.len();
-                let (literal, next) = quoted(&chars, i)?;
-                out.push_str(&literal);
-                i = next;
-            }
-            '@' | '$' => {
-                operand_start = out.len();
-                let end = path_end(&chars, i + 1)?;
-                let path: String = chars[i..end].iter().collect();
-                out.push_str(&translate(&path)?.0);
-                i = end;
-            }
-            '=' if chars.get(i + 1) == Some(&'~') => {
-                let operand = out.split_off(operand_start);
-                let mut j = i + 2;
-                while chars.get(j).is_some_and(|c| c.is_whitespace()) {
-                    j += 1;
-                }
-                if !matches!(chars.get(j), Some('\'' | '"')) {
-                    return Err(TranslateError::UnquotedRegex);
-                }
-                let (regex, next) = quoted(&chars, j)?;
-                out.push_str(&format!("search({}, {regex})", operand.trim()));
-                i = next;
-            }
-            '=' if chars.get(i + 1) == Some(&'=') => {
-                out.push_str("==");
-                i += 2;
-            }
-            '=' => {
-                out.push_str("==");
-                i += 1;
-            }
-            '!' | '<' | '>' if chars.get(i + 1) == Some(&'=') => {
-                out.push(c);
-                out.push('=');
-                i += 2;
-            }
-            '&' | '|' => {
-                out.push(c);
-                out.push(c);
-                i += if chars.get(i + 1) == Some(&c) { 2 } else { 1 };
-            }
-            c if c.is_alphabetic() || c == '_' => {
-                let mut end = i;
-                while chars
-                    .get(end)
-                    .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-                {
-                    end += 1;
-                }
-                let word: String = chars[i..end].iter().collect();
-                let call = chars.get(end) == Some(&'(');
-                if matches!(word.as_str(), "true" | "false" | "null")
-                    || (call && FUNCTIONS.contains(&word.as_str()))
-                {
-                    operand_start = out.len();
-                    out.push_str(&word);
-                    i = end;
-                } else {
-                    // A bare path relative to the current node.
-                    operand_start = out.len();
-                    let end = path_end(&chars, i)?;
-                    let path: String = chars[i..end].iter().collect();
-                    let (translated, _) = translate(&format!("@.{path}"))?;
-                    out.push_str(&translated);
-                    i = end;
-                }
-            }
-            c if c.is_ascii_digit() || c == '-' => {
-                operand_start = out.len();
-                out.push(c);
-                i += 1;
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Where a path (member names, `.`, brackets) starting at `start` ends.
-fn path_end(chars: &[char], start: usize) -> Result<usize, TranslateError> {
-    let mut i = start;
-    while i < chars.len() {
-        match chars[i] {
-            '[' => i = closing_bracket(chars, i)? + 1,
-            '.' | '*' | '_' | '-' => i += 1,
-            '\'' | '"' if i > start && chars[i - 1] == '.' => i = quoted(chars, i)?.1,
-            c if c.is_alphanumeric() => i += 1,
-            _ => break,
-        }
-    }
-    Ok(i)
 }

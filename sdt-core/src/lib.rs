@@ -37,6 +37,7 @@
 //! |---|---|---|
 //! | [`jsonpath::MAX_LENGTH`] | 4096 bytes | a JSONPath, before parsing ([`jsonpath::JsonPath::parse`] and `parse_rfc9535`) |
 //! | [`jsonpath::MAX_DEPTH`] | 64 | nesting of `[` and `(` in a JSONPath, outside quoted strings, before parsing |
+//! | [`jsonpath::MAX_STEPS`] | 96 | how deeply evaluating a jsonpath-ng path recurses (filters, comparisons, `!`, `+ - * /`, sort keys; not steps joined by `.`, `..`, `\|`, `where`), after parsing |
 //! | [`jsonpath::MAX_WORK`] | 10000000 steps | one JSONPath evaluation: each node visited, selected, tested or compared is a step, also inside filters and descendant walks; long strings and regular expressions cost more (see the constant) |
 //! | [`jsonpath::MAX_RESULT_BYTES`] | 33554432 bytes | the results of one JSONPath evaluation, 16 bytes per JSON value plus the bytes of strings and member names, measured before anything is copied out of the document |
 //! | [`jsonpath::MAX_REGEX_SIZE`] | 1048576 bytes | a compiled regular expression of `match()`/`search()`; a larger one matches nothing |
@@ -54,8 +55,8 @@
 //!
 //! A JSONPath evaluation stops as soon as it passes [`jsonpath::MAX_WORK`], so `$..*..*..*` on a
 //! deep document or `[0,0,0,0,0,0,0,0]` repeated on nested arrays is an error after a fraction
-//! of a second, not billions of nodes; its call stack grows with the nesting of the path's
-//! filters only ([`jsonpath::MAX_DEPTH`]), never with the document's depth.
+//! of a second, not billions of nodes; its call stack grows with the depth of the path's syntax
+//! tree only ([`jsonpath::MAX_STEPS`], [`jsonpath::MAX_DEPTH`]), never with the document's depth.
 //!
 //! JSON values are not limited here: values parsed by `serde_json` nest at most 128 deep (its
 //! recursion limit), and rendering them (`repr`, `str`, mustache) recurses once per level,

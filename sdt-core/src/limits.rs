@@ -24,6 +24,8 @@ pub enum Limit {
     JsonPathLength,
     /// [`crate::jsonpath::MAX_DEPTH`]: nesting of `[` and `(` in a JSONPath.
     JsonPathDepth,
+    /// [`crate::jsonpath::MAX_STEPS`]: how deeply evaluating a jsonpath-ng path recurses.
+    JsonPathSteps,
     /// [`crate::jsonpath::MAX_WORK`]: steps one JSONPath evaluation may take.
     JsonPathWork,
     /// [`crate::jsonpath::MAX_RESULT_BYTES`]: bytes the results of one JSONPath evaluation may hold.
@@ -40,6 +42,8 @@ pub enum Limit {
     PythonLength,
     /// [`crate::python_format::MAX_OUTPUT`]: bytes one Python rendering may produce.
     PythonOutput,
+    /// [`crate::python_format::MAX_DIGITS_VALUE`]: a width or precision in a Python format spec.
+    PythonDigits,
 }
 
 impl Limit {
@@ -48,6 +52,7 @@ impl Limit {
         match self {
             Limit::JsonPathLength => crate::jsonpath::MAX_LENGTH,
             Limit::JsonPathDepth => crate::jsonpath::MAX_DEPTH,
+            Limit::JsonPathSteps => crate::jsonpath::MAX_STEPS,
             Limit::JsonPathWork => crate::jsonpath::MAX_WORK,
             Limit::JsonPathResult => crate::jsonpath::MAX_RESULT_BYTES,
             Limit::MustacheLength => crate::mustache::MAX_TEMPLATE_LENGTH,
@@ -56,6 +61,7 @@ impl Limit {
             Limit::MustacheOutput => crate::mustache::MAX_OUTPUT,
             Limit::PythonLength => crate::python_format::MAX_TEMPLATE_LENGTH,
             Limit::PythonOutput => crate::python_format::MAX_OUTPUT,
+            Limit::PythonDigits => crate::python_format::MAX_DIGITS_VALUE,
         }
     }
 
@@ -64,6 +70,7 @@ impl Limit {
         match self {
             Limit::JsonPathLength => "sdt_core::jsonpath::MAX_LENGTH",
             Limit::JsonPathDepth => "sdt_core::jsonpath::MAX_DEPTH",
+            Limit::JsonPathSteps => "sdt_core::jsonpath::MAX_STEPS",
             Limit::JsonPathWork => "sdt_core::jsonpath::MAX_WORK",
             Limit::JsonPathResult => "sdt_core::jsonpath::MAX_RESULT_BYTES",
             Limit::MustacheLength => "sdt_core::mustache::MAX_TEMPLATE_LENGTH",
@@ -72,6 +79,7 @@ impl Limit {
             Limit::MustacheOutput => "sdt_core::mustache::MAX_OUTPUT",
             Limit::PythonLength => "sdt_core::python_format::MAX_TEMPLATE_LENGTH",
             Limit::PythonOutput => "sdt_core::python_format::MAX_OUTPUT",
+            Limit::PythonDigits => "sdt_core::python_format::MAX_DIGITS_VALUE",
         }
     }
 
@@ -80,6 +88,7 @@ impl Limit {
         match self {
             Limit::JsonPathLength => ("JSONPath length", " bytes"),
             Limit::JsonPathDepth => ("JSONPath nesting depth", ""),
+            Limit::JsonPathSteps => ("JSONPath evaluation nesting", ""),
             Limit::JsonPathWork => (
                 "JSONPath evaluation work",
                 " steps (nodes visited, selected and compared)",
@@ -94,6 +103,7 @@ impl Limit {
             Limit::MustacheOutput => ("mustache output", " bytes"),
             Limit::PythonLength => ("Python template length", " bytes"),
             Limit::PythonOutput => ("Python template output", " bytes"),
+            Limit::PythonDigits => ("Python format width or precision", ""),
         }
     }
 }

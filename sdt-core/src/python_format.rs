@@ -9,6 +9,20 @@
 //! [`MAX_DIGITS_VALUE`]. Parsing recurses only into a field's format spec, and as in CPython
 //! only once (`{x:{y}}`; `{x:{y:{z}}}` is "Max string recursion exceeded").
 //!
+//! [`format`] walks the template as CPython does, so its first error is Python's
+//! (`tests/differential/` compares it with CPython 3.11). Where we differ on purpose:
+//!
+//! - the limits above ([`crate::limits::LimitExceeded`] where Python would allocate the
+//!   output);
+//! - attributes: numbers have `real`, `imag`, `numerator` and `denominator` (not `float`'s
+//!   last two) as in Python; any other attribute is an `AttributeError`, where Python would
+//!   print a method or an internal object (`<built-in method upper of str object at 0x7f..>`);
+//! - only ASCII digits make a field name positional (Python also takes other scripts' digits);
+//! - [`PythonTemplate::parse`] refuses a template that fails whatever the variables; rendering
+//!   it with [`format`] raises the same exception class as Python, while parsing reports the
+//!   syntax error even when Python would first fail on a field before it (`"{}}"` is an
+//!   `IndexError` in Python, a `ValueError` from `parse`).
+//!
 //! ```
 //! use sdt_core::python_format::PythonTemplate;
 //! use serde_json::json;
@@ -19,8 +33,6 @@
 //! assert_eq!(template.render(variables)?, r#"{"coordX":1.5,"on":True,"v":2.0}"#);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-
-use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
@@ -33,32 +45,23 @@ pub const MAX_TEMPLATE_LENGTH: usize = 16 * 1024;
 /// would pass it.
 pub const MAX_OUTPUT: usize = 1024 * 1024;
 
-/// A template parsed once, rendered many times.
+/// A template checked once, rendered many times. Rendering walks the template as CPython's
+/// `MarkupIterator` does, field by field, so that the first error is the one Python raises
+/// (`"{}}".format()` is an `IndexError`, not the `ValueError` of the lone `}` after it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PythonTemplate {
-    pieces: Vec<Piece>,
+    template: String,
+    names: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Piece {
-    Literal(String),
-    Field(Field),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Field {
-    /// The first part of the field name (empty or digits: positional).
-    name: String,
-    accessors: Vec<Accessor>,
+/// A replacement field as CPython's `parse_field` cuts it out of the template.
+#[derive(Debug, Clone, Copy)]
+struct RawField<'t> {
+    name: &'t str,
     conversion: Option<char>,
-    /// The format spec, which may itself hold fields.
-    spec: Vec<Piece>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Accessor {
-    Attribute(String),
-    Index(String),
+    spec: &'t str,
+    /// The spec holds `{`: it is itself a template, rendered before it is applied.
+    expand: bool,
 }
 
 /// Why a template could not be parsed or rendered; `kind` is the exception Python raises.
@@ -114,259 +117,399 @@ impl From<LimitExceeded> for FormatError {
 }
 
 impl PythonTemplate {
-    /// Parses a template; syntax errors (unbalanced braces, bad conversions) are found here.
-    /// A template longer than [`MAX_TEMPLATE_LENGTH`] is refused before parsing.
+    /// Checks a template: every error that no set of variables can avoid (unbalanced braces,
+    /// a bad conversion, a malformed field name, specs nested too deep) is found here. A
+    /// template longer than [`MAX_TEMPLATE_LENGTH`] is refused before parsing.
     pub fn parse(template: &str) -> Result<Self, FormatError> {
         if template.len() > MAX_TEMPLATE_LENGTH {
             return Err(LimitExceeded::new(Limit::PythonLength, Some(template.len())).into());
         }
+        let mut names = Vec::new();
+        check(template, 2, &mut names)?;
         Ok(Self {
-            pieces: parse_pieces(template, 2)?,
+            template: template.to_owned(),
+            names,
         })
     }
 
     /// The names of the variables the template uses (for validation).
     pub fn variables(&self) -> Vec<&str> {
-        let mut names = Vec::new();
-        collect_names(&self.pieces, &mut names);
-        names
+        self.names.iter().map(String::as_str).collect()
     }
 
-    /// Renders with the variables as keyword arguments; stops with an error at the first field
-    /// that would take the output past [`MAX_OUTPUT`].
+    /// Renders with the variables as keyword arguments (`template.format(**variables)`);
+    /// stops with an error at the first field that would take the output past [`MAX_OUTPUT`].
     pub fn render(&self, variables: &Map<String, Value>) -> Result<String, FormatError> {
-        render_pieces(&self.pieces, variables)
+        let mut out = String::new();
+        build_string(&self.template, variables, 2, &mut out)?;
+        Ok(out)
     }
 }
 
-fn collect_names<'a>(pieces: &'a [Piece], names: &mut Vec<&'a str>) {
-    for piece in pieces {
-        if let Piece::Field(field) = piece {
-            if !names.contains(&field.name.as_str()) {
-                names.push(&field.name);
-            }
-            collect_names(&field.spec, names);
-        }
+/// `str.format(**variables)` in one call: the template is checked as it is rendered, so a
+/// template with a syntax error after a failing field raises what Python raises first.
+pub fn format(template: &str, variables: &Map<String, Value>) -> Result<String, FormatError> {
+    if template.len() > MAX_TEMPLATE_LENGTH {
+        return Err(LimitExceeded::new(Limit::PythonLength, Some(template.len())).into());
     }
-}
-
-fn render_pieces(pieces: &[Piece], variables: &Map<String, Value>) -> Result<String, FormatError> {
     let mut out = String::new();
-    for piece in pieces {
-        let text = match piece {
-            Piece::Literal(text) => Cow::Borrowed(text.as_str()),
-            Piece::Field(field) => {
-                let value = resolve(field, variables)?;
-                let spec = render_pieces(&field.spec, variables)?;
-                Cow::Owned(match field.conversion {
-                    None => format_value(&value, &spec)?,
-                    Some(conversion) => {
-                        let converted = match conversion {
-                            'r' => repr(&value, false),
-                            'a' => repr(&value, true),
-                            _ => to_str(&value),
-                        };
-                        format_value(&Value::String(converted), &spec)?
-                    }
-                })
-            }
-        };
-        if out.len() + text.len() > MAX_OUTPUT {
-            return Err(LimitExceeded::new(Limit::PythonOutput, None).into());
-        }
-        out.push_str(&text);
-    }
+    build_string(template, variables, 2, &mut out)?;
     Ok(out)
 }
 
-// ---- parsing -------------------------------------------------------------------------------
+// ---- parsing: CPython's MarkupIterator_next and parse_field ----------------------------------
 
-fn parse_pieces(template: &str, depth: u8) -> Result<Vec<Piece>, FormatError> {
-    let chars: Vec<char> = template.chars().collect();
-    let mut pieces = Vec::new();
-    let mut literal = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '}' {
-            if chars.get(i + 1) == Some(&'}') {
-                literal.push('}');
-                i += 2;
-                continue;
-            }
-            return Err(value_error("Single '}' encountered in format string"));
-        }
-        if c != '{' {
-            literal.push(c);
-            i += 1;
-            continue;
-        }
-        if chars.get(i + 1) == Some(&'{') {
-            literal.push('{');
-            i += 2;
-            continue;
-        }
-        if i + 1 == chars.len() {
-            return Err(value_error("Single '{' encountered in format string"));
-        }
-        // The field runs to the '}' that balances this '{' (brackets in the name hide braces).
-        let start = i + 1;
-        let mut nesting = 1;
-        let mut j = start;
-        let mut in_brackets = false;
-        while j < chars.len() {
-            match chars[j] {
-                '[' if !in_brackets => in_brackets = true,
-                ']' if in_brackets => in_brackets = false,
-                '{' if !in_brackets => nesting += 1,
-                '}' if !in_brackets => {
-                    nesting -= 1;
-                    if nesting == 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            j += 1;
-        }
-        if j == chars.len() {
-            return Err(value_error("expected '}' before end of string"));
-        }
-        if depth == 0 {
-            return Err(value_error("Max string recursion exceeded"));
-        }
-        if !literal.is_empty() {
-            pieces.push(Piece::Literal(std::mem::take(&mut literal)));
-        }
-        let body: String = chars[start..j].iter().collect();
-        pieces.push(Piece::Field(parse_field(&body, depth)?));
-        i = j + 1;
+/// The next literal text and the field after it, from byte `pos` on (`None` at the end).
+/// Braces are ASCII, so scanning bytes never splits a character.
+#[allow(clippy::type_complexity)]
+fn next_markup<'t>(
+    template: &'t str,
+    pos: &mut usize,
+) -> Result<Option<(&'t str, Option<RawField<'t>>)>, FormatError> {
+    let bytes = template.as_bytes();
+    let end = bytes.len();
+    if *pos >= end {
+        return Ok(None);
     }
-    if !literal.is_empty() {
-        pieces.push(Piece::Literal(literal));
+    let start = *pos;
+    let mut i = start;
+    let mut brace = None;
+    while i < end {
+        let c = bytes[i];
+        i += 1;
+        if c == b'{' || c == b'}' {
+            brace = Some(c);
+            break;
+        }
     }
-    Ok(pieces)
+    let at_end = i >= end;
+    let Some(c) = brace else {
+        *pos = i;
+        return Ok(Some((&template[start..i], None)));
+    };
+    if c == b'}' && (at_end || bytes[i] != b'}') {
+        return Err(value_error("Single '}' encountered in format string"));
+    }
+    if at_end && c == b'{' {
+        return Err(value_error("Single '{' encountered in format string"));
+    }
+    if bytes[i] == c {
+        // A doubled brace: the literal keeps one.
+        *pos = i + 1;
+        return Ok(Some((&template[start..i], None)));
+    }
+    let literal = &template[start..i - 1];
+    let field = parse_field(template, &mut i)?;
+    *pos = i;
+    Ok(Some((literal, Some(field))))
 }
 
-fn parse_field(body: &str, depth: u8) -> Result<Field, FormatError> {
-    let chars: Vec<char> = body.chars().collect();
-    // The field name ends at the first '!' or ':' outside brackets.
-    let mut end = 0;
-    let mut in_brackets = false;
-    while end < chars.len() {
-        match chars[end] {
-            '[' => in_brackets = true,
-            ']' => in_brackets = false,
-            '!' | ':' if !in_brackets => break,
+fn parse_field<'t>(template: &'t str, pos: &mut usize) -> Result<RawField<'t>, FormatError> {
+    let bytes = template.as_bytes();
+    let end = bytes.len();
+    let mut i = *pos;
+    let name_start = i;
+    let mut terminator = None;
+    while i < end {
+        let c = bytes[i];
+        i += 1;
+        match c {
+            b'{' => return Err(value_error("unexpected '{' in field name")),
+            b'[' => {
+                while i < end && bytes[i] != b']' {
+                    i += 1;
+                }
+            }
+            b'}' | b':' | b'!' => {
+                terminator = Some(c);
+                break;
+            }
             _ => {}
         }
-        end += 1;
     }
-    let name_text: String = chars[..end].iter().collect();
-    let (name, accessors) = parse_field_name(&name_text)?;
-    let mut rest = &chars[end..];
-    let mut conversion = None;
-    if rest.first() == Some(&'!') {
-        let Some(&c) = rest.get(1) else {
-            return Err(value_error(
-                "end of string while looking for conversion specifier",
-            ));
-        };
-        if !matches!(rest.get(2), None | Some(':')) {
-            return Err(value_error("expected ':' after conversion specifier"));
-        }
-        if !matches!(c, 'r' | 's' | 'a') {
-            return Err(value_error(format!("Unknown conversion specifier {c}")));
-        }
-        conversion = Some(c);
-        rest = &rest[2..];
-    }
-    let spec = match rest.first() {
-        Some(':') => parse_pieces(&rest[1..].iter().collect::<String>(), depth - 1)?,
-        _ => Vec::new(),
+    let Some(c) = terminator else {
+        return Err(value_error("expected '}' before end of string"));
     };
-    Ok(Field {
+    // `i - 1` is the terminator, an ASCII byte: a character boundary.
+    let name = &template[name_start..i - 1];
+    let mut field = RawField {
         name,
-        accessors,
-        conversion,
-        spec,
-    })
+        conversion: None,
+        spec: "",
+        expand: false,
+    };
+    if c == b'!' || c == b':' {
+        if c == b'!' {
+            let Some(conversion) = template[i..].chars().next() else {
+                return Err(value_error(
+                    "end of string while looking for conversion specifier",
+                ));
+            };
+            field.conversion = Some(conversion);
+            i += conversion.len_utf8();
+            if i < end {
+                let next = bytes[i];
+                i += 1;
+                if next == b'}' {
+                    *pos = i;
+                    return Ok(field);
+                }
+                if next != b':' {
+                    return Err(value_error("expected ':' after conversion specifier"));
+                }
+            }
+        }
+        let spec_start = i;
+        let mut count = 1;
+        while i < end {
+            let c = bytes[i];
+            i += 1;
+            if c == b'{' {
+                field.expand = true;
+                count += 1;
+            } else if c == b'}' {
+                count -= 1;
+                if count == 0 {
+                    field.spec = &template[spec_start..i - 1];
+                    *pos = i;
+                    return Ok(field);
+                }
+            }
+        }
+        return Err(value_error("unmatched '{' in format spec"));
+    }
+    if c != b'}' {
+        return Err(value_error("expected '}' before end of string"));
+    }
+    *pos = i;
+    Ok(field)
 }
 
-fn parse_field_name(text: &str) -> Result<(String, Vec<Accessor>), FormatError> {
-    let first_end = text.find(['.', '[']).unwrap_or(text.len());
-    let name = text[..first_end].to_owned();
-    let mut accessors = Vec::new();
-    let mut rest = &text[first_end..];
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('.') {
-            let end = after.find(['.', '[']).unwrap_or(after.len());
-            if end == 0 {
-                return Err(value_error("Empty attribute in format string"));
+/// One part of a field name after the first (`.name` or `[key]`), as CPython's
+/// `FieldNameIterator_next` reads it from byte `pos` of `rest`.
+fn next_accessor<'t>(rest: &'t str, pos: &mut usize) -> Result<Option<Accessor<'t>>, FormatError> {
+    let bytes = rest.as_bytes();
+    let Some(&c) = bytes.get(*pos) else {
+        return Ok(None);
+    };
+    *pos += 1;
+    let start = *pos;
+    let accessor = match c {
+        b'.' => {
+            while *pos < bytes.len() && bytes[*pos] != b'.' && bytes[*pos] != b'[' {
+                *pos += 1;
             }
-            accessors.push(Accessor::Attribute(after[..end].to_owned()));
-            rest = &after[end..];
-        } else if let Some(after) = rest.strip_prefix('[') {
-            let Some(end) = after.find(']') else {
+            Accessor::Attribute(&rest[start..*pos])
+        }
+        b'[' => {
+            while *pos < bytes.len() && bytes[*pos] != b']' {
+                *pos += 1;
+            }
+            if *pos >= bytes.len() {
                 return Err(value_error("Missing ']' in format string"));
-            };
-            if end == 0 {
-                return Err(value_error("Empty attribute in format string"));
             }
-            accessors.push(Accessor::Index(after[..end].to_owned()));
-            rest = &after[end + 1..];
-            if !rest.is_empty() && !rest.starts_with(['.', '[']) {
-                return Err(value_error(
-                    "Only '.' or '[' may follow ']' in format field specifier",
-                ));
-            }
-        } else {
+            *pos += 1;
+            Accessor::Index(&rest[start..*pos - 1])
+        }
+        _ => {
             return Err(value_error(
                 "Only '.' or '[' may follow ']' in format field specifier",
             ));
         }
+    };
+    if matches!(accessor, Accessor::Attribute("") | Accessor::Index("")) {
+        return Err(value_error("Empty attribute in format string"));
     }
-    Ok((name, accessors))
+    Ok(Some(accessor))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Accessor<'t> {
+    Attribute(&'t str),
+    Index(&'t str),
+}
+
+/// `get_integer`: the number a field name part is when all of it is digits. As in CPython,
+/// the digits are added up as they are read, so a run of digits too long for an index is an
+/// error even when a non-digit follows it (`{99999999999999999999x}`).
+fn get_integer(text: &str) -> Result<Option<u64>, FormatError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    const MAX: u64 = i64::MAX as u64;
+    let mut accumulator: u64 = 0;
+    for c in text.chars() {
+        let Some(digit) = c.to_digit(10) else {
+            return Ok(None);
+        };
+        let digit = u64::from(digit);
+        if accumulator > (MAX - digit) / 10 {
+            return Err(value_error("Too many decimal digits in format string"));
+        }
+        accumulator = accumulator * 10 + digit;
+    }
+    Ok(Some(accumulator))
+}
+
+/// The first part of a field name and the rest (`a` and `.b[0]` of `a.b[0]`).
+fn split_name(name: &str) -> (&str, &str) {
+    let first_end = name.find(['.', '[']).unwrap_or(name.len());
+    name.split_at(first_end)
+}
+
+/// Every error of `template` that no variables avoid; collects the variable names it uses.
+fn check(template: &str, depth: u8, names: &mut Vec<String>) -> Result<(), FormatError> {
+    if depth == 0 {
+        return Err(value_error("Max string recursion exceeded"));
+    }
+    let mut pos = 0;
+    while let Some((_, field)) = next_markup(template, &mut pos)? {
+        let Some(field) = field else { continue };
+        let (first, rest) = split_name(field.name);
+        if get_integer(first)?.is_none() && !first.is_empty() && !names.iter().any(|n| n == first) {
+            names.push(first.to_owned());
+        }
+        let mut at = 0;
+        while let Some(accessor) = next_accessor(rest, &mut at)? {
+            if let Accessor::Index(key) = accessor {
+                get_integer(key)?;
+            }
+        }
+        if let Some(c) = field.conversion
+            && !matches!(c, 'r' | 's' | 'a')
+        {
+            return Err(unknown_conversion(c));
+        }
+        if field.expand {
+            check(field.spec, depth - 1, names)?;
+        }
+    }
+    Ok(())
+}
+
+fn unknown_conversion(c: char) -> FormatError {
+    if c.is_ascii() && !c.is_ascii_control() {
+        value_error(format!("Unknown conversion specifier {c}"))
+    } else {
+        value_error(format!(
+            "Unknown conversion specifier \\x{:x}",
+            u32::from(c)
+        ))
+    }
+}
+
+/// CPython's `build_string`: literal text and fields, in order, each error as it comes.
+fn build_string(
+    template: &str,
+    variables: &Map<String, Value>,
+    depth: u8,
+    out: &mut String,
+) -> Result<(), FormatError> {
+    if depth == 0 {
+        return Err(value_error("Max string recursion exceeded"));
+    }
+    let mut pos = 0;
+    while let Some((literal, field)) = next_markup(template, &mut pos)? {
+        push_output(out, literal)?;
+        let Some(field) = field else { continue };
+        let mut value = field_value(field.name, variables)?;
+        if let Some(conversion) = field.conversion {
+            value = Value::String(match conversion {
+                'r' => repr(&value, false),
+                'a' => repr(&value, true),
+                's' => to_str(&value),
+                other => return Err(unknown_conversion(other)),
+            });
+        }
+        let text = if field.expand {
+            let mut spec = String::new();
+            build_string(field.spec, variables, depth - 1, &mut spec)?;
+            format_value(&value, &spec)?
+        } else {
+            format_value(&value, field.spec)?
+        };
+        push_output(out, &text)?;
+    }
+    Ok(())
+}
+
+fn push_output(out: &mut String, text: &str) -> Result<(), FormatError> {
+    if out.len() + text.len() > MAX_OUTPUT {
+        return Err(LimitExceeded::new(Limit::PythonOutput, None).into());
+    }
+    out.push_str(text);
+    Ok(())
 }
 
 // ---- field values --------------------------------------------------------------------------
 
-fn resolve(field: &Field, variables: &Map<String, Value>) -> Result<Value, FormatError> {
-    if field.name.is_empty() || field.name.bytes().all(|b| b.is_ascii_digit()) {
-        let index = if field.name.is_empty() {
-            "0"
-        } else {
-            &field.name
-        };
+/// `get_field_object`: the variable, then each accessor in turn (a malformed accessor is
+/// reported when it is reached, after the lookups before it).
+fn field_value(name: &str, variables: &Map<String, Value>) -> Result<Value, FormatError> {
+    let (first, rest) = split_name(name);
+    if first.is_empty() || get_integer(first)?.is_some() {
+        let index = if first.is_empty() { "0" } else { first };
         return Err(error(
             ErrorKind::IndexError,
             format!("Replacement index {index} out of range for positional args tuple"),
         ));
     }
     let mut value = variables
-        .get(&field.name)
+        .get(first)
         .cloned()
-        .ok_or_else(|| error(ErrorKind::KeyError, format!("'{}'", field.name)))?;
-    for accessor in &field.accessors {
+        .ok_or_else(|| error(ErrorKind::KeyError, format!("'{first}'")))?;
+    let mut at = 0;
+    while let Some(accessor) = next_accessor(rest, &mut at)? {
         value = match accessor {
-            Accessor::Attribute(name) => {
-                return Err(error(
-                    ErrorKind::AttributeError,
-                    format!("'{}' object has no attribute '{name}'", type_name(&value)),
-                ));
-            }
+            Accessor::Attribute(attribute) => attribute_of(&value, attribute)?,
             Accessor::Index(key) => index(&value, key)?,
         };
     }
     Ok(value)
 }
 
+/// The attributes of numbers that are plain values (`int` and `bool`: `real`, `imag`,
+/// `numerator`, `denominator`; `float`: `real`, `imag`). Other attributes are methods or
+/// Python internals, whose text (`<built-in method ... at 0x7f...>`) no one can rely on: they
+/// fail with `AttributeError`.
+fn attribute_of(value: &Value, attribute: &str) -> Result<Value, FormatError> {
+    let integer_value = match value {
+        Value::Bool(b) => Some(i128::from(*b)),
+        Value::Number(n) if !is_float(n) => Some(integer(n)),
+        _ => None,
+    };
+    let found = match (value, integer_value, attribute) {
+        (_, Some(i), "real" | "numerator") => Some(int_to_value(i)),
+        (_, Some(_), "imag") => Some(Value::from(0)),
+        (_, Some(_), "denominator") => Some(Value::from(1)),
+        (Value::Number(n), None, "real") => Some(value_of_float(n.as_f64().unwrap_or_default())),
+        (Value::Number(_), None, "imag") => Some(value_of_float(0.0)),
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        error(
+            ErrorKind::AttributeError,
+            format!(
+                "'{}' object has no attribute '{attribute}'",
+                type_name(value)
+            ),
+        )
+    })
+}
+
+fn int_to_value(i: i128) -> Value {
+    i64::try_from(i)
+        .map(Value::from)
+        .or_else(|_| u64::try_from(i).map(Value::from))
+        .unwrap_or(Value::Null)
+}
+
+fn value_of_float(f: f64) -> Value {
+    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
 fn index(value: &Value, key: &str) -> Result<Value, FormatError> {
-    let integer = key
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| key.parse::<usize>().ok())
-        .flatten();
+    let integer = get_integer(key)?.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     match (value, integer) {
         (Value::Object(_), Some(_)) => Err(error(ErrorKind::KeyError, key)),
         (Value::Object(map), None) => map
@@ -571,7 +714,9 @@ struct Spec {
     kind: Option<char>,
 }
 
-fn parse_spec(spec: &str) -> Result<Spec, FormatError> {
+/// `numeric`: the `0` flag aligns with `=` only where the default alignment is right (numbers);
+/// on strings it only sets the fill (CPython 3.10 and later).
+fn parse_spec(spec: &str, numeric: bool) -> Result<Spec, FormatError> {
     let chars: Vec<char> = spec.chars().collect();
     let mut s = Spec::default();
     let mut i = 0;
@@ -612,18 +757,11 @@ fn parse_spec(spec: &str) -> Result<Spec, FormatError> {
         }
         // CPython accepts up to sys.maxsize and then tries to allocate it; a description is
         // user input, so widths and precisions stop at MAX_DIGITS_VALUE.
-        chars[start..*i]
-            .iter()
-            .collect::<String>()
-            .parse()
-            .ok()
-            .filter(|n| *n <= MAX_DIGITS_VALUE)
-            .map(Some)
-            .ok_or_else(|| {
-                value_error(format!(
-                    "a width or precision above {MAX_DIGITS_VALUE} is not supported"
-                ))
-            })
+        let value: Option<usize> = chars[start..*i].iter().collect::<String>().parse().ok();
+        match value {
+            Some(n) if n <= MAX_DIGITS_VALUE => Ok(Some(n)),
+            other => Err(LimitExceeded::new(Limit::PythonDigits, other).into()),
+        }
     };
     s.width = digits_from(&mut i)?.unwrap_or(0);
     if let Some(&c) = chars.get(i)
@@ -650,7 +788,7 @@ fn parse_spec(spec: &str) -> Result<Spec, FormatError> {
     s.kind = chars.get(i).copied();
     if s.zero && s.fill.is_none() {
         s.fill = Some('0');
-        if s.align.is_none() {
+        if s.align.is_none() && numeric {
             s.align = Some('=');
         }
     }
@@ -662,12 +800,14 @@ fn format_value(value: &Value, spec: &str) -> Result<String, FormatError> {
         return Ok(to_str(value));
     }
     match value {
-        Value::String(text) => format_string(text, &parse_spec(spec)?),
-        Value::Bool(b) => format_int(i128::from(*b), &parse_spec(spec)?, "bool"),
-        Value::Number(n) if is_float(n) => {
-            format_float(n.as_f64().unwrap_or_default(), &parse_spec(spec)?, "float")
-        }
-        Value::Number(n) => format_int(integer(n), &parse_spec(spec)?, "int"),
+        Value::String(text) => format_string(text, &parse_spec(spec, false)?),
+        Value::Bool(b) => format_int(i128::from(*b), &parse_spec(spec, true)?, "bool"),
+        Value::Number(n) if is_float(n) => format_float(
+            n.as_f64().unwrap_or_default(),
+            &parse_spec(spec, true)?,
+            "float",
+        ),
+        Value::Number(n) => format_int(integer(n), &parse_spec(spec, true)?, "int"),
         other => Err(error(
             ErrorKind::TypeError,
             format!(
@@ -846,7 +986,16 @@ fn format_float(x: f64, s: &Spec, type_name: &str) -> Result<String, FormatError
         x.abs()
     };
     let mut body = match kind {
-        None if s.precision.is_none() => float_repr(magnitude),
+        None if s.precision.is_none() => {
+            let repr = float_repr(magnitude);
+            // `#` keeps a decimal point in the exponent form too (`5.e-324`).
+            match repr.find('e') {
+                Some(e) if s.alternate && !repr.contains('.') => {
+                    format!("{}.{}", &repr[..e], &repr[e..])
+                }
+                _ => repr,
+            }
+        }
         None => general(magnitude, s.precision.unwrap_or(6), s.alternate, true),
         Some('e' | 'E') => exponential(magnitude, s.precision.unwrap_or(6), s.alternate),
         Some('f' | 'F' | '%') => fixed(magnitude, s.precision.unwrap_or(6), s.alternate),

@@ -223,3 +223,59 @@ fn queries_rfc_9535_calls_ill_typed_are_refused() {
         );
     }
 }
+
+/// The kinds of issue 24, each as jsonpath-ng 1.16.0 answers it (checked against it by the
+/// differential harness; these are the readable examples).
+#[test]
+fn the_jsonpath_ng_dialect_reads_paths_as_jsonpath_ng_does()
+-> Result<(), Box<dyn std::error::Error>> {
+    let hue = json!({"1": {"state": {"on": true, "xy": [0.3, 0.4]}, "name": "Hue 1"},
+                     "device-id": "a-1", "@id": 7, "température": 21.5});
+    let find = |path: &str, document: &Value| JsonPath::parse(path).and_then(|p| p.query(document));
+    assert_eq!(find("$.1.state.xy[0]", &hue)?, vec![json!(0.3)]);
+    assert_eq!(find("$.device-id", &hue)?, vec![json!("a-1")]);
+    assert_eq!(find("$.@id", &hue)?, vec![json!(7)]);
+    assert_eq!(find("$.'température'", &hue)?, vec![json!(21.5)]);
+    assert_eq!(find("$.1.name.`len`", &hue)?, vec![json!(5)]);
+    assert_eq!(find("`this`.1.state.on", &hue)?, vec![json!(true)]);
+    assert_eq!(find("$.device-id,@id", &hue)?, vec![json!("a-1"), json!(7)]);
+    assert_eq!(find("$ . 1 . name", &hue)?, vec![json!("Hue 1")]);
+    // jsonpath-ng reads `$.[0]` as `$[0]`; `$.a b`, the empty path and `$.` are errors.
+    assert_eq!(find("$.[0]", &json!([5]))?, vec![json!(5)]);
+    for bad in ["$.a b", "", "$.", "$..", "$[?]"] {
+        assert!(JsonPath::parse(bad).is_err(), "{bad:?}");
+    }
+    let readings = json!([{"value": {"addr": "ffff", "v": 0}}, {"value": {"addr": "3ef8", "v": 0.0}},
+                          {"value": {"addr": "aaaa", "v": true}}]);
+    // Bare words are strings, `=` is `==`, `!` negates, `0` equals `0.0` but `true` is not 1.
+    assert_eq!(
+        find("$[?value.addr==ffff].value.v", &readings)?,
+        vec![json!(0)]
+    );
+    assert_eq!(
+        find("$[?value.v=0].value.addr", &readings)?,
+        vec![json!("ffff"), json!("3ef8")]
+    );
+    assert_eq!(
+        find("$[?value.v == 1].value.addr", &readings)?,
+        Vec::<Value>::new()
+    );
+    assert_eq!(find("$[?!value.nothing].value.addr", &readings)?.len(), 3);
+    // `|` between filter expressions is not jsonpath-ng's (its `||` is).
+    assert!(find("$[?value.addr=ffff | value.addr='aaaa'].value.v", &readings).is_err());
+    assert_eq!(
+        find(
+            "$[?value.addr=ffff || value.addr='aaaa'].value.v",
+            &readings
+        )?,
+        vec![json!(0), json!(true)]
+    );
+    assert_eq!(
+        find(
+            "$[?(@.value.v == @.value.v) & value.addr =~ '^3'].value.addr",
+            &readings
+        )?,
+        vec![json!("3ef8")]
+    );
+    Ok(())
+}

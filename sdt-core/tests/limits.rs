@@ -564,7 +564,7 @@ fn descriptions_and_the_playground_report_the_limit() -> TestResult {
     // A path over the work budget: the variable fails, the properties using it are skipped
     // saying why, the others render.
     let description: SyncDescription = serde_json::from_value(json!({
-        "iot_attributes": [{"name": "deep", "value": "..*".repeat(8)},
+        "iot_attributes": [{"name": "deep", "value": format!("${}", "..*".repeat(8))},
                            {"name": "ok", "value": "$.ok"}],
         "thingin_attributes": [{"name": "p", "value": "{deep}", "frequency_sec": 1},
                                {"name": "q", "value": "{ok}", "frequency_sec": 1}]
@@ -610,6 +610,7 @@ fn the_documented_limits_are_the_constants() {
     for limit in [
         Limit::JsonPathLength,
         Limit::JsonPathDepth,
+        Limit::JsonPathSteps,
         Limit::JsonPathWork,
         Limit::JsonPathResult,
         Limit::MustacheLength,
@@ -618,6 +619,7 @@ fn the_documented_limits_are_the_constants() {
         Limit::MustacheOutput,
         Limit::PythonLength,
         Limit::PythonOutput,
+        Limit::PythonDigits,
     ] {
         let path = limit.name().trim_start_matches("sdt_core::");
         let row = format!("//! | [`{path}`] | {} ", limit.value());
@@ -633,4 +635,44 @@ fn the_documented_limits_are_the_constants() {
         jsonpath::MAX_REGEX_SIZE
     );
     assert!(docs.contains(&regex), "{regex:?}");
+}
+
+#[test]
+fn a_jsonpath_ng_path_nested_as_deep_as_the_step_limit_runs_and_a_deeper_one_is_refused()
+-> TestResult {
+    // jsonpath-ng reads `$.a + 1 + 1` as `$.a + (1 + 1)`: one level per operator.
+    let document = json!({"a": 1, "b": {"b": 2}});
+    let at_limit = format!("$.a{}", " + 1".repeat(jsonpath::MAX_STEPS));
+    assert_eq!(
+        JsonPath::parse(&at_limit)?.query(&document)?,
+        vec![json!(jsonpath::MAX_STEPS + 1)]
+    );
+    let over = format!("$.a{}", " + 1".repeat(jsonpath::MAX_STEPS + 1));
+    let error = JsonPath::parse(&over).err().ok_or("refused")?;
+    assert_eq!(
+        limit_of(&error).map(|e| e.limit),
+        Some(Limit::JsonPathSteps),
+        "{error}"
+    );
+    Ok(())
+}
+
+#[test]
+fn paths_of_thousands_of_steps_run_on_a_small_stack() -> TestResult {
+    // Python raises RecursionError on these; we evaluate them (a documented difference).
+    let document = json!({"b": {"b": 2}});
+    assert!(
+        JsonPath::parse(&format!("$.b{}", ".b".repeat(1000)))?
+            .query(&document)?
+            .is_empty()
+    );
+    assert_eq!(
+        JsonPath::parse(&format!("${}", "..b".repeat(1000)))?.query(&document)?,
+        Vec::<Value>::new()
+    );
+    assert_eq!(
+        JsonPath::parse(&format!("$.b{}", " where b".repeat(400)))?.query(&document)?,
+        vec![json!({"b": 2})]
+    );
+    Ok(())
 }
