@@ -97,6 +97,8 @@ if ! python=$(bash scripts/test-venv.sh); then
   exit 1
 fi
 echo "test venv python: $python"
+# sdt-core's differential test runs jsonpath-ng and str.format through this python.
+export SDT_ORACLE_PYTHON="$python"
 step "install: mosquitto (Debian)"
 if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   sudo=""
