@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aas_model::{AssetAdministrationShell, ConceptDescription, Identifiable, Submodel};
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -113,6 +113,11 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
 /// timeout answers for it: a change that commits is announced, a binding is made whole or not
 /// at all (as when the storage calls ran on the blocking pool, which nothing cancels).
 async fn to_the_end(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    // Reads change nothing: they are spared the task's cost (GET of a 50 KB submodel, 32
+    // clients: 0.55 of the floor with it, bench/server.sh).
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
     match tokio::spawn(next.run(request)).await {
         Ok(response) => response,
         Err(error) => {
