@@ -9,7 +9,7 @@
 //! [`MAX_DIGITS_VALUE`]. Parsing recurses only into a field's format spec, and as in CPython
 //! only once (`{x:{y}}`; `{x:{y:{z}}}` is "Max string recursion exceeded").
 //!
-//! [`format`] walks the template as CPython does, so its first error is Python's
+//! [`format()`] walks the template as CPython does, so its first error is Python's
 //! (`tests/differential/` compares it with CPython 3.11). Where we differ on purpose:
 //!
 //! - the limits above ([`crate::limits::LimitExceeded`] where Python would allocate the
@@ -19,7 +19,7 @@
 //!   print a method or an internal object (`<built-in method upper of str object at 0x7f..>`);
 //! - only ASCII digits make a field name positional (Python also takes other scripts' digits);
 //! - [`PythonTemplate::parse`] refuses a template that fails whatever the variables; rendering
-//!   it with [`format`] raises the same exception class as Python, while parsing reports the
+//!   it with [`format()`] raises the same exception class as Python, while parsing reports the
 //!   syntax error even when Python would first fail on a field before it (`"{}}"` is an
 //!   `IndexError` in Python, a `ValueError` from `parse`).
 //!
