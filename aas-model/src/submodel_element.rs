@@ -109,22 +109,31 @@ impl SubmodelElement {
     ///
     /// These are the children that idShort paths step into (IDTA Part 2).
     pub fn children(&self) -> Vec<&SubmodelElement> {
-        match self {
-            SubmodelElement::SubmodelElementCollection(c) => c.value.iter().flatten().collect(),
-            SubmodelElement::SubmodelElementList(l) => l.value.iter().flatten().collect(),
-            SubmodelElement::Entity(e) => e.statements.iter().flatten().collect(),
-            SubmodelElement::Operation(o) => [
-                &o.input_variables,
-                &o.output_variables,
-                &o.inoutput_variables,
-            ]
+        self.child_elements().collect()
+    }
+
+    /// [`SubmodelElement::children`] without collecting them.
+    fn child_elements(&self) -> impl Iterator<Item = &SubmodelElement> {
+        let none = [None; 3];
+        let (elements, variables) = match self {
+            SubmodelElement::SubmodelElementCollection(c) => (c.value.as_ref(), none),
+            SubmodelElement::SubmodelElementList(l) => (l.value.as_ref(), none),
+            SubmodelElement::Entity(e) => (e.statements.as_ref(), none),
+            SubmodelElement::Operation(o) => (
+                None,
+                [
+                    o.input_variables.as_ref(),
+                    o.output_variables.as_ref(),
+                    o.inoutput_variables.as_ref(),
+                ],
+            ),
+            _ => (None, none),
+        };
+        let variables = variables.into_iter().flatten().flatten();
+        elements
             .into_iter()
             .flatten()
-            .flatten()
-            .map(|v| &v.value)
-            .collect(),
-            _ => Vec::new(),
-        }
+            .chain(variables.map(|variable| &variable.value))
     }
 
     /// The child elements, mutable: those of [`SubmodelElement::children`] (annotations
@@ -183,19 +192,7 @@ impl SubmodelElement {
                 true
             }
             // Without collecting the children: this runs at every write of a submodel.
-            SubmodelElement::SubmodelElementCollection(c) => any_holds_blob_value(&c.value),
-            SubmodelElement::SubmodelElementList(l) => any_holds_blob_value(&l.value),
-            SubmodelElement::Entity(e) => any_holds_blob_value(&e.statements),
-            SubmodelElement::Operation(o) => [
-                &o.input_variables,
-                &o.output_variables,
-                &o.inoutput_variables,
-            ]
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|variable| variable.value.holds_blob_value()),
-            _ => false,
+            _ => self.child_elements().any(SubmodelElement::holds_blob_value),
         }
     }
 
@@ -288,10 +285,3 @@ macro_rules! __with_submodel_element_classes {
 
 crate::__with_submodel_element_classes!(into_enum!(SubmodelElement:));
 into_enum!(DataElement: Property, MultiLanguageProperty, Range, ReferenceElement, Blob, File);
-
-fn any_holds_blob_value(elements: &Option<Vec<SubmodelElement>>) -> bool {
-    elements
-        .iter()
-        .flatten()
-        .any(SubmodelElement::holds_blob_value)
-}
