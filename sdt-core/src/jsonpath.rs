@@ -13,8 +13,16 @@
 //! - limits: [`MAX_LENGTH`], [`MAX_DEPTH`], [`MAX_STEPS`] (Python raises `RecursionError` near
 //!   its own recursion limit instead), [`MAX_WORK`] and [`MAX_RESULT_BYTES`] (`$.a * 1000000000`
 //!   repeats a string until memory runs out in Python); integers in paths up to 38 digits;
-//! - `=~` uses the `regex` crate: patterns with look-around or back-references, which Python's
-//!   `re` accepts, fail with [`JsonPathError::Evaluation`];
+//! - `=~` patterns are read by a port of CPython 3.11's `re` parser, so a pattern Python refuses
+//!   is refused and every construct means what it means to Python (`$` before a final newline,
+//!   `\w` as `str.isalnum()`, classes without nesting, back-references, look-around, atomic
+//!   groups, conditionals), and run by `fancy_regex`. On purpose: `\N{name}` is refused as
+//!   unsupported (Unicode's name table would add about a megabyte for a spelling nobody needs
+//!   in a filter; write the character or `\u`); under the `i` flag letters match as in Unicode's
+//!   simple case folding, which Python's `re` follows except for a handful of characters with
+//!   several lower cases; a match that backtracks more than [`MAX_REGEX_BACKTRACK`] times stops
+//!   (Python backtracks exponentially on `(a|aa)+c`), a pattern compiling to more than
+//!   [`MAX_REGEX_SIZE`] or nesting groups deeper than [`MAX_REGEX_NESTING`] is refused;
 //! - only ASCII digits are digits (Python's `\d` also takes other scripts' digits);
 //! - the named operators `` `path` ``, `` `split(...)` `` and `` `sub(...)` `` are refused when
 //!   evaluated ([`JsonPathError::Evaluation`]);
@@ -58,6 +66,7 @@
 
 mod eval;
 mod ng;
+mod python_re;
 // Generated (scripts/gen-jsonpath-ng-tables.py): kept as the generator writes it.
 #[rustfmt::skip]
 mod ng_table;
@@ -115,6 +124,17 @@ pub const MAX_RESULT_BYTES: usize = 32 << 20;
 /// crate's `size_limit` and `dfa_size_limit`; its defaults are 10 MiB and 2 MiB). A pattern
 /// over it matches nothing, like an invalid pattern: `\p{L}{10}` compiles, `\p{L}{30}` does not.
 pub const MAX_REGEX_SIZE: usize = 1 << 20;
+
+/// How many times one `=~` match may backtrack (`fancy_regex`'s `backtrack_limit`). Only
+/// patterns with back-references, look-around, atomic groups, possessive repeats,
+/// conditionals, `\b`, `\B` or a `$` something follows backtrack; the others run in linear
+/// time. Python's `re` backtracks without a bound (`(a|aa)+c` on 64 `a`s takes years).
+pub const MAX_REGEX_BACKTRACK: usize = 100_000;
+
+/// How deeply groups may nest in a `=~` pattern. Python's parser recurses per group and
+/// raises `RecursionError` a few hundred levels deep; `fancy_regex` stops at 64 levels of its
+/// syntax, and a repeated group takes up to three of them in the translation.
+pub const MAX_REGEX_NESTING: usize = 20;
 
 /// How deeply the evaluation of a jsonpath-ng path may recurse: each filter, comparison,
 /// `!`, arithmetic operator (`+ - * /`) and sort key nests one level; steps joined by `.`,

@@ -40,7 +40,9 @@
 //! | [`jsonpath::MAX_STEPS`] | 96 | how deeply evaluating a jsonpath-ng path recurses (filters, comparisons, `!`, `+ - * /`, sort keys; not steps joined by `.`, `..`, `\|`, `where`), after parsing |
 //! | [`jsonpath::MAX_WORK`] | 10000000 steps | one JSONPath evaluation: each node visited, selected, tested or compared is a step, also inside filters and descendant walks; long strings and regular expressions cost more (see the constant) |
 //! | [`jsonpath::MAX_RESULT_BYTES`] | 33554432 bytes | the results of one JSONPath evaluation, 16 bytes per JSON value plus the bytes of strings and member names, measured before anything is copied out of the document |
-//! | [`jsonpath::MAX_REGEX_SIZE`] | 1048576 bytes | a compiled regular expression of `match()`/`search()`; a larger one matches nothing |
+//! | [`jsonpath::MAX_REGEX_SIZE`] | 1048576 bytes | a compiled regular expression: in `match()`/`search()` a larger one matches nothing, a larger `=~` pattern is an error naming the limit |
+//! | [`jsonpath::MAX_REGEX_BACKTRACK`] | 100000 | how often one `=~` match may backtrack (only patterns with back-references, look-around, atomic groups, conditionals, `\b`, `\B` or a `$` something follows backtrack) |
+//! | [`jsonpath::MAX_REGEX_NESTING`] | 20 | nesting of groups in a `=~` pattern, while parsing it |
 //! | [`mustache::MAX_TEMPLATE_LENGTH`] | 16384 bytes | a mustache template, before parsing |
 //! | [`mustache::MAX_SECTION_DEPTH`] | 16 | nesting of mustache sections, before ramhorns parses the template |
 //! | [`mustache::MAX_WORK`] | 1000000 steps | one mustache rendering: each tag looked up and each pass through a section is a step |
@@ -98,6 +100,11 @@
 //! - `jsonpath-rust`: RFC 9535 JSONPath parsing (our translator turns the jsonpath-ng dialect
 //!   into it); [`jsonpath`] evaluates the parsed query itself, with a work budget.
 //! - `regex`: I-Regexp for `match()` and `search()` (the crate jsonpath-rust uses).
+//! - `fancy-regex`: Python `re` patterns of jsonpath-ng's `=~` (our port of Python's parser
+//!   writes them in its syntax): back-references, look-around, atomic groups and conditionals,
+//!   which Python has and `regex` lacks; it hands patterns without them to `regex` whole.
+//! - `unicode-ident`: group names in `=~` patterns are Python identifiers (`XID_Start`,
+//!   `XID_Continue`).
 //! - `ramhorns`: mustache parsing and rendering (our `Content` over `serde_json::Value`).
 //! - `serde`: descriptions and platform definitions as users write them.
 //! - feature `client` (default): `reqwest` (rustls): the platform client; `tokio`: polling tasks, timers, name resolution; `async-trait`: the

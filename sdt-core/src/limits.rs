@@ -30,6 +30,12 @@ pub enum Limit {
     JsonPathWork,
     /// [`crate::jsonpath::MAX_RESULT_BYTES`]: bytes the results of one JSONPath evaluation may hold.
     JsonPathResult,
+    /// [`crate::jsonpath::MAX_REGEX_SIZE`]: compiled size of a `=~` pattern.
+    JsonPathRegexSize,
+    /// [`crate::jsonpath::MAX_REGEX_BACKTRACK`]: backtracking of one `=~` match.
+    JsonPathRegexBacktrack,
+    /// [`crate::jsonpath::MAX_REGEX_NESTING`]: nesting of groups in a `=~` pattern.
+    JsonPathRegexNesting,
     /// [`crate::mustache::MAX_TEMPLATE_LENGTH`]: bytes of a mustache template.
     MustacheLength,
     /// [`crate::mustache::MAX_SECTION_DEPTH`]: nesting of mustache sections.
@@ -55,6 +61,9 @@ impl Limit {
             Limit::JsonPathSteps => crate::jsonpath::MAX_STEPS,
             Limit::JsonPathWork => crate::jsonpath::MAX_WORK,
             Limit::JsonPathResult => crate::jsonpath::MAX_RESULT_BYTES,
+            Limit::JsonPathRegexSize => crate::jsonpath::MAX_REGEX_SIZE,
+            Limit::JsonPathRegexBacktrack => crate::jsonpath::MAX_REGEX_BACKTRACK,
+            Limit::JsonPathRegexNesting => crate::jsonpath::MAX_REGEX_NESTING,
             Limit::MustacheLength => crate::mustache::MAX_TEMPLATE_LENGTH,
             Limit::MustacheDepth => crate::mustache::MAX_SECTION_DEPTH,
             Limit::MustacheWork => crate::mustache::MAX_WORK,
@@ -73,6 +82,9 @@ impl Limit {
             Limit::JsonPathSteps => "sdt_core::jsonpath::MAX_STEPS",
             Limit::JsonPathWork => "sdt_core::jsonpath::MAX_WORK",
             Limit::JsonPathResult => "sdt_core::jsonpath::MAX_RESULT_BYTES",
+            Limit::JsonPathRegexSize => "sdt_core::jsonpath::MAX_REGEX_SIZE",
+            Limit::JsonPathRegexBacktrack => "sdt_core::jsonpath::MAX_REGEX_BACKTRACK",
+            Limit::JsonPathRegexNesting => "sdt_core::jsonpath::MAX_REGEX_NESTING",
             Limit::MustacheLength => "sdt_core::mustache::MAX_TEMPLATE_LENGTH",
             Limit::MustacheDepth => "sdt_core::mustache::MAX_SECTION_DEPTH",
             Limit::MustacheWork => "sdt_core::mustache::MAX_WORK",
@@ -94,6 +106,9 @@ impl Limit {
                 " steps (nodes visited, selected and compared)",
             ),
             Limit::JsonPathResult => ("JSONPath results", " bytes"),
+            Limit::JsonPathRegexSize => ("compiled =~ pattern", " bytes"),
+            Limit::JsonPathRegexBacktrack => ("backtracking of a =~ match", " steps"),
+            Limit::JsonPathRegexNesting => ("group nesting of a =~ pattern", ""),
             Limit::MustacheLength => ("mustache template length", " bytes"),
             Limit::MustacheDepth => ("mustache section nesting depth", ""),
             Limit::MustacheWork => (

@@ -676,3 +676,65 @@ fn paths_of_thousands_of_steps_run_on_a_small_stack() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn a_regex_match_that_backtracks_without_end_stops_at_max_regex_backtrack() -> TestResult {
+    // Python's `re` takes exponential time here; the look-ahead puts the pattern in the
+    // backtracking engine.
+    let path = JsonPath::parse("$.objects[?name=~'(?:a|(?=a)a)+c'].name")?;
+    let document = json!({"objects": [{"name": format!("{}b", "a".repeat(64))}]});
+    let error = within(Duration::from_secs(20), || path.query(&document))
+        .err()
+        .ok_or("the match did not stop")?;
+    assert_eq!(
+        limit_of(&error).map(|e| e.limit),
+        Some(Limit::JsonPathRegexBacktrack),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("sdt_core::jsonpath::MAX_REGEX_BACKTRACK")
+    );
+    Ok(())
+}
+
+#[test]
+fn regex_groups_nested_past_max_regex_nesting_are_refused() -> TestResult {
+    let deep = |n: usize| {
+        format!(
+            "$.objects[?name=~'{}a{}'].name",
+            "(".repeat(n),
+            ")".repeat(n)
+        )
+    };
+    let document = json!({"objects": [{"name": "a"}]});
+    let at_limit = JsonPath::parse(&deep(jsonpath::MAX_REGEX_NESTING - 1))?;
+    assert_eq!(at_limit.query(&document)?, vec![json!("a")]);
+    let error = JsonPath::parse(&deep(jsonpath::MAX_REGEX_NESTING + 1))?
+        .query(&document)
+        .err()
+        .ok_or("a pattern nested too deeply was compiled")?;
+    assert_eq!(
+        limit_of(&error).map(|e| e.limit),
+        Some(Limit::JsonPathRegexNesting),
+        "{error}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_regex_pattern_over_max_regex_size_is_an_error_naming_it() -> TestResult {
+    // 3,000 Unicode `\w` classes compile to far more than a megabyte.
+    let path = JsonPath::parse(r"$.objects[?name=~'\\w{3000}'].name")?;
+    let error = path
+        .query(&json!({"objects": [{"name": "a"}]}))
+        .err()
+        .ok_or("the pattern compiled")?;
+    assert_eq!(
+        limit_of(&error).map(|e| e.limit),
+        Some(Limit::JsonPathRegexSize),
+        "{error}"
+    );
+    Ok(())
+}

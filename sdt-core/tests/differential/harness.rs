@@ -111,6 +111,9 @@ pub fn ours(case: &Case) -> Outcome {
             Ok(parsed) => match parsed.query(document) {
                 Ok(values) => Outcome::Values(values),
                 Err(JsonPathError::Limit(_)) => Outcome::Error(LIMIT.into()),
+                Err(e) if e.reason().ends_with(" is not supported") => {
+                    Outcome::Error(UNSUPPORTED.into())
+                }
                 Err(_) => Outcome::Error("error".into()),
             },
             Err(JsonPathError::Limit(_)) => Outcome::Error(LIMIT.into()),
@@ -160,11 +163,16 @@ fn theirs(case: &Case, answer: &Value) -> Outcome {
 /// Our error when a documented limit stopped us.
 const LIMIT: &str = "limit";
 
+/// Our error for a construct the crate docs list as not supported.
+const UNSUPPORTED: &str = "unsupported";
+
 /// Differences that are deliberate (listed in the crate docs): we stop at a documented limit
-/// where Python goes on, or we go on where Python's recursion limit stops it.
-pub const DELIBERATE: [&str; 2] = [
+/// where Python goes on, we go on where Python's recursion limit stops it, or we refuse a
+/// construct the docs list as not supported.
+pub const DELIBERATE: [&str; 3] = [
     "we stop at a documented limit",
     "Python stops at its recursion limit",
+    "we refuse a construct documented as unsupported",
 ];
 
 /// How the two sides differ: the first part of a difference's kind.
@@ -174,6 +182,8 @@ pub fn outcome_class(ours: &Outcome, theirs: &Outcome) -> Option<&'static str> {
         (a, b) if a == b => None,
         (Outcome::Error(ours), Outcome::Error(_)) if ours == LIMIT => None,
         (Outcome::Error(ours), _) if ours == LIMIT => Some(DELIBERATE[0]),
+        (Outcome::Error(ours), Outcome::Error(_)) if ours == UNSUPPORTED => None,
+        (Outcome::Error(ours), _) if ours == UNSUPPORTED => Some(DELIBERATE[2]),
         (Outcome::Error(_), Outcome::Error(theirs)) if theirs == "RecursionError" => None,
         (_, Outcome::Error(theirs)) if theirs == "RecursionError" => Some(DELIBERATE[1]),
         (Outcome::Rfc9535Only, Outcome::Error(_)) => None,
@@ -328,6 +338,11 @@ const ODD_NAMES: &[&str] = &[
 ];
 const WORDS: &[&str] = &[
     "3ef8",
+    "Hue 1\n",
+    "ab\n\n",
+    "x_y ²",
+    "e\u{301}",
+    "\u{212a}",
     "ffff",
     "on",
     "off",
@@ -837,7 +852,7 @@ impl Builder<'_> {
     }
 
     fn comparison(&mut self) {
-        match self.rng.below(12) {
+        match self.rng.below(14) {
             0 | 1 => {
                 self.kind("filter: existence");
                 self.query_operand();
@@ -859,14 +874,20 @@ impl Builder<'_> {
                     _ => self.push("value(@..on) == true"),
                 }
             }
-            4 => {
+            4 | 12 | 13 => {
                 self.kind("filter: =~");
                 self.query_operand();
                 self.gap();
                 self.push("=~");
                 self.gap();
-                let re = self.rng.pick(&["^3", "f+", "[0-9]", "Hue.*", "x|y", "^$"]);
-                let q = self.quoted(re);
+                let re = if self.rng.percent(30) {
+                    self.rng
+                        .pick(&["^3", "f+", "[0-9]", "Hue.*", "x|y", "^$"])
+                        .to_owned()
+                } else {
+                    self.python_pattern()
+                };
+                let q = self.quoted(&re);
                 self.push(&q);
             }
             _ => {
@@ -881,6 +902,194 @@ impl Builder<'_> {
                 self.push(op);
                 self.gap();
                 self.literal();
+            }
+        }
+    }
+
+    /// A Python `re` pattern built from pieces that reach every branch of `re._parser`:
+    /// flags, classes (ranges, `[`, `&&`, `--`, escapes), every escape letter, octal and
+    /// group numbers, repeats of every form (and malformed ones), groups of every extension,
+    /// back-references, conditionals, look-around, verbose whitespace and comments.
+    fn python_pattern(&mut self) -> String {
+        let mut out = String::new();
+        if self.rng.percent(25) {
+            self.kind("re: flags");
+            out.push_str(self.rng.pick(&[
+                "(?i)", "(?m)", "(?s)", "(?x)", "(?a)", "(?ai)", "(?u)", "(?t)", "(?L)", "(?au)",
+                "(?im)", "(?x) ", "(?-i)", "(?i", "(?q)",
+            ]));
+        }
+        for _ in 0..1 + self.rng.below(4) {
+            self.pattern_piece(2, &mut out);
+        }
+        out
+    }
+
+    fn pattern_piece(&mut self, depth: usize, out: &mut String) {
+        match self.rng.below(16) {
+            0 | 1 => out.push_str(self.rng.pick(&[
+                "a", "e", "H", "u", "3", "f", "ue", " ", "_", "é", "ü", "Hue", "3e", "ff", "on",
+                "A", "k", "K", "\u{212a}", "²", "温", "-", "@", "\n", "\\.",
+            ])),
+            2 | 3 => {
+                self.kind("re: escape");
+                out.push_str(self.rng.pick(&[
+                    "\\d",
+                    "\\D",
+                    "\\s",
+                    "\\S",
+                    "\\w",
+                    "\\W",
+                    "\\b",
+                    "\\B",
+                    "\\A",
+                    "\\Z",
+                    "\\z",
+                    "\\n",
+                    "\\t",
+                    "\\x41",
+                    "\\x4",
+                    "\\u00e9",
+                    "\\U0001F600",
+                    "\\U00110000",
+                    "\\0",
+                    "\\01",
+                    "\\101",
+                    "\\400",
+                    "\\8",
+                    "\\.",
+                    "\\-",
+                    "\\é",
+                    "\\p{L}",
+                    "\\h",
+                    "\\<",
+                    "\\a",
+                    "\\e",
+                    "\\f",
+                    "\\v",
+                    "\\ ",
+                    "\\#",
+                    "\\ud800",
+                    "\\x1c",
+                    "\\",
+                    "\\G",
+                    "\\Q",
+                ]));
+            }
+            4 | 5 => {
+                self.kind("re: class");
+                out.push('[');
+                if self.rng.percent(25) {
+                    out.push('^');
+                }
+                for _ in 0..1 + self.rng.below(3) {
+                    out.push_str(self.rng.pick(&[
+                        "a-z",
+                        "0-9",
+                        "A-F",
+                        "r--",
+                        "-",
+                        "]",
+                        "[",
+                        "&&",
+                        "--",
+                        "~~",
+                        "||",
+                        "\\d",
+                        "\\w-",
+                        "\\]",
+                        "^",
+                        "a",
+                        "\\b",
+                        "\\s",
+                        "z-a",
+                        "é-ü",
+                        "\\x41-\\x5a",
+                        "\\n",
+                        "\\d-z",
+                        "a-\\d",
+                        "\\W",
+                        "\\S",
+                        "\\D",
+                        "\\A",
+                        "\\8",
+                        "\\07",
+                        "\\777",
+                        " ",
+                        "[:alpha:]",
+                        "\\ud800-\\ue000",
+                        "3",
+                        "e",
+                        "f",
+                    ]));
+                }
+                if self.rng.percent(92) {
+                    out.push(']');
+                }
+            }
+            6 => out.push('.'),
+            7 => out.push_str(self.rng.pick(&["^", "$", "$", "\\Z"])),
+            8 | 9 => {
+                self.kind("re: repeat");
+                out.push_str(self.rng.pick(&[
+                    "*",
+                    "+",
+                    "?",
+                    "*?",
+                    "+?",
+                    "??",
+                    "*+",
+                    "++",
+                    "?+",
+                    "{2}",
+                    "{1,}",
+                    "{,2}",
+                    "{1,2}",
+                    "{2,1}",
+                    "{",
+                    "{}",
+                    "{x}",
+                    "{1,2",
+                    "**",
+                    "{4294967295}",
+                    "{0}",
+                    "{,}",
+                    "{1,2}?",
+                    "{1,2}+",
+                    "+*",
+                ]));
+            }
+            10 | 11 if depth > 0 => {
+                self.kind("re: group, look-around, back-reference");
+                let open = self.rng.pick(&[
+                    "(", "(", "(?:", "(?P<g>", "(?P<g>", "(?i:", "(?-i:", "(?s:", "(?m:", "(?x:",
+                    "(?a:", "(?>", "(?=", "(?!", "(?<=", "(?<!", "(?#c", "(?(1)", "(?(g)", "(?(0)",
+                    "(?P<1>", "(?<g>", "(?", "(?P", "(?L:", "(?i-i:", "(?u:", "(?(+1)",
+                ]);
+                out.push_str(open);
+                for _ in 0..self.rng.below(3) {
+                    self.pattern_piece(depth - 1, out);
+                }
+                if self.rng.percent(30) {
+                    out.push('|');
+                    self.pattern_piece(depth - 1, out);
+                }
+                if self.rng.percent(93) {
+                    out.push(')');
+                }
+            }
+            12 => {
+                self.kind("re: group, look-around, back-reference");
+                out.push_str(self.rng.pick(&["\\1", "\\1", "(?P=g)", "\\2", "\\10"]));
+            }
+            13 => out.push('|'),
+            14 => out.push_str(self.rng.pick(&[" ", " # c\n", "\t", "{", "}", ")", "#"])),
+            _ => {
+                // A literal from the documents' words, so that patterns find something.
+                let word = self.rng.pick(WORDS);
+                for c in word.chars().take(3) {
+                    out.push(c);
+                }
             }
         }
     }
@@ -1301,8 +1510,73 @@ pub fn template(rng: &mut Rng) -> (String, Vec<&'static str>) {
 }
 
 /// Case number `index` of the batch with `seed`: the same case whatever the batch size.
+/// Strings `=~` patterns are searched in: the documents' words and what tells Python's `re`
+/// from the `regex` crate (final newlines, combining marks, `²`, the Kelvin sign, U+001C).
+const SUBJECTS: &[&str] = &[
+    "Hue 1",
+    "Hue 1\n",
+    "ab\n\n",
+    "3ef8",
+    "ffff",
+    "",
+    "a",
+    "A",
+    "\n",
+    "x_y ²",
+    "e\u{301}",
+    "\u{212a}",
+    "k",
+    "K",
+    "é",
+    "É",
+    "température",
+    "温度",
+    "\u{1c}",
+    "a b",
+    "aa",
+    "aaa",
+    "{1}",
+    "[2]||]",
+    "&",
+    "-",
+    "\u{0}",
+    "A\nB",
+    "on",
+    "off",
+    "ue",
+];
+
+/// `$.objects[?name=~'pattern']` over objects whose names are [`SUBJECTS`]: every generated
+/// pattern is compiled and searched (jsonpath-ng calls `re.search` on strings only).
+fn regex_search(rng: &mut Rng) -> (String, Value, Vec<&'static str>) {
+    let mut b = Builder {
+        rng,
+        text: String::new(),
+        kinds: Vec::new(),
+        cursor: Value::Null,
+        member_value: None,
+        realistic: false,
+    };
+    b.kind("re: search");
+    let pattern = b.python_pattern();
+    let quoted = b.quoted(&pattern);
+    let objects: Vec<Value> = (0..1 + b.rng.below(4))
+        .map(|_| json!({"name": b.rng.pick(SUBJECTS)}))
+        .collect();
+    let path = format!("$.objects[?name=~{quoted}].name");
+    (path, json!({ "objects": objects }), b.kinds)
+}
+
 pub fn generate(seed: u64, index: u64) -> Generated {
     let mut rng = Rng::new(seed.wrapping_mul(0x1000_0000_01b3).wrapping_add(index));
+    if rng.percent(4) {
+        let (path, document, mut kinds) = regex_search(&mut rng);
+        kinds.push("jsonpath");
+        return Generated {
+            case: Case::Path { path, document },
+            kinds,
+        };
+    }
     if rng.percent(70) {
         let document = document(&mut rng);
         let (path, mut kinds) = path(&mut rng, &document);
