@@ -663,3 +663,92 @@ async fn the_router_serves_exactly_the_documented_operations() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn every_shell_and_submodel_is_also_served_as_its_own_single_object_service() -> TestResult {
+    let data = DataDir::new("services");
+    let server = Server::start(&data)?;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.base);
+    let submodel = json!({"id": "urn:sm:1", "modelType": "Submodel", "idShort": "Data",
+        "submodelElements": [{"modelType": "Property", "idShort": "Level",
+                              "valueType": "xs:int", "value": "3"}]});
+    let mut with_ref = shell("urn:aas:1");
+    with_ref["submodels"] = json!([{"type": "ModelReference",
+        "keys": [{"type": "Submodel", "value": "urn:sm:1"}]}]);
+    for (path, body) in [("/submodels", submodel), ("/shells", with_ref)] {
+        let created = http.post(url(path)).body(body.to_string()).send().await?;
+        assert_eq!(created.status().as_u16(), 201, "{path}");
+    }
+    let (aas, sm) = (b64("urn:aas:1"), b64("urn:sm:1"));
+    let aas_service = format!("/services/aas/{aas}");
+    let submodel_service = format!("/services/submodel/{sm}");
+
+    // The same objects as the repository serves them.
+    let (status, shell_body) =
+        status_and_json(http.get(url(&format!("{aas_service}/aas"))).send().await?).await?;
+    assert_eq!(
+        (status, shell_body["id"].as_str()),
+        (200, Some("urn:aas:1"))
+    );
+    let (status, value) = status_and_json(
+        http.get(url(&format!("{aas_service}/aas/submodels/{sm}/$value")))
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, value), (200, json!({"Level": 3})));
+
+    // A change through the submodel service is a change of the stored submodel.
+    let patched = http
+        .patch(url(&format!(
+            "{submodel_service}/submodel/submodel-elements/Level/$value"
+        )))
+        .body("\"5\"")
+        .send()
+        .await?;
+    assert_eq!(patched.status().as_u16(), 204);
+    let (status, value) = status_and_json(
+        http.get(url(&format!("/submodels/{sm}/$value")))
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!((status, value), (200, json!({"Level": 5})));
+
+    // Each service describes its own profiles; deleting the object itself is not one of them.
+    for (base, profile) in [
+        (
+            &aas_service,
+            "AssetAdministrationShellServiceSpecification/SSP-001",
+        ),
+        (&submodel_service, "SubmodelServiceSpecification/SSP-001"),
+    ] {
+        let (status, described) =
+            status_and_json(http.get(url(&format!("{base}/description"))).send().await?).await?;
+        assert_eq!(status, 200);
+        let profiles = described["profiles"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            profiles
+                .iter()
+                .any(|p| p.as_str().is_some_and(|p| p.ends_with(profile))),
+            "{described}"
+        );
+    }
+    let deleted = http
+        .delete(url(&format!("{submodel_service}/submodel")))
+        .send()
+        .await?;
+    assert_eq!(deleted.status().as_u16(), 405);
+    let (status, _) = status_and_json(
+        http.get(url(&format!("/services/aas/{}/aas", b64("urn:aas:none"))))
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, 404);
+    Ok(())
+}

@@ -347,8 +347,58 @@ pub(crate) fn operations() -> Vec<(Group, String, &'static Route)> {
     }
     add(Group::Admin, "", PUSH_GENERATION_SPECIFIC);
     add(Group::Admin, "", SDT);
+    add(Group::Repository, "", SERVICE_DESCRIPTIONS);
+    let services = single_object_services(&all);
+    all.extend(services);
     all
 }
+
+/// The single-object service profiles, for every stored shell and submodel: the AAS service of
+/// shell `{aas}` at `/services/aas/{aas}` (`GET /services/aas/{aas}/aas`,
+/// `.../aas/submodels/{sm}/...`) and the submodel service of submodel `{sm}` at
+/// `/services/submodel/{sm}` (`.../submodel/submodel-elements/...`). Each operation is its
+/// repository twin (`/shells/{aas}...`, `/submodels/{sm}...`) under another path, served by the
+/// same handler: the path parameters keep their names and order. A prefix per object rather
+/// than a second listener configured with one id: every object is reachable without
+/// configuration, and a client is pointed at one by its base URL, as the profiles intend.
+/// Deleting the object itself is not part of either profile and is left out.
+fn single_object_services(
+    repository: &[(Group, String, &'static Route)],
+) -> Vec<(Group, String, &'static Route)> {
+    // (the repository twin's prefix, the service's base, the object's segment under it)
+    const SERVICES: [(&str, &str, &str); 2] = [
+        ("/shells/{aas}", "/services/aas/{aas}", "/aas"),
+        ("/submodels/{sm}", "/services/submodel/{sm}", "/submodel"),
+    ];
+    let mut out = Vec::new();
+    for (group, path, route) in repository {
+        for (twin, base, object) in SERVICES {
+            // Both profiles have the repository's `/serialization` (its query names the ids).
+            if path == "/serialization" {
+                out.push((*group, format!("{base}{path}"), *route));
+                continue;
+            }
+            let Some(rest) = path.strip_prefix(twin) else {
+                continue;
+            };
+            let root_delete = rest.is_empty() && route.method == Delete;
+            if (rest.is_empty() || rest.starts_with('/')) && !root_delete {
+                out.push((*group, format!("{base}{object}{rest}"), *route));
+            }
+        }
+    }
+    out
+}
+
+/// `GET /description` of each single-object service.
+const SERVICE_DESCRIPTIONS: &[Route] = &[
+    route!(Get "/services/aas/{aas}/description", "Profiles of a shell's AAS service",
+        "Server", NONE, None, (200, Some("ServiceDescription"))
+        => serialization::aas_service_description),
+    route!(Get "/services/submodel/{sm}/description", "Profiles of a submodel's service",
+        "Server", NONE, None, (200, Some("ServiceDescription"))
+        => serialization::submodel_service_description),
+];
 
 /// The method filter of a documented method.
 pub(crate) fn method_filter(method: &HttpMethod) -> MethodFilter {

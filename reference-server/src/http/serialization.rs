@@ -44,6 +44,42 @@ pub async fn description(State(state): State<RepositoryState>) -> Response {
         .into_response()
 }
 
+/// The profiles of the AAS service of one shell (`/services/aas/{aas}`).
+const AAS_SERVICE_PROFILES: [&str; 2] = [
+    "AssetAdministrationShellServiceSpecification/SSP-001",
+    "AssetAdministrationShellServiceSpecification/SSP-002",
+];
+
+/// The profiles of the submodel service of one submodel (`/services/submodel/{sm}`).
+const SUBMODEL_SERVICE_PROFILES: [&str; 2] = [
+    "SubmodelServiceSpecification/SSP-001",
+    "SubmodelServiceSpecification/SSP-002",
+];
+
+fn described(version: aas_model::Version, names: &[&str]) -> Response {
+    let path = version.as_str().replace('.', "/");
+    let profiles: Vec<String> = names
+        .iter()
+        .map(|profile| format!("https://admin-shell.io/aas/API/{path}/{profile}"))
+        .collect();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({ "profiles": profiles }).to_string(),
+    )
+        .into_response()
+}
+
+/// `GET /services/aas/{aas}/description`.
+pub async fn aas_service_description(State(state): State<RepositoryState>) -> Response {
+    described(state.aas_version, &AAS_SERVICE_PROFILES)
+}
+
+/// `GET /services/submodel/{sm}/description`.
+pub async fn submodel_service_description(State(state): State<RepositoryState>) -> Response {
+    described(state.aas_version, &SUBMODEL_SERVICE_PROFILES)
+}
+
 /// The format the `Accept` header asks for (push-core's table of MIME types; no header or
 /// `*/*`: JSON), or 406.
 fn wanted(headers: &HeaderMap) -> ApiResult<SerializationFormat> {
