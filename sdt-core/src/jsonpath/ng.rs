@@ -1378,7 +1378,7 @@ impl Evaluator {
                 Vec::new()
             });
         }
-        let mut regex: Option<PythonRegex> = None;
+        let mut regex: Option<Rc<PythonRegex>> = None;
         let mut out = Vec::new();
         for m in found {
             self.tick(1)?;
@@ -1616,8 +1616,8 @@ fn python_slice(
     out
 }
 
-fn compile(pattern: &str) -> Result<PythonRegex, NgError> {
-    PythonRegex::compile(pattern).map_err(|e| match e {
+fn compile(pattern: &str) -> Result<Rc<PythonRegex>, NgError> {
+    PythonRegex::cached(pattern).map_err(|e| match e {
         PatternError::Invalid(message) => {
             raises("re.error", format!("{message} in the pattern {pattern:?}"))
         }

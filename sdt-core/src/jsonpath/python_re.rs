@@ -39,7 +39,34 @@ pub(super) enum PatternError {
     Limit(LimitExceeded),
 }
 
+/// How many compiled patterns each thread keeps (emptied when full): a filter tests each
+/// candidate with the same pattern, and the engine evaluates the same paths every tick.
+/// Python's `re` keeps 512; a compiled pattern may take up to
+/// [`MAX_REGEX_SIZE`](super::MAX_REGEX_SIZE), so fewer here.
+const CACHE: usize = 16;
+
+thread_local! {
+    static COMPILED: std::cell::RefCell<HashMap<String, std::rc::Rc<PythonRegex>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
 impl PythonRegex {
+    /// [`compile`](Self::compile), from this thread's cache when it was compiled before.
+    pub(super) fn cached(pattern: &str) -> Result<std::rc::Rc<Self>, PatternError> {
+        if let Some(hit) = COMPILED.with(|cache| cache.borrow().get(pattern).cloned()) {
+            return Ok(hit);
+        }
+        let compiled = std::rc::Rc::new(Self::compile(pattern)?);
+        COMPILED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= CACHE {
+                cache.clear();
+            }
+            cache.insert(pattern.to_owned(), compiled.clone());
+        });
+        Ok(compiled)
+    }
+
     /// `re.compile(pattern)`, as its `search` sees it.
     pub(super) fn compile(pattern: &str) -> Result<Self, PatternError> {
         let translated = translate(pattern)?;
