@@ -74,6 +74,19 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Sockets this process holds open: the platform connections the client's pool keeps (the
+/// engine's peak RSS follows them; how many the first tick opens is a race, see BENCHMARKS.md).
+fn open_sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|entries| {
+            entries
+                .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .filter(|target| target.to_string_lossy().starts_with("socket:"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 async fn engine(port: u16, seconds: u64) -> Result<()> {
     let definition: Platform = serde_json::from_value(json!({
         "name": "bench", "base_url": format!("http://127.0.0.1:{port}/"), "data_get_prefix": "data/",
@@ -124,10 +137,11 @@ async fn engine(port: u16, seconds: u64) -> Result<()> {
     let cpu = cpu_seconds() - cpu0;
     println!(
         "{TWINS} twins x {ATTRIBUTES} attributes, every second, {wall:.0} s: {:.0} attribute writes/s \
-         (goal {}), engine CPU {:.1}% of one core ({cpu:.1} s)",
+         (goal {}), engine CPU {:.1}% of one core ({cpu:.1} s), {} sockets open",
         writes as f64 / wall,
         TWINS * ATTRIBUTES,
-        cpu / wall * 100.0
+        cpu / wall * 100.0,
+        open_sockets()
     );
     Ok(())
 }

@@ -85,7 +85,11 @@ pub struct JsonPath {
 
 #[derive(Debug, Clone)]
 enum Parsed {
-    Ng(ng::Node),
+    /// `contexts`: the path reads the values its matches were found in (`ng::Node::reads_context`).
+    Ng {
+        node: ng::Node,
+        contexts: bool,
+    },
     Rfc9535(JpQuery),
 }
 
@@ -228,7 +232,10 @@ impl JsonPath {
                 }
                 return Ok(Self {
                     source: path.to_owned(),
-                    parsed: Parsed::Ng(node),
+                    parsed: Parsed::Ng {
+                        contexts: node.reads_context(),
+                        node,
+                    },
                 });
             }
             Err(e) => e,
@@ -272,7 +279,7 @@ impl JsonPath {
     /// Which dialect read the path.
     pub fn dialect(&self) -> Dialect {
         match self.parsed {
-            Parsed::Ng(_) => Dialect::JsonpathNg,
+            Parsed::Ng { .. } => Dialect::JsonpathNg,
             Parsed::Rfc9535(_) => Dialect::Rfc9535,
         }
     }
@@ -291,14 +298,15 @@ impl JsonPath {
                 }
                 Ok(found.into_iter().cloned().collect())
             }
-            Parsed::Ng(node) => {
-                let found = ng::evaluate(node, document, MAX_WORK).map_err(|e| match e {
-                    ng::NgError::Limit(exceeded) => JsonPathError::Limit(exceeded),
-                    other => JsonPathError::Evaluation {
-                        path: self.source.clone(),
-                        message: other.to_string(),
-                    },
-                })?;
+            Parsed::Ng { node, contexts } => {
+                let found =
+                    ng::evaluate(node, document, MAX_WORK, *contexts).map_err(|e| match e {
+                        ng::NgError::Limit(exceeded) => JsonPathError::Limit(exceeded),
+                        other => JsonPathError::Evaluation {
+                            path: self.source.clone(),
+                            message: other.to_string(),
+                        },
+                    })?;
                 for value in &found {
                     measure_result(value.as_value(), &mut budget)?;
                 }

@@ -279,3 +279,27 @@ fn the_jsonpath_ng_dialect_reads_paths_as_jsonpath_ng_does()
     );
     Ok(())
 }
+
+/// `` `parent` `` and a `$` after the first step read the values a match was found in; paths
+/// without them are evaluated without keeping those (as jsonpath-ng 1.16.0 answers, both kinds).
+#[test]
+fn parent_and_inner_root_see_where_a_match_was_found() -> Result<(), Box<dyn std::error::Error>> {
+    let document = json!({"a": {"b": {"c": 1}, "d": [{"c": 2}, {"c": 3}]}, "n": 2});
+    let find = |path: &str| JsonPath::parse(path).and_then(|p| p.query(&document));
+    assert_eq!(find("$.a.b.c")?, vec![json!(1)]);
+    assert_eq!(find("$.a.`this`.b.c")?, vec![json!(1)]);
+    assert_eq!(find("$.a.b.`parent`")?, vec![document["a"].clone()]);
+    assert_eq!(find("$.a.d[1].c.`parent`")?, vec![json!({"c": 3})]);
+    assert_eq!(
+        find("$..c.`parent`")?,
+        vec![json!({"c": 1}), json!({"c": 2}), json!({"c": 3})]
+    );
+    assert_eq!(find("$.a.d[?c > $.n].c")?, vec![json!(3)]);
+    assert_eq!(
+        find("$.a.d[*].c.`parent`.`parent`.`parent`.b")?,
+        vec![json!({"c": 1}), json!({"c": 1})]
+    );
+    assert_eq!(find("a.b.c | $.n")?, vec![json!(2)]);
+    assert_eq!(find("$.a.d[0].$.n")?, vec![json!(2)]);
+    Ok(())
+}

@@ -448,6 +448,83 @@ impl Node {
         }
     }
 
+    /// Whether evaluating this path can read a datum's context (the values it was found in):
+    /// only `` `parent` `` and a `$` that is not the first step of the whole path do. Without
+    /// either, `evaluate` leaves the contexts out (one allocation less per step). Walks along
+    /// `.`/`..`/`|`/`where` joins in a loop, as `depth` does.
+    pub(super) fn reads_context(&self) -> bool {
+        let mut node = self;
+        loop {
+            match node {
+                Node::Child(left, right)
+                | Node::Descendants(left, right)
+                | Node::Where(left, right)
+                | Node::WhereNot(left, right)
+                | Node::Union(left, right) => {
+                    if right.mentions_root_or_parent() {
+                        return true;
+                    }
+                    node = left;
+                }
+                Node::Root => return false,
+                other => return other.mentions_root_or_parent(),
+            }
+        }
+    }
+
+    /// Whether `$` or `` `parent` `` appears anywhere in this tree.
+    fn mentions_root_or_parent(&self) -> bool {
+        let path = |o: &Operand| matches!(o, Operand::Path(n) if n.mentions_root_or_parent());
+        match self {
+            Node::Root | Node::Parent => true,
+            Node::Child(..)
+            | Node::Descendants(..)
+            | Node::Where(..)
+            | Node::WhereNot(..)
+            | Node::Union(..) => {
+                let mut node = self;
+                loop {
+                    match node {
+                        Node::Child(a, b)
+                        | Node::Descendants(a, b)
+                        | Node::Where(a, b)
+                        | Node::WhereNot(a, b)
+                        | Node::Union(a, b) => {
+                            if b.mentions_root_or_parent() {
+                                return true;
+                            }
+                            node = a;
+                        }
+                        other => return other.mentions_root_or_parent(),
+                    }
+                }
+            }
+            Node::Intersect(a, b) => a.mentions_root_or_parent() || b.mentions_root_or_parent(),
+            Node::Sorted(Some(keys)) => keys.iter().any(|(n, _)| n.mentions_root_or_parent()),
+            Node::Filter(nodes) | Node::And(nodes) | Node::Or(nodes) => {
+                nodes.iter().any(Node::mentions_root_or_parent)
+            }
+            Node::Expression { target, comparison } => {
+                target.mentions_root_or_parent()
+                    || matches!(comparison, Some((_, Literal::Query(q))) if q.mentions_root_or_parent())
+            }
+            Node::Not(n) => n.mentions_root_or_parent(),
+            Node::Operation(a, _, b) => path(a) || path(b),
+            Node::This
+            | Node::Fields(_)
+            | Node::Wildcard
+            | Node::Index(_)
+            | Node::Slice(..)
+            | Node::Len
+            | Node::Keys
+            | Node::Path
+            | Node::Sorted(None)
+            | Node::Str
+            | Node::Split
+            | Node::Sub => false,
+        }
+    }
+
     /// `Filter._references_root`: whether `$` appears where the filter's expressions reach.
     fn references_root(&self) -> bool {
         match self {
@@ -1057,17 +1134,25 @@ fn element<'a>(datum: &Datum<'a>, index: usize) -> Option<Val<'a>> {
 pub(super) struct Evaluator {
     work: usize,
     max_work: usize,
+    /// Whether found values keep their context (see `Node::reads_context`).
+    contexts: bool,
 }
 
 type Found<'a> = Result<Vec<Datum<'a>>, NgError>;
 
 /// Evaluates `node` on `document` as `node.find(document)` does, with a work budget.
+/// `contexts` is `node.reads_context()` (computed once, when the path is parsed).
 pub(super) fn evaluate<'a>(
     node: &Node,
     document: &'a Value,
     max_work: usize,
+    contexts: bool,
 ) -> Result<Vec<Val<'a>>, NgError> {
-    let mut evaluator = Evaluator { work: 0, max_work };
+    let mut evaluator = Evaluator {
+        work: 0,
+        max_work,
+        contexts,
+    };
     let root = Datum {
         value: Val::Doc(document),
         context: None,
@@ -1094,6 +1179,11 @@ impl<'a> Val<'a> {
 }
 
 impl Evaluator {
+    /// The context for a datum's children: the datum itself, when the path can read it.
+    fn parent_of<'a>(&self, datum: &Datum<'a>) -> Option<Rc<Datum<'a>>> {
+        self.contexts.then(|| datum.as_parent())
+    }
+
     fn tick(&mut self, steps: usize) -> Result<(), NgError> {
         self.work = self.work.saturating_add(steps);
         if self.work > self.max_work {
@@ -1131,11 +1221,11 @@ impl Evaluator {
             )),
             Node::Fields(names) => {
                 self.tick(names.len())?;
-                let parent = datum.as_parent();
+                let parent = self.parent_of(datum);
                 let mut out = Vec::new();
                 for name in names {
                     if let Some(v) = member(datum, name) {
-                        out.push(Datum::new(v, Some(parent.clone())));
+                        out.push(Datum::new(v, parent.clone()));
                     }
                 }
                 Ok(out)
@@ -1143,10 +1233,10 @@ impl Evaluator {
             Node::Wildcard => {
                 let kids = children(datum);
                 self.tick(kids.len())?;
-                let parent = datum.as_parent();
+                let parent = self.parent_of(datum);
                 Ok(kids
                     .into_iter()
-                    .map(|(_, v)| Datum::new(v, Some(parent.clone())))
+                    .map(|(_, v)| Datum::new(v, parent.clone()))
                     .collect())
             }
             Node::Index(indices) => {
@@ -1154,14 +1244,14 @@ impl Evaluator {
                     return Ok(Vec::new());
                 };
                 let len = items.len() as i128;
-                let parent = datum.as_parent();
+                let parent = self.parent_of(datum);
                 self.tick(indices.len())?;
                 let mut out = Vec::new();
                 for &i in indices {
                     if len > 0 && -len <= i && i < len {
                         let at = if i < 0 { i + len } else { i } as usize;
                         if let Some(v) = element(datum, at) {
-                            out.push(Datum::new(v, Some(parent.clone())));
+                            out.push(Datum::new(v, parent.clone()));
                         }
                     }
                 }
@@ -1176,10 +1266,10 @@ impl Evaluator {
                 }
                 let positions = python_slice(items.len(), *start, *end, *step);
                 self.tick(positions.len())?;
-                let parent = datum.as_parent();
+                let parent = self.parent_of(datum);
                 Ok(positions
                     .into_iter()
-                    .filter_map(|i| element(datum, i).map(|v| Datum::new(v, Some(parent.clone()))))
+                    .filter_map(|i| element(datum, i).map(|v| Datum::new(v, parent.clone())))
                     .collect())
             }
             Node::Len => Ok(match datum.value.get() {
@@ -1205,11 +1295,11 @@ impl Evaluator {
             Node::Filter(expressions) => {
                 let candidates = children(datum);
                 let with_root = expressions.iter().any(Node::references_root);
-                let parent = Rc::new(datum.wrap());
+                let parent = self.parent_of(datum);
                 let mut out = Vec::new();
                 for (_, value) in candidates {
                     self.tick(1)?;
-                    let context = with_root.then(|| parent.clone());
+                    let context = if with_root { parent.clone() } else { None };
                     let candidate = Datum::new(value.clone(), context);
                     let mut all = true;
                     for expression in expressions {
@@ -1219,7 +1309,7 @@ impl Evaluator {
                         }
                     }
                     if all {
-                        out.push(Datum::new(value, Some(parent.clone())));
+                        out.push(Datum::new(value, parent.clone()));
                     }
                 }
                 Ok(out)
@@ -1280,7 +1370,11 @@ impl Evaluator {
                         // Counted as selected: a path like `$[0,0,0,0]...` multiplies its
                         // results without visiting anything new.
                         self.tick(found.len())?;
-                        out.extend(found);
+                        if out.is_empty() {
+                            out = found;
+                        } else {
+                            out.extend(found);
+                        }
                     }
                     out
                 }
@@ -1317,10 +1411,10 @@ impl Evaluator {
             let found = self.find(right, &current)?;
             self.tick(found.len())?;
             out.extend(found);
-            let current = Rc::new(current.wrap());
+            let parent = self.parent_of(&current);
             let mut kids: Vec<Datum<'a>> = children(&current)
                 .into_iter()
-                .map(|(_, v)| Datum::new(v, Some(current.clone())))
+                .map(|(_, v)| Datum::new(v, parent.clone()))
                 .collect();
             self.tick(kids.len())?;
             kids.reverse();
