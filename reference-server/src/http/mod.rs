@@ -91,7 +91,7 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
     }
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
         .config(utoipa_swagger_ui::Config::from("/openapi.json"));
-    public
+    let routed = public
         .merge(guarded(repository, keys, Access::Repository))
         .merge(guarded(admin, keys, Access::Admin))
         .route(
@@ -106,7 +106,43 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
         .merge(swagger)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(axum::middleware::from_fn(to_the_end))
-        .with_state(state)
+        .with_state(state);
+    // Outside the router: a layer of the router itself runs after routing, too late to change
+    // the path that is routed.
+    let trimmed = tower::ServiceBuilder::new()
+        .map_request(without_trailing_slash)
+        .service(routed);
+    Router::new().fallback_service(trimmed)
+}
+
+/// A path with a trailing slash is served as the path without it (`GET /shells/{id}/` is
+/// `GET /shells/{id}`): IDTA's test engine asks for such paths. tower-http's `NormalizePath`
+/// would do it for every path, but Swagger UI answers `/swagger` with a redirect to
+/// `/swagger/`: trimmed, that would be a redirect loop, so its paths keep their slash.
+fn without_trailing_slash(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    if path.len() <= 1 || !path.ends_with('/') || path.starts_with("/swagger") {
+        return request;
+    }
+    let trimmed = match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    // A path taken from a valid URI, shortened, stays valid: the error cannot happen, and the
+    // request is served unchanged if it did.
+    let Ok(path_and_query) = path_and_query.parse() else {
+        return request;
+    };
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    request
 }
 
 /// Runs a request to its end as a task of its own, even when its client goes away or the
