@@ -272,6 +272,7 @@ async fn read_body<T: aas_serde::json::FromJson + Send + 'static>(
     let inline = body.len() <= INLINE_BODY;
     let body = body.clone();
     let read = move || {
+        let body = without_empty_lists(&body);
         let value = aas_serde::json::from_slice_as(&body, version)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         check(&value).map(|()| value)
@@ -282,6 +283,50 @@ async fn read_body<T: aas_serde::json::FromJson + Send + 'static>(
     tokio::task::spawn_blocking(read)
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+/// A request body with its empty lists (`"specificAssetIds": []`) left out: on the server's
+/// write path an empty optional list is taken as absent, because BaSyx Python 2.1 and 2.2
+/// write one into every Entity, and clients built on them could store no submodel with an
+/// Entity. The libraries stay strict (an empty list reads as one, which verification
+/// reports). What is really invalid is still refused: an empty list where one is required
+/// (`"keys": []`) is then missing, which the reader reports.
+///
+/// Only a body with `[` and `]` with nothing but blank space between them is rewritten (the
+/// check is a scan; a client that writes no empty list pays nothing more); one that is not
+/// JSON is read as sent, so the strict reader reports where it is wrong.
+fn without_empty_lists(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let has_empty_list = body.iter().enumerate().any(|(at, &byte)| {
+        byte == b'['
+            && body[at + 1..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|&next| next == b']')
+    });
+    if !has_empty_list {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return std::borrow::Cow::Borrowed(body);
+    };
+    drop_empty_lists(&mut value);
+    match serde_json::to_vec(&value) {
+        Ok(rewritten) => std::borrow::Cow::Owned(rewritten),
+        Err(_) => std::borrow::Cow::Borrowed(body),
+    }
+}
+
+/// Removes every member whose value is an empty array, at every depth (serde_json's parser
+/// bounds the depth at 128).
+fn drop_empty_lists(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            members.retain(|_, member| !matches!(member, Value::Array(items) if items.is_empty()));
+            members.values_mut().for_each(drop_empty_lists);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_empty_lists),
+        _ => {}
+    }
 }
 
 /// Verification findings are a 400 listing each path and rule.
