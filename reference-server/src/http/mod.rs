@@ -432,11 +432,33 @@ async fn create<T: Identifiable>(
     Ok(response)
 }
 
-/// PUT's answer: 201 when it created the element, 204 when it replaced it.
-fn put_status(written: Written) -> StatusCode {
+/// Whether a PUT that creates answers 201: Part 2 V3.1's profiles list 201 (created) and 204
+/// (replaced) for every PUT that may create; V3.0's list only 204, which a server of V3.0
+/// answers either way.
+pub(crate) fn answers_created(version: aas_model::Version) -> bool {
+    version >= aas_model::Version::V3_1
+}
+
+/// PUT's answer: 201 with the element (its JSON) and its Location when it created it, 204
+/// when it replaced it (or, in V3.0, either way: [`answers_created`]).
+fn put_answer(
+    version: aas_model::Version,
+    written: Written,
+    location: HeaderValue,
+    json: &str,
+) -> Response {
     match written {
-        Written::Created => StatusCode::CREATED,
-        Written::Replaced => StatusCode::NO_CONTENT,
+        Written::Created if answers_created(version) => {
+            let mut response = (
+                StatusCode::CREATED,
+                [(header::CONTENT_TYPE, "application/json")],
+                json.to_owned(),
+            )
+                .into_response();
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+        }
+        _ => StatusCode::NO_CONTENT.into_response(),
     }
 }
 
@@ -467,11 +489,12 @@ async fn replace_shell(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let shell: AssetAdministrationShell =
         replacement(state.aas_version, &id, &headers, &body).await?;
-    let written = state.service.put_shell(shell, Origin::Api).await?;
-    Ok(put_status(written))
+    let location = location("shells", &shell.id);
+    let (written, json) = state.service.replace_shell(shell, Origin::Api).await?;
+    Ok(put_answer(state.aas_version, written, location, &json))
 }
 
 async fn delete_shell(
@@ -495,34 +518,6 @@ async fn create_submodel(
         state.service.create_submodel(submodel, Origin::Api).await
     })
     .await
-}
-
-async fn replace_submodel(
-    State(state): State<RepositoryState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    let submodel: Submodel = replacement(state.aas_version, &id, &headers, &body).await?;
-    // Twins learn of the change from the service's announcement, not from here.
-    let written = state.service.put_submodel(submodel, Origin::Api).await?;
-    Ok(put_status(written))
-}
-
-async fn delete_submodel(
-    State(state): State<RepositoryState>,
-    State(SdtState(sdt)): State<SdtState>,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    let id = decode_id(&id)?;
-    state.service.delete_submodel(&id, Origin::Api).await?;
-    // Its synchronization goes with it (no orphaned tasks).
-    if let Some(sdt) = &sdt
-        && let Err(error) = sdt.unbind(&id).await
-    {
-        tracing::error!(submodel = %id, "cannot stop its synchronization: {error}");
-    }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- concept descriptions ------------------------------------------------------------------
@@ -556,13 +551,16 @@ async fn replace_cd(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let cd: ConceptDescription = replacement(state.aas_version, &id, &headers, &body).await?;
     let written = state
         .service
         .put_concept_description(&cd, Origin::Api)
         .await?;
-    Ok(put_status(written))
+    // Concept descriptions are small: written again for a 201's body.
+    let json = aas_serde::json::to_string(&cd);
+    let location = location("concept-descriptions", &cd.id);
+    Ok(put_answer(state.aas_version, written, location, &json))
 }
 
 async fn delete_cd(
