@@ -1,6 +1,7 @@
 //! `serve`: opens the storage, loads files, starts the broker and the event publisher, and
 //! serves the repository API until Ctrl-C or SIGTERM.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use crate::config::{Broker, Settings};
 use crate::connections::CappedListener;
 use crate::http::{AppState, PushState, RepositoryState, SdtState, router};
 use crate::service::{EventSettings, RepositoryService};
-use crate::storage::{Attachment, Database, Repository, SqliteRepository};
+use crate::storage::{Attachment, Database, Repository, SqliteRepository, StorageError};
 use crate::{broker, mqtt_front, publisher};
 
 /// Why the server could not start.
@@ -98,8 +99,15 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         settings.aas_version,
     ));
     let sdt_store = Arc::new(crate::sync::SdtStore::new(sqlite));
+    let mut loaded = LoadedIds::default();
     for path in &settings.load {
-        load(&runtime, &service, path, settings.convert_stored_data)?;
+        load(
+            &runtime,
+            &service,
+            path,
+            settings.convert_stored_data,
+            &mut loaded,
+        )?;
     }
     let mut embedded = None;
     let mqtt = match &settings.broker {
@@ -394,6 +402,7 @@ fn load(
     service: &RepositoryService,
     path: &Path,
     allow_loss: bool,
+    earlier: &mut LoadedIds,
 ) -> Result<(), Failure> {
     let loaded = aas_serde::file::read_file(path, service.aas_version())?;
     let aas_serde::Document::Environment(mut environment) = loaded.document else {
@@ -431,9 +440,72 @@ fn load(
             tracing::info!("{}: {count} files stored", path.display());
         }
     }
+    runtime.block_on(earlier.warn_of_conflicts(service, path, &environment))?;
     let count = runtime.block_on(service.load_environment(&environment))?;
     tracing::info!("{}: {count} elements stored", path.display());
     Ok(())
+}
+
+/// The ids each file given to `--load` brought in, in this start, so that a later file with an
+/// element of the same id and other content is reported: it replaces the earlier file's
+/// (later wins), which whoever loads a set of real packages may not expect: some share ids
+/// with other content. Only ids are kept; the earlier content is the stored element, read only
+/// for an id seen before.
+#[derive(Debug, Default)]
+struct LoadedIds {
+    shells: HashMap<String, PathBuf>,
+    submodels: HashMap<String, PathBuf>,
+    concept_descriptions: HashMap<String, PathBuf>,
+}
+
+impl LoadedIds {
+    /// Logs a warning for each element of `environment` (from `path`) whose id an earlier file
+    /// brought in with other content; records its ids.
+    async fn warn_of_conflicts(
+        &mut self,
+        service: &RepositoryService,
+        path: &Path,
+        environment: &Environment,
+    ) -> Result<(), StorageError> {
+        let repository = service.repository();
+        for shell in environment.asset_administration_shells.iter().flatten() {
+            if let Some(earlier) = self.shells.get(&shell.id)
+                && earlier != path
+                && repository.shell(&shell.id).await?.as_ref() != Some(shell)
+            {
+                conflict("shell", &shell.id, earlier, path);
+            }
+            self.shells.insert(shell.id.clone(), path.to_owned());
+        }
+        for submodel in environment.submodels.iter().flatten() {
+            if let Some(earlier) = self.submodels.get(&submodel.id)
+                && earlier != path
+                && repository.submodel(&submodel.id).await?.as_ref() != Some(submodel)
+            {
+                conflict("submodel", &submodel.id, earlier, path);
+            }
+            self.submodels.insert(submodel.id.clone(), path.to_owned());
+        }
+        for cd in environment.concept_descriptions.iter().flatten() {
+            if let Some(earlier) = self.concept_descriptions.get(&cd.id)
+                && earlier != path
+                && repository.concept_description(&cd.id).await?.as_ref() != Some(cd)
+            {
+                conflict("concept description", &cd.id, earlier, path);
+            }
+            let path = path.to_owned();
+            self.concept_descriptions.insert(cd.id.clone(), path);
+        }
+        Ok(())
+    }
+}
+
+fn conflict(what: &str, id: &str, earlier: &Path, later: &Path) {
+    tracing::warn!(
+        "{}: {what} {id:?} was loaded from {} with other content; the later file's replaces it",
+        later.display(),
+        earlier.display()
+    );
 }
 
 /// At most this many findings of a file given to `--load` are listed (all are counted).

@@ -91,7 +91,7 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
     }
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/swagger")
         .config(utoipa_swagger_ui::Config::from("/openapi.json"));
-    public
+    let routed = public
         .merge(guarded(repository, keys, Access::Repository))
         .merge(guarded(admin, keys, Access::Admin))
         .route(
@@ -106,7 +106,43 @@ pub fn router(state: AppState, keys: &crate::auth::ApiKeys) -> Router {
         .merge(swagger)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(axum::middleware::from_fn(to_the_end))
-        .with_state(state)
+        .with_state(state);
+    // Outside the router: a layer of the router itself runs after routing, too late to change
+    // the path that is routed.
+    let trimmed = tower::ServiceBuilder::new()
+        .map_request(without_trailing_slash)
+        .service(routed);
+    Router::new().fallback_service(trimmed)
+}
+
+/// A path with a trailing slash is served as the path without it (`GET /shells/{id}/` is
+/// `GET /shells/{id}`): IDTA's test engine asks for such paths. tower-http's `NormalizePath`
+/// would do it for every path, but Swagger UI answers `/swagger` with a redirect to
+/// `/swagger/`: trimmed, that would be a redirect loop, so its paths keep their slash.
+fn without_trailing_slash(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    if path.len() <= 1 || !path.ends_with('/') || path.starts_with("/swagger") {
+        return request;
+    }
+    let trimmed = match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    // A path taken from a valid URI, shortened, stays valid: the error cannot happen, and the
+    // request is served unchanged if it did.
+    let Ok(path_and_query) = path_and_query.parse() else {
+        return request;
+    };
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    request
 }
 
 /// Runs a request to its end as a task of its own, even when its client goes away or the
@@ -236,6 +272,7 @@ async fn read_body<T: aas_serde::json::FromJson + Send + 'static>(
     let inline = body.len() <= INLINE_BODY;
     let body = body.clone();
     let read = move || {
+        let body = without_empty_lists(&body);
         let value = aas_serde::json::from_slice_as(&body, version)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         check(&value).map(|()| value)
@@ -246,6 +283,50 @@ async fn read_body<T: aas_serde::json::FromJson + Send + 'static>(
     tokio::task::spawn_blocking(read)
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+/// A request body with its empty lists (`"specificAssetIds": []`) left out: on the server's
+/// write path an empty optional list is taken as absent, because BaSyx Python 2.1 and 2.2
+/// write one into every Entity, and clients built on them could store no submodel with an
+/// Entity. The libraries stay strict (an empty list reads as one, which verification
+/// reports). What is really invalid is still refused: an empty list where one is required
+/// (`"keys": []`) is then missing, which the reader reports.
+///
+/// Only a body with `[` and `]` with nothing but blank space between them is rewritten (the
+/// check is a scan; a client that writes no empty list pays nothing more); one that is not
+/// JSON is read as sent, so the strict reader reports where it is wrong.
+fn without_empty_lists(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let has_empty_list = body.iter().enumerate().any(|(at, &byte)| {
+        byte == b'['
+            && body[at + 1..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|&next| next == b']')
+    });
+    if !has_empty_list {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return std::borrow::Cow::Borrowed(body);
+    };
+    drop_empty_lists(&mut value);
+    match serde_json::to_vec(&value) {
+        Ok(rewritten) => std::borrow::Cow::Owned(rewritten),
+        Err(_) => std::borrow::Cow::Borrowed(body),
+    }
+}
+
+/// Removes every member whose value is an empty array, at every depth (serde_json's parser
+/// bounds the depth at 128).
+fn drop_empty_lists(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            members.retain(|_, member| !matches!(member, Value::Array(items) if items.is_empty()));
+            members.values_mut().for_each(drop_empty_lists);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_empty_lists),
+        _ => {}
+    }
 }
 
 /// Verification findings are a 400 listing each path and rule.
@@ -351,11 +432,33 @@ async fn create<T: Identifiable>(
     Ok(response)
 }
 
-/// PUT's answer: 201 when it created the element, 204 when it replaced it.
-fn put_status(written: Written) -> StatusCode {
+/// Whether a PUT that creates answers 201: Part 2 V3.1's profiles list 201 (created) and 204
+/// (replaced) for every PUT that may create; V3.0's list only 204, which a server of V3.0
+/// answers either way.
+pub(crate) fn answers_created(version: aas_model::Version) -> bool {
+    version >= aas_model::Version::V3_1
+}
+
+/// PUT's answer: 201 with the element (its JSON) and its Location when it created it, 204
+/// when it replaced it (or, in V3.0, either way: [`answers_created`]).
+fn put_answer(
+    version: aas_model::Version,
+    written: Written,
+    location: HeaderValue,
+    json: &str,
+) -> Response {
     match written {
-        Written::Created => StatusCode::CREATED,
-        Written::Replaced => StatusCode::NO_CONTENT,
+        Written::Created if answers_created(version) => {
+            let mut response = (
+                StatusCode::CREATED,
+                [(header::CONTENT_TYPE, "application/json")],
+                json.to_owned(),
+            )
+                .into_response();
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+        }
+        _ => StatusCode::NO_CONTENT.into_response(),
     }
 }
 
@@ -386,11 +489,12 @@ async fn replace_shell(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let shell: AssetAdministrationShell =
         replacement(state.aas_version, &id, &headers, &body).await?;
-    let written = state.service.put_shell(shell, Origin::Api).await?;
-    Ok(put_status(written))
+    let location = location("shells", &shell.id);
+    let (written, json) = state.service.replace_shell(shell, Origin::Api).await?;
+    Ok(put_answer(state.aas_version, written, location, &json))
 }
 
 async fn delete_shell(
@@ -414,34 +518,6 @@ async fn create_submodel(
         state.service.create_submodel(submodel, Origin::Api).await
     })
     .await
-}
-
-async fn replace_submodel(
-    State(state): State<RepositoryState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    let submodel: Submodel = replacement(state.aas_version, &id, &headers, &body).await?;
-    // Twins learn of the change from the service's announcement, not from here.
-    let written = state.service.put_submodel(submodel, Origin::Api).await?;
-    Ok(put_status(written))
-}
-
-async fn delete_submodel(
-    State(state): State<RepositoryState>,
-    State(SdtState(sdt)): State<SdtState>,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    let id = decode_id(&id)?;
-    state.service.delete_submodel(&id, Origin::Api).await?;
-    // Its synchronization goes with it (no orphaned tasks).
-    if let Some(sdt) = &sdt
-        && let Err(error) = sdt.unbind(&id).await
-    {
-        tracing::error!(submodel = %id, "cannot stop its synchronization: {error}");
-    }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- concept descriptions ------------------------------------------------------------------
@@ -475,13 +551,16 @@ async fn replace_cd(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let cd: ConceptDescription = replacement(state.aas_version, &id, &headers, &body).await?;
     let written = state
         .service
         .put_concept_description(&cd, Origin::Api)
         .await?;
-    Ok(put_status(written))
+    // Concept descriptions are small: written again for a 201's body.
+    let json = aas_serde::json::to_string(&cd);
+    let location = location("concept-descriptions", &cd.id);
+    Ok(put_answer(state.aas_version, written, location, &json))
 }
 
 async fn delete_cd(

@@ -23,6 +23,10 @@ pub(crate) struct Route {
     pub(crate) query: &'static [&'static str],
     pub(crate) body: Option<&'static str>,
     pub(crate) answer: (u16, Option<&'static str>),
+    /// Other success answers the operation gives, as Part 2 V3.1 lists them (a PUT that
+    /// creates: 201 with the element). V3.0's profiles list one success code for these
+    /// operations: a server of V3.0 gives only `answer` (see `super::answers_created`).
+    pub(crate) more: &'static [(u16, Option<&'static str>)],
     /// The handler, for the route's method (given, so that it cannot differ from `method`).
     pub(crate) serve: Serve,
 }
@@ -31,11 +35,17 @@ pub(crate) struct Route {
 pub(crate) type Serve = fn(MethodFilter) -> MethodRouter<AppState>;
 
 /// One row of the table, in the order its columns are read:
-/// `route!(METHOD "path", "summary", "tag", query, body, (status, answer) => handler)`, and
-/// `, body limit LIMIT` for a route whose body may be larger than the default.
+/// `route!(METHOD "path", "summary", "tag", query, body, (status, answer) => handler)`,
+/// `(status, answer), also [(status, answer), ...]` for an operation with more than one
+/// success answer, and `, body limit LIMIT` for a route whose body may be larger than the
+/// default.
 macro_rules! route {
     ($method:ident $path:literal, $summary:literal, $tag:expr, $query:expr, $body:expr,
      $answer:expr => $handler:path) => {
+        route!($method $path, $summary, $tag, $query, $body, $answer, also [] => $handler)
+    };
+    ($method:ident $path:literal, $summary:literal, $tag:expr, $query:expr, $body:expr,
+     $answer:expr, also [$($more:expr),*] => $handler:path) => {
         Route {
             method: $method,
             path: $path,
@@ -44,6 +54,7 @@ macro_rules! route {
             query: $query,
             body: $body,
             answer: $answer,
+            more: &[$($more),*],
             serve: |method| on(method, $handler),
         }
     };
@@ -57,6 +68,7 @@ macro_rules! route {
             query: $query,
             body: $body,
             answer: $answer,
+            more: &[],
             serve: |method| on(method, $handler).layer(DefaultBodyLimit::max($limit)),
         }
     };
@@ -95,8 +107,9 @@ const REPOSITORY: &[Route] = &[
         => shell_api::list_shell_references),
     route!(Get "/shells/{aas}", "A shell",
         "Shells", NONE, None, (200, Some("AssetAdministrationShell")) => super::get_shell),
-    route!(Put "/shells/{aas}", "Replace (or create) a shell",
-        "Shells", NONE, Some("AssetAdministrationShell"), (204, None) => super::replace_shell),
+    route!(Put "/shells/{aas}", "Replace (204) or create (201) a shell",
+        "Shells", NONE, Some("AssetAdministrationShell"), (204, None),
+        also [(201, Some("AssetAdministrationShell"))] => super::replace_shell),
     route!(Delete "/shells/{aas}", "Delete a shell",
         "Shells", NONE, None, (204, None) => super::delete_shell),
     route!(Get "/shells/{aas}/$reference", "A reference to the shell",
@@ -112,7 +125,7 @@ const REPOSITORY: &[Route] = &[
         "Upload the thumbnail (multipart: fileName, file)",
         "Shells", NONE, Some("Multipart"), (204, None) => shell_api::put_thumbnail),
     route!(Delete "/shells/{aas}/asset-information/thumbnail", "Delete the thumbnail",
-        "Shells", NONE, None, (204, None) => shell_api::delete_thumbnail),
+        "Shells", NONE, None, (200, None) => shell_api::delete_thumbnail),
     route!(Get "/shells/{aas}/submodel-refs", "The shell's submodel references",
         "Shells", PAGE, None, (200, Some("Paged<Reference>")) => shell_api::submodel_refs),
     route!(Post "/shells/{aas}/submodel-refs", "Add a submodel reference",
@@ -141,12 +154,6 @@ const REPOSITORY: &[Route] = &[
         "Submodels", &["semanticId", "idShort", "level", "limit", "cursor"],
         None, (200, Some("Paged<String>"))
         => shell_api::submodels_path),
-    route!(Put "/submodels/{sm}", "Replace (or create) a submodel",
-        "Submodels", NONE, Some("Submodel"), (204, None) => super::replace_submodel),
-    route!(Patch "/submodels/{sm}", "Replace a submodel",
-        "Submodels", NONE, Some("Submodel"), (204, None) => super::replace_submodel),
-    route!(Delete "/submodels/{sm}", "Delete a submodel",
-        "Submodels", NONE, None, (204, None) => super::delete_submodel),
     route!(Get "/concept-descriptions", "All concept descriptions",
         "Concept descriptions", &["idShort", "isCaseOf", "dataSpecificationRef", "limit", "cursor"],
         None, (200, Some("Paged<ConceptDescription>"))
@@ -156,8 +163,10 @@ const REPOSITORY: &[Route] = &[
         => super::create_cd),
     route!(Get "/concept-descriptions/{cd}", "A concept description",
         "Concept descriptions", NONE, None, (200, Some("ConceptDescription")) => super::get_cd),
-    route!(Put "/concept-descriptions/{cd}", "Replace (or create) a concept description",
-        "Concept descriptions", NONE, Some("ConceptDescription"), (204, None) => super::replace_cd),
+    route!(Put "/concept-descriptions/{cd}",
+        "Replace (204) or create (201) a concept description",
+        "Concept descriptions", NONE, Some("ConceptDescription"), (204, None),
+        also [(201, Some("ConceptDescription"))] => super::replace_cd),
     route!(Delete "/concept-descriptions/{cd}", "Delete a concept description",
         "Concept descriptions", NONE, None, (204, None) => super::delete_cd),
 ];
@@ -245,8 +254,17 @@ const DEAD_LETTERS: &[Route] = &[
 const SUBMODEL: &[Route] = &[
     route!(Get "", "A submodel",
         "Submodel", SHAPE, None, (200, Some("Submodel")) => submodel_api::submodel),
+    route!(Put "", "Replace (204) or create (201) the submodel",
+        "Submodel", NONE, Some("Submodel"), (204, None), also [(201, Some("Submodel"))]
+        => submodel_api::put_submodel),
+    route!(Patch "", "Update the submodel (replaced as a whole; it must exist)",
+        "Submodel", NONE, Some("Submodel"), (204, None) => submodel_api::patch_submodel),
+    route!(Delete "", "Delete the submodel (under a shell: and the shell's reference to it)",
+        "Submodel", NONE, None, (204, None) => submodel_api::delete_submodel),
     route!(Get "/$metadata", "The submodel without values",
         "Submodel", NONE, None, (200, Some("Submodel")) => submodel_api::submodel_metadata),
+    route!(Patch "/$metadata", "Set the submodel's metadata (everything but its elements)",
+        "Submodel", NONE, Some("Submodel"), (204, None) => submodel_api::patch_submodel_metadata),
     route!(Get "/$value", "The submodel's values",
         "Submodel", SHAPE, None, (200, Some("Value")) => submodel_api::submodel_value),
     route!(Patch "/$value", "Set values by idShort",
@@ -281,16 +299,21 @@ const SUBMODEL: &[Route] = &[
         "Submodel elements", NONE, Some("SubmodelElement_choice"),
         (201, Some("SubmodelElement_choice"))
         => submodel_api::create_element),
-    route!(Put "/submodel-elements/{path}", "Replace an element",
+    route!(Put "/submodel-elements/{path}",
+        "Replace (204) or create (201, in an existing container) an element",
+        "Submodel elements", NONE, Some("SubmodelElement_choice"), (204, None),
+        also [(201, Some("SubmodelElement_choice"))] => submodel_api::replace_element),
+    route!(Patch "/submodel-elements/{path}", "Update an element (replaced as a whole)",
         "Submodel elements", NONE, Some("SubmodelElement_choice"), (204, None)
-        => submodel_api::replace_element),
-    route!(Patch "/submodel-elements/{path}", "Replace an element",
-        "Submodel elements", NONE, Some("SubmodelElement_choice"), (204, None)
-        => submodel_api::replace_element),
+        => submodel_api::update_element),
     route!(Delete "/submodel-elements/{path}", "Delete an element",
         "Submodel elements", NONE, None, (204, None) => submodel_api::delete_element),
     route!(Get "/submodel-elements/{path}/$metadata", "An element without values",
         "Submodel elements", NONE, None, (200, Some("Value")) => submodel_api::element_metadata),
+    route!(Patch "/submodel-elements/{path}/$metadata",
+        "Set an element's metadata (everything but its value attributes)",
+        "Submodel elements", NONE, Some("SubmodelElement_choice"), (204, None)
+        => submodel_api::patch_element_metadata),
     route!(Get "/submodel-elements/{path}/$value", "An element's value",
         "Submodel elements", SHAPE, None, (200, Some("Value")) => submodel_api::element_value),
     route!(Patch "/submodel-elements/{path}/$value", "Set an element's value",
@@ -308,7 +331,7 @@ const SUBMODEL: &[Route] = &[
         "Upload the file of a File or Blob (multipart: fileName, file)",
         "Submodel elements", NONE, Some("Multipart"), (204, None) => submodel_api::put_attachment),
     route!(Delete "/submodel-elements/{path}/attachment", "Delete the file of a File or Blob",
-        "Submodel elements", NONE, None, (204, None) => submodel_api::delete_attachment),
+        "Submodel elements", NONE, None, (200, None) => submodel_api::delete_attachment),
 ];
 
 /// Who may call an operation (see `crate::auth::Access`).

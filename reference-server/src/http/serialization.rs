@@ -14,20 +14,29 @@ use super::{ApiError, ApiResult, RepositoryState};
 use crate::push::RepositorySource;
 use crate::storage::{Collection, StorageError};
 
-/// The service specification profiles of Part 2 this server implements (their names, under
-/// `https://admin-shell.io/aas/API/<version>/`).
-pub const PROFILES: [&str; 5] = [
-    "AssetAdministrationShellRepositoryServiceSpecification/SSP-001",
-    "AssetAdministrationShellRepositoryServiceSpecification/SSP-002",
-    "SubmodelRepositoryServiceSpecification/SSP-001",
-    "SubmodelRepositoryServiceSpecification/SSP-002",
-    "ConceptDescriptionServiceSpecification/SSP-001",
-];
+/// The service specification profiles of Part 2 this server implements, by their names
+/// under `https://admin-shell.io/aas/API/<version>/`, as the profile files of `version`'s API
+/// name them: V3.1 renamed the concept description profile (V3.0's
+/// `ConceptDescriptionServiceSpecification` is V3.1's
+/// `ConceptDescriptionRepositoryServiceSpecification`).
+pub fn profile_names(version: aas_model::Version) -> [&'static str; 5] {
+    let concept_descriptions = match version {
+        aas_model::Version::V3_0 => "ConceptDescriptionServiceSpecification/SSP-001",
+        _ => "ConceptDescriptionRepositoryServiceSpecification/SSP-001",
+    };
+    [
+        "AssetAdministrationShellRepositoryServiceSpecification/SSP-001",
+        "AssetAdministrationShellRepositoryServiceSpecification/SSP-002",
+        "SubmodelRepositoryServiceSpecification/SSP-001",
+        "SubmodelRepositoryServiceSpecification/SSP-002",
+        concept_descriptions,
+    ]
+}
 
 /// The profile identifiers of `version`'s API (`.../API/3/0/...` or `.../API/3/1/...`).
 pub fn profiles(version: aas_model::Version) -> Vec<String> {
     let path = version.as_str().replace('.', "/");
-    PROFILES
+    profile_names(version)
         .iter()
         .map(|profile| format!("https://admin-shell.io/aas/API/{path}/{profile}"))
         .collect()

@@ -339,8 +339,10 @@ pub async fn delete_thumbnail(
         Ok(())
     })
     .await?;
-    // Its bytes went in the same transaction (a shell without a thumbnail holds none).
-    Ok(StatusCode::NO_CONTENT)
+    // Its bytes went in the same transaction (a shell without a thumbnail holds none). 200,
+    // not 204: the success code Part 2's profiles list for this operation (V3.1 allows 204
+    // too, V3.0 only 200).
+    Ok(StatusCode::OK)
 }
 
 // ---- submodels and concept descriptions ----------------------------------------------------

@@ -4,6 +4,7 @@
 //! `/shells/{aas}/submodels/{sm}` (where the shell must refer to the submodel).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aas_model::{AttachmentError, IdShortPath, PathStep, ReplaceError, Submodel, SubmodelElement};
 pub use aas_serde::projection::Content;
@@ -17,7 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Params, PathParams};
-use super::{ApiError, ApiResult, RepositoryState, decode_id, json_response, read_body, verified};
+use super::{
+    ApiError, ApiResult, RepositoryState, SdtState, decode_id, json_response, read_body, verified,
+};
 use crate::service::Origin;
 use crate::storage::{Attachment, StorageError};
 
@@ -92,13 +95,12 @@ fn parse_path(text: &str) -> ApiResult<IdShortPath> {
         .map_err(|e: aas_model::IdShortPathError| ApiError::bad_request(e.to_string()))
 }
 
-/// Loads the submodel the request addresses; under the superpath the shell must refer to it.
-async fn load(state: &RepositoryState, at: &SubmodelAt) -> ApiResult<Submodel> {
+/// Under the superpath, checks that the shell exists and refers to the submodel (404 if not);
+/// the submodel's id.
+async fn referred(state: &RepositoryState, at: &SubmodelAt) -> ApiResult<String> {
     let id = decode_id(&at.sm)?;
-    let shell_id = at.aas.as_deref().map(decode_id).transpose()?;
-    let repository = &state.repository;
-    if let Some(shell_id) = &shell_id {
-        let shell = (repository.shell(shell_id).await?)
+    if let Some(shell_id) = at.aas.as_deref().map(decode_id).transpose()? {
+        let shell = (state.repository.shell(&shell_id).await?)
             .ok_or_else(|| ApiError::not_found(format!("shell {shell_id:?} not found")))?;
         if !shell.refers_to_submodel(&id) {
             return Err(ApiError::not_found(format!(
@@ -106,7 +108,13 @@ async fn load(state: &RepositoryState, at: &SubmodelAt) -> ApiResult<Submodel> {
             )));
         }
     }
-    (repository.submodel(&id).await?)
+    Ok(id)
+}
+
+/// Loads the submodel the request addresses; under the superpath the shell must refer to it.
+async fn load(state: &RepositoryState, at: &SubmodelAt) -> ApiResult<Submodel> {
+    let id = referred(state, at).await?;
+    (state.repository.submodel(&id).await?)
         .ok_or_else(|| ApiError::not_found(format!("submodel {id:?} not found")))
 }
 
@@ -374,6 +382,122 @@ async fn change_submodel_attaching(
         .await?)
 }
 
+// ---- the submodel as a whole ---------------------------------------------------------------
+
+/// PUT of the submodel: replaced (204) or created (201 with it and its Location; 204 in V3.0:
+/// `super::answers_created`); under the superpath only one the shell refers to.
+pub async fn put_submodel(
+    State(state): State<RepositoryState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let submodel: Submodel = super::replacement(state.aas_version, &at.sm, &headers, &body).await?;
+    referred(&state, &at).await?;
+    // Twins learn of the change from the service's announcement, not from here.
+    let (written, json) = (state.service)
+        .replace_submodel(submodel, Origin::Api)
+        .await?;
+    let location = submodel_location(&at);
+    Ok(super::put_answer(
+        state.aas_version,
+        written,
+        location,
+        &json,
+    ))
+}
+
+/// A body's id must be the path's (`id`).
+fn same_id(body_id: &str, id: &str) -> ApiResult<()> {
+    if body_id == id {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "the body's id {body_id:?} is not the path's {id:?}"
+    )))
+}
+
+/// PATCH of the submodel: an existing one (404 if none) replaced by the body, in one
+/// transaction with its `updated` event.
+pub async fn patch_submodel(
+    State(state): State<RepositoryState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let id = decode_id(&at.sm)?;
+    let check = move |new: &Submodel| same_id(&new.id, &id);
+    let new: Submodel = read_body(state.aas_version, &headers, &body, check).await?;
+    // Verified as changed, in the transaction (change_submodel), not twice.
+    change_submodel(&state, &at, None, move |submodel| {
+        *submodel = new.clone();
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// PATCH `$metadata` of the submodel: its attributes become the body's (Part 2's
+/// `SubmodelMetadata`: the submodel without `submodelElements`); its elements stay.
+pub async fn patch_submodel_metadata(
+    State(state): State<RepositoryState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let id = decode_id(&at.sm)?;
+    let check = move |new: &Submodel| {
+        same_id(&new.id, &id)?;
+        if new.submodel_elements.is_some() {
+            return Err(ApiError::bad_request(
+                "a $metadata body has no submodelElements (they are not metadata)",
+            ));
+        }
+        Ok(())
+    };
+    let new: Submodel = read_body(state.aas_version, &headers, &body, check).await?;
+    change_submodel(&state, &at, None, move |submodel| {
+        let elements = submodel.submodel_elements.take();
+        *submodel = new.clone();
+        submodel.submodel_elements = elements;
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// DELETE of the submodel; under the superpath the shell's reference to it goes too (Part 2:
+/// deleted "from the Asset Administration Shell and the Repository"). Its synchronization
+/// goes with it (no orphaned tasks).
+pub async fn delete_submodel(
+    State(state): State<RepositoryState>,
+    State(SdtState(sdt)): State<SdtState>,
+    PathParams(at): PathParams<SubmodelAt>,
+) -> ApiResult<StatusCode> {
+    let id = decode_id(&at.sm)?;
+    let service = &state.service;
+    match at.aas.as_deref().map(decode_id).transpose()? {
+        Some(shell_id) => {
+            (service.delete_submodel_of_shell(&shell_id, &id, Origin::Api)).await?;
+        }
+        None => service.delete_submodel(&id, Origin::Api).await?,
+    }
+    if let Some(sdt) = &sdt
+        && let Err(error) = sdt.unbind(&id).await
+    {
+        tracing::error!(submodel = %id, "cannot stop its synchronization: {error}");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn submodel_location(at: &SubmodelAt) -> HeaderValue {
+    let location = match &at.aas {
+        Some(aas) => format!("/shells/{aas}/submodels/{}", at.sm),
+        None => format!("/submodels/{}", at.sm),
+    };
+    HeaderValue::from_str(&location).unwrap_or_else(|_| HeaderValue::from_static("/"))
+}
+
 fn element_location(at: &SubmodelAt, path: &str) -> HeaderValue {
     let prefix = match &at.aas {
         Some(aas) => format!("/shells/{aas}/submodels/{}", at.sm),
@@ -436,8 +560,81 @@ pub async fn create_element(
     Ok(response)
 }
 
-/// PUT (and PATCH) of an element: replaced as a whole; its idShort stays.
+/// PUT of an element: replaced as a whole (204; its idShort stays), or, when there is none at
+/// the path, created (201 with it and its Location; 204 in V3.0) in the container the path
+/// leads to, as Part 2 V3.1 has it ("creates or updates"). Created only by an idShort step whose
+/// name is the body's idShort: an index of a list names a place, not a new element.
 pub async fn replace_element(
+    State(state): State<RepositoryState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let element: SubmodelElement =
+        read_body(state.aas_version, &headers, &body, |_| Ok(())).await?;
+    let text = at.path.clone().unwrap_or_default();
+    let path = parse_path(&text)?;
+    let created = Arc::new(AtomicBool::new(false));
+    let (made, new) = (created.clone(), element.clone());
+    // A created element is verified with its container (a new top-level one with the
+    // submodel's own checks, as POST does).
+    let focus = path.prefix(path.steps().len().saturating_sub(1));
+    let focus = focus.or_else(|| Some(path.clone()));
+    change_submodel(&state, &at, focus, move |submodel| {
+        made.store(false, Ordering::Relaxed);
+        match submodel.replace_element(&path, new.clone()) {
+            Ok(_) => Ok(()),
+            Err(ReplaceError::IdShortChanged { old, new }) => Err(ApiError::bad_request(format!(
+                "the body's idShort {new:?} is not the element's {old:?}"
+            ))),
+            Err(_) => {
+                create_at(submodel, &path, new.clone())?;
+                made.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+        }
+    })
+    .await?;
+    if !(created.load(Ordering::Relaxed) && super::answers_created(state.aas_version)) {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let mut response = json_response(StatusCode::CREATED, &element);
+    response
+        .headers_mut()
+        .insert(header::LOCATION, element_location(&at, &text));
+    Ok(response)
+}
+
+/// Adds `element` where `path` names it: the last step is its idShort, the steps before name
+/// an existing container (none: the submodel).
+fn create_at(
+    submodel: &mut Submodel,
+    path: &IdShortPath,
+    element: SubmodelElement,
+) -> ApiResult<()> {
+    let steps = path.steps();
+    let Some(PathStep::IdShort(name)) = steps.last() else {
+        return Err(ApiError::not_found(format!("no element at {path}")));
+    };
+    if element.id_short() != Some(name.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "no element at {path}: one created there has the idShort {name:?}, the body's is {:?}",
+            element.id_short()
+        )));
+    }
+    let parent = path.prefix(steps.len() - 1);
+    submodel
+        .insert_element(parent.as_ref(), element)
+        .map_err(|e| match e {
+            aas_model::InsertError::NotFound => {
+                ApiError::not_found(format!("no element at {path}, nor a container for it"))
+            }
+            _ => ApiError::bad_request(format!("cannot create {path}: {e}")),
+        })
+}
+
+/// PATCH of an element: an existing one replaced as a whole (404 if none); its idShort stays.
+pub async fn update_element(
     State(state): State<RepositoryState>,
     PathParams(at): PathParams<SubmodelAt>,
     headers: HeaderMap,
@@ -528,6 +725,94 @@ pub async fn patch_submodel_value(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// PATCH `$metadata` of an element: its attributes become the body's (Part 2's
+/// `SubmodelElementMetadata`: the element without its value attributes, see
+/// [`projection::element_metadata`]); its values stay. The body must be of the element's
+/// type and keep its idShort.
+pub async fn patch_element_metadata(
+    State(state): State<RepositoryState>,
+    PathParams(at): PathParams<SubmodelAt>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let check = |new: &SubmodelElement| match projection::element_metadata(new.clone()) {
+        Ok(metadata) if &metadata == new => Ok(()),
+        Ok(_) => Err(ApiError::bad_request(
+            "a $metadata body has no value attributes (value, valueId, min, max, statements, \
+             globalAssetId, specificAssetIds, annotations)",
+        )),
+        Err(error) => Err(bad_projection(error)),
+    };
+    let new: SubmodelElement = read_body(state.aas_version, &headers, &body, check).await?;
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    change_submodel(&state, &at, Some(path.clone()), move |submodel| {
+        submodel
+            .element_mut(&path, |element| {
+                if element.id_short() != new.id_short() {
+                    return Err(ApiError::bad_request(format!(
+                        "the body's idShort {:?} is not the element's {:?}",
+                        new.id_short(),
+                        element.id_short()
+                    )));
+                }
+                *element = with_values_of(new.clone(), element)?;
+                Ok(())
+            })
+            .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `metadata` (an element without value attributes) with the value attributes of `stored`,
+/// which must be of the same type: the inverse of [`projection::element_metadata`].
+fn with_values_of(
+    metadata: SubmodelElement,
+    stored: &SubmodelElement,
+) -> ApiResult<SubmodelElement> {
+    use SubmodelElement as E;
+    let mut new = metadata;
+    match (&mut new, stored) {
+        (E::Property(n), E::Property(s)) => {
+            n.value = s.value.clone();
+            n.value_id = s.value_id.clone();
+        }
+        (E::MultiLanguageProperty(n), E::MultiLanguageProperty(s)) => {
+            n.value = s.value.clone();
+            n.value_id = s.value_id.clone();
+        }
+        (E::Range(n), E::Range(s)) => {
+            n.min = s.min.clone();
+            n.max = s.max.clone();
+        }
+        (E::ReferenceElement(n), E::ReferenceElement(s)) => n.value = s.value.clone(),
+        (E::Blob(n), E::Blob(s)) => n.value = s.value.clone(),
+        (E::File(n), E::File(s)) => n.value = s.value.clone(),
+        (E::SubmodelElementCollection(n), E::SubmodelElementCollection(s)) => {
+            n.value = s.value.clone();
+        }
+        (E::SubmodelElementList(n), E::SubmodelElementList(s)) => n.value = s.value.clone(),
+        (E::Entity(n), E::Entity(s)) => {
+            n.statements = s.statements.clone();
+            n.global_asset_id = s.global_asset_id.clone();
+            n.specific_asset_ids = s.specific_asset_ids.clone();
+        }
+        (E::AnnotatedRelationshipElement(n), E::AnnotatedRelationshipElement(s)) => {
+            n.annotations = s.annotations.clone();
+        }
+        (E::RelationshipElement(_), E::RelationshipElement(_))
+        | (E::BasicEventElement(_), E::BasicEventElement(_)) => {}
+        (new, stored) => {
+            return Err(ApiError::bad_request(format!(
+                "the body is a {}, the element a {}",
+                new.element_type().as_str(),
+                stored.element_type().as_str()
+            )));
+        }
+    }
+    Ok(new)
 }
 
 // ---- attachments ---------------------------------------------------------------------------
@@ -676,8 +961,9 @@ pub async fn delete_attachment(
             .map_err(|e| attachment_error(&path, e))
     })
     .await?;
-    // The stored file went in the same transaction (a File without a value holds none).
-    Ok(StatusCode::NO_CONTENT)
+    // The stored file went in the same transaction (a File without a value holds none). 200,
+    // not 204: the success code Part 2's profiles list for this operation.
+    Ok(StatusCode::OK)
 }
 
 /// `Refused` carries the handler's own [`ApiError`].
@@ -697,7 +983,11 @@ impl From<StorageError> for ApiError {
             }
             StorageError::Refused(inner) => match inner.downcast::<ApiError>() {
                 Ok(api) => *api,
-                Err(other) => ApiError::bad_request(other.to_string()),
+                // A service's own refusal (e.g. NotFound) answers as that error.
+                Err(other) => match other.downcast::<StorageError>() {
+                    Ok(storage) => ApiError::from(*storage),
+                    Err(other) => ApiError::bad_request(other.to_string()),
+                },
             },
             other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
         }

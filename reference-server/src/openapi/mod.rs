@@ -90,7 +90,11 @@ fn content(name: &str) -> (String, utoipa::openapi::Content) {
     )
 }
 
-fn operation(route: &Route, full_path: &str) -> utoipa::openapi::path::Operation {
+fn operation(
+    route: &Route,
+    full_path: &str,
+    version: aas_model::Version,
+) -> utoipa::openapi::path::Operation {
     let mut builder = OperationBuilder::new()
         .summary(Some(route.summary))
         .tag(route.tag)
@@ -134,13 +138,33 @@ fn operation(route: &Route, full_path: &str) -> utoipa::openapi::path::Operation
                 .build(),
         ));
     }
-    let (code, answer) = route.answer;
-    let mut success = ResponseBuilder::new().description("Success");
-    if let Some(name) = answer {
-        let (media, content) = content(name);
-        success = success.content(media, content);
+    // The other success answers are Part 2 V3.1's (see `Route::more`).
+    let more = if crate::http::answers_created(version) {
+        route.more
+    } else {
+        &[]
+    };
+    for (code, answer) in std::iter::once(&route.answer).chain(more) {
+        let mut success = ResponseBuilder::new().description(match code {
+            201 => "Created",
+            _ => "Success",
+        });
+        if let Some(name) = answer {
+            let (media, content) = content(name);
+            success = success.content(media, content);
+            // `/serialization` answers what `Accept` asks for: XML and AASX besides JSON.
+            if *name == "Environment" {
+                for media in [
+                    "application/xml",
+                    "application/asset-administration-shell-package+xml",
+                ] {
+                    let bytes = ContentBuilder::new().schema(Some(schema_ref("Bytes")));
+                    success = success.content(media, bytes.build());
+                }
+            }
+        }
+        builder = builder.response(code.to_string(), success.build());
     }
-    builder = builder.response(code.to_string(), success.build());
     for (code, why) in [
         (
             "400",
@@ -351,7 +375,11 @@ pub fn document_json(version: aas_model::Version) -> axum::body::Bytes {
 pub fn document(version: aas_model::Version) -> Value {
     let mut paths = Paths::new();
     for (_, path, route) in operations() {
-        paths.add_path_operation(&path, vec![route.method.clone()], operation(route, &path));
+        paths.add_path_operation(
+            &path,
+            vec![route.method.clone()],
+            operation(route, &path, version),
+        );
     }
     let openapi = OpenApiBuilder::new()
         .info(

@@ -375,6 +375,16 @@ impl RepositoryService {
         Ok(written)
     }
 
+    /// Creates or replaces a shell; whether it created it, and its JSON as stored (a PUT that
+    /// creates answers with it).
+    pub async fn replace_shell(
+        &self,
+        shell: AssetAdministrationShell,
+        origin: Origin,
+    ) -> Result<(Written, Arc<str>), StorageError> {
+        self.write_shell(shell, false, origin).await
+    }
+
     /// Creates a shell; [`StorageError::Exists`] if its id is taken. Its JSON as stored.
     pub async fn create_shell(
         &self,
@@ -479,6 +489,16 @@ impl RepositoryService {
         Ok(written)
     }
 
+    /// Creates or replaces a submodel; whether it created it, and its JSON as stored (a PUT
+    /// that creates answers with it).
+    pub async fn replace_submodel(
+        &self,
+        submodel: Submodel,
+        origin: Origin,
+    ) -> Result<(Written, Arc<str>), StorageError> {
+        self.write_submodel(submodel, false, origin).await
+    }
+
     /// Creates a submodel; [`StorageError::Exists`] if its id is taken. Its JSON as stored.
     pub async fn create_submodel(
         &self,
@@ -543,6 +563,34 @@ impl RepositoryService {
         self.repository.delete_submodel(id, events).await?;
         place.announce(None);
         Ok(())
+    }
+
+    /// Deletes a submodel and the shell's reference to it (Part 2's DELETE under
+    /// `/shells/{aas}/submodels/{sm}`): [`StorageError::NotFound`] if the shell does not refer
+    /// to it or either is missing. Two transactions, each with its events (the shell's
+    /// `updated`, the submodel's `deleted`): the reference goes first, so that a failure
+    /// between them leaves a submodel no shell refers to (as `POST /submodels` makes one), never
+    /// a shell referring to a deleted submodel.
+    pub async fn delete_submodel_of_shell(
+        &self,
+        shell_id: &str,
+        submodel_id: &str,
+        origin: Origin,
+    ) -> Result<(), StorageError> {
+        if self.repository.submodel(submodel_id).await?.is_none() {
+            return Err(StorageError::NotFound(format!("submodel {submodel_id:?}")));
+        }
+        let (referred, shell) = (submodel_id.to_owned(), shell_id.to_owned());
+        let unrefer = move |stored: &mut AssetAdministrationShell| -> Change<()> {
+            if stored.remove_submodel_reference(&referred) {
+                return Ok(());
+            }
+            Err(Box::new(StorageError::NotFound(format!(
+                "a reference of shell {shell:?} to submodel {referred:?}"
+            ))))
+        };
+        self.modify_shell(shell_id, None, unrefer, origin).await?;
+        self.delete_submodel(submodel_id, origin).await
     }
 
     /// Changes a stored submodel in one transaction (`change` may refuse), storing the File
