@@ -503,8 +503,9 @@ async fn description_and_openapi_name_the_v3_1_profiles_and_success_codes() -> T
     Ok(())
 }
 
-/// V3.0's profiles list only 204 for the PUTs that may create and name the concept
-/// description profile `ConceptDescriptionServiceSpecification`.
+/// V3.0's profiles list only 204 for the PUTs that may create; the concept description profile
+/// is `ConceptDescriptionRepositoryServiceSpecification`, as the V3.0.4 file's
+/// `x-profile-identifier` says (its directory is named `ConceptDescriptionServiceSpecification`).
 #[tokio::test]
 async fn a_v3_0_server_answers_put_with_204_and_names_the_v3_0_profiles() -> TestResult {
     let data = DataDir::new("profile-3-0");
@@ -521,7 +522,7 @@ async fn a_v3_0_server_answers_put_with_204_and_names_the_v3_0_profiles() -> Tes
         .unwrap_or_default();
     assert!(
         profiles.contains(&json!(
-            "https://admin-shell.io/aas/API/3/0/ConceptDescriptionServiceSpecification/SSP-001"
+            "https://admin-shell.io/aas/API/3/0/ConceptDescriptionRepositoryServiceSpecification/SSP-001"
         )),
         "{profiles:?}"
     );

@@ -124,8 +124,9 @@ const REPOSITORY: &[Route] = &[
     route!(Put "/shells/{aas}/asset-information/thumbnail",
         "Upload the thumbnail (multipart: fileName, file)",
         "Shells", NONE, Some("Multipart"), (204, None) => shell_api::put_thumbnail),
+    // V3.1's profiles list 204 beside the deprecated 200, which is what a V3.0 client expects.
     route!(Delete "/shells/{aas}/asset-information/thumbnail", "Delete the thumbnail",
-        "Shells", NONE, None, (200, None) => shell_api::delete_thumbnail),
+        "Shells", NONE, None, (200, None), also [(204, None)] => shell_api::delete_thumbnail),
     route!(Get "/shells/{aas}/submodel-refs", "The shell's submodel references",
         "Shells", PAGE, None, (200, Some("Paged<Reference>")) => shell_api::submodel_refs),
     route!(Post "/shells/{aas}/submodel-refs", "Add a submodel reference",

@@ -15,21 +15,17 @@ use crate::push::RepositorySource;
 use crate::storage::{Collection, StorageError};
 
 /// The service specification profiles of Part 2 this server implements, by their names
-/// under `https://admin-shell.io/aas/API/<version>/`, as the profile files of `version`'s API
-/// name them: V3.1 renamed the concept description profile (V3.0's
-/// `ConceptDescriptionServiceSpecification` is V3.1's
-/// `ConceptDescriptionRepositoryServiceSpecification`).
-pub fn profile_names(version: aas_model::Version) -> [&'static str; 5] {
-    let concept_descriptions = match version {
-        aas_model::Version::V3_0 => "ConceptDescriptionServiceSpecification/SSP-001",
-        _ => "ConceptDescriptionRepositoryServiceSpecification/SSP-001",
-    };
+/// under `https://admin-shell.io/aas/API/<version>/`, as the profile files' `x-profile-identifier`
+/// name them (the concept description profile is `ConceptDescriptionRepositoryServiceSpecification`
+/// in both versions, although V3.0.4 keeps its file in a directory named
+/// `ConceptDescriptionServiceSpecification`).
+pub fn profile_names(_version: aas_model::Version) -> [&'static str; 5] {
     [
         "AssetAdministrationShellRepositoryServiceSpecification/SSP-001",
         "AssetAdministrationShellRepositoryServiceSpecification/SSP-002",
         "SubmodelRepositoryServiceSpecification/SSP-001",
         "SubmodelRepositoryServiceSpecification/SSP-002",
-        concept_descriptions,
+        "ConceptDescriptionRepositoryServiceSpecification/SSP-001",
     ]
 }
 
