@@ -2,7 +2,8 @@
 # Runs every check and test of the workspace, as CI does. Installs what the tests need first:
 # - the oracle venv (peer AAS libraries from PyPI, created once by ../shared/tools/oracles/setup.sh);
 # - the venv of Python peers (scripts/test-venv.sh: the CloudEvents SDK, moto's S3 server,
-#   jsonpath-ng, BaSyx Python 2.2 for the V3.1 interop tests);
+#   jsonpath-ng, BaSyx Python 2.2 for the V3.1 interop tests, aas-python-http-client 1.0.3 for
+#   the real-client flow of reference-server/tests/clients.rs);
 # - Mosquitto (Debian package): each MQTT test starts its own broker on a free 127.0.0.1 port
 #   and kills it by PID;
 # - Azurite (npm package, into ${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite): each push test starts

@@ -324,6 +324,28 @@ pub fn tools_dir() -> PathBuf {
     }
 }
 
+/// The shared documents folder (`AAS_DOCS_DIR`, else `<workspace>/../shared/docs`): design
+/// notes and specifications, among them IDTA's Part 2 OpenAPI profile documents
+/// ([`openapi_profiles_dir`]).
+pub fn docs_dir() -> PathBuf {
+    match std::env::var_os("AAS_DOCS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/docs"),
+    }
+}
+
+/// IDTA's Part 2 OpenAPI documents (`spec/openapi` of [`docs_dir`]: `v3.0.4/` and `v3.1.2/`,
+/// one YAML per service specification profile); panics when absent.
+pub fn openapi_profiles_dir() -> PathBuf {
+    let dir = docs_dir().join("spec/openapi");
+    assert!(
+        dir.join("v3.0.4").is_dir() && dir.join("v3.1.2").is_dir(),
+        "IDTA's Part 2 OpenAPI documents not found at {} (set AAS_DOCS_DIR to the folder holding spec/openapi/v3.0.4 and v3.1.2)",
+        dir.display()
+    );
+    dir
+}
+
 /// The python of the oracle venv (`oracles/setup.sh` of the tools folder, which creates it once).
 pub fn oracle_python() -> PathBuf {
     python_of(
