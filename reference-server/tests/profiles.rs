@@ -28,8 +28,7 @@ const AAS_SERVICE_PREFIX: &str = "/services/aas";
 const SUBMODEL_SERVICE_PREFIX: &str = "/services/submodel";
 
 /// The profiles the root `/description` claims (service specification, profile), of the
-/// server's version; a profile without a document in that version's folder does not exist
-/// there (V3.0 has no ConceptDescriptionRepositoryServiceSpecification/SSP-002).
+/// server's version.
 const ROOT_CLAIMS: &[(&str, &str)] = &[
     (
         "AssetAdministrationShellRepositoryServiceSpecification",
@@ -45,10 +44,8 @@ const ROOT_CLAIMS: &[(&str, &str)] = &[
         "ConceptDescriptionRepositoryServiceSpecification",
         "SSP-001",
     ),
-    (
-        "ConceptDescriptionRepositoryServiceSpecification",
-        "SSP-002",
-    ),
+    // Not V3.1's SSP-002 of concept descriptions: that is the Query profile
+    // (`POST /query/concept-descriptions`), which this server does not implement.
 ];
 
 /// The profiles `{prefix}/{id}/description` claims for the single-object services.
