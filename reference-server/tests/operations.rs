@@ -314,6 +314,9 @@ async fn async_invocations_move_to_completed_and_their_results_are_fetched_by_ha
         (200, &json!({"Sum": 3})),
         "{body}"
     );
+    // V3.0's `invoke?async=true` is `invoke-async`.
+    let (location, _) = start(&api, &at("Add", "invoke?async=true"), arguments(5, 5)).await?;
+    assert_eq!(until_finished(&api, &location).await?.0, 302);
     // V3.1 requires the client's timeout of an asynchronous invocation.
     let (status, body) = call(
         &api,

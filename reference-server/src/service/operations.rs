@@ -518,7 +518,7 @@ impl Invoker {
                 let (_, oldest) = oldest.ok_or(OperationError::TooMany)?;
                 handles.remove(&oldest);
             }
-            let result = OperationResult::ended(ExecutionState::Initiated, "initiated");
+            let result = OperationResult::ended(ExecutionState::Initiated, "waiting to start");
             let finished = None;
             handles.insert(
                 id.clone(),
@@ -533,7 +533,7 @@ impl Invoker {
         tokio::spawn(async move {
             this.set(
                 &handle,
-                OperationResult::ended(ExecutionState::Running, "running"),
+                OperationResult::ended(ExecutionState::Running, "the delegate is asked"),
             );
             let timeout = Self::timeout(&request);
             let result = match this.call(&url, &request, timeout).await {
