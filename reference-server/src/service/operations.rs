@@ -123,11 +123,11 @@ struct RequestWire {
 }
 
 impl OperationRequest {
-    /// Reads an `OperationRequest` (`value_only`: an `OperationRequestValueOnly`, whose
-    /// arguments are the values of `operation`'s declared variables, keyed by idShort).
+    /// Reads an `OperationRequest`; with `declared`, an `OperationRequestValueOnly`, whose
+    /// arguments are the values of that operation's declared variables, keyed by idShort.
     pub fn read(
         body: &[u8],
-        value_only: Option<&Operation>,
+        declared: Option<&Operation>,
         version: aas_model::Version,
         timeout_required: bool,
     ) -> Result<Self, OperationError> {
@@ -151,7 +151,7 @@ impl OperationRequest {
             }
             None => None,
         };
-        let (input, inoutput) = match value_only {
+        let (input, inoutput) = match declared {
             Some(op) => (
                 from_values(wire.input_arguments, op.input_variables.as_deref(), "input")?,
                 from_values(
@@ -564,7 +564,51 @@ impl Invoker {
 
 #[cfg(test)]
 mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use aas_model::{DataTypeDefXsd, Qualifier};
+
     use super::*;
+
+    fn delegated_to(url: &str) -> SubmodelElement {
+        let mut qualifier = Qualifier::new(DELEGATION_QUALIFIER, DataTypeDefXsd::String);
+        qualifier.value = Some(url.into());
+        let mut operation = Operation::new();
+        operation.qualifiers = Some(vec![qualifier]);
+        operation.into()
+    }
+
+    #[tokio::test]
+    async fn delegates_at_addresses_the_policy_refuses_are_never_asked()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let metadata = IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254));
+        let policy = (OutboundPolicy::new().private_networks(false))
+            .with_resolved("delegate.test", [metadata]);
+        let invoker = Invoker::new(&policy, aas_model::Version::LATEST, DEFAULT_TIMEOUT)?;
+        // An address in the URL is refused before anything is sent: with private networks
+        // refused, loopback too.
+        for url in [
+            "http://127.0.0.1:9/op",
+            "http://[::ffff:a9fe:a9fe]/op",
+            "file:///etc/passwd",
+        ] {
+            let refused = invoker.delegation(delegated_to(url), "Op").err();
+            assert!(
+                matches!(refused, Some(OperationError::Refused(_))),
+                "{url}: {refused:?}"
+            );
+        }
+        // A name is refused when it resolves, so the request never leaves.
+        let (_, url) = invoker.delegation(delegated_to("http://delegate.test/op"), "Op")?;
+        let request = OperationRequest::read(b"{}", None, aas_model::Version::LATEST, false)?;
+        let refused = invoker.invoke(&url, &request).await.err();
+        assert!(
+            matches!(&refused, Some(e @ OperationError::Refused(_)) if e.status() == 403
+                && e.to_string().contains("169.254.169.254")),
+            "{refused:?}"
+        );
+        Ok(())
+    }
 
     #[test]
     fn client_timeouts_are_xs_durations() {
