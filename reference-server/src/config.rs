@@ -41,7 +41,7 @@
 //! role = "write"                 # read | write | admin
 //! name = "line 3 gateway"
 //!
-//! [outbound]                     # where platform requests and push uploads may go
+//! [outbound]                     # where platform requests, push uploads and operation delegations may go
 //! private-networks = true        # false: loopback, 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 refused too
 //! # allowed-hosts = ["iot.plant.local", "10.0.0.5"]   # when set, only these hosts (any port)
 //! # local-target-root = "/srv/push"   # local-directory push targets only under it; none without it
@@ -127,7 +127,8 @@ fn aas_version<'de, D: serde::Deserializer<'de>>(
     text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
-/// `[outbound]`: where the server's own requests (platforms, push targets) may go.
+/// `[outbound]`: where the server's own requests (platforms, push targets, operation
+/// delegates) may go.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OutboundSection {

@@ -15,7 +15,8 @@ use tower_http::timeout::TimeoutLayer;
 use crate::Outcome;
 use crate::config::{Broker, Settings};
 use crate::connections::CappedListener;
-use crate::http::{AppState, PushState, RepositoryState, SdtState, router};
+use crate::http::{AppState, OperationsState, PushState, RepositoryState, SdtState, router};
+use crate::service::operations::Invoker;
 use crate::service::{EventSettings, RepositoryService};
 use crate::storage::{Attachment, Database, Repository, SqliteRepository, StorageError};
 use crate::{broker, mqtt_front, publisher};
@@ -160,6 +161,11 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
                 store: push_store,
             }))),
             sdt: SdtState(Some(synchronizer)),
+            operations: OperationsState(Arc::new(Invoker::new(
+                &settings.outbound,
+                settings.aas_version,
+                settings.request_timeout,
+            )?)),
         };
         if let Some(broker) = embedded {
             let rules = Arc::new(mqtt_front::Front::new(
@@ -332,6 +338,11 @@ pub fn in_memory_api(environment: Environment) -> Result<(axum::Router, Outbox),
         },
         push: PushState(None),
         sdt: SdtState(None),
+        operations: OperationsState(Arc::new(Invoker::new(
+            &Default::default(),
+            aas_model::Version::LATEST,
+            std::time::Duration::from_secs(60),
+        )?)),
     };
     // No keys: every route is open (this router is only called in process).
     let router = router(state, &crate::auth::ApiKeys::default())

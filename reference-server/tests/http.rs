@@ -628,6 +628,7 @@ async fn the_router_serves_exactly_the_documented_operations() -> TestResult {
     for (template, operations) in paths {
         let path = template
             .replace("{sequence}", "1")
+            .replace("{handleId}", "h")
             .replace("{path}", "a")
             .replace("{name}", "n")
             .replace("{identifier}", "j")

@@ -502,6 +502,28 @@ impl OutboundPolicy {
     }
 }
 
+/// A response's body, at most `max` bytes: `None` when it is larger (by its Content-Length, or
+/// as it arrives), so that a peer cannot make us hold an unbounded answer.
+pub async fn read_limited(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > max as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 /// The policy as a `reqwest` resolver ([`OutboundPolicy::resolve`]).
 #[derive(Debug, Clone)]
 pub struct OutboundResolver(Arc<OutboundPolicy>);

@@ -508,29 +508,16 @@ impl PlatformClient {
     async fn read_limited(
         &self,
         url: &Url,
-        mut response: reqwest::Response,
+        response: reqwest::Response,
     ) -> Result<Vec<u8>, PlatformError> {
         let max = self.options.max_response_bytes;
-        if response
-            .content_length()
-            .is_some_and(|length| length as usize > max)
-        {
-            return Err(PlatformError::TooLarge {
+        crate::outbound::read_limited(response, max)
+            .await
+            .map_err(|e| unreachable(url, e))?
+            .ok_or_else(|| PlatformError::TooLarge {
                 url: url.to_string(),
                 max,
-            });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(url, e))? {
-            if body.len() + chunk.len() > max {
-                return Err(PlatformError::TooLarge {
-                    url: url.to_string(),
-                    max,
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            })
     }
 }
 

@@ -24,6 +24,7 @@ pub struct AppState {
     pub repository: RepositoryState,
     pub push: PushState,
     pub sdt: SdtState,
+    pub operations: OperationsState,
 }
 
 /// The repository API's part of the state (also the event feed's and `/serialization`'s).
@@ -47,6 +48,16 @@ pub struct PushState(pub Option<Arc<push_api::PushContext>>);
 #[derive(Clone)]
 pub struct SdtState(pub Option<Arc<crate::sync::Synchronizer>>);
 
+/// The operation API's part: the invoker and the handles of asynchronous invocations.
+#[derive(Clone)]
+pub struct OperationsState(pub Arc<crate::service::operations::Invoker>);
+
+impl FromRef<AppState> for OperationsState {
+    fn from_ref(state: &AppState) -> Self {
+        state.operations.clone()
+    }
+}
+
 impl FromRef<AppState> for RepositoryState {
     fn from_ref(state: &AppState) -> Self {
         state.repository.clone()
@@ -67,6 +78,7 @@ impl FromRef<AppState> for SdtState {
 
 mod events_api;
 mod extract;
+mod operation_api;
 pub mod push_api;
 pub(crate) mod routes;
 pub mod sdt_api;

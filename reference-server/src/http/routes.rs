@@ -12,7 +12,9 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 use utoipa::openapi::path::HttpMethod;
 
-use super::{AppState, events_api, push_api, sdt_api, serialization, shell_api, submodel_api};
+use super::{
+    AppState, events_api, operation_api, push_api, sdt_api, serialization, shell_api, submodel_api,
+};
 
 /// One operation: what it takes and answers, and its handler.
 pub(crate) struct Route {
@@ -335,6 +337,45 @@ const SUBMODEL: &[Route] = &[
         "Submodel elements", NONE, None, (200, None) => submodel_api::delete_attachment),
 ];
 
+/// Operation invocation (Part 2), delegated to the URL of the Operation's
+/// `invocationDelegation` qualifier; served under both submodel prefixes.
+const OPERATIONS: &[Route] = &[
+    route!(Post "/submodel-elements/{path}/invoke",
+        "Invoke an operation (delegated; V3.0's async=true as invoke-async)",
+        "Operations", &["async"], Some("OperationRequest"), (200, Some("OperationResult"))
+        => operation_api::invoke),
+    route!(Post "/submodel-elements/{path}/invoke/$value",
+        "Invoke an operation with value-only arguments",
+        "Operations", &["async"], Some("OperationRequestValueOnly"),
+        (200, Some("OperationResultValueOnly")) => operation_api::invoke_value),
+    route!(Post "/submodel-elements/{path}/invoke-async",
+        "Start an invocation (Location: its operation-status)",
+        "Operations", NONE, Some("OperationRequest"), (202, Some("OperationHandle"))
+        => operation_api::invoke_async),
+    route!(Post "/submodel-elements/{path}/invoke-async/$value",
+        "Start an invocation with value-only arguments (Location: its operation-status)",
+        "Operations", NONE, Some("OperationRequestValueOnly"), (202, Some("OperationHandle"))
+        => operation_api::invoke_async_value),
+    route!(Post "/submodel-elements/{path}/invoke-asnyc",
+        "invoke-async as the AAS service profile spells it",
+        "Operations", NONE, Some("OperationRequest"), (202, Some("OperationHandle"))
+        => operation_api::invoke_async),
+    route!(Post "/submodel-elements/{path}/invoke-asnyc/$value",
+        "invoke-async/$value as the AAS service profile spells it",
+        "Operations", NONE, Some("OperationRequestValueOnly"), (202, Some("OperationHandle"))
+        => operation_api::invoke_async_value),
+    route!(Get "/submodel-elements/{path}/operation-status/{handleId}",
+        "The state of an invocation (302 to its results once it has ended)",
+        "Operations", NONE, None, (200, Some("BaseOperationResult")) => operation_api::status),
+    route!(Get "/submodel-elements/{path}/operation-results/{handleId}",
+        "The result of an invocation",
+        "Operations", NONE, None, (200, Some("OperationResult")) => operation_api::results),
+    route!(Get "/submodel-elements/{path}/operation-results/{handleId}/$value",
+        "The result of an invocation, value-only",
+        "Operations", NONE, None, (200, Some("OperationResultValueOnly"))
+        => operation_api::results_value),
+];
+
 /// Who may call an operation (see `crate::auth::Access`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Group {
@@ -363,6 +404,7 @@ pub(crate) fn operations() -> Vec<(Group, String, &'static Route)> {
     add(Group::Repository, "", REPOSITORY);
     for prefix in SUBMODEL_PREFIXES {
         add(Group::Repository, prefix, SUBMODEL);
+        add(Group::Repository, prefix, OPERATIONS);
     }
     add(Group::Repository, "", EVENT_FEED);
     add(Group::Admin, "", DEAD_LETTERS);

@@ -127,6 +127,17 @@ fn element_at(submodel: &Submodel, path: &IdShortPath) -> ApiResult<SubmodelElem
     })
 }
 
+/// The element a request addresses, with its submodel's id (what the operation API invokes).
+pub(super) async fn addressed(
+    state: &RepositoryState,
+    at: &SubmodelAt,
+) -> ApiResult<(String, IdShortPath, SubmodelElement)> {
+    let path = parse_path(at.path.as_deref().unwrap_or_default())?;
+    let submodel = load(state, at).await?;
+    let element = element_at(&submodel, &path)?;
+    Ok((submodel.id, path, element))
+}
+
 // ---- rendering ----------------------------------------------------------------------------
 
 fn bad_projection(error: ProjectionError) -> ApiError {

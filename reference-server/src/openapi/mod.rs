@@ -38,6 +38,8 @@ fn parameter_description(name: &str) -> &'static str {
         "twin" => "The bound submodel's id, base64url-encoded",
         "since" => "RFC 3339 date and time with offset: events at or after it",
         "sequence" => "The dead letter's sequence number",
+        "handleId" => "The handle of an asynchronous invocation (from invoke-async)",
+        "async" => "true: invoke asynchronously (V3.0, deprecated; as invoke-async)",
         _ => "",
     }
 }
@@ -47,7 +49,7 @@ fn parameter_schema(name: &str) -> Value {
         "limit" => json!({"type": "integer", "minimum": 1}),
         "level" => json!({"type": "string", "enum": ["deep", "core"]}),
         "extent" => json!({"type": "string", "enum": ["withoutBlobValue", "withBlobValue"]}),
-        "includeConceptDescriptions" => json!({"type": "boolean"}),
+        "includeConceptDescriptions" | "async" => json!({"type": "boolean"}),
         "since" => json!({"type": "string", "format": "date-time"}),
         "aasIds" | "submodelIds" | "assetIds" => {
             json!({"type": "array", "items": {"type": "string"}})
@@ -330,6 +332,35 @@ fn schemas(version: aas_model::Version) -> serde_json::Map<String, Value> {
         "error": {"type": "string", "description": "Why it was given up"},
         "failedAt": {"type": "string", "format": "date-time"},
         "size": {"type": "integer", "description": "The message's size, bytes"}}}));
+    // Part 2's operation invocation (`crate::http::operation_api`).
+    let result = json!({"allOf": [{"$ref": "#/components/schemas/Result"}, {"properties": {
+        "executionState": {"type": "string",
+            "enum": ["Initiated", "Running", "Completed", "Canceled", "Failed", "Timeout"]},
+        "success": {"type": "boolean"}}}]});
+    schemas.insert("BaseOperationResult".into(), result);
+    let timeout = json!({"type": "string", "description": "xs:duration, e.g. PT30S"});
+    let variables =
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/OperationVariable"}});
+    let values = json!({"type": "object", "description": "ValueOnly values keyed by idShort"});
+    for (suffix, arguments) in [("", variables), ("ValueOnly", values)] {
+        schemas.insert(
+            format!("OperationRequest{suffix}"),
+            json!({"type": "object", "properties": {
+            "inputArguments": arguments, "inoutputArguments": arguments,
+            "clientTimeoutDuration": timeout}}),
+        );
+        schemas.insert(
+            format!("OperationResult{suffix}"),
+            json!({"allOf": [
+            {"$ref": "#/components/schemas/BaseOperationResult"}, {"properties": {
+            "outputArguments": arguments, "inoutputArguments": arguments}}]}),
+        );
+    }
+    schemas.insert(
+        "OperationHandle".into(),
+        json!({"type": "object", "properties": {
+        "handleId": {"type": "string", "maxLength": 128}}}),
+    );
     for item in [
         "FeedEvent",
         "DeadLetter",
