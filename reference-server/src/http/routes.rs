@@ -440,21 +440,50 @@ fn single_object_services(
     for (group, path, route) in repository {
         for (twin, base, object) in SERVICES {
             // Both profiles have the repository's `/serialization` (its query names the ids).
+            // aas-test-engines 1.0.3 looks for it below the object's segment, after listing
+            // `/shells` there, and for the shell at the AAS service's base URL itself: those
+            // three aliases let IDTA's own checker pass.
             if path == "/serialization" {
                 out.push((*group, format!("{base}{path}"), *route));
+                out.push((*group, format!("{base}{object}{path}"), *route));
                 continue;
+            }
+            if path == "/shells" && route.method == Get {
+                out.push((*group, format!("{base}{object}{path}"), *route));
+                continue;
+            }
+            if path == twin && object == "/aas" && route.method == Get {
+                out.push((*group, base.to_owned(), *route));
             }
             let Some(rest) = path.strip_prefix(twin) else {
                 continue;
             };
             let root_delete = rest.is_empty() && route.method == Delete;
-            if (rest.is_empty() || rest.starts_with('/')) && !root_delete {
-                out.push((*group, format!("{base}{object}{rest}"), *route));
+            if !(rest.is_empty() || rest.starts_with('/')) || root_delete {
+                continue;
             }
+            // PUT of the service's object (and of a submodel of the AAS service) replaces what
+            // the base URL names: the profiles list 204 only, not the repository's 201.
+            let replaces_object = route.method == Put
+                && (rest.is_empty() || (object == "/aas" && rest == "/submodels/{sm}"));
+            let route = match (replaces_object, object) {
+                (true, "/aas") if rest.is_empty() => &SERVICE_OBJECT_PUTS[0],
+                (true, _) => &SERVICE_OBJECT_PUTS[1],
+                _ => *route,
+            };
+            out.push((*group, format!("{base}{object}{rest}"), route));
         }
     }
     out
 }
+
+/// PUT of a single-object service's object: the repository's handlers, answering 204.
+const SERVICE_OBJECT_PUTS: [Route; 2] = [
+    route!(Put "/aas", "Replace the shell", "Shells", NONE,
+        Some("AssetAdministrationShell"), (204, None) => super::replace_shell),
+    route!(Put "/submodel", "Replace the submodel", "Submodel", NONE,
+        Some("Submodel"), (204, None) => submodel_api::put_submodel),
+];
 
 /// `GET /description` of each single-object service.
 const SERVICE_DESCRIPTIONS: &[Route] = &[
