@@ -739,6 +739,23 @@ async fn every_shell_and_submodel_is_also_served_as_its_own_single_object_servic
             "{described}"
         );
     }
+    // PUT of the service's object replaces it (204) and never creates one (404).
+    let replaced = http
+        .put(url(&format!("{aas_service}/aas")))
+        .body(shell_body.to_string())
+        .send()
+        .await?;
+    assert_eq!(replaced.status().as_u16(), 204);
+    let missing = b64("urn:aas:none");
+    let refused = http
+        .put(url(&format!("/services/aas/{missing}/aas")))
+        .body(shell("urn:aas:none").to_string())
+        .send()
+        .await?;
+    assert_eq!(refused.status().as_u16(), 404);
+    let (status, _) =
+        status_and_json(http.get(url(&format!("/shells/{missing}"))).send().await?).await?;
+    assert_eq!(status, 404, "the service's PUT created a shell");
     let deleted = http
         .delete(url(&format!("{submodel_service}/submodel")))
         .send()

@@ -70,6 +70,34 @@ async fn delegate() -> Result<(String, Received), Failure> {
             }),
         )
         .route("/garbage", post(|| async { "<html>surprise</html>" }))
+        .route(
+            "/internal",
+            post(|| async {
+                (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "SECRET-INTERNAL-DATA",
+                )
+            }),
+        )
+        // What a server's invoke-async answers: no result.
+        .route(
+            "/accepted",
+            post(|| async {
+                (
+                    axum::http::StatusCode::ACCEPTED,
+                    axum::Json(json!({"handleId": "0123"})),
+                )
+            }),
+        )
+        .route(
+            "/hops",
+            post(|headers: axum::http::HeaderMap| async move {
+                let hops = (headers.get("aas-rs-invocation-hops"))
+                    .and_then(|v| v.to_str().ok()?.parse::<i64>().ok())
+                    .unwrap_or(-1);
+                axum::Json(output(hops))
+            }),
+        )
         .with_state(received.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -104,6 +132,9 @@ async fn setup() -> Result<(InProcess, String, Received), Failure> {
         operation("Slow", Some(&format!("{base}/slow"))),
         operation("Garbage", Some(&format!("{base}/garbage"))),
         operation("Metadata", Some("http://169.254.169.254/latest/meta-data")),
+        operation("Internal", Some(&format!("{}/internal", base.replace("http://", "http://admin:s3cret@")))),
+        operation("Accepted", Some(&format!("{base}/accepted"))),
+        operation("Hops", Some(&format!("{base}/hops"))),
         operation("Undelegated", None),
         {"modelType": "Property", "idShort": "NotAnOperation", "valueType": "xs:int", "value": "1"},
     ]});
@@ -440,5 +471,76 @@ async fn a_delegate_answering_garbage_is_a_502_or_a_failed_invocation() -> TestR
         "{body}"
     );
     assert_eq!(body["success"], false);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_delegate_s_answer_and_credentials_are_not_returned_to_the_client() -> TestResult
+{
+    let (api, ..) = setup().await?;
+    let (status, body) = call(
+        &api,
+        Method::POST,
+        &at("Internal", "invoke"),
+        Some(arguments(1, 2)),
+    )
+    .await?;
+    assert_eq!(status, 502, "{body}");
+    let text = body.to_string();
+    assert!(text.contains("HTTP 500"), "{text}");
+    assert!(
+        !text.contains("SECRET") && !text.contains("s3cret"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_delegate_answering_an_object_that_is_no_result_fails() -> TestResult {
+    let (api, ..) = setup().await?;
+    let (status, body) = call(
+        &api,
+        Method::POST,
+        &at("Accepted", "invoke"),
+        Some(arguments(1, 2)),
+    )
+    .await?;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        first_message(&body).contains("not an OperationResult"),
+        "{body}"
+    );
+    Ok(())
+}
+
+/// An operation delegated to itself (or to a server delegating back) ends after a bounded
+/// number of delegations: each delegate call counts one more in a header, and an invocation
+/// that arrives with too many is refused.
+#[tokio::test]
+async fn invocations_count_their_delegations_and_too_many_are_refused_as_a_loop() -> TestResult {
+    let (api, ..) = setup().await?;
+    let (status, body) = call(
+        &api,
+        Method::POST,
+        &at("Hops", "invoke"),
+        Some(arguments(1, 2)),
+    )
+    .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["outputArguments"][0]["value"]["value"],
+        json!("1"),
+        "{body}"
+    );
+    let request = arguments(1, 2).to_string().into_bytes();
+    let (status, _, answer) = api
+        .request_with(
+            Method::POST,
+            &at("Hops", "invoke"),
+            &[("aas-rs-invocation-hops", "8")],
+            Some(("application/json", request)),
+        )
+        .await?;
+    assert_eq!(status, 508, "{}", String::from_utf8_lossy(&answer));
     Ok(())
 }

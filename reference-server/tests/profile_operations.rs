@@ -424,6 +424,18 @@ async fn an_entity_with_empty_lists_as_basyx_python_writes_it_is_stored_and_real
     let (status, answer) = call(&api, Method::POST, "/submodels", Some(keys)).await?;
     assert_eq!(status, 400, "{answer}");
     assert!(answer.to_string().contains("keys"), "{answer}");
+    // A member given twice is refused as the strict reader refuses it, empty list or not.
+    let twice =
+        br#"{"modelType": "Submodel", "id": "urn:dup:1", "id": "urn:dup:2", "qualifiers": []}"#;
+    let (status, _, answer) = api
+        .request_with(
+            Method::POST,
+            "/submodels",
+            &[],
+            Some(("application/json", twice.to_vec())),
+        )
+        .await?;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&answer));
     Ok(())
 }
 

@@ -18,11 +18,19 @@
 //!   `\w` as `str.isalnum()`, classes without nesting, back-references, look-around, atomic
 //!   groups, conditionals), and run by `fancy_regex`. On purpose: `\N{name}` is refused as
 //!   unsupported (Unicode's name table would add about a megabyte for a spelling nobody needs
-//!   in a filter; write the character or `\u`); under the `i` flag letters match as in Unicode's
-//!   simple case folding, which Python's `re` follows except for a handful of characters with
-//!   several lower cases; a match that backtracks more than [`MAX_REGEX_BACKTRACK`] times stops
-//!   (Python backtracks exponentially on `(a|aa)+c`), a pattern compiling to more than
-//!   [`MAX_REGEX_SIZE`] or nesting groups deeper than [`MAX_REGEX_NESTING`] is refused;
+//!   in a filter; write the character or `\u`); a conditional on a group it is inside of
+//!   (`(a(?(1)b|c))`) is refused as unsupported (Python asks whether the group has closed, the
+//!   engine whether it has started); under the `i` flag letters match as in Unicode's simple
+//!   case folding, which Python's `re` follows except for a handful of characters with several
+//!   lower cases (ı, İ), and back-references under `i` compare as the engine folds (same length
+//!   in UTF-8; Python compares `str.lower()`: `(?i)(k)\1` on `k` and the Kelvin sign, `ß` and
+//!   `ẞ`, and under `(?ai)` every non-ASCII letter pair differ); `\w`, `\d` and `\b` use the
+//!   `regex` crate's Unicode tables, newer than Python 3.11's Unicode 14.0 (letters and digits
+//!   assigned since then count for us); a conditional's group number is read with ASCII digits
+//!   only (`int()` also takes other scripts' digits); a match that backtracks more than
+//!   [`MAX_REGEX_BACKTRACK`] times stops (Python backtracks exponentially on `(a|aa)+c`), a
+//!   pattern compiling to more than [`MAX_REGEX_SIZE`] or nesting groups deeper than
+//!   [`MAX_REGEX_NESTING`] is refused;
 //! - only ASCII digits are digits (Python's `\d` also takes other scripts' digits);
 //! - the named operators `` `path` ``, `` `split(...)` `` and `` `sub(...)` `` are refused when
 //!   evaluated ([`JsonPathError::Evaluation`]);
@@ -135,7 +143,7 @@ pub const MAX_REGEX_SIZE: usize = 1 << 20;
 /// time. Python's `re` backtracks without a bound (`(a|aa)+c` on 64 `a`s takes years).
 pub const MAX_REGEX_BACKTRACK: usize = 100_000;
 
-/// How deeply groups may nest in a `=~` pattern. Python's parser recurses per group and
+/// How deeply groups (look-arounds and conditionals too) may nest in a `=~` pattern. Python's parser recurses per group and
 /// raises `RecursionError` a few hundred levels deep; `fancy_regex` stops at 64 levels of its
 /// syntax, and a repeated group takes up to three of them in the translation.
 pub const MAX_REGEX_NESTING: usize = 20;

@@ -318,13 +318,77 @@ fn without_empty_lists(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if !has_empty_list {
         return std::borrow::Cow::Borrowed(body);
     }
-    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+    // A body with a member twice is left to the strict reader, which refuses it: serde_json
+    // would keep the last one and hide the duplicate.
+    let Ok(UniqueMembers(mut value)) = serde_json::from_slice::<UniqueMembers>(body) else {
         return std::borrow::Cow::Borrowed(body);
     };
     drop_empty_lists(&mut value);
     match serde_json::to_vec(&value) {
         Ok(rewritten) => std::borrow::Cow::Owned(rewritten),
         Err(_) => std::borrow::Cow::Borrowed(body),
+    }
+}
+
+/// A JSON value read by serde_json, refused when an object has a member twice.
+struct UniqueMembers(Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = UniqueMembers;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<UniqueMembers, E> {
+                Ok(UniqueMembers(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<UniqueMembers, E> {
+                Ok(UniqueMembers(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<UniqueMembers, E> {
+                Ok(UniqueMembers(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<UniqueMembers, E> {
+                Ok(UniqueMembers(Value::from(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<UniqueMembers, E> {
+                Ok(UniqueMembers(Value::from(v)))
+            }
+            fn visit_string<E>(self, v: String) -> Result<UniqueMembers, E> {
+                Ok(UniqueMembers(Value::String(v)))
+            }
+            fn visit_unit<E>(self) -> Result<UniqueMembers, E> {
+                Ok(UniqueMembers(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<UniqueMembers, A::Error> {
+                let mut items = Vec::new();
+                while let Some(UniqueMembers(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(UniqueMembers(Value::Array(items)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueMembers, A::Error> {
+                let mut members = serde_json::Map::new();
+                while let Some((key, UniqueMembers(value))) = map.next_entry::<String, _>()? {
+                    if members.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "duplicate member {key:?}"
+                        )));
+                    }
+                    members.insert(key, value);
+                }
+                Ok(UniqueMembers(Value::Object(members)))
+            }
+        }
+        deserializer.deserialize_any(Visit)
     }
 }
 
@@ -507,6 +571,24 @@ async fn replace_shell(
     let location = location("shells", &shell.id);
     let (written, json) = state.service.replace_shell(shell, Origin::Api).await?;
     Ok(put_answer(state.aas_version, written, location, &json))
+}
+
+/// `PUT /services/aas/{aas}/aas`: the service's shell replaced, never created (the base URL
+/// names an existing shell; the profile lists 204 only).
+async fn replace_existing_shell(
+    State(state): State<RepositoryState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let decoded = decode_id(&id)?;
+    if state.repository.shell(&decoded).await?.is_none() {
+        return Err(ApiError::not_found(format!("shell {decoded:?} not found")));
+    }
+    let shell: AssetAdministrationShell =
+        replacement(state.aas_version, &id, &headers, &body).await?;
+    state.service.replace_shell(shell, Origin::Api).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn delete_shell(

@@ -5,14 +5,16 @@
 use aas_model::Version;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::extract::{Params, PathParams};
 use super::submodel_api::{SubmodelAt, addressed};
 use super::{ApiError, ApiResult, OperationsState, RepositoryState};
-use crate::service::operations::{OperationError, OperationRequest, OperationResult};
+use crate::service::operations::{
+    HOPS_HEADER, MAX_HOPS, OperationError, OperationRequest, OperationResult,
+};
 
 impl From<OperationError> for ApiError {
     fn from(error: OperationError) -> Self {
@@ -61,11 +63,22 @@ fn beside(uri: &Uri, ending: &str, then: &str) -> Option<String> {
     Some(format!("{}/{then}", &path[..path.rfind(ending)?]))
 }
 
+/// The delegations a request came through (see `HOPS_HEADER`); too many is a loop.
+fn hops(headers: &HeaderMap) -> Result<u8, OperationError> {
+    let hops = (headers.get(HOPS_HEADER))
+        .and_then(|value| value.to_str().ok()?.parse::<u8>().ok())
+        .unwrap_or(0);
+    if hops >= MAX_HOPS {
+        return Err(OperationError::Loop);
+    }
+    Ok(hops)
+}
+
 async fn invoke_with(
     state: RepositoryState,
     OperationsState(invoker): OperationsState,
     at: SubmodelAt,
-    uri: Uri,
+    (uri, headers): (Uri, HeaderMap),
     body: Bytes,
     value_only: bool,
     asynchronous: bool,
@@ -77,12 +90,13 @@ async fn invoke_with(
         Version::V3_0 => value_only,
         _ => asynchronous,
     };
-    let request = OperationRequest::read(
+    let mut request = OperationRequest::read(
         &body,
         value_only.then_some(&operation),
         state.aas_version,
         timeout_required,
     )?;
+    request.hops = hops(&headers)?;
     if asynchronous {
         let id = invoker.start(key, url, request)?;
         let handle = serde_json::json!({ "handleId": id })
@@ -103,10 +117,12 @@ macro_rules! invoke_handler {
             PathParams(at): PathParams<SubmodelAt>,
             Params(query): Params<InvokeQuery>,
             uri: Uri,
+            headers: HeaderMap,
             body: Bytes,
         ) -> ApiResult<Response> {
             let asynchronous = $asynchronous || query.asynchronous == Some(true);
-            invoke_with(state, invoker, at, uri, body, $value_only, asynchronous).await
+            let request = (uri, headers);
+            invoke_with(state, invoker, at, request, body, $value_only, asynchronous).await
         }
     };
 }

@@ -477,12 +477,13 @@ fn single_object_services(
     out
 }
 
-/// PUT of a single-object service's object: the repository's handlers, answering 204.
+/// PUT of a single-object service's object: replaced, never created (the base URL names an
+/// existing object: 404 otherwise, covered by the profiles' `default`), answering 204.
 const SERVICE_OBJECT_PUTS: [Route; 2] = [
-    route!(Put "/aas", "Replace the shell", "Shells", NONE,
-        Some("AssetAdministrationShell"), (204, None) => super::replace_shell),
-    route!(Put "/submodel", "Replace the submodel", "Submodel", NONE,
-        Some("Submodel"), (204, None) => submodel_api::put_submodel),
+    route!(Put "/aas", "Replace the shell (it must exist)", "Shells", NONE,
+        Some("AssetAdministrationShell"), (204, None) => super::replace_existing_shell),
+    route!(Put "/submodel", "Replace the submodel (it must exist)", "Submodel", NONE,
+        Some("Submodel"), (204, None) => submodel_api::patch_submodel),
 ];
 
 /// `GET /description` of each single-object service.

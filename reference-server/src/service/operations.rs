@@ -14,8 +14,15 @@
 //!   client gets the `Timeout` result rather than the server's 408);
 //! - a delegate's answer holds at most [`MAX_ANSWER_BYTES`];
 //! - at most [`MAX_HANDLES`] asynchronous invocations are kept; a finished one is kept
-//!   [`KEEP_FINISHED`] after it ended (then its handle is unknown: 404); when all are running, a
-//!   new one is refused (503). Handles live in memory: a restart forgets them.
+//!   [`KEEP_FINISHED`] after it ended, or until a new invocation needs its place and it is the
+//!   oldest finished one (then its handle is unknown: 404); when all are running, a new one is
+//!   refused (503). Handles live in memory: a restart forgets them;
+//! - an invocation that arrives through [`MAX_HOPS`] delegations already (the
+//!   [`HOPS_HEADER`] each delegate call carries) is refused (508): an operation delegated to
+//!   itself, or to a server delegating back, ends there instead of looping;
+//! - what a failing delegate answered is logged, never returned: the client learns whether it
+//!   could be reached and its HTTP status, not the body of an internal service, and no
+//!   credentials of the delegation URL.
 //!
 //! Execution states: a handle is `Initiated` until its task starts, `Running` while the delegate
 //! is asked, then `Completed` (or what the delegate's `OperationResult` says), `Failed` (the
@@ -41,6 +48,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// The largest answer read from a delegate.
 pub const MAX_ANSWER_BYTES: usize = 4 << 20;
+/// The request header that counts the delegations an invocation came through.
+pub const HOPS_HEADER: &str = "aas-rs-invocation-hops";
+/// Delegations an invocation may come through before it is refused.
+pub const MAX_HOPS: u8 = 8;
+
 /// Asynchronous invocations kept at once.
 pub const MAX_HANDLES: usize = 1000;
 /// How long a finished asynchronous invocation's result is kept.
@@ -68,6 +80,10 @@ pub enum OperationError {
     TooMany,
     #[error("{0}")]
     Internal(String),
+    #[error(
+        "this invocation came through {MAX_HOPS} delegations: refused as a loop ({HOPS_HEADER})"
+    )]
+    Loop,
 }
 
 impl OperationError {
@@ -79,6 +95,7 @@ impl OperationError {
             Self::BadRequest(_) | Self::NotAnOperation(_) => 400,
             Self::NoDelegation(..) => 501,
             Self::Refused(_) => 403,
+            Self::Loop => 508,
             Self::Delegate { .. } => 502,
             Self::UnknownHandle(_) => 404,
             Self::TooMany => 503,
@@ -111,6 +128,8 @@ pub struct OperationRequest {
     pub input: Vec<OperationVariable>,
     pub inoutput: Vec<OperationVariable>,
     pub timeout: Option<Duration>,
+    /// Delegations this request came through ([`HOPS_HEADER`]).
+    pub hops: u8,
 }
 
 /// The members of a request as sent; the arguments are read by aas-serde afterwards.
@@ -169,6 +188,7 @@ impl OperationRequest {
             input,
             inoutput,
             timeout,
+            hops: 0,
         })
     }
 
@@ -294,6 +314,15 @@ impl OperationResult {
             .map_err(|e| e.to_string())
             .and_then(|v| serde_json::from_value(v).map_err(|e| format!("$: {e}")))
             .map_err(|e| format!("not an OperationResult nor an array of variables: {e}"))?;
+        // Any JSON object is no result: one of these says it is (a server's `{"handleId"}`
+        // answer to an `invoke-async` is not).
+        if wire.execution_state.is_none()
+            && wire.success.is_none()
+            && wire.output_arguments.is_none()
+            && wire.inoutput_arguments.is_none()
+        {
+            return Err("an object without executionState, success or arguments".into());
+        }
         let state = wire.execution_state.unwrap_or(ExecutionState::Completed);
         Ok(Self {
             state,
@@ -454,17 +483,24 @@ impl Invoker {
         request: &OperationRequest,
         timeout: Duration,
     ) -> Result<OperationResult, OperationError> {
-        let failed = |why: String| OperationError::Delegate {
-            url: url.to_string(),
-            why,
+        let shown = without_credentials(url);
+        // The client gets the kind of failure; the details (an internal service's answer, the
+        // reason a connection failed) go to the log only.
+        let failed = |why: &str, detail: String| {
+            tracing::warn!(delegate = %shown, %detail, "operation delegate failed: {why}");
+            OperationError::Delegate {
+                url: shown.clone(),
+                why: why.to_owned(),
+            }
         };
         let from_reqwest = |error: reqwest::Error| match OutboundError::find_in(&error) {
             Some(refused) => OperationError::Refused(refused.clone()),
-            None => failed(error.to_string()),
+            None => failed("it could not be reached", error.to_string()),
         };
         let send = async {
             let response = (self.client.post(url.clone()))
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(HOPS_HEADER, request.hops.saturating_add(1).to_string())
                 .body(request.to_json(timeout))
                 .send()
                 .await
@@ -473,12 +509,21 @@ impl Invoker {
             let body = sdt_core::outbound::read_limited(response, MAX_ANSWER_BYTES)
                 .await
                 .map_err(from_reqwest)?
-                .ok_or_else(|| failed(format!("answered more than {MAX_ANSWER_BYTES} bytes")))?;
+                .ok_or_else(|| {
+                    failed(
+                        &format!("it answered more than {MAX_ANSWER_BYTES} bytes"),
+                        String::new(),
+                    )
+                })?;
             if !status.is_success() {
                 let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-                return Err(failed(format!("answered {status}: {text}")));
+                return Err(failed(
+                    &format!("it answered HTTP {}", status.as_u16()),
+                    text,
+                ));
             }
-            OperationResult::from_delegate(&body, self.version).map_err(failed)
+            OperationResult::from_delegate(&body, self.version)
+                .map_err(|e| failed("its answer is not an OperationResult", e))
         };
         match tokio::time::timeout(timeout, send).await {
             Ok(result) => result,
@@ -560,6 +605,15 @@ impl Invoker {
             .map(|h| h.result.clone())
             .ok_or_else(|| OperationError::UnknownHandle(id.to_owned()))
     }
+}
+
+/// `url` without user name and password, for messages and logs.
+fn without_credentials(url: &Url) -> String {
+    let mut shown = url.clone();
+    // Only URLs that cannot have credentials refuse these; such a URL has none to hide.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
 }
 
 #[cfg(test)]

@@ -415,13 +415,6 @@ impl Parser {
 
     /// `_parse_sub`: alternatives separated by `|`.
     fn parse_sub(&mut self, mut verbose: bool, nested: usize) -> Result<Vec<Seq>, PatternError> {
-        self.depth += 1;
-        if self.depth > super::MAX_REGEX_NESTING {
-            return Err(PatternError::Limit(LimitExceeded::new(
-                Limit::JsonPathRegexNesting,
-                None,
-            )));
-        }
         let mut items = Vec::new();
         loop {
             let first = nested == 0 && items.is_empty();
@@ -433,12 +426,25 @@ impl Parser {
                 verbose = self.flags & flag::X != 0;
             }
         }
-        self.depth -= 1;
         Ok(items)
     }
 
     /// `_parse`: one alternative.
-    fn parse(
+    fn parse(&mut self, verbose: bool, nested: usize, first: bool) -> Result<Seq, PatternError> {
+        // Every nesting (groups, look-arounds, conditionals' branches) passes through here.
+        self.depth += 1;
+        if self.depth > super::MAX_REGEX_NESTING {
+            return Err(PatternError::Limit(LimitExceeded::new(
+                Limit::JsonPathRegexNesting,
+                None,
+            )));
+        }
+        let seq = self.parse_alternative(verbose, nested, first);
+        self.depth -= 1;
+        seq
+    }
+
+    fn parse_alternative(
         &mut self,
         mut verbose: bool,
         nested: usize,
@@ -722,6 +728,12 @@ impl Parser {
             group
         };
         self.check_lookbehind_group(group)?;
+        if self.group_widths.get(group).is_some_and(Option::is_none) {
+            // Python asks whether the group has closed, `fancy_regex` whether it has started.
+            return Err(PatternError::Unsupported(
+                "a conditional on a group it is inside of, in =~",
+            ));
+        }
         let yes = self.parse(verbose, nested + 1, false)?;
         let no = if self.matches('|') {
             let no = self.parse(verbose, nested + 1, false)?;
@@ -1220,14 +1232,27 @@ fn emit(node: &Node, flags: u8, out: &mut String) {
             if *mode == RepeatMode::Possessive {
                 out.push_str("(?>");
             }
-            out.push_str("(?:");
-            emit(item, flags, out);
             if matches_only_empty(item) {
                 // The crate refuses to repeat an empty group or an assertion, which Python
-                // repeats; an alternative that never matches makes it a repeatable item.
-                out.push('|');
-                out.push_str(NOTHING);
+                // repeats. Repeating what matches only the empty string is matching it once
+                // (at least once), or trying it and else nothing (zero times allowed): written
+                // so, the width stays fixed for look-behinds.
+                out.push_str("(?:");
+                let mut once = String::new();
+                emit(item, flags, &mut once);
+                match (*min, mode) {
+                    (0, RepeatMode::Lazy) => out.push_str(&format!("|{once}")),
+                    (0, _) => out.push_str(&format!("{once}|")),
+                    _ => out.push_str(&once),
+                }
+                out.push(')');
+                if *mode == RepeatMode::Possessive {
+                    out.push(')');
+                }
+                return;
             }
+            out.push_str("(?:");
+            emit(item, flags, out);
             out.push(')');
             match (min, max) {
                 (0, None) => out.push('*'),
@@ -1309,6 +1334,40 @@ fn matches_only_empty(node: &Node) -> bool {
 }
 
 fn emit_set(negate: bool, items: &[SetItem], flags: u8, out: &mut String) {
+    // Under `i` (Unicode) the crate folds a whole class; Python folds the literals and ranges
+    // but tests `\w`, `\d`, `\s` on the character as it is: the categories go apart, unfolded.
+    let ignore_case = flags & flag::I != 0 && flags & flag::A == 0;
+    let (categories, rest): (Vec<SetItem>, Vec<SetItem>) = items
+        .iter()
+        .partition(|item| matches!(item, SetItem::Category(_)));
+    if ignore_case && !categories.is_empty() {
+        let mut unfolded = String::from("(?-i:");
+        emit_plain_set(negate, &categories, flags, &mut unfolded);
+        unfolded.push(')');
+        match (negate, rest.is_empty()) {
+            (_, true) => out.push_str(&unfolded),
+            (false, false) => {
+                out.push_str("(?:");
+                out.push_str(&unfolded);
+                out.push('|');
+                emit_plain_set(false, &rest, flags, out);
+                out.push(')');
+            }
+            // In neither: not a category (checked ahead) and not a folded literal.
+            (true, false) => {
+                out.push_str("(?:(?=");
+                out.push_str(&unfolded);
+                out.push(')');
+                emit_plain_set(true, &rest, flags, out);
+                out.push(')');
+            }
+        }
+        return;
+    }
+    emit_plain_set(negate, items, flags, out);
+}
+
+fn emit_plain_set(negate: bool, items: &[SetItem], flags: u8, out: &mut String) {
     let ascii = flags & flag::A != 0;
     let ascii_fold = ascii && flags & flag::I != 0;
     let mut body = String::new();
@@ -1449,10 +1508,45 @@ mod tests {
             ("(?:)+x", "x", true),
             ("(?:(?=a))*a", "a", true),
             ("(a)?(?(1)a|b)*c", "bbc", true),
+            ("(?i)[\\w]", "\u{345}", false),
+            ("(?i)[^\\W]", "\u{345}", false),
+            ("(?i)[\\W]", "\u{345}", true),
+            ("(?i)[^\\w]", "\u{345}", true),
+            ("(?i)[a\\d]", "A", true),
+            ("(?i)[^a\\d]", "A", false),
+            ("(?i)[^a\\d]", "-", true),
+            ("(?<=(?:)*a)x", "ax", true),
+            ("(?<=(?:\\b)*a)x", "ax", true),
+            ("(?:(?=a))+?a", "a", true),
         ] {
             assert_eq!(search(pattern, text)?, expected, "{pattern:?} on {text:?}");
         }
         Ok(())
+    }
+
+    #[test]
+    fn conditionals_nested_past_the_limit_stop_there() {
+        let pattern = format!("(a){}{}", "(?(1)".repeat(400), ")".repeat(400));
+        assert!(matches!(
+            PythonRegex::compile(&pattern),
+            Err(PatternError::Limit(LimitExceeded {
+                limit: Limit::JsonPathRegexNesting,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn a_conditional_on_a_group_it_is_inside_of_is_refused_as_unsupported() {
+        for pattern in ["(a(?(1)b|c))", "(?P<n>a(?(n)b|c))"] {
+            assert!(
+                matches!(
+                    PythonRegex::compile(pattern),
+                    Err(PatternError::Unsupported(_))
+                ),
+                "{pattern}"
+            );
+        }
     }
 
     #[test]
