@@ -14,8 +14,9 @@
 //!   client gets the `Timeout` result rather than the server's 408);
 //! - a delegate's answer holds at most [`MAX_ANSWER_BYTES`];
 //! - at most [`MAX_HANDLES`] asynchronous invocations are kept; a finished one is kept
-//!   [`KEEP_FINISHED`] after it ended, or until a new invocation needs its place and it is the
-//!   oldest finished one (then its handle is unknown: 404); when all are running, a new one is
+//!   [`KEEP_FINISHED`] after it ended, or until a new invocation needs its place, or the kept
+//!   results hold more than [`MAX_KEPT_BYTES`], and it is the oldest finished one (then its
+//!   handle is unknown: 404); when all are running, a new one is
 //!   refused (503). Handles live in memory: a restart forgets them;
 //! - an invocation that arrives through [`MAX_HOPS`] delegations already (the
 //!   [`HOPS_HEADER`] each delegate call carries) is refused (508): an operation delegated to
@@ -55,6 +56,9 @@ pub const MAX_HOPS: u8 = 8;
 
 /// Asynchronous invocations kept at once.
 pub const MAX_HANDLES: usize = 1000;
+/// The most the kept results of finished asynchronous invocations may hold, as JSON: the
+/// oldest go first beyond it (1000 answers of [`MAX_ANSWER_BYTES`] would be gigabytes).
+pub const MAX_KEPT_BYTES: usize = 64 << 20;
 /// How long a finished asynchronous invocation's result is kept.
 pub const KEEP_FINISHED: Duration = Duration::from_secs(600);
 
@@ -412,6 +416,8 @@ struct Handle {
     at: String,
     result: OperationResult,
     finished: Option<Instant>,
+    /// The finished result's size as JSON (0 until finished), counted in [`MAX_KEPT_BYTES`].
+    bytes: usize,
 }
 
 /// Invokes operations through their delegates and keeps the asynchronous invocations.
@@ -571,6 +577,7 @@ impl Invoker {
                     at,
                     result,
                     finished,
+                    bytes: 0,
                 },
             );
         }
@@ -591,9 +598,27 @@ impl Invoker {
     }
 
     fn set(&self, id: &str, result: OperationResult) {
-        if let Some(handle) = self.lock().get_mut(id) {
-            handle.finished = result.state.is_finished().then(Instant::now);
+        let finished = result.state.is_finished();
+        let bytes = if finished {
+            result.to_json(false).len()
+        } else {
+            0
+        };
+        let mut handles = self.lock();
+        if let Some(handle) = handles.get_mut(id) {
+            handle.finished = finished.then(Instant::now);
             handle.result = result;
+            handle.bytes = bytes;
+        }
+        // The oldest finished results go first when the kept ones grow past the budget.
+        while handles.values().map(|h| h.bytes).sum::<usize>() > MAX_KEPT_BYTES {
+            let oldest = (handles.iter())
+                .filter_map(|(id, h)| Some((h.finished?, id.clone())))
+                .min();
+            match oldest {
+                Some((_, oldest)) => handles.remove(&oldest),
+                None => break,
+            };
         }
     }
 
@@ -660,6 +685,45 @@ mod tests {
             matches!(&refused, Some(e @ OperationError::Refused(_)) if e.status() == 403
                 && e.to_string().contains("169.254.169.254")),
             "{refused:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn finished_results_beyond_max_kept_bytes_drop_the_oldest()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let invoker = Invoker::new(
+            &OutboundPolicy::new(),
+            aas_model::Version::LATEST,
+            DEFAULT_TIMEOUT,
+        )?;
+        // Results of about 1 MiB each: a message text of that size.
+        let big = |n: usize| {
+            let mut result =
+                OperationResult::ended(ExecutionState::Completed, &"x".repeat(1 << 20));
+            result.messages.push(json!({"text": n.to_string()}));
+            result
+        };
+        let count = MAX_KEPT_BYTES / (1 << 20) + 8;
+        for n in 0..count {
+            let id = format!("{n:04}");
+            invoker.lock().insert(
+                id.clone(),
+                Handle {
+                    at: "op".into(),
+                    result: OperationResult::ended(ExecutionState::Running, "running"),
+                    finished: None,
+                    bytes: 0,
+                },
+            );
+            invoker.set(&id, big(n));
+        }
+        let handles = invoker.lock();
+        assert!(handles.values().map(|h| h.bytes).sum::<usize>() <= MAX_KEPT_BYTES);
+        assert!(!handles.contains_key("0000"), "the oldest result was kept");
+        assert!(
+            handles.contains_key(&format!("{:04}", count - 1)),
+            "the newest was dropped"
         );
         Ok(())
     }
