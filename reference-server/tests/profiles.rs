@@ -56,6 +56,7 @@ const AAS_SERVICE_CLAIMS: &[(&str, &str)] = &[
 const SUBMODEL_SERVICE_CLAIMS: &[(&str, &str)] = &[
     ("SubmodelServiceSpecification", "SSP-001"),
     ("SubmodelServiceSpecification", "SSP-002"),
+    ("SubmodelServiceSpecification", "SSP-003"),
 ];
 
 const SHELL: &str = "urn:aas-rs:profiles:shell";

@@ -56,9 +56,11 @@ const AAS_SERVICE_PROFILES: [&str; 2] = [
 ];
 
 /// The profiles of the submodel service of one submodel (`/services/submodel/{sm}`).
-const SUBMODEL_SERVICE_PROFILES: [&str; 2] = [
+const SUBMODEL_SERVICE_PROFILES: [&str; 3] = [
     "SubmodelServiceSpecification/SSP-001",
     "SubmodelServiceSpecification/SSP-002",
+    // The value profile: `$value` of the submodel and invocation, a subset of SSP-001.
+    "SubmodelServiceSpecification/SSP-003",
 ];
 
 fn described(version: aas_model::Version, names: &[&str]) -> Response {
