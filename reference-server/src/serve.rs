@@ -446,7 +446,7 @@ fn load(
     }
     verify_loaded(path, &environment, service.aas_version())?;
     if let Some(package) = &loaded.package {
-        let count = store_package_files(runtime, service, package, &environment)?;
+        let count = store_package_files(runtime, service, package, &environment, (earlier, path))?;
         if count > 0 {
             tracing::info!("{}: {count} files stored", path.display());
         }
@@ -568,20 +568,39 @@ fn store_package_files(
     service: &RepositoryService,
     package: &Path,
     environment: &Environment,
+    (earlier, loading): (&LoadedIds, &Path),
 ) -> Result<usize, Failure> {
     let file = std::fs::File::open(package).map_err(at(package.display()))?;
     let mut reader = aas_serde::aasx::AasxReader::new(std::io::BufReader::new(file))?;
     reader.element_files(environment, |file| -> Result<(), Failure> {
-        let (owner, path) = match file.owner {
-            FileOwner::Thumbnail(id) => (format!("shell:{id}"), crate::storage::THUMBNAIL.into()),
-            FileOwner::File(id, path) => (format!("submodel:{id}"), path),
+        let (owner, path, earlier_file) = match file.owner {
+            FileOwner::Thumbnail(id) => {
+                let from = earlier.shells.get(&id).cloned();
+                (
+                    format!("shell:{id}"),
+                    crate::storage::THUMBNAIL.into(),
+                    from,
+                )
+            }
+            FileOwner::File(id, path) => {
+                let from = earlier.submodels.get(&id).cloned();
+                (format!("submodel:{id}"), path, from)
+            }
         };
+        let repository = service.repository();
+        // The element may be the same in both files and its file not: that is a conflict too.
+        if let Some(from) = earlier_file.filter(|from| from != loading)
+            && let Some(stored) = runtime.block_on(repository.attachment(&owner, &path))?
+            && stored.bytes != file.bytes
+        {
+            let what = format!("file {:?} at {path:?} of", file.file_name);
+            conflict(&what, &owner, &from, loading);
+        }
         let attachment = Attachment {
             content_type: file.content_type,
             file_name: file.file_name,
             bytes: file.bytes,
         };
-        let repository = service.repository();
         Ok(runtime.block_on(repository.put_attachment(&owner, &path, Some(attachment)))?)
     })
 }

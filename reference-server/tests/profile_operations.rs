@@ -593,3 +593,51 @@ async fn load_warns_of_a_later_file_holding_an_earlier_files_id_with_other_conte
     }
     Ok(())
 }
+
+/// Writes a package holding the submodel `urn:sm:pkg` with a File whose bytes are `pdf`.
+fn package_with_manual(path: &std::path::Path, pdf: &[u8]) -> TestResult {
+    let mut file = aas_model::File::new("application/pdf").with_id_short("Manual");
+    file.value = Some("/aasx/suppl/manual.pdf".into());
+    let mut submodel = aas_model::Submodel::new("urn:sm:pkg");
+    submodel.submodel_elements = Some(vec![file.into()]);
+    let environment = aas_model::Environment {
+        submodels: Some(vec![submodel]),
+        ..aas_model::Environment::new()
+    };
+    let mut writer =
+        aas_serde::aasx::AasxWriter::new(std::fs::File::create(path)?, aas_serde::Format::Json);
+    writer.write_environment(&environment)?;
+    writer.add_supplementary_file("/aasx/suppl/manual.pdf", "application/pdf", pdf)?;
+    writer.finish()?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn load_warns_of_a_later_package_replacing_an_earlier_packages_file_of_the_same_element()
+-> TestResult {
+    let data = DataDir::new("profile-load-file-conflict");
+    std::fs::create_dir_all(&data.0)?;
+    let files = data.0.parent().ok_or("no parent")?;
+    let first = files.join(format!("files-first-{}.aasx", std::process::id()));
+    let second = files.join(format!("files-second-{}.aasx", std::process::id()));
+    package_with_manual(&first, b"%PDF first")?;
+    package_with_manual(&second, b"%PDF second")?;
+    let launch = (Launch::hold_events())
+        .arg("--load")
+        .arg(first.display().to_string())
+        .arg("--load")
+        .arg(second.display().to_string());
+    let server = Server::launch(&data, &launch)?;
+    let log = server.log_text();
+    let warning = log
+        .lines()
+        .find(|line| line.contains("WARN") && line.contains("manual.pdf"))
+        .ok_or_else(|| format!("no warning of the replaced file: {log}"))?;
+    for part in [first.display().to_string(), second.display().to_string()] {
+        assert!(warning.contains(&part), "{part} in {warning}");
+    }
+    for file in [first, second] {
+        let _ = std::fs::remove_file(file);
+    }
+    Ok(())
+}
