@@ -128,6 +128,36 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+# Packages every publishable crate as crates.io would take it (metadata, versions on path
+# dependencies, the files included), in dependency order; --no-verify skips building each
+# package again from its .crate (the verified run, and its time: docs/publishing.md);
+# --allow-dirty so that a working tree with changes is checked as it is. Crates with
+# `publish = false` are left out. Then the workspace's `rust-version` must be at least every
+# dependency's (clippy's incompatible_msrv checks our own code against it), and keywords and
+# categories must be what crates.io accepts (it checks them only on upload).
+step "cargo publish --dry-run, rust-version, keywords"
+cargo publish --workspace --dry-run --no-verify --allow-dirty --locked
+cargo metadata --format-version 1 --locked | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+version = lambda s: tuple(int(x) for x in (s + ".0.0").split(".")[:3])
+ids = {n["id"] for n in m["resolve"]["nodes"]}
+packages = [p for p in m["packages"] if p["id"] in ids and p["rust_version"]]
+ours = min(version(p["rust_version"]) for p in packages if p["id"] in m["workspace_members"])
+newer = [p["name"] + " " + p["version"] + " (rust-version " + p["rust_version"] + ")"
+         for p in packages if version(p["rust_version"]) > ours]
+if newer:
+    sys.exit("error: dependencies need a newer Rust than the workspace rust-version " + ".".join(map(str, ours)) + ": " + ", ".join(newer))
+print("rust-version " + ".".join(map(str, ours)) + ": no dependency needs a newer one")
+# What crates.io checks only on upload: at most 5 keywords of at most 20 characters, each an
+# ASCII letter followed by letters, digits, _, - or +; at most 5 categories.
+import re
+bad = [p["name"] + ": " + what for p in m["packages"] if p["id"] in m["workspace_members"] and p["publish"] != []
+       for what in (["more than 5 keywords"] if len(p["keywords"]) > 5 else [])
+                 + (["more than 5 categories"] if len(p["categories"]) > 5 else [])
+                 + ["keyword " + k for k in p["keywords"] if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]{0,19}", k)]]
+if bad:
+    sys.exit("error: crates.io would refuse: " + ", ".join(bad))'
 # Every phase selects the whole workspace, so that features unify the same way and the phases
 # share one build (`-p`/`--exclude` would build some crates again with other features).
 step "cargo test: build"
