@@ -76,11 +76,7 @@ impl ApiKey {
 
 /// The SHA-256 of a key, as lowercase hex.
 pub fn hash_key(key: &str) -> String {
-    digest(&SHA256, key.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(digest(&SHA256, key.as_bytes()))
 }
 
 /// A new random key (32 bytes, base64url) and its hash.

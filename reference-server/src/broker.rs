@@ -93,7 +93,7 @@ impl Credential {
     fn random(username: &str, random: &SystemRandom) -> Result<Self, BrokerError> {
         let mut bytes = [0u8; 32];
         random.fill(&mut bytes).map_err(|_| BrokerError::Random)?;
-        let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let password = hex::encode(bytes);
         Ok(Self {
             username: username.to_owned(),
             digest: sha256(&password),
