@@ -95,6 +95,8 @@
 //! - `quick-xml` (feature `xml`): the XML tokenizer under our streaming reader.
 //! - `zip` (feature `aasx`, deflate only): the ZIP container of AASX packages; a streaming
 //!   writer for uploads, `ZipArchive` on seekable sources for reading.
+//! - `percent-encoding` (feature `aasx`): the `%XX` escapes of part names (decoded to compare
+//!   them, encoded when writing).
 //! - `thiserror`: the typed error enums.
 //! - `memchr`: the depth check of JSON text ([`json::first_deeper_than`]) jumps over string
 //!   contents with it (SIMD search for the next quote or backslash): a server checks every

@@ -129,6 +129,7 @@
 //! - `tokio`, `async-trait`, `bytes`: the async traits and job tasks.
 //! - `serde` (feature `rc`: a job record shares its request), `serde_json`, `chrono`, `uuid`,
 //!   `url`: target configurations and job records.
+//! - `percent-encoding`: the `%XX` escapes of a SAS URL's path (account, container).
 //! - `thiserror`, `tracing`: typed errors, retry warnings.
 //! - `regex`: finding the secrets in messages that quote a configuration ([`redact_secrets`]).
 //! - `foldhash`: the hasher that drops repeated ids from a request (a big job's ids hash in
