@@ -293,15 +293,6 @@ impl ContentTypes {
     }
 }
 
-/// Escapes an attribute value for the relationship and content-type parts we write.
-pub(crate) fn escape_attribute(value: &str) -> String {
-    value
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
