@@ -98,6 +98,8 @@
 //! - `percent-encoding` (feature `aasx`): the `%XX` escapes of part names (decoded to compare
 //!   them, encoded when writing).
 //! - `thiserror`: the typed error enums.
+//! - `mime_guess` (without its reverse table): [`content_type_of_file`], the content type a
+//!   package records for a file, by extension (`.xml` stays `application/xml`).
 //! - `memchr`: the depth check of JSON text ([`json::first_deeper_than`]) jumps over string
 //!   contents with it (SIMD search for the next quote or backslash): a server checks every
 //!   element it stores.
