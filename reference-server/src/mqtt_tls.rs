@@ -108,6 +108,9 @@ struct ThumbprintVerifier {
 }
 
 impl ThumbprintVerifier {
+    /// The username of a certificate on the list. A hash-map lookup, not a constant-time
+    /// comparison (`subtle`, as for API keys): a thumbprint is the hash of a certificate the
+    /// client sends in the clear, no secret; the handshake proves the client holds its key.
     fn username_of(&self, certificate: &[u8]) -> Option<&str> {
         thumbprints(certificate)
             .iter()
