@@ -2,7 +2,7 @@
 //! `initial` and double after each further failure up to `max` ([`Backoff`]), and the count
 //! of consecutive failures a loop keeps ([`Retry`]).
 //!
-//! Used by the MQTT reconnection ([`crate::mqtt`]), the outbox drain (per-entry waits and
+//! Used by the MQTT reconnection (feature `mqtt`), the outbox drain (per-entry waits and
 //! the outage wait) and by the reference server (broker connection, accept errors, WAL
 //! checkpoints). A maintained crate (`backon`, `backoff`) would bring its own sleep and
 //! future adapters for what is a doubling and a minimum; the loops keep their own sleep,
