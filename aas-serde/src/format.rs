@@ -17,25 +17,19 @@ pub const AASX_MIME_TYPES: &[&str] = &[
 pub const OCTET_STREAM: &str = "application/octet-stream";
 
 /// The content type of a file by the extension of its name (case-insensitive), as packages
-/// record their supplementary files; [`OCTET_STREAM`] for extensions not listed.
+/// record their supplementary files: `mime_guess`'s table, except `.xml`, which is
+/// `application/xml` (RFC 7303; the XML mapping's type) rather than its `text/xml`;
+/// [`OCTET_STREAM`] for extensions it does not know.
 pub fn content_type_of_file(name: &str) -> &'static str {
-    let extension = match name.rsplit_once('.') {
-        Some((_, extension)) => extension.to_ascii_lowercase(),
-        None => return OCTET_STREAM,
+    let Some((_, extension)) = name.rsplit_once('.') else {
+        return OCTET_STREAM;
     };
-    match extension.as_str() {
-        "pdf" => "application/pdf",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "txt" => "text/plain",
-        "xml" => "application/xml",
-        "json" => "application/json",
-        "zip" => "application/zip",
-        "step" | "stp" => "application/step",
-        _ => OCTET_STREAM,
+    if extension.eq_ignore_ascii_case("xml") {
+        return "application/xml";
     }
+    mime_guess::from_ext(extension)
+        .first_raw()
+        .unwrap_or(OCTET_STREAM)
 }
 
 /// A serialization format of AAS models.
@@ -133,5 +127,26 @@ mod tests {
         assert_eq!(content_type_of_file("thumb.jpeg"), "image/jpeg");
         assert_eq!(content_type_of_file("data.bin"), OCTET_STREAM);
         assert_eq!(content_type_of_file("no-extension"), OCTET_STREAM);
+        // The types the hand-written table had, unchanged.
+        for (name, content_type) in [
+            ("a.pdf", "application/pdf"),
+            ("a.PNG", "image/png"),
+            ("a.jpg", "image/jpeg"),
+            ("a.gif", "image/gif"),
+            ("a.svg", "image/svg+xml"),
+            ("a.txt", "text/plain"),
+            ("a.XML", "application/xml"),
+            ("a.json", "application/json"),
+            ("a.zip", "application/zip"),
+            ("a.step", "application/step"),
+            ("a.stp", "application/step"),
+            ("a.unknown-extension", OCTET_STREAM),
+            ("dir.d/file", OCTET_STREAM),
+            // Now known too.
+            ("a.csv", "text/csv"),
+            ("a.html", "text/html"),
+        ] {
+            assert_eq!(content_type_of_file(name), content_type, "{name}");
+        }
     }
 }

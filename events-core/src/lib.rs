@@ -61,6 +61,11 @@
 //!   changes); linear-time matching, so no configured pattern makes a change slow.
 //! - `async-trait`: the object-safe async [`EventSink`] trait (a `dyn EventSink` in servers).
 //! - `tracing`: reconnection warnings.
+//!
+//! The waits of the reconnect and retry loops are one small type of our own, [`Backoff`]
+//! (a doubling and a minimum, with [`Retry`] counting failures), shared with the reference
+//! server, rather than `backon` or `backoff`: those bring sleep and future adapters the loops,
+//! which keep their own sleeps, logging and reset rules, do not use.
 //! - feature `mqtt`: `rumqttc` (MQTT 3.1.1 client: QoS 1, sessions, TLS through rustls),
 //!   `tokio` (its runtime: tasks, channels, timers), `rustls` with the `ring` provider (the
 //!   client certificate and CA configuration; ring builds without cmake, unlike aws-lc-rs),
@@ -76,6 +81,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+pub mod backoff;
 pub mod cloud_event;
 pub mod dedup;
 pub mod envelope;
@@ -89,6 +95,7 @@ pub mod outbox;
 pub mod sink;
 pub mod topic;
 
+pub use backoff::{Backoff, Retry};
 pub use cloud_event::{
     AAS_VERSION_EXTENSION, CloudChange, CloudEventCodec, CloudEventError, Element,
     PreparedCloudEvent,

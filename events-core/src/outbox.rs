@@ -25,6 +25,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 
+use crate::backoff::Backoff;
 use crate::message::EventMessage;
 use crate::sink::{EventSink, SinkError};
 
@@ -32,10 +33,9 @@ use crate::sink::{EventSink, SinkError};
 const BATCH: usize = 256;
 /// How long the drain sleeps when nothing wakes it (a safety net: additions wake it).
 const IDLE: Duration = Duration::from_secs(5);
-/// The wait after the first round in which the sink accepted nothing.
-const FIRST_OUTAGE_WAIT: Duration = Duration::from_millis(100);
-/// The longest wait between rounds while the sink accepts nothing.
-const MAX_OUTAGE_WAIT: Duration = Duration::from_secs(5);
+/// The waits between rounds while the sink accepts nothing: 100 ms after the first such
+/// round, doubled up to 5 s.
+const OUTAGE: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
 
 /// One message waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +115,7 @@ impl Delivery {
     /// The wait after the `attempts`-th counted failure: [`Delivery::back_off`] doubled after
     /// each failure but the first, at most [`Delivery::max_back_off`].
     pub fn back_off_after(&self, attempts: u32) -> Duration {
-        // Twenty doublings exceed any sensible ceiling; the cap keeps the shift in range.
-        let doublings = attempts.saturating_sub(1).min(20);
-        self.back_off
-            .saturating_mul(1 << doublings)
-            .min(self.max_back_off)
+        Backoff::new(self.back_off, self.max_back_off).after(attempts)
     }
 
     /// Why the entry can never be sent, if it cannot.
@@ -175,7 +171,7 @@ fn logged<T, E: std::error::Error>(result: Result<T, E>, what: &'static str) -> 
 
 /// Publishes the outbox's entries as they come, forever (drop or abort the future to stop).
 pub async fn drain<O: Outbox + ?Sized>(outbox: &O, sink: &dyn EventSink, delivery: Delivery) {
-    let mut outage_wait = FIRST_OUTAGE_WAIT;
+    let mut outage = OUTAGE.retry();
     // An entry that failed: the next round sends it alone.
     let mut suspect: Option<i64> = None;
     loop {
@@ -199,11 +195,10 @@ pub async fn drain<O: Outbox + ?Sized>(outbox: &O, sink: &dyn EventSink, deliver
             && let Some(entry) = entries.iter().find(|e| e.sequence == sequence)
         {
             match isolate(outbox, sink, &delivery, entry, &entries).await {
-                Isolated::Delivered | Isolated::Blamed => outage_wait = FIRST_OUTAGE_WAIT,
+                Isolated::Delivered | Isolated::Blamed => outage.succeeded(),
                 Isolated::SinkTrouble => {
                     suspect = Some(sequence);
-                    tokio::time::sleep(outage_wait).await;
-                    outage_wait = (outage_wait * 2).min(MAX_OUTAGE_WAIT);
+                    tokio::time::sleep(outage.failed()).await;
                 }
             }
             continue;
@@ -234,11 +229,10 @@ pub async fn drain<O: Outbox + ?Sized>(outbox: &O, sink: &dyn EventSink, deliver
             tracing::warn!(%error, sequence, "event not acknowledged; trying it alone");
             suspect = Some(sequence);
             if !any_delivered {
-                tokio::time::sleep(outage_wait).await;
-                outage_wait = (outage_wait * 2).min(MAX_OUTAGE_WAIT);
+                tokio::time::sleep(outage.failed()).await;
             }
         } else {
-            outage_wait = FIRST_OUTAGE_WAIT;
+            outage.succeeded();
         }
     }
 }

@@ -175,10 +175,11 @@ fn blob_instead_of_container(blob: &[String]) -> String {
     )
 }
 
+/// A path segment's `%XX` escapes decoded (`+` is a plus in a path, not a space).
 fn percent_decode(segment: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
-        .next()
-        .map_or_else(|| segment.to_owned(), |(_, v)| v.into_owned())
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// SAS times: `2025-12-31T00:00:00Z`, with fractions or offsets, or a bare date.

@@ -94,22 +94,49 @@ impl SerializationFormat {
             .map(|(_, format)| *format)
     }
 
-    /// The format to answer an `Accept` header with: the first media range that names one
-    /// ([`SerializationFormat::from_mime_type`]; `*/*`, `application/*` and an empty range mean
-    /// JSON). No header at all means JSON too; `None`: no range names a format.
+    /// The format to answer an `Accept` header with (RFC 9110, 12.5.1): each format takes the
+    /// weight (`q`, default 1) of the most specific media range that matches its MIME type
+    /// ([`SerializationFormat::mime_type`], the type answered) or names one of its other
+    /// names exactly (`text/xml`): `application/xml` before `application/*` before `*/*`; an
+    /// empty range counts as `*/*`; `q=0` excludes it, the highest weight wins and, between equal weights, the
+    /// range listed first, then the order of [`SerializationFormat::ALL`] (so `*/*` and
+    /// `application/*` mean JSON). Ranges that do not parse, or whose `q` is not a number
+    /// from 0 to 1, are ignored. No header at all means JSON too; `None`: no range names a
+    /// format with a weight above 0.
     pub fn negotiate(accept: Option<&str>) -> Option<SerializationFormat> {
         let Some(accept) = accept else {
             return Some(SerializationFormat::Json);
         };
-        accept.split(',').find_map(|range| {
-            let media = range.split(';').next().unwrap_or_default().trim();
-            match media {
-                "*/*" | "application/*" | "" => Some(SerializationFormat::Json),
-                _ => SerializationFormat::from_mime_type(media),
+        let ranges: Vec<(mime::Mime, u16)> = accept.split(',').filter_map(media_range).collect();
+        // The best so far: (weight, position of its range, format).
+        let mut best: Option<(u16, usize, SerializationFormat)> = None;
+        for format in SerializationFormat::ALL {
+            // The format's own MIME type (the one answered) matches exactly or by a wildcard,
+            // its other names only exactly; the most specific match decides.
+            let mut names = MIME_TYPES.iter().filter(|(_, f)| *f == format);
+            let own = names
+                .next()
+                .and_then(|(name, _)| match_of(name, &ranges, false));
+            let matched = names
+                .filter_map(|(name, _)| match_of(name, &ranges, true))
+                .chain(own)
+                .reduce(|a, b| {
+                    if b.0 > a.0 || (b.0 == a.0 && b.2 < a.2) {
+                        b
+                    } else {
+                        a
+                    }
+                });
+            let Some((_, weight, position)) = matched else {
+                continue;
+            };
+            let better = best.is_none_or(|(w, p, _)| weight > w || (weight == w && position < p));
+            if weight > 0 && better {
+                best = Some((weight, position, format));
             }
-        })
+        }
+        best.map(|(_, _, format)| format)
     }
-
     /// Whether it is an AASX package (which carries the elements' files).
     pub fn is_package(self) -> bool {
         matches!(
@@ -127,6 +154,59 @@ impl SerializationFormat {
             self.mime_type()
         }
     }
+}
+
+/// A media range of an `Accept` header and its weight in thousandths; `None` if it does not
+/// parse. An empty range (`Accept: ` or `a/b, `) is `*/*`.
+fn media_range(range: &str) -> Option<(mime::Mime, u16)> {
+    let range = range.trim();
+    let parsed: mime::Mime = if range.is_empty() || range.starts_with(';') {
+        format!("*/*{range}").parse().ok()?
+    } else {
+        range.parse().ok()?
+    };
+    let weight = match parsed.get_param("q") {
+        None => 1000,
+        Some(q) => {
+            let q: f32 = q.as_str().parse().ok()?;
+            if !(0.0..=1.0).contains(&q) {
+                return None;
+            }
+            // In 0..=1000 (checked above), so the cast keeps the value.
+            (q * 1000.0).round() as u16
+        }
+    };
+    Some((parsed, weight))
+}
+
+/// The specificity (3 exact, 2 `type/*`, 1 `*/*`), weight and position of the most specific
+/// range that matches a MIME type (the first of equally specific ones); with `exact_only`,
+/// wildcards do not match.
+fn match_of(
+    name: &str,
+    ranges: &[(mime::Mime, u16)],
+    exact_only: bool,
+) -> Option<(u8, u16, usize)> {
+    let kind = name.split('/').next().unwrap_or_default();
+    let mut best: Option<(u8, u16, usize)> = None;
+    for (position, (range, weight)) in ranges.iter().enumerate() {
+        let specificity = if range.essence_str().eq_ignore_ascii_case(name) {
+            3
+        } else if exact_only {
+            continue;
+        } else if range.subtype() == mime::STAR && range.type_().as_str().eq_ignore_ascii_case(kind)
+        {
+            2
+        } else if range.type_() == mime::STAR && range.subtype() == mime::STAR {
+            1
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(s, _, _)| specificity > s) {
+            best = Some((specificity, *weight, position));
+        }
+    }
+    best
 }
 
 /// The content type pushed AASX packages are uploaded with.

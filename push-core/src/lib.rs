@@ -73,7 +73,7 @@
 //!   (`a_package_carries_the_first_thumbnail_and_every_path_once`,
 //!   `an_aasx_push_carries_the_thumbnail_and_the_files_of_the_source`). MIME types and formats
 //!   map both ways through one table, [`SerializationFormat`]
-//!   (`every_format_has_one_mime_type_that_names_it_back_and_accept_picks_the_first_known`).
+//!   (`every_format_has_one_mime_type_that_names_it_back_and_accept_honours_q_values`).
 //! - **Jobs**: every format reads back equal (`every_format_is_pushed_to_azurite_and_reads_back_equal`,
 //!   `every_format_is_pushed_to_s3_and_reads_back_equal`); re-running a job replaces its object
 //!   (`rerunning_a_job_replaces_its_object_and_completes_again`); cancelled jobs are recorded
@@ -129,6 +129,9 @@
 //! - `tokio`, `async-trait`, `bytes`: the async traits and job tasks.
 //! - `serde` (feature `rc`: a job record shares its request), `serde_json`, `chrono`, `uuid`,
 //!   `url`: target configurations and job records.
+//! - `percent-encoding`: the `%XX` escapes of a SAS URL's path (account, container).
+//! - `mime`: the media ranges of an `Accept` header and their parameters (`q`), for
+//!   [`SerializationFormat::negotiate`].
 //! - `thiserror`, `tracing`: typed errors, retry warnings.
 //! - `regex`: finding the secrets in messages that quote a configuration ([`redact_secrets`]).
 //! - `foldhash`: the hasher that drops repeated ids from a request (a big job's ids hash in

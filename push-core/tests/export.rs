@@ -188,7 +188,7 @@ async fn an_aasx_push_carries_the_thumbnail_and_the_files_of_the_source() -> Tes
 }
 
 #[test]
-fn every_format_has_one_mime_type_that_names_it_back_and_accept_picks_the_first_known() {
+fn every_format_has_one_mime_type_that_names_it_back_and_accept_honours_q_values() {
     for format in SerializationFormat::ALL {
         assert_eq!(
             SerializationFormat::from_mime_type(format.mime_type()),
@@ -216,6 +216,58 @@ fn every_format_has_one_mime_type_that_names_it_back_and_accept_picks_the_first_
         Some(SerializationFormat::AasxJson)
     );
     assert_eq!(negotiate(Some("text/csv")), None);
+    // Weights: q=0 excludes, the highest weight wins, the order breaks ties, the most specific
+    // range decides a format's weight.
+    let cases = [
+        ("application/json;q=0", None),
+        ("application/json; q=0, */*;q=0", None),
+        ("", Some(SerializationFormat::Json)),
+        ("application/*", Some(SerializationFormat::Json)),
+        // Other names count only when named: the answer is application/xml.
+        ("text/*", None),
+        (
+            "application/json;q=0.5, application/xml",
+            Some(SerializationFormat::Xml),
+        ),
+        (
+            "application/xml;q=0.9, application/json;q=0.91",
+            Some(SerializationFormat::Json),
+        ),
+        (
+            "application/xml, application/json",
+            Some(SerializationFormat::Xml),
+        ),
+        (
+            "application/json, application/xml",
+            Some(SerializationFormat::Json),
+        ),
+        ("*/*, application/xml", Some(SerializationFormat::Json)),
+        ("*/*;q=0.1, application/xml", Some(SerializationFormat::Xml)),
+        ("application/json;q=0, */*", Some(SerializationFormat::Xml)),
+        (
+            "application/json;q=0, application/xml;q=0, */*",
+            Some(SerializationFormat::AasxJson),
+        ),
+        (
+            "application/*;q=0, text/xml;q=0.2",
+            Some(SerializationFormat::Xml),
+        ),
+        ("APPLICATION/XML;Q=1.0", Some(SerializationFormat::Xml)),
+        (
+            "application/aasx+xml;q=1, application/xml;q=1.000",
+            Some(SerializationFormat::AasxXml),
+        ),
+        // A range with a weight that is no weight is ignored.
+        (
+            "application/xml;q=high, application/json;q=0.1",
+            Some(SerializationFormat::Json),
+        ),
+        ("application/xml;q=2", None),
+        ("not a type", None),
+    ];
+    for (accept, format) in cases {
+        assert_eq!(negotiate(Some(accept)), format, "Accept: {accept}");
+    }
     assert_eq!(
         SerializationFormat::AasxXml.content_type(),
         "application/asset-administration-shell-package"

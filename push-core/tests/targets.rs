@@ -61,6 +61,12 @@ fn unusable_sas_urls_are_refused_saying_what_is_wrong() {
             false,
             "names a blob (\"a/b.json\")",
         ),
+        (
+            // Path segments are percent-decoded; `+` stays a plus.
+            &GOOD.replace("/twins?", "/twins/a%20b+c%26d%2F.json?"),
+            false,
+            "names a blob (\"a b+c&d/.json\")",
+        ),
         (&GOOD.replace("sr=c", "sr=b"), false, "not a container"),
         (
             &GOOD.replace("se=2027", "se=2025"),

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use ring::digest::{SHA256, digest};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
+use subtle::ConstantTimeEq;
 
 /// What a key may do; each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, clap::ValueEnum)]
@@ -76,11 +77,7 @@ impl ApiKey {
 
 /// The SHA-256 of a key, as lowercase hex.
 pub fn hash_key(key: &str) -> String {
-    digest(&SHA256, key.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(digest(&SHA256, key.as_bytes()))
 }
 
 /// A new random key (32 bytes, base64url) and its hash.
@@ -112,19 +109,13 @@ impl ApiKeys {
         self.keys.is_empty()
     }
 
-    /// The role of a presented key. Every hash is compared in full, so timing does not tell
-    /// how much of a hash matched.
+    /// The role of a presented key. Every configured hash is compared in full and in constant
+    /// time (`subtle`), so timing tells neither how much of a hash matched nor which one did.
     pub fn role_of(&self, key: &str) -> Option<Role> {
         let presented = hash_key(key);
         let mut found = None;
         for entry in self.keys.iter() {
-            let same = entry
-                .sha256
-                .bytes()
-                .zip(presented.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-            if same {
+            if bool::from(entry.sha256.as_bytes().ct_eq(presented.as_bytes())) {
                 found = found.max(Some(entry.role));
             }
         }
@@ -257,6 +248,15 @@ mod tests {
         let keys = ApiKeys::new(vec![ApiKey::from_flag(&format!("write:{hash}"))?]);
         assert_eq!(keys.role_of(&key), Some(Role::Write));
         assert_eq!(keys.role_of("other"), None);
+        // Every entry is compared; the same hash listed twice counts with its highest role.
+        let keys = ApiKeys::new(vec![
+            ApiKey::from_flag(&format!("read:{}", hash_key("other")))?,
+            ApiKey::from_flag(&format!("admin:{}", hash.to_ascii_uppercase()))?,
+            ApiKey::from_flag(&format!("read:{hash}"))?,
+        ]);
+        assert_eq!(keys.role_of(&key), Some(Role::Admin));
+        assert_eq!(keys.role_of("other"), Some(Role::Read));
+        assert_eq!(keys.role_of(""), None);
         assert!(Role::Admin > Role::Write && Role::Write > Role::Read);
         assert!(ApiKey::from_flag("owner:00").is_err());
         assert!(ApiKey::from_flag("read:xyz").is_err());

@@ -23,6 +23,7 @@ use std::time::Duration;
 use ring::digest::{SHA256, digest};
 use ring::rand::{SecureRandom, SystemRandom};
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use subtle::ConstantTimeEq;
 
 /// Why the embedded broker did not start.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +94,7 @@ impl Credential {
     fn random(username: &str, random: &SystemRandom) -> Result<Self, BrokerError> {
         let mut bytes = [0u8; 32];
         random.fill(&mut bytes).map_err(|_| BrokerError::Random)?;
-        let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let password = hex::encode(bytes);
         Ok(Self {
             username: username.to_owned(),
             digest: sha256(&password),
@@ -109,10 +110,10 @@ impl Credential {
         &self.password
     }
 
-    /// Whether a login is this one. The passwords' digests are compared, not the passwords:
-    /// how long `==` takes then tells nothing about the password.
+    /// Whether a login is this one. The passwords' digests are compared, not the passwords,
+    /// and in constant time (`subtle`): how long it takes tells nothing about the password.
     fn accepts(&self, username: &str, password: &str) -> bool {
-        username == self.username && sha256(password) == self.digest
+        username == self.username && bool::from(sha256(password).ct_eq(&self.digest))
     }
 }
 

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use events_core::Backoff;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,8 +40,8 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a graceful stop waits for open requests before it drops them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-const BACKOFF_START: Duration = Duration::from_millis(10);
-const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// The waits after failed accepts (out of file descriptors, …): 10 ms, doubled up to 1 s.
+const ACCEPT_RETRY: Backoff = Backoff::new(Duration::from_millis(10), Duration::from_secs(1));
 
 /// The limits of the HTTP listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,15 +100,14 @@ impl CappedListener {
             // The semaphore is never closed; should that change, stop accepting.
             Err(_) => std::future::pending().await,
         };
-        let mut backoff = BACKOFF_START;
-        let mut failures = 0u64;
+        let mut retry = ACCEPT_RETRY.retry();
         loop {
             match self.listener.accept().await {
                 Ok((stream, peer)) => {
-                    if failures > 0 {
+                    if retry.failures() > 0 {
                         tracing::warn!(
                             listener = self.name,
-                            failures,
+                            failures = retry.failures(),
                             "accepting connections again"
                         );
                     }
@@ -116,16 +116,14 @@ impl CappedListener {
                 // The client gave up before we took it: nothing is wrong with the listener.
                 Err(error) if is_connection_error(&error) => continue,
                 Err(error) => {
-                    if failures == 0 {
+                    if retry.failures() == 0 {
                         tracing::error!(
                             listener = self.name,
                             %error,
                             "cannot accept connections; backing off until it recovers"
                         );
                     }
-                    failures += 1;
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    tokio::time::sleep(retry.failed()).await;
                 }
             }
         }

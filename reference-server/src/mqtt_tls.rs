@@ -92,15 +92,11 @@ fn normalized(thumbprint: &str) -> Result<String, TlsListenerError> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The thumbprints of a certificate: SHA-256 and SHA-1 of its DER, hex.
 pub fn thumbprints(certificate: &[u8]) -> [String; 2] {
     [
-        hex(digest(&SHA256, certificate).as_ref()),
-        hex(digest(&SHA1_FOR_LEGACY_USE_ONLY, certificate).as_ref()),
+        hex::encode(digest(&SHA256, certificate)),
+        hex::encode(digest(&SHA1_FOR_LEGACY_USE_ONLY, certificate)),
     ]
 }
 
@@ -112,6 +108,9 @@ struct ThumbprintVerifier {
 }
 
 impl ThumbprintVerifier {
+    /// The username of a certificate on the list. A hash-map lookup, not a constant-time
+    /// comparison (`subtle`, as for API keys): a thumbprint is the hash of a certificate the
+    /// client sends in the clear, no secret; the handshake proves the client holds its key.
     fn username_of(&self, certificate: &[u8]) -> Option<&str> {
         thumbprints(certificate)
             .iter()

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use events_core::EventSink;
 use events_core::mqtt::{MqttConfig, MqttSink};
 pub use events_core::outbox::Delivery;
 use events_core::outbox::{Entry, Outbox};
+use events_core::{Backoff, EventSink};
 use tokio::sync::Notify;
 
 use crate::storage::{Repository, StorageError};
@@ -27,20 +27,22 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 /// How long the event feed keeps events by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
+/// The waits between attempts to reach the broker at start: 200 ms, doubled up to 10 s.
+const BROKER_RETRY: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+
 /// Connects to the broker, retrying until it answers, then publishes forever.
 pub async fn run(repository: Arc<dyn Repository>, config: MqttConfig, delivery: Delivery) {
     // The client must not refuse what the settings let through.
     let config = config.with_max_packet_size(
         (16 << 20).max(delivery.max_event_size.saturating_add(PACKET_HEADROOM)),
     );
-    let mut delay = Duration::from_millis(200);
+    let mut retry = BROKER_RETRY.retry();
     let sink = loop {
         match MqttSink::connect(&config).await {
             Ok(sink) => break sink,
             Err(error) => {
                 tracing::warn!(%error, "MQTT broker not reachable; events wait in the outbox");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
+                tokio::time::sleep(retry.failed()).await;
             }
         }
     };

@@ -304,7 +304,7 @@ async fn device_values_become_events_and_a_pushed_package_and_changes_become_com
     for secret in [decoded.as_str(), password] {
         forms.push(base64::engine::general_purpose::STANDARD.encode(secret));
         forms.push(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
-        forms.push(secret.bytes().map(|b| format!("{b:02x}")).collect());
+        forms.push(hex::encode(secret));
     }
     let mut files = vec![server.log.clone()];
     for entry in std::fs::read_dir(&server.data)? {

@@ -63,10 +63,7 @@ fn assert_nowhere(server: &Server, secret: &str) -> TestResult {
         decoded.clone(),
         base64::engine::general_purpose::STANDARD.encode(&decoded),
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&decoded),
-        decoded
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
+        hex::encode(&decoded),
     ];
     let mut files = vec![server.log.clone()];
     for entry in std::fs::read_dir(&server.data)? {

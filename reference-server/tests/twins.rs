@@ -269,10 +269,7 @@ async fn both_contract_descriptions_synchronize_and_a_change_becomes_the_rendere
     let forms = [
         api_key.to_owned(),
         base64::engine::general_purpose::STANDARD.encode(api_key),
-        api_key
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
+        hex::encode(api_key),
     ];
     for file in files {
         let bytes = std::fs::read(&file)?;

@@ -34,43 +34,39 @@ pub(crate) fn key(name: &str) -> String {
     format!("/{}", trimmed.to_ascii_lowercase())
 }
 
-/// Decodes `%XX` escapes (invalid escapes stay as written).
+/// Decodes `%XX` escapes (invalid escapes stay as written; bytes that are not UTF-8 once
+/// decoded become U+FFFD).
 pub(crate) fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_owned();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).and_then(|&b| hex(b)),
-                bytes.get(i + 2).and_then(|&b| hex(b)),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
+
+/// What a part name's URI path may not hold raw: everything but the unreserved characters,
+/// the sub-delimiters, `:`, `@` and `/` (RFC 3986 `pchar` and the segment separator).
+const PART_NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
 
 /// Encodes what a URI path may not hold raw (space, `%`, non-ASCII, …); `/` stays.
 pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, PART_NAME).to_string()
 }
 
 /// Checks an entry name for what could escape a directory when extracted.
@@ -297,15 +293,6 @@ impl ContentTypes {
     }
 }
 
-/// Escapes an attribute value for the relationship and content-type parts we write.
-pub(crate) fn escape_attribute(value: &str) -> String {
-    value
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +341,14 @@ mod tests {
             "/aasx/suppl/a b ä.pdf"
         );
         assert_eq!(percent_decode("100%"), "100%");
+        // Invalid escapes stay; escapes of bytes that are not UTF-8 decode lossily.
+        assert_eq!(percent_decode("a%zz%4"), "a%zz%4");
+        assert_eq!(percent_decode("%2fx%2F%41"), "/x/A");
+        assert_eq!(percent_decode("%FF."), "\u{FFFD}.");
+        // Unreserved, sub-delimiters, `:` and `@` stay raw; `%`, `#`, `?`, `\\` are escaped.
+        assert_eq!(
+            percent_encode("/a-._~!$&'()*+,;=:@/%#?\\"),
+            "/a-._~!$&'()*+,;=:@/%25%23%3F%5C"
+        );
     }
 }

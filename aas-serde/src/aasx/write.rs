@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Read, Write};
 
+use quick_xml::escape::escape;
 use zip::write::{SimpleFileOptions, StreamWriter};
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
@@ -216,8 +217,8 @@ impl<W: Write> AasxWriter<W> {
         for (name, content_type) in self.supplementary.iter().chain(self.thumbnail.iter()) {
             types.push_str(&format!(
                 r#"<Override PartName="{}" ContentType="{}"/>"#,
-                opc::escape_attribute(name),
-                opc::escape_attribute(content_type)
+                escape(name),
+                escape(content_type)
             ));
         }
         types.push_str("</Types>");
@@ -226,7 +227,8 @@ impl<W: Write> AasxWriter<W> {
     }
 }
 
-/// A relationships part with ids `R1`, `R2`, … in order.
+/// A relationships part with ids `R1`, `R2`, … in order (attribute values escaped by
+/// `quick_xml::escape::escape`: `&`, `<`, `>`, `"`, `'` and `\r`).
 fn relationships(items: &[(String, String)]) -> String {
     let mut xml = String::from(r#"<?xml version="1.0" encoding="utf-8"?>"#);
     xml.push_str(&format!(
@@ -236,11 +238,27 @@ fn relationships(items: &[(String, String)]) -> String {
     for (i, (type_, target)) in items.iter().enumerate() {
         xml.push_str(&format!(
             r#"<Relationship Type="{}" Target="{}" Id="R{}"/>"#,
-            opc::escape_attribute(type_),
-            opc::escape_attribute(target),
+            escape(type_),
+            escape(target),
             i + 1
         ));
     }
     xml.push_str("</Relationships>");
     xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relationship_attributes_are_escaped() {
+        let xml = relationships(&[("t&<>".into(), "/a\"b'c.pdf".into())]);
+        assert!(
+            xml.contains(
+                r#"<Relationship Type="t&amp;&lt;&gt;" Target="/a&quot;b&apos;c.pdf" Id="R1"/>"#
+            ),
+            "{xml}"
+        );
+    }
 }

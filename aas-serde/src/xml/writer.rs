@@ -114,6 +114,12 @@ impl<W: Write> XmlWriter<W> {
 
     /// Escaped text: `&`, `<`, `>` as entities, `\r` as `&#xD;` (so that it survives the
     /// end-of-line normalization of readers). Characters XML 1.0 forbids are an error.
+    ///
+    /// Hand-written rather than `quick_xml::escape::partial_escape`: one pass both escapes and
+    /// refuses the characters XML 1.0 forbids, which quick-xml's escape does not check. With the
+    /// check as a second pass, quick-xml 0.42's escape wrote 410–490 MB/s against 670–810 MB/s
+    /// for this loop (release, 20 000 typical values — idShorts, ids, descriptions with `&` and
+    /// `<`, numbers — written 50 times, best of 3 rounds, one AMD EPYC core; issue 25).
     pub(crate) fn text(&mut self, text: &str) -> Result<(), WriteError> {
         let bytes = text.as_bytes();
         let mut start = 0;

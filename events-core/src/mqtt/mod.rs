@@ -38,6 +38,9 @@ pub mod front;
 mod sink;
 mod subscriber;
 
+/// Reconnection delays: `initial`, doubled after each failed attempt up to `max` (the
+/// crate's one retry policy).
+pub use crate::backoff::Backoff;
 pub use sink::MqttSink;
 pub use subscriber::{MqttSubscriber, ReceiveError, Subscription};
 
@@ -299,22 +302,6 @@ fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, 
     Ok(certificates)
 }
 
-/// Reconnection delays: `initial`, doubled after each failed attempt up to `max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    pub initial: Duration,
-    pub max: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(30),
-        }
-    }
-}
-
 /// Why a connection could not be made.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -411,12 +398,12 @@ pub(crate) async fn start<H: EventHandler>(
     let task_client = client.clone();
     let task = tokio::spawn(async move {
         let mut ready = Some(ready);
-        let mut delay = backoff.initial;
+        let mut retry = backoff.retry();
         loop {
             match event_loop.poll().await {
                 Ok(event) => {
                     if matches!(event, Event::Incoming(rumqttc::Packet::ConnAck(_))) {
-                        delay = backoff.initial;
+                        retry.succeeded();
                         if let Some(ready) = ready.take() {
                             let _ = ready.send(Ok(()));
                         }
@@ -434,10 +421,10 @@ pub(crate) async fn start<H: EventHandler>(
                         let _ = ready.send(Err(error));
                         return;
                     }
+                    let delay = retry.failed();
                     tracing::warn!(%error, "MQTT connection lost; reconnecting in {delay:?}");
                     handler.on_connection_lost(&event_loop);
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(backoff.max);
                 }
             }
         }

@@ -557,7 +557,7 @@ impl Invoker {
         let mut bytes = [0u8; 16];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
             .map_err(|_| OperationError::Internal("no random handle".into()))?;
-        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let id = hex::encode(bytes);
         {
             let mut handles = self.lock();
             handles.retain(|_, h| h.finished.is_none_or(|t| t.elapsed() < KEEP_FINISHED));

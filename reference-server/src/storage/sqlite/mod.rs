@@ -284,9 +284,7 @@ impl CheckpointBackoff {
     const LONGEST: std::time::Duration = std::time::Duration::from_secs(30);
 
     fn delay(&self) -> std::time::Duration {
-        Self::EVERY
-            .saturating_mul(1 << self.failures.min(8))
-            .min(Self::LONGEST)
+        events_core::Backoff::new(Self::EVERY, Self::LONGEST).after(self.failures.saturating_add(1))
     }
 
     /// Records a checkpoint's outcome; `true` if it was logged.
