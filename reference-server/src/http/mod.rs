@@ -498,14 +498,19 @@ async fn create<T: Identifiable>(
 ) -> ApiResult<Response> {
     let location = location(collection, element.id());
     let json = store(element).await?;
+    Ok(created_answer(location, json.to_string()))
+}
+
+/// 201 with the created element's JSON and its Location.
+fn created_answer(location: HeaderValue, json: String) -> Response {
     let mut response = (
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/json")],
-        json.to_string(),
+        json,
     )
         .into_response();
     response.headers_mut().insert(header::LOCATION, location);
-    Ok(response)
+    response
 }
 
 /// Whether a PUT that creates answers 201: Part 2 V3.1's profiles list 201 (created) and 204
@@ -524,16 +529,7 @@ fn put_answer(
     json: &str,
 ) -> Response {
     match written {
-        Written::Created if answers_created(version) => {
-            let mut response = (
-                StatusCode::CREATED,
-                [(header::CONTENT_TYPE, "application/json")],
-                json.to_owned(),
-            )
-                .into_response();
-            response.headers_mut().insert(header::LOCATION, location);
-            response
-        }
+        Written::Created if answers_created(version) => created_answer(location, json.to_owned()),
         _ => StatusCode::NO_CONTENT.into_response(),
     }
 }
