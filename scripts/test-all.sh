@@ -8,7 +8,7 @@
 #   and kills it by PID;
 # - Azurite (npm package, into ${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite): each push test starts
 #   its own on a free 127.0.0.1 port (--disableTelemetry --skipApiVersionCheck), killed by PID.
-# Then fmt, clippy, docs, the tests (built once, then unit, integration and doc tests), and the
+# Then fmt, clippy, the feature matrix of the library crates, docs, the tests (built once, then unit, integration and doc tests), and the
 # fuzz corpus replay: every committed input of fuzz/seeds/ and fuzz/regressions/ through the
 # check of its fuzz target (fuzz/checks, a member of this workspace: same build, dev profile).
 # The fuzzers themselves (cargo-fuzz, address sanitizer) are not run here: `bash fuzz/run.sh`.
@@ -126,6 +126,9 @@ step "cargo fmt"
 cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Every library crate with no features, each feature alone, and all of them (scripts/feature-matrix.sh).
+step "feature matrix (each library crate, each feature alone)"
+bash scripts/feature-matrix.sh
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 # Packages every publishable crate as crates.io would take it (metadata, versions on path
