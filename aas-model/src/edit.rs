@@ -67,12 +67,15 @@ impl AssetAdministrationShell {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReplaceError {
+    /// No element of the submodel has the given idShort path.
     #[error("no element at that idShort path")]
     NotFound,
     /// A replacement keeps the idShort: it is the element's name in its path.
     #[error("the new element's idShort {new:?} is not the element's {old:?}")]
     IdShortChanged {
+        /// The idShort of the element at the path (`None` for an item of a list without one).
         old: Option<String>,
+        /// The idShort of the replacement that differs from it.
         new: Option<String>,
     },
 }
@@ -81,10 +84,15 @@ pub enum ReplaceError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AttachmentError {
+    /// No element of the submodel has the given idShort path.
     #[error("no element at that idShort path")]
     NotFound,
+    /// The element at the path is of this class, which has no attachment (only `File` and
+    /// `Blob` have one).
     #[error("a {} has no attachment (only File and Blob)", .0.as_str())]
     NotAnAttachment(AasSubmodelElements),
+    /// The file name given for a `File` has no last segment to name the file by (it is empty
+    /// or ends with `/`).
     #[error("the file name is empty")]
     EmptyFileName,
 }

@@ -29,7 +29,10 @@ use crate::submodel_element::{DataElement, SubmodelElement};
 /// One step of a path: an idShort, or an index into a list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathStep {
+    /// The child with this idShort, in a submodel, collection, entity, annotated relationship
+    /// or operation (`Motor` in `Motor.Speed`).
     IdShort(String),
+    /// The item at this zero-based position of a `SubmodelElementList` (`2` in `Readings[2]`).
     Index(usize),
 }
 
@@ -45,8 +48,11 @@ pub struct IdShortPath(Vec<PathStep>);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} is not an idShort path: {message} (at byte {at})", shown(path))]
 pub struct IdShortPathError {
+    /// The whole text that failed to parse.
     pub path: String,
+    /// Byte offset into `path` where parsing failed.
     pub at: usize,
+    /// What is wrong there, e.g. that an index is not a number.
     pub message: &'static str,
 }
 
@@ -402,12 +408,19 @@ impl<'a> ChildrenMut<'a> {
 /// Why an element could not be added to a container.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InsertError {
+    /// The parent path names no element that holds children: no element at all, or one that
+    /// is not a collection, list, entity, annotated relationship or operation.
     #[error("no element at that idShort path")]
     NotFound,
+    /// The parent holds no children of this kind: it is an operation (whose variables belong
+    /// to its signature and are not inserted one by one), or an annotated relationship and the
+    /// element is not a data element.
     #[error("the element at that idShort path holds no child elements of this kind")]
     NotAllowed,
+    /// The element has no idShort, which a child of anything but a list needs (AASd-117).
     #[error("a child of a collection, an entity or a submodel needs an idShort")]
     NoIdShort,
+    /// The parent has a child with this idShort already (AASd-022).
     #[error("an element with idShort {0:?} exists there")]
     Duplicate(String),
 }

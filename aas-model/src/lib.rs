@@ -109,7 +109,7 @@
 //!   `verify_arbitrary` target); off by default.
 
 #![forbid(unsafe_code)]
-#![warn(missing_debug_implementations)]
+#![warn(missing_debug_implementations, missing_docs, unreachable_pub)]
 
 mod abstract_classes;
 mod classes;
