@@ -21,7 +21,7 @@
 //!
 //! - [`Version`] names a version (`Version::V3_0`, `Version::V3_1`; [`Version::LATEST`] is V3.1);
 //! - [`verify_as`]`(model, version)` checks the rules of that version; [`verify()`](fn@verify)
-//!   checks the newest. Each [`Finding`](verify::Finding) says which version it was found
+//!   checks the newest. Each [`Finding`] says which version it was found
 //!   under, and the messages of rules that differ between versions name it (`… (AAS V3.1)`);
 //! - [`convert::convert`]`(model, from, to, allow_loss)` converts between versions by
 //!   documented rules, with a report of everything that changes or stays invalid (refused
@@ -120,7 +120,7 @@ mod enums;
 mod id_short_path;
 mod reference;
 mod submodel_element;
-pub mod verify;
+mod verify;
 mod version;
 
 pub use abstract_classes::{
@@ -134,5 +134,8 @@ pub use enums::*;
 pub use id_short_path::{IdShortPath, IdShortPathError, InsertError, PathStep, element_paths};
 pub use reference::{MAX_REFERENCE_NESTING, ParseReferenceError};
 pub use submodel_element::{DataElement, SubmodelElement};
-pub use verify::{verify, verify_as, verify_within_as};
+pub use verify::{
+    Finding, Findings, value_matches_type, value_matches_type_as, verify, verify_as,
+    verify_within_as,
+};
 pub use version::{UnknownVersion, Version};
