@@ -66,6 +66,22 @@ impl Key {
 }
 
 /// A reference to a model element or to something outside the model.
+///
+/// `Display` and `FromStr` give its string form after the book clause "Serialization of Values
+/// of Type Reference": `[ModelRef](Submodel)urn:x, (Property)Temperature`, with the referred
+/// semantic id inside the prefix when there is one: `[ModelRef- (GlobalReference)urn:s
+/// -](Submodel)urn:x`. The prefix is optional when parsing; without it the type is taken from
+/// the first key. Parsing refuses referred semantic ids nested deeper than
+/// [`MAX_REFERENCE_NESTING`](crate::MAX_REFERENCE_NESTING) levels.
+///
+/// ```
+/// use aas_model::Reference;
+///
+/// let r: Reference = "(Submodel)urn:x, (Property)Temperature".parse()?;
+/// assert!(r.is_model_reference());
+/// assert_eq!(r.to_string(), "[ModelRef](Submodel)urn:x, (Property)Temperature");
+/// # Ok::<(), aas_model::ParseReferenceError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Reference {

@@ -1,21 +1,4 @@
-//! Walking a model: [`Node`] is a borrowed instance of any concrete class, and
-//! [`Node::descendants`] visits everything below it depth-first, in document order.
-//!
-//! ```
-//! use aas_model::{Environment, Node, Property, DataTypeDefXsd, Submodel};
-//!
-//! let mut submodel = Submodel::new("urn:example:sm");
-//! submodel.submodel_elements = Some(vec![
-//!     Property::new(DataTypeDefXsd::Int).with_id_short("Speed").into(),
-//! ]);
-//! let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
-//!
-//! let properties = Node::from(&env)
-//!     .descendants()
-//!     .filter(|n| matches!(n, Node::Property(_)))
-//!     .count();
-//! assert_eq!(properties, 1);
-//! ```
+//! Walking a model: [`Node`] and its descendants.
 
 use crate::abstract_classes::{
     HasDataSpecification, HasSemantics, Identifiable, Qualifiable, Referable,
@@ -23,7 +6,25 @@ use crate::abstract_classes::{
 use crate::classes::*;
 use crate::submodel_element::{DataElement, SubmodelElement};
 
-/// A borrowed instance of any concrete class of the metamodel.
+/// A borrowed instance of any concrete class of the metamodel: what [`verify`](fn@crate::verify)
+/// takes, and what [`Node::descendants`] yields when it visits everything below a node,
+/// depth-first, in document order.
+///
+/// ```
+/// use aas_model::{Environment, Node, Property, DataTypeDefXsd, Submodel};
+///
+/// let mut submodel = Submodel::new("urn:example:sm");
+/// submodel.submodel_elements = Some(vec![
+///     Property::new(DataTypeDefXsd::Int).with_id_short("Speed").into(),
+/// ]);
+/// let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
+///
+/// let properties = Node::from(&env)
+///     .descendants()
+///     .filter(|n| matches!(n, Node::Property(_)))
+///     .count();
+/// assert_eq!(properties, 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Node<'a> {

@@ -1,24 +1,4 @@
-//! idShort paths (IDTA Part 2): how the repository API addresses a submodel element, e.g.
-//! `Nameplate.Markings[0].MarkingFile` — idShorts joined by `.`, list items by `[index]`.
-//!
-//! ```
-//! use aas_model::{DataTypeDefXsd, IdShortPath, Property, Submodel, SubmodelElement, SubmodelElementCollection};
-//!
-//! let mut submodel = Submodel::new("urn:sm:1");
-//! let mut group = SubmodelElementCollection::new().with_id_short("Group");
-//! group.value = Some(vec![Property::new(DataTypeDefXsd::Int).with_id_short("Count").into()]);
-//! submodel.submodel_elements = Some(vec![group.into()]);
-//!
-//! let path: IdShortPath = "Group.Count".parse()?;
-//! assert!(matches!(submodel.element(&path), Some(SubmodelElement::Property(_))));
-//! submodel.element_mut(&path, |element| {
-//!     if let SubmodelElement::Property(p) = element {
-//!         p.value = Some("3".into());
-//!     }
-//! });
-//! assert_eq!(submodel.id_short_paths(), ["Group", "Group.Count"]);
-//! # Ok::<(), aas_model::IdShortPathError>(())
-//! ```
+//! idShort paths and the lookups and edits of submodel elements by them.
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,8 +16,29 @@ pub enum PathStep {
     Index(usize),
 }
 
-/// A parsed idShort path; never empty. Parsing refuses more than [`IdShortPath::MAX_STEPS`]
-/// steps.
+/// A parsed idShort path (IDTA Part 2): how the repository API addresses a submodel element
+/// within its submodel, e.g. `Nameplate.Markings[0].MarkingFile` — idShorts joined by `.`, list
+/// items by `[index]`. Never empty; parsing (`str::parse`) refuses more than
+/// [`IdShortPath::MAX_STEPS`] steps.
+///
+/// ```
+/// use aas_model::{DataTypeDefXsd, IdShortPath, Property, Submodel, SubmodelElement, SubmodelElementCollection};
+///
+/// let mut submodel = Submodel::new("urn:sm:1");
+/// let mut group = SubmodelElementCollection::new().with_id_short("Group");
+/// group.value = Some(vec![Property::new(DataTypeDefXsd::Int).with_id_short("Count").into()]);
+/// submodel.submodel_elements = Some(vec![group.into()]);
+///
+/// let path: IdShortPath = "Group.Count".parse()?;
+/// assert!(matches!(submodel.element(&path), Some(SubmodelElement::Property(_))));
+/// submodel.element_mut(&path, |element| {
+///     if let SubmodelElement::Property(p) = element {
+///         p.value = Some("3".into());
+///     }
+/// });
+/// assert_eq!(submodel.id_short_paths(), ["Group", "Group.Count"]);
+/// # Ok::<(), aas_model::IdShortPathError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdShortPath(Vec<PathStep>);
 
