@@ -874,7 +874,7 @@ impl Environment {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct EmbeddedDataSpecification {
-    /// `dataSpecification`: external reference to the data specification template; for IEC 61360
+    /// `dataSpecification`: reference to the data specification template; for IEC 61360
     /// content `https://admin-shell.io/DataSpecificationTemplates/DataSpecificationIEC61360/3/0`
     /// (AASc-3a-050).
     pub data_specification: Reference,
