@@ -9,41 +9,57 @@ use crate::submodel_element::{
 
 /// `HasExtensions`: elements that may carry extensions.
 pub trait HasExtensions {
+    /// `extensions`: proprietary name-value additions; names unique within the element
+    /// (AASd-077).
     fn extensions(&self) -> Option<&Vec<Extension>>;
 }
 
 /// `Referable`: elements with an idShort.
 pub trait Referable: HasExtensions {
+    /// `category`: the class of the element, which decides which meta-information it has
+    /// (deprecated in V3.1).
     fn category(&self) -> Option<&str>;
+    /// `idShort`: the element's name, unique among its siblings (AASd-022) and the step of
+    /// an idShort path that names it.
     fn id_short(&self) -> Option<&str>;
+    /// `displayName`: the name to show to people, one entry per language.
     fn display_name(&self) -> Option<&Vec<LangStringNameType>>;
+    /// `description`: what the element is, one entry per language.
     fn description(&self) -> Option<&Vec<LangStringTextType>>;
 }
 
 /// `Identifiable`: elements with a globally unique id.
 pub trait Identifiable: Referable {
+    /// `id`: the globally unique identifier, which model references point to.
     fn id(&self) -> &str;
+    /// `administration`: version, revision, creator and template of the element.
     fn administration(&self) -> Option<&AdministrativeInformation>;
 }
 
 /// `HasSemantics`: elements with a semantic id.
 pub trait HasSemantics {
+    /// `semanticId`: the concept that defines the meaning of the element.
     fn semantic_id(&self) -> Option<&Reference>;
+    /// `supplementalSemanticIds`: further concepts that refine the meaning; only together
+    /// with a semantic id (AASd-118).
     fn supplemental_semantic_ids(&self) -> Option<&Vec<Reference>>;
 }
 
 /// `Qualifiable`: elements that may carry qualifiers.
 pub trait Qualifiable {
+    /// `qualifiers`: the qualifiers of the element, at most one per `type` (AASd-021).
     fn qualifiers(&self) -> Option<&Vec<Qualifier>>;
 }
 
 /// `HasDataSpecification`: elements that may embed data specifications.
 pub trait HasDataSpecification {
+    /// `embeddedDataSpecifications`: data specification templates with their content.
     fn embedded_data_specifications(&self) -> Option<&Vec<EmbeddedDataSpecification>>;
 }
 
 /// `HasKind`: elements that are a template or an instance.
 pub trait HasKind {
+    /// `kind`: template or instance; `None` means instance.
     fn kind(&self) -> Option<ModellingKind>;
 }
 

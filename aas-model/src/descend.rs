@@ -1,21 +1,4 @@
-//! Walking a model: [`Node`] is a borrowed instance of any concrete class, and
-//! [`Node::descendants`] visits everything below it depth-first, in document order.
-//!
-//! ```
-//! use aas_model::{Environment, Node, Property, DataTypeDefXsd, Submodel};
-//!
-//! let mut submodel = Submodel::new("urn:example:sm");
-//! submodel.submodel_elements = Some(vec![
-//!     Property::new(DataTypeDefXsd::Int).with_id_short("Speed").into(),
-//! ]);
-//! let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
-//!
-//! let properties = Node::from(&env)
-//!     .descendants()
-//!     .filter(|n| matches!(n, Node::Property(_)))
-//!     .count();
-//! assert_eq!(properties, 1);
-//! ```
+//! Walking a model: [`Node`] and its descendants.
 
 use crate::abstract_classes::{
     HasDataSpecification, HasSemantics, Identifiable, Qualifiable, Referable,
@@ -23,43 +6,95 @@ use crate::abstract_classes::{
 use crate::classes::*;
 use crate::submodel_element::{DataElement, SubmodelElement};
 
-/// A borrowed instance of any concrete class of the metamodel.
+/// A borrowed instance of any concrete class of the metamodel: what [`verify`](fn@crate::verify)
+/// takes, and what [`Node::descendants`] yields when it visits everything below a node,
+/// depth-first, in document order.
+///
+/// ```
+/// use aas_model::{Environment, Node, Property, DataTypeDefXsd, Submodel};
+///
+/// let mut submodel = Submodel::new("urn:example:sm");
+/// submodel.submodel_elements = Some(vec![
+///     Property::new(DataTypeDefXsd::Int).with_id_short("Speed").into(),
+/// ]);
+/// let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
+///
+/// let properties = Node::from(&env)
+///     .descendants()
+///     .filter(|n| matches!(n, Node::Property(_)))
+///     .count();
+/// assert_eq!(properties, 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Node<'a> {
+    /// An [`Environment`]: the container of shells, submodels and concept descriptions.
     Environment(&'a Environment),
+    /// An [`AssetAdministrationShell`]: the digital representation of an asset.
     AssetAdministrationShell(&'a AssetAdministrationShell),
+    /// An [`AssetInformation`]: the kind and identifiers of a shell's asset.
     AssetInformation(&'a AssetInformation),
+    /// A [`Resource`]: a file address with its content type, such as a shell's thumbnail.
     Resource(&'a Resource),
+    /// A [`SpecificAssetId`]: an asset identifier assigned by some party.
     SpecificAssetId(&'a SpecificAssetId),
+    /// A [`Submodel`]: one aspect of an asset, a tree of submodel elements.
     Submodel(&'a Submodel),
+    /// A [`RelationshipElement`]: a relationship between two elements.
     RelationshipElement(&'a RelationshipElement),
+    /// An [`AnnotatedRelationshipElement`]: a relationship with annotating data elements.
     AnnotatedRelationshipElement(&'a AnnotatedRelationshipElement),
+    /// A [`Property`]: a single typed value.
     Property(&'a Property),
+    /// A [`MultiLanguageProperty`]: a text in several languages.
     MultiLanguageProperty(&'a MultiLanguageProperty),
+    /// A [`Range`]: an interval of typed values.
     Range(&'a Range),
+    /// A [`ReferenceElement`]: a reference as a value.
     ReferenceElement(&'a ReferenceElement),
+    /// A [`Blob`]: binary data with its content type.
     Blob(&'a Blob),
+    /// A [`File`]: a file address with its content type.
     File(&'a File),
+    /// A [`SubmodelElementCollection`]: a set of named elements.
     SubmodelElementCollection(&'a SubmodelElementCollection),
+    /// A [`SubmodelElementList`]: a list of elements of one class.
     SubmodelElementList(&'a SubmodelElementList),
+    /// An [`Entity`]: a thing described by statements.
     Entity(&'a Entity),
+    /// A [`BasicEventElement`]: the declaration of an event.
     BasicEventElement(&'a BasicEventElement),
+    /// An [`Operation`]: a function with input and output variables.
     Operation(&'a Operation),
+    /// An [`OperationVariable`]: a variable of an operation.
     OperationVariable(&'a OperationVariable),
+    /// A [`Capability`]: something the asset can do.
     Capability(&'a Capability),
+    /// A [`ConceptDescription`]: the definition of a concept that semantic ids point to.
     ConceptDescription(&'a ConceptDescription),
+    /// An [`EventPayload`]: the payload of an event, outside any environment.
     EventPayload(&'a EventPayload),
+    /// An [`Extension`]: a proprietary name-value pair.
     Extension(&'a Extension),
+    /// An [`AdministrativeInformation`]: version, revision, creator and template of an element.
     AdministrativeInformation(&'a AdministrativeInformation),
+    /// A [`Qualifier`]: a type-value pair that qualifies an element.
     Qualifier(&'a Qualifier),
+    /// A [`Reference`]: a reference to a model element or to something outside the model.
     Reference(&'a Reference),
+    /// A [`Key`]: one key of a reference.
     Key(&'a Key),
+    /// A [`LangString`]: a text in one language, of any of the five lang-string classes.
     LangString(&'a LangString),
+    /// An [`EmbeddedDataSpecification`]: a data specification with its content.
     EmbeddedDataSpecification(&'a EmbeddedDataSpecification),
+    /// A [`DataSpecificationIec61360`]: data specification content after IEC 61360.
     DataSpecificationIec61360(&'a DataSpecificationIec61360),
+    /// A [`LevelType`]: which of min, nom, typ and max a concept's values carry.
     LevelType(&'a LevelType),
+    /// A [`ValueReferencePair`]: an allowed value of an IEC 61360 value list.
     ValueReferencePair(&'a ValueReferencePair),
+    /// A [`ValueList`]: the allowed values of an IEC 61360 concept.
     ValueList(&'a ValueList),
 }
 

@@ -1,22 +1,6 @@
 //! Changes to shells and submodels as the repository API (IDTA Part 2) makes them: a shell's
 //! references to submodels, an element replaced at its idShort path, and the attachments of
 //! `File` and `Blob` elements.
-//!
-//! ```
-//! use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind, File, Reference, Submodel};
-//!
-//! let mut shell = AssetAdministrationShell::new("urn:aas", AssetInformation::new(AssetKind::Instance));
-//! assert!(shell.add_submodel_reference(Reference::to_submodel("urn:sm")));
-//! assert!(shell.refers_to_submodel("urn:sm"));
-//!
-//! let mut submodel = Submodel::new("urn:sm");
-//! submodel.submodel_elements = Some(vec![File::new("application/pdf").with_id_short("Manual").into()]);
-//! let path = "Manual".parse()?;
-//! submodel.attach(&path, "docs/manual.pdf", Some("application/pdf"), &[])?;
-//! let Some(aas_model::SubmodelElement::File(manual)) = submodel.element(&path) else { unreachable!() };
-//! assert_eq!(manual.value.as_deref(), Some("/aasx/files/manual.pdf"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 use std::collections::HashSet;
 
@@ -38,6 +22,16 @@ impl AssetAdministrationShell {
     }
 
     /// Adds a submodel reference; `false` (and nothing added) when the shell has it already.
+    ///
+    /// ```
+    /// use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind, Reference};
+    ///
+    /// let info = AssetInformation::new(AssetKind::Instance);
+    /// let mut shell = AssetAdministrationShell::new("urn:aas", info);
+    /// assert!(shell.add_submodel_reference(Reference::to_submodel("urn:sm")));
+    /// assert!(!shell.add_submodel_reference(Reference::to_submodel("urn:sm")));
+    /// assert!(shell.refers_to_submodel("urn:sm"));
+    /// ```
     pub fn add_submodel_reference(&mut self, reference: Reference) -> bool {
         let references = self.submodels.get_or_insert_with(Vec::new);
         if references.contains(&reference) {
@@ -67,12 +61,15 @@ impl AssetAdministrationShell {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReplaceError {
+    /// No element of the submodel has the given idShort path.
     #[error("no element at that idShort path")]
     NotFound,
     /// A replacement keeps the idShort: it is the element's name in its path.
     #[error("the new element's idShort {new:?} is not the element's {old:?}")]
     IdShortChanged {
+        /// The idShort of the element at the path (`None` for an item of a list without one).
         old: Option<String>,
+        /// The idShort of the replacement that differs from it.
         new: Option<String>,
     },
 }
@@ -81,10 +78,15 @@ pub enum ReplaceError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AttachmentError {
+    /// No element of the submodel has the given idShort path.
     #[error("no element at that idShort path")]
     NotFound,
+    /// The element at the path is of this class, which has no attachment (only `File` and
+    /// `Blob` have one).
     #[error("a {} has no attachment (only File and Blob)", .0.as_str())]
     NotAnAttachment(AasSubmodelElements),
+    /// The file name given for a `File` has no last segment to name the file by (it is empty
+    /// or ends with `/`).
     #[error("the file name is empty")]
     EmptyFileName,
 }
@@ -156,6 +158,19 @@ impl Submodel {
     /// is the last segment of `file_name`, numbered (`report-2.txt`) when another File
     /// already names it (two Files sharing a name would share one file in a package). Either
     /// gets `content_type` when one is given.
+    ///
+    /// ```
+    /// use aas_model::{File, Submodel, SubmodelElement};
+    ///
+    /// let mut submodel = Submodel::new("urn:sm");
+    /// let manual = File::new("application/pdf").with_id_short("Manual");
+    /// submodel.submodel_elements = Some(vec![manual.into()]);
+    /// let path = "Manual".parse()?;
+    /// submodel.attach(&path, "docs/manual.pdf", Some("application/pdf"), &[])?;
+    /// let Some(SubmodelElement::File(manual)) = submodel.element(&path) else { unreachable!() };
+    /// assert_eq!(manual.value.as_deref(), Some("/aasx/files/manual.pdf"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn attach(
         &mut self,
         path: &IdShortPath,

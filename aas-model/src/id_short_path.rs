@@ -1,24 +1,4 @@
-//! idShort paths (IDTA Part 2): how the repository API addresses a submodel element, e.g.
-//! `Nameplate.Markings[0].MarkingFile` — idShorts joined by `.`, list items by `[index]`.
-//!
-//! ```
-//! use aas_model::{DataTypeDefXsd, IdShortPath, Property, Submodel, SubmodelElement, SubmodelElementCollection};
-//!
-//! let mut submodel = Submodel::new("urn:sm:1");
-//! let mut group = SubmodelElementCollection::new().with_id_short("Group");
-//! group.value = Some(vec![Property::new(DataTypeDefXsd::Int).with_id_short("Count").into()]);
-//! submodel.submodel_elements = Some(vec![group.into()]);
-//!
-//! let path: IdShortPath = "Group.Count".parse()?;
-//! assert!(matches!(submodel.element(&path), Some(SubmodelElement::Property(_))));
-//! submodel.element_mut(&path, |element| {
-//!     if let SubmodelElement::Property(p) = element {
-//!         p.value = Some("3".into());
-//!     }
-//! });
-//! assert_eq!(submodel.id_short_paths(), ["Group", "Group.Count"]);
-//! # Ok::<(), aas_model::IdShortPathError>(())
-//! ```
+//! idShort paths and the lookups and edits of submodel elements by them.
 
 use std::fmt;
 use std::str::FromStr;
@@ -29,12 +9,36 @@ use crate::submodel_element::{DataElement, SubmodelElement};
 /// One step of a path: an idShort, or an index into a list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathStep {
+    /// The child with this idShort, in a submodel, collection, entity, annotated relationship
+    /// or operation (`Motor` in `Motor.Speed`).
     IdShort(String),
+    /// The item at this zero-based position of a `SubmodelElementList` (`2` in `Readings[2]`).
     Index(usize),
 }
 
-/// A parsed idShort path; never empty. Parsing refuses more than [`IdShortPath::MAX_STEPS`]
-/// steps.
+/// A parsed idShort path (IDTA Part 2): how the repository API addresses a submodel element
+/// within its submodel, e.g. `Nameplate.Markings[0].MarkingFile` — idShorts joined by `.`, list
+/// items by `[index]`. Never empty; parsing (`str::parse`) refuses more than
+/// [`IdShortPath::MAX_STEPS`] steps.
+///
+/// ```
+/// use aas_model::{DataTypeDefXsd, IdShortPath, Property, Submodel, SubmodelElement, SubmodelElementCollection};
+///
+/// let mut submodel = Submodel::new("urn:sm:1");
+/// let mut group = SubmodelElementCollection::new().with_id_short("Group");
+/// group.value = Some(vec![Property::new(DataTypeDefXsd::Int).with_id_short("Count").into()]);
+/// submodel.submodel_elements = Some(vec![group.into()]);
+///
+/// let path: IdShortPath = "Group.Count".parse()?;
+/// assert!(matches!(submodel.element(&path), Some(SubmodelElement::Property(_))));
+/// submodel.element_mut(&path, |element| {
+///     if let SubmodelElement::Property(p) = element {
+///         p.value = Some("3".into());
+///     }
+/// });
+/// assert_eq!(submodel.id_short_paths(), ["Group", "Group.Count"]);
+/// # Ok::<(), aas_model::IdShortPathError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdShortPath(Vec<PathStep>);
 
@@ -45,8 +49,11 @@ pub struct IdShortPath(Vec<PathStep>);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} is not an idShort path: {message} (at byte {at})", shown(path))]
 pub struct IdShortPathError {
+    /// The whole text that failed to parse.
     pub path: String,
+    /// Byte offset into `path` where parsing failed.
     pub at: usize,
+    /// What is wrong there, e.g. that an index is not a number.
     pub message: &'static str,
 }
 
@@ -402,12 +409,19 @@ impl<'a> ChildrenMut<'a> {
 /// Why an element could not be added to a container.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InsertError {
+    /// The parent path names no element that holds children: no element at all, or one that
+    /// is not a collection, list, entity, annotated relationship or operation.
     #[error("no element at that idShort path")]
     NotFound,
+    /// The parent holds no children of this kind: it is an operation (whose variables belong
+    /// to its signature and are not inserted one by one), or an annotated relationship and the
+    /// element is not a data element.
     #[error("the element at that idShort path holds no child elements of this kind")]
     NotAllowed,
+    /// The element has no idShort, which a child of anything but a list needs (AASd-117).
     #[error("a child of a collection, an entity or a submodel needs an idShort")]
     NoIdShort,
+    /// The parent has a child with this idShort already (AASd-022).
     #[error("an element with idShort {0:?} exists there")]
     Duplicate(String),
 }

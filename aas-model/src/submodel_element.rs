@@ -7,19 +7,33 @@ use crate::enums::AasSubmodelElements;
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum SubmodelElement {
+    /// A [`RelationshipElement`]: a relationship between two elements.
     RelationshipElement(RelationshipElement),
+    /// An [`AnnotatedRelationshipElement`]: a relationship with annotating data elements.
     AnnotatedRelationshipElement(AnnotatedRelationshipElement),
+    /// A [`Property`]: a single typed value.
     Property(Property),
+    /// A [`MultiLanguageProperty`]: a text in several languages.
     MultiLanguageProperty(MultiLanguageProperty),
+    /// A [`Range`]: an interval of typed values.
     Range(Range),
+    /// A [`ReferenceElement`]: a reference as a value.
     ReferenceElement(ReferenceElement),
+    /// A [`Blob`]: binary data with its content type.
     Blob(Blob),
+    /// A [`File`]: a file address with its content type.
     File(File),
+    /// A [`SubmodelElementCollection`]: a set of named elements.
     SubmodelElementCollection(SubmodelElementCollection),
+    /// A [`SubmodelElementList`]: a list of elements of one class.
     SubmodelElementList(SubmodelElementList),
+    /// An [`Entity`]: a thing described by statements.
     Entity(Entity),
+    /// A [`BasicEventElement`]: the declaration of an event.
     BasicEventElement(BasicEventElement),
+    /// An [`Operation`]: a function with input and output variables.
     Operation(Operation),
+    /// A [`Capability`]: something the asset can do.
     Capability(Capability),
 }
 
@@ -27,11 +41,17 @@ pub enum SubmodelElement {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum DataElement {
+    /// A [`Property`]: a single typed value.
     Property(Property),
+    /// A [`MultiLanguageProperty`]: a text in several languages.
     MultiLanguageProperty(MultiLanguageProperty),
+    /// A [`Range`]: an interval of typed values.
     Range(Range),
+    /// A [`ReferenceElement`]: a reference as a value.
     ReferenceElement(ReferenceElement),
+    /// A [`Blob`]: binary data with its content type.
     Blob(Blob),
+    /// A [`File`]: a file address with its content type.
     File(File),
 }
 

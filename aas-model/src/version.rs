@@ -6,7 +6,7 @@ use std::fmt;
 ///
 /// One model type holds every version (V3.1 is almost a superset of V3.0: fields V3.0
 /// requires are `Option` here, and `AssetKind::Role` exists); the version decides which values
-/// are valid ([`verify_as`](crate::verify::verify_as)), how XML is named and which JSON a reader
+/// are valid ([`verify_as`](crate::verify_as)), how XML is named and which JSON a reader
 /// accepts. A future version is one more variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]

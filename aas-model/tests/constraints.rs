@@ -4,7 +4,7 @@
 
 use aas_model::*;
 
-fn verify<'a>(root: impl Into<Node<'a>>) -> verify::Findings<'a> {
+fn verify<'a>(root: impl Into<Node<'a>>) -> Findings<'a> {
     verify_as(root, Version::V3_0)
 }
 

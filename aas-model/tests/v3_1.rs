@@ -1,7 +1,7 @@
 //! The rules in which AAS V3.1 differs from V3.0, as aas-core3.1 checks them: each model is
 //! verified under both versions, and the findings name the version they come from.
 
-use aas_model::verify::value_matches_type_as;
+use aas_model::value_matches_type_as;
 use aas_model::*;
 
 fn rules_as<'a>(root: impl Into<Node<'a>>, version: Version) -> Vec<&'static str> {

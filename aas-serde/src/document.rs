@@ -1,8 +1,7 @@
 //! The root of a serialized file: an environment, or an event payload.
 
 use aas_model::convert::{ConversionRefused, ConversionReport};
-use aas_model::verify::Finding;
-use aas_model::{Environment, EventPayload, Version};
+use aas_model::{Environment, EventPayload, Finding, Version};
 
 /// What a serialized file holds at its root.
 ///

@@ -57,7 +57,7 @@
 //!   chooses the one written.
 //!
 //! Reading does not verify: a V3.1 idShort with a hyphen reads as V3.0 too, and verification
-//! (`aas_model::verify::verify_as`) reports it.
+//! (`aas_model::verify_as`) reports it.
 //!
 //! ```
 //! use aas_model::{AssetKind, Environment, Version};

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use aas_model::verify::Finding;
+use aas_model::Finding;
 
 /// Prints findings to stdout as `FILE: PATH: CONSTRAINT: message`. Stops quietly when stdout
 /// is closed (`validate … | head`).

@@ -19,9 +19,8 @@
 //! # Ok::<(), sdt_core::aas::ApplyError>(())
 //! ```
 
-use aas_model::verify::Finding;
 use aas_model::{
-    DataTypeDefXsd, Extension, IdShortPath, InsertError, PathStep, Property, Submodel,
+    DataTypeDefXsd, Extension, Finding, IdShortPath, InsertError, PathStep, Property, Submodel,
     SubmodelElement,
 };
 use serde_json::{Map, Value};

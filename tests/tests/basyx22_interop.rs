@@ -360,7 +360,7 @@ fn basyx_22_examples_break_under_v3_1_only_the_rules_aas_core_3_1_also_reports()
             "full" | "all" => &FULL_EXAMPLE_FINDINGS,
             _ => &[],
         };
-        let findings: Vec<_> = aas_model::verify::verify_as(&env, Version::V3_1).collect();
+        let findings: Vec<_> = aas_model::verify_as(&env, Version::V3_1).collect();
         for finding in &findings {
             if !expected.contains(&(finding.rule(), finding.path())) {
                 failures.push(format!("{example}.json: unexpected finding: {finding}"));

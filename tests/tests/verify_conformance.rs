@@ -11,8 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use aas_conformance_tests::{assert_each, category, corpus_root, files_below, is_event_payload};
-use aas_model::Version;
-use aas_model::verify::Finding;
+use aas_model::{Finding, Version};
 use aas_serde::Document;
 
 fn findings(document: &Document, version: Version) -> Vec<Finding> {

@@ -1,48 +1,4 @@
-//! Verification of the metamodel's constraints.
-//!
-//! [`verify_as`] walks a model and yields a [`Finding`] for every constraint of the given AAS
-//! version it breaks; [`verify`] does so for the newest version, V3.1. The rules are those
-//! aas-core3.0 and aas-core3.1 check: every
-//! AASd-* and AASc-3a-* constraint that needs no outside context (the set aas-core checks:
-//! all but AASd-006, AASd-007, AASd-012 and AASc-3a-003, which need to know what a concept
-//! means), the lengths and patterns of the string types, the `xs:` lexical spaces of values by
-//! their `valueType` (leap days, ranges of the integer types, float overflow, …), BCP 47
-//! language tags, MIME types, non-empty lists, and `Range` bounds in order.
-//!
-//! Where V3.1 differs from V3.0: idShorts may hold hyphens (not last) and need two
-//! characters; identifiers and paths may have 2048 characters, content types 128; `xs:anyURI`
-//! is a URI (RFC 2396 with RFC 2732, so ASCII only) rather than an IRI; AASd-120 (no idShort on
-//! list items) and AASd-090 (category of data elements) are gone, and idShorts of list items,
-//! when given, are unique within the list (AASd-022; aas-core3.1 1.0.0 does not check this);
-//! AASd-014 constrains only self-managed entities; AASd-109 asks for `valueTypeListElement`
-//! only when the list has items; `entityType`, `first`/`second`, `contentType` and `valueId`
-//! are optional (V3.0 reports them missing as `required`), and `AssetKind::Role` exists.
-//! The messages of these rules end with the version, e.g. `(AAS V3.1)`.
-//!
-//! ```
-//! use aas_model::{verify, DataTypeDefXsd, Environment, Property, Submodel};
-//!
-//! let mut speed = Property::new(DataTypeDefXsd::Int).with_id_short("Speed");
-//! speed.value = Some("fast".into());
-//! let mut submodel = Submodel::new("urn:example:sm");
-//! submodel.submodel_elements = Some(vec![speed.into()]);
-//! let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
-//!
-//! let findings: Vec<_> = verify(&env).collect();
-//! assert_eq!(findings.len(), 1);
-//! assert_eq!(findings[0].path(), "submodels[0].submodelElements[0].value");
-//! assert_eq!(findings[0].id_short_path(), Some("Speed"));
-//! assert_eq!(findings[0].rule(), "valueType");
-//! assert_eq!(
-//!     findings[0].to_string(),
-//!     "submodels[0].submodelElements[0].value (Speed): valueType: \"fast\" is not a valid xs:int value; fix the value or the valueType"
-//! );
-//!
-//! // The walk is lazy: stop at the first finding, or take a few.
-//! assert!(verify(&env).next().is_some());
-//! let capped: Vec<_> = verify(&env).take(10).collect();
-//! # assert_eq!(capped.len(), 1);
-//! ```
+//! Verification of the metamodel's constraints; the overview is on [`verify`].
 
 mod checks;
 mod lexical;
@@ -107,13 +63,56 @@ impl fmt::Display for Finding {
     }
 }
 
-/// Verifies `root` and everything below it under the newest version ([`Version::LATEST`]);
-/// see the [module docs](self).
+/// Verifies `root` and everything below it under the newest version ([`Version::LATEST`],
+/// V3.1), yielding a [`Finding`] for every constraint it breaks; [`verify_as`] chooses the
+/// version.
+///
+/// The rules are those aas-core3.0 and aas-core3.1 check: every AASd-* and AASc-3a-* constraint that needs no outside context (the set aas-core checks:
+/// all but AASd-006, AASd-007, AASd-012 and AASc-3a-003, which need to know what a concept
+/// means), the lengths and patterns of the string types, the `xs:` lexical spaces of values by
+/// their `valueType` (leap days, ranges of the integer types, float overflow, …), BCP 47
+/// language tags, MIME types, non-empty lists, and `Range` bounds in order.
+///
+/// Where V3.1 differs from V3.0: idShorts may hold hyphens (not last) and need two
+/// characters; identifiers and paths may have 2048 characters, content types 128; `xs:anyURI`
+/// is a URI (RFC 2396 with RFC 2732, so ASCII only) rather than an IRI; AASd-120 (no idShort on
+/// list items) and AASd-090 (category of data elements) are gone, and idShorts of list items,
+/// when given, are unique within the list (AASd-022; aas-core3.1 1.0.0 does not check this);
+/// AASd-014 constrains only self-managed entities; AASd-109 asks for `valueTypeListElement`
+/// only when the list has items; `entityType`, `first`/`second`, `contentType` and `valueId`
+/// are optional (V3.0 reports them missing as `required`), and `AssetKind::Role` exists.
+/// The messages of these rules end with the version, e.g. `(AAS V3.1)`.
+///
+/// ```
+/// use aas_model::{verify, DataTypeDefXsd, Environment, Property, Submodel};
+///
+/// let mut speed = Property::new(DataTypeDefXsd::Int).with_id_short("Speed");
+/// speed.value = Some("fast".into());
+/// let mut submodel = Submodel::new("urn:example:sm");
+/// submodel.submodel_elements = Some(vec![speed.into()]);
+/// let env = Environment { submodels: Some(vec![submodel]), ..Environment::new() };
+///
+/// let findings: Vec<_> = verify(&env).collect();
+/// assert_eq!(findings.len(), 1);
+/// assert_eq!(findings[0].path(), "submodels[0].submodelElements[0].value");
+/// assert_eq!(findings[0].id_short_path(), Some("Speed"));
+/// assert_eq!(findings[0].rule(), "valueType");
+/// assert_eq!(
+///     findings[0].to_string(),
+///     "submodels[0].submodelElements[0].value (Speed): valueType: \"fast\" is not a valid xs:int value; fix the value or the valueType"
+/// );
+///
+/// // The walk is lazy: stop at the first finding, or take a few.
+/// assert!(verify(&env).next().is_some());
+/// let capped: Vec<_> = verify(&env).take(10).collect();
+/// # assert_eq!(capped.len(), 1);
+/// ```
 pub fn verify<'a>(root: impl Into<Node<'a>>) -> Findings<'a> {
     verify_as(root, Version::LATEST)
 }
 
-/// Verifies `root` and everything below it under the rules of `version`.
+/// Verifies `root` and everything below it under the rules of `version`; the rules, and
+/// where the versions differ, are listed at [`verify`].
 pub fn verify_as<'a>(root: impl Into<Node<'a>>, version: Version) -> Findings<'a> {
     walk(root.into(), version, Vec::new())
 }

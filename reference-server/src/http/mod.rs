@@ -406,7 +406,7 @@ fn drop_empty_lists(value: &mut Value) {
 }
 
 /// Verification findings are a 400 listing each path and rule.
-fn verified(findings: aas_model::verify::Findings<'_>) -> ApiResult<()> {
+fn verified(findings: aas_model::Findings<'_>) -> ApiResult<()> {
     let findings: Vec<String> = findings.take(100).map(|f| f.to_string()).collect();
     if findings.is_empty() {
         Ok(())

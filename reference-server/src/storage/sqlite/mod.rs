@@ -827,7 +827,7 @@ where
 /// names its finding's path and starts with its rule.
 fn beyond_report(
     report: &aas_model::convert::ConversionReport,
-    findings: impl Iterator<Item = aas_model::verify::Finding>,
+    findings: impl Iterator<Item = aas_model::Finding>,
 ) -> Vec<String> {
     findings
         .filter(|finding| {
