@@ -41,32 +41,44 @@ use crate::{Document, Format, json, xml};
 pub enum FileError {
     /// The extension names no format this build supports.
     #[error("{}: unsupported file extension (supported: {})", .path.display(), supported())]
-    UnknownFormat { path: PathBuf },
+    UnknownFormat {
+        /// The file, as the caller named it.
+        path: PathBuf,
+    },
     /// Opening, reading, writing or renaming the file failed.
     #[error("{}: {source}", .path.display())]
     Io {
+        /// The file read or written, or the package whose files were being carried over
+        /// ([`Loaded::package`]).
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
     /// The file is not a readable JSON document.
     #[error("{}: {source}", .path.display())]
     Json {
+        /// The file, as the caller named it.
         path: PathBuf,
+        /// The JSON reader's error: JSON path, line and column.
         #[source]
         source: Box<json::Error>,
     },
     /// The file is not a readable XML document.
     #[error("{}: {source}", .path.display())]
     Xml {
+        /// The file, as the caller named it.
         path: PathBuf,
+        /// The XML reader's error: element path, line and column.
         #[source]
         source: Box<xml::Error>,
     },
     /// The document holds what XML cannot carry.
     #[error("{}: {source}", .path.display())]
     XmlWrite {
+        /// The file, as the caller named it.
         path: PathBuf,
+        /// The element path and the character XML 1.0 cannot carry.
         #[source]
         source: xml::WriteError,
     },
@@ -74,13 +86,19 @@ pub enum FileError {
     /// is broken.
     #[error("{}: {source}", .path.display())]
     Aasx {
+        /// The file read or written, or the package whose files were being carried over
+        /// ([`Loaded::package`]).
         path: PathBuf,
+        /// What is wrong with the package.
         #[source]
         source: Box<aasx::Error>,
     },
     /// Packages hold environments; an event payload has no place in one.
     #[error("{}: an event payload cannot go into an AASX package (only an environment can)", .path.display())]
-    PayloadInPackage { path: PathBuf },
+    PayloadInPackage {
+        /// The package that was to be written.
+        path: PathBuf,
+    },
 }
 
 impl FileError {
@@ -111,6 +129,7 @@ fn supported() -> String {
 /// carried over when it is written as a package again).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
+    /// The environment (of a package too) or event payload read.
     pub document: Document,
     /// XML and XML parts of packages: the version their namespace names; JSON: the version
     /// the caller read it as.
@@ -142,6 +161,8 @@ pub struct WriteOptions {
     pub pretty: bool,
     /// The format of a package's spec part (JSON or XML).
     pub spec_format: Format,
+    /// The AAS version written: XML's namespace (of a package's XML part too); JSON has no
+    /// version marker and is written the same for either.
     pub version: Version,
 }
 

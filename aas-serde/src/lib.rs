@@ -118,7 +118,7 @@
 //! are escaped by `quick_xml::escape::escape`.
 
 #![forbid(unsafe_code)]
-#![warn(missing_debug_implementations)]
+#![warn(missing_debug_implementations, missing_docs, unreachable_pub)]
 
 #[cfg(feature = "aasx")]
 pub mod aasx;
@@ -136,6 +136,7 @@ mod output;
 pub mod projection;
 #[cfg(feature = "value-only")]
 pub mod query;
+#[cfg(any(feature = "json", feature = "xml"))]
 mod schema;
 #[cfg(feature = "value-only")]
 pub mod value_only;

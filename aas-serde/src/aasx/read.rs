@@ -167,11 +167,13 @@ fn format_of_content_type(content_type: &str) -> Option<Format> {
 /// A file a package carries for an element ([`AasxReader::element_files`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElementFile {
+    /// The shell or File element that names the file.
     pub owner: FileOwner,
     /// The element's content type, else `application/octet-stream`.
     pub content_type: String,
     /// The last segment of the name the element gives.
     pub file_name: String,
+    /// The file's whole content, as stored in the package.
     pub bytes: Vec<u8>,
 }
 

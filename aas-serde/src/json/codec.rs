@@ -12,8 +12,6 @@ use super::parser::{Mark, Parser};
 use super::writer::Writer;
 use crate::version::Since;
 
-/// A class that can be read from JSON: every class of the metamodel, `Environment` and
-/// `EventPayload` included. Implemented by this crate only.
 /// A property name as the writer emits it, `,"name":`: the writer copies it in one piece
 /// (leaving the comma out before the first member).
 macro_rules! member {
@@ -22,6 +20,10 @@ macro_rules! member {
     };
 }
 
+/// A class that can be read from JSON: every class of the metamodel, `Environment` and
+/// `EventPayload` included, and [`Document`](crate::Document) (either root, told apart by
+/// its properties). Implemented by this crate only: the method is hidden, its parser
+/// private.
 pub trait FromJson: Sized {
     #[doc(hidden)]
     fn read_json(p: &mut Parser<'_>) -> Result<Self, Error>;
