@@ -5,8 +5,8 @@
 //! (feature `xml`) the XML mapping, the `aasx` module (feature `aasx`) AASX packages; all are
 //! on by default. [`Document`] is the root of a file (an environment or an event payload), [`Format`]
 //! maps extensions and MIME types to formats, and [`EnvironmentRef`] writes elements held elsewhere
-//! (shared, cached) exactly as an environment holding them, without copying them. `file`
-//! (feature `aasx`) reads and writes whole files in the format their extension names. With the
+//! (shared, cached) exactly as an environment holding them, without copying them. [`read_file`]
+//! and [`write_file`] (feature `aasx`) read and write whole files in the format their extension names. With the
 //! feature `value-only`, `value_only` reads and writes Part 2's ValueOnly JSON and `projection`
 //! makes Part 2's views of a submodel (`$metadata`, `$value`, `$reference`, `$path`, `level`,
 //! `extent`) on model types. With `json-schema`, `json_schema` gives the JSON Schema of the JSON
@@ -124,7 +124,7 @@
 pub mod aasx;
 mod document;
 #[cfg(feature = "aasx")]
-pub mod file;
+mod file;
 mod format;
 #[cfg(feature = "json")]
 pub mod json;
@@ -146,4 +146,6 @@ mod version;
 pub mod xml;
 
 pub use document::{Document, EnvironmentRef};
+#[cfg(feature = "aasx")]
+pub use file::{FileError, LoadedFile, WriteOptions, read_file, write_file};
 pub use format::{AASX_MIME_TYPES, Format, OCTET_STREAM, content_type_of_file};
