@@ -91,7 +91,8 @@ impl fmt::Display for Repair {
 pub struct SpecPart {
     /// Part name, e.g. `/aasx/data.xml`.
     pub name: String,
-    /// Its serialization.
+    /// Its format, JSON or XML: by its content type, or by its extension when the content
+    /// type is neither.
     pub format: Format,
 }
 

@@ -29,7 +29,10 @@ pub trait FromJson: Sized {
     fn read_json(p: &mut Parser<'_>) -> Result<Self, Error>;
 }
 
-/// A class that can be written as JSON. Implemented by this crate only.
+/// What can be written as JSON: every class of the metamodel, lists of them (as arrays),
+/// [`Document`](crate::Document) and [`EnvironmentRef`](crate::EnvironmentRef) (as the
+/// environment it stands for). Implemented by this crate only: the methods are hidden, the
+/// writer private.
 pub trait ToJson {
     #[doc(hidden)]
     fn write_json<W: Write>(&self, w: &mut Writer<W>);
