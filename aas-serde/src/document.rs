@@ -10,7 +10,11 @@ use aas_model::{Environment, EventPayload, Finding, Version};
 /// properties.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Document {
+    /// An environment: shells, submodels and concept descriptions (the root of the JSON
+    /// mapping, `<environment>` in XML).
     Environment(Environment),
+    /// The payload of an event a `BasicEventElement` sends (`<eventPayload>` in XML; in JSON,
+    /// an object with `source`, `observableReference` and `timeStamp`).
     EventPayload(EventPayload),
 }
 
@@ -58,8 +62,11 @@ impl From<EventPayload> for Document {
 /// them. Empty lists are left out, as in `Environment`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EnvironmentRef<'a> {
+    /// Written as `assetAdministrationShells`, in this order.
     pub asset_administration_shells: &'a [&'a aas_model::AssetAdministrationShell],
+    /// Written as `submodels`, in this order.
     pub submodels: &'a [&'a aas_model::Submodel],
+    /// Written as `conceptDescriptions`, in this order.
     pub concept_descriptions: &'a [&'a aas_model::ConceptDescription],
 }
 

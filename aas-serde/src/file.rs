@@ -1,29 +1,5 @@
-//! Reading and writing whole files in the format their extension names (`.json`, `.xml`,
-//! `.aasx`, case-insensitive).
-//!
-//! [`read_file`] returns the document with the AAS version it was read as and, for packages,
-//! what the reader repaired and where the package is, so that [`write_file`] can carry its
-//! supplementary files and thumbnail over into a new package. Writing is atomic: the file
-//! appears only once the whole document is written.
-//!
-//! ```
-//! use aas_model::{Environment, Submodel, Version};
-//! use aas_serde::file::{self, Loaded, WriteOptions};
-//! use aas_serde::{Document, Format};
-//!
-//! let dir = std::env::temp_dir().join(format!("aas-serde-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir)?;
-//! let mut env = Environment::default();
-//! env.submodels = Some(vec![Submodel::new("urn:example:sm:1")]);
-//! let options = WriteOptions { pretty: true, spec_format: Format::Xml, version: Version::V3_0 };
-//! file::write_file(&dir.join("env.xml"), &Loaded::from(Document::from(env.clone())), options)?;
-//!
-//! // XML is read as the version its namespace names, whatever JSON would be read as.
-//! let loaded = file::read_file(&dir.join("env.xml"), Version::V3_1)?;
-//! assert_eq!((loaded.document, loaded.version), (Document::from(env), Version::V3_0));
-//! # std::fs::remove_dir_all(&dir)?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Reading and writing whole files in the format their extension names: [`read_file`],
+//! [`write_file`] (re-exported at the crate root, feature `aasx`).
 
 use std::fs;
 use std::io::{BufReader, BufWriter, Write};
@@ -41,32 +17,44 @@ use crate::{Document, Format, json, xml};
 pub enum FileError {
     /// The extension names no format this build supports.
     #[error("{}: unsupported file extension (supported: {})", .path.display(), supported())]
-    UnknownFormat { path: PathBuf },
+    UnknownFormat {
+        /// The file, as the caller named it.
+        path: PathBuf,
+    },
     /// Opening, reading, writing or renaming the file failed.
     #[error("{}: {source}", .path.display())]
     Io {
+        /// The file read or written, or the package whose files were being carried over
+        /// ([`LoadedFile::package`]).
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
     /// The file is not a readable JSON document.
     #[error("{}: {source}", .path.display())]
     Json {
+        /// The file, as the caller named it.
         path: PathBuf,
+        /// The JSON reader's error: JSON path, line and column.
         #[source]
         source: Box<json::Error>,
     },
     /// The file is not a readable XML document.
     #[error("{}: {source}", .path.display())]
     Xml {
+        /// The file, as the caller named it.
         path: PathBuf,
+        /// The XML reader's error: element path, line and column.
         #[source]
         source: Box<xml::Error>,
     },
     /// The document holds what XML cannot carry.
     #[error("{}: {source}", .path.display())]
     XmlWrite {
+        /// The file, as the caller named it.
         path: PathBuf,
+        /// The element path and the character XML 1.0 cannot carry.
         #[source]
         source: xml::WriteError,
     },
@@ -74,13 +62,19 @@ pub enum FileError {
     /// is broken.
     #[error("{}: {source}", .path.display())]
     Aasx {
+        /// The file read or written, or the package whose files were being carried over
+        /// ([`LoadedFile::package`]).
         path: PathBuf,
+        /// What is wrong with the package.
         #[source]
         source: Box<aasx::Error>,
     },
     /// Packages hold environments; an event payload has no place in one.
     #[error("{}: an event payload cannot go into an AASX package (only an environment can)", .path.display())]
-    PayloadInPackage { path: PathBuf },
+    PayloadInPackage {
+        /// The package that was to be written.
+        path: PathBuf,
+    },
 }
 
 impl FileError {
@@ -110,7 +104,8 @@ fn supported() -> String {
 /// repair and, for packages, the package itself (so that its supplementary files can be
 /// carried over when it is written as a package again).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Loaded {
+pub struct LoadedFile {
+    /// The environment (of a package too) or event payload read.
     pub document: Document,
     /// XML and XML parts of packages: the version their namespace names; JSON: the version
     /// the caller read it as.
@@ -121,10 +116,10 @@ pub struct Loaded {
     pub package: Option<PathBuf>,
 }
 
-impl From<Document> for Loaded {
+impl From<Document> for LoadedFile {
     /// A document made in memory: of the newest version, from no package.
     fn from(document: Document) -> Self {
-        Loaded {
+        LoadedFile {
             document,
             version: Version::LATEST,
             repairs: Vec::new(),
@@ -133,7 +128,7 @@ impl From<Document> for Loaded {
     }
 }
 
-/// How to write: indentation, the format of a package's spec part, and the AAS version (the
+/// How [`write_file`] writes: indentation, the format of a package's spec part, and the AAS version (the
 /// XML namespace; JSON has no marker). Writing does not convert: convert first
 /// (`aas_model::convert::convert`) when the document's version is another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +137,8 @@ pub struct WriteOptions {
     pub pretty: bool,
     /// The format of a package's spec part (JSON or XML).
     pub spec_format: Format,
+    /// The AAS version written: XML's namespace (of a package's XML part too); JSON has no
+    /// version marker and is written the same for either.
     pub version: Version,
 }
 
@@ -151,9 +148,37 @@ fn format_of(path: &Path) -> Result<Format, FileError> {
     })
 }
 
-/// Reads a file: an environment or an event payload, or the environment of a package. JSON
-/// (also a package's JSON part) is read as `json_version`; XML goes by its namespace.
-pub fn read_file(path: &Path, json_version: Version) -> Result<Loaded, FileError> {
+/// Reads a file in the format its extension names (`.json`, `.xml`, `.aasx`,
+/// case-insensitive): an environment or an event payload, or the environment of a package.
+/// JSON (also a package's JSON part) is read as `json_version`; XML goes by its namespace.
+///
+/// The [`LoadedFile`] holds the AAS version the document was read as and, for packages, what
+/// the reader repaired and where the package is, so that [`write_file`] can carry its
+/// supplementary files and thumbnail over into a new package.
+///
+/// ```
+/// use aas_model::{Environment, Submodel, Version};
+/// use aas_serde::{Document, Format, LoadedFile, WriteOptions, read_file, write_file};
+///
+/// let dir = std::env::temp_dir().join(format!("aas-serde-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let mut env = Environment::default();
+/// env.submodels = Some(vec![Submodel::new("urn:example:sm:1")]);
+/// let options = WriteOptions { pretty: true, spec_format: Format::Xml, version: Version::V3_0 };
+/// write_file(&dir.join("env.xml"), &LoadedFile::from(Document::from(env.clone())), options)?;
+///
+/// // XML is read as the version its namespace names, whatever JSON would be read as.
+/// let loaded = read_file(&dir.join("env.xml"), Version::V3_1)?;
+/// assert_eq!((loaded.document, loaded.version), (Document::from(env), Version::V3_0));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// A [`FileError`] naming the file: an extension of no supported format, the file not
+/// readable, or its content not a document of its format.
+pub fn read_file(path: &Path, json_version: Version) -> Result<LoadedFile, FileError> {
     let io_error = |source| FileError::Io {
         path: path.to_owned(),
         source,
@@ -177,7 +202,7 @@ pub fn read_file(path: &Path, json_version: Version) -> Result<Loaded, FileError
             })?
         }
     };
-    Ok(Loaded {
+    Ok(LoadedFile {
         document,
         version,
         repairs: Vec::new(),
@@ -185,7 +210,7 @@ pub fn read_file(path: &Path, json_version: Version) -> Result<Loaded, FileError
     })
 }
 
-fn read_package(path: &Path, json_version: Version) -> Result<Loaded, FileError> {
+fn read_package(path: &Path, json_version: Version) -> Result<LoadedFile, FileError> {
     let aasx_error = |source: aasx::Error| FileError::Aasx {
         path: path.to_owned(),
         source: Box::new(source),
@@ -198,7 +223,7 @@ fn read_package(path: &Path, json_version: Version) -> Result<Loaded, FileError>
         .map_err(aasx_error)?
         .with_json_version(json_version);
     let env = package.environment().map_err(aasx_error)?;
-    Ok(Loaded {
+    Ok(LoadedFile {
         document: Document::Environment(env),
         // A package of JSON parts only carries no version: it was read as the one asked for.
         version: package.version().unwrap_or(json_version),
@@ -211,7 +236,17 @@ fn read_package(path: &Path, json_version: Version) -> Result<Loaded, FileError>
 /// files and thumbnail of the package `loaded` was read from. The file appears only when the
 /// whole document was written (a temporary file beside it is renamed at the end), so a failed
 /// write leaves an existing file as it was.
-pub fn write_file(path: &Path, loaded: &Loaded, options: WriteOptions) -> Result<(), FileError> {
+///
+/// # Errors
+///
+/// A [`FileError`] naming the file: an extension of no supported format, an I/O error
+/// (also of the source package whose files are carried over), a string XML 1.0 cannot carry,
+/// or an event payload to be written as a package.
+pub fn write_file(
+    path: &Path,
+    loaded: &LoadedFile,
+    options: WriteOptions,
+) -> Result<(), FileError> {
     let format = format_of(path)?;
     let io_error = |source| FileError::Io {
         path: path.to_owned(),
@@ -255,7 +290,7 @@ pub fn write_file(path: &Path, loaded: &Loaded, options: WriteOptions) -> Result
 fn write_package(
     path: &Path,
     out: impl Write,
-    loaded: &Loaded,
+    loaded: &LoadedFile,
     options: WriteOptions,
 ) -> Result<(), FileError> {
     let Document::Environment(env) = &loaded.document else {
@@ -335,7 +370,7 @@ mod tests {
     fn writes_of_one_file_from_many_threads_do_not_share_a_temporary_file() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("env.json");
-        let loaded = Loaded::from(crate::Document::Environment(environment()));
+        let loaded = LoadedFile::from(crate::Document::Environment(environment()));
         std::thread::scope(|scope| {
             let writers: Vec<_> = (0..8)
                 .map(|_| scope.spawn(|| write_file(&path, &loaded, options(Format::Json))))
@@ -360,7 +395,7 @@ mod tests {
     #[test]
     fn every_format_written_reads_back_as_the_same_document() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let loaded = Loaded::from(Document::from(environment()));
+        let loaded = LoadedFile::from(Document::from(environment()));
         for name in ["env.json", "env.XML", "env.aasx"] {
             let path = dir.path().join(name);
             for pretty in [false, true] {
@@ -380,7 +415,7 @@ mod tests {
     #[test]
     fn json_is_read_as_the_version_asked_for_and_xml_as_its_namespace_says() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let loaded = Loaded::from(Document::from(environment()));
+        let loaded = LoadedFile::from(Document::from(environment()));
         let v30 = WriteOptions {
             version: Version::V3_0,
             ..options(Format::Xml)
@@ -402,7 +437,7 @@ mod tests {
             error.to_string(),
             "some/env.txt: unsupported file extension (supported: .json, .xml, .aasx)"
         );
-        let loaded = Loaded::from(Document::from(environment()));
+        let loaded = LoadedFile::from(Document::from(environment()));
         let error = write_file(path, &loaded, options(Format::Json)).unwrap_err();
         assert!(matches!(error, FileError::UnknownFormat { .. }), "{error}");
     }
@@ -431,7 +466,7 @@ mod tests {
         fs::write(&path, b"old")?;
         let reference = Reference::new(ReferenceTypes::ModelReference, Vec::new());
         let payload = EventPayload::new(reference.clone(), reference, "2026-12-05T00:00:00Z");
-        let loaded = Loaded::from(Document::from(payload));
+        let loaded = LoadedFile::from(Document::from(payload));
         let error = write_file(&path, &loaded, options(Format::Json)).unwrap_err();
         assert!(
             matches!(error, FileError::PayloadInPackage { .. }),

@@ -32,7 +32,8 @@ pub fn content_type_of_file(name: &str) -> &'static str {
         .unwrap_or(OCTET_STREAM)
 }
 
-/// A serialization format of AAS models.
+/// A serialization format of AAS models: a file or HTTP body holds one of these. Known
+/// whatever the features of the build: reading and writing a format takes its feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Format {
@@ -45,7 +46,8 @@ pub enum Format {
 }
 
 impl Format {
-    /// Every format this build supports.
+    /// Every format: JSON, XML, AASX, in this order (also when a feature is off: the formats
+    /// are named, not read, here).
     pub const ALL: &'static [Format] = &[Format::Json, Format::Xml, Format::Aasx];
 
     /// The format of a file name by its extension (case-insensitive), if one is supported.
@@ -85,7 +87,9 @@ impl Format {
         }
     }
 
-    /// The MIME type.
+    /// The MIME type a body of the format is sent as: `application/json`, `application/xml`
+    /// and, for packages, Part 2's `application/asset-administration-shell-package+xml`
+    /// ([`AASX_MIME_TYPES`] lists the other names packages come under).
     pub const fn mime_type(self) -> &'static str {
         match self {
             Format::Json => "application/json",

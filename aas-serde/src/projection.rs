@@ -86,8 +86,11 @@ pub enum Content {
 /// (`core`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Level {
+    /// `deep`: every element below, at any depth (the default).
     #[default]
     Deep,
+    /// `core`: the element and its direct children; the children's own children (of
+    /// collections, lists, entities, annotated relationships) are left out.
     Core,
 }
 
@@ -107,8 +110,11 @@ impl FromStr for Level {
 /// they can be large).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Extent {
+    /// `withoutBlobValue`: every Blob's `value` left out, its `contentType` kept (the
+    /// default).
     #[default]
     WithoutBlobValue,
+    /// `withBlobValue`: Blobs with their values (base64 in JSON).
     WithBlobValue,
 }
 
@@ -127,7 +133,9 @@ impl FromStr for Extent {
 /// `level` and `extent` together: the shape of every answer of the submodel API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Shape {
+    /// How deep below the element asked for the answer goes.
     pub level: Level,
+    /// Whether Blobs keep their values.
     pub extent: Extent,
 }
 

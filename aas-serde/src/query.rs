@@ -23,15 +23,23 @@ use serde_json::Value;
 /// id: exhaustive, so callers can map it onto errors of their own).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
+    /// The text holds characters outside the base64url alphabet (`A`–`Z`, `a`–`z`, `0`–`9`,
+    /// `-`, `_`), or its length is impossible for base64.
     #[error("{encoded:?} is not base64url: {source}")]
     Base64 {
+        /// The text as given.
         encoded: String,
+        /// Where the decoder stopped and why.
         #[source]
         source: base64::DecodeError,
     },
+    /// The text decodes to bytes that are not UTF-8, so to no identifier (identifiers are
+    /// strings).
     #[error("{encoded:?} does not decode to UTF-8: {source}")]
     Utf8 {
+        /// The text as given.
         encoded: String,
+        /// The decoded bytes and where they stop being UTF-8.
         #[source]
         source: std::string::FromUtf8Error,
     },
@@ -41,20 +49,31 @@ pub enum IdError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AssetIdError {
+    /// The value does not decode as an identifier does ([`decode_id`]).
     #[error("assetIds is not base64url: {value:?}")]
     NotBase64Url {
+        /// The value as given (one of the comma-separated ones).
         value: String,
+        /// Why it does not decode.
         #[source]
         source: IdError,
     },
+    /// The value decodes, but not to JSON.
     #[error("assetIds {value:?}: not JSON: {source}")]
     NotJson {
+        /// The value as given (still encoded).
         value: String,
+        /// The JSON parser's error on the decoded text.
         #[source]
         source: serde_json::Error,
     },
+    /// The value's JSON lacks a string `name` or a string `value` (the two attributes of a
+    /// SpecificAssetId a listing filters by).
     #[error("assetIds {value:?}: needs name and value")]
-    NoNameOrValue { value: String },
+    NoNameOrValue {
+        /// The value as given (still encoded).
+        value: String,
+    },
 }
 
 /// Why a `semanticId` value is refused.
@@ -73,11 +92,16 @@ pub enum SelectionError {
     /// An id of `aasIds` or `submodelIds` (the key) is not base64url.
     #[error("{key}: {value:?} is not base64url")]
     NotBase64Url {
+        /// The query parameter, `aasIds` or `submodelIds`.
         key: String,
+        /// The id as given (one of the comma-separated ones).
         value: String,
+        /// Why it does not decode.
         #[source]
         source: IdError,
     },
+    /// `includeConceptDescriptions` is neither `true` nor `false` (compared
+    /// case-insensitively); the value as given, lowercased.
     #[error("includeConceptDescriptions {0:?} is not true or false")]
     NotABoolean(String),
 }
@@ -91,6 +115,8 @@ pub struct Selection {
     pub shells: Vec<String>,
     /// The submodels' ids, each once, in the order first named.
     pub submodels: Vec<String>,
+    /// `includeConceptDescriptions`: whether the environment also holds every concept
+    /// description (true when the query does not say).
     pub concept_descriptions: bool,
 }
 
@@ -226,6 +252,7 @@ pub fn semantic_id(value: &str) -> Result<Option<String>, SemanticIdError> {
 /// ]);
 /// ```
 pub trait FilterKeys {
+    /// The (kind, value) pairs, in the order above; a value once per place it stands.
     fn filter_keys(&self) -> Vec<(String, String)>;
 }
 

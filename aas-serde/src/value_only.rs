@@ -32,6 +32,7 @@ use serde_json::{Map, Value};
 pub struct ValueOnlyError {
     /// Where in the value, as a JSON path (`$.Group.Count`).
     pub path: String,
+    /// What does not fit, e.g. `expected an object` or `no element with this idShort`.
     pub message: String,
 }
 

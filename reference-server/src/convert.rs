@@ -4,7 +4,7 @@ use std::path::Path;
 
 use aas_model::Version;
 
-use aas_serde::file;
+use aas_serde::{WriteOptions, read_file, write_file};
 
 use crate::{Outcome, findings};
 
@@ -24,10 +24,10 @@ pub struct ConvertOptions {
 pub fn run(
     input: &Path,
     output: &Path,
-    write: file::WriteOptions,
+    write: WriteOptions,
     options: ConvertOptions,
 ) -> Outcome {
-    let mut loaded = match file::read_file(input, options.json_version) {
+    let mut loaded = match read_file(input, options.json_version) {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("error: {e}");
@@ -62,11 +62,11 @@ pub fn run(
             return Outcome::Findings;
         }
     };
-    let write = file::WriteOptions {
+    let write = WriteOptions {
         version: to,
         ..write
     };
-    match file::write_file(output, &loaded, write) {
+    match write_file(output, &loaded, write) {
         Ok(()) => {
             if let Some(report) = lossy_report {
                 eprintln!(

@@ -162,7 +162,7 @@ fn main() -> ExitCode {
                 SpecFormat::Json => aas_serde::Format::Json,
                 SpecFormat::Xml => aas_serde::Format::Xml,
             };
-            let write = aas_serde::file::WriteOptions {
+            let write = aas_serde::WriteOptions {
                 pretty,
                 spec_format,
                 version: aas,

@@ -415,7 +415,7 @@ fn load(
     allow_loss: bool,
     earlier: &mut LoadedIds,
 ) -> Result<(), Failure> {
-    let loaded = aas_serde::file::read_file(path, service.aas_version())?;
+    let loaded = aas_serde::read_file(path, service.aas_version())?;
     let aas_serde::Document::Environment(mut environment) = loaded.document else {
         return Err(format!("{}: not an environment", path.display()).into());
     };

@@ -13,7 +13,7 @@ use crate::{Outcome, findings};
 pub fn run(files: &[PathBuf], json_version: Version) -> Outcome {
     let mut worst = Outcome::Ok;
     for file in files {
-        match aas_serde::file::read_file(file, json_version) {
+        match aas_serde::read_file(file, json_version) {
             Ok(loaded) => {
                 for repair in &loaded.repairs {
                     eprintln!("warning: {}: {repair}", file.display());

@@ -641,7 +641,6 @@ impl Xorshift {
 /// The READMEs' Rust examples compile (and run, where they need no files).
 #[doc = include_str!("../../README.md")]
 #[doc = include_str!("../../aas-model/README.md")]
-#[doc = include_str!("../../aas-serde/README.md")]
 mod readme_examples {}
 
 const UNPACK_ENVELOPES: &str = r#"

@@ -86,5 +86,3 @@ mod write;
 pub use error::Error;
 pub use read::{AasxReader, ElementFile, FileOwner, Limits, PartReader, Repair, SpecPart};
 pub use write::AasxWriter;
-
-pub use crate::format::AASX_MIME_TYPES as MIME_TYPES;

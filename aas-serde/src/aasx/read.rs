@@ -91,7 +91,8 @@ impl fmt::Display for Repair {
 pub struct SpecPart {
     /// Part name, e.g. `/aasx/data.xml`.
     pub name: String,
-    /// Its serialization.
+    /// Its format, JSON or XML: by its content type, or by its extension when the content
+    /// type is neither.
     pub format: Format,
 }
 
@@ -167,11 +168,13 @@ fn format_of_content_type(content_type: &str) -> Option<Format> {
 /// A file a package carries for an element ([`AasxReader::element_files`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElementFile {
+    /// The shell or File element that names the file.
     pub owner: FileOwner,
     /// The element's content type, else `application/octet-stream`.
     pub content_type: String,
     /// The last segment of the name the element gives.
     pub file_name: String,
+    /// The file's whole content, as stored in the package.
     pub bytes: Vec<u8>,
 }
 

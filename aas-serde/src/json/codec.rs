@@ -12,8 +12,6 @@ use super::parser::{Mark, Parser};
 use super::writer::Writer;
 use crate::version::Since;
 
-/// A class that can be read from JSON: every class of the metamodel, `Environment` and
-/// `EventPayload` included. Implemented by this crate only.
 /// A property name as the writer emits it, `,"name":`: the writer copies it in one piece
 /// (leaving the comma out before the first member).
 macro_rules! member {
@@ -22,12 +20,19 @@ macro_rules! member {
     };
 }
 
+/// A class that can be read from JSON: every class of the metamodel, `Environment` and
+/// `EventPayload` included, and [`Document`](crate::Document) (either root, told apart by
+/// its properties). Implemented by this crate only: the method is hidden, its parser
+/// private.
 pub trait FromJson: Sized {
     #[doc(hidden)]
     fn read_json(p: &mut Parser<'_>) -> Result<Self, Error>;
 }
 
-/// A class that can be written as JSON. Implemented by this crate only.
+/// What can be written as JSON: every class of the metamodel, lists of them (as arrays),
+/// [`Document`](crate::Document) and [`EnvironmentRef`](crate::EnvironmentRef) (as the
+/// environment it stands for). Implemented by this crate only: the methods are hidden, the
+/// writer private.
 pub trait ToJson {
     #[doc(hidden)]
     fn write_json<W: Write>(&self, w: &mut Writer<W>);

@@ -24,7 +24,9 @@ pub enum ErrorKind {
     /// A value of the wrong JSON type.
     #[error("expected {expected}, found {found}")]
     WrongType {
+        /// What the position takes, e.g. `a string`, `an array`.
         expected: &'static str,
+        /// What the input has there, e.g. `a number`, `the end of the input`.
         found: &'static str,
     },
     /// `null` where a value is required; optional properties are left out instead.
@@ -33,7 +35,9 @@ pub enum ErrorKind {
     /// A property the class does not have.
     #[error("unexpected property {property:?} for {class}")]
     UnexpectedProperty {
+        /// The property's name as written.
         property: String,
+        /// The class being read, e.g. `Submodel`.
         class: &'static str,
     },
     /// The same property twice in one object.
@@ -42,7 +46,9 @@ pub enum ErrorKind {
     /// A required property is missing.
     #[error("required property {property:?} of {class} is missing")]
     MissingProperty {
+        /// The property's name in the JSON mapping, e.g. `id`.
         property: &'static str,
+        /// The class being read.
         class: &'static str,
     },
     /// A property the version read as requires and a later version made optional
@@ -51,31 +57,43 @@ pub enum ErrorKind {
         "required property {property:?} of {class} is missing: AAS V{version} requires it (optional since V3.1); the input is read as V{version}"
     )]
     MissingInVersion {
+        /// The property's name in the JSON mapping, e.g. `entityType`.
         property: &'static str,
+        /// The class being read.
         class: &'static str,
         /// The version the input is read as.
         version: aas_model::Version,
     },
     /// `modelType` is missing where it is required.
     #[error("required property \"modelType\" is missing (expected {expected})")]
-    MissingModelType { expected: &'static str },
+    MissingModelType {
+        /// The classes the position takes: one class's name, or `a submodel element class`,
+        /// `a data element class`, ….
+        expected: &'static str,
+    },
     /// `modelType` names another class than the position allows.
     #[error("modelType {found:?} is not allowed here (expected {expected})")]
     WrongModelType {
+        /// The `modelType` as written.
         found: String,
+        /// The classes the position takes, as in [`ErrorKind::MissingModelType`].
         expected: &'static str,
     },
     /// A string that is none of the enumeration's literals.
     #[error("{literal:?} is not a literal of {enumeration}")]
     UnknownLiteral {
+        /// The string as written.
         literal: String,
+        /// The enumeration's name in the metamodel, e.g. `DataTypeDefXsd`.
         enumeration: &'static str,
     },
     /// A literal of a newer version than the one the input is read as (`AssetKind` `Role`
     /// read as V3.0).
     #[error("{literal:?} of {enumeration} is AAS V{since} only; the input is read as V{version}")]
     LiteralNotInVersion {
+        /// The literal, e.g. `Role`.
         literal: &'static str,
+        /// The enumeration's name in the metamodel, e.g. `AssetKind`.
         enumeration: &'static str,
         /// The version the input is read as.
         version: aas_model::Version,

@@ -46,7 +46,8 @@ mod writer;
 
 use std::io::{self, Read, Write};
 
-pub use aas_model::Version;
+use aas_model::Version;
+
 pub use codec::{FromJson, ToJson};
 pub use error::{Error, ErrorKind, PathSegment};
 

@@ -29,7 +29,10 @@ pub enum ErrorKind {
     /// a root element in no namespace of a supported version.
     #[error("element <{element}> is {namespace}, not in {expected}")]
     WrongNamespace {
+        /// The element's local name.
         element: String,
+        /// Where the element is instead, as a phrase: `in the namespace "…"`, `in no
+        /// namespace` or `in the undeclared namespace prefix "…"`.
         namespace: String,
         /// The namespace (or, for the root, the namespaces) expected.
         expected: &'static str,
@@ -39,7 +42,9 @@ pub enum ErrorKind {
         "AAS {version} is not supported (namespace {namespace}): this reader reads AAS V3.0 (https://admin-shell.io/aas/3/0) and V3.1 (https://admin-shell.io/aas/3/1)"
     )]
     UnsupportedVersion {
+        /// The version the namespace names: `V1.0`, `V2.0` or `V3.2`.
         version: &'static str,
+        /// The namespace as declared.
         namespace: String,
     },
     /// A literal of a newer version than the document's (`AssetKind` `Role` in a V3.0
@@ -48,7 +53,9 @@ pub enum ErrorKind {
         "{literal:?} of {enumeration} is AAS V{since} only; this document is V{version} (by its namespace)"
     )]
     LiteralNotInVersion {
+        /// The literal, e.g. `Role`.
         literal: &'static str,
+        /// The enumeration's name in the metamodel, e.g. `AssetKind`.
         enumeration: &'static str,
         /// The version of the document.
         version: aas_model::Version,
@@ -61,7 +68,9 @@ pub enum ErrorKind {
     /// An element the class does not have.
     #[error("unexpected element <{element}> in {class}")]
     UnexpectedElement {
+        /// The element's local name.
         element: String,
+        /// The class being read, e.g. `Submodel`.
         class: &'static str,
     },
     /// Text where only elements may stand.
@@ -73,7 +82,9 @@ pub enum ErrorKind {
     /// A required element is missing.
     #[error("required element <{element}> of {class} is missing")]
     MissingElement {
+        /// The element's name in the XML mapping, e.g. `id`.
         element: &'static str,
+        /// The class being read.
         class: &'static str,
     },
     /// An element the document's version requires and a later version made optional
@@ -82,7 +93,9 @@ pub enum ErrorKind {
         "required element <{element}> of {class} is missing: AAS V{version} requires it (optional since V3.1); this document is V{version} (by its namespace)"
     )]
     MissingInVersion {
+        /// The element's name in the XML mapping, e.g. `entityType`.
         element: &'static str,
+        /// The class being read.
         class: &'static str,
         /// The version of the document.
         version: aas_model::Version,
@@ -96,13 +109,17 @@ pub enum ErrorKind {
     /// The root element is not the expected one.
     #[error("root element <{found}> is not <{expected}>")]
     WrongRoot {
+        /// The root element the class read takes, e.g. `environment`.
         expected: &'static str,
+        /// The root element's local name.
         found: String,
     },
     /// A text that is none of the enumeration's literals.
     #[error("{literal:?} is not a literal of {enumeration}")]
     UnknownLiteral {
+        /// The text as written.
         literal: String,
+        /// The enumeration's name in the metamodel, e.g. `DataTypeDefXsd`.
         enumeration: &'static str,
     },
     /// A boolean other than `true`, `false`, `1`, `0`.
@@ -229,7 +246,13 @@ pub enum WriteError {
     #[error(
         "{path}: character U+{character:04X} cannot be written in XML 1.0; remove it from the model"
     )]
-    ForbiddenCharacter { path: String, character: u32 },
+    ForbiddenCharacter {
+        /// The element path of the string, e.g. `/environment/submodels/submodel/idShort`
+        /// (without list positions).
+        path: String,
+        /// The character's code point.
+        character: u32,
+    },
     /// Writing to the output failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

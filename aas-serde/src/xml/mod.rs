@@ -70,7 +70,8 @@ mod writer;
 
 use std::io::{self, Read, Write};
 
-pub use aas_model::Version;
+use aas_model::Version;
+
 pub use codec::{FromXml, ToXml, XmlName, XmlTagged};
 pub use error::{Error, ErrorKind, PathSegment, WriteError};
 use reader::{Child, XmlReader};
