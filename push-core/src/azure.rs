@@ -106,10 +106,13 @@ impl BlobSasUrl {
         })
     }
 
+    /// The storage account: the first label of `<account>.blob.core.windows.net`, or the
+    /// first path segment of an emulator's path-style URL (`http://host:port/<account>/...`).
     pub fn account(&self) -> &str {
         &self.account
     }
 
+    /// The container the SAS is for, percent-decoded.
     pub fn container(&self) -> &str {
         &self.container
     }

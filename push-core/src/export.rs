@@ -26,7 +26,9 @@ use crate::job::{SerializationFormat, Source, SourceError};
 pub struct ExportFile {
     /// The path inside the package, as the element names it (`/aasx/files/manual.pdf`).
     pub path: String,
+    /// The file's MIME type (`application/pdf`), written as the part's content type.
     pub content_type: String,
+    /// The file's content.
     pub bytes: Bytes,
     /// Whether it is a shell's default thumbnail (the first of them becomes the package's
     /// thumbnail, the others supplementary files).
@@ -102,10 +104,15 @@ impl From<bool> for ConceptDescriptions {
 /// The elements of an export, shared as the source handed them out, and their files.
 #[derive(Debug, Clone, Default)]
 pub struct Export {
+    /// The shells (the environment's `assetAdministrationShells`), in the order of the ids
+    /// asked for.
     pub shells: Vec<Arc<AssetAdministrationShell>>,
+    /// The submodels (`submodels`), in the order of the ids asked for.
     pub submodels: Vec<Arc<Submodel>>,
+    /// The concept descriptions (`conceptDescriptions`), as [`ConceptDescriptions`] chose
+    /// them.
     pub concept_descriptions: Vec<Arc<ConceptDescription>>,
-    /// Only AASX packages carry them; empty unless [`gather`] was asked for them.
+    /// Only AASX packages carry them; empty unless [`Export::gather`] was asked for them.
     pub files: Vec<ExportFile>,
 }
 
@@ -121,8 +128,11 @@ pub enum ExportError {
         "reading the elements failed: asked for {asked} {what}s, the source answered {answered}"
     )]
     Miscounted {
+        /// `shell` or `submodel`.
         what: &'static str,
+        /// How many ids were asked for.
         asked: usize,
+        /// How many answers came back.
         answered: usize,
     },
     /// Ids the source does not have, each as `shell "<id>"` or `submodel "<id>"`.
@@ -135,9 +145,18 @@ pub enum ExportError {
          rules listed)",
         .refused.join("; ")
     )]
-    Lossy { to: Version, refused: Vec<String> },
+    Lossy {
+        /// The version the elements were to be converted to.
+        to: Version,
+        /// What each element would lose, one line per loss
+        /// (`<shell|submodel|concept description> "<id>": <path>: <problem>`), at most
+        /// [`MAX_CONVERSION_LINES`] and then one saying how many more.
+        refused: Vec<String>,
+    },
+    /// Writing the XML environment failed.
     #[error("serializing the elements failed: {0}")]
     Xml(#[source] aas_serde::xml::WriteError),
+    /// Writing the AASX package failed.
     #[error("serializing the elements failed: {0}")]
     Aasx(#[source] aas_serde::aasx::Error),
 }

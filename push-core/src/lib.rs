@@ -138,7 +138,7 @@
 //!   less than half the time the standard hasher takes).
 
 #![forbid(unsafe_code)]
-#![warn(missing_debug_implementations)]
+#![warn(missing_debug_implementations, missing_docs, unreachable_pub)]
 
 pub mod azure;
 mod client;

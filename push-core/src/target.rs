@@ -149,7 +149,9 @@ fn is_loopback(url: &Url) -> bool {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TargetConfig {
+    /// The name push requests give as `pushTargetName`; not empty.
     pub name: String,
+    /// The kind of target and its configuration (`type` and `configuration`).
     #[serde(flatten)]
     pub kind: TargetKind,
 }
@@ -166,22 +168,33 @@ pub struct TargetConfig {
 pub enum TargetKind {
     /// A container given by its SAS URL.
     AzureBlobStorage {
+        /// The container's SAS URL (`blobSasUrl`, also read as `blobContainerSasUrl`):
+        /// `https://<account>.blob.core.windows.net/<container>?<SAS>`, or path style
+        /// `http(s)://host[:port]/<account>/<container>?<SAS>` for an emulator. A secret.
         #[serde(rename = "blobSasUrl", alias = "blobContainerSasUrl")]
         blob_sas_url: String,
     },
     /// A directory on the server, inside [`TargetOptions::local_root`] (a relative path is
     /// taken relative to the root); object names cannot leave it.
-    LocalDirectory { path: PathBuf },
+    LocalDirectory {
+        /// The directory (`path`): relative to the root, or absolute inside it; created when
+        /// the target is built.
+        path: PathBuf,
+    },
     /// An S3 bucket (AWS or compatible).
     S3 {
+        /// The bucket's name (`bucket`): letters, digits, `.`, `-`, `_`.
         bucket: String,
+        /// The region (`region`), default `us-east-1`: letters, digits, `-`, `_`.
         #[serde(default)]
         region: Option<String>,
         /// For S3-compatible servers, e.g. `http://127.0.0.1:9000`.
         #[serde(default)]
         endpoint: Option<String>,
+        /// The access key id (`accessKeyId`); shown in redacted views.
         #[serde(rename = "accessKeyId")]
         access_key_id: String,
+        /// The secret access key (`secretAccessKey`). A secret: never shown.
         #[serde(rename = "secretAccessKey")]
         secret_access_key: String,
     },
@@ -195,11 +208,18 @@ pub enum TargetBodyError {
     /// Not JSON; the parser's message, redacted.
     #[error("the body is not JSON: {0}")]
     NotJson(String),
+    /// JSON, but not an object.
     #[error("the body is not a JSON object")]
     NotAnObject,
     /// The body names another target than the path it was sent to.
     #[error("the body's name {body:?} is not the path's {path:?}")]
-    OtherName { body: String, path: String },
+    OtherName {
+        /// The body's `name`.
+        body: String,
+        /// The name the path gives.
+        path: String,
+    },
+    /// Neither the body nor the path names the target.
     #[error("the target has no name")]
     NoName,
     /// Not a target configuration; the parser's message, redacted.
@@ -592,10 +612,15 @@ impl fmt::Debug for TargetKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadedObject {
+    /// The object name (blob name, S3 key, or file name under the directory).
     pub name: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// The entity tag the store answered (`eTag`), if it gave one (a local directory's is
+    /// derived from the file's metadata).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub e_tag: Option<String>,
+    /// The content type it was uploaded with (a local directory keeps none).
     pub content_type: String,
 }
 
