@@ -14,11 +14,9 @@ use tokio::sync::Semaphore;
 use tokio::task::AbortHandle;
 
 use crate::error::PushError;
-use crate::export::{self, ExportError, ExportFile};
+use crate::export::{self, Export, ExportError, ExportFile};
 use crate::retry::{AfterFailure, RetryPolicy};
 use crate::target::{PushTarget, UploadedObject};
-
-pub use crate::export::MAX_CONVERSION_LINES;
 
 /// What is serialized and how; also the one table of the formats' MIME types, both ways
 /// ([`SerializationFormat::mime_type`], [`SerializationFormat::from_mime_type`],
@@ -394,7 +392,7 @@ enum JobError {
     },
 }
 
-/// Where jobs and [`export::gather`] take the elements from (the server implements it over its
+/// Where jobs and [`Export::gather`] take the elements from (the server implements it over its
 /// storage), and their files ([`Source::files`]: AASX packages carry them). Elements
 /// come as `Arc`s: a repository that keeps them in memory hands them out without copying. A
 /// source that keeps the elements' JSON (a store of JSON documents) also implements
@@ -750,7 +748,7 @@ impl PushEngine {
         version: Version,
     ) -> Result<(Vec<u8>, (usize, usize, usize), Vec<String>), JobError> {
         let format = request.serialization_format;
-        let mut export = export::gather(
+        let mut export = Export::gather(
             self.source.as_ref(),
             &ids.shells,
             &ids.submodels,
@@ -774,7 +772,7 @@ impl PushEngine {
             } else {
                 export.convert(from, version, allow_loss)?
             };
-            let bytes = export::write(&export, format, version)?;
+            let bytes = export.write(format, version)?;
             Ok((bytes, counts, conversion))
         })
         .await

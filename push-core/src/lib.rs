@@ -65,7 +65,7 @@
 //!   `ALL_PROXY`: a proxy would resolve names past the resolver; the reference server's
 //!   `push_targets_ignore_proxy_environment_variables`).
 //! - **One export**: push jobs and the reference server's `GET /serialization` gather and write
-//!   through [`export::gather`] and [`export::write`]: unknown ids are listed in one error
+//!   through [`Export::gather`] and [`Export::write`]: unknown ids are listed in one error
 //!   (`gather_lists_every_unknown_id`), concept descriptions are those the submodels' semantic ids
 //!   refer to, files are read only when asked
 //!   (`gather_takes_the_referenced_concept_descriptions_and_files_only_when_asked`), and an AASX
@@ -93,8 +93,8 @@
 //!
 //! # Limits
 //!
-//! - **Time.** Each HTTP request to a target may take [`target::CONNECT_TIMEOUT`] (5 s) to
-//!   connect and [`target::REQUEST_TIMEOUT`] (30 s) in all, so an upload of up to 32 MiB (one
+//! - **Time.** Each HTTP request to a target may take [`CONNECT_TIMEOUT`] (5 s) to
+//!   connect and [`REQUEST_TIMEOUT`] (30 s) in all, so an upload of up to 32 MiB (one
 //!   request) must go through within 30 s. An attempt in progress is never cut off by the
 //!   retry policy: a single-request upload ends at the latest `within` + 30 s (45 s by
 //!   default) after it started. Larger uploads go up in 8 MiB parts, each request within 30 s;
@@ -140,26 +140,26 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations, missing_docs, unreachable_pub)]
 
-pub mod azure;
+mod azure;
 mod client;
-pub mod error;
-pub mod export;
-pub mod job;
-pub mod retry;
-pub mod target;
+mod error;
+mod export;
+mod job;
+mod retry;
+mod target;
 
 pub use azure::{BlobSasUrl, REDACTED};
 pub use error::{AddressNotAllowed, PushError, TargetError, TransportError};
-pub use export::{ConceptDescriptions, Export, ExportError, ExportFile};
+pub use export::{ConceptDescriptions, Export, ExportError, ExportFile, MAX_CONVERSION_LINES};
 pub use job::{
-    JobMetadata, JobState, JobStore, MAX_CONVERSION_LINES, MemoryJobStore, PushEngine, PushJob,
-    PushRequest, SerializationFormat, Source, SourceError, Targets,
+    JobMetadata, JobState, JobStore, MemoryJobStore, PushEngine, PushJob, PushRequest,
+    SerializationFormat, Source, SourceError, Targets,
 };
 /// The resolver interface of [`TargetOptions::dns_resolver`], re-exported so callers need not
 /// depend on the same object_store version themselves.
 pub use object_store::client::{DnsError, DnsFuture, DnsResolver};
 pub use retry::RetryPolicy;
 pub use target::{
-    ObjectStoreTarget, PushTarget, TargetBodyError, TargetConfig, TargetKind, TargetOptions,
-    UploadedObject, redact_secrets,
+    CONNECT_TIMEOUT, ObjectStoreTarget, PushTarget, REQUEST_TIMEOUT, TargetBodyError, TargetConfig,
+    TargetKind, TargetOptions, UploadedObject, object_path, redact_secrets,
 };
