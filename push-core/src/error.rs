@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 use std::path::PathBuf;
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 use object_store::client::{HttpError, HttpErrorKind};
 
 use crate::client::RedirectNotFollowed;
@@ -42,6 +43,17 @@ pub enum TargetError {
         /// What is wrong with the URL's scheme or host.
         #[source]
         source: TransportError,
+    },
+    /// The target's kind needs a backend this build of push-core does not have: the crate
+    /// feature that adds it is off.
+    #[error(
+        "{kind} targets are not available: push-core was built without its {feature:?} feature"
+    )]
+    BackendNotEnabled {
+        /// The target's `type` (`azure-blob-storage`, `s3`, `local-directory`).
+        kind: &'static str,
+        /// The push-core feature that adds it (`azure`, `s3`, `local`).
+        feature: &'static str,
     },
     /// [`crate::TargetOptions::local_root`] is `None`.
     #[error("local-directory targets are disabled: no root is configured")]
@@ -287,6 +299,7 @@ fn classify(error: &(dyn StdError + 'static)) -> Verdict {
 
 /// The verdict of one error of a chain, if its type tells.
 fn decides(error: &(dyn StdError + 'static)) -> Option<Verdict> {
+    #[cfg(any(feature = "azure", feature = "s3"))]
     if let Some(http) = error.downcast_ref::<HttpError>() {
         return match http.kind() {
             // Connect and Request: the request was not (fully) sent, or the connection closed
@@ -387,7 +400,7 @@ fn redact_signatures(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "azure", feature = "s3")))]
 mod tests {
     use super::*;
 

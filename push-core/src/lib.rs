@@ -137,18 +137,23 @@
 //! - `foldhash`: the hasher that drops repeated ids from a request (a big job's ids hash in
 //!   less than half the time the standard hasher takes).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations, missing_docs, unreachable_pub)]
 
+#[cfg(feature = "azure")]
 mod azure;
 mod client;
 mod error;
 mod export;
 mod job;
+mod redact;
 mod retry;
 mod target;
 
-pub use azure::{BlobSasUrl, REDACTED};
+#[cfg(feature = "azure")]
+#[cfg_attr(docsrs, doc(cfg(feature = "azure")))]
+pub use azure::BlobSasUrl;
 pub use error::{AddressNotAllowed, PushError, TargetError, TransportError};
 pub use export::{ConceptDescriptions, Export, ExportError, ExportFile, MAX_CONVERSION_LINES};
 pub use job::{
@@ -157,7 +162,10 @@ pub use job::{
 };
 /// The resolver interface of [`TargetOptions::dns_resolver`], re-exported so callers need not
 /// depend on the same object_store version themselves.
+#[cfg(any(feature = "azure", feature = "s3"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "azure", feature = "s3"))))]
 pub use object_store::client::{DnsError, DnsFuture, DnsResolver};
+pub use redact::REDACTED;
 pub use retry::RetryPolicy;
 pub use target::{
     CONNECT_TIMEOUT, ObjectStoreTarget, PushTarget, REQUEST_TIMEOUT, TargetBodyError, TargetConfig,
