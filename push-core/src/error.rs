@@ -27,7 +27,7 @@ pub enum TargetError {
         /// The field as users write it in the configuration (`name`, `bucket`, `region`,
         /// `endpoint`).
         field: &'static str,
-        /// What is wrong with its value, completing "<field>: ...".
+        /// What is wrong with its value, completing "`<field>: ...`".
         message: String,
     },
     /// object_store refused to build the store from a configuration that passed the checks
