@@ -243,6 +243,22 @@ mod tests {
         assert_eq!(origin_of(REQUEST, "http://[::1"), None);
     }
 
+    /// reqwest's `rustls-no-provider` panics when a client is built without a process-wide
+    /// crypto provider; the connector hands it a configuration built with ring instead.
+    #[test]
+    fn the_client_builds_with_ring_and_offers_h2_then_http_1_1()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let config = tls_config()?;
+        assert_eq!(
+            config.alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        let ring = rustls::crypto::ring::default_provider();
+        assert_eq!(config.crypto_provider().cipher_suites, ring.cipher_suites);
+        Connector::new(false, None).connect(&ClientOptions::new())?;
+        Ok(())
+    }
+
     #[test]
     fn a_redirect_without_a_location_says_so() {
         let redirect = RedirectNotFollowed {
