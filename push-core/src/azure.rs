@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::client::Connector;
 use crate::error::TargetError;
+use crate::redact::redact_sas;
 use crate::target::{TargetOptions, check_transport};
 
 /// A container SAS URL, parsed and checked: account, container and the SAS token.
@@ -106,10 +107,13 @@ impl BlobSasUrl {
         })
     }
 
+    /// The storage account: the first label of `<account>.blob.core.windows.net`, or the
+    /// first path segment of an emulator's path-style URL (`http://host:port/<account>/...`).
     pub fn account(&self) -> &str {
         &self.account
     }
 
+    /// The container the SAS is for, percent-decoded.
     pub fn container(&self) -> &str {
         &self.container
     }
@@ -200,35 +204,5 @@ impl fmt::Debug for BlobSasUrl {
 impl fmt::Display for BlobSasUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
-    }
-}
-
-/// What stands in for a secret.
-pub const REDACTED: &str = "REDACTED";
-
-/// A SAS URL with its signature (`sig`) replaced by `REDACTED`; text that is not a URL is
-/// replaced whole.
-pub(crate) fn redact_sas(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(parsed) => {
-            let mut redacted = parsed.clone();
-            let pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .map(|(k, v)| {
-                    let v = if k == "sig" {
-                        REDACTED.to_owned()
-                    } else {
-                        v.into_owned()
-                    };
-                    (k.into_owned(), v)
-                })
-                .collect();
-            if !pairs.is_empty() {
-                redacted.query_pairs_mut().clear().extend_pairs(pairs);
-            }
-            redacted.to_string()
-        }
-        // Not a URL: nothing in it can be shown safely.
-        Err(_) => REDACTED.into(),
     }
 }

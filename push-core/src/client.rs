@@ -5,24 +5,37 @@
 //! `HTTPS_PROXY` or `ALL_PROXY`: a proxy resolves names itself, past the resolver), and host
 //! names go through [`crate::TargetOptions::dns_resolver`].
 
+//!
+//! [`RedirectNotFollowed`] is compiled into every build: [`crate::PushError::Redirected`] is
+//! part of the API whichever backends are there.
+
+#[cfg(any(feature = "azure", feature = "s3"))]
 use std::fmt;
+#[cfg(any(feature = "azure", feature = "s3"))]
 use std::sync::Arc;
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 use async_trait::async_trait;
+#[cfg(any(feature = "azure", feature = "s3"))]
 use object_store::ClientOptions;
+#[cfg(any(feature = "azure", feature = "s3"))]
 use object_store::client::{
     DnsResolver, HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse,
     HttpService,
 };
+#[cfg(any(feature = "azure", feature = "s3"))]
 use url::{Origin, Url};
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 use crate::target::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 
 /// Says who is asking; object_store's default names object_store, the client is push-core's.
+#[cfg(any(feature = "azure", feature = "s3"))]
 const USER_AGENT: &str = concat!("push-core/", env!("CARGO_PKG_VERSION"));
 
 /// Makes the HTTP client of one Azure or S3 store (object_store calls it when the store is
 /// built).
+#[cfg(any(feature = "azure", feature = "s3"))]
 pub(crate) struct Connector {
     /// Plain http as well as https: only for a target whose URL is plain http, which
     /// [`crate::target::check_transport`] accepts only to a loopback host.
@@ -30,6 +43,7 @@ pub(crate) struct Connector {
     resolver: Option<Arc<dyn DnsResolver>>,
 }
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 impl Connector {
     pub(crate) fn new(allow_http: bool, resolver: Option<Arc<dyn DnsResolver>>) -> Self {
         Self {
@@ -39,6 +53,7 @@ impl Connector {
     }
 }
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 impl fmt::Debug for Connector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connector")
@@ -48,6 +63,7 @@ impl fmt::Debug for Connector {
     }
 }
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 impl HttpConnector for Connector {
     /// The `options` object_store passes are ignored: every setting that matters is fixed
     /// here. The builders derive options of their own for credential endpoints (allowing
@@ -74,19 +90,44 @@ impl HttpConnector for Connector {
         if let Some(resolver) = &self.resolver {
             builder = builder.dns_resolver(Arc::new(Resolver(resolver.clone())));
         }
-        // Root certificates: reqwest's defaults (rustls with the platform's verifier), as
-        // object_store's client has them when no certificates are added.
-        let client = builder.build().map_err(|e| object_store::Error::Generic {
-            store: "push-core",
-            source: Box::new(e),
-        })?;
+        let client = builder
+            .tls_backend_preconfigured(tls_config()?)
+            .build()
+            .map_err(|e| object_store::Error::Generic {
+                store: "push-core",
+                source: Box::new(e),
+            })?;
         Ok(HttpClient::new(NoRedirects(client)))
     }
 }
 
+/// The TLS configuration of the targets' client: what reqwest's `rustls` feature builds (the
+/// platform's root certificates and verifier, TLS 1.2 and 1.3, ALPN `h2` then `http/1.1`),
+/// but with ring as the crypto provider, the workspace's one, instead of aws-lc-rs (a C build
+/// needing cmake). Given to reqwest built, so that no process-wide default provider has to be
+/// installed (reqwest's `rustls-no-provider` panics without one).
+#[cfg(any(feature = "azure", feature = "s3"))]
+fn tls_config() -> object_store::Result<rustls::ClientConfig> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_platform_verifier())
+        .map_err(|e| object_store::Error::Generic {
+            store: "push-core",
+            source: Box::new(e),
+        })?
+        .with_no_client_auth();
+    // A built configuration is used as it is: reqwest sets ALPN only on the ones it builds.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// A [`DnsResolver`] as reqwest's resolver (object_store's own adapter is private).
+#[cfg(any(feature = "azure", feature = "s3"))]
 struct Resolver(Arc<dyn DnsResolver>);
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let resolving = self.0.resolve(name.as_str());
@@ -104,9 +145,11 @@ impl reqwest::dns::Resolve for Resolver {
 ///
 /// Without it, object_store reports a 3xx as any other unexpected status, not saying that it
 /// was a redirect, nor where to.
+#[cfg(any(feature = "azure", feature = "s3"))]
 #[derive(Debug)]
 struct NoRedirects(reqwest::Client);
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 #[async_trait]
 impl HttpService for NoRedirects {
     async fn call(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
@@ -152,6 +195,7 @@ pub(crate) fn destination(to: &Option<String>) -> String {
 }
 
 /// The origin of `location` (absolute, or relative to `request_url`), for messages.
+#[cfg(any(feature = "azure", feature = "s3"))]
 fn origin_of(request_url: &str, location: &str) -> Option<String> {
     let target = match Url::parse(request_url) {
         Ok(base) => base.join(location).ok()?,
@@ -164,7 +208,7 @@ fn origin_of(request_url: &str, location: &str) -> Option<String> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "azure", feature = "s3")))]
 mod tests {
     use super::*;
 
@@ -197,6 +241,22 @@ mod tests {
             );
         }
         assert_eq!(origin_of(REQUEST, "http://[::1"), None);
+    }
+
+    /// reqwest's `rustls-no-provider` panics when a client is built without a process-wide
+    /// crypto provider; the connector hands it a configuration built with ring instead.
+    #[test]
+    fn the_client_builds_with_ring_and_offers_h2_then_http_1_1()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let config = tls_config()?;
+        assert_eq!(
+            config.alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        let ring = rustls::crypto::ring::default_provider();
+        assert_eq!(config.crypto_provider().cipher_suites, ring.cipher_suites);
+        Connector::new(false, None).connect(&ClientOptions::new())?;
+        Ok(())
     }
 
     #[test]

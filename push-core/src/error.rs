@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 use std::path::PathBuf;
 
+#[cfg(any(feature = "azure", feature = "s3"))]
 use object_store::client::{HttpError, HttpErrorKind};
 
 use crate::client::RedirectNotFollowed;
@@ -12,22 +13,47 @@ use crate::client::RedirectNotFollowed;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TargetError {
+    /// The Azure SAS URL (`blobSasUrl`) is not usable: not a URL, no host, no container or a
+    /// blob instead of one, no signature (`sig`), a resource other than a container (`sr`),
+    /// an unreadable or past expiry (`se`), or neither write nor create permission (`sp`).
+    /// The text says which, without the signature.
     #[error("blobSasUrl: {0}")]
     SasUrl(String),
+    /// A field of the configuration has a value that cannot be used (an empty name, an S3
+    /// bucket or region name with characters that could move the request to another host, an
+    /// endpoint that is not `http(s)://host[:port][/path]`).
     #[error("{field}: {message}")]
     Invalid {
+        /// The field as users write it in the configuration (`name`, `bucket`, `region`,
+        /// `endpoint`).
         field: &'static str,
+        /// What is wrong with its value, completing "`<field>: ...`".
         message: String,
     },
+    /// object_store refused to build the store from a configuration that passed the checks
+    /// above, or could not open the local directory.
     #[error("the target could not be set up: {0}")]
     Store(#[source] object_store::Error),
     /// The URL's scheme or host is not accepted (https, or http to a loopback host when
     /// insecure targets are allowed).
     #[error("{field}: the URL {source}")]
     Transport {
+        /// The field holding the URL (`blobSasUrl` or `endpoint`).
         field: &'static str,
+        /// What is wrong with the URL's scheme or host.
         #[source]
         source: TransportError,
+    },
+    /// The target's kind needs a backend this build of push-core does not have: the crate
+    /// feature that adds it is off.
+    #[error(
+        "{kind} targets are not available: push-core was built without its {feature:?} feature"
+    )]
+    BackendNotEnabled {
+        /// The target's `type` (`azure-blob-storage`, `s3`, `local-directory`).
+        kind: &'static str,
+        /// The push-core feature that adds it (`azure`, `s3`, `local`).
+        feature: &'static str,
     },
     /// [`crate::TargetOptions::local_root`] is `None`.
     #[error("local-directory targets are disabled: no root is configured")]
@@ -35,13 +61,17 @@ pub enum TargetError {
     /// The root of local-directory targets does not exist or cannot be read.
     #[error("the root {} of local-directory targets cannot be used: {source}", root.display())]
     LocalRoot {
+        /// The root as configured ([`crate::TargetOptions::local_root`]).
         root: PathBuf,
+        /// Why it could not be resolved, or `NotADirectory`.
         source: std::io::Error,
     },
     /// The directory of a local-directory target could not be resolved or created.
     #[error("path {}: {source}", path.display())]
     LocalPath {
+        /// The `path` of the target's configuration, as given.
         path: PathBuf,
+        /// Why resolving or creating it failed.
         source: std::io::Error,
     },
     /// The directory of a local-directory target resolves (after `..` and symlinks) outside
@@ -53,8 +83,11 @@ pub enum TargetError {
         root.display()
     )]
     OutsideRoot {
+        /// The `path` of the target's configuration, as given.
         path: PathBuf,
+        /// Where it leads after `..` and symlinks are resolved.
         resolved: PathBuf,
+        /// The root, resolved.
         root: PathBuf,
     },
 }
@@ -63,6 +96,8 @@ pub enum TargetError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransportError {
+    /// The URL is plain http and the options do not allow insecure targets
+    /// ([`crate::TargetOptions::allow_insecure`] is off).
     #[error(
         "is http, not https (plain http is only accepted to a loopback host, and only when the server allows insecure targets)"
     )]
@@ -70,10 +105,16 @@ pub enum TransportError {
     #[error(
         "is http to {host}, not https: plain http is only accepted to a loopback host (127.0.0.0/8, ::1, localhost)"
     )]
-    NotLoopback { host: String },
+    /// The URL is plain http to a host that is not a loopback address or `localhost`:
+    /// refused even when insecure targets are allowed.
+    NotLoopback {
+        /// The URL's host, as written.
+        host: String,
+    },
     #[error(
         "has the scheme {0:?}, not https (only https, or http to a loopback host, is accepted)"
     )]
+    /// The URL's scheme is neither `https` nor `http`: the scheme.
     Scheme(String),
 }
 
@@ -85,22 +126,39 @@ pub enum PushError {
     #[error(
         "the target refused the upload of {name:?} (access denied): the SAS may have expired, lack write permission, or carry a wrong signature"
     )]
-    AccessDenied { name: String },
+    AccessDenied {
+        /// The object name of the upload.
+        name: String,
+    },
     /// The SAS expired after the target was created.
     #[error(
         "the target refused the upload of {name:?}: its SAS expired at {expired_at} (se); give the target a new SAS URL"
     )]
-    Expired { name: String, expired_at: String },
+    Expired {
+        /// The object name of the upload.
+        name: String,
+        /// The SAS's expiry (`se`), RFC 3339.
+        expired_at: String,
+    },
     /// 404: the container or bucket does not exist.
     #[error("the target has no container or bucket for {name:?} (not found): was it deleted?")]
-    NotFound { name: String },
+    NotFound {
+        /// The object name of the upload.
+        name: String,
+    },
     /// Transient: connection refused or reset, timeouts, HTTP 408, 429 and 5xx.
     #[error("the target is unreachable or failing ({detail})")]
-    Unreachable { detail: String },
+    Unreachable {
+        /// The store's message and those of its causes, SAS signatures redacted.
+        detail: String,
+    },
     /// The DNS resolver of [`crate::TargetOptions::dns_resolver`] refused the target's address
     /// with an [`AddressNotAllowed`]: not retried.
     #[error("the server does not allow connecting to the target: {detail}")]
-    AddressRefused { detail: String },
+    AddressRefused {
+        /// The [`AddressNotAllowed`] message of the resolver, SAS signatures redacted.
+        detail: String,
+    },
     /// The target answered with a redirect (HTTP 3xx). Redirects are never followed, so an
     /// answer cannot send a request (and its credentials) elsewhere: not transient. `to` is the
     /// origin of the `Location` (no path or query, so no SAS shows), `None` without a usable
@@ -110,19 +168,34 @@ pub enum PushError {
         crate::client::destination(.to)
     )]
     Redirected {
+        /// The object name of the upload (for the connection test, the probe's name,
+        /// `.push-check-<uuid>`).
         name: String,
+        /// The HTTP status of the answer (300 to 399).
         status: u16,
+        /// The origin (`scheme://host[:port]`) of the answer's `Location`; `None` when it
+        /// had none or none that parses.
         to: Option<String>,
     },
     /// The object name is not allowed (empty, `..`, absolute, ...).
     #[error("the object name {name:?} is not allowed: {why}")]
-    BadName { name: String, why: &'static str },
+    BadName {
+        /// The object name, as given.
+        name: String,
+        /// Which rule it breaks, completing "... is not allowed: ...".
+        why: &'static str,
+    },
     /// Reading the data to upload failed.
     #[error("reading the data to upload failed: {0}")]
     Read(String),
     /// Anything else the store reported (e.g. HTTP 400): not transient.
     #[error("the upload of {name:?} failed: {detail}")]
-    Other { name: String, detail: String },
+    Other {
+        /// The object name of the upload.
+        name: String,
+        /// The store's message and those of its causes, SAS signatures redacted.
+        detail: String,
+    },
 }
 
 /// What a DNS resolver given as [`crate::TargetOptions::dns_resolver`] returns to refuse a
@@ -132,11 +205,14 @@ pub enum PushError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the address of {host:?} is not allowed: {reason}")]
 pub struct AddressNotAllowed {
+    /// The host name that was to be resolved.
     pub host: String,
+    /// Why its addresses are refused (e.g. "a private address"), shown to the user.
     pub reason: String,
 }
 
 impl AddressNotAllowed {
+    /// A refusal of `host`, saying why (`reason` goes into the job's message).
     pub fn new(host: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
             host: host.into(),
@@ -223,6 +299,7 @@ fn classify(error: &(dyn StdError + 'static)) -> Verdict {
 
 /// The verdict of one error of a chain, if its type tells.
 fn decides(error: &(dyn StdError + 'static)) -> Option<Verdict> {
+    #[cfg(any(feature = "azure", feature = "s3"))]
     if let Some(http) = error.downcast_ref::<HttpError>() {
         return match http.kind() {
             // Connect and Request: the request was not (fully) sent, or the connection closed
@@ -323,7 +400,7 @@ fn redact_signatures(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "azure", feature = "s3")))]
 mod tests {
     use super::*;
 

@@ -3,8 +3,8 @@
 //! and the reference server's `GET /serialization` both export through here.
 //!
 //! ```text
-//! gather(source, shell ids, submodel ids, concept descriptions, files?) -> Export
-//! write(&export, format, version)                                      -> bytes
+//! Export::gather(source, shell ids, submodel ids, concept descriptions, files?) -> Export
+//! export.write(format, version)                                                -> bytes
 //! ```
 
 use std::collections::{BTreeSet, HashSet};
@@ -26,7 +26,9 @@ use crate::job::{SerializationFormat, Source, SourceError};
 pub struct ExportFile {
     /// The path inside the package, as the element names it (`/aasx/files/manual.pdf`).
     pub path: String,
+    /// The file's MIME type (`application/pdf`), written as the part's content type.
     pub content_type: String,
+    /// The file's content.
     pub bytes: Bytes,
     /// Whether it is a shell's default thumbnail (the first of them becomes the package's
     /// thumbnail, the others supplementary files).
@@ -102,10 +104,15 @@ impl From<bool> for ConceptDescriptions {
 /// The elements of an export, shared as the source handed them out, and their files.
 #[derive(Debug, Clone, Default)]
 pub struct Export {
+    /// The shells (the environment's `assetAdministrationShells`), in the order of the ids
+    /// asked for.
     pub shells: Vec<Arc<AssetAdministrationShell>>,
+    /// The submodels (`submodels`), in the order of the ids asked for.
     pub submodels: Vec<Arc<Submodel>>,
+    /// The concept descriptions (`conceptDescriptions`), as [`ConceptDescriptions`] chose
+    /// them.
     pub concept_descriptions: Vec<Arc<ConceptDescription>>,
-    /// Only AASX packages carry them; empty unless [`gather`] was asked for them.
+    /// Only AASX packages carry them; empty unless [`Export::gather`] was asked for them.
     pub files: Vec<ExportFile>,
 }
 
@@ -121,8 +128,11 @@ pub enum ExportError {
         "reading the elements failed: asked for {asked} {what}s, the source answered {answered}"
     )]
     Miscounted {
+        /// `shell` or `submodel`.
         what: &'static str,
+        /// How many ids were asked for.
         asked: usize,
+        /// How many answers came back.
         answered: usize,
     },
     /// Ids the source does not have, each as `shell "<id>"` or `submodel "<id>"`.
@@ -135,9 +145,18 @@ pub enum ExportError {
          rules listed)",
         .refused.join("; ")
     )]
-    Lossy { to: Version, refused: Vec<String> },
+    Lossy {
+        /// The version the elements were to be converted to.
+        to: Version,
+        /// What each element would lose, one line per loss
+        /// (`<shell|submodel|concept description> "<id>": <path>: <problem>`), at most
+        /// [`MAX_CONVERSION_LINES`] and then one saying how many more.
+        refused: Vec<String>,
+    },
+    /// Writing the XML environment failed.
     #[error("serializing the elements failed: {0}")]
     Xml(#[source] aas_serde::xml::WriteError),
+    /// Writing the AASX package failed.
     #[error("serializing the elements failed: {0}")]
     Aasx(#[source] aas_serde::aasx::Error),
 }
@@ -145,62 +164,6 @@ pub enum ExportError {
 /// At most this many lines of a conversion report go into a job's message or metadata; a last
 /// line says how many more there were.
 pub const MAX_CONVERSION_LINES: usize = 100;
-
-/// Gathers what a selection names from `source`: the shells and submodels of the ids (each id
-/// once is the caller's business; an unknown one fails the export, all of them listed in
-/// [`ExportError::UnknownIds`]), the concept descriptions `concept_descriptions` says, and,
-/// with `files` (only AASX packages carry them), the files of the shells and submodels from
-/// [`Source::files`]. Naming nothing gathers an empty export.
-pub async fn gather(
-    source: &dyn Source,
-    shell_ids: &[&str],
-    submodel_ids: &[&str],
-    concept_descriptions: impl Into<ConceptDescriptions>,
-    files: bool,
-) -> Result<Export, ExportError> {
-    let found_shells = source.shells(shell_ids).await.map_err(ExportError::Read)?;
-    let found_submodels = source
-        .submodels(submodel_ids)
-        .await
-        .map_err(ExportError::Read)?;
-    let mut missing = Vec::new();
-    let shells = keep_found(found_shells, shell_ids, "shell", &mut missing)?;
-    let submodels = keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
-    if !missing.is_empty() {
-        return Err(ExportError::UnknownIds(missing));
-    }
-    let wanted: Vec<String> = match concept_descriptions.into() {
-        ConceptDescriptions::None => Vec::new(),
-        ConceptDescriptions::Referenced => semantic_ids(&submodels).into_iter().collect(),
-        ConceptDescriptions::These(ids) => ids,
-    };
-    let concept_descriptions = if wanted.is_empty() {
-        Vec::new()
-    } else {
-        let ids: Vec<&str> = wanted.iter().map(String::as_str).collect();
-        source
-            .concept_descriptions(&ids)
-            .await
-            .map_err(ExportError::Read)?
-            .into_iter()
-            .flatten()
-            .collect()
-    };
-    let files = if files {
-        source
-            .files(&shells, &submodels)
-            .await
-            .map_err(ExportError::Read)?
-    } else {
-        Vec::new()
-    };
-    Ok(Export {
-        shells,
-        submodels,
-        concept_descriptions,
-        files,
-    })
-}
 
 /// The elements found; the ids of the others go to `missing`. An error when the source
 /// answered a different number of ids than asked.
@@ -229,7 +192,7 @@ pub(crate) fn keep_found<T>(
 
 /// The first key values of every semantic id of the submodels and their elements (shells have
 /// none), each once, sorted.
-pub fn semantic_ids(submodels: &[Arc<Submodel>]) -> BTreeSet<String> {
+pub(crate) fn semantic_ids(submodels: &[Arc<Submodel>]) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     let mut add = |reference: Option<&aas_model::Reference>| {
         if let Some(key) = reference.and_then(|r| r.keys.first()) {
@@ -248,59 +211,116 @@ pub fn semantic_ids(submodels: &[Arc<Submodel>]) -> BTreeSet<String> {
     ids
 }
 
-/// The environment of `export` in `format`, its XML namespace (XML and AASX) that of
-/// `version`, written from the shared elements (no copies). An AASX package carries the files:
-/// the first thumbnail as the package's thumbnail, every other file as a supplementary file,
-/// each path once (the first file of a path wins).
-pub fn write(
-    export: &Export,
-    format: SerializationFormat,
-    version: Version,
-) -> Result<Vec<u8>, ExportError> {
-    let shells: Vec<&AssetAdministrationShell> = export.shells.iter().map(AsRef::as_ref).collect();
-    let submodels: Vec<&Submodel> = export.submodels.iter().map(AsRef::as_ref).collect();
-    let concept_descriptions: Vec<&ConceptDescription> = export
-        .concept_descriptions
-        .iter()
-        .map(AsRef::as_ref)
-        .collect();
-    let env = EnvironmentRef {
-        asset_administration_shells: &shells,
-        submodels: &submodels,
-        concept_descriptions: &concept_descriptions,
-    };
-    let spec = match format {
-        SerializationFormat::Json => return Ok(aas_serde::json::to_vec(&env)),
-        SerializationFormat::Xml => {
-            return aas_serde::xml::to_vec_as(&env, version).map_err(ExportError::Xml);
+impl Export {
+    /// Gathers what a selection names from `source`: the shells and submodels of the ids (each id
+    /// once is the caller's business; an unknown one fails the export, all of them listed in
+    /// [`ExportError::UnknownIds`]), the concept descriptions `concept_descriptions` says, and,
+    /// with `files` (only AASX packages carry them), the files of the shells and submodels from
+    /// [`Source::files`]. Naming nothing gathers an empty export.
+    pub async fn gather(
+        source: &dyn Source,
+        shell_ids: &[&str],
+        submodel_ids: &[&str],
+        concept_descriptions: impl Into<ConceptDescriptions>,
+        files: bool,
+    ) -> Result<Export, ExportError> {
+        let found_shells = source.shells(shell_ids).await.map_err(ExportError::Read)?;
+        let found_submodels = source
+            .submodels(submodel_ids)
+            .await
+            .map_err(ExportError::Read)?;
+        let mut missing = Vec::new();
+        let shells = keep_found(found_shells, shell_ids, "shell", &mut missing)?;
+        let submodels = keep_found(found_submodels, submodel_ids, "submodel", &mut missing)?;
+        if !missing.is_empty() {
+            return Err(ExportError::UnknownIds(missing));
         }
-        SerializationFormat::AasxJson => aas_serde::Format::Json,
-        SerializationFormat::AasxXml => aas_serde::Format::Xml,
-    };
-    let mut writer = AasxWriter::new(Vec::new(), spec).with_version(version);
-    writer.write_environment(&env).map_err(ExportError::Aasx)?;
-    let mut written = HashSet::new();
-    let thumbnail = export.files.iter().find(|file| file.thumbnail);
-    if let Some(file) = thumbnail {
-        written.insert(file.path.as_str());
-        writer
-            .set_thumbnail(&file.path, &file.content_type, file.bytes.as_ref())
-            .map_err(ExportError::Aasx)?;
+        let wanted: Vec<String> = match concept_descriptions.into() {
+            ConceptDescriptions::None => Vec::new(),
+            ConceptDescriptions::Referenced => semantic_ids(&submodels).into_iter().collect(),
+            ConceptDescriptions::These(ids) => ids,
+        };
+        let concept_descriptions = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            let ids: Vec<&str> = wanted.iter().map(String::as_str).collect();
+            source
+                .concept_descriptions(&ids)
+                .await
+                .map_err(ExportError::Read)?
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        let files = if files {
+            source
+                .files(&shells, &submodels)
+                .await
+                .map_err(ExportError::Read)?
+        } else {
+            Vec::new()
+        };
+        Ok(Export {
+            shells,
+            submodels,
+            concept_descriptions,
+            files,
+        })
     }
-    // Thumbnails first (as shells come before submodels), then the other files.
-    let (thumbnails, others): (Vec<&ExportFile>, Vec<&ExportFile>) =
-        export.files.iter().partition(|file| file.thumbnail);
-    for file in thumbnails.into_iter().chain(others) {
-        if written.insert(file.path.as_str()) {
+
+    /// The environment of the export in `format`, its XML namespace (XML and AASX) that of
+    /// `version`, written from the shared elements (no copies). An AASX package carries the files:
+    /// the first thumbnail as the package's thumbnail, every other file as a supplementary file,
+    /// each path once (the first file of a path wins).
+    pub fn write(
+        &self,
+        format: SerializationFormat,
+        version: Version,
+    ) -> Result<Vec<u8>, ExportError> {
+        let shells: Vec<&AssetAdministrationShell> =
+            self.shells.iter().map(AsRef::as_ref).collect();
+        let submodels: Vec<&Submodel> = self.submodels.iter().map(AsRef::as_ref).collect();
+        let concept_descriptions: Vec<&ConceptDescription> = self
+            .concept_descriptions
+            .iter()
+            .map(AsRef::as_ref)
+            .collect();
+        let env = EnvironmentRef {
+            asset_administration_shells: &shells,
+            submodels: &submodels,
+            concept_descriptions: &concept_descriptions,
+        };
+        let spec = match format {
+            SerializationFormat::Json => return Ok(aas_serde::json::to_vec(&env)),
+            SerializationFormat::Xml => {
+                return aas_serde::xml::to_vec_as(&env, version).map_err(ExportError::Xml);
+            }
+            SerializationFormat::AasxJson => aas_serde::Format::Json,
+            SerializationFormat::AasxXml => aas_serde::Format::Xml,
+        };
+        let mut writer = AasxWriter::new(Vec::new(), spec).with_version(version);
+        writer.write_environment(&env).map_err(ExportError::Aasx)?;
+        let mut written = HashSet::new();
+        let thumbnail = self.files.iter().find(|file| file.thumbnail);
+        if let Some(file) = thumbnail {
+            written.insert(file.path.as_str());
             writer
-                .add_supplementary_file(&file.path, &file.content_type, file.bytes.as_ref())
+                .set_thumbnail(&file.path, &file.content_type, file.bytes.as_ref())
                 .map_err(ExportError::Aasx)?;
         }
+        // Thumbnails first (as shells come before submodels), then the other files.
+        let (thumbnails, others): (Vec<&ExportFile>, Vec<&ExportFile>) =
+            self.files.iter().partition(|file| file.thumbnail);
+        for file in thumbnails.into_iter().chain(others) {
+            if written.insert(file.path.as_str()) {
+                writer
+                    .add_supplementary_file(&file.path, &file.content_type, file.bytes.as_ref())
+                    .map_err(ExportError::Aasx)?;
+            }
+        }
+        writer.finish().map_err(ExportError::Aasx)
     }
-    writer.finish().map_err(ExportError::Aasx)
-}
 
-impl Export {
     /// How many shells, submodels and concept descriptions it holds.
     pub fn counts(&self) -> (usize, usize, usize) {
         (
@@ -412,7 +432,7 @@ mod tests {
             ],
             ..Export::default()
         };
-        let bytes = write(&export, SerializationFormat::AasxXml, Version::LATEST)?;
+        let bytes = export.write(SerializationFormat::AasxXml, Version::LATEST)?;
         let mut package = aas_serde::aasx::AasxReader::new(std::io::Cursor::new(bytes))?;
         assert_eq!(package.thumbnail(), Some("/thumb.png"));
         let mut supplementary = package.supplementary_files().to_vec();

@@ -14,19 +14,19 @@ use tokio::sync::Semaphore;
 use tokio::task::AbortHandle;
 
 use crate::error::PushError;
-use crate::export::{self, ExportError, ExportFile};
+use crate::export::{self, Export, ExportError, ExportFile};
 use crate::retry::{AfterFailure, RetryPolicy};
 use crate::target::{PushTarget, UploadedObject};
-
-pub use crate::export::MAX_CONVERSION_LINES;
 
 /// What is serialized and how; also the one table of the formats' MIME types, both ways
 /// ([`SerializationFormat::mime_type`], [`SerializationFormat::from_mime_type`],
 /// [`SerializationFormat::negotiate`] for an `Accept` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SerializationFormat {
+    /// An environment in the AAS JSON serialization (Part 1), `application/json`.
     #[serde(rename = "application/json")]
     Json,
+    /// An environment in the AAS XML serialization (Part 1), `application/xml`.
     #[serde(rename = "application/xml")]
     Xml,
     /// An AASX package with a JSON spec part.
@@ -216,12 +216,19 @@ const AASX_CONTENT_TYPE: &str = "application/asset-administration-shell-package"
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushRequest {
+    /// The name of the target to upload to (`pushTargetName`), looked up in the engine's
+    /// [`Targets`] when the job runs.
     pub push_target_name: String,
+    /// What to write (`serializationFormat`, a MIME type in JSON).
     pub serialization_format: SerializationFormat,
+    /// The ids of the shells to export (`shellIds`); repeated ids count once.
     #[serde(default)]
     pub shell_ids: Vec<String>,
+    /// The ids of the submodels to export (`submodelIds`); repeated ids count once.
     #[serde(default)]
     pub submodel_ids: Vec<String>,
+    /// Whether the export holds the concept descriptions the submodels' semantic ids refer to
+    /// (`includeConceptDescriptions`, default `false`).
     #[serde(default)]
     pub include_concept_descriptions: bool,
     /// The object name; default `<job identifier>.json|.xml|.aasx`.
@@ -249,7 +256,7 @@ mod optional_version {
     use aas_model::Version;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(
+    pub(super) fn serialize<S: Serializer>(
         version: &Option<Version>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -259,7 +266,7 @@ mod optional_version {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Version>, D::Error> {
         let text = Option::<String>::deserialize(deserializer)?;
@@ -272,8 +279,12 @@ mod optional_version {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
+    /// Submitted and not finished yet (`processing`): waiting for a permit, running, or left
+    /// so by a process that ended mid-job.
     Processing,
+    /// Uploaded (`completed`); the job's `metadata` says what.
     Completed,
+    /// Ended without an upload (`failed`), or cancelled; the job's `message` says why.
     Failed,
 }
 
@@ -281,10 +292,16 @@ pub enum JobState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobMetadata {
+    /// The objects uploaded (one per job today).
     pub uploads: Vec<UploadedObject>,
+    /// How long the job ran, in milliseconds, from getting its permit to the end of the
+    /// upload (retries included).
     pub duration_ms: u64,
+    /// How many shells the environment holds.
     pub shells: usize,
+    /// How many submodels the environment holds.
     pub submodels: usize,
+    /// How many concept descriptions the environment holds.
     pub concept_descriptions: usize,
     /// The AAS version written.
     #[serde(
@@ -303,16 +320,23 @@ pub struct JobMetadata {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PushJob {
+    /// The job's id (`identifier`), a random UUID; also the default object name.
     pub identifier: String,
+    /// Where the job is (`state`).
     pub state: JobState,
+    /// When the job was submitted (`createdOn`).
     pub created_on: DateTime<Utc>,
+    /// When the record last changed (`updatedOn`): submitted, finished or cancelled.
     pub updated_on: DateTime<Utc>,
+    /// Why a failed job failed (`message`), in words a user can act on, without secrets;
+    /// `None` otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Shared: a job's request never changes, and records are saved and handed out often (a
     /// request may name thousands of ids).
     #[serde(flatten)]
     pub request: Arc<PushRequest>,
+    /// What a completed job uploaded (`metadata`); `None` until it completes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<JobMetadata>,
 }
@@ -368,7 +392,7 @@ enum JobError {
     },
 }
 
-/// Where jobs and [`export::gather`] take the elements from (the server implements it over its
+/// Where jobs and [`Export::gather`] take the elements from (the server implements it over its
 /// storage), and their files ([`Source::files`]: AASX packages carry them). Elements
 /// come as `Arc`s: a repository that keeps them in memory hands them out without copying. A
 /// source that keeps the elements' JSON (a store of JSON documents) also implements
@@ -376,8 +400,11 @@ enum JobError {
 /// instead of reading and writing every element, which halves the work of a big job.
 #[async_trait]
 pub trait Source: Send + Sync {
+    /// The shell with this `id`; `Ok(None)` when there is none.
     async fn shell(&self, id: &str) -> Result<Option<Arc<AssetAdministrationShell>>, SourceError>;
+    /// The submodel with this `id`; `Ok(None)` when there is none.
     async fn submodel(&self, id: &str) -> Result<Option<Arc<Submodel>>, SourceError>;
+    /// The concept description with this `id`; `Ok(None)` when there is none.
     async fn concept_description(
         &self,
         id: &str,
@@ -451,12 +478,17 @@ where
 /// Where job records are kept.
 #[async_trait]
 pub trait JobStore: Send + Sync {
+    /// Saves `job`, replacing the record of the same `identifier`. The engine saves a job when
+    /// it is submitted, when it ends and when it is cancelled; a failure to save a job's end
+    /// is logged, not retried.
     async fn save(&self, job: &PushJob) -> Result<(), SourceError>;
 }
 
 /// Which target a name stands for.
 #[async_trait]
 pub trait Targets: Send + Sync {
+    /// The target named `name` (a request's `pushTargetName`); `None` fails the job with
+    /// "there is no push target named ...".
     async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>>;
 }
 
@@ -467,6 +499,7 @@ pub struct MemoryJobStore {
 }
 
 impl MemoryJobStore {
+    /// The last saved record of the job `identifier`, if any.
     pub fn get(&self, identifier: &str) -> Option<PushJob> {
         self.jobs
             .lock()
@@ -715,7 +748,7 @@ impl PushEngine {
         version: Version,
     ) -> Result<(Vec<u8>, (usize, usize, usize), Vec<String>), JobError> {
         let format = request.serialization_format;
-        let mut export = export::gather(
+        let mut export = Export::gather(
             self.source.as_ref(),
             &ids.shells,
             &ids.submodels,
@@ -739,7 +772,7 @@ impl PushEngine {
             } else {
                 export.convert(from, version, allow_loss)?
             };
-            let bytes = export::write(&export, format, version)?;
+            let bytes = export.write(format, version)?;
             Ok((bytes, counts, conversion))
         })
         .await

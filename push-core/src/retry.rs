@@ -99,18 +99,23 @@ impl RetryPolicy {
         self
     }
 
+    /// The most attempts an upload gets, the first included (at least 1; default 3).
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
+    /// The wait after the first failed attempt (default 1 s).
     pub fn initial_backoff(&self) -> Duration {
         self.initial_backoff
     }
 
+    /// The longest wait between two attempts, however many doublings (default 4 s).
     pub fn max_backoff(&self) -> Duration {
         self.max_backoff
     }
 
+    /// How long after the first attempt started a further attempt may still start (default
+    /// 15 s).
     pub fn within(&self) -> Duration {
         self.within
     }

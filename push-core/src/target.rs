@@ -2,27 +2,34 @@
 //! `object_store` for every kind.
 
 use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+#[cfg(any(feature = "azure", feature = "s3"))]
+use object_store::RetryConfig;
+#[cfg(any(feature = "azure", feature = "s3"))]
 use object_store::client::DnsResolver;
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, RetryConfig,
-    WriteMultipart,
+    Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, WriteMultipart,
 };
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt};
-use url::{Host, Url};
+use url::Url;
 
-use crate::azure::{BlobSasUrl, REDACTED, redact_sas};
+#[cfg(feature = "azure")]
+use crate::azure::BlobSasUrl;
+#[cfg(feature = "s3")]
 use crate::client::Connector;
-use crate::error::{PushError, TargetError, TransportError};
+#[cfg(any(feature = "azure", feature = "s3"))]
+use crate::error::TransportError;
+use crate::error::{PushError, TargetError};
+use crate::redact::{REDACTED, redact_sas};
 
 /// `text` with the secrets of target configurations replaced by `***`: the value right after
 /// `sig` (a SAS URL's signature) or `secretAccessKey` (an S3 key) and `=` or `:`, the name and
@@ -61,6 +68,8 @@ pub struct TargetOptions {
     /// refuse addresses (return [`crate::AddressNotAllowed`] to fail the push without
     /// retries). Hosts written as IP addresses are not resolved and never reach it: check
     /// them in [`TargetConfig::target_url`]. `None`: the system resolver.
+    #[cfg(any(feature = "azure", feature = "s3"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "azure", feature = "s3"))))]
     pub dns_resolver: Option<Arc<dyn DnsResolver>>,
 }
 
@@ -70,6 +79,7 @@ impl Default for TargetOptions {
             allow_insecure: false,
             now: Utc::now(),
             local_root: None,
+            #[cfg(any(feature = "azure", feature = "s3"))]
             dns_resolver: None,
         }
     }
@@ -103,6 +113,8 @@ impl TargetOptions {
     }
 
     /// See [`TargetOptions::dns_resolver`].
+    #[cfg(any(feature = "azure", feature = "s3"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "azure", feature = "s3"))))]
     #[must_use]
     pub fn with_dns_resolver(mut self, resolver: Arc<dyn DnsResolver>) -> Self {
         self.dns_resolver = Some(resolver);
@@ -118,6 +130,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Checks the scheme and host of a target URL: https, or plain http to a loopback host when
 /// `allow_insecure`. `Ok(true)` for plain http. The error completes "the URL ...".
+#[cfg(any(feature = "azure", feature = "s3"))]
 pub(crate) fn check_transport(url: &Url, allow_insecure: bool) -> Result<bool, TransportError> {
     match url.scheme() {
         "https" => Ok(false),
@@ -131,7 +144,9 @@ pub(crate) fn check_transport(url: &Url, allow_insecure: bool) -> Result<bool, T
 }
 
 /// Whether the URL's host is a loopback address or `localhost`.
+#[cfg(any(feature = "azure", feature = "s3"))]
 fn is_loopback(url: &Url) -> bool {
+    use url::Host;
     match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
@@ -149,7 +164,9 @@ fn is_loopback(url: &Url) -> bool {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TargetConfig {
+    /// The name push requests give as `pushTargetName`; not empty.
     pub name: String,
+    /// The kind of target and its configuration (`type` and `configuration`).
     #[serde(flatten)]
     pub kind: TargetKind,
 }
@@ -166,22 +183,33 @@ pub struct TargetConfig {
 pub enum TargetKind {
     /// A container given by its SAS URL.
     AzureBlobStorage {
+        /// The container's SAS URL (`blobSasUrl`, also read as `blobContainerSasUrl`):
+        /// `https://<account>.blob.core.windows.net/<container>?<SAS>`, or path style
+        /// `http(s)://host[:port]/<account>/<container>?<SAS>` for an emulator. A secret.
         #[serde(rename = "blobSasUrl", alias = "blobContainerSasUrl")]
         blob_sas_url: String,
     },
     /// A directory on the server, inside [`TargetOptions::local_root`] (a relative path is
     /// taken relative to the root); object names cannot leave it.
-    LocalDirectory { path: PathBuf },
+    LocalDirectory {
+        /// The directory (`path`): relative to the root, or absolute inside it; created when
+        /// the target is built.
+        path: PathBuf,
+    },
     /// An S3 bucket (AWS or compatible).
     S3 {
+        /// The bucket's name (`bucket`): letters, digits, `.`, `-`, `_`.
         bucket: String,
+        /// The region (`region`), default `us-east-1`: letters, digits, `-`, `_`.
         #[serde(default)]
         region: Option<String>,
         /// For S3-compatible servers, e.g. `http://127.0.0.1:9000`.
         #[serde(default)]
         endpoint: Option<String>,
+        /// The access key id (`accessKeyId`); shown in redacted views.
         #[serde(rename = "accessKeyId")]
         access_key_id: String,
+        /// The secret access key (`secretAccessKey`). A secret: never shown.
         #[serde(rename = "secretAccessKey")]
         secret_access_key: String,
     },
@@ -195,11 +223,18 @@ pub enum TargetBodyError {
     /// Not JSON; the parser's message, redacted.
     #[error("the body is not JSON: {0}")]
     NotJson(String),
+    /// JSON, but not an object.
     #[error("the body is not a JSON object")]
     NotAnObject,
     /// The body names another target than the path it was sent to.
     #[error("the body's name {body:?} is not the path's {path:?}")]
-    OtherName { body: String, path: String },
+    OtherName {
+        /// The body's `name`.
+        body: String,
+        /// The name the path gives.
+        path: String,
+    },
+    /// Neither the body nor the path names the target.
     #[error("the target has no name")]
     NoName,
     /// Not a target configuration; the parser's message, redacted.
@@ -316,68 +351,22 @@ impl TargetConfig {
                 message: "is empty".into(),
             });
         }
-        let store_error = TargetError::Store;
-        let mut expiry = None;
-        let (store, description): (Arc<dyn ObjectStore>, String) = match &self.kind {
-            TargetKind::AzureBlobStorage { blob_sas_url } => {
-                let url = BlobSasUrl::parse(blob_sas_url, options)?;
-                expiry = url.expiry();
-                let store = url
-                    .builder(options.dns_resolver.clone())
-                    .with_retry(no_retries())
-                    .build()
-                    .map_err(store_error)?;
-                (
-                    Arc::new(store),
-                    format!("Azure container {} of {}", url.container(), url.account()),
-                )
-            }
-            TargetKind::LocalDirectory { path } => {
-                let directory = confined_directory(path, options.local_root.as_deref())?;
-                let store = object_store::local::LocalFileSystem::new_with_prefix(&directory)
-                    .map_err(store_error)?;
-                (
-                    Arc::new(store),
-                    format!("directory {}", directory.display()),
-                )
-            }
+        let (store, description, expiry) = match &self.kind {
+            TargetKind::AzureBlobStorage { blob_sas_url } => azure_store(blob_sas_url, options)?,
+            TargetKind::LocalDirectory { path } => local_store(path, options)?,
             TargetKind::S3 {
                 bucket,
                 region,
                 endpoint,
                 access_key_id,
                 secret_access_key,
-            } => {
-                let location = S3Location::parse(bucket, region, endpoint)?;
-                // AWS itself (no endpoint) is https.
-                let mut allow_http = false;
-                let mut builder = object_store::aws::AmazonS3Builder::new()
-                    .with_bucket_name(bucket)
-                    .with_region(&location.region)
-                    .with_access_key_id(access_key_id)
-                    .with_secret_access_key(secret_access_key)
-                    .with_retry(no_retries());
-                if let Some(endpoint) = &location.endpoint {
-                    let insecure =
-                        check_transport(endpoint, options.allow_insecure).map_err(|source| {
-                            TargetError::Transport {
-                                field: "endpoint",
-                                source,
-                            }
-                        })?;
-                    allow_http = insecure;
-                    builder = builder
-                        .with_endpoint(endpoint.as_str().trim_end_matches('/'))
-                        .with_virtual_hosted_style_request(false);
-                }
-                let connector = Connector::new(allow_http, options.dns_resolver.clone());
-                let store = builder
-                    .with_allow_http(allow_http)
-                    .with_http_connector(connector)
-                    .build()
-                    .map_err(store_error)?;
-                (Arc::new(store), format!("S3 bucket {bucket}"))
-            }
+            } => s3_store(
+                S3Location::parse(bucket, region, endpoint)?,
+                bucket,
+                access_key_id,
+                secret_access_key,
+                options,
+            )?,
         };
         let target = ObjectStoreTarget::new(store, description);
         let keeps_content_types = !matches!(self.kind, TargetKind::LocalDirectory { .. });
@@ -389,10 +378,105 @@ impl TargetConfig {
     }
 }
 
+/// A built store, what it is (for messages, no secrets), and when its credentials expire.
+type Store = (Arc<dyn ObjectStore>, String, Option<DateTime<Utc>>);
+
+/// The store of an `azure-blob-storage` target.
+#[cfg(feature = "azure")]
+fn azure_store(blob_sas_url: &str, options: &TargetOptions) -> Result<Store, TargetError> {
+    let url = BlobSasUrl::parse(blob_sas_url, options)?;
+    let store = url
+        .builder(options.dns_resolver.clone())
+        .with_retry(no_retries())
+        .build()
+        .map_err(TargetError::Store)?;
+    let description = format!("Azure container {} of {}", url.container(), url.account());
+    Ok((Arc::new(store), description, url.expiry()))
+}
+
+#[cfg(not(feature = "azure"))]
+fn azure_store(_: &str, _: &TargetOptions) -> Result<Store, TargetError> {
+    Err(TargetError::BackendNotEnabled {
+        kind: "azure-blob-storage",
+        feature: "azure",
+    })
+}
+
+/// The store of a `local-directory` target.
+#[cfg(feature = "local")]
+fn local_store(path: &Path, options: &TargetOptions) -> Result<Store, TargetError> {
+    let directory = confined_directory(path, options.local_root.as_deref())?;
+    let store = object_store::local::LocalFileSystem::new_with_prefix(&directory)
+        .map_err(TargetError::Store)?;
+    let description = format!("directory {}", directory.display());
+    Ok((Arc::new(store), description, None))
+}
+
+#[cfg(not(feature = "local"))]
+fn local_store(_: &Path, _: &TargetOptions) -> Result<Store, TargetError> {
+    Err(TargetError::BackendNotEnabled {
+        kind: "local-directory",
+        feature: "local",
+    })
+}
+
+/// The store of an `s3` target at `location`.
+#[cfg(feature = "s3")]
+fn s3_store(
+    location: S3Location,
+    bucket: &str,
+    access_key_id: &str,
+    secret_access_key: &str,
+    options: &TargetOptions,
+) -> Result<Store, TargetError> {
+    // AWS itself (no endpoint) is https.
+    let mut allow_http = false;
+    let mut builder = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_region(&location.region)
+        .with_access_key_id(access_key_id)
+        .with_secret_access_key(secret_access_key)
+        .with_retry(no_retries());
+    if let Some(endpoint) = &location.endpoint {
+        let insecure = check_transport(endpoint, options.allow_insecure).map_err(|source| {
+            TargetError::Transport {
+                field: "endpoint",
+                source,
+            }
+        })?;
+        allow_http = insecure;
+        builder = builder
+            .with_endpoint(endpoint.as_str().trim_end_matches('/'))
+            .with_virtual_hosted_style_request(false);
+    }
+    let connector = Connector::new(allow_http, options.dns_resolver.clone());
+    let store = builder
+        .with_allow_http(allow_http)
+        .with_http_connector(connector)
+        .build()
+        .map_err(TargetError::Store)?;
+    Ok((Arc::new(store), format!("S3 bucket {bucket}"), None))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_store(
+    _: S3Location,
+    _: &str,
+    _: &str,
+    _: &str,
+    _: &TargetOptions,
+) -> Result<Store, TargetError> {
+    Err(TargetError::BackendNotEnabled {
+        kind: "s3",
+        feature: "s3",
+    })
+}
+
 /// object_store's own retries, off: the push engine's [`crate::RetryPolicy`] is the only retry
 /// layer, so one attempt of a single-request upload is exactly one request and the documented
 /// count and time bound are what happens (with both layers, each of the engine's 3 attempts
 /// made up to 4 requests).
+#[cfg(any(feature = "azure", feature = "s3"))]
 fn no_retries() -> RetryConfig {
     RetryConfig {
         max_retries: 0,
@@ -402,8 +486,10 @@ fn no_retries() -> RetryConfig {
 
 /// Where an S3 target connects, checked.
 struct S3Location {
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     region: String,
     /// The configured endpoint, parsed; `None`: AWS.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     endpoint: Option<Url>,
     /// The URL objects are uploaded under.
     bucket_url: Url,
@@ -479,7 +565,9 @@ impl S3Location {
 /// resolved again afterwards, in case the file system changed in between (a directory
 /// replaced by a symlink meanwhile may still see directories created outside: whoever can do
 /// that can write there anyway).
+#[cfg(feature = "local")]
 fn confined_directory(path: &Path, root: Option<&Path>) -> Result<PathBuf, TargetError> {
+    use std::path::Component;
     let root = root.ok_or(TargetError::LocalDisabled)?;
     let root_error = |source| TargetError::LocalRoot {
         root: root.to_owned(),
@@ -592,10 +680,15 @@ impl fmt::Debug for TargetKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadedObject {
+    /// The object name (blob name, S3 key, or file name under the directory).
     pub name: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// The entity tag the store answered (`eTag`), if it gave one (a local directory's is
+    /// derived from the file's metadata).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub e_tag: Option<String>,
+    /// The content type it was uploaded with (a local directory keeps none).
     pub content_type: String,
 }
 

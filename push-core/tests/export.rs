@@ -1,4 +1,4 @@
-//! The environment export ([`push_core::export`]): what `gather` takes from a source, and AASX
+//! The environment export ([`push_core::Export`]): what `gather` takes from a source, and AASX
 //! pushes carrying the source's files.
 
 mod support;
@@ -8,10 +8,9 @@ use std::sync::Arc;
 use aas_model::{AssetAdministrationShell, Environment, Submodel};
 use async_trait::async_trait;
 use bytes::Bytes;
-use push_core::export::{self, ConceptDescriptions, ExportError, ExportFile};
 use push_core::{
-    JobState, MemoryJobStore, PushEngine, PushRequest, SerializationFormat, Source, SourceError,
-    TargetConfig, TargetOptions,
+    ConceptDescriptions, Export, ExportError, ExportFile, JobState, MemoryJobStore, PushEngine,
+    PushRequest, SerializationFormat, Source, SourceError, TargetConfig, TargetOptions,
 };
 use support::{EnvironmentSource, OneTarget};
 
@@ -90,7 +89,7 @@ impl Source for WithFiles {
     }
 }
 
-fn ids(export: &export::Export) -> Vec<&str> {
+fn ids(export: &Export) -> Vec<&str> {
     export
         .concept_descriptions
         .iter()
@@ -103,17 +102,17 @@ async fn gather_takes_the_referenced_concept_descriptions_and_files_only_when_as
 {
     let source = WithFiles(EnvironmentSource(environment()?));
     let both = ["urn:sm:1", "urn:sm:2"];
-    let referenced = export::gather(&source, &["urn:aas:1"], &both, true, false).await?;
+    let referenced = Export::gather(&source, &["urn:aas:1"], &both, true, false).await?;
     assert_eq!(referenced.counts(), (1, 2, 2));
     assert_eq!(ids(&referenced), ["urn:cd:deep", "urn:cd:top"], "sorted");
     assert!(referenced.files.is_empty(), "files only when asked");
 
-    let none = export::gather(&source, &[], &both, false, true).await?;
+    let none = Export::gather(&source, &[], &both, false, true).await?;
     assert_eq!(none.counts(), (0, 2, 0));
     assert_eq!(none.files.len(), 1, "the manual");
 
     let listed = ConceptDescriptions::These(vec!["urn:cd:unreferenced".into(), "urn:no".into()]);
-    let these = export::gather(&source, &[], &[], listed, false).await?;
+    let these = Export::gather(&source, &[], &[], listed, false).await?;
     assert_eq!(
         ids(&these),
         ["urn:cd:unreferenced"],
@@ -126,7 +125,7 @@ async fn gather_takes_the_referenced_concept_descriptions_and_files_only_when_as
 #[tokio::test]
 async fn gather_lists_every_unknown_id() -> TestResult {
     let source = EnvironmentSource(environment()?);
-    let refused = export::gather(&source, &["urn:no:shell"], &["urn:no:sm"], true, false).await;
+    let refused = Export::gather(&source, &["urn:no:shell"], &["urn:no:sm"], true, false).await;
     match refused {
         Err(ExportError::UnknownIds(unknown)) => {
             assert_eq!(

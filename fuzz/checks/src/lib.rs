@@ -254,7 +254,7 @@ pub fn push_target(data: &[u8]) {
         assert_signature_hidden(blob_sas_url);
     }
     let _ = serde_json::from_slice::<push_core::PushRequest>(data);
-    let _ = push_core::target::object_path(text);
+    let _ = push_core::object_path(text);
 }
 
 /// Every `sig` of a shown URL (decoded, as Azure reads it) is the placeholder.

@@ -4,8 +4,7 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use push_core::SerializationFormat;
-use push_core::export::{self, ConceptDescriptions, ExportError};
+use push_core::{ConceptDescriptions, Export, ExportError, SerializationFormat};
 use serde_json::json;
 
 use aas_serde::query::Selection;
@@ -154,7 +153,7 @@ pub async fn serialization(
     let shell_ids: Vec<&str> = shell_ids.iter().map(String::as_str).collect();
     let submodel_ids: Vec<&str> = submodel_ids.iter().map(String::as_str).collect();
     let source = RepositorySource(state.repository.clone());
-    let gathered = export::gather(
+    let gathered = Export::gather(
         &source,
         &shell_ids,
         &submodel_ids,
@@ -165,7 +164,7 @@ pub async fn serialization(
     .map_err(failed)?;
     let version = state.aas_version;
     // Writing a package or a large document takes long: not on the async threads.
-    let body = tokio::task::spawn_blocking(move || export::write(&gathered, format, version))
+    let body = tokio::task::spawn_blocking(move || gathered.write(format, version))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map_err(failed)?;
