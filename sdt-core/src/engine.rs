@@ -56,7 +56,7 @@ pub enum CommandOutcome {
     OwnWrite,
     /// The property has no `command_value` (or the twin is not synchronized).
     NoCommand,
-    /// Sent.
+    /// Sent: the rendered `command_value`, the JSON body POSTed to the command URL.
     Sent(Value),
     /// Not sent: `command_value` could not be rendered (a template passed a rendering limit).
     NotRendered(RenderError),

@@ -205,7 +205,7 @@ pub enum PlatformError {
     BadUrl {
         /// The text that does not parse as a URL.
         url: String,
-        /// Why.
+        /// The `url` crate's reason.
         #[source]
         source: url::ParseError,
     },
