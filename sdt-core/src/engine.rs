@@ -16,7 +16,9 @@ pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
 /// Where synchronized values go: the twin's storage.
 #[async_trait]
 pub trait TwinSink: Send + Sync {
-    /// Writes one property of a twin.
+    /// Writes `value` as the property `property` (a `thingin_attributes` name) of the twin
+    /// `twin` (the binding's twin id). An error is logged as a [`WriteError`]; the engine
+    /// remembers only successful writes, so the property is written again at its next tick.
     async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), SinkError>;
 }
 

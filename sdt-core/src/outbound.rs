@@ -344,7 +344,8 @@ fn name_key(host: &str) -> String {
 }
 
 impl OutboundPolicy {
-    /// The default policy.
+    /// The default policy: private networks allowed, no list of hosts, so only the addresses
+    /// always refused are refused.
     pub fn new() -> Self {
         Self::default()
     }
