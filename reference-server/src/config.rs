@@ -50,7 +50,7 @@
 //!
 //! Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 169.254.169.254,
 //! fd00:ec2::254, 100.100.100.200), unspecified, broadcast and multicast addresses are refused
-//! whatever `[outbound]` says (sdt-core's `outbound` module has the rules).
+//! whatever `[outbound]` says (sdt-core's `OutboundPolicy` has the rules).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -90,7 +90,7 @@ pub enum ConfigError {
     #[error("{key} must be at least 1")]
     Zero { key: &'static str },
     #[error("[outbound] allowed-hosts: {0}")]
-    AllowedHost(#[from] sdt_core::outbound::InvalidHost),
+    AllowedHost(#[from] sdt_core::InvalidHost),
     #[error("[outbound] local-target-root {0:?} must be an absolute path")]
     RelativeTargetRoot(PathBuf),
 }
@@ -236,7 +236,7 @@ pub struct Settings {
     /// Push targets may use `http` (emulators on loopback).
     pub allow_insecure_targets: bool,
     /// Where platform requests and push uploads may go (`[outbound]`).
-    pub outbound: sdt_core::outbound::OutboundPolicy,
+    pub outbound: sdt_core::OutboundPolicy,
     /// Local-directory push targets must lie under it; none are accepted without it.
     pub local_target_root: Option<PathBuf>,
     /// Keep events in the outbox instead of publishing them (`AAS_SERVER_HOLD_EVENTS=1`; for
@@ -422,9 +422,9 @@ impl Settings {
 /// The policy and local target root of `[outbound]`.
 fn outbound(
     section: OutboundSection,
-) -> Result<(sdt_core::outbound::OutboundPolicy, Option<PathBuf>), ConfigError> {
-    let mut policy = sdt_core::outbound::OutboundPolicy::new()
-        .private_networks(section.private_networks.unwrap_or(true));
+) -> Result<(sdt_core::OutboundPolicy, Option<PathBuf>), ConfigError> {
+    let mut policy =
+        sdt_core::OutboundPolicy::new().private_networks(section.private_networks.unwrap_or(true));
     if let Some(hosts) = &section.allowed_hosts {
         policy = policy.allow_only(hosts)?;
     }
@@ -552,7 +552,7 @@ mod tests {
         );
         assert_eq!(
             configured.outbound,
-            sdt_core::outbound::OutboundPolicy::new()
+            sdt_core::OutboundPolicy::new()
                 .private_networks(false)
                 .allow_only(["iot.plant.local", "8.8.8.8"])?
                 .with_resolved("iot.plant.local", [std::net::IpAddr::from([10, 0, 0, 7])])

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use push_core::{AddressNotAllowed, DnsError, DnsFuture, DnsResolver, TargetConfig, TargetError};
-use sdt_core::outbound::{OutboundError, OutboundPolicy, Reason};
+use sdt_core::{OutboundError, OutboundPolicy, OutboundReason};
 
 /// Why a push target may not be used.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ impl DnsResolver for PolicyResolver {
                 .resolve(&host)
                 .await
                 .map_err(|error| match error.reason {
-                    Reason::Unresolved { .. } => Box::new(error) as DnsError,
+                    OutboundReason::Unresolved { .. } => Box::new(error) as DnsError,
                     reason => Box::new(AddressNotAllowed::new(host, reason.to_string())),
                 })
         })

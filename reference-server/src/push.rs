@@ -14,7 +14,7 @@ use push_core::{
     ExportFile, JobState, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError,
     TargetConfig, TargetOptions, Targets,
 };
-use sdt_core::outbound::OutboundPolicy;
+use sdt_core::OutboundPolicy;
 use serde_json::Value;
 
 use crate::outbound::{PolicyResolver, TargetCheckError, check_target};

@@ -9,14 +9,14 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
+pub use sdt_core::TwinRecord;
 use sdt_core::aas::{
     PropertyNameError, apply_property, check_property_names, mark, property_values,
 };
-use sdt_core::engine::{SinkError, SyncEngine, TwinBinding, TwinSink};
-use sdt_core::outbound::OutboundPolicy;
-use sdt_core::platform::{ClientOptions, Platform};
-pub use sdt_core::twin::TwinRecord;
-use sdt_core::twin::{TwinError, TwinSecrets};
+use sdt_core::{
+    ClientOptions, OutboundPolicy, Platform, SinkError, SyncEngine, TwinBinding, TwinError,
+    TwinSecrets, TwinSink,
+};
 use serde_json::{Map, Value};
 
 use crate::secrets::{SecretError, SecretKey};
@@ -772,7 +772,7 @@ mod store_tests {
             ),
             "{missing:?}"
         );
-        let error = sdt_core::engine::WriteError {
+        let error = sdt_core::WriteError {
             twin: "urn:sm:none".into(),
             property: "x".into(),
             source: missing,

@@ -16,9 +16,10 @@ use async_trait::async_trait;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use sdt_core::description::SyncDescription;
-use sdt_core::engine::{SinkError, SyncEngine, TwinBinding, TwinSink};
-use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient};
+use sdt_core::{
+    ClientOptions, Credentials, Platform, PlatformClient, SinkError, SyncDescription, SyncEngine,
+    TwinBinding, TwinSink,
+};
 use serde_json::{Value, json};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;

@@ -36,9 +36,13 @@ use crate::twin::TwinRecord;
      {version}: {finding}"
 )]
 pub struct PropertyNameError {
+    /// The property's name in the description's `thingin_attributes`.
     pub property: String,
+    /// The step of the property's idShort path that is not a valid idShort.
     pub id_short: String,
+    /// The AAS version whose idShort rule (AASd-002 and the length limit) it breaks.
     pub version: aas_model::Version,
+    /// What aas-model's verification found wrong with the idShort.
     pub finding: Box<Finding>,
 }
 
@@ -49,17 +53,35 @@ pub enum ApplyError {
     /// The value does not fit the Property, or the Property it would create is not valid
     /// under the server's version.
     #[error("{name}: {finding}")]
-    Invalid { name: String, finding: Finding },
+    Invalid {
+        /// The property's name.
+        name: String,
+        /// What aas-model's verification found wrong.
+        finding: Finding,
+    },
+    /// The name's idShort path leads to an element that is not a Property (a collection, a
+    /// range, ...), which has no single value to write.
     #[error("{name} is a {element_type}, not a Property")]
     NotAProperty {
+        /// The property's name.
         name: String,
+        /// The model type of the element found, as the metamodel names it
+        /// (`SubmodelElementCollection`).
         element_type: &'static str,
     },
+    /// The name is an idShort path of more than one step and no element is there: only
+    /// top-level Properties are created.
     #[error("{name}: no such element, and only top-level Properties are created")]
-    NoSuchElement { name: String },
+    NoSuchElement {
+        /// The property's name.
+        name: String,
+    },
+    /// The submodel refused the Property created for the name.
     #[error("{name}: {source}")]
     Insert {
+        /// The property's name.
         name: String,
+        /// Why the submodel refused it.
         #[source]
         source: InsertError,
     },

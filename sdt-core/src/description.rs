@@ -1,22 +1,3 @@
-//! Synchronization descriptions as users write them (`iot_attributes`, `thingin_attributes`),
-//! checked and compiled once: paths parsed, templates parsed, errors naming the attribute.
-//! [`CompiledDescription::dry_run`] shows what a platform answer would give.
-//!
-//! ```
-//! use sdt_core::description::SyncDescription;
-//! use serde_json::json;
-//!
-//! let description: SyncDescription = serde_json::from_value(json!({
-//!     "iot_attributes": [{"name": "on", "value": "$[0].value.state.on"}],
-//!     "thingin_attributes": [{"name": "on", "value": "{on}", "frequency_sec": 60}]
-//! }))?;
-//! let compiled = description.compile()?;
-//! let run = compiled.dry_run(&json!([{"value": {"state": {"on": true}}}]));
-//! assert_eq!(run.variables["on"], json!(true));
-//! assert_eq!(run.values["on"], json!("True"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -26,11 +7,30 @@ use crate::jsonpath::{JsonPath, JsonPathError};
 use crate::mustache::{MustacheError, MustacheTemplate};
 use crate::python_format::{FormatError, PythonTemplate};
 
-/// A synchronization description.
+/// Synchronization descriptions as users write them (`iot_attributes`, `thingin_attributes`),
+/// checked and compiled once: paths parsed, templates parsed, errors naming the attribute.
+/// [`CompiledDescription::dry_run`] shows what a platform answer would give.
+///
+/// ```
+/// use sdt_core::SyncDescription;
+/// use serde_json::json;
+///
+/// let description: SyncDescription = serde_json::from_value(json!({
+///     "iot_attributes": [{"name": "on", "value": "$[0].value.state.on"}],
+///     "thingin_attributes": [{"name": "on", "value": "{on}", "frequency_sec": 60}]
+/// }))?;
+/// let compiled = description.compile()?;
+/// let run = compiled.dry_run(&json!([{"value": {"state": {"on": true}}}]));
+/// assert_eq!(run.variables["on"], json!(true));
+/// assert_eq!(run.values["on"], json!("True"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncDescription {
+    /// The variables, each read from the platform's answer by a JSONPath.
     pub iot_attributes: Vec<IotAttribute>,
+    /// The twin's data properties, each rendered from the variables.
     pub thingin_attributes: Vec<ThinginAttribute>,
 }
 
@@ -38,6 +38,7 @@ pub struct SyncDescription {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IotAttribute {
+    /// The variable's name, as templates use it (`{x}`, `{{x}}`); unique and not empty.
     pub name: String,
     /// The JSONPath (jsonpath-ng ext dialect or RFC 9535).
     pub value: String,
@@ -47,8 +48,12 @@ pub struct IotAttribute {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThinginAttribute {
+    /// The property's name: an idShort path names an element of the twin's submodel, any
+    /// other name (`DT:data`) an extension of it; unique and not empty.
     pub name: String,
+    /// The template the property's value is rendered from, read as `value_template` says.
     pub value: String,
+    /// How `value` is rendered (default: Python `str.format`).
     #[serde(default)]
     pub value_template: ValueTemplate,
     /// Seconds between polls; 0: never polled.
@@ -90,23 +95,32 @@ pub struct DescriptionError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DescriptionProblem {
+    /// The attribute's `name` is empty.
     #[error("the name is empty")]
     EmptyName,
+    /// Another attribute of the same list has this `name`.
     #[error("the name is used twice")]
     DuplicateName,
     /// The `value` of an iot_attribute is not a path.
     #[error("{}", .0.reason())]
     Path(#[source] JsonPathError),
+    /// The `value` of a `python` thingin_attribute is not a Python format template.
     #[error("{0}")]
     Python(#[source] FormatError),
+    /// The `value` of a `mustache` or `json_mustache` thingin_attribute is not a mustache
+    /// template.
     #[error("{0}")]
     Mustache(#[source] MustacheError),
+    /// The template uses a variable (named here) that no iot_attribute defines; for
+    /// `direct`, `value` is not the name of one.
     #[error("the template uses {0:?}, which no iot_attribute defines")]
     Undefined(String),
     /// A string of `command_value` (at the JSON pointer) is not a mustache template.
     #[error("command_value: {pointer}: {source}")]
     Command {
+        /// The JSON pointer (RFC 6901) of the string in `command_value`.
         pointer: String,
+        /// Why it is not a template.
         #[source]
         source: MustacheError,
     },
@@ -140,6 +154,8 @@ enum Renderer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RenderError {
+    /// A variable the property uses (named here) has no value: its path matched nothing in
+    /// this answer.
     #[error("variable {0:?} has no value (its path matched nothing)")]
     Unset(String),
     /// A variable the property uses has no value because evaluating its path failed (it passed
@@ -147,7 +163,9 @@ pub enum RenderError {
     /// [`crate::jsonpath::MAX_RESULT_BYTES`]).
     #[error("variable {variable:?} has no value: {error}")]
     PathFailed {
+        /// The variable's name.
         variable: String,
+        /// Why its path failed.
         #[source]
         error: JsonPathError,
     },
@@ -160,10 +178,13 @@ pub enum RenderError {
     /// A template of `command_value` (at the JSON pointer) could not be rendered.
     #[error("{pointer}: {source}")]
     Command {
+        /// The JSON pointer (RFC 6901) of the template in `command_value`.
         pointer: String,
+        /// Why it could not be rendered.
         #[source]
         source: MustacheError,
     },
+    /// A `json_mustache` property rendered a text (held here) that is not JSON.
     #[error("the rendered text is not JSON: {0}")]
     NotJson(String),
 }
@@ -171,8 +192,13 @@ pub enum RenderError {
 /// What a platform answer gives: the variables, the rendered values, and what was skipped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DryRun {
+    /// The variables by name: one match → its value; several → an array of them in order;
+    /// none → absent.
     pub variables: Map<String, Value>,
+    /// The rendered value of each property that could be rendered, by property name.
     pub values: BTreeMap<String, Value>,
+    /// The properties that were not rendered, by name, and why (the engine would skip them
+    /// this tick).
     pub skipped: BTreeMap<String, RenderError>,
     /// The variables whose path could not be evaluated, and why (a limit passed).
     pub failed: BTreeMap<String, JsonPathError>,

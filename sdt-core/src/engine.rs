@@ -1,8 +1,3 @@
-//! The synchronization engine: one task per (twin, frequency) fetches the platform once per
-//! tick and writes the properties due, only those whose value changed, through a
-//! [`TwinSink`]. A failed fetch or render is logged and tried again next tick. Changes made to
-//! the twin from outside become commands; values the engine wrote itself never echo back.
-
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -21,7 +16,9 @@ pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
 /// Where synchronized values go: the twin's storage.
 #[async_trait]
 pub trait TwinSink: Send + Sync {
-    /// Writes one property of a twin.
+    /// Writes `value` as the property `property` (a `thingin_attributes` name) of the twin
+    /// `twin` (the binding's twin id). An error is logged as a [`WriteError`]; the engine
+    /// remembers only successful writes, so the property is written again at its next tick.
     async fn write(&self, twin: &str, property: &str, value: &Value) -> Result<(), SinkError>;
 }
 
@@ -30,8 +27,11 @@ pub trait TwinSink: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[error("writing property {property:?} of twin {twin:?} failed: {source}")]
 pub struct WriteError {
+    /// The twin (submodel) id.
     pub twin: String,
+    /// The property's name, as the description's `thingin_attributes` name it.
     pub property: String,
+    /// The sink's error.
     #[source]
     pub source: SinkError,
 }
@@ -41,11 +41,13 @@ pub struct WriteError {
 pub struct TwinBinding {
     /// The twin (submodel) id.
     pub twin: String,
+    /// The platform the device is on, with the binding's credentials.
     pub platform: Arc<PlatformClient>,
     /// The device id for data.
     pub device: String,
     /// The device id for commands (defaults to `device`).
     pub command_device: Option<String>,
+    /// What to read from the device's data and which properties to write.
     pub description: Arc<CompiledDescription>,
 }
 
@@ -56,13 +58,16 @@ pub enum CommandOutcome {
     OwnWrite,
     /// The property has no `command_value` (or the twin is not synchronized).
     NoCommand,
-    /// Sent.
+    /// Sent: the rendered `command_value`, the JSON body POSTed to the command URL.
     Sent(Value),
     /// Not sent: `command_value` could not be rendered (a template passed a rendering limit).
     NotRendered(RenderError),
 }
 
-/// Runs the bindings.
+/// The synchronization engine: one task per (twin, frequency) fetches the platform once per
+/// tick and writes the properties due, only those whose value changed, through a
+/// [`TwinSink`]. A failed fetch or render is logged and tried again next tick. Changes made to
+/// the twin from outside become commands; values the engine wrote itself never echo back.
 pub struct SyncEngine {
     sink: Arc<dyn TwinSink>,
     twins: Mutex<HashMap<String, Running>>,
@@ -97,6 +102,8 @@ impl Drop for Running {
 }
 
 impl SyncEngine {
+    /// An engine with no twins that writes through `sink`; its tasks run on the current tokio
+    /// runtime (started by [`SyncEngine::start`], which must be called inside one).
     pub fn new(sink: Arc<dyn TwinSink>) -> Arc<Self> {
         Arc::new(Self {
             sink,

@@ -56,7 +56,7 @@
 //!
 //! ```
 //! use sdt_core::jsonpath::{JsonPath, JsonPathError};
-//! use sdt_core::limits::Limit;
+//! use sdt_core::Limit;
 //! use serde_json::json;
 //!
 //! // 8^10 nodes from a 10-deep array: refused after MAX_WORK steps, not evaluated.
@@ -164,11 +164,21 @@ const RESULT_BYTES_PER_VALUE: usize = 16;
 pub enum JsonPathError {
     /// Not a path of either dialect.
     #[error("invalid JSONPath {path:?}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The path as given.
+        path: String,
+        /// What is wrong with it, in words (the parser's message).
+        message: String,
+    },
     /// jsonpath-ng raises an exception evaluating this path on this document (or the path uses
-    /// a construct we do not evaluate, see the module docs).
+    /// a construct we do not evaluate, see the [module docs](self)).
     #[error("JSONPath {path:?} cannot be evaluated here: {message}")]
-    Evaluation { path: String, message: String },
+    Evaluation {
+        /// The path as given.
+        path: String,
+        /// What failed, in words (as Python's exception says it where there is one).
+        message: String,
+    },
     /// Longer than [`MAX_LENGTH`] or nested deeper than [`MAX_DEPTH`] (refused unparsed), or an
     /// evaluation over [`MAX_WORK`] or [`MAX_RESULT_BYTES`] (stopped as soon as it passed).
     #[error(transparent)]

@@ -1,22 +1,20 @@
-//! The limits every parser and renderer of this crate holds (the values are listed in the
-//! crate documentation, section "Limits"), and the error that names the one exceeded.
-//!
-//! ```
-//! use sdt_core::jsonpath::{JsonPath, JsonPathError};
-//! use sdt_core::limits::Limit;
-//!
-//! let deep = format!("${}.a{}", "[?(@".repeat(40), ")]".repeat(40));
-//! match JsonPath::parse(&deep) {
-//!     Err(JsonPathError::Limit(exceeded)) => {
-//!         assert_eq!(exceeded.limit, Limit::JsonPathDepth);
-//!         assert_eq!(exceeded.actual, Some(80));
-//!         assert!(exceeded.to_string().contains("sdt_core::jsonpath::MAX_DEPTH"));
-//!     }
-//!     other => panic!("{other:?}"),
-//! }
-//! ```
-
-/// One documented limit.
+/// One of the limits every parser and renderer of this crate holds (the values are listed in
+/// the crate documentation, section "Limits"); [`LimitExceeded`] names the one exceeded.
+///
+/// ```
+/// use sdt_core::jsonpath::{JsonPath, JsonPathError};
+/// use sdt_core::Limit;
+///
+/// let deep = format!("${}.a{}", "[?(@".repeat(40), ")]".repeat(40));
+/// match JsonPath::parse(&deep) {
+///     Err(JsonPathError::Limit(exceeded)) => {
+///         assert_eq!(exceeded.limit, Limit::JsonPathDepth);
+///         assert_eq!(exceeded.actual, Some(80));
+///         assert!(exceeded.to_string().contains("sdt_core::jsonpath::MAX_DEPTH"));
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Limit {
@@ -129,7 +127,10 @@ impl Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.describe())]
 pub struct LimitExceeded {
+    /// The limit passed.
     pub limit: Limit,
+    /// How large the input was, in the limit's unit (bytes, nesting levels); `None` for a
+    /// rendering or evaluation stopped as soon as it passed the limit.
     pub actual: Option<usize>,
 }
 

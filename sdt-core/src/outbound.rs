@@ -1,39 +1,3 @@
-//! Which hosts outbound requests may reach: a policy checked on every URL before a request
-//! (and on each redirect hop) and on every resolved address at connect time.
-//!
-//! Platform definitions and push targets come from users over the network, and the server
-//! sends credentials to them, so a URL must not be able to reach the machine's cloud metadata
-//! service, another process on a link-local address, or a host other than the configured one.
-//! The rules, always:
-//!
-//! - only `http` and `https`;
-//! - unspecified (`0.0.0.0/8`, `::`), broadcast, multicast, reserved (`240.0.0.0/4`, the
-//!   deprecated IPv4-compatible `::/96` and site-local `fec0::/10`), link-local
-//!   (`169.254.0.0/16`, `fe80::/10`) and cloud metadata addresses (`169.254.169.254`,
-//!   `fd00:ec2::254`, `100.100.100.200`) are refused;
-//! - an IPv6 address carrying an IPv4 address is checked as that IPv4 address: IPv4-mapped
-//!   (`::ffff:0:0/96`), NAT64 (`64:ff9b::/96`, local-use `64:ff9b:1::/48`), SIIT
-//!   (`::ffff:0:0:0/96`), 6to4 (`2002::/16`) and Teredo (`2001::/32`, the client address).
-//!   Odd IPv4 spellings (`0x7f.1`, `2130706433`, `0251.0376.0251.0376`) are IPv4 addresses
-//!   already once the `url` crate has parsed them.
-//!
-//! Configurable ([`OutboundPolicy::private_networks`], [`OutboundPolicy::allow_only`]):
-//!
-//! - loopback and private ranges (`127.0.0.0/8`, `10.0.0.0/8`, `172.16.0.0/12`,
-//!   `192.168.0.0/16`, the shared `100.64.0.0/10`, `::1`, `fc00::/7`) are allowed by default,
-//!   as IoT platforms live on plant networks; they can be refused;
-//! - a list of allowed hosts (names or IP addresses, any port): when set, only those. The list
-//!   narrows what the other rules allow; it never widens it.
-//!
-//! IP-literal hosts are checked on the URL ([`OutboundPolicy::check_url`]); host names are
-//! checked again when they are resolved ([`OutboundPolicy::resolve`], which the client uses as
-//! its resolver), so a name that resolves to a refused address (DNS rebinding, a name in
-//! `/etc/hosts`) connects nowhere: refused addresses are dropped and the name is refused when
-//! none remain. [`OutboundPolicy::client_builder`] gives a `reqwest` client builder with that
-//! resolver, without proxies (an environment proxy would resolve the name instead of us) and
-//! with a redirect policy that follows at most [`MAX_REDIRECTS`] redirects within the
-//! original origin and refuses any other, so credentials never go to another host.
-
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -116,7 +80,7 @@ impl fmt::Display for AddressClass {
 
 /// The address as the network treats it: an IPv4-mapped or NAT64 IPv6 address becomes the
 /// IPv4 address it carries, so that `::ffff:169.254.169.254` is checked as `169.254.169.254`.
-pub fn canonical(address: IpAddr) -> IpAddr {
+pub(crate) fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
@@ -151,7 +115,7 @@ pub fn canonical(address: IpAddr) -> IpAddr {
 }
 
 /// The class of an address, after [`canonical`].
-pub fn classify(address: IpAddr) -> AddressClass {
+pub(crate) fn classify(address: IpAddr) -> AddressClass {
     match canonical(address) {
         IpAddr::V4(v4) => classify_v4(v4),
         IpAddr::V6(v6) => classify_v6(v6),
@@ -210,34 +174,67 @@ fn classify_v6(v6: Ipv6Addr) -> AddressClass {
 /// Why a request may not go out, or where it could not go.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Reason {
+pub enum OutboundReason {
+    /// The URL's scheme (held here) is not `http` or `https`.
     #[error("the scheme {0:?} is refused: only http and https")]
     Scheme(String),
+    /// The URL has no host (`file:`, `data:` URLs).
     #[error("the URL has no host")]
     NoHost,
+    /// The URL's host is an IP address the policy refuses.
     #[error("{address} is {class}: refused")]
     Address {
+        /// The address, as checked (an IPv4 address an IPv6 one carries).
         address: IpAddr,
+        /// What kind of address it is.
         class: AddressClass,
     },
+    /// Every address the host name resolved to is refused; this is the first.
     #[error("{host} resolves to {address}, which is {class}: refused")]
     Resolved {
+        /// The host name.
         host: String,
+        /// The first refused address it resolved to.
         address: IpAddr,
+        /// What kind of address that is.
         class: AddressClass,
     },
+    /// The policy lists allowed hosts and this one is not among them.
     #[error("{host} is not one of the allowed hosts: refused")]
-    NotAllowed { host: String },
+    NotAllowed {
+        /// The host, as compared (lower case, no trailing dot).
+        host: String,
+    },
+    /// A redirect leads out of the first request's origin.
     #[error(
         "the redirect to {to} leaves the origin {origin}: refused, the request's credentials would go with it"
     )]
-    CrossOriginRedirect { origin: String, to: String },
+    CrossOriginRedirect {
+        /// The first request's origin (`http://a:8080`).
+        origin: String,
+        /// The redirect's target URL.
+        to: String,
+    },
+    /// More than [`MAX_REDIRECTS`] redirects in a row.
     #[error("more than {max} redirects: refused")]
-    TooManyRedirects { max: usize },
+    TooManyRedirects {
+        /// The limit, [`MAX_REDIRECTS`].
+        max: usize,
+    },
+    /// A URL built from a platform definition and an id is not in `base_url`'s origin.
     #[error("the URL leaves the origin of {base} (the configured base URL)")]
-    LeavesOrigin { base: String },
+    LeavesOrigin {
+        /// The configured base URL.
+        base: String,
+    },
+    /// The host name did not resolve (not refused: nothing to connect to).
     #[error("{host} did not resolve: {message}")]
-    Unresolved { host: String, message: String },
+    Unresolved {
+        /// The host name.
+        host: String,
+        /// The resolver's error, in words.
+        message: String,
+    },
 }
 
 /// An outbound request refused (or unresolvable): the URL or host name, and why.
@@ -246,11 +243,12 @@ pub enum Reason {
 pub struct OutboundError {
     /// The URL refused, or the host name when only that is known (at connect time).
     pub target: String,
-    pub reason: Reason,
+    /// Why it was refused, or could not be resolved.
+    pub reason: OutboundReason,
 }
 
 impl OutboundError {
-    fn new(target: impl Into<String>, reason: Reason) -> Self {
+    fn new(target: impl Into<String>, reason: OutboundReason) -> Self {
         Self {
             target: target.into(),
             reason,
@@ -277,14 +275,51 @@ impl OutboundError {
     "allowed host {entry:?} is not a host name or IP address (no scheme, port or path): {message}"
 )]
 pub struct InvalidHost {
+    /// The entry as given.
     pub entry: String,
+    /// What is wrong with it (the `url` crate's host parser's message, or what it holds
+    /// besides a host).
     pub message: String,
 }
 
-/// Where outbound requests may go; see the module documentation for the rules.
+/// Which hosts outbound requests may reach: a policy checked on every URL before a request
+/// (and on each redirect hop) and on every resolved address at connect time.
 ///
 /// The default allows private networks and lists no hosts: everything but the addresses that
 /// are always refused.
+///
+/// Platform definitions and push targets come from users over the network, and the server
+/// sends credentials to them, so a URL must not be able to reach the machine's cloud metadata
+/// service, another process on a link-local address, or a host other than the configured one.
+/// The rules, always:
+///
+/// - only `http` and `https`;
+/// - unspecified (`0.0.0.0/8`, `::`), broadcast, multicast, reserved (`240.0.0.0/4`, the
+///   deprecated IPv4-compatible `::/96` and site-local `fec0::/10`), link-local
+///   (`169.254.0.0/16`, `fe80::/10`) and cloud metadata addresses (`169.254.169.254`,
+///   `fd00:ec2::254`, `100.100.100.200`) are refused;
+/// - an IPv6 address carrying an IPv4 address is checked as that IPv4 address: IPv4-mapped
+///   (`::ffff:0:0/96`), NAT64 (`64:ff9b::/96`, local-use `64:ff9b:1::/48`), SIIT
+///   (`::ffff:0:0:0/96`), 6to4 (`2002::/16`) and Teredo (`2001::/32`, the client address).
+///   Odd IPv4 spellings (`0x7f.1`, `2130706433`, `0251.0376.0251.0376`) are IPv4 addresses
+///   already once the `url` crate has parsed them.
+///
+/// Configurable ([`OutboundPolicy::private_networks`], [`OutboundPolicy::allow_only`]):
+///
+/// - loopback and private ranges (`127.0.0.0/8`, `10.0.0.0/8`, `172.16.0.0/12`,
+///   `192.168.0.0/16`, the shared `100.64.0.0/10`, `::1`, `fc00::/7`) are allowed by default,
+///   as IoT platforms live on plant networks; they can be refused;
+/// - a list of allowed hosts (names or IP addresses, any port): when set, only those. The list
+///   narrows what the other rules allow; it never widens it.
+///
+/// IP-literal hosts are checked on the URL ([`OutboundPolicy::check_url`]); host names are
+/// checked again when they are resolved ([`OutboundPolicy::resolve`], which the client uses as
+/// its resolver), so a name that resolves to a refused address (DNS rebinding, a name in
+/// `/etc/hosts`) connects nowhere: refused addresses are dropped and the name is refused when
+/// none remain. [`OutboundPolicy::client_builder`] gives a `reqwest` client builder with that
+/// resolver, without proxies (an environment proxy would resolve the name instead of us) and
+/// with a redirect policy that follows at most [`MAX_REDIRECTS`] redirects within the
+/// original origin and refuses any other, so credentials never go to another host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboundPolicy {
     refuse_private: bool,
@@ -309,7 +344,8 @@ fn name_key(host: &str) -> String {
 }
 
 impl OutboundPolicy {
-    /// The default policy.
+    /// The default policy: private networks allowed, no list of hosts, so only the addresses
+    /// always refused are refused.
     pub fn new() -> Self {
         Self::default()
     }
@@ -377,10 +413,10 @@ impl OutboundPolicy {
     }
 
     /// Whether an address may be connected to.
-    pub fn check_address(&self, address: IpAddr) -> Result<(), Reason> {
+    pub fn check_address(&self, address: IpAddr) -> Result<(), OutboundReason> {
         let class = classify(address);
         if class.always_refused() || (self.refuse_private && class.is_private()) {
-            return Err(Reason::Address {
+            return Err(OutboundReason::Address {
                 address: canonical(address),
                 class,
             });
@@ -388,9 +424,9 @@ impl OutboundPolicy {
         Ok(())
     }
 
-    fn check_listed(&self, host: &Host) -> Result<(), Reason> {
+    fn check_listed(&self, host: &Host) -> Result<(), OutboundReason> {
         match &self.allowed_hosts {
-            Some(allowed) if !allowed.contains(host) => Err(Reason::NotAllowed {
+            Some(allowed) if !allowed.contains(host) => Err(OutboundReason::NotAllowed {
                 host: host.to_string(),
             }),
             _ => Ok(()),
@@ -402,9 +438,9 @@ impl OutboundPolicy {
     pub fn check_url(&self, url: &Url) -> Result<(), OutboundError> {
         let refuse = |reason| OutboundError::new(url.as_str(), reason);
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(refuse(Reason::Scheme(url.scheme().to_owned())));
+            return Err(refuse(OutboundReason::Scheme(url.scheme().to_owned())));
         }
-        let host = normalized(url.host().ok_or_else(|| refuse(Reason::NoHost))?);
+        let host = normalized(url.host().ok_or_else(|| refuse(OutboundReason::NoHost))?);
         self.check_listed(&host).map_err(refuse)?;
         let address = match host {
             Host::Domain(_) => return Ok(()),
@@ -427,7 +463,7 @@ impl OutboundPolicy {
             None => tokio::net::lookup_host((host, 0))
                 .await
                 .map_err(|e| {
-                    refuse(Reason::Unresolved {
+                    refuse(OutboundReason::Unresolved {
                         host: host.to_owned(),
                         message: e.to_string(),
                     })
@@ -448,12 +484,14 @@ impl OutboundPolicy {
             .collect();
         match (allowed.is_empty(), first_refused) {
             (false, _) => Ok(allowed),
-            (true, Some(Reason::Address { address, class })) => Err(refuse(Reason::Resolved {
-                host: host.to_owned(),
-                address,
-                class,
-            })),
-            (true, _) => Err(refuse(Reason::Unresolved {
+            (true, Some(OutboundReason::Address { address, class })) => {
+                Err(refuse(OutboundReason::Resolved {
+                    host: host.to_owned(),
+                    address,
+                    class,
+                }))
+            }
+            (true, _) => Err(refuse(OutboundReason::Unresolved {
                 host: host.to_owned(),
                 message: "no address".into(),
             })),
@@ -473,14 +511,16 @@ impl OutboundPolicy {
             let to = attempt.url().clone();
             // `previous` starts with the first request's URL.
             let Some(first) = attempt.previous().first().cloned() else {
-                return attempt.error(OutboundError::new(to.as_str(), Reason::NoHost));
+                return attempt.error(OutboundError::new(to.as_str(), OutboundReason::NoHost));
             };
             let refuse = |reason| OutboundError::new(first.as_str(), reason);
             if attempt.previous().len() > MAX_REDIRECTS {
-                return attempt.error(refuse(Reason::TooManyRedirects { max: MAX_REDIRECTS }));
+                return attempt.error(refuse(OutboundReason::TooManyRedirects {
+                    max: MAX_REDIRECTS,
+                }));
             }
             if to.origin() != first.origin() {
-                return attempt.error(refuse(Reason::CrossOriginRedirect {
+                return attempt.error(refuse(OutboundReason::CrossOriginRedirect {
                     origin: first.origin().ascii_serialization(),
                     to: to.to_string(),
                 }));
@@ -556,12 +596,12 @@ mod tests {
         }
     }
 
-    fn refusal(policy: &OutboundPolicy, text: &str) -> Option<Reason> {
+    fn refusal(policy: &OutboundPolicy, text: &str) -> Option<OutboundReason> {
         policy.check_url(&url(text)).err().map(|e| e.reason)
     }
 
-    fn address(class: AddressClass, text: &str) -> Option<Reason> {
-        Some(Reason::Address {
+    fn address(class: AddressClass, text: &str) -> Option<OutboundReason> {
+        Some(OutboundReason::Address {
             address: text.parse().ok()?,
             class,
         })
@@ -578,7 +618,7 @@ mod tests {
             "data:text/plain,x",
         ] {
             assert!(
-                matches!(refusal(&policy, text), Some(Reason::Scheme(_))),
+                matches!(refusal(&policy, text), Some(OutboundReason::Scheme(_))),
                 "{text}"
             );
         }
@@ -695,7 +735,7 @@ mod tests {
         ] {
             assert_eq!(refusal(&open, text), None, "{text}");
             assert!(
-                matches!(refusal(&closed, text), Some(Reason::Address { class: c, .. }) if c == class),
+                matches!(refusal(&closed, text), Some(OutboundReason::Address { class: c, .. }) if c == class),
                 "{text}"
             );
         }
@@ -736,7 +776,7 @@ mod tests {
         ] {
             assert_eq!(
                 refusal(&policy, text),
-                Some(Reason::NotAllowed { host: host.into() }),
+                Some(OutboundReason::NotAllowed { host: host.into() }),
                 "{text}"
             );
         }
@@ -804,7 +844,7 @@ mod tests {
         assert!(matches!(
             closed.resolve("mixed.test").await,
             Err(OutboundError {
-                reason: Reason::Resolved {
+                reason: OutboundReason::Resolved {
                     class: AddressClass::LinkLocal,
                     ..
                 },
@@ -824,7 +864,7 @@ mod tests {
         assert!(matches!(
             policy.resolve("unlisted.test").await,
             Err(OutboundError {
-                reason: Reason::NotAllowed { .. },
+                reason: OutboundReason::NotAllowed { .. },
                 ..
             })
         ));
@@ -834,7 +874,7 @@ mod tests {
         assert!(matches!(
             closed.resolve("localhost").await,
             Err(OutboundError {
-                reason: Reason::Resolved {
+                reason: OutboundReason::Resolved {
                     class: AddressClass::Loopback,
                     ..
                 },

@@ -1,14 +1,3 @@
-//! IoT platforms: their definition (URL parts, authentication) and a client that fetches a
-//! device's data and sends commands, with the three authentication modes, token caching and
-//! one new login when a request answers 401, timeouts and a response size limit.
-//!
-//! Every request goes through an [`OutboundPolicy`] ([`ClientOptions::outbound`]): the base
-//! URL is checked when the client is made, each URL before its request, each redirect hop, and
-//! each address a host name resolves to when connecting. Device and command ids are
-//! percent-encoded into the path (all but `A-Z a-z 0-9 - . _ ~`), and a URL whose origin is
-//! not the base URL's is refused, so an id such as `@other-host/x` cannot send the request or
-//! its credentials elsewhere.
-
 use std::fmt;
 use std::time::Duration;
 
@@ -19,25 +8,34 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use crate::jsonpath::JsonPath;
-use crate::outbound::{OutboundError, OutboundPolicy, Reason};
+use crate::outbound::{OutboundError, OutboundPolicy, OutboundReason};
 use crate::python_format::PythonTemplate;
 
 /// A platform definition, shared by the twins bound to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Platform {
+    /// The platform's name, which twin bindings refer to (`TwinRecord::platform`).
     pub name: String,
+    /// Free text for people.
     #[serde(default)]
     pub description: Option<String>,
+    /// The `http` or `https` URL every request starts with (`http://iot.example:8080`); every
+    /// URL the client builds must stay in its origin.
     pub base_url: String,
+    /// What follows `base_url` before the device id in the data URL (GET).
     #[serde(default)]
     pub data_get_prefix: String,
+    /// What follows the device id in the data URL.
     #[serde(default)]
     pub data_get_suffix: String,
+    /// What follows `base_url` before the command id in the command URL (POST).
     #[serde(default)]
     pub command_prefix: String,
+    /// What follows the command id in the command URL.
     #[serde(default)]
     pub command_suffix: String,
+    /// How requests are authenticated; the credentials come with each binding.
     pub authentication: Authentication,
     /// The header carrying the key or token; `Bearer` means `Authorization: Bearer <token>`.
     #[serde(default)]
@@ -89,17 +87,29 @@ impl Platform {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Authentication {
+    /// No authentication (`none`).
     None,
+    /// An API key in the `token_header` (`api_key`).
     ApiKey,
+    /// A login and password (`login_password`): a login request whose answer holds a token
+    /// for the `token_header`, or HTTP Basic on every request when `auth_template` is `Basic`.
     LoginPassword,
 }
 
 /// The secrets of one binding; `Debug` shows none of them.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
+    /// No secret, for [`Authentication::None`].
     None,
+    /// The API key, for [`Authentication::ApiKey`].
     ApiKey(String),
-    LoginPassword { login: String, password: String },
+    /// For [`Authentication::LoginPassword`].
+    LoginPassword {
+        /// The login (user name).
+        login: String,
+        /// Its password.
+        password: String,
+    },
 }
 
 impl fmt::Debug for Credentials {
@@ -128,33 +138,61 @@ pub enum PlatformError {
     /// and where (`auth_template: ...`).
     #[error("platform {platform}: {message}")]
     Config {
+        /// The platform's name.
         platform: String,
+        /// What is wrong, and in which member of the definition.
         message: String,
+        /// The parser's error behind it, if any (a URL's, a template's).
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// The platform answered with a status other than 2xx (after the one new login a 401
+    /// brings).
     #[error("{url}: HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
     /// Not answered; `message` holds the request error with its whole chain of causes.
     #[error("{url}: {message}")]
     Unreachable {
+        /// The URL requested.
         url: String,
+        /// The request error with its causes, in words (connection refused, timed out...).
         message: String,
+        /// The request error.
         #[source]
         source: reqwest::Error,
     },
+    /// The answer's body is larger than `ClientOptions::max_response_bytes`; the rest of it
+    /// was not read.
     #[error("{url}: the answer is larger than {max} bytes")]
-    TooLarge { url: String, max: usize },
+    TooLarge {
+        /// The URL requested.
+        url: String,
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// The data URL's answer is not JSON.
     #[error("{url}: the answer is not JSON: {source}")]
     NotJson {
+        /// The URL requested.
         url: String,
+        /// Where and why it does not parse.
         #[source]
         source: serde_json::Error,
     },
+    /// The login request of a `login_password` platform failed, or its answer holds no token
+    /// at `auth_response`.
     #[error("login to {url} failed: {message}")]
     Login {
+        /// The login URL.
         url: String,
+        /// What went wrong, in words.
         message: String,
+        /// The error behind it, if any (the request's, the JSON parser's).
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
@@ -165,19 +203,30 @@ pub enum PlatformError {
     /// The URL built from the definition and an id does not parse.
     #[error("{url}: not a URL: {source}")]
     BadUrl {
+        /// The text that does not parse as a URL.
         url: String,
+        /// The `url` crate's reason.
         #[source]
         source: url::ParseError,
     },
+    /// A device or command id is `.` or `..`, which URL parsers resolve as a path step even
+    /// percent-encoded.
     #[error("the id {id:?} is a dot segment: it would name another path")]
-    DotSegment { id: String },
+    DotSegment {
+        /// The id.
+        id: String,
+    },
 }
 
 /// Limits of the client, and where it may connect.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
+    /// How long one request may take, from connecting to the end of the body (default 10 s).
     pub timeout: Duration,
+    /// The largest answer read, in bytes (default 4 MiB); a larger one is
+    /// [`PlatformError::TooLarge`].
     pub max_response_bytes: usize,
+    /// Where requests may go (default: everything but the addresses always refused).
     pub outbound: OutboundPolicy,
 }
 
@@ -199,7 +248,16 @@ const ID: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// A client of one platform with one binding's credentials.
+/// IoT platforms: their definition (URL parts, authentication) and a client that fetches a
+/// device's data and sends commands, with the three authentication modes, token caching and
+/// one new login when a request answers 401, timeouts and a response size limit.
+///
+/// Every request goes through an [`OutboundPolicy`] ([`ClientOptions::outbound`]): the base
+/// URL is checked when the client is made, each URL before its request, each redirect hop, and
+/// each address a host name resolves to when connecting. Device and command ids are
+/// percent-encoded into the path (all but `A-Z a-z 0-9 - . _ ~`), and a URL whose origin is
+/// not the base URL's is refused, so an id such as `@other-host/x` cannot send the request or
+/// its credentials elsewhere.
 pub struct PlatformClient {
     platform: Platform,
     /// `base_url`, parsed: every URL built must have its origin.
@@ -530,7 +588,7 @@ fn within(base: &Url, policy: &OutboundPolicy, text: String) -> Result<Url, Plat
     if url.origin() != base.origin() {
         return Err(PlatformError::Refused(OutboundError {
             target: text,
-            reason: Reason::LeavesOrigin {
+            reason: OutboundReason::LeavesOrigin {
                 base: base.origin().ascii_serialization(),
             },
         }));

@@ -1,20 +1,3 @@
-//! One expression evaluated exactly as the engine evaluates it, and a whole description run
-//! over a sample answer: for people writing synchronization descriptions (the server's
-//! `POST /sdts/evaluate` and `POST /sdts/dry-run`).
-//!
-//! ```
-//! use sdt_core::playground::Evaluation;
-//! use serde_json::json;
-//!
-//! let path: Evaluation = serde_json::from_value(json!({
-//!     "kind": "jsonpath", "doc": [{"value": {"state": {"on": true}}}], "path": "$[0].value.state.on"}))?;
-//! assert_eq!(path.run()?, json!([true]));
-//! let format: Evaluation = serde_json::from_value(json!({
-//!     "kind": "format", "template": "{on}", "vars": {"on": true}}))?;
-//! assert_eq!(format.run()?, json!("True"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -28,42 +11,74 @@ use crate::python_format::{FormatError, PythonTemplate};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EvaluationError {
+    /// `jsonpath`: the path is refused, or its evaluation failed.
     #[error("{0}")]
     JsonPath(#[source] JsonPathError),
+    /// `format`: the template is refused, or its rendering raised.
     #[error("{0}")]
     Format(#[source] FormatError),
+    /// `mustache`, `json_mustache`: the template is refused, or its rendering passed a limit.
     #[error("{0}")]
     Mustache(#[source] MustacheError),
     /// `json_mustache`: the rendered text is not JSON.
     #[error("the rendered text is not JSON: {source}: {text}")]
     NotJson {
+        /// The rendered text.
         text: String,
+        /// Where and why it does not parse.
         #[source]
         source: serde_json::Error,
     },
 }
 
-/// What to evaluate, as `{"kind": ..., ...}`.
+/// One expression to evaluate exactly as the engine evaluates it, as users send it:
+/// `{"kind": ..., ...}`. For people writing synchronization descriptions (the reference
+/// server's `POST /sdts/evaluate`; [`DryRunRequest`] runs a whole description, its
+/// `POST /sdts/dry-run`).
+///
+/// ```
+/// use sdt_core::Evaluation;
+/// use serde_json::json;
+///
+/// let path: Evaluation = serde_json::from_value(json!({
+///     "kind": "jsonpath", "doc": [{"value": {"state": {"on": true}}}], "path": "$[0].value.state.on"}))?;
+/// assert_eq!(path.run()?, json!([true]));
+/// let format: Evaluation = serde_json::from_value(json!({
+///     "kind": "format", "template": "{on}", "vars": {"on": true}}))?;
+/// assert_eq!(format.run()?, json!("True"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Evaluation {
     /// Every match of `path` in `doc`, in order.
-    Jsonpath { doc: Value, path: String },
+    Jsonpath {
+        /// The document, as a platform would answer.
+        doc: Value,
+        /// The JSONPath, in the jsonpath-ng dialect or RFC 9535 as in an `iot_attribute`.
+        path: String,
+    },
     /// CPython `str.format(**vars)`.
     Format {
+        /// The Python format template.
         template: String,
+        /// The keyword arguments by name (default: none).
         #[serde(default)]
         vars: Map<String, Value>,
     },
     /// Mustache over `vars`: a string.
     Mustache {
+        /// The mustache template.
         template: String,
+        /// The context: the variables by name (default: none).
         #[serde(default)]
         vars: Map<String, Value>,
     },
     /// Mustache over `vars`, the result parsed as JSON.
     JsonMustache {
+        /// The mustache template.
         template: String,
+        /// The context: the variables by name (default: none).
         #[serde(default)]
         vars: Map<String, Value>,
     },
@@ -103,7 +118,9 @@ impl Evaluation {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunRequest {
+    /// The synchronization description to try.
     pub description: SyncDescription,
+    /// An answer of the platform's data URL, as the engine would fetch it.
     #[serde(alias = "payload")]
     pub sample: Value,
 }

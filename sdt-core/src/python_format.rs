@@ -12,7 +12,7 @@
 //! [`format()`] walks the template as CPython does, so its first error is Python's
 //! (`tests/differential/` compares it with CPython 3.11). Where we differ on purpose:
 //!
-//! - the limits above ([`crate::limits::LimitExceeded`] where Python would allocate the
+//! - the limits above ([`crate::LimitExceeded`] where Python would allocate the
 //!   output);
 //! - attributes: numbers have `real`, `imag`, `numerator` and `denominator` (not `float`'s
 //!   last two) as in Python; any other attribute is an `AttributeError`, where Python would
@@ -68,18 +68,30 @@ struct RawField<'t> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct FormatError {
+    /// The exception class CPython raises here, or [`ErrorKind::LimitExceeded`].
     pub kind: ErrorKind,
+    /// The exception's message, as CPython 3.11 words it (`"Single '}' encountered in format
+    /// string"`).
     pub message: String,
 }
 
 /// The Python exception class of a [`FormatError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// `ValueError`: a malformed template or format spec, or a spec that does not fit the
+    /// value's type (`{x:d}` of a string).
     ValueError,
+    /// `KeyError`: a field names a variable, or a `[key]` a member, that does not exist.
     KeyError,
+    /// `IndexError`: a positional field (`{}`, `{0}`; no positional arguments are given) or an
+    /// `[index]` past the end of a list.
     IndexError,
+    /// `TypeError`: an index the value's type does not support (`[0]` of a number, `[a]` of a
+    /// list).
     TypeError,
+    /// `AttributeError`: a `.attribute` the value does not have.
     AttributeError,
+    /// `OverflowError`: a number too large for the conversion (`{x:c}` beyond U+10FFFF).
     OverflowError,
     /// Not a Python exception: a limit of this crate ([`MAX_TEMPLATE_LENGTH`], [`MAX_OUTPUT`]).
     LimitExceeded(LimitExceeded),

@@ -1,26 +1,3 @@
-//! A twin binding: which submodel follows which device on which platform,
-//! with what description and credentials, as users send it; and the checks that turn it into
-//! an `engine::TwinBinding` the engine can poll (feature `client`).
-//!
-//! The credentials travel with the record when it is sent but are never shown: serializing a
-//! [`TwinRecord`] leaves them out, and [`TwinRecord::take_secrets`] splits them off so that a
-//! program can store them apart (sealed) from the rest.
-//!
-//! ```
-//! use sdt_core::twin::TwinRecord;
-//! use serde_json::json;
-//!
-//! let mut record: TwinRecord = serde_json::from_value(json!({
-//!     "submodel_id": "urn:example:sm:1", "platform": "lab", "uuid_on_platform": "dev-1",
-//!     "synchronization": {"iot_attributes": [], "thingin_attributes": []},
-//!     "api_key": "k3y"
-//! }))?;
-//! assert!(!serde_json::to_string(&record)?.contains("k3y"));
-//! let _sealed_apart = serde_json::to_string(&record.take_secrets())?;
-//! assert_eq!(record.api_key, None);
-//! # Ok::<(), serde_json::Error>(())
-//! ```
-
 #[cfg(feature = "client")]
 use std::sync::Arc;
 
@@ -36,7 +13,29 @@ use crate::engine::TwinBinding;
 #[cfg(feature = "client")]
 use crate::platform::{ClientOptions, Credentials, Platform, PlatformClient, PlatformError};
 
-/// A binding as users send it (secrets included) and as it is shown (secrets left out).
+/// A twin binding as users send it (secrets included) and as it is shown (secrets left out):
+/// which submodel follows which device on which platform, with what description and
+/// credentials; [`TwinRecord::binding`] (feature `client`) checks it into the `TwinBinding`
+/// the engine polls.
+///
+/// The credentials travel with the record when it is sent but are never shown: serializing a
+/// [`TwinRecord`] leaves them out, and [`TwinRecord::take_secrets`] splits them off so that a
+/// program can store them apart (sealed) from the rest.
+///
+/// ```
+/// use sdt_core::TwinRecord;
+/// use serde_json::json;
+///
+/// let mut record: TwinRecord = serde_json::from_value(json!({
+///     "submodel_id": "urn:example:sm:1", "platform": "lab", "uuid_on_platform": "dev-1",
+///     "synchronization": {"iot_attributes": [], "thingin_attributes": []},
+///     "api_key": "k3y"
+/// }))?;
+/// assert!(!serde_json::to_string(&record)?.contains("k3y"));
+/// let _sealed_apart = serde_json::to_string(&record.take_secrets())?;
+/// assert_eq!(record.api_key, None);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TwinRecord {
@@ -84,6 +83,7 @@ impl std::fmt::Debug for TwinSecrets {
 }
 
 #[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 impl TwinSecrets {
     /// The credentials they give: an API key wins; a login needs its password, else none.
     pub fn credentials(&self) -> Credentials {
@@ -117,20 +117,31 @@ pub enum TwinError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RecordError {
+    /// The body does not parse as JSON.
     #[error("not JSON: {0}")]
     NotJson(#[source] serde_json::Error),
+    /// The body is JSON but not an object.
     #[error("the {what} is not a JSON object")]
-    NotAnObject { what: &'static str },
+    NotAnObject {
+        /// What the body should have been (`twin`, `platform`).
+        what: &'static str,
+    },
     /// The body names another record than the path it was sent to.
     #[error("the body's {key} {body:?} is not the path's {path:?}")]
     OtherName {
+        /// The member that names the record (`submodel_id`, `name`).
         key: &'static str,
+        /// The name in the body.
         body: String,
+        /// The name in the path.
         path: String,
     },
+    /// The object is not a valid record: a member is missing, unknown or of the wrong type.
     #[error("not a {what}: {source}")]
     Invalid {
+        /// What the body should have been (`twin binding`, `platform`).
         what: &'static str,
+        /// What serde found wrong.
         #[source]
         source: serde_json::Error,
     },
@@ -216,6 +227,7 @@ impl TwinRecord {
     }
 
     #[cfg(feature = "client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
     /// Checks the binding on `platform` and makes what polling it needs: the compiled
     /// description and a client with `secrets`' credentials. The device ids' URLs are checked
     /// now, so an id that would leave the platform's origin is refused before anything runs.

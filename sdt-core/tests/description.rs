@@ -1,6 +1,6 @@
 //! The two descriptions of `spec/sdt.md` §2, verbatim (`tests/fixtures/`), on the §4 answers.
 
-use sdt_core::description::{RenderError, SyncDescription};
+use sdt_core::{RenderError, SyncDescription};
 use serde_json::json;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

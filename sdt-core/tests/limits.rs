@@ -5,12 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use sdt_core::description::{DescriptionProblem, RenderError, SyncDescription};
 use sdt_core::jsonpath::{self, JsonPath, JsonPathError};
-use sdt_core::limits::{Limit, LimitExceeded};
 use sdt_core::mustache::{self, MustacheError, MustacheTemplate};
-use sdt_core::playground::Evaluation;
 use sdt_core::python_format::{self, ErrorKind, FormatError, PythonTemplate};
+use sdt_core::{
+    DescriptionProblem, Evaluation, Limit, LimitExceeded, RenderError, SyncDescription,
+};
 use serde_json::{Value, json};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -606,7 +606,7 @@ fn descriptions_and_the_playground_report_the_limit() -> TestResult {
 /// The table in the crate documentation shows each limit with its value.
 #[test]
 fn the_documented_limits_are_the_constants() {
-    let docs = include_str!("../src/lib.rs");
+    let docs = include_str!("../README.md");
     for limit in [
         Limit::JsonPathLength,
         Limit::JsonPathDepth,
@@ -622,16 +622,16 @@ fn the_documented_limits_are_the_constants() {
         Limit::PythonDigits,
     ] {
         let path = limit.name().trim_start_matches("sdt_core::");
-        let row = format!("//! | [`{path}`] | {} ", limit.value());
+        let row = format!("| [`{path}`] | {} ", limit.value());
         assert!(docs.contains(&row), "{row:?} is not in the Limits table");
     }
     let digits = format!(
-        "//! | [`python_format::MAX_DIGITS_VALUE`] | {} |",
+        "| [`python_format::MAX_DIGITS_VALUE`] | {} |",
         python_format::MAX_DIGITS_VALUE
     );
     assert!(docs.contains(&digits), "{digits:?}");
     let regex = format!(
-        "//! | [`jsonpath::MAX_REGEX_SIZE`] | {} bytes |",
+        "| [`jsonpath::MAX_REGEX_SIZE`] | {} bytes |",
         jsonpath::MAX_REGEX_SIZE
     );
     assert!(docs.contains(&regex), "{regex:?}");

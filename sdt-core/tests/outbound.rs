@@ -10,8 +10,10 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sdt_core::outbound::{AddressClass, MAX_REDIRECTS, OutboundError, OutboundPolicy, Reason};
-use sdt_core::platform::{ClientOptions, Credentials, Platform, PlatformClient, PlatformError};
+use sdt_core::{
+    AddressClass, ClientOptions, Credentials, MAX_REDIRECTS, OutboundError, OutboundPolicy,
+    OutboundReason, Platform, PlatformClient, PlatformError,
+};
 use serde_json::json;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -105,7 +107,7 @@ fn client(definition: Platform, policy: OutboundPolicy) -> Result<PlatformClient
     )
 }
 
-fn reason(result: Result<impl std::fmt::Debug, PlatformError>) -> Option<Reason> {
+fn reason(result: Result<impl std::fmt::Debug, PlatformError>) -> Option<OutboundReason> {
     match result {
         Err(PlatformError::Refused(OutboundError { reason, .. })) => Some(reason),
         other => panic!("not refused: {other:?}"),
@@ -125,7 +127,7 @@ async fn a_redirect_to_another_origin_is_refused_and_the_other_host_receives_not
     )?;
     let refused = reason(client.fetch("x").await);
     assert!(
-        matches!(&refused, Some(Reason::CrossOriginRedirect { to, .. }) if to.starts_with(&other_origin)),
+        matches!(&refused, Some(OutboundReason::CrossOriginRedirect { to, .. }) if to.starts_with(&other_origin)),
         "{refused:?}"
     );
     assert_eq!(other.received(), [], "the other origin was contacted");
@@ -175,7 +177,7 @@ async fn redirects_within_the_origin_are_followed_with_the_key_up_to_the_limit()
     )?;
     assert_eq!(
         reason(looping.fetch("1").await),
-        Some(Reason::TooManyRedirects { max: MAX_REDIRECTS })
+        Some(OutboundReason::TooManyRedirects { max: MAX_REDIRECTS })
     );
     // The first request and MAX_REDIRECTS redirects followed, no more.
     let loops = server
@@ -233,7 +235,7 @@ async fn an_id_naming_another_host_stays_in_the_path_of_the_configured_host() ->
     let prefixed = client(platform(&origin, &hostile)?, OutboundPolicy::new())?;
     assert!(matches!(
         reason(prefixed.fetch("x").await),
-        Some(Reason::LeavesOrigin { .. })
+        Some(OutboundReason::LeavesOrigin { .. })
     ));
     assert_eq!(other.received(), []);
     Ok(())
@@ -256,7 +258,7 @@ async fn a_name_resolving_to_a_refused_range_is_refused_at_connect_time() -> Tes
     )?;
     assert_eq!(
         reason(metadata.fetch("x").await),
-        Some(Reason::Resolved {
+        Some(OutboundReason::Resolved {
             host: "metadata.test".into(),
             address: IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
             class: AddressClass::LinkLocal
@@ -303,14 +305,14 @@ async fn refused_base_urls_are_configuration_errors_before_any_request() -> Test
     let only_one = OutboundPolicy::new().allow_only(["127.0.0.1"])?;
     assert_eq!(
         reason(client(platform(&format!("{origin}/"), "")?, only_one)),
-        Some(Reason::NotAllowed {
+        Some(OutboundReason::NotAllowed {
             host: "127.0.0.2".into()
         })
     );
     let closed = OutboundPolicy::new().private_networks(false);
     assert!(matches!(
         reason(client(platform(&format!("{origin}/"), "")?, closed)),
-        Some(Reason::Address {
+        Some(OutboundReason::Address {
             class: AddressClass::Loopback,
             ..
         })

@@ -10,10 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sdt_core::description::SyncDescription;
-use sdt_core::engine::{CommandOutcome, SinkError, SyncEngine, TwinBinding, TwinSink};
-use sdt_core::platform::{
-    Authentication, ClientOptions, Credentials, Platform, PlatformClient, PlatformError,
+use sdt_core::{
+    Authentication, ClientOptions, CommandOutcome, Credentials, Platform, PlatformClient,
+    PlatformError, SinkError, SyncDescription, SyncEngine, TwinBinding, TwinSink,
 };
 use serde_json::{Value, json};
 
@@ -144,7 +143,7 @@ fn platform(base_url: &str, authentication: Authentication) -> Platform {
 
 fn description(
     file: &str,
-) -> Result<Arc<sdt_core::description::CompiledDescription>, Box<dyn std::error::Error>> {
+) -> Result<Arc<sdt_core::CompiledDescription>, Box<dyn std::error::Error>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(file);
@@ -359,7 +358,7 @@ async fn oversized_slow_or_unreachable_platforms_are_errors() -> TestResult {
 
 fn one_second(
     template: &str,
-) -> Result<Arc<sdt_core::description::CompiledDescription>, Box<dyn std::error::Error>> {
+) -> Result<Arc<sdt_core::CompiledDescription>, Box<dyn std::error::Error>> {
     let description: SyncDescription = serde_json::from_value(json!({
         "iot_attributes": [{"name": "on", "value": "$[0].value.state.on"}],
         "thingin_attributes": [{"name": "on", "value": template, "frequency_sec": 1}]

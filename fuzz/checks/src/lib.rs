@@ -189,7 +189,7 @@ pub fn mustache(data: &[u8]) {
 /// Any JSON as a synchronization description: compiled (or refused) and dry-run on a fixed
 /// answer, and every property's command rendered.
 pub fn sync_description(data: &[u8]) {
-    use sdt_core::description::SyncDescription;
+    use sdt_core::SyncDescription;
     if let Ok(description) = serde_json::from_slice::<SyncDescription>(data)
         && let Ok(compiled) = description.compile()
     {

@@ -9,9 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sdt_core::outbound::OutboundPolicy;
-use sdt_core::platform::Platform;
-use sdt_core::playground::{DryRunRequest, Evaluation};
+use sdt_core::{DryRunRequest, Evaluation, OutboundPolicy, Platform};
 use serde_json::{Value, json};
 
 use super::SdtState;
@@ -119,7 +117,7 @@ pub(super) async fn dry_run(body: Bytes) -> SdtResult<Json<Value>> {
 /// `GET /sdts/acl`: the statements a synchronized twin needs: the synchronization user may
 /// update the twin's data properties and read the twin; the owner may do everything.
 pub(super) async fn acl() -> Json<Value> {
-    Json(sdt_core::twin::acl_statements())
+    Json(sdt_core::acl_statements())
 }
 
 /// A platform from a body; its definition is checked as a client would use it.

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use aas_model::{Operation, OperationVariable, SubmodelElement};
 use aas_serde::value_only;
 use reqwest::Url;
-use sdt_core::outbound::{OutboundError, OutboundPolicy};
+use sdt_core::{OutboundError, OutboundPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -512,7 +512,7 @@ impl Invoker {
                 .await
                 .map_err(from_reqwest)?;
             let status = response.status();
-            let body = sdt_core::outbound::read_limited(response, MAX_ANSWER_BYTES)
+            let body = sdt_core::read_limited(response, MAX_ANSWER_BYTES)
                 .await
                 .map_err(from_reqwest)?
                 .ok_or_else(|| {

@@ -624,7 +624,7 @@ mod tests {
         Ok(Arc::new(Database::open(path, StorageOptions::default())?))
     }
 
-    fn platform() -> Result<sdt_core::platform::Platform, serde_json::Error> {
+    fn platform() -> Result<sdt_core::Platform, serde_json::Error> {
         serde_json::from_value(serde_json::json!({
             "name": "iot", "base_url": "http://127.0.0.1:9", "authentication": "none"}))
     }
