@@ -9,8 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use events_core::mqtt::{MqttConfig, MqttSink, MqttSubscriber, Subscription};
-use events_core::{ChangeEvent, Encoding, EventClock, EventKind, EventSink};
+use events_core::{
+    ChangeEvent, Encoding, EventClock, EventKind, EventSink, MqttConfig, MqttSink, MqttSubscriber,
+    Subscription,
+};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use aas_conformance_tests::bench_input as sample;

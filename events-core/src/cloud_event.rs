@@ -10,63 +10,70 @@ use chrono::{DateTime, Utc};
 use cloudevents::{AttributesReader, Data, Event, EventBuilder, EventBuilderV10};
 use flate2::read::GzDecoder;
 
-use crate::envelope::{ChangeEvent, SerializedElement, SerializedEvent};
+use crate::event::{ChangeEvent, SerializedElement, SerializedEvent};
 use crate::gzip::{self, Deflated};
+use crate::message::CloudEventError;
 use crate::topic::{ElementType, EventKind, decode_id, encode_id};
 
-/// The type prefix of AAS change events.
-pub const TYPE_PREFIX: &str = "io.admin-shell.events.v1.";
-/// Where `dataschema` points, followed by the class name.
-pub const DATA_SCHEMA_PREFIX: &str = "https://raw.githubusercontent.com/admin-shell-io/aas-specs-metamodel/refs/heads/master/schemas/json/aas.json#/definitions/";
+/// The prefix of the CloudEvent `type` of AAS change events, followed by the
+/// [`EventKind`]: `io.admin-shell.events.v1.created`, `.updated`, `.deleted`.
+pub const CLOUD_EVENT_TYPE_PREFIX: &str = "io.admin-shell.events.v1.";
+/// The prefix of a CloudEvent's `dataschema`, followed by the class name of the element in
+/// `data` (`AssetAdministrationShell` or `Submodel`): the definitions of the AAS JSON schema.
+pub const CLOUD_EVENT_DATA_SCHEMA_PREFIX: &str = "https://raw.githubusercontent.com/admin-shell-io/aas-specs-metamodel/refs/heads/master/schemas/json/aas.json#/definitions/";
 
-/// The element of a CloudEvent's `data`.
+/// The element of a CloudEvent's `data`, read as AAS JSON of the type its `source` names.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Element {
+    /// An Asset Administration Shell (`source` under `shells/`).
     Shell(Box<AssetAdministrationShell>),
+    /// A submodel (`source` under `submodels/`).
     Submodel(Box<Submodel>),
 }
 
 /// A change as a CloudEvent carries it: the element is absent on `deleted`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloudChange {
+    /// What happened, from the `type` (`io.admin-shell.events.v1.<kind>`).
     pub kind: EventKind,
+    /// Shell or submodel, from the collection level of `source`.
     pub element_type: ElementType,
+    /// The element's identifier, decoded from the last level of `source` (base64url).
     pub id: String,
     /// The CloudEvent `time`; `None` when the event has none (it is optional): such an event
     /// cannot be ordered, so it is never taken for a duplicate or a late arrival.
     pub timestamp: Option<DateTime<Utc>>,
     /// The CloudEvent `id`.
     pub event_id: String,
+    /// The element from `data`; `None` on `deleted` and in reference-only events.
     pub element: Option<Element>,
 }
 
-/// Why a CloudEvent could not be built or read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CloudEventError {
-    #[error("building the CloudEvent failed: {0}")]
-    Build(String),
-    #[error("the message expands to more than {max} bytes")]
-    TooLarge { max: u64 },
-    #[error("the message is not gzip data: {0}")]
-    NotGzip(std::io::Error),
-    #[error("the message is not a CloudEvent in JSON: {0}")]
-    Json(serde_json::Error),
-    #[error("type {0:?} is not io.admin-shell.events.v1.created, .updated or .deleted")]
-    Type(String),
-    #[error("source {0:?} is not <base URL>/shells/<id> or <base URL>/submodels/<id>")]
-    Source(String),
-    #[error("data is not AAS JSON of a {element}: {message}")]
-    Data {
-        element: &'static str,
-        message: String,
-    },
-}
-
-/// The CloudEvents extension attribute that names the AAS version of the event's element.
+/// The CloudEvents extension attribute that names the AAS version of the event's element
+/// (`3.0` or `3.1`): the version of the AAS JSON in `data` and of the element at `source`.
 pub const AAS_VERSION_EXTENSION: &str = "aasversion";
 
-/// Encodes and decodes CloudEvents for a server at `base_url`.
+/// Encodes and decodes CloudEvents 1.0 (structured JSON) of shell and submodel changes for a
+/// server at a base URL: `source` is the element's REST URL under it.
+///
+/// ```
+/// use aas_model::Submodel;
+/// use events_core::{ChangeEvent, CloudEventCodec, EventKind};
+///
+/// let codec = CloudEventCodec::new("https://aas.example.com/api/v3");
+/// let event = ChangeEvent::Submodel {
+///     kind: EventKind::Updated,
+///     timestamp: chrono::Utc::now(),
+///     submodel: Box::new(Submodel::new("urn:sm:1")),
+///     affected_shell_ids: Vec::new(),
+/// };
+/// let message = codec.encode(&event)?;
+/// let json: serde_json::Value = serde_json::from_slice(&message)?;
+/// assert_eq!(json["type"], "io.admin-shell.events.v1.updated");
+/// assert_eq!(json["source"], "https://aas.example.com/api/v3/submodels/dXJuOnNtOjE");
+/// assert_eq!(codec.decode(&message, 1 << 20)?.id, "urn:sm:1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct CloudEventCodec {
     base_url: String,
@@ -113,7 +120,11 @@ impl CloudEventCodec {
         )
     }
 
-    /// The CloudEvent of a change (a new UUID as its id).
+    /// The CloudEvent of a change (a new UUID as its id), as a `cloudevents-sdk` event.
+    ///
+    /// # Errors
+    ///
+    /// [`CloudEventError::Build`] if the SDK refuses the attributes.
     pub fn event(&self, change: &ChangeEvent) -> Result<Event, CloudEventError> {
         self.build(change, true)
     }
@@ -130,7 +141,7 @@ impl CloudEventCodec {
         let mut builder = EventBuilderV10::new()
             .id(uuid::Uuid::new_v4().to_string())
             .source(self.source(element_type, id))
-            .ty(format!("{TYPE_PREFIX}{}", change.kind()))
+            .ty(format!("{CLOUD_EVENT_TYPE_PREFIX}{}", change.kind()))
             .time(change.timestamp())
             .extension(AAS_VERSION_EXTENSION, self.aas_version.as_str());
         if !with_data {
@@ -149,7 +160,7 @@ impl CloudEventCodec {
                 serde_json::from_slice(&json).map_err(|e| CloudEventError::Build(e.to_string()))?;
             builder = builder.data_with_schema(
                 "application/json",
-                format!("{DATA_SCHEMA_PREFIX}{class}"),
+                format!("{CLOUD_EVENT_DATA_SCHEMA_PREFIX}{class}"),
                 data,
             );
         }
@@ -212,7 +223,7 @@ impl CloudEventCodec {
         let mut builder = EventBuilderV10::new()
             .id(uuid::Uuid::new_v4().to_string())
             .source(self.source(element.element, &element.id))
-            .ty(format!("{TYPE_PREFIX}{kind}"))
+            .ty(format!("{CLOUD_EVENT_TYPE_PREFIX}{kind}"))
             .time(timestamp)
             .extension(AAS_VERSION_EXTENSION, self.aas_version.as_str());
         if reference_only {
@@ -232,6 +243,11 @@ impl CloudEventCodec {
     }
 
     /// Reads a message (plain or gzip JSON, at most `max_size` bytes once expanded).
+    ///
+    /// # Errors
+    ///
+    /// [`CloudEventError`] when the message is too large, not (gzip) JSON of a CloudEvent, or
+    /// not an AAS change event of a shell or submodel.
     pub fn decode(&self, message: &[u8], max_size: u64) -> Result<CloudChange, CloudEventError> {
         let json = if message.starts_with(&[0x1f, 0x8b]) {
             let mut json = Vec::new();
@@ -286,8 +302,11 @@ impl PreparedCloudEvent<'_> {
             ElementType::Submodel => "Submodel",
         };
         head.extend_from_slice(b",\"datacontenttype\":\"application/json\",\"dataschema\":");
-        serde_json::to_writer(&mut head, &format!("{DATA_SCHEMA_PREFIX}{class}"))
-            .map_err(CloudEventError::Json)?;
+        serde_json::to_writer(
+            &mut head,
+            &format!("{CLOUD_EVENT_DATA_SCHEMA_PREFIX}{class}"),
+        )
+        .map_err(CloudEventError::Json)?;
         head.extend_from_slice(b",\"data\":");
         Ok(match &self.data {
             Some(data) => gzip::around(&head, data, b"}"),
@@ -300,9 +319,20 @@ impl PreparedCloudEvent<'_> {
     }
 }
 
-/// The change a CloudEvent describes.
-pub fn read_change(event: &Event) -> Result<CloudChange, CloudEventError> {
-    let kind = match event.ty().strip_prefix(TYPE_PREFIX) {
+impl CloudChange {
+    /// The change a CloudEvent describes.
+    ///
+    /// # Errors
+    ///
+    /// [`CloudEventError::Type`], [`CloudEventError::Source`] or [`CloudEventError::Data`]
+    /// when the event is not an AAS change event of a shell or submodel.
+    pub fn from_event(event: &Event) -> Result<Self, CloudEventError> {
+        read_change(event)
+    }
+}
+
+fn read_change(event: &Event) -> Result<CloudChange, CloudEventError> {
+    let kind = match event.ty().strip_prefix(CLOUD_EVENT_TYPE_PREFIX) {
         Some("created") => EventKind::Created,
         Some("updated") => EventKind::Updated,
         Some("deleted") => EventKind::Deleted,

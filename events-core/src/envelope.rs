@@ -12,208 +12,52 @@
 //!
 //! (`affectedShellIds` on submodel events only.) The consumer reads the element through the
 //! REST API (or the publisher's event feed). [`decode_any`] reads both shapes.
+//!
+//! The kind of change and the element's id travel in the topic
+//! ([`TopicScheme`](crate::TopicScheme)), so decoding takes the parsed topic. This module is
+//! part of the API by design: its functions read as what they encode
+//! (`envelope::encode`, `envelope::decode`), the way `serde_json::from_slice` does.
+//! [`Encoding::Envelope`](crate::Encoding::Envelope) does the same with the topic included.
+//!
+//! ```
+//! use aas_model::Submodel;
+//! use events_core::{ChangeEvent, EventClock, EventKind, TopicScheme, envelope};
+//!
+//! let event = ChangeEvent::Submodel {
+//!     kind: EventKind::Created,
+//!     timestamp: EventClock::new().next_timestamp(),
+//!     submodel: Box::new(Submodel::new("urn:sm:1")),
+//!     affected_shell_ids: vec!["urn:aas:1".into()],
+//! };
+//! let scheme = TopicScheme::twinsphere();
+//! let topic = scheme.topic(event.element().0, event.element().1, event.kind());
+//! let message = envelope::encode(&event);
+//! assert_eq!(message[..2], [0x1f, 0x8b], "gzip");
+//! assert_eq!(envelope::decode(&scheme.parse(&topic)?, &message, 1 << 20)?, event);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io::Read;
-use std::sync::Arc;
 
-use aas_model::{AssetAdministrationShell, HasSemantics, Submodel};
+use aas_model::{AssetAdministrationShell, Submodel};
 use chrono::{DateTime, SecondsFormat, Utc};
 use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
 
+use crate::event::{ChangeEvent, EventReference, SerializedElement, SerializedEvent};
 use crate::gzip::{self, Deflated};
 use crate::topic::{ElementType, EventKind, Topic};
 
-/// The envelope version this crate writes.
+/// The envelope version this crate writes (the envelope's `version`); decoding accepts any.
 pub const VERSION: &str = "1.0";
 
-/// A change event with its element, as the envelope carries it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ChangeEvent {
-    /// A shell was created, updated or deleted (for `deleted`: its last state).
-    Shell {
-        kind: EventKind,
-        timestamp: DateTime<Utc>,
-        shell: Box<AssetAdministrationShell>,
-    },
-    /// A submodel was created, updated or deleted, with the shells that refer to it.
-    Submodel {
-        kind: EventKind,
-        timestamp: DateTime<Utc>,
-        submodel: Box<Submodel>,
-        affected_shell_ids: Vec<String>,
-    },
-}
-
-impl ChangeEvent {
-    /// What happened.
-    pub fn kind(&self) -> EventKind {
-        match self {
-            ChangeEvent::Shell { kind, .. } | ChangeEvent::Submodel { kind, .. } => *kind,
-        }
-    }
-
-    /// When it happened.
-    pub fn timestamp(&self) -> DateTime<Utc> {
-        match self {
-            ChangeEvent::Shell { timestamp, .. } | ChangeEvent::Submodel { timestamp, .. } => {
-                *timestamp
-            }
-        }
-    }
-
-    /// The element type and identifier the event is about.
-    pub fn element(&self) -> (ElementType, &str) {
-        match self {
-            ChangeEvent::Shell { shell, .. } => (ElementType::Shell, &shell.id),
-            ChangeEvent::Submodel { submodel, .. } => (ElementType::Submodel, &submodel.id),
-        }
-    }
-}
-
-/// An element as its events carry it: its AAS JSON, serialized once and shared (not copied)
-/// by every message made of it, in whatever encodings. A server that serialized the element
-/// to store it hands that JSON over ([`SerializedElement::submodel_with_json`]) instead of
-/// letting each encoder serialize the element again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SerializedElement {
-    pub element: ElementType,
-    /// The element's identifier (plain, not encoded).
-    pub id: String,
-    /// The element's AAS JSON (what `aas_serde::json::to_string` writes of it).
-    pub json: Arc<str>,
-    /// For submodels: the first key of the semanticId (CloudEvents' `semanticid`).
-    pub semantic_id: Option<String>,
-}
-
-impl SerializedElement {
-    /// A shell, serialized now.
-    pub fn shell(shell: &AssetAdministrationShell) -> Self {
-        Self::shell_with_json(shell, aas_serde::json::to_string(shell).into())
-    }
-
-    /// A shell with its JSON as already serialized (`json` must be the shell's AAS JSON).
-    pub fn shell_with_json(shell: &AssetAdministrationShell, json: Arc<str>) -> Self {
-        Self {
-            element: ElementType::Shell,
-            id: shell.id.clone(),
-            json,
-            semantic_id: None,
-        }
-    }
-
-    /// A submodel, serialized now.
-    pub fn submodel(submodel: &Submodel) -> Self {
-        Self::submodel_with_json(submodel, aas_serde::json::to_string(submodel).into())
-    }
-
-    /// A submodel with its JSON as already serialized (`json` must be the submodel's AAS
-    /// JSON).
-    pub fn submodel_with_json(submodel: &Submodel, json: Arc<str>) -> Self {
-        Self {
-            element: ElementType::Submodel,
-            id: submodel.id.clone(),
-            json,
-            semantic_id: submodel
-                .semantic_id()
-                .and_then(|reference| reference.keys.first())
-                .map(|key| key.value.clone()),
-        }
-    }
-}
-
-/// A change event with its element serialized: what the encoders work on
-/// ([`encode_serialized`], [`crate::Encoding::encode_serialized`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SerializedEvent {
-    pub kind: EventKind,
-    pub timestamp: DateTime<Utc>,
-    /// The element (for `deleted`: its last state).
-    pub element: SerializedElement,
-    /// For submodels: the shells that refer to it (ignored for shells).
-    pub affected_shell_ids: Vec<String>,
-}
-
-impl SerializedEvent {
-    /// The event without its element: what a reference-only message carries.
-    pub fn reference(&self) -> EventReference {
-        EventReference {
-            element: self.element.element,
-            id: self.element.id.clone(),
-            kind: self.kind,
-            timestamp: self.timestamp,
-            affected_shell_ids: match self.element.element {
-                ElementType::Shell => Vec::new(),
-                ElementType::Submodel => self.affected_shell_ids.clone(),
-            },
-        }
-    }
-}
-
-impl ChangeEvent {
-    /// The event with its element serialized (once, for all encoders).
-    pub fn serialized(&self) -> SerializedEvent {
-        match self {
-            ChangeEvent::Shell {
-                kind,
-                timestamp,
-                shell,
-            } => SerializedEvent {
-                kind: *kind,
-                timestamp: *timestamp,
-                element: SerializedElement::shell(shell),
-                affected_shell_ids: Vec::new(),
-            },
-            ChangeEvent::Submodel {
-                kind,
-                timestamp,
-                submodel,
-                affected_shell_ids,
-            } => SerializedEvent {
-                kind: *kind,
-                timestamp: *timestamp,
-                element: SerializedElement::submodel(submodel),
-                affected_shell_ids: affected_shell_ids.clone(),
-            },
-        }
-    }
-}
-
-/// An event that names its element without carrying it: what a reference-only envelope says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventReference {
-    pub element: ElementType,
-    /// The element's identifier (plain, not encoded).
-    pub id: String,
-    pub kind: EventKind,
-    pub timestamp: DateTime<Utc>,
-    /// For submodels: the shells that referred to it (empty for shells).
-    pub affected_shell_ids: Vec<String>,
-}
-
-impl ChangeEvent {
-    /// The event without its element: what a reference-only envelope carries.
-    pub fn reference(&self) -> EventReference {
-        let (element, id) = self.element();
-        EventReference {
-            element,
-            id: id.to_owned(),
-            kind: self.kind(),
-            timestamp: self.timestamp(),
-            affected_shell_ids: match self {
-                ChangeEvent::Shell { .. } => Vec::new(),
-                ChangeEvent::Submodel {
-                    affected_shell_ids, ..
-                } => affected_shell_ids.clone(),
-            },
-        }
-    }
-}
-
-/// An envelope as received: complete, or reference-only.
+/// An envelope as received ([`decode_any`]): complete, or reference-only.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Envelope {
+    /// A complete envelope: the event with the element from its `payload`.
     Complete(ChangeEvent),
+    /// A reference-only envelope (`referenceOnly: true`, no `payload`): read the element
+    /// through the REST API.
     Reference(EventReference),
 }
 
@@ -221,27 +65,52 @@ pub enum Envelope {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnvelopeError {
+    /// The message is not a gzip stream, or the stream is corrupt or cut short.
     #[error("the message is not gzip data: {0}")]
     NotGzip(std::io::Error),
+    /// The message expands to more bytes than the caller allowed (a gzip bomb stops here).
     #[error("the message expands to more than {max} bytes")]
-    TooLarge { max: u64 },
+    TooLarge {
+        /// The limit the caller gave, in bytes of expanded JSON.
+        max: u64,
+    },
+    /// The expanded message is not the envelope's JSON object (a field missing or of
+    /// another type).
     #[error("the envelope is not the expected JSON: {0}")]
     Json(serde_json::Error),
+    /// The `timestamp` is not an RFC 3339 (ISO 8601) date and time with an offset.
     #[error("the timestamp {0:?} is not an ISO 8601 date and time with offset")]
     Timestamp(String),
+    /// The `payload` string is not the AAS JSON of the element type the topic names.
     #[error("the payload is not AAS JSON of a {element}: {source}")]
     Payload {
+        /// The element type the topic names: `shell` or `submodel`.
         element: &'static str,
+        /// Why the AAS JSON did not read.
         source: Box<aas_serde::json::Error>,
     },
+    /// The element in the envelope (its `payload`'s id, or a reference-only envelope's
+    /// `id`) is not the one the topic names.
     #[error("the payload's id {payload:?} is not the topic's id {topic:?}")]
-    IdMismatch { payload: String, topic: String },
+    IdMismatch {
+        /// The id in the envelope.
+        payload: String,
+        /// The id decoded from the topic.
+        topic: String,
+    },
+    /// A reference-only envelope's `kind` is not the topic's.
     #[error("the envelope's kind {envelope:?} is not the topic's kind {topic}")]
-    KindMismatch { envelope: String, topic: EventKind },
+    KindMismatch {
+        /// The `kind` in the envelope, as written.
+        envelope: String,
+        /// The kind the topic names.
+        topic: EventKind,
+    },
     /// A reference-only envelope where a complete one was required ([`decode`]); [`decode_any`]
     /// reads it.
     #[error("the envelope is reference-only: it carries no element")]
     ReferenceOnly(Box<EventReference>),
+    /// [`to_json`]: the message (expanded, if gzip) is not JSON.
     #[error("the message is neither JSON nor gzip-compressed JSON: {0}")]
     NotJson(serde_json::Error),
 }
@@ -265,7 +134,9 @@ struct Wire {
     affected_shell_ids: Option<Vec<String>>,
 }
 
-/// The timestamp as the envelope writes it: UTC with `Z`, microseconds when needed.
+/// The timestamp as the envelope writes it: RFC 3339 in UTC with `Z`, with as many fractional
+/// digits as needed (none, milliseconds, microseconds or nanoseconds), e.g.
+/// `2026-01-02T03:04:05.123456Z`.
 pub fn format_timestamp(timestamp: DateTime<Utc>) -> String {
     timestamp.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
@@ -294,7 +165,8 @@ pub struct PreparedEnvelope {
     payload: Deflated,
 }
 
-/// Prepares the envelopes of `element`'s events.
+/// Prepares the envelopes of `element`'s events: escapes its JSON as the `payload` string
+/// and compresses it, the work that grows with the element.
 pub fn prepare(element: &SerializedElement) -> PreparedEnvelope {
     let mut payload = Vec::with_capacity(element.json.len() + element.json.len() / 16 + 16);
     payload.extend_from_slice(b"\"payload\":");

@@ -23,11 +23,24 @@ const PATTERN_PREFIX: &str = "$regex=";
 pub struct FilterError {
     /// The entry as given.
     pub filter: String,
+    /// Why the pattern after `$regex=` does not compile.
     #[source]
     pub source: regex::Error,
 }
 
-/// Which submodels announce their changes (see the [module docs](self)).
+/// Which submodels announce their changes, by semantic id: all when no entry is given;
+/// otherwise those whose semantic id equals an entry or matches an entry's `$regex=` pattern
+/// (twinsphere's `publish.submodels.semanticIds`).
+///
+/// ```
+/// use events_core::SemanticIdFilter;
+///
+/// let filter = SemanticIdFilter::new(&["urn:nameplate", "$regex=^urn:acme:"])?;
+/// assert!(filter.admits(Some("urn:acme:motor")));
+/// assert!(!filter.admits(Some("urn:other")));
+/// assert!(SemanticIdFilter::default().admits(None), "no entries: every submodel");
+/// # Ok::<(), events_core::FilterError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct SemanticIdFilter {
     exact: Vec<String>,
@@ -37,6 +50,10 @@ pub struct SemanticIdFilter {
 impl SemanticIdFilter {
     /// A filter of these entries: ids, and patterns after `$regex=` (the `regex` crate's
     /// syntax, unanchored: `^…$` to match whole ids).
+    ///
+    /// # Errors
+    ///
+    /// [`FilterError`] naming the first entry whose pattern is no regular expression.
     pub fn new<S: AsRef<str>>(entries: &[S]) -> Result<Self, FilterError> {
         let mut filter = Self::default();
         for entry in entries {

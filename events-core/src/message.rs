@@ -3,11 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud_event::{CloudChange, CloudEventCodec, CloudEventError, PreparedCloudEvent};
-use crate::envelope::{
-    self, ChangeEvent, EnvelopeError, EventReference, PreparedEnvelope, SerializedElement,
-    SerializedEvent,
-};
+#[cfg(feature = "cloudevents")]
+use crate::cloud_event::{CloudChange, CloudEventCodec, PreparedCloudEvent};
+use crate::envelope::{self, EnvelopeError, PreparedEnvelope};
+use crate::event::{ChangeEvent, EventReference, SerializedElement, SerializedEvent};
 use crate::topic::{ElementType, EventKind, TopicError, TopicScheme};
 
 /// One message to publish: the topic and the encoded event. Store it as is (an outbox) and
@@ -15,20 +14,71 @@ use crate::topic::{ElementType, EventKind, TopicError, TopicScheme};
 /// drop it as a duplicate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventMessage {
+    /// The MQTT topic, `<root>/<shells|submodels>/<base64url id>/<kind>`.
     pub topic: String,
+    /// The encoded event: a gzip envelope, or a CloudEvent's JSON (gzip if the codec
+    /// compresses).
     pub payload: Vec<u8>,
 }
 
 /// Which contract events are published and read in.
+///
+/// Without the feature `cloudevents` only [`Encoding::Envelope`] exists; the enum is
+/// `#[non_exhaustive]` so that matches stay valid whichever features are on.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Encoding {
     /// The twinsphere envelope (gzip JSON, the element as a JSON string) under
     /// `<root>/{shells|submodels}/<id>/<kind>`.
     Envelope(TopicScheme),
     /// CloudEvents 1.0 structured JSON, topics as the envelope's under their own root.
+    #[cfg(feature = "cloudevents")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cloudevents")))]
     CloudEvents {
+        /// The topics the events are published under (by default root `aas-events`).
         topics: TopicScheme,
+        /// How the CloudEvents are written: `source` URLs, AAS version, compression.
         codec: CloudEventCodec,
+    },
+}
+
+/// Why a message could not be built, or a CloudEvent not read (`CloudEventCodec::decode`).
+///
+/// The envelope encoder never fails; only CloudEvents (`Encoding::CloudEvents`, feature
+/// `cloudevents`) return these errors. The type exists without the feature too, so that the
+/// signatures of [`Encoding::encode`] and [`PreparedMessage::finish`] do not change with it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CloudEventError {
+    /// The CloudEvents SDK refused the attributes, or they did not serialize as a JSON object.
+    #[error("building the CloudEvent failed: {0}")]
+    Build(String),
+    /// The message expands to more bytes than the caller allowed (a gzip bomb stops here).
+    #[error("the message expands to more than {max} bytes")]
+    TooLarge {
+        /// The limit the caller gave, in bytes of expanded JSON.
+        max: u64,
+    },
+    /// The message starts as gzip but is not a valid gzip stream.
+    #[error("the message is not gzip data: {0}")]
+    NotGzip(std::io::Error),
+    /// The message is not a CloudEvent in JSON (structured mode), or could not be written.
+    #[error("the message is not a CloudEvent in JSON: {0}")]
+    Json(serde_json::Error),
+    /// The `type` is not one of the AAS change events (the type as received).
+    #[error("type {0:?} is not io.admin-shell.events.v1.created, .updated or .deleted")]
+    Type(String),
+    /// The `source` is not the URL of a shell or submodel with a base64url id (the source as
+    /// received).
+    #[error("source {0:?} is not <base URL>/shells/<id> or <base URL>/submodels/<id>")]
+    Source(String),
+    /// The `data` is not the AAS JSON of the element type `source` names.
+    #[error("data is not AAS JSON of a {element}: {message}")]
+    Data {
+        /// The element type `source` names: `shell` or `submodel`.
+        element: &'static str,
+        /// Why the AAS JSON did not read.
+        message: String,
     },
 }
 
@@ -43,7 +93,12 @@ pub struct PreparedMessage<'a> {
 #[derive(Debug, Clone)]
 enum PreparedBody<'a> {
     Envelope(PreparedEnvelope),
+    #[cfg(feature = "cloudevents")]
     CloudEvent(PreparedCloudEvent<'a>),
+    /// Holds the lifetime when no variant borrows.
+    #[cfg(not(feature = "cloudevents"))]
+    #[allow(dead_code)]
+    Never(std::convert::Infallible, std::marker::PhantomData<&'a ()>),
 }
 
 impl PreparedMessage<'_> {
@@ -65,20 +120,30 @@ impl PreparedMessage<'_> {
             .topic(self.element.element, &self.element.id, kind);
         let payload = match &self.body {
             PreparedBody::Envelope(envelope) => envelope.finish(timestamp, affected_shell_ids),
+            #[cfg(feature = "cloudevents")]
             PreparedBody::CloudEvent(cloud_event) => cloud_event.finish(kind, timestamp)?,
+            #[cfg(not(feature = "cloudevents"))]
+            PreparedBody::Never(never, _) => match *never {},
         };
         Ok(EventMessage { topic, payload })
     }
 }
 
-/// An event as a subscriber receives it.
+/// An event as a subscriber receives it ([`Encoding::decode`]).
+///
+/// `#[non_exhaustive]`: `ReceivedEvent::CloudEvent` exists with the feature `cloudevents`
+/// only.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ReceivedEvent {
+    /// A complete twinsphere envelope: the event with its element.
     Envelope(ChangeEvent),
     /// A reference-only envelope: the event was too large to publish complete; read the
     /// element through the REST API.
     Reference(EventReference),
     /// A CloudEvent; a reference-only one has no element (as on `deleted`).
+    #[cfg(feature = "cloudevents")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cloudevents")))]
     CloudEvent(CloudChange),
 }
 
@@ -88,6 +153,7 @@ impl ReceivedEvent {
         match self {
             ReceivedEvent::Envelope(event) => event.kind(),
             ReceivedEvent::Reference(reference) => reference.kind,
+            #[cfg(feature = "cloudevents")]
             ReceivedEvent::CloudEvent(change) => change.kind,
         }
     }
@@ -98,6 +164,7 @@ impl ReceivedEvent {
         match self {
             ReceivedEvent::Envelope(event) => Some(event.timestamp()),
             ReceivedEvent::Reference(reference) => Some(reference.timestamp),
+            #[cfg(feature = "cloudevents")]
             ReceivedEvent::CloudEvent(change) => change.timestamp,
         }
     }
@@ -107,6 +174,7 @@ impl ReceivedEvent {
         match self {
             ReceivedEvent::Envelope(event) => event.element(),
             ReceivedEvent::Reference(reference) => (reference.element, &reference.id),
+            #[cfg(feature = "cloudevents")]
             ReceivedEvent::CloudEvent(change) => (change.element_type, &change.id),
         }
     }
@@ -116,22 +184,42 @@ impl ReceivedEvent {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
+    /// The topic is not one of the encoding's topics.
     #[error("topic {topic:?}: {source}")]
-    Topic { topic: String, source: TopicError },
+    Topic {
+        /// The topic as received.
+        topic: String,
+        /// Why it does not parse.
+        source: TopicError,
+    },
+    /// The payload is not a valid twinsphere envelope of the element the topic names.
     #[error("topic {topic:?}: {source}")]
     Envelope {
+        /// The topic as received.
         topic: String,
+        /// Why the envelope does not decode.
         source: EnvelopeError,
     },
+    /// The payload is not a valid AAS CloudEvent.
+    #[cfg(feature = "cloudevents")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cloudevents")))]
     #[error("topic {topic:?}: {source}")]
     CloudEvent {
+        /// The topic as received.
         topic: String,
+        /// Why the CloudEvent does not read.
         source: CloudEventError,
     },
+    /// The CloudEvent's `source` and `type` name another element or kind than its topic.
+    #[cfg(feature = "cloudevents")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cloudevents")))]
     #[error("topic {topic:?} names {expected}, but the CloudEvent is about {found}")]
     TopicMismatch {
+        /// The topic as received.
         topic: String,
+        /// The collection, id and kind the topic names.
         expected: String,
+        /// The collection, id and kind of the CloudEvent's `source` and `type`.
         found: String,
     },
 }
@@ -143,6 +231,8 @@ impl Encoding {
     }
 
     /// CloudEvents under `aas-events/...`, sources under `base_url` (plain JSON, no gzip).
+    #[cfg(feature = "cloudevents")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cloudevents")))]
     pub fn cloud_events(base_url: impl Into<String>) -> Self {
         Encoding::CloudEvents {
             topics: TopicScheme::cloud_events(),
@@ -154,8 +244,11 @@ impl Encoding {
     /// twinsphere envelope's JSON is the same in every version (the version only decides
     /// which values are valid), so only CloudEvents show it, as the extension `aasversion`.
     pub fn with_aas_version(self, version: aas_model::Version) -> Self {
+        #[cfg(not(feature = "cloudevents"))]
+        let _ = version;
         match self {
             Encoding::Envelope(topics) => Encoding::Envelope(topics),
+            #[cfg(feature = "cloudevents")]
             Encoding::CloudEvents { topics, codec } => Encoding::CloudEvents {
                 topics,
                 codec: codec.with_aas_version(version),
@@ -166,7 +259,9 @@ impl Encoding {
     /// The topics of this contract.
     pub fn topics(&self) -> &TopicScheme {
         match self {
-            Encoding::Envelope(topics) | Encoding::CloudEvents { topics, .. } => topics,
+            Encoding::Envelope(topics) => topics,
+            #[cfg(feature = "cloudevents")]
+            Encoding::CloudEvents { topics, .. } => topics,
         }
     }
 
@@ -208,7 +303,7 @@ impl Encoding {
     /// The reference-only message of an event, for when its complete message is too large for
     /// the transport: the same topic; the twinsphere envelope without `payload` (see
     /// [`envelope::encode_reference`]), or the CloudEvent without `data` and with the extension
-    /// `referenceonly: true` (see [`CloudEventCodec::encode_reference`]).
+    /// `referenceonly: true` (see `CloudEventCodec::encode_reference`).
     pub fn encode_reference(&self, event: &ChangeEvent) -> Result<EventMessage, CloudEventError> {
         self.encode_reference_serialized(&event.serialized())
     }
@@ -224,6 +319,7 @@ impl Encoding {
             .topic(element.element, &element.id, event.kind);
         let payload = match self {
             Encoding::Envelope(_) => envelope::encode_reference(&event.reference()),
+            #[cfg(feature = "cloudevents")]
             Encoding::CloudEvents { codec, .. } => codec.encode_reference_serialized(event)?,
         };
         Ok(EventMessage { topic, payload })
@@ -239,6 +335,7 @@ impl Encoding {
             element: element.clone(),
             body: match self {
                 Encoding::Envelope(_) => PreparedBody::Envelope(envelope::prepare(element)),
+                #[cfg(feature = "cloudevents")]
                 Encoding::CloudEvents { codec, .. } => {
                     PreparedBody::CloudEvent(codec.prepare(element))
                 }
@@ -246,7 +343,13 @@ impl Encoding {
         }
     }
 
-    /// Reads a received message; the payload may expand to at most `max_size` bytes.
+    /// Reads a message received on `topic`; the payload may expand to at most `max_size`
+    /// bytes (a gzip bomb is an error, not an allocation).
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] when the topic is not one of this encoding's, or the payload is not a
+    /// valid message of the element and kind the topic names.
     pub fn decode(
         &self,
         topic: &str,
@@ -270,6 +373,7 @@ impl Encoding {
                     topic: topic.to_owned(),
                     source,
                 }),
+            #[cfg(feature = "cloudevents")]
             Encoding::CloudEvents { codec, .. } => {
                 let change =
                     codec

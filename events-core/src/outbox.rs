@@ -2,7 +2,7 @@
 //! outbox, independent of where the outbox is stored.
 //!
 //! A program that writes its events in the same transaction as its changes implements
-//! [`Outbox`] over its storage and runs [`drain`]; then a broker that is down, or a program
+//! [`Outbox`] over its storage and runs [`drain_outbox`]; then a broker that is down, or a program
 //! that is killed, only delays events: they wait in the outbox. Entries go out in order, in
 //! batches, and each is acknowledged (removed from the outbox) only after the sink delivered
 //! it, so delivery is at least once; subscribers drop duplicates (`crate::Deduplicator`).
@@ -39,9 +39,10 @@ const OUTAGE: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_
 
 /// One message waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct OutboxEntry {
     /// The entry's place in the outbox: increasing in the order entries were added.
     pub sequence: i64,
+    /// The MQTT topic to publish to.
     pub topic: String,
     /// What to publish; `None` if the message is gone (the entry cannot be sent).
     pub payload: Option<Vec<u8>>,
@@ -58,7 +59,7 @@ pub trait Outbox: Send + Sync {
 
     /// Up to `limit` entries, in sequence order, leaving out those whose back-off (the
     /// `retry_at` of [`Outbox::record_failure`]) has not passed.
-    async fn due(&self, limit: usize) -> Result<Vec<Entry>, Self::Error>;
+    async fn due(&self, limit: usize) -> Result<Vec<OutboxEntry>, Self::Error>;
 
     /// When the first entry left out by [`Outbox::due`] for its back-off is due, if any.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, Self::Error>;
@@ -119,7 +120,7 @@ impl Delivery {
     }
 
     /// Why the entry can never be sent, if it cannot.
-    fn unsendable(&self, entry: &Entry) -> Option<String> {
+    fn unsendable(&self, entry: &OutboxEntry) -> Option<String> {
         match &entry.payload {
             None => Some("its message is no longer in the event log".to_owned()),
             Some(payload) if payload.len() > self.max_event_size => Some(format!(
@@ -149,7 +150,7 @@ enum PublishError {
 async fn publish(
     sink: &dyn EventSink,
     delivery: &Delivery,
-    entry: &Entry,
+    entry: &OutboxEntry,
 ) -> Result<(), PublishError> {
     let message = EventMessage {
         topic: entry.topic.clone(),
@@ -169,8 +170,15 @@ fn logged<T, E: std::error::Error>(result: Result<T, E>, what: &'static str) -> 
         .ok()
 }
 
-/// Publishes the outbox's entries as they come, forever (drop or abort the future to stop).
-pub async fn drain<O: Outbox + ?Sized>(outbox: &O, sink: &dyn EventSink, delivery: Delivery) {
+/// Publishes the outbox's entries to `sink` as they come, forever (drop or abort the future
+/// to stop), under the policy `delivery`: batches in order, a failing entry tried alone,
+/// back-off and dead letters for entries the sink refuses, outages counted against none (see
+/// [`Outbox`]). Errors of the outbox are logged with `tracing` and the drain goes on.
+pub async fn drain_outbox<O: Outbox + ?Sized>(
+    outbox: &O,
+    sink: &dyn EventSink,
+    delivery: Delivery,
+) {
     let mut outage = OUTAGE.retry();
     // An entry that failed: the next round sends it alone.
     let mut suspect: Option<i64> = None;
@@ -241,8 +249,8 @@ pub async fn drain<O: Outbox + ?Sized>(outbox: &O, sink: &dyn EventSink, deliver
 async fn unsendable_to_dead_letters<O: Outbox + ?Sized>(
     outbox: &O,
     delivery: &Delivery,
-    entries: Vec<Entry>,
-) -> Vec<Entry> {
+    entries: Vec<OutboxEntry>,
+) -> Vec<OutboxEntry> {
     let mut sendable = Vec::with_capacity(entries.len());
     for entry in entries {
         let Some(reason) = delivery.unsendable(&entry) else {
@@ -273,8 +281,8 @@ async fn isolate<O: Outbox + ?Sized>(
     outbox: &O,
     sink: &dyn EventSink,
     delivery: &Delivery,
-    suspect: &Entry,
-    entries: &[Entry],
+    suspect: &OutboxEntry,
+    entries: &[OutboxEntry],
 ) -> Isolated {
     let sequence = suspect.sequence;
     let error = match publish(sink, delivery, suspect).await {
@@ -341,7 +349,7 @@ mod tests {
     /// An outbox in memory, with its dead letters (sequence, reason, attempts).
     #[derive(Default)]
     struct Memory {
-        entries: Mutex<BTreeMap<i64, (Entry, DateTime<Utc>)>>,
+        entries: Mutex<BTreeMap<i64, (OutboxEntry, DateTime<Utc>)>>,
         dead: Mutex<Vec<(i64, String, u32)>>,
         added: Notify,
     }
@@ -354,7 +362,7 @@ mod tests {
         fn add(&self, topic: &str, payload: Option<Vec<u8>>) {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             let sequence = entries.keys().next_back().map_or(1, |last| last + 1);
-            let entry = Entry {
+            let entry = OutboxEntry {
                 sequence,
                 topic: topic.to_owned(),
                 payload,
@@ -364,7 +372,7 @@ mod tests {
             self.added.notify_one();
         }
 
-        fn waiting(&self) -> Vec<Entry> {
+        fn waiting(&self) -> Vec<OutboxEntry> {
             let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             entries.values().map(|(entry, _)| entry.clone()).collect()
         }
@@ -381,7 +389,7 @@ mod tests {
     impl Outbox for Memory {
         type Error = Never;
 
-        async fn due(&self, limit: usize) -> Result<Vec<Entry>, Never> {
+        async fn due(&self, limit: usize) -> Result<Vec<OutboxEntry>, Never> {
             let now = Utc::now();
             let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             Ok(entries
@@ -485,7 +493,7 @@ mod tests {
         delivery: Delivery,
     ) -> tokio::task::JoinHandle<()> {
         let outbox = outbox.clone();
-        tokio::spawn(async move { drain(outbox.as_ref(), sink.as_ref(), delivery).await })
+        tokio::spawn(async move { drain_outbox(outbox.as_ref(), sink.as_ref(), delivery).await })
     }
 
     #[tokio::test]

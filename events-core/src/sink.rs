@@ -1,5 +1,5 @@
 //! Where events go: the [`EventSink`] trait, implemented by the MQTT sink
-//! (`crate::mqtt::MqttSink`, feature `mqtt`) and by [`MemorySink`] for tests.
+//! (`MqttSink`, feature `mqtt`) and by [`MemorySink`] for tests.
 
 use std::sync::{Arc, Mutex, PoisonError};
 

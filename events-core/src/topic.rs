@@ -5,11 +5,16 @@ use std::fmt;
 
 use aas_serde::query::IdError;
 
-/// What happened to the element.
+/// What happened to the element: the last level of an event's topic, and the suffix of a
+/// CloudEvent's `type` (`io.admin-shell.events.v1.<kind>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
+    /// The element was added to the repository (`created`).
     Created,
+    /// The element was replaced or changed in place (`updated`).
     Updated,
+    /// The element was removed (`deleted`); envelopes carry its last state, CloudEvents no
+    /// `data`.
     Deleted,
 }
 
@@ -39,10 +44,13 @@ impl fmt::Display for EventKind {
     }
 }
 
-/// Which kind of element an event is about.
+/// Which kind of element an event is about: the topic level after the root, and the REST
+/// collection of the element's URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ElementType {
+    /// An Asset Administration Shell (`shells`).
     Shell,
+    /// A submodel (`submodels`).
     Submodel,
 }
 
@@ -56,36 +64,52 @@ impl ElementType {
     }
 }
 
-/// A parsed topic.
+/// A parsed topic ([`TopicScheme::parse`]): which element it names and what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topic {
+    /// The collection level: shell or submodel.
     pub element: ElementType,
-    /// The identifier, decoded.
+    /// The element's identifier, decoded from the id level's base64url.
     pub id: String,
+    /// The last level: created, updated or deleted.
     pub kind: EventKind,
 }
 
 /// Why a topic could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TopicError {
+    /// The topic is not below the scheme's root.
     #[error("topic {topic:?} does not start with the root {root:?}")]
-    WrongRoot { topic: String, root: String },
+    WrongRoot {
+        /// The topic as received.
+        topic: String,
+        /// The scheme's root.
+        root: String,
+    },
+    /// Below the root, the topic is not three levels of a collection, an id and a kind (the
+    /// topic as received).
     #[error("topic {0:?} is not <root>/<shells|submodels>/<id>/<created|updated|deleted>")]
     Shape(String),
+    /// The id level does not decode.
     #[error("topic {topic:?}: {source}")]
     Id {
+        /// The topic as received.
         topic: String,
+        /// Why the id level does not decode.
         #[source]
         source: IdLevelError,
     },
 }
 
-/// Why a topic's id level does not decode ([`decode_id`]).
+/// Why a topic's id level does not decode: it must be base64url (with or without padding) of
+/// UTF-8 text, as the API encodes ids in paths.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdLevelError {
+    /// The level is not base64url.
     #[error("the id level is not base64url: {0}")]
     Base64(#[source] base64::DecodeError),
+    /// The decoded bytes are not UTF-8.
     #[error("the id level does not decode to UTF-8: {0}")]
     Utf8(#[source] std::string::FromUtf8Error),
 }
@@ -99,21 +123,13 @@ pub struct TopicScheme {
 
 /// The id level of a topic: base64url without padding (Part 2 v3.1.1), as the API encodes
 /// ids in paths ([`aas_serde::query::encode_id`]).
-pub fn encode_id(id: &str) -> String {
+pub(crate) fn encode_id(id: &str) -> String {
     aas_serde::query::encode_id(id)
-}
-
-/// Whether `topic` (as MQTT carries it, bytes) is `root` or a topic below it (`root/...`), not
-/// merely one starting with the same characters (`rootless/...`).
-pub fn is_at_or_below(root: &str, topic: &[u8]) -> bool {
-    topic
-        .strip_prefix(root.as_bytes())
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
 }
 
 /// Decodes an id level, with or without padding, as the API decodes ids in paths
 /// ([`aas_serde::query::decode_id`]).
-pub fn decode_id(level: &str) -> Result<String, IdLevelError> {
+pub(crate) fn decode_id(level: &str) -> Result<String, IdLevelError> {
     aas_serde::query::decode_id(level).map_err(|error| match error {
         IdError::Base64 { source, .. } => IdLevelError::Base64(source),
         IdError::Utf8 { source, .. } => IdLevelError::Utf8(source),
@@ -138,7 +154,7 @@ impl TopicScheme {
         Self::new("aas-events")
     }
 
-    /// The root.
+    /// The root: the first level(s) of every topic of the scheme, without a trailing `/`.
     pub fn root(&self) -> &str {
         &self.root
     }
@@ -163,6 +179,11 @@ impl TopicScheme {
     }
 
     /// Parses a topic of this scheme.
+    ///
+    /// # Errors
+    ///
+    /// [`TopicError`] when the topic is not below the root, is not
+    /// `<shells|submodels>/<id>/<kind>` there, or its id level is not base64url of UTF-8.
     pub fn parse(&self, topic: &str) -> Result<Topic, TopicError> {
         let rest = topic
             .strip_prefix(&self.root)
@@ -237,14 +258,6 @@ mod tests {
             "twinsphere/shells/+/updated"
         );
         assert_eq!(scheme.filter(None, None), "twinsphere/+/+/+");
-    }
-
-    #[test]
-    fn a_topic_is_below_a_root_by_whole_levels_only() {
-        assert!(is_at_or_below("twinsphere", b"twinsphere"));
-        assert!(is_at_or_below("twinsphere", b"twinsphere/shells/x/created"));
-        assert!(!is_at_or_below("twinsphere", b"twinspheres/shells"));
-        assert!(!is_at_or_below("twinsphere", b"twin"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 
 use aas_model::*;
 use chrono::{DateTime, Utc};
+use events_core::envelope::EnvelopeError;
 use events_core::*;
 use flate2::read::GzDecoder;
 

@@ -8,10 +8,10 @@ use aas_conformance_tests::TestResult;
 use aas_conformance_tests::mosquitto::{Mosquitto, TestCertificates};
 use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind, Submodel};
 use chrono::{DateTime, Utc};
-use events_core::mqtt::{
-    Backoff, MqttConfig, MqttError, MqttSink, MqttSubscriber, MqttTls, Subscription,
+use events_core::{
+    Backoff, ChangeEvent, Encoding, EventClock, EventKind, EventSink, MqttConfig, MqttError,
+    MqttSink, MqttSubscriber, MqttTls, ReceivedEvent, Subscription,
 };
-use events_core::{ChangeEvent, Encoding, EventClock, EventKind, EventSink, ReceivedEvent};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -101,6 +101,7 @@ async fn delivers_every_kind(encoding: Encoding) -> TestResult {
                     "data absent exactly on deleted"
                 );
             }
+            (other, _) => return Err(format!("an event of another kind: {other:?}").into()),
         }
     }
     sink.close().await;

@@ -1,7 +1,7 @@
 //! The fronts of the embedded broker: every client's bytes pass through one, on the plain
 //! listener (`[mqtt] listen`, loopback only) and behind the mutual-TLS one (`mqtt_tls`), before
 //! they reach rumqttd's internal port. rumqttd 0.20 has no topic ACLs and no rule about client
-//! ids, so the server's are kept by [`events_core::mqtt::front`]: not the server's client id
+//! ids, so the server's are kept by [`events_core::mqtt_front`]: not the server's client id
 //! (`[mqtt] client-id`), no will or PUBLISH under its topic roots, MQTT 3.1.1, packets no
 //! larger than the broker takes ([`MAX_PAYLOAD`]), and every CONNECT re-encoded with the
 //! fronts' login (see [`crate::broker`]: the internal port takes only that login and the
@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use events_core::mqtt::front::{self, Connect, Ended, FrontError, FrontRules, Login};
+use events_core::mqtt_front::{self as front, Connect, Ended, FrontError, FrontRules, Login};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::broker::{Credential, MAX_PAYLOAD};

@@ -1,7 +1,7 @@
 //! Drains the outbox to the MQTT broker, and keeps the event log to its retention period.
 //!
 //! The delivery policy (batches, an entry that fails tried alone, back-off, dead letters,
-//! outages told apart from refusals) is `events_core::outbox`; this module implements its
+//! outages told apart from refusals) is `events_core::drain_outbox`; this module implements its
 //! [`Outbox`] over the server's storage and connects the sink.
 
 use std::sync::Arc;
@@ -9,10 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use events_core::mqtt::{MqttConfig, MqttSink};
-pub use events_core::outbox::Delivery;
-use events_core::outbox::{Entry, Outbox};
-use events_core::{Backoff, EventSink};
+pub use events_core::Delivery;
+use events_core::{Backoff, EventSink, MqttConfig, MqttSink, Outbox, OutboxEntry as Entry};
 use tokio::sync::Notify;
 
 use crate::storage::{Repository, StorageError};
@@ -108,7 +106,7 @@ impl Outbox for StoredOutbox {
 pub async fn drain(repository: Arc<dyn Repository>, sink: &dyn EventSink, delivery: Delivery) {
     let signal = repository.outbox_signal();
     let outbox = StoredOutbox { repository, signal };
-    events_core::outbox::drain(&outbox, sink, delivery).await;
+    events_core::drain_outbox(&outbox, sink, delivery).await;
 }
 
 /// Removes events older than the retention period from the event log, now and then, forever.

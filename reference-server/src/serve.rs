@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use aas_model::Environment;
 use aas_serde::aasx::FileOwner;
-use events_core::Encoding;
-use events_core::mqtt::{MqttConfig, MqttTls};
+use events_core::{Encoding, MqttConfig, MqttTls};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 

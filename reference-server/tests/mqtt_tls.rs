@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use events_core::mqtt::{MqttConfig, MqttSink, MqttSubscriber, MqttTls, Subscription};
-use events_core::{Encoding, ReceivedEvent};
+use events_core::{
+    Encoding, MqttConfig, MqttSink, MqttSubscriber, MqttTls, ReceivedEvent, Subscription,
+};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::json;

@@ -1,26 +1,9 @@
 //! MQTT transport on rumqttc: [`MqttSink`] publishes with QoS 1 and returns after the broker's
 //! PUBACK; [`MqttSubscriber`] receives, decodes and de-duplicates. Both keep a persistent
 //! session (fixed client id, `clean_session = false`), reconnect with exponential backoff, and
-//! speak TLS with an optional client certificate (mutual TLS). [`front`] is the other side: a
-//! front for an embedded broker that keeps a program's client id and topic roots to itself.
-//!
-//! ```no_run
-//! use events_core::mqtt::{MqttConfig, MqttSink, MqttSubscriber, Subscription};
-//! use events_core::{Encoding, EventSink};
-//! # async fn run(event: events_core::ChangeEvent) -> Result<(), Box<dyn std::error::Error>> {
-//! let encoding = Encoding::twinsphere();
-//! let mut subscriber = MqttSubscriber::connect(
-//!     &MqttConfig::new("127.0.0.1", 1883, "consumer-1"),
-//!     Subscription::new(encoding.clone()),
-//! )
-//! .await?;
-//! let sink = MqttSink::connect(&MqttConfig::new("127.0.0.1", 1883, "publisher-1")).await?;
-//! sink.publish(&encoding.encode(&event)?).await?; // returns after the PUBACK
-//! if let Some(received) = subscriber.next().await {
-//!     println!("{:?}", received?.element());
-//! }
-//! # Ok(()) }
-//! ```
+//! speak TLS with an optional client certificate (mutual TLS). [`crate::mqtt_front`] is the
+//! other side: a front for an embedded broker that keeps a program's client id and topic
+//! roots to itself.
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,13 +17,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub mod front;
 mod sink;
 mod subscriber;
 
-/// Reconnection delays: `initial`, doubled after each failed attempt up to `max` (the
-/// crate's one retry policy).
-pub use crate::backoff::Backoff;
+use crate::backoff::Backoff;
 pub use sink::MqttSink;
 pub use subscriber::{MqttSubscriber, ReceiveError, Subscription};
 
@@ -306,38 +286,60 @@ fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MqttError {
+    /// The broker URL has a scheme other than `mqtt`/`mqtts` (`tcp`/`ssl`), no host, or
+    /// credentials that are not UTF-8 (the URL and why).
     #[error("invalid broker URL {0}")]
     Url(String),
+    /// The broker URL is not a URL.
     #[error("invalid broker URL {url:?}: {source}")]
     UrlSyntax {
+        /// The URL as given.
         url: String,
+        /// Why it does not parse.
         #[source]
         source: url::ParseError,
     },
+    /// No root certificate to trust: none in the CA PEM, none usable, or none found in the
+    /// operating system (the reason).
     #[error("TLS configuration: {0}")]
     Tls(String),
     /// A certificate or key given in PEM does not read.
     #[error("TLS configuration: the {what} is not PEM: {source}")]
     Pem {
+        /// Which input: `CA certificate`, `client certificate` or `client key`.
         what: String,
+        /// Why the PEM does not read.
         #[source]
         source: rustls::pki_types::pem::Error,
     },
     /// rustls refused the configuration (protocol versions, the client certificate and key).
     #[error("TLS configuration: {0}")]
     Rustls(#[source] rustls::Error),
+    /// The first connection failed: refused by the broker (CONNACK), TLS, unreachable, or the
+    /// connection task ended.
     #[error("connecting to {broker} failed: {source}")]
     Connect {
+        /// The broker, `host:port`.
         broker: String,
+        /// Why the connection failed (rumqttc's connection error, mostly).
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The broker refused some of the subscriber's topic filters (SUBACK failure).
     #[error("{broker} refused the subscription to {filters:?}")]
     Subscribe {
+        /// The broker, `host:port`.
         broker: String,
+        /// The filters refused.
         filters: Vec<String>,
     },
+    /// The broker did not answer the CONNECT (or the SUBSCRIBE) within the connect timeout.
     #[error("connecting to {broker} took longer than {after:?}")]
-    Timeout { broker: String, after: Duration },
+    Timeout {
+        /// The broker, `host:port`.
+        broker: String,
+        /// The connect timeout ([`MqttConfig::with_connect_timeout`]).
+        after: Duration,
+    },
 }
 
 /// The task driving a connection; aborted when dropped.

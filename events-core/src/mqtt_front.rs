@@ -28,7 +28,7 @@
 //! bytes); payloads stream through, so a connection costs the same whatever it sends.
 //!
 //! ```no_run
-//! use events_core::mqtt::front::{self, FrontRules, Login};
+//! use events_core::mqtt_front::{self as front, FrontRules, Login};
 //! # async fn run(client: tokio::net::TcpStream) -> Result<(), front::FrontError> {
 //! let rules = FrontRules::new(
 //!     "my-server",
@@ -53,6 +53,8 @@ use tokio::io::{
 };
 use tokio::net::TcpStream;
 
+// rumqttc's MQTT 3.1.1 packet types (mqttbytes v4), re-exported so that callers build and
+// read them without depending on rumqttc at the same version.
 pub use rumqttc::mqttbytes::v4::{Connect, ConnectReturnCode, Login};
 
 /// How long a client may take to send its CONNECT (as rumqttd's own connect timeout).
@@ -106,14 +108,18 @@ pub enum FrontError {
     /// Connecting to the broker failed ([`connect_tcp`]).
     #[error("the embedded broker at {address} is not reachable: {source}")]
     Broker {
+        /// Where the broker was expected.
         address: SocketAddr,
+        /// Why the TCP connection failed.
         #[source]
         source: std::io::Error,
     },
     /// Connecting to the broker took too long ([`connect_tcp`]).
     #[error("the embedded broker at {address} is not reachable: no connection within {after:?}")]
     BrokerTimeout {
+        /// Where the broker was expected.
         address: SocketAddr,
+        /// How long the front waited ([`BROKER_CONNECT_TIMEOUT`]).
         after: Duration,
     },
     /// The re-encoded CONNECT could not be written.
@@ -236,7 +242,7 @@ impl FrontRules {
 
     /// Whether `topic` is reserved: one of the roots, or below one.
     fn is_reserved_topic(&self, topic: &[u8]) -> bool {
-        (self.topic_roots.iter()).any(|root| crate::topic::is_at_or_below(root, topic))
+        (self.topic_roots.iter()).any(|root| is_at_or_below(root, topic))
     }
 
     /// The checks of a CONNECT that no client may pass: the reserved client id, a will under
@@ -395,6 +401,14 @@ impl FrontRules {
         }
         Ok(true)
     }
+}
+
+/// Whether `topic` (as MQTT carries it, bytes) is `root` or a topic below it (`root/...`), not
+/// merely one starting with the same characters (`rootless/...`).
+fn is_at_or_below(root: &str, topic: &[u8]) -> bool {
+    topic
+        .strip_prefix(root.as_bytes())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
 }
 
 /// 1.5 times the keep-alive (MQTT 3.1.1, 3.1.2.10). rumqttd refuses a keep-alive of 0, so that
@@ -613,6 +627,14 @@ mod tests {
         let outcome = read_connect(&mut client).await;
         assert!(matches!(outcome, Err(FrontError::ConnectTimeout(_))));
         assert_eq!(started.elapsed(), CONNECT_TIMEOUT);
+    }
+
+    #[test]
+    fn a_topic_is_below_a_root_by_whole_levels_only() {
+        assert!(is_at_or_below("twinsphere", b"twinsphere"));
+        assert!(is_at_or_below("twinsphere", b"twinsphere/shells/x/created"));
+        assert!(!is_at_or_below("twinsphere", b"twinspheres/shells"));
+        assert!(!is_at_or_below("twinsphere", b"twin"));
     }
 
     #[test]
