@@ -7,8 +7,8 @@
 # (features unified across crates) would hide.
 #
 # Each check selects one package (`-p`), so features are not unified with the other crates;
-# library targets only (the workspace clippy step checks every target with the workspace's
-# features). clippy rather than `RUSTFLAGS=-D warnings cargo check`: a changed RUSTFLAGS would
+# every target (the library, its tests, examples and benches: a test that needs a feature
+# says so with `required-features`). clippy rather than `RUSTFLAGS=-D warnings cargo check`: a changed RUSTFLAGS would
 # build every dependency again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ for line in "${lines[@]}"; do
   for variant in "${variants[@]}"; do
     echo "-- $crate $variant"
     # shellcheck disable=SC2086 # the variant is several words on purpose
-    if ! cargo clippy --lib --locked --quiet -p "$crate" $variant -- -D warnings; then
+    if ! cargo clippy --all-targets --locked --quiet -p "$crate" $variant -- -D warnings; then
       echo "error: $crate does not build with $variant" >&2
       exit 1
     fi

@@ -182,5 +182,10 @@ step "cargo test: integration tests (tests/)"
 cargo_test "${integration[@]}"
 step "cargo test: doc tests"
 cargo_test --doc
+# push-core's unit tests built alone: without sdt-core (whose reqwest brings aws-lc-rs as
+# reqwest's default crypto provider into the workspace build), reqwest has no provider of its own,
+# as for a user of push-core, and the client test shows that push-core hands it ring's.
+step "push-core alone (its TLS client without a default crypto provider)"
+cargo test -p push-core --lib --locked 2>&1 | tee -a "$log"
 step "fuzz corpus replay (fuzz/seeds, fuzz/regressions)"
 cargo_test --test replay

@@ -361,8 +361,7 @@ impl TargetConfig {
                 access_key_id,
                 secret_access_key,
             } => s3_store(
-                S3Location::parse(bucket, region, endpoint)?,
-                bucket,
+                (bucket, region, endpoint),
                 access_key_id,
                 secret_access_key,
                 options,
@@ -422,13 +421,15 @@ fn local_store(_: &Path, _: &TargetOptions) -> Result<Store, TargetError> {
 
 /// The store of an `s3` target at `location`.
 #[cfg(feature = "s3")]
+/// The store of an S3 target: bucket, region and endpoint as configured (checked here, so
+/// that without the feature `s3` every S3 target is refused alike, as not enabled).
 fn s3_store(
-    location: S3Location,
-    bucket: &str,
+    (bucket, region, endpoint): (&str, &Option<String>, &Option<String>),
     access_key_id: &str,
     secret_access_key: &str,
     options: &TargetOptions,
 ) -> Result<Store, TargetError> {
+    let location = S3Location::parse(bucket, region, endpoint)?;
     // AWS itself (no endpoint) is https.
     let mut allow_http = false;
     let mut builder = object_store::aws::AmazonS3Builder::new()
@@ -460,8 +461,7 @@ fn s3_store(
 
 #[cfg(not(feature = "s3"))]
 fn s3_store(
-    _: S3Location,
-    _: &str,
+    _: (&str, &Option<String>, &Option<String>),
     _: &str,
     _: &str,
     _: &TargetOptions,

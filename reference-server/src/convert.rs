@@ -21,12 +21,7 @@ pub struct ConvertOptions {
     pub verify: bool,
 }
 
-pub fn run(
-    input: &Path,
-    output: &Path,
-    write: WriteOptions,
-    options: ConvertOptions,
-) -> Outcome {
+pub fn run(input: &Path, output: &Path, write: WriteOptions, options: ConvertOptions) -> Outcome {
     let mut loaded = match read_file(input, options.json_version) {
         Ok(loaded) => loaded,
         Err(e) => {

@@ -125,7 +125,7 @@ impl Azurite {
             .append_pair("se", &se)
             .append_pair("sig", &sig)
             .finish();
-        let response = reqwest::Client::new()
+        let response = crate::http_client()
             .put(format!("{}/{name}?{query}", self.base()))
             .header("content-length", "0")
             .send()
@@ -165,7 +165,7 @@ impl Azurite {
     ) -> Result<(Vec<u8>, String), Box<dyn std::error::Error>> {
         let url = self.sas_url(container, "r", Utc::now() + chrono::Duration::hours(1));
         let (base, query) = url.split_once('?').ok_or("no query")?;
-        let response = reqwest::Client::new()
+        let response = crate::http_client()
             .get(format!("{base}/{name}?{query}"))
             .send()
             .await?;

@@ -18,6 +18,15 @@ use std::path::{Path, PathBuf};
 
 pub use aas_model::Version;
 
+/// An HTTP client for the tests' own requests (to Azurite and moto), with
+/// ring installed as the process's crypto provider first (reqwest is built here without one
+/// of its own: see this crate's Cargo.toml).
+pub fn http_client() -> reqwest::Client {
+    // Err only when a provider is installed already: then that one is used.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// The corpus root (`AAS_CORPUS_DIR` or `<workspace>/../shared/corpus`); panics when absent.
 pub fn corpus_root() -> PathBuf {
     let root = match std::env::var_os("AAS_CORPUS_DIR") {

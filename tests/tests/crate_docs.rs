@@ -132,11 +132,14 @@ fn no_library_module_is_both_public_and_re_exported() {
         let lib = read(&crate_dir(name).join("src/lib.rs"));
         let public: Vec<&str> = lib
             .lines()
-            .filter_map(|line| line.strip_prefix("pub mod "))
+            .filter_map(|line| line.trim().strip_prefix("pub mod "))
             .map(|rest| rest.trim_end_matches(';').trim())
             .collect();
-        for line in lib.lines() {
+        for line in lib.lines().map(str::trim) {
             if let Some(path) = line.strip_prefix("pub use ") {
+                let path = path
+                    .trim_start_matches("crate::")
+                    .trim_start_matches("self::");
                 let module = path.split("::").next().unwrap_or_default();
                 assert!(
                     !public.contains(&module),

@@ -61,7 +61,7 @@ impl MotoS3 {
     }
 
     pub async fn create_bucket(&self, bucket: &str) -> Result<(), Box<dyn std::error::Error>> {
-        let response = reqwest::Client::new()
+        let response = aas_conformance_tests::http_client()
             .put(format!("{}/{bucket}", self.endpoint()))
             .send()
             .await?;

@@ -973,6 +973,14 @@ const OUTBOX_DUE: &str = "SELECT o.sequence, o.topic, \
      THEN (SELECT l.payload FROM event_log l WHERE l.sequence = o.event) ELSE o.payload END, \
      o.attempts FROM outbox o WHERE o.due_us <= ?1 ORDER BY o.sequence";
 
+/// The event feed from a sequence on, at or after a time (nanoseconds), in sequence order.
+const EVENTS_AFTER: &str = "SELECT sequence, topic, time_ns, payload, reference_only \
+     FROM event_log WHERE sequence > ?1 AND time_ns >= ?2 ORDER BY sequence";
+
+/// The dead letters after a sequence, in sequence order.
+const DEAD_LETTERS_AFTER: &str = "SELECT sequence, event, topic, attempts, error, failed_us, \
+     length(payload) FROM dead_letters WHERE sequence > ?1 ORDER BY sequence";
+
 /// Bounds the database file `connection` writes to `max_size` bytes (SQLite's
 /// `max_page_count`, a setting of each connection: every connection that writes needs it).
 pub fn limit_size(connection: &Connection, max_size: Option<u64>) -> rusqlite::Result<()> {
@@ -1502,10 +1510,7 @@ impl SqliteRepository {
     ) -> Result<Page<DeadLetter>, StorageError> {
         let after = parse_cursor(cursor)?;
         let connection = self.read();
-        let mut statement = connection.prepare_cached(
-            "SELECT sequence, event, topic, attempts, error, failed_us, length(payload) \
-             FROM dead_letters WHERE sequence > ?1 ORDER BY sequence",
-        )?;
+        let mut statement = connection.prepare_cached(DEAD_LETTERS_AFTER)?;
         let mut letters = statement
             .query_map([after], |row| {
                 Ok(DeadLetter {
@@ -1569,10 +1574,7 @@ impl SqliteRepository {
         let after = parse_cursor(cursor)?;
         let since = since.map_or(i64::MIN, nanos);
         let connection = self.read();
-        let mut statement = connection.prepare_cached(
-            "SELECT sequence, topic, time_ns, payload, reference_only FROM event_log \
-             WHERE sequence > ?1 AND time_ns >= ?2 ORDER BY sequence",
-        )?;
+        let mut statement = connection.prepare_cached(EVENTS_AFTER)?;
         // Stepped until one more than asked, which tells whether there is a next page.
         let rows = statement.query_map(params![after, since], |row| {
             Ok(LoggedEvent {
