@@ -6,6 +6,9 @@
 #   the real-client flow of reference-server/tests/clients.rs);
 # - Mosquitto (Debian package): each MQTT test starts its own broker on a free 127.0.0.1 port
 #   and kills it by PID;
+# - PostgreSQL (Debian package `postgresql`): each PostgreSQL test makes a private cluster with
+#   initdb in a temp dir and starts it with pg_ctl on a free 127.0.0.1 port (as the `postgres`
+#   user through runuser when run as root), stopped by its postmaster's PID;
 # - Azurite (npm package, into ${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite): each push test starts
 #   its own on a free 127.0.0.1 port (--disableTelemetry --skipApiVersionCheck), killed by PID.
 # Then fmt, clippy, the feature matrix of the library crates, docs, the tests (built once, then unit, integration and doc tests), and the
@@ -107,6 +110,16 @@ if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   echo "installing mosquitto (Debian package)"
   if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mosquitto >/dev/null; }; then
     echo "error: could not install the Debian package mosquitto, which the MQTT tests need" >&2
+    exit 1
+  fi
+fi
+step "install: postgresql (Debian)"
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${PG_BIN:-}" ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing postgresql (Debian package)"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null; }; then
+    echo "error: could not install the Debian package postgresql, which the PostgreSQL tests need" >&2
     exit 1
   fi
 fi

@@ -1126,7 +1126,29 @@ fn main() -> Result<()> {
             let body = PathBuf::from(args.get(3).ok_or("floor PORT BODY")?);
             runtime.block_on(floor(port, body))
         }
+        Some("load") => {
+            // One load against one server, for profiling it: `load URL CLIENTS SECONDS [BODY]`
+            // (with BODY: PUT of that file's bytes, else GET).
+            let usage = "load URL CLIENTS SECONDS [BODY]";
+            let url = args.get(2).ok_or(usage)?.clone();
+            let clients = args.get(3).ok_or(usage)?.parse()?;
+            let seconds = args.get(4).ok_or(usage)?.parse()?;
+            let put = args.get(5).map(std::fs::read).transpose()?.map(Arc::new);
+            let measured = runtime.block_on(load(url, put, clients, seconds))?;
+            println!(
+                "{} requests, {:.0} req/s, p50 {:?}, p99 {:?}",
+                measured.requests, measured.rps, measured.p50, measured.p99
+            );
+            Ok(())
+        }
+        Some("submodel") => {
+            // The measured 50 KB submodel, for `load`: `submodel FILE`.
+            let file = args.get(2).ok_or("submodel FILE")?;
+            let submodel: Submodel = sample::submodel_of_size(50_000);
+            std::fs::write(file, aas_serde::json::to_vec(&submodel))?;
+            Ok(())
+        }
         Some("run") | None => runtime.block_on(run()),
-        Some(other) => Err(format!("unknown mode {other:?}: run or floor").into()),
+        Some(other) => Err(format!("unknown mode {other:?}: run, load, submodel or floor").into()),
     }
 }

@@ -1,6 +1,6 @@
 //! The test support of the whole workspace: where the conformance corpus is and which files it
 //! holds, the peer oracles, free loopback ports, and the real services the tests start
-//! ([`azurite`], [`mosquitto`]), and the benchmarks' input ([`bench_input`]); every crate's tests use it as a dev-dependency instead of
+//! ([`azurite`], [`mosquitto`], [`postgres`]), and the benchmarks' input ([`bench_input`]); every crate's tests use it as a dev-dependency instead of
 //! including each other's files.
 //!
 //! The corpus root is `$AAS_CORPUS_DIR` when set, else `../shared/corpus` beside the workspace.
@@ -10,6 +10,7 @@
 pub mod azurite;
 pub mod bench_input;
 pub mod mosquitto;
+pub mod postgres;
 
 /// What a test that fails with an error returns.
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;

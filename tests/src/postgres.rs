@@ -1,0 +1,257 @@
+//! A real PostgreSQL for the tests: a private cluster made with `initdb` in a temp dir, started
+//! with `pg_ctl` on a free 127.0.0.1 port, stopped by its postmaster's PID when dropped.
+//!
+//! `initdb` and `postgres` refuse to run as root: when the tests run as root, the cluster
+//! belongs to the `postgres` user (made by the Debian package) and the commands run through
+//! `runuser`. Connections are trusted (no password): the cluster listens only on 127.0.0.1 and
+//! on a socket in its own directory, and lives as long as the test.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::free_loopback_port as free_port;
+
+/// Where `initdb`, `pg_ctl` and `postgres` are: `$PG_BIN`, else the newest
+/// `/usr/lib/postgresql/<major>/bin` (Debian's layout).
+pub fn postgres_bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let newest = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let major: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((major, bin))
+        })
+        .max_by_key(|(major, _)| *major);
+    match newest {
+        Some((_, bin)) => bin,
+        None => panic!(
+            "PostgreSQL not found (looked at $PG_BIN and /usr/lib/postgresql/*/bin/initdb): \
+             install the Debian package `postgresql`; `bash scripts/test-all.sh` does"
+        ),
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// A running private cluster.
+pub struct Postgres {
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+    dir: tempfile::TempDir,
+    pid: Option<u32>,
+    as_postgres: bool,
+}
+
+impl Postgres {
+    /// A new cluster, started: `initdb` (about a second) and `pg_ctl start`.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let as_postgres = running_as_root();
+        let mut cluster = Self {
+            port: 0,
+            dir,
+            pid: None,
+            as_postgres,
+        };
+        if as_postgres {
+            // The temp dir is root's: hand it to the user the cluster runs as.
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(cluster.dir.path())
+                .status()
+                .unwrap_or_else(|e| panic!("chown the cluster dir: {e}"));
+            assert!(
+                status.success(),
+                "chown postgres {}",
+                cluster.dir.path().display()
+            );
+        }
+        let data = cluster.data_dir();
+        let out = cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "initdb failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut last_error = String::new();
+        // A port picked as free can be taken before the postmaster binds it: try a few.
+        for _ in 0..5 {
+            cluster.port = free_port();
+            match cluster.spawn() {
+                Ok(()) => return cluster,
+                Err(error) => last_error = error,
+            }
+        }
+        panic!("PostgreSQL did not start: {last_error}");
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Runs one of the cluster's programs, as `postgres` when the tests run as root.
+    fn run(&self, program: &str, args: &[&str]) -> Output {
+        let program = postgres_bin_dir().join(program);
+        let mut command = if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            Command::new(&program)
+        };
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", program.display()))
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let data = self.data_dir();
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=200",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("postgres.log");
+        let out = self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-o",
+                &options,
+                "-l",
+                &log.display().to_string(),
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ],
+        );
+        let pid = std::fs::read_to_string(data.join("postmaster.pid"))
+            .ok()
+            .and_then(|text| text.lines().next()?.trim().parse().ok());
+        self.pid = pid;
+        if !out.status.success() {
+            self.stop();
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!(
+                "pg_ctl start: {}{}{log}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        if pid.is_none() {
+            return Err("no PID in postmaster.pid".into());
+        }
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.stop();
+        Err(format!("port {} did not open within 5 s", self.port))
+    }
+
+    /// The URL of the cluster's `postgres` database as its superuser.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The postmaster's PID, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Runs `sql` with `psql` against the cluster; its standard output (unaligned, tuples only).
+    pub fn psql(&self, sql: &str) -> Result<String, String> {
+        let psql = [
+            postgres_bin_dir().join("psql"),
+            PathBuf::from("/usr/bin/psql"),
+        ]
+        .into_iter()
+        .find(|path| path.exists())
+        .ok_or("psql not found")?;
+        let out = Command::new(psql)
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &self.url(),
+                "-c",
+                sql,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("run psql: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// Stops the cluster: SIGINT to the postmaster (PostgreSQL's fast shutdown), then SIGKILL
+    /// if it is still there after 10 s.
+    pub fn stop(&mut self) {
+        let Some(pid) = self.pid.take() else {
+            return;
+        };
+        // Gone, or a zombie left for whoever reaps pg_ctl's daemonized postmaster.
+        let alive = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(") ")
+                    .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+            })
+        };
+        let _ = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+        for _ in 0..400 {
+            if !alive(pid) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
