@@ -408,3 +408,28 @@ fn repeated_id_shorts_are_reported_at_each_repetition_in_item_order() {
         ]
     );
 }
+
+#[test]
+fn repeated_id_shorts_are_reported_alike_in_small_and_large_containers() {
+    // Up to 16 named children are compared pairwise, more are sorted: the findings must not
+    // depend on which, including a repetition whose first use is among the first 16.
+    for unique in [0, 9, 10, 40] {
+        let mut names: Vec<String> = ["b", "a", "b", "a", "c", "a"].map(String::from).to_vec();
+        names.extend((0..unique).map(|i| format!("u{i}")));
+        names.push("c".into());
+        let elements: Vec<SubmodelElement> =
+            names.iter().map(|name| property(name).into()).collect();
+        let env = Environment {
+            submodels: Some(vec![submodel(elements)]),
+            ..Environment::new()
+        };
+        let found: Vec<String> = verify(&env).map(|f| f.path().to_owned()).collect();
+        let last = names.len() - 1;
+        assert_eq!(
+            found,
+            [2, 3, 5, last].map(|i| format!("submodels[0].submodelElements[{i}]")),
+            "{} children",
+            names.len()
+        );
+    }
+}

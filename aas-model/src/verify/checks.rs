@@ -472,19 +472,45 @@ fn check_unique_id_shorts<'e>(
     property: &'static str,
     children: impl Iterator<Item = Option<&'e str>>,
 ) {
-    // Sorted rather than hashed: no hashing of every name, one allocation; equal names end
-    // up side by side in item order, and every one after the first is reported, in item order.
-    let mut named: Vec<(&str, usize)> = children
-        .enumerate()
-        .filter_map(|(i, id_short)| id_short.map(|id_short| (id_short, i)))
-        .collect();
-    named.sort_unstable();
-    let mut twice: Vec<(usize, &str)> = named
-        .windows(2)
-        .filter(|pair| pair[0].0 == pair[1].0)
-        .map(|pair| (pair[1].1, pair[1].0))
-        .collect();
-    twice.sort_unstable();
+    // Most containers hold a few named children: those are compared pairwise on the stack
+    // (no allocation, which was a quarter of verifying a typical submodel); larger ones are
+    // sorted rather than hashed (no hashing of every name, one allocation). Both report every
+    // repeated name after its first use, in item order.
+    const PAIRWISE: usize = 16;
+    let mut few: [(&str, usize); PAIRWISE] = [("", 0); PAIRWISE];
+    let mut len = 0;
+    let mut many: Option<Vec<(&str, usize)>> = None;
+    for (i, id_short) in children.enumerate() {
+        let Some(id_short) = id_short else { continue };
+        match &mut many {
+            Some(named) => named.push((id_short, i)),
+            None if len < PAIRWISE => {
+                few[len] = (id_short, i);
+                len += 1;
+            }
+            None => {
+                let mut named = few.to_vec();
+                named.push((id_short, i));
+                many = Some(named);
+            }
+        }
+    }
+    let twice: Vec<(usize, &str)> = match many {
+        None => (1..len)
+            .filter(|&k| few[..k].iter().any(|(name, _)| *name == few[k].0))
+            .map(|k| (few[k].1, few[k].0))
+            .collect(),
+        Some(mut named) => {
+            named.sort_unstable();
+            let mut twice: Vec<(usize, &str)> = named
+                .windows(2)
+                .filter(|pair| pair[0].0 == pair[1].0)
+                .map(|pair| (pair[1].1, pair[1].0))
+                .collect();
+            twice.sort_unstable();
+            twice
+        }
+    };
     for (i, id_short) in twice {
         out.at_item(
             property,

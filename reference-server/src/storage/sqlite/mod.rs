@@ -1137,7 +1137,7 @@ fn submodel_in(
         &submodel.filter_keys(),
         mode,
     )?;
-    store_view(tx, submodel)?;
+    store_view(tx, submodel, json)?;
     let owner = format!("submodel:{id}");
     if let Some((path, attachment)) = attach {
         let mut attachment = attachment.clone();
@@ -1224,15 +1224,20 @@ fn stored_in(
         .optional()?)
 }
 
-/// Keeps the submodel's view without blob values, when it differs from the submodel.
-fn store_view(tx: &Connection, submodel: &Submodel) -> Result<(), StorageError> {
+/// Keeps the submodel's view without blob values, when it differs from the submodel (`json`
+/// is the submodel as stored).
+fn store_view(tx: &Connection, submodel: &Submodel, json: &str) -> Result<(), StorageError> {
     // Looked for before copying: most submodels hold no blob value, and copying one to find
-    // out costs about as much as serializing it, under the writer lock.
-    if !submodel
-        .submodel_elements
-        .iter()
-        .flatten()
-        .any(aas_model::SubmodelElement::holds_blob_value)
+    // out costs about as much as serializing it, under the writer lock. A Blob is always
+    // written with `"modelType":"Blob"`, so JSON without `"Blob"` holds none: a scan of the
+    // bytes instead of a walk over every element (the walk was 1.6 % of a 50 KB PUT's CPU in
+    // a profile), which is left for the submodels that name a Blob.
+    if !json.contains("\"Blob\"")
+        || !submodel
+            .submodel_elements
+            .iter()
+            .flatten()
+            .any(aas_model::SubmodelElement::holds_blob_value)
     {
         run(
             tx,
