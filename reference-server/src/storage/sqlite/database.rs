@@ -16,6 +16,11 @@ use super::{
     limit_size,
 };
 
+/// How much of the database file each read-only connection maps into memory (SQLite's
+/// `mmap_size`). A submodel's JSON spans overflow pages, which SQLite otherwise reads with a
+/// `pread` system call each at every GET.
+const READER_MMAP_SIZE: i64 = 256 << 20;
+
 /// The connections to one database file.
 pub struct Database {
     pub(super) connection: Mutex<Writer>,
@@ -67,6 +72,7 @@ impl Database {
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            reader.pragma_update(None, "mmap_size", READER_MMAP_SIZE)?;
             database.readers.push(Mutex::new(reader));
         }
         // Writers leave checkpoints (copying the WAL into the database) to a thread of its

@@ -1335,11 +1335,12 @@ impl SqliteRepository {
             .optional()?)
     }
 
-    fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError> {
+    fn submodel_json(&self, id: &str) -> Result<Option<Vec<u8>>, StorageError> {
         // The most frequent read: its statement is prepared once per connection.
         let connection = self.read();
         let mut statement = connection.prepare_cached(SUBMODEL_JSON)?;
-        Ok(statement.query_row([id], |row| row.get(0)).optional()?)
+        let bytes = statement.query_row([id], |row| Ok(row.get_ref(0)?.as_bytes()?.to_vec()));
+        Ok(bytes.optional()?)
     }
 
     fn delete_submodel(
@@ -1806,7 +1807,7 @@ on_the_blocking_pool! {
     /// Read on the caller's task, not the blocking pool: one row through a reader connection
     /// (in WAL mode it never waits for the writer) costs less than the hand-off
     /// (bench/server.sh: GET 0.41–0.46 of the floor through the pool, 0.63 here).
-    async fn submodel_json(&self, id: &str) -> Result<Option<String>, StorageError> {
+    async fn submodel_json(&self, id: &str) -> Result<Option<Vec<u8>>, StorageError> {
         SqliteRepository::submodel_json(self, id)
     }
 
