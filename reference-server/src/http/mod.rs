@@ -50,7 +50,7 @@ pub struct SdtState(pub Option<Arc<crate::sync::Synchronizer>>);
 
 /// The operation API's part: the invoker and the handles of asynchronous invocations.
 #[derive(Clone)]
-pub struct OperationsState(pub Arc<crate::service::operations::Invoker>);
+pub struct OperationsState(pub Arc<sdt_core::operation::Invoker>);
 
 impl FromRef<AppState> for OperationsState {
     fn from_ref(state: &AppState) -> Self {
