@@ -41,7 +41,7 @@ use crate::value_only::{self, ValueOnlyError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PayloadError {
-    /// Not JSON, or JSON with duplicate members.
+    /// Not JSON, or nested deeper than `value_only::MAX_DEPTH`.
     #[error("{0}")]
     Json(#[from] ValueOnlyError),
     /// Not the payload's shape: an unknown member, or one of the wrong JSON type.
