@@ -37,5 +37,5 @@ pub use redact::REDACTED;
 pub use retry::RetryPolicy;
 pub use target::{
     CONNECT_TIMEOUT, ObjectStoreTarget, PushTarget, REQUEST_TIMEOUT, TargetBodyError, TargetConfig,
-    TargetKind, TargetOptions, UploadedObject, object_path, redact_secrets,
+    TargetKind, TargetOptions, UnusableTarget, UploadedObject, object_path, redact_secrets,
 };
