@@ -25,6 +25,7 @@ mod outbound;
 #[cfg(feature = "client")]
 mod platform;
 mod playground;
+mod schema;
 mod twin;
 
 pub use description::{
@@ -47,6 +48,7 @@ pub use platform::{
     Authentication, ClientOptions, Credentials, Platform, PlatformClient, PlatformError,
 };
 pub use playground::{DryRunRequest, Evaluation, EvaluationError};
+pub use schema::json_schemas;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use twin::TwinError;
