@@ -1,5 +1,7 @@
 //! The JSON Schema of the AAS classes' JSON mapping, for a metamodel version: for OpenAPI
-//! documents, form generators and validators outside Rust.
+//! documents, form generators and validators outside Rust. [`api_definitions`] and [`paged`]
+//! add the schemas of Part 2's own payloads (results, operation invocation, pages), which an
+//! API's document places beside them.
 //!
 //! The V3.0 schema is aas-core3.0-testgen's (`json_schema/aas-schema.json`, MIT licensed:
 //! `json_schema/LICENSE-aas-schema`); V3.1's is made from it by V3.1's changes: `AssetKind`
@@ -57,6 +59,70 @@ pub fn definitions(version: Version, ref_prefix: &str) -> Map<String, Value> {
         v3_1_delta(&mut definitions);
     }
     definitions
+}
+
+/// The schemas of Part 2's (the AAS API's) own payloads, to place beside [`definitions`] under
+/// the same `ref_prefix`: `Result` (its `messages`), `ServiceDescription`, `Base64UrlId` (an
+/// identifier in a path), and the operation invocation's `BaseOperationResult`,
+/// `OperationRequest`, `OperationResult` (each also as `...ValueOnly`) and `OperationHandle`
+/// (the payloads `crate::operation` reads and writes, feature `value-only`).
+pub fn api_definitions(ref_prefix: &str) -> Map<String, Value> {
+    let mut schemas = Map::new();
+    let message = json!({"type": "object", "properties": {
+        "code": {"type": "string"}, "correlationId": {"type": "string"},
+        "messageType": {"type": "string", "enum": ["Undefined", "Info", "Warning", "Error", "Exception"]},
+        "text": {"type": "string"}, "timestamp": {"type": "string"}}});
+    schemas.insert(
+        "Result".into(),
+        json!({"type": "object", "properties": {"messages": {"type": "array", "items": message}}}),
+    );
+    schemas.insert(
+        "ServiceDescription".into(),
+        json!({"type": "object", "required": ["profiles"],
+        "properties": {"profiles": {"type": "array", "items": {"type": "string"}}}}),
+    );
+    schemas.insert(
+        "Base64UrlId".into(),
+        json!({"type": "string", "pattern": "^[A-Za-z0-9_-]+=*$",
+               "description": "An identifier, base64url-encoded (padding optional)"}),
+    );
+    let result = json!({"allOf": [{"$ref": format!("{ref_prefix}Result")}, {"properties": {
+        "executionState": {"type": "string",
+            "enum": ["Initiated", "Running", "Completed", "Canceled", "Failed", "Timeout"]},
+        "success": {"type": "boolean"}}}]});
+    schemas.insert("BaseOperationResult".into(), result);
+    let timeout = json!({"type": "string", "description": "xs:duration, e.g. PT30S"});
+    let variables =
+        json!({"type": "array", "items": {"$ref": format!("{ref_prefix}OperationVariable")}});
+    let values = json!({"type": "object", "description": "ValueOnly values keyed by idShort"});
+    for (suffix, arguments) in [("", variables), ("ValueOnly", values)] {
+        schemas.insert(
+            format!("OperationRequest{suffix}"),
+            json!({"type": "object", "properties": {
+            "inputArguments": arguments, "inoutputArguments": arguments,
+            "clientTimeoutDuration": timeout}}),
+        );
+        schemas.insert(
+            format!("OperationResult{suffix}"),
+            json!({"allOf": [
+            {"$ref": format!("{ref_prefix}BaseOperationResult")}, {"properties": {
+            "outputArguments": arguments, "inoutputArguments": arguments}}]}),
+        );
+    }
+    schemas.insert(
+        "OperationHandle".into(),
+        json!({"type": "object", "properties": {
+        "handleId": {"type": "string", "maxLength": 128}}}),
+    );
+    schemas
+}
+
+/// The schema of a Part 2 page of `item`s (`paging_metadata` with the `cursor` of the next
+/// page, `result` with the items), the item's schema referred to as `ref_prefix` and `item`.
+pub fn paged(item: &str, ref_prefix: &str) -> Value {
+    json!({"type": "object", "required": ["paging_metadata", "result"], "properties": {
+        "paging_metadata": {"type": "object", "properties": {"cursor": {"type": "string"}}},
+        "result": {"type": "array", "items": {"$ref": format!("{ref_prefix}{item}")}}}})
 }
 
 fn v3_1_delta(schemas: &mut Map<String, Value>) {
@@ -121,6 +187,29 @@ fn v3_1_delta(schemas: &mut Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_payloads_refer_only_to_schemas_placed_beside_them() {
+        let prefix = "#/components/schemas/";
+        let mut schemas = definitions(Version::V3_1, prefix);
+        schemas.extend(api_definitions(prefix));
+        schemas.insert("Paged_Submodel".into(), paged("Submodel", prefix));
+        let text = Value::Object(schemas.clone()).to_string();
+        let references: Vec<&str> = text
+            .split("\"$ref\":\"#/components/schemas/")
+            .skip(1)
+            .filter_map(|piece| piece.split('"').next())
+            .collect();
+        assert!(references.contains(&"OperationVariable"), "{references:?}");
+        for name in references {
+            assert!(
+                schemas.contains_key(name),
+                "{name} is referred to, not defined"
+            );
+        }
+        let states = &schemas["BaseOperationResult"]["allOf"][1]["properties"]["executionState"];
+        assert_eq!(states["enum"].as_array().map(Vec::len), Some(6));
+    }
 
     #[test]
     fn the_embedded_schema_is_json_with_a_definition_of_every_class() {

@@ -16,6 +16,9 @@ pub mod json;
 #[cfg(feature = "json-schema")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json-schema")))]
 pub mod json_schema;
+#[cfg(feature = "value-only")]
+#[cfg_attr(docsrs, doc(cfg(feature = "value-only")))]
+pub mod operation;
 #[cfg(any(feature = "json", feature = "xml"))]
 mod output;
 #[cfg(feature = "value-only")]

@@ -64,6 +64,14 @@ pub enum ProjectionError {
     /// An element's idShort that is no idShort path step (only in unverified models).
     #[error("idShort {0:?} is not an idShort path")]
     IdShort(String),
+    /// Metadata of another type than the stored element ([`with_values_of`]).
+    #[error("the body is a {}, the element a {}", .metadata.as_str(), .stored.as_str())]
+    OtherType {
+        /// The type of the metadata (a request's body).
+        metadata: AasSubmodelElements,
+        /// The type of the stored element.
+        stored: AasSubmodelElements,
+    },
 }
 
 /// A content modifier of Part 2: which view of a submodel or element is asked for.
@@ -231,6 +239,70 @@ pub fn element_metadata(element: SubmodelElement) -> Result<SubmodelElement, Pro
         }
     }
     Ok(element)
+}
+
+/// `metadata` (an element without value attributes, as a `$metadata` PATCH sends it) with the
+/// value attributes of `stored`, which must be of the same type: the inverse of
+/// [`element_metadata`], so that `$metadata` can be changed without touching the values.
+///
+/// ```
+/// use aas_model::{DataTypeDefXsd, Property, SubmodelElement};
+/// use aas_serde::projection;
+///
+/// let mut stored = Property::new(DataTypeDefXsd::Int).with_id_short("Speed");
+/// stored.value = Some("42".into());
+/// let metadata = Property::new(DataTypeDefXsd::Long).with_id_short("Speed");
+/// let new = projection::with_values_of(metadata.into(), &stored.into())?;
+/// let SubmodelElement::Property(new) = new else {
+///     return Err("not a Property".into());
+/// };
+/// assert_eq!((new.value_type, new.value.as_deref()), (DataTypeDefXsd::Long, Some("42")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn with_values_of(
+    metadata: SubmodelElement,
+    stored: &SubmodelElement,
+) -> Result<SubmodelElement, ProjectionError> {
+    use SubmodelElement as E;
+    let mut new = metadata;
+    match (&mut new, stored) {
+        (E::Property(n), E::Property(s)) => {
+            n.value = s.value.clone();
+            n.value_id = s.value_id.clone();
+        }
+        (E::MultiLanguageProperty(n), E::MultiLanguageProperty(s)) => {
+            n.value = s.value.clone();
+            n.value_id = s.value_id.clone();
+        }
+        (E::Range(n), E::Range(s)) => {
+            n.min = s.min.clone();
+            n.max = s.max.clone();
+        }
+        (E::ReferenceElement(n), E::ReferenceElement(s)) => n.value = s.value.clone(),
+        (E::Blob(n), E::Blob(s)) => n.value = s.value.clone(),
+        (E::File(n), E::File(s)) => n.value = s.value.clone(),
+        (E::SubmodelElementCollection(n), E::SubmodelElementCollection(s)) => {
+            n.value = s.value.clone();
+        }
+        (E::SubmodelElementList(n), E::SubmodelElementList(s)) => n.value = s.value.clone(),
+        (E::Entity(n), E::Entity(s)) => {
+            n.statements = s.statements.clone();
+            n.global_asset_id = s.global_asset_id.clone();
+            n.specific_asset_ids = s.specific_asset_ids.clone();
+        }
+        (E::AnnotatedRelationshipElement(n), E::AnnotatedRelationshipElement(s)) => {
+            n.annotations = s.annotations.clone();
+        }
+        (E::RelationshipElement(_), E::RelationshipElement(_))
+        | (E::BasicEventElement(_), E::BasicEventElement(_)) => {}
+        (new, stored) => {
+            return Err(ProjectionError::OtherType {
+                metadata: new.element_type(),
+                stored: stored.element_type(),
+            });
+        }
+    }
+    Ok(new)
 }
 
 /// `$value` of a submodel in the given shape: an object keyed by the elements' idShorts.

@@ -288,6 +288,18 @@ pub enum JobState {
     Failed,
 }
 
+impl JobState {
+    /// The state as written in a job's JSON (`processing`, `completed`, `failed`), for stores
+    /// that keep it beside the record (to find the jobs left `processing`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Processing => "processing",
+            JobState::Completed => "completed",
+            JobState::Failed => "failed",
+        }
+    }
+}
+
 /// What a finished job uploaded, and how long it took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

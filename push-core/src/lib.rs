@@ -17,6 +17,7 @@ mod export;
 mod job;
 mod redact;
 mod retry;
+mod schema;
 mod target;
 
 #[cfg(feature = "azure")]
@@ -35,7 +36,8 @@ pub use job::{
 pub use object_store::client::{DnsError, DnsFuture, DnsResolver};
 pub use redact::REDACTED;
 pub use retry::RetryPolicy;
+pub use schema::json_schemas;
 pub use target::{
     CONNECT_TIMEOUT, ObjectStoreTarget, PushTarget, REQUEST_TIMEOUT, TargetBodyError, TargetConfig,
-    TargetKind, TargetOptions, UploadedObject, object_path, redact_secrets,
+    TargetKind, TargetOptions, UnusableTarget, UploadedObject, object_path, redact_secrets,
 };

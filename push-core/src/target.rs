@@ -727,6 +727,53 @@ pub trait PushTarget: Send + Sync + fmt::Debug {
     async fn check(&self) -> Result<(), PushError>;
 }
 
+/// A target that cannot be used, standing in for one whose stored configuration does not
+/// build (its sealed secret does not open, the outbound policy refuses it, ...): every upload
+/// and check fails at once with the error's message ([`PushError::Other`], not retried), so a
+/// job naming it fails saying why; a [`crate::Targets`] returning `None` instead would say
+/// that there is no target of that name.
+#[derive(Debug)]
+pub struct UnusableTarget(Box<dyn std::error::Error + Send + Sync>);
+
+impl UnusableTarget {
+    /// A target that fails with `error`.
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(error.into())
+    }
+
+    fn error(&self) -> PushError {
+        PushError::Other {
+            name: String::new(),
+            detail: self.0.to_string(),
+        }
+    }
+}
+
+#[async_trait]
+impl PushTarget for UnusableTarget {
+    async fn upload(
+        &self,
+        _name: &str,
+        _bytes: Bytes,
+        _content_type: &str,
+    ) -> Result<UploadedObject, PushError> {
+        Err(self.error())
+    }
+
+    async fn upload_stream(
+        &self,
+        _name: &str,
+        _reader: &mut (dyn AsyncRead + Unpin + Send),
+        _content_type: &str,
+    ) -> Result<UploadedObject, PushError> {
+        Err(self.error())
+    }
+
+    async fn check(&self) -> Result<(), PushError> {
+        Err(self.error())
+    }
+}
+
 /// A [`PushTarget`] over any `object_store` store.
 #[derive(Debug, Clone)]
 pub struct ObjectStoreTarget {
@@ -990,5 +1037,27 @@ mod body_tests {
         );
         assert!(!shown.to_string().contains("s3cret"));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod unusable_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unusable_target_fails_every_upload_and_check_with_its_error() {
+        let target = UnusableTarget::new("the sealed secret does not open");
+        let upload = target
+            .upload("a.json", Bytes::new(), "application/json")
+            .await;
+        let mut reader: &[u8] = b"";
+        let stream = (target.upload_stream("a.json", &mut reader, "application/json")).await;
+        for failed in [upload.err(), stream.err(), target.check().await.err()] {
+            assert!(
+                matches!(&failed, Some(PushError::Other { detail, .. })
+                    if detail == "the sealed secret does not open"),
+                "{failed:?}"
+            );
+        }
     }
 }

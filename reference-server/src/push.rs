@@ -11,8 +11,8 @@ use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
 use async_trait::async_trait;
 use bytes::Bytes;
 use push_core::{
-    ExportFile, JobState, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError,
-    TargetConfig, TargetOptions, Targets,
+    ExportFile, JobStore, PushEngine, PushJob, PushTarget, Source, SourceError, TargetConfig,
+    TargetOptions, Targets, UnusableTarget,
 };
 use sdt_core::OutboundPolicy;
 use serde_json::Value;
@@ -170,7 +170,7 @@ impl PushStore {
             .and_then(|()| config.build(&self.options()).map_err(UnusableError::from));
         let target: Arc<dyn PushTarget> = match built_target {
             Ok(target) => Arc::new(target),
-            Err(error) => Arc::new(Unusable(error)),
+            Err(error) => Arc::new(UnusableTarget::new(error)),
         };
         built.insert(name.to_owned(), (sealed, target.clone()));
         Ok(Some(target))
@@ -224,13 +224,8 @@ impl PushStore {
             "{JOB} {:?}",
             job.identifier
         )))?;
-        let state = match job.state {
-            JobState::Processing => "processing",
-            JobState::Completed => "completed",
-            JobState::Failed => "failed",
-        };
         (self.records)
-            .save_push_job(&job.identifier, state, &json)
+            .save_push_job(&job.identifier, job.state.as_str(), &json)
             .await
     }
 }
@@ -249,51 +244,12 @@ impl JobStore for Store {
 /// Why a stored target cannot be used.
 type UnusableError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A target that cannot be used: its error says why (e.g. its secret does not open). Not
-/// transient: the job fails at once with the error's message.
-#[derive(Debug)]
-struct Unusable(UnusableError);
-
-impl Unusable {
-    fn error(&self) -> push_core::PushError {
-        push_core::PushError::Other {
-            name: String::new(),
-            detail: self.0.to_string(),
-        }
-    }
-}
-
-#[async_trait]
-impl PushTarget for Unusable {
-    async fn upload(
-        &self,
-        _name: &str,
-        _bytes: bytes::Bytes,
-        _content_type: &str,
-    ) -> Result<push_core::UploadedObject, push_core::PushError> {
-        Err(self.error())
-    }
-
-    async fn upload_stream(
-        &self,
-        _name: &str,
-        _reader: &mut (dyn tokio::io::AsyncRead + Unpin + Send),
-        _content_type: &str,
-    ) -> Result<push_core::UploadedObject, push_core::PushError> {
-        Err(self.error())
-    }
-
-    async fn check(&self) -> Result<(), push_core::PushError> {
-        Err(self.error())
-    }
-}
-
 #[async_trait]
 impl Targets for Store {
     async fn target(&self, name: &str) -> Option<Arc<dyn PushTarget>> {
         match self.0.built_target(name).await {
             Ok(target) => target,
-            Err(error) => Some(Arc::new(Unusable(error.into()))),
+            Err(error) => Some(Arc::new(UnusableTarget::new(error))),
         }
     }
 }

@@ -15,10 +15,10 @@ use crate::Outcome;
 use crate::config::{Broker, Settings};
 use crate::connections::CappedListener;
 use crate::http::{AppState, OperationsState, PushState, RepositoryState, SdtState, router};
-use crate::service::operations::Invoker;
 use crate::service::{EventSettings, RepositoryService};
 use crate::storage::{Attachment, Database, Repository, SqliteRepository, StorageError};
 use crate::{broker, mqtt_front, publisher};
+use sdt_core::operation::Invoker;
 
 /// Why the server could not start.
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;

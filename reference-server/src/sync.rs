@@ -4,20 +4,19 @@
 //! idShort path, else an extension of that name), marks bound submodels the way Thing'in marks
 //! avatars, and turns changes made through the repository API into commands: it subscribes to
 //! the repository service's committed changes ([`Synchronizer::watch`]), so a command is sent
-//! after the change commits, outside the request that made it, by a task per twin.
+//! after the change commits, outside the request that made it, by a task per twin (sdt-core's
+//! `aas::TwinCommands` finds the changed properties and keeps the queues and tasks).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 pub use sdt_core::TwinRecord;
-use sdt_core::aas::{
-    PropertyNameError, apply_property, check_property_names, mark, property_values,
-};
+use sdt_core::aas::{PropertyNameError, TwinCommands, apply_property, check_property_names, mark};
 use sdt_core::{
     ClientOptions, OutboundPolicy, Platform, SinkError, SyncEngine, TwinBinding, TwinError,
     TwinSecrets, TwinSink,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::secrets::{SecretError, SecretKey};
 use crate::service::{CommittedChange, Origin, RepositoryService};
@@ -242,64 +241,16 @@ pub struct Synchronizer {
     key: SecretKey,
     engine: Arc<SyncEngine>,
     service: Arc<RepositoryService>,
-    descriptions: Mutex<std::collections::HashMap<String, Vec<String>>>,
-    /// The last values of each twin's synchronized properties, as committed: what a change
-    /// is compared with to find the properties it changed.
-    last: Mutex<std::collections::HashMap<String, Map<String, Value>>>,
+    /// The bound twins' changes made through the repository API, turned into commands: each
+    /// twin's sent in order by a task of the twin's own, so a slow or hanging platform delays
+    /// its own twins only.
+    commands: TwinCommands,
     /// Held from storing a binding until its polling runs, and while one is removed: a bind
     /// and an unbind of one twin racing each other leave either a stored binding that polls
     /// or neither, never a poller without its binding.
     lifecycle: tokio::sync::Mutex<()>,
     /// Where platform clients may connect (`[outbound]`).
     outbound: OutboundPolicy,
-    /// Each twin's commands waiting for its platform, sent in order by a task of the twin's
-    /// own ([`Synchronizer::queue`]): a slow or hanging platform delays its own twins only.
-    queues: Mutex<std::collections::HashMap<String, CommandQueue>>,
-}
-
-/// The commands one committed change makes for a twin.
-struct Commands {
-    /// Every synchronized property's value after the change (templates may use them all).
-    values: Map<String, Value>,
-    /// The properties the change set to a new value, in the description's order.
-    changed: Vec<(String, Value)>,
-}
-
-impl Commands {
-    /// Folds a later change into this one: its values, and the latest value of each property
-    /// either changed (what a platform far behind needs: where each property ends up).
-    fn merge(&mut self, later: Commands) {
-        self.values = later.values;
-        for (name, value) in later.changed {
-            match self
-                .changed
-                .iter_mut()
-                .find(|(changed, _)| *changed == name)
-            {
-                Some((_, old)) => *old = value,
-                None => self.changed.push((name, value)),
-            }
-        }
-    }
-}
-
-/// Changes whose commands may wait per twin. Past that the platform is far behind: later
-/// changes are folded into the last one waiting ([`Commands::merge`]), so memory stays bounded
-/// whatever the platform does and the platform still ends with each property's latest value.
-pub const PENDING_CHANGES_PER_TWIN: usize = 256;
-
-/// A twin's waiting commands and the task sending them.
-struct CommandQueue {
-    pending: Arc<Mutex<std::collections::VecDeque<Commands>>>,
-    ready: Arc<tokio::sync::Notify>,
-    /// Aborted when the twin is unbound: its waiting commands are for a binding that is gone.
-    task: tokio::task::AbortHandle,
-}
-
-impl Drop for CommandQueue {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl std::fmt::Debug for Synchronizer {
@@ -327,13 +278,11 @@ impl Synchronizer {
         Arc::new(Self {
             store,
             key,
+            commands: TwinCommands::new(engine.clone()),
             engine,
             service,
-            descriptions: Mutex::default(),
-            last: Mutex::default(),
             lifecycle: tokio::sync::Mutex::default(),
             outbound,
-            queues: Mutex::default(),
         })
     }
 
@@ -363,32 +312,23 @@ impl Synchronizer {
     async fn run(&self, record: &TwinRecord, binding: TwinBinding) {
         let names = record.property_names();
         // The values now are what the next change is compared with.
-        match self
+        let submodel = match self
             .service
             .repository()
             .submodel(&record.submodel_id)
             .await
         {
-            Ok(Some(submodel)) => {
-                self.last
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(
-                        record.submodel_id.clone(),
-                        property_values(&submodel, &names),
-                    );
+            Ok(submodel) => submodel,
+            Err(error) => {
+                tracing::warn!(
+                    twin = %record.submodel_id,
+                    %error,
+                    "cannot read the twin's values: its next change sends every value as a command"
+                );
+                None
             }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(
-                twin = %record.submodel_id,
-                %error,
-                "cannot read the twin's values: its next change sends every value as a command"
-            ),
-        }
-        self.descriptions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(record.submodel_id.clone(), names);
+        };
+        (self.commands).follow(&record.submodel_id, names, submodel.as_ref());
         self.engine.start(binding);
     }
 
@@ -450,19 +390,8 @@ impl Synchronizer {
     /// [`Synchronizer::unbind`] with the lifecycle lock held.
     async fn forget(&self, submodel_id: &str) -> Result<bool, BindError> {
         self.engine.stop(submodel_id);
-        self.descriptions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(submodel_id);
-        self.last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(submodel_id);
-        // Its task stops with its queue: what waits was for the binding that is gone.
-        self.queues
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(submodel_id);
+        // Its commands' task stops too: what waits was for the binding that is gone.
+        self.commands.forget(submodel_id);
         Ok(self.store.records.delete_sdt_twin(submodel_id).await?)
     }
 
@@ -495,7 +424,7 @@ impl Synchronizer {
     /// Sends the commands of committed changes from now on: this task reads the changes in
     /// commit order and hands each twin's commands to the twin's own task, which sends them in
     /// that order (requests do not wait for platforms, nor twins for each other's platforms;
-    /// at most [`PENDING_CHANGES_PER_TWIN`] changes wait per twin). If this task falls behind
+    /// at most `sdt_core::aas::PENDING_CHANGES_PER_TWIN` changes wait per twin). If this task falls behind
     /// the broadcast, it catches up from the stored twins ([`Synchronizer::catch_up`]).
     pub fn watch(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let mut changes = self.service.subscribe();
@@ -536,14 +465,7 @@ impl Synchronizer {
     /// compares every bound twin's stored submodel with the values it saw last, so that what
     /// the missed changes did still becomes commands (the latest value of each property).
     pub async fn catch_up(&self) {
-        let ids: Vec<String> = self
-            .descriptions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .cloned()
-            .collect();
-        for id in ids {
+        for id in self.commands.twins() {
             match self.service.repository().submodel(&id).await {
                 Ok(Some(submodel)) => {
                     let change = CommittedChange::Submodel {
@@ -571,96 +493,7 @@ impl Synchronizer {
         if change.kind() == events_core::EventKind::Deleted {
             return;
         }
-        let names = self
-            .descriptions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&submodel.id)
-            .cloned();
-        let Some(names) = names else { return };
-        let values = property_values(submodel, &names);
-        let before = self
-            .last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(submodel.id.clone(), values.clone());
-        if change.origin() == Origin::Twin {
-            return;
-        }
-        let changed: Vec<(String, Value)> = values
-            .iter()
-            .filter(|(name, value)| before.as_ref().and_then(|b| b.get(*name)) != Some(*value))
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect();
-        if !changed.is_empty() {
-            self.queue(&submodel.id, Commands { values, changed });
-        }
-    }
-
-    /// Hands a change's commands to the twin's task, starting it on the twin's first change.
-    fn queue(&self, twin: &str, commands: Commands) {
-        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-        if queues
-            .get(twin)
-            .is_some_and(|queue| queue.task.is_finished())
-        {
-            // Its task ended (the runtime is shutting down): a new one, for what waits.
-            queues.remove(twin);
-        }
-        let queue = queues
-            .entry(twin.to_owned())
-            .or_insert_with(|| self.send_commands(twin));
-        let mut pending = queue.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let full = pending.len() >= PENDING_CHANGES_PER_TWIN;
-        match pending.back_mut() {
-            Some(last) if full => {
-                tracing::debug!(twin, "the twin's platform is far behind: a change merged");
-                last.merge(commands);
-            }
-            _ => pending.push_back(commands),
-        }
-        drop(pending);
-        queue.ready.notify_one();
-    }
-
-    /// The task that sends `twin`'s commands, one change after the other, until the twin is
-    /// unbound (its queue dropped) or the synchronizer is.
-    fn send_commands(&self, twin: &str) -> CommandQueue {
-        let pending: Arc<Mutex<std::collections::VecDeque<Commands>>> = Arc::default();
-        let ready = Arc::new(tokio::sync::Notify::new());
-        let engine = self.engine.clone();
-        let twin = twin.to_owned();
-        let (waiting, woken) = (pending.clone(), ready.clone());
-        let task = tokio::spawn(async move {
-            loop {
-                let next = waiting
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .pop_front();
-                let Some(commands) = next else {
-                    woken.notified().await;
-                    continue;
-                };
-                for (name, value) in &commands.changed {
-                    match engine
-                        .twin_changed(&twin, name, value, &commands.values)
-                        .await
-                    {
-                        Ok(outcome) => {
-                            tracing::debug!(%twin, property = %name, ?outcome, "twin changed")
-                        }
-                        Err(error) => {
-                            tracing::warn!(%twin, property = %name, "command failed: {error}")
-                        }
-                    }
-                }
-            }
-        });
-        CommandQueue {
-            pending,
-            ready,
-            task: task.abort_handle(),
-        }
+        (self.commands).changed(submodel, change.origin() == Origin::Twin);
     }
 }
 
@@ -668,7 +501,10 @@ impl Synchronizer {
 mod store_tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use std::sync::{Mutex, PoisonError};
+
     use aas_model::Submodel;
+    use sdt_core::aas::property_values;
 
     use super::*;
     use crate::storage::{Repository, SqliteRepository};
@@ -900,11 +736,7 @@ mod store_tests {
         )?;
         stored_quietly(&sync, changed).await?;
         let seen = |sync: &Synchronizer| {
-            sync.last
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get("urn:sm:1")
-                .and_then(|values| values.get("temp").cloned())
+            (sync.commands.values("urn:sm:1")).and_then(|values| values.get("temp").cloned())
         };
         assert_eq!(seen(&sync), None);
         sync.catch_up().await;
@@ -1024,30 +856,11 @@ mod store_tests {
             );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        // Changes pile up behind the hanging platform up to the bound the README states; the
-        // later ones are folded into the last waiting, which ends with the latest value.
-        for n in 0..300 {
-            let values: Map<String, Value> =
-                [("temp".to_owned(), Value::from(n))].into_iter().collect();
-            let changed = values.clone().into_iter().collect();
-            sync.queue("urn:sm:slow", Commands { values, changed });
-        }
-        let task = {
-            let queues = sync.queues.lock().unwrap_or_else(PoisonError::into_inner);
-            let slow = queues
-                .get("urn:sm:slow")
-                .ok_or("no queue of the slow twin")?;
-            let pending = slow.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            assert_eq!(pending.len(), 256);
-            let last = pending.back().ok_or("nothing waits")?;
-            assert_eq!(last.changed, [("temp".to_owned(), Value::from(299))]);
-            slow.task.clone()
-        };
-        assert_eq!(PENDING_CHANGES_PER_TWIN, 256);
+        // Changes pile up behind the hanging platform up to the bound the README states (the
+        // pile and its merging: sdt-core's `aas::commands` tests).
+        assert_eq!(sdt_core::aas::PENDING_CHANGES_PER_TWIN, 256);
         // Unbinding stops the twin's task: nothing of what waited is sent afterwards.
         sync.unbind("urn:sm:slow").await?;
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(task.is_finished(), "the unbound twin's task was stopped");
         sync.unbind("urn:sm:fast").await?;
         Ok(())
     }

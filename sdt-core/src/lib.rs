@@ -4,12 +4,16 @@
 #![warn(missing_debug_implementations, missing_docs, unreachable_pub)]
 
 // The languages of a description (one module each, with its limits, as `serde_json::from_str`
-// reads) and the AAS side (feature `aas`) are modules by design; everything else is flat.
+// reads), the AAS side (feature `aas`) and operation invocation (feature `operation`) are
+// modules by design; everything else is flat.
 #[cfg(feature = "aas")]
 #[cfg_attr(docsrs, doc(cfg(feature = "aas")))]
 pub mod aas;
 pub mod jsonpath;
 pub mod mustache;
+#[cfg(feature = "operation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "operation")))]
+pub mod operation;
 pub mod python_format;
 
 mod description;
@@ -21,6 +25,7 @@ mod outbound;
 #[cfg(feature = "client")]
 mod platform;
 mod playground;
+mod schema;
 mod twin;
 
 pub use description::{
@@ -43,6 +48,7 @@ pub use platform::{
     Authentication, ClientOptions, Credentials, Platform, PlatformClient, PlatformError,
 };
 pub use playground::{DryRunRequest, Evaluation, EvaluationError};
+pub use schema::json_schemas;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use twin::TwinError;

@@ -41,6 +41,8 @@
 
 mod codec;
 mod error;
+#[cfg(feature = "value-only")]
+mod lenient;
 mod parser;
 mod writer;
 
@@ -50,6 +52,9 @@ use aas_model::Version;
 
 pub use codec::{FromJson, ToJson};
 pub use error::{Error, ErrorKind, PathSegment};
+#[cfg(feature = "value-only")]
+#[cfg_attr(docsrs, doc(cfg(feature = "value-only")))]
+pub use lenient::without_empty_lists;
 
 /// Objects and arrays nested deeper than this are refused: [`ErrorKind::TooDeep`] (stack
 /// safety on hostile input). An environment holds submodel element collections nested at most

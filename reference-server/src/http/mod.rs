@@ -50,7 +50,7 @@ pub struct SdtState(pub Option<Arc<crate::sync::Synchronizer>>);
 
 /// The operation API's part: the invoker and the handles of asynchronous invocations.
 #[derive(Clone)]
-pub struct OperationsState(pub Arc<crate::service::operations::Invoker>);
+pub struct OperationsState(pub Arc<sdt_core::operation::Invoker>);
 
 impl FromRef<AppState> for OperationsState {
     fn from_ref(state: &AppState) -> Self {
@@ -284,7 +284,8 @@ async fn read_body<T: aas_serde::json::FromJson + Send + 'static>(
     let inline = body.len() <= INLINE_BODY;
     let body = body.clone();
     let read = move || {
-        let body = without_empty_lists(&body);
+        // BaSyx Python's empty lists are taken as absent (see the function's docs).
+        let body = aas_serde::json::without_empty_lists(&body);
         let value = aas_serde::json::from_slice_as(&body, version)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         check(&value).map(|()| value)
@@ -295,114 +296,6 @@ async fn read_body<T: aas_serde::json::FromJson + Send + 'static>(
     tokio::task::spawn_blocking(read)
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-}
-
-/// A request body with its empty lists (`"specificAssetIds": []`) left out: on the server's
-/// write path an empty optional list is taken as absent, because BaSyx Python 2.1 and 2.2
-/// write one into every Entity, and clients built on them could store no submodel with an
-/// Entity. The libraries stay strict (an empty list reads as one, which verification
-/// reports). What is really invalid is still refused: an empty list where one is required
-/// (`"keys": []`) is then missing, which the reader reports.
-///
-/// Only a body with `[` and `]` with nothing but blank space between them is rewritten (the
-/// check is a scan; a client that writes no empty list pays nothing more); one that is not
-/// JSON is read as sent, so the strict reader reports where it is wrong.
-fn without_empty_lists(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let has_empty_list = body.iter().enumerate().any(|(at, &byte)| {
-        byte == b'['
-            && body[at + 1..]
-                .iter()
-                .find(|b| !b.is_ascii_whitespace())
-                .is_some_and(|&next| next == b']')
-    });
-    if !has_empty_list {
-        return std::borrow::Cow::Borrowed(body);
-    }
-    // A body with a member twice is left to the strict reader, which refuses it: serde_json
-    // would keep the last one and hide the duplicate.
-    let Ok(UniqueMembers(mut value)) = serde_json::from_slice::<UniqueMembers>(body) else {
-        return std::borrow::Cow::Borrowed(body);
-    };
-    drop_empty_lists(&mut value);
-    match serde_json::to_vec(&value) {
-        Ok(rewritten) => std::borrow::Cow::Owned(rewritten),
-        Err(_) => std::borrow::Cow::Borrowed(body),
-    }
-}
-
-/// A JSON value read by serde_json, refused when an object has a member twice.
-struct UniqueMembers(Value);
-
-impl<'de> serde::Deserialize<'de> for UniqueMembers {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = UniqueMembers;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("JSON")
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<UniqueMembers, E> {
-                Ok(UniqueMembers(Value::Bool(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<UniqueMembers, E> {
-                Ok(UniqueMembers(Value::from(v)))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<UniqueMembers, E> {
-                Ok(UniqueMembers(Value::from(v)))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<UniqueMembers, E> {
-                Ok(UniqueMembers(Value::from(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<UniqueMembers, E> {
-                Ok(UniqueMembers(Value::from(v)))
-            }
-            fn visit_string<E>(self, v: String) -> Result<UniqueMembers, E> {
-                Ok(UniqueMembers(Value::String(v)))
-            }
-            fn visit_unit<E>(self) -> Result<UniqueMembers, E> {
-                Ok(UniqueMembers(Value::Null))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<UniqueMembers, A::Error> {
-                let mut items = Vec::new();
-                while let Some(UniqueMembers(item)) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(UniqueMembers(Value::Array(items)))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UniqueMembers, A::Error> {
-                let mut members = serde_json::Map::new();
-                while let Some((key, UniqueMembers(value))) = map.next_entry::<String, _>()? {
-                    if members.contains_key(&key) {
-                        return Err(serde::de::Error::custom(format!(
-                            "duplicate member {key:?}"
-                        )));
-                    }
-                    members.insert(key, value);
-                }
-                Ok(UniqueMembers(Value::Object(members)))
-            }
-        }
-        deserializer.deserialize_any(Visit)
-    }
-}
-
-/// Removes every member whose value is an empty array, at every depth (serde_json's parser
-/// bounds the depth at 128).
-fn drop_empty_lists(value: &mut Value) {
-    match value {
-        Value::Object(members) => {
-            members.retain(|_, member| !matches!(member, Value::Array(items) if items.is_empty()));
-            members.values_mut().for_each(drop_empty_lists);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_empty_lists),
-        _ => {}
-    }
 }
 
 /// Verification findings are a 400 listing each path and rule.

@@ -1,6 +1,7 @@
 //! Operations over HTTP (Part 2 `invoke`, `invoke-async`, their `$value` forms,
 //! `operation-status`, `operation-results`), under both submodel prefixes: thin handlers over
-//! [`crate::service::operations`], which delegates the invocation and keeps the handles.
+//! sdt-core's `operation::Invoker`, which delegates the invocation and keeps the handles, and
+//! aas-serde's `operation` payloads.
 
 use aas_model::Version;
 use axum::body::Bytes;
@@ -12,9 +13,8 @@ use serde::Deserialize;
 use super::extract::{Params, PathParams};
 use super::submodel_api::{SubmodelAt, addressed};
 use super::{ApiError, ApiResult, OperationsState, RepositoryState};
-use crate::service::operations::{
-    HOPS_HEADER, MAX_HOPS, OperationError, OperationRequest, OperationResult,
-};
+use aas_serde::operation::{OperationRequest, OperationResult};
+use sdt_core::operation::{HOPS_HEADER, MAX_HOPS, OperationError};
 
 impl From<OperationError> for ApiError {
     fn from(error: OperationError) -> Self {
@@ -90,22 +90,23 @@ async fn invoke_with(
         Version::V3_0 => value_only,
         _ => asynchronous,
     };
-    let mut request = OperationRequest::read(
+    let request = OperationRequest::read(
         &body,
         value_only.then_some(&operation),
         state.aas_version,
         timeout_required,
-    )?;
-    request.hops = hops(&headers)?;
+    )
+    .map_err(OperationError::from)?;
+    let hops = hops(&headers)?;
     if asynchronous {
-        let id = invoker.start(key, url, request)?;
+        let id = invoker.start(key, url, request, hops)?;
         let handle = serde_json::json!({ "handleId": id })
             .to_string()
             .into_bytes();
         let location = beside(&uri, "/invoke", &format!("operation-status/{id}"));
         return Ok(json(StatusCode::ACCEPTED, handle, location));
     }
-    let result = invoker.invoke(&url, &request).await?;
+    let result = invoker.invoke(&url, &request, hops).await?;
     Ok(json(StatusCode::OK, result.to_json(value_only), None))
 }
 

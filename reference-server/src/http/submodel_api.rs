@@ -768,62 +768,14 @@ pub async fn patch_element_metadata(
                         element.id_short()
                     )));
                 }
-                *element = with_values_of(new.clone(), element)?;
+                *element =
+                    projection::with_values_of(new.clone(), element).map_err(bad_projection)?;
                 Ok(())
             })
             .ok_or_else(|| ApiError::not_found(format!("no element at {path}")))?
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `metadata` (an element without value attributes) with the value attributes of `stored`,
-/// which must be of the same type: the inverse of [`projection::element_metadata`].
-fn with_values_of(
-    metadata: SubmodelElement,
-    stored: &SubmodelElement,
-) -> ApiResult<SubmodelElement> {
-    use SubmodelElement as E;
-    let mut new = metadata;
-    match (&mut new, stored) {
-        (E::Property(n), E::Property(s)) => {
-            n.value = s.value.clone();
-            n.value_id = s.value_id.clone();
-        }
-        (E::MultiLanguageProperty(n), E::MultiLanguageProperty(s)) => {
-            n.value = s.value.clone();
-            n.value_id = s.value_id.clone();
-        }
-        (E::Range(n), E::Range(s)) => {
-            n.min = s.min.clone();
-            n.max = s.max.clone();
-        }
-        (E::ReferenceElement(n), E::ReferenceElement(s)) => n.value = s.value.clone(),
-        (E::Blob(n), E::Blob(s)) => n.value = s.value.clone(),
-        (E::File(n), E::File(s)) => n.value = s.value.clone(),
-        (E::SubmodelElementCollection(n), E::SubmodelElementCollection(s)) => {
-            n.value = s.value.clone();
-        }
-        (E::SubmodelElementList(n), E::SubmodelElementList(s)) => n.value = s.value.clone(),
-        (E::Entity(n), E::Entity(s)) => {
-            n.statements = s.statements.clone();
-            n.global_asset_id = s.global_asset_id.clone();
-            n.specific_asset_ids = s.specific_asset_ids.clone();
-        }
-        (E::AnnotatedRelationshipElement(n), E::AnnotatedRelationshipElement(s)) => {
-            n.annotations = s.annotations.clone();
-        }
-        (E::RelationshipElement(_), E::RelationshipElement(_))
-        | (E::BasicEventElement(_), E::BasicEventElement(_)) => {}
-        (new, stored) => {
-            return Err(ApiError::bad_request(format!(
-                "the body is a {}, the element a {}",
-                new.element_type().as_str(),
-                stored.element_type().as_str()
-            )));
-        }
-    }
-    Ok(new)
 }
 
 // ---- attachments ---------------------------------------------------------------------------

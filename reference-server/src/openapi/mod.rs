@@ -7,6 +7,7 @@
 //! changes for a server of AAS V3.1), placed under `components/schemas`. The document names its version in
 //! `info.description` and `info.x-aas-version`.
 
+use aas_serde::json_schema;
 use serde_json::{Value, json};
 
 use crate::http::routes::{Route, SDT_TAG, operations};
@@ -196,30 +197,18 @@ fn operation(
 }
 
 /// What V3.1 changes in the V3.0 schema's definitions (`../shared/docs/spec/aas-v31.md`).
+/// Where the schemas are placed, as references name them.
+const PREFIX: &str = "#/components/schemas/";
+
 /// The schemas: the AAS JSON Schema's definitions (with V3.1's changes for `version` 3.1), the
-/// Part 2 result, pages, and the parameters' types.
+/// Part 2 result, operation payloads and pages (aas-serde's), the server's own payloads, and
+/// the parameters' types.
 fn schemas(version: aas_model::Version) -> serde_json::Map<String, Value> {
-    let mut schemas = aas_serde::json_schema::definitions(version, "#/components/schemas/");
-    let message = json!({"type": "object", "properties": {
-        "code": {"type": "string"}, "correlationId": {"type": "string"},
-        "messageType": {"type": "string", "enum": ["Undefined", "Info", "Warning", "Error", "Exception"]},
-        "text": {"type": "string"}, "timestamp": {"type": "string"}}});
-    schemas.insert(
-        "Result".into(),
-        json!({"type": "object", "properties": {"messages": {"type": "array", "items": message}}}),
-    );
-    schemas.insert(
-        "ServiceDescription".into(),
-        json!({"type": "object", "required": ["profiles"],
-        "properties": {"profiles": {"type": "array", "items": {"type": "string"}}}}),
-    );
+    let mut schemas = json_schema::definitions(version, PREFIX);
+    // Part 2's own payloads (results, service descriptions, operation invocation).
+    schemas.extend(json_schema::api_definitions(PREFIX));
     schemas.insert("Value".into(), json!({}));
     schemas.insert("String".into(), json!({"type": "string"}));
-    schemas.insert(
-        "Base64UrlId".into(),
-        json!({"type": "string", "pattern": "^[A-Za-z0-9_-]+=*$",
-               "description": "An identifier, base64url-encoded (padding optional)"}),
-    );
     schemas.insert(
         "Strings".into(),
         json!({"type": "array", "items": {"type": "string"}}),
@@ -233,89 +222,15 @@ fn schemas(version: aas_model::Version) -> serde_json::Map<String, Value> {
         json!({"type": "object", "required": ["file"], "properties": {
         "fileName": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}),
     );
-    schemas.insert("Evaluation".into(), json!({"type": "object", "required": ["kind"], "properties": {
-        "kind": {"type": "string", "enum": ["jsonpath", "format", "mustache", "json_mustache"]},
-        "doc": {}, "path": {"type": "string"}, "template": {"type": "string"}, "vars": {"type": "object"}}}));
-    schemas.insert("DryRun".into(), json!({"type": "object", "required": ["description", "sample"], "properties": {
-        "description": {"type": "object", "properties": {"iot_attributes": {"type": "array"}, "thingin_attributes": {"type": "array"}}},
-        "sample": {}}}));
-    schemas.insert("Platform".into(), json!({"type": "object", "required": ["name", "base_url", "authentication"], "properties": {
-        "name": {"type": "string"}, "description": {"type": "string"}, "base_url": {"type": "string"},
-        "data_get_prefix": {"type": "string"}, "data_get_suffix": {"type": "string"},
-        "command_prefix": {"type": "string"}, "command_suffix": {"type": "string"},
-        "authentication": {"type": "string", "enum": ["none", "api_key", "login_password"]},
-        "token_header": {"type": "string"}, "auth_path": {"type": "string"}, "auth_template": {"type": "string"},
-        "auth_response": {"type": "string"}, "auth_headers": {"type": "object"}}}));
-    schemas.insert("TwinBinding".into(), json!({"type": "object", "required": ["submodel_id", "platform", "uuid_on_platform", "synchronization"], "properties": {
-        "submodel_id": {"type": "string"}, "platform": {"type": "string"}, "uuid_on_platform": {"type": "string"},
-        "command_id_on_platform": {"type": "string"}, "type": {"type": "string"}, "description": {"type": "string"},
-        "api_key": {"type": "string", "writeOnly": true}, "login": {"type": "string", "writeOnly": true},
-        "password": {"type": "string", "writeOnly": true},
-        "synchronization": {"type": "object", "properties": {"iot_attributes": {"type": "array"}, "thingin_attributes": {"type": "array"}}}}}));
+    // sdt-core's payloads (the playground, platforms, bindings, access statements).
+    schemas.extend(sdt_core::json_schemas(PREFIX));
     schemas.insert(
         "SdtError".into(),
         json!({"type": "object", "required": ["error"],
         "properties": {"error": {"type": "string", "description": "What is wrong"}}}),
     );
-    schemas.insert("EvaluationResult".into(), json!({"type": "object", "required": ["result"],
-        "properties": {"result": {"description": "Every JSONPath match in order (array), the rendered string, or the JSON value of json_mustache"}}}));
-    schemas.insert("DryRunResult".into(), json!({"type": "object", "required": ["variables", "values", "skipped"], "properties": {
-        "variables": {"type": "object", "description": "Each iot_attribute's value extracted from the sample"},
-        "values": {"type": "object", "description": "Each data property's rendered value"},
-        "skipped": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Why a property got no value"}}}));
-    let statement = json!({"type": "object", "required": ["condition", "rules"], "properties": {
-        "condition": {"type": "object"},
-        "rules": {"type": "array", "items": {"type": "object", "required": ["effect", "action", "resources"], "properties": {
-            "effect": {"type": "string", "enum": ["allow", "deny"]},
-            "action": {"type": "array", "items": {"type": "string", "enum": ["Read", "Update", "Delete", "Create", "Execute"]}},
-            "resources": {"type": "array", "items": {"type": "string"}}}}}}});
-    schemas.insert(
-        "AclStatements".into(),
-        json!({"type": "array", "items": statement}),
-    );
-    schemas.insert(
-        "Platforms".into(),
-        json!({"type": "array", "items": {"$ref": "#/components/schemas/Platform"}}),
-    );
-    schemas.insert(
-        "TwinBindings".into(),
-        json!({"type": "array", "items": {"$ref": "#/components/schemas/TwinBinding"}}),
-    );
-    let sas = json!({"type": "string", "description": "Container SAS URL (answers show sig=***)"});
-    schemas.insert("PushTarget".into(), json!({"type": "object", "required": ["type", "configuration"], "properties": {
-        "name": {"type": "string"},
-        "type": {"type": "string", "enum": ["azure-blob-storage", "local-directory", "s3"]},
-        "configuration": {"type": "object", "properties": {
-            "blobSasUrl": sas, "blobContainerSasUrl": sas, "path": {"type": "string"},
-            "bucket": {"type": "string"}, "region": {"type": "string"}, "endpoint": {"type": "string"},
-            "accessKeyId": {"type": "string"}, "secretAccessKey": {"type": "string"}}}}}));
-    schemas.insert(
-        "PushTargets".into(),
-        json!({"type": "array", "items": {"$ref": "#/components/schemas/PushTarget"}}),
-    );
-    let formats = json!({"type": "string", "enum": ["application/json", "application/xml",
-        "application/asset-administration-shell-package+json", "application/asset-administration-shell-package+xml"]});
-    let ids = json!({"type": "array", "items": {"type": "string"}});
-    let aas_version = json!({"type": "string", "enum": ["3.0", "3.1"],
-        "description": "The AAS version written (default: the server's aas-version); elements are converted to it"});
-    let allow_loss = json!({"type": "boolean",
-        "description": "Write even when the conversion to aasVersion loses something (metadata.conversion lists it); without it such a job fails"});
-    schemas.insert("PushRequest".into(), json!({"type": "object", "required": ["pushTargetName", "serializationFormat"], "properties": {
-        "pushTargetName": {"type": "string"}, "serializationFormat": formats, "shellIds": ids, "submodelIds": ids,
-        "includeConceptDescriptions": {"type": "boolean"}, "blobName": {"type": "string"},
-        "aasVersion": aas_version, "allowLoss": allow_loss}}));
-    schemas.insert("PushJob".into(), json!({"type": "object", "required": ["identifier", "state", "createdOn", "updatedOn"], "properties": {
-        "identifier": {"type": "string"}, "state": {"type": "string", "enum": ["processing", "completed", "failed"]},
-        "createdOn": {"type": "string", "format": "date-time"}, "updatedOn": {"type": "string", "format": "date-time"},
-        "message": {"type": "string"}, "pushTargetName": {"type": "string"}, "serializationFormat": formats,
-        "shellIds": ids, "submodelIds": ids, "includeConceptDescriptions": {"type": "boolean"}, "blobName": {"type": "string"},
-        "aasVersion": aas_version, "allowLoss": allow_loss,
-        "metadata": {"type": "object", "properties": {
-            "uploads": {"type": "array", "items": {"type": "object", "properties": {
-                "name": {"type": "string"}, "size": {"type": "integer"}, "eTag": {"type": "string"}, "contentType": {"type": "string"}}}},
-            "durationMs": {"type": "integer"}, "shells": {"type": "integer"}, "submodels": {"type": "integer"},
-            "conceptDescriptions": {"type": "integer"}, "aasVersion": {"type": "string", "enum": ["3.0", "3.1"]},
-            "conversion": {"type": "array", "items": {"type": "string"}}}}}}));
+    // push-core's payloads (targets, requests, jobs).
+    schemas.extend(push_core::json_schemas(PREFIX));
     schemas.insert("FeedEvent".into(), json!({"type": "object",
         "required": ["sequence", "topic", "timestamp", "referenceOnly", "message"], "properties": {
         "sequence": {"type": "integer", "description": "Increasing in commit order; stable"},
@@ -332,35 +247,6 @@ fn schemas(version: aas_model::Version) -> serde_json::Map<String, Value> {
         "error": {"type": "string", "description": "Why it was given up"},
         "failedAt": {"type": "string", "format": "date-time"},
         "size": {"type": "integer", "description": "The message's size, bytes"}}}));
-    // Part 2's operation invocation (`crate::http::operation_api`).
-    let result = json!({"allOf": [{"$ref": "#/components/schemas/Result"}, {"properties": {
-        "executionState": {"type": "string",
-            "enum": ["Initiated", "Running", "Completed", "Canceled", "Failed", "Timeout"]},
-        "success": {"type": "boolean"}}}]});
-    schemas.insert("BaseOperationResult".into(), result);
-    let timeout = json!({"type": "string", "description": "xs:duration, e.g. PT30S"});
-    let variables =
-        json!({"type": "array", "items": {"$ref": "#/components/schemas/OperationVariable"}});
-    let values = json!({"type": "object", "description": "ValueOnly values keyed by idShort"});
-    for (suffix, arguments) in [("", variables), ("ValueOnly", values)] {
-        schemas.insert(
-            format!("OperationRequest{suffix}"),
-            json!({"type": "object", "properties": {
-            "inputArguments": arguments, "inoutputArguments": arguments,
-            "clientTimeoutDuration": timeout}}),
-        );
-        schemas.insert(
-            format!("OperationResult{suffix}"),
-            json!({"allOf": [
-            {"$ref": "#/components/schemas/BaseOperationResult"}, {"properties": {
-            "outputArguments": arguments, "inoutputArguments": arguments}}]}),
-        );
-    }
-    schemas.insert(
-        "OperationHandle".into(),
-        json!({"type": "object", "properties": {
-        "handleId": {"type": "string", "maxLength": 128}}}),
-    );
     for item in [
         "FeedEvent",
         "DeadLetter",
@@ -373,9 +259,7 @@ fn schemas(version: aas_model::Version) -> serde_json::Map<String, Value> {
         "String",
         "PushJob",
     ] {
-        schemas.insert(format!("Paged_{item}"), json!({"type": "object", "required": ["paging_metadata", "result"], "properties": {
-            "paging_metadata": {"type": "object", "properties": {"cursor": {"type": "string"}}},
-            "result": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}}}}));
+        schemas.insert(format!("Paged_{item}"), json_schema::paged(item, PREFIX));
     }
     for (_, _, route) in operations() {
         for name in route.query {

@@ -6,10 +6,10 @@
 //!   with its events in one transaction, announced once committed ([`CommittedChange`]) to
 //!   whoever subscribed (the twin service turns changed synchronized properties into platform
 //!   commands from there, outside the request).
-//! - [`operations::Invoker`]: operation invocations, delegated to the URL an Operation names,
-//!   with the asynchronous ones' handles.
+//!
+//! Operation invocations (delegated to the URL an Operation names, with the asynchronous ones'
+//! handles) are sdt-core's `operation::Invoker`, on aas-serde's `operation` payloads.
 
-pub mod operations;
 mod repository;
 
 pub use repository::{CommittedChange, EventSettings, Origin, RepositoryService};
