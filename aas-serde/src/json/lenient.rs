@@ -30,12 +30,14 @@ use serde_json::Value;
 /// # Ok::<(), json::Error>(())
 /// ```
 pub fn without_empty_lists(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let has_empty_list = body.iter().enumerate().any(|(at, &byte)| {
-        byte == b'['
-            && body[at + 1..]
-                .iter()
-                .find(|b| !b.is_ascii_whitespace())
-                .is_some_and(|&next| next == b']')
+    // Jumping from `[` to `[` (memchr) rather than looking at every byte: the byte loop was
+    // 4 % of the server's CPU for a PUT of 50 KB without any empty list. Linear either way:
+    // the blank space after one `[` ends before the next.
+    let has_empty_list = memchr::memchr_iter(b'[', body).any(|at| {
+        body[at + 1..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&next| next == b']')
     });
     if !has_empty_list {
         return std::borrow::Cow::Borrowed(body);
