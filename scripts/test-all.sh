@@ -7,7 +7,7 @@
 # - Mosquitto (Debian package): each MQTT test starts its own broker on a free 127.0.0.1 port
 #   and kills it by PID;
 # - PostgreSQL (Debian package `postgresql`): each PostgreSQL test makes a private cluster with
-#   initdb in a temp dir and starts it with pg_ctl on a free 127.0.0.1 port (as the `postgres`
+#   initdb in a temp dir and starts postgres on it on a free 127.0.0.1 port (as the `postgres`
 #   user through runuser when run as root), stopped by its postmaster's PID;
 # - Azurite (npm package, into ${AAS_RS_CACHE:-~/.cache/aas-rs}/azurite): each push test starts
 #   its own on a free 127.0.0.1 port (--disableTelemetry --skipApiVersionCheck), killed by PID.
@@ -118,7 +118,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${PG_BIN:-}" ]
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "installing postgresql (Debian package)"
-  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null; }; then
+  # No system cluster (the package would make and start one on port 5432): the tests make
+  # their own.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $sudo mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+      -o Dpkg::Options::=--force-confold postgresql >/dev/null; }; then
     echo "error: could not install the Debian package postgresql, which the PostgreSQL tests need" >&2
     exit 1
   fi

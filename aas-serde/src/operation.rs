@@ -369,6 +369,7 @@ fn values(variables: &[OperationVariable]) -> Value {
         .collect();
     Value::Object(map)
 }
+
 /// Part 2's xs:duration (`PT30S`, `P1DT2H`, `PT0.5S`); years and months count 365 and 30 days
 /// (a timeout needs no calendar). `None` for anything else, negative durations included.
 pub fn xs_duration(text: &str) -> Option<Duration> {

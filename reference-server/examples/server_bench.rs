@@ -26,6 +26,12 @@
 //!   cargo build --release -p reference-server --bin reference-server --example server_bench
 //!   target/release/examples/server_bench run      (bash bench/server.sh does both; its header
 //!                                                 lists the knobs, all AAS_BENCH_* variables)
+//!
+//! Two more modes serve profiling one server (`bench/profile.sh` uses them):
+//!
+//!   server_bench submodel FILE                    writes the 50 KB submodel to FILE
+//!   server_bench load URL CLIENTS SECONDS [BODY]  GET of URL (PUT of BODY's bytes when given)
+//!                                                 by CLIENTS clients: requests, req/s, p50, p99
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -2,11 +2,10 @@
 //! description map to a submodel's elements and extensions, for any Rust program that keeps
 //! AAS submodels (the reference server's twins use it).
 //!
-//! With feature `client` too, the other half: [`TwinCommands`] turns changes of a bound
-//! twin's submodel made by others into platform commands sent through the
-//! [`SyncEngine`](crate::SyncEngine) (only properties whose value changed since the values
-//! last seen; one task per twin, in order, at most [`PENDING_CHANGES_PER_TWIN`] changes
-//! waiting).
+//! With feature `client` too, the other half: `TwinCommands` turns changes of a bound
+//! twin's submodel made by others into platform commands sent through the `SyncEngine`
+//! (only properties whose value changed since the values last seen; one task per twin, in
+//! order, at most `PENDING_CHANGES_PER_TWIN` changes waiting).
 //!
 //! A property name that is an idShort path (`Speed`, `Axis.Position`) names an element: its
 //! value is a Property's value, and a missing top-level Property is created. Any other name
@@ -38,7 +37,7 @@ use crate::twin::TwinRecord;
 mod commands;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
-pub use commands::{CommandSender, Commands, PENDING_CHANGES_PER_TWIN, TwinCommands};
+pub use commands::{CommandSender, PENDING_CHANGES_PER_TWIN, TwinCommands};
 
 /// A property of a synchronization description that names an element by an idShort the
 /// server's AAS version refuses.

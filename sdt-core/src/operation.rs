@@ -29,7 +29,6 @@
 //! is asked, then `Completed` (or what the delegate's `OperationResult` says), `Failed` (the
 //! delegate could not be reached or answered garbage) or `Timeout`. `Canceled` is never
 //! reached: Part 2 has no cancel operation.
-
 //!
 //! The payloads (requests, results, execution states) are `aas_serde::operation`'s; this module
 //! holds the client that calls the delegates and the table of asynchronous invocations.
@@ -136,8 +135,15 @@ fn ended(state: ExecutionState, text: &str) -> OperationResult {
     OperationResult::ended(state, text, &timestamp)
 }
 
+/// [`OperationError::Loop`] for an invocation that came through [`MAX_HOPS`] delegations.
+fn refuse_loops(hops: u8) -> Result<(), OperationError> {
+    if hops >= MAX_HOPS {
+        return Err(OperationError::Loop);
+    }
+    Ok(())
+}
+
 /// One asynchronous invocation.
-#[derive(Debug)]
 struct Handle {
     /// The operation it belongs to (submodel id and idShort path): its handle is unknown elsewhere.
     at: String,
@@ -148,13 +154,24 @@ struct Handle {
 }
 
 /// Invokes operations through their delegates and keeps the asynchronous invocations.
-#[derive(Debug)]
 pub struct Invoker {
     client: reqwest::Client,
     policy: OutboundPolicy,
     version: aas_model::Version,
     max_sync: Duration,
     handles: Mutex<HashMap<String, Handle>>,
+}
+
+/// Shows counts only: a handle is all a client needs to read an invocation's result, and the
+/// results may be large.
+impl std::fmt::Debug for Invoker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invoker")
+            .field("version", &self.version)
+            .field("max_sync", &self.max_sync)
+            .field("handles", &self.lock().len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Invoker {
@@ -210,6 +227,7 @@ impl Invoker {
         request: &OperationRequest,
         hops: u8,
     ) -> Result<OperationResult, OperationError> {
+        refuse_loops(hops)?;
         self.call(
             url,
             request,
@@ -293,6 +311,7 @@ impl Invoker {
         request: OperationRequest,
         hops: u8,
     ) -> Result<String, OperationError> {
+        refuse_loops(hops)?;
         let mut bytes = [0u8; 16];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
             .map_err(|_| OperationError::NoRandomHandle)?;
@@ -425,6 +444,44 @@ mod tests {
             matches!(&refused, Some(e @ OperationError::Refused(_)) if e.status() == 403
                 && e.to_string().contains("169.254.169.254")),
             "{refused:?}"
+        );
+        Ok(())
+    }
+
+    /// The loop guard is the library's, not only the server's: an invocation that came
+    /// through [`MAX_HOPS`] delegations is refused before anything is sent or kept, and the
+    /// Debug output shows no handle.
+    #[tokio::test]
+    async fn invocations_through_max_hops_are_refused_as_loops()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let invoker = Arc::new(Invoker::new(
+            &OutboundPolicy::new(),
+            aas_model::Version::LATEST,
+            DEFAULT_TIMEOUT,
+        )?);
+        let url = Url::parse("http://delegate.test/op")?;
+        let request = OperationRequest::read(b"{}", None, aas_model::Version::LATEST, false)?;
+        let refused = invoker.invoke(&url, &request, MAX_HOPS).await.err();
+        assert!(
+            matches!(&refused, Some(e @ OperationError::Loop) if e.status() == 508),
+            "{refused:?}"
+        );
+        let refused = invoker.start("sm/Op".into(), url, request, MAX_HOPS).err();
+        assert!(matches!(refused, Some(OperationError::Loop)), "{refused:?}");
+        assert_eq!(invoker.lock().len(), 0);
+        invoker.lock().insert(
+            "0123456789abcdef".into(),
+            Handle {
+                at: "sm/Op".into(),
+                result: ended(ExecutionState::Running, "running"),
+                finished: None,
+                bytes: 0,
+            },
+        );
+        let shown = format!("{invoker:?}");
+        assert!(
+            shown.contains("handles: 1") && !shown.contains("0123456789abcdef"),
+            "{shown}"
         );
         Ok(())
     }

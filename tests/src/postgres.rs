@@ -1,5 +1,9 @@
-//! A real PostgreSQL for the tests: a private cluster made with `initdb` in a temp dir, started
-//! with `pg_ctl` on a free 127.0.0.1 port, stopped by its postmaster's PID when dropped.
+//! A real PostgreSQL for the tests: a private cluster made with `initdb` in a temp dir, its
+//! `postgres` started on a free 127.0.0.1 port and stopped by the postmaster's PID when dropped.
+//!
+//! `postgres` runs as a child of the test, not through `pg_ctl start`: `pg_ctl` puts the
+//! server in a session of its own, so an interrupted test run (Ctrl-C, a harness killing the
+//! process group) would leave it running; as a child it stays in the tests' process group.
 //!
 //! `initdb` and `postgres` refuse to run as root: when the tests run as root, the cluster
 //! belongs to the `postgres` user (made by the Debian package) and the commands run through
@@ -8,12 +12,12 @@
 
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::free_loopback_port as free_port;
 
-/// Where `initdb`, `pg_ctl` and `postgres` are: `$PG_BIN`, else the newest
+/// Where `initdb`, `postgres` and `psql` are: `$PG_BIN`, else the newest
 /// `/usr/lib/postgresql/<major>/bin` (Debian's layout).
 pub fn postgres_bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PG_BIN") {
@@ -50,18 +54,22 @@ pub struct Postgres {
     /// The port it listens on, on 127.0.0.1.
     pub port: u16,
     dir: tempfile::TempDir,
+    /// `postgres` (or `runuser` running it), in the tests' process group.
+    child: Option<Child>,
+    /// The postmaster's PID (from `postmaster.pid`: under `runuser` it is not the child's).
     pid: Option<u32>,
     as_postgres: bool,
 }
 
 impl Postgres {
-    /// A new cluster, started: `initdb` (about a second) and `pg_ctl start`.
+    /// A new cluster, started: `initdb` (about a second), then `postgres`.
     pub fn start() -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
         let as_postgres = running_as_root();
         let mut cluster = Self {
             port: 0,
             dir,
+            child: None,
             pid: None,
             as_postgres,
         };
@@ -135,51 +143,50 @@ impl Postgres {
 
     fn spawn(&mut self) -> Result<(), String> {
         let data = self.data_dir();
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=200",
-            self.port,
-            self.dir.path().display()
-        );
-        let log = self.dir.path().join("postgres.log");
-        let out = self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &data.display().to_string(),
-                "-o",
-                &options,
-                "-l",
-                &log.display().to_string(),
-                "-w",
-                "-t",
-                "30",
-                "start",
-            ],
-        );
-        let pid = std::fs::read_to_string(data.join("postmaster.pid"))
-            .ok()
-            .and_then(|text| text.lines().next()?.trim().parse().ok());
-        self.pid = pid;
-        if !out.status.success() {
-            self.stop();
-            let log = std::fs::read_to_string(&log).unwrap_or_default();
-            return Err(format!(
-                "pg_ctl start: {}{}{log}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        if pid.is_none() {
-            return Err("no PID in postmaster.pid".into());
-        }
-        for _ in 0..100 {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+        let log_path = self.dir.path().join("postgres.log");
+        let log = std::fs::File::create(&log_path).map_err(|e| format!("log file: {e}"))?;
+        let postgres = postgres_bin_dir().join("postgres");
+        let mut command = if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&postgres);
+            command
+        } else {
+            Command::new(&postgres)
+        };
+        let child = command
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(self.dir.path())
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args(["-c", "max_connections=200"])
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("spawn {}: {e}", postgres.display()))?;
+        self.child = Some(child);
+        for _ in 0..200 {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                self.child = None;
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                return Err(format!("postgres exited with {status}: {log}"));
+            }
+            if self.pid.is_none() {
+                self.pid = std::fs::read_to_string(data.join("postmaster.pid"))
+                    .ok()
+                    .and_then(|text| text.lines().next()?.trim().parse().ok());
+            }
+            if self.pid.is_some() && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         self.stop();
-        Err(format!("port {} did not open within 5 s", self.port))
+        Err(format!("port {} did not open within 10 s", self.port))
     }
 
     /// The URL of the cluster's `postgres` database as its superuser.
@@ -223,30 +230,43 @@ impl Postgres {
     }
 
     /// Stops the cluster: SIGINT to the postmaster (PostgreSQL's fast shutdown), then SIGKILL
-    /// if it is still there after 10 s.
+    /// if it is still there after 10 s; then waits for the child.
     pub fn stop(&mut self) {
-        let Some(pid) = self.pid.take() else {
-            return;
-        };
-        // Gone, or a zombie left for whoever reaps pg_ctl's daemonized postmaster.
-        let alive = |pid: u32| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-                stat.rsplit_once(") ")
-                    .is_some_and(|(_, rest)| !rest.starts_with('Z'))
-            })
-        };
-        let _ = Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status();
-        for _ in 0..400 {
-            if !alive(pid) {
-                return;
+        if let Some(pid) = self.pid.take() {
+            // Gone, or a zombie not reaped yet.
+            let alive = |pid: u32| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                    stat.rsplit_once(") ")
+                        .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+                })
+            };
+            let _ = Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+            let mut stopped = false;
+            for _ in 0..400 {
+                if !alive(pid) {
+                    stopped = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(25));
             }
-            std::thread::sleep(Duration::from_millis(25));
+            if !stopped {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
         }
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
+        if let Some(mut child) = self.child.take() {
+            for _ in 0..400 {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

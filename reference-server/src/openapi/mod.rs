@@ -196,7 +196,6 @@ fn operation(
     builder.build()
 }
 
-/// What V3.1 changes in the V3.0 schema's definitions (`../shared/docs/spec/aas-v31.md`).
 /// Where the schemas are placed, as references name them.
 const PREFIX: &str = "#/components/schemas/";
 

@@ -19,17 +19,17 @@ pub const PENDING_CHANGES_PER_TWIN: usize = 256;
 
 /// The commands one committed change makes for a twin.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Commands {
+pub(crate) struct Commands {
     /// Every synchronized property's value after the change (templates may use them all).
-    pub values: Map<String, Value>,
+    pub(crate) values: Map<String, Value>,
     /// The properties the change set to a new value, in the description's order.
-    pub changed: Vec<(String, Value)>,
+    pub(crate) changed: Vec<(String, Value)>,
 }
 
 impl Commands {
     /// Folds a later change into this one: its values, and the latest value of each property
     /// either changed (what a platform far behind needs: where each property ends up).
-    pub fn merge(&mut self, later: Commands) {
+    pub(crate) fn merge(&mut self, later: Commands) {
         self.values = later.values;
         for (name, value) in later.changed {
             match self
@@ -203,7 +203,7 @@ impl TwinCommands {
     /// Hands a change's commands to the twin's task, starting it on the twin's first change;
     /// past [`PENDING_CHANGES_PER_TWIN`] waiting, they are merged into the last one. Must be
     /// called inside a tokio runtime.
-    pub fn queue(&self, twin: &str, commands: Commands) {
+    pub(crate) fn queue(&self, twin: &str, commands: Commands) {
         let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
         if queues
             .get(twin)

@@ -21,10 +21,14 @@
 //!
 //! The URL is libpq's (`postgres://user[:password]@host[:port]/database[?options]`); errors
 //! never show it, since it may hold a password. TLS to the database is not built in yet: a
-//! URL that requires it (`sslmode=require`) fails to connect, and says so.
+//! URL that requires it (`sslmode=require`) fails to connect, and says so. Nothing waits
+//! without bound ([`PgOptions`]): making a connection, waiting for a pooled one, and waiting
+//! for another replica's migrations each have a timeout.
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use tokio_postgres::{IsolationLevel, NoTls};
 
 /// The advisory lock held while migrations run (any fixed number all replicas agree on; this
 /// one spells "aas-rsmg").
@@ -32,6 +36,17 @@ pub const MIGRATION_LOCK: i64 = 0x6161_732d_7273_6d67;
 
 /// The default number of pooled connections per replica.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
+
+/// How long making a connection may take by default, when the URL sets no `connect_timeout`:
+/// an address that accepts TCP but never answers fails instead of hanging.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a request may wait for a free pooled connection by default.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a replica waits by default for another one's migrations (the advisory lock, and
+/// every lock a migration takes) before it gives up starting.
+pub const DEFAULT_MIGRATION_WAIT: Duration = Duration::from_secs(300);
 
 /// Why the database cannot be used. Never shows the database URL (it may hold a password).
 #[derive(Debug, thiserror::Error)]
@@ -99,17 +114,27 @@ pub struct PgStore {
     pub migrations: &'static [PgMigration],
 }
 
-/// How the pool is made.
+/// How the pool is made, and how long anything may wait.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
     /// The most connections this replica holds ([`DEFAULT_MAX_CONNECTIONS`]).
     pub max_connections: usize,
+    /// How long making a connection may take when the URL says nothing
+    /// ([`DEFAULT_CONNECT_TIMEOUT`]); also the bound on making one for the pool.
+    pub connect_timeout: Duration,
+    /// How long waiting for a free connection may take ([`DEFAULT_WAIT_TIMEOUT`]).
+    pub wait_timeout: Duration,
+    /// How long opening waits for another replica's migrations ([`DEFAULT_MIGRATION_WAIT`]).
+    pub migration_wait: Duration,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
         Self {
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            wait_timeout: DEFAULT_WAIT_TIMEOUT,
+            migration_wait: DEFAULT_MIGRATION_WAIT,
         }
     }
 }
@@ -133,7 +158,10 @@ impl std::fmt::Debug for PgDatabase {
 impl PgDatabase {
     /// Connects to the database at `url` and brings each of `stores` to its newest version.
     pub async fn open(url: &str, options: &PgOptions, stores: &[PgStore]) -> Result<Self, PgError> {
-        let config: tokio_postgres::Config = url.parse().map_err(PgError::Url)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(PgError::Url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -146,10 +174,15 @@ impl PgDatabase {
         let pool = Pool::builder(manager)
             .max_size(options.max_connections.max(1))
             .runtime(Runtime::Tokio1)
+            .timeouts(Timeouts {
+                wait: Some(options.wait_timeout),
+                create: Some(options.connect_timeout),
+                recycle: Some(options.connect_timeout),
+            })
             .build()
             .map_err(PgError::Pool)?;
         let database = Self { pool };
-        database.migrate(stores).await?;
+        database.migrate(stores, options.migration_wait).await?;
         Ok(database)
     }
 
@@ -177,10 +210,22 @@ impl PgDatabase {
             .map(|row| row.get(0)))
     }
 
-    async fn migrate(&self, stores: &[PgStore]) -> Result<(), PgError> {
+    async fn migrate(&self, stores: &[PgStore], wait: Duration) -> Result<(), PgError> {
         let mut client = self.connection().await?;
         for store in stores {
-            let tx = client.transaction().await?;
+            // Read committed whatever the database's default: under repeatable read the
+            // snapshot would be taken before the lock is granted, and a replica that waited
+            // would not see the versions the one before it recorded.
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::ReadCommitted)
+                .start()
+                .await?;
+            tx.batch_execute(&format!(
+                "SET LOCAL lock_timeout = {}",
+                wait.as_millis().max(1)
+            ))
+            .await?;
             // Taken before `schema_versions` is created or read: two replicas creating it at
             // once would collide in PostgreSQL's catalog.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
@@ -262,22 +307,33 @@ mod tests {
         ],
     };
 
+    /// Also where the database's default isolation is stricter than read committed, which
+    /// would let a replica that waited for the lock read the versions from before it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn replicas_opening_together_migrate_once_and_all_open() -> TestResult {
         let cluster = Postgres::start();
-        let url = cluster.url();
-        let opens: Vec<_> = (0..4)
-            .map(|_| {
-                let url = url.clone();
-                tokio::spawn(async move {
-                    PgDatabase::open(&url, &PgOptions::default(), &[NOTES]).await
+        for isolation in ["read committed", "repeatable read", "serializable"] {
+            let name = isolation.replace(' ', "_");
+            cluster.psql(&format!("CREATE DATABASE {name}"))?;
+            cluster.psql(&format!(
+                "ALTER DATABASE {name} SET default_transaction_isolation = '{isolation}'"
+            ))?;
+            let url = format!("postgres://postgres@127.0.0.1:{}/{name}", cluster.port);
+            let opens: Vec<_> = (0..4)
+                .map(|_| {
+                    let url = url.clone();
+                    tokio::spawn(async move {
+                        PgDatabase::open(&url, &PgOptions::default(), &[NOTES]).await
+                    })
                 })
-            })
-            .collect();
-        for open in opens {
-            open.await??;
+                .collect();
+            for open in opens {
+                open.await?.map_err(|e| format!("{isolation}: {e:?}"))?;
+            }
+            let database = PgDatabase::open(&url, &PgOptions::default(), &[NOTES]).await?;
+            assert_eq!(database.version("notes").await?, Some(2), "{isolation}");
         }
-        let database = PgDatabase::open(&url, &PgOptions::default(), &[NOTES]).await?;
+        let database = PgDatabase::open(&cluster.url(), &PgOptions::default(), &[NOTES]).await?;
         assert_eq!(database.version("notes").await?, Some(2));
         let indexes: i64 = database
             .connection()
@@ -352,6 +408,26 @@ mod tests {
             !half,
             "the failed migration's first statement was rolled back"
         );
+        Ok(())
+    }
+
+    /// A listener that accepts connections and never answers: opening fails after the
+    /// connect timeout instead of hanging.
+    #[tokio::test]
+    async fn a_database_that_never_answers_fails_after_the_connect_timeout() -> TestResult {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("postgres://u@{}/db", silent.local_addr()?);
+        let options = PgOptions {
+            connect_timeout: Duration::from_millis(500),
+            ..PgOptions::default()
+        };
+        let opened = tokio::time::timeout(
+            Duration::from_secs(20),
+            PgDatabase::open(&url, &options, &[NOTES]),
+        )
+        .await
+        .map_err(|_| "opening hung past 20 s")?;
+        assert!(matches!(opened, Err(PgError::Connect(_))), "{opened:?}");
         Ok(())
     }
 
