@@ -13,8 +13,8 @@ use super::property_values;
 use crate::{CommandOutcome, PlatformError, SyncEngine};
 
 /// Changes whose commands may wait per twin. Past that the platform is far behind: later
-/// changes are folded into the last one waiting ([`Commands::merge`]), so memory stays bounded
-/// whatever the platform does and the platform still ends with each property's latest value.
+/// changes are folded into the last one waiting, so memory stays bounded whatever the platform
+/// does and the platform still ends with each property's latest value.
 pub const PENDING_CHANGES_PER_TWIN: usize = 256;
 
 /// The commands one committed change makes for a twin.
