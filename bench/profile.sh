@@ -6,6 +6,7 @@
 # CPU goes" come from it.
 #
 #   bash bench/profile.sh put      # or: get
+#   AAS_PROFILE_SERVER=/path/to/reference-server bash bench/profile.sh put   # another build
 #
 # Needs perf (linux-perf). The server and perf are ended by their PIDs, also on failure.
 set -euo pipefail
@@ -27,7 +28,7 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mqtt=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$target/examples/server_bench" submodel "$dir/submodel.json"
-AAS_SERVER_AAS_VERSION=3.0 AAS_SERVER_LOG=warn "$target/reference-server" serve \
+AAS_SERVER_AAS_VERSION=3.0 AAS_SERVER_LOG=warn "${AAS_PROFILE_SERVER:-$target/reference-server}" serve \
   --bind "127.0.0.1:$port" --mqtt-listen "127.0.0.1:$mqtt" --data "$dir/data" > "$dir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
