@@ -310,9 +310,8 @@ pub trait Repository: Send + Sync {
 
     async fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError>;
     /// A submodel's JSON without blob values (Part 2's default answer), as stored: the bytes
-    /// the server wrote (UTF-8), served as they are rather than checked again at every read
-    /// (the check was 5 % of a GET of 50 KB).
-    async fn submodel_json(&self, id: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    /// the server wrote (UTF-8), served as they are rather than checked again at every read.
+    async fn submodel_json(&self, id: &str) -> Result<Option<bytes::Bytes>, StorageError>;
     /// An element's whole JSON as stored (`aas_serde::json::to_string` of it), unread.
     async fn stored_json(
         &self,

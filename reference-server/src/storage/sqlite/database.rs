@@ -37,7 +37,7 @@ pub struct Database {
     /// none waits, else leaves the group open for them ([`Database::grouped`]).
     pub(super) waiting: AtomicUsize,
     /// Read-only connections (WAL lets them read while the writer writes); none in memory.
-    pub(super) readers: Vec<Mutex<Connection>>,
+    pub(super) readers: Vec<Mutex<super::Reader>>,
     pub(super) next_reader: AtomicUsize,
     /// Woken after each commit: the publisher finds a change's events only once it committed.
     pub(super) outbox_signal: Arc<Notify>,
@@ -82,7 +82,10 @@ impl Database {
             )?;
             reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             reader.pragma_update(None, "mmap_size", READER_MMAP_SIZE)?;
-            database.readers.push(Mutex::new(reader));
+            database.readers.push(Mutex::new(super::Reader {
+                connection: reader,
+                cache: Default::default(),
+            }));
         }
         // Writers leave checkpoints (copying the WAL into the database) to a thread of its
         // own, so no change waits for one; the writer's own automatic checkpoint stays as a
@@ -168,7 +171,7 @@ mod tests {
             let reader = reader
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            assert_eq!(mmap_size(&reader)?, 256 << 20);
+            assert_eq!(mmap_size(&reader.connection)?, 256 << 20);
         }
         assert_eq!(mmap_size(&database.lock())?, 0);
         Ok(())

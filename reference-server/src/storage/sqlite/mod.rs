@@ -35,6 +35,7 @@ mod database;
 mod listing;
 mod migrations;
 mod push;
+mod read_cache;
 mod submodel_cache;
 mod twins;
 
@@ -116,17 +117,34 @@ impl std::ops::DerefMut for WriterGuard<'_> {
 /// Why a group's commit failed (a copy for each of its writers).
 type GroupFailure = (rusqlite::ffi::Error, Option<String>);
 
+/// A read-only connection and the JSON it served last ([`read_cache`]).
+struct Reader {
+    connection: Connection,
+    cache: read_cache::ReadCache,
+}
+
 /// A connection to read with: a reader, or the writer when there are none (in memory).
 enum ReadGuard<'a> {
-    Reader(MutexGuard<'a, Connection>),
+    Reader(MutexGuard<'a, Reader>),
     Writer(WriterGuard<'a>),
+}
+
+impl ReadGuard<'_> {
+    /// The reader's kept JSON; none on the writer (its own commits leave its `data_version`
+    /// as it was, so nothing it kept could be checked).
+    fn cache(&mut self) -> Option<&mut read_cache::ReadCache> {
+        match self {
+            ReadGuard::Reader(reader) => Some(&mut reader.cache),
+            ReadGuard::Writer(_) => None,
+        }
+    }
 }
 
 impl std::ops::Deref for ReadGuard<'_> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
         match self {
-            ReadGuard::Reader(reader) => reader,
+            ReadGuard::Reader(reader) => &reader.connection,
             ReadGuard::Writer(writer) => writer,
         }
     }
@@ -1335,12 +1353,27 @@ impl SqliteRepository {
             .optional()?)
     }
 
-    fn submodel_json(&self, id: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        // The most frequent read: its statement is prepared once per connection.
-        let connection = self.read();
-        let mut statement = connection.prepare_cached(SUBMODEL_JSON)?;
-        let bytes = statement.query_row([id], |row| Ok(row.get_ref(0)?.as_bytes()?.to_vec()));
-        Ok(bytes.optional()?)
+    fn submodel_json(&self, id: &str) -> Result<Option<bytes::Bytes>, StorageError> {
+        // The most frequent read: its statements are prepared once per connection, and what
+        // it read is served again until anything commits (`read_cache`). The version is read
+        // before the JSON: JSON kept at a version is at least as new as that version.
+        let mut connection = self.read();
+        let version: i64 = connection
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |row| row.get(0))?;
+        if let Some(kept) = connection.cache().and_then(|cache| cache.get(version, id)) {
+            return Ok(Some(kept));
+        }
+        let json = connection
+            .prepare_cached(SUBMODEL_JSON)?
+            .query_row([id], |row| {
+                Ok(bytes::Bytes::copy_from_slice(row.get_ref(0)?.as_bytes()?))
+            })
+            .optional()?;
+        if let (Some(json), Some(cache)) = (&json, connection.cache()) {
+            cache.keep(version, id, json);
+        }
+        Ok(json)
     }
 
     fn delete_submodel(
@@ -1807,7 +1840,7 @@ on_the_blocking_pool! {
     /// Read on the caller's task, not the blocking pool: one row through a reader connection
     /// (in WAL mode it never waits for the writer) costs less than the hand-off
     /// (bench/server.sh: GET 0.41–0.46 of the floor through the pool, 0.63 here).
-    async fn submodel_json(&self, id: &str) -> Result<Option<Vec<u8>>, StorageError> {
+    async fn submodel_json(&self, id: &str) -> Result<Option<bytes::Bytes>, StorageError> {
         SqliteRepository::submodel_json(self, id)
     }
 
