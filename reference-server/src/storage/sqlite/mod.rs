@@ -1354,6 +1354,16 @@ impl SqliteRepository {
     }
 
     fn submodel_json(&self, id: &str) -> Result<Option<bytes::Bytes>, StorageError> {
+        self.submodel_json_reading_between(id, || ())
+    }
+
+    /// [`SqliteRepository::submodel_json`], running `between` after the version is read and
+    /// before the JSON is (the tests commit there).
+    fn submodel_json_reading_between(
+        &self,
+        id: &str,
+        between: impl FnOnce(),
+    ) -> Result<Option<bytes::Bytes>, StorageError> {
         // The most frequent read: its statements are prepared once per connection, and what
         // it read is served again until anything commits (`read_cache`). The version is read
         // before the JSON: JSON kept at a version is at least as new as that version.
@@ -1364,6 +1374,7 @@ impl SqliteRepository {
         if let Some(kept) = connection.cache().and_then(|cache| cache.get(version, id)) {
             return Ok(Some(kept));
         }
+        between();
         let json = connection
             .prepare_cached(SUBMODEL_JSON)?
             .query_row([id], |row| {

@@ -20,8 +20,12 @@ use bytes::Bytes;
 /// Submodels whose JSON is larger are read from the database at every GET.
 pub const MAX_KEPT: usize = 1 << 20;
 
-/// The most JSON one reader keeps, in bytes.
+/// The most one reader keeps, in bytes: the JSON, the ids and [`ENTRY_COST`] per entry.
 pub const MAX_KEPT_TOTAL: usize = 8 << 20;
+
+/// What an entry costs beyond its JSON and id, counted against [`MAX_KEPT_TOTAL`]: the
+/// hash map's slot and the shared buffer's header, rounded up.
+const ENTRY_COST: usize = 128;
 
 /// One reader's kept JSON, valid at one `data_version` of its connection.
 #[derive(Debug, Default)]
@@ -54,14 +58,16 @@ impl ReadCache {
         if json.len() > MAX_KEPT {
             return;
         }
-        if self.bytes + json.len() > MAX_KEPT_TOTAL {
+        let cost = |id: &str, json: &Bytes| id.len() + json.len() + ENTRY_COST;
+        if let Some(old) = self.entries.remove(id) {
+            self.bytes -= cost(id, &old);
+        }
+        if self.bytes + cost(id, json) > MAX_KEPT_TOTAL {
             self.entries.clear();
             self.bytes = 0;
         }
-        if let Some(old) = self.entries.insert(id.to_owned(), json.clone()) {
-            self.bytes -= old.len();
-        }
-        self.bytes += json.len();
+        self.entries.insert(id.to_owned(), json.clone());
+        self.bytes += cost(id, json);
     }
 
     /// The bytes kept.
@@ -114,6 +120,7 @@ mod tests {
             "{second:?}"
         );
 
+        // Another connection to the file: at SQLite's level what another process would be.
         let other = rusqlite::Connection::open(&path)?;
         other.execute(
             "UPDATE submodels SET json = replace(json, 'Second', 'Third') WHERE id = ?1",
@@ -130,6 +137,33 @@ mod tests {
         let fourth = read(&repository)?;
         assert_eq!(fourth, third);
         assert_ne!(fourth.as_ptr(), third.as_ptr(), "read again after a commit");
+        Ok(())
+    }
+
+    /// The version is read before the JSON: a commit between the two leaves the JSON read
+    /// kept under the version from before it, so the next read reads again. (Read the other
+    /// way round, the old JSON would be kept under the new version and served stale.)
+    #[test]
+    fn a_commit_between_the_version_and_the_json_is_not_served_stale() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("repository.sqlite");
+        let database = Arc::new(Database::open(&path, StorageOptions::default())?);
+        let repository = SqliteRepository::on(database);
+        repository.put_submodel(&submodel("urn:sm:1", "Before"), &|_| Vec::new())?;
+        let other = rusqlite::Connection::open(&path)?;
+        let commit = || {
+            other
+                .execute(
+                    "UPDATE submodels SET json = replace(json, 'Before', 'After') WHERE id = ?1",
+                    ["urn:sm:1"],
+                )
+                .map(|_| ())
+        };
+        let mut committed = Ok(());
+        repository.submodel_json_reading_between("urn:sm:1", || committed = commit())?;
+        committed?;
+        let json = repository.submodel_json("urn:sm:1")?.ok_or("no submodel")?;
+        assert!(String::from_utf8_lossy(&json).contains("After"), "{json:?}");
         Ok(())
     }
 
