@@ -123,8 +123,9 @@ impl Postgres {
         self.dir.path().join("data")
     }
 
-    /// Runs one of the cluster's programs, as `postgres` when the tests run as root.
-    fn run(&self, program: &str, args: &[&str]) -> Output {
+    /// One of the cluster's programs, to run as `postgres` when the tests run as root, in the
+    /// cluster's directory, without standard input.
+    fn command(&self, program: &str) -> Command {
         let program = postgres_bin_dir().join(program);
         let mut command = if self.as_postgres {
             let mut command = Command::new("runuser");
@@ -133,39 +134,34 @@ impl Postgres {
         } else {
             Command::new(&program)
         };
+        command.current_dir(self.dir.path()).stdin(Stdio::null());
         command
+    }
+
+    /// Runs one of the cluster's programs to its end.
+    fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.command(program)
             .args(args)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| panic!("run {}: {e}", program.display()))
+            .unwrap_or_else(|e| panic!("run {program}: {e}"))
     }
 
     fn spawn(&mut self) -> Result<(), String> {
         let data = self.data_dir();
         let log_path = self.dir.path().join("postgres.log");
         let log = std::fs::File::create(&log_path).map_err(|e| format!("log file: {e}"))?;
-        let postgres = postgres_bin_dir().join("postgres");
-        let mut command = if self.as_postgres {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&postgres);
-            command
-        } else {
-            Command::new(&postgres)
-        };
-        let child = command
+        let child = self
+            .command("postgres")
             .arg("-D")
             .arg(&data)
             .args(["-p", &self.port.to_string(), "-k"])
             .arg(self.dir.path())
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
             .args(["-c", "max_connections=200"])
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .map_err(|e| format!("spawn {}: {e}", postgres.display()))?;
+            .map_err(|e| format!("spawn postgres: {e}"))?;
         self.child = Some(child);
         for _ in 0..200 {
             if let Some(child) = self.child.as_mut()

@@ -86,6 +86,20 @@ mod tests {
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+    /// A repository on a file in a temp dir (kept alive by the returned dir), holding the
+    /// submodel `urn:sm:1` named `id_short`; and the file's path.
+    fn repository_with(
+        id_short: &str,
+    ) -> Result<(tempfile::TempDir, std::path::PathBuf, SqliteRepository), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("repository.sqlite");
+        let database = Arc::new(Database::open(&path, StorageOptions::default())?);
+        let repository = SqliteRepository::on(database);
+        repository.put_submodel(&submodel("urn:sm:1", id_short), &|_| Vec::new())?;
+        Ok((dir, path, repository))
+    }
+
     fn submodel(id: &str, id_short: &str) -> aas_model::Submodel {
         let mut submodel = aas_model::Submodel::new(id);
         submodel.id_short = Some(id_short.into());
@@ -97,11 +111,7 @@ mod tests {
     /// returns the new JSON; while nothing commits, the kept bytes are served.
     #[test]
     fn a_kept_json_is_served_until_anything_commits() -> TestResult {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("repository.sqlite");
-        let database = Arc::new(Database::open(&path, StorageOptions::default())?);
-        let repository = SqliteRepository::on(database);
-        repository.put_submodel(&submodel("urn:sm:1", "First"), &|_| Vec::new())?;
+        let (_dir, path, repository) = repository_with("First")?;
         let read = |repository: &SqliteRepository| -> Result<Bytes, Box<dyn std::error::Error>> {
             Ok(repository.submodel_json("urn:sm:1")?.ok_or("no submodel")?)
         };
@@ -145,11 +155,7 @@ mod tests {
     /// way round, the old JSON would be kept under the new version and served stale.)
     #[test]
     fn a_commit_between_the_version_and_the_json_is_not_served_stale() -> TestResult {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("repository.sqlite");
-        let database = Arc::new(Database::open(&path, StorageOptions::default())?);
-        let repository = SqliteRepository::on(database);
-        repository.put_submodel(&submodel("urn:sm:1", "Before"), &|_| Vec::new())?;
+        let (_dir, path, repository) = repository_with("Before")?;
         let other = rusqlite::Connection::open(&path)?;
         let commit = || {
             other
