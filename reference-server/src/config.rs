@@ -4,6 +4,9 @@
 //! ```toml
 //! bind = "127.0.0.1:8080"        # HTTP
 //! data = "data"                  # SQLite database and secret key
+//! # database-url = "postgres://aas@db.plant.local/aas"   # PostgreSQL instead of SQLite (replicas; see docs/deploy.md)
+//! # secret-key-file = "/run/secrets/aas.key"   # 32 bytes; instead of <data>/secret.key (required with database-url unless AAS_SERVER_SECRET_KEY is set)
+//! # replica-id = "aas-1"         # with database-url: makes this replica's MQTT client id unique [default: host name and process id]
 //! load = ["plant.aasx"]          # loaded at start (JSON, XML, AASX)
 //! body-limit = 67108864          # largest request body, bytes
 //! request-timeout-secs = 60      # a request's whole handling, body included
@@ -93,6 +96,53 @@ pub enum ConfigError {
     AllowedHost(#[from] sdt_core::InvalidHost),
     #[error("[outbound] local-target-root {0:?} must be an absolute path")]
     RelativeTargetRoot(PathBuf),
+    #[error("database-url must be a PostgreSQL URL (postgres://user@host/database), not {0}")]
+    NotPostgres(DatabaseUrl),
+    #[error(
+        "with database-url (PostgreSQL mode, for replicas) events go to an external broker: \
+         set [mqtt] url (--mqtt-url, AAS_SERVER_MQTT_URL); the embedded broker serves one \
+         process only"
+    )]
+    EmbeddedBrokerWithReplicas,
+}
+
+/// A database URL, which may hold a password: shown without it (`Debug` and `Display`).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL as given, password included: for connecting, never for messages.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    /// The scheme and host part with any user information left out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (scheme, rest) = self.0.split_once("://").unwrap_or(("", &self.0));
+        let after_user = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+        let host = after_user.split(['/', '?']).next().unwrap_or_default();
+        write!(f, "{scheme}://…@{host}/…")
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
 }
 
 /// The configuration file, as written.
@@ -101,6 +151,9 @@ pub enum ConfigError {
 pub struct ConfigFile {
     pub bind: Option<SocketAddr>,
     pub data: Option<PathBuf>,
+    pub database_url: Option<DatabaseUrl>,
+    pub secret_key_file: Option<PathBuf>,
+    pub replica_id: Option<String>,
     pub load: Vec<PathBuf>,
     pub body_limit: Option<usize>,
     pub request_timeout_secs: Option<u64>,
@@ -205,6 +258,10 @@ pub enum Broker {
 pub struct Settings {
     pub bind: SocketAddr,
     pub data: PathBuf,
+    /// PostgreSQL instead of SQLite under `data`: replicas share it.
+    pub database_url: Option<DatabaseUrl>,
+    /// The secret key's file instead of `<data>/secret.key` (must exist).
+    pub secret_key_file: Option<PathBuf>,
     pub load: Vec<PathBuf>,
     pub body_limit: usize,
     pub request_timeout: Duration,
@@ -256,6 +313,19 @@ pub struct Overrides {
     /// Directory of the database and the secret key [default: data].
     #[arg(long, env = "AAS_SERVER_DATA")]
     pub data: Option<PathBuf>,
+    /// A PostgreSQL database (`postgres://user[:password]@host[:port]/database`) instead of
+    /// SQLite under --data: any number of replicas may serve it (needs --mqtt-url and a
+    /// given secret key).
+    #[arg(long, env = "AAS_SERVER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<DatabaseUrl>,
+    /// A file of 32 bytes holding the secret key, instead of <data>/secret.key
+    /// (AAS_SERVER_SECRET_KEY, base64, wins over both).
+    #[arg(long, env = "AAS_SERVER_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// This replica's name, which makes its MQTT client id unique among replicas (PostgreSQL
+    /// mode) [default: host name and process id].
+    #[arg(long, env = "AAS_SERVER_REPLICA_ID")]
+    pub replica_id: Option<String>,
     /// AAS files (JSON, XML, AASX) to load at start, added to the configuration file's.
     #[arg(long, num_args = 1..)]
     pub load: Vec<PathBuf>,
@@ -335,6 +405,32 @@ impl Settings {
         if file.mqtt.tls.is_some() && matches!(broker, Broker::External(_)) {
             return Err(ConfigError::TlsWithExternalBroker);
         }
+        let database_url = overrides.database_url.or(file.database_url);
+        if let Some(url) = &database_url {
+            let scheme = url.expose().split_once("://").map(|(scheme, _)| scheme);
+            if !matches!(scheme, Some("postgres" | "postgresql")) {
+                return Err(ConfigError::NotPostgres(url.clone()));
+            }
+            if matches!(broker, Broker::Embedded(_)) {
+                return Err(ConfigError::EmbeddedBrokerWithReplicas);
+            }
+        }
+        let client_id = file
+            .mqtt
+            .client_id
+            .unwrap_or_else(|| "aas-reference-server".to_owned());
+        // Replicas publish side by side: one client id each, or the broker would hand one
+        // replica's session to the other at every connect.
+        let client_id = match &database_url {
+            Some(_) => {
+                let replica = overrides
+                    .replica_id
+                    .or(file.replica_id)
+                    .unwrap_or_else(default_replica_id);
+                format!("{client_id}-{replica}")
+            }
+            None => client_id,
+        };
         if keys.is_empty() && !bind.ip().is_loopback() {
             return Err(ConfigError::Unprotected(bind));
         }
@@ -373,6 +469,8 @@ impl Settings {
                 .data
                 .or(file.data)
                 .unwrap_or_else(|| PathBuf::from("data")),
+            database_url,
+            secret_key_file: overrides.secret_key_file.or(file.secret_key_file),
             load,
             body_limit: file.body_limit.unwrap_or(64 << 20),
             request_timeout,
@@ -390,10 +488,7 @@ impl Settings {
             broker,
             ca_file: file.mqtt.ca_file,
             mqtt_tls: file.mqtt.tls,
-            client_id: file
-                .mqtt
-                .client_id
-                .unwrap_or_else(|| "aas-reference-server".to_owned()),
+            client_id,
             twinsphere_events: file.events.twinsphere,
             cloud_events: file.events.cloud_events,
             submodel_filter: SemanticIdFilter::new(&file.events.submodel_semantic_ids)?,
@@ -417,6 +512,18 @@ impl Settings {
             hold_events: std::env::var("AAS_SERVER_HOLD_EVENTS").is_ok_and(|v| v == "1"),
         })
     }
+}
+
+/// A replica's name when none is configured: the host name and the process id, unique
+/// among the replicas running at one time.
+fn default_replica_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "replica".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 /// The policy and local target root of `[outbound]`.

@@ -100,7 +100,7 @@ enum Command {
     },
     /// Serve the AAS repository API and announce changes over MQTT (what the binary does
     /// without a subcommand).
-    Serve(config::Overrides),
+    Serve(Box<config::Overrides>),
     /// Make a new random API key: prints the key (give it to the client) and the line that
     /// configures its SHA-256 hash (only the hash is kept by the server).
     NewApiKey {
@@ -176,7 +176,7 @@ fn main() -> ExitCode {
             convert::run(&input, &output, write, options)
         }
         Some(Command::Validate { files, aas }) => validate::run(&files, aas),
-        Some(Command::Serve(overrides)) => start_server(overrides),
+        Some(Command::Serve(overrides)) => start_server(*overrides),
         Some(Command::NewApiKey { role }) => match auth::new_key() {
             Ok((key, hash)) => {
                 let role = format!("{role:?}").to_lowercase();

@@ -32,6 +32,12 @@ pub enum SecretError {
     KeyLength { path: String },
     #[error("{KEY_VARIABLE} is not 32 bytes in base64")]
     KeyVariable,
+    #[error(
+        "with a database URL (PostgreSQL mode) every replica must use the same secret key: give \
+         it in {KEY_VARIABLE} (32 bytes in base64) or as a 32-byte file with --secret-key-file \
+         (AAS_SERVER_SECRET_KEY_FILE); a replica without it does not start"
+    )]
+    NotGiven,
     #[error("no random numbers from the system")]
     Random,
     #[error(
@@ -65,14 +71,27 @@ fn random<const N: usize>() -> Result<[u8; N], SecretError> {
 
 impl SecretKey {
     /// From `AAS_SERVER_SECRET_KEY`, else from the key file in `data` (made if missing).
+    #[cfg(test)]
     pub fn load(data: &Path) -> Result<Self, SecretError> {
+        Self::for_server(data, None, false)
+    }
+
+    /// The server's key: from `AAS_SERVER_SECRET_KEY`, else from `file` (which must exist),
+    /// else, unless the key must be `given`, from the key file in `data` (made if missing).
+    /// PostgreSQL mode needs it given: every replica must open what another sealed, so none
+    /// may make a key of its own.
+    pub fn for_server(data: &Path, file: Option<&Path>, given: bool) -> Result<Self, SecretError> {
         if let Ok(text) = std::env::var(KEY_VARIABLE) {
             let bytes = STANDARD
                 .decode(text.trim())
                 .map_err(|_| SecretError::KeyVariable)?;
             return Self::from_bytes(&bytes).ok_or(SecretError::KeyVariable);
         }
-        let path = data.join(KEY_FILE);
+        let (path, make) = match file {
+            Some(file) => (file.to_owned(), false),
+            None if given => return Err(SecretError::NotGiven),
+            None => (data.join(KEY_FILE), true),
+        };
         let key_error = |source: std::io::Error| SecretError::KeyFile {
             path: path.display().to_string(),
             source,
@@ -82,7 +101,7 @@ impl SecretKey {
         };
         match std::fs::read(&path) {
             Ok(bytes) => Self::from_bytes(&bytes).ok_or_else(wrong_length),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(error) if make && error.kind() == std::io::ErrorKind::NotFound => {
                 let bytes: [u8; 32] = random()?;
                 write_private(&path, &bytes).map_err(key_error)?;
                 tracing::info!("made a new secret key: {}", path.display());

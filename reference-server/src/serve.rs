@@ -16,7 +16,10 @@ use crate::config::{Broker, Settings};
 use crate::connections::CappedListener;
 use crate::http::{AppState, OperationsState, PushState, RepositoryState, SdtState, router};
 use crate::service::{EventSettings, RepositoryService};
-use crate::storage::{Attachment, Database, Repository, SqliteRepository, StorageError};
+use crate::storage::{
+    Attachment, Database, PgOptions, PgRepository, PushRecords, Repository, SqliteRepository,
+    StorageError, TwinRecords,
+};
 use crate::{broker, mqtt_front, publisher};
 use sdt_core::operation::Invoker;
 
@@ -51,21 +54,12 @@ pub fn run(settings: Settings) -> Outcome {
 
 fn serve(mut settings: Settings) -> Result<(), Failure> {
     fit_connections_to_file_limit(&mut settings);
-    std::fs::create_dir_all(&settings.data).map_err(at(settings.data.display()))?;
-    keep_private(&settings.data).map_err(at(settings.data.display()))?;
-    // One database for the repository and the push and twin stores: their writes share its
-    // writer connection instead of contending for the file's lock.
-    let database = Arc::new(Database::open(
-        &settings.data.join("repository.sqlite"),
-        settings.storage,
-    )?);
-    let sqlite = Arc::new(SqliteRepository::on(database));
-    adopt_version(&sqlite, &settings)?;
-    let repository: Arc<dyn Repository> = sqlite.clone();
     // Storage is async from here on, loading included.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let stores = open_stores(&runtime, &settings)?;
+    let repository = stores.repository.clone();
     let mut encodings = Vec::new();
     if settings.twinsphere_events {
         encodings.push(Encoding::twinsphere().with_aas_version(settings.aas_version));
@@ -74,9 +68,13 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         encodings
             .push(Encoding::cloud_events(base_url.clone()).with_aas_version(settings.aas_version));
     }
-    let key = crate::secrets::SecretKey::load(&settings.data)?;
+    let key = crate::secrets::SecretKey::for_server(
+        &settings.data,
+        settings.secret_key_file.as_deref(),
+        settings.database_url.is_some(),
+    )?;
     let push_store = Arc::new(
-        crate::push::PushStore::new(sqlite.clone(), key, settings.allow_insecure_targets)
+        crate::push::PushStore::new(stores.push, key.clone(), settings.allow_insecure_targets)
             .with_outbound(
                 settings.outbound.clone(),
                 settings.local_target_root.clone(),
@@ -98,7 +96,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         },
         settings.aas_version,
     ));
-    let sdt_store = Arc::new(crate::sync::SdtStore::new(sqlite));
+    let sdt_store = Arc::new(crate::sync::SdtStore::new(stores.twins));
     let mut loaded = LoadedIds::default();
     for path in &settings.load {
         load(
@@ -138,7 +136,7 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         // The engine resumes jobs left `processing`: it needs the runtime.
         let synchronizer = crate::sync::Synchronizer::new(
             sdt_store,
-            crate::secrets::SecretKey::load(&settings.data)?,
+            key,
             service.clone(),
             settings.outbound.clone(),
         );
@@ -219,11 +217,51 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
     })
 }
 
-/// Makes the server's AAS version that of the stored data: data verified under the other
-/// version is checked under this one, and the server refuses to start with the report when
-/// something does not fit, unless told to convert (then the report is logged).
-fn adopt_version(repository: &SqliteRepository, settings: &Settings) -> Result<(), Failure> {
-    let change = repository.adopt_version(settings.aas_version, settings.convert_stored_data)?;
+/// Where the server keeps its data.
+struct Stores {
+    repository: Arc<dyn Repository>,
+    push: Arc<dyn PushRecords>,
+    twins: Arc<dyn TwinRecords>,
+}
+
+/// Opens SQLite under `data`, or PostgreSQL at `database-url`, and makes the server's AAS
+/// version that of the stored data.
+fn open_stores(runtime: &tokio::runtime::Runtime, settings: &Settings) -> Result<Stores, Failure> {
+    let (to, allow_loss) = (settings.aas_version, settings.convert_stored_data);
+    let Some(url) = &settings.database_url else {
+        std::fs::create_dir_all(&settings.data).map_err(at(settings.data.display()))?;
+        keep_private(&settings.data).map_err(at(settings.data.display()))?;
+        // One database for the repository and the push and twin stores: their writes share
+        // its writer connection instead of contending for the file's lock.
+        let database = Arc::new(Database::open(
+            &settings.data.join("repository.sqlite"),
+            settings.storage,
+        )?);
+        let sqlite = Arc::new(SqliteRepository::on(database));
+        report_version(&sqlite.adopt_version(to, allow_loss)?);
+        return Ok(Stores {
+            repository: sqlite.clone(),
+            push: sqlite.clone(),
+            twins: sqlite,
+        });
+    };
+    let pg = runtime.block_on(async {
+        let pg = PgRepository::open(url.expose(), &PgOptions::default()).await?;
+        report_version(&pg.adopt_version(to, allow_loss).await?);
+        Ok::<_, Failure>(Arc::new(pg))
+    })?;
+    tracing::info!("storage: PostgreSQL at {url}");
+    Ok(Stores {
+        repository: pg.clone(),
+        push: pg.clone(),
+        twins: pg,
+    })
+}
+
+/// Logs how the stored data was fitted to the server's AAS version: data verified under the
+/// other version is checked under this one, and the server refuses to start with the report
+/// when something does not fit, unless told to convert (then the report is logged).
+fn report_version(change: &crate::storage::VersionChange) {
     if change.from != change.to {
         if change.problems.is_empty() {
             tracing::info!(
@@ -239,7 +277,6 @@ fn adopt_version(repository: &SqliteRepository, settings: &Settings) -> Result<(
             );
         }
     }
-    Ok(())
 }
 
 /// The data directory holds the secret key and every stored model: only the server's user may

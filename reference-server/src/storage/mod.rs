@@ -27,15 +27,17 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
 mod database_error;
-// The PostgreSQL mode's foundation (pool, migrations under an advisory lock), tested against a
-// private cluster; the stores on it, which will use it, are the rest of issue 23.
-#[allow(dead_code)]
+mod element_write;
+mod paging;
 mod postgres;
 mod sqlite;
 mod store_error;
+#[cfg(test)]
+mod suite;
 
 pub use aas_serde::query::FilterKeys;
 pub use database_error::DatabaseError;
+pub use postgres::{PgOptions, PgRepository};
 pub use sqlite::{Database, Durability, SqliteRepository, StorageOptions};
 pub use store_error::StoreError;
 
@@ -56,6 +58,31 @@ impl Collection {
             Collection::ConceptDescriptions => "concept description",
         }
     }
+
+    /// The table its elements are stored in (by every backend).
+    fn table(self) -> &'static str {
+        match self {
+            Collection::Shells => "shells",
+            Collection::Submodels => "submodels",
+            Collection::ConceptDescriptions => "concept_descriptions",
+        }
+    }
+}
+
+/// Microseconds since 1970 UTC: how the outbox and dead letters store times.
+fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+/// Nanoseconds since 1970 UTC: how the event log stores event times, exactly as the messages
+/// carry them (times beyond 1677–2262 are clamped).
+fn nanos(time: DateTime<Utc>) -> i64 {
+    time.timestamp_nanos_opt()
+        .unwrap_or(if time.timestamp() < 0 {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
 }
 
 /// What a named write of the push and twin stores may do: create (and find none of that
@@ -248,10 +275,11 @@ pub trait MakeEvents: Send {
 
 /// What [`MakeEvents::prepare`] answers: makes the events from the outcome and the shells that
 /// refer to the element.
-pub type Finish<'a> = Box<dyn Fn(Written, &[String]) -> Vec<Event> + 'a>;
+/// `Send`, since an async backend holds it across the awaits of the transaction.
+pub type Finish<'a> = Box<dyn Fn(Written, &[String]) -> Vec<Event> + Send + 'a>;
 
 /// A closure has nothing to prepare.
-impl<F: Fn(Written, &[String]) -> Vec<Event> + Send> MakeEvents for F {
+impl<F: Fn(Written, &[String]) -> Vec<Event> + Send + Sync> MakeEvents for F {
     fn prepare(&self) -> Finish<'_> {
         Box::new(self)
     }

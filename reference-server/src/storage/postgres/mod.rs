@@ -2,10 +2,10 @@
 //! connections ([`PgDatabase`]), with versioned migrations that replicas starting together
 //! apply exactly once.
 //!
-//! This is the foundation of the PostgreSQL mode (`--database-url postgres://…`): the stores
-//! on it come next, each with its own list of [`PgMigration`]s, as on SQLite
-//! (`storage/sqlite/migrations.rs`). Why tokio-postgres with deadpool-postgres and not sqlx:
-//! `docs/dependencies.md`.
+//! The PostgreSQL mode (`--database-url postgres://…`): [`PgRepository`] keeps the
+//! repository, the push and the twin records there, each store with its own list of
+//! [`PgMigration`]s, as on SQLite (`storage/sqlite/migrations.rs`). Why tokio-postgres with
+//! deadpool-postgres and not sqlx: `docs/dependencies.md`.
 //!
 //! # Migrations
 //!
@@ -28,7 +28,59 @@
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls};
+
+use super::database_error::DatabaseErrorKind;
+use super::{DatabaseError, StorageError, StoreError};
+
+mod records;
+mod repository;
+
+pub use repository::PgRepository;
+
+impl From<tokio_postgres::Error> for DatabaseError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        let kind = match error.code() {
+            Some(code) if *code == SqlState::DISK_FULL => DatabaseErrorKind::DiskFull,
+            _ => DatabaseErrorKind::Other,
+        };
+        DatabaseError::new(kind, error)
+    }
+}
+
+impl From<PgError> for DatabaseError {
+    fn from(error: PgError) -> Self {
+        match error {
+            PgError::Statement(error) => error.into(),
+            other => DatabaseError::new(DatabaseErrorKind::Other, other),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for StorageError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        StorageError::Database(error.into())
+    }
+}
+
+impl From<PgError> for StorageError {
+    fn from(error: PgError) -> Self {
+        StorageError::Database(error.into())
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        StoreError::Database(error.into())
+    }
+}
+
+impl From<PgError> for StoreError {
+    fn from(error: PgError) -> Self {
+        StoreError::Database(error.into())
+    }
+}
 
 /// The advisory lock held while migrations run (any fixed number all replicas agree on; this
 /// one spells "aas-rsmg").
@@ -192,6 +244,7 @@ impl PgDatabase {
     }
 
     /// The version recorded for `store`, if any.
+    #[cfg(test)]
     pub async fn version(&self, store: &str) -> Result<Option<i64>, PgError> {
         let client = self.connection().await?;
         let exists: bool = client

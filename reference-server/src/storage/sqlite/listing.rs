@@ -8,113 +8,12 @@
 //! yields: the cost then grows with the rows the leading filter matches that the others
 //! refuse, never with the rows it does not match).
 //!
-//! The cursor is opaque to clients: base64url of `<table>:<seq>`, so a cursor of one
-//! collection is refused by another, and anything else is a [`StorageError::BadCursor`].
+//! The conditions and cursors are those of every backend (`storage/paging.rs`).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::types::ToSql;
 
-use super::{
-    Collection, ConceptDescriptionFilter, Page, ShellFilter, SqliteRepository, StorageError,
-    SubmodelFilter, decode,
-};
-
-/// One condition of a listing: the element has a row (`kind`, `value`) in its table's
-/// `<table>_keys` (see the migrations for the kinds).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Condition<'a> {
-    kind: String,
-    value: &'a str,
-}
-
-impl<'a> Condition<'a> {
-    fn new(kind: impl Into<String>, value: &'a str) -> Self {
-        Self {
-            kind: kind.into(),
-            value,
-        }
-    }
-}
-
-impl ShellFilter {
-    /// Asset ids first: the first condition leads the query (see [`page_sql`]), and an asset
-    /// id is usually more selective than an idShort.
-    pub(super) fn conditions(&self) -> Vec<Condition<'_>> {
-        let mut conditions: Vec<Condition<'_>> = self
-            .asset_ids
-            .iter()
-            .map(|(name, value)| Condition::new(format!("asset:{name}"), value))
-            .collect();
-        conditions.extend(
-            self.id_short
-                .as_deref()
-                .map(|v| Condition::new("idShort", v)),
-        );
-        conditions
-    }
-}
-
-impl SubmodelFilter {
-    pub(super) fn conditions(&self) -> Vec<Condition<'_>> {
-        let mut conditions = Vec::new();
-        conditions.extend(
-            self.semantic_id
-                .as_deref()
-                .map(|v| Condition::new("semanticId", v)),
-        );
-        conditions.extend(
-            self.id_short
-                .as_deref()
-                .map(|v| Condition::new("idShort", v)),
-        );
-        conditions
-    }
-}
-
-impl ConceptDescriptionFilter {
-    pub(super) fn conditions(&self) -> Vec<Condition<'_>> {
-        let mut conditions = Vec::new();
-        conditions.extend(
-            self.is_case_of
-                .as_deref()
-                .map(|v| Condition::new("isCaseOf", v)),
-        );
-        conditions.extend(
-            self.data_specification
-                .as_deref()
-                .map(|v| Condition::new("dataSpecification", v)),
-        );
-        conditions.extend(
-            self.id_short
-                .as_deref()
-                .map(|v| Condition::new("idShort", v)),
-        );
-        conditions
-    }
-}
-
-/// The cursor after the element with `seq` in `table`.
-fn cursor_after(table: &str, seq: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{table}:{seq}"))
-}
-
-/// The `seq` a cursor of `table` continues after (0: from the start).
-fn parse_cursor(table: &str, cursor: Option<&str>) -> Result<i64, StorageError> {
-    let Some(text) = cursor else {
-        return Ok(0);
-    };
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|decoded| {
-            let (of, seq) = decoded.split_once(':')?;
-            let seq: i64 = seq.parse().ok()?;
-            (of == table && seq >= 0).then_some(seq)
-        })
-        .ok_or_else(|| StorageError::BadCursor(text.to_owned()))
-}
+use super::super::paging::{Condition, cursor_after, listing_cursor};
+use super::{Collection, Page, SqliteRepository, StorageError, decode};
 
 /// The query of one page: `SELECT seq, id, json`; `?1, ?2…` are the conditions' kinds and
 /// values in turn, then comes the cursor's `seq`. No `LIMIT ?`: SQLite would prepare the
@@ -175,7 +74,7 @@ impl SqliteRepository {
         cursor: Option<&str>,
     ) -> Result<Page<T>, StorageError> {
         let table = collection.table();
-        let after = parse_cursor(table, cursor)?;
+        let after = listing_cursor(table, cursor)?;
         let values = values(conditions);
         let mut parameters: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
         parameters.push(&after);
@@ -232,31 +131,10 @@ impl SqliteRepository {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::{ConceptDescriptionFilter, ShellFilter, SubmodelFilter};
     use aas_model::{AssetAdministrationShell, AssetInformation, AssetKind, Submodel};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-    #[test]
-    fn cursors_are_opaque_and_bound_to_their_collection() {
-        let cursor = cursor_after("shells", 42);
-        assert_eq!(parse_cursor("shells", Some(&cursor)).ok(), Some(42));
-        for foreign in [
-            cursor_after("submodels", 42),
-            "42".to_owned(),
-            "x".to_owned(),
-            String::new(),
-            URL_SAFE_NO_PAD.encode("shells:-1"),
-            URL_SAFE_NO_PAD.encode("shells:"),
-        ] {
-            assert!(
-                matches!(
-                    parse_cursor("shells", Some(&foreign)),
-                    Err(StorageError::BadCursor(_))
-                ),
-                "{foreign:?}"
-            );
-        }
-    }
 
     #[test]
     fn conditions_are_numbered_in_the_order_of_their_values() {

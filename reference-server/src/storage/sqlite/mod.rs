@@ -23,13 +23,18 @@ use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
 use super::database_error::DatabaseErrorKind;
+use super::element_write::{
+    Mode, VERSION_KEY, apply, attachment_at, blob_free_view, check_depth, decode, fit_element,
+    recorded_version, unheld_files,
+};
+use super::paging::sequence_cursor;
 use super::{
     Attachment, Change, Collection, ConceptDescriptionFilter, DatabaseError, DeadLetter, Edit,
     Event, FilterKeys, LoggedEvent, OutboxEntry, Page, Repository, ShellDeleteEvents,
     ShellEditEvents, ShellFilter, StorageError, StoreError, SubmodelChange, SubmodelDeleteEvents,
-    SubmodelEditEvents, SubmodelFilter, THUMBNAIL, VersionChange, VersionProblem, WriteEvents,
-    Written,
+    SubmodelEditEvents, SubmodelFilter, THUMBNAIL, VersionChange, WriteEvents, Written,
 };
+use super::{micros, nanos};
 
 mod database;
 mod listing;
@@ -40,17 +45,6 @@ mod submodel_cache;
 mod twins;
 
 pub use database::Database;
-
-impl Collection {
-    /// The table its elements are stored in.
-    fn table(self) -> &'static str {
-        match self {
-            Collection::Shells => "shells",
-            Collection::Submodels => "submodels",
-            Collection::ConceptDescriptions => "concept_descriptions",
-        }
-    }
-}
 
 impl From<rusqlite::Error> for DatabaseError {
     fn from(error: rusqlite::Error) -> Self {
@@ -218,38 +212,9 @@ impl std::fmt::Debug for SqliteRepository {
     }
 }
 
-/// Microseconds since 1970 UTC: how the outbox and dead letters store times.
-fn micros(time: DateTime<Utc>) -> i64 {
-    time.timestamp_micros()
-}
-
 /// A time stored by [`micros`], read from `column` (out of chrono's range only if edited).
 fn from_micros(us: i64, column: usize) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::from_timestamp_micros(us).ok_or(rusqlite::Error::IntegralValueOutOfRange(column, us))
-}
-
-/// Nanoseconds since 1970 UTC: how the event log stores event times, exactly as the messages
-/// carry them (times beyond 1677–2262 are clamped).
-fn nanos(time: DateTime<Utc>) -> i64 {
-    time.timestamp_nanos_opt()
-        .unwrap_or(if time.timestamp() < 0 {
-            i64::MIN
-        } else {
-            i64::MAX
-        })
-}
-
-/// A cursor this storage gave: the last sequence of the previous page.
-fn parse_cursor(cursor: Option<&str>) -> Result<i64, StorageError> {
-    match cursor {
-        None => Ok(0),
-        // Cursors are the sequence numbers this server gave: never negative.
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|sequence: &i64| *sequence >= 0)
-            .ok_or_else(|| StorageError::BadCursor(text.to_owned())),
-    }
 }
 
 /// The failure a group's changes get when a change's error rolled the transaction back.
@@ -386,14 +351,8 @@ impl SqliteRepository {
                 |row| row.get(0),
             )
             .optional()?;
-        let from = match recorded {
-            Some(text) => text
-                .parse()
-                .map_err(|aas_model::UnknownVersion(recorded)| {
-                    StorageError::UnknownRecordedVersion { recorded }
-                })?,
-            None => aas_model::Version::V3_0,
-        };
+        // A database without a record is from before V3.1 was served.
+        let from = recorded_version(recorded, aas_model::Version::V3_0)?;
         let mut change = VersionChange {
             from,
             to,
@@ -776,16 +735,13 @@ impl SqliteRepository {
     }
 }
 
-/// The key of the AAS version in the `metadata` table.
-const VERSION_KEY: &str = "aas-version";
-
 /// Checks one collection for `to` (converting from `from`) page by page; the elements whose
 /// conversion changes them are rewritten with `rewrite`, unless something does not fit and
 /// `allow_loss` is false (then nothing is, and the caller rolls back).
 fn fit_collection<T>(
     tx: &Connection,
     collection: Collection,
-    (from, to): (aas_model::Version, aas_model::Version),
+    versions: (aas_model::Version, aas_model::Version),
     allow_loss: bool,
     change: &mut VersionChange,
     rewrite: &dyn Fn(&Connection, &T) -> Result<(), StorageError>,
@@ -813,72 +769,13 @@ where
         };
         after = *last;
         for (_, id, json) in rows {
-            let stored: T = decode(&id, &json)?;
-            let mut converted = stored.clone();
-            // Always converted by the rules (the report is the same as a refusal's), so that the
-            // findings are those of the element as it would be stored; without `allow_loss`
-            // it is not rewritten below. Verifying the unconverted element instead listed each
-            // report entry a second time.
-            let report = match aas_model::convert::convert(&mut converted, from, to, true) {
-                Ok(report) => report,
-                Err(refused) => refused.report,
-            };
-            let findings = beyond_report(&report, aas_model::verify_as(&converted, to));
-            let fits = report.is_lossless() && findings.is_empty();
-            if !fits {
-                change.problems.push(VersionProblem {
-                    element: format!("{} {id:?}", collection.noun()),
-                    report,
-                    findings,
-                });
-            }
-            if converted != stored && (fits || allow_loss) {
+            let fitted = fit_element(collection, (&id, &json), versions, allow_loss, change)?;
+            if let Some(converted) = fitted {
                 rewrite(tx, &converted)?;
                 change.rewritten += 1;
             }
         }
     }
-}
-
-/// The findings the report does not already list: data that was invalid before the
-/// conversion too (the report leaves it out). An entry the conversion kept (`rule: None`)
-/// names its finding's path and starts with its rule.
-fn beyond_report(
-    report: &aas_model::convert::ConversionReport,
-    findings: impl Iterator<Item = aas_model::Finding>,
-) -> Vec<String> {
-    findings
-        .filter(|finding| {
-            !report.entries.iter().any(|entry| {
-                entry.path == finding.path()
-                    && entry
-                        .problem
-                        .strip_prefix(finding.rule())
-                        .is_some_and(|rest| rest.starts_with(':'))
-            })
-        })
-        .map(|finding| finding.to_string())
-        .collect()
-}
-
-fn decode<T: aas_serde::json::FromJson>(id: &str, json: &str) -> Result<T, StorageError> {
-    aas_serde::json::from_str(json).map_err(|source| StorageError::Corrupt {
-        id: id.to_owned(),
-        source,
-    })
-}
-
-/// The deepest JSON an element may be stored as: what the readers accept, less the environment
-/// (`{"submodels": [...]}`) a serialization wraps around it and the extra level XML gives
-/// leaf values. Elements inserted at deep idShort paths could otherwise build a model that is
-/// stored but never reads back.
-const MAX_STORED_DEPTH: usize = aas_serde::json::MAX_DEPTH - 4;
-
-/// Whether a write may replace the element stored under its id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    CreateOrReplace,
-    CreateOnly,
 }
 
 /// Writes an element in `tx`. The transaction holds the write lock from its start
@@ -893,12 +790,7 @@ fn write(
     keys: &[(String, String)],
     mode: Mode,
 ) -> Result<Written, StorageError> {
-    if aas_serde::json::first_deeper_than(json.as_bytes(), MAX_STORED_DEPTH).is_some() {
-        return Err(StorageError::TooDeep {
-            id: id.to_owned(),
-            max: MAX_STORED_DEPTH,
-        });
-    }
+    check_depth(id, json)?;
     let existed: bool = tx
         .prepare_cached(&format!(
             "SELECT EXISTS(SELECT 1 FROM {} WHERE id = ?1)",
@@ -1026,12 +918,7 @@ fn store_attachment(
     Ok(())
 }
 
-/// Keeps the files of `owner` with the elements that hold them: a file is held by the File
-/// at its idShort path whose value names it (its last segment is the file's name; a
-/// thumbnail: the shell's `defaultThumbnail`). A file no longer held there moves to the one
-/// File elsewhere that names it and holds no other file (a list element shifted by a
-/// deletion, a renamed idShort); otherwise it is dropped (its element or value is gone: a
-/// deleted collection takes its Files' bytes along, whatever their idShort path).
+/// Keeps the files of `owner` with the elements that hold them ([`unheld_files`]).
 fn drop_unheld_files(
     tx: &Connection,
     owner: &str,
@@ -1045,24 +932,7 @@ fn drop_unheld_files(
             .query_map([owner], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
-    let (held, unheld): (Vec<_>, Vec<_>) =
-        rows.into_iter().partition(|(path, name)| holds(path, name));
-    if unheld.is_empty() {
-        return Ok(());
-    }
-    let mut taken: std::collections::HashSet<String> =
-        held.into_iter().map(|(path, _)| path).collect();
-    let mut moves = Vec::new();
-    for (path, name) in &unheld {
-        let free: Vec<String> = holders(name)
-            .into_iter()
-            .filter(|candidate| !taken.contains(candidate))
-            .collect();
-        if let [to] = free.as_slice() {
-            taken.insert(to.clone());
-            moves.push((path.clone(), to.clone()));
-        }
-    }
+    let unheld = unheld_files(rows, holds, holders);
     // Out of the way first (a move may go where another unheld file sits), then in place.
     for (n, (path, _)) in unheld.iter().enumerate() {
         run(
@@ -1071,10 +941,10 @@ fn drop_unheld_files(
             params![owner, path, format!(" moving {n}")],
         )?;
     }
-    for (n, (path, _)) in unheld.iter().enumerate() {
+    for (n, (_, to)) in unheld.iter().enumerate() {
         let parked = format!(" moving {n}");
-        match moves.iter().find(|(from, _)| from == path) {
-            Some((_, to)) => run(
+        match to {
+            Some(to) => run(
                 tx,
                 "UPDATE attachments SET path = ?3 WHERE owner = ?1 AND path = ?2",
                 params![owner, parked, to],
@@ -1121,21 +991,6 @@ fn changed_in<T: aas_serde::json::FromJson + aas_model::Identifiable>(
     Ok(element)
 }
 
-/// Applies `change` to the element `id`, which it may refuse but not give another id.
-fn apply<T: aas_model::Identifiable>(
-    element: &mut T,
-    id: &str,
-    change: &mut dyn FnMut(&mut T) -> Change<()>,
-) -> Result<(), StorageError> {
-    change(element).map_err(StorageError::Refused)?;
-    if element.id() != id {
-        return Err(StorageError::Refused(
-            "a change may not alter the id".into(),
-        ));
-    }
-    Ok(())
-}
-
 /// Writes a submodel in `tx` (`json` is its AAS JSON) with what goes with it: its blob-free view, the File bytes
 /// `attach` gives (see [`Repository::modify_submodel`]) and its files kept with
 /// the Files naming them.
@@ -1158,20 +1013,7 @@ fn submodel_in(
     store_view(tx, submodel, json)?;
     let owner = format!("submodel:{id}");
     if let Some((path, attachment)) = attach {
-        let mut attachment = attachment.clone();
-        if attachment.content_type.is_empty() {
-            attachment.content_type = submodel
-                .file_at(path)
-                .and_then(|file| file.content_type)
-                .unwrap_or_else(|| aas_serde::OCTET_STREAM.into());
-        }
-        if attachment.file_name.is_empty() {
-            attachment.file_name = submodel
-                .file_at(path)
-                .and_then(|file| file.value)
-                .map(|value| aas_model::file_name_of(&value).to_owned())
-                .unwrap_or_default();
-        }
+        let attachment = attachment_at(submodel, path, attachment);
         store_attachment(tx, &owner, path, &attachment)?;
     }
     drop_unheld_files(
@@ -1245,44 +1087,19 @@ fn stored_in(
 /// Keeps the submodel's view without blob values, when it differs from the submodel (`json`
 /// is the submodel as stored).
 fn store_view(tx: &Connection, submodel: &Submodel, json: &str) -> Result<(), StorageError> {
-    // Looked for before copying: most submodels hold no blob value, and copying one to find
-    // out costs about as much as serializing it, under the writer lock. A Blob is always
-    // written with `"modelType":"Blob"`, so JSON without `"Blob"` holds none: a scan of the
-    // bytes instead of a walk over every element (the walk was 1.6 % of a 50 KB PUT's CPU in
-    // a profile), which is left for the submodels that name a Blob.
-    if !json.contains("\"Blob\"")
-        || !submodel
-            .submodel_elements
-            .iter()
-            .flatten()
-            .any(aas_model::SubmodelElement::holds_blob_value)
-    {
-        run(
-            tx,
-            "DELETE FROM submodel_views WHERE id = ?1",
-            [&submodel.id],
-        )?;
-        return Ok(());
-    }
-    let mut view = submodel.clone();
-    let mut dropped = false;
-    for element in view.submodel_elements.iter_mut().flatten() {
-        dropped |= element.drop_blob_values();
-    }
-    if dropped {
-        run(
+    match blob_free_view(submodel, json) {
+        Some(view) => run(
             tx,
             "INSERT INTO submodel_views (id, json) VALUES (?1, ?2) \
              ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-            params![submodel.id, aas_serde::json::to_string(&view)],
-        )?;
-    } else {
-        run(
+            params![submodel.id, view],
+        )?,
+        None => run(
             tx,
             "DELETE FROM submodel_views WHERE id = ?1",
             [&submodel.id],
-        )?;
-    }
+        )?,
+    };
     Ok(())
 }
 
@@ -1558,7 +1375,7 @@ impl SqliteRepository {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<DeadLetter>, StorageError> {
-        let after = parse_cursor(cursor)?;
+        let after = sequence_cursor(cursor)?;
         let connection = self.read();
         let mut statement = connection.prepare_cached(DEAD_LETTERS_AFTER)?;
         let mut letters = statement
@@ -1621,7 +1438,7 @@ impl SqliteRepository {
         max_bytes: usize,
         cursor: Option<&str>,
     ) -> Result<Page<LoggedEvent>, StorageError> {
-        let after = parse_cursor(cursor)?;
+        let after = sequence_cursor(cursor)?;
         let since = since.map_or(i64::MIN, nanos);
         let connection = self.read();
         let mut statement = connection.prepare_cached(EVENTS_AFTER)?;
@@ -1923,14 +1740,6 @@ mod test_calls {
             self.put_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
         }
 
-        pub(crate) fn create_shell(
-            &self,
-            shell: &AssetAdministrationShell,
-            events: &dyn Fn(Written) -> Vec<Event>,
-        ) -> Result<(), StorageError> {
-            self.create_shell_serialized(shell, &aas_serde::json::to_string(shell), events)
-        }
-
         pub(crate) fn submodels(
             &self,
             limit: usize,
@@ -1945,21 +1754,6 @@ mod test_calls {
             events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
         ) -> Result<SubmodelChange, StorageError> {
             self.put_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
-        }
-
-        pub(crate) fn create_submodel(
-            &self,
-            submodel: &Submodel,
-            events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
-        ) -> Result<SubmodelChange, StorageError> {
-            self.create_submodel_serialized(submodel, &aas_serde::json::to_string(submodel), events)
-        }
-
-        pub(crate) fn shell(
-            &self,
-            id: &str,
-        ) -> Result<Option<AssetAdministrationShell>, StorageError> {
-            self.get(Collection::Shells, id)
         }
 
         pub(crate) fn shells_where(
@@ -1978,16 +1772,6 @@ mod test_calls {
             events: &dyn Fn(Written) -> Vec<Event>,
         ) -> Result<Written, StorageError> {
             self.write_shell(shell, json, Mode::CreateOrReplace, events)
-        }
-
-        pub(crate) fn create_shell_serialized(
-            &self,
-            shell: &AssetAdministrationShell,
-            json: &str,
-            events: &dyn Fn(Written) -> Vec<Event>,
-        ) -> Result<(), StorageError> {
-            self.write_shell(shell, json, Mode::CreateOnly, events)
-                .map(drop)
         }
 
         pub(crate) fn submodel(&self, id: &str) -> Result<Option<Submodel>, StorageError> {
@@ -2012,15 +1796,6 @@ mod test_calls {
             self.write_submodel(submodel, json, Mode::CreateOrReplace, events)
         }
 
-        pub(crate) fn create_submodel_serialized(
-            &self,
-            submodel: &Submodel,
-            json: &str,
-            events: &dyn Fn(&SubmodelChange) -> Vec<Event>,
-        ) -> Result<SubmodelChange, StorageError> {
-            self.write_submodel(submodel, json, Mode::CreateOnly, events)
-        }
-
         pub(crate) fn modify_submodel(
             &self,
             id: &str,
@@ -2028,13 +1803,6 @@ mod test_calls {
             events: &dyn Fn(&Submodel, &str, &SubmodelChange) -> Vec<Event>,
         ) -> Result<Arc<Submodel>, StorageError> {
             self.change_submodel(id, None, change, events)
-        }
-
-        pub(crate) fn concept_description(
-            &self,
-            id: &str,
-        ) -> Result<Option<ConceptDescription>, StorageError> {
-            self.get(Collection::ConceptDescriptions, id)
         }
 
         pub(crate) fn concept_descriptions_where(
@@ -2056,14 +1824,6 @@ mod test_calls {
             cd: &ConceptDescription,
         ) -> Result<Written, StorageError> {
             self.write_concept_description(cd, Mode::CreateOrReplace)
-        }
-
-        pub(crate) fn create_concept_description(
-            &self,
-            cd: &ConceptDescription,
-        ) -> Result<(), StorageError> {
-            self.write_concept_description(cd, Mode::CreateOnly)
-                .map(drop)
         }
 
         pub(crate) fn in_one_transaction(
@@ -2093,6 +1853,7 @@ mod tests {
     use aas_model::{AssetInformation, AssetKind, Key, KeyTypes, Reference};
 
     use super::*;
+    use crate::storage::VersionProblem;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -2288,10 +2049,6 @@ mod tests {
             );
         }
         shell
-    }
-
-    fn no_events<T: ?Sized>(_: &T) -> Vec<Event> {
-        Vec::new()
     }
 
     #[test]
@@ -2545,153 +2302,6 @@ mod tests {
     }
 
     #[test]
-    fn concurrent_creates_of_one_id_store_it_once_and_the_rest_find_it_exists() -> TestResult {
-        let dir = tempfile::tempdir()?;
-        let repository = Arc::new(SqliteRepository::open(&dir.path().join("r.sqlite"))?);
-        let threads: Vec<_> = (0..16)
-            .map(|_| {
-                let repository = repository.clone();
-                std::thread::spawn(move || {
-                    repository.create_shell(&shell("urn:aas:race", &[]), &|_| Vec::new())
-                })
-            })
-            .collect();
-        let mut created = 0;
-        for thread in threads {
-            match thread.join().map_err(|_| "a thread panicked")? {
-                Ok(()) => created += 1,
-                Err(StorageError::Exists(what)) => assert!(what.contains("urn:aas:race")),
-                Err(other) => return Err(other.into()),
-            }
-        }
-        assert_eq!(created, 1);
-        let cd = ConceptDescription::new("urn:cd:1");
-        repository.create_concept_description(&cd)?;
-        assert!(matches!(
-            repository.create_concept_description(&cd),
-            Err(StorageError::Exists(_))
-        ));
-        repository.create_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new())?;
-        assert!(matches!(
-            repository.create_submodel(&Submodel::new("urn:sm:1"), &|_| Vec::new()),
-            Err(StorageError::Exists(_))
-        ));
-        Ok(())
-    }
-
-    #[test]
-    fn elements_are_created_replaced_read_back_and_deleted() -> TestResult {
-        let repository = SqliteRepository::in_memory()?;
-        let mut one = shell("urn:aas:1", &[]);
-        assert_eq!(
-            repository.put_shell(&one, &|_| Vec::new())?,
-            Written::Created
-        );
-        one.id_short = Some("Renamed".into());
-        assert_eq!(
-            repository.put_shell(&one, &|_| Vec::new())?,
-            Written::Replaced
-        );
-        assert_eq!(repository.shell("urn:aas:1")?, Some(one));
-        repository.delete_shell("urn:aas:1", &no_events)?;
-        assert_eq!(repository.shell("urn:aas:1")?, None);
-        assert!(matches!(
-            repository.delete_shell("urn:aas:1", &no_events),
-            Err(StorageError::NotFound(_))
-        ));
-
-        let submodel = Submodel::new("urn:sm:1");
-        assert_eq!(
-            repository.put_submodel(&submodel, &no_events)?.written,
-            Written::Created
-        );
-        assert_eq!(repository.submodel("urn:sm:1")?, Some(submodel));
-        let cd = ConceptDescription::new("urn:cd:1");
-        assert_eq!(repository.put_concept_description(&cd)?, Written::Created);
-        assert_eq!(repository.concept_description("urn:cd:1")?, Some(cd));
-        repository.delete_concept_description("urn:cd:1")?;
-        assert!(repository.delete_concept_description("urn:cd:1").is_err());
-        Ok(())
-    }
-
-    #[test]
-    fn listings_page_with_cursors_and_refuse_foreign_cursors() -> TestResult {
-        let repository = SqliteRepository::in_memory()?;
-        for n in 0..7 {
-            repository.put_submodel(&Submodel::new(format!("urn:sm:{n}")), &no_events)?;
-        }
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = repository.submodels(3, cursor.as_deref())?;
-            seen.extend(page.items.into_iter().map(|s| s.id));
-            match page.cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        assert_eq!(
-            seen,
-            (0..7).map(|n| format!("urn:sm:{n}")).collect::<Vec<_>>()
-        );
-        assert!(matches!(
-            repository.submodels(3, Some("x")),
-            Err(StorageError::BadCursor(_))
-        ));
-        repository.put_shell(&shell("urn:aas:1", &[]), &|_| Vec::new())?;
-        let shells = repository.shells(10, None)?;
-        assert_eq!((shells.items.len(), shells.cursor), (1, None));
-        Ok(())
-    }
-
-    #[test]
-    fn submodel_changes_know_the_shells_that_refer_to_them_and_queue_their_events() -> TestResult {
-        let repository = SqliteRepository::in_memory()?;
-        repository.put_shell(&shell("urn:aas:b", &["urn:sm:1"]), &|_| Vec::new())?;
-        repository.put_shell(&shell("urn:aas:a", &["urn:sm:1", "urn:sm:2"]), &|_| {
-            Vec::new()
-        })?;
-        let change = repository.put_submodel(&Submodel::new("urn:sm:1"), &|change| {
-            vec![Event::new(
-                "topic/updated",
-                change.affected_shell_ids.join(",").into_bytes(),
-                Utc::now(),
-            )]
-        })?;
-        assert_eq!(change.affected_shell_ids, ["urn:aas:a", "urn:aas:b"]);
-        let outbox = repository.outbox(10)?;
-        assert_eq!(outbox.len(), 1);
-        assert_eq!(
-            outbox[0].payload.as_deref(),
-            Some(&b"urn:aas:a,urn:aas:b"[..])
-        );
-        repository.acknowledge(&[outbox[0].sequence])?;
-        assert!(repository.outbox(10)?.is_empty());
-        // A shell that no longer refers to the submodel is no longer affected.
-        repository.put_shell(&shell("urn:aas:b", &[]), &|_| Vec::new())?;
-        let change = repository.put_submodel(&Submodel::new("urn:sm:1"), &no_events)?;
-        assert_eq!(change.affected_shell_ids, ["urn:aas:a"]);
-        // A deleted submodel's event carries its last state and the shells that referred to it.
-        repository.delete_submodel("urn:sm:1", &|last, affected| {
-            vec![Event::new(
-                format!("deleted/{}", last.id),
-                affected.join(",").into_bytes(),
-                Utc::now(),
-            )]
-        })?;
-        let outbox = repository.outbox(10)?;
-        assert_eq!(
-            (outbox[0].topic.as_str(), outbox[0].payload.as_deref()),
-            ("deleted/urn:sm:1", Some(&b"urn:aas:a"[..]))
-        );
-        assert!(matches!(
-            repository.delete_submodel("urn:sm:1", &|_, _| Vec::new()),
-            Err(StorageError::NotFound(_))
-        ));
-        Ok(())
-    }
-
-    #[test]
     fn a_change_and_its_events_are_written_together_or_not_at_all() -> TestResult {
         let repository = SqliteRepository::in_memory()?;
         // A trigger makes the event insert fail after the element has been written.
@@ -2742,167 +2352,6 @@ mod tests {
         repository.put_submodel(&Submodel::new(id), &|_| {
             vec![Event::new(format!("t/{id}"), id.as_bytes().to_vec(), time)]
         })?;
-        Ok(())
-    }
-
-    #[test]
-    fn every_event_is_logged_with_its_change_and_published_from_the_log() -> TestResult {
-        let repository = SqliteRepository::in_memory()?;
-        change_at(&repository, "urn:sm:1", at(1_000))?;
-        let mut reduced = Event::new("t/big", b"complete".to_vec(), at(1_001));
-        reduced.published = Some(b"reference".to_vec());
-        repository.put_submodel(&Submodel::new("urn:sm:2"), &|_| vec![reduced.clone()])?;
-        let outbox = repository.outbox(10)?;
-        let payloads: Vec<_> = outbox.iter().map(|e| e.payload.clone()).collect();
-        assert_eq!(
-            payloads,
-            [Some(b"urn:sm:1".to_vec()), Some(b"reference".to_vec())]
-        );
-        let feed = repository.events(None, 10, usize::MAX, None)?;
-        let logged: Vec<_> = feed
-            .items
-            .iter()
-            .map(|e| {
-                (
-                    e.topic.as_str(),
-                    e.payload.as_slice(),
-                    e.timestamp,
-                    e.reference_only,
-                )
-            })
-            .collect();
-        assert_eq!(
-            logged,
-            [
-                ("t/urn:sm:1", &b"urn:sm:1"[..], at(1_000), false),
-                ("t/big", &b"complete"[..], at(1_001), true)
-            ]
-        );
-        // Published events stay in the log.
-        repository.acknowledge(&outbox.iter().map(|e| e.sequence).collect::<Vec<_>>())?;
-        assert!(repository.outbox(10)?.is_empty());
-        assert_eq!(
-            repository.events(None, 10, usize::MAX, None)?.items.len(),
-            2
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn the_feed_pages_from_a_time_by_count_and_by_size() -> TestResult {
-        let repository = SqliteRepository::in_memory()?;
-        for n in 0..7 {
-            change_at(&repository, &format!("urn:sm:{n}"), at(1_000 + n))?;
-        }
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = repository.events(Some(at(1_002)), 2, usize::MAX, cursor.as_deref())?;
-            assert!(page.items.len() <= 2);
-            seen.extend(page.items.into_iter().map(|e| e.timestamp.timestamp()));
-            match page.cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        assert_eq!(
-            seen,
-            [1_002, 1_003, 1_004, 1_005, 1_006],
-            "since is inclusive"
-        );
-        // Each payload is 8 bytes: a budget of 10 ends the page after two, never before one.
-        let page = repository.events(None, 100, 10, None)?;
-        assert_eq!((page.items.len(), page.cursor.is_some()), (2, true));
-        assert_eq!(repository.events(None, 100, 0, None)?.items.len(), 1);
-        assert!(
-            repository
-                .events(Some(at(2_000)), 10, 10, None)?
-                .items
-                .is_empty()
-        );
-        assert!(matches!(
-            repository.events(None, 10, 10, Some("x")),
-            Err(StorageError::BadCursor(_))
-        ));
-        Ok(())
-    }
-
-    #[test]
-    fn pruning_removes_old_events_but_keeps_recent_and_unpublished_ones() -> TestResult {
-        let repository = SqliteRepository::in_memory()?;
-        change_at(&repository, "urn:sm:old-published", at(1_000))?;
-        change_at(&repository, "urn:sm:old-unpublished", at(1_001))?;
-        change_at(&repository, "urn:sm:recent", at(5_000))?;
-        let first = repository.outbox(1)?;
-        repository.acknowledge(&[first[0].sequence])?;
-        let pruned = repository.prune_events(at(4_000))?;
-        assert_eq!(pruned, 1);
-        let left: Vec<String> = repository
-            .events(None, 10, usize::MAX, None)?
-            .items
-            .into_iter()
-            .map(|e| e.topic)
-            .collect();
-        assert_eq!(left, ["t/urn:sm:old-unpublished", "t/urn:sm:recent"]);
-        // Once published, it goes with the next pruning.
-        let pending: Vec<i64> = repository.outbox(10)?.iter().map(|e| e.sequence).collect();
-        repository.acknowledge(&pending)?;
-        assert_eq!(repository.prune_events(at(4_000))?, 1);
-        assert_eq!(
-            repository.events(None, 10, usize::MAX, None)?.items.len(),
-            1
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn failed_entries_wait_out_their_back_off_and_dead_letters_can_be_retried() -> TestResult {
-        let repository = SqliteRepository::in_memory()?;
-        change_at(&repository, "urn:sm:1", at(1_000))?;
-        change_at(&repository, "urn:sm:2", at(1_001))?;
-        let entries = repository.outbox(10)?;
-        let (failing, other) = (entries[0].sequence, entries[1].sequence);
-        let later = Utc::now() + chrono::Duration::hours(1);
-        assert_eq!(repository.record_failure(failing, "refused", later)?, 1);
-        let due: Vec<i64> = repository.outbox(10)?.iter().map(|e| e.sequence).collect();
-        assert_eq!(due, [other], "the failed entry waits, the next does not");
-        assert_eq!(
-            repository.outbox_next_due()?.map(|t| t.timestamp()),
-            Some(later.timestamp())
-        );
-        repository.dead_letter(failing, "refused again")?;
-        assert_eq!(repository.outbox_next_due()?, None);
-        let letters = repository.dead_letters(10, None)?;
-        assert_eq!(letters.items.len(), 1);
-        let letter = &letters.items[0];
-        assert_eq!(
-            (
-                letter.sequence,
-                letter.attempts,
-                letter.error.as_str(),
-                letter.size
-            ),
-            (failing, 1, "refused again", 8)
-        );
-        // The dead letter has its own copy of the message: pruning the log loses nothing.
-        repository.acknowledge(&[other])?;
-        assert_eq!(repository.prune_events(at(4_000))?, 2);
-        repository.retry_dead_letter(failing)?;
-        assert!(repository.dead_letters(10, None)?.items.is_empty());
-        let back = repository.outbox(10)?;
-        assert_eq!(back.len(), 1);
-        assert_eq!(
-            (
-                back[0].sequence,
-                back[0].attempts,
-                back[0].payload.as_deref()
-            ),
-            (failing, 0, Some(&b"urn:sm:1"[..]))
-        );
-        assert!(matches!(
-            repository.retry_dead_letter(failing),
-            Err(StorageError::NotFound(_))
-        ));
         Ok(())
     }
 

@@ -1,0 +1,286 @@
+//! The push and twin records on PostgreSQL: the tables and rules of the SQLite backend
+//! (`storage/sqlite/push.rs`, `twins.rs`), each check made in the transaction that writes, on
+//! the row it locks.
+
+use async_trait::async_trait;
+
+use super::repository::{PgRepository, execute, query, query_opt};
+use crate::storage::{Check, PushRecords, StoreError, TwinRecords};
+
+impl PgRepository {
+    /// The text in `column` of `name`'s push target.
+    async fn target_text(&self, column: &str, name: &str) -> Result<Option<String>, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = format!("SELECT {column} FROM push_targets WHERE name = $1");
+        Ok(query_opt(&client, &sql, &[&name])
+            .await?
+            .map(|row| row.get(0)))
+    }
+
+    /// Every row (its key and `columns`) of `table`, ordered bytewise by `key`.
+    async fn all(
+        &self,
+        table: &str,
+        key: &str,
+        column: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = format!("SELECT {key}, {column} FROM {table} ORDER BY {key} COLLATE \"C\"");
+        let rows = query(&client, &sql, &[]).await?;
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+    }
+}
+
+#[async_trait]
+impl PushRecords for PgRepository {
+    async fn push_targets_shown(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.all("push_targets", "name", "redacted").await
+    }
+
+    async fn push_target_shown(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.target_text("redacted", name).await
+    }
+
+    async fn put_push_target(
+        &self,
+        name: &str,
+        redacted: &str,
+        sealed: &str,
+        check: Check<bool>,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.database.connection().await?;
+        let tx = client.transaction().await?;
+        // Inserted if absent, then locked: the check sees what this transaction replaces.
+        let inserted = execute(
+            &tx,
+            "INSERT INTO push_targets (name, redacted, sealed) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+            &[&name, &redacted, &sealed],
+        )
+        .await?;
+        let existed = inserted == 0;
+        check(existed)?;
+        if existed {
+            execute(
+                &tx,
+                "UPDATE push_targets SET redacted = $2, sealed = $3 WHERE name = $1",
+                &[&name, &redacted, &sealed],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(existed)
+    }
+
+    async fn delete_push_target(&self, name: &str) -> Result<bool, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = "DELETE FROM push_targets WHERE name = $1";
+        Ok(execute(&client, sql, &[&name]).await? > 0)
+    }
+
+    async fn push_target_sealed(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.target_text("sealed", name).await
+    }
+
+    async fn push_targets_sealed(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.all("push_targets", "name", "sealed").await
+    }
+
+    async fn push_job(&self, identifier: &str) -> Result<Option<String>, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = "SELECT json FROM push_jobs WHERE identifier = $1";
+        Ok(query_opt(&client, sql, &[&identifier])
+            .await?
+            .map(|row| row.get(0)))
+    }
+
+    async fn push_jobs(
+        &self,
+        rows: usize,
+        before: Option<i64>,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let client = self.database.connection().await?;
+        let rows = i64::try_from(rows).unwrap_or(i64::MAX);
+        let found = query(
+            &client,
+            "SELECT sequence, identifier, json FROM push_jobs WHERE sequence < $1 \
+             ORDER BY sequence DESC LIMIT $2",
+            &[&before.unwrap_or(i64::MAX), &rows],
+        )
+        .await?;
+        Ok(found
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect())
+    }
+
+    async fn processing_push_jobs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let client = self.database.connection().await?;
+        let found = query(
+            &client,
+            "SELECT identifier, json FROM push_jobs WHERE state = 'processing' \
+             ORDER BY sequence",
+            &[],
+        )
+        .await?;
+        Ok(found.iter().map(|row| (row.get(0), row.get(1))).collect())
+    }
+
+    async fn save_push_job(
+        &self,
+        identifier: &str,
+        state: &str,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        let client = self.database.connection().await?;
+        execute(
+            &client,
+            "INSERT INTO push_jobs (identifier, state, json) VALUES ($1, $2, $3) \
+             ON CONFLICT (identifier) DO UPDATE SET state = excluded.state, \
+             json = excluded.json",
+            &[&identifier, &state, &json],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TwinRecords for PgRepository {
+    async fn sdt_platforms(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.all("sdt_platforms", "name", "json").await
+    }
+
+    async fn sdt_platform(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = "SELECT json FROM sdt_platforms WHERE name = $1";
+        Ok(query_opt(&client, sql, &[&name])
+            .await?
+            .map(|row| row.get(0)))
+    }
+
+    async fn put_sdt_platform(
+        &self,
+        name: &str,
+        json: &str,
+        check: Check<bool>,
+    ) -> Result<(), StoreError> {
+        let mut client = self.database.connection().await?;
+        let tx = client.transaction().await?;
+        let inserted = execute(
+            &tx,
+            "INSERT INTO sdt_platforms (name, json) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&name, &json],
+        )
+        .await?;
+        let exists = inserted == 0;
+        check(exists)?;
+        if exists {
+            let sql = "UPDATE sdt_platforms SET json = $2 WHERE name = $1";
+            execute(&tx, sql, &[&name, &json]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_sdt_platform(&self, name: &str, check: Check<i64>) -> Result<bool, StoreError> {
+        let mut client = self.database.connection().await?;
+        let tx = client.transaction().await?;
+        // Locked first: a binding made meanwhile waits for this transaction (it checks the
+        // platform in its own, `FOR SHARE`), so the count stays true until the commit.
+        let found = query_opt(
+            &tx,
+            "SELECT 1 FROM sdt_platforms WHERE name = $1 FOR UPDATE",
+            &[&name],
+        )
+        .await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        let twins: i64 = query_opt(
+            &tx,
+            "SELECT COUNT(*) FROM sdt_twins WHERE json::jsonb ->> 'platform' = $1",
+            &[&name],
+        )
+        .await?
+        .map_or(0, |row| row.get(0));
+        check(twins)?;
+        execute(&tx, "DELETE FROM sdt_platforms WHERE name = $1", &[&name]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn sdt_twins(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.all("sdt_twins", "submodel_id", "json").await
+    }
+
+    async fn sdt_twin(&self, submodel_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .sdt_twin_sealed(submodel_id)
+            .await?
+            .map(|(json, _)| json))
+    }
+
+    async fn sdt_twin_ids(&self) -> Result<Vec<String>, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = "SELECT submodel_id FROM sdt_twins ORDER BY submodel_id COLLATE \"C\"";
+        let rows = query(&client, sql, &[]).await?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    async fn sdt_twin_sealed(
+        &self,
+        submodel_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = "SELECT json, sealed FROM sdt_twins WHERE submodel_id = $1";
+        let row = query_opt(&client, sql, &[&submodel_id]).await?;
+        Ok(row.map(|row| (row.get(0), row.get(1))))
+    }
+
+    async fn put_sdt_twin(
+        &self,
+        ids: (&str, &str),
+        texts: (&str, &str),
+        check_platform: Check<Option<String>>,
+        check_existing: Check<bool>,
+    ) -> Result<(), StoreError> {
+        let ((submodel_id, platform), (json, sealed)) = (ids, texts);
+        let mut client = self.database.connection().await?;
+        let tx = client.transaction().await?;
+        // Shared: the platform cannot be deleted (or changed) until this binding commits.
+        let platform_json = query_opt(
+            &tx,
+            "SELECT json FROM sdt_platforms WHERE name = $1 FOR SHARE",
+            &[&platform],
+        )
+        .await?
+        .map(|row| row.get(0));
+        check_platform(platform_json)?;
+        let inserted = execute(
+            &tx,
+            "INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ($1, $2, $3) \
+             ON CONFLICT (submodel_id) DO NOTHING",
+            &[&submodel_id, &json, &sealed],
+        )
+        .await?;
+        let exists = inserted == 0;
+        check_existing(exists)?;
+        if exists {
+            execute(
+                &tx,
+                "UPDATE sdt_twins SET json = $2, sealed = $3 WHERE submodel_id = $1",
+                &[&submodel_id, &json, &sealed],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_sdt_twin(&self, submodel_id: &str) -> Result<bool, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = "DELETE FROM sdt_twins WHERE submodel_id = $1";
+        Ok(execute(&client, sql, &[&submodel_id]).await? > 0)
+    }
+}
