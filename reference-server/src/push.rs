@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
 use async_trait::async_trait;
@@ -209,9 +210,13 @@ impl PushStore {
         Ok((jobs, if more { last } else { None }))
     }
 
-    /// Jobs left `processing` (by a process that ended).
-    pub async fn processing(&self) -> Result<Vec<PushJob>, PushStoreError> {
-        (self.records.processing_push_jobs().await?)
+    /// Jobs left `processing` by a process that no longer runs them, now this one's
+    /// ([`PushRecords::claim_unfinished_push_jobs`]).
+    pub async fn unfinished(&self) -> Result<Vec<PushJob>, PushStoreError> {
+        (self
+            .records
+            .claim_unfinished_push_jobs(UNFINISHED_PER_CLAIM)
+            .await?)
             .into_iter()
             .map(|(identifier, json)| {
                 serde_json::from_str(&json).map_err(StoreError::corrupt(JOB, identifier))
@@ -382,8 +387,30 @@ pub async fn engine(
         4,
     )
     .with_aas_version(version);
-    engine.resume_unfinished(store.processing().await?);
+    engine.resume_unfinished(store.unfinished().await?);
     Ok(engine)
+}
+
+/// The most unfinished jobs one claim takes; the next claim takes more.
+const UNFINISHED_PER_CLAIM: usize = 64;
+
+/// With replicas (PostgreSQL): every `every` (a third of the job lease), extends the leases
+/// of the jobs this replica runs, then runs the jobs whose replica stopped renewing theirs
+/// (it died): each is run again by one replica, at least once, and never by two at a time
+/// while their leases are renewed. Forever.
+pub async fn keep_jobs_leased(engine: Arc<PushEngine>, store: Arc<PushStore>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(error) = store.records.renew_push_job_leases().await {
+            tracing::warn!(%error, "cannot renew the leases of this replica's push jobs");
+        }
+        match store.unfinished().await {
+            Ok(jobs) => {
+                engine.resume_unfinished(jobs);
+            }
+            Err(error) => tracing::warn!(%error, "cannot look for abandoned push jobs"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -142,6 +142,17 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
         );
         synchronizer.start_all().await;
         synchronizer.watch();
+        let engine =
+            crate::push::engine(repository.clone(), push_store.clone(), settings.aas_version)
+                .await?;
+        if settings.database_url.is_some() {
+            let every = crate::storage::DEFAULT_JOB_LEASE / 3;
+            tokio::spawn(crate::push::keep_jobs_leased(
+                engine.clone(),
+                push_store.clone(),
+                every,
+            ));
+        }
         let state = AppState {
             repository: RepositoryState {
                 repository: repository.clone(),
@@ -149,13 +160,8 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
                 aas_version: settings.aas_version,
             },
             push: PushState(Some(Arc::new(crate::http::push_api::PushContext {
-                engine: crate::push::engine(
-                    repository.clone(),
-                    push_store.clone(),
-                    settings.aas_version,
-                )
-                .await?,
-                store: push_store,
+                engine: engine.clone(),
+                store: push_store.clone(),
             }))),
             sdt: SdtState(Some(synchronizer)),
             operations: OperationsState(Arc::new(Invoker::new(

@@ -14,7 +14,9 @@ use support::{Api, Collector, DataDir, Launch, Server, TestResult, b64};
 fn key_file(dir: &DataDir) -> Result<String, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir.0)?;
     let path = dir.0.join("shared.key");
-    let key: Vec<u8> = (0u8..32).map(|n| n.wrapping_mul(37).wrapping_add(11)).collect();
+    let key: Vec<u8> = (0u8..32)
+        .map(|n| n.wrapping_mul(37).wrapping_add(11))
+        .collect();
     std::fs::write(&path, key)?;
     Ok(path.display().to_string())
 }
@@ -37,8 +39,8 @@ fn submodel(id: &str, category: &str) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn a_server_on_postgresql_serves_publishes_and_a_second_process_reads_its_data()
--> TestResult {
+async fn a_server_on_postgresql_serves_publishes_and_a_second_process_reads_its_data() -> TestResult
+{
     let cluster = Postgres::start();
     let broker = Mosquitto::plain();
     let keys = DataDir::new("pg-mode-key");
@@ -64,7 +66,9 @@ async fn a_server_on_postgresql_serves_publishes_and_a_second_process_reads_its_
         .await;
     assert_eq!(messages.len(), 6, "one event per change");
     assert!(
-        first.log_text().contains("storage: PostgreSQL at postgres://…@127.0.0.1:"),
+        first
+            .log_text()
+            .contains("storage: PostgreSQL at postgres://…@127.0.0.1:"),
         "{}",
         first.log_text()
     );
@@ -91,7 +95,11 @@ async fn a_server_on_postgresql_serves_publishes_and_a_second_process_reads_its_
         .as_str()
         .ok_or("no cursor")?;
     let (_, _, body) = second
-        .request(Method::GET, &format!("/submodels?limit=3&cursor={cursor}"), None)
+        .request(
+            Method::GET,
+            &format!("/submodels?limit=3&cursor={cursor}"),
+            None,
+        )
         .await?;
     let rest: serde_json::Value = serde_json::from_slice(&body)?;
     assert_eq!(rest["result"].as_array().map(Vec::len), Some(2));
@@ -131,7 +139,10 @@ async fn postgresql_mode_refuses_to_start_without_a_given_key_an_external_broker
         let refused = Server::launch(&data, &launch).err().ok_or("it started")?;
         let text = refused.to_string();
         assert!(text.contains(says), "{says}: {text}");
-        assert!(!text.contains("s3cret"), "the password is never shown: {text}");
+        assert!(
+            !text.contains("s3cret"),
+            "the password is never shown: {text}"
+        );
     }
     Ok(())
 }

@@ -37,7 +37,7 @@ mod suite;
 
 pub use aas_serde::query::FilterKeys;
 pub use database_error::DatabaseError;
-pub use postgres::{PgOptions, PgRepository};
+pub use postgres::{DEFAULT_JOB_LEASE, PgOptions, PgRepository};
 pub use sqlite::{Database, Durability, SqliteRepository, StorageOptions};
 pub use store_error::StoreError;
 
@@ -516,8 +516,18 @@ pub trait PushRecords: Send + Sync {
         rows: usize,
         before: Option<i64>,
     ) -> Result<Vec<(i64, String, String)>, StoreError>;
-    /// The identifier and JSON of every job in the state `processing`, oldest first.
-    async fn processing_push_jobs(&self) -> Result<Vec<(String, String)>, StoreError>;
+    /// The identifier and JSON of jobs left `processing` by a process that no longer runs
+    /// them, oldest first, at most `limit`, now this process's to run. On SQLite (one process)
+    /// every job `processing`: the server asks once, when it starts. On PostgreSQL the jobs
+    /// whose replica stopped renewing their lease ([`PushRecords::renew_push_job_leases`]),
+    /// each claimed by one replica, under a lease of its own.
+    async fn claim_unfinished_push_jobs(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+    /// Extends the leases of the jobs this process runs (PostgreSQL; nothing to do on SQLite,
+    /// where one process runs them all).
+    async fn renew_push_job_leases(&self) -> Result<(), StoreError>;
     async fn save_push_job(
         &self,
         identifier: &str,
@@ -720,7 +730,7 @@ mod tests {
         let topics: Vec<&str> = logged.iter().map(|event| event.topic.as_str()).collect();
         assert_eq!(topics, ["Created", "Edited", "Deleted"]);
         push.save_push_job("job", "processing", "{}").await?;
-        let processing = push.processing_push_jobs().await?;
+        let processing = push.claim_unfinished_push_jobs(10).await?;
         assert_eq!(processing, [("job".to_owned(), "{}".to_owned())]);
         let new = Box::new(|exists| match exists {
             false => Ok(()),

@@ -37,7 +37,7 @@ use super::{DatabaseError, StorageError, StoreError};
 mod records;
 mod repository;
 
-pub use repository::PgRepository;
+pub use repository::{DEFAULT_JOB_LEASE, PgRepository};
 
 impl From<tokio_postgres::Error> for DatabaseError {
     fn from(error: tokio_postgres::Error) -> Self {
@@ -195,6 +195,8 @@ impl Default for PgOptions {
 #[derive(Clone)]
 pub struct PgDatabase {
     pool: Pool,
+    /// How to connect, for connections outside the pool (listening for notifications).
+    config: tokio_postgres::Config,
 }
 
 impl std::fmt::Debug for PgDatabase {
@@ -215,7 +217,7 @@ impl PgDatabase {
             config.connect_timeout(options.connect_timeout);
         }
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 // A connection that broke is found out by its next statement, which fails the
@@ -233,7 +235,7 @@ impl PgDatabase {
             })
             .build()
             .map_err(PgError::Pool)?;
-        let database = Self { pool };
+        let database = Self { pool, config };
         database.migrate(stores, options.migration_wait).await?;
         Ok(database)
     }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::repository::{PgRepository, execute, query, query_opt};
-use crate::storage::{Check, PushRecords, StoreError, TwinRecords};
+use crate::storage::{Check, PushRecords, StoreError, TwinRecords, micros};
 
 impl PgRepository {
     /// The text in `column` of `name`'s push target.
@@ -114,18 +114,46 @@ impl PushRecords for PgRepository {
             .collect())
     }
 
-    async fn processing_push_jobs(&self) -> Result<Vec<(String, String)>, StoreError> {
+    async fn claim_unfinished_push_jobs(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         let client = self.database.connection().await?;
-        let found = query(
+        let now = chrono::Utc::now();
+        let rows = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut found = query(
             &client,
-            "SELECT identifier, json FROM push_jobs WHERE state = 'processing' \
-             ORDER BY sequence",
-            &[],
+            "UPDATE push_jobs SET owner = $1, lease_until_us = $2 WHERE sequence IN \
+             (SELECT sequence FROM push_jobs WHERE state = 'processing' AND lease_until_us < $3 \
+             ORDER BY sequence LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING sequence, identifier, json",
+            &[
+                &&*self.leases.replica,
+                &self.job_lease_end(now),
+                &micros(now),
+                &rows,
+            ],
         )
         .await?;
-        Ok(found.iter().map(|row| (row.get(0), row.get(1))).collect())
+        found.sort_by_key(|row| row.get::<_, i64>(0));
+        Ok(found.iter().map(|row| (row.get(1), row.get(2))).collect())
     }
 
+    async fn renew_push_job_leases(&self) -> Result<(), StoreError> {
+        let client = self.database.connection().await?;
+        execute(
+            &client,
+            "UPDATE push_jobs SET lease_until_us = $2 WHERE owner = $1 AND state = 'processing'",
+            &[
+                &&*self.leases.replica,
+                &self.job_lease_end(chrono::Utc::now()),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A job `processing` is leased to this replica; a finished one to none.
     async fn save_push_job(
         &self,
         identifier: &str,
@@ -133,15 +161,31 @@ impl PushRecords for PgRepository {
         json: &str,
     ) -> Result<(), StoreError> {
         let client = self.database.connection().await?;
+        let (owner, until) = match state {
+            "processing" => (
+                Some(&*self.leases.replica),
+                self.job_lease_end(chrono::Utc::now()),
+            ),
+            _ => (None, 0),
+        };
         execute(
             &client,
-            "INSERT INTO push_jobs (identifier, state, json) VALUES ($1, $2, $3) \
+            "INSERT INTO push_jobs (identifier, state, json, owner, lease_until_us) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (identifier) DO UPDATE SET state = excluded.state, \
-             json = excluded.json",
-            &[&identifier, &state, &json],
+             json = excluded.json, owner = excluded.owner, \
+             lease_until_us = excluded.lease_until_us",
+            &[&identifier, &state, &json, &owner, &until],
         )
         .await?;
         Ok(())
+    }
+}
+
+impl PgRepository {
+    /// When a job lease taken at `now` ends, µs.
+    fn job_lease_end(&self, now: chrono::DateTime<chrono::Utc>) -> i64 {
+        micros(now + chrono::Duration::from_std(self.leases.job).unwrap_or_default())
     }
 }
 

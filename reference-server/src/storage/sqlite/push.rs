@@ -129,19 +129,28 @@ impl PushRecords for SqliteRepository {
         .await
     }
 
-    async fn processing_push_jobs(&self) -> Result<Vec<(String, String)>, StoreError> {
-        self.run(|this| {
+    async fn claim_unfinished_push_jobs(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.run(move |this| {
             let connection = this.database.reader();
             let mut statement = connection.prepare(
                 "SELECT identifier, json FROM push_jobs WHERE state = 'processing' \
-                 ORDER BY sequence",
+                 ORDER BY sequence LIMIT ?1",
             )?;
             let rows = statement
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
                 .collect::<Result<_, _>>()?;
             Ok(rows)
         })
         .await
+    }
+
+    async fn renew_push_job_leases(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     async fn save_push_job(
