@@ -18,7 +18,7 @@ use crate::http::{AppState, OperationsState, PushState, RepositoryState, SdtStat
 use crate::service::{EventSettings, RepositoryService};
 use crate::storage::{
     Attachment, Database, PgOptions, PgRepository, PushRecords, Repository, SqliteRepository,
-    StorageError, TwinRecords,
+    StorageError, TwinLeases, TwinRecords,
 };
 use crate::{broker, mqtt_front, publisher};
 use sdt_core::operation::Invoker;
@@ -139,8 +139,12 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
             key,
             service.clone(),
             settings.outbound.clone(),
+            stores.twin_leases.clone(),
         );
         synchronizer.start_all().await;
+        if stores.twin_leases.is_some() {
+            synchronizer.keep_twins_shared(TWIN_ROUND);
+        }
         synchronizer.watch();
         let engine =
             crate::push::engine(repository.clone(), push_store.clone(), settings.aas_version)
@@ -228,7 +232,14 @@ struct Stores {
     repository: Arc<dyn Repository>,
     push: Arc<dyn PushRecords>,
     twins: Arc<dyn TwinRecords>,
+    /// With replicas: which twins this one polls.
+    twin_leases: Option<Arc<dyn TwinLeases>>,
 }
+
+/// With replicas, how often each looks for twins bound, rebound or unbound elsewhere and for
+/// twins whose replica is gone (the most a twin goes unpolled after its replica died, plus
+/// the time the database takes to notice).
+const TWIN_ROUND: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Opens SQLite under `data`, or PostgreSQL at `database-url`, and makes the server's AAS
 /// version that of the stored data.
@@ -249,6 +260,7 @@ fn open_stores(runtime: &tokio::runtime::Runtime, settings: &Settings) -> Result
             repository: sqlite.clone(),
             push: sqlite.clone(),
             twins: sqlite,
+            twin_leases: None,
         });
     };
     let pg = runtime.block_on(async {
@@ -260,6 +272,7 @@ fn open_stores(runtime: &tokio::runtime::Runtime, settings: &Settings) -> Result
     Ok(Stores {
         repository: pg.clone(),
         push: pg.clone(),
+        twin_leases: Some(Arc::new(pg.twin_leases())),
         twins: pg,
     })
 }

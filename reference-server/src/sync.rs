@@ -7,7 +7,7 @@
 //! after the change commits, outside the request that made it, by a task per twin (sdt-core's
 //! `aas::TwinCommands` finds the changed properties and keeps the queues and tasks).
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use async_trait::async_trait;
 pub use sdt_core::TwinRecord;
@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::secrets::{SecretError, SecretKey};
 use crate::service::{CommittedChange, Origin, RepositoryService};
-use crate::storage::{StorageError, StoreError, TwinRecords, Write};
+use crate::storage::{StorageError, StoreError, TwinLeases, TwinRecords, Write};
 
 /// Why a binding cannot be made; the error that stopped it is the
 /// [`std::error::Error::source`].
@@ -251,6 +251,12 @@ pub struct Synchronizer {
     lifecycle: tokio::sync::Mutex<()>,
     /// Where platform clients may connect (`[outbound]`).
     outbound: OutboundPolicy,
+    /// With replicas: which twins this replica polls ([`Synchronizer::keep_twins_shared`]);
+    /// without, it polls every twin.
+    leases: Option<Arc<dyn TwinLeases>>,
+    /// Each twin started here as its record and sealed credentials were then: a twin stored
+    /// otherwise now was bound again by another replica.
+    started: std::sync::Mutex<std::collections::HashMap<String, (TwinRecord, String)>>,
 }
 
 impl std::fmt::Debug for Synchronizer {
@@ -271,6 +277,7 @@ impl Synchronizer {
         key: SecretKey,
         service: Arc<RepositoryService>,
         outbound: OutboundPolicy,
+        leases: Option<Arc<dyn TwinLeases>>,
     ) -> Arc<Self> {
         let engine = SyncEngine::new(Arc::new(RepositorySink {
             service: service.clone(),
@@ -283,6 +290,8 @@ impl Synchronizer {
             service,
             lifecycle: tokio::sync::Mutex::default(),
             outbound,
+            leases,
+            started: std::sync::Mutex::default(),
         })
     }
 
@@ -329,7 +338,25 @@ impl Synchronizer {
             }
         };
         (self.commands).follow(&record.submodel_id, names, submodel.as_ref());
-        self.engine.start(binding);
+        let polled = match &self.leases {
+            None => true,
+            Some(leases) => leases.take(&record.submodel_id).await,
+        };
+        if polled {
+            self.engine.start(binding);
+        } else {
+            // Another replica polls it; this one sends the commands of changes made here.
+            self.engine.register(binding);
+        }
+    }
+
+    /// Notes what a twin was started with (see `started`).
+    fn note_started(&self, record: &TwinRecord, sealed: &str) {
+        let mut started = self.started.lock().unwrap_or_else(PoisonError::into_inner);
+        started.insert(
+            record.submodel_id.clone(),
+            (record.clone(), sealed.to_owned()),
+        );
     }
 
     async fn start(&self, record: &TwinRecord, secrets: &TwinSecrets) -> Result<(), BindError> {
@@ -360,6 +387,7 @@ impl Synchronizer {
             .map_err(BindError::Seal)?;
         let _lifecycle = self.lifecycle.lock().await;
         self.store.put_twin(&record, &sealed, write).await?;
+        self.note_started(&record, &sealed);
         let marking = record.clone();
         let change = move |submodel: &mut aas_model::Submodel| {
             mark(submodel, &marking);
@@ -389,10 +417,93 @@ impl Synchronizer {
 
     /// [`Synchronizer::unbind`] with the lifecycle lock held.
     async fn forget(&self, submodel_id: &str) -> Result<bool, BindError> {
+        self.stop_here(submodel_id).await;
+        Ok(self.store.records.delete_sdt_twin(submodel_id).await?)
+    }
+
+    /// Stops polling and commanding a twin here and gives its lease up.
+    async fn stop_here(&self, submodel_id: &str) {
         self.engine.stop(submodel_id);
         // Its commands' task stops too: what waits was for the binding that is gone.
         self.commands.forget(submodel_id);
-        Ok(self.store.records.delete_sdt_twin(submodel_id).await?)
+        (self.started.lock().unwrap_or_else(PoisonError::into_inner)).remove(submodel_id);
+        if let Some(leases) = &self.leases {
+            leases.release(submodel_id).await;
+        }
+    }
+
+    /// Starts a stored binding from its record and sealed credentials.
+    async fn start_sealed(&self, record: &TwinRecord, sealed: &str) -> Result<(), BindError> {
+        let id = record.submodel_id.as_str();
+        self.note_started(record, sealed);
+        let secrets: TwinSecrets = (self.key.open(&context(id), sealed))
+            .map_err(BindError::Sealed)
+            .and_then(|text| serde_json::from_str(&text).map_err(BindError::Credentials))?;
+        self.start(record, &secrets).await
+    }
+
+    /// With replicas (PostgreSQL), every `every`: follows what other replicas bound, bound
+    /// again or unbound, and takes over the polling of twins whose replica is gone: each twin
+    /// is polled by the one replica holding its lease (within `every` of its release), and
+    /// every replica sends the commands of changes made through it. Ends with the
+    /// synchronizer.
+    pub fn keep_twins_shared(self: &Arc<Self>, every: std::time::Duration) {
+        let synchronizer = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(synchronizer) = synchronizer.upgrade() else {
+                    return;
+                };
+                synchronizer.share_twins().await;
+            }
+        });
+    }
+
+    /// One round of [`Synchronizer::keep_twins_shared`].
+    async fn share_twins(&self) {
+        let Some(leases) = &self.leases else { return };
+        let stored = match self.store.records.sdt_twins_sealed().await {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the synchronized twins");
+                return;
+            }
+        };
+        // No bind or unbind of this replica meanwhile.
+        let _lifecycle = self.lifecycle.lock().await;
+        let held = leases.held().await;
+        let running: std::collections::HashMap<String, bool> =
+            self.engine.twins().into_iter().collect();
+        for twin in running.keys() {
+            if !stored.iter().any(|(id, _, _)| id == twin) {
+                self.stop_here(twin).await;
+            }
+        }
+        for (id, json, sealed) in &stored {
+            let record: TwinRecord = match serde_json::from_str(json) {
+                Ok(record) => record,
+                Err(error) => {
+                    tracing::debug!(twin = %id, %error, "a stored twin does not read");
+                    continue;
+                }
+            };
+            let same = (self.started.lock().unwrap_or_else(PoisonError::into_inner))
+                .get(id)
+                .is_some_and(|(was, was_sealed)| *was == record && was_sealed == sealed);
+            let restart = match running.get(id) {
+                // Bound on another replica (or failed to start here, as it still is).
+                None => !same,
+                Some(_) if !same => true,
+                // Its lease was lost with the connection: taken again, or left to another.
+                Some(true) => !held.contains(id),
+                // The replica polling it is gone when its lease is free.
+                Some(false) => leases.take(id).await,
+            };
+            if restart && let Err(error) = self.start_sealed(&record, sealed).await {
+                tracing::warn!(twin = %id, "synchronization not started: {error}");
+            }
+        }
     }
 
     /// Starts every stored binding (at server start); those that cannot start are reported.
@@ -410,10 +521,7 @@ impl Synchronizer {
             let started = async {
                 let found = self.store.twin_record(id).await?;
                 let (record, sealed) = found.ok_or_else(|| BindError::NotFound(id.to_owned()))?;
-                let secrets: TwinSecrets = (self.key.open(&context(id), &sealed))
-                    .map_err(BindError::Sealed)
-                    .and_then(|text| serde_json::from_str(&text).map_err(BindError::Credentials))?;
-                self.start(&record, &secrets).await
+                self.start_sealed(&record, &sealed).await
             };
             if let Err(error) = started.await {
                 tracing::error!(twin = id, "synchronization not started: {error}");
@@ -501,7 +609,7 @@ impl Synchronizer {
 mod store_tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use std::sync::{Mutex, PoisonError};
+    use std::sync::Mutex;
 
     use aas_model::Submodel;
     use sdt_core::aas::property_values;
@@ -545,6 +653,7 @@ mod store_tests {
             SecretKey::load(dir)?,
             service,
             OutboundPolicy::default(),
+            None,
         ))
     }
 

@@ -91,6 +91,8 @@ impl std::fmt::Debug for SyncEngine {
 struct Running {
     binding: TwinBinding,
     tasks: Vec<JoinHandle<()>>,
+    /// Started to poll (its tasks may still be none: nothing of it is polled).
+    polled: bool,
 }
 
 impl Drop for Running {
@@ -132,8 +134,44 @@ impl SyncEngine {
             .twins
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(binding.twin.clone(), Running { binding, tasks });
+            .insert(
+                binding.twin.clone(),
+                Running {
+                    binding,
+                    tasks,
+                    polled: true,
+                },
+            );
         drop(previous);
+    }
+
+    /// Keeps a binding for its commands ([`SyncEngine::twin_changed`]) without polling its
+    /// device (stopping the polling of an earlier binding of the twin): another process polls
+    /// it, e.g. another replica of a server that shares its twins.
+    pub fn register(&self, binding: TwinBinding) {
+        let previous = self
+            .twins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                binding.twin.clone(),
+                Running {
+                    binding,
+                    tasks: Vec::new(),
+                    polled: false,
+                },
+            );
+        drop(previous);
+    }
+
+    /// The twins bound, each with whether this engine polls its device ([`SyncEngine::start`])
+    /// or only sends its commands ([`SyncEngine::register`]).
+    pub fn twins(&self) -> Vec<(String, bool)> {
+        let twins = self.twins.lock().unwrap_or_else(PoisonError::into_inner);
+        twins
+            .iter()
+            .map(|(twin, running)| (twin.clone(), running.polled))
+            .collect()
     }
 
     /// Stops a twin's synchronization.

@@ -558,6 +558,8 @@ pub trait TwinRecords: Send + Sync {
     async fn sdt_twins(&self) -> Result<Vec<(String, String)>, StoreError>;
     async fn sdt_twin(&self, submodel_id: &str) -> Result<Option<String>, StoreError>;
     async fn sdt_twin_ids(&self) -> Result<Vec<String>, StoreError>;
+    /// The submodel id, JSON and sealed credentials of every binding, by submodel id.
+    async fn sdt_twins_sealed(&self) -> Result<Vec<(String, String, String)>, StoreError>;
     /// A binding's JSON and sealed credentials.
     async fn sdt_twin_sealed(
         &self,
@@ -575,6 +577,20 @@ pub trait TwinRecords: Send + Sync {
     ) -> Result<(), StoreError>;
     /// `false` if there was none.
     async fn delete_sdt_twin(&self, submodel_id: &str) -> Result<bool, StoreError>;
+}
+
+/// Which replica polls which twin (PostgreSQL mode): a twin is polled by the one replica
+/// that holds its lease, which lasts as long as that replica's connection to the database.
+#[async_trait]
+pub trait TwinLeases: Send + Sync {
+    /// Takes `twin`'s lease for this replica (`true` also when it holds it already); `false`:
+    /// another replica holds it, or the database cannot be reached.
+    async fn take(&self, twin: &str) -> bool;
+    /// Gives `twin`'s lease up, if this replica holds it.
+    async fn release(&self, twin: &str);
+    /// The twins whose leases this replica holds: none once its lease connection broke (the
+    /// database released them all, and other replicas may have taken them).
+    async fn held(&self) -> std::collections::HashSet<String>;
 }
 
 /// The most changes of a load ([`Repository::in_one_transaction`]) one commit takes: writers

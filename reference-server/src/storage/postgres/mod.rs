@@ -36,8 +36,10 @@ use super::{DatabaseError, StorageError, StoreError};
 
 mod records;
 mod repository;
+mod twin_leases;
 
 pub use repository::{DEFAULT_JOB_LEASE, PgRepository};
+pub use twin_leases::PgTwinLeases;
 
 impl From<tokio_postgres::Error> for DatabaseError {
     fn from(error: tokio_postgres::Error) -> Self {

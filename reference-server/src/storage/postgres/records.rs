@@ -272,6 +272,17 @@ impl TwinRecords for PgRepository {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
+    async fn sdt_twins_sealed(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let client = self.database.connection().await?;
+        let sql = "SELECT submodel_id, json, sealed FROM sdt_twins \
+                   ORDER BY submodel_id COLLATE \"C\"";
+        let rows = query(&client, sql, &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect())
+    }
+
     async fn sdt_twin_sealed(
         &self,
         submodel_id: &str,

@@ -156,7 +156,7 @@ pub const STORES: [PgStore; 3] = [REPOSITORY, PUSH, TWINS];
 
 /// How long a replica's claim on outbox entries lasts ([`PgRepository::leases`]): entries a
 /// replica claimed and did not publish within it (it died) go to another one.
-pub const DEFAULT_OUTBOX_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+pub const DEFAULT_OUTBOX_LEASE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How long a replica's lease on a push job lasts unless renewed: a job whose replica died is
 /// run again by another after it.
@@ -291,6 +291,11 @@ impl PgRepository {
             outbox_signal,
             leases: Leases::default(),
         }
+    }
+
+    /// The twins' leases of this replica, on the same database.
+    pub fn twin_leases(&self) -> super::PgTwinLeases {
+        super::PgTwinLeases::new(&self.database)
     }
 
     /// This repository with other leases (tests shorten them).

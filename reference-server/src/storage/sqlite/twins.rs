@@ -112,6 +112,19 @@ impl TwinRecords for SqliteRepository {
         .await
     }
 
+    async fn sdt_twins_sealed(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        self.run(|this| {
+            let connection = this.database.reader();
+            let mut statement =
+                connection.prepare("SELECT submodel_id, json, sealed FROM sdt_twins ORDER BY 1")?;
+            let rows = statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
     async fn sdt_twin_sealed(
         &self,
         submodel_id: &str,
