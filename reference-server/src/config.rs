@@ -633,6 +633,73 @@ mod tests {
         Ok(())
     }
 
+    /// The replica configuration of `docs/deploy.md`, as written there.
+    #[test]
+    fn the_replica_example_of_the_deployment_guide_selects_postgresql_and_its_broker()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let guide = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/deploy.md"),
+        )?;
+        let example = guide
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .ok_or("no TOML example in docs/deploy.md")?;
+        let settings = with_file("deploy-example", example)?;
+        let url = settings.database_url.as_ref().ok_or("no database URL")?;
+        assert_eq!(url.expose(), "postgres://aas:secret@db.plant.local/aas");
+        assert_eq!(url.to_string(), "postgres://…@db.plant.local/…");
+        assert!(!format!("{settings:?}").contains("secret@"), "{settings:?}");
+        assert_eq!(
+            settings.broker,
+            Broker::External("mqtt://broker.plant.local:1883".into())
+        );
+        assert_eq!(settings.client_id, "aas-reference-server-aas-1");
+        assert_eq!(
+            settings.secret_key_file.as_deref(),
+            Some(Path::new("/run/secrets/aas-secret.key"))
+        );
+        assert_eq!(settings.bind, ([0, 0, 0, 0], 8080).into());
+        Ok(())
+    }
+
+    #[test]
+    fn a_database_url_needs_postgres_and_an_external_broker_and_names_the_replica()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let refused = |text: &str| with_file("pg-refused", text).err().map(|e| e.to_string());
+        let embedded = refused("database-url = \"postgres://u:pw@h/db\"\n");
+        assert!(
+            embedded
+                .as_deref()
+                .is_some_and(|e| e.contains("external broker") && !e.contains("pw")),
+            "{embedded:?}"
+        );
+        let other = refused("database-url = \"mysql://u:pw@h/db\"\n[mqtt]\nurl = \"mqtt://b\"\n");
+        assert!(
+            other
+                .as_deref()
+                .is_some_and(|e| e.contains("PostgreSQL URL") && !e.contains("pw")),
+            "{other:?}"
+        );
+        let unnamed = with_file(
+            "pg-default-replica",
+            "database-url = \"postgresql://h/db\"\n[mqtt]\nurl = \"mqtt://b\"\n",
+        )?;
+        let pid = format!("-{}", std::process::id());
+        assert!(
+            unnamed.client_id.starts_with("aas-reference-server-")
+                && unnamed.client_id.ends_with(&pid),
+            "{}",
+            unnamed.client_id
+        );
+        // Without a database URL the client id is the configured one.
+        assert_eq!(
+            with_file("sqlite-client", "")?.client_id,
+            "aas-reference-server"
+        );
+        Ok(())
+    }
+
     #[test]
     fn outbound_keys_make_the_policy_and_wrong_values_are_refused()
     -> Result<(), Box<dyn std::error::Error>> {

@@ -108,24 +108,24 @@ async fn pollers(polls: &Polls, window: Duration) -> BTreeMap<String, BTreeSet<u
     by_twin
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn three_replicas_on_one_database_lose_nothing_when_one_is_killed() -> TestResult {
-    let cluster = Postgres::start();
-    let broker = Mosquitto::persistent();
-    let dir = DataDir::new("replicas");
+/// `count` replicas on the cluster's database and the broker, each resolving `platform.test`
+/// to its own loopback address (127.0.0.N), with a shared key and local push targets under
+/// `<dir>/push`; their data directories, kept as long as they run.
+fn replicas(
+    count: u8,
+    cluster: &Postgres,
+    broker: &Mosquitto,
+    dir: &DataDir,
+) -> Result<(Vec<DataDir>, Vec<Server>), Failure> {
     std::fs::create_dir_all(&dir.0)?;
     let key = dir.0.join("shared.key");
     std::fs::write(&key, [7u8; 32])?;
     let push_root = dir.0.join("push");
     std::fs::create_dir_all(&push_root)?;
-    let polls = Arc::new(Polls::default());
-    let platform_port = platform(polls.clone()).await?;
-    let mut collector =
-        Collector::subscribe(broker.port, "replicas-watcher", "twinsphere/#").await?;
-
+    let prefix = (dir.0.file_name().and_then(|name| name.to_str())).unwrap_or("replicas");
     let mut data_dirs = Vec::new();
     let mut replicas = Vec::new();
-    for n in 1..=3 {
+    for n in 1..=count {
         let config = dir.0.join(format!("replica{n}.toml"));
         std::fs::write(
             &config,
@@ -138,7 +138,7 @@ async fn three_replicas_on_one_database_lose_nothing_when_one_is_killed() -> Tes
                 push_root.display()
             ),
         )?;
-        let data = DataDir::new(&format!("replica{n}"));
+        let data = DataDir::new(&format!("{prefix}-r{n}"));
         let launch = Launch {
             external_broker: Some(format!("mqtt://127.0.0.1:{}", broker.port)),
             ..Launch::default()
@@ -148,12 +148,38 @@ async fn three_replicas_on_one_database_lose_nothing_when_one_is_killed() -> Tes
         replicas.push(Server::launch(&data, &launch)?);
         data_dirs.push(data);
     }
+    Ok((data_dirs, replicas))
+}
+
+/// The platform definition every test binds its twins to.
+fn plant(platform_port: u16) -> Value {
+    json!({"name": "plant", "base_url": format!("http://platform.test:{platform_port}/"),
+        "data_get_prefix": "data/", "command_prefix": "commands/", "authentication": "none"})
+}
+
+/// A binding of `id` to `device`, polled every second.
+fn twin(id: &str, device: &str) -> Value {
+    json!({"submodel_id": id, "platform": "plant", "uuid_on_platform": device,
+        "synchronization": {"iot_attributes": [{"name": "temp", "value": "$.temp"}],
+            "thingin_attributes": [{"name": "temperature", "value": "{temp}", "frequency_sec": 1}]}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_replicas_on_one_database_lose_nothing_when_one_is_killed() -> TestResult {
+    let cluster = Postgres::start();
+    let broker = Mosquitto::persistent();
+    let dir = DataDir::new("replicas");
+    let push_root = dir.0.join("push");
+    let polls = Arc::new(Polls::default());
+    let platform_port = platform(polls.clone()).await?;
+    let mut collector =
+        Collector::subscribe(broker.port, "replicas-watcher", "twinsphere/#").await?;
+
+    let (data_dirs, mut replicas) = replicas(3, &cluster, &broker, &dir)?;
 
     // Twins, bound through the first replica, polled every second.
-    let definition = json!({"name": "plant", "base_url": format!("http://platform.test:{platform_port}/"),
-        "data_get_prefix": "data/", "command_prefix": "commands/", "authentication": "none"});
     let (status, _, answer) = replicas[0]
-        .request(Method::POST, "/sdts/platforms", body(&definition))
+        .request(Method::POST, "/sdts/platforms", body(&plant(platform_port)))
         .await?;
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
     for t in 0..TWINS {
@@ -163,11 +189,9 @@ async fn three_replicas_on_one_database_lose_nothing_when_one_is_killed() -> Tes
             .request(Method::POST, "/submodels", body(&submodel))
             .await?;
         assert_eq!(status, 201);
-        let twin = json!({"submodel_id": id, "platform": "plant", "uuid_on_platform": format!("device{t}"),
-            "synchronization": {"iot_attributes": [{"name": "temp", "value": "$.temp"}],
-                "thingin_attributes": [{"name": "temperature", "value": "{temp}", "frequency_sec": 1}]}});
+        let binding = twin(&id, &format!("device{t}"));
         let (status, _, answer) = replicas[t % 3]
-            .request(Method::POST, "/sdts/twins", body(&twin))
+            .request(Method::POST, "/sdts/twins", body(&binding))
             .await?;
         assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
     }
@@ -371,5 +395,56 @@ async fn three_replicas_on_one_database_lose_nothing_when_one_is_killed() -> Tes
         );
     }
     drop(data_dirs);
+    Ok(())
+}
+
+/// A twin bound, bound again and unbound through one replica, while another polls it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn binds_rebinds_and_unbinds_on_one_replica_reach_the_one_that_polls() -> TestResult {
+    let cluster = Postgres::start();
+    let broker = Mosquitto::plain();
+    let dir = DataDir::new("replicas-follow");
+    let polls = Arc::new(Polls::default());
+    let platform_port = platform(polls.clone()).await?;
+    let (_data_dirs, replicas) = replicas(2, &cluster, &broker, &dir)?;
+    let first = &replicas[0];
+    let (status, _, _) = first
+        .request(Method::POST, "/sdts/platforms", body(&plant(platform_port)))
+        .await?;
+    assert_eq!(status, 201);
+    let id = "urn:sm:followed";
+    let submodel = json!({"id": id, "modelType": "Submodel"});
+    let (status, _, _) = first
+        .request(Method::POST, "/submodels", body(&submodel))
+        .await?;
+    assert_eq!(status, 201);
+    let (status, _, _) = first
+        .request(Method::POST, "/sdts/twins", body(&twin(id, "old")))
+        .await?;
+    assert_eq!(status, 201);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let polled = pollers(&polls, Duration::from_secs(2)).await;
+    assert_eq!(polled.len(), 1, "{polled:?}");
+    let poller = *polled
+        .get("old")
+        .and_then(|by| by.iter().next())
+        .ok_or("old is not polled")?;
+    // Through the replica that does not poll it.
+    let other = &replicas[if poller == 1 { 1 } else { 0 }];
+    let path = format!("/sdts/twins/{}", b64(id));
+    let (status, _, answer) = other
+        .request(Method::PUT, &path, body(&twin(id, "new")))
+        .await?;
+    assert_eq!(status, 204, "{}", String::from_utf8_lossy(&answer));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let polled = pollers(&polls, Duration::from_secs(2)).await;
+    let devices: Vec<&String> = polled.keys().collect();
+    assert_eq!(devices, ["new"], "the rebinding is followed: {polled:?}");
+    assert_eq!(polled.get("new").map(BTreeSet::len), Some(1), "{polled:?}");
+    let (status, _, _) = other.request(Method::DELETE, &path, None).await?;
+    assert_eq!(status, 204);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let polled = pollers(&polls, Duration::from_secs(2)).await;
+    assert!(polled.is_empty(), "the unbinding is followed: {polled:?}");
     Ok(())
 }

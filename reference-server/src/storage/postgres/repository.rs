@@ -1550,6 +1550,58 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_recorded_version_is_adopted_and_data_of_the_other_version_converted() -> TestResult
+    {
+        use aas_model::Version;
+        let cluster = Postgres::start();
+        let pg = replica(&cluster, 60_000, 60_000).await?;
+        let fresh = pg.adopt_version(Version::V3_0, false).await?;
+        assert_eq!((fresh.from, fresh.to), (Version::V3_0, Version::V3_0));
+        change(&pg, "urn:sm:1", "x").await?;
+        let cd = ConceptDescription::new("urn:cd:1");
+        pg.put_concept_description(&cd).await?;
+        // Data recorded as 3.0, served as 3.1: checked, fits, recorded as 3.1.
+        let adopted = pg.adopt_version(Version::V3_1, false).await?;
+        assert_eq!((adopted.from, adopted.to), (Version::V3_0, Version::V3_1));
+        assert!(adopted.problems.is_empty(), "{adopted}");
+        let again = pg.adopt_version(Version::V3_1, false).await?;
+        assert_eq!(again.from, Version::V3_1);
+        assert!(pg.submodel("urn:sm:1").await?.is_some());
+        let client = pg.client().await?;
+        execute(
+            &client,
+            "UPDATE metadata SET value = '9.9' WHERE key = $1",
+            &[&VERSION_KEY],
+        )
+        .await?;
+        let unknown = pg.adopt_version(Version::V3_1, false).await;
+        assert!(
+            matches!(unknown, Err(StorageError::UnknownRecordedVersion { .. })),
+            "{unknown:?}"
+        );
+        Ok(())
+    }
+
+    /// TLS to the database is not built in: a URL that requires it fails, saying why.
+    #[tokio::test]
+    async fn a_url_that_requires_tls_fails_to_connect_and_says_so() -> TestResult {
+        let cluster = Postgres::start();
+        let url = format!("{}?sslmode=require", cluster.url());
+        let refused = PgRepository::open(&url, &PgOptions::default())
+            .await
+            .err()
+            .ok_or("connected without TLS")?;
+        let mut chain = refused.to_string();
+        let mut source = std::error::Error::source(&refused);
+        while let Some(cause) = source {
+            chain.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        assert!(chain.to_lowercase().contains("tls"), "{chain}");
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_job_whose_replica_stops_renewing_is_taken_over_by_one_replica() -> TestResult {
         use crate::storage::PushRecords;
         let cluster = Postgres::start();
