@@ -30,7 +30,8 @@
 //! Two more modes serve profiling one server (`bench/profile.sh` uses them):
 //!
 //!   server_bench submodel FILE                    writes the 50 KB submodel to FILE
-//!   server_bench load URL CLIENTS SECONDS [BODY]  GET of URL (PUT of BODY's bytes when given)
+//!   server_bench load URL[,URL…] CLIENTS SECONDS [BODY]  GET of URL (PUT of BODY's bytes when
+//!                                                 given), the clients spread over the URLs
 //!                                                 by CLIENTS clients: requests, req/s, p50, p99
 
 use std::collections::BTreeMap;
@@ -572,6 +573,16 @@ async fn load(
     concurrency: usize,
     seconds: u64,
 ) -> Result<Load> {
+    load_spread(&[url], put, concurrency, seconds).await
+}
+
+/// [`load`] with the clients spread over `urls` in turn (replicas of one server).
+async fn load_spread(
+    urls: &[String],
+    put: Option<Arc<Vec<u8>>>,
+    concurrency: usize,
+    seconds: u64,
+) -> Result<Load> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .timeout(Duration::from_secs(60))
@@ -579,8 +590,9 @@ async fn load(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..concurrency {
-        let (client, url, put) = (client.clone(), url.clone(), put.clone());
+    for n in 0..concurrency {
+        let url = urls.get(n % urls.len().max(1)).cloned().unwrap_or_default();
+        let (client, put) = (client.clone(), put.clone());
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
@@ -1133,14 +1145,17 @@ fn main() -> Result<()> {
             runtime.block_on(floor(port, body))
         }
         Some("load") => {
-            // One load against one server, for profiling it: `load URL CLIENTS SECONDS [BODY]`
-            // (with BODY: PUT of that file's bytes, else GET).
-            let usage = "load URL CLIENTS SECONDS [BODY]";
-            let url = args.get(2).ok_or(usage)?.clone();
+            // One load against one server (or its replicas, the clients spread over the URLs
+            // in turn), for profiling it: `load URL[,URL…] CLIENTS SECONDS [BODY]` (with BODY:
+            // PUT of that file's bytes, else GET).
+            let usage = "load URL[,URL...] CLIENTS SECONDS [BODY]";
+            let urls: Vec<String> = (args.get(2).ok_or(usage)?.split(','))
+                .map(str::to_owned)
+                .collect();
             let clients = args.get(3).ok_or(usage)?.parse()?;
             let seconds = args.get(4).ok_or(usage)?.parse()?;
             let put = args.get(5).map(std::fs::read).transpose()?.map(Arc::new);
-            let measured = runtime.block_on(load(url, put, clients, seconds))?;
+            let measured = runtime.block_on(load_spread(&urls, put, clients, seconds))?;
             println!(
                 "{} requests, {:.0} req/s, p50 {:?}, p99 {:?}",
                 measured.requests, measured.rps, measured.p50, measured.p99
