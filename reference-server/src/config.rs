@@ -125,7 +125,10 @@ impl DatabaseUrl {
 impl std::fmt::Display for DatabaseUrl {
     /// The scheme and host part with any user information left out.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (scheme, rest) = self.0.split_once("://").unwrap_or(("", &self.0));
+        // Anything else (libpq's `key=value` form) may hold a password anywhere.
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return f.write_str("a text that is not a URL");
+        };
         let after_user = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
         let host = after_user.split(['/', '?']).next().unwrap_or_default();
         write!(f, "{scheme}://…@{host}/…")
@@ -673,6 +676,14 @@ mod tests {
                 .as_deref()
                 .is_some_and(|e| e.contains("external broker") && !e.contains("pw")),
             "{embedded:?}"
+        );
+        let key_value =
+            refused("database-url = \"host=h password=pw\"\n[mqtt]\nurl = \"mqtt://b\"\n");
+        assert!(
+            key_value
+                .as_deref()
+                .is_some_and(|e| e.contains("not a URL") && !e.contains("pw")),
+            "{key_value:?}"
         );
         let other = refused("database-url = \"mysql://u:pw@h/db\"\n[mqtt]\nurl = \"mqtt://b\"\n");
         assert!(
