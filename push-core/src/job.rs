@@ -656,6 +656,12 @@ impl PushEngine {
         running.insert(identifier, task.abort_handle());
     }
 
+    /// The identifiers of the jobs this engine runs now (waiting for a permit or running).
+    pub fn running(&self) -> Vec<String> {
+        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running.keys().cloned().collect()
+    }
+
     /// Stops a running job and records it as failed ("cancelled"). `false` if it is not running.
     pub async fn cancel(&self, job: &PushJob) -> bool {
         let handle = self

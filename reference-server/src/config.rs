@@ -321,7 +321,7 @@ pub struct Overrides {
     /// given secret key).
     #[arg(long, env = "AAS_SERVER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<DatabaseUrl>,
-    /// A file of 32 bytes holding the secret key, instead of <data>/secret.key
+    /// A file of 32 bytes holding the secret key, instead of `<data>/secret.key`
     /// (AAS_SERVER_SECRET_KEY, base64, wins over both).
     #[arg(long, env = "AAS_SERVER_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,

@@ -210,13 +210,10 @@ impl PushStore {
         Ok((jobs, if more { last } else { None }))
     }
 
-    /// Jobs left `processing` by a process that no longer runs them, now this one's
-    /// ([`PushRecords::claim_unfinished_push_jobs`]).
-    pub async fn unfinished(&self) -> Result<Vec<PushJob>, PushStoreError> {
-        (self
-            .records
-            .claim_unfinished_push_jobs(UNFINISHED_PER_CLAIM)
-            .await?)
+    /// At most `limit` jobs left `processing` by a process that no longer runs them, now this
+    /// one's ([`PushRecords::claim_unfinished_push_jobs`]).
+    pub async fn unfinished(&self, limit: usize) -> Result<Vec<PushJob>, PushStoreError> {
+        (self.records.claim_unfinished_push_jobs(limit).await?)
             .into_iter()
             .map(|(identifier, json)| {
                 serde_json::from_str(&json).map_err(StoreError::corrupt(JOB, identifier))
@@ -387,11 +384,12 @@ pub async fn engine(
         4,
     )
     .with_aas_version(version);
-    engine.resume_unfinished(store.unfinished().await?);
+    // Every one: on SQLite the server asks once.
+    engine.resume_unfinished(store.unfinished(usize::MAX).await?);
     Ok(engine)
 }
 
-/// The most unfinished jobs one claim takes; the next claim takes more.
+/// The most unfinished jobs one claim of [`keep_jobs_leased`] takes; the next takes more.
 const UNFINISHED_PER_CLAIM: usize = 64;
 
 /// With replicas (PostgreSQL): every `every` (a third of the job lease), extends the leases
@@ -401,12 +399,19 @@ const UNFINISHED_PER_CLAIM: usize = 64;
 pub async fn keep_jobs_leased(engine: Arc<PushEngine>, store: Arc<PushStore>, every: Duration) {
     loop {
         tokio::time::sleep(every).await;
-        if let Err(error) = store.records.renew_push_job_leases().await {
+        let running = engine.running();
+        if let Err(error) = store.records.renew_push_job_leases(&running).await {
             tracing::warn!(%error, "cannot renew the leases of this replica's push jobs");
         }
-        match store.unfinished().await {
+        match store.unfinished(UNFINISHED_PER_CLAIM).await {
             Ok(jobs) => {
-                engine.resume_unfinished(jobs);
+                // One whose lease this replica let lapse (renewing failed) and took back, still
+                // running here, is not run a second time.
+                let running = engine.running();
+                let abandoned = jobs
+                    .into_iter()
+                    .filter(|job| !running.contains(&job.identifier));
+                engine.resume_unfinished(abandoned);
             }
             Err(error) => tracing::warn!(%error, "cannot look for abandoned push jobs"),
         }

@@ -463,6 +463,8 @@ impl Synchronizer {
     /// One round of [`Synchronizer::keep_twins_shared`].
     async fn share_twins(&self) {
         let Some(leases) = &self.leases else { return };
+        // No bind or unbind of this replica meanwhile, nor between reading and acting.
+        let _lifecycle = self.lifecycle.lock().await;
         let stored = match self.store.records.sdt_twins_sealed().await {
             Ok(stored) => stored,
             Err(error) => {
@@ -470,8 +472,6 @@ impl Synchronizer {
                 return;
             }
         };
-        // No bind or unbind of this replica meanwhile.
-        let _lifecycle = self.lifecycle.lock().await;
         let held = leases.held().await;
         let running: std::collections::HashMap<String, bool> =
             self.engine.twins().into_iter().collect();
@@ -500,8 +500,18 @@ impl Synchronizer {
                 // The replica polling it is gone when its lease is free.
                 Some(false) => leases.take(id).await,
             };
-            if restart && let Err(error) = self.start_sealed(&record, sealed).await {
-                tracing::warn!(twin = %id, "synchronization not started: {error}");
+            if restart {
+                if let Err(error) = self.start_sealed(&record, sealed).await {
+                    tracing::warn!(twin = %id, "synchronization not started: {error}");
+                }
+            } else if running.get(id) == Some(&false) {
+                // Polled elsewhere: the values its replica wrote are what this replica's next
+                // change of the twin is compared with (seen at most a round late).
+                let repository = self.service.repository();
+                if let Ok(submodel) = repository.submodel(id).await {
+                    let names = record.property_names();
+                    self.commands.follow(id, names, submodel.as_ref());
+                }
             }
         }
     }

@@ -525,9 +525,10 @@ pub trait PushRecords: Send + Sync {
         &self,
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError>;
-    /// Extends the leases of the jobs this process runs (PostgreSQL; nothing to do on SQLite,
-    /// where one process runs them all).
-    async fn renew_push_job_leases(&self) -> Result<(), StoreError>;
+    /// Extends the leases of `running`, the jobs this process runs (PostgreSQL; nothing to do
+    /// on SQLite, where one process runs them all). A job this process holds but no longer
+    /// runs is not renewed: its lease runs out and another replica runs it.
+    async fn renew_push_job_leases(&self, running: &[String]) -> Result<(), StoreError>;
     async fn save_push_job(
         &self,
         identifier: &str,

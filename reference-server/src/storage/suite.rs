@@ -946,6 +946,10 @@ mod backends {
         let cluster = &cluster;
         run("PostgreSQL", |n| async move {
             cluster.psql(&format!("CREATE DATABASE suite_{n}"))?;
+            // The server reads and writes at read committed whatever the database's default.
+            cluster.psql(&format!(
+                "ALTER DATABASE suite_{n} SET default_transaction_isolation = 'serializable'"
+            ))?;
             let url = format!("postgres://postgres@127.0.0.1:{port}/suite_{n}");
             let pg = Arc::new(PgRepository::open(&url, &PgOptions::default()).await?);
             Ok(Stores {

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 
-use super::repository::{PgRepository, execute, query, query_opt};
-use crate::storage::{Check, PushRecords, StoreError, TwinRecords, micros};
+use super::repository::{DB_NOW_US, PgRepository, execute, micros_of, query, query_opt};
+use crate::storage::{Check, PushRecords, StoreError, TwinRecords};
 
 impl PgRepository {
     /// The text in `column` of `name`'s push target.
@@ -50,24 +50,18 @@ impl PushRecords for PgRepository {
     ) -> Result<bool, StoreError> {
         let mut client = self.database.connection().await?;
         let tx = client.transaction().await?;
-        // Inserted if absent, then locked: the check sees what this transaction replaces.
-        let inserted = execute(
+        let existed = write_checked(
             &tx,
-            "INSERT INTO push_targets (name, redacted, sealed) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO NOTHING",
+            [
+                "SELECT 1 FROM push_targets WHERE name = $1 FOR UPDATE",
+                "INSERT INTO push_targets (name, redacted, sealed) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO NOTHING",
+                "UPDATE push_targets SET redacted = $2, sealed = $3 WHERE name = $1",
+            ],
             &[&name, &redacted, &sealed],
+            check,
         )
         .await?;
-        let existed = inserted == 0;
-        check(existed)?;
-        if existed {
-            execute(
-                &tx,
-                "UPDATE push_targets SET redacted = $2, sealed = $3 WHERE name = $1",
-                &[&name, &redacted, &sealed],
-            )
-            .await?;
-        }
         tx.commit().await?;
         Ok(existed)
     }
@@ -119,37 +113,28 @@ impl PushRecords for PgRepository {
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let client = self.database.connection().await?;
-        let now = chrono::Utc::now();
         let rows = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut found = query(
-            &client,
-            "UPDATE push_jobs SET owner = $1, lease_until_us = $2 WHERE sequence IN \
-             (SELECT sequence FROM push_jobs WHERE state = 'processing' AND lease_until_us < $3 \
-             ORDER BY sequence LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING sequence, identifier, json",
-            &[
-                &&*self.leases.replica,
-                &self.job_lease_end(now),
-                &micros(now),
-                &rows,
-            ],
-        )
-        .await?;
+        let sql = format!(
+            "UPDATE push_jobs SET owner = $1, lease_until_us = {DB_NOW_US} + $2 \
+             WHERE sequence IN (SELECT sequence FROM push_jobs \
+             WHERE state = 'processing' AND lease_until_us < {DB_NOW_US} \
+             ORDER BY sequence LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING sequence, identifier, json"
+        );
+        let lease = micros_of(self.leases.job);
+        let mut found = query(&client, &sql, &[&&*self.leases.replica, &lease, &rows]).await?;
         found.sort_by_key(|row| row.get::<_, i64>(0));
         Ok(found.iter().map(|row| (row.get(1), row.get(2))).collect())
     }
 
-    async fn renew_push_job_leases(&self) -> Result<(), StoreError> {
+    async fn renew_push_job_leases(&self, running: &[String]) -> Result<(), StoreError> {
         let client = self.database.connection().await?;
-        execute(
-            &client,
-            "UPDATE push_jobs SET lease_until_us = $2 WHERE owner = $1 AND state = 'processing'",
-            &[
-                &&*self.leases.replica,
-                &self.job_lease_end(chrono::Utc::now()),
-            ],
-        )
-        .await?;
+        let sql = format!(
+            "UPDATE push_jobs SET lease_until_us = {DB_NOW_US} + $2 \
+             WHERE owner = $1 AND state = 'processing' AND identifier = ANY($3)"
+        );
+        let lease = micros_of(self.leases.job);
+        execute(&client, &sql, &[&&*self.leases.replica, &lease, &running]).await?;
         Ok(())
     }
 
@@ -161,32 +146,47 @@ impl PushRecords for PgRepository {
         json: &str,
     ) -> Result<(), StoreError> {
         let client = self.database.connection().await?;
-        let (owner, until) = match state {
-            "processing" => (
-                Some(&*self.leases.replica),
-                self.job_lease_end(chrono::Utc::now()),
-            ),
-            _ => (None, 0),
-        };
-        execute(
-            &client,
+        let owner = (state == "processing").then_some(&*self.leases.replica);
+        let sql = format!(
             "INSERT INTO push_jobs (identifier, state, json, owner, lease_until_us) \
-             VALUES ($1, $2, $3, $4, $5) \
+             VALUES ($1, $2, $3, $4, CASE WHEN $4::TEXT IS NULL THEN 0 ELSE {DB_NOW_US} + $5 END) \
              ON CONFLICT (identifier) DO UPDATE SET state = excluded.state, \
              json = excluded.json, owner = excluded.owner, \
-             lease_until_us = excluded.lease_until_us",
-            &[&identifier, &state, &json, &owner, &until],
-        )
-        .await?;
+             lease_until_us = excluded.lease_until_us"
+        );
+        let lease = micros_of(self.leases.job);
+        execute(&client, &sql, &[&identifier, &state, &json, &owner, &lease]).await?;
         Ok(())
     }
 }
 
-impl PgRepository {
-    /// When a job lease taken at `now` ends, µs.
-    fn job_lease_end(&self, now: chrono::DateTime<chrono::Utc>) -> i64 {
-        micros(now + chrono::Duration::from_std(self.leases.job).unwrap_or_default())
+/// Writes a named row once `check` (told whether it exists) allows it, in `tx`: the existing
+/// row is locked first (`statements[0]`, `SELECT … FOR UPDATE` of `$1`), so a concurrent
+/// delete waits for this transaction, and replaced (`statements[2]`); an absent one is
+/// inserted (`statements[1]`, `ON CONFLICT DO NOTHING`). One created by another replica between
+/// the look and the insert is looked at again (each statement sees what committed before it).
+/// Whether it existed.
+async fn write_checked(
+    tx: &deadpool_postgres::Transaction<'_>,
+    [lock, insert, update]: [&str; 3],
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    check: Check<bool>,
+) -> Result<bool, StoreError> {
+    for _ in 0..3 {
+        if query_opt(tx, lock, &params[..1]).await?.is_some() {
+            check(true)?;
+            execute(tx, update, params).await?;
+            return Ok(true);
+        }
+        check(false)?;
+        if execute(tx, insert, params).await? == 1 {
+            return Ok(false);
+        }
     }
+    Err(StoreError::Database(crate::storage::DatabaseError::new(
+        crate::storage::database_error::DatabaseErrorKind::Other,
+        "the record was created and deleted by others three times over while this write ran",
+    )))
 }
 
 #[async_trait]
@@ -211,18 +211,18 @@ impl TwinRecords for PgRepository {
     ) -> Result<(), StoreError> {
         let mut client = self.database.connection().await?;
         let tx = client.transaction().await?;
-        let inserted = execute(
+        write_checked(
             &tx,
-            "INSERT INTO sdt_platforms (name, json) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            [
+                "SELECT 1 FROM sdt_platforms WHERE name = $1 FOR UPDATE",
+                "INSERT INTO sdt_platforms (name, json) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+                "UPDATE sdt_platforms SET json = $2 WHERE name = $1",
+            ],
             &[&name, &json],
+            check,
         )
         .await?;
-        let exists = inserted == 0;
-        check(exists)?;
-        if exists {
-            let sql = "UPDATE sdt_platforms SET json = $2 WHERE name = $1";
-            execute(&tx, sql, &[&name, &json]).await?;
-        }
         tx.commit().await?;
         Ok(())
     }
@@ -312,23 +312,18 @@ impl TwinRecords for PgRepository {
         .await?
         .map(|row| row.get(0));
         check_platform(platform_json)?;
-        let inserted = execute(
+        write_checked(
             &tx,
-            "INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ($1, $2, $3) \
-             ON CONFLICT (submodel_id) DO NOTHING",
+            [
+                "SELECT 1 FROM sdt_twins WHERE submodel_id = $1 FOR UPDATE",
+                "INSERT INTO sdt_twins (submodel_id, json, sealed) VALUES ($1, $2, $3) \
+                 ON CONFLICT (submodel_id) DO NOTHING",
+                "UPDATE sdt_twins SET json = $2, sealed = $3 WHERE submodel_id = $1",
+            ],
             &[&submodel_id, &json, &sealed],
+            check_existing,
         )
         .await?;
-        let exists = inserted == 0;
-        check_existing(exists)?;
-        if exists {
-            execute(
-                &tx,
-                "UPDATE sdt_twins SET json = $2, sealed = $3 WHERE submodel_id = $1",
-                &[&submodel_id, &json, &sealed],
-            )
-            .await?;
-        }
         tx.commit().await?;
         Ok(())
     }

@@ -114,7 +114,7 @@ CREATE INDEX outbox_by_due ON outbox (due_us);
 CREATE INDEX outbox_by_element ON outbox (element, sequence);
 CREATE TABLE dead_letters (
     sequence BIGINT PRIMARY KEY, topic TEXT NOT NULL, payload BYTEA NOT NULL, event BIGINT,
-    attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_us BIGINT NOT NULL);
+    attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_us BIGINT NOT NULL, element TEXT);
 CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ",
     }],
@@ -276,33 +276,41 @@ impl PgRepository {
     /// Connects to the database at `url` (libpq's URL) and brings its tables to the newest
     /// schema (one replica migrates, the others wait for it).
     pub async fn open(url: &str, options: &PgOptions) -> Result<Self, PgError> {
-        Ok(Self::on(PgDatabase::open(url, options, &STORES).await?))
+        let database = PgDatabase::open(url, options, &STORES).await?;
+        Ok(Self::on(database, Leases::default()))
     }
 
-    /// The repository on a database opened with [`STORES`], with the default [`Leases`]. Its
-    /// publisher is woken by commits of other replicas too (a task that listens on
-    /// [`OUTBOX_CHANNEL`], reconnecting when the connection breaks, for as long as the
-    /// repository or a clone of it lives): call it inside a Tokio runtime.
-    pub fn on(database: PgDatabase) -> Self {
+    /// [`PgRepository::open`] with other leases (tests shorten them).
+    #[cfg(test)]
+    pub async fn open_with(url: &str, leases: Leases) -> Result<Self, PgError> {
+        let database = PgDatabase::open(url, &PgOptions::default(), &STORES).await?;
+        Ok(Self::on(database, leases))
+    }
+
+    /// The repository on a database opened with [`STORES`]. For as long as it (or a clone)
+    /// lives, two tasks run beside it, so call it inside a Tokio runtime: one wakes its
+    /// publisher at commits of other replicas too (it listens on [`OUTBOX_CHANNEL`],
+    /// reconnecting when the connection breaks); one renews its claims on outbox entries
+    /// every third of their lease, so that they stay this replica's while it publishes
+    /// (however long a slow broker takes) and go to another only when it stopped.
+    fn on(database: PgDatabase, leases: Leases) -> Self {
         let outbox_signal = Arc::new(Notify::new());
         listen(database.config.clone(), Arc::downgrade(&outbox_signal));
+        renew_outbox_claims(
+            database.clone(),
+            leases.clone(),
+            Arc::downgrade(&outbox_signal),
+        );
         Self {
             database,
             outbox_signal,
-            leases: Leases::default(),
+            leases,
         }
     }
 
     /// The twins' leases of this replica, on the same database.
     pub fn twin_leases(&self) -> super::PgTwinLeases {
         super::PgTwinLeases::new(&self.database)
-    }
-
-    /// This repository with other leases (tests shorten them).
-    #[cfg(test)]
-    pub fn with_leases(mut self, leases: Leases) -> Self {
-        self.leases = leases;
-        self
     }
 
     pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
@@ -477,7 +485,8 @@ fn page_sql(table: &str, conditions: usize) -> String {
     sql + &format!(" AND {key} > ${after} ORDER BY {key} LIMIT ${rows}")
 }
 
-/// Claims the due entries for a replica (`$3`) until `$4` (µs): the oldest `$2` due at `$1`
+/// Claims the due entries for a replica (`$3`) for `$4` µs (by the database's clock, as
+/// [`DB_NOW_US`]): the oldest `$2` due at `$1`
 /// that no other replica holds (another's claim that lapsed is taken over), skipping rows
 /// another replica is claiming this moment (`SKIP LOCKED`). An entry is left out while an
 /// earlier entry of its element is due and not among those claimed: another replica holds
@@ -487,11 +496,14 @@ fn page_sql(table: &str, conditions: usize) -> String {
 const CLAIM_OUTBOX: &str = "
 WITH candidates AS (
     SELECT sequence FROM outbox
-    WHERE due_us <= $1 AND (claimed_until_us < $1 OR claimed_by = $3)
+    WHERE due_us <= $1
+      AND (claimed_until_us < (extract(epoch from clock_timestamp()) * 1000000)::bigint
+           OR claimed_by = $3)
     ORDER BY sequence LIMIT $2
     FOR UPDATE SKIP LOCKED),
 claimed AS (
-    UPDATE outbox o SET claimed_by = $3, claimed_until_us = $4
+    UPDATE outbox o SET claimed_by = $3,
+        claimed_until_us = (extract(epoch from clock_timestamp()) * 1000000)::bigint + $4
     FROM candidates c
     WHERE o.sequence = c.sequence AND NOT EXISTS (
         SELECT 1 FROM outbox e
@@ -503,6 +515,40 @@ SELECT c.sequence, c.topic,
     THEN (SELECT l.payload FROM event_log l WHERE l.sequence = c.event) ELSE c.payload END,
     c.attempts
 FROM claimed c ORDER BY c.sequence";
+
+/// Now in microseconds since 1970 by the database's clock: what leases are taken and compared
+/// by, so that replicas whose clocks differ agree on when a lease ran out.
+pub(super) const DB_NOW_US: &str = "(extract(epoch from clock_timestamp()) * 1000000)::bigint";
+
+/// A duration in microseconds, for the database.
+pub(super) fn micros_of(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Every third of the outbox lease, extends this replica's claims (see [`PgRepository::on`]),
+/// until `alive` is dropped.
+fn renew_outbox_claims(database: PgDatabase, leases: Leases, alive: std::sync::Weak<Notify>) {
+    tokio::spawn(async move {
+        let sql =
+            format!("UPDATE outbox SET claimed_until_us = {DB_NOW_US} + $2 WHERE claimed_by = $1");
+        loop {
+            tokio::time::sleep(leases.outbox / 3).await;
+            if alive.strong_count() == 0 {
+                return;
+            }
+            let renewed = async {
+                let client = database.connection().await?;
+                let params: [&(dyn ToSql + Sync); 2] =
+                    [&&*leases.replica, &micros_of(leases.outbox)];
+                execute(&client, &sql, &params).await?;
+                Ok::<_, StorageError>(())
+            };
+            if let Err(error) = renewed.await {
+                tracing::warn!(%error, "cannot renew this replica's claims on outbox entries");
+            }
+        }
+    });
+}
 
 /// Wakes `signal` at every notification on [`OUTBOX_CHANNEL`], on a connection of its own,
 /// reconnecting (with back-off) when it breaks, until `signal` is dropped. After each
@@ -605,27 +651,29 @@ async fn write(
     check_depth(id, json)?;
     let table = collection.table();
     let locked = format!("SELECT seq FROM {table} WHERE id = $1 FOR UPDATE");
-    let mut existing: Option<i64> = query_opt(tx, &locked, &[&id]).await?.map(|r| r.get(0));
-    let mut written = Written::Replaced;
-    if existing.is_none() {
-        let insert = format!(
-            "INSERT INTO {table} (id, json) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING \
-             RETURNING seq"
-        );
-        match query_opt(tx, &insert, &[&id, &json]).await? {
-            Some(row) => {
-                written = Written::Created;
-                existing = Some(row.get(0));
-            }
-            // Created by another transaction meanwhile, now committed.
-            None => existing = query_opt(tx, &locked, &[&id]).await?.map(|r| r.get(0)),
+    let insert = format!(
+        "INSERT INTO {table} (id, json) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING seq"
+    );
+    let mut found = None;
+    // Each round sees what committed before it: a create that raced this one is found by the
+    // next look; a create and delete by others between two looks, by the next insert.
+    for _ in 0..3 {
+        if let Some(row) = query_opt(tx, &locked, &[&id]).await? {
+            found = Some((row.get::<_, i64>(0), Written::Replaced));
+            break;
+        }
+        if let Some(row) = query_opt(tx, &insert, &[&id, &json]).await? {
+            found = Some((row.get(0), Written::Created));
+            break;
         }
     }
-    let Some(seq) = existing else {
-        // Created and deleted again by others meanwhile: as if this write came first.
-        return Err(StorageError::NotFound(format!(
-            "{} {id:?}",
-            collection.noun()
+    let Some((seq, written)) = found else {
+        return Err(StorageError::Database(DatabaseError::new(
+            crate::storage::database_error::DatabaseErrorKind::Other,
+            format!(
+                "{} {id:?} was created and deleted by others three times over while this write ran",
+                collection.noun()
+            ),
         )));
     };
     if written == Written::Replaced {
@@ -1163,12 +1211,11 @@ impl Repository for PgRepository {
     async fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError> {
         let client = self.client().await?;
         let rows = i64::try_from(limit).unwrap_or(i64::MAX);
-        let now = Utc::now();
-        let until = now + chrono::Duration::from_std(self.leases.outbox).unwrap_or_default();
+        let lease = micros_of(self.leases.outbox);
         let found = query(
             &client,
             CLAIM_OUTBOX,
-            &[&micros(now), &rows, &&*self.leases.replica, &micros(until)],
+            &[&micros(Utc::now()), &rows, &&*self.leases.replica, &lease],
         )
         .await?;
         found
@@ -1213,12 +1260,13 @@ impl Repository for PgRepository {
         let row = query_opt(
             &client,
             "UPDATE outbox SET attempts = attempts + 1, due_us = $2, error = $3 \
-             WHERE sequence = $1 RETURNING attempts",
-            &[&sequence, &micros(retry_at), &error],
+             WHERE sequence = $1 AND claimed_by = $4 RETURNING attempts",
+            &[&sequence, &micros(retry_at), &error, &&*self.leases.replica],
         )
         .await?;
         match row {
             Some(row) => unsigned(i64::from(row.get::<_, i32>(0)), "attempts"),
+            // Gone, or another replica's now (this one's claim ran out).
             None => Err(StorageError::NotFound(format!("outbox entry {sequence}"))),
         }
     }
@@ -1230,14 +1278,19 @@ impl Repository for PgRepository {
         let moved = execute(
             &tx,
             "INSERT INTO dead_letters \
-             (sequence, topic, payload, event, attempts, error, failed_us) \
+             (sequence, topic, payload, event, attempts, error, failed_us, element) \
              SELECT o.sequence, o.topic, \
              CASE WHEN octet_length(o.payload) = 0 AND o.event IS NOT NULL \
                   THEN COALESCE(l.payload, ''::bytea) ELSE o.payload END, \
-             o.event, o.attempts, $2, $3 \
+             o.event, o.attempts, $2, $3, o.element \
              FROM outbox o LEFT JOIN event_log l ON l.sequence = o.event \
-             WHERE o.sequence = $1",
-            &[&sequence, &error, &micros(Utc::now())],
+             WHERE o.sequence = $1 AND o.claimed_by = $4",
+            &[
+                &sequence,
+                &error,
+                &micros(Utc::now()),
+                &&*self.leases.replica,
+            ],
         )
         .await?;
         if moved == 0 {
@@ -1287,8 +1340,8 @@ impl Repository for PgRepository {
         // Back in its old place in the order, with its own copy of the message.
         let moved = execute(
             &tx,
-            "INSERT INTO outbox (sequence, topic, payload, event, attempts, due_us) \
-             SELECT sequence, topic, payload, event, 0, 0 FROM dead_letters \
+            "INSERT INTO outbox (sequence, topic, payload, event, attempts, due_us, element) \
+             SELECT sequence, topic, payload, event, 0, 0, element FROM dead_letters \
              WHERE sequence = $1",
             &[&sequence],
         )
@@ -1468,8 +1521,7 @@ mod tests {
             job: Duration::from_millis(job),
             ..Leases::default()
         };
-        let opened = PgRepository::open(&cluster.url(), &PgOptions::default()).await?;
-        Ok(opened.with_leases(leases))
+        PgRepository::open_with(&cluster.url(), leases).await
     }
 
     /// Changes submodel `id` once, with one event named `name`.
@@ -1516,19 +1568,32 @@ mod tests {
         Ok(())
     }
 
+    /// A replica keeps its claims while it lives, however long it publishes (it renews them);
+    /// once it is gone, they go to another replica after the lease.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn entries_a_replica_claimed_and_did_not_publish_go_to_another_after_the_lease()
-    -> TestResult {
+    async fn claims_last_while_their_replica_lives_and_pass_on_after_the_lease() -> TestResult {
         let cluster = Postgres::start();
-        let dying = replica(&cluster, 300, 60_000).await?;
+        let slow = replica(&cluster, 300, 60_000).await?;
         let other = replica(&cluster, 60_000, 60_000).await?;
-        change(&dying, "x", "x1").await?;
-        change(&dying, "x", "x2").await?;
-        assert_eq!(claimed(&dying).await?, ["x1", "x2"]);
-        assert!(claimed(&other).await?.is_empty());
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        change(&slow, "x", "x1").await?;
+        change(&slow, "x", "x2").await?;
+        assert_eq!(claimed(&slow).await?, ["x1", "x2"]);
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert!(
+            claimed(&other).await?.is_empty(),
+            "taken from a live replica"
+        );
+        drop(slow);
+        tokio::time::sleep(Duration::from_millis(800)).await;
         assert_eq!(claimed(&other).await?, ["x1", "x2"]);
-        assert!(claimed(&dying).await?.is_empty());
+        // A replica whose claim passed on does not give the entry up as a dead letter.
+        let gone = replica(&cluster, 60_000, 60_000).await?;
+        let sequence = other.outbox(1).await?[0].sequence;
+        let refused = gone.dead_letter(sequence, "not mine").await;
+        assert!(
+            matches!(refused, Err(StorageError::NotFound(_))),
+            "{refused:?}"
+        );
         Ok(())
     }
 
@@ -1614,7 +1679,7 @@ mod tests {
         running.save_push_job("done", "completed", "{}").await?;
         for _ in 0..4 {
             tokio::time::sleep(Duration::from_millis(150)).await;
-            running.renew_push_job_leases().await?;
+            running.renew_push_job_leases(&["job".to_owned()]).await?;
             assert!(b.claim_unfinished_push_jobs(10).await?.is_empty());
         }
         // `running` died: its lease runs out, and one of the others takes the job.

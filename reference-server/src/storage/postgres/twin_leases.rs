@@ -15,6 +15,9 @@ use crate::storage::TwinLeases;
 /// apart from every other lock of the server ("astw").
 const TWIN_LOCK_CLASS: i32 = 0x6173_7477;
 
+/// How long [`TwinLeases::held`] waits for the lease connection to answer.
+const LIVENESS_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The twins' leases of one replica.
 pub struct PgTwinLeases {
     config: tokio_postgres::Config,
@@ -124,9 +127,20 @@ impl TwinLeases for PgTwinLeases {
         }
     }
 
+    /// Asks the lease connection first (a peer that vanished without closing it, or a
+    /// database that failed over, holds none of these locks any more): on no answer within
+    /// [`LIVENESS_WAIT`] every lease counts as lost.
     async fn held(&self) -> HashSet<String> {
         let mut held = self.state.lock().await;
         held.check();
+        if let Some(client) = held.client.as_ref() {
+            let answer = tokio::time::timeout(LIVENESS_WAIT, client.simple_query("SELECT 1")).await;
+            if !matches!(answer, Ok(Ok(_))) {
+                tracing::warn!("the twin lease connection does not answer: its leases are lost");
+                held.client = None;
+                held.twins.clear();
+            }
+        }
         held.twins.clone()
     }
 }

@@ -697,7 +697,10 @@ CREATE TABLE IF NOT EXISTS push_jobs (
                 [serde_json::json!({"name": "lake", "type": "azure-blob-storage"})]
             );
             assert_eq!(push.job(&job.identifier).await?, Some(job.clone()));
-            assert_eq!(push.unfinished().await?, std::slice::from_ref(&job));
+            assert_eq!(
+                push.unfinished(usize::MAX).await?,
+                std::slice::from_ref(&job)
+            );
             let twins = crate::sync::SdtStore::new(records);
             assert_eq!(twins.platform("iot").await?, Some(platform.clone()));
             assert_eq!(

@@ -149,7 +149,7 @@ impl PushRecords for SqliteRepository {
         .await
     }
 
-    async fn renew_push_job_leases(&self) -> Result<(), StoreError> {
+    async fn renew_push_job_leases(&self, _running: &[String]) -> Result<(), StoreError> {
         Ok(())
     }
 
