@@ -371,11 +371,13 @@ impl Source for RepositorySource {
 }
 
 /// The engine over the repository (its elements in `version`, the server's) and the store;
-/// jobs left `processing` are run again.
+/// at most `resume` jobs left `processing` are run again (on SQLite all of them: the server
+/// asks once; with replicas [`UNFINISHED_PER_CLAIM`], and [`keep_jobs_leased`] takes more).
 pub async fn engine(
     repository: Arc<dyn Repository>,
     store: Arc<PushStore>,
     version: aas_model::Version,
+    resume: usize,
 ) -> Result<Arc<PushEngine>, PushStoreError> {
     let engine = PushEngine::new(
         Arc::new(RepositorySource(repository)),
@@ -384,13 +386,12 @@ pub async fn engine(
         4,
     )
     .with_aas_version(version);
-    // Every one: on SQLite the server asks once.
-    engine.resume_unfinished(store.unfinished(usize::MAX).await?);
+    engine.resume_unfinished(store.unfinished(resume).await?);
     Ok(engine)
 }
 
 /// The most unfinished jobs one claim of [`keep_jobs_leased`] takes; the next takes more.
-const UNFINISHED_PER_CLAIM: usize = 64;
+pub const UNFINISHED_PER_CLAIM: usize = 64;
 
 /// With replicas (PostgreSQL): every `every` (a third of the job lease), extends the leases
 /// of the jobs this replica runs, then runs the jobs whose replica stopped renewing theirs

@@ -146,9 +146,13 @@ fn serve(mut settings: Settings) -> Result<(), Failure> {
             synchronizer.keep_twins_shared(TWIN_ROUND);
         }
         synchronizer.watch();
+        let resume = match settings.database_url {
+            None => usize::MAX,
+            Some(_) => crate::push::UNFINISHED_PER_CLAIM,
+        };
+        let version = settings.aas_version;
         let engine =
-            crate::push::engine(repository.clone(), push_store.clone(), settings.aas_version)
-                .await?;
+            crate::push::engine(repository.clone(), push_store.clone(), version, resume).await?;
         if settings.database_url.is_some() {
             let every = crate::storage::DEFAULT_JOB_LEASE / 3;
             tokio::spawn(crate::push::keep_jobs_leased(

@@ -235,6 +235,10 @@ impl TwinSink for RepositorySink {
     }
 }
 
+/// With replicas, how often the values of twins polled elsewhere are read again for their
+/// commands ([`Synchronizer::watch`]).
+const REBASE_ROUND: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The server's synchronization: store, key, engine.
 pub struct Synchronizer {
     pub store: Arc<SdtStore>,
@@ -500,18 +504,8 @@ impl Synchronizer {
                 // The replica polling it is gone when its lease is free.
                 Some(false) => leases.take(id).await,
             };
-            if restart {
-                if let Err(error) = self.start_sealed(&record, sealed).await {
-                    tracing::warn!(twin = %id, "synchronization not started: {error}");
-                }
-            } else if running.get(id) == Some(&false) {
-                // Polled elsewhere: the values its replica wrote are what this replica's next
-                // change of the twin is compared with (seen at most a round late).
-                let repository = self.service.repository();
-                if let Ok(submodel) = repository.submodel(id).await {
-                    let names = record.property_names();
-                    self.commands.follow(id, names, submodel.as_ref());
-                }
+            if restart && let Err(error) = self.start_sealed(&record, sealed).await {
+                tracing::warn!(twin = %id, "synchronization not started: {error}");
             }
         }
     }
@@ -548,10 +542,22 @@ impl Synchronizer {
         let mut changes = self.service.subscribe();
         // Weak: the task ends with the synchronizer, not keeps it alive.
         let synchronizer = Arc::downgrade(self);
+        let rebasing = self.leases.is_some();
         tokio::spawn(async move {
             use tokio::sync::broadcast::error::RecvError;
+            let mut round = tokio::time::interval(REBASE_ROUND);
             loop {
-                let change = match changes.recv().await {
+                let received = tokio::select! {
+                    received = changes.recv() => received,
+                    _ = round.tick(), if rebasing => {
+                        let Some(synchronizer) = synchronizer.upgrade() else {
+                            return;
+                        };
+                        synchronizer.rebase(&mut changes).await;
+                        continue;
+                    }
+                };
+                let change = match received {
                     Ok(change) => change,
                     Err(RecvError::Lagged(missed)) => {
                         // From now on: the older changes still in the channel would otherwise
@@ -579,6 +585,49 @@ impl Synchronizer {
         })
     }
 
+    /// With replicas: takes the stored values of every twin as those its next change through
+    /// this replica is compared with, and, for the twins it polls, as the values they hold
+    /// (changes made through other replicas are not announced here). Run by the task that handles the announced changes, after the ones
+    /// waiting, and only while no change made here is between its commit and its
+    /// announcement, before and after the read: so no value read is one of a change still to
+    /// be handled (which would then look unchanged and send no command). Otherwise the round
+    /// is skipped.
+    async fn rebase(&self, changes: &mut tokio::sync::broadcast::Receiver<CommittedChange>) {
+        use tokio::sync::broadcast::error::TryRecvError;
+        loop {
+            match changes.try_recv() {
+                Ok(change) => self.committed(&change).await,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Lagged(_)) => {
+                    *changes = changes.resubscribe();
+                    self.catch_up().await;
+                    return;
+                }
+                Err(TryRecvError::Closed) => return,
+            }
+        }
+        let before = self.service.change_positions();
+        if before.0 != before.1 {
+            return;
+        }
+        let mut read = Vec::new();
+        for (twin, _) in self.engine.twins() {
+            if let Ok(Some(submodel)) = self.service.repository().submodel(&twin).await {
+                read.push(submodel);
+            }
+        }
+        if self.service.change_positions() != before || !changes.is_empty() {
+            return;
+        }
+        for submodel in &read {
+            self.commands.rebase(submodel);
+            // The poller's last values too: a value set through another replica is then read
+            // back from the device, not taken as the poller's own write.
+            if let Some(values) = self.commands.values(&submodel.id) {
+                self.engine.seen(&submodel.id, &values);
+            }
+        }
+    }
     /// After the twin service fell behind (the broadcast dropped changes it had not read):
     /// compares every bound twin's stored submodel with the values it saw last, so that what
     /// the missed changes did still becomes commands (the latest value of each property).

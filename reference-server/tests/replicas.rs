@@ -25,7 +25,7 @@ const TWINS: usize = 4;
 /// The devices' platform, reachable on 127.0.0.1, .2 and .3 (one address per replica, by each
 /// replica's `[outbound] resolve`): which replica polled which device, by the address used.
 #[derive(Default)]
-struct Polls(Mutex<Vec<(u8, String)>>);
+struct Polls(Mutex<Vec<(u8, String)>>, Mutex<Vec<(String, Value)>>);
 
 impl Polls {
     fn take(&self) -> Vec<(u8, String)> {
@@ -38,6 +38,17 @@ impl Polls {
 
 async fn platform(polls: Arc<Polls>) -> Result<u16, Failure> {
     let app = axum::Router::new()
+        .route(
+            "/commands/{device}",
+            axum::routing::post(
+                |State(polls): State<Arc<Polls>>,
+                 Path(device): Path<String>,
+                 axum::Json(command): axum::Json<Value>| async move {
+                    polls.1.lock().map(|mut c| c.push((device, command))).ok();
+                    "ok"
+                },
+            ),
+        )
         .route(
             "/data/{device}",
             axum::routing::get(
@@ -157,11 +168,13 @@ fn plant(platform_port: u16) -> Value {
         "data_get_prefix": "data/", "command_prefix": "commands/", "authentication": "none"})
 }
 
-/// A binding of `id` to `device`, polled every second.
+/// A binding of `id` to `device`, polled every second; a change of `temperature` is sent as
+/// the command `{"set": <value>}`.
 fn twin(id: &str, device: &str) -> Value {
     json!({"submodel_id": id, "platform": "plant", "uuid_on_platform": device,
         "synchronization": {"iot_attributes": [{"name": "temp", "value": "$.temp"}],
-            "thingin_attributes": [{"name": "temperature", "value": "{temp}", "frequency_sec": 1}]}})
+            "thingin_attributes": [{"name": "temperature", "value": "{temp}", "frequency_sec": 1,
+                "command_value": {"set": "{{temperature}}"}}]}})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -446,5 +459,66 @@ async fn binds_rebinds_and_unbinds_on_one_replica_reach_the_one_that_polls() -> 
     tokio::time::sleep(Duration::from_secs(2)).await;
     let polled = pollers(&polls, Duration::from_secs(2)).await;
     assert!(polled.is_empty(), "the unbinding is followed: {polled:?}");
+    Ok(())
+}
+
+/// A change made through a replica that does not poll the twin is compared with what the
+/// polling replica stored: the device reads 21, a client sets 30 through the other replica
+/// (a command), the device still reads 21 and the poller, which learns of the 30 from the
+/// database, writes 21 back; the same 30 again is a change again, and a second command
+/// (compared with the replica's own last write instead, it would look unchanged and be lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_through_the_replica_that_does_not_poll_is_compared_with_the_polled_values()
+-> TestResult {
+    let cluster = Postgres::start();
+    let broker = Mosquitto::plain();
+    let dir = DataDir::new("replicas-commands");
+    let polls = Arc::new(Polls::default());
+    let platform_port = platform(polls.clone()).await?;
+    let (_data_dirs, replicas) = replicas(2, &cluster, &broker, &dir)?;
+    let (status, _, _) = replicas[0]
+        .request(Method::POST, "/sdts/platforms", body(&plant(platform_port)))
+        .await?;
+    assert_eq!(status, 201);
+    let id = "urn:sm:commanded";
+    let submodel = json!({"id": id, "modelType": "Submodel"});
+    let (status, _, _) = replicas[0]
+        .request(Method::POST, "/submodels", body(&submodel))
+        .await?;
+    assert_eq!(status, 201);
+    let (status, _, _) = replicas[0]
+        .request(Method::POST, "/sdts/twins", body(&twin(id, "dev")))
+        .await?;
+    assert_eq!(status, 201);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let polled = pollers(&polls, Duration::from_secs(2)).await;
+    let poller = *polled
+        .get("dev")
+        .and_then(|by| by.iter().next())
+        .ok_or("dev is not polled")?;
+    let other = &replicas[if poller == 1 { 1 } else { 0 }];
+    let path = format!(
+        "/submodels/{}/submodel-elements/temperature/$value",
+        b64(id)
+    );
+    let commands = |polls: &Polls| polls.1.lock().map(|c| c.clone()).unwrap_or_default();
+    for round in 1..=2 {
+        let (status, _, answer) = other
+            .request(Method::PATCH, &path, body(&json!("30")))
+            .await?;
+        assert_eq!(status, 204, "{}", String::from_utf8_lossy(&answer));
+        for _ in 0..100 {
+            if commands(&polls).len() >= round {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(commands(&polls).len(), round, "{:?}", commands(&polls));
+        // The device still reads 21: the poller writes it back, the other replica reads it.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    for (device, command) in commands(&polls) {
+        assert_eq!((device.as_str(), command), ("dev", json!({"set": "30"})));
+    }
     Ok(())
 }

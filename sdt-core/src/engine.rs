@@ -174,6 +174,16 @@ impl SyncEngine {
             .collect()
     }
 
+    /// Takes `values` (property name → value, as the twin stores them) as the values the twin
+    /// holds now: the next reading is written where it differs from them, and a change to them
+    /// is no echo. For twins changed where this engine is not told (another process).
+    pub fn seen(&self, twin: &str, values: &Map<String, Value>) {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        for (property, value) in values {
+            written.insert((twin.to_owned(), property.clone()), value.clone());
+        }
+    }
+
     /// Stops a twin's synchronization.
     pub fn stop(&self, twin: &str) {
         let removed = self

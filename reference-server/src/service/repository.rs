@@ -359,6 +359,17 @@ impl RepositoryService {
 
     /// Committed changes from now on, in commit order (of shells and submodels; a concept
     /// description's is announced when it returns).
+    /// How many changes took their place in the commit order, and how many of them were
+    /// announced since (equal: no change made through this service is between its commit and
+    /// its announcement). A reader of stored data compares the two before and after it
+    /// reads: unchanged and equal, what it read holds no change it has not been told of.
+    pub fn change_positions(&self) -> (u64, u64) {
+        let announced = (self.shared.announcing.lock())
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        (self.shared.places.load(Ordering::SeqCst), announced)
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<CommittedChange> {
         self.shared.committed.subscribe()
     }

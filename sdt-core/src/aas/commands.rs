@@ -138,6 +138,20 @@ impl TwinCommands {
             .insert(twin.to_owned(), names);
     }
 
+    /// Takes `submodel`'s values as those its twin's next change is compared with (the names
+    /// followed stay): the twin changed without this process being told (another process
+    /// polls it). The caller makes sure no change it will be told of is in `submodel` yet.
+    pub fn rebase(&self, submodel: &Submodel) {
+        let names = (self.names.lock().unwrap_or_else(PoisonError::into_inner))
+            .get(&submodel.id)
+            .cloned();
+        let Some(names) = names else { return };
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(submodel.id.clone(), property_values(submodel, &names));
+    }
+
     /// Stops following `twin`: its values are forgotten and its task stops, with what waits
     /// (it was for the binding that is gone).
     pub fn forget(&self, twin: &str) {

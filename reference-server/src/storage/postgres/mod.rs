@@ -27,7 +27,9 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use deadpool_postgres::{
+    Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts,
+};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls};
 
@@ -42,7 +44,8 @@ pub use repository::{DEFAULT_JOB_LEASE, PgRepository};
 pub use twin_leases::PgTwinLeases;
 
 /// A statement's failure with what PostgreSQL said (`tokio_postgres::Error` itself shows only
-/// "db error"): its severity, message and SQLSTATE, never the statement's values.
+/// "db error"): its severity, SQLSTATE and message (which may quote a value of the request,
+/// never the connection's settings).
 #[derive(Debug, thiserror::Error)]
 #[error("{said}")]
 struct Refused {
@@ -114,6 +117,10 @@ impl From<PgError> for StoreError {
 /// The advisory lock held while migrations run (any fixed number all replicas agree on; this
 /// one spells "aas-rsmg").
 pub const MIGRATION_LOCK: i64 = 0x6161_732d_7273_6d67;
+
+/// Run on every pooled connection when it is made (see [`PgDatabase::open`]).
+const READ_COMMITTED: &str =
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
 /// The default number of pooled connections per replica.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
@@ -245,15 +252,6 @@ impl PgDatabase {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
-        // Every transaction at read committed, whatever the database's default: the row locks,
-        // `ON CONFLICT` and `SKIP LOCKED` claims are written for it (under repeatable read a
-        // concurrent create or claim fails with a serialization error instead of waiting).
-        let isolation = "-c default_transaction_isolation=read\\ committed";
-        let startup = match config.get_options() {
-            Some(given) => format!("{given} {isolation}"),
-            None => isolation.to_owned(),
-        };
-        config.options(startup);
         // A connection whose peer vanished without closing it (a failover, a cut network) is
         // found out within about 25 s instead of the system's two hours: the twins' leases
         // hang on one.
@@ -280,6 +278,16 @@ impl PgDatabase {
                 create: Some(options.connect_timeout),
                 recycle: Some(options.connect_timeout),
             })
+            // Every transaction at read committed, whatever the database's default: the row
+            // locks, `ON CONFLICT` and `SKIP LOCKED` claims are written for it (under
+            // repeatable read a concurrent create or claim fails with a serialization error
+            // instead of waiting). Set per session, not as a startup option, which connection
+            // poolers such as PgBouncer refuse.
+            .post_create(Hook::async_fn(|client, _| {
+                Box::pin(async move {
+                    (client.batch_execute(READ_COMMITTED).await).map_err(HookError::Backend)
+                })
+            }))
             .build()
             .map_err(PgError::Pool)?;
         let database = Self { pool, config };

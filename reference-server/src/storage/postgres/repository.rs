@@ -25,7 +25,7 @@
 //! - Times and texts are the same columns (microseconds, nanoseconds, JSON as text, exactly
 //!   as written); names are ordered bytewise (`COLLATE "C"`), as SQLite orders them.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use aas_model::{AssetAdministrationShell, ConceptDescription, Submodel};
 use async_trait::async_trait;
@@ -208,7 +208,15 @@ pub struct PgRepository {
     pub(super) database: PgDatabase,
     outbox_signal: Arc<Notify>,
     pub(super) leases: Leases,
+    /// When this replica's publisher last claimed entries: its claims are renewed only while
+    /// it keeps claiming ([`CLAIMING`]).
+    last_claim: Arc<std::sync::Mutex<std::time::Instant>>,
 }
+
+/// How long after its publisher's last claim a replica still renews its claims: longer than
+/// the publisher's longest round (two publishes of 30 s each when one fails, then a back-off
+/// of up to 5 s). A publisher that stopped (its task ended) loses its claims then.
+const CLAIMING: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl std::fmt::Debug for PgRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -296,15 +304,17 @@ impl PgRepository {
     fn on(database: PgDatabase, leases: Leases) -> Self {
         let outbox_signal = Arc::new(Notify::new());
         listen(database.config.clone(), Arc::downgrade(&outbox_signal));
+        let last_claim = Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
         renew_outbox_claims(
             database.clone(),
             leases.clone(),
-            Arc::downgrade(&outbox_signal),
+            Arc::downgrade(&last_claim),
         );
         Self {
             database,
             outbox_signal,
             leases,
+            last_claim,
         }
     }
 
@@ -525,16 +535,29 @@ pub(super) fn micros_of(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
-/// Every third of the outbox lease, extends this replica's claims (see [`PgRepository::on`]),
-/// until `alive` is dropped.
-fn renew_outbox_claims(database: PgDatabase, leases: Leases, alive: std::sync::Weak<Notify>) {
+/// Every third of the outbox lease, extends this replica's claims (see [`PgRepository::on`])
+/// while its publisher claimed within [`CLAIMING`], until the repository is dropped. Rows
+/// locked meanwhile (an acknowledgement deleting them) are skipped, not waited for: two
+/// statements locking several rows in different orders could deadlock.
+fn renew_outbox_claims(
+    database: PgDatabase,
+    leases: Leases,
+    last_claim: std::sync::Weak<std::sync::Mutex<std::time::Instant>>,
+) {
     tokio::spawn(async move {
-        let sql =
-            format!("UPDATE outbox SET claimed_until_us = {DB_NOW_US} + $2 WHERE claimed_by = $1");
+        let sql = format!(
+            "UPDATE outbox SET claimed_until_us = {DB_NOW_US} + $2 WHERE sequence IN \
+             (SELECT sequence FROM outbox WHERE claimed_by = $1 FOR UPDATE SKIP LOCKED)"
+        );
         loop {
             tokio::time::sleep(leases.outbox / 3).await;
-            if alive.strong_count() == 0 {
+            let Some(last_claim) = last_claim.upgrade() else {
                 return;
+            };
+            let claimed = *last_claim.lock().unwrap_or_else(PoisonError::into_inner);
+            drop(last_claim);
+            if claimed.elapsed() > CLAIMING {
+                continue;
             }
             let renewed = async {
                 let client = database.connection().await?;
@@ -1209,6 +1232,10 @@ impl Repository for PgRepository {
 
     /// Claims the entries due for this replica's publisher ([`CLAIM_OUTBOX`]).
     async fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StorageError> {
+        *self
+            .last_claim
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = std::time::Instant::now();
         let client = self.client().await?;
         let rows = i64::try_from(limit).unwrap_or(i64::MAX);
         let lease = micros_of(self.leases.outbox);
@@ -1272,19 +1299,20 @@ impl Repository for PgRepository {
     }
 
     async fn dead_letter(&self, sequence: i64, error: &str) -> Result<(), StorageError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        // The message itself goes along: the event log entry may be pruned meanwhile.
+        let client = self.client().await?;
+        // Taken out of the outbox only while this replica's claim holds, in the statement
+        // that keeps it; the message itself goes along (the event log entry may be pruned).
         let moved = execute(
-            &tx,
-            "INSERT INTO dead_letters \
+            &client,
+            "WITH moved AS (DELETE FROM outbox WHERE sequence = $1 AND claimed_by = $4 \
+             RETURNING sequence, topic, payload, event, attempts, element) \
+             INSERT INTO dead_letters \
              (sequence, topic, payload, event, attempts, error, failed_us, element) \
-             SELECT o.sequence, o.topic, \
-             CASE WHEN octet_length(o.payload) = 0 AND o.event IS NOT NULL \
-                  THEN COALESCE(l.payload, ''::bytea) ELSE o.payload END, \
-             o.event, o.attempts, $2, $3, o.element \
-             FROM outbox o LEFT JOIN event_log l ON l.sequence = o.event \
-             WHERE o.sequence = $1 AND o.claimed_by = $4",
+             SELECT m.sequence, m.topic, \
+             CASE WHEN octet_length(m.payload) = 0 AND m.event IS NOT NULL \
+                  THEN COALESCE((SELECT l.payload FROM event_log l WHERE l.sequence = m.event), \
+                  ''::bytea) ELSE m.payload END, \
+             m.event, m.attempts, $2, $3, m.element FROM moved m",
             &[
                 &sequence,
                 &error,
@@ -1296,8 +1324,6 @@ impl Repository for PgRepository {
         if moved == 0 {
             return Err(StorageError::NotFound(format!("outbox entry {sequence}")));
         }
-        execute(&tx, "DELETE FROM outbox WHERE sequence = $1", &[&sequence]).await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -1573,18 +1599,18 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn claims_last_while_their_replica_lives_and_pass_on_after_the_lease() -> TestResult {
         let cluster = Postgres::start();
-        let slow = replica(&cluster, 300, 60_000).await?;
+        let slow = replica(&cluster, 900, 60_000).await?;
         let other = replica(&cluster, 60_000, 60_000).await?;
         change(&slow, "x", "x1").await?;
         change(&slow, "x", "x2").await?;
         assert_eq!(claimed(&slow).await?, ["x1", "x2"]);
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
         assert!(
             claimed(&other).await?.is_empty(),
             "taken from a live replica"
         );
         drop(slow);
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
         assert_eq!(claimed(&other).await?, ["x1", "x2"]);
         // A replica whose claim passed on does not give the entry up as a dead letter.
         let gone = replica(&cluster, 60_000, 60_000).await?;
