@@ -628,6 +628,7 @@ impl Synchronizer {
             }
         }
     }
+
     /// After the twin service fell behind (the broadcast dropped changes it had not read):
     /// compares every bound twin's stored submodel with the values it saw last, so that what
     /// the missed changes did still becomes commands (the latest value of each property).
