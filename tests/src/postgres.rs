@@ -171,12 +171,21 @@ impl Postgres {
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                 return Err(format!("postgres exited with {status}: {log}"));
             }
+            // The postmaster writes its PID on the first line of `postmaster.pid`, and its
+            // state on the eighth: it accepts TCP before it is "ready", and a connection made
+            // meanwhile is refused with "the database system is starting up".
+            let status = std::fs::read_to_string(data.join("postmaster.pid")).unwrap_or_default();
             if self.pid.is_none() {
-                self.pid = std::fs::read_to_string(data.join("postmaster.pid"))
-                    .ok()
-                    .and_then(|text| text.lines().next()?.trim().parse().ok());
+                self.pid = status
+                    .lines()
+                    .next()
+                    .and_then(|pid| pid.trim().parse().ok());
             }
-            if self.pid.is_some() && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            let ready = status
+                .lines()
+                .nth(7)
+                .is_some_and(|state| state.trim() == "ready");
+            if self.pid.is_some() && ready && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
