@@ -130,18 +130,22 @@ impl SyncEngine {
                 tokio::spawn(async move { poll(binding, frequency, sink, written).await })
             })
             .collect();
+        self.install(Running {
+            binding,
+            tasks,
+            polled: true,
+        });
+    }
+
+    /// Puts `running` in place of the twin's earlier binding, whose tasks end when dropped
+    /// (outside the lock).
+    fn install(&self, running: Running) {
+        let twin = running.binding.twin.clone();
         let previous = self
             .twins
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                binding.twin.clone(),
-                Running {
-                    binding,
-                    tasks,
-                    polled: true,
-                },
-            );
+            .insert(twin, running);
         drop(previous);
     }
 
@@ -149,19 +153,11 @@ impl SyncEngine {
     /// device (stopping the polling of an earlier binding of the twin): another process polls
     /// it, e.g. another replica of a server that shares its twins.
     pub fn register(&self, binding: TwinBinding) {
-        let previous = self
-            .twins
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                binding.twin.clone(),
-                Running {
-                    binding,
-                    tasks: Vec::new(),
-                    polled: false,
-                },
-            );
-        drop(previous);
+        self.install(Running {
+            binding,
+            tasks: Vec::new(),
+            polled: false,
+        });
     }
 
     /// The twins bound, each with whether this engine polls its device ([`SyncEngine::start`])

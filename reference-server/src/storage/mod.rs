@@ -627,6 +627,18 @@ pub struct VersionChange {
     pub rewritten: usize,
 }
 
+impl VersionChange {
+    /// From `from` to `to`, nothing found or rewritten yet.
+    pub(crate) fn between(from: aas_model::Version, to: aas_model::Version) -> Self {
+        Self {
+            from,
+            to,
+            problems: Vec::new(),
+            rewritten: 0,
+        }
+    }
+}
+
 impl std::fmt::Display for VersionChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -346,70 +346,40 @@ impl PgRepository {
         .await?
         .map(|row| row.get(0));
         let from = recorded_version(recorded, to)?;
-        let mut change = VersionChange {
-            from,
-            to,
-            problems: Vec::new(),
-            rewritten: 0,
-        };
+        let mut change = VersionChange::between(from, to);
         if from != to {
-            let versions = (from, to);
-            let mut after = 0;
-            loop {
-                let (last, fitted) = fit_page::<AssetAdministrationShell>(
-                    &tx,
-                    Collection::Shells,
-                    after,
-                    (versions, allow_loss),
-                    &mut change,
-                )
-                .await?;
-                for shell in fitted {
-                    let json = aas_serde::json::to_string(&shell);
-                    shell_in(&tx, &shell, &json, Mode::CreateOrReplace, None).await?;
-                    change.rewritten += 1;
-                }
-                let Some(last) = last else { break };
-                after = last;
+            let fitting = ((from, to), allow_loss);
+            // Each collection page by page: the elements that need it rewritten by `$rewrite`.
+            macro_rules! fit {
+                ($element:ty, $collection:expr, |$fitted:ident| $rewrite:expr) => {{
+                    let mut after = 0;
+                    loop {
+                        let (last, fitted) =
+                            fit_page::<$element>(&tx, $collection, after, fitting, &mut change)
+                                .await?;
+                        for $fitted in fitted {
+                            $rewrite;
+                            change.rewritten += 1;
+                        }
+                        let Some(last) = last else { break };
+                        after = last;
+                    }
+                }};
             }
-            after = 0;
-            loop {
-                let (last, fitted) = fit_page::<Submodel>(
-                    &tx,
-                    Collection::Submodels,
-                    after,
-                    (versions, allow_loss),
-                    &mut change,
-                )
-                .await?;
-                for submodel in fitted {
-                    let json = aas_serde::json::to_string(&submodel);
-                    submodel_in(&tx, &submodel, &json, Mode::CreateOrReplace, None).await?;
-                    change.rewritten += 1;
-                }
-                let Some(last) = last else { break };
-                after = last;
-            }
-            after = 0;
-            loop {
-                let (last, fitted) = fit_page::<ConceptDescription>(
-                    &tx,
-                    Collection::ConceptDescriptions,
-                    after,
-                    (versions, allow_loss),
-                    &mut change,
-                )
-                .await?;
-                for cd in fitted {
-                    let json = aas_serde::json::to_string(&cd);
-                    let keys = cd.filter_keys();
-                    let collection = Collection::ConceptDescriptions;
-                    write(&tx, collection, &cd.id, &json, &keys, Mode::CreateOrReplace).await?;
-                    change.rewritten += 1;
-                }
-                let Some(last) = last else { break };
-                after = last;
-            }
+            let replace = Mode::CreateOrReplace;
+            fit!(AssetAdministrationShell, Collection::Shells, |shell| {
+                let json = aas_serde::json::to_string(&shell);
+                shell_in(&tx, &shell, &json, replace, None).await?
+            });
+            fit!(Submodel, Collection::Submodels, |submodel| {
+                let json = aas_serde::json::to_string(&submodel);
+                submodel_in(&tx, &submodel, &json, replace, None).await?
+            });
+            fit!(ConceptDescription, Collection::ConceptDescriptions, |cd| {
+                let json = aas_serde::json::to_string(&cd);
+                let collection = Collection::ConceptDescriptions;
+                write(&tx, collection, &cd.id, &json, &cd.filter_keys(), replace).await?
+            });
             if !change.problems.is_empty() && !allow_loss {
                 return Err(StorageError::VersionMismatch(Box::new(change)));
             }

@@ -353,12 +353,7 @@ impl SqliteRepository {
             .optional()?;
         // A database without a record is from before V3.1 was served.
         let from = recorded_version(recorded, aas_model::Version::V3_0)?;
-        let mut change = VersionChange {
-            from,
-            to,
-            problems: Vec::new(),
-            rewritten: 0,
-        };
+        let mut change = VersionChange::between(from, to);
         if from != to {
             let versions = (from, to);
             fit_collection::<AssetAdministrationShell>(
