@@ -84,7 +84,9 @@ impl Azurite {
             .map_err(|e| format!("spawn azurite: {e}"))?;
         self.child = Some(child);
         for _ in 0..200 {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            // Azurite's own answer, not only an open port: another test's probe for a free
+            // port can hold this one for a moment, and Azurite, finding it taken, exits.
+            if self.answers_http() {
                 return Ok(());
             }
             if let Some(child) = self.child.as_mut()
@@ -97,6 +99,27 @@ impl Azurite {
         }
         self.stop();
         Err("did not listen within 10 s".into())
+    }
+
+    /// Whether an HTTP request to the port gets an HTTP answer while the child runs.
+    fn answers_http(&mut self) -> bool {
+        use std::io::{Read, Write};
+        let running = self
+            .child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)));
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let request = format!(
+            "GET /{ACCOUNT}?comp=list HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        );
+        let mut answer = [0u8; 8];
+        running
+            && stream.write_all(request.as_bytes()).is_ok()
+            && stream.read_exact(&mut answer).is_ok()
+            && answer.starts_with(b"HTTP/1.")
     }
 
     pub fn stop(&mut self) {

@@ -541,6 +541,22 @@ mod tests {
         Ok(())
     }
 
+    /// A peer that vanishes without closing the connection (its machine is gone) is found out
+    /// by TCP keepalives after 10 s idle, unless the URL sets its own.
+    #[tokio::test]
+    async fn connections_probe_a_silent_peer_unless_the_url_says_otherwise() -> TestResult {
+        let cluster = Postgres::start();
+        let default = PgDatabase::open(&cluster.url(), &PgOptions::default(), &[]).await?;
+        assert_eq!(
+            default.config.get_keepalives_idle(),
+            Duration::from_secs(10)
+        );
+        let url = format!("{}?keepalives_idle=60", cluster.url());
+        let own = PgDatabase::open(&url, &PgOptions::default(), &[]).await?;
+        assert_eq!(own.config.get_keepalives_idle(), Duration::from_secs(60));
+        Ok(())
+    }
+
     #[tokio::test]
     async fn errors_never_show_the_url_and_its_password() -> TestResult {
         let unreadable = PgDatabase::open("postgres://u:s3cret@[::1", &PgOptions::default(), &[])
